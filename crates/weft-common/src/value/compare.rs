@@ -1,0 +1,334 @@
+//! Equality, comparability, orderability and equivalence of [`Value`]s (CIP2016-06-14,
+//! with the openCypher TCK deciding where the CIP is loose).
+//!
+//! Rules, per type pair:
+//! - Numbers compare across `Int`/`Float` exactly, as if both were arbitrary-precision
+//!   decimals: `i64::MAX < 9.223372036854776e18` and `2^53 + 1 > 2^53 as f64`.
+//! - NaN: `=` is false against anything; `<`-style operators against a number are
+//!   *false* (TCK `Comparison2` [5]), so [`Value::cypher_cmp`] returns `None` and
+//!   [`Value::cypher_compare`] returns `Some(false)`. In the order NaN is the greatest
+//!   number, and all NaNs are equivalent.
+//! - Lists compare lexicographically; the first element pair that is not equal decides,
+//!   so `[1, null] >= [1]` is true but `[1, 2] >= [1, null]` is null (TCK `Comparison2`).
+//!   List and map equality: different shapes are false; otherwise any false element pair
+//!   makes it false, else any unknown pair makes it unknown.
+//! - Maps and durations have equality but are incomparable with `<`.
+//! - Zoned datetimes compare by instant, then offset, then zone name (`None` first);
+//!   equal only if all three match (as Neo4j: same instant in another zone is not equal).
+//! - Values of different types are unequal (`=` is false) and incomparable (`<` is null).
+//!
+//! Total order for `ORDER BY`: first by [`Value::type_order_rank`], then within a type by
+//! comparability, extended as follows: NaN and null as above; lists element-wise by the
+//! total order, a proper prefix first; maps by their sorted key lists (lexicographic, a
+//! prefix first), then by values in key order; durations by (months, days, seconds, nanos).
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+
+use super::Value;
+use crate::temporal::{Duration, ZonedDateTime};
+
+/// An inequality operator, for [`Value::cypher_compare`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ComparisonOp {
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+impl ComparisonOp {
+    /// Whether `ordering` (of left operand against right) satisfies this operator.
+    pub fn holds(self, ordering: Ordering) -> bool {
+        match self {
+            ComparisonOp::Lt => ordering.is_lt(),
+            ComparisonOp::Le => ordering.is_le(),
+            ComparisonOp::Gt => ordering.is_gt(),
+            ComparisonOp::Ge => ordering.is_ge(),
+        }
+    }
+}
+
+/// The outcome of comparability, richer than `Option<Ordering>`.
+enum Compared {
+    Ordered(Ordering),
+    /// Null involved, or incomparable types: the operator yields null.
+    Unknown,
+    /// A NaN met a number: every inequality operator yields false.
+    NotANumber,
+}
+
+/// A numeric view of a value.
+#[derive(Clone, Copy)]
+enum Number {
+    Int(i64),
+    Float(f64),
+}
+
+impl Number {
+    fn of(value: &Value) -> Option<Number> {
+        match value {
+            Value::Int(i) => Some(Number::Int(*i)),
+            Value::Float(f) => Some(Number::Float(*f)),
+            _ => None,
+        }
+    }
+
+    fn is_nan(self) -> bool {
+        matches!(self, Number::Float(f) if f.is_nan())
+    }
+
+    /// Exact numeric comparison; `None` if either is NaN.
+    fn cmp(self, other: Number) -> Option<Ordering> {
+        match (self, other) {
+            (Number::Int(a), Number::Int(b)) => Some(a.cmp(&b)),
+            (Number::Float(a), Number::Float(b)) => a.partial_cmp(&b),
+            (Number::Int(a), Number::Float(b)) => cmp_int_float(a, b),
+            (Number::Float(a), Number::Int(b)) => cmp_int_float(b, a).map(Ordering::reverse),
+        }
+    }
+}
+
+/// 2^63 as a float: the first float above every `i64`.
+const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+
+/// Compares an integer with a float without rounding either; `None` for NaN.
+fn cmp_int_float(int: i64, float: f64) -> Option<Ordering> {
+    if float.is_nan() {
+        return None;
+    }
+    if float >= TWO_POW_63 {
+        return Some(Ordering::Less);
+    }
+    if float < -TWO_POW_63 {
+        return Some(Ordering::Greater);
+    }
+    // In range, the integral part converts exactly; the fraction breaks ties.
+    let whole = float.trunc();
+    let by_whole = int.cmp(&(whole as i64));
+    Some(by_whole.then(whole.partial_cmp(&float).unwrap_or(Ordering::Equal)))
+}
+
+/// Comparability (the rules in the module docs).
+fn compare(left: &Value, right: &Value) -> Compared {
+    use Value as V;
+    match (left, right) {
+        (V::Null, _) | (_, V::Null) => Compared::Unknown,
+        (V::Bool(a), V::Bool(b)) => Compared::Ordered(a.cmp(b)),
+        (V::String(a), V::String(b)) => Compared::Ordered(a.cmp(b)),
+        (V::List(a), V::List(b)) => compare_lists(a, b),
+        (V::Date(a), V::Date(b)) => Compared::Ordered(a.cmp(b)),
+        (V::LocalTime(a), V::LocalTime(b)) => Compared::Ordered(a.cmp(b)),
+        (V::LocalDateTime(a), V::LocalDateTime(b)) => Compared::Ordered(a.cmp(b)),
+        (V::ZonedDateTime(a), V::ZonedDateTime(b)) => Compared::Ordered(order_zoned(a, b)),
+        _ => match (Number::of(left), Number::of(right)) {
+            (Some(a), Some(b)) => a.cmp(b).map_or(Compared::NotANumber, Compared::Ordered),
+            _ => Compared::Unknown,
+        },
+    }
+}
+
+/// Lexicographic comparability: the first element pair that is not equal decides.
+fn compare_lists(left: &[Value], right: &[Value]) -> Compared {
+    for (a, b) in left.iter().zip(right) {
+        match compare(a, b) {
+            Compared::Ordered(Ordering::Equal) => continue,
+            decided => return decided,
+        }
+    }
+    Compared::Ordered(left.len().cmp(&right.len()))
+}
+
+/// Instant, then offset, then zone name.
+fn order_zoned(left: &ZonedDateTime, right: &ZonedDateTime) -> Ordering {
+    (left.epoch_nanos().cmp(&right.epoch_nanos()))
+        .then(left.offset_seconds.cmp(&right.offset_seconds))
+        .then_with(|| left.zone.cmp(&right.zone))
+}
+
+fn duration_key(d: &Duration) -> (i64, i64, i64, i32) {
+    (d.months, d.days, d.seconds, d.nanos)
+}
+
+/// Ternary AND over element equalities: any false wins, then any unknown.
+fn all_equal<'a>(pairs: impl Iterator<Item = (&'a Value, &'a Value)>) -> Option<bool> {
+    let mut unknown = false;
+    for (a, b) in pairs {
+        match a.cypher_eq(b) {
+            Some(false) => return Some(false),
+            None => unknown = true,
+            Some(true) => {}
+        }
+    }
+    (!unknown).then_some(true)
+}
+
+fn order_lists(left: &[Value], right: &[Value]) -> Ordering {
+    let by_items = left.iter().zip(right).map(|(a, b)| a.order_cmp(b)).find(|o| o.is_ne());
+    by_items.unwrap_or_else(|| left.len().cmp(&right.len()))
+}
+
+fn order_maps(left: &BTreeMap<String, Value>, right: &BTreeMap<String, Value>) -> Ordering {
+    left.keys().cmp(right.keys()).then_with(|| {
+        let mut by_values = left.values().zip(right.values()).map(|(a, b)| a.order_cmp(b));
+        by_values.find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
+    })
+}
+
+impl Value {
+    /// openCypher equality (`=`): ternary; `None` means null (e.g. `null = 1`, or
+    /// `[1, null] = [1, 2]`). `1 = 1.0` is true; `NaN = NaN` is false; values of
+    /// different types (other than two numbers) are unequal.
+    pub fn cypher_eq(&self, other: &Value) -> Option<bool> {
+        use Value as V;
+        match (self, other) {
+            (V::Null, _) | (_, V::Null) => None,
+            (V::List(a), V::List(b)) if a.len() == b.len() => all_equal(a.iter().zip(b)),
+            (V::Map(a), V::Map(b)) if a.keys().eq(b.keys()) => all_equal(a.values().zip(b.values())),
+            (V::List(_), V::List(_)) | (V::Map(_), V::Map(_)) => Some(false),
+            (V::Duration(a), V::Duration(b)) => Some(a == b),
+            _ => Some(matches!(compare(self, other), Compared::Ordered(Ordering::Equal))),
+        }
+    }
+
+    /// openCypher comparability (`<`, `<=`, ...): `None` when the result is null or the
+    /// values are incomparable (different types, nulls, NaN, maps, durations). Numbers
+    /// compare across `Int`/`Float` exactly. To evaluate an operator, prefer
+    /// [`Value::cypher_compare`], which also gets NaN right.
+    pub fn cypher_cmp(&self, other: &Value) -> Option<Ordering> {
+        match compare(self, other) {
+            Compared::Ordered(ordering) => Some(ordering),
+            Compared::Unknown | Compared::NotANumber => None,
+        }
+    }
+
+    /// Evaluates `self op other` with openCypher's three-valued result: like
+    /// [`Value::cypher_cmp`], except that a NaN met by a number yields `Some(false)`
+    /// rather than null (`0.0/0.0 > 1` is false; `0.0/0.0 > 'a'` is null).
+    pub fn cypher_compare(&self, op: ComparisonOp, other: &Value) -> Option<bool> {
+        match compare(self, other) {
+            Compared::Ordered(ordering) => Some(op.holds(ordering)),
+            Compared::Unknown => None,
+            Compared::NotANumber => Some(false),
+        }
+    }
+
+    /// openCypher orderability: the total order used by `ORDER BY` and index ranges
+    /// (ascending: maps, lists, temporals, strings, booleans, numbers, NaN, null).
+    pub fn order_cmp(&self, other: &Value) -> Ordering {
+        use Value as V;
+        let by_type = self.type_order_rank().cmp(&other.type_order_rank());
+        if by_type.is_ne() {
+            return by_type;
+        }
+        match (self, other) {
+            (V::List(a), V::List(b)) => order_lists(a, b),
+            (V::Map(a), V::Map(b)) => order_maps(a, b),
+            (V::Duration(a), V::Duration(b)) => duration_key(a).cmp(&duration_key(b)),
+            _ => match compare(self, other) {
+                Compared::Ordered(ordering) => ordering,
+                // Same rank and no order: two nulls, or numbers with a NaN.
+                Compared::Unknown | Compared::NotANumber => self.is_nan().cmp(&other.is_nan()),
+            },
+        }
+    }
+
+    /// openCypher equivalence (`DISTINCT`, grouping): equality, except that null is
+    /// equivalent to null and NaN to NaN. Exactly `order_cmp(..) == Equal`.
+    pub fn equivalent(&self, other: &Value) -> bool {
+        self.order_cmp(other).is_eq()
+    }
+
+    fn is_nan(&self) -> bool {
+        Number::of(self).is_some_and(Number::is_nan)
+    }
+}
+
+/// A value ordered, compared and hashed by orderability/equivalence, for use as an index
+/// or grouping key: `OrderedValue(Int(1)) == OrderedValue(Float(1.0))`, and NaN equals
+/// NaN. `Hash` agrees with `Eq`.
+#[derive(Clone, Debug)]
+pub struct OrderedValue(pub Value);
+
+impl PartialEq for OrderedValue {
+    fn eq(&self, other: &OrderedValue) -> bool {
+        self.0.equivalent(&other.0)
+    }
+}
+
+impl Eq for OrderedValue {}
+
+impl PartialOrd for OrderedValue {
+    fn partial_cmp(&self, other: &OrderedValue) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for OrderedValue {
+    fn cmp(&self, other: &OrderedValue) -> Ordering {
+        self.0.order_cmp(&other.0)
+    }
+}
+
+impl Hash for OrderedValue {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_value(&self.0, state);
+    }
+}
+
+impl From<Value> for OrderedValue {
+    fn from(value: Value) -> OrderedValue {
+        OrderedValue(value)
+    }
+}
+
+/// Hashes so that equivalent values hash alike: a number hashes as an integer whenever
+/// it has an integral value in `i64` range, whichever variant holds it.
+fn hash_value<H: Hasher>(value: &Value, state: &mut H) {
+    state.write_u8(value.type_order_rank());
+    match value {
+        Value::Null => {}
+        Value::Bool(b) => b.hash(state),
+        Value::Int(i) => hash_integral(*i, state),
+        Value::Float(f) => hash_float(*f, state),
+        Value::String(s) => s.hash(state),
+        Value::List(items) => {
+            state.write_usize(items.len());
+            items.iter().for_each(|item| hash_value(item, state));
+        }
+        Value::Map(map) => {
+            state.write_usize(map.len());
+            for (key, item) in map {
+                key.hash(state);
+                hash_value(item, state);
+            }
+        }
+        Value::Date(d) => d.hash(state),
+        Value::LocalTime(t) => t.hash(state),
+        Value::LocalDateTime(dt) => dt.hash(state),
+        Value::ZonedDateTime(dt) => dt.hash(state),
+        Value::Duration(d) => d.hash(state),
+    }
+}
+
+fn hash_integral<H: Hasher>(int: i64, state: &mut H) {
+    state.write_u8(0);
+    state.write_i64(int);
+}
+
+fn hash_float<H: Hasher>(float: f64, state: &mut H) {
+    if float.is_nan() {
+        state.write_u8(2);
+    } else if float.fract() == 0.0 && (-TWO_POW_63..TWO_POW_63).contains(&float) {
+        // Exact: integral and in range. Also folds -0.0 into 0.
+        hash_integral(float as i64, state);
+    } else {
+        state.write_u8(1);
+        state.write_u64(float.to_bits());
+    }
+}

@@ -1,0 +1,340 @@
+//! Index and constraint DDL: each change takes its own commit timestamp and produces a
+//! commit record, like a transaction, so it replays and replicates in order.
+//!
+//! Building an index while writes go on: the new schema is published first, so every
+//! writer that locks a vertex afterwards maintains the index itself; then every vertex is
+//! visited under its lock and entries are inserted for each of its versions still in its
+//! undo chain. A writer that read the old schema held the vertex lock while writing, so
+//! the visit sees its write. Entries are over-complete by design; readers re-check.
+
+use crate::delta::{chain, UndoAction, Viewer};
+use crate::error::{Result, StorageError};
+use crate::index::{EdgeTypeIndex, LabelIndex, Schema, TupleIndex, UniqueConstraint};
+use crate::record::{CommitRecord, DdlOp};
+use crate::storage::{Inner, Storage};
+use crate::vertex::{Life, VertexData};
+use std::sync::Arc;
+use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId, Value};
+
+/// A description of one index, for `SHOW INDEX INFO`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IndexInfo {
+    Label(String),
+    LabelProperty(String, String),
+    EdgeType(String),
+}
+
+/// A description of one constraint, for `SHOW CONSTRAINT INFO`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ConstraintInfo {
+    Exists(String, String),
+    Unique(String, Vec<String>),
+}
+
+impl Storage {
+    pub fn create_label_index(&self, label: &str) -> Result<u64> {
+        self.apply_ddl(&DdlOp::CreateLabelIndex(label.into()), None)
+    }
+
+    pub fn drop_label_index(&self, label: &str) -> Result<u64> {
+        self.apply_ddl(&DdlOp::DropLabelIndex(label.into()), None)
+    }
+
+    pub fn create_label_property_index(&self, label: &str, prop: &str) -> Result<u64> {
+        self.apply_ddl(&DdlOp::CreateLabelPropertyIndex(label.into(), prop.into()), None)
+    }
+
+    pub fn drop_label_property_index(&self, label: &str, prop: &str) -> Result<u64> {
+        self.apply_ddl(&DdlOp::DropLabelPropertyIndex(label.into(), prop.into()), None)
+    }
+
+    pub fn create_edge_type_index(&self, edge_type: &str) -> Result<u64> {
+        self.apply_ddl(&DdlOp::CreateEdgeTypeIndex(edge_type.into()), None)
+    }
+
+    pub fn drop_edge_type_index(&self, edge_type: &str) -> Result<u64> {
+        self.apply_ddl(&DdlOp::DropEdgeTypeIndex(edge_type.into()), None)
+    }
+
+    pub fn create_existence_constraint(&self, label: &str, prop: &str) -> Result<u64> {
+        self.apply_ddl(&DdlOp::CreateExistenceConstraint(label.into(), prop.into()), None)
+    }
+
+    pub fn drop_existence_constraint(&self, label: &str, prop: &str) -> Result<u64> {
+        self.apply_ddl(&DdlOp::DropExistenceConstraint(label.into(), prop.into()), None)
+    }
+
+    pub fn create_unique_constraint(&self, label: &str, props: &[&str]) -> Result<u64> {
+        let props = props.iter().map(|p| p.to_string()).collect();
+        self.apply_ddl(&DdlOp::CreateUniqueConstraint(label.into(), props), None)
+    }
+
+    pub fn drop_unique_constraint(&self, label: &str, props: &[&str]) -> Result<u64> {
+        let props = props.iter().map(|p| p.to_string()).collect();
+        self.apply_ddl(&DdlOp::DropUniqueConstraint(label.into(), props), None)
+    }
+
+    /// The indexes in force, sorted.
+    pub fn index_info(&self) -> Vec<IndexInfo> {
+        let schema = self.inner.schema();
+        let mut out: Vec<IndexInfo> = schema
+            .label
+            .keys()
+            .map(|l| IndexInfo::Label(self.label_name(*l)))
+            .collect();
+        out.extend(
+            schema
+                .label_property
+                .keys()
+                .map(|(l, p)| IndexInfo::LabelProperty(self.label_name(*l), self.property_name(*p))),
+        );
+        out.extend(
+            schema
+                .edge_type
+                .keys()
+                .map(|t| IndexInfo::EdgeType(self.edge_type_name(*t))),
+        );
+        out.sort();
+        out
+    }
+
+    /// The constraints in force, sorted.
+    pub fn constraint_info(&self) -> Vec<ConstraintInfo> {
+        let schema = self.inner.schema();
+        let mut out: Vec<ConstraintInfo> = schema
+            .existence
+            .iter()
+            .map(|(l, p)| ConstraintInfo::Exists(self.label_name(*l), self.property_name(*p)))
+            .collect();
+        out.extend(schema.unique.iter().map(|u| {
+            let props = u.index.props.iter().map(|p| self.property_name(*p)).collect();
+            ConstraintInfo::Unique(self.label_name(u.index.label), props)
+        }));
+        out.sort();
+        out
+    }
+
+    /// Runs one DDL change: under the commit lock, with its own timestamp, a commit
+    /// record and the commit hook; `forced` is a replayed record's timestamp.
+    pub(crate) fn apply_ddl(&self, op: &DdlOp, forced: Option<u64>) -> Result<u64> {
+        let inner = &self.inner;
+        let _serial = inner.commit_lock.lock();
+        let ts = inner.next_commit_ts(forced)?;
+        let before = inner.schema();
+        let mut after = (*before).clone();
+        self.change_schema(&mut after, op)?;
+        *inner.schema.write() = Arc::new(after);
+        self.build_new_structure(op);
+        let record = CommitRecord::Ddl { ts, op: op.clone() }.encode();
+        if let Err(e) = inner.run_hook(ts, &record) {
+            *inner.schema.write() = before;
+            return Err(e);
+        }
+        inner.publish(ts, None, None);
+        tracing::info!(?op, ts, "schema changed");
+        Ok(ts)
+    }
+
+    /// Checks a DDL change against the schema and the data, and applies it to `schema`.
+    fn change_schema(&self, schema: &mut Schema, op: &DdlOp) -> Result<()> {
+        let exists = |what: String| Err(StorageError::AlreadyExists(what));
+        let missing = |what: String| Err(StorageError::DoesNotExist(what));
+        match op {
+            DdlOp::CreateLabelIndex(l) => {
+                let label = self.label(l);
+                if schema.label.contains_key(&label) {
+                    return exists(format!("index on :{l}"));
+                }
+                schema.label.insert(label, Arc::new(LabelIndex::default()));
+            }
+            DdlOp::DropLabelIndex(l) => {
+                if self
+                    .find_label(l)
+                    .and_then(|label| schema.label.remove(&label))
+                    .is_none()
+                {
+                    return missing(format!("index on :{l}"));
+                }
+            }
+            DdlOp::CreateLabelPropertyIndex(l, p) => {
+                let key = (self.label(l), self.property(p));
+                if schema.label_property.contains_key(&key) {
+                    return exists(format!("index on :{l}({p})"));
+                }
+                schema
+                    .label_property
+                    .insert(key, Arc::new(TupleIndex::new(key.0, vec![key.1])));
+            }
+            DdlOp::DropLabelPropertyIndex(l, p) => {
+                let key = self.find_label(l).zip(self.find_property(p));
+                if key.and_then(|k| schema.label_property.remove(&k)).is_none() {
+                    return missing(format!("index on :{l}({p})"));
+                }
+            }
+            DdlOp::CreateEdgeTypeIndex(t) => {
+                let edge_type = self.edge_type(t);
+                if schema.edge_type.contains_key(&edge_type) {
+                    return exists(format!("edge index on :{t}"));
+                }
+                schema.edge_type.insert(edge_type, Arc::new(EdgeTypeIndex::default()));
+            }
+            DdlOp::DropEdgeTypeIndex(t) => {
+                if self
+                    .find_edge_type(t)
+                    .and_then(|e| schema.edge_type.remove(&e))
+                    .is_none()
+                {
+                    return missing(format!("edge index on :{t}"));
+                }
+            }
+            DdlOp::CreateExistenceConstraint(l, p) => {
+                let key = (self.label(l), self.property(p));
+                if schema.existence.contains(&key) {
+                    return exists(format!("existence constraint on :{l}({p})"));
+                }
+                crate::constraints::check_existing_existence(self, key.0, key.1)?;
+                schema.existence.push(key);
+            }
+            DdlOp::DropExistenceConstraint(l, p) => {
+                let key = self.find_label(l).zip(self.find_property(p));
+                let before = schema.existence.len();
+                schema.existence.retain(|k| Some(*k) != key);
+                if schema.existence.len() == before {
+                    return missing(format!("existence constraint on :{l}({p})"));
+                }
+            }
+            DdlOp::CreateUniqueConstraint(l, ps) => {
+                let label = self.label(l);
+                let props: Vec<PropertyId> = ps.iter().map(|p| self.property(p)).collect();
+                if schema
+                    .unique
+                    .iter()
+                    .any(|u| u.index.label == label && u.index.props == props)
+                {
+                    return exists(format!("unique constraint on :{l}({})", ps.join(", ")));
+                }
+                crate::constraints::check_existing_unique(self, label, &props)?;
+                schema.unique.push(Arc::new(UniqueConstraint {
+                    index: TupleIndex::new(label, props),
+                }));
+            }
+            DdlOp::DropUniqueConstraint(l, ps) => {
+                let label = self.find_label(l);
+                let props: Option<Vec<PropertyId>> = ps.iter().map(|p| self.find_property(p)).collect();
+                let before = schema.unique.len();
+                schema
+                    .unique
+                    .retain(|u| Some(u.index.label) != label || Some(&u.index.props) != props.as_ref());
+                if schema.unique.len() == before {
+                    return missing(format!("unique constraint on :{l}({})", ps.join(", ")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Fills the structure a creation just published.
+    fn build_new_structure(&self, op: &DdlOp) {
+        let after = self.inner.schema();
+        match op {
+            DdlOp::CreateLabelIndex(l) => {
+                let label = self.label(l);
+                let Some(index) = after.label.get(&label) else { return };
+                for_each_vertex(&self.inner, |gid, v| {
+                    let added_back = chain(&v.delta).any(|d| matches!(d.action, UndoAction::AddLabel(x) if x == label));
+                    if v.has_label(label) || added_back {
+                        index.insert(gid);
+                    }
+                });
+            }
+            DdlOp::CreateLabelPropertyIndex(l, p) => {
+                let Some(index) = after.label_property.get(&(self.label(l), self.property(p))) else {
+                    return;
+                };
+                for_each_vertex(&self.inner, |gid, v| index_versions(index, gid, v));
+            }
+            DdlOp::CreateUniqueConstraint(l, ps) => {
+                let label = self.label(l);
+                let props: Vec<PropertyId> = ps.iter().map(|p| self.property(p)).collect();
+                let Some(unique) = after
+                    .unique
+                    .iter()
+                    .find(|u| u.index.label == label && u.index.props == props)
+                else {
+                    return;
+                };
+                for_each_vertex(&self.inner, |gid, v| index_versions(&unique.index, gid, v));
+            }
+            DdlOp::CreateEdgeTypeIndex(t) => {
+                let edge_type = self.edge_type(t);
+                let Some(index) = after.edge_type.get(&edge_type) else {
+                    return;
+                };
+                for_each_vertex(&self.inner, |gid, v| index_edges(index, edge_type, gid, v));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Visits every vertex slot under its lock.
+fn for_each_vertex(inner: &Inner, mut f: impl FnMut(Gid, &VertexData)) {
+    for id in 0..inner.vertices.high_water() {
+        let Some(slot) = inner.vertices.get(id) else { continue };
+        let v = slot.lock();
+        if v.life != Life::Empty || v.delta.is_some() {
+            f(Gid(id), &v);
+        }
+    }
+}
+
+/// Inserts a tuple-index entry for every version of a vertex still in its undo chain.
+fn index_versions(index: &TupleIndex, gid: Gid, v: &VertexData) {
+    let mut labels: Vec<LabelId> = v.label_vec();
+    let mut values: Vec<Option<Value>> = index.props.iter().map(|p| v.props.get(*p)).collect();
+    let insert = |labels: &[LabelId], values: &[Option<Value>]| {
+        if labels.contains(&index.label) {
+            if let Some(key) = index.key_of(gid, |p| {
+                index.props.iter().position(|x| *x == p).and_then(|i| values[i].clone())
+            }) {
+                index.insert(key);
+            }
+        }
+    };
+    insert(&labels, &values);
+    for d in chain(&v.delta) {
+        match &d.action {
+            UndoAction::AddLabel(l) => labels.push(*l),
+            UndoAction::RemoveLabel(l) => labels.retain(|x| x != l),
+            UndoAction::SetProperty(p, old) => {
+                if let Some(i) = index.props.iter().position(|x| x == p) {
+                    values[i] = old.clone();
+                }
+            }
+            _ => continue,
+        }
+        insert(&labels, &values);
+    }
+}
+
+/// Inserts edge-type entries for a vertex's out-edges of `edge_type`, current and past.
+fn index_edges(index: &EdgeTypeIndex, edge_type: EdgeTypeId, gid: Gid, v: &VertexData) {
+    let past = chain(&v.delta).filter_map(|d| match &d.action {
+        UndoAction::AddOutEdge(a) => Some(*a),
+        _ => None,
+    });
+    for a in v
+        .out_edges
+        .iter()
+        .copied()
+        .chain(past)
+        .filter(|a| a.edge_type() == edge_type)
+    {
+        let _ = index.entries.insert_sync(a.edge(), (gid, a.other()));
+    }
+}
+
+/// A viewer that sees every committed change (used while holding the commit lock).
+pub(crate) fn latest_committed(inner: &Inner) -> Viewer {
+    Viewer::at(inner.engine.lock().last_committed)
+}

@@ -1,0 +1,177 @@
+//! Garbage collection: frees undo deltas no running transaction can need, objects whose
+//! deletion everyone sees, and index entries that match no visible state.
+//!
+//! Each commit queues the objects it touched under its commit timestamp. A pass takes the
+//! oldest start timestamp among running transactions; every queued commit at or before it
+//! is final for everyone, so the chains of its objects are cut there. Index entries are
+//! swept for vertices whose chain is then empty (their newest state is the only state).
+//! Passes run on demand ([`Storage::collect_garbage`]) and from a background thread
+//! ([`Storage::start_gc`]).
+
+use crate::delta::{chain, drop_chain, truncate_chain};
+use crate::storage::{Inner, Storage};
+use crate::vertex::{Life, VertexData};
+use parking_lot::{Condvar, Mutex};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+use std::time::Duration;
+use thin_vec::ThinVec;
+use weft_common::Gid;
+
+struct Pending {
+    ts: u64,
+    vertices: Vec<Gid>,
+    edges: Vec<Gid>,
+}
+
+/// Commits waiting for their deltas to become unneeded.
+#[derive(Default)]
+pub(crate) struct GcQueue {
+    pending: Mutex<VecDeque<Pending>>,
+    dirty: AtomicBool,
+    running: Mutex<()>,
+}
+
+impl GcQueue {
+    /// Queues a commit's objects; called under the commit lock, so in timestamp order.
+    pub fn push(&self, ts: u64, vertices: Vec<Gid>, edges: Vec<Gid>) {
+        self.pending.lock().push_back(Pending { ts, vertices, edges });
+        self.dirty.store(true, Ordering::Release);
+    }
+
+    /// Notes that index entries may have gone stale (after an abort).
+    pub fn mark_dirty(&self) {
+        self.dirty.store(true, Ordering::Release);
+    }
+
+    fn take_ready(&self, oldest: u64) -> Vec<Pending> {
+        let mut pending = self.pending.lock();
+        let ready = pending.iter().take_while(|p| p.ts <= oldest).count();
+        pending.drain(..ready).collect()
+    }
+}
+
+/// What one pass freed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GcStats {
+    pub commits: usize,
+    pub deltas_freed: usize,
+    pub vertices_freed: usize,
+    pub edge_objects_freed: usize,
+    pub index_entries_removed: usize,
+}
+
+impl Storage {
+    /// Runs one garbage collection pass now.
+    pub fn collect_garbage(&self) -> GcStats {
+        collect(&self.inner)
+    }
+
+    /// Starts a background thread that collects garbage every `interval` until the
+    /// returned handle or the storage is dropped.
+    pub fn start_gc(&self, interval: Duration) -> GcWorker {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        let signal = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("weft-gc".into())
+            .spawn(move || loop {
+                {
+                    let mut stopped = signal.0.lock();
+                    if !*stopped {
+                        signal.1.wait_for(&mut stopped, interval);
+                    }
+                    if *stopped {
+                        return;
+                    }
+                }
+                let Some(inner) = weak.upgrade() else { return };
+                collect(&inner);
+            })
+            .expect("spawning the GC thread");
+        GcWorker {
+            stop,
+            handle: Some(handle),
+        }
+    }
+}
+
+/// The background collector; dropping it stops the thread.
+pub struct GcWorker {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Drop for GcWorker {
+    fn drop(&mut self) {
+        *self.stop.0.lock() = true;
+        self.stop.1.notify_all();
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+fn collect(inner: &Inner) -> GcStats {
+    let _one_at_a_time = inner.gc.running.lock();
+    let oldest = inner.oldest_active();
+    let ready = inner.gc.take_ready(oldest);
+    let mut stats = GcStats {
+        commits: ready.len(),
+        ..GcStats::default()
+    };
+    for pending in &ready {
+        for gid in &pending.vertices {
+            collect_vertex(inner, *gid, oldest, &mut stats);
+        }
+        for gid in &pending.edges {
+            collect_edge(inner, *gid, oldest, &mut stats);
+        }
+    }
+    if inner.gc.dirty.swap(false, Ordering::AcqRel) || !ready.is_empty() {
+        stats.index_entries_removed = crate::gc_index::sweep(inner);
+    }
+    stats
+}
+
+fn collect_vertex(inner: &Inner, gid: Gid, oldest: u64, stats: &mut GcStats) {
+    let Some(slot) = inner.vertices.get(gid.0) else { return };
+    let mut v = slot.lock();
+    let cut = truncate_chain(&mut v.delta, oldest);
+    stats.deltas_freed += chain(&cut).count();
+    if v.delta.is_none() {
+        if v.life == Life::Deleted {
+            *v = VertexData::default();
+            stats.vertices_freed += 1;
+        } else {
+            shrink_if_sparse(&mut v.out_edges);
+            shrink_if_sparse(&mut v.in_edges);
+        }
+    }
+    drop(v);
+    drop_chain(cut);
+}
+
+/// Gives back adjacency capacity left over from deletions.
+fn shrink_if_sparse<T>(list: &mut ThinVec<T>) {
+    if list.capacity() >= 2 * list.len() + 8 {
+        list.shrink_to_fit();
+    }
+}
+
+fn collect_edge(inner: &Inner, gid: Gid, oldest: u64, stats: &mut GcStats) {
+    let Some(object) = inner.edges.read_sync(&gid, |_, o| o.clone()) else {
+        return;
+    };
+    let mut data = object.data.lock();
+    let cut = truncate_chain(&mut data.delta, oldest);
+    stats.deltas_freed += chain(&cut).count();
+    let gone = data.deleted && data.delta.is_none();
+    drop(data);
+    drop_chain(cut);
+    if gone && inner.edges.remove_if_sync(&gid, |o| Arc::ptr_eq(o, &object)).is_some() {
+        stats.edge_objects_freed += 1;
+    }
+}

@@ -1,0 +1,80 @@
+//! The index half of garbage collection: removes entries that match no state any
+//! transaction can see.
+//!
+//! An entry may go only when its vertex has no undo chain (its newest state is then the
+//! one state everybody sees) and that state does not match the entry. Vertices with a
+//! chain keep their entries until a later pass.
+
+use crate::delta::Adjacent;
+use crate::index::{LabelIndex, TupleIndex};
+use crate::storage::Inner;
+use crate::vertex::{Life, VertexData};
+use scc::Guard;
+use weft_common::value::OrderedValue;
+use weft_common::{Gid, LabelId};
+
+/// Sweeps every index; returns how many entries were removed.
+pub(crate) fn sweep(inner: &Inner) -> usize {
+    let schema = inner.schema();
+    let mut removed = 0;
+    for (label, index) in &schema.label {
+        removed += sweep_label(inner, *label, index);
+    }
+    for index in schema.all_tuple_indexes() {
+        removed += sweep_tuple(inner, index);
+    }
+    for index in schema.edge_type.values() {
+        let stale: Vec<Gid> = index
+            .all()
+            .into_iter()
+            .filter(|(edge, from, _)| {
+                settled(inner, *from, |v| {
+                    !v.out_edges.iter().any(|a: &Adjacent| a.edge() == *edge)
+                })
+            })
+            .map(|(edge, _, _)| edge)
+            .collect();
+        removed += stale.iter().filter(|edge| index.entries.remove_sync(*edge)).count();
+    }
+    removed
+}
+
+/// True when the vertex has no undo chain and `stale` holds for its only state (a slot
+/// that no longer holds a vertex counts as stale).
+fn settled(inner: &Inner, gid: Gid, stale: impl FnOnce(&VertexData) -> bool) -> bool {
+    inner
+        .with_vertex(gid, |v| v.delta.is_none() && (v.life != Life::Live || stale(v)))
+        .unwrap_or(true)
+}
+
+fn sweep_label(inner: &Inner, label: LabelId, index: &LabelIndex) -> usize {
+    let stale: Vec<Gid> = index
+        .gids()
+        .into_iter()
+        .filter(|gid| settled(inner, *gid, |v| !v.has_label(label)))
+        .collect();
+    stale.iter().for_each(|gid| index.remove(*gid));
+    stale.len()
+}
+
+fn sweep_tuple(inner: &Inner, index: &TupleIndex) -> usize {
+    let guard = Guard::new();
+    let stale: Vec<_> = index
+        .entries
+        .iter(&guard)
+        .map(|(k, _)| k)
+        .filter(|k| {
+            settled(inner, k.gid, |v| {
+                let now = index.key_of(k.gid, |p| v.props.get(p));
+                !v.has_label(index.label) || now.is_none_or(|now| !same_values(&now.values, &k.values))
+            })
+        })
+        .cloned()
+        .collect();
+    stale.iter().for_each(|k| index.remove(k));
+    stale.len()
+}
+
+fn same_values(a: &[OrderedValue], b: &[OrderedValue]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}

@@ -1,0 +1,192 @@
+//! Secondary indexes: label, label+property (also used for composite uniqueness
+//! constraints) and edge type.
+//!
+//! Entries are versioned by omission: a write inserts an entry for the new state and never
+//! removes one, so an index holds every state some transaction may still see. Readers
+//! re-check each hit against the object's state as they see it, and the garbage
+//! collector removes entries that match no state anyone can see any more.
+//! The set of indexes is an immutable [`Schema`] swapped whole by DDL; writers read it
+//! while holding the object's lock, which is what makes building an index while writes
+//! go on consistent (see `Storage::build_index`).
+
+use scc::{Guard, TreeIndex};
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use weft_common::value::OrderedValue;
+use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId, Value};
+
+/// Key of a tuple index: the property values in the index's property order, then the
+/// vertex id so equal values from different vertices are distinct entries.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TupleKey {
+    pub values: Box<[OrderedValue]>,
+    pub gid: Gid,
+}
+
+/// Vertices with one label.
+#[derive(Default)]
+pub struct LabelIndex {
+    pub entries: TreeIndex<Gid, ()>,
+    pub len: AtomicI64,
+}
+
+impl LabelIndex {
+    pub fn insert(&self, gid: Gid) {
+        if self.entries.insert_sync(gid, ()).is_ok() {
+            self.len.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn remove(&self, gid: Gid) {
+        if self.entries.remove_sync(&gid) {
+            self.len.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Every gid with an entry, in gid order.
+    pub fn gids(&self) -> Vec<Gid> {
+        let guard = Guard::new();
+        self.entries.iter(&guard).map(|(g, _)| *g).collect()
+    }
+}
+
+/// Vertices with a label, keyed by the values of one or more properties (all present).
+pub struct TupleIndex {
+    pub label: LabelId,
+    pub props: Vec<PropertyId>,
+    pub entries: TreeIndex<TupleKey, ()>,
+    pub len: AtomicI64,
+}
+
+impl TupleIndex {
+    pub fn new(label: LabelId, props: Vec<PropertyId>) -> Self {
+        TupleIndex {
+            label,
+            props,
+            entries: TreeIndex::new(),
+            len: AtomicI64::new(0),
+        }
+    }
+
+    /// The key for a vertex state, or `None` when a property is missing.
+    pub fn key_of(&self, gid: Gid, get: impl Fn(PropertyId) -> Option<Value>) -> Option<TupleKey> {
+        let values: Option<Vec<OrderedValue>> = self.props.iter().map(|p| get(*p).map(OrderedValue)).collect();
+        Some(TupleKey {
+            values: values?.into_boxed_slice(),
+            gid,
+        })
+    }
+
+    pub fn insert(&self, key: TupleKey) {
+        if self.entries.insert_sync(key, ()).is_ok() {
+            self.len.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn remove(&self, key: &TupleKey) {
+        if self.entries.remove_sync(key) {
+            self.len.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Entries whose single-property value lies within the bounds (a one-property index).
+    pub fn range(&self, lower: Bound<&Value>, upper: Bound<&Value>) -> Vec<Gid> {
+        let lo = match lower {
+            Bound::Included(v) => Bound::Included(bound_key(v, Gid(0))),
+            Bound::Excluded(v) => Bound::Excluded(bound_key(v, Gid(u64::MAX))),
+            Bound::Unbounded => Bound::Unbounded,
+        };
+        let hi = match upper {
+            Bound::Included(v) => Bound::Included(bound_key(v, Gid(u64::MAX))),
+            Bound::Excluded(v) => Bound::Excluded(bound_key(v, Gid(0))),
+            Bound::Unbounded => Bound::Unbounded,
+        };
+        if let (Bound::Included(l) | Bound::Excluded(l), Bound::Included(h) | Bound::Excluded(h)) = (&lo, &hi) {
+            if l > h {
+                return Vec::new();
+            }
+        }
+        let guard = Guard::new();
+        self.entries.range((lo, hi), &guard).map(|(k, _)| k.gid).collect()
+    }
+
+    /// Entries whose whole tuple equals `values`.
+    pub fn lookup(&self, values: &[OrderedValue]) -> Vec<Gid> {
+        let key = |gid| TupleKey {
+            values: values.to_vec().into_boxed_slice(),
+            gid,
+        };
+        let guard = Guard::new();
+        self.entries
+            .range(key(Gid(0))..=key(Gid(u64::MAX)), &guard)
+            .map(|(k, _)| k.gid)
+            .collect()
+    }
+
+    /// Number of distinct value tuples among the entries (for the planner).
+    pub fn distinct_values(&self) -> u64 {
+        let guard = Guard::new();
+        let mut count = 0;
+        let mut last: Option<&[OrderedValue]> = None;
+        for (k, _) in self.entries.iter(&guard) {
+            if last != Some(&k.values[..]) {
+                count += 1;
+                last = Some(&k.values[..]);
+            }
+        }
+        count
+    }
+}
+
+fn bound_key(v: &Value, gid: Gid) -> TupleKey {
+    TupleKey {
+        values: vec![OrderedValue(v.clone())].into_boxed_slice(),
+        gid,
+    }
+}
+
+/// Edges of one type: edge id → (from, to).
+#[derive(Default)]
+pub struct EdgeTypeIndex {
+    pub entries: TreeIndex<Gid, (Gid, Gid)>,
+}
+
+impl EdgeTypeIndex {
+    /// Every entry as (edge, from, to), in edge id order.
+    pub fn all(&self) -> Vec<(Gid, Gid, Gid)> {
+        let guard = Guard::new();
+        self.entries.iter(&guard).map(|(e, (f, t))| (*e, *f, *t)).collect()
+    }
+}
+
+/// A uniqueness constraint and the tuple index that enforces it.
+pub struct UniqueConstraint {
+    pub index: TupleIndex,
+}
+
+/// The set of indexes and constraints in force; replaced whole by DDL.
+#[derive(Default, Clone)]
+pub struct Schema {
+    pub label: HashMap<LabelId, Arc<LabelIndex>>,
+    pub label_property: HashMap<(LabelId, PropertyId), Arc<TupleIndex>>,
+    pub edge_type: HashMap<EdgeTypeId, Arc<EdgeTypeIndex>>,
+    pub existence: Vec<(LabelId, PropertyId)>,
+    pub unique: Vec<Arc<UniqueConstraint>>,
+}
+
+impl Schema {
+    /// Every tuple index that covers vertices with `label` (indexes and uniqueness).
+    pub fn tuple_indexes_for(&self, label: LabelId) -> impl Iterator<Item = &TupleIndex> {
+        let plain = self.label_property.values().map(|i| i.as_ref());
+        let unique = self.unique.iter().map(|u| &u.index);
+        plain.chain(unique).filter(move |i| i.label == label)
+    }
+
+    /// Every tuple index, indexes and uniqueness constraints alike.
+    pub fn all_tuple_indexes(&self) -> impl Iterator<Item = &TupleIndex> {
+        let plain = self.label_property.values().map(|i| i.as_ref());
+        plain.chain(self.unique.iter().map(|u| &u.index))
+    }
+}

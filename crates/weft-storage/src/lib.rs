@@ -1,0 +1,42 @@
+//! Weft's storage layer: an in-memory property graph with multi-version concurrency
+//! control, secondary indexes, constraints and the commit hook.
+//!
+//! Owns: vertices and edges, their labels/types/properties, transactions (snapshot
+//! isolation, read committed, read uncommitted), undo-delta MVCC and garbage collection,
+//! label / label+property / edge-type indexes, existence and uniqueness constraints, and
+//! the commit record that durability and replication consume ([`record`]).
+//! Promises to the layer above: every read a transaction makes is consistent with its
+//! isolation level; a write that meets another running transaction's write fails at once
+//! with a retryable error; commits get timestamps in one total order.
+//! Must not know: Cypher, Bolt, files or the network (those plug in through the commit
+//! hook and [`Storage::apply`]).
+//!
+//! Entry points: [`Storage::new`], [`Storage::begin`], [`Transaction`].
+
+mod constraints;
+mod ddl;
+mod delta;
+mod dump;
+mod error;
+mod gc;
+mod gc_index;
+mod index;
+mod names;
+mod props;
+mod read;
+pub mod record;
+mod storage;
+mod table;
+mod txn;
+mod vertex;
+
+pub use ddl::{ConstraintInfo, IndexInfo};
+pub use delta::IsolationLevel;
+pub use dump::{EdgeDump, GraphDump, VertexDump};
+pub use error::{ErrorKind, Result, StorageError};
+pub use gc::{GcStats, GcWorker};
+pub use read::VertexScan;
+pub use storage::{CommitHook, Storage};
+pub use txn::{EdgeRef, Transaction};
+pub use vertex::Direction;
+pub use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId, Value};

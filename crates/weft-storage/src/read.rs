@@ -1,0 +1,253 @@
+//! Transaction reads: objects, adjacency and scans, each as the transaction sees them.
+//!
+//! Every read locks the object briefly, copies what it needs and undoes the deltas the
+//! transaction may not see. Index scans return candidates that are re-checked the same
+//! way, so stale index entries never leak into results.
+
+use crate::delta::Viewer;
+use crate::error::{Result, StorageError};
+use crate::storage::Inner;
+use crate::txn::{EdgeRef, Transaction};
+use crate::vertex::{self, Direction, VertexData};
+use std::ops::Bound;
+use std::sync::Arc;
+use weft_common::value::OrderedValue;
+use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId, Value};
+
+impl Inner {
+    /// Runs `f` on a vertex's newest state under its lock.
+    pub(crate) fn with_vertex<R>(&self, gid: Gid, f: impl FnOnce(&VertexData) -> R) -> Option<R> {
+        let slot = self.vertices.get(gid.0)?;
+        let guard = slot.lock();
+        Some(f(&guard))
+    }
+}
+
+impl Transaction {
+    fn viewer(&self) -> &Viewer {
+        &self.viewer
+    }
+
+    /// True when the vertex exists for this transaction.
+    pub fn vertex_exists(&self, gid: Gid) -> bool {
+        self.inner
+            .with_vertex(gid, |v| vertex::visible_exists(v, self.viewer()))
+            .unwrap_or(false)
+    }
+
+    /// The vertex's labels.
+    pub fn labels(&self, gid: Gid) -> Result<Vec<LabelId>> {
+        self.inner
+            .with_vertex(gid, |v| vertex::visible_labels(v, self.viewer()))
+            .flatten()
+            .ok_or(StorageError::VertexNotFound(gid))
+    }
+
+    /// Whether the vertex has `label`.
+    pub fn has_label(&self, gid: Gid, label: LabelId) -> Result<bool> {
+        Ok(self.labels(gid)?.contains(&label))
+    }
+
+    /// One property of a vertex.
+    pub fn vertex_property(&self, gid: Gid, key: PropertyId) -> Result<Option<Value>> {
+        let seen = self.inner.with_vertex(gid, |v| {
+            vertex::visible_property(v.life == vertex::Life::Live, &v.props, &v.delta, self.viewer(), key)
+        });
+        match seen {
+            Some((true, value)) => Ok(value),
+            _ => Err(StorageError::VertexNotFound(gid)),
+        }
+    }
+
+    /// All properties of a vertex, in key order.
+    pub fn vertex_properties(&self, gid: Gid) -> Result<Vec<(PropertyId, Value)>> {
+        let seen = self.inner.with_vertex(gid, |v| {
+            vertex::visible_properties(v.life == vertex::Life::Live, &v.props, &v.delta, self.viewer())
+        });
+        match seen {
+            Some((true, all)) => Ok(all),
+            _ => Err(StorageError::VertexNotFound(gid)),
+        }
+    }
+
+    /// Edges leaving (`Out`) or entering (`In`) a vertex, restricted to `types` unless it
+    /// is empty.
+    pub fn edges(&self, gid: Gid, dir: Direction, types: &[EdgeTypeId]) -> Result<Vec<EdgeRef>> {
+        let list = self
+            .inner
+            .with_vertex(gid, |v| vertex::visible_adjacency(v, self.viewer(), dir))
+            .flatten()
+            .ok_or(StorageError::VertexNotFound(gid))?;
+        let wanted = |t: EdgeTypeId| types.is_empty() || types.contains(&t);
+        Ok(list
+            .into_iter()
+            .filter(|a| wanted(a.edge_type()))
+            .map(|a| match dir {
+                Direction::Out => EdgeRef {
+                    gid: a.edge(),
+                    from: gid,
+                    to: a.other(),
+                    edge_type: a.edge_type(),
+                },
+                Direction::In => EdgeRef {
+                    gid: a.edge(),
+                    from: a.other(),
+                    to: gid,
+                    edge_type: a.edge_type(),
+                },
+            })
+            .collect())
+    }
+
+    /// True when the edge exists for this transaction.
+    pub fn edge_exists(&self, e: &EdgeRef) -> bool {
+        self.inner
+            .with_vertex(e.from, |v| vertex::visible_adjacency(v, self.viewer(), Direction::Out))
+            .flatten()
+            .is_some_and(|list| list.iter().any(|a| a.edge() == e.gid))
+    }
+
+    /// One property of an edge.
+    pub fn edge_property(&self, e: &EdgeRef, key: PropertyId) -> Result<Option<Value>> {
+        let Some(object) = self.inner.edges.read_sync(&e.gid, |_, o| o.clone()) else {
+            return Ok(None);
+        };
+        let data = object.data.lock();
+        Ok(vertex::visible_property(true, &data.props, &data.delta, self.viewer(), key).1)
+    }
+
+    /// All properties of an edge, in key order.
+    pub fn edge_properties(&self, e: &EdgeRef) -> Result<Vec<(PropertyId, Value)>> {
+        let Some(object) = self.inner.edges.read_sync(&e.gid, |_, o| o.clone()) else {
+            return Ok(Vec::new());
+        };
+        let data = object.data.lock();
+        Ok(vertex::visible_properties(true, &data.props, &data.delta, self.viewer()).1)
+    }
+
+    /// Every vertex this transaction sees, in id order (streams; no index needed).
+    pub fn vertices(&self) -> VertexScan {
+        VertexScan {
+            inner: self.inner.clone(),
+            viewer: self.viewer,
+            next: 0,
+            end: self.inner.vertices.high_water(),
+        }
+    }
+
+    /// Vertices with `label`, from the label index when there is one.
+    pub fn vertices_with_label(&self, label: LabelId) -> Vec<Gid> {
+        let schema = self.inner.schema();
+        let check = |gid: &Gid| {
+            self.inner
+                .with_vertex(*gid, |v| vertex::visible_has_label(v, self.viewer(), label))
+                .unwrap_or(false)
+        };
+        match schema.label.get(&label) {
+            Some(index) => index.gids().into_iter().filter(check).collect(),
+            None => self.vertices().filter(check).collect(),
+        }
+    }
+
+    /// Vertices with `label` whose `key` equals `value` (Cypher equality).
+    pub fn vertices_with_property(&self, label: LabelId, key: PropertyId, value: &Value) -> Vec<Gid> {
+        self.vertices_in_range(label, key, Bound::Included(value), Bound::Included(value))
+            .into_iter()
+            .filter(|gid| {
+                self.vertex_property(*gid, key)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|v| v.cypher_eq(value) == Some(true))
+            })
+            .collect()
+    }
+
+    /// Vertices with `label` whose `key` lies within the bounds in Cypher's total order,
+    /// in that order (by value, then id) when served by an index.
+    pub fn vertices_in_range(
+        &self,
+        label: LabelId,
+        key: PropertyId,
+        lower: Bound<&Value>,
+        upper: Bound<&Value>,
+    ) -> Vec<Gid> {
+        let schema = self.inner.schema();
+        let candidates = match schema.label_property.get(&(label, key)) {
+            Some(index) => index.range(lower, upper),
+            None => self.vertices_with_label(label),
+        };
+        let lower = lower.map(|v| OrderedValue(v.clone()));
+        let upper = upper.map(|v| OrderedValue(v.clone()));
+        let mut seen = std::collections::HashSet::new();
+        candidates
+            .into_iter()
+            .filter(|gid| seen.insert(*gid))
+            .filter(|gid| {
+                let Ok(true) = self.has_label(*gid, label) else {
+                    return false;
+                };
+                let Ok(Some(v)) = self.vertex_property(*gid, key) else {
+                    return false;
+                };
+                std::ops::RangeBounds::contains(&(lower.as_ref(), upper.as_ref()), &OrderedValue(v))
+            })
+            .collect()
+    }
+
+    /// Edges of one type, from the edge-type index when there is one.
+    pub fn edges_with_type(&self, edge_type: EdgeTypeId) -> Vec<EdgeRef> {
+        let schema = self.inner.schema();
+        match schema.edge_type.get(&edge_type) {
+            Some(index) => index
+                .all()
+                .into_iter()
+                .map(|(gid, from, to)| EdgeRef {
+                    gid,
+                    from,
+                    to,
+                    edge_type,
+                })
+                .filter(|e| self.edge_exists(e))
+                .collect(),
+            None => self
+                .all_edges()
+                .into_iter()
+                .filter(|e| e.edge_type == edge_type)
+                .collect(),
+        }
+    }
+
+    /// Every edge this transaction sees, grouped by source vertex.
+    pub fn all_edges(&self) -> Vec<EdgeRef> {
+        self.vertices()
+            .flat_map(|gid| self.edges(gid, Direction::Out, &[]).unwrap_or_default())
+            .collect()
+    }
+}
+
+/// A streaming scan over every vertex a transaction sees.
+pub struct VertexScan {
+    inner: Arc<Inner>,
+    viewer: Viewer,
+    next: u64,
+    end: u64,
+}
+
+impl Iterator for VertexScan {
+    type Item = Gid;
+
+    fn next(&mut self) -> Option<Gid> {
+        while self.next < self.end {
+            let gid = Gid(self.next);
+            self.next += 1;
+            if self
+                .inner
+                .with_vertex(gid, |v| vertex::visible_exists(v, &self.viewer))
+                .unwrap_or(false)
+            {
+                return Some(gid);
+            }
+        }
+        None
+    }
+}

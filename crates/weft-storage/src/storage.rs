@@ -1,0 +1,253 @@
+//! The storage instance: object tables, timestamps, the set of running transactions and
+//! the commit pipeline's serialisation point.
+//!
+//! Timestamps: `last_committed` is the newest commit timestamp. A transaction starting
+//! now reads at `start_ts = last_committed` and sees every commit with `ts <= start_ts`.
+//! Commits (and DDL) are serialised by `commit_lock`; each takes `last_committed + 1`
+//! (or the timestamp a replayed record carries), which gives one total order.
+
+use crate::delta::{CommitState, IsolationLevel, Viewer, TXN_ID_BASE};
+use crate::error::Result;
+use crate::gc::GcQueue;
+use crate::index::Schema;
+use crate::names::NameMapper;
+use crate::table::SlotTable;
+use crate::txn::Transaction;
+use crate::vertex::{EdgeObject, VertexSlot};
+use parking_lot::{Mutex, RwLock};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId};
+
+/// Called under the commit lock with each commit's timestamp and encoded record, before
+/// the commit becomes visible; an error aborts the transaction. This is where a WAL or a
+/// replication client plugs in.
+pub type CommitHook = Box<dyn Fn(u64, &[u8]) -> std::result::Result<(), String> + Send + Sync>;
+
+pub(crate) struct EngineState {
+    pub last_committed: u64,
+    pub next_txn: u64,
+    /// start timestamp → number of running transactions that started there.
+    pub active: BTreeMap<u64, usize>,
+}
+
+pub(crate) struct Inner {
+    pub vertices: SlotTable<VertexSlot>,
+    pub next_edge: AtomicU64,
+    pub edges: scc::HashMap<Gid, Arc<EdgeObject>>,
+    pub labels: NameMapper,
+    pub edge_types: NameMapper,
+    pub properties: NameMapper,
+    pub engine: Mutex<EngineState>,
+    pub commit_lock: Mutex<()>,
+    pub schema: RwLock<Arc<Schema>>,
+    pub gc: GcQueue,
+    pub hook: RwLock<Option<CommitHook>>,
+    pub vertex_count: AtomicI64,
+    pub label_counts: scc::HashMap<LabelId, i64>,
+}
+
+/// A handle to one in-memory graph; clones share it.
+#[derive(Clone)]
+pub struct Storage {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Storage {
+    /// An empty graph.
+    pub fn new() -> Self {
+        let inner = Inner {
+            vertices: SlotTable::new(),
+            next_edge: AtomicU64::new(0),
+            edges: scc::HashMap::new(),
+            labels: NameMapper::default(),
+            edge_types: NameMapper::default(),
+            properties: NameMapper::default(),
+            engine: Mutex::new(EngineState {
+                last_committed: 0,
+                next_txn: TXN_ID_BASE,
+                active: BTreeMap::new(),
+            }),
+            commit_lock: Mutex::new(()),
+            schema: RwLock::new(Arc::new(Schema::default())),
+            gc: GcQueue::default(),
+            hook: RwLock::new(None),
+            vertex_count: AtomicI64::new(0),
+            label_counts: scc::HashMap::new(),
+        };
+        Storage { inner: Arc::new(inner) }
+    }
+
+    /// Starts a transaction.
+    pub fn begin(&self, isolation: IsolationLevel) -> Transaction {
+        let viewer = {
+            let mut engine = self.inner.engine.lock();
+            let txn_id = engine.next_txn;
+            engine.next_txn += 1;
+            let start_ts = engine.last_committed;
+            *engine.active.entry(start_ts).or_insert(0) += 1;
+            Viewer {
+                txn_id,
+                start_ts,
+                isolation,
+            }
+        };
+        Transaction::new(self.inner.clone(), viewer, CommitState::running(viewer.txn_id))
+    }
+
+    /// Installs the commit hook (replacing any previous one).
+    pub fn set_commit_hook(&self, hook: CommitHook) {
+        *self.inner.hook.write() = Some(hook);
+    }
+
+    /// The newest commit timestamp.
+    pub fn last_committed(&self) -> u64 {
+        self.inner.engine.lock().last_committed
+    }
+
+    /// Interns a label name.
+    pub fn label(&self, name: &str) -> LabelId {
+        LabelId(self.inner.labels.intern(name))
+    }
+
+    /// Interns an edge type name.
+    pub fn edge_type(&self, name: &str) -> EdgeTypeId {
+        EdgeTypeId(self.inner.edge_types.intern(name))
+    }
+
+    /// Interns a property key name.
+    pub fn property(&self, name: &str) -> PropertyId {
+        PropertyId(self.inner.properties.intern(name))
+    }
+
+    /// A label's id if the name is known (queries on unknown names match nothing).
+    pub fn find_label(&self, name: &str) -> Option<LabelId> {
+        self.inner.labels.lookup(name).map(LabelId)
+    }
+
+    /// An edge type's id if the name is known.
+    pub fn find_edge_type(&self, name: &str) -> Option<EdgeTypeId> {
+        self.inner.edge_types.lookup(name).map(EdgeTypeId)
+    }
+
+    /// A property key's id if the name is known.
+    pub fn find_property(&self, name: &str) -> Option<PropertyId> {
+        self.inner.properties.lookup(name).map(PropertyId)
+    }
+
+    pub fn label_name(&self, id: LabelId) -> String {
+        self.inner.labels.name(id.0)
+    }
+
+    pub fn edge_type_name(&self, id: EdgeTypeId) -> String {
+        self.inner.edge_types.name(id.0)
+    }
+
+    pub fn property_name(&self, id: PropertyId) -> String {
+        self.inner.properties.name(id.0)
+    }
+
+    /// Approximate number of vertices (counts uncommitted writes; for planning).
+    pub fn approx_vertex_count(&self) -> u64 {
+        self.inner.vertex_count.load(Ordering::Relaxed).max(0) as u64
+    }
+
+    /// Approximate number of vertices with `label` (for planning).
+    pub fn approx_label_count(&self, label: LabelId) -> u64 {
+        self.inner
+            .label_counts
+            .read_sync(&label, |_, c| (*c).max(0) as u64)
+            .unwrap_or(0)
+    }
+
+    /// Approximate number of vertices with `label` and `prop` set, when that index exists.
+    pub fn approx_label_property_count(&self, label: LabelId, prop: PropertyId) -> Option<u64> {
+        let schema = self.inner.schema.read().clone();
+        let index = schema.label_property.get(&(label, prop))?;
+        Some(index.len.load(Ordering::Relaxed).max(0) as u64)
+    }
+
+    /// Approximate number of distinct values of `prop` among vertices with `label`, when
+    /// that index exists.
+    pub fn approx_distinct_values(&self, label: LabelId, prop: PropertyId) -> Option<u64> {
+        let schema = self.inner.schema.read().clone();
+        Some(schema.label_property.get(&(label, prop))?.distinct_values())
+    }
+
+    /// Number of running transactions.
+    pub fn active_transactions(&self) -> usize {
+        self.inner.engine.lock().active.values().sum()
+    }
+}
+
+impl Inner {
+    /// Start timestamp of the oldest running transaction, or the newest commit when none
+    /// runs: deltas committed at or before it are needed by nobody.
+    pub fn oldest_active(&self) -> u64 {
+        let engine = self.engine.lock();
+        engine.active.keys().next().copied().unwrap_or(engine.last_committed)
+    }
+
+    /// Forgets a finished transaction.
+    pub fn finish(&self, start_ts: u64) {
+        let mut engine = self.engine.lock();
+        if let Some(n) = engine.active.get_mut(&start_ts) {
+            *n -= 1;
+            if *n == 0 {
+                engine.active.remove(&start_ts);
+            }
+        }
+    }
+
+    /// Adds `by` to a label's count.
+    pub fn count_label(&self, label: LabelId, by: i64) {
+        *self.label_counts.entry_sync(label).or_insert(0).get_mut() += by;
+    }
+
+    /// The schema in force; callers that maintain indexes must hold the object's lock
+    /// while calling this.
+    pub fn schema(&self) -> Arc<Schema> {
+        self.schema.read().clone()
+    }
+
+    /// Runs the commit hook, if any, for a record about to become visible.
+    pub fn run_hook(&self, ts: u64, record: &[u8]) -> Result<()> {
+        match self.hook.read().as_ref() {
+            Some(hook) => hook(ts, record).map_err(crate::error::StorageError::CommitHook),
+            None => Ok(()),
+        }
+    }
+
+    /// Publishes a commit timestamp: from now on new transactions see it.
+    pub fn publish(&self, ts: u64, state: Option<&CommitState>, start_ts: Option<u64>) {
+        if let Some(state) = state {
+            state.commit(ts);
+        }
+        let mut engine = self.engine.lock();
+        engine.last_committed = engine.last_committed.max(ts);
+        drop(engine);
+        if let Some(start) = start_ts {
+            self.finish(start);
+        }
+    }
+
+    /// The timestamp for the next commit: `forced` (a replayed record's) if given, which
+    /// must be newer than every commit so far.
+    pub fn next_commit_ts(&self, forced: Option<u64>) -> Result<u64> {
+        let last = self.engine.lock().last_committed;
+        match forced {
+            None => Ok(last + 1),
+            Some(ts) if ts > last && ts < TXN_ID_BASE => Ok(ts),
+            Some(ts) => Err(crate::error::StorageError::Apply(format!(
+                "record timestamp {ts} is not newer than the last commit {last}"
+            ))),
+        }
+    }
+}

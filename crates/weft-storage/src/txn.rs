@@ -1,0 +1,520 @@
+//! Transactions: writes (with write-write conflict detection), commit and abort.
+//!
+//! Every write locks the object, refuses to stack on a delta it conflicts with, records an
+//! undo delta, changes the newest state, maintains indexes while still holding the lock,
+//! and appends an [`Op`] to the transaction's log (the commit record is encoded from it).
+//! Reads live in `read.rs`.
+
+use crate::delta::{Adjacent, CommitState, Delta, UndoAction, Viewer};
+use crate::error::{Result, StorageError};
+use crate::index::Schema;
+use crate::record::Op;
+use crate::storage::Inner;
+use crate::vertex::{remove_adjacent, undo_edge, undo_vertex, EdgeObject, Life, VertexData};
+use parking_lot::MutexGuard;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId, Value};
+
+/// A handle to one edge: its id, endpoints and type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EdgeRef {
+    pub gid: Gid,
+    pub from: Gid,
+    pub to: Gid,
+    pub edge_type: EdgeTypeId,
+}
+
+/// A running transaction. Dropping it without [`Transaction::commit`] aborts it.
+pub struct Transaction {
+    pub(crate) inner: Arc<Inner>,
+    pub(crate) viewer: Viewer,
+    state: Arc<CommitState>,
+    log: TxnLog,
+    open: bool,
+}
+
+#[derive(Default)]
+struct TxnLog {
+    ops: Vec<Op>,
+    vertices: Vec<Gid>,
+    edges: Vec<Gid>,
+}
+
+impl TxnLog {
+    fn vertex(&mut self, gid: Gid) {
+        if self.vertices.last() != Some(&gid) {
+            self.vertices.push(gid);
+        }
+    }
+}
+
+/// Refuses values the durable encoding cannot read back.
+fn check_value(value: &Value) -> Result<()> {
+    let depth = value.nesting_depth();
+    if depth > weft_common::encoding::MAX_DEPTH {
+        return Err(StorageError::InvalidValue(format!(
+            "lists and maps may nest at most {} levels deep, this value nests {depth}",
+            weft_common::encoding::MAX_DEPTH
+        )));
+    }
+    Ok(())
+}
+
+fn push_delta(head: &mut Option<Box<Delta>>, state: &Arc<CommitState>, action: UndoAction) {
+    let next = head.take();
+    *head = Some(Box::new(Delta {
+        state: state.clone(),
+        action,
+        next,
+    }));
+}
+
+impl Inner {
+    /// Locks a vertex for writing on behalf of `viewer`.
+    pub(crate) fn write_vertex(&self, viewer: &Viewer, gid: Gid) -> Result<MutexGuard<'_, VertexData>> {
+        let slot = self.vertices.get(gid.0).ok_or(StorageError::VertexNotFound(gid))?;
+        let guard = slot.lock();
+        if let Some(d) = &guard.delta {
+            if viewer.conflicts_with(d.state.get()) {
+                return Err(StorageError::SerializationConflict(format!("vertex {gid}")));
+            }
+        }
+        if guard.life != Life::Live {
+            return Err(StorageError::VertexNotFound(gid));
+        }
+        Ok(guard)
+    }
+
+    /// Locks two vertices for writing, in id order; the second guard is `None` for a loop.
+    fn write_pair(
+        &self,
+        viewer: &Viewer,
+        from: Gid,
+        to: Gid,
+    ) -> Result<(MutexGuard<'_, VertexData>, Option<MutexGuard<'_, VertexData>>)> {
+        if from == to {
+            return Ok((self.write_vertex(viewer, from)?, None));
+        }
+        let first = self.write_vertex(viewer, from.min(to))?;
+        let second = self.write_vertex(viewer, from.max(to))?;
+        Ok(if from < to {
+            (first, Some(second))
+        } else {
+            (second, Some(first))
+        })
+    }
+
+    /// The object of an edge, created on first need.
+    fn edge_object(&self, e: &EdgeRef) -> Arc<EdgeObject> {
+        let entry = self
+            .edges
+            .entry_sync(e.gid)
+            .or_insert_with(|| Arc::new(EdgeObject::default()));
+        entry.get().clone()
+    }
+}
+
+/// Inserts index entries for a vertex that just gained `label`.
+fn index_label_added(schema: &Schema, gid: Gid, v: &VertexData, label: LabelId) {
+    if let Some(index) = schema.label.get(&label) {
+        index.insert(gid);
+    }
+    for index in schema.tuple_indexes_for(label) {
+        if let Some(key) = index.key_of(gid, |p| v.props.get(p)) {
+            index.insert(key);
+        }
+    }
+}
+
+/// Inserts index entries for a vertex whose property `prop` was just set.
+fn index_property_set(schema: &Schema, gid: Gid, v: &VertexData, prop: PropertyId) {
+    for label in v.label_vec().iter() {
+        for index in schema.tuple_indexes_for(*label).filter(|i| i.props.contains(&prop)) {
+            if let Some(key) = index.key_of(gid, |p| v.props.get(p)) {
+                index.insert(key);
+            }
+        }
+    }
+}
+
+impl Transaction {
+    pub(crate) fn new(inner: Arc<Inner>, viewer: Viewer, state: Arc<CommitState>) -> Self {
+        Transaction {
+            inner,
+            viewer,
+            state,
+            log: TxnLog::default(),
+            open: true,
+        }
+    }
+
+    /// The timestamp this transaction reads at (snapshot isolation).
+    pub fn start_ts(&self) -> u64 {
+        self.viewer.start_ts
+    }
+
+    fn ensure_open(&self) -> Result<()> {
+        if self.open {
+            Ok(())
+        } else {
+            Err(StorageError::TransactionClosed)
+        }
+    }
+
+    /// Creates a vertex without labels or properties.
+    pub fn create_vertex(&mut self) -> Result<Gid> {
+        self.ensure_open()?;
+        let (id, _) = self
+            .inner
+            .vertices
+            .allocate()
+            .ok_or_else(|| StorageError::Limit("vertex ids exhausted".into()))?;
+        self.init_vertex(Gid(id))
+    }
+
+    /// Creates a vertex with a given id (replay of a commit record).
+    pub(crate) fn create_vertex_with_gid(&mut self, gid: Gid) -> Result<Gid> {
+        self.ensure_open()?;
+        self.inner
+            .vertices
+            .ensure(gid.0)
+            .ok_or_else(|| StorageError::Apply(format!("vertex id {gid} out of range")))?;
+        self.init_vertex(gid)
+    }
+
+    fn init_vertex(&mut self, gid: Gid) -> Result<Gid> {
+        let slot = self
+            .inner
+            .vertices
+            .get(gid.0)
+            .ok_or(StorageError::VertexNotFound(gid))?;
+        let mut v = slot.lock();
+        if v.life != Life::Empty || v.delta.is_some() {
+            return Err(StorageError::Apply(format!("vertex id {gid} is already in use")));
+        }
+        v.life = Life::Live;
+        push_delta(&mut v.delta, &self.state, UndoAction::DeleteObject);
+        drop(v);
+        self.inner.vertex_count.fetch_add(1, Ordering::Relaxed);
+        self.log.vertex(gid);
+        self.log.ops.push(Op::CreateVertex(gid));
+        Ok(gid)
+    }
+
+    /// Deletes a vertex; with `detach`, its edges first, otherwise a vertex with edges is
+    /// refused.
+    pub fn delete_vertex(&mut self, gid: Gid, detach: bool) -> Result<()> {
+        self.ensure_open()?;
+        loop {
+            let mut v = self.inner.write_vertex(&self.viewer, gid)?;
+            let mut edges: Vec<EdgeRef> = v
+                .out_edges
+                .iter()
+                .map(|a| EdgeRef {
+                    gid: a.edge(),
+                    from: gid,
+                    to: a.other(),
+                    edge_type: a.edge_type(),
+                })
+                .chain(v.in_edges.iter().map(|a| EdgeRef {
+                    gid: a.edge(),
+                    from: a.other(),
+                    to: gid,
+                    edge_type: a.edge_type(),
+                }))
+                .collect();
+            if edges.is_empty() {
+                v.life = Life::Deleted;
+                push_delta(&mut v.delta, &self.state, UndoAction::RecreateObject);
+                let labels: Vec<LabelId> = v.label_vec();
+                drop(v);
+                labels.iter().for_each(|l| self.inner.count_label(*l, -1));
+                self.inner.vertex_count.fetch_sub(1, Ordering::Relaxed);
+                self.log.vertex(gid);
+                self.log.ops.push(Op::DeleteVertex(gid));
+                return Ok(());
+            }
+            if !detach {
+                return Err(StorageError::VertexHasEdges(gid));
+            }
+            drop(v);
+            edges.sort_unstable();
+            edges.dedup();
+            for e in &edges {
+                self.delete_edge(e)?;
+            }
+        }
+    }
+
+    /// Adds a label; `false` when the vertex already had it.
+    pub fn add_label(&mut self, gid: Gid, label: LabelId) -> Result<bool> {
+        self.ensure_open()?;
+        let mut v = self.inner.write_vertex(&self.viewer, gid)?;
+        if v.has_label(label) {
+            return Ok(false);
+        }
+        push_delta(&mut v.delta, &self.state, UndoAction::RemoveLabel(label));
+        v.push_label(label);
+        index_label_added(&self.inner.schema(), gid, &v, label);
+        drop(v);
+        self.inner.count_label(label, 1);
+        self.log.vertex(gid);
+        self.log.ops.push(Op::AddLabel(gid, label));
+        Ok(true)
+    }
+
+    /// Removes a label; `false` when the vertex did not have it.
+    pub fn remove_label(&mut self, gid: Gid, label: LabelId) -> Result<bool> {
+        self.ensure_open()?;
+        let mut v = self.inner.write_vertex(&self.viewer, gid)?;
+        if !v.has_label(label) {
+            return Ok(false);
+        }
+        push_delta(&mut v.delta, &self.state, UndoAction::AddLabel(label));
+        v.pull_label(label);
+        drop(v);
+        self.inner.count_label(label, -1);
+        self.log.vertex(gid);
+        self.log.ops.push(Op::RemoveLabel(gid, label));
+        Ok(true)
+    }
+
+    /// Sets a vertex property (`Value::Null` removes it); returns the old value.
+    pub fn set_vertex_property(&mut self, gid: Gid, key: PropertyId, value: Value) -> Result<Option<Value>> {
+        self.ensure_open()?;
+        check_value(&value)?;
+        let mut v = self.inner.write_vertex(&self.viewer, gid)?;
+        let old = v.props.set(key, Some(value.clone()));
+        push_delta(&mut v.delta, &self.state, UndoAction::SetProperty(key, old.clone()));
+        if !value.is_null() {
+            index_property_set(&self.inner.schema(), gid, &v, key);
+        }
+        drop(v);
+        self.log.vertex(gid);
+        self.log.ops.push(Op::SetVertexProperty(gid, key, value));
+        Ok(old)
+    }
+
+    /// Creates an edge `from -[edge_type]-> to`.
+    pub fn create_edge(&mut self, from: Gid, to: Gid, edge_type: EdgeTypeId) -> Result<EdgeRef> {
+        self.ensure_open()?;
+        let gid = Gid(self.inner.next_edge.fetch_add(1, Ordering::Relaxed));
+        self.link_edge(EdgeRef {
+            gid,
+            from,
+            to,
+            edge_type,
+        })
+    }
+
+    /// Creates an edge with a given id (replay of a commit record).
+    pub(crate) fn create_edge_with_gid(&mut self, e: EdgeRef) -> Result<EdgeRef> {
+        self.ensure_open()?;
+        if self.inner.edges.contains_sync(&e.gid) {
+            return Err(StorageError::Apply(format!("edge id {} is already in use", e.gid)));
+        }
+        self.inner
+            .next_edge
+            .fetch_max(e.gid.0.saturating_add(1), Ordering::Relaxed);
+        self.link_edge(e)
+    }
+
+    fn link_edge(&mut self, e: EdgeRef) -> Result<EdgeRef> {
+        let (mut from, mut to) = self.inner.write_pair(&self.viewer, e.from, e.to)?;
+        push_delta(&mut from.delta, &self.state, UndoAction::RemoveOutEdge(e.gid));
+        from.out_edges.push(Adjacent::new(e.edge_type, e.to, e.gid));
+        let target: &mut VertexData = match &mut to {
+            Some(t) => t,
+            None => &mut from,
+        };
+        push_delta(&mut target.delta, &self.state, UndoAction::RemoveInEdge(e.gid));
+        target.in_edges.push(Adjacent::new(e.edge_type, e.from, e.gid));
+        if let Some(index) = self.inner.schema().edge_type.get(&e.edge_type) {
+            let _ = index.entries.insert_sync(e.gid, (e.from, e.to));
+        }
+        drop((from, to));
+        self.log.vertex(e.from);
+        self.log.vertex(e.to);
+        self.log.ops.push(Op::CreateEdge(e));
+        Ok(e)
+    }
+
+    /// Deletes an edge.
+    pub fn delete_edge(&mut self, e: &EdgeRef) -> Result<()> {
+        self.ensure_open()?;
+        let (mut from, mut to) = self.inner.write_pair(&self.viewer, e.from, e.to)?;
+        let Some(out) = from.out_edges.iter().find(|a| a.edge() == e.gid).copied() else {
+            return Err(StorageError::EdgeNotFound(e.gid));
+        };
+        let object = self.inner.edge_object(e);
+        let mut data = object.data.lock();
+        if let Some(d) = &data.delta {
+            if self.viewer.conflicts_with(d.state.get()) {
+                return Err(StorageError::SerializationConflict(format!("edge {}", e.gid)));
+            }
+        }
+        data.deleted = true;
+        push_delta(&mut data.delta, &self.state, UndoAction::RecreateObject);
+        drop(data);
+        remove_adjacent(&mut from.out_edges, e.gid);
+        push_delta(&mut from.delta, &self.state, UndoAction::AddOutEdge(out));
+        let target: &mut VertexData = match &mut to {
+            Some(t) => t,
+            None => &mut from,
+        };
+        remove_adjacent(&mut target.in_edges, e.gid);
+        let back = Adjacent::new(out.edge_type(), e.from, e.gid);
+        push_delta(&mut target.delta, &self.state, UndoAction::AddInEdge(back));
+        drop((from, to));
+        self.log.vertex(e.from);
+        self.log.vertex(e.to);
+        self.log.edges.push(e.gid);
+        self.log.ops.push(Op::DeleteEdge(*e));
+        Ok(())
+    }
+
+    /// Sets an edge property (`Value::Null` removes it); returns the old value.
+    pub fn set_edge_property(&mut self, e: &EdgeRef, key: PropertyId, value: Value) -> Result<Option<Value>> {
+        self.ensure_open()?;
+        check_value(&value)?;
+        let slot = self
+            .inner
+            .vertices
+            .get(e.from.0)
+            .ok_or(StorageError::EdgeNotFound(e.gid))?;
+        let from = slot.lock();
+        let visible = crate::vertex::visible_adjacency(&from, &self.viewer, crate::vertex::Direction::Out)
+            .is_some_and(|list| list.iter().any(|a| a.edge() == e.gid));
+        if !visible {
+            let conflict = from
+                .delta
+                .as_ref()
+                .is_some_and(|d| self.viewer.conflicts_with(d.state.get()));
+            return Err(if conflict {
+                StorageError::SerializationConflict(format!("edge {}", e.gid))
+            } else {
+                StorageError::EdgeNotFound(e.gid)
+            });
+        }
+        let object = self.inner.edge_object(e);
+        let mut data = object.data.lock();
+        if let Some(d) = &data.delta {
+            if self.viewer.conflicts_with(d.state.get()) {
+                return Err(StorageError::SerializationConflict(format!("edge {}", e.gid)));
+            }
+        }
+        if data.deleted {
+            return Err(StorageError::EdgeNotFound(e.gid));
+        }
+        let old = data.props.set(key, Some(value.clone()));
+        push_delta(&mut data.delta, &self.state, UndoAction::SetProperty(key, old.clone()));
+        drop((data, from));
+        self.log.edges.push(e.gid);
+        self.log.ops.push(Op::SetEdgeProperty(*e, key, value));
+        Ok(old)
+    }
+
+    /// Commits; returns the commit timestamp, or `None` for a transaction that wrote
+    /// nothing. On error the transaction is aborted.
+    pub fn commit(mut self) -> Result<Option<u64>> {
+        self.commit_inner(None)
+    }
+
+    /// Commits at a given timestamp (replay of a commit record).
+    pub(crate) fn commit_at(mut self, ts: u64) -> Result<Option<u64>> {
+        self.commit_inner(Some(ts))
+    }
+
+    fn commit_inner(&mut self, forced: Option<u64>) -> Result<Option<u64>> {
+        self.ensure_open()?;
+        if self.log.ops.is_empty() && forced.is_none() {
+            self.open = false;
+            self.inner.finish(self.viewer.start_ts);
+            return Ok(None);
+        }
+        let inner = self.inner.clone();
+        let serial = inner.commit_lock.lock();
+        let outcome = (|| {
+            crate::constraints::validate_commit(&inner, &self.viewer, &self.log.vertices)?;
+            let ts = inner.next_commit_ts(forced)?;
+            let record = crate::record::encode_transaction(&inner, ts, &self.log.ops);
+            inner.run_hook(ts, &record)?;
+            Ok(ts)
+        })();
+        match outcome {
+            Ok(ts) => {
+                inner.publish(ts, Some(&self.state), Some(self.viewer.start_ts));
+                let log = std::mem::take(&mut self.log);
+                inner.gc.push(ts, log.vertices, log.edges);
+                self.open = false;
+                drop(serial);
+                Ok(Some(ts))
+            }
+            Err(e) => {
+                drop(serial);
+                self.abort_inner();
+                Err(e)
+            }
+        }
+    }
+
+    /// Aborts, undoing every write.
+    pub fn abort(mut self) {
+        self.abort_inner();
+    }
+
+    fn abort_inner(&mut self) {
+        if !self.open {
+            return;
+        }
+        self.open = false;
+        for gid in self.log.vertices.iter().rev() {
+            let Some(slot) = self.inner.vertices.get(gid.0) else {
+                continue;
+            };
+            let mut v = slot.lock();
+            while let Some(d) = v.delta.take_if(|d| Arc::ptr_eq(&d.state, &self.state)) {
+                let Delta { action, next, .. } = *d;
+                v.delta = next;
+                self.uncount(&v, &action);
+                undo_vertex(&mut v, action);
+            }
+        }
+        for gid in self.log.edges.iter().rev() {
+            let Some(object) = self.inner.edges.read_sync(gid, |_, o| o.clone()) else {
+                continue;
+            };
+            let mut data = object.data.lock();
+            while let Some(d) = data.delta.take_if(|d| Arc::ptr_eq(&d.state, &self.state)) {
+                let Delta { action, next, .. } = *d;
+                data.delta = next;
+                undo_edge(&mut data, action);
+            }
+        }
+        self.inner.gc.mark_dirty();
+        self.inner.finish(self.viewer.start_ts);
+    }
+
+    /// Keeps the planner's counters right while undoing `action` on `v`.
+    fn uncount(&self, v: &VertexData, action: &UndoAction) {
+        match action {
+            UndoAction::DeleteObject => {
+                self.inner.vertex_count.fetch_sub(1, Ordering::Relaxed);
+            }
+            UndoAction::RecreateObject => {
+                self.inner.vertex_count.fetch_add(1, Ordering::Relaxed);
+                v.label_vec().iter().for_each(|l| self.inner.count_label(*l, 1));
+            }
+            UndoAction::AddLabel(l) => self.inner.count_label(*l, 1),
+            UndoAction::RemoveLabel(l) => self.inner.count_label(*l, -1),
+            _ => {}
+        }
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        self.abort_inner();
+    }
+}
