@@ -91,8 +91,9 @@ impl TupleIndex {
         }
     }
 
-    /// Entries whose single-property value lies within the bounds (a one-property index).
-    pub fn range(&self, lower: Bound<&Value>, upper: Bound<&Value>) -> Vec<Gid> {
+    /// Entries (value, gid) whose single-property value lies within the bounds (a
+    /// one-property index), in key order.
+    pub fn range(&self, lower: Bound<&Value>, upper: Bound<&Value>) -> Vec<(OrderedValue, Gid)> {
         let lo = match lower {
             Bound::Included(v) => Bound::Included(bound_key(v, Gid(0))),
             Bound::Excluded(v) => Bound::Excluded(bound_key(v, Gid(u64::MAX))),
@@ -109,7 +110,7 @@ impl TupleIndex {
             }
         }
         let guard = Guard::new();
-        self.entries.range((lo, hi), &guard).map(|(k, _)| k.gid).collect()
+        self.entries.range((lo, hi), &guard).filter_map(|(k, _)| Some((k.values.first()?.clone(), k.gid))).collect()
     }
 
     /// Entries whose whole tuple equals `values`.

@@ -163,7 +163,7 @@ impl Transaction {
     }
 
     /// Vertices with `label` whose `key` lies within the bounds in Cypher's total order,
-    /// in that order (by value, then id) when served by an index.
+    /// ordered by that value, then by id.
     pub fn vertices_in_range(
         &self,
         label: LabelId,
@@ -172,26 +172,29 @@ impl Transaction {
         upper: Bound<&Value>,
     ) -> Vec<Gid> {
         let schema = self.inner.schema();
-        let candidates = match schema.label_property.get(&(label, key)) {
-            Some(index) => index.range(lower, upper),
-            None => self.vertices_with_label(label),
+        let index = schema.label_property.get(&(label, key));
+        // Index hits carry the entry's value: a vertex is reported at the entry that matches
+        // the value this transaction sees, so results stay in value order.
+        let candidates: Vec<(Option<OrderedValue>, Gid)> = match index {
+            Some(index) => index.range(lower, upper).into_iter().map(|(v, g)| (Some(v), g)).collect(),
+            None => self.vertices_with_label(label).into_iter().map(|g| (None, g)).collect(),
         };
-        let lower = lower.map(|v| OrderedValue(v.clone()));
-        let upper = upper.map(|v| OrderedValue(v.clone()));
-        let mut seen = std::collections::HashSet::new();
-        candidates
+        let bounds = (lower.map(|v| OrderedValue(v.clone())), upper.map(|v| OrderedValue(v.clone())));
+        let mut hits: Vec<(OrderedValue, Gid)> = candidates
             .into_iter()
-            .filter(|gid| seen.insert(*gid))
-            .filter(|gid| {
-                let Ok(true) = self.has_label(*gid, label) else {
-                    return false;
-                };
-                let Ok(Some(v)) = self.vertex_property(*gid, key) else {
-                    return false;
-                };
-                std::ops::RangeBounds::contains(&(lower.as_ref(), upper.as_ref()), &OrderedValue(v))
+            .filter_map(|(entry, gid)| {
+                let Ok(true) = self.has_label(gid, label) else { return None };
+                let Ok(Some(v)) = self.vertex_property(gid, key) else { return None };
+                let v = OrderedValue(v);
+                let matches = entry.is_none_or(|e| e == v);
+                let inside = std::ops::RangeBounds::contains(&(bounds.0.as_ref(), bounds.1.as_ref()), &v);
+                (matches && inside).then_some((v, gid))
             })
-            .collect()
+            .collect();
+        if index.is_none() {
+            hits.sort();
+        }
+        hits.into_iter().map(|(_, gid)| gid).collect()
     }
 
     /// Edges of one type, from the edge-type index when there is one.

@@ -1,0 +1,255 @@
+//! Indexes and constraints: built over existing data, maintained by writers running at
+//! the same time, cleaned by GC, and constraints enforced at commit with errors that
+//! name the label, properties and value.
+
+use std::ops::Bound;
+use weft_storage::{ConstraintInfo, Gid, IndexInfo, IsolationLevel, Storage, StorageError, Value};
+
+const SI: IsolationLevel = IsolationLevel::SnapshotIsolation;
+
+/// Commits one vertex with `label` and the given properties.
+fn person(storage: &Storage, label: &str, props: &[(&str, Value)]) -> Result<Gid, StorageError> {
+    let mut txn = storage.begin(SI);
+    let v = txn.create_vertex()?;
+    txn.add_label(v, storage.label(label))?;
+    for (k, value) in props {
+        txn.set_vertex_property(v, storage.property(k), value.clone())?;
+    }
+    txn.commit()?;
+    Ok(v)
+}
+
+#[test]
+fn index_built_over_existing_data_answers_like_a_scan() {
+    // Set up: data first, mixed value types, then the indexes.
+    let storage = Storage::new();
+    let ages = [Value::Int(30), Value::Float(29.5), Value::from("x"), Value::Int(30), Value::Int(41)];
+    let gids: Vec<Gid> = ages.iter().map(|a| person(&storage, "Person", &[("age", a.clone())]).unwrap()).collect();
+    person(&storage, "Robot", &[("age", Value::Int(30))]).unwrap();
+    let (label, age) = (storage.label("Person"), storage.property("age"));
+    let txn = storage.begin(SI);
+    let unindexed = txn.vertices_in_range(label, age, Bound::Included(&Value::Int(0)), Bound::Unbounded);
+    drop(txn);
+    storage.create_label_index("Person").unwrap();
+    storage.create_label_property_index("Person", "age").unwrap();
+
+    // Act: scans through the indexes.
+    let txn = storage.begin(SI);
+    let by_label = txn.vertices_with_label(label);
+    let equal = txn.vertices_with_property(label, age, &Value::Float(30.0));
+    let range = txn.vertices_in_range(label, age, Bound::Included(&Value::Int(0)), Bound::Unbounded);
+
+    // Check: right members, range in Cypher value order (numbers before... by value), and
+    // the same answer as without the index.
+    assert_eq!(by_label, gids);
+    assert_eq!(equal, vec![gids[0], gids[3]]);
+    assert_eq!(range, vec![gids[1], gids[0], gids[3], gids[4]]);
+    assert_eq!(range, unindexed);
+    assert_eq!(storage.approx_label_property_count(label, age), Some(5));
+    assert_eq!(storage.approx_distinct_values(label, age), Some(4));
+    assert_eq!(
+        storage.index_info(),
+        vec![IndexInfo::Label("Person".into()), IndexInfo::LabelProperty("Person".into(), "age".into())]
+    );
+}
+
+#[test]
+fn duplicate_and_missing_ddl_is_refused() {
+    let storage = Storage::new();
+    storage.create_label_index("A").unwrap();
+    assert!(matches!(storage.create_label_index("A"), Err(StorageError::AlreadyExists(_))));
+    assert!(matches!(storage.drop_label_property_index("A", "p"), Err(StorageError::DoesNotExist(_))));
+    storage.drop_label_index("A").unwrap();
+    assert!(storage.index_info().is_empty());
+    assert_eq!(storage.last_committed(), 2, "each DDL change takes its own timestamp");
+}
+
+#[test]
+fn index_built_while_writers_run_misses_nothing() {
+    // Set up: some data already there.
+    let storage = Storage::new();
+    for i in 0..500 {
+        person(&storage, "P", &[("n", Value::Int(i))]).unwrap();
+    }
+
+    // Act: writers add and change vertices while the indexes are built.
+    std::thread::scope(|s| {
+        for w in 0..2 {
+            let storage = &storage;
+            s.spawn(move || {
+                for i in 0..400 {
+                    person(storage, "P", &[("n", Value::Int(1000 + w * 1000 + i))]).unwrap();
+                }
+            });
+        }
+        storage.create_label_index("P").unwrap();
+        storage.create_label_property_index("P", "n").unwrap();
+    });
+
+    // Check: every vertex is found through both indexes, each exactly once.
+    let (label, n) = (storage.label("P"), storage.property("n"));
+    let txn = storage.begin(SI);
+    let all: Vec<Gid> = txn.vertices().collect();
+    assert_eq!(all.len(), 1300);
+    assert_eq!(txn.vertices_with_label(label), all);
+    let mut ranged = txn.vertices_in_range(label, n, Bound::Unbounded, Bound::Unbounded);
+    ranged.sort_unstable();
+    assert_eq!(ranged, all);
+    for gid in all.iter().step_by(97) {
+        let value = txn.vertex_property(*gid, n).unwrap().unwrap();
+        assert_eq!(txn.vertices_with_property(label, n, &value), vec![*gid]);
+    }
+}
+
+#[test]
+fn gc_removes_index_entries_no_one_can_see() {
+    // Set up: an indexed vertex whose value changes many times.
+    let storage = Storage::new();
+    storage.create_label_property_index("P", "n").unwrap();
+    storage.create_label_index("P").unwrap();
+    let v = person(&storage, "P", &[("n", Value::Int(0))]).unwrap();
+    let (label, n) = (storage.label("P"), storage.property("n"));
+    for i in 1..=20 {
+        let mut txn = storage.begin(SI);
+        txn.set_vertex_property(v, n, Value::Int(i)).unwrap();
+        txn.commit().unwrap();
+    }
+    assert_eq!(storage.approx_label_property_count(label, n), Some(21));
+
+    // Act: GC, then remove the label and GC again.
+    storage.collect_garbage();
+    let after_updates = storage.approx_label_property_count(label, n);
+    let mut txn = storage.begin(SI);
+    txn.remove_label(v, label).unwrap();
+    txn.commit().unwrap();
+    let stats = storage.collect_garbage();
+
+    // Check: only the current entry survived, then none.
+    assert_eq!(after_updates, Some(1));
+    assert_eq!(storage.approx_label_property_count(label, n), Some(0));
+    assert_eq!(stats.index_entries_removed, 2);
+    assert!(storage.begin(SI).vertices_with_label(label).is_empty());
+}
+
+#[test]
+fn edge_type_index_lists_visible_edges() {
+    let storage = Storage::new();
+    let (knows, likes) = (storage.edge_type("KNOWS"), storage.edge_type("LIKES"));
+    let mut txn = storage.begin(SI);
+    let a = txn.create_vertex().unwrap();
+    let b = txn.create_vertex().unwrap();
+    let k1 = txn.create_edge(a, b, knows).unwrap();
+    txn.create_edge(b, a, likes).unwrap();
+    txn.commit().unwrap();
+    storage.create_edge_type_index("KNOWS").unwrap();
+    let mut txn = storage.begin(SI);
+    let k2 = txn.create_edge(b, a, knows).unwrap();
+    txn.delete_edge(&k1).unwrap();
+    txn.commit().unwrap();
+
+    let txn = storage.begin(SI);
+    assert_eq!(txn.edges_with_type(knows), vec![k2]);
+    storage.collect_garbage();
+    assert_eq!(txn.edges_with_type(knows), vec![k2]);
+}
+
+#[test]
+fn existence_constraint_is_checked_at_commit_and_on_creation() {
+    let storage = Storage::new();
+    person(&storage, "User", &[]).unwrap();
+
+    // Creation over breaking data is refused and names the culprit.
+    let err = storage.create_existence_constraint("User", "email").unwrap_err();
+    assert!(err.to_string().contains(":User(email)") && err.to_string().contains("vertex 0"), "{err}");
+
+    // With the data fixed it is accepted, and a commit breaking it fails and changes nothing.
+    let mut txn = storage.begin(SI);
+    txn.set_vertex_property(Gid(0), storage.property("email"), Value::from("a@x")).unwrap();
+    txn.commit().unwrap();
+    storage.create_existence_constraint("User", "email").unwrap();
+    let err = person(&storage, "User", &[("name", Value::from("b"))]).unwrap_err();
+    assert!(matches!(err, StorageError::ConstraintViolation(_)) && !err.is_retryable());
+    assert!(err.to_string().contains("label :User but no property email"), "{err}");
+    assert_eq!(storage.dump().vertices.len(), 1);
+    assert_eq!(storage.constraint_info(), vec![ConstraintInfo::Exists("User".into(), "email".into())]);
+}
+
+#[test]
+fn unique_constraint_names_label_properties_and_value() {
+    let storage = Storage::new();
+    person(&storage, "User", &[("email", Value::from("a@x"))]).unwrap();
+    person(&storage, "User", &[("email", Value::from("a@x"))]).unwrap();
+    let err = storage.create_unique_constraint("User", &["email"]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cannot create unique constraint on :User(email): vertices 0 and 1 both have email = 'a@x'"
+    );
+
+    let mut txn = storage.begin(SI);
+    txn.delete_vertex(Gid(1), false).unwrap();
+    txn.commit().unwrap();
+    storage.create_unique_constraint("User", &["email"]).unwrap();
+    let err = person(&storage, "User", &[("email", Value::from("a@x"))]).unwrap_err();
+    assert!(err.to_string().starts_with("unique constraint on :User(email) violated"), "{err}");
+    assert!(err.to_string().contains("email = 'a@x'"), "{err}");
+
+    // Freeing the value (change, then reuse in a later transaction) is allowed.
+    let mut txn = storage.begin(SI);
+    txn.set_vertex_property(Gid(0), storage.property("email"), Value::from("b@x")).unwrap();
+    txn.commit().unwrap();
+    person(&storage, "User", &[("email", Value::from("a@x"))]).unwrap();
+}
+
+#[test]
+fn composite_unique_constraint_compares_whole_tuples() {
+    let storage = Storage::new();
+    storage.create_unique_constraint("City", &["name", "country"]).unwrap();
+    let city = |name: &str, country: &str| {
+        person(&storage, "City", &[("name", Value::from(name)), ("country", Value::from(country))])
+    };
+    city("Paris", "FR").unwrap();
+    city("Paris", "US").unwrap();
+    person(&storage, "City", &[("name", Value::from("Paris"))]).unwrap();
+    let err = city("Paris", "US").unwrap_err();
+    assert!(err.to_string().contains(":City(name, country)"), "{err}");
+    assert!(err.to_string().contains("name = 'Paris', country = 'US'"), "{err}");
+    storage.drop_unique_constraint("City", &["name", "country"]).unwrap();
+    city("Paris", "US").unwrap();
+}
+
+#[test]
+fn unique_constraint_holds_under_concurrent_writers() {
+    // Set up: a constraint and 4 writers racing for 50 emails each, overlapping.
+    let storage = Storage::new();
+    storage.create_unique_constraint("User", &["email"]).unwrap();
+
+    // Act: every writer tries every email; commits either succeed or fail the constraint
+    // (or conflict, never both succeed).
+    let successes: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|w| {
+                let storage = &storage;
+                s.spawn(move || {
+                    (0..50)
+                        .map(|i| (i * 7 + w * 13) % 50)
+                        .filter(|i| match person(storage, "User", &[("email", Value::from(format!("u{i}")))]) {
+                            Ok(_) => true,
+                            Err(StorageError::ConstraintViolation(_)) => false,
+                            Err(e) => panic!("unexpected error {e}"),
+                        })
+                        .count()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+
+    // Check: exactly one vertex per email.
+    let dump = storage.dump();
+    let mut emails: Vec<String> = dump.vertices.values().map(|v| v.props["email"].to_string()).collect();
+    emails.sort();
+    emails.dedup();
+    assert_eq!(successes, 50);
+    assert_eq!(dump.vertices.len(), 50);
+    assert_eq!(emails.len(), 50);
+}
