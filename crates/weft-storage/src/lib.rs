@@ -12,6 +12,24 @@
 //! hook and [`Storage::apply`]).
 //!
 //! Entry points: [`Storage::new`], [`Storage::begin`], [`Transaction`].
+//!
+//! ```
+//! use weft_storage::{Direction, IsolationLevel, Storage, Value};
+//!
+//! let storage = Storage::new();
+//! let (person, knows, name) = (storage.label("Person"), storage.edge_type("KNOWS"), storage.property("name"));
+//! let mut txn = storage.begin(IsolationLevel::SnapshotIsolation);
+//! let ada = txn.create_vertex()?;
+//! let bob = txn.create_vertex()?;
+//! txn.add_label(ada, person)?;
+//! txn.set_vertex_property(ada, name, Value::from("Ada"))?;
+//! txn.create_edge(ada, bob, knows)?;
+//! assert_eq!(txn.commit()?, Some(1));
+//!
+//! let reader = storage.begin(IsolationLevel::SnapshotIsolation);
+//! assert_eq!(reader.edges(ada, Direction::Out, &[knows])?.len(), 1);
+//! # Ok::<(), weft_storage::StorageError>(())
+//! ```
 
 mod constraints;
 mod ddl;
