@@ -110,7 +110,10 @@ impl TupleIndex {
             }
         }
         let guard = Guard::new();
-        self.entries.range((lo, hi), &guard).filter_map(|(k, _)| Some((k.values.first()?.clone(), k.gid))).collect()
+        self.entries
+            .range((lo, hi), &guard)
+            .filter_map(|(k, _)| Some((k.values.first()?.clone(), k.gid)))
+            .collect()
     }
 
     /// Entries whose whole tuple equals `values`.

@@ -176,15 +176,26 @@ impl Transaction {
         // Index hits carry the entry's value: a vertex is reported at the entry that matches
         // the value this transaction sees, so results stay in value order.
         let candidates: Vec<(Option<OrderedValue>, Gid)> = match index {
-            Some(index) => index.range(lower, upper).into_iter().map(|(v, g)| (Some(v), g)).collect(),
+            Some(index) => index
+                .range(lower, upper)
+                .into_iter()
+                .map(|(v, g)| (Some(v), g))
+                .collect(),
             None => self.vertices_with_label(label).into_iter().map(|g| (None, g)).collect(),
         };
-        let bounds = (lower.map(|v| OrderedValue(v.clone())), upper.map(|v| OrderedValue(v.clone())));
+        let bounds = (
+            lower.map(|v| OrderedValue(v.clone())),
+            upper.map(|v| OrderedValue(v.clone())),
+        );
         let mut hits: Vec<(OrderedValue, Gid)> = candidates
             .into_iter()
             .filter_map(|(entry, gid)| {
-                let Ok(true) = self.has_label(gid, label) else { return None };
-                let Ok(Some(v)) = self.vertex_property(gid, key) else { return None };
+                let Ok(true) = self.has_label(gid, label) else {
+                    return None;
+                };
+                let Ok(Some(v)) = self.vertex_property(gid, key) else {
+                    return None;
+                };
                 let v = OrderedValue(v);
                 let matches = entry.is_none_or(|e| e == v);
                 let inside = std::ops::RangeBounds::contains(&(bounds.0.as_ref(), bounds.1.as_ref()), &v);

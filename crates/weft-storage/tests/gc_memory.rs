@@ -22,7 +22,8 @@ fn gc_returns_the_memory_of_old_versions_and_deleted_objects() {
     for i in 0..N {
         let v = txn.create_vertex().unwrap();
         txn.add_label(v, label).unwrap();
-        txn.set_vertex_property(v, name, Value::from(format!("vertex number {i}"))).unwrap();
+        txn.set_vertex_property(v, name, Value::from(format!("vertex number {i}")))
+            .unwrap();
         if i > 0 {
             txn.create_edge(Gid(i - 1), v, edge_type).unwrap();
         }
@@ -36,13 +37,17 @@ fn gc_returns_the_memory_of_old_versions_and_deleted_objects() {
     for round in 0..5 {
         let mut txn = storage.begin(SI);
         for i in 0..N {
-            txn.set_vertex_property(Gid(i), name, Value::from(format!("round {round} of {i}"))).unwrap();
+            txn.set_vertex_property(Gid(i), name, Value::from(format!("round {round} of {i}")))
+                .unwrap();
         }
         txn.commit().unwrap();
     }
     let pinned_stats = storage.collect_garbage();
     let pinned = live_bytes();
-    assert_eq!(reader.vertex_property(Gid(7), name).unwrap(), Some(Value::from("vertex number 7")));
+    assert_eq!(
+        reader.vertex_property(Gid(7), name).unwrap(),
+        Some(Value::from("vertex number 7"))
+    );
     drop(reader);
     let stats = storage.collect_garbage();
     let updated = live_bytes();
@@ -50,9 +55,15 @@ fn gc_returns_the_memory_of_old_versions_and_deleted_objects() {
     // Check 1: nothing is freed while the reader needs it; afterwards the old versions are
     // gone and memory is back near the loaded size (the new strings are about as long).
     assert_eq!(pinned_stats.deltas_freed, 0);
-    assert!(pinned > loaded + 5 * N as usize * 40, "deltas must cost memory: {loaded} -> {pinned}");
+    assert!(
+        pinned > loaded + 5 * N as usize * 40,
+        "deltas must cost memory: {loaded} -> {pinned}"
+    );
     assert_eq!(stats.deltas_freed, 5 * N as usize);
-    assert!(updated < loaded + loaded / 10, "after GC {updated} should be near {loaded}");
+    assert!(
+        updated < loaded + loaded / 10,
+        "after GC {updated} should be near {loaded}"
+    );
 
     // Act 2: delete everything, then collect.
     let mut txn = storage.begin(SI);
@@ -70,7 +81,13 @@ fn gc_returns_the_memory_of_old_versions_and_deleted_objects() {
     assert_eq!(stats.vertices_freed, N as usize);
     assert_eq!(stats.edge_objects_freed, N as usize - 1);
     let slots = 65_536 * 56;
-    assert!(emptied <= empty + slots + slots / 8, "after deleting everything: {empty} -> {emptied}");
-    assert!(before_gc - emptied > loaded - empty - slots, "GC freed too little: {before_gc} -> {emptied}");
+    assert!(
+        emptied <= empty + slots + slots / 8,
+        "after deleting everything: {empty} -> {emptied}"
+    );
+    assert!(
+        before_gc - emptied > loaded - empty - slots,
+        "GC freed too little: {before_gc} -> {emptied}"
+    );
     assert!(storage.begin(SI).edges(Gid(0), Direction::Out, &[]).is_err());
 }

@@ -23,8 +23,17 @@ fn person(storage: &Storage, label: &str, props: &[(&str, Value)]) -> Result<Gid
 fn index_built_over_existing_data_answers_like_a_scan() {
     // Set up: data first, mixed value types, then the indexes.
     let storage = Storage::new();
-    let ages = [Value::Int(30), Value::Float(29.5), Value::from("x"), Value::Int(30), Value::Int(41)];
-    let gids: Vec<Gid> = ages.iter().map(|a| person(&storage, "Person", &[("age", a.clone())]).unwrap()).collect();
+    let ages = [
+        Value::Int(30),
+        Value::Float(29.5),
+        Value::from("x"),
+        Value::Int(30),
+        Value::Int(41),
+    ];
+    let gids: Vec<Gid> = ages
+        .iter()
+        .map(|a| person(&storage, "Person", &[("age", a.clone())]).unwrap())
+        .collect();
     person(&storage, "Robot", &[("age", Value::Int(30))]).unwrap();
     let (label, age) = (storage.label("Person"), storage.property("age"));
     let txn = storage.begin(SI);
@@ -49,7 +58,10 @@ fn index_built_over_existing_data_answers_like_a_scan() {
     assert_eq!(storage.approx_distinct_values(label, age), Some(4));
     assert_eq!(
         storage.index_info(),
-        vec![IndexInfo::Label("Person".into()), IndexInfo::LabelProperty("Person".into(), "age".into())]
+        vec![
+            IndexInfo::Label("Person".into()),
+            IndexInfo::LabelProperty("Person".into(), "age".into())
+        ]
     );
 }
 
@@ -57,8 +69,14 @@ fn index_built_over_existing_data_answers_like_a_scan() {
 fn duplicate_and_missing_ddl_is_refused() {
     let storage = Storage::new();
     storage.create_label_index("A").unwrap();
-    assert!(matches!(storage.create_label_index("A"), Err(StorageError::AlreadyExists(_))));
-    assert!(matches!(storage.drop_label_property_index("A", "p"), Err(StorageError::DoesNotExist(_))));
+    assert!(matches!(
+        storage.create_label_index("A"),
+        Err(StorageError::AlreadyExists(_))
+    ));
+    assert!(matches!(
+        storage.drop_label_property_index("A", "p"),
+        Err(StorageError::DoesNotExist(_))
+    ));
     storage.drop_label_index("A").unwrap();
     assert!(storage.index_info().is_empty());
     assert_eq!(storage.last_committed(), 2, "each DDL change takes its own timestamp");
@@ -160,18 +178,25 @@ fn existence_constraint_is_checked_at_commit_and_on_creation() {
 
     // Creation over breaking data is refused and names the culprit.
     let err = storage.create_existence_constraint("User", "email").unwrap_err();
-    assert!(err.to_string().contains(":User(email)") && err.to_string().contains("vertex 0"), "{err}");
+    assert!(
+        err.to_string().contains(":User(email)") && err.to_string().contains("vertex 0"),
+        "{err}"
+    );
 
     // With the data fixed it is accepted, and a commit breaking it fails and changes nothing.
     let mut txn = storage.begin(SI);
-    txn.set_vertex_property(Gid(0), storage.property("email"), Value::from("a@x")).unwrap();
+    txn.set_vertex_property(Gid(0), storage.property("email"), Value::from("a@x"))
+        .unwrap();
     txn.commit().unwrap();
     storage.create_existence_constraint("User", "email").unwrap();
     let err = person(&storage, "User", &[("name", Value::from("b"))]).unwrap_err();
     assert!(matches!(err, StorageError::ConstraintViolation(_)) && !err.is_retryable());
     assert!(err.to_string().contains("label :User but no property email"), "{err}");
     assert_eq!(storage.dump().vertices.len(), 1);
-    assert_eq!(storage.constraint_info(), vec![ConstraintInfo::Exists("User".into(), "email".into())]);
+    assert_eq!(
+        storage.constraint_info(),
+        vec![ConstraintInfo::Exists("User".into(), "email".into())]
+    );
 }
 
 #[test]
@@ -190,12 +215,17 @@ fn unique_constraint_names_label_properties_and_value() {
     txn.commit().unwrap();
     storage.create_unique_constraint("User", &["email"]).unwrap();
     let err = person(&storage, "User", &[("email", Value::from("a@x"))]).unwrap_err();
-    assert!(err.to_string().starts_with("unique constraint on :User(email) violated"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("unique constraint on :User(email) violated"),
+        "{err}"
+    );
     assert!(err.to_string().contains("email = 'a@x'"), "{err}");
 
     // Freeing the value (change, then reuse in a later transaction) is allowed.
     let mut txn = storage.begin(SI);
-    txn.set_vertex_property(Gid(0), storage.property("email"), Value::from("b@x")).unwrap();
+    txn.set_vertex_property(Gid(0), storage.property("email"), Value::from("b@x"))
+        .unwrap();
     txn.commit().unwrap();
     person(&storage, "User", &[("email", Value::from("a@x"))]).unwrap();
 }
@@ -205,7 +235,11 @@ fn composite_unique_constraint_compares_whole_tuples() {
     let storage = Storage::new();
     storage.create_unique_constraint("City", &["name", "country"]).unwrap();
     let city = |name: &str, country: &str| {
-        person(&storage, "City", &[("name", Value::from(name)), ("country", Value::from(country))])
+        person(
+            &storage,
+            "City",
+            &[("name", Value::from(name)), ("country", Value::from(country))],
+        )
     };
     city("Paris", "FR").unwrap();
     city("Paris", "US").unwrap();
@@ -232,11 +266,13 @@ fn unique_constraint_holds_under_concurrent_writers() {
                 s.spawn(move || {
                     (0..50)
                         .map(|i| (i * 7 + w * 13) % 50)
-                        .filter(|i| match person(storage, "User", &[("email", Value::from(format!("u{i}")))]) {
-                            Ok(_) => true,
-                            Err(StorageError::ConstraintViolation(_)) => false,
-                            Err(e) => panic!("unexpected error {e}"),
-                        })
+                        .filter(
+                            |i| match person(storage, "User", &[("email", Value::from(format!("u{i}")))]) {
+                                Ok(_) => true,
+                                Err(StorageError::ConstraintViolation(_)) => false,
+                                Err(e) => panic!("unexpected error {e}"),
+                            },
+                        )
                         .count()
                 })
             })
