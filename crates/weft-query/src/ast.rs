@@ -1,0 +1,304 @@
+//! The abstract syntax tree of openCypher statements plus Weft's admin statements.
+//!
+//! Produced by the parser, consumed by semantic analysis and the planner. Every
+//! expression and pattern element keeps the [`Position`] where it starts, so later
+//! phases can point at the offending text. Names (labels, types, keys, variables) are
+//! kept as written; keywords are case-insensitive and not kept.
+
+use crate::error::Position;
+
+/// A whole statement as sent by a client.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Statement {
+    Query(Query),
+    /// `EXPLAIN <statement>`: return the plan instead of running it.
+    Explain(Box<Statement>),
+    /// `PROFILE <statement>`: run it and return per-operator counts and times.
+    Profile(Box<Statement>),
+    /// `CREATE INDEX ON :L(p)`, `CREATE INDEX ON :L`, `CREATE INDEX [name] FOR (n:L) ON (n.p)`,
+    /// `CREATE INDEX ON :TYPE` for edges is written `CREATE EDGE INDEX ON :TYPE`.
+    CreateIndex(IndexTarget),
+    DropIndex(IndexTarget),
+    /// `CREATE CONSTRAINT ON (n:L) ASSERT n.p IS UNIQUE` / `ASSERT n.a, n.b IS UNIQUE` /
+    /// `ASSERT EXISTS (n.p)`.
+    CreateConstraint(ConstraintTarget),
+    DropConstraint(ConstraintTarget),
+    ShowIndexInfo,
+    ShowConstraintInfo,
+    ShowStorageInfo,
+}
+
+/// What an index covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IndexTarget {
+    Label { label: String },
+    LabelProperty { label: String, property: String },
+    EdgeType { edge_type: String },
+}
+
+/// What a constraint asserts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConstraintTarget {
+    Exists { label: String, property: String },
+    Unique { label: String, properties: Vec<String> },
+}
+
+/// A query: one or more single queries joined by UNION / UNION ALL.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query {
+    pub first: SingleQuery,
+    /// Each further part, with `true` for UNION ALL.
+    pub unions: Vec<(bool, SingleQuery)>,
+}
+
+/// A sequence of clauses.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SingleQuery {
+    pub clauses: Vec<Clause>,
+}
+
+/// One clause, with the position of its first keyword.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Clause {
+    pub kind: ClauseKind,
+    pub position: Position,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClauseKind {
+    Match { optional: bool, pattern: Pattern, where_: Option<Expr> },
+    Unwind { expr: Expr, variable: String },
+    With(Projection),
+    Return(Projection),
+    Create { pattern: Pattern },
+    Merge { part: PatternPart, on_create: Vec<SetItem>, on_match: Vec<SetItem> },
+    Set { items: Vec<SetItem> },
+    Remove { items: Vec<RemoveItem> },
+    Delete { detach: bool, exprs: Vec<Expr> },
+    /// `CALL ns.proc(args) YIELD a, b AS c WHERE ...`; `args` is `None` for the implicit
+    /// form without parentheses (arguments taken from parameters).
+    Call { procedure: String, args: Option<Vec<Expr>>, yields: Option<Vec<YieldItem>>, where_: Option<Expr> },
+    Foreach { variable: String, list: Expr, clauses: Vec<Clause> },
+}
+
+/// `YIELD field [AS alias]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct YieldItem {
+    pub field: String,
+    pub alias: Option<String>,
+}
+
+/// The body of WITH and RETURN.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Projection {
+    pub distinct: bool,
+    /// `*` (all variables in scope), possibly followed by more items.
+    pub star: bool,
+    pub items: Vec<ProjectionItem>,
+    pub order_by: Vec<SortItem>,
+    pub skip: Option<Expr>,
+    pub limit: Option<Expr>,
+    /// WITH ... WHERE (always `None` for RETURN).
+    pub where_: Option<Expr>,
+}
+
+/// `expr [AS alias]`; `text` is the expression's source text, the column name when there
+/// is no alias.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProjectionItem {
+    pub expr: Expr,
+    pub alias: Option<String>,
+    pub text: String,
+}
+
+/// `expr [ASC|DESC]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SortItem {
+    pub expr: Expr,
+    pub descending: bool,
+}
+
+/// One item of SET (also ON CREATE SET / ON MATCH SET).
+#[derive(Clone, Debug, PartialEq)]
+pub enum SetItem {
+    /// `target.key = value` (target is any expression yielding a node, relationship or map).
+    Property { target: Expr, key: String, value: Expr },
+    /// `n = map` (replace all) or `n += map` (merge).
+    Variable { variable: String, value: Expr, merge: bool },
+    /// `n:A:B`.
+    Labels { variable: String, labels: Vec<String> },
+}
+
+/// One item of REMOVE.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RemoveItem {
+    Property { target: Expr, key: String },
+    Labels { variable: String, labels: Vec<String> },
+}
+
+/// Comma-separated pattern parts.
+pub type Pattern = Vec<PatternPart>;
+
+/// `[p =] (a)-[r]->(b)...`, or a `shortestPath(...)` / `allShortestPaths(...)` part.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PatternPart {
+    pub variable: Option<String>,
+    pub element: PatternElement,
+    pub shortest: Option<Shortest>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shortest {
+    One,
+    All,
+}
+
+/// A node followed by zero or more (relationship, node) steps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PatternElement {
+    pub start: NodePattern,
+    pub chain: Vec<(RelPattern, NodePattern)>,
+}
+
+/// `(var:Label:Other {props})`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodePattern {
+    pub variable: Option<String>,
+    pub labels: Vec<String>,
+    /// A map literal or a parameter.
+    pub properties: Option<Box<Expr>>,
+    pub position: Position,
+}
+
+/// Which way a relationship pattern points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelDirection {
+    /// `-[]->`
+    Outgoing,
+    /// `<-[]-`
+    Incoming,
+    /// `-[]-` (or `<-[]->`)
+    Both,
+}
+
+/// `-[var:T1|T2*min..max {props}]->`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RelPattern {
+    pub variable: Option<String>,
+    pub types: Vec<String>,
+    pub direction: RelDirection,
+    /// Variable length: `Some((min, max))`; `*` alone is `Some((None, None))`.
+    pub length: Option<(Option<i64>, Option<i64>)>,
+    pub properties: Option<Box<Expr>>,
+    pub position: Position,
+}
+
+/// An expression and where it starts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub position: Position,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
+    Parameter(String),
+    Variable(String),
+    List(Vec<Expr>),
+    Map(Vec<(String, Expr)>),
+    /// `expr.key`
+    Property(Box<Expr>, String),
+    /// `expr[index]`
+    Index(Box<Expr>, Box<Expr>),
+    /// `expr[from..to]`
+    Slice(Box<Expr>, Option<Box<Expr>>, Option<Box<Expr>>),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// `a < b <= c`: a chain of comparisons, each operand evaluated once.
+    Comparison(Box<Expr>, Vec<(BinaryOp, Expr)>),
+    /// `expr IS NULL` (`negated`: IS NOT NULL).
+    IsNull(Box<Expr>, bool),
+    /// `expr:A:B` as a predicate.
+    HasLabels(Box<Expr>, Vec<String>),
+    /// `name(args)`, `ns.name(DISTINCT args)`; the name as written.
+    Function { name: String, distinct: bool, args: Vec<Expr> },
+    /// `count(*)`
+    CountStar,
+    Case { subject: Option<Box<Expr>>, whens: Vec<(Expr, Expr)>, else_: Option<Box<Expr>> },
+    /// `[x IN list WHERE pred | proj]`
+    ListComprehension { variable: String, list: Box<Expr>, predicate: Option<Box<Expr>>, projection: Option<Box<Expr>> },
+    /// `[p = (a)-->(b) WHERE pred | proj]`
+    PatternComprehension {
+        variable: Option<String>,
+        pattern: PatternElement,
+        predicate: Option<Box<Expr>>,
+        projection: Box<Expr>,
+    },
+    /// `all(x IN list WHERE pred)` and friends.
+    Quantifier { kind: Quantifier, variable: String, list: Box<Expr>, predicate: Option<Box<Expr>> },
+    /// `reduce(acc = init, x IN list | expr)`
+    Reduce { accumulator: String, init: Box<Expr>, variable: String, list: Box<Expr>, expr: Box<Expr> },
+    /// A pattern used as a predicate: `WHERE (a)-->(b)`.
+    PatternPredicate(PatternElement),
+    /// `EXISTS { MATCH ... WHERE ... }` or `EXISTS { (a)-->(b) WHERE ... }`.
+    ExistsSubquery { pattern: Pattern, where_: Option<Box<Expr>> },
+    /// `n {.a, .*, b: expr, c}`
+    MapProjection { variable: String, items: Vec<MapProjectionItem> },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum MapProjectionItem {
+    /// `.key`
+    Property(String),
+    /// `.*`
+    AllProperties,
+    /// `key: expr`
+    Literal(String, Expr),
+    /// `var` (key is the variable name)
+    Variable(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quantifier {
+    All,
+    Any,
+    None,
+    Single,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryOp {
+    Not,
+    Minus,
+    Plus,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Or,
+    Xor,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Pow,
+    In,
+    StartsWith,
+    EndsWith,
+    Contains,
+    /// `=~`
+    Regex,
+}
