@@ -8,6 +8,7 @@
 
 pub mod ast;
 pub mod error;
+pub mod graph;
 pub mod result;
 pub mod value;
 
