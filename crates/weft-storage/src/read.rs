@@ -104,7 +104,10 @@ impl Transaction {
         self.inner
             .with_vertex(e.from, |v| vertex::visible_adjacency(v, self.viewer(), Direction::Out))
             .flatten()
-            .is_some_and(|list| list.iter().any(|a| a.edge() == e.gid))
+            .is_some_and(|list| {
+                list.iter()
+                    .any(|a| a.edge() == e.gid && a.other() == e.to && a.edge_type() == e.edge_type)
+            })
     }
 
     /// One property of an edge.

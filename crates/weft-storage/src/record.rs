@@ -336,7 +336,10 @@ impl Storage {
     /// replication stream) at the record's own timestamp, which must be newer than this
     /// storage's last commit. The commit hook runs for it as for a local commit.
     pub fn apply(&self, record: &[u8]) -> Result<u64> {
-        match CommitRecord::decode(record)? {
+        let record = CommitRecord::decode(record)?;
+        // A stale or duplicate record is refused before any of its operations runs.
+        self.inner.next_commit_ts(Some(record.ts()))?;
+        match record {
             CommitRecord::Transaction { ts, ops } => self.apply_transaction(ts, &ops),
             CommitRecord::Ddl { ts, op } => self.apply_ddl(&op, Some(ts)),
         }

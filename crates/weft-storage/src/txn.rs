@@ -49,6 +49,9 @@ impl TxnLog {
     }
 }
 
+/// Edge ids stay below this, so the id counter can never wrap around and repeat an id.
+const MAX_EDGE_ID: u64 = 1 << 62;
+
 /// Refuses values the durable encoding cannot read back.
 fn check_value(value: &Value) -> Result<()> {
     let depth = value.nesting_depth();
@@ -311,6 +314,9 @@ impl Transaction {
     /// Creates an edge with a given id (replay of a commit record).
     pub(crate) fn create_edge_with_gid(&mut self, e: EdgeRef) -> Result<EdgeRef> {
         self.ensure_open()?;
+        if e.gid.0 >= MAX_EDGE_ID {
+            return Err(StorageError::Apply(format!("edge id {} is out of range", e.gid)));
+        }
         if self.inner.edges.contains_sync(&e.gid) {
             return Err(StorageError::Apply(format!("edge id {} is already in use", e.gid)));
         }
@@ -344,7 +350,14 @@ impl Transaction {
     pub fn delete_edge(&mut self, e: &EdgeRef) -> Result<()> {
         self.ensure_open()?;
         let (mut from, mut to) = self.inner.write_pair(&self.viewer, e.from, e.to)?;
-        let Some(out) = from.out_edges.iter().find(|a| a.edge() == e.gid).copied() else {
+        // The handle must describe the stored edge exactly, or the two adjacency lists
+        // would be changed inconsistently.
+        let Some(out) = from
+            .out_edges
+            .iter()
+            .find(|a| a.edge() == e.gid && a.other() == e.to && a.edge_type() == e.edge_type)
+            .copied()
+        else {
             return Err(StorageError::EdgeNotFound(e.gid));
         };
         let object = self.inner.edge_object(e);
@@ -384,8 +397,11 @@ impl Transaction {
             .get(e.from.0)
             .ok_or(StorageError::EdgeNotFound(e.gid))?;
         let from = slot.lock();
-        let visible = crate::vertex::visible_adjacency(&from, &self.viewer, crate::vertex::Direction::Out)
-            .is_some_and(|list| list.iter().any(|a| a.edge() == e.gid));
+        let visible =
+            crate::vertex::visible_adjacency(&from, &self.viewer, crate::vertex::Direction::Out).is_some_and(|list| {
+                list.iter()
+                    .any(|a| a.edge() == e.gid && a.other() == e.to && a.edge_type() == e.edge_type)
+            });
         if !visible {
             let conflict = from
                 .delta
