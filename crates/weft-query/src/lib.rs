@@ -7,11 +7,26 @@
 //! transaction (`weft-storage`). Must not know: sockets, Bolt framing, files.
 
 pub mod ast;
+mod engine;
 pub mod error;
+mod exec;
+mod expr;
+pub mod functions;
 pub mod graph;
+pub mod ops;
+mod pattern;
+pub mod parser;
+mod pipeline;
+mod plan;
+mod procedures;
+mod projection;
 pub mod result;
+mod temporal_access;
+mod scope;
 pub mod value;
+mod write;
 
+pub use engine::Engine;
 pub use error::{ErrorKind, Phase, Position, QueryError};
 pub use result::{Node, Path, QueryResult, QueryStats, Relationship, ResultValue};
 pub use value::{PathValue, QValue};

@@ -1,5 +1,16 @@
 //! Runtime values of the query engine: everything a Cypher expression can evaluate to,
 //! including graph entities, which storage property values cannot hold.
+//!
+//! Owns: [`QValue`] and [`PathValue`], their type names and conversions to and from the
+//! storage [`weft_common::Value`] (`value/convert.rs`), and the four openCypher notions of
+//! sameness and order extended to nodes, relationships and paths (`value/compare.rs`):
+//! `cypher_eq` (`=`), `cypher_compare` (`<` and friends), `order_cmp` (`ORDER BY`) and
+//! `equivalent` (`DISTINCT`, grouping), plus [`GroupKey`], a hashable key that agrees with
+//! `equivalent`.
+//!
+//! Promises: on values without graph entities every method agrees with the same-named
+//! method of [`weft_common::Value`]; graph entities compare by id (paths element-wise) and
+//! take the `NODE`, `RELATIONSHIP` and `PATH` slots of [`weft_common::value::type_rank`].
 
 use std::collections::BTreeMap;
 use weft_common::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime};
@@ -32,3 +43,11 @@ pub enum QValue {
     Relationship(EdgeRef),
     Path(PathValue),
 }
+
+mod compare;
+mod convert;
+
+pub use compare::GroupKey;
+
+#[cfg(test)]
+mod tests;

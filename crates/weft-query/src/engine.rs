@@ -1,0 +1,281 @@
+//! The engine: runs one statement end to end (parse, plan, execute, materialise the
+//! result) in an autocommit transaction or in a caller's explicit transaction, and runs
+//! admin statements (indexes, constraints, introspection).
+
+use crate::ast::{ConstraintTarget, IndexTarget, Statement};
+use crate::error::{ErrorKind, QueryError, Result};
+use crate::exec::ExecCtx;
+use crate::graph::GraphContext;
+use crate::plan::Planner;
+use crate::result::{Node, Path, QueryResult, QueryStats, Relationship, ResultValue};
+use crate::value::QValue;
+use std::collections::BTreeMap;
+use weft_common::Value;
+use weft_storage::{ConstraintInfo, IndexInfo, IsolationLevel, Storage, Transaction};
+
+/// One database: a storage and the means to query it.
+#[derive(Clone, Default)]
+pub struct Engine {
+    storage: Storage,
+}
+
+impl Engine {
+    /// An engine over a new, empty storage.
+    pub fn new() -> Self {
+        Engine { storage: Storage::new() }
+    }
+
+    /// An engine over an existing storage.
+    pub fn with_storage(storage: Storage) -> Self {
+        Engine { storage }
+    }
+
+    /// The underlying storage.
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// Runs one statement in its own transaction, committed on success.
+    pub fn execute(&self, query: &str, params: &BTreeMap<String, Value>) -> Result<QueryResult> {
+        let statement = crate::parser::parse(query)?;
+        if let Some(result) = self.admin(&statement)? {
+            return Ok(result);
+        }
+        let mut txn = self.storage.begin(IsolationLevel::SnapshotIsolation);
+        let result = self.run(&statement, params, &mut txn)?;
+        txn.commit()?;
+        Ok(result)
+    }
+
+    /// Runs one statement inside a caller's transaction (explicit transactions); admin
+    /// statements are refused there.
+    pub fn execute_in(&self, txn: &mut Transaction, query: &str, params: &BTreeMap<String, Value>) -> Result<QueryResult> {
+        let statement = crate::parser::parse(query)?;
+        if is_admin(&statement) {
+            return Err(QueryError::runtime(
+                ErrorKind::SemanticError,
+                "SchemaInTransaction",
+                "Index and constraint statements cannot run inside an explicit transaction",
+            ));
+        }
+        self.run(&statement, params, txn)
+    }
+
+    fn run(&self, statement: &Statement, params: &BTreeMap<String, Value>, txn: &mut Transaction) -> Result<QueryResult> {
+        let (query, mode) = match statement {
+            Statement::Query(q) => (q, Mode::Run),
+            Statement::Explain(inner) => match inner.as_ref() {
+                Statement::Query(q) => (q, Mode::Explain),
+                _ => return Err(admin_not_plannable()),
+            },
+            Statement::Profile(inner) => match inner.as_ref() {
+                Statement::Query(q) => (q, Mode::Profile),
+                _ => return Err(admin_not_plannable()),
+            },
+            _ => return Err(admin_not_plannable()),
+        };
+        let mut plan = Planner::new(&self.storage).plan(query)?;
+        if mode == Mode::Explain {
+            return Ok(plan_rows(&plan.root, false));
+        }
+        let params = params.iter().map(|(k, v)| (k.clone(), QValue::from(v.clone()))).collect();
+        let mut ctx = ExecCtx::new(self.storage.clone(), txn, params);
+        let mut rows = Vec::new();
+        while let Some(row) = plan.root.next(&mut ctx)? {
+            let out: Vec<ResultValue> =
+                plan.out_slots.iter().map(|s| materialise(&row[*s], &ctx)).collect::<Result<_>>()?;
+            rows.push(out);
+        }
+        if mode == Mode::Profile {
+            return Ok(plan_rows(&plan.root, true));
+        }
+        Ok(QueryResult { columns: plan.columns, rows, stats: ctx.stats })
+    }
+
+    /// Runs an admin statement; `None` for anything else.
+    fn admin(&self, statement: &Statement) -> Result<Option<QueryResult>> {
+        let s = &self.storage;
+        let mut stats = QueryStats::default();
+        let done = |stats| Ok(Some(QueryResult { stats, ..QueryResult::default() }));
+        match statement {
+            Statement::CreateIndex(t) => {
+                match t {
+                    IndexTarget::Label { label } => s.create_label_index(label)?,
+                    IndexTarget::LabelProperty { label, property } => s.create_label_property_index(label, property)?,
+                    IndexTarget::EdgeType { edge_type } => s.create_edge_type_index(edge_type)?,
+                };
+                stats.indexes_added = 1;
+                done(stats)
+            }
+            Statement::DropIndex(t) => {
+                match t {
+                    IndexTarget::Label { label } => s.drop_label_index(label)?,
+                    IndexTarget::LabelProperty { label, property } => s.drop_label_property_index(label, property)?,
+                    IndexTarget::EdgeType { edge_type } => s.drop_edge_type_index(edge_type)?,
+                };
+                stats.indexes_removed = 1;
+                done(stats)
+            }
+            Statement::CreateConstraint(c) => {
+                match c {
+                    ConstraintTarget::Exists { label, property } => s.create_existence_constraint(label, property)?,
+                    ConstraintTarget::Unique { label, properties } => {
+                        let props: Vec<&str> = properties.iter().map(String::as_str).collect();
+                        s.create_unique_constraint(label, &props)?
+                    }
+                };
+                stats.constraints_added = 1;
+                done(stats)
+            }
+            Statement::DropConstraint(c) => {
+                match c {
+                    ConstraintTarget::Exists { label, property } => s.drop_existence_constraint(label, property)?,
+                    ConstraintTarget::Unique { label, properties } => {
+                        let props: Vec<&str> = properties.iter().map(String::as_str).collect();
+                        s.drop_unique_constraint(label, &props)?
+                    }
+                };
+                stats.constraints_removed = 1;
+                done(stats)
+            }
+            Statement::ShowIndexInfo => Ok(Some(self.index_info())),
+            Statement::ShowConstraintInfo => Ok(Some(self.constraint_info())),
+            Statement::ShowStorageInfo => Ok(Some(self.storage_info())),
+            _ => Ok(None),
+        }
+    }
+
+    fn index_info(&self) -> QueryResult {
+        let text = |v: &str| ResultValue::String(v.to_owned());
+        let rows = self
+            .storage
+            .index_info()
+            .into_iter()
+            .map(|i| match i {
+                IndexInfo::Label(l) => vec![text("label"), text(&l), ResultValue::Null],
+                IndexInfo::LabelProperty(l, p) => vec![text("label+property"), text(&l), text(&p)],
+                IndexInfo::EdgeType(t) => vec![text("edge-type"), text(&t), ResultValue::Null],
+            })
+            .collect();
+        QueryResult { columns: vec!["index type".into(), "label".into(), "property".into()], rows, ..Default::default() }
+    }
+
+    fn constraint_info(&self) -> QueryResult {
+        let text = |v: &str| ResultValue::String(v.to_owned());
+        let rows = self
+            .storage
+            .constraint_info()
+            .into_iter()
+            .map(|c| match c {
+                ConstraintInfo::Exists(l, p) => vec![text("exists"), text(&l), text(&p)],
+                ConstraintInfo::Unique(l, ps) => {
+                    vec![text("unique"), text(&l), ResultValue::List(ps.iter().map(|p| text(p)).collect())]
+                }
+            })
+            .collect();
+        QueryResult {
+            columns: vec!["constraint type".into(), "label".into(), "properties".into()],
+            rows,
+            ..Default::default()
+        }
+    }
+
+    fn storage_info(&self) -> QueryResult {
+        let s = &self.storage;
+        let row = |k: &str, v: i64| vec![ResultValue::String(k.to_owned()), ResultValue::Int(v)];
+        let rows = vec![
+            row("vertex_count", s.approx_vertex_count() as i64),
+            row("last_commit_timestamp", s.last_committed() as i64),
+            row("active_transactions", s.active_transactions() as i64),
+        ];
+        QueryResult { columns: vec!["storage info".into(), "value".into()], rows, ..Default::default() }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Run,
+    Explain,
+    Profile,
+}
+
+fn is_admin(s: &Statement) -> bool {
+    !matches!(s, Statement::Query(_) | Statement::Explain(_) | Statement::Profile(_))
+}
+
+fn admin_not_plannable() -> QueryError {
+    QueryError::compile(ErrorKind::SemanticError, "NotPlannable", "EXPLAIN and PROFILE apply to queries only")
+}
+
+fn plan_rows(root: &crate::pipeline::Op, profile: bool) -> QueryResult {
+    let mut lines = Vec::new();
+    root.describe(0, &mut lines);
+    let rows = lines
+        .into_iter()
+        .map(|(name, rows)| {
+            let mut row = vec![ResultValue::String(name)];
+            if profile {
+                row.push(ResultValue::Int(rows as i64));
+            }
+            row
+        })
+        .collect();
+    let mut columns = vec!["QUERY PLAN".to_owned()];
+    if profile {
+        columns = vec!["OPERATOR".to_owned(), "ACTUAL HITS".to_owned()];
+    }
+    QueryResult { columns, rows, ..Default::default() }
+}
+
+/// Turns a runtime value into a self-contained result value (reading the graph).
+fn materialise(v: &QValue, ctx: &ExecCtx) -> Result<ResultValue> {
+    Ok(match v {
+        QValue::Null => ResultValue::Null,
+        QValue::Bool(b) => ResultValue::Bool(*b),
+        QValue::Int(i) => ResultValue::Int(*i),
+        QValue::Float(f) => ResultValue::Float(*f),
+        QValue::String(s) => ResultValue::String(s.clone()),
+        QValue::List(items) => ResultValue::List(items.iter().map(|i| materialise(i, ctx)).collect::<Result<_>>()?),
+        QValue::Map(m) => ResultValue::Map(
+            m.iter().map(|(k, v)| Ok((k.clone(), materialise(v, ctx)?))).collect::<Result<BTreeMap<_, _>>>()?,
+        ),
+        QValue::Date(d) => ResultValue::Date(*d),
+        QValue::LocalTime(t) => ResultValue::LocalTime(*t),
+        QValue::LocalDateTime(t) => ResultValue::LocalDateTime(*t),
+        QValue::ZonedDateTime(t) => ResultValue::ZonedDateTime(t.clone()),
+        QValue::Duration(d) => ResultValue::Duration(*d),
+        QValue::Node(n) => ResultValue::Node(node(*n, ctx)?),
+        QValue::Relationship(r) => ResultValue::Relationship(relationship(r, ctx)?),
+        QValue::Path(p) => {
+            let mut nodes = vec![node(p.start, ctx)?];
+            let mut relationships = Vec::new();
+            for (r, n) in &p.steps {
+                relationships.push(relationship(r, ctx)?);
+                nodes.push(node(*n, ctx)?);
+            }
+            ResultValue::Path(Path { nodes, relationships })
+        }
+    })
+}
+
+fn properties(props: BTreeMap<String, QValue>, ctx: &ExecCtx) -> Result<BTreeMap<String, ResultValue>> {
+    props.into_iter().map(|(k, v)| Ok((k, materialise(&v, ctx)?))).collect()
+}
+
+/// A node as returned; one deleted by this query comes back without labels or properties.
+fn node(n: weft_storage::Gid, ctx: &ExecCtx) -> Result<Node> {
+    let labels = ctx.node_labels(n).unwrap_or_default();
+    let props = ctx.node_properties(n).unwrap_or_default();
+    Ok(Node { id: n.0, labels, properties: properties(props, ctx)? })
+}
+
+fn relationship(r: &weft_storage::EdgeRef, ctx: &ExecCtx) -> Result<Relationship> {
+    let props = ctx.rel_properties(r).unwrap_or_default();
+    Ok(Relationship {
+        id: r.gid.0,
+        start: r.from.0,
+        end: r.to.0,
+        rel_type: ctx.rel_type(r),
+        properties: properties(props, ctx)?,
+    })
+}

@@ -1,0 +1,133 @@
+//! The execution context shared by operators and expressions: the transaction, the
+//! parameters, the statement clock and the write statistics, plus graph reads in the
+//! query's terms (names, runtime values).
+
+use crate::error::{ErrorKind, QueryError, Result};
+use crate::graph::GraphContext;
+use crate::result::QueryStats;
+use crate::value::QValue;
+use std::collections::BTreeMap;
+use weft_common::temporal::ZonedDateTime;
+use weft_storage::{EdgeRef, EdgeTypeId, Gid, Storage, Transaction};
+
+/// Everything a running statement needs.
+pub struct ExecCtx<'t> {
+    pub storage: Storage,
+    txn: &'t mut Transaction,
+    params: BTreeMap<String, QValue>,
+    pub stats: QueryStats,
+    now: ZonedDateTime,
+}
+
+impl<'t> ExecCtx<'t> {
+    pub fn new(storage: Storage, txn: &'t mut Transaction, params: BTreeMap<String, QValue>) -> Self {
+        ExecCtx { storage, txn, params, stats: QueryStats::default(), now: ZonedDateTime::now_utc() }
+    }
+
+    /// The transaction, for reads.
+    pub fn txn(&self) -> &Transaction {
+        self.txn
+    }
+
+    /// The transaction, for writes.
+    pub fn txn_mut(&mut self) -> &mut Transaction {
+        self.txn
+    }
+
+    /// A parameter's value; a missing one is an error naming it.
+    pub fn param(&self, name: &str) -> Result<QValue> {
+        self.params.get(name).cloned().ok_or_else(|| {
+            QueryError::runtime(ErrorKind::SemanticError, "ParameterMissing", format!("Expected parameter: ${name}"))
+        })
+    }
+
+    /// Ids of the named edge types that exist (unknown names match nothing).
+    pub fn edge_type_ids(&self, names: &[String]) -> Vec<EdgeTypeId> {
+        names.iter().filter_map(|n| self.storage.find_edge_type(n)).collect()
+    }
+
+    /// Candidates from a label+property index on one of `labels`, if such an index exists.
+    pub fn index_lookup(&self, labels: &[String], key: &str, value: &QValue) -> Option<Vec<Gid>> {
+        let prop = self.storage.find_property(key)?;
+        let value = value.to_value()?;
+        labels.iter().find_map(|l| {
+            let label = self.storage.find_label(l)?;
+            self.storage.approx_label_property_count(label, prop)?;
+            Some(self.txn.vertices_with_property(label, prop, &value))
+        })
+    }
+
+    /// Nodes with the rarest of `labels` (the caller checks the others).
+    pub fn label_scan(&self, labels: &[String]) -> Vec<Gid> {
+        let ids: Option<Vec<_>> = labels.iter().map(|l| self.storage.find_label(l)).collect();
+        let Some(ids) = ids else { return Vec::new() };
+        match ids.iter().min_by_key(|l| self.storage.approx_label_count(**l)) {
+            Some(l) => self.txn.vertices_with_label(*l),
+            None => Vec::new(),
+        }
+    }
+
+    /// `value.key`: map entries, node and relationship properties; null stays null.
+    pub fn property(&self, value: &QValue, key: &str) -> Result<QValue> {
+        match value {
+            QValue::Null => Ok(QValue::Null),
+            QValue::Map(m) => Ok(m.get(key).cloned().unwrap_or(QValue::Null)),
+            QValue::Node(n) => self.node_property(*n, key),
+            QValue::Relationship(r) => self.rel_property(r, key),
+            other => crate::temporal_access::component(other, key),
+        }
+    }
+
+    /// All properties of a node, relationship or map.
+    pub fn all_properties(&self, value: &QValue) -> Result<BTreeMap<String, QValue>> {
+        match value {
+            QValue::Map(m) => Ok(m.clone()),
+            QValue::Node(n) => self.node_properties(*n),
+            QValue::Relationship(r) => self.rel_properties(r),
+            QValue::Null => Ok(BTreeMap::new()),
+            other => Err(QueryError::runtime(
+                ErrorKind::TypeError,
+                "InvalidArgumentType",
+                format!("expected a node, relationship or map, got {}", other.type_name()),
+            )),
+        }
+    }
+}
+
+impl GraphContext for ExecCtx<'_> {
+    fn node_labels(&self, node: Gid) -> Result<Vec<String>> {
+        Ok(self.txn.labels(node)?.into_iter().map(|l| self.storage.label_name(l)).collect())
+    }
+
+    fn node_property(&self, node: Gid, key: &str) -> Result<QValue> {
+        let Some(prop) = self.storage.find_property(key) else {
+            // Still fail for a deleted node, as other property reads do.
+            self.txn.labels(node)?;
+            return Ok(QValue::Null);
+        };
+        Ok(self.txn.vertex_property(node, prop)?.map(QValue::from).unwrap_or(QValue::Null))
+    }
+
+    fn node_properties(&self, node: Gid) -> Result<BTreeMap<String, QValue>> {
+        let props = self.txn.vertex_properties(node)?;
+        Ok(props.into_iter().map(|(k, v)| (self.storage.property_name(k), QValue::from(v))).collect())
+    }
+
+    fn rel_property(&self, rel: &EdgeRef, key: &str) -> Result<QValue> {
+        let Some(prop) = self.storage.find_property(key) else { return Ok(QValue::Null) };
+        Ok(self.txn.edge_property(rel, prop)?.map(QValue::from).unwrap_or(QValue::Null))
+    }
+
+    fn rel_properties(&self, rel: &EdgeRef) -> Result<BTreeMap<String, QValue>> {
+        let props = self.txn.edge_properties(rel)?;
+        Ok(props.into_iter().map(|(k, v)| (self.storage.property_name(k), QValue::from(v))).collect())
+    }
+
+    fn rel_type(&self, rel: &EdgeRef) -> String {
+        self.storage.edge_type_name(rel.edge_type)
+    }
+
+    fn statement_time(&self) -> ZonedDateTime {
+        self.now.clone()
+    }
+}

@@ -1,0 +1,496 @@
+//! Graph patterns: compilation against a scope, and the matcher that enumerates every
+//! way a pattern fits the graph given the variables a row already binds.
+//!
+//! A pattern part is traversed from one end: the end already bound by the row if any,
+//! otherwise the end the planner estimates to have fewer candidates. Relationships may
+//! not repeat within one MATCH (relationship isomorphism); variables that occur twice
+//! must bind the same entity.
+
+use crate::ast::{NodePattern, PatternElement, PatternPart, RelDirection, RelPattern};
+use crate::error::{ErrorKind, QueryError, Result};
+use crate::exec::ExecCtx;
+use crate::expr::{compile, eval, CExpr};
+use crate::scope::{Scope, Slots, VarKind};
+use crate::value::{PathValue, QValue};
+use std::collections::HashSet;
+use weft_storage::{Direction, EdgeRef, Gid};
+
+/// What the pattern is compiled for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// MATCH / OPTIONAL MATCH / MERGE / EXISTS: may introduce variables.
+    Match,
+    /// A pattern used as a predicate: may not introduce named variables.
+    Predicate,
+}
+
+#[derive(Clone, Debug)]
+pub struct CNode {
+    pub slot: usize,
+    pub name: Option<String>,
+    pub labels: Vec<String>,
+    pub props: Option<CExpr>,
+    /// The slot holds a value before this node is visited (check instead of bind).
+    pub bound: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct CRel {
+    pub slot: usize,
+    pub name: Option<String>,
+    pub types: Vec<String>,
+    pub direction: RelDirection,
+    /// (min, max) hops for a variable-length relationship.
+    pub length: Option<(u64, Option<u64>)>,
+    pub props: Option<CExpr>,
+    pub bound: bool,
+}
+
+/// One pattern part, ready to traverse.
+#[derive(Clone, Debug)]
+pub struct CElement {
+    pub path_slot: Option<usize>,
+    pub nodes: Vec<CNode>,
+    pub rels: Vec<CRel>,
+    /// Traverse from the last node towards the first.
+    pub reversed: bool,
+}
+
+/// Comma-separated parts matched together.
+#[derive(Clone, Debug)]
+pub struct CPattern {
+    pub parts: Vec<CElement>,
+}
+
+/// Estimated number of start candidates of a node pattern (lower is better).
+pub type Estimate<'a> = &'a dyn Fn(&CNode) -> u64;
+
+fn anon(slots: &mut Slots) -> usize {
+    slots.alloc()
+}
+
+fn compile_props(props: &Option<Box<crate::ast::Expr>>, scope: &Scope, slots: &mut Slots) -> Result<Option<CExpr>> {
+    props.as_ref().map(|p| compile(p, scope, slots)).transpose()
+}
+
+fn node(n: &NodePattern, scope: &mut Scope, slots: &mut Slots, mode: Mode) -> Result<CNode> {
+    let props = compile_props(&n.properties, scope, slots)?;
+    let (slot, _) = match &n.variable {
+        Some(name) if mode == Mode::Predicate && scope.get(name).is_none() => {
+            return Err(QueryError::compile(
+                ErrorKind::SyntaxError,
+                "UndefinedVariable",
+                format!("Variable `{name}` not defined (patterns used as predicates cannot introduce variables)"),
+            ))
+        }
+        Some(name) => scope.bind_pattern(name, VarKind::Node, slots)?,
+        None => (anon(slots), false),
+    };
+    Ok(CNode { slot, name: n.variable.clone(), labels: n.labels.clone(), props, bound: false })
+}
+
+fn rel(r: &RelPattern, scope: &mut Scope, slots: &mut Slots, mode: Mode) -> Result<CRel> {
+    let props = compile_props(&r.properties, scope, slots)?;
+    let kind = if r.length.is_some() { VarKind::RelationshipList } else { VarKind::Relationship };
+    let slot = match &r.variable {
+        Some(name) if mode == Mode::Predicate && scope.get(name).is_none() => {
+            return Err(QueryError::compile(
+                ErrorKind::SyntaxError,
+                "UndefinedVariable",
+                format!("Variable `{name}` not defined (patterns used as predicates cannot introduce variables)"),
+            ))
+        }
+        Some(name) => {
+            if scope.get(name).is_some() && mode == Mode::Match && scope.get(name).map(|g| g.1) != Some(VarKind::Any) {
+                let (slot, _) = scope.bind_pattern(name, kind, slots)?;
+                slot
+            } else {
+                scope.bind_pattern(name, kind, slots)?.0
+            }
+        }
+        None => anon(slots),
+    };
+    let length = match r.length {
+        None => None,
+        Some((min, max)) => {
+            let check = |v: Option<i64>| match v {
+                Some(v) if v < 0 => Err(QueryError::compile(
+                    ErrorKind::SyntaxError,
+                    "InvalidRelationshipPattern",
+                    "variable-length bounds must not be negative",
+                )),
+                other => Ok(other.map(|v| v as u64)),
+            };
+            Some((check(min)?.unwrap_or(1), check(max)?))
+        }
+    };
+    Ok(CRel { slot, name: r.variable.clone(), types: r.types.clone(), direction: r.direction, length, props, bound: false })
+}
+
+/// Compiles one pattern element, binding its variables in `scope`.
+pub fn compile_element(
+    e: &PatternElement,
+    path: Option<&str>,
+    scope: &mut Scope,
+    slots: &mut Slots,
+    mode: Mode,
+) -> Result<CPattern> {
+    let before: HashSet<usize> = scope.names().iter().filter_map(|n| scope.get(n)).map(|(s, _)| s).collect();
+    let mut element = element(e, path, scope, slots, mode)?;
+    orient(&mut element, &before, &|_| 1);
+    Ok(CPattern { parts: vec![element] })
+}
+
+fn element(e: &PatternElement, path: Option<&str>, scope: &mut Scope, slots: &mut Slots, mode: Mode) -> Result<CElement> {
+    let mut nodes = vec![node(&e.start, scope, slots, mode)?];
+    let mut rels = Vec::new();
+    for (r, n) in &e.chain {
+        rels.push(rel(r, scope, slots, mode)?);
+        nodes.push(node(n, scope, slots, mode)?);
+    }
+    let path_slot = match path {
+        Some(name) => {
+            if scope.get(name).is_some() {
+                return Err(QueryError::compile(
+                    ErrorKind::SyntaxError,
+                    "VariableAlreadyBound",
+                    format!("Variable `{name}` already declared"),
+                ));
+            }
+            Some(scope.bind(name, VarKind::Path, slots))
+        }
+        None => None,
+    };
+    Ok(CElement { path_slot, nodes, rels, reversed: false })
+}
+
+/// Compiles the parts of a MATCH-like pattern.
+pub fn compile_parts(parts: &[PatternPart], scope: &mut Scope, slots: &mut Slots, mode: Mode) -> Result<CPattern> {
+    compile_parts_with(parts, scope, slots, mode, &|_| 1)
+}
+
+/// Compiles the parts of a MATCH-like pattern, orienting each by `estimate`.
+pub fn compile_parts_with(
+    parts: &[PatternPart],
+    scope: &mut Scope,
+    slots: &mut Slots,
+    mode: Mode,
+    estimate: Estimate,
+) -> Result<CPattern> {
+    let mut bound: HashSet<usize> = scope.names().iter().filter_map(|n| scope.get(n)).map(|(s, _)| s).collect();
+    let mut out = Vec::new();
+    for part in parts {
+        let mut e = element(&part.element, part.variable.as_deref(), scope, slots, mode)?;
+        orient(&mut e, &bound, estimate);
+        bound.extend(e.nodes.iter().map(|n| n.slot).chain(e.rels.iter().map(|r| r.slot)));
+        out.push(e);
+    }
+    Ok(CPattern { parts: out })
+}
+
+/// Picks the traversal end and marks which occurrences check instead of bind.
+fn orient(e: &mut CElement, bound: &HashSet<usize>, estimate: Estimate) {
+    let first = &e.nodes[0];
+    let last = &e.nodes[e.nodes.len() - 1];
+    e.reversed = match (bound.contains(&first.slot), bound.contains(&last.slot)) {
+        (true, _) => false,
+        (false, true) => true,
+        (false, false) => e.nodes.len() > 1 && estimate(last) < estimate(first),
+    };
+    let mut seen = bound.clone();
+    let order: Vec<usize> = if e.reversed { (0..e.nodes.len()).rev().collect() } else { (0..e.nodes.len()).collect() };
+    for (step, &i) in order.iter().enumerate() {
+        if step > 0 {
+            let r = if e.reversed { i } else { i - 1 };
+            e.rels[r].bound = !seen.insert(e.rels[r].slot);
+        }
+        e.nodes[i].bound = !seen.insert(e.nodes[i].slot);
+    }
+}
+
+/// Calls `f` with the row extended by each match; `f` returns whether to go on.
+pub fn for_each_match(
+    p: &CPattern,
+    row: &mut [QValue],
+    ctx: &ExecCtx,
+    f: &mut dyn FnMut(&mut [QValue]) -> Result<bool>,
+) -> Result<()> {
+    let mut used = Vec::new();
+    match_parts(&p.parts, row, ctx, &mut used, f).map(|_| ())
+}
+
+fn match_parts(
+    parts: &[CElement],
+    row: &mut [QValue],
+    ctx: &ExecCtx,
+    used: &mut Vec<Gid>,
+    f: &mut dyn FnMut(&mut [QValue]) -> Result<bool>,
+) -> Result<bool> {
+    let Some((part, rest)) = parts.split_first() else { return f(row) };
+    let start = if part.reversed { part.nodes.len() - 1 } else { 0 };
+    for candidate in start_candidates(&part.nodes[start], row, ctx)? {
+        if !bind_node(&part.nodes[start], candidate, row, ctx)? {
+            continue;
+        }
+        let mut trail = Trail { nodes: vec![candidate], rels: Vec::new() };
+        let go_on = walk(part, 1, &mut trail, row, ctx, used, &mut |row, trail, used| {
+            if let Some(slot) = part.path_slot {
+                row[slot] = QValue::Path(trail.path(part.reversed));
+            }
+            match_parts(rest, row, ctx, used, f)
+        })?;
+        if !go_on {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Nodes and relationship hops visited so far, in traversal order.
+struct Trail {
+    nodes: Vec<Gid>,
+    rels: Vec<Vec<EdgeRef>>,
+}
+
+impl Trail {
+    fn path(&self, reversed: bool) -> PathValue {
+        let mut nodes = self.nodes.clone();
+        let mut hops: Vec<EdgeRef> = Vec::new();
+        // Expand variable-length hops into single steps with their intermediate nodes.
+        let mut walked = vec![nodes[0]];
+        for (i, rels) in self.rels.iter().enumerate() {
+            let mut at = nodes[i];
+            for r in rels {
+                at = if r.from == at { r.to } else { r.from };
+                hops.push(*r);
+                walked.push(at);
+            }
+        }
+        nodes = walked;
+        if reversed {
+            nodes.reverse();
+            hops.reverse();
+        }
+        PathValue { start: nodes[0], steps: hops.into_iter().zip(nodes.into_iter().skip(1)).collect() }
+    }
+}
+
+type Done<'a> = dyn FnMut(&mut [QValue], &Trail, &mut Vec<Gid>) -> Result<bool> + 'a;
+
+fn walk(
+    part: &CElement,
+    step: usize,
+    trail: &mut Trail,
+    row: &mut [QValue],
+    ctx: &ExecCtx,
+    used: &mut Vec<Gid>,
+    done: &mut Done,
+) -> Result<bool> {
+    if step == part.nodes.len() {
+        return done(row, trail, used);
+    }
+    let (rel, next, flip) = if part.reversed {
+        let i = part.nodes.len() - 1 - step;
+        (&part.rels[i], &part.nodes[i], true)
+    } else {
+        (&part.rels[step - 1], &part.nodes[step], false)
+    };
+    let dir = match (rel.direction, flip) {
+        (RelDirection::Both, _) => None,
+        (RelDirection::Outgoing, false) | (RelDirection::Incoming, true) => Some(Direction::Out),
+        _ => Some(Direction::In),
+    };
+    let from = *trail.nodes.last().unwrap_or(&Gid(0));
+    match rel.length {
+        None => {
+            for (edge, other) in neighbours(from, dir, rel, row, ctx)? {
+                if used.contains(&edge.gid) || !check_rel(rel, &edge, row, ctx)? {
+                    continue;
+                }
+                if !bind_node(next, other, row, ctx)? {
+                    continue;
+                }
+                if !rel.bound {
+                    row[rel.slot] = QValue::Relationship(edge);
+                }
+                used.push(edge.gid);
+                trail.nodes.push(other);
+                trail.rels.push(vec![edge]);
+                let go_on = walk(part, step + 1, trail, row, ctx, used, done)?;
+                trail.nodes.pop();
+                trail.rels.pop();
+                used.pop();
+                if !go_on {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        Some((min, max)) => {
+            let mut hops = Vec::new();
+            var_length(part, step, rel, next, dir, from, min, max, &mut hops, trail, row, ctx, used, done)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn var_length(
+    part: &CElement,
+    step: usize,
+    rel: &CRel,
+    next: &CNode,
+    dir: Option<Direction>,
+    at: Gid,
+    min: u64,
+    max: Option<u64>,
+    hops: &mut Vec<EdgeRef>,
+    trail: &mut Trail,
+    row: &mut [QValue],
+    ctx: &ExecCtx,
+    used: &mut Vec<Gid>,
+    done: &mut Done,
+) -> Result<bool> {
+    let depth = hops.len() as u64;
+    if depth >= min && bind_node(next, at, row, ctx)? {
+        let mut list: Vec<QValue> = hops.iter().map(|e| QValue::Relationship(*e)).collect();
+        if part.reversed {
+            list.reverse();
+        }
+        let list = QValue::List(list);
+        let fits = !rel.bound || row[rel.slot].cypher_eq(&list) == Some(true);
+        if fits {
+            if !rel.bound {
+                row[rel.slot] = list;
+            }
+            trail.nodes.push(at);
+            trail.rels.push(hops.clone());
+            let go_on = walk(part, step + 1, trail, row, ctx, used, done)?;
+            trail.nodes.pop();
+            trail.rels.pop();
+            if !go_on {
+                return Ok(false);
+            }
+        }
+    }
+    if max.is_some_and(|m| depth >= m) {
+        return Ok(true);
+    }
+    for (edge, other) in neighbours(at, dir, rel, row, ctx)? {
+        if used.contains(&edge.gid) || !check_rel_props(rel, &edge, row, ctx)? {
+            continue;
+        }
+        used.push(edge.gid);
+        hops.push(edge);
+        let go_on = var_length(part, step, rel, next, dir, other, min, max, hops, trail, row, ctx, used, done)?;
+        hops.pop();
+        used.pop();
+        if !go_on {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Edges leaving `at` in `dir` (both when `None`) with the rel's types, and the other end.
+fn neighbours(at: Gid, dir: Option<Direction>, rel: &CRel, _row: &[QValue], ctx: &ExecCtx) -> Result<Vec<(EdgeRef, Gid)>> {
+    let types = ctx.edge_type_ids(&rel.types);
+    if !rel.types.is_empty() && types.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    if dir != Some(Direction::In) {
+        out.extend(ctx.txn().edges(at, Direction::Out, &types)?.into_iter().map(|e| (e, e.to)));
+    }
+    if dir != Some(Direction::Out) {
+        let loops_seen = dir.is_none();
+        out.extend(
+            ctx.txn()
+                .edges(at, Direction::In, &types)?
+                .into_iter()
+                .filter(|e| !(loops_seen && e.from == e.to))
+                .map(|e| (e, e.from)),
+        );
+    }
+    Ok(out)
+}
+
+fn check_rel(rel: &CRel, edge: &EdgeRef, row: &mut [QValue], ctx: &ExecCtx) -> Result<bool> {
+    if rel.bound {
+        match &row[rel.slot] {
+            QValue::Relationship(r) if r.gid == edge.gid => {}
+            _ => return Ok(false),
+        }
+    }
+    check_rel_props(rel, edge, row, ctx)
+}
+
+fn check_rel_props(rel: &CRel, edge: &EdgeRef, row: &mut [QValue], ctx: &ExecCtx) -> Result<bool> {
+    let Some(props) = &rel.props else { return Ok(true) };
+    props_match(props, &QValue::Relationship(*edge), row, ctx)
+}
+
+fn props_match(props: &CExpr, entity: &QValue, row: &mut [QValue], ctx: &ExecCtx) -> Result<bool> {
+    let QValue::Map(wanted) = eval(props, row, ctx)? else {
+        return Err(QueryError::runtime(ErrorKind::TypeError, "InvalidArgumentType", "pattern properties must be a map"));
+    };
+    for (k, v) in wanted {
+        if ctx.property(entity, &k)?.cypher_eq(&v) != Some(true) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Start candidates for a traversal: the bound value, an index lookup, a label scan, or
+/// every node.
+fn start_candidates(n: &CNode, row: &mut [QValue], ctx: &ExecCtx) -> Result<Vec<Gid>> {
+    if n.bound {
+        return match &row[n.slot] {
+            QValue::Node(g) => Ok(vec![*g]),
+            QValue::Null => Ok(Vec::new()),
+            other => Err(QueryError::runtime(
+                ErrorKind::TypeError,
+                "InvalidArgumentType",
+                format!("expected a node, got {}", other.type_name()),
+            )),
+        };
+    }
+    if let (Some(props), false) = (&n.props, n.labels.is_empty()) {
+        if let QValue::Map(wanted) = eval(props, row, ctx)? {
+            for (k, v) in &wanted {
+                if let Some(gids) = ctx.index_lookup(&n.labels, k, v) {
+                    return Ok(gids);
+                }
+            }
+        }
+    }
+    if !n.labels.is_empty() {
+        return Ok(ctx.label_scan(&n.labels));
+    }
+    Ok(ctx.txn().vertices().collect())
+}
+
+/// Checks a node against the pattern (and binds it when new).
+fn bind_node(n: &CNode, gid: Gid, row: &mut [QValue], ctx: &ExecCtx) -> Result<bool> {
+    if n.bound {
+        match &row[n.slot] {
+            QValue::Node(g) if *g == gid => {}
+            _ => return Ok(false),
+        }
+    }
+    if !n.labels.is_empty() {
+        let have = crate::graph::GraphContext::node_labels(ctx, gid)?;
+        if !n.labels.iter().all(|l| have.contains(l)) {
+            return Ok(false);
+        }
+    }
+    if let Some(props) = &n.props {
+        if !props_match(props, &QValue::Node(gid), row, ctx)? {
+            return Ok(false);
+        }
+    }
+    if !n.bound {
+        row[n.slot] = QValue::Node(gid);
+    }
+    Ok(true)
+}

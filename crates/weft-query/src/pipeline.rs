@@ -1,0 +1,344 @@
+//! The executor: a tree of pull-based operators. Each `next` call returns one row (a
+//! fixed-width vector of values indexed by slot) or `None` when the input is exhausted;
+//! rows stream through, so LIMIT stops the work above it early. Operators that must see
+//! everything first (aggregation, sorting, writes) buffer.
+
+use crate::error::{ErrorKind, QueryError, Result};
+use crate::exec::ExecCtx;
+use crate::expr::{eval, CExpr};
+use crate::functions::Aggregator;
+use crate::pattern::{for_each_match, CPattern};
+use crate::value::{GroupKey, QValue};
+use crate::write::WriteClause;
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// A row of slot values.
+pub type Row = Vec<QValue>;
+
+/// One aggregate to compute per group.
+#[derive(Debug)]
+pub struct AggSpec {
+    /// Function name (lower case); `None` for `count(*)`.
+    pub name: Option<String>,
+    pub distinct: bool,
+    pub args: Vec<CExpr>,
+    pub slot: usize,
+}
+
+/// An operator and how many rows it produced (for PROFILE).
+pub struct Op {
+    pub kind: OpKind,
+    pub rows: u64,
+}
+
+pub enum OpKind {
+    /// One empty row: the input of a query's first clause.
+    Once { width: usize, done: bool },
+    Match { input: Box<Op>, pattern: CPattern, filter: Option<CExpr>, optional: Option<Vec<usize>>, buffer: VecDeque<Row> },
+    Filter { input: Box<Op>, predicate: CExpr },
+    Unwind { input: Box<Op>, list: CExpr, slot: usize, buffer: VecDeque<Row> },
+    Project { input: Box<Op>, items: Vec<(usize, CExpr)> },
+    Aggregate { input: Box<Op>, keys: Vec<(usize, CExpr)>, aggs: Vec<AggSpec>, output: Option<VecDeque<Row>>, width: usize },
+    Distinct { input: Box<Op>, slots: Vec<usize>, seen: HashSet<Vec<GroupKey>> },
+    Sort { input: Box<Op>, keys: Vec<(CExpr, bool)>, limit: Option<CExpr>, output: Option<VecDeque<Row>> },
+    Skip { input: Box<Op>, count: CExpr, skipped: bool },
+    Limit { input: Box<Op>, count: CExpr, left: Option<u64> },
+    Write { input: Box<Op>, clause: Box<WriteClause>, output: Option<VecDeque<Row>> },
+    Union { inputs: Vec<(Op, Vec<usize>)>, current: usize, out_slots: Vec<usize>, seen: Option<HashSet<Vec<GroupKey>>> },
+    Call { input: Box<Op>, procedure: String, outputs: Vec<(String, usize)>, buffer: VecDeque<Row> },
+}
+
+impl Op {
+    pub fn new(kind: OpKind) -> Self {
+        Op { kind, rows: 0 }
+    }
+
+    /// The next row, or `None` at the end.
+    pub fn next(&mut self, ctx: &mut ExecCtx) -> Result<Option<Row>> {
+        let row = self.pull(ctx)?;
+        if row.is_some() {
+            self.rows += 1;
+        }
+        Ok(row)
+    }
+
+    fn pull(&mut self, ctx: &mut ExecCtx) -> Result<Option<Row>> {
+        match &mut self.kind {
+            OpKind::Once { width, done } => {
+                if *done {
+                    return Ok(None);
+                }
+                *done = true;
+                Ok(Some(vec![QValue::Null; *width]))
+            }
+            OpKind::Match { input, pattern, filter, optional, buffer } => loop {
+                if let Some(row) = buffer.pop_front() {
+                    return Ok(Some(row));
+                }
+                let Some(mut row) = input.next(ctx)? else { return Ok(None) };
+                let ctx_ref: &ExecCtx = ctx;
+                for_each_match(pattern, &mut row, ctx_ref, &mut |r| {
+                    let keep = match filter {
+                        Some(f) => eval(f, r, ctx_ref)?.as_bool_or_null()? == Some(true),
+                        None => true,
+                    };
+                    if keep {
+                        buffer.push_back(r.to_vec());
+                    }
+                    Ok(true)
+                })?;
+                if buffer.is_empty() {
+                    if let Some(new_slots) = optional {
+                        new_slots.iter().for_each(|s| row[*s] = QValue::Null);
+                        return Ok(Some(row));
+                    }
+                }
+            },
+            OpKind::Filter { input, predicate } => loop {
+                let Some(mut row) = input.next(ctx)? else { return Ok(None) };
+                if eval(predicate, &mut row, ctx)?.as_bool_or_null()? == Some(true) {
+                    return Ok(Some(row));
+                }
+            },
+            OpKind::Unwind { input, list, slot, buffer } => loop {
+                if let Some(row) = buffer.pop_front() {
+                    return Ok(Some(row));
+                }
+                let Some(mut row) = input.next(ctx)? else { return Ok(None) };
+                let items = match eval(list, &mut row, ctx)? {
+                    QValue::List(items) => items,
+                    QValue::Null => Vec::new(),
+                    other => vec![other],
+                };
+                for item in items {
+                    let mut r = row.clone();
+                    r[*slot] = item;
+                    buffer.push_back(r);
+                }
+            },
+            OpKind::Project { input, items } => {
+                let Some(mut row) = input.next(ctx)? else { return Ok(None) };
+                let values: Vec<QValue> = items.iter().map(|(_, e)| eval(e, &mut row, ctx)).collect::<Result<_>>()?;
+                for ((slot, _), v) in items.iter().zip(values) {
+                    row[*slot] = v;
+                }
+                Ok(Some(row))
+            }
+            OpKind::Aggregate { input, keys, aggs, output, width } => {
+                if output.is_none() {
+                    *output = Some(aggregate(input, keys, aggs, *width, ctx)?);
+                }
+                Ok(output.as_mut().and_then(|o| o.pop_front()))
+            }
+            OpKind::Distinct { input, slots, seen } => loop {
+                let Some(row) = input.next(ctx)? else { return Ok(None) };
+                let key: Vec<GroupKey> = slots.iter().map(|s| GroupKey(row[*s].clone())).collect();
+                if seen.insert(key) {
+                    return Ok(Some(row));
+                }
+            },
+            OpKind::Sort { input, keys, limit, output } => {
+                if output.is_none() {
+                    *output = Some(sort(input, keys, limit.as_ref(), ctx)?);
+                }
+                Ok(output.as_mut().and_then(|o| o.pop_front()))
+            }
+            OpKind::Skip { input, count, skipped } => {
+                if !*skipped {
+                    *skipped = true;
+                    for _ in 0..constant_count(count, ctx, "SKIP")? {
+                        if input.next(ctx)?.is_none() {
+                            return Ok(None);
+                        }
+                    }
+                }
+                input.next(ctx)
+            }
+            OpKind::Limit { input, count, left } => {
+                if left.is_none() {
+                    *left = Some(constant_count(count, ctx, "LIMIT")?);
+                }
+                match left {
+                    Some(0) => Ok(None),
+                    Some(n) => {
+                        *n -= 1;
+                        input.next(ctx)
+                    }
+                    None => Ok(None),
+                }
+            }
+            OpKind::Write { input, clause, output } => {
+                if output.is_none() {
+                    // Eager: every read of the input finishes before the first write, so
+                    // the clause never sees its own effects.
+                    let mut rows = Vec::new();
+                    while let Some(row) = input.next(ctx)? {
+                        rows.push(row);
+                    }
+                    *output = Some(clause.apply_batch(rows, ctx)?.into());
+                }
+                Ok(output.as_mut().and_then(|o| o.pop_front()))
+            }
+            OpKind::Union { inputs, current, out_slots, seen } => loop {
+                let Some((op, slots)) = inputs.get_mut(*current) else { return Ok(None) };
+                let Some(row) = op.next(ctx)? else {
+                    *current += 1;
+                    continue;
+                };
+                let mut out = row.clone();
+                for (to, from) in out_slots.iter().zip(slots.iter()) {
+                    out[*to] = row[*from].clone();
+                }
+                if let Some(seen) = seen {
+                    let key: Vec<GroupKey> = out_slots.iter().map(|s| GroupKey(out[*s].clone())).collect();
+                    if !seen.insert(key) {
+                        continue;
+                    }
+                }
+                return Ok(Some(out));
+            },
+            OpKind::Call { input, procedure, outputs, buffer } => loop {
+                if let Some(row) = buffer.pop_front() {
+                    return Ok(Some(row));
+                }
+                let Some(row) = input.next(ctx)? else { return Ok(None) };
+                for record in crate::procedures::call(procedure, ctx)? {
+                    let mut r = row.clone();
+                    for (field, slot) in outputs.iter() {
+                        r[*slot] = record.get(field).cloned().unwrap_or(QValue::Null);
+                    }
+                    buffer.push_back(r);
+                }
+            },
+        }
+    }
+
+    /// Operator names top-down with row counts, for EXPLAIN and PROFILE.
+    pub fn describe(&self, depth: usize, out: &mut Vec<(String, u64)>) {
+        let (name, children): (&str, Vec<&Op>) = match &self.kind {
+            OpKind::Once { .. } => ("Once", vec![]),
+            OpKind::Match { input, optional, .. } => {
+                (if optional.is_some() { "OptionalMatch" } else { "Match" }, vec![input])
+            }
+            OpKind::Filter { input, .. } => ("Filter", vec![input]),
+            OpKind::Unwind { input, .. } => ("Unwind", vec![input]),
+            OpKind::Project { input, .. } => ("Produce", vec![input]),
+            OpKind::Aggregate { input, .. } => ("Aggregate", vec![input]),
+            OpKind::Distinct { input, .. } => ("Distinct", vec![input]),
+            OpKind::Sort { input, limit, .. } => (if limit.is_some() { "TopK" } else { "OrderBy" }, vec![input]),
+            OpKind::Skip { input, .. } => ("Skip", vec![input]),
+            OpKind::Limit { input, .. } => ("Limit", vec![input]),
+            OpKind::Write { input, clause, .. } => (clause.name(), vec![input]),
+            OpKind::Union { inputs, .. } => ("Union", inputs.iter().map(|(op, _)| op).collect()),
+            OpKind::Call { input, .. } => ("CallProcedure", vec![input]),
+        };
+        out.push((format!("{}* {name}", "| ".repeat(depth)), self.rows));
+        for child in children {
+            child.describe(depth + 1, out);
+        }
+    }
+}
+
+/// Evaluates a SKIP/LIMIT count: a non-negative integer.
+fn constant_count(e: &CExpr, ctx: &ExecCtx, what: &str) -> Result<u64> {
+    match eval(e, &mut [], ctx)? {
+        QValue::Int(n) if n >= 0 => Ok(n as u64),
+        QValue::Int(n) => Err(QueryError::runtime(
+            ErrorKind::SyntaxError,
+            "NegativeIntegerArgument",
+            format!("{what} must be a non-negative integer, got {n}"),
+        )),
+        other => Err(QueryError::runtime(
+            ErrorKind::SyntaxError,
+            "InvalidArgumentType",
+            format!("{what} must be an integer, got {}", other.type_name()),
+        )),
+    }
+}
+
+fn aggregate(
+    input: &mut Op,
+    keys: &[(usize, CExpr)],
+    aggs: &[AggSpec],
+    width: usize,
+    ctx: &mut ExecCtx,
+) -> Result<VecDeque<Row>> {
+    struct Group {
+        keys: Vec<QValue>,
+        states: Vec<Box<dyn Aggregator>>,
+    }
+    let new_states = || -> Result<Vec<Box<dyn Aggregator>>> {
+        aggs.iter()
+            .map(|a| {
+                let name = a.name.as_deref().unwrap_or("count_star");
+                crate::functions::new_aggregator(name, a.distinct).ok_or_else(|| {
+                    QueryError::compile(ErrorKind::SyntaxError, "UnknownFunction", format!("unknown aggregate {name}"))
+                })
+            })
+            .collect()
+    };
+    let mut index: HashMap<Vec<GroupKey>, usize> = HashMap::new();
+    let mut groups: Vec<Group> = Vec::new();
+    while let Some(mut row) = input.next(ctx)? {
+        let key_values: Vec<QValue> = keys.iter().map(|(_, e)| eval(e, &mut row, ctx)).collect::<Result<_>>()?;
+        let key: Vec<GroupKey> = key_values.iter().cloned().map(GroupKey).collect();
+        let at = match index.get(&key) {
+            Some(at) => *at,
+            None => {
+                groups.push(Group { keys: key_values, states: new_states()? });
+                index.insert(key, groups.len() - 1);
+                groups.len() - 1
+            }
+        };
+        for (spec, state) in aggs.iter().zip(groups[at].states.iter_mut()) {
+            let args: Vec<QValue> = spec.args.iter().map(|e| eval(e, &mut row, ctx)).collect::<Result<_>>()?;
+            state.update(&args)?;
+        }
+    }
+    if groups.is_empty() && keys.is_empty() {
+        groups.push(Group { keys: Vec::new(), states: new_states()? });
+    }
+    let mut out = VecDeque::new();
+    for mut group in groups {
+        let mut row = vec![QValue::Null; width];
+        for ((slot, _), v) in keys.iter().zip(group.keys.drain(..)) {
+            row[*slot] = v;
+        }
+        for (spec, state) in aggs.iter().zip(group.states.iter_mut()) {
+            row[spec.slot] = state.finish()?;
+        }
+        out.push_back(row);
+    }
+    Ok(out)
+}
+
+fn sort(input: &mut Op, keys: &[(CExpr, bool)], limit: Option<&CExpr>, ctx: &mut ExecCtx) -> Result<VecDeque<Row>> {
+    let limit = limit.map(|l| constant_count(l, ctx, "LIMIT")).transpose()?;
+    let mut rows: Vec<(Vec<QValue>, Row)> = Vec::new();
+    let compare = |a: &Vec<QValue>, b: &Vec<QValue>| {
+        for ((x, y), (_, desc)) in a.iter().zip(b.iter()).zip(keys.iter()) {
+            let o = x.order_cmp(y);
+            let o = if *desc { o.reverse() } else { o };
+            if o != std::cmp::Ordering::Equal {
+                return o;
+            }
+        }
+        std::cmp::Ordering::Equal
+    };
+    while let Some(mut row) = input.next(ctx)? {
+        let sort_key: Vec<QValue> = keys.iter().map(|(e, _)| eval(e, &mut row, ctx)).collect::<Result<_>>()?;
+        rows.push((sort_key, row));
+        // Top-k: keep at most 2k rows between compactions.
+        if let Some(k) = limit {
+            if rows.len() as u64 > 2 * k.max(512) {
+                rows.sort_by(|a, b| compare(&a.0, &b.0));
+                rows.truncate(k as usize);
+            }
+        }
+    }
+    rows.sort_by(|a, b| compare(&a.0, &b.0));
+    if let Some(k) = limit {
+        rows.truncate(k as usize);
+    }
+    Ok(rows.into_iter().map(|(_, r)| r).collect())
+}

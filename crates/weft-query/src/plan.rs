@@ -1,0 +1,428 @@
+//! The planner: turns a parsed query into a tree of operators, checking the semantic
+//! rules of openCypher as it goes (scopes, pattern variables, clause composition).
+//! Projections (WITH / RETURN, aggregation, ORDER BY) live in `projection.rs`.
+
+use crate::ast::{Clause, ClauseKind, NodePattern, PatternPart, Query, RemoveItem, SetItem, SingleQuery};
+use crate::error::{ErrorKind, QueryError, Result};
+use crate::expr::{compile, CExpr};
+use crate::pattern::{self, CNode, Mode};
+use crate::pipeline::{Op, OpKind};
+use crate::scope::{Scope, Slots, VarKind};
+use crate::write::{create_direction, CreateNode, CreatePart, CreateRel, SetOp, WriteClause};
+use std::collections::{HashSet, VecDeque};
+use weft_storage::Storage;
+
+/// A planned query: the operator tree and where its output columns are.
+pub struct Plan {
+    pub root: Op,
+    pub columns: Vec<String>,
+    pub out_slots: Vec<usize>,
+}
+
+/// Builds plans for one storage (whose statistics guide start-point choice).
+pub struct Planner<'s> {
+    pub(crate) storage: &'s Storage,
+    pub(crate) slots: Slots,
+}
+
+pub(crate) fn error(kind: ErrorKind, detail: &'static str, message: impl Into<String>) -> QueryError {
+    QueryError::compile(kind, detail, message)
+}
+
+pub(crate) fn syntax(detail: &'static str, message: impl Into<String>) -> QueryError {
+    error(ErrorKind::SyntaxError, detail, message)
+}
+
+impl<'s> Planner<'s> {
+    pub fn new(storage: &'s Storage) -> Self {
+        Planner { storage, slots: Slots::default() }
+    }
+
+    /// Plans a whole query (with UNIONs).
+    pub fn plan(mut self, q: &Query) -> Result<Plan> {
+        let (first, columns, slots) = self.single(&q.first)?;
+        if q.unions.is_empty() {
+            let width = self.slots.width();
+            let mut root = first;
+            set_width(&mut root, width);
+            return Ok(Plan { root, columns, out_slots: slots });
+        }
+        let all = q.unions[0].0;
+        if q.unions.iter().any(|(a, _)| *a != all) {
+            return Err(syntax("InvalidClauseComposition", "Invalid combination of UNION and UNION ALL"));
+        }
+        let mut inputs = vec![(first, slots.clone())];
+        for (_, part) in &q.unions {
+            let (op, cols, part_slots) = self.single(part)?;
+            if cols != columns {
+                return Err(syntax("DifferentColumnsInUnion", "All sub queries in an UNION must have the same column names"));
+            }
+            inputs.push((op, part_slots));
+        }
+        let seen = (!all).then(HashSet::new);
+        let mut root = Op::new(OpKind::Union { inputs, current: 0, out_slots: slots.clone(), seen });
+        set_width(&mut root, self.slots.width());
+        Ok(Plan { root, columns, out_slots: slots })
+    }
+
+    /// Plans one single query; returns the operator, column names and their slots.
+    fn single(&mut self, q: &SingleQuery) -> Result<(Op, Vec<String>, Vec<usize>)> {
+        let mut op = Op::new(OpKind::Once { width: 0, done: false });
+        let mut scope = Scope::default();
+        let last = q.clauses.len().saturating_sub(1);
+        for (i, clause) in q.clauses.iter().enumerate() {
+            if let ClauseKind::Return(p) = &clause.kind {
+                if i != last {
+                    return Err(syntax("InvalidClauseComposition", "RETURN can only be used at the end of the query"));
+                }
+                let (op, cols, slots) = self.projection(op, &mut scope, p, true)?;
+                return Ok((op, cols, slots));
+            }
+            if let ClauseKind::Call { yields: None, procedure, .. } = &clause.kind {
+                if i == last && i == 0 {
+                    return self.standalone_call(op, procedure);
+                }
+            }
+            op = self.clause(op, &mut scope, clause).map_err(|e| e.at(clause.position))?;
+        }
+        match q.clauses.last().map(|c| &c.kind) {
+            Some(
+                ClauseKind::Create { .. }
+                | ClauseKind::Merge { .. }
+                | ClauseKind::Set { .. }
+                | ClauseKind::Remove { .. }
+                | ClauseKind::Delete { .. }
+                | ClauseKind::Foreach { .. }
+                | ClauseKind::Call { .. },
+            ) => Ok((op, Vec::new(), Vec::new())),
+            _ => Err(syntax(
+                "InvalidClauseComposition",
+                "Query cannot conclude with MATCH, WITH or UNWIND (must be a RETURN clause or an update clause)",
+            )),
+        }
+    }
+
+    fn clause(&mut self, input: Op, scope: &mut Scope, clause: &Clause) -> Result<Op> {
+        Ok(match &clause.kind {
+            ClauseKind::Match { optional, pattern: parts, where_ } => {
+                let before: HashSet<usize> = visible_slots(scope);
+                let storage = self.storage;
+                let estimate = |n: &CNode| estimate(storage, n);
+                let pattern = pattern::compile_parts_with(parts, scope, &mut self.slots, Mode::Match, &estimate)?;
+                let filter = where_.as_ref().map(|w| compile(w, scope, &mut self.slots)).transpose()?;
+                let optional = optional.then(|| {
+                    let mut new: Vec<usize> = visible_slots(scope).difference(&before).copied().collect();
+                    new.extend(anonymous_slots(&pattern));
+                    new
+                });
+                Op::new(OpKind::Match { input: Box::new(input), pattern, filter, optional, buffer: VecDeque::new() })
+            }
+            ClauseKind::Unwind { expr, variable } => {
+                let list = compile(expr, scope, &mut self.slots)?;
+                let slot = self.bind_new(scope, variable, VarKind::Any)?;
+                Op::new(OpKind::Unwind { input: Box::new(input), list, slot, buffer: VecDeque::new() })
+            }
+            ClauseKind::With(p) => self.projection(input, scope, p, false)?.0,
+            ClauseKind::Return(_) => unreachable_return()?,
+            ClauseKind::Call { procedure, args, yields, where_ } => {
+                self.call(input, scope, procedure, args.as_deref(), yields.as_deref(), where_.as_ref())?
+            }
+            _ => {
+                let write = self.write_clause(scope, clause)?;
+                Op::new(OpKind::Write { input: Box::new(input), clause: Box::new(write), output: None })
+            }
+        })
+    }
+
+    pub(crate) fn bind_new(&mut self, scope: &mut Scope, name: &str, kind: VarKind) -> Result<usize> {
+        if scope.get(name).is_some() {
+            return Err(syntax("VariableAlreadyBound", format!("Variable `{name}` already declared")));
+        }
+        Ok(scope.bind(name, kind, &mut self.slots))
+    }
+
+    fn call(
+        &mut self,
+        input: Op,
+        scope: &mut Scope,
+        procedure: &str,
+        args: Option<&[crate::ast::Expr]>,
+        yields: Option<&[crate::ast::YieldItem]>,
+        where_: Option<&crate::ast::Expr>,
+    ) -> Result<Op> {
+        let fields = crate::procedures::fields(procedure)?;
+        if args.is_some_and(|a| !a.is_empty()) {
+            return Err(syntax("InvalidNumberOfArguments", format!("Procedure {procedure} takes no arguments")));
+        }
+        let mut outputs = Vec::new();
+        for item in yields.unwrap_or_default() {
+            if !fields.contains(&item.field.as_str()) {
+                return Err(syntax("UndefinedVariable", format!("Unknown procedure output: `{}`", item.field)));
+            }
+            let name = item.alias.as_deref().unwrap_or(&item.field);
+            outputs.push((item.field.clone(), self.bind_new(scope, name, VarKind::Any)?));
+        }
+        let mut op = Op::new(OpKind::Call {
+            input: Box::new(input),
+            procedure: procedure.to_lowercase(),
+            outputs,
+            buffer: VecDeque::new(),
+        });
+        if let Some(w) = where_ {
+            let predicate = compile(w, scope, &mut self.slots)?;
+            op = Op::new(OpKind::Filter { input: Box::new(op), predicate });
+        }
+        Ok(op)
+    }
+
+    fn standalone_call(&mut self, input: Op, procedure: &str) -> Result<(Op, Vec<String>, Vec<usize>)> {
+        let fields = crate::procedures::fields(procedure)?;
+        let outputs: Vec<(String, usize)> = fields.iter().map(|f| (f.to_string(), self.slots.alloc())).collect();
+        let columns = fields.iter().map(|f| f.to_string()).collect();
+        let slots = outputs.iter().map(|(_, s)| *s).collect();
+        let op = Op::new(OpKind::Call {
+            input: Box::new(input),
+            procedure: procedure.to_lowercase(),
+            outputs,
+            buffer: VecDeque::new(),
+        });
+        Ok((op, columns, slots))
+    }
+
+    fn write_clause(&mut self, scope: &mut Scope, clause: &Clause) -> Result<WriteClause> {
+        Ok(match &clause.kind {
+            ClauseKind::Create { pattern: parts } => {
+                let mut out = Vec::new();
+                for part in parts {
+                    out.push(self.create_part(scope, part, None)?);
+                }
+                WriteClause::Create(out)
+            }
+            ClauseKind::Merge { part, on_create, on_match } => {
+                let before: HashSet<String> = scope.names().into_iter().collect();
+                for rel in part.element.chain.iter().map(|(r, _)| r) {
+                    if rel.length.is_some() {
+                        return Err(syntax("CreatingVarLength", "Variable length relationships cannot be used in MERGE"));
+                    }
+                }
+                let pattern = pattern::compile_parts(std::slice::from_ref(part), scope, &mut self.slots, Mode::Match)?;
+                let create = self.create_part(scope, part, Some(&before))?;
+                let on_create = self.set_items(scope, on_create)?;
+                let on_match = self.set_items(scope, on_match)?;
+                WriteClause::Merge { pattern, create, on_create, on_match }
+            }
+            ClauseKind::Set { items } => WriteClause::Set(self.set_items(scope, items)?),
+            ClauseKind::Remove { items } => WriteClause::Set(self.remove_items(scope, items)?),
+            ClauseKind::Delete { detach, exprs } => {
+                let exprs = exprs.iter().map(|e| compile(e, scope, &mut self.slots)).collect::<Result<_>>()?;
+                WriteClause::Delete { exprs, detach: *detach }
+            }
+            ClauseKind::Foreach { variable, list, clauses } => {
+                let list = compile(list, scope, &mut self.slots)?;
+                let mut inner = scope.clone();
+                let slot = inner.bind(variable, VarKind::Any, &mut self.slots);
+                let mut body = Vec::new();
+                for c in clauses {
+                    match c.kind {
+                        ClauseKind::Create { .. }
+                        | ClauseKind::Merge { .. }
+                        | ClauseKind::Set { .. }
+                        | ClauseKind::Remove { .. }
+                        | ClauseKind::Delete { .. }
+                        | ClauseKind::Foreach { .. } => body.push(self.write_clause(&mut inner, c)?),
+                        _ => return Err(syntax("InvalidClauseComposition", "Only update clauses may be used in FOREACH")),
+                    }
+                }
+                WriteClause::Foreach { slot, list, body }
+            }
+            _ => return Err(syntax("InvalidClauseComposition", "not an update clause")),
+        })
+    }
+
+    /// Compiles a CREATE part (`merge_before: None`) or MERGE's create part, where
+    /// `merge_before` names the variables bound before the MERGE: the pattern's own
+    /// variables are already in `scope` (bound by MERGE's match) and are created here.
+    fn create_part(
+        &mut self,
+        scope: &mut Scope,
+        part: &PatternPart,
+        merge_before: Option<&HashSet<String>>,
+    ) -> Result<CreatePart> {
+        let element = &part.element;
+        let mut nodes = vec![self.create_node(scope, &element.start, merge_before)?];
+        let mut rels = Vec::new();
+        for (r, n) in &element.chain {
+            if r.length.is_some() {
+                return Err(syntax("CreatingVarLength", "Variable length relationships cannot be created"));
+            }
+            let [rel_type] = r.types.as_slice() else {
+                return Err(syntax("NoSingleRelationshipType", "A single relationship type must be specified for CREATE"));
+            };
+            let backwards = create_direction(r.direction)?;
+            let props = r.properties.as_ref().map(|p| compile(p, scope, &mut self.slots)).transpose()?;
+            let slot = match &r.variable {
+                Some(name) => self.created_slot(scope, name, VarKind::Relationship, merge_before)?,
+                None => self.slots.alloc(),
+            };
+            rels.push(CreateRel { slot, rel_type: rel_type.clone(), backwards, props });
+            nodes.push(self.create_node(scope, n, merge_before)?);
+        }
+        let path_slot = match &part.variable {
+            Some(name) => Some(self.created_slot(scope, name, VarKind::Path, merge_before)?),
+            None => None,
+        };
+        // A variable repeated within the part is created once, then reused.
+        let mut created = HashSet::new();
+        for node in nodes.iter_mut().filter(|n| !n.existing) {
+            if !created.insert(node.slot) {
+                node.existing = true;
+                node.labels.clear();
+                node.props = None;
+            }
+        }
+        Ok(CreatePart { path_slot, nodes, rels })
+    }
+
+    /// The slot of a variable a create part introduces (never one bound before).
+    fn created_slot(
+        &mut self,
+        scope: &mut Scope,
+        name: &str,
+        kind: VarKind,
+        merge_before: Option<&HashSet<String>>,
+    ) -> Result<usize> {
+        match (scope.get(name), merge_before) {
+            (Some((slot, _)), Some(before)) if !before.contains(name) => Ok(slot),
+            (Some(_), _) => Err(syntax("VariableAlreadyBound", format!("Variable `{name}` already declared"))),
+            (None, _) => Ok(scope.bind(name, kind, &mut self.slots)),
+        }
+    }
+
+    fn create_node(
+        &mut self,
+        scope: &mut Scope,
+        n: &NodePattern,
+        merge_before: Option<&HashSet<String>>,
+    ) -> Result<CreateNode> {
+        let props = n.properties.as_ref().map(|p| compile(p, scope, &mut self.slots)).transpose()?;
+        let fresh = |slot| CreateNode { slot, existing: false, labels: n.labels.clone(), props: None };
+        let Some(name) = &n.variable else {
+            return Ok(CreateNode { props, ..fresh(self.slots.alloc()) });
+        };
+        let introduced_by_merge = merge_before.is_some_and(|before| !before.contains(name));
+        match scope.get(name) {
+            Some((slot, _)) if introduced_by_merge => Ok(CreateNode { props, ..fresh(slot) }),
+            Some((slot, kind)) => {
+                if !matches!(kind, VarKind::Node | VarKind::Any) {
+                    return Err(syntax("VariableTypeConflict", format!("Variable `{name}` is not a node")));
+                }
+                if !n.labels.is_empty() || n.properties.is_some() {
+                    return Err(syntax("VariableAlreadyBound", format!("Variable `{name}` already declared")));
+                }
+                Ok(CreateNode { slot, existing: true, labels: Vec::new(), props: None })
+            }
+            None => {
+                let slot = scope.bind(name, VarKind::Node, &mut self.slots);
+                Ok(CreateNode { props, ..fresh(slot) })
+            }
+        }
+    }
+
+    fn set_items(&mut self, scope: &mut Scope, items: &[SetItem]) -> Result<Vec<SetOp>> {
+        items
+            .iter()
+            .map(|item| {
+                Ok(match item {
+                    SetItem::Property { target, key, value } => SetOp::Property {
+                        target: compile(target, scope, &mut self.slots)?,
+                        key: key.clone(),
+                        value: compile(value, scope, &mut self.slots)?,
+                    },
+                    SetItem::Variable { variable, value, merge } => SetOp::Replace {
+                        target: CExpr::Slot(scope.slot(variable)?),
+                        value: compile(value, scope, &mut self.slots)?,
+                        merge: *merge,
+                    },
+                    SetItem::Labels { variable, labels } => {
+                        SetOp::AddLabels { target: CExpr::Slot(scope.slot(variable)?), labels: labels.clone() }
+                    }
+                })
+            })
+            .collect()
+    }
+
+    fn remove_items(&mut self, scope: &mut Scope, items: &[RemoveItem]) -> Result<Vec<SetOp>> {
+        items
+            .iter()
+            .map(|item| {
+                Ok(match item {
+                    RemoveItem::Property { target, key } => {
+                        SetOp::RemoveProperty { target: compile(target, scope, &mut self.slots)?, key: key.clone() }
+                    }
+                    RemoveItem::Labels { variable, labels } => {
+                        SetOp::RemoveLabels { target: CExpr::Slot(scope.slot(variable)?), labels: labels.clone() }
+                    }
+                })
+            })
+            .collect()
+    }
+}
+
+/// Estimated start candidates of a node pattern, from storage counts.
+fn estimate(storage: &Storage, n: &CNode) -> u64 {
+    if n.bound {
+        return 0;
+    }
+    let labels: Vec<_> = n.labels.iter().filter_map(|l| storage.find_label(l)).collect();
+    if labels.len() < n.labels.len() {
+        return 0; // an unknown label matches nothing: cheapest start
+    }
+    let by_label = labels.iter().map(|l| storage.approx_label_count(*l)).min();
+    let indexed = n.props.is_some() && labels.iter().any(|l| storage.approx_label_count(*l) > 0);
+    match by_label {
+        Some(c) if indexed => c / 16 + 1,
+        Some(c) => c + 1,
+        None => storage.approx_vertex_count() + 2,
+    }
+}
+
+fn unreachable_return() -> Result<Op> {
+    Err(syntax("InvalidClauseComposition", "RETURN can only be used at the end of the query"))
+}
+
+fn visible_slots(scope: &Scope) -> HashSet<usize> {
+    scope.names().iter().filter_map(|n| scope.get(n)).map(|(s, _)| s).collect()
+}
+
+fn anonymous_slots(p: &pattern::CPattern) -> Vec<usize> {
+    p.parts
+        .iter()
+        .flat_map(|e| {
+            let nodes = e.nodes.iter().filter(|n| n.name.is_none()).map(|n| n.slot);
+            let rels = e.rels.iter().filter(|r| r.name.is_none()).map(|r| r.slot);
+            nodes.chain(rels).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Gives every row-producing leaf the final row width.
+pub(crate) fn set_width(op: &mut Op, width: usize) {
+    match &mut op.kind {
+        OpKind::Once { width: w, .. } => *w = width,
+        OpKind::Aggregate { input, width: w, .. } => {
+            *w = width;
+            set_width(input, width);
+        }
+        OpKind::Match { input, .. }
+        | OpKind::Filter { input, .. }
+        | OpKind::Unwind { input, .. }
+        | OpKind::Project { input, .. }
+        | OpKind::Distinct { input, .. }
+        | OpKind::Sort { input, .. }
+        | OpKind::Skip { input, .. }
+        | OpKind::Limit { input, .. }
+        | OpKind::Write { input, .. }
+        | OpKind::Call { input, .. } => set_width(input, width),
+        OpKind::Union { inputs, .. } => inputs.iter_mut().for_each(|(op, _)| set_width(op, width)),
+    }
+}

@@ -1,0 +1,306 @@
+//! Planning of WITH and RETURN: projection items, aggregation with grouping keys,
+//! DISTINCT, ORDER BY, SKIP, LIMIT and WITH's WHERE, with openCypher's scoping rules
+//! (after the clause only the projected names are visible).
+
+use crate::ast::{Expr, ExprKind, Projection};
+use crate::error::{ErrorKind, QueryError, Result};
+use crate::expr::{compile, contains_aggregate, CExpr};
+use crate::pipeline::{AggSpec, Op, OpKind};
+use crate::plan::{syntax, Planner};
+use crate::scope::{Scope, VarKind};
+use std::collections::HashSet;
+
+/// One projected column before compilation.
+struct Item<'a> {
+    name: String,
+    expr: &'a Expr,
+    text: String,
+}
+
+impl Planner<'_> {
+    /// Plans a WITH or RETURN; replaces `scope` with the projected names and returns the
+    /// operator, column names and column slots.
+    pub(crate) fn projection(
+        &mut self,
+        input: Op,
+        scope: &mut Scope,
+        p: &Projection,
+        is_return: bool,
+    ) -> Result<(Op, Vec<String>, Vec<usize>)> {
+        let star_exprs: Vec<Expr> = if p.star {
+            let names = scope.names();
+            if names.is_empty() {
+                return Err(syntax("NoVariablesInScope", "RETURN * is not allowed when there are no variables in scope"));
+            }
+            names
+                .into_iter()
+                .map(|n| Expr { kind: ExprKind::Variable(n), position: Default::default() })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut items: Vec<Item> = star_exprs
+            .iter()
+            .map(|e| {
+                let ExprKind::Variable(n) = &e.kind else { unreachable!("star items are variables") };
+                Item { name: n.clone(), expr: e, text: n.clone() }
+            })
+            .collect();
+        for item in &p.items {
+            let name = match (&item.alias, &item.expr.kind) {
+                (Some(a), _) => a.clone(),
+                (None, ExprKind::Variable(v)) => v.clone(),
+                (None, _) if is_return => item.text.clone(),
+                (None, _) => return Err(syntax("NoExpressionAlias", "Expression in WITH must be aliased (use AS)")),
+            };
+            items.push(Item { name, expr: &item.expr, text: item.text.clone() });
+        }
+        let mut names = HashSet::new();
+        if let Some(dup) = items.iter().find(|i| !names.insert(i.name.clone())) {
+            return Err(syntax("ColumnNameConflict", format!("Multiple result columns with the same name `{}`", dup.name)));
+        }
+        let aggregating = items.iter().any(|i| contains_aggregate(i.expr));
+        let (mut op, new_scope, order_scope, slots) = if aggregating {
+            self.aggregation(input, scope, &items)?
+        } else {
+            self.plain_projection(input, scope, &items, p.distinct)?
+        };
+        if p.distinct {
+            op = Op::new(OpKind::Distinct { input: Box::new(op), slots: slots.clone(), seen: HashSet::new() });
+        }
+        op = self.order_skip_limit(op, &order_scope, &items, &slots, p, aggregating)?;
+        if let Some(w) = &p.where_ {
+            if contains_aggregate(w) {
+                return Err(syntax("InvalidAggregation", "Aggregations are not allowed in WHERE"));
+            }
+            let predicate = compile(w, &new_scope, &mut self.slots)?;
+            op = Op::new(OpKind::Filter { input: Box::new(op), predicate });
+        }
+        *scope = new_scope;
+        Ok((op, items.into_iter().map(|i| i.name).collect(), slots))
+    }
+
+    /// Items without aggregation: each gets a slot; ORDER BY also sees the old names
+    /// (unless DISTINCT).
+    fn plain_projection(
+        &mut self,
+        input: Op,
+        scope: &Scope,
+        items: &[Item],
+        distinct: bool,
+    ) -> Result<(Op, Scope, Scope, Vec<usize>)> {
+        let mut compiled = Vec::new();
+        let mut new_scope = Scope::default();
+        for item in items {
+            let e = compile(item.expr, scope, &mut self.slots)?;
+            let slot = self.slots.alloc();
+            new_scope.bind_slot(&item.name, slot, kind_of(item.expr, scope));
+            compiled.push((slot, e));
+        }
+        let slots = compiled.iter().map(|(s, _)| *s).collect();
+        let mut order_scope = if distinct { Scope::default() } else { scope.clone() };
+        for item in items {
+            if let Some((slot, kind)) = new_scope.get(&item.name) {
+                order_scope.bind_slot(&item.name, slot, kind);
+            }
+        }
+        let op = Op::new(OpKind::Project { input: Box::new(input), items: compiled });
+        Ok((op, new_scope, order_scope, slots))
+    }
+
+    /// Items with aggregation: grouping keys are the items without aggregates; each
+    /// aggregate call becomes a slot filled by the Aggregate operator, and the item's
+    /// expression is computed over keys and aggregates afterwards.
+    fn aggregation(&mut self, input: Op, scope: &Scope, items: &[Item]) -> Result<(Op, Scope, Scope, Vec<usize>)> {
+        let mut keys = Vec::new();
+        let mut post = Scope::default();
+        let mut specs = Vec::new();
+        let mut finals = Vec::new();
+        let mut new_scope = Scope::default();
+        let mut slots = Vec::new();
+        for item in items.iter().filter(|i| !contains_aggregate(i.expr)) {
+            let slot = self.slots.alloc();
+            keys.push((slot, compile(item.expr, scope, &mut self.slots)?));
+            if let ExprKind::Variable(v) = &item.expr.kind {
+                post.bind_slot(v, slot, kind_of(item.expr, scope));
+            }
+            post.bind_slot(&format!("  key {}", item.text), slot, VarKind::Any);
+        }
+        for item in items {
+            if !contains_aggregate(item.expr) {
+                let slot = post.get(&format!("  key {}", item.text)).map(|(s, _)| s).unwrap_or_default();
+                new_scope.bind_slot(&item.name, slot, kind_of(item.expr, scope));
+                slots.push(slot);
+                continue;
+            }
+            let rewritten = self.extract_aggregates(item.expr, scope, &mut specs, &mut post)?;
+            let e = compile(&rewritten, &post, &mut self.slots).map_err(|e| ambiguous(e, &item.text))?;
+            let slot = self.slots.alloc();
+            finals.push((slot, e));
+            new_scope.bind_slot(&item.name, slot, VarKind::Any);
+            slots.push(slot);
+        }
+        let agg = Op::new(OpKind::Aggregate { input: Box::new(input), keys, aggs: specs, output: None, width: 0 });
+        let op = Op::new(OpKind::Project { input: Box::new(agg), items: finals });
+        let mut order_scope = post;
+        for item in items {
+            if let Some((slot, kind)) = new_scope.get(&item.name) {
+                order_scope.bind_slot(&item.name, slot, kind);
+            }
+        }
+        Ok((op, new_scope, order_scope, slots))
+    }
+
+    /// Replaces each aggregate call in `e` by a reference to a new aggregate slot.
+    fn extract_aggregates(
+        &mut self,
+        e: &Expr,
+        scope: &Scope,
+        specs: &mut Vec<AggSpec>,
+        post: &mut Scope,
+    ) -> Result<Expr> {
+        let spec = match &e.kind {
+            ExprKind::CountStar => Some((None, false, Vec::new())),
+            ExprKind::Function { name, distinct, args } if crate::functions::is_aggregate(name) => {
+                if args.iter().any(contains_aggregate) {
+                    return Err(syntax("NestedAggregation", "Cannot nest aggregating functions"));
+                }
+                crate::functions::check_arity(name, args.len())?;
+                let args = args.iter().map(|a| compile(a, scope, &mut self.slots)).collect::<Result<Vec<_>>>()?;
+                Some((Some(name.to_lowercase()), *distinct, args))
+            }
+            _ => None,
+        };
+        if let Some((name, distinct, args)) = spec {
+            let slot = self.slots.alloc();
+            let var = format!("  agg {slot}");
+            post.bind_slot(&var, slot, VarKind::Any);
+            specs.push(AggSpec { name, distinct, args, slot });
+            return Ok(Expr { kind: ExprKind::Variable(var), position: e.position });
+        }
+        let mut copy = e.clone();
+        self.rewrite_children(&mut copy, scope, specs, post)?;
+        Ok(copy)
+    }
+
+    fn rewrite_children(&mut self, e: &mut Expr, scope: &Scope, specs: &mut Vec<AggSpec>, post: &mut Scope) -> Result<()> {
+        let mut go = |x: &mut Expr, this: &mut Self| -> Result<()> {
+            *x = this.extract_aggregates(x, scope, specs, post)?;
+            Ok(())
+        };
+        match &mut e.kind {
+            ExprKind::List(items) => items.iter_mut().try_for_each(|x| go(x, self)),
+            ExprKind::Map(entries) => entries.iter_mut().try_for_each(|(_, x)| go(x, self)),
+            ExprKind::Property(b, _) | ExprKind::IsNull(b, _) | ExprKind::HasLabels(b, _) | ExprKind::Unary(_, b) => {
+                go(b, self)
+            }
+            ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+                go(a, self)?;
+                go(b, self)
+            }
+            ExprKind::Comparison(a, rest) => {
+                go(a, self)?;
+                rest.iter_mut().try_for_each(|(_, x)| go(x, self))
+            }
+            ExprKind::Function { args, .. } => args.iter_mut().try_for_each(|x| go(x, self)),
+            ExprKind::Case { subject, whens, else_ } => {
+                if let Some(s) = subject {
+                    go(s, self)?;
+                }
+                for (w, t) in whens.iter_mut() {
+                    go(w, self)?;
+                    go(t, self)?;
+                }
+                if let Some(x) = else_ {
+                    go(x, self)?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn order_skip_limit(
+        &mut self,
+        mut op: Op,
+        order_scope: &Scope,
+        items: &[Item],
+        slots: &[usize],
+        p: &Projection,
+        aggregating: bool,
+    ) -> Result<Op> {
+        if !p.order_by.is_empty() {
+            let mut keys = Vec::new();
+            for sort in &p.order_by {
+                let by_text = items.iter().position(|i| i.text == expr_text(&sort.expr, &i.text, i.expr));
+                let e = match by_text {
+                    Some(i) if contains_aggregate(&sort.expr) => CExpr::Slot(slots[i]),
+                    _ if contains_aggregate(&sort.expr) && !aggregating => {
+                        return Err(syntax("InvalidAggregation", "Aggregations in ORDER BY need an aggregating projection"))
+                    }
+                    _ if contains_aggregate(&sort.expr) => {
+                        return Err(syntax(
+                            "InvalidAggregation",
+                            "ORDER BY may only aggregate expressions that are also projected",
+                        ))
+                    }
+                    _ => compile(&sort.expr, order_scope, &mut self.slots)?,
+                };
+                keys.push((e, sort.descending));
+            }
+            let limit = match (&p.skip, &p.limit) {
+                (None, Some(l)) => Some(self.constant(l)?),
+                _ => None,
+            };
+            op = Op::new(OpKind::Sort { input: Box::new(op), keys, limit, output: None });
+        }
+        if let Some(s) = &p.skip {
+            let count = self.constant(s)?;
+            op = Op::new(OpKind::Skip { input: Box::new(op), count, skipped: false });
+        }
+        if let Some(l) = &p.limit {
+            let count = self.constant(l)?;
+            op = Op::new(OpKind::Limit { input: Box::new(op), count, left: None });
+        }
+        Ok(op)
+    }
+
+    /// Compiles a SKIP/LIMIT expression, which may not depend on any variable.
+    fn constant(&mut self, e: &Expr) -> Result<CExpr> {
+        compile(e, &Scope::default(), &mut self.slots).map_err(|err| {
+            if err.detail == "UndefinedVariable" {
+                syntax("NonConstantExpression", "SKIP and LIMIT must be constant expressions")
+            } else {
+                err
+            }
+        })
+    }
+}
+
+/// The sort expression compared with item texts: same structure means same text.
+fn expr_text(sort: &Expr, item_text: &str, item_expr: &Expr) -> String {
+    if sort.kind == item_expr.kind {
+        item_text.to_owned()
+    } else {
+        String::new()
+    }
+}
+
+fn ambiguous(e: QueryError, text: &str) -> QueryError {
+    if e.detail == "UndefinedVariable" {
+        QueryError::compile(
+            ErrorKind::SyntaxError,
+            "AmbiguousAggregationExpression",
+            format!("Expression `{text}` mixes aggregation with variables that are not grouping keys"),
+        )
+    } else {
+        e
+    }
+}
+
+fn kind_of(e: &Expr, scope: &Scope) -> VarKind {
+    match &e.kind {
+        ExprKind::Variable(v) => scope.get(v).map(|(_, k)| k).unwrap_or(VarKind::Any),
+        _ => VarKind::Any,
+    }
+}

@@ -1,0 +1,386 @@
+//! Write clauses (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH) applied to one input row
+//! at a time, with the statistics drivers report.
+
+use crate::ast::RelDirection;
+use crate::error::{ErrorKind, QueryError, Result};
+use crate::exec::ExecCtx;
+use crate::expr::{eval, CExpr};
+use crate::pattern::{for_each_match, CPattern};
+use crate::pipeline::Row;
+use crate::value::{PathValue, QValue};
+use std::collections::BTreeMap;
+use weft_storage::{Direction, EdgeRef, Gid, StorageError};
+
+/// A node of a CREATE pattern.
+#[derive(Debug)]
+pub struct CreateNode {
+    pub slot: usize,
+    /// Bound before the clause: reuse, do not create.
+    pub existing: bool,
+    pub labels: Vec<String>,
+    pub props: Option<CExpr>,
+}
+
+/// A relationship of a CREATE pattern.
+#[derive(Debug)]
+pub struct CreateRel {
+    pub slot: usize,
+    pub rel_type: String,
+    /// Stored direction relative to the pattern: `true` for `<-`.
+    pub backwards: bool,
+    pub props: Option<CExpr>,
+}
+
+/// One part of a CREATE pattern.
+#[derive(Debug)]
+pub struct CreatePart {
+    pub path_slot: Option<usize>,
+    pub nodes: Vec<CreateNode>,
+    pub rels: Vec<CreateRel>,
+}
+
+#[derive(Debug)]
+pub enum SetOp {
+    Property { target: CExpr, key: String, value: CExpr },
+    Replace { target: CExpr, value: CExpr, merge: bool },
+    AddLabels { target: CExpr, labels: Vec<String> },
+    RemoveProperty { target: CExpr, key: String },
+    RemoveLabels { target: CExpr, labels: Vec<String> },
+}
+
+#[derive(Debug)]
+pub enum WriteClause {
+    Create(Vec<CreatePart>),
+    Merge { pattern: CPattern, create: CreatePart, on_create: Vec<SetOp>, on_match: Vec<SetOp> },
+    Set(Vec<SetOp>),
+    Delete { exprs: Vec<CExpr>, detach: bool },
+    Foreach { slot: usize, list: CExpr, body: Vec<WriteClause> },
+}
+
+impl WriteClause {
+    /// Operator name for EXPLAIN.
+    pub fn name(&self) -> &'static str {
+        match self {
+            WriteClause::Create(_) => "CreatePattern",
+            WriteClause::Merge { .. } => "Merge",
+            WriteClause::Set(_) => "SetProperties",
+            WriteClause::Delete { .. } => "Delete",
+            WriteClause::Foreach { .. } => "Foreach",
+        }
+    }
+
+    /// Applies the clause to all rows of its (already fully read) input.
+    pub fn apply_batch(&self, rows: Vec<Row>, ctx: &mut ExecCtx) -> Result<Vec<Row>> {
+        if let WriteClause::Delete { exprs, detach } = self {
+            return delete_batch(exprs, *detach, rows, ctx);
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.extend(self.apply(row, ctx)?);
+        }
+        Ok(out)
+    }
+
+    /// Applies the clause to one row; returns the rows that continue.
+    pub fn apply(&self, mut row: Row, ctx: &mut ExecCtx) -> Result<Vec<Row>> {
+        match self {
+            WriteClause::Create(parts) => {
+                for part in parts {
+                    create_part(part, &mut row, ctx)?;
+                }
+                Ok(vec![row])
+            }
+            WriteClause::Merge { pattern, create, on_create, on_match } => {
+                let mut matches = Vec::new();
+                for_each_match(pattern, &mut row, ctx, &mut |r| {
+                    matches.push(r.to_vec());
+                    Ok(true)
+                })?;
+                if matches.is_empty() {
+                    create_part(create, &mut row, ctx)?;
+                    apply_sets(on_create, &mut row, ctx)?;
+                    return Ok(vec![row]);
+                }
+                for m in matches.iter_mut() {
+                    apply_sets(on_match, m, ctx)?;
+                }
+                Ok(matches)
+            }
+            WriteClause::Set(ops) => {
+                apply_sets(ops, &mut row, ctx)?;
+                Ok(vec![row])
+            }
+            WriteClause::Delete { exprs, detach } => {
+                for e in exprs {
+                    let v = eval(e, &mut row, ctx)?;
+                    delete_value(v, *detach, ctx)?;
+                }
+                Ok(vec![row])
+            }
+            WriteClause::Foreach { slot, list, body } => {
+                let items = match eval(list, &mut row, ctx)? {
+                    QValue::List(items) => items,
+                    QValue::Null => Vec::new(),
+                    other => return Err(type_error(format!("FOREACH needs a list, got {}", other.type_name()))),
+                };
+                for item in items {
+                    let mut inner = row.clone();
+                    inner[*slot] = item;
+                    let mut rows = vec![inner];
+                    for clause in body {
+                        let mut next = Vec::new();
+                        for r in rows {
+                            next.extend(clause.apply(r, ctx)?);
+                        }
+                        rows = next;
+                    }
+                }
+                Ok(vec![row])
+            }
+        }
+    }
+}
+
+fn type_error(message: String) -> QueryError {
+    QueryError::runtime(ErrorKind::TypeError, "InvalidArgumentType", message)
+}
+
+/// Converts a runtime value to a storable property value.
+fn storable(v: &QValue) -> Result<weft_common::Value> {
+    v.to_value().ok_or_else(|| {
+        QueryError::runtime(
+            ErrorKind::TypeError,
+            "InvalidPropertyType",
+            format!("{} values cannot be stored as properties", v.type_name()),
+        )
+    })
+}
+
+fn props_map(e: &Option<CExpr>, row: &mut [QValue], ctx: &ExecCtx) -> Result<BTreeMap<String, QValue>> {
+    match e {
+        None => Ok(BTreeMap::new()),
+        Some(e) => match eval(e, row, ctx)? {
+            QValue::Map(m) => Ok(m),
+            QValue::Null => Ok(BTreeMap::new()),
+            other => Err(type_error(format!("properties must be a map, got {}", other.type_name()))),
+        },
+    }
+}
+
+fn create_part(part: &CreatePart, row: &mut [QValue], ctx: &mut ExecCtx) -> Result<()> {
+    let mut gids = Vec::new();
+    for n in &part.nodes {
+        let gid = if n.existing {
+            match &row[n.slot] {
+                QValue::Node(g) => *g,
+                other => {
+                    return Err(type_error(format!("cannot create a relationship to {}", other.type_name())));
+                }
+            }
+        } else {
+            let props = props_map(&n.props, row, ctx)?;
+            let gid = ctx.txn_mut().create_vertex()?;
+            ctx.stats.nodes_created += 1;
+            for l in &n.labels {
+                let label = ctx.storage.label(l);
+                if ctx.txn_mut().add_label(gid, label)? {
+                    ctx.stats.labels_added += 1;
+                }
+            }
+            for (k, v) in props {
+                set_property(&QValue::Node(gid), &k, &v, ctx)?;
+            }
+            row[n.slot] = QValue::Node(gid);
+            gid
+        };
+        gids.push(gid);
+    }
+    let mut steps = Vec::new();
+    for (i, r) in part.rels.iter().enumerate() {
+        let (from, to) = if r.backwards { (gids[i + 1], gids[i]) } else { (gids[i], gids[i + 1]) };
+        let props = props_map(&r.props, row, ctx)?;
+        let edge_type = ctx.storage.edge_type(&r.rel_type);
+        let edge = ctx.txn_mut().create_edge(from, to, edge_type)?;
+        ctx.stats.relationships_created += 1;
+        for (k, v) in props {
+            set_property(&QValue::Relationship(edge), &k, &v, ctx)?;
+        }
+        row[r.slot] = QValue::Relationship(edge);
+        steps.push((edge, gids[i + 1]));
+    }
+    if let Some(slot) = part.path_slot {
+        row[slot] = QValue::Path(PathValue { start: gids[0], steps });
+    }
+    Ok(())
+}
+
+/// Sets (or with null, removes) one property of a node or relationship.
+fn set_property(target: &QValue, key: &str, value: &QValue, ctx: &mut ExecCtx) -> Result<()> {
+    let prop = ctx.storage.property(key);
+    let stored = if value.is_null() { weft_common::Value::Null } else { storable(value)? };
+    let old = match target {
+        QValue::Node(n) => ctx.txn_mut().set_vertex_property(*n, prop, stored)?,
+        QValue::Relationship(r) => ctx.txn_mut().set_edge_property(r, prop, stored)?,
+        QValue::Null => return Ok(()),
+        other => return Err(type_error(format!("cannot set a property on {}", other.type_name()))),
+    };
+    if value.is_null() {
+        if old.is_some() {
+            ctx.stats.properties_removed += 1;
+        }
+    } else {
+        ctx.stats.properties_set += 1;
+    }
+    Ok(())
+}
+
+fn apply_sets(ops: &[SetOp], row: &mut [QValue], ctx: &mut ExecCtx) -> Result<()> {
+    for op in ops {
+        match op {
+            SetOp::Property { target, key, value } => {
+                let t = eval(target, row, ctx)?;
+                let v = eval(value, row, ctx)?;
+                set_property(&t, key, &v, ctx)?;
+            }
+            SetOp::Replace { target, value, merge } => {
+                let t = eval(target, row, ctx)?;
+                if t.is_null() {
+                    continue;
+                }
+                let new = match eval(value, row, ctx)? {
+                    QValue::Map(m) => m,
+                    QValue::Null => BTreeMap::new(),
+                    v @ (QValue::Node(_) | QValue::Relationship(_)) => ctx.all_properties(&v)?,
+                    other => return Err(type_error(format!("SET needs a map, got {}", other.type_name()))),
+                };
+                if !merge {
+                    for key in ctx.all_properties(&t)?.into_keys().filter(|k| !new.contains_key(k)) {
+                        set_property(&t, &key, &QValue::Null, ctx)?;
+                    }
+                }
+                for (k, v) in new {
+                    set_property(&t, &k, &v, ctx)?;
+                }
+            }
+            SetOp::AddLabels { target, labels } => match eval(target, row, ctx)? {
+                QValue::Node(n) => {
+                    for l in labels {
+                        let label = ctx.storage.label(l);
+                        if ctx.txn_mut().add_label(n, label)? {
+                            ctx.stats.labels_added += 1;
+                        }
+                    }
+                }
+                QValue::Null => {}
+                other => return Err(type_error(format!("cannot set labels on {}", other.type_name()))),
+            },
+            SetOp::RemoveProperty { target, key } => {
+                let t = eval(target, row, ctx)?;
+                set_property(&t, key, &QValue::Null, ctx)?;
+            }
+            SetOp::RemoveLabels { target, labels } => match eval(target, row, ctx)? {
+                QValue::Node(n) => {
+                    for l in labels {
+                        let Some(label) = ctx.storage.find_label(l) else { continue };
+                        if ctx.txn_mut().remove_label(n, label)? {
+                            ctx.stats.labels_removed += 1;
+                        }
+                    }
+                }
+                QValue::Null => {}
+                other => return Err(type_error(format!("cannot remove labels from {}", other.type_name()))),
+            },
+        }
+    }
+    Ok(())
+}
+
+/// DELETE over a whole input: relationships first, then nodes, so a node whose
+/// relationships are deleted by the same clause (on any row) can go without DETACH.
+fn delete_batch(exprs: &[CExpr], detach: bool, mut rows: Vec<Row>, ctx: &mut ExecCtx) -> Result<Vec<Row>> {
+    let mut nodes = Vec::new();
+    for row in rows.iter_mut() {
+        for e in exprs {
+            match eval(e, row, ctx)? {
+                QValue::Node(n) => nodes.push(n),
+                QValue::Path(p) => {
+                    for (r, _) in &p.steps {
+                        delete_rel(r, ctx)?;
+                    }
+                    nodes.push(p.start);
+                    nodes.extend(p.steps.iter().map(|(_, n)| *n));
+                }
+                other => delete_value(other, detach, ctx)?,
+            }
+        }
+    }
+    for n in nodes {
+        delete_node(n, detach, ctx)?;
+    }
+    Ok(rows)
+}
+
+fn delete_value(v: QValue, detach: bool, ctx: &mut ExecCtx) -> Result<()> {
+    match v {
+        QValue::Null => Ok(()),
+        QValue::Node(n) => delete_node(n, detach, ctx),
+        QValue::Relationship(r) => delete_rel(&r, ctx),
+        QValue::Path(p) => {
+            for (r, _) in &p.steps {
+                delete_rel(r, ctx)?;
+            }
+            delete_node(p.start, detach, ctx)?;
+            for (_, n) in &p.steps {
+                delete_node(*n, detach, ctx)?;
+            }
+            Ok(())
+        }
+        other => Err(type_error(format!("DELETE needs a node, relationship or path, got {}", other.type_name()))),
+    }
+}
+
+fn delete_node(n: Gid, detach: bool, ctx: &mut ExecCtx) -> Result<()> {
+    if !ctx.txn().vertex_exists(n) {
+        return Ok(());
+    }
+    let mut edges: Vec<EdgeRef> = ctx.txn().edges(n, Direction::Out, &[])?;
+    edges.extend(ctx.txn().edges(n, Direction::In, &[])?);
+    edges.sort_unstable();
+    edges.dedup();
+    match ctx.txn_mut().delete_vertex(n, detach) {
+        Ok(()) => {}
+        Err(StorageError::VertexHasEdges(_)) => {
+            return Err(QueryError::runtime(
+                ErrorKind::ConstraintVerificationFailed,
+                "DeleteConnectedNode",
+                format!("Cannot delete node {n} because it still has relationships; use DETACH DELETE"),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    ctx.stats.nodes_deleted += 1;
+    ctx.stats.relationships_deleted += edges.len() as u64;
+    Ok(())
+}
+
+fn delete_rel(r: &EdgeRef, ctx: &mut ExecCtx) -> Result<()> {
+    if !ctx.txn().edge_exists(r) {
+        return Ok(());
+    }
+    ctx.txn_mut().delete_edge(r)?;
+    ctx.stats.relationships_deleted += 1;
+    Ok(())
+}
+
+/// The stored direction of a CREATE relationship, or the error openCypher requires.
+pub fn create_direction(d: RelDirection) -> Result<bool> {
+    match d {
+        RelDirection::Outgoing => Ok(false),
+        RelDirection::Incoming => Ok(true),
+        RelDirection::Both => Err(QueryError::compile(
+            ErrorKind::SyntaxError,
+            "RequiresDirectedRelationship",
+            "Only directed relationships are supported in CREATE",
+        )),
+    }
+}

@@ -1,0 +1,186 @@
+//! End-to-end Cypher scenarios through `Engine::execute`: reads, writes, aggregation,
+//! ordering, errors and admin statements. The TCK (`weft-tck`) covers the language
+//! broadly; these pin Weft-specific behaviour and regressions.
+
+use std::collections::BTreeMap;
+use weft_common::Value;
+use weft_query::{Engine, ErrorKind, QueryResult, ResultValue};
+
+fn run(engine: &Engine, query: &str) -> QueryResult {
+    engine.execute(query, &BTreeMap::new()).unwrap_or_else(|e| panic!("{query}: {e} ({:?})", e.detail))
+}
+
+fn ints(result: &QueryResult) -> Vec<Vec<i64>> {
+    result
+        .rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|v| match v {
+                    ResultValue::Int(i) => *i,
+                    other => panic!("not an int: {other:?}"),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn social() -> Engine {
+    let engine = Engine::new();
+    run(
+        &engine,
+        "CREATE (a:Person {name: 'Ada', age: 36}), (b:Person {name: 'Bob', age: 25}), (c:Person {name: 'Cy', age: 41}),
+                (a)-[:KNOWS {since: 2001}]->(b), (b)-[:KNOWS {since: 2010}]->(c), (a)-[:KNOWS {since: 1999}]->(c)",
+    );
+    engine
+}
+
+#[test]
+fn create_reports_statistics() {
+    let engine = Engine::new();
+    let r = run(&engine, "CREATE (a:A:B {x: 1, y: 'two'})-[:R {w: 0.5}]->(b)");
+    assert_eq!(r.stats.nodes_created, 2);
+    assert_eq!(r.stats.relationships_created, 1);
+    assert_eq!(r.stats.labels_added, 2);
+    assert_eq!(r.stats.properties_set, 3);
+}
+
+#[test]
+fn match_expand_filter_and_order() {
+    let engine = social();
+    let r = run(
+        &engine,
+        "MATCH (a:Person)-[k:KNOWS]->(b:Person) WHERE k.since > 2000 RETURN a.name AS from, b.name AS to ORDER BY k.since",
+    );
+    assert_eq!(r.columns, vec!["from", "to"]);
+    let names: Vec<(String, String)> = r
+        .rows
+        .iter()
+        .map(|row| match (&row[0], &row[1]) {
+            (ResultValue::String(a), ResultValue::String(b)) => (a.clone(), b.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(names, vec![("Ada".into(), "Bob".into()), ("Bob".into(), "Cy".into())]);
+}
+
+#[test]
+fn aggregation_groups_by_the_non_aggregate_items() {
+    let engine = social();
+    let r = run(&engine, "MATCH (a:Person)-[:KNOWS]->(b) RETURN a.age AS age, count(*) AS c, sum(b.age) AS s ORDER BY age");
+    assert_eq!(ints(&r), vec![vec![25, 1, 41], vec![36, 2, 66]]);
+    let r = run(&engine, "MATCH (n:Nobody) RETURN count(n) AS c, collect(n) AS l");
+    assert_eq!(r.rows, vec![vec![ResultValue::Int(0), ResultValue::List(vec![])]]);
+}
+
+#[test]
+fn two_hop_counts_distinct_endpoints() {
+    let engine = social();
+    let r = run(&engine, "MATCH (a {name: 'Ada'})-[:KNOWS]->()-[:KNOWS]->(c) RETURN count(DISTINCT c) AS n");
+    assert_eq!(ints(&r), vec![vec![1]]);
+}
+
+#[test]
+fn optional_match_yields_nulls() {
+    let engine = social();
+    let r = run(&engine, "MATCH (c {name: 'Cy'}) OPTIONAL MATCH (c)-[:KNOWS]->(x) RETURN c.name, x");
+    assert_eq!(r.rows, vec![vec![ResultValue::String("Cy".into()), ResultValue::Null]]);
+}
+
+#[test]
+fn variable_length_paths() {
+    let engine = social();
+    let r = run(&engine, "MATCH p = (a {name: 'Ada'})-[:KNOWS*1..2]->(c {name: 'Cy'}) RETURN length(p) AS l ORDER BY l");
+    assert_eq!(ints(&r), vec![vec![1], vec![2]]);
+}
+
+#[test]
+fn merge_matches_or_creates() {
+    let engine = social();
+    let r = run(&engine, "MERGE (p:Person {name: 'Ada'}) ON MATCH SET p.seen = true RETURN p.seen");
+    assert_eq!(r.rows, vec![vec![ResultValue::Bool(true)]]);
+    assert_eq!(r.stats.nodes_created, 0);
+    let r = run(&engine, "UNWIND [1, 1, 2] AS i MERGE (n:N {i: i}) ON CREATE SET n.new = true RETURN count(*)");
+    assert_eq!(r.stats.nodes_created, 2);
+}
+
+#[test]
+fn set_remove_and_delete() {
+    let engine = social();
+    run(&engine, "MATCH (p:Person {name: 'Bob'}) SET p += {city: 'Oslo'}, p:Admin REMOVE p.age");
+    let r = run(&engine, "MATCH (p:Admin) RETURN p.city, p.age");
+    assert_eq!(r.rows, vec![vec![ResultValue::String("Oslo".into()), ResultValue::Null]]);
+    let err = engine.execute("MATCH (p:Person {name: 'Bob'}) DELETE p", &BTreeMap::new()).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::ConstraintVerificationFailed);
+    let r = run(&engine, "MATCH (p:Person {name: 'Bob'}) DETACH DELETE p");
+    assert_eq!((r.stats.nodes_deleted, r.stats.relationships_deleted), (1, 2));
+    assert_eq!(ints(&run(&engine, "MATCH (n) RETURN count(n)")), vec![vec![2]]);
+}
+
+#[test]
+fn with_skip_limit_and_distinct() {
+    let engine = Engine::new();
+    let r = run(&engine, "UNWIND range(1, 10) AS x WITH x % 3 AS m RETURN DISTINCT m ORDER BY m DESC SKIP 1 LIMIT 1");
+    assert_eq!(ints(&r), vec![vec![1]]);
+}
+
+#[test]
+fn parameters_are_bound_at_run_time() {
+    let engine = social();
+    let params = BTreeMap::from([("name".to_owned(), Value::from("Cy"))]);
+    let r = engine.execute("MATCH (p:Person {name: $name}) RETURN p.age", &params).unwrap();
+    assert_eq!(ints(&r), vec![vec![41]]);
+    let err = engine.execute("RETURN $missing", &BTreeMap::new()).unwrap_err();
+    assert!(err.message.contains("missing"), "{err}");
+}
+
+#[test]
+fn index_scan_and_constraints_through_cypher() {
+    let engine = social();
+    run(&engine, "CREATE INDEX ON :Person(name)");
+    run(&engine, "CREATE CONSTRAINT ON (p:Person) ASSERT p.name IS UNIQUE");
+    let err = engine.execute("CREATE (:Person {name: 'Ada'})", &BTreeMap::new()).unwrap_err();
+    assert_eq!(err.status(), "Neo.ClientError.Schema.ConstraintValidationFailed");
+    let r = run(&engine, "MATCH (p:Person {name: 'Ada'}) RETURN p.age");
+    assert_eq!(ints(&r), vec![vec![36]]);
+    let r = run(&engine, "SHOW INDEX INFO");
+    assert_eq!(r.rows.len(), 1);
+    let plan = run(&engine, "EXPLAIN MATCH (p:Person {name: 'Ada'}) RETURN p");
+    assert!(!plan.rows.is_empty());
+}
+
+#[test]
+fn compile_errors_carry_codes() {
+    let engine = Engine::new();
+    let cases = [
+        ("RETURN x", "UndefinedVariable", "Neo.ClientError.Statement.SyntaxError"),
+        ("MATCH (me)--(you) RETURN me.age + count(you.age)", "AmbiguousAggregationExpression", ""),
+        ("RETURN 1 AS a, 2 AS a", "ColumnNameConflict", ""),
+        ("MATCH (n)", "InvalidClauseComposition", ""),
+        ("CREATE (a)-[:R|S]->(b)", "NoSingleRelationshipType", ""),
+    ];
+    for (query, detail, status) in cases {
+        let err = engine.execute(query, &BTreeMap::new()).unwrap_err();
+        assert_eq!(err.detail, detail, "{query}: {err}");
+        if !status.is_empty() {
+            assert_eq!(err.status(), status);
+        }
+    }
+}
+
+#[test]
+fn division_by_zero_is_an_arithmetic_error_and_nothing_is_written() {
+    let engine = Engine::new();
+    let err = engine.execute("CREATE (n:X) RETURN 1 / 0", &BTreeMap::new()).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::ArithmeticError);
+    assert_eq!(ints(&run(&engine, "MATCH (n) RETURN count(n)")), vec![vec![0]]);
+}
+
+#[test]
+fn procedures_list_schema_names() {
+    let engine = social();
+    let r = run(&engine, "CALL db.labels() YIELD label RETURN label");
+    assert_eq!(r.rows, vec![vec![ResultValue::String("Person".into())]]);
+    let r = run(&engine, "CALL db.relationshipTypes()");
+    assert_eq!(r.columns, vec!["relationshipType"]);
+}
