@@ -82,6 +82,9 @@ impl Engine {
         let mut ctx = ExecCtx::new(self.storage.clone(), txn, params);
         let mut rows = Vec::new();
         while let Some(row) = plan.root.next(&mut ctx)? {
+            if plan.columns.is_empty() {
+                continue; // an update query without RETURN returns no rows
+            }
             let out: Vec<ResultValue> =
                 plan.out_slots.iter().map(|s| materialise(&row[*s], &ctx)).collect::<Result<_>>()?;
             rows.push(out);

@@ -32,11 +32,19 @@ fn type_error(message: String) -> QueryError {
 }
 
 fn operand_error(op: &str, a: &QValue, b: &QValue) -> QueryError {
-    type_error(format!("cannot apply `{op}` to {} and {}", a.type_name(), b.type_name()))
+    type_error(format!(
+        "cannot apply `{op}` to {} and {}",
+        a.type_name(),
+        b.type_name()
+    ))
 }
 
 fn overflow(op: &str) -> QueryError {
-    QueryError::runtime(ErrorKind::ArithmeticError, "IntegerOverflow", format!("integer overflow in `{op}`"))
+    QueryError::runtime(
+        ErrorKind::ArithmeticError,
+        "IntegerOverflow",
+        format!("integer overflow in `{op}`"),
+    )
 }
 
 fn division_by_zero() -> QueryError {
@@ -82,7 +90,11 @@ pub fn add(a: &QValue, b: &QValue) -> Result<QValue> {
         (x, Q::List(y)) => Ok(Q::List(std::iter::once(x).chain(y).cloned().collect())),
         (Q::String(x), y) | (y, Q::String(x)) if !matches!(y, Q::String(_)) => {
             let text = convert::text_of(y).ok_or_else(|| operand_error("+", a, b))?;
-            Ok(Q::String(if matches!(a, Q::String(_)) { format!("{x}{text}") } else { format!("{text}{x}") }))
+            Ok(Q::String(if matches!(a, Q::String(_)) {
+                format!("{x}{text}")
+            } else {
+                format!("{text}{x}")
+            }))
         }
         (Q::String(x), Q::String(y)) => Ok(Q::String(format!("{x}{y}"))),
         (Q::Duration(x), Q::Duration(y)) => Ok(Q::Duration(duration::add(x, y)?)),
@@ -162,7 +174,10 @@ fn truth(op: &str, value: &QValue) -> Result<Option<bool>> {
     match value {
         QValue::Bool(b) => Ok(Some(*b)),
         QValue::Null => Ok(None),
-        other => Err(type_error(format!("`{op}` needs BOOLEAN operands, got {}", other.type_name()))),
+        other => Err(type_error(format!(
+            "`{op}` needs BOOLEAN operands, got {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -205,7 +220,12 @@ pub fn in_list(item: &QValue, list: &QValue) -> Result<QValue> {
     let items = match list {
         QValue::Null => return Ok(QValue::Null),
         QValue::List(items) => items,
-        other => return Err(type_error(format!("`IN` needs a LIST on its right, got {}", other.type_name()))),
+        other => {
+            return Err(type_error(format!(
+                "`IN` needs a LIST on its right, got {}",
+                other.type_name()
+            )))
+        }
     };
     let mut unknown = false;
     for element in items {
@@ -266,7 +286,11 @@ pub fn regex_match(a: &QValue, b: &QValue) -> Result<QValue> {
             .size_limit(REGEX_SIZE_LIMIT)
             .build()
             .map_err(|e| {
-                QueryError::runtime(ErrorKind::ArgumentError, "InvalidArgumentValue", format!("invalid regex: {e}"))
+                QueryError::runtime(
+                    ErrorKind::ArgumentError,
+                    "InvalidArgumentValue",
+                    format!("invalid regex: {e}"),
+                )
             })?;
         let matched = regex.is_match(text);
         if cache.len() >= REGEX_CACHE_CAPACITY {
@@ -288,7 +312,11 @@ pub fn compare(op: BinaryOp, a: &QValue, b: &QValue) -> Result<QValue> {
         BinaryOp::Ge => ComparisonOp::Ge,
         other => {
             let message = format!("{other:?} is not a comparison operator");
-            return Err(QueryError::runtime(ErrorKind::DatabaseError, "InvalidOperator", message));
+            return Err(QueryError::runtime(
+                ErrorKind::DatabaseError,
+                "InvalidOperator",
+                message,
+            ));
         }
     };
     Ok(ternary(a.cypher_compare(inequality, b)))
@@ -298,7 +326,10 @@ pub fn compare(op: BinaryOp, a: &QValue, b: &QValue) -> Result<QValue> {
 fn integer_index(idx: &QValue) -> Result<i64> {
     match idx {
         QValue::Int(i) => Ok(*i),
-        other => Err(type_error(format!("a list index must be an INTEGER, got {}", other.type_name()))),
+        other => Err(type_error(format!(
+            "a list index must be an INTEGER, got {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -322,9 +353,15 @@ pub fn index(container: &QValue, idx: &QValue) -> Result<QValue> {
         (QValue::Map(_), other) => Err(QueryError::runtime(
             ErrorKind::TypeError,
             "MapElementAccessByNonString",
-            format!("a map can only be subscripted by a STRING key, got {}", other.type_name()),
+            format!(
+                "a map can only be subscripted by a STRING key, got {}",
+                other.type_name()
+            ),
         )),
-        (other, _) => Err(type_error(format!("cannot subscript {}: expected a LIST or MAP", other.type_name()))),
+        (other, _) => Err(type_error(format!(
+            "cannot subscript {}: expected a LIST or MAP",
+            other.type_name()
+        ))),
     }
 }
 
@@ -357,11 +394,22 @@ pub fn slice(list: &QValue, from: Option<&QValue>, to: Option<&QValue>) -> Resul
         return Ok(QValue::Null);
     }
     let QValue::List(items) = list else {
-        return Err(type_error(format!("cannot slice {}: expected a LIST", list.type_name())));
+        return Err(type_error(format!(
+            "cannot slice {}: expected a LIST",
+            list.type_name()
+        )));
     };
-    let start = from.map(integer_index).transpose()?.map_or(0, |b| slice_bound(b, items.len()));
-    let end = to.map(integer_index).transpose()?.map_or(items.len(), |b| slice_bound(b, items.len()));
-    Ok(QValue::List(items.get(start..end).map(<[QValue]>::to_vec).unwrap_or_default()))
+    let start = from
+        .map(integer_index)
+        .transpose()?
+        .map_or(0, |b| slice_bound(b, items.len()));
+    let end = to
+        .map(integer_index)
+        .transpose()?
+        .map_or(items.len(), |b| slice_bound(b, items.len()));
+    Ok(QValue::List(
+        items.get(start..end).map(<[QValue]>::to_vec).unwrap_or_default(),
+    ))
 }
 
 /// `value.key`: a map entry, a node or relationship property (through `ctx`), a temporal
@@ -377,6 +425,9 @@ pub fn property(value: &QValue, key: &str, ctx: &dyn GraphContext) -> Result<QVa
             temporal::component(value, key)
         }
         QValue::Duration(d) => duration::component(d, key),
-        other => Err(type_error(format!("cannot read property `{key}` of {}", other.type_name()))),
+        other => Err(type_error(format!(
+            "cannot read property `{key}` of {}",
+            other.type_name()
+        ))),
     }
 }

@@ -150,10 +150,11 @@ fn element(e: &PatternElement, path: Option<&str>, scope: &mut Scope, slots: &mu
     }
     let path_slot = match path {
         Some(name) => {
-            if scope.get(name).is_some() {
+            if let Some((_, kind)) = scope.get(name) {
+                let detail = if kind == VarKind::Path { "VariableAlreadyBound" } else { "VariableTypeConflict" };
                 return Err(QueryError::compile(
                     ErrorKind::SyntaxError,
-                    "VariableAlreadyBound",
+                    detail,
                     format!("Variable `{name}` already declared"),
                 ));
             }

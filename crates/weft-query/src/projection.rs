@@ -73,7 +73,8 @@ impl Planner<'_> {
             if contains_aggregate(w) {
                 return Err(syntax("InvalidAggregation", "Aggregations are not allowed in WHERE"));
             }
-            let predicate = compile(w, &new_scope, &mut self.slots)?;
+            // WITH ... WHERE also sees the names before the projection (as ORDER BY does).
+            let predicate = compile(w, &order_scope, &mut self.slots)?;
             op = Op::new(OpKind::Filter { input: Box::new(op), predicate });
         }
         *scope = new_scope;
@@ -301,6 +302,19 @@ fn ambiguous(e: QueryError, text: &str) -> QueryError {
 fn kind_of(e: &Expr, scope: &Scope) -> VarKind {
     match &e.kind {
         ExprKind::Variable(v) => scope.get(v).map(|(_, k)| k).unwrap_or(VarKind::Any),
+        ExprKind::Null | ExprKind::Parameter(_) => VarKind::Any,
+        ExprKind::Bool(_)
+        | ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::String(_)
+        | ExprKind::List(_)
+        | ExprKind::Map(_)
+        | ExprKind::Binary(..)
+        | ExprKind::Comparison(..)
+        | ExprKind::Unary(..)
+        | ExprKind::IsNull(..)
+        | ExprKind::ListComprehension { .. }
+        | ExprKind::CountStar => VarKind::Value,
         _ => VarKind::Any,
     }
 }

@@ -16,6 +16,8 @@ pub enum VarKind {
     /// A variable-length relationship: a list of relationships.
     RelationshipList,
     Path,
+    /// A value known not to be a graph entity (a literal, list, map, arithmetic...).
+    Value,
     Any,
 }
 

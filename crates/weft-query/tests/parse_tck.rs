@@ -62,7 +62,10 @@ fn features_dir() -> PathBuf {
 }
 
 fn feature_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = fs::read_dir(dir).expect("read TCK dir").map(|e| e.expect("entry").path()).collect();
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .expect("read TCK dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
     entries.sort();
     for path in entries {
         if path.is_dir() {
@@ -164,10 +167,17 @@ fn queries(body: &[&str]) -> Vec<Step> {
             let rest = body.get(i..).unwrap_or_default();
             if let Some(at) = rest.iter().position(|l| l.trim().starts_with("Then ")) {
                 then = Some(rest[at].trim().to_string());
-                header = rest.get(at + 1).filter(|l| l.trim().starts_with('|')).map(|l| table_cells(l));
+                header = rest
+                    .get(at + 1)
+                    .filter(|l| l.trim().starts_with('|'))
+                    .map(|l| table_cells(l));
             }
         }
-        out.push(Step { query: lines.join("\n"), then, header });
+        out.push(Step {
+            query: lines.join("\n"),
+            then,
+            header,
+        });
     }
     out
 }
@@ -182,32 +192,52 @@ fn expectation(then: Option<&str>) -> Expect {
 }
 
 fn substitute(text: &str, row: &[(String, String)]) -> String {
-    row.iter().fold(text.to_string(), |acc, (k, v)| acc.replace(&format!("<{k}>"), v))
+    row.iter()
+        .fold(text.to_string(), |acc, (k, v)| acc.replace(&format!("<{k}>"), v))
 }
 
 /// "Match4 [3]" from the file name and scenario title.
 fn scenario_id(path: &Path, title: &str) -> String {
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("?");
-    let number = title.split_once('[').and_then(|(_, rest)| rest.split_once(']')).map_or("?", |(n, _)| n);
+    let number = title
+        .split_once('[')
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map_or("?", |(n, _)| n);
     format!("{stem} [{number}]")
 }
 
 fn all_cases() -> Vec<Case> {
     let mut files = Vec::new();
     feature_files(&features_dir(), &mut files);
-    assert!(files.len() > 200, "TCK features not found under {}", features_dir().display());
+    assert!(
+        files.len() > 200,
+        "TCK features not found under {}",
+        features_dir().display()
+    );
     let mut cases = Vec::new();
     for path in files {
         let text = fs::read_to_string(&path).expect("read feature");
         for (title, body) in scenarios(&text) {
             let id = scenario_id(&path, &title);
-            let rows = if title.starts_with("Scenario Outline:") { examples(&body) } else { vec![Vec::new()] };
+            let rows = if title.starts_with("Scenario Outline:") {
+                examples(&body)
+            } else {
+                vec![Vec::new()]
+            };
             for step in queries(&body) {
                 for row in &rows {
                     let then = step.then.as_deref().map(|t| substitute(t, row));
                     let expect = expectation(then.as_deref());
-                    let columns = step.header.as_ref().map(|h| h.iter().map(|c| substitute(c, row)).collect());
-                    cases.push(Case { id: id.clone(), query: substitute(&step.query, row), expect, columns });
+                    let columns = step
+                        .header
+                        .as_ref()
+                        .map(|h| h.iter().map(|c| substitute(c, row)).collect());
+                    cases.push(Case {
+                        id: id.clone(),
+                        query: substitute(&step.query, row),
+                        expect,
+                        columns,
+                    });
                 }
             }
         }
@@ -217,8 +247,12 @@ fn all_cases() -> Vec<Case> {
 
 /// The column names of a query ending in `RETURN` without `*`.
 fn return_columns(statement: &Statement) -> Option<Vec<String>> {
-    let Statement::Query(query) = statement else { return None };
-    let ClauseKind::Return(projection) = &query.first.clauses.last()?.kind else { return None };
+    let Statement::Query(query) = statement else {
+        return None;
+    };
+    let ClauseKind::Return(projection) = &query.first.clauses.last()?.kind else {
+        return None;
+    };
     if projection.star {
         return None;
     }
@@ -239,9 +273,10 @@ fn tck_queries_parse_as_expected() {
         let result = parse(&case.query);
         match (&case.expect, &result) {
             (Expect::Parses, Ok(statement)) => match (return_columns(statement), &case.columns) {
-                (Some(got), Some(want)) if got != *want => {
-                    failures.push(format!("{} columns {got:?}, expected {want:?}\n{}", case.id, case.query))
-                }
+                (Some(got), Some(want)) if got != *want => failures.push(format!(
+                    "{} columns {got:?}, expected {want:?}\n{}",
+                    case.id, case.query
+                )),
                 (Some(_), Some(_)) => {
                     headers += 1;
                     parsed += 1;
@@ -265,5 +300,10 @@ fn tck_queries_parse_as_expected() {
         either_ok + either_err,
         failures.len()
     );
-    assert!(failures.is_empty(), "{} unexpected outcomes:\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} unexpected outcomes:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }

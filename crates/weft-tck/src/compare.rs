@@ -175,10 +175,10 @@ pub fn check_result(expected: &Table, actual: &QueryResult, ordering: Ordering) 
     if matched {
         return Ok(());
     }
+    let (expected_text, actual_text) = (render_rows(&expected_rows), render_rows(&actual_rows));
+    let columns = header.join(" | ");
     Err(format!(
-        "rows differ\n  expected:\n{}  actual:\n{}",
-        render_rows(&expected_rows),
-        render_rows(&actual_rows)
+        "rows differ\n  columns: | {columns} |\n  expected:\n{expected_text}  actual:\n{actual_text}"
     ))
 }
 

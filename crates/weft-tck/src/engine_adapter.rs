@@ -1,36 +1,31 @@
 //! Weft's in-process engine behind the runner's [`TckEngine`] seam.
 //!
-//! This is the only file that names Weft's query engine API. Until `weft_query::Engine`
-//! exists, [`WeftEngine`] answers every query with a `DatabaseError` (detail
-//! `EngineMissing`), so every scenario that runs a query fails and none passes by accident.
-//! When it lands, replace the body with:
-//!
-//! ```text
-//! pub struct WeftEngine { engine: weft_query::Engine }
-//! new():    WeftEngine { engine: weft_query::Engine::new() }
-//! execute:  self.engine.execute(query, params)
-//! ```
+//! This is the only file that names Weft's query engine API: a fresh
+//! [`weft_query::Engine`] (new, empty storage) per scenario, queries run in autocommit
+//! mode. Test procedures (`And there exists a procedure ...`) cannot be registered yet,
+//! so those scenarios fail with the trait's default message; side effects use the trait's
+//! default snapshot (two `MATCH` queries).
 
-use weft_query::{ErrorKind, QueryError, QueryResult};
+use weft_query::{Engine, QueryError, QueryResult};
 
 use crate::engine::{EngineFactory, Params, TckEngine};
 
 /// One fresh Weft database.
-#[derive(Debug, Default)]
-pub struct WeftEngine;
+#[derive(Default)]
+pub struct WeftEngine {
+    engine: Engine,
+}
 
 impl WeftEngine {
     /// A new, empty database.
     pub fn new() -> WeftEngine {
-        WeftEngine
+        WeftEngine { engine: Engine::new() }
     }
 }
 
 impl TckEngine for WeftEngine {
     fn execute(&self, query: &str, params: &Params) -> Result<QueryResult, QueryError> {
-        let _ = (query, params);
-        let message = "weft_query::Engine is not available yet (see weft-tck/src/engine_adapter.rs)";
-        Err(QueryError::runtime(ErrorKind::DatabaseError, "EngineMissing", message))
+        self.engine.execute(query, params)
     }
 }
 

@@ -150,10 +150,8 @@ impl Run<'_> {
         let error = match &self.last {
             Some(Err(error)) => error,
             Some(Ok(result)) => {
-                return Err(format!(
-                    "expected {expected:?}, but the query returned {} rows",
-                    result.rows.len()
-                ))
+                let rows = result.rows.len();
+                return Err(format!("expected {expected}, but the query succeeded with {rows} rows"));
             }
             None => return Err("no query was executed".to_string()),
         };
@@ -173,6 +171,14 @@ impl Run<'_> {
             .snapshot()
             .map_err(|e| format!("could not snapshot the graph after the query: {e}"))?;
         SideEffects::check(expected, SideEffects::between(before, &after))
+    }
+}
+
+/// The TCK's words for a phase.
+fn phase_name(phase: Phase) -> &'static str {
+    match phase {
+        Phase::CompileTime => "compile time",
+        Phase::Runtime => "runtime",
     }
 }
 
@@ -199,8 +205,9 @@ pub fn check_error(expected: &ExpectedError, error: &QueryError) -> Result<Optio
     };
     if !type_matches || !phase_matches {
         return Err(format!(
-            "expected {} at {:?}: {}, got {actual_type} at {:?}: {} ({error})",
-            expected.error_type, expected.phase, expected.detail, error.phase, error.detail
+            "expected {expected}, got {actual_type} at {}: {} ({error})",
+            phase_name(error.phase),
+            error.detail
         ));
     }
     if expected.detail == "*" || expected.detail == error.detail {

@@ -26,6 +26,18 @@ pub struct ExpectedError {
     pub detail: String,
 }
 
+/// `SyntaxError at compile time: UndefinedVariable`, as the step writes it.
+impl std::fmt::Display for ExpectedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let phase = match self.phase {
+            ErrorPhase::CompileTime => "compile time",
+            ErrorPhase::Runtime => "runtime",
+            ErrorPhase::AnyTime => "any time",
+        };
+        write!(f, "{} at {phase}: {}", self.error_type, self.detail)
+    }
+}
+
 /// What a step asks the runner to do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {

@@ -35,16 +35,41 @@ pub fn new_aggregator(name: &str, distinct: bool) -> Option<Box<dyn Aggregator>>
         "count" => Box::new(Count(0)),
         "sum" => Box::new(Sum::default()),
         "avg" => Box::new(Avg::default()),
-        "min" => Box::new(Extreme { best: None, keep_greater: false }),
-        "max" => Box::new(Extreme { best: None, keep_greater: true }),
+        "min" => Box::new(Extreme {
+            best: None,
+            keep_greater: false,
+        }),
+        "max" => Box::new(Extreme {
+            best: None,
+            keep_greater: true,
+        }),
         "collect" => Box::new(Collect(Vec::new())),
-        "stdev" => Box::new(StDev { sample: true, ..StDev::default() }),
-        "stdevp" => Box::new(StDev { sample: false, ..StDev::default() }),
-        "percentilecont" => Box::new(Percentile { continuous: true, ..Percentile::default() }),
-        "percentiledisc" => Box::new(Percentile { continuous: false, ..Percentile::default() }),
+        "stdev" => Box::new(StDev {
+            sample: true,
+            ..StDev::default()
+        }),
+        "stdevp" => Box::new(StDev {
+            sample: false,
+            ..StDev::default()
+        }),
+        "percentilecont" => Box::new(Percentile {
+            continuous: true,
+            ..Percentile::default()
+        }),
+        "percentiledisc" => Box::new(Percentile {
+            continuous: false,
+            ..Percentile::default()
+        }),
         _ => return None,
     };
-    Some(if distinct { Box::new(Distinct { seen: HashSet::new(), inner }) } else { inner })
+    Some(if distinct {
+        Box::new(Distinct {
+            seen: HashSet::new(),
+            inner,
+        })
+    } else {
+        inner
+    })
 }
 
 fn first(args: &[QValue]) -> &QValue {
@@ -119,7 +144,11 @@ impl Total {
             (Total::Empty, QValue::Float(f)) => Total::Float(*f),
             (Total::Empty, QValue::Duration(d)) => Total::Duration(*d),
             (Total::Int(a), QValue::Int(b)) => Total::Int(a.checked_add(*b).ok_or_else(|| {
-                QueryError::runtime(ErrorKind::ArithmeticError, "IntegerOverflow", format!("{func}() overflowed INTEGER"))
+                QueryError::runtime(
+                    ErrorKind::ArithmeticError,
+                    "IntegerOverflow",
+                    format!("{func}() overflowed INTEGER"),
+                )
             })?),
             (Total::Int(a), QValue::Float(b)) => Total::Float(*a as f64 + b),
             (Total::Float(a), QValue::Int(b)) => Total::Float(a + *b as f64),
@@ -268,8 +297,16 @@ impl Aggregator for StDev {
     }
 
     fn finish(&mut self) -> Result<QValue> {
-        let divisor = if self.sample { self.count.saturating_sub(1) } else { self.count };
-        Ok(QValue::Float(if divisor == 0 { 0.0 } else { (self.squares / divisor as f64).sqrt() }))
+        let divisor = if self.sample {
+            self.count.saturating_sub(1)
+        } else {
+            self.count
+        };
+        Ok(QValue::Float(if divisor == 0 {
+            0.0
+        } else {
+            (self.squares / divisor as f64).sqrt()
+        }))
     }
 }
 
@@ -304,7 +341,10 @@ impl Aggregator for Percentile {
             other => return Err(wrong_type(self.func(), "with a NUMBER percentile", other)),
         };
         if !(0.0..=1.0).contains(&percentile) {
-            return Err(out_of_range(self.func(), format!("the percentile must be between 0.0 and 1.0, got {percentile}")));
+            return Err(out_of_range(
+                self.func(),
+                format!("the percentile must be between 0.0 and 1.0, got {percentile}"),
+            ));
         }
         self.percentile.get_or_insert(percentile);
         self.values.push(value.clone());
@@ -324,9 +364,16 @@ impl Aggregator for Percentile {
             return Ok(values.swap_remove(index));
         }
         let position = p * last as f64;
-        let (below, above) = ((position.floor() as usize).min(last), (position.ceil() as usize).min(last));
+        let (below, above) = (
+            (position.floor() as usize).min(last),
+            (position.ceil() as usize).min(last),
+        );
         let at = |i: usize| number("percentileCont", values.get(i).unwrap_or(&QValue::Null));
         let (low, high) = (at(below)?, at(above)?);
-        Ok(QValue::Float(if below == above { low } else { low + (high - low) * (position - below as f64) }))
+        Ok(QValue::Float(if below == above {
+            low
+        } else {
+            low + (high - low) * (position - below as f64)
+        }))
     }
 }

@@ -34,7 +34,9 @@ pub(super) fn call(name: &str, args: &[QValue]) -> Option<Result<QValue>> {
 fn each(func: &str, x: &QValue, convert: fn(&QValue) -> Result<QValue>) -> Result<QValue> {
     match x {
         QValue::Null => Ok(QValue::Null),
-        QValue::List(items) => Ok(QValue::List(items.iter().map(|i| convert(i).unwrap_or(QValue::Null)).collect())),
+        QValue::List(items) => Ok(QValue::List(
+            items.iter().map(|i| convert(i).unwrap_or(QValue::Null)).collect(),
+        )),
         other => Err(invalid_value(func, "a LIST", other)),
     }
 }
@@ -111,11 +113,19 @@ pub(crate) fn parse_float(s: &str) -> Option<f64> {
     let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
     match unsigned {
         "NaN" => return Some(f64::NAN),
-        "Infinity" => return Some(if s.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY }),
+        "Infinity" => {
+            return Some(if s.starts_with('-') {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            })
+        }
         _ => {}
     }
     let body = s.strip_suffix(['f', 'F', 'd', 'D']).unwrap_or(s);
-    let plain = body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'));
+    let plain = body
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'));
     let has_digit = body.bytes().any(|b| b.is_ascii_digit());
     if plain && has_digit {
         body.parse::<f64>().ok()

@@ -35,16 +35,23 @@ pub(super) fn call(member: &str, args: &[QValue]) -> Option<Result<QValue>> {
 }
 
 fn overflow() -> QueryError {
-    QueryError::runtime(ErrorKind::ArithmeticError, "TemporalOverflow", "the temporal result is out of range")
+    QueryError::runtime(
+        ErrorKind::ArithmeticError,
+        "TemporalOverflow",
+        "the temporal result is out of range",
+    )
 }
 
 /// `duration(x)`.
 fn construct(x: &QValue) -> Result<QValue> {
     match x {
         QValue::Null | QValue::Duration(_) => Ok(x.clone()),
-        QValue::String(text) => Duration::parse(text)
-            .map(QValue::Duration)
-            .ok_or_else(|| bad_argument("duration", format!("'{text}' is not an ISO 8601 duration such as 'P1DT2H'"))),
+        QValue::String(text) => Duration::parse(text).map(QValue::Duration).ok_or_else(|| {
+            bad_argument(
+                "duration",
+                format!("'{text}' is not an ISO 8601 duration such as 'P1DT2H'"),
+            )
+        }),
         QValue::Map(map) => from_map(map),
         other => Err(invalid_value("duration", "a STRING or MAP", other)),
     }
@@ -62,10 +69,15 @@ impl Amounts {
     /// Moves fractional months and days into the smaller units, then builds the duration.
     fn into_duration(self) -> Result<Duration> {
         let per_day = i128::from(NANOS_PER_DAY);
-        let month_fraction_nanos = (self.months % SCALE).checked_mul(SECONDS_PER_AVERAGE_MONTH).ok_or_else(overflow)?;
+        let month_fraction_nanos = (self.months % SCALE)
+            .checked_mul(SECONDS_PER_AVERAGE_MONTH)
+            .ok_or_else(overflow)?;
         let day_fraction_nanos = (self.days % SCALE) * per_day / SCALE;
         let days = self.days / SCALE + month_fraction_nanos / per_day;
-        let nanos = (self.nanos.checked_add(month_fraction_nanos % per_day + day_fraction_nanos)).ok_or_else(overflow)?;
+        let nanos = (self
+            .nanos
+            .checked_add(month_fraction_nanos % per_day + day_fraction_nanos))
+        .ok_or_else(overflow)?;
         let months = i64::try_from(self.months / SCALE).map_err(|_| overflow())?;
         let days = i64::try_from(days).map_err(|_| overflow())?;
         Duration::from_time_nanos(months, days, nanos).ok_or_else(overflow)
@@ -153,7 +165,11 @@ pub(crate) fn divide(d: &Duration, n: &QValue) -> Result<Duration> {
         other => return Err(invalid_value("/", "a NUMBER", other)),
     };
     if divisor == 0.0 {
-        return Err(QueryError::runtime(ErrorKind::ArithmeticError, "DivisionByZero", "/ by zero"));
+        return Err(QueryError::runtime(
+            ErrorKind::ArithmeticError,
+            "DivisionByZero",
+            "/ by zero",
+        ));
     }
     scale(d, |v| v / divisor)
 }
@@ -181,7 +197,11 @@ pub(crate) fn add_to_temporal(temporal: &QValue, d: &Duration) -> Result<QValue>
         QValue::Date(date) => {
             let whole_days = i64::try_from(d.time_nanos() / i128::from(NANOS_PER_DAY)).map_err(|_| overflow())?;
             let date = plus_months(*date, d.months)?;
-            let days = date.days.checked_add(d.days).and_then(|x| x.checked_add(whole_days)).ok_or_else(overflow)?;
+            let days = date
+                .days
+                .checked_add(d.days)
+                .and_then(|x| x.checked_add(whole_days))
+                .ok_or_else(overflow)?;
             Ok(QValue::Date(Date::from_days(days).ok_or_else(overflow)?))
         }
         QValue::LocalTime(time) => {
@@ -223,7 +243,12 @@ pub(crate) fn component(d: &Duration, key: &str) -> Result<QValue> {
         "millisecondsofsecond" => nanos / 1_000_000,
         "microsecondsofsecond" => nanos / 1_000,
         "nanosecondsofsecond" => nanos,
-        _ => return Err(bad_argument("property access", format!("DURATION has no component `{key}`"))),
+        _ => {
+            return Err(bad_argument(
+                "property access",
+                format!("DURATION has no component `{key}`"),
+            ))
+        }
     };
     Ok(QValue::Int(value))
 }
@@ -257,9 +282,13 @@ fn aligned(a: &QValue, b: &QValue) -> (Option<Date>, LocalTime, Option<Date>, Lo
 /// day less when the end's time of day has not yet reached the start's, and vice versa.
 fn effective_end(start: LocalDateTime, end: LocalDateTime) -> Date {
     if end.date > start.date && end.time < start.time {
-        Date { days: end.date.days - 1 }
+        Date {
+            days: end.date.days - 1,
+        }
     } else if end.date < start.date && end.time > start.time {
-        Date { days: end.date.days + 1 }
+        Date {
+            days: end.date.days + 1,
+        }
     } else {
         end.date
     }
@@ -299,17 +328,33 @@ fn between(unit: Unit, a: &QValue, b: &QValue) -> Result<QValue> {
     let (Some(a_date), Some(b_date)) = (a_date, b_date) else {
         // A time of day on either side: only the clock difference counts.
         let diff = i128::from(b_time.nanos - a_time.nanos);
-        let d = if matches!(unit, Unit::All | Unit::Seconds) { time_only(diff) } else { Some(Duration::ZERO) };
+        let d = if matches!(unit, Unit::All | Unit::Seconds) {
+            time_only(diff)
+        } else {
+            Some(Duration::ZERO)
+        };
         return d.map(QValue::Duration).ok_or_else(overflow);
     };
     let (start, end) = (LocalDateTime::new(a_date, a_time), LocalDateTime::new(b_date, b_time));
     let d = match unit {
-        Unit::Months => Some(Duration { months: months_until(start, end), ..Duration::ZERO }),
-        Unit::Days => Some(Duration { days: days_until(start, end), ..Duration::ZERO }),
+        Unit::Months => Some(Duration {
+            months: months_until(start, end),
+            ..Duration::ZERO
+        }),
+        Unit::Days => Some(Duration {
+            days: days_until(start, end),
+            ..Duration::ZERO
+        }),
         Unit::Seconds => time_only(end.to_nanos() - start.to_nanos()),
         Unit::All => {
             let months = months_until(start, end);
-            let after_months = plus_local(start, &Duration { months, ..Duration::ZERO })?;
+            let after_months = plus_local(
+                start,
+                &Duration {
+                    months,
+                    ..Duration::ZERO
+                },
+            )?;
             let days = days_until(after_months, end);
             let after_days = plus_local(after_months, &Duration { days, ..Duration::ZERO })?;
             Duration::from_time_nanos(months, days, end.to_nanos() - after_days.to_nanos())

@@ -18,7 +18,9 @@ pub(super) fn call(name: &str, args: &[QValue]) -> Option<Result<QValue>> {
         "size" => size(x),
         "head" => list_arg("head", x, |items| items.first().cloned().unwrap_or(QValue::Null)),
         "last" => list_arg("last", x, |items| items.last().cloned().unwrap_or(QValue::Null)),
-        "tail" => list_arg("tail", x, |items| QValue::List(items.get(1..).unwrap_or_default().to_vec())),
+        "tail" => list_arg("tail", x, |items| {
+            QValue::List(items.get(1..).unwrap_or_default().to_vec())
+        }),
         "range" => range(x, arg(args, 1), args.get(2)),
         "reverse" => reverse(x),
         _ => return None,
@@ -61,7 +63,10 @@ fn range_integer(x: &QValue) -> Result<i64> {
         other => Err(QueryError::runtime(
             ErrorKind::ArgumentError,
             "InvalidArgumentType",
-            format!("invalid input for function 'range()': expected an INTEGER, got {}", other.type_name()),
+            format!(
+                "invalid input for function 'range()': expected an INTEGER, got {}",
+                other.type_name()
+            ),
         )),
     }
 }
@@ -76,9 +81,16 @@ fn range(start: &QValue, end: &QValue, step: Option<&QValue>) -> Result<QValue> 
     }
     let (start, end, step) = (i128::from(start), i128::from(end), i128::from(step));
     let span = end - start;
-    let count = if span != 0 && (span < 0) != (step < 0) { 0 } else { span / step + 1 };
+    let count = if span != 0 && (span < 0) != (step < 0) {
+        0
+    } else {
+        span / step + 1
+    };
     if count > MAX_RANGE_LEN {
-        return Err(out_of_range("range", format!("the list would have {count} elements (at most {MAX_RANGE_LEN})")));
+        return Err(out_of_range(
+            "range",
+            format!("the list would have {count} elements (at most {MAX_RANGE_LEN})"),
+        ));
     }
     // Every element lies between start and end, so fits an i64.
     let items = (0..count).map(|k| QValue::Int((start + k * step) as i64)).collect();

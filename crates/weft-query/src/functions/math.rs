@@ -67,7 +67,11 @@ fn unary(func: &str, x: &QValue, f: fn(f64) -> f64) -> Result<QValue> {
 fn abs(x: &QValue) -> Result<QValue> {
     match x {
         QValue::Int(i) => i.checked_abs().map(QValue::Int).ok_or_else(|| {
-            QueryError::runtime(ErrorKind::ArithmeticError, "IntegerOverflow", "abs() of the smallest INTEGER overflows")
+            QueryError::runtime(
+                ErrorKind::ArithmeticError,
+                "IntegerOverflow",
+                "abs() of the smallest INTEGER overflows",
+            )
         }),
         other => unary("abs", other, f64::abs),
     }
@@ -145,7 +149,12 @@ fn round(x: &QValue, precision: Option<&QValue>, mode: Option<&QValue>) -> Resul
         None => Mode::HalfUp,
         Some(QValue::Null) => return Ok(QValue::Null),
         Some(QValue::String(name)) => Mode::parse(name).ok_or_else(|| {
-            bad_argument("round", format!("unknown rounding mode '{name}' (use UP, DOWN, CEILING, FLOOR, HALF_UP, HALF_DOWN or HALF_EVEN)"))
+            bad_argument(
+                "round",
+                format!(
+                    "unknown rounding mode '{name}' (use UP, DOWN, CEILING, FLOOR, HALF_UP, HALF_DOWN or HALF_EVEN)"
+                ),
+            )
         })?,
         Some(other) => return Err(invalid_value("round", "a STRING rounding mode", other)),
     };
@@ -180,7 +189,11 @@ fn round_decimal(x: f64, precision: i64, mode: Mode) -> f64 {
         increment(&mut kept);
     }
     let kept: String = kept.iter().map(|d| char::from(b'0' + d)).collect();
-    let magnitude = if kept.is_empty() { 0.0 } else { format!("{kept}e{}", -precision).parse().unwrap_or(0.0) };
+    let magnitude = if kept.is_empty() {
+        0.0
+    } else {
+        format!("{kept}e{}", -precision).parse().unwrap_or(0.0)
+    };
     if negative && magnitude != 0.0 {
         -magnitude
     } else {

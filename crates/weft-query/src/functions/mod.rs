@@ -55,11 +55,21 @@ struct Spec {
 }
 
 const fn scalar(name: &'static str, min: usize, max: usize) -> Spec {
-    Spec { name, min, max, kind: Kind::Scalar }
+    Spec {
+        name,
+        min,
+        max,
+        kind: Kind::Scalar,
+    }
 }
 
 const fn aggregate(name: &'static str, min: usize, max: usize) -> Spec {
-    Spec { name, min, max, kind: Kind::Aggregate }
+    Spec {
+        name,
+        min,
+        max,
+        kind: Kind::Aggregate,
+    }
 }
 
 /// Any number of arguments.
@@ -152,18 +162,29 @@ pub fn check_arity(name: &str, args: usize) -> Result<()> {
         (min, max) => format!("{min} to {max}"),
     };
     let message = format!("function '{name}' takes {expected} argument(s), got {args}");
-    Err(QueryError::compile(ErrorKind::SyntaxError, "InvalidNumberOfArguments", message))
+    Err(QueryError::compile(
+        ErrorKind::SyntaxError,
+        "InvalidNumberOfArguments",
+        message,
+    ))
 }
 
 /// Evaluates the scalar function `name` on already evaluated `args`. Aggregates are not
 /// callable here: use [`new_aggregator`].
 pub fn call(name: &str, args: &[QValue], ctx: &dyn GraphContext) -> Result<QValue> {
-    check_arity(name, args.len()).map_err(|e| QueryError { phase: crate::error::Phase::Runtime, ..e })?;
+    check_arity(name, args.len()).map_err(|e| QueryError {
+        phase: crate::error::Phase::Runtime,
+        ..e
+    })?;
     let canonical = canonical(name);
     let name = canonical.as_ref();
     if is_aggregate(name) {
         let message = format!("aggregate function '{name}' cannot be evaluated per row");
-        return Err(QueryError::runtime(ErrorKind::SyntaxError, "InvalidAggregation", message));
+        return Err(QueryError::runtime(
+            ErrorKind::SyntaxError,
+            "InvalidAggregation",
+            message,
+        ));
     }
     scalar::call(name, args, ctx)
         .or_else(|| convert::call(name, args))
@@ -173,7 +194,11 @@ pub fn call(name: &str, args: &[QValue], ctx: &dyn GraphContext) -> Result<QValu
         .or_else(|| temporal::call(name, args, ctx))
         .unwrap_or_else(|| {
             let message = format!("function '{name}' is registered but has no implementation");
-            Err(QueryError::runtime(ErrorKind::DatabaseError, "UnknownFunction", message))
+            Err(QueryError::runtime(
+                ErrorKind::DatabaseError,
+                "UnknownFunction",
+                message,
+            ))
         })
 }
 
@@ -185,7 +210,10 @@ pub(crate) fn arg(args: &[QValue], i: usize) -> &QValue {
 
 /// `TypeError InvalidArgumentValue`: `func` cannot take a value of this type.
 pub(crate) fn invalid_value(func: &str, expected: &str, got: &QValue) -> QueryError {
-    let message = format!("invalid input for function '{func}()': expected {expected}, got {}", got.type_name());
+    let message = format!(
+        "invalid input for function '{func}()': expected {expected}, got {}",
+        got.type_name()
+    );
     QueryError::runtime(ErrorKind::TypeError, "InvalidArgumentValue", message)
 }
 

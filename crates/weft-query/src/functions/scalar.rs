@@ -37,7 +37,11 @@ pub(super) fn call(name: &str, args: &[QValue], ctx: &dyn GraphContext) -> Optio
 /// A storage id as a Cypher integer.
 fn gid_value(gid: Gid) -> Result<QValue> {
     let id = i64::try_from(gid.0).map_err(|_| {
-        QueryError::runtime(ErrorKind::DatabaseError, "IdOutOfRange", format!("id {gid} does not fit an INTEGER"))
+        QueryError::runtime(
+            ErrorKind::DatabaseError,
+            "IdOutOfRange",
+            format!("id {gid} does not fit an INTEGER"),
+        )
     })?;
     Ok(QValue::Int(id))
 }
@@ -64,7 +68,9 @@ fn element_id(x: &QValue) -> Result<QValue> {
 fn labels(x: &QValue, ctx: &dyn GraphContext) -> Result<QValue> {
     match x {
         QValue::Null => Ok(QValue::Null),
-        QValue::Node(node) => Ok(QValue::List(ctx.node_labels(*node)?.into_iter().map(QValue::String).collect())),
+        QValue::Node(node) => Ok(QValue::List(
+            ctx.node_labels(*node)?.into_iter().map(QValue::String).collect(),
+        )),
         other => Err(invalid_value("labels", "a NODE", other)),
     }
 }
@@ -79,7 +85,8 @@ fn rel_type(x: &QValue, ctx: &dyn GraphContext) -> Result<QValue> {
 
 /// Keys of a map (including null-valued entries) or the property keys of an entity.
 fn keys(x: &QValue, ctx: &dyn GraphContext) -> Result<QValue> {
-    let names = |map: std::collections::BTreeMap<String, QValue>| QValue::List(map.into_keys().map(QValue::String).collect());
+    let names =
+        |map: std::collections::BTreeMap<String, QValue>| QValue::List(map.into_keys().map(QValue::String).collect());
     match x {
         QValue::Null => Ok(QValue::Null),
         QValue::Map(map) => Ok(QValue::List(map.keys().cloned().map(QValue::String).collect())),
@@ -112,7 +119,9 @@ fn nodes(x: &QValue) -> Result<QValue> {
         QValue::Null => Ok(QValue::Null),
         QValue::Path(path) => {
             let steps = path.steps.iter().map(|(_, node)| QValue::Node(*node));
-            Ok(QValue::List(std::iter::once(QValue::Node(path.start)).chain(steps).collect()))
+            Ok(QValue::List(
+                std::iter::once(QValue::Node(path.start)).chain(steps).collect(),
+            ))
         }
         other => Err(invalid_value("nodes", "a PATH", other)),
     }
@@ -121,7 +130,9 @@ fn nodes(x: &QValue) -> Result<QValue> {
 fn relationships(x: &QValue) -> Result<QValue> {
     match x {
         QValue::Null => Ok(QValue::Null),
-        QValue::Path(path) => Ok(QValue::List(path.steps.iter().map(|(rel, _)| QValue::Relationship(*rel)).collect())),
+        QValue::Path(path) => Ok(QValue::List(
+            path.steps.iter().map(|(rel, _)| QValue::Relationship(*rel)).collect(),
+        )),
         other => Err(invalid_value("relationships", "a PATH", other)),
     }
 }
@@ -139,7 +150,11 @@ fn length(x: &QValue) -> Result<QValue> {
 fn timestamp(ctx: &dyn GraphContext) -> Result<QValue> {
     let millis = ctx.statement_time().epoch_nanos().div_euclid(1_000_000);
     let millis = i64::try_from(millis).map_err(|_| {
-        QueryError::runtime(ErrorKind::DatabaseError, "ClockOutOfRange", "the statement clock is out of range")
+        QueryError::runtime(
+            ErrorKind::DatabaseError,
+            "ClockOutOfRange",
+            "the statement clock is out of range",
+        )
     })?;
     Ok(QValue::Int(millis))
 }

@@ -40,7 +40,9 @@ fn string_arg<'a>(func: &str, x: &'a QValue) -> Result<Option<&'a str>> {
 fn count_arg(func: &str, x: &QValue) -> Result<Option<usize>> {
     match x {
         QValue::Null => Ok(None),
-        QValue::Int(i) => usize::try_from(*i).map(Some).map_err(|_| out_of_range(func, format!("{i} is negative"))),
+        QValue::Int(i) => usize::try_from(*i)
+            .map(Some)
+            .map_err(|_| out_of_range(func, format!("{i} is negative"))),
         other => Err(invalid_value(func, "an INTEGER", other)),
     }
 }

@@ -96,7 +96,10 @@ fn parse(kind: Kind, text: &str) -> Result<QValue> {
             Kind::DateTime => " (named time zones need an explicit offset, e.g. '+01:00[Europe/Paris]')",
             _ => "",
         };
-        bad_argument(kind.function(), format!("'{text}' is not a valid ISO 8601 {}{hint}", kind.function()))
+        bad_argument(
+            kind.function(),
+            format!("'{text}' is not a valid ISO 8601 {}{hint}", kind.function()),
+        )
     })
 }
 
@@ -120,7 +123,9 @@ fn project(kind: Kind, other: &QValue) -> Result<QValue> {
         (Kind::DateTime, QValue::ZonedDateTime(_)) => Some(other.clone()),
         (Kind::Date, _) => date.map(QValue::Date),
         (Kind::LocalTime, _) => time.map(QValue::LocalTime),
-        (Kind::LocalDateTime, _) => date.map(|d| QValue::LocalDateTime(LocalDateTime::new(d, time.unwrap_or_default()))),
+        (Kind::LocalDateTime, _) => {
+            date.map(|d| QValue::LocalDateTime(LocalDateTime::new(d, time.unwrap_or_default())))
+        }
         (Kind::DateTime, _) => date.and_then(|d| {
             ZonedDateTime::new(LocalDateTime::new(d, time.unwrap_or_default()), 0, None).map(QValue::ZonedDateTime)
         }),
@@ -182,12 +187,19 @@ pub(crate) fn format_offset(offset_seconds: i32) -> String {
 pub(crate) fn component(value: &QValue, key: &str) -> Result<QValue> {
     let lower = key.to_ascii_lowercase();
     let (date, time) = parts(value);
-    let found = date.and_then(|d| date_component(d, &lower)).or_else(|| time.and_then(|t| time_component(t, &lower)));
+    let found = date
+        .and_then(|d| date_component(d, &lower))
+        .or_else(|| time.and_then(|t| time_component(t, &lower)));
     let found = match (found, value) {
         (None, QValue::ZonedDateTime(dt)) => zone_component(dt, &lower),
         (found, _) => found,
     };
-    found.ok_or_else(|| bad_argument("property access", format!("{} has no component `{key}`", value.type_name())))
+    found.ok_or_else(|| {
+        bad_argument(
+            "property access",
+            format!("{} has no component `{key}`", value.type_name()),
+        )
+    })
 }
 
 fn date_component(date: Date, key: &str) -> Option<QValue> {

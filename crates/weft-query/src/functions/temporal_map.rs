@@ -27,7 +27,16 @@ use crate::error::Result;
 use crate::graph::GraphContext;
 use crate::value::QValue;
 
-const DATE_KEYS: &[&str] = &["year", "month", "day", "week", "dayofweek", "ordinalday", "quarter", "dayofquarter"];
+const DATE_KEYS: &[&str] = &[
+    "year",
+    "month",
+    "day",
+    "week",
+    "dayofweek",
+    "ordinalday",
+    "quarter",
+    "dayofquarter",
+];
 const TIME_KEYS: &[&str] = &["hour", "minute", "second", "millisecond", "microsecond", "nanosecond"];
 
 /// A resolved time zone: the offset in force and the name to display, if any.
@@ -39,7 +48,10 @@ pub(crate) struct Zone {
 
 impl Zone {
     fn of(dt: &ZonedDateTime) -> Zone {
-        Zone { offset: dt.offset_seconds, name: dt.zone.clone() }
+        Zone {
+            offset: dt.offset_seconds,
+            name: dt.zone.clone(),
+        }
     }
 }
 
@@ -57,7 +69,10 @@ impl<'a> Fields<'a> {
         for (key, value) in map {
             let lower = key.to_ascii_lowercase();
             if !accepts(kind, &lower, base_keys) {
-                return Err(bad_argument(kind.function(), format!("`{key}` is not a valid field here")));
+                return Err(bad_argument(
+                    kind.function(),
+                    format!("`{key}` is not a valid field here"),
+                ));
             }
             entries.push((lower, value));
         }
@@ -80,7 +95,11 @@ impl<'a> Fields<'a> {
         match self.get(key) {
             None => Ok(None),
             Some(QValue::Int(i)) => Ok(Some(*i)),
-            Some(other) => Err(invalid_value(self.kind.function(), &format!("an INTEGER for `{key}`"), other)),
+            Some(other) => Err(invalid_value(
+                self.kind.function(),
+                &format!("an INTEGER for `{key}`"),
+                other,
+            )),
         }
     }
 
@@ -93,7 +112,9 @@ impl<'a> Fields<'a> {
 
     /// The `timezone` field, resolved.
     pub(crate) fn zone(&self) -> Result<Option<Zone>> {
-        self.get("timezone").map(|z| resolve_zone(self.kind.function(), z)).transpose()
+        self.get("timezone")
+            .map(|z| resolve_zone(self.kind.function(), z))
+            .transpose()
     }
 }
 
@@ -105,7 +126,9 @@ fn accepts(kind: Kind, key: &str, base_keys: bool) -> bool {
         Kind::LocalTime => time || key == "timezone",
         Kind::LocalDateTime => date || time || key == "timezone" || (base_keys && key == "datetime"),
         Kind::DateTime => {
-            date || time || matches!(key, "timezone" | "epochseconds" | "epochmillis") || (base_keys && key == "datetime")
+            date || time
+                || matches!(key, "timezone" | "epochseconds" | "epochmillis")
+                || (base_keys && key == "datetime")
         }
     }
 }
@@ -119,7 +142,10 @@ pub(crate) fn resolve_zone(func: &str, zone: &QValue) -> Result<Zone> {
         return Ok(Zone { offset, name: None });
     }
     match name.as_str() {
-        "UTC" | "Etc/UTC" | "GMT" | "Etc/GMT" => Ok(Zone { offset: 0, name: Some(name.clone()) }),
+        "UTC" | "Etc/UTC" | "GMT" | "Etc/GMT" => Ok(Zone {
+            offset: 0,
+            name: Some(name.clone()),
+        }),
         _ => Err(bad_argument(
             func,
             format!("time zone '{name}' cannot be resolved: use a UTC offset such as '+01:00', or 'UTC'"),
@@ -176,11 +202,19 @@ fn base_of(kind: Kind, fields: &Fields<'_>, zone: Option<&Zone>) -> Result<Base>
         }
     }
     if let Some(value) = fields.get("date") {
-        base.date = Some(parts(value).0.ok_or_else(|| invalid_value(func, "a temporal with a date for `date`", value))?);
+        base.date = Some(
+            parts(value)
+                .0
+                .ok_or_else(|| invalid_value(func, "a temporal with a date for `date`", value))?,
+        );
     }
     if let Some(value) = fields.get("time") {
         let value = in_zone(value, zone);
-        base.time = Some(parts(&value).1.ok_or_else(|| invalid_value(func, "a temporal with a time for `time`", &value))?);
+        base.time = Some(
+            parts(&value)
+                .1
+                .ok_or_else(|| invalid_value(func, "a temporal with a time for `time`", &value))?,
+        );
         if let (QValue::ZonedDateTime(dt), None) = (&value, &base.zone) {
             base.zone = Some(Zone::of(dt));
         }
@@ -196,7 +230,10 @@ pub(crate) fn assemble(kind: Kind, fields: &Fields<'_>, base: Base) -> Result<QV
         Kind::LocalTime => Ok(QValue::LocalTime(resolve_time(fields, base.time)?)),
         Kind::LocalDateTime => {
             let date = resolve_date(fields, base.date)?;
-            Ok(QValue::LocalDateTime(LocalDateTime::new(date, resolve_time(fields, base.time)?)))
+            Ok(QValue::LocalDateTime(LocalDateTime::new(
+                date,
+                resolve_time(fields, base.time)?,
+            )))
         }
         Kind::DateTime => {
             let zone = fields.zone()?.or(base.zone).unwrap_or(Zone { offset: 0, name: None });
@@ -233,7 +270,9 @@ fn resolve_date(fields: &Fields<'_>, base: Option<Date>) -> Result<Date> {
     let invalid = || out_of_range(func, "the fields do not name a date in the supported range");
     if fields.has("week") || fields.has("dayofweek") {
         let base_week = base.map(|d| (d.iso_week(), d.weekday()));
-        let week_year = year.or(base_week.map(|((y, _), _)| y)).ok_or_else(|| missing_year(func))?;
+        let week_year = year
+            .or(base_week.map(|((y, _), _)| y))
+            .ok_or_else(|| missing_year(func))?;
         let week = fields.small("week")?.or(base_week.map(|((_, w), _)| w)).unwrap_or(1);
         let weekday = fields.small("dayofweek")?.or(base_week.map(|(_, d)| d)).unwrap_or(1);
         return Date::from_iso_week(week_year, week, weekday).ok_or_else(invalid);
@@ -246,7 +285,10 @@ fn resolve_date(fields: &Fields<'_>, base: Option<Date>) -> Result<Date> {
     if fields.has("quarter") || fields.has("dayofquarter") {
         let base_quarter = base.map(quarter_of);
         let quarter = fields.small("quarter")?.or(base_quarter.map(|(q, _)| q)).unwrap_or(1);
-        let day = fields.small("dayofquarter")?.or(base_quarter.map(|(_, d)| d)).unwrap_or(1);
+        let day = fields
+            .small("dayofquarter")?
+            .or(base_quarter.map(|(_, d)| d))
+            .unwrap_or(1);
         return quarter_date(year, quarter, day).ok_or_else(invalid);
     }
     let month = fields.small("month")?.or(base.map(Date::month)).unwrap_or(1);
@@ -274,7 +316,9 @@ fn quarter_date(year: i64, quarter: u32, day: u32) -> Option<Date> {
     let first_month = (quarter - 1) * 3 + 1;
     let length: u32 = (first_month..first_month + 3).map(|m| days_in_month(year, m)).sum();
     let start = Date::from_ymd(year, first_month, 1)?;
-    (day <= length).then(|| Date { days: start.days + i64::from(day) - 1 })
+    (day <= length).then(|| Date {
+        days: start.days + i64::from(day) - 1,
+    })
 }
 
 /// The sum of the sub-second fields in nanoseconds, if any is given.

@@ -61,7 +61,9 @@ pub(super) fn truncate(kind: Kind, unit: &QValue, value: &QValue, fields: Option
     let func = format!("{}.truncate", kind.function());
     let unit = match unit {
         QValue::Null => return Ok(QValue::Null),
-        QValue::String(name) => Unit::parse(name).ok_or_else(|| bad_argument(&func, format!("unknown unit '{name}'")))?,
+        QValue::String(name) => {
+            Unit::parse(name).ok_or_else(|| bad_argument(&func, format!("unknown unit '{name}'")))?
+        }
         other => return Err(invalid_value(&func, "a STRING unit", other)),
     };
     let empty = BTreeMap::new();
@@ -73,20 +75,38 @@ pub(super) fn truncate(kind: Kind, unit: &QValue, value: &QValue, fields: Option
     };
     let zone = match value {
         QValue::Null => return Ok(QValue::Null),
-        QValue::ZonedDateTime(dt) => Some(Zone { offset: dt.offset_seconds, name: dt.zone.clone() }),
+        QValue::ZonedDateTime(dt) => Some(Zone {
+            offset: dt.offset_seconds,
+            name: dt.zone.clone(),
+        }),
         QValue::Date(_) | QValue::LocalTime(_) | QValue::LocalDateTime(_) => None,
         other => return Err(invalid_value(&func, "a temporal value", other)),
     };
     let (date, time) = parts(value);
     let base = match unit {
         Unit::Clock(_) if kind == Kind::Date => {
-            return Err(bad_argument(&func, "a date cannot be truncated to a unit smaller than a day"));
+            return Err(bad_argument(
+                &func,
+                "a date cannot be truncated to a unit smaller than a day",
+            ));
         }
-        Unit::Clock(nanos) => Base { date, time: Some(truncate_time(time.unwrap_or_default(), nanos)), zone },
-        Unit::Day if date.is_none() => Base { date, time: Some(LocalTime::MIDNIGHT), zone },
+        Unit::Clock(nanos) => Base {
+            date,
+            time: Some(truncate_time(time.unwrap_or_default(), nanos)),
+            zone,
+        },
+        Unit::Day if date.is_none() => Base {
+            date,
+            time: Some(LocalTime::MIDNIGHT),
+            zone,
+        },
         _ => {
             let date = date.ok_or_else(|| bad_argument(&func, "a time of day cannot be truncated to a date unit"))?;
-            Base { date: Some(truncate_date(date, unit)), time: Some(LocalTime::MIDNIGHT), zone }
+            Base {
+                date: Some(truncate_date(date, unit)),
+                time: Some(LocalTime::MIDNIGHT),
+                zone,
+            }
         }
     };
     let fields = Fields::new(kind, overrides, false)?;
@@ -97,7 +117,9 @@ pub(super) fn truncate(kind: Kind, unit: &QValue, value: &QValue, fields: Option
 }
 
 fn truncate_time(time: LocalTime, unit_nanos: i64) -> LocalTime {
-    LocalTime { nanos: time.nanos - time.nanos.rem_euclid(unit_nanos) }
+    LocalTime {
+        nanos: time.nanos - time.nanos.rem_euclid(unit_nanos),
+    }
 }
 
 /// The first day of the `unit` containing `date` (the date itself if that is invalid).

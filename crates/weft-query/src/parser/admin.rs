@@ -105,7 +105,9 @@ impl Parser<'_> {
         self.expect_kw("EDGE")?;
         self.expect_kw("INDEX")?;
         self.expect_kw("ON")?;
-        Ok(IndexTarget::EdgeType { edge_type: self.colon_name("a relationship type name")? })
+        Ok(IndexTarget::EdgeType {
+            edge_type: self.colon_name("a relationship type name")?,
+        })
     }
 
     /// After `CONSTRAINT`: `ON (n:L) ASSERT (n.p, ... IS UNIQUE | EXISTS (n.p))`.

@@ -208,7 +208,9 @@ impl Parser<'_> {
             if self.eat_sym(Sym::Star) {
                 return Ok(MapProjectionItem::AllProperties);
             }
-            return Ok(MapProjectionItem::Property(self.schema_name("a property key name or '*'")?));
+            return Ok(MapProjectionItem::Property(
+                self.schema_name("a property key name or '*'")?,
+            ));
         }
         if self.name_at(0) && self.sym_at(1, Sym::Colon) {
             let key = self.schema_name("a property key name")?;
@@ -284,9 +286,18 @@ impl Parser<'_> {
         self.expect_sym(Sym::LBracket, "[")?;
         let (variable, list) = self.in_clause()?;
         let predicate = self.optional_where()?;
-        let projection = if self.eat_sym(Sym::Pipe) { Some(boxed(self.expr()?)) } else { None };
+        let projection = if self.eat_sym(Sym::Pipe) {
+            Some(boxed(self.expr()?))
+        } else {
+            None
+        };
         self.expect_sym(Sym::RBracket, "]")?;
-        Ok(ExprKind::ListComprehension { variable, list: boxed(list), predicate, projection })
+        Ok(ExprKind::ListComprehension {
+            variable,
+            list: boxed(list),
+            predicate,
+            projection,
+        })
     }
 
     fn pattern_comprehension(&mut self) -> PResult<ExprKind> {
@@ -301,7 +312,12 @@ impl Parser<'_> {
         self.expect_sym(Sym::Pipe, "|")?;
         let projection = boxed(self.expr()?);
         self.expect_sym(Sym::RBracket, "]")?;
-        Ok(ExprKind::PatternComprehension { variable, pattern, predicate, projection })
+        Ok(ExprKind::PatternComprehension {
+            variable,
+            pattern,
+            predicate,
+            projection,
+        })
     }
 
     /// `all(x IN list WHERE pred)` and `any`/`none`/`single`.
@@ -317,7 +333,12 @@ impl Parser<'_> {
         let (variable, list) = self.in_clause()?;
         let predicate = self.optional_where()?;
         self.expect_sym(Sym::RParen, ")")?;
-        Ok(ExprKind::Quantifier { kind, variable, list: boxed(list), predicate })
+        Ok(ExprKind::Quantifier {
+            kind,
+            variable,
+            list: boxed(list),
+            predicate,
+        })
     }
 
     /// `reduce(acc = init, x IN list | expr)`.
@@ -332,7 +353,13 @@ impl Parser<'_> {
         self.expect_sym(Sym::Pipe, "|")?;
         let expr = boxed(self.expr()?);
         self.expect_sym(Sym::RParen, ")")?;
-        Ok(ExprKind::Reduce { accumulator, init, variable, list: boxed(list), expr })
+        Ok(ExprKind::Reduce {
+            accumulator,
+            init,
+            variable,
+            list: boxed(list),
+            expr,
+        })
     }
 
     /// `CASE [subject] WHEN a THEN b ... [ELSE c] END`.
@@ -341,7 +368,11 @@ impl Parser<'_> {
         if self.at_kw("END") {
             return Err(self.error_expected("'WHEN'"));
         }
-        let subject = if self.at_kw("WHEN") { None } else { Some(boxed(self.expr()?)) };
+        let subject = if self.at_kw("WHEN") {
+            None
+        } else {
+            Some(boxed(self.expr()?))
+        };
         let mut whens = Vec::new();
         while self.eat_kw("WHEN") {
             let condition = self.expr()?;
@@ -351,7 +382,11 @@ impl Parser<'_> {
         if whens.is_empty() {
             return Err(self.error_expected("'WHEN'"));
         }
-        let else_ = if self.eat_kw("ELSE") { Some(boxed(self.expr()?)) } else { None };
+        let else_ = if self.eat_kw("ELSE") {
+            Some(boxed(self.expr()?))
+        } else {
+            None
+        };
         self.expect_kw("END")?;
         Ok(ExprKind::Case { subject, whens, else_ })
     }

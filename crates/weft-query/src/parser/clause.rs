@@ -9,8 +9,8 @@
 use super::lexer::{Sym, Tok};
 use super::{PResult, Parser};
 use crate::ast::{
-    Clause, ClauseKind, Expr, ExprKind, Projection, ProjectionItem, Query, RemoveItem, SetItem, SingleQuery,
-    SortItem, Statement, YieldItem,
+    Clause, ClauseKind, Expr, ExprKind, Projection, ProjectionItem, Query, RemoveItem, SetItem, SingleQuery, SortItem,
+    Statement, YieldItem,
 };
 
 impl Parser<'_> {
@@ -72,21 +72,21 @@ impl Parser<'_> {
         };
         let kind = match word.as_str() {
             "MATCH" | "OPTIONAL" => self.match_clause()?,
-                "UNWIND" => self.unwind()?,
-                "WITH" => {
-                    self.advance();
-                    ClauseKind::With(self.projection(true)?)
-                }
-                "RETURN" => {
-                    self.advance();
-                    ClauseKind::Return(self.projection(false)?)
-                }
-                "CALL" => {
-                    let (kind, star) = self.call()?;
-                    yield_star = star;
-                    kind
-                }
-                _ => self.updating_clause()?,
+            "UNWIND" => self.unwind()?,
+            "WITH" => {
+                self.advance();
+                ClauseKind::With(self.projection(true)?)
+            }
+            "RETURN" => {
+                self.advance();
+                ClauseKind::Return(self.projection(false)?)
+            }
+            "CALL" => {
+                let (kind, star) = self.call()?;
+                yield_star = star;
+                kind
+            }
+            _ => self.updating_clause()?,
         };
         Ok((Clause { kind, position }, yield_star))
     }
@@ -96,16 +96,22 @@ impl Parser<'_> {
     fn updating_clause(&mut self) -> PResult<ClauseKind> {
         const EXPECTED: &str = "a clause (MATCH, OPTIONAL MATCH, UNWIND, WITH, RETURN, CREATE, MERGE, SET, \
                                 REMOVE, DELETE, DETACH DELETE, CALL, FOREACH)";
-        let Tok::Name(word) = self.peek() else { return Err(self.error_expected(EXPECTED)) };
+        let Tok::Name(word) = self.peek() else {
+            return Err(self.error_expected(EXPECTED));
+        };
         let kind = match word.to_ascii_uppercase().as_str() {
             "CREATE" => {
                 self.advance();
-                ClauseKind::Create { pattern: self.pattern()? }
+                ClauseKind::Create {
+                    pattern: self.pattern()?,
+                }
             }
             "MERGE" => self.merge()?,
             "SET" => {
                 self.advance();
-                ClauseKind::Set { items: self.set_items()? }
+                ClauseKind::Set {
+                    items: self.set_items()?,
+                }
             }
             "REMOVE" => self.remove()?,
             "DELETE" => self.delete(false)?,
@@ -134,7 +140,11 @@ impl Parser<'_> {
         self.expect_kw("MATCH")?;
         let pattern = self.pattern()?;
         let where_ = self.where_clause()?;
-        Ok(ClauseKind::Match { optional, pattern, where_ })
+        Ok(ClauseKind::Match {
+            optional,
+            pattern,
+            where_,
+        })
     }
 
     fn unwind(&mut self) -> PResult<ClauseKind> {
@@ -167,14 +177,26 @@ impl Parser<'_> {
         let skip = if self.eat_kw("SKIP") { Some(self.expr()?) } else { None };
         let limit = if self.eat_kw("LIMIT") { Some(self.expr()?) } else { None };
         let where_ = if with_where { self.where_clause()? } else { None };
-        Ok(Projection { distinct, star, items, order_by, skip, limit, where_ })
+        Ok(Projection {
+            distinct,
+            star,
+            items,
+            order_by,
+            skip,
+            limit,
+            where_,
+        })
     }
 
     fn projection_item(&mut self) -> PResult<ProjectionItem> {
         let start = self.token_at(0).start;
         let expr = self.expr()?;
         let text = self.text.get(start..self.prev_end()).unwrap_or("").trim().to_string();
-        let alias = if self.eat_kw("AS") { Some(self.variable()?) } else { None };
+        let alias = if self.eat_kw("AS") {
+            Some(self.variable()?)
+        } else {
+            None
+        };
         Ok(ProjectionItem { expr, alias, text })
     }
 
@@ -203,7 +225,11 @@ impl Parser<'_> {
             self.expect_kw("SET")?;
             target.extend(self.set_items()?);
         }
-        Ok(ClauseKind::Merge { part, on_create, on_match })
+        Ok(ClauseKind::Merge {
+            part,
+            on_create,
+            on_match,
+        })
     }
 
     fn set_items(&mut self) -> PResult<Vec<SetItem>> {
@@ -221,16 +247,27 @@ impl Parser<'_> {
             if merge || self.sym_at(1, Sym::Eq) {
                 let variable = self.variable()?;
                 self.advance();
-                return Ok(SetItem::Variable { variable, value: self.expr()?, merge });
+                return Ok(SetItem::Variable {
+                    variable,
+                    value: self.expr()?,
+                    merge,
+                });
             }
             if self.sym_at(1, Sym::Colon) {
                 let variable = self.variable()?;
-                return Ok(SetItem::Labels { variable, labels: self.labels()? });
+                return Ok(SetItem::Labels {
+                    variable,
+                    labels: self.labels()?,
+                });
             }
         }
         let (target, key) = self.property_target()?;
         self.expect_sym(Sym::Eq, "=")?;
-        Ok(SetItem::Property { target, key, value: self.expr()? })
+        Ok(SetItem::Property {
+            target,
+            key,
+            value: self.expr()?,
+        })
     }
 
     /// A property lookup `target.key` used as a SET/REMOVE target.
@@ -258,7 +295,10 @@ impl Parser<'_> {
     fn remove_item(&mut self) -> PResult<RemoveItem> {
         if self.variable_at(0) && self.sym_at(1, Sym::Colon) {
             let variable = self.variable()?;
-            return Ok(RemoveItem::Labels { variable, labels: self.labels()? });
+            return Ok(RemoveItem::Labels {
+                variable,
+                labels: self.labels()?,
+            });
         }
         let (target, key) = self.property_target()?;
         Ok(RemoveItem::Property { target, key })
@@ -284,10 +324,17 @@ impl Parser<'_> {
         let mut clauses = Vec::new();
         while !self.at_sym(Sym::RParen) || clauses.is_empty() {
             let position = self.position();
-            clauses.push(Clause { kind: self.updating_clause()?, position });
+            clauses.push(Clause {
+                kind: self.updating_clause()?,
+                position,
+            });
         }
         self.advance();
-        Ok(ClauseKind::Foreach { variable, list, clauses })
+        Ok(ClauseKind::Foreach {
+            variable,
+            list,
+            clauses,
+        })
     }
 
     /// `CALL ns.proc[(args)] [YIELD (* | a [AS b], ...) [WHERE ...]]`; the flag is
@@ -295,7 +342,11 @@ impl Parser<'_> {
     fn call(&mut self) -> PResult<(ClauseKind, bool)> {
         self.advance();
         let procedure = self.dotted_name("a procedure name")?;
-        let args = if self.eat_sym(Sym::LParen) { Some(self.expr_list(Sym::RParen, ")")?) } else { None };
+        let args = if self.eat_sym(Sym::LParen) {
+            Some(self.expr_list(Sym::RParen, ")")?)
+        } else {
+            None
+        };
         let (mut yields, mut where_, mut star) = (None, None, false);
         if self.eat_kw("YIELD") {
             if self.eat_sym(Sym::Star) {
@@ -309,12 +360,24 @@ impl Parser<'_> {
                 where_ = self.where_clause()?;
             }
         }
-        Ok((ClauseKind::Call { procedure, args, yields, where_ }, star))
+        Ok((
+            ClauseKind::Call {
+                procedure,
+                args,
+                yields,
+                where_,
+            },
+            star,
+        ))
     }
 
     fn yield_item(&mut self) -> PResult<YieldItem> {
         let field = self.schema_name("a procedure output name")?;
-        let alias = if self.eat_kw("AS") { Some(self.variable()?) } else { None };
+        let alias = if self.eat_kw("AS") {
+            Some(self.variable()?)
+        } else {
+            None
+        };
         Ok(YieldItem { field, alias })
     }
 
@@ -331,7 +394,11 @@ impl Parser<'_> {
             self.subquery_return()?;
         }
         if !self.at_sym(Sym::RBrace) {
-            let expected = if with_match { "'}' (only MATCH ... WHERE ... RETURN is supported here)" } else { "'}'" };
+            let expected = if with_match {
+                "'}' (only MATCH ... WHERE ... RETURN is supported here)"
+            } else {
+                "'}'"
+            };
             return Err(self.error_expected(expected));
         }
         self.advance();

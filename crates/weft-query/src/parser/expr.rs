@@ -70,7 +70,9 @@ impl Parser<'_> {
     fn infix_at(&self) -> Option<(Infix, u8)> {
         let binary = |op, strength| Some((Infix::Binary(op, 1), strength));
         match self.peek() {
-            Tok::Sym(Sym::Eq | Sym::Ne | Sym::Lt | Sym::Le | Sym::Gt | Sym::Ge) => Some((Infix::Comparison, COMPARISON)),
+            Tok::Sym(Sym::Eq | Sym::Ne | Sym::Lt | Sym::Le | Sym::Gt | Sym::Ge) => {
+                Some((Infix::Comparison, COMPARISON))
+            }
             Tok::Sym(Sym::RegexMatch) => binary(BinaryOp::Regex, PREDICATE),
             Tok::Sym(Sym::Plus) => binary(BinaryOp::Add, ADDITIVE),
             Tok::Sym(Sym::Minus) => binary(BinaryOp::Sub, ADDITIVE),
@@ -119,7 +121,13 @@ impl Parser<'_> {
     fn binary(&self, op: BinaryOp, (left, lh): Tall, (right, rh): Tall) -> PResult<Tall> {
         let height = self.check_height(lh.max(rh) + 1)?;
         let position = left.position;
-        Ok((Expr { kind: ExprKind::Binary(op, Box::new(left), Box::new(right)), position }, height))
+        Ok((
+            Expr {
+                kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
+                position,
+            },
+            height,
+        ))
     }
 
     fn comparison_op(&self) -> Option<BinaryOp> {
@@ -145,7 +153,13 @@ impl Parser<'_> {
         }
         let height = self.check_height(height + 1)?;
         let position = first.position;
-        Ok((Expr { kind: ExprKind::Comparison(Box::new(first), chain), position }, height))
+        Ok((
+            Expr {
+                kind: ExprKind::Comparison(Box::new(first), chain),
+                position,
+            },
+            height,
+        ))
     }
 
     /// `IS [NOT] NULL` after `expr`.
@@ -155,7 +169,13 @@ impl Parser<'_> {
         self.expect_kw("NULL")?;
         let height = self.check_height(height + 1)?;
         let position = expr.position;
-        Ok((Expr { kind: ExprKind::IsNull(Box::new(expr), negated), position }, height))
+        Ok((
+            Expr {
+                kind: ExprKind::IsNull(Box::new(expr), negated),
+                position,
+            },
+            height,
+        ))
     }
 
     /// An operand of an infix operator: `NOT`s over a comparison, or unary `+`/`-`s over
@@ -180,7 +200,16 @@ impl Parser<'_> {
                 let position = *position;
                 ops.pop();
                 self.advance();
-                self.postfix_ops((Expr { kind: ExprKind::Int(i64::MIN), position }, 1), true)?
+                self.postfix_ops(
+                    (
+                        Expr {
+                            kind: ExprKind::Int(i64::MIN),
+                            position,
+                        },
+                        1,
+                    ),
+                    true,
+                )?
             }
             _ => self.postfix_tall(true)?,
         };
@@ -204,7 +233,10 @@ impl Parser<'_> {
         let (mut expr, height) = self.climb(COMPARISON)?;
         let height = self.check_height(u32::try_from(nots.len()).unwrap_or(u32::MAX).saturating_add(height))?;
         for position in nots.into_iter().rev() {
-            expr = Expr { kind: ExprKind::Unary(UnaryOp::Not, Box::new(expr)), position };
+            expr = Expr {
+                kind: ExprKind::Unary(UnaryOp::Not, Box::new(expr)),
+                position,
+            };
         }
         Ok((expr, height))
     }
@@ -249,9 +281,17 @@ impl Parser<'_> {
     /// `[i]`, `[a..b]`, `[..b]`, `[a..]`, `[..]` after `expr`.
     fn index_or_slice(&mut self, expr: Expr) -> PResult<ExprKind> {
         self.expect_sym(Sym::LBracket, "[")?;
-        let from = if self.at_sym(Sym::DotDot) { None } else { Some(Box::new(self.expr()?)) };
+        let from = if self.at_sym(Sym::DotDot) {
+            None
+        } else {
+            Some(Box::new(self.expr()?))
+        };
         if self.eat_sym(Sym::DotDot) {
-            let to = if self.at_sym(Sym::RBracket) { None } else { Some(Box::new(self.expr()?)) };
+            let to = if self.at_sym(Sym::RBracket) {
+                None
+            } else {
+                Some(Box::new(self.expr()?))
+            };
             self.expect_sym(Sym::RBracket, "]")?;
             return Ok(ExprKind::Slice(Box::new(expr), from, to));
         }
@@ -281,7 +321,16 @@ fn apply_unary(op: UnaryOp, expr: Expr, position: Position) -> (Expr, bool) {
     let (kind, folded) = match (op, expr.kind) {
         (UnaryOp::Minus, ExprKind::Int(v)) if v != i64::MIN => (ExprKind::Int(-v), true),
         (UnaryOp::Minus, ExprKind::Float(f)) => (ExprKind::Float(-f), true),
-        (op, kind) => (ExprKind::Unary(op, Box::new(Expr { kind, position: expr.position })), false),
+        (op, kind) => (
+            ExprKind::Unary(
+                op,
+                Box::new(Expr {
+                    kind,
+                    position: expr.position,
+                }),
+            ),
+            false,
+        ),
     };
     (Expr { kind, position }, folded)
 }

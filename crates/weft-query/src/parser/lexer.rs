@@ -83,7 +83,13 @@ pub struct Token {
 
 /// Splits `text` into tokens; see the module docs for the error contract.
 pub fn tokenize(text: &str) -> Vec<Token> {
-    let mut lexer = Lexer { text, offset: 0, line: 1, column: 1, tokens: Vec::new() };
+    let mut lexer = Lexer {
+        text,
+        offset: 0,
+        line: 1,
+        column: 1,
+        tokens: Vec::new(),
+    };
     lexer.run();
     lexer.tokens
 }
@@ -107,7 +113,12 @@ impl Lexer<'_> {
             let (start, position) = (self.offset, self.position());
             let Some(c) = self.peek() else { break };
             match self.token(c) {
-                Ok(tok) => self.tokens.push(Token { tok, start, end: self.offset, position }),
+                Ok(tok) => self.tokens.push(Token {
+                    tok,
+                    start,
+                    end: self.offset,
+                    position,
+                }),
                 Err(e) => return self.finish_with_error(e),
             }
         }
@@ -117,17 +128,31 @@ impl Lexer<'_> {
     fn finish_with_error(&mut self, error: QueryError) {
         let position = error.position.unwrap_or_else(|| self.position());
         let tok = Tok::Error(Box::new(error));
-        self.tokens.push(Token { tok, start: position.offset, end: self.offset, position });
+        self.tokens.push(Token {
+            tok,
+            start: position.offset,
+            end: self.offset,
+            position,
+        });
         self.push_eof();
     }
 
     fn push_eof(&mut self) {
         let position = self.position();
-        self.tokens.push(Token { tok: Tok::Eof, start: self.offset, end: self.offset, position });
+        self.tokens.push(Token {
+            tok: Tok::Eof,
+            start: self.offset,
+            end: self.offset,
+            position,
+        });
     }
 
     fn position(&self) -> Position {
-        Position { offset: self.offset, line: self.line, column: self.column }
+        Position {
+            offset: self.offset,
+            line: self.line,
+            column: self.column,
+        }
     }
 
     fn peek(&self) -> Option<char> {
@@ -142,10 +167,10 @@ impl Lexer<'_> {
         let c = self.peek()?;
         self.offset += c.len_utf8();
         if c == '\n' {
-            self.line += 1;
+            self.line = self.line.saturating_add(1);
             self.column = 1;
         } else {
-            self.column += 1;
+            self.column = self.column.saturating_add(1);
         }
         Some(c)
     }
@@ -230,8 +255,16 @@ impl Lexer<'_> {
     }
 
     fn bad_character(&self, c: char) -> QueryError {
-        let detail = if c.is_ascii() { "UnexpectedSyntax" } else { "InvalidUnicodeCharacter" };
-        self.error_at(detail, format!("Invalid input '{c}': unexpected character"), self.position())
+        let detail = if c.is_ascii() {
+            "UnexpectedSyntax"
+        } else {
+            "InvalidUnicodeCharacter"
+        };
+        self.error_at(
+            detail,
+            format!("Invalid input '{c}': unexpected character"),
+            self.position(),
+        )
     }
 
     /// A number literal; a name character right after it makes the whole word a
@@ -370,7 +403,11 @@ impl Lexer<'_> {
     }
 
     fn bad_unicode(&self, position: Position) -> QueryError {
-        self.error_at("InvalidUnicodeLiteral", "Invalid input: invalid unicode escape in string literal", position)
+        self.error_at(
+            "InvalidUnicodeLiteral",
+            "Invalid input: invalid unicode escape in string literal",
+            position,
+        )
     }
 
     fn quoted_name(&mut self) -> LexResult<String> {
@@ -396,7 +433,11 @@ impl Lexer<'_> {
         match self.peek() {
             Some('`') => self.quoted_name().map(Tok::Param),
             Some(c) if is_name_part(c) => Ok(Tok::Param(self.take_while(is_name_part).to_string())),
-            _ => Err(self.error_at("UnexpectedSyntax", "Invalid input '$': expected a parameter name", position)),
+            _ => Err(self.error_at(
+                "UnexpectedSyntax",
+                "Invalid input '$': expected a parameter name",
+                position,
+            )),
         }
     }
 }

@@ -47,7 +47,11 @@ impl Parser<'_> {
         } else {
             self.pattern_element()?
         };
-        Ok(PatternPart { variable, element, shortest })
+        Ok(PatternPart {
+            variable,
+            element,
+            shortest,
+        })
     }
 
     /// A node followed by any number of (relationship, node) steps; `((a)-->(b))` may be
@@ -74,8 +78,16 @@ impl Parser<'_> {
     fn node_pattern(&mut self) -> PResult<NodePattern> {
         let position = self.position();
         self.expect_sym(Sym::LParen, "(")?;
-        let variable = if self.variable_at(0) { Some(self.variable()?) } else { None };
-        let labels = if self.at_sym(Sym::Colon) { self.labels()? } else { Vec::new() };
+        let variable = if self.variable_at(0) {
+            Some(self.variable()?)
+        } else {
+            None
+        };
+        let labels = if self.at_sym(Sym::Colon) {
+            self.labels()?
+        } else {
+            Vec::new()
+        };
         let properties = self.pattern_properties()?;
         if !self.at_sym(Sym::RParen) {
             let expected = match (&variable, labels.is_empty(), &properties) {
@@ -86,7 +98,12 @@ impl Parser<'_> {
             return Err(self.error_expected(expected));
         }
         self.advance();
-        Ok(NodePattern { variable, labels, properties, position })
+        Ok(NodePattern {
+            variable,
+            labels,
+            properties,
+            position,
+        })
     }
 
     /// An optional `{map}` or `$param` of a node or relationship pattern.

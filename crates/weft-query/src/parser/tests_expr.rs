@@ -80,7 +80,10 @@ pub(super) fn sexpr(e: &Expr) -> String {
         }
         ExprKind::Binary(op, a, b) => format!("({} {} {})", op_name(*op), sexpr(a), sexpr(b)),
         ExprKind::Comparison(first, rest) => {
-            let rest: Vec<String> = rest.iter().map(|(op, e)| format!("{} {}", op_name(*op), sexpr(e))).collect();
+            let rest: Vec<String> = rest
+                .iter()
+                .map(|(op, e)| format!("{} {}", op_name(*op), sexpr(e)))
+                .collect();
             format!("(cmp {} {})", sexpr(first), rest.join(" "))
         }
         ExprKind::IsNull(x, negated) => format!("({} {})", if *negated { "notnull" } else { "isnull" }, sexpr(x)),
@@ -90,24 +93,58 @@ pub(super) fn sexpr(e: &Expr) -> String {
         }
         ExprKind::CountStar => "count(*)".into(),
         ExprKind::Case { subject, whens, else_ } => {
-            let whens: Vec<String> = whens.iter().map(|(w, t)| format!("{} {}", sexpr(w), sexpr(t))).collect();
+            let whens: Vec<String> = whens
+                .iter()
+                .map(|(w, t)| format!("{} {}", sexpr(w), sexpr(t)))
+                .collect();
             format!("(case {} {} else {})", opt(subject), whens.join(" "), opt(else_))
         }
-        ExprKind::ListComprehension { variable, list, predicate, projection } => {
-            format!("(listc {variable} {} {} {})", sexpr(list), opt(predicate), opt(projection))
+        ExprKind::ListComprehension {
+            variable,
+            list,
+            predicate,
+            projection,
+        } => {
+            format!(
+                "(listc {variable} {} {} {})",
+                sexpr(list),
+                opt(predicate),
+                opt(projection)
+            )
         }
-        ExprKind::PatternComprehension { variable, pattern, predicate, projection } => format!(
+        ExprKind::PatternComprehension {
+            variable,
+            pattern,
+            predicate,
+            projection,
+        } => format!(
             "(patc {} {} {} {})",
             variable.as_deref().unwrap_or("_"),
             element(pattern),
             opt(predicate),
             sexpr(projection)
         ),
-        ExprKind::Quantifier { kind, variable, list, predicate } => {
+        ExprKind::Quantifier {
+            kind,
+            variable,
+            list,
+            predicate,
+        } => {
             format!("({kind:?} {variable} {} {})", sexpr(list), opt(predicate))
         }
-        ExprKind::Reduce { accumulator, init, variable, list, expr } => {
-            format!("(reduce {accumulator} {} {variable} {} {})", sexpr(init), sexpr(list), sexpr(expr))
+        ExprKind::Reduce {
+            accumulator,
+            init,
+            variable,
+            list,
+            expr,
+        } => {
+            format!(
+                "(reduce {accumulator} {} {variable} {} {})",
+                sexpr(init),
+                sexpr(list),
+                sexpr(expr)
+            )
         }
         ExprKind::PatternPredicate(p) => format!("(pattern {})", element(p)),
         ExprKind::ExistsSubquery { pattern, where_ } => {
@@ -132,8 +169,12 @@ pub(super) fn sexpr(e: &Expr) -> String {
 /// The first RETURN item of `RETURN <text>`.
 fn ret(text: &str) -> Expr {
     let statement = parse(&format!("RETURN {text}")).unwrap_or_else(|e| panic!("{text}: {e}"));
-    let Statement::Query(query) = statement else { panic!("not a query") };
-    let ClauseKind::Return(projection) = &query.first.clauses[0].kind else { panic!("not RETURN") };
+    let Statement::Query(query) = statement else {
+        panic!("not a query")
+    };
+    let ClauseKind::Return(projection) = &query.first.clauses[0].kind else {
+        panic!("not RETURN")
+    };
     projection.items[0].expr.clone()
 }
 
@@ -144,8 +185,12 @@ fn rendered(text: &str) -> String {
 /// The WHERE predicate of `MATCH (n) WHERE <text> RETURN n`.
 fn predicate(text: &str) -> String {
     let statement = parse(&format!("MATCH (n) WHERE {text} RETURN n")).unwrap_or_else(|e| panic!("{text}: {e}"));
-    let Statement::Query(query) = statement else { panic!("not a query") };
-    let ClauseKind::Match { where_: Some(w), .. } = &query.first.clauses[0].kind else { panic!("no WHERE") };
+    let Statement::Query(query) = statement else {
+        panic!("not a query")
+    };
+    let ClauseKind::Match { where_: Some(w), .. } = &query.first.clauses[0].kind else {
+        panic!("no WHERE")
+    };
     sexpr(w)
 }
 
@@ -228,7 +273,11 @@ fn bad_number_literals_have_their_own_details() {
     for text in ["RETURN 0x", "RETURN 1e", "RETURN 0o9", "RETURN 123abc", "RETURN 0x1G"] {
         assert_eq!(error(text).detail, "InvalidNumberLiteral", "{text}");
     }
-    for text in ["RETURN 9223372036854775808", "RETURN -9223372036854775809", "RETURN 0x10000000000000000"] {
+    for text in [
+        "RETURN 9223372036854775808",
+        "RETURN -9223372036854775809",
+        "RETURN 0x10000000000000000",
+    ] {
         assert_eq!(error(text).detail, "IntegerOverflow", "{text}");
     }
     assert_eq!(error("RETURN 1e999").detail, "FloatingPointOverflow");
@@ -256,7 +305,11 @@ fn keyword_literals_parameters_and_quoted_names() {
     assert_eq!(rendered("$name"), "$name");
     assert_eq!(rendered("$0"), "$0");
     assert_eq!(rendered("`a``b`"), "a`b");
-    assert_eq!(rendered("`null`"), "null", "a quoted name is a variable, never a keyword");
+    assert_eq!(
+        rendered("`null`"),
+        "null",
+        "a quoted name is a variable, never a keyword"
+    );
     assert!(matches!(ret("`null`").kind, ExprKind::Variable(_)));
 }
 
@@ -280,30 +333,54 @@ fn function_calls() {
 
 #[test]
 fn case_expressions() {
-    assert_eq!(rendered("CASE x WHEN 1 THEN 'a' ELSE 'b' END"), "(case x 1 \"a\" else \"b\")");
-    assert_eq!(rendered("CASE WHEN a THEN 1 WHEN b THEN 2 END"), "(case _ a 1 b 2 else _)");
+    assert_eq!(
+        rendered("CASE x WHEN 1 THEN 'a' ELSE 'b' END"),
+        "(case x 1 \"a\" else \"b\")"
+    );
+    assert_eq!(
+        rendered("CASE WHEN a THEN 1 WHEN b THEN 2 END"),
+        "(case _ a 1 b 2 else _)"
+    );
     assert!(error("RETURN CASE END").message.contains("expected 'WHEN'"));
 }
 
 #[test]
 fn comprehensions_quantifiers_and_reduce() {
-    assert_eq!(rendered("[x IN l WHERE x > 1 | x * 2]"), "(listc x l (cmp x > 1) (* x 2))");
+    assert_eq!(
+        rendered("[x IN l WHERE x > 1 | x * 2]"),
+        "(listc x l (cmp x > 1) (* x 2))"
+    );
     assert_eq!(rendered("[x IN l]"), "(listc x l _ _)");
-    assert_eq!(rendered("[(a)-->(b:B) WHERE b.x | b]"), "(patc _ (a)-Outgoing-(bB) (. b x) b)");
+    assert_eq!(
+        rendered("[(a)-->(b:B) WHERE b.x | b]"),
+        "(patc _ (a)-Outgoing-(bB) (. b x) b)"
+    );
     assert_eq!(rendered("[p = (a)<-[:T]-() | p]"), "(patc p (a)-IncomingT-() _ p)");
     assert_eq!(rendered("[a = (b)]"), "[(cmp a = b)]");
     assert_eq!(rendered("all(x IN l WHERE x)"), "(All x l x)");
     assert_eq!(rendered("none(x IN l WHERE x)"), "(None x l x)");
-    assert!(matches!(ret("single(x IN l WHERE x)").kind, ExprKind::Quantifier { kind: Quantifier::Single, .. }));
+    assert!(matches!(
+        ret("single(x IN l WHERE x)").kind,
+        ExprKind::Quantifier {
+            kind: Quantifier::Single,
+            ..
+        }
+    ));
     assert_eq!(rendered("reduce(s = 0, x IN l | s + x)"), "(reduce s 0 x l (+ s x))");
 }
 
 #[test]
 fn pattern_predicates_only_where_a_predicate_is_expected() {
     assert_eq!(predicate("(n)-[:T]->()"), "(pattern (n)-OutgoingT-())");
-    assert_eq!(predicate("NOT (n)--(:L) AND (n)<--()"), "(and (not (pattern (n)-Both-(L))) (pattern (n)-Incoming-()))");
+    assert_eq!(
+        predicate("NOT (n)--(:L) AND (n)<--()"),
+        "(and (not (pattern (n)-Both-(L))) (pattern (n)-Incoming-()))"
+    );
     assert_eq!(predicate("(n) = (n)"), "(cmp n = n)");
-    assert_eq!(rendered("[x IN l WHERE (x)-->()]"), "(listc x l (pattern (x)-Outgoing-()) _)");
+    assert_eq!(
+        rendered("[x IN l WHERE (x)-->()]"),
+        "(listc x l (pattern (x)-Outgoing-()) _)"
+    );
     assert_eq!(rendered("exists((n)-->())"), "(exists (pattern (n)-Outgoing-()))");
     let e = error("MATCH (n) RETURN (n)-[]->()");
     assert_eq!((e.detail, e.position.map(|p| p.column)), ("UnexpectedSyntax", Some(18)));
@@ -312,10 +389,20 @@ fn pattern_predicates_only_where_a_predicate_is_expected() {
 
 #[test]
 fn exists_subqueries() {
-    assert_eq!(predicate("EXISTS { (n)-->(m) WHERE m.x }"), "(exists (n)-Outgoing-(m) (. m x))");
-    assert_eq!(predicate("exists { MATCH (n)-->(m) RETURN true }"), "(exists (n)-Outgoing-(m) _)");
-    assert!(error("MATCH (n) WHERE EXISTS { MATCH (n) RETURN count(*) } RETURN n").message.contains("RETURN"));
-    assert!(error("MATCH (n) WHERE EXISTS { MATCH (n) WITH n RETURN n } RETURN n").message.contains("'}'"));
+    assert_eq!(
+        predicate("EXISTS { (n)-->(m) WHERE m.x }"),
+        "(exists (n)-Outgoing-(m) (. m x))"
+    );
+    assert_eq!(
+        predicate("exists { MATCH (n)-->(m) RETURN true }"),
+        "(exists (n)-Outgoing-(m) _)"
+    );
+    assert!(error("MATCH (n) WHERE EXISTS { MATCH (n) RETURN count(*) } RETURN n")
+        .message
+        .contains("RETURN"));
+    assert!(error("MATCH (n) WHERE EXISTS { MATCH (n) WITH n RETURN n } RETURN n")
+        .message
+        .contains("'}'"));
 }
 
 #[test]
@@ -333,14 +420,20 @@ fn parenthesised_expressions_start_at_the_parenthesis() {
 #[test]
 fn reserved_words_are_not_variables() {
     let e = error("RETURN WHERE");
-    assert_eq!(e.message, "Invalid input 'WHERE': expected an expression (line 1, column 8)");
+    assert_eq!(
+        e.message,
+        "Invalid input 'WHERE': expected an expression (line 1, column 8)"
+    );
     assert_eq!(rendered("count"), "count");
 }
 
 #[test]
 fn unicode_look_alike_operators_are_reported() {
     let e = error("RETURN 42 — 41");
-    assert_eq!((e.detail, e.position.map(|p| p.column)), ("InvalidUnicodeCharacter", Some(11)));
+    assert_eq!(
+        (e.detail, e.position.map(|p| p.column)),
+        ("InvalidUnicodeCharacter", Some(11))
+    );
 }
 
 #[test]

@@ -71,7 +71,10 @@ impl QValue {
             other => Err(QueryError::runtime(
                 ErrorKind::TypeError,
                 "InvalidArgumentType",
-                format!("expected a BOOLEAN predicate but got {}: use a comparison such as `x = true`", other.type_name()),
+                format!(
+                    "expected a BOOLEAN predicate but got {}: use a comparison such as `x = true`",
+                    other.type_name()
+                ),
             )),
         }
     }

@@ -17,11 +17,19 @@ use super::{GroupKey, PathValue, QValue};
 use crate::error::ErrorKind;
 
 fn edge(id: u64) -> EdgeRef {
-    EdgeRef { gid: Gid(id), from: Gid(1), to: Gid(2), edge_type: EdgeTypeId(0) }
+    EdgeRef {
+        gid: Gid(id),
+        from: Gid(1),
+        to: Gid(2),
+        edge_type: EdgeTypeId(0),
+    }
 }
 
 fn path(start: u64, steps: &[(u64, u64)]) -> QValue {
-    QValue::Path(PathValue { start: Gid(start), steps: steps.iter().map(|&(e, n)| (edge(e), Gid(n))).collect() })
+    QValue::Path(PathValue {
+        start: Gid(start),
+        steps: steps.iter().map(|&(e, n)| (edge(e), Gid(n))).collect(),
+    })
 }
 
 fn hash_of(key: &GroupKey) -> u64 {
@@ -33,7 +41,13 @@ fn hash_of(key: &GroupKey) -> u64 {
 #[test]
 fn type_names() {
     // Act / check
-    let values = [QValue::Null, QValue::Int(1), QValue::Node(Gid(1)), QValue::Relationship(edge(1)), path(1, &[])];
+    let values = [
+        QValue::Null,
+        QValue::Int(1),
+        QValue::Node(Gid(1)),
+        QValue::Relationship(edge(1)),
+        path(1, &[]),
+    ];
     let names: Vec<&str> = values.iter().map(QValue::type_name).collect();
     assert_eq!(names, ["NULL", "INTEGER", "NODE", "RELATIONSHIP", "PATH"]);
     assert_eq!(QValue::LocalTime(LocalTime::MIDNIGHT).type_name(), "LOCAL TIME");
@@ -42,7 +56,10 @@ fn type_names() {
 #[test]
 fn storage_conversion_round_trips_and_refuses_graph_entities() {
     // Set up
-    let stored = Value::List(vec![Value::Int(1), Value::Map([("k".to_string(), Value::Null)].into_iter().collect())]);
+    let stored = Value::List(vec![
+        Value::Int(1),
+        Value::Map([("k".to_string(), Value::Null)].into_iter().collect()),
+    ]);
     // Act
     let back = QValue::from(stored.clone()).to_value();
     let nested_node = QValue::List(vec![QValue::Int(1), QValue::List(vec![QValue::Node(Gid(3))])]);
@@ -57,20 +74,32 @@ fn where_truthiness() {
     // Act / check
     assert_eq!(QValue::Bool(true).as_bool_or_null().ok(), Some(Some(true)));
     assert_eq!(QValue::Null.as_bool_or_null().ok(), Some(None));
-    assert_eq!(QValue::Int(1).as_bool_or_null().map_err(|e| e.kind), Err(ErrorKind::TypeError));
+    assert_eq!(
+        QValue::Int(1).as_bool_or_null().map_err(|e| e.kind),
+        Err(ErrorKind::TypeError)
+    );
 }
 
 #[test]
 fn graph_entities_are_equal_by_identity() {
     // Act / check: TCK Comparison1 [4], [5], [14].
-    let moved = EdgeRef { from: Gid(9), ..edge(5) };
+    let moved = EdgeRef {
+        from: Gid(9),
+        ..edge(5)
+    };
     assert_eq!(QValue::Node(Gid(1)).cypher_eq(&QValue::Node(Gid(1))), Some(true));
     assert_eq!(QValue::Node(Gid(1)).cypher_eq(&QValue::Node(Gid(2))), Some(false));
-    assert_eq!(QValue::Relationship(edge(5)).cypher_eq(&QValue::Relationship(moved)), Some(true));
+    assert_eq!(
+        QValue::Relationship(edge(5)).cypher_eq(&QValue::Relationship(moved)),
+        Some(true)
+    );
     assert_eq!(path(1, &[(5, 1)]).cypher_eq(&path(1, &[(5, 1)])), Some(true));
     assert_eq!(path(1, &[(5, 2)]).cypher_eq(&path(1, &[(5, 1)])), Some(false));
     assert_eq!(QValue::Node(Gid(1)).cypher_eq(&QValue::Int(1)), Some(false));
-    assert_eq!(QValue::Node(Gid(1)).cypher_compare(ComparisonOp::Lt, &QValue::Node(Gid(2))), None);
+    assert_eq!(
+        QValue::Node(Gid(1)).cypher_compare(ComparisonOp::Lt, &QValue::Node(Gid(2))),
+        None
+    );
 }
 
 #[test]
@@ -90,7 +119,10 @@ fn graph_entities_take_their_type_slots_in_the_order() {
     for pair in ascending.windows(2) {
         assert_eq!(pair[0].order_cmp(&pair[1]), Ordering::Less, "{} < {}", pair[0], pair[1]);
     }
-    assert_eq!(path(1, &[(5, 2)]).order_cmp(&path(1, &[(5, 2), (6, 3)])), Ordering::Less);
+    assert_eq!(
+        path(1, &[(5, 2)]).order_cmp(&path(1, &[(5, 2), (6, 3)])),
+        Ordering::Less
+    );
     assert_eq!(QValue::Node(Gid(2)).order_cmp(&QValue::Node(Gid(10))), Ordering::Less);
 }
 
@@ -98,7 +130,10 @@ fn graph_entities_take_their_type_slots_in_the_order() {
 fn group_keys_fold_numbers_and_nulls() {
     // Act / check
     assert_eq!(GroupKey(QValue::Int(1)), GroupKey(QValue::Float(1.0)));
-    assert_eq!(hash_of(&GroupKey(QValue::Int(1))), hash_of(&GroupKey(QValue::Float(1.0))));
+    assert_eq!(
+        hash_of(&GroupKey(QValue::Int(1))),
+        hash_of(&GroupKey(QValue::Float(1.0)))
+    );
     assert_eq!(GroupKey(QValue::Float(f64::NAN)), GroupKey(QValue::Float(f64::NAN)));
     assert_eq!(GroupKey(QValue::Null), GroupKey(QValue::Null));
     assert_ne!(GroupKey(QValue::Node(Gid(1))), GroupKey(QValue::Int(1)));
@@ -113,10 +148,18 @@ fn scalar() -> impl Strategy<Value = QValue> {
         Just(f64::INFINITY),
         (-2i64..3).prop_map(|x| x as f64)
     ];
-    let zoned = (0i64..2, prop_oneof![Just(0), Just(3600)], prop_oneof![Just(None), Just(Some("UTC".to_string()))])
+    let zoned = (
+        0i64..2,
+        prop_oneof![Just(0), Just(3600)],
+        prop_oneof![Just(None), Just(Some("UTC".to_string()))],
+    )
         .prop_map(|(days, offset, zone)| {
             let local = LocalDateTime::new(Date { days }, LocalTime { nanos: 0 });
-            QValue::ZonedDateTime(ZonedDateTime { local, offset_seconds: offset, zone })
+            QValue::ZonedDateTime(ZonedDateTime {
+                local,
+                offset_seconds: offset,
+                zone,
+            })
         });
     prop_oneof![
         Just(QValue::Null),
@@ -126,7 +169,12 @@ fn scalar() -> impl Strategy<Value = QValue> {
         "[ab]{0,2}".prop_map(QValue::String),
         (0i64..2).prop_map(|days| QValue::Date(Date { days })),
         (0i64..2).prop_map(|nanos| QValue::LocalTime(LocalTime { nanos })),
-        (0i64..2, 0i64..2).prop_map(|(months, days)| QValue::Duration(Duration { months, days, seconds: 0, nanos: 0 })),
+        (0i64..2, 0i64..2).prop_map(|(months, days)| QValue::Duration(Duration {
+            months,
+            days,
+            seconds: 0,
+            nanos: 0
+        })),
         zoned,
     ]
 }

@@ -154,8 +154,8 @@ fn wrong_kind_phase_or_success_fails() {
 
     // Check
     failed_with(run(&wrong_kind, ERROR_STEP), "got SemanticError");
-    failed_with(run(&wrong_phase, ERROR_STEP), "got SyntaxError at Runtime");
-    failed_with(run(&no_error, ERROR_STEP), "but the query returned 0 rows");
+    failed_with(run(&wrong_phase, ERROR_STEP), "got SyntaxError at runtime");
+    failed_with(run(&no_error, ERROR_STEP), "but the query succeeded with 0 rows");
 }
 
 #[test]

@@ -4,7 +4,10 @@ use super::*;
 use crate::value::PathValue;
 
 fn graph_values() -> Vec<QValue> {
-    let path = QValue::Path(PathValue { start: Gid(1), steps: vec![(edge(10, 1, 2), Gid(2))] });
+    let path = QValue::Path(PathValue {
+        start: Gid(1),
+        steps: vec![(edge(10, 1, 2), Gid(2))],
+    });
     vec![l(vec![]), m(&[]), node(1), rel(10, 1, 2), path]
 }
 
@@ -26,7 +29,11 @@ fn to_boolean_of_booleans_strings_and_integers() {
 fn to_boolean_fails_on_floats_and_structures() {
     // Act / check: TCK TypeConversion1 [5].
     for invalid in graph_values().into_iter().chain([f(1.0)]) {
-        assert_eq!(run("toBoolean", vec![invalid.clone()]), "error: TypeError/InvalidArgumentValue", "{invalid}");
+        assert_eq!(
+            run("toBoolean", vec![invalid.clone()]),
+            "error: TypeError/InvalidArgumentValue",
+            "{invalid}"
+        );
         assert_eq!(run("toBooleanOrNull", vec![invalid]), "null");
     }
 }
@@ -49,7 +56,11 @@ fn to_integer_truncates_floats_and_parses_strings() {
 fn to_integer_fails_on_structures() {
     // Act / check: TCK TypeConversion2 [8].
     for invalid in graph_values() {
-        assert_eq!(run("toInteger", vec![invalid.clone()]), "error: TypeError/InvalidArgumentValue", "{invalid}");
+        assert_eq!(
+            run("toInteger", vec![invalid.clone()]),
+            "error: TypeError/InvalidArgumentValue",
+            "{invalid}"
+        );
         assert_eq!(run("toIntegerOrNull", vec![invalid]), "null");
     }
 }
@@ -71,7 +82,11 @@ fn to_float_of_numbers_and_strings() {
 fn to_float_fails_on_booleans_and_structures() {
     // Act / check: TCK TypeConversion3 [6].
     for invalid in graph_values().into_iter().chain([b(true)]) {
-        assert_eq!(run("toFloat", vec![invalid.clone()]), "error: TypeError/InvalidArgumentValue", "{invalid}");
+        assert_eq!(
+            run("toFloat", vec![invalid.clone()]),
+            "error: TypeError/InvalidArgumentValue",
+            "{invalid}"
+        );
         assert_eq!(run("toFloatOrNull", vec![invalid]), "null");
     }
 }
@@ -111,7 +126,11 @@ fn to_string_renders_floats_as_java() {
 fn to_string_fails_on_structures() {
     // Act / check: TCK TypeConversion4 [10].
     for invalid in graph_values() {
-        assert_eq!(run("toString", vec![invalid.clone()]), "error: TypeError/InvalidArgumentValue", "{invalid}");
+        assert_eq!(
+            run("toString", vec![invalid.clone()]),
+            "error: TypeError/InvalidArgumentValue",
+            "{invalid}"
+        );
         assert_eq!(run("toStringOrNull", vec![invalid]), "null");
     }
 }
@@ -119,8 +138,14 @@ fn to_string_fails_on_structures() {
 #[test]
 fn list_conversions_null_the_failures() {
     // Act / check
-    assert_eq!(run("toIntegerList", vec![l(vec![s("2"), f(2.9), s("foo"), l(vec![])])]), "[2, 2, null, null]");
+    assert_eq!(
+        run("toIntegerList", vec![l(vec![s("2"), f(2.9), s("foo"), l(vec![])])]),
+        "[2, 2, null, null]"
+    );
     assert_eq!(run("toStringList", vec![l(vec![i(1), node(1)])]), "['1', null]");
     assert_eq!(run("toFloatList", vec![NULL]), "null");
-    assert_eq!(run("toBooleanList", vec![i(1)]), "error: TypeError/InvalidArgumentValue");
+    assert_eq!(
+        run("toBooleanList", vec![i(1)]),
+        "error: TypeError/InvalidArgumentValue"
+    );
 }

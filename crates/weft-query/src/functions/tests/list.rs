@@ -38,34 +38,62 @@ fn range_with_default_step() {
 #[test]
 fn range_with_explicit_step() {
     // Act / check: TCK List11 [2].
-    assert_eq!(run("range", vec![i(1381), i(-3412), i(-1298)]), "[1381, 83, -1215, -2513]");
+    assert_eq!(
+        run("range", vec![i(1381), i(-3412), i(-1298)]),
+        "[1381, 83, -1215, -2513]"
+    );
     assert_eq!(run("range", vec![i(10), i(-10), i(-3)]), "[10, 7, 4, 1, -2, -5, -8]");
     assert_eq!(run("range", vec![i(0), i(1), i(-123)]), "[]");
     assert_eq!(run("range", vec![i(0), i(0), i(-1)]), "[0]");
     assert_eq!(run("range", vec![i(0), i(1), i(2)]), "[0]");
-    assert_eq!(run("range", vec![i(-3412), i(1381), i(1298)]), "[-3412, -2114, -816, 482]");
+    assert_eq!(
+        run("range", vec![i(-3412), i(1381), i(1298)]),
+        "[-3412, -2114, -816, 482]"
+    );
 }
 
 #[test]
 fn range_near_the_integer_limits() {
     // Act / check: no overflow at the ends of i64.
-    assert_eq!(run("range", vec![i(i64::MAX - 1), i(i64::MAX)]), "[9223372036854775806, 9223372036854775807]");
-    assert_eq!(run("range", vec![i(i64::MIN), i(i64::MAX), i(i64::MAX)]), "[-9223372036854775808, -1, 9223372036854775806]");
+    assert_eq!(
+        run("range", vec![i(i64::MAX - 1), i(i64::MAX)]),
+        "[9223372036854775806, 9223372036854775807]"
+    );
+    assert_eq!(
+        run("range", vec![i(i64::MIN), i(i64::MAX), i(i64::MAX)]),
+        "[-9223372036854775808, -1, 9223372036854775806]"
+    );
 }
 
 #[test]
 fn range_with_zero_step_is_out_of_range() {
     // Act / check: TCK List11 [4].
     for (start, end) in [(0, 0), (2, 8), (-2, 8), (2, -8)] {
-        assert_eq!(run("range", vec![i(start), i(end), i(0)]), "error: ArgumentError/NumberOutOfRange");
+        assert_eq!(
+            run("range", vec![i(start), i(end), i(0)]),
+            "error: ArgumentError/NumberOutOfRange"
+        );
     }
 }
 
 #[test]
 fn range_of_non_integers_is_invalid_argument_type() {
     // Act / check: TCK List11 [5].
-    for bad in [b(true), f(-1.1), f(0.0), f(-0.0), s("xyz"), ints(&[0]), m(&[("start", i(0))]), NULL] {
-        for args in [vec![bad.clone(), i(1), i(1)], vec![i(0), bad.clone(), i(1)], vec![i(0), i(1), bad.clone()]] {
+    for bad in [
+        b(true),
+        f(-1.1),
+        f(0.0),
+        f(-0.0),
+        s("xyz"),
+        ints(&[0]),
+        m(&[("start", i(0))]),
+        NULL,
+    ] {
+        for args in [
+            vec![bad.clone(), i(1), i(1)],
+            vec![i(0), bad.clone(), i(1)],
+            vec![i(0), i(1), bad.clone()],
+        ] {
             assert_eq!(run("range", args), "error: ArgumentError/InvalidArgumentType", "{bad}");
         }
     }
@@ -74,7 +102,10 @@ fn range_of_non_integers_is_invalid_argument_type() {
 #[test]
 fn huge_range_fails_instead_of_exhausting_memory() {
     // Act / check
-    assert_eq!(run("range", vec![i(0), i(i64::MAX)]), "error: ArgumentError/NumberOutOfRange");
+    assert_eq!(
+        run("range", vec![i(0), i(i64::MAX)]),
+        "error: ArgumentError/NumberOutOfRange"
+    );
 }
 
 #[test]

@@ -20,7 +20,7 @@ use weft_common::temporal::{LocalDateTime, ZonedDateTime};
 use weft_common::EdgeTypeId;
 use weft_storage::{EdgeRef, Gid};
 
-use crate::error::{ErrorKind, QueryError, Result};
+use crate::error::{QueryError, Result};
 use crate::graph::GraphContext;
 use crate::value::QValue;
 
@@ -39,7 +39,12 @@ impl GraphContext for FakeGraph {
     }
 
     fn node_property(&self, node: Gid, key: &str) -> Result<QValue> {
-        Ok(self.node_props.get(&node).and_then(|p| p.get(key)).cloned().unwrap_or(QValue::Null))
+        Ok(self
+            .node_props
+            .get(&node)
+            .and_then(|p| p.get(key))
+            .cloned()
+            .unwrap_or(QValue::Null))
     }
 
     fn node_properties(&self, node: Gid) -> Result<BTreeMap<String, QValue>> {
@@ -47,7 +52,12 @@ impl GraphContext for FakeGraph {
     }
 
     fn rel_property(&self, rel: &EdgeRef, key: &str) -> Result<QValue> {
-        Ok(self.rel_props.get(&rel.gid).and_then(|p| p.get(key)).cloned().unwrap_or(QValue::Null))
+        Ok(self
+            .rel_props
+            .get(&rel.gid)
+            .and_then(|p| p.get(key))
+            .cloned()
+            .unwrap_or(QValue::Null))
     }
 
     fn rel_properties(&self, rel: &EdgeRef) -> Result<BTreeMap<String, QValue>> {
@@ -60,7 +70,11 @@ impl GraphContext for FakeGraph {
 
     fn statement_time(&self) -> ZonedDateTime {
         let local = LocalDateTime::from_ymd_hms_nano(2024, 5, 6, 7, 8, 9, 500_000_000).unwrap_or_default();
-        ZonedDateTime { local, offset_seconds: 0, zone: None }
+        ZonedDateTime {
+            local,
+            offset_seconds: 0,
+            zone: None,
+        }
     }
 }
 
@@ -121,17 +135,14 @@ pub(super) fn node(id: u64) -> QValue {
 }
 
 pub(super) fn edge(id: u64, from: u64, to: u64) -> EdgeRef {
-    EdgeRef { gid: Gid(id), from: Gid(from), to: Gid(to), edge_type: EdgeTypeId(0) }
+    EdgeRef {
+        gid: Gid(id),
+        from: Gid(from),
+        to: Gid(to),
+        edge_type: EdgeTypeId(0),
+    }
 }
 
 pub(super) fn rel(id: u64, from: u64, to: u64) -> QValue {
     QValue::Relationship(edge(id, from, to))
-}
-
-/// The error kind and detail of a failed result.
-pub(super) fn error_of(result: Result<QValue>) -> (ErrorKind, &'static str) {
-    match result {
-        Ok(value) => panic!("expected an error, got {value}"),
-        Err(e) => (e.kind, e.detail),
-    }
 }

@@ -17,9 +17,18 @@ fn integer_arithmetic_is_checked() {
     assert_eq!(show(ops::div(&i(-7), &i(2))), "-3");
     assert_eq!(show(ops::modulo(&i(-7), &i(2))), "-1");
     assert_eq!(show(ops::modulo(&i(i64::MIN), &i(-1))), "0");
-    assert_eq!(show(ops::add(&i(i64::MAX), &i(1))), "error: ArithmeticError/IntegerOverflow");
-    assert_eq!(show(ops::mul(&i(i64::MAX), &i(2))), "error: ArithmeticError/IntegerOverflow");
-    assert_eq!(show(ops::div(&i(i64::MIN), &i(-1))), "error: ArithmeticError/IntegerOverflow");
+    assert_eq!(
+        show(ops::add(&i(i64::MAX), &i(1))),
+        "error: ArithmeticError/IntegerOverflow"
+    );
+    assert_eq!(
+        show(ops::mul(&i(i64::MAX), &i(2))),
+        "error: ArithmeticError/IntegerOverflow"
+    );
+    assert_eq!(
+        show(ops::div(&i(i64::MIN), &i(-1))),
+        "error: ArithmeticError/IntegerOverflow"
+    );
     assert_eq!(show(ops::neg(&i(i64::MIN))), "error: ArithmeticError/IntegerOverflow");
     assert_eq!(show(ops::div(&i(1), &i(0))), "error: ArithmeticError/DivisionByZero");
     assert_eq!(show(ops::modulo(&i(1), &i(0))), "error: ArithmeticError/DivisionByZero");
@@ -52,8 +61,14 @@ fn plus_concatenates_strings_and_lists() {
     assert_eq!(show(ops::add(&s("ab"), &s("c"))), "'abc'");
     assert_eq!(show(ops::add(&s("a"), &f(1.5))), "'a1.5'");
     assert_eq!(show(ops::add(&i(1), &s("a"))), "'1a'");
-    assert_eq!(show(ops::add(&ints(&[1, 10, 100]), &ints(&[4, 5]))), "[1, 10, 100, 4, 5]");
-    assert_eq!(show(ops::add(&l(vec![b(false), b(true)]), &b(false))), "[false, true, false]");
+    assert_eq!(
+        show(ops::add(&ints(&[1, 10, 100]), &ints(&[4, 5]))),
+        "[1, 10, 100, 4, 5]"
+    );
+    assert_eq!(
+        show(ops::add(&l(vec![b(false), b(true)]), &b(false))),
+        "[false, true, false]"
+    );
     assert_eq!(show(ops::add(&i(0), &ints(&[1]))), "[0, 1]");
     assert_eq!(show(ops::add(&s("a"), &m(&[]))), "error: TypeError/InvalidArgumentType");
     assert_eq!(show(ops::sub(&s("a"), &s("b"))), "error: TypeError/InvalidArgumentType");
@@ -92,7 +107,10 @@ fn three_valued_boolean_logic() {
 #[test]
 fn boolean_operators_reject_non_booleans() {
     // Act / check: TCK Boolean1 [8] et al. at runtime.
-    assert_eq!(show(ops::and(&i(123), &b(true))), "error: TypeError/InvalidArgumentType");
+    assert_eq!(
+        show(ops::and(&i(123), &b(true))),
+        "error: TypeError/InvalidArgumentType"
+    );
     assert_eq!(show(ops::or(&NULL, &s("foo"))), "error: TypeError/InvalidArgumentType");
     assert_eq!(show(ops::not(&l(vec![]))), "error: TypeError/InvalidArgumentType");
 }
@@ -139,7 +157,10 @@ fn regex_matches_the_whole_string() {
     assert_eq!(show(ops::regex_match(&s("ab"), &s("a|ab"))), "true");
     assert_eq!(show(ops::regex_match(&s("ABC"), &s("(?i)abc"))), "true");
     assert_eq!(show(ops::regex_match(&i(1), &s("1"))), "null");
-    assert_eq!(show(ops::regex_match(&s("a"), &s("("))), "error: ArgumentError/InvalidArgumentValue");
+    assert_eq!(
+        show(ops::regex_match(&s("a"), &s("("))),
+        "error: ArgumentError/InvalidArgumentValue"
+    );
 }
 
 #[test]
@@ -157,7 +178,7 @@ fn comparisons_follow_cypher() {
         (BinaryOp::Ge, l(vec![i(1), NULL]), ints(&[1]), "true"),
         (BinaryOp::Ge, ints(&[1, 2]), l(vec![i(1), NULL]), "null"),
         (BinaryOp::Lt, s("1"), i(1), "null"),
-        (BinaryOp::Lt, i(1), f(3.14), "true"),
+        (BinaryOp::Lt, i(1), f(2.5), "true"),
         (BinaryOp::Le, node(1), node(1), "null"),
         (BinaryOp::Eq, node(1), node(1), "true"),
         (BinaryOp::Eq, rel(5, 1, 2), rel(5, 1, 2), "true"),
@@ -166,7 +187,10 @@ fn comparisons_follow_cypher() {
     for (op, a, b, expected) in cases {
         assert_eq!(show(ops::compare(op, &a, &b)), expected, "{a} {op:?} {b}");
     }
-    assert_eq!(show(ops::compare(BinaryOp::Add, &i(1), &i(1))), "error: DatabaseError/InvalidOperator");
+    assert_eq!(
+        show(ops::compare(BinaryOp::Add, &i(1), &i(1))),
+        "error: DatabaseError/InvalidOperator"
+    );
 }
 
 #[test]
@@ -179,10 +203,18 @@ fn list_indexing() {
     assert_eq!(show(ops::index(&list, &i(i64::MIN))), "null");
     assert_eq!(show(ops::index(&list, &NULL)), "null");
     for bad in [b(true), f(4.7), s("1"), ints(&[1]), m(&[("x", i(3))])] {
-        assert_eq!(show(ops::index(&list, &bad)), "error: TypeError/InvalidArgumentType", "{bad}");
+        assert_eq!(
+            show(ops::index(&list, &bad)),
+            "error: TypeError/InvalidArgumentType",
+            "{bad}"
+        );
     }
     for bad in [b(true), i(123), f(4.7), s("1")] {
-        assert_eq!(show(ops::index(&bad, &i(0))), "error: TypeError/InvalidArgumentType", "{bad}");
+        assert_eq!(
+            show(ops::index(&bad, &i(0))),
+            "error: TypeError/InvalidArgumentType",
+            "{bad}"
+        );
     }
 }
 
@@ -192,20 +224,31 @@ fn map_indexing_needs_string_keys() {
     let map = m(&[("name", s("Apa")), ("Name", s("Pontus"))]);
     assert_eq!(show(ops::index(&map, &s("name"))), "'Apa'");
     assert_eq!(show(ops::index(&map, &s("nAMe"))), "null");
-    assert_eq!(show(ops::index(&map, &i(0))), "error: TypeError/MapElementAccessByNonString");
-    assert_eq!(show(ops::index(&map, &f(12.3))), "error: TypeError/MapElementAccessByNonString");
+    assert_eq!(
+        show(ops::index(&map, &i(0))),
+        "error: TypeError/MapElementAccessByNonString"
+    );
+    assert_eq!(
+        show(ops::index(&map, &f(12.3))),
+        "error: TypeError/MapElementAccessByNonString"
+    );
 }
 
 #[test]
 fn subscripting_nodes_reads_properties() {
     // Set up: TCK Graph7.
     let mut graph = FakeGraph::default();
-    graph.node_props.insert(Gid(1), [("name".to_string(), s("Apa"))].into_iter().collect());
+    graph
+        .node_props
+        .insert(Gid(1), [("name".to_string(), s("Apa"))].into_iter().collect());
     // Act / check
     assert_eq!(show(ops::subscript(&node(1), &s("name"), &graph)), "'Apa'");
     assert_eq!(show(ops::subscript(&node(1), &s("missing"), &graph)), "null");
     assert_eq!(show(ops::subscript(&ints(&[7]), &i(0), &graph)), "7");
-    assert_eq!(show(ops::subscript(&node(1), &i(0), &graph)), "error: TypeError/InvalidArgumentType");
+    assert_eq!(
+        show(ops::subscript(&node(1), &i(0), &graph)),
+        "error: TypeError/InvalidArgumentType"
+    );
 }
 
 #[test]
@@ -223,21 +266,32 @@ fn list_slicing() {
     assert_eq!(slice(Some(i(1)), Some(NULL)), "null");
     assert_eq!(slice(None, Some(NULL)), "null");
     assert_eq!(slice(Some(f(1.0)), None), "error: TypeError/InvalidArgumentType");
-    assert_eq!(show(ops::slice(&s("abc"), None, None)), "error: TypeError/InvalidArgumentType");
+    assert_eq!(
+        show(ops::slice(&s("abc"), None, None)),
+        "error: TypeError/InvalidArgumentType"
+    );
 }
 
 #[test]
 fn property_access() {
     // Set up: TCK Graph6, Map1, Null1 [5].
     let mut graph = FakeGraph::default();
-    graph.rel_props.insert(Gid(5), [("existing".to_string(), i(42))].into_iter().collect());
+    graph
+        .rel_props
+        .insert(Gid(5), [("existing".to_string(), i(42))].into_iter().collect());
     // Act / check
     assert_eq!(show(ops::property(&rel(5, 1, 2), "existing", &graph)), "42");
     assert_eq!(show(ops::property(&rel(5, 1, 2), "missing", &graph)), "null");
-    assert_eq!(show(ops::property(&m(&[("name", s("Mats"))]), "name", &graph)), "'Mats'");
+    assert_eq!(
+        show(ops::property(&m(&[("name", s("Mats"))]), "name", &graph)),
+        "'Mats'"
+    );
     assert_eq!(show(ops::property(&m(&[]), "name", &graph)), "null");
     assert_eq!(show(ops::property(&NULL, "name", &graph)), "null");
     for bad in [i(123), f(42.45), b(true), s("string"), ints(&[123])] {
-        assert_eq!(show(ops::property(&bad, "num", &graph)), "error: TypeError/InvalidArgumentType");
+        assert_eq!(
+            show(ops::property(&bad, "num", &graph)),
+            "error: TypeError/InvalidArgumentType"
+        );
     }
 }

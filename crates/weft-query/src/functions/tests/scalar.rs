@@ -1,6 +1,7 @@
 //! Graph and general scalar functions (TCK `Graph3`, `Graph4`, `Graph8`, `Graph9`, `Path1`-`Path3`, `Map3`).
 
 use super::*;
+use crate::error::ErrorKind;
 use crate::functions::{check_arity, function_exists, is_aggregate};
 use crate::value::PathValue;
 
@@ -11,13 +12,18 @@ fn popeye_graph() -> FakeGraph {
     graph.labels.insert(Gid(1), vec!["Foo".into(), "Bar".into()]);
     let props = [("name".to_string(), s("Popeye")), ("level".to_string(), i(9001))];
     graph.node_props.insert(Gid(1), props.into_iter().collect());
-    graph.rel_props.insert(Gid(10), [("status".to_string(), s("bad"))].into_iter().collect());
+    graph
+        .rel_props
+        .insert(Gid(10), [("status".to_string(), s("bad"))].into_iter().collect());
     graph.rel_types.insert(Gid(10), "KNOWS".into());
     graph
 }
 
 fn path_1_2_3() -> QValue {
-    QValue::Path(PathValue { start: Gid(1), steps: vec![(edge(10, 1, 2), Gid(2)), (edge(11, 3, 2), Gid(3))] })
+    QValue::Path(PathValue {
+        start: Gid(1),
+        steps: vec![(edge(10, 1, 2), Gid(2)), (edge(11, 3, 2), Gid(3))],
+    })
 }
 
 #[test]
@@ -41,9 +47,20 @@ fn unknown_function_is_a_compile_time_syntax_error() {
 #[test]
 fn wrong_argument_count_is_invalid_number_of_arguments() {
     // Act / check
-    for (name, count) in [("toUpper", 0), ("toUpper", 2), ("range", 1), ("range", 4), ("coalesce", 0), ("pi", 1)] {
+    for (name, count) in [
+        ("toUpper", 0),
+        ("toUpper", 2),
+        ("range", 1),
+        ("range", 4),
+        ("coalesce", 0),
+        ("pi", 1),
+    ] {
         let error = check_arity(name, count).unwrap_err();
-        assert_eq!((error.kind, error.detail), (ErrorKind::SyntaxError, "InvalidNumberOfArguments"), "{name}/{count}");
+        assert_eq!(
+            (error.kind, error.detail),
+            (ErrorKind::SyntaxError, "InvalidNumberOfArguments"),
+            "{name}/{count}"
+        );
     }
     assert!(check_arity("coalesce", 7).is_ok() && check_arity("round", 3).is_ok() && check_arity("date", 0).is_ok());
 }
@@ -62,7 +79,10 @@ fn labels_of_a_node_in_order() {
 fn labels_of_a_non_node_is_invalid_argument_value() {
     // Act / check: TCK Graph3 [9].
     assert_eq!(run("labels", vec![i(1)]), "error: TypeError/InvalidArgumentValue");
-    assert_eq!(run("labels", vec![path_1_2_3()]), "error: TypeError/InvalidArgumentValue");
+    assert_eq!(
+        run("labels", vec![path_1_2_3()]),
+        "error: TypeError/InvalidArgumentValue"
+    );
 }
 
 #[test]
@@ -73,7 +93,10 @@ fn type_of_relationships_and_invalid_arguments() {
     assert_eq!(run_in(&graph, "type", vec![rel(10, 1, 2)]), "'KNOWS'");
     assert_eq!(run_in(&graph, "type", vec![NULL]), "null");
     for invalid in [i(0), f(1.0), b(true), s(""), l(vec![]), node(1)] {
-        assert_eq!(run_in(&graph, "type", vec![invalid]), "error: TypeError/InvalidArgumentValue");
+        assert_eq!(
+            run_in(&graph, "type", vec![invalid]),
+            "error: TypeError/InvalidArgumentValue"
+        );
     }
 }
 
@@ -95,11 +118,17 @@ fn properties_of_maps_nodes_and_relationships() {
     // Set up
     let graph = popeye_graph();
     // Act / check: TCK Graph9.
-    assert_eq!(run_in(&graph, "properties", vec![node(1)]), "{level: 9001, name: 'Popeye'}");
+    assert_eq!(
+        run_in(&graph, "properties", vec![node(1)]),
+        "{level: 9001, name: 'Popeye'}"
+    );
     assert_eq!(run_in(&graph, "properties", vec![rel(10, 1, 2)]), "{status: 'bad'}");
     assert_eq!(run("properties", vec![m(&[("name", s("Popeye"))])]), "{name: 'Popeye'}");
     assert_eq!(run("properties", vec![NULL]), "null");
-    assert_eq!(run("properties", vec![s("Cypher")]), "error: TypeError/InvalidArgumentValue");
+    assert_eq!(
+        run("properties", vec![s("Cypher")]),
+        "error: TypeError/InvalidArgumentValue"
+    );
 }
 
 #[test]
@@ -119,7 +148,16 @@ fn nodes_relationships_and_length_of_paths() {
     assert_eq!(run("nodes", vec![path_1_2_3()]), "[(#1), (#2), (#3)]");
     assert_eq!(run("relationships", vec![path_1_2_3()]), "[[#10], [#11]]");
     assert_eq!(run("length", vec![path_1_2_3()]), "2");
-    assert_eq!(run("length", vec![QValue::Path(PathValue { start: Gid(1), steps: vec![] })]), "0");
+    assert_eq!(
+        run(
+            "length",
+            vec![QValue::Path(PathValue {
+                start: Gid(1),
+                steps: vec![]
+            })]
+        ),
+        "0"
+    );
     assert_eq!(run("nodes", vec![NULL]), "null");
     assert_eq!(run("relationships", vec![NULL]), "null");
     assert_eq!(run("length", vec![node(1)]), "error: TypeError/InvalidArgumentValue");

@@ -31,8 +31,14 @@ fn substring_with_default_and_explicit_length() {
     assert_eq!(run("substring", vec![s("héllo"), i(1), i(2)]), "'él'");
     assert_eq!(run("substring", vec![s("abc"), i(10)]), "''");
     assert_eq!(run("substring", vec![NULL, i(1)]), "null");
-    assert_eq!(run("substring", vec![s("abc"), i(-1)]), "error: ArgumentError/NumberOutOfRange");
-    assert_eq!(run("substring", vec![s("abc"), f(1.0)]), "error: TypeError/InvalidArgumentValue");
+    assert_eq!(
+        run("substring", vec![s("abc"), i(-1)]),
+        "error: ArgumentError/NumberOutOfRange"
+    );
+    assert_eq!(
+        run("substring", vec![s("abc"), f(1.0)]),
+        "error: TypeError/InvalidArgumentValue"
+    );
 }
 
 #[test]
@@ -42,7 +48,10 @@ fn left_and_right() {
     assert_eq!(run("right", vec![s("hello"), i(3)]), "'llo'");
     assert_eq!(run("right", vec![s("hi"), i(5)]), "'hi'");
     assert_eq!(run("left", vec![NULL, i(3)]), "null");
-    assert_eq!(run("left", vec![s("hello"), i(-1)]), "error: ArgumentError/NumberOutOfRange");
+    assert_eq!(
+        run("left", vec![s("hello"), i(-1)]),
+        "error: ArgumentError/NumberOutOfRange"
+    );
 }
 
 #[test]
@@ -51,7 +60,13 @@ fn split_keeps_empty_parts() {
     assert_eq!(run("split", vec![s("one1two"), s("1")]), "['one', 'two']");
     assert_eq!(run("split", vec![s("a,b,"), s(",")]), "['a', 'b', '']");
     assert_eq!(run("split", vec![s("abc"), s("")]), "['a', 'b', 'c']");
-    assert_eq!(run("split", vec![s("a,b;c"), l(vec![s(","), s(";")])]), "['a', 'b', 'c']");
+    assert_eq!(
+        run("split", vec![s("a,b;c"), l(vec![s(","), s(";")])]),
+        "['a', 'b', 'c']"
+    );
     assert_eq!(run("split", vec![s("abc"), NULL]), "null");
-    assert_eq!(run("split", vec![s("abc"), i(1)]), "error: TypeError/InvalidArgumentValue");
+    assert_eq!(
+        run("split", vec![s("abc"), i(1)]),
+        "error: TypeError/InvalidArgumentValue"
+    );
 }
