@@ -50,8 +50,11 @@ pub enum CMapItem {
 }
 
 /// Compiles an expression in `scope`; new slots (comprehension variables) come from `slots`.
+/// Constant sub-expressions are evaluated now: a type error in them is a compile-time
+/// error, as openCypher requires, and the result is cheaper to run.
 pub fn compile(e: &Expr, scope: &Scope, slots: &mut Slots) -> Result<CExpr> {
-    compile_inner(e, scope, slots).map_err(|err| err.at(e.position))
+    let compiled = compile_inner(e, scope, slots).map_err(|err| err.at(e.position))?;
+    crate::fold::fold(compiled).map_err(|err| err.at(e.position))
 }
 
 fn boxed(e: &Expr, scope: &Scope, slots: &mut Slots) -> Result<Box<CExpr>> {
@@ -293,7 +296,7 @@ pub fn eval(e: &CExpr, row: &mut [QValue], ctx: &ExecCtx) -> Result<QValue> {
             let base = eval(base, row, ctx)?;
             ctx.property(&base, key)?
         }
-        CExpr::Index(base, idx) => ops::index(&eval(base, row, ctx)?, &eval(idx, row, ctx)?)?,
+        CExpr::Index(base, idx) => ops::subscript(&eval(base, row, ctx)?, &eval(idx, row, ctx)?, ctx)?,
         CExpr::Slice(base, from, to) => {
             let base = eval(base, row, ctx)?;
             let from = from.as_ref().map(|f| eval(f, row, ctx)).transpose()?;

@@ -11,6 +11,7 @@ mod engine;
 pub mod error;
 mod exec;
 mod expr;
+mod fold;
 pub mod functions;
 pub mod graph;
 pub mod ops;

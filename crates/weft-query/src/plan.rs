@@ -258,7 +258,12 @@ impl<'s> Planner<'s> {
             let [rel_type] = r.types.as_slice() else {
                 return Err(syntax("NoSingleRelationshipType", "A single relationship type must be specified for CREATE"));
             };
-            let backwards = create_direction(r.direction)?;
+            // MERGE may leave the direction open: it matches either way and creates
+            // left to right.
+            let backwards = match (merge_before, r.direction) {
+                (Some(_), crate::ast::RelDirection::Both) => false,
+                _ => create_direction(r.direction)?,
+            };
             let props = r.properties.as_ref().map(|p| compile(p, scope, &mut self.slots)).transpose()?;
             let slot = match &r.variable {
                 Some(name) => self.created_slot(scope, name, VarKind::Relationship, merge_before)?,

@@ -204,6 +204,15 @@ impl Planner<'_> {
                 rest.iter_mut().try_for_each(|(_, x)| go(x, self))
             }
             ExprKind::Function { args, .. } => args.iter_mut().try_for_each(|x| go(x, self)),
+            ExprKind::Slice(a, b, c) => {
+                go(a, self)?;
+                b.iter_mut().chain(c.iter_mut()).try_for_each(|x| go(x, self))
+            }
+            ExprKind::ListComprehension { list, .. } | ExprKind::Quantifier { list, .. } => go(list, self),
+            ExprKind::Reduce { init, list, .. } => {
+                go(init, self)?;
+                go(list, self)
+            }
             ExprKind::Case { subject, whens, else_ } => {
                 if let Some(s) = subject {
                     go(s, self)?;
@@ -266,25 +275,50 @@ impl Planner<'_> {
         Ok(op)
     }
 
-    /// Compiles a SKIP/LIMIT expression, which may not depend on any variable.
+    /// Compiles a SKIP/LIMIT expression, which may not depend on any variable; a literal
+    /// that is not a non-negative integer is refused now.
     fn constant(&mut self, e: &Expr) -> Result<CExpr> {
-        compile(e, &Scope::default(), &mut self.slots).map_err(|err| {
+        let compiled = compile(e, &Scope::default(), &mut self.slots).map_err(|err| {
             if err.detail == "UndefinedVariable" {
                 syntax("NonConstantExpression", "SKIP and LIMIT must be constant expressions")
             } else {
                 err
             }
-        })
+        })?;
+        match &compiled {
+            CExpr::Const(crate::value::QValue::Int(n)) if *n < 0 => {
+                Err(syntax("NegativeIntegerArgument", format!("SKIP and LIMIT need a non-negative integer, got {n}")))
+            }
+            CExpr::Const(v) if !matches!(v, crate::value::QValue::Int(_)) => Err(syntax(
+                "InvalidArgumentType",
+                format!("SKIP and LIMIT need an integer, got {}", v.type_name()),
+            )),
+            _ => Ok(compiled),
+        }
     }
 }
 
 /// The sort expression compared with item texts: same structure means same text.
 fn expr_text(sort: &Expr, item_text: &str, item_expr: &Expr) -> String {
-    if sort.kind == item_expr.kind {
+    if shape(sort) == shape(item_expr) {
         item_text.to_owned()
     } else {
         String::new()
     }
+}
+
+/// An expression's structure without source positions, for "is this the same
+/// expression" checks.
+fn shape(e: &Expr) -> String {
+    let text = format!("{:?}", e.kind);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("position: Position {") {
+        out.push_str(&rest[..at]);
+        rest = rest[at..].find('}').map_or("", |end| &rest[at + end + 1..]);
+    }
+    out.push_str(rest);
+    out
 }
 
 fn ambiguous(e: QueryError, text: &str) -> QueryError {
