@@ -25,11 +25,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let queries = [
         ("point", "MATCH (p:Person {id: $id}) RETURN p.name"),
-        ("hop1", "MATCH (a:Person {id: $id})-[:KNOWS]->(b:Person) RETURN count(b)"),
-        ("hop2", "MATCH (a:Person {id: $id})-[:KNOWS]->(:Person)-[:KNOWS]->(c:Person) RETURN count(DISTINCT c)"),
-        ("agg", "MATCH (p:Person) RETURN p.age AS age, count(*) AS c ORDER BY age"),
+        (
+            "hop1",
+            "MATCH (a:Person {id: $id})-[:KNOWS]->(b:Person) RETURN count(b)",
+        ),
+        (
+            "hop2",
+            "MATCH (a:Person {id: $id})-[:KNOWS]->(:Person)-[:KNOWS]->(c:Person) RETURN count(DISTINCT c)",
+        ),
+        (
+            "agg",
+            "MATCH (p:Person) RETURN p.age AS age, count(*) AS c ORDER BY age",
+        ),
     ];
-    println!("{:<6} {:>10} {:>10} {:>10} {:>10} {:>12} {:>9}", "query", "queries/s", "p50 us", "p99 us", "rows/s", "baseline q/s", "ratio");
+    println!(
+        "{:<6} {:>10} {:>10} {:>10} {:>10} {:>12} {:>9}",
+        "query", "queries/s", "p50 us", "p99 us", "rows/s", "baseline q/s", "ratio"
+    );
     for (name, text) in queries {
         let engine_run = measure(budget, persons, |id| {
             let params = BTreeMap::from([("id".to_owned(), Value::Int(id))]);
@@ -74,7 +86,10 @@ fn load(engine: &Engine, dir: &str) -> Result<i64, Box<dyn std::error::Error>> {
     let count = rows.len() as i64;
     for chunk in rows.chunks(BATCH) {
         let params = BTreeMap::from([("rows".to_owned(), Value::List(chunk.to_vec()))]);
-        engine.execute("UNWIND $rows AS r CREATE (:Person {id: r.id, name: r.name, age: r.age})", &params)?;
+        engine.execute(
+            "UNWIND $rows AS r CREATE (:Person {id: r.id, name: r.name, age: r.age})",
+            &params,
+        )?;
     }
     let knows = std::fs::read_to_string(format!("{dir}/knows.csv"))?;
     let edges: Vec<Value> = knows
@@ -97,7 +112,11 @@ fn load(engine: &Engine, dir: &str) -> Result<i64, Box<dyn std::error::Error>> {
         )?;
     }
     engine.storage().collect_garbage();
-    eprintln!("loaded {count} persons and {} edges in {:.1?}", edges.len(), started.elapsed());
+    eprintln!(
+        "loaded {count} persons and {} edges in {:.1?}",
+        edges.len(),
+        started.elapsed()
+    );
     Ok(count)
 }
 
@@ -129,7 +148,12 @@ fn measure(
     let total = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
     let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e6;
-    Ok(Figures { qps: latencies.len() as f64 / total, p50_us: pct(0.5), p99_us: pct(0.99), rows_per_s: rows as f64 / total })
+    Ok(Figures {
+        qps: latencies.len() as f64 / total,
+        p50_us: pct(0.5),
+        p99_us: pct(0.99),
+        rows_per_s: rows as f64 / total,
+    })
 }
 
 /// The same work as each query, written directly against the storage API.
@@ -137,11 +161,17 @@ fn direct(engine: &Engine, name: &str, id: i64) -> Result<usize, String> {
     let s = engine.storage();
     let txn = s.begin(IsolationLevel::SnapshotIsolation);
     let person = s.find_label("Person").ok_or("no Person label")?;
-    let (id_key, knows) = (s.find_property("id").ok_or("no id")?, s.find_edge_type("KNOWS").ok_or("no KNOWS")?);
+    let (id_key, knows) = (
+        s.find_property("id").ok_or("no id")?,
+        s.find_edge_type("KNOWS").ok_or("no KNOWS")?,
+    );
     let start = || txn.vertices_with_property(person, id_key, &Value::Int(id));
     let out = |v| txn.edges(v, Direction::Out, &[knows]).unwrap_or_default();
     Ok(match name {
-        "point" => start().iter().filter_map(|v| txn.vertex_property(*v, s.find_property("name")?).ok()).count(),
+        "point" => start()
+            .iter()
+            .filter_map(|v| txn.vertex_property(*v, s.find_property("name")?).ok())
+            .count(),
         "hop1" => {
             let _count: usize = start().into_iter().map(|a| out(a).len()).sum();
             1
@@ -167,4 +197,3 @@ fn direct(engine: &Engine, name: &str, id: i64) -> Result<usize, String> {
         }
     })
 }
-

@@ -66,19 +66,48 @@ pub struct Clause {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClauseKind {
-    Match { optional: bool, pattern: Pattern, where_: Option<Expr> },
-    Unwind { expr: Expr, variable: String },
+    Match {
+        optional: bool,
+        pattern: Pattern,
+        where_: Option<Expr>,
+    },
+    Unwind {
+        expr: Expr,
+        variable: String,
+    },
     With(Projection),
     Return(Projection),
-    Create { pattern: Pattern },
-    Merge { part: PatternPart, on_create: Vec<SetItem>, on_match: Vec<SetItem> },
-    Set { items: Vec<SetItem> },
-    Remove { items: Vec<RemoveItem> },
-    Delete { detach: bool, exprs: Vec<Expr> },
+    Create {
+        pattern: Pattern,
+    },
+    Merge {
+        part: PatternPart,
+        on_create: Vec<SetItem>,
+        on_match: Vec<SetItem>,
+    },
+    Set {
+        items: Vec<SetItem>,
+    },
+    Remove {
+        items: Vec<RemoveItem>,
+    },
+    Delete {
+        detach: bool,
+        exprs: Vec<Expr>,
+    },
     /// `CALL ns.proc(args) YIELD a, b AS c WHERE ...`; `args` is `None` for the implicit
     /// form without parentheses (arguments taken from parameters).
-    Call { procedure: String, args: Option<Vec<Expr>>, yields: Option<Vec<YieldItem>>, where_: Option<Expr> },
-    Foreach { variable: String, list: Expr, clauses: Vec<Clause> },
+    Call {
+        procedure: String,
+        args: Option<Vec<Expr>>,
+        yields: Option<Vec<YieldItem>>,
+        where_: Option<Expr>,
+    },
+    Foreach {
+        variable: String,
+        list: Expr,
+        clauses: Vec<Clause>,
+    },
 }
 
 /// `YIELD field [AS alias]`.
@@ -226,12 +255,25 @@ pub enum ExprKind {
     /// `expr:A:B` as a predicate.
     HasLabels(Box<Expr>, Vec<String>),
     /// `name(args)`, `ns.name(DISTINCT args)`; the name as written.
-    Function { name: String, distinct: bool, args: Vec<Expr> },
+    Function {
+        name: String,
+        distinct: bool,
+        args: Vec<Expr>,
+    },
     /// `count(*)`
     CountStar,
-    Case { subject: Option<Box<Expr>>, whens: Vec<(Expr, Expr)>, else_: Option<Box<Expr>> },
+    Case {
+        subject: Option<Box<Expr>>,
+        whens: Vec<(Expr, Expr)>,
+        else_: Option<Box<Expr>>,
+    },
     /// `[x IN list WHERE pred | proj]`
-    ListComprehension { variable: String, list: Box<Expr>, predicate: Option<Box<Expr>>, projection: Option<Box<Expr>> },
+    ListComprehension {
+        variable: String,
+        list: Box<Expr>,
+        predicate: Option<Box<Expr>>,
+        projection: Option<Box<Expr>>,
+    },
     /// `[p = (a)-->(b) WHERE pred | proj]`
     PatternComprehension {
         variable: Option<String>,
@@ -240,15 +282,32 @@ pub enum ExprKind {
         projection: Box<Expr>,
     },
     /// `all(x IN list WHERE pred)` and friends.
-    Quantifier { kind: Quantifier, variable: String, list: Box<Expr>, predicate: Option<Box<Expr>> },
+    Quantifier {
+        kind: Quantifier,
+        variable: String,
+        list: Box<Expr>,
+        predicate: Option<Box<Expr>>,
+    },
     /// `reduce(acc = init, x IN list | expr)`
-    Reduce { accumulator: String, init: Box<Expr>, variable: String, list: Box<Expr>, expr: Box<Expr> },
+    Reduce {
+        accumulator: String,
+        init: Box<Expr>,
+        variable: String,
+        list: Box<Expr>,
+        expr: Box<Expr>,
+    },
     /// A pattern used as a predicate: `WHERE (a)-->(b)`.
     PatternPredicate(PatternElement),
     /// `EXISTS { MATCH ... WHERE ... }` or `EXISTS { (a)-->(b) WHERE ... }`.
-    ExistsSubquery { pattern: Pattern, where_: Option<Box<Expr>> },
+    ExistsSubquery {
+        pattern: Pattern,
+        where_: Option<Box<Expr>>,
+    },
     /// `n {.a, .*, b: expr, c}`
-    MapProjection { variable: String, items: Vec<MapProjectionItem> },
+    MapProjection {
+        variable: String,
+        items: Vec<MapProjectionItem>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

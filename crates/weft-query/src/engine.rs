@@ -22,7 +22,9 @@ pub struct Engine {
 impl Engine {
     /// An engine over a new, empty storage.
     pub fn new() -> Self {
-        Engine { storage: Storage::new() }
+        Engine {
+            storage: Storage::new(),
+        }
     }
 
     /// An engine over an existing storage.
@@ -49,7 +51,12 @@ impl Engine {
 
     /// Runs one statement inside a caller's transaction (explicit transactions); admin
     /// statements are refused there.
-    pub fn execute_in(&self, txn: &mut Transaction, query: &str, params: &BTreeMap<String, Value>) -> Result<QueryResult> {
+    pub fn execute_in(
+        &self,
+        txn: &mut Transaction,
+        query: &str,
+        params: &BTreeMap<String, Value>,
+    ) -> Result<QueryResult> {
         let statement = crate::parser::parse(query)?;
         if is_admin(&statement) {
             return Err(QueryError::runtime(
@@ -61,7 +68,12 @@ impl Engine {
         self.run(&statement, params, txn)
     }
 
-    fn run(&self, statement: &Statement, params: &BTreeMap<String, Value>, txn: &mut Transaction) -> Result<QueryResult> {
+    fn run(
+        &self,
+        statement: &Statement,
+        params: &BTreeMap<String, Value>,
+        txn: &mut Transaction,
+    ) -> Result<QueryResult> {
         let (query, mode) = match statement {
             Statement::Query(q) => (q, Mode::Run),
             Statement::Explain(inner) => match inner.as_ref() {
@@ -78,28 +90,44 @@ impl Engine {
         if mode == Mode::Explain {
             return Ok(plan_rows(&plan.root, false));
         }
-        let params = params.iter().map(|(k, v)| (k.clone(), QValue::from(v.clone()))).collect();
+        let params = params
+            .iter()
+            .map(|(k, v)| (k.clone(), QValue::from(v.clone())))
+            .collect();
         let mut ctx = ExecCtx::new(self.storage.clone(), txn, params);
         let mut rows = Vec::new();
         while let Some(row) = plan.root.next(&mut ctx)? {
             if plan.columns.is_empty() {
                 continue; // an update query without RETURN returns no rows
             }
-            let out: Vec<ResultValue> =
-                plan.out_slots.iter().map(|s| materialise(&row[*s], &ctx)).collect::<Result<_>>()?;
+            let out: Vec<ResultValue> = plan
+                .out_slots
+                .iter()
+                .map(|s| materialise(&row[*s], &ctx))
+                .collect::<Result<_>>()?;
             rows.push(out);
         }
+        plan.root.finish_writes(&mut ctx)?;
         if mode == Mode::Profile {
             return Ok(plan_rows(&plan.root, true));
         }
-        Ok(QueryResult { columns: plan.columns, rows, stats: ctx.stats })
+        Ok(QueryResult {
+            columns: plan.columns,
+            rows,
+            stats: ctx.stats,
+        })
     }
 
     /// Runs an admin statement; `None` for anything else.
     fn admin(&self, statement: &Statement) -> Result<Option<QueryResult>> {
         let s = &self.storage;
         let mut stats = QueryStats::default();
-        let done = |stats| Ok(Some(QueryResult { stats, ..QueryResult::default() }));
+        let done = |stats| {
+            Ok(Some(QueryResult {
+                stats,
+                ..QueryResult::default()
+            }))
+        };
         match statement {
             Statement::CreateIndex(t) => {
                 match t {
@@ -160,7 +188,11 @@ impl Engine {
                 IndexInfo::EdgeType(t) => vec![text("edge-type"), text(&t), ResultValue::Null],
             })
             .collect();
-        QueryResult { columns: vec!["index type".into(), "label".into(), "property".into()], rows, ..Default::default() }
+        QueryResult {
+            columns: vec!["index type".into(), "label".into(), "property".into()],
+            rows,
+            ..Default::default()
+        }
     }
 
     fn constraint_info(&self) -> QueryResult {
@@ -172,7 +204,11 @@ impl Engine {
             .map(|c| match c {
                 ConstraintInfo::Exists(l, p) => vec![text("exists"), text(&l), text(&p)],
                 ConstraintInfo::Unique(l, ps) => {
-                    vec![text("unique"), text(&l), ResultValue::List(ps.iter().map(|p| text(p)).collect())]
+                    vec![
+                        text("unique"),
+                        text(&l),
+                        ResultValue::List(ps.iter().map(|p| text(p)).collect()),
+                    ]
                 }
             })
             .collect();
@@ -191,7 +227,11 @@ impl Engine {
             row("last_commit_timestamp", s.last_committed() as i64),
             row("active_transactions", s.active_transactions() as i64),
         ];
-        QueryResult { columns: vec!["storage info".into(), "value".into()], rows, ..Default::default() }
+        QueryResult {
+            columns: vec!["storage info".into(), "value".into()],
+            rows,
+            ..Default::default()
+        }
     }
 }
 
@@ -207,7 +247,11 @@ fn is_admin(s: &Statement) -> bool {
 }
 
 fn admin_not_plannable() -> QueryError {
-    QueryError::compile(ErrorKind::SemanticError, "NotPlannable", "EXPLAIN and PROFILE apply to queries only")
+    QueryError::compile(
+        ErrorKind::SemanticError,
+        "NotPlannable",
+        "EXPLAIN and PROFILE apply to queries only",
+    )
 }
 
 fn plan_rows(root: &crate::pipeline::Op, profile: bool) -> QueryResult {
@@ -227,7 +271,11 @@ fn plan_rows(root: &crate::pipeline::Op, profile: bool) -> QueryResult {
     if profile {
         columns = vec!["OPERATOR".to_owned(), "ACTUAL HITS".to_owned()];
     }
-    QueryResult { columns, rows, ..Default::default() }
+    QueryResult {
+        columns,
+        rows,
+        ..Default::default()
+    }
 }
 
 /// Turns a runtime value into a self-contained result value (reading the graph).
@@ -240,7 +288,9 @@ fn materialise(v: &QValue, ctx: &ExecCtx) -> Result<ResultValue> {
         QValue::String(s) => ResultValue::String(s.clone()),
         QValue::List(items) => ResultValue::List(items.iter().map(|i| materialise(i, ctx)).collect::<Result<_>>()?),
         QValue::Map(m) => ResultValue::Map(
-            m.iter().map(|(k, v)| Ok((k.clone(), materialise(v, ctx)?))).collect::<Result<BTreeMap<_, _>>>()?,
+            m.iter()
+                .map(|(k, v)| Ok((k.clone(), materialise(v, ctx)?)))
+                .collect::<Result<BTreeMap<_, _>>>()?,
         ),
         QValue::Date(d) => ResultValue::Date(*d),
         QValue::LocalTime(t) => ResultValue::LocalTime(*t),
@@ -269,7 +319,11 @@ fn properties(props: BTreeMap<String, QValue>, ctx: &ExecCtx) -> Result<BTreeMap
 fn node(n: weft_storage::Gid, ctx: &ExecCtx) -> Result<Node> {
     let labels = ctx.node_labels(n).unwrap_or_default();
     let props = ctx.node_properties(n).unwrap_or_default();
-    Ok(Node { id: n.0, labels, properties: properties(props, ctx)? })
+    Ok(Node {
+        id: n.0,
+        labels,
+        properties: properties(props, ctx)?,
+    })
 }
 
 fn relationship(r: &weft_storage::EdgeRef, ctx: &ExecCtx) -> Result<Relationship> {

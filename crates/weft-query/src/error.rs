@@ -53,18 +53,38 @@ pub struct QueryError {
 impl QueryError {
     /// A compile-time error.
     pub fn compile(kind: ErrorKind, detail: &'static str, message: impl Into<String>) -> Self {
-        QueryError { kind, phase: Phase::CompileTime, detail, message: message.into(), position: None }
+        QueryError {
+            kind,
+            phase: Phase::CompileTime,
+            detail,
+            message: message.into(),
+            position: None,
+        }
     }
 
     /// A runtime error.
     pub fn runtime(kind: ErrorKind, detail: &'static str, message: impl Into<String>) -> Self {
-        QueryError { kind, phase: Phase::Runtime, detail, message: message.into(), position: None }
+        QueryError {
+            kind,
+            phase: Phase::Runtime,
+            detail,
+            message: message.into(),
+            position: None,
+        }
     }
 
     /// Syntax error at a position, the message saying what was expected.
     pub fn syntax(detail: &'static str, message: impl Into<String>, position: Position) -> Self {
-        let message = format!("{} (line {}, column {})", message.into(), position.line, position.column);
-        QueryError { position: Some(position), ..Self::compile(ErrorKind::SyntaxError, detail, message) }
+        let message = format!(
+            "{} (line {}, column {})",
+            message.into(),
+            position.line,
+            position.column
+        );
+        QueryError {
+            position: Some(position),
+            ..Self::compile(ErrorKind::SyntaxError, detail, message)
+        }
     }
 
     /// Attaches a position if none is known yet.

@@ -21,7 +21,13 @@ pub struct ExecCtx<'t> {
 
 impl<'t> ExecCtx<'t> {
     pub fn new(storage: Storage, txn: &'t mut Transaction, params: BTreeMap<String, QValue>) -> Self {
-        ExecCtx { storage, txn, params, stats: QueryStats::default(), now: ZonedDateTime::now_utc() }
+        ExecCtx {
+            storage,
+            txn,
+            params,
+            stats: QueryStats::default(),
+            now: ZonedDateTime::now_utc(),
+        }
     }
 
     /// The transaction, for reads.
@@ -37,7 +43,11 @@ impl<'t> ExecCtx<'t> {
     /// A parameter's value; a missing one is an error naming it.
     pub fn param(&self, name: &str) -> Result<QValue> {
         self.params.get(name).cloned().ok_or_else(|| {
-            QueryError::runtime(ErrorKind::SemanticError, "ParameterMissing", format!("Expected parameter: ${name}"))
+            QueryError::runtime(
+                ErrorKind::SemanticError,
+                "ParameterMissing",
+                format!("Expected parameter: ${name}"),
+            )
         })
     }
 
@@ -96,7 +106,12 @@ impl<'t> ExecCtx<'t> {
 
 impl GraphContext for ExecCtx<'_> {
     fn node_labels(&self, node: Gid) -> Result<Vec<String>> {
-        Ok(self.txn.labels(node)?.into_iter().map(|l| self.storage.label_name(l)).collect())
+        Ok(self
+            .txn
+            .labels(node)?
+            .into_iter()
+            .map(|l| self.storage.label_name(l))
+            .collect())
     }
 
     fn node_property(&self, node: Gid, key: &str) -> Result<QValue> {
@@ -105,22 +120,38 @@ impl GraphContext for ExecCtx<'_> {
             self.txn.labels(node)?;
             return Ok(QValue::Null);
         };
-        Ok(self.txn.vertex_property(node, prop)?.map(QValue::from).unwrap_or(QValue::Null))
+        Ok(self
+            .txn
+            .vertex_property(node, prop)?
+            .map(QValue::from)
+            .unwrap_or(QValue::Null))
     }
 
     fn node_properties(&self, node: Gid) -> Result<BTreeMap<String, QValue>> {
         let props = self.txn.vertex_properties(node)?;
-        Ok(props.into_iter().map(|(k, v)| (self.storage.property_name(k), QValue::from(v))).collect())
+        Ok(props
+            .into_iter()
+            .map(|(k, v)| (self.storage.property_name(k), QValue::from(v)))
+            .collect())
     }
 
     fn rel_property(&self, rel: &EdgeRef, key: &str) -> Result<QValue> {
-        let Some(prop) = self.storage.find_property(key) else { return Ok(QValue::Null) };
-        Ok(self.txn.edge_property(rel, prop)?.map(QValue::from).unwrap_or(QValue::Null))
+        let Some(prop) = self.storage.find_property(key) else {
+            return Ok(QValue::Null);
+        };
+        Ok(self
+            .txn
+            .edge_property(rel, prop)?
+            .map(QValue::from)
+            .unwrap_or(QValue::Null))
     }
 
     fn rel_properties(&self, rel: &EdgeRef) -> Result<BTreeMap<String, QValue>> {
         let props = self.txn.edge_properties(rel)?;
-        Ok(props.into_iter().map(|(k, v)| (self.storage.property_name(k), QValue::from(v))).collect())
+        Ok(props
+            .into_iter()
+            .map(|(k, v)| (self.storage.property_name(k), QValue::from(v)))
+            .collect())
     }
 
     fn rel_type(&self, rel: &EdgeRef) -> String {

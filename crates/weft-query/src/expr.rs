@@ -33,9 +33,25 @@ pub enum CExpr {
     HasLabels(Box<CExpr>, Vec<String>),
     Function(String, Vec<CExpr>),
     Case(Option<Box<CExpr>>, Vec<(CExpr, CExpr)>, Option<Box<CExpr>>),
-    ListComp { slot: usize, list: Box<CExpr>, predicate: Option<Box<CExpr>>, projection: Option<Box<CExpr>> },
-    Quantifier { kind: Quantifier, slot: usize, list: Box<CExpr>, predicate: Option<Box<CExpr>> },
-    Reduce { acc: usize, init: Box<CExpr>, slot: usize, list: Box<CExpr>, expr: Box<CExpr> },
+    ListComp {
+        slot: usize,
+        list: Box<CExpr>,
+        predicate: Option<Box<CExpr>>,
+        projection: Option<Box<CExpr>>,
+    },
+    Quantifier {
+        kind: Quantifier,
+        slot: usize,
+        list: Box<CExpr>,
+        predicate: Option<Box<CExpr>>,
+    },
+    Reduce {
+        acc: usize,
+        init: Box<CExpr>,
+        slot: usize,
+        list: Box<CExpr>,
+        expr: Box<CExpr>,
+    },
     PatternExists(Box<CPattern>, Option<Box<CExpr>>),
     PatternComprehension(Box<CPattern>, Option<Box<CExpr>>, Box<CExpr>),
     MapProjection(Box<CExpr>, Vec<CMapItem>),
@@ -76,13 +92,18 @@ fn compile_inner(e: &Expr, scope: &Scope, slots: &mut Slots) -> Result<CExpr> {
         ExprKind::Variable(v) => CExpr::Slot(scope.slot(v)?),
         ExprKind::List(items) => CExpr::List(items.iter().map(|i| compile(i, scope, slots)).collect::<Result<_>>()?),
         ExprKind::Map(entries) => CExpr::Map(
-            entries.iter().map(|(k, v)| Ok((k.clone(), compile(v, scope, slots)?))).collect::<Result<_>>()?,
+            entries
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), compile(v, scope, slots)?)))
+                .collect::<Result<_>>()?,
         ),
         ExprKind::Property(base, key) => CExpr::Property(boxed(base, scope, slots)?, key.clone()),
         ExprKind::Index(base, idx) => CExpr::Index(boxed(base, scope, slots)?, boxed(idx, scope, slots)?),
-        ExprKind::Slice(base, from, to) => {
-            CExpr::Slice(boxed(base, scope, slots)?, opt(from, scope, slots)?, opt(to, scope, slots)?)
-        }
+        ExprKind::Slice(base, from, to) => CExpr::Slice(
+            boxed(base, scope, slots)?,
+            opt(from, scope, slots)?,
+            opt(to, scope, slots)?,
+        ),
         ExprKind::Unary(op, inner) => {
             let inner = boxed(inner, scope, slots)?;
             match op {
@@ -104,11 +125,17 @@ fn compile_inner(e: &Expr, scope: &Scope, slots: &mut Slots) -> Result<CExpr> {
         }
         ExprKind::Comparison(first, rest) => CExpr::Comparison(
             boxed(first, scope, slots)?,
-            rest.iter().map(|(op, e)| Ok((*op, compile(e, scope, slots)?))).collect::<Result<_>>()?,
+            rest.iter()
+                .map(|(op, e)| Ok((*op, compile(e, scope, slots)?)))
+                .collect::<Result<_>>()?,
         ),
         ExprKind::IsNull(inner, negated) => CExpr::IsNull(boxed(inner, scope, slots)?, *negated),
         ExprKind::HasLabels(inner, labels) => CExpr::HasLabels(boxed(inner, scope, slots)?, labels.clone()),
-        ExprKind::Function { name, distinct: _, args } => compile_function(name, args, scope, slots)?,
+        ExprKind::Function {
+            name,
+            distinct: _,
+            args,
+        } => compile_function(name, args, scope, slots)?,
         ExprKind::CountStar => return Err(aggregate_misplaced("count(*)")),
         ExprKind::Case { subject, whens, else_ } => CExpr::Case(
             opt(subject, scope, slots)?,
@@ -118,7 +145,12 @@ fn compile_inner(e: &Expr, scope: &Scope, slots: &mut Slots) -> Result<CExpr> {
                 .collect::<Result<_>>()?,
             opt(else_, scope, slots)?,
         ),
-        ExprKind::ListComprehension { variable, list, predicate, projection } => {
+        ExprKind::ListComprehension {
+            variable,
+            list,
+            predicate,
+            projection,
+        } => {
             let list = boxed(list, scope, slots)?;
             let (inner, slot) = with_var(scope, variable, slots);
             CExpr::ListComp {
@@ -128,17 +160,39 @@ fn compile_inner(e: &Expr, scope: &Scope, slots: &mut Slots) -> Result<CExpr> {
                 projection: opt(projection, &inner, slots)?,
             }
         }
-        ExprKind::Quantifier { kind, variable, list, predicate } => {
+        ExprKind::Quantifier {
+            kind,
+            variable,
+            list,
+            predicate,
+        } => {
             let list = boxed(list, scope, slots)?;
             let (inner, slot) = with_var(scope, variable, slots);
-            CExpr::Quantifier { kind: *kind, slot, list, predicate: opt(predicate, &inner, slots)? }
+            CExpr::Quantifier {
+                kind: *kind,
+                slot,
+                list,
+                predicate: opt(predicate, &inner, slots)?,
+            }
         }
-        ExprKind::Reduce { accumulator, init, variable, list, expr } => {
+        ExprKind::Reduce {
+            accumulator,
+            init,
+            variable,
+            list,
+            expr,
+        } => {
             let init = boxed(init, scope, slots)?;
             let list = boxed(list, scope, slots)?;
             let (inner, acc) = with_var(scope, accumulator, slots);
             let (inner, slot) = with_var(&inner, variable, slots);
-            CExpr::Reduce { acc, init, slot, list, expr: boxed(expr, &inner, slots)? }
+            CExpr::Reduce {
+                acc,
+                init,
+                slot,
+                list,
+                expr: boxed(expr, &inner, slots)?,
+            }
         }
         ExprKind::PatternPredicate(element) => {
             let mut inner = scope.clone();
@@ -150,7 +204,12 @@ fn compile_inner(e: &Expr, scope: &Scope, slots: &mut Slots) -> Result<CExpr> {
             let pattern = pattern::compile_parts(parts, &mut inner, slots, pattern::Mode::Match)?;
             CExpr::PatternExists(Box::new(pattern), opt(where_, &inner, slots)?)
         }
-        ExprKind::PatternComprehension { variable, pattern: element, predicate, projection } => {
+        ExprKind::PatternComprehension {
+            variable,
+            pattern: element,
+            predicate,
+            projection,
+        } => {
             let mut inner = scope.clone();
             let pattern =
                 pattern::compile_element(element, variable.as_deref(), &mut inner, slots, pattern::Mode::Match)?;
@@ -259,7 +318,12 @@ pub fn visit(e: &Expr, f: &mut dyn FnMut(&Expr)) {
                 go(t);
             });
         }
-        ExprKind::ListComprehension { list, predicate, projection, .. } => {
+        ExprKind::ListComprehension {
+            list,
+            predicate,
+            projection,
+            ..
+        } => {
             go(list);
             predicate.iter().chain(projection.iter()).for_each(|x| go(x));
         }
@@ -290,7 +354,10 @@ pub fn eval(e: &CExpr, row: &mut [QValue], ctx: &ExecCtx) -> Result<QValue> {
         CExpr::Slot(s) => row.get(*s).cloned().unwrap_or(QValue::Null),
         CExpr::List(items) => QValue::List(items.iter().map(|i| eval(i, row, ctx)).collect::<Result<_>>()?),
         CExpr::Map(entries) => QValue::Map(
-            entries.iter().map(|(k, v)| Ok((k.clone(), eval(v, row, ctx)?))).collect::<Result<BTreeMap<_, _>>>()?,
+            entries
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), eval(v, row, ctx)?)))
+                .collect::<Result<BTreeMap<_, _>>>()?,
         ),
         CExpr::Property(base, key) => {
             let base = eval(base, row, ctx)?;
@@ -315,16 +382,28 @@ pub fn eval(e: &CExpr, row: &mut [QValue], ctx: &ExecCtx) -> Result<QValue> {
                 let have = crate::graph::GraphContext::node_labels(ctx, n)?;
                 QValue::Bool(labels.iter().all(|l| have.contains(l)))
             }
-            other => return Err(type_error(format!("expected a node for a label check, got {}", other.type_name()))),
+            other => {
+                return Err(type_error(format!(
+                    "expected a node for a label check, got {}",
+                    other.type_name()
+                )))
+            }
         },
         CExpr::Function(name, args) => {
             let args: Vec<QValue> = args.iter().map(|a| eval(a, row, ctx)).collect::<Result<_>>()?;
             crate::functions::call(name, &args, ctx)?
         }
         CExpr::Case(subject, whens, else_) => eval_case(subject.as_deref(), whens, else_.as_deref(), row, ctx)?,
-        CExpr::ListComp { slot, list, predicate, projection } => {
+        CExpr::ListComp {
+            slot,
+            list,
+            predicate,
+            projection,
+        } => {
             let mut out = Vec::new();
-            let Some(items) = list_items(eval(list, row, ctx)?)? else { return Ok(QValue::Null) };
+            let Some(items) = list_items(eval(list, row, ctx)?)? else {
+                return Ok(QValue::Null);
+            };
             for item in items {
                 row[*slot] = item.clone();
                 if let Some(p) = predicate {
@@ -339,10 +418,23 @@ pub fn eval(e: &CExpr, row: &mut [QValue], ctx: &ExecCtx) -> Result<QValue> {
             }
             QValue::List(out)
         }
-        CExpr::Quantifier { kind, slot, list, predicate } => eval_quantifier(*kind, *slot, list, predicate, row, ctx)?,
-        CExpr::Reduce { acc, init, slot, list, expr } => {
+        CExpr::Quantifier {
+            kind,
+            slot,
+            list,
+            predicate,
+        } => eval_quantifier(*kind, *slot, list, predicate, row, ctx)?,
+        CExpr::Reduce {
+            acc,
+            init,
+            slot,
+            list,
+            expr,
+        } => {
             row[*acc] = eval(init, row, ctx)?;
-            let Some(items) = list_items(eval(list, row, ctx)?)? else { return Ok(QValue::Null) };
+            let Some(items) = list_items(eval(list, row, ctx)?)? else {
+                return Ok(QValue::Null);
+            };
             for item in items {
                 row[*slot] = item;
                 row[*acc] = eval(expr, row, ctx)?;
@@ -460,7 +552,9 @@ fn eval_quantifier(
     row: &mut [QValue],
     ctx: &ExecCtx,
 ) -> Result<QValue> {
-    let Some(items) = list_items(eval(list, row, ctx)?)? else { return Ok(QValue::Null) };
+    let Some(items) = list_items(eval(list, row, ctx)?)? else {
+        return Ok(QValue::Null);
+    };
     let (mut trues, mut nulls) = (0usize, 0usize);
     let total = items.len();
     for item in items {

@@ -30,9 +30,22 @@ pub fn fold(e: CExpr) -> Result<CExpr> {
 }
 
 fn compile_time(err: QueryError, keep_type_error: bool) -> QueryError {
-    let kind = if keep_type_error { ErrorKind::TypeError } else { ErrorKind::SyntaxError };
-    let detail = if err.detail == "MapElementAccessByNonString" { err.detail } else { "InvalidArgumentType" };
-    QueryError { kind, phase: Phase::CompileTime, detail, ..err }
+    let kind = if keep_type_error {
+        ErrorKind::TypeError
+    } else {
+        ErrorKind::SyntaxError
+    };
+    let detail = if err.detail == "MapElementAccessByNonString" {
+        err.detail
+    } else {
+        "InvalidArgumentType"
+    };
+    QueryError {
+        kind,
+        phase: Phase::CompileTime,
+        detail,
+        ..err
+    }
 }
 
 fn is_const(e: &CExpr) -> bool {
@@ -95,7 +108,13 @@ fn evaluate(e: &CExpr) -> Result<QValue> {
             let args: Vec<QValue> = args.iter().map(|a| value(a).clone()).collect();
             crate::functions::call(name, &args, &NoGraph)?
         }
-        _ => return Err(QueryError::compile(ErrorKind::DatabaseError, "NotConstant", "not a constant")),
+        _ => {
+            return Err(QueryError::compile(
+                ErrorKind::DatabaseError,
+                "NotConstant",
+                "not a constant",
+            ))
+        }
     })
 }
 
@@ -123,7 +142,11 @@ fn binary(op: BinaryOp, a: &QValue, b: &QValue) -> Result<QValue> {
 struct NoGraph;
 
 fn no_graph() -> QueryError {
-    QueryError::compile(ErrorKind::DatabaseError, "NotConstant", "constant expressions cannot read the graph")
+    QueryError::compile(
+        ErrorKind::DatabaseError,
+        "NotConstant",
+        "constant expressions cannot read the graph",
+    )
 }
 
 impl GraphContext for NoGraph {

@@ -15,15 +15,15 @@ mod fold;
 pub mod functions;
 pub mod graph;
 pub mod ops;
-mod pattern;
 pub mod parser;
+mod pattern;
 mod pipeline;
 mod plan;
 mod procedures;
 mod projection;
 pub mod result;
-mod temporal_access;
 mod scope;
+mod temporal_access;
 pub mod value;
 mod write;
 

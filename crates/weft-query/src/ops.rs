@@ -64,13 +64,6 @@ fn is_number(value: &QValue) -> bool {
     matches!(value, QValue::Int(_) | QValue::Float(_))
 }
 
-fn is_temporal_instant(value: &QValue) -> bool {
-    matches!(
-        value,
-        QValue::Date(_) | QValue::LocalTime(_) | QValue::LocalDateTime(_) | QValue::ZonedDateTime(_)
-    )
-}
-
 /// Applies a float operation when both operands are numbers (at least one a float).
 fn float_op(op: &str, a: &QValue, b: &QValue, f: impl Fn(f64, f64) -> f64) -> Result<QValue> {
     match (as_float(a), as_float(b)) {
@@ -98,7 +91,7 @@ pub fn add(a: &QValue, b: &QValue) -> Result<QValue> {
         }
         (Q::String(x), Q::String(y)) => Ok(Q::String(format!("{x}{y}"))),
         (Q::Duration(x), Q::Duration(y)) => Ok(Q::Duration(duration::add(x, y)?)),
-        (t, Q::Duration(d)) | (Q::Duration(d), t) if is_temporal_instant(t) => duration::add_to_temporal(t, d),
+        (t, Q::Duration(d)) | (Q::Duration(d), t) if duration::is_instant(t) => duration::add_to_temporal(t, d),
         _ => float_op("+", a, b, |x, y| x + y),
     }
 }
@@ -110,7 +103,7 @@ pub fn sub(a: &QValue, b: &QValue) -> Result<QValue> {
         (Q::Null, _) | (_, Q::Null) => Ok(Q::Null),
         (Q::Int(x), Q::Int(y)) => x.checked_sub(*y).map(Q::Int).ok_or_else(|| overflow("-")),
         (Q::Duration(x), Q::Duration(y)) => Ok(Q::Duration(duration::add(x, &duration::negate(y)?)?)),
-        (t, Q::Duration(d)) if is_temporal_instant(t) => duration::add_to_temporal(t, &duration::negate(d)?),
+        (t, Q::Duration(d)) if duration::is_instant(t) => duration::add_to_temporal(t, &duration::negate(d)?),
         _ => float_op("-", a, b, |x, y| x - y),
     }
 }
@@ -282,16 +275,7 @@ pub fn regex_match(a: &QValue, b: &QValue) -> Result<QValue> {
         if let Some(regex) = cache.get(pattern) {
             return Ok(QValue::Bool(regex.is_match(text)));
         }
-        let regex = regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
-            .size_limit(REGEX_SIZE_LIMIT)
-            .build()
-            .map_err(|e| {
-                QueryError::runtime(
-                    ErrorKind::ArgumentError,
-                    "InvalidArgumentValue",
-                    format!("invalid regex: {e}"),
-                )
-            })?;
+        let regex = compile_full_match(pattern)?;
         let matched = regex.is_match(text);
         if cache.len() >= REGEX_CACHE_CAPACITY {
             cache.clear();
@@ -299,6 +283,21 @@ pub fn regex_match(a: &QValue, b: &QValue) -> Result<QValue> {
         cache.insert(pattern.clone(), regex);
         Ok(QValue::Bool(matched))
     })
+}
+
+/// Compiles `pattern` anchored at both ends. The pattern is first compiled alone, so that
+/// one which is not a complete expression (`a)|(b`) cannot escape the anchoring group.
+fn compile_full_match(pattern: &str) -> Result<regex::Regex> {
+    let build = |source: &str| regex::RegexBuilder::new(source).size_limit(REGEX_SIZE_LIMIT).build();
+    build(pattern)
+        .and_then(|_| build(&format!("^(?:{pattern})$")))
+        .map_err(|e| {
+            QueryError::runtime(
+                ErrorKind::ArgumentError,
+                "InvalidArgumentValue",
+                format!("invalid regex: {e}"),
+            )
+        })
 }
 
 /// `a op b` for `=`, `<>`, `<`, `<=`, `>`, `>=`.

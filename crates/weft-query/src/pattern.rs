@@ -86,12 +86,22 @@ fn node(n: &NodePattern, scope: &mut Scope, slots: &mut Slots, mode: Mode) -> Re
         Some(name) => scope.bind_pattern(name, VarKind::Node, slots)?,
         None => (anon(slots), false),
     };
-    Ok(CNode { slot, name: n.variable.clone(), labels: n.labels.clone(), props, bound: false })
+    Ok(CNode {
+        slot,
+        name: n.variable.clone(),
+        labels: n.labels.clone(),
+        props,
+        bound: false,
+    })
 }
 
 fn rel(r: &RelPattern, scope: &mut Scope, slots: &mut Slots, mode: Mode) -> Result<CRel> {
     let props = compile_props(&r.properties, scope, slots)?;
-    let kind = if r.length.is_some() { VarKind::RelationshipList } else { VarKind::Relationship };
+    let kind = if r.length.is_some() {
+        VarKind::RelationshipList
+    } else {
+        VarKind::Relationship
+    };
     let slot = match &r.variable {
         Some(name) if mode == Mode::Predicate && scope.get(name).is_none() => {
             return Err(QueryError::compile(
@@ -124,7 +134,15 @@ fn rel(r: &RelPattern, scope: &mut Scope, slots: &mut Slots, mode: Mode) -> Resu
             Some((check(min)?.unwrap_or(1), check(max)?))
         }
     };
-    Ok(CRel { slot, name: r.variable.clone(), types: r.types.clone(), direction: r.direction, length, props, bound: false })
+    Ok(CRel {
+        slot,
+        name: r.variable.clone(),
+        types: r.types.clone(),
+        direction: r.direction,
+        length,
+        props,
+        bound: false,
+    })
 }
 
 /// Compiles one pattern element, binding its variables in `scope`.
@@ -135,13 +153,24 @@ pub fn compile_element(
     slots: &mut Slots,
     mode: Mode,
 ) -> Result<CPattern> {
-    let before: HashSet<usize> = scope.names().iter().filter_map(|n| scope.get(n)).map(|(s, _)| s).collect();
+    let before: HashSet<usize> = scope
+        .names()
+        .iter()
+        .filter_map(|n| scope.get(n))
+        .map(|(s, _)| s)
+        .collect();
     let mut element = element(e, path, scope, slots, mode)?;
     orient(&mut element, &before, &|_| 1);
     Ok(CPattern { parts: vec![element] })
 }
 
-fn element(e: &PatternElement, path: Option<&str>, scope: &mut Scope, slots: &mut Slots, mode: Mode) -> Result<CElement> {
+fn element(
+    e: &PatternElement,
+    path: Option<&str>,
+    scope: &mut Scope,
+    slots: &mut Slots,
+    mode: Mode,
+) -> Result<CElement> {
     let mut nodes = vec![node(&e.start, scope, slots, mode)?];
     let mut rels = Vec::new();
     for (r, n) in &e.chain {
@@ -151,7 +180,11 @@ fn element(e: &PatternElement, path: Option<&str>, scope: &mut Scope, slots: &mu
     let path_slot = match path {
         Some(name) => {
             if let Some((_, kind)) = scope.get(name) {
-                let detail = if kind == VarKind::Path { "VariableAlreadyBound" } else { "VariableTypeConflict" };
+                let detail = if kind == VarKind::Path {
+                    "VariableAlreadyBound"
+                } else {
+                    "VariableTypeConflict"
+                };
                 return Err(QueryError::compile(
                     ErrorKind::SyntaxError,
                     detail,
@@ -162,7 +195,12 @@ fn element(e: &PatternElement, path: Option<&str>, scope: &mut Scope, slots: &mu
         }
         None => None,
     };
-    Ok(CElement { path_slot, nodes, rels, reversed: false })
+    Ok(CElement {
+        path_slot,
+        nodes,
+        rels,
+        reversed: false,
+    })
 }
 
 /// Compiles the parts of a MATCH-like pattern.
@@ -178,7 +216,12 @@ pub fn compile_parts_with(
     mode: Mode,
     estimate: Estimate,
 ) -> Result<CPattern> {
-    let mut bound: HashSet<usize> = scope.names().iter().filter_map(|n| scope.get(n)).map(|(s, _)| s).collect();
+    let mut bound: HashSet<usize> = scope
+        .names()
+        .iter()
+        .filter_map(|n| scope.get(n))
+        .map(|(s, _)| s)
+        .collect();
     let mut out = Vec::new();
     for part in parts {
         let mut e = element(&part.element, part.variable.as_deref(), scope, slots, mode)?;
@@ -199,7 +242,11 @@ fn orient(e: &mut CElement, bound: &HashSet<usize>, estimate: Estimate) {
         (false, false) => e.nodes.len() > 1 && estimate(last) < estimate(first),
     };
     let mut seen = bound.clone();
-    let order: Vec<usize> = if e.reversed { (0..e.nodes.len()).rev().collect() } else { (0..e.nodes.len()).collect() };
+    let order: Vec<usize> = if e.reversed {
+        (0..e.nodes.len()).rev().collect()
+    } else {
+        (0..e.nodes.len()).collect()
+    };
     for (step, &i) in order.iter().enumerate() {
         if step > 0 {
             let r = if e.reversed { i } else { i - 1 };
@@ -227,13 +274,18 @@ fn match_parts(
     used: &mut Vec<Gid>,
     f: &mut dyn FnMut(&mut [QValue]) -> Result<bool>,
 ) -> Result<bool> {
-    let Some((part, rest)) = parts.split_first() else { return f(row) };
+    let Some((part, rest)) = parts.split_first() else {
+        return f(row);
+    };
     let start = if part.reversed { part.nodes.len() - 1 } else { 0 };
     for candidate in start_candidates(&part.nodes[start], row, ctx)? {
         if !bind_node(&part.nodes[start], candidate, row, ctx)? {
             continue;
         }
-        let mut trail = Trail { nodes: vec![candidate], rels: Vec::new() };
+        let mut trail = Trail {
+            nodes: vec![candidate],
+            rels: Vec::new(),
+        };
         let go_on = walk(part, 1, &mut trail, row, ctx, used, &mut |row, trail, used| {
             if let Some(slot) = part.path_slot {
                 row[slot] = QValue::Path(trail.path(part.reversed));
@@ -272,7 +324,10 @@ impl Trail {
             nodes.reverse();
             hops.reverse();
         }
-        PathValue { start: nodes[0], steps: hops.into_iter().zip(nodes.into_iter().skip(1)).collect() }
+        PathValue {
+            start: nodes[0],
+            steps: hops.into_iter().zip(nodes.into_iter().skip(1)).collect(),
+        }
     }
 }
 
@@ -329,7 +384,9 @@ fn walk(
         }
         Some((min, max)) => {
             let mut hops = Vec::new();
-            var_length(part, step, rel, next, dir, from, min, max, &mut hops, trail, row, ctx, used, done)
+            var_length(
+                part, step, rel, next, dir, from, min, max, &mut hops, trail, row, ctx, used, done,
+            )
         }
     }
 }
@@ -382,7 +439,9 @@ fn var_length(
         }
         used.push(edge.gid);
         hops.push(edge);
-        let go_on = var_length(part, step, rel, next, dir, other, min, max, hops, trail, row, ctx, used, done)?;
+        let go_on = var_length(
+            part, step, rel, next, dir, other, min, max, hops, trail, row, ctx, used, done,
+        )?;
         hops.pop();
         used.pop();
         if !go_on {
@@ -393,14 +452,25 @@ fn var_length(
 }
 
 /// Edges leaving `at` in `dir` (both when `None`) with the rel's types, and the other end.
-fn neighbours(at: Gid, dir: Option<Direction>, rel: &CRel, _row: &[QValue], ctx: &ExecCtx) -> Result<Vec<(EdgeRef, Gid)>> {
+fn neighbours(
+    at: Gid,
+    dir: Option<Direction>,
+    rel: &CRel,
+    _row: &[QValue],
+    ctx: &ExecCtx,
+) -> Result<Vec<(EdgeRef, Gid)>> {
     let types = ctx.edge_type_ids(&rel.types);
     if !rel.types.is_empty() && types.is_empty() {
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
     if dir != Some(Direction::In) {
-        out.extend(ctx.txn().edges(at, Direction::Out, &types)?.into_iter().map(|e| (e, e.to)));
+        out.extend(
+            ctx.txn()
+                .edges(at, Direction::Out, &types)?
+                .into_iter()
+                .map(|e| (e, e.to)),
+        );
     }
     if dir != Some(Direction::Out) {
         let loops_seen = dir.is_none();
@@ -432,7 +502,11 @@ fn check_rel_props(rel: &CRel, edge: &EdgeRef, row: &mut [QValue], ctx: &ExecCtx
 
 fn props_match(props: &CExpr, entity: &QValue, row: &mut [QValue], ctx: &ExecCtx) -> Result<bool> {
     let QValue::Map(wanted) = eval(props, row, ctx)? else {
-        return Err(QueryError::runtime(ErrorKind::TypeError, "InvalidArgumentType", "pattern properties must be a map"));
+        return Err(QueryError::runtime(
+            ErrorKind::TypeError,
+            "InvalidArgumentType",
+            "pattern properties must be a map",
+        ));
     };
     for (k, v) in wanted {
         if ctx.property(entity, &k)?.cypher_eq(&v) != Some(true) {

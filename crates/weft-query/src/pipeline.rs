@@ -33,19 +33,76 @@ pub struct Op {
 
 pub enum OpKind {
     /// One empty row: the input of a query's first clause.
-    Once { width: usize, done: bool },
-    Match { input: Box<Op>, pattern: CPattern, filter: Option<CExpr>, optional: Option<Vec<usize>>, buffer: VecDeque<Row> },
-    Filter { input: Box<Op>, predicate: CExpr },
-    Unwind { input: Box<Op>, list: CExpr, slot: usize, buffer: VecDeque<Row> },
-    Project { input: Box<Op>, items: Vec<(usize, CExpr)> },
-    Aggregate { input: Box<Op>, keys: Vec<(usize, CExpr)>, aggs: Vec<AggSpec>, output: Option<VecDeque<Row>>, width: usize },
-    Distinct { input: Box<Op>, slots: Vec<usize>, seen: HashSet<Vec<GroupKey>> },
-    Sort { input: Box<Op>, keys: Vec<(CExpr, bool)>, limit: Option<CExpr>, output: Option<VecDeque<Row>> },
-    Skip { input: Box<Op>, count: CExpr, skipped: bool },
-    Limit { input: Box<Op>, count: CExpr, left: Option<u64> },
-    Write { input: Box<Op>, clause: Box<WriteClause>, output: Option<VecDeque<Row>> },
-    Union { inputs: Vec<(Op, Vec<usize>)>, current: usize, out_slots: Vec<usize>, seen: Option<HashSet<Vec<GroupKey>>> },
-    Call { input: Box<Op>, procedure: String, outputs: Vec<(String, usize)>, buffer: VecDeque<Row> },
+    Once {
+        width: usize,
+        done: bool,
+    },
+    Match {
+        input: Box<Op>,
+        pattern: CPattern,
+        filter: Option<CExpr>,
+        optional: Option<Vec<usize>>,
+        buffer: VecDeque<Row>,
+    },
+    Filter {
+        input: Box<Op>,
+        predicate: CExpr,
+    },
+    Unwind {
+        input: Box<Op>,
+        list: CExpr,
+        slot: usize,
+        buffer: VecDeque<Row>,
+    },
+    Project {
+        input: Box<Op>,
+        items: Vec<(usize, CExpr)>,
+    },
+    Aggregate {
+        input: Box<Op>,
+        keys: Vec<(usize, CExpr)>,
+        aggs: Vec<AggSpec>,
+        output: Option<VecDeque<Row>>,
+        width: usize,
+    },
+    Distinct {
+        input: Box<Op>,
+        slots: Vec<usize>,
+        seen: HashSet<Vec<GroupKey>>,
+    },
+    Sort {
+        input: Box<Op>,
+        keys: Vec<(CExpr, bool)>,
+        limit: Option<CExpr>,
+        output: Option<VecDeque<Row>>,
+    },
+    Skip {
+        input: Box<Op>,
+        count: CExpr,
+        skipped: bool,
+    },
+    Limit {
+        input: Box<Op>,
+        count: CExpr,
+        left: Option<u64>,
+    },
+    Write {
+        input: Box<Op>,
+        clause: Box<WriteClause>,
+        output: Option<VecDeque<Row>>,
+    },
+    Union {
+        inputs: Vec<(Op, Vec<usize>)>,
+        current: usize,
+        out_slots: Vec<usize>,
+        seen: Option<HashSet<Vec<GroupKey>>>,
+    },
+    Call {
+        input: Box<Op>,
+        procedure: String,
+        outputs: Vec<(String, usize)>,
+        buffer: VecDeque<Row>,
+    },
 }
 
 impl Op {
@@ -71,11 +128,19 @@ impl Op {
                 *done = true;
                 Ok(Some(vec![QValue::Null; *width]))
             }
-            OpKind::Match { input, pattern, filter, optional, buffer } => loop {
+            OpKind::Match {
+                input,
+                pattern,
+                filter,
+                optional,
+                buffer,
+            } => loop {
                 if let Some(row) = buffer.pop_front() {
                     return Ok(Some(row));
                 }
-                let Some(mut row) = input.next(ctx)? else { return Ok(None) };
+                let Some(mut row) = input.next(ctx)? else {
+                    return Ok(None);
+                };
                 let ctx_ref: &ExecCtx = ctx;
                 for_each_match(pattern, &mut row, ctx_ref, &mut |r| {
                     let keep = match filter {
@@ -95,16 +160,25 @@ impl Op {
                 }
             },
             OpKind::Filter { input, predicate } => loop {
-                let Some(mut row) = input.next(ctx)? else { return Ok(None) };
+                let Some(mut row) = input.next(ctx)? else {
+                    return Ok(None);
+                };
                 if eval(predicate, &mut row, ctx)?.as_bool_or_null()? == Some(true) {
                     return Ok(Some(row));
                 }
             },
-            OpKind::Unwind { input, list, slot, buffer } => loop {
+            OpKind::Unwind {
+                input,
+                list,
+                slot,
+                buffer,
+            } => loop {
                 if let Some(row) = buffer.pop_front() {
                     return Ok(Some(row));
                 }
-                let Some(mut row) = input.next(ctx)? else { return Ok(None) };
+                let Some(mut row) = input.next(ctx)? else {
+                    return Ok(None);
+                };
                 let items = match eval(list, &mut row, ctx)? {
                     QValue::List(items) => items,
                     QValue::Null => Vec::new(),
@@ -117,14 +191,25 @@ impl Op {
                 }
             },
             OpKind::Project { input, items } => {
-                let Some(mut row) = input.next(ctx)? else { return Ok(None) };
-                let values: Vec<QValue> = items.iter().map(|(_, e)| eval(e, &mut row, ctx)).collect::<Result<_>>()?;
+                let Some(mut row) = input.next(ctx)? else {
+                    return Ok(None);
+                };
+                let values: Vec<QValue> = items
+                    .iter()
+                    .map(|(_, e)| eval(e, &mut row, ctx))
+                    .collect::<Result<_>>()?;
                 for ((slot, _), v) in items.iter().zip(values) {
                     row[*slot] = v;
                 }
                 Ok(Some(row))
             }
-            OpKind::Aggregate { input, keys, aggs, output, width } => {
+            OpKind::Aggregate {
+                input,
+                keys,
+                aggs,
+                output,
+                width,
+            } => {
                 if output.is_none() {
                     *output = Some(aggregate(input, keys, aggs, *width, ctx)?);
                 }
@@ -137,7 +222,12 @@ impl Op {
                     return Ok(Some(row));
                 }
             },
-            OpKind::Sort { input, keys, limit, output } => {
+            OpKind::Sort {
+                input,
+                keys,
+                limit,
+                output,
+            } => {
                 if output.is_none() {
                     *output = Some(sort(input, keys, limit.as_ref(), ctx)?);
                 }
@@ -179,8 +269,15 @@ impl Op {
                 }
                 Ok(output.as_mut().and_then(|o| o.pop_front()))
             }
-            OpKind::Union { inputs, current, out_slots, seen } => loop {
-                let Some((op, slots)) = inputs.get_mut(*current) else { return Ok(None) };
+            OpKind::Union {
+                inputs,
+                current,
+                out_slots,
+                seen,
+            } => loop {
+                let Some((op, slots)) = inputs.get_mut(*current) else {
+                    return Ok(None);
+                };
                 let Some(row) = op.next(ctx)? else {
                     *current += 1;
                     continue;
@@ -197,7 +294,12 @@ impl Op {
                 }
                 return Ok(Some(out));
             },
-            OpKind::Call { input, procedure, outputs, buffer } => loop {
+            OpKind::Call {
+                input,
+                procedure,
+                outputs,
+                buffer,
+            } => loop {
                 if let Some(row) = buffer.pop_front() {
                     return Ok(Some(row));
                 }
@@ -210,6 +312,30 @@ impl Op {
                     buffer.push_back(r);
                 }
             },
+        }
+    }
+
+    /// Runs every write operator the consumer never pulled (e.g. below `LIMIT 0`):
+    /// updates happen whether or not their rows are returned.
+    pub fn finish_writes(&mut self, ctx: &mut ExecCtx) -> Result<()> {
+        if let OpKind::Write { output: None, .. } = &self.kind {
+            self.next(ctx)?;
+            return Ok(());
+        }
+        match &mut self.kind {
+            OpKind::Once { .. } => Ok(()),
+            OpKind::Union { inputs, .. } => inputs.iter_mut().try_for_each(|(op, _)| op.finish_writes(ctx)),
+            OpKind::Match { input, .. }
+            | OpKind::Filter { input, .. }
+            | OpKind::Unwind { input, .. }
+            | OpKind::Project { input, .. }
+            | OpKind::Aggregate { input, .. }
+            | OpKind::Distinct { input, .. }
+            | OpKind::Sort { input, .. }
+            | OpKind::Skip { input, .. }
+            | OpKind::Limit { input, .. }
+            | OpKind::Write { input, .. }
+            | OpKind::Call { input, .. } => input.finish_writes(ctx),
         }
     }
 
@@ -272,7 +398,11 @@ fn aggregate(
             .map(|a| {
                 let name = a.name.as_deref().unwrap_or("count_star");
                 crate::functions::new_aggregator(name, a.distinct).ok_or_else(|| {
-                    QueryError::compile(ErrorKind::SyntaxError, "UnknownFunction", format!("unknown aggregate {name}"))
+                    QueryError::compile(
+                        ErrorKind::SyntaxError,
+                        "UnknownFunction",
+                        format!("unknown aggregate {name}"),
+                    )
                 })
             })
             .collect()
@@ -280,23 +410,36 @@ fn aggregate(
     let mut index: HashMap<Vec<GroupKey>, usize> = HashMap::new();
     let mut groups: Vec<Group> = Vec::new();
     while let Some(mut row) = input.next(ctx)? {
-        let key_values: Vec<QValue> = keys.iter().map(|(_, e)| eval(e, &mut row, ctx)).collect::<Result<_>>()?;
+        let key_values: Vec<QValue> = keys
+            .iter()
+            .map(|(_, e)| eval(e, &mut row, ctx))
+            .collect::<Result<_>>()?;
         let key: Vec<GroupKey> = key_values.iter().cloned().map(GroupKey).collect();
         let at = match index.get(&key) {
             Some(at) => *at,
             None => {
-                groups.push(Group { keys: key_values, states: new_states()? });
+                groups.push(Group {
+                    keys: key_values,
+                    states: new_states()?,
+                });
                 index.insert(key, groups.len() - 1);
                 groups.len() - 1
             }
         };
         for (spec, state) in aggs.iter().zip(groups[at].states.iter_mut()) {
-            let args: Vec<QValue> = spec.args.iter().map(|e| eval(e, &mut row, ctx)).collect::<Result<_>>()?;
+            let args: Vec<QValue> = spec
+                .args
+                .iter()
+                .map(|e| eval(e, &mut row, ctx))
+                .collect::<Result<_>>()?;
             state.update(&args)?;
         }
     }
     if groups.is_empty() && keys.is_empty() {
-        groups.push(Group { keys: Vec::new(), states: new_states()? });
+        groups.push(Group {
+            keys: Vec::new(),
+            states: new_states()?,
+        });
     }
     let mut out = VecDeque::new();
     for mut group in groups {
@@ -326,7 +469,10 @@ fn sort(input: &mut Op, keys: &[(CExpr, bool)], limit: Option<&CExpr>, ctx: &mut
         std::cmp::Ordering::Equal
     };
     while let Some(mut row) = input.next(ctx)? {
-        let sort_key: Vec<QValue> = keys.iter().map(|(e, _)| eval(e, &mut row, ctx)).collect::<Result<_>>()?;
+        let sort_key: Vec<QValue> = keys
+            .iter()
+            .map(|(e, _)| eval(e, &mut row, ctx))
+            .collect::<Result<_>>()?;
         rows.push((sort_key, row));
         // Top-k: keep at most 2k rows between compactions.
         if let Some(k) = limit {

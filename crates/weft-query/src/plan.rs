@@ -35,7 +35,10 @@ pub(crate) fn syntax(detail: &'static str, message: impl Into<String>) -> QueryE
 
 impl<'s> Planner<'s> {
     pub fn new(storage: &'s Storage) -> Self {
-        Planner { storage, slots: Slots::default() }
+        Planner {
+            storage,
+            slots: Slots::default(),
+        }
     }
 
     /// Plans a whole query (with UNIONs).
@@ -45,24 +48,43 @@ impl<'s> Planner<'s> {
             let width = self.slots.width();
             let mut root = first;
             set_width(&mut root, width);
-            return Ok(Plan { root, columns, out_slots: slots });
+            return Ok(Plan {
+                root,
+                columns,
+                out_slots: slots,
+            });
         }
         let all = q.unions[0].0;
         if q.unions.iter().any(|(a, _)| *a != all) {
-            return Err(syntax("InvalidClauseComposition", "Invalid combination of UNION and UNION ALL"));
+            return Err(syntax(
+                "InvalidClauseComposition",
+                "Invalid combination of UNION and UNION ALL",
+            ));
         }
         let mut inputs = vec![(first, slots.clone())];
         for (_, part) in &q.unions {
             let (op, cols, part_slots) = self.single(part)?;
             if cols != columns {
-                return Err(syntax("DifferentColumnsInUnion", "All sub queries in an UNION must have the same column names"));
+                return Err(syntax(
+                    "DifferentColumnsInUnion",
+                    "All sub queries in an UNION must have the same column names",
+                ));
             }
             inputs.push((op, part_slots));
         }
         let seen = (!all).then(HashSet::new);
-        let mut root = Op::new(OpKind::Union { inputs, current: 0, out_slots: slots.clone(), seen });
+        let mut root = Op::new(OpKind::Union {
+            inputs,
+            current: 0,
+            out_slots: slots.clone(),
+            seen,
+        });
         set_width(&mut root, self.slots.width());
-        Ok(Plan { root, columns, out_slots: slots })
+        Ok(Plan {
+            root,
+            columns,
+            out_slots: slots,
+        })
     }
 
     /// Plans one single query; returns the operator, column names and their slots.
@@ -73,12 +95,20 @@ impl<'s> Planner<'s> {
         for (i, clause) in q.clauses.iter().enumerate() {
             if let ClauseKind::Return(p) = &clause.kind {
                 if i != last {
-                    return Err(syntax("InvalidClauseComposition", "RETURN can only be used at the end of the query"));
+                    return Err(syntax(
+                        "InvalidClauseComposition",
+                        "RETURN can only be used at the end of the query",
+                    ));
                 }
                 let (op, cols, slots) = self.projection(op, &mut scope, p, true)?;
                 return Ok((op, cols, slots));
             }
-            if let ClauseKind::Call { yields: None, procedure, .. } = &clause.kind {
+            if let ClauseKind::Call {
+                yields: None,
+                procedure,
+                ..
+            } = &clause.kind
+            {
                 if i == last && i == 0 {
                     return self.standalone_call(op, procedure);
                 }
@@ -104,39 +134,74 @@ impl<'s> Planner<'s> {
 
     fn clause(&mut self, input: Op, scope: &mut Scope, clause: &Clause) -> Result<Op> {
         Ok(match &clause.kind {
-            ClauseKind::Match { optional, pattern: parts, where_ } => {
+            ClauseKind::Match {
+                optional,
+                pattern: parts,
+                where_,
+            } => {
                 let before: HashSet<usize> = visible_slots(scope);
                 let storage = self.storage;
                 let estimate = |n: &CNode| estimate(storage, n);
                 let pattern = pattern::compile_parts_with(parts, scope, &mut self.slots, Mode::Match, &estimate)?;
-                let filter = where_.as_ref().map(|w| compile(w, scope, &mut self.slots)).transpose()?;
+                let filter = where_
+                    .as_ref()
+                    .map(|w| compile(w, scope, &mut self.slots))
+                    .transpose()?;
                 let optional = optional.then(|| {
                     let mut new: Vec<usize> = visible_slots(scope).difference(&before).copied().collect();
                     new.extend(anonymous_slots(&pattern));
                     new
                 });
-                Op::new(OpKind::Match { input: Box::new(input), pattern, filter, optional, buffer: VecDeque::new() })
+                Op::new(OpKind::Match {
+                    input: Box::new(input),
+                    pattern,
+                    filter,
+                    optional,
+                    buffer: VecDeque::new(),
+                })
             }
             ClauseKind::Unwind { expr, variable } => {
                 let list = compile(expr, scope, &mut self.slots)?;
                 let slot = self.bind_new(scope, variable, VarKind::Any)?;
-                Op::new(OpKind::Unwind { input: Box::new(input), list, slot, buffer: VecDeque::new() })
+                Op::new(OpKind::Unwind {
+                    input: Box::new(input),
+                    list,
+                    slot,
+                    buffer: VecDeque::new(),
+                })
             }
             ClauseKind::With(p) => self.projection(input, scope, p, false)?.0,
             ClauseKind::Return(_) => unreachable_return()?,
-            ClauseKind::Call { procedure, args, yields, where_ } => {
-                self.call(input, scope, procedure, args.as_deref(), yields.as_deref(), where_.as_ref())?
-            }
+            ClauseKind::Call {
+                procedure,
+                args,
+                yields,
+                where_,
+            } => self.call(
+                input,
+                scope,
+                procedure,
+                args.as_deref(),
+                yields.as_deref(),
+                where_.as_ref(),
+            )?,
             _ => {
                 let write = self.write_clause(scope, clause)?;
-                Op::new(OpKind::Write { input: Box::new(input), clause: Box::new(write), output: None })
+                Op::new(OpKind::Write {
+                    input: Box::new(input),
+                    clause: Box::new(write),
+                    output: None,
+                })
             }
         })
     }
 
     pub(crate) fn bind_new(&mut self, scope: &mut Scope, name: &str, kind: VarKind) -> Result<usize> {
         if scope.get(name).is_some() {
-            return Err(syntax("VariableAlreadyBound", format!("Variable `{name}` already declared")));
+            return Err(syntax(
+                "VariableAlreadyBound",
+                format!("Variable `{name}` already declared"),
+            ));
         }
         Ok(scope.bind(name, kind, &mut self.slots))
     }
@@ -152,12 +217,18 @@ impl<'s> Planner<'s> {
     ) -> Result<Op> {
         let fields = crate::procedures::fields(procedure)?;
         if args.is_some_and(|a| !a.is_empty()) {
-            return Err(syntax("InvalidNumberOfArguments", format!("Procedure {procedure} takes no arguments")));
+            return Err(syntax(
+                "InvalidNumberOfArguments",
+                format!("Procedure {procedure} takes no arguments"),
+            ));
         }
         let mut outputs = Vec::new();
         for item in yields.unwrap_or_default() {
             if !fields.contains(&item.field.as_str()) {
-                return Err(syntax("UndefinedVariable", format!("Unknown procedure output: `{}`", item.field)));
+                return Err(syntax(
+                    "UndefinedVariable",
+                    format!("Unknown procedure output: `{}`", item.field),
+                ));
             }
             let name = item.alias.as_deref().unwrap_or(&item.field);
             outputs.push((item.field.clone(), self.bind_new(scope, name, VarKind::Any)?));
@@ -170,7 +241,10 @@ impl<'s> Planner<'s> {
         });
         if let Some(w) = where_ {
             let predicate = compile(w, scope, &mut self.slots)?;
-            op = Op::new(OpKind::Filter { input: Box::new(op), predicate });
+            op = Op::new(OpKind::Filter {
+                input: Box::new(op),
+                predicate,
+            });
         }
         Ok(op)
     }
@@ -198,26 +272,45 @@ impl<'s> Planner<'s> {
                 }
                 WriteClause::Create(out)
             }
-            ClauseKind::Merge { part, on_create, on_match } => {
+            ClauseKind::Merge {
+                part,
+                on_create,
+                on_match,
+            } => {
                 let before: HashSet<String> = scope.names().into_iter().collect();
                 for rel in part.element.chain.iter().map(|(r, _)| r) {
                     if rel.length.is_some() {
-                        return Err(syntax("CreatingVarLength", "Variable length relationships cannot be used in MERGE"));
+                        return Err(syntax(
+                            "CreatingVarLength",
+                            "Variable length relationships cannot be used in MERGE",
+                        ));
                     }
                 }
                 let pattern = pattern::compile_parts(std::slice::from_ref(part), scope, &mut self.slots, Mode::Match)?;
                 let create = self.create_part(scope, part, Some(&before))?;
                 let on_create = self.set_items(scope, on_create)?;
                 let on_match = self.set_items(scope, on_match)?;
-                WriteClause::Merge { pattern, create, on_create, on_match }
+                WriteClause::Merge {
+                    pattern,
+                    create,
+                    on_create,
+                    on_match,
+                }
             }
             ClauseKind::Set { items } => WriteClause::Set(self.set_items(scope, items)?),
             ClauseKind::Remove { items } => WriteClause::Set(self.remove_items(scope, items)?),
             ClauseKind::Delete { detach, exprs } => {
-                let exprs = exprs.iter().map(|e| compile(e, scope, &mut self.slots)).collect::<Result<_>>()?;
+                let exprs = exprs
+                    .iter()
+                    .map(|e| compile(e, scope, &mut self.slots))
+                    .collect::<Result<_>>()?;
                 WriteClause::Delete { exprs, detach: *detach }
             }
-            ClauseKind::Foreach { variable, list, clauses } => {
+            ClauseKind::Foreach {
+                variable,
+                list,
+                clauses,
+            } => {
                 let list = compile(list, scope, &mut self.slots)?;
                 let mut inner = scope.clone();
                 let slot = inner.bind(variable, VarKind::Any, &mut self.slots);
@@ -230,7 +323,12 @@ impl<'s> Planner<'s> {
                         | ClauseKind::Remove { .. }
                         | ClauseKind::Delete { .. }
                         | ClauseKind::Foreach { .. } => body.push(self.write_clause(&mut inner, c)?),
-                        _ => return Err(syntax("InvalidClauseComposition", "Only update clauses may be used in FOREACH")),
+                        _ => {
+                            return Err(syntax(
+                                "InvalidClauseComposition",
+                                "Only update clauses may be used in FOREACH",
+                            ))
+                        }
                     }
                 }
                 WriteClause::Foreach { slot, list, body }
@@ -253,10 +351,16 @@ impl<'s> Planner<'s> {
         let mut rels = Vec::new();
         for (r, n) in &element.chain {
             if r.length.is_some() {
-                return Err(syntax("CreatingVarLength", "Variable length relationships cannot be created"));
+                return Err(syntax(
+                    "CreatingVarLength",
+                    "Variable length relationships cannot be created",
+                ));
             }
             let [rel_type] = r.types.as_slice() else {
-                return Err(syntax("NoSingleRelationshipType", "A single relationship type must be specified for CREATE"));
+                return Err(syntax(
+                    "NoSingleRelationshipType",
+                    "A single relationship type must be specified for CREATE",
+                ));
             };
             // MERGE may leave the direction open: it matches either way and creates
             // left to right.
@@ -264,12 +368,21 @@ impl<'s> Planner<'s> {
                 (Some(_), crate::ast::RelDirection::Both) => false,
                 _ => create_direction(r.direction)?,
             };
-            let props = r.properties.as_ref().map(|p| compile(p, scope, &mut self.slots)).transpose()?;
+            let props = r
+                .properties
+                .as_ref()
+                .map(|p| compile(p, scope, &mut self.slots))
+                .transpose()?;
             let slot = match &r.variable {
                 Some(name) => self.created_slot(scope, name, VarKind::Relationship, merge_before)?,
                 None => self.slots.alloc(),
             };
-            rels.push(CreateRel { slot, rel_type: rel_type.clone(), backwards, props });
+            rels.push(CreateRel {
+                slot,
+                rel_type: rel_type.clone(),
+                backwards,
+                props,
+            });
             nodes.push(self.create_node(scope, n, merge_before)?);
         }
         let path_slot = match &part.variable {
@@ -298,7 +411,10 @@ impl<'s> Planner<'s> {
     ) -> Result<usize> {
         match (scope.get(name), merge_before) {
             (Some((slot, _)), Some(before)) if !before.contains(name) => Ok(slot),
-            (Some(_), _) => Err(syntax("VariableAlreadyBound", format!("Variable `{name}` already declared"))),
+            (Some(_), _) => Err(syntax(
+                "VariableAlreadyBound",
+                format!("Variable `{name}` already declared"),
+            )),
             (None, _) => Ok(scope.bind(name, kind, &mut self.slots)),
         }
     }
@@ -309,22 +425,45 @@ impl<'s> Planner<'s> {
         n: &NodePattern,
         merge_before: Option<&HashSet<String>>,
     ) -> Result<CreateNode> {
-        let props = n.properties.as_ref().map(|p| compile(p, scope, &mut self.slots)).transpose()?;
-        let fresh = |slot| CreateNode { slot, existing: false, labels: n.labels.clone(), props: None };
+        let props = n
+            .properties
+            .as_ref()
+            .map(|p| compile(p, scope, &mut self.slots))
+            .transpose()?;
+        let fresh = |slot| CreateNode {
+            slot,
+            existing: false,
+            labels: n.labels.clone(),
+            props: None,
+        };
         let Some(name) = &n.variable else {
-            return Ok(CreateNode { props, ..fresh(self.slots.alloc()) });
+            return Ok(CreateNode {
+                props,
+                ..fresh(self.slots.alloc())
+            });
         };
         let introduced_by_merge = merge_before.is_some_and(|before| !before.contains(name));
         match scope.get(name) {
             Some((slot, _)) if introduced_by_merge => Ok(CreateNode { props, ..fresh(slot) }),
             Some((slot, kind)) => {
                 if !matches!(kind, VarKind::Node | VarKind::Any) {
-                    return Err(syntax("VariableTypeConflict", format!("Variable `{name}` is not a node")));
+                    return Err(syntax(
+                        "VariableTypeConflict",
+                        format!("Variable `{name}` is not a node"),
+                    ));
                 }
                 if !n.labels.is_empty() || n.properties.is_some() {
-                    return Err(syntax("VariableAlreadyBound", format!("Variable `{name}` already declared")));
+                    return Err(syntax(
+                        "VariableAlreadyBound",
+                        format!("Variable `{name}` already declared"),
+                    ));
                 }
-                Ok(CreateNode { slot, existing: true, labels: Vec::new(), props: None })
+                Ok(CreateNode {
+                    slot,
+                    existing: true,
+                    labels: Vec::new(),
+                    props: None,
+                })
             }
             None => {
                 let slot = scope.bind(name, VarKind::Node, &mut self.slots);
@@ -348,9 +487,10 @@ impl<'s> Planner<'s> {
                         value: compile(value, scope, &mut self.slots)?,
                         merge: *merge,
                     },
-                    SetItem::Labels { variable, labels } => {
-                        SetOp::AddLabels { target: CExpr::Slot(scope.slot(variable)?), labels: labels.clone() }
-                    }
+                    SetItem::Labels { variable, labels } => SetOp::AddLabels {
+                        target: CExpr::Slot(scope.slot(variable)?),
+                        labels: labels.clone(),
+                    },
                 })
             })
             .collect()
@@ -361,12 +501,14 @@ impl<'s> Planner<'s> {
             .iter()
             .map(|item| {
                 Ok(match item {
-                    RemoveItem::Property { target, key } => {
-                        SetOp::RemoveProperty { target: compile(target, scope, &mut self.slots)?, key: key.clone() }
-                    }
-                    RemoveItem::Labels { variable, labels } => {
-                        SetOp::RemoveLabels { target: CExpr::Slot(scope.slot(variable)?), labels: labels.clone() }
-                    }
+                    RemoveItem::Property { target, key } => SetOp::RemoveProperty {
+                        target: compile(target, scope, &mut self.slots)?,
+                        key: key.clone(),
+                    },
+                    RemoveItem::Labels { variable, labels } => SetOp::RemoveLabels {
+                        target: CExpr::Slot(scope.slot(variable)?),
+                        labels: labels.clone(),
+                    },
                 })
             })
             .collect()
@@ -392,11 +534,19 @@ fn estimate(storage: &Storage, n: &CNode) -> u64 {
 }
 
 fn unreachable_return() -> Result<Op> {
-    Err(syntax("InvalidClauseComposition", "RETURN can only be used at the end of the query"))
+    Err(syntax(
+        "InvalidClauseComposition",
+        "RETURN can only be used at the end of the query",
+    ))
 }
 
 fn visible_slots(scope: &Scope) -> HashSet<usize> {
-    scope.names().iter().filter_map(|n| scope.get(n)).map(|(s, _)| s).collect()
+    scope
+        .names()
+        .iter()
+        .filter_map(|n| scope.get(n))
+        .map(|(s, _)| s)
+        .collect()
 }
 
 fn anonymous_slots(p: &pattern::CPattern) -> Vec<usize> {

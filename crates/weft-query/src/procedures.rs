@@ -29,15 +29,28 @@ pub fn call(name: &str, ctx: &ExecCtx) -> Result<Vec<BTreeMap<String, QValue>>> 
         match name {
             "db.labels" => found.extend(txn.labels(gid)?.into_iter().map(|l| ctx.storage.label_name(l))),
             "db.relationshiptypes" => found.extend(
-                txn.edges(gid, Direction::Out, &[])?.into_iter().map(|e| ctx.storage.edge_type_name(e.edge_type)),
+                txn.edges(gid, Direction::Out, &[])?
+                    .into_iter()
+                    .map(|e| ctx.storage.edge_type_name(e.edge_type)),
             ),
             _ => {
-                found.extend(txn.vertex_properties(gid)?.into_iter().map(|(k, _)| ctx.storage.property_name(k)));
+                found.extend(
+                    txn.vertex_properties(gid)?
+                        .into_iter()
+                        .map(|(k, _)| ctx.storage.property_name(k)),
+                );
                 for e in txn.edges(gid, Direction::Out, &[])? {
-                    found.extend(txn.edge_properties(&e)?.into_iter().map(|(k, _)| ctx.storage.property_name(k)));
+                    found.extend(
+                        txn.edge_properties(&e)?
+                            .into_iter()
+                            .map(|(k, _)| ctx.storage.property_name(k)),
+                    );
                 }
             }
         }
     }
-    Ok(found.into_iter().map(|v| BTreeMap::from([(field.to_owned(), QValue::String(v))])).collect())
+    Ok(found
+        .into_iter()
+        .map(|v| BTreeMap::from([(field.to_owned(), QValue::String(v))]))
+        .collect())
 }

@@ -10,6 +10,10 @@ use crate::plan::{syntax, Planner};
 use crate::scope::{Scope, VarKind};
 use std::collections::HashSet;
 
+/// A planned projection: operator, scope after it, scope ORDER BY sees, column slots, and
+/// (for aggregation) the ORDER BY keys already planned over the groups.
+type Projected = (Op, Scope, Scope, Vec<usize>, Vec<(CExpr, bool)>);
+
 /// One projected column before compilation.
 struct Item<'a> {
     name: String,
@@ -30,11 +34,17 @@ impl Planner<'_> {
         let star_exprs: Vec<Expr> = if p.star {
             let names = scope.names();
             if names.is_empty() {
-                return Err(syntax("NoVariablesInScope", "RETURN * is not allowed when there are no variables in scope"));
+                return Err(syntax(
+                    "NoVariablesInScope",
+                    "RETURN * is not allowed when there are no variables in scope",
+                ));
             }
             names
                 .into_iter()
-                .map(|n| Expr { kind: ExprKind::Variable(n), position: Default::default() })
+                .map(|n| Expr {
+                    kind: ExprKind::Variable(n),
+                    position: Default::default(),
+                })
                 .collect()
         } else {
             Vec::new()
@@ -42,8 +52,14 @@ impl Planner<'_> {
         let mut items: Vec<Item> = star_exprs
             .iter()
             .map(|e| {
-                let ExprKind::Variable(n) = &e.kind else { unreachable!("star items are variables") };
-                Item { name: n.clone(), expr: e, text: n.clone() }
+                let ExprKind::Variable(n) = &e.kind else {
+                    unreachable!("star items are variables")
+                };
+                Item {
+                    name: n.clone(),
+                    expr: e,
+                    text: n.clone(),
+                }
             })
             .collect();
         for item in &p.items {
@@ -51,31 +67,51 @@ impl Planner<'_> {
                 (Some(a), _) => a.clone(),
                 (None, ExprKind::Variable(v)) => v.clone(),
                 (None, _) if is_return => item.text.clone(),
-                (None, _) => return Err(syntax("NoExpressionAlias", "Expression in WITH must be aliased (use AS)")),
+                (None, _) => {
+                    return Err(syntax(
+                        "NoExpressionAlias",
+                        "Expression in WITH must be aliased (use AS)",
+                    ))
+                }
             };
-            items.push(Item { name, expr: &item.expr, text: item.text.clone() });
+            items.push(Item {
+                name,
+                expr: &item.expr,
+                text: item.text.clone(),
+            });
         }
         let mut names = HashSet::new();
         if let Some(dup) = items.iter().find(|i| !names.insert(i.name.clone())) {
-            return Err(syntax("ColumnNameConflict", format!("Multiple result columns with the same name `{}`", dup.name)));
+            return Err(syntax(
+                "ColumnNameConflict",
+                format!("Multiple result columns with the same name `{}`", dup.name),
+            ));
         }
         let aggregating = items.iter().any(|i| contains_aggregate(i.expr));
-        let (mut op, new_scope, order_scope, slots) = if aggregating {
-            self.aggregation(input, scope, &items)?
+        let (mut op, new_scope, order_scope, slots, sort_keys) = if aggregating {
+            self.aggregation(input, scope, &items, &p.order_by)?
         } else {
-            self.plain_projection(input, scope, &items, p.distinct)?
+            let (op, new_scope, order_scope, slots) = self.plain_projection(input, scope, &items, p.distinct)?;
+            (op, new_scope, order_scope, slots, Vec::new())
         };
         if p.distinct {
-            op = Op::new(OpKind::Distinct { input: Box::new(op), slots: slots.clone(), seen: HashSet::new() });
+            op = Op::new(OpKind::Distinct {
+                input: Box::new(op),
+                slots: slots.clone(),
+                seen: HashSet::new(),
+            });
         }
-        op = self.order_skip_limit(op, &order_scope, &items, &slots, p, aggregating)?;
+        op = self.order_skip_limit(op, &order_scope, &items, &slots, p, sort_keys)?;
         if let Some(w) = &p.where_ {
             if contains_aggregate(w) {
                 return Err(syntax("InvalidAggregation", "Aggregations are not allowed in WHERE"));
             }
             // WITH ... WHERE also sees the names before the projection (as ORDER BY does).
             let predicate = compile(w, &order_scope, &mut self.slots)?;
-            op = Op::new(OpKind::Filter { input: Box::new(op), predicate });
+            op = Op::new(OpKind::Filter {
+                input: Box::new(op),
+                predicate,
+            });
         }
         *scope = new_scope;
         Ok((op, items.into_iter().map(|i| i.name).collect(), slots))
@@ -105,20 +141,34 @@ impl Planner<'_> {
                 order_scope.bind_slot(&item.name, slot, kind);
             }
         }
-        let op = Op::new(OpKind::Project { input: Box::new(input), items: compiled });
+        let op = Op::new(OpKind::Project {
+            input: Box::new(input),
+            items: compiled,
+        });
         Ok((op, new_scope, order_scope, slots))
     }
 
     /// Items with aggregation: grouping keys are the items without aggregates; each
     /// aggregate call becomes a slot filled by the Aggregate operator, and the item's
     /// expression is computed over keys and aggregates afterwards.
-    fn aggregation(&mut self, input: Op, scope: &Scope, items: &[Item]) -> Result<(Op, Scope, Scope, Vec<usize>)> {
+    fn aggregation(
+        &mut self,
+        input: Op,
+        scope: &Scope,
+        items: &[Item],
+        order_by: &[crate::ast::SortItem],
+    ) -> Result<Projected> {
         let mut keys = Vec::new();
         let mut post = Scope::default();
         let mut specs = Vec::new();
         let mut finals = Vec::new();
         let mut new_scope = Scope::default();
         let mut slots = Vec::new();
+        let key_shapes: Vec<(String, String)> = items
+            .iter()
+            .filter(|i| !contains_aggregate(i.expr) && !matches!(i.expr.kind, ExprKind::Variable(_)))
+            .map(|i| (shape(i.expr), format!("  key {}", i.text)))
+            .collect();
         for item in items.iter().filter(|i| !contains_aggregate(i.expr)) {
             let slot = self.slots.alloc();
             keys.push((slot, compile(item.expr, scope, &mut self.slots)?));
@@ -129,27 +179,49 @@ impl Planner<'_> {
         }
         for item in items {
             if !contains_aggregate(item.expr) {
-                let slot = post.get(&format!("  key {}", item.text)).map(|(s, _)| s).unwrap_or_default();
+                let slot = post
+                    .get(&format!("  key {}", item.text))
+                    .map(|(s, _)| s)
+                    .unwrap_or_default();
                 new_scope.bind_slot(&item.name, slot, kind_of(item.expr, scope));
                 slots.push(slot);
                 continue;
             }
-            let rewritten = self.extract_aggregates(item.expr, scope, &mut specs, &mut post)?;
+            let keyed = substitute_keys(item.expr, &key_shapes);
+            let rewritten = self.extract_aggregates(&keyed, scope, &mut specs, &mut post)?;
             let e = compile(&rewritten, &post, &mut self.slots).map_err(|e| ambiguous(e, &item.text))?;
             let slot = self.slots.alloc();
             finals.push((slot, e));
             new_scope.bind_slot(&item.name, slot, VarKind::Any);
             slots.push(slot);
         }
-        let agg = Op::new(OpKind::Aggregate { input: Box::new(input), keys, aggs: specs, output: None, width: 0 });
-        let op = Op::new(OpKind::Project { input: Box::new(agg), items: finals });
-        let mut order_scope = post;
+        // ORDER BY may use grouping-key expressions, projected names and aggregates
+        // (projected or not): rewrite it like an item, over the same groups.
+        let mut order_scope = post.clone();
         for item in items {
             if let Some((slot, kind)) = new_scope.get(&item.name) {
                 order_scope.bind_slot(&item.name, slot, kind);
             }
         }
-        Ok((op, new_scope, order_scope, slots))
+        let mut sort_keys = Vec::new();
+        for sort in order_by {
+            let keyed = substitute_keys(&sort.expr, &key_shapes);
+            let rewritten = self.extract_aggregates(&keyed, scope, &mut specs, &mut order_scope)?;
+            let e = compile(&rewritten, &order_scope, &mut self.slots).map_err(|e| ambiguous(e, "ORDER BY"))?;
+            sort_keys.push((e, sort.descending));
+        }
+        let agg = Op::new(OpKind::Aggregate {
+            input: Box::new(input),
+            keys,
+            aggs: specs,
+            output: None,
+            width: 0,
+        });
+        let op = Op::new(OpKind::Project {
+            input: Box::new(agg),
+            items: finals,
+        });
+        Ok((op, new_scope, order_scope, slots, sort_keys))
     }
 
     /// Replaces each aggregate call in `e` by a reference to a new aggregate slot.
@@ -167,7 +239,10 @@ impl Planner<'_> {
                     return Err(syntax("NestedAggregation", "Cannot nest aggregating functions"));
                 }
                 crate::functions::check_arity(name, args.len())?;
-                let args = args.iter().map(|a| compile(a, scope, &mut self.slots)).collect::<Result<Vec<_>>>()?;
+                let args = args
+                    .iter()
+                    .map(|a| compile(a, scope, &mut self.slots))
+                    .collect::<Result<Vec<_>>>()?;
                 Some((Some(name.to_lowercase()), *distinct, args))
             }
             _ => None,
@@ -176,58 +251,33 @@ impl Planner<'_> {
             let slot = self.slots.alloc();
             let var = format!("  agg {slot}");
             post.bind_slot(&var, slot, VarKind::Any);
-            specs.push(AggSpec { name, distinct, args, slot });
-            return Ok(Expr { kind: ExprKind::Variable(var), position: e.position });
+            specs.push(AggSpec {
+                name,
+                distinct,
+                args,
+                slot,
+            });
+            return Ok(Expr {
+                kind: ExprKind::Variable(var),
+                position: e.position,
+            });
         }
         let mut copy = e.clone();
         self.rewrite_children(&mut copy, scope, specs, post)?;
         Ok(copy)
     }
 
-    fn rewrite_children(&mut self, e: &mut Expr, scope: &Scope, specs: &mut Vec<AggSpec>, post: &mut Scope) -> Result<()> {
-        let mut go = |x: &mut Expr, this: &mut Self| -> Result<()> {
-            *x = this.extract_aggregates(x, scope, specs, post)?;
-            Ok(())
-        };
-        match &mut e.kind {
-            ExprKind::List(items) => items.iter_mut().try_for_each(|x| go(x, self)),
-            ExprKind::Map(entries) => entries.iter_mut().try_for_each(|(_, x)| go(x, self)),
-            ExprKind::Property(b, _) | ExprKind::IsNull(b, _) | ExprKind::HasLabels(b, _) | ExprKind::Unary(_, b) => {
-                go(b, self)
-            }
-            ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
-                go(a, self)?;
-                go(b, self)
-            }
-            ExprKind::Comparison(a, rest) => {
-                go(a, self)?;
-                rest.iter_mut().try_for_each(|(_, x)| go(x, self))
-            }
-            ExprKind::Function { args, .. } => args.iter_mut().try_for_each(|x| go(x, self)),
-            ExprKind::Slice(a, b, c) => {
-                go(a, self)?;
-                b.iter_mut().chain(c.iter_mut()).try_for_each(|x| go(x, self))
-            }
-            ExprKind::ListComprehension { list, .. } | ExprKind::Quantifier { list, .. } => go(list, self),
-            ExprKind::Reduce { init, list, .. } => {
-                go(init, self)?;
-                go(list, self)
-            }
-            ExprKind::Case { subject, whens, else_ } => {
-                if let Some(s) = subject {
-                    go(s, self)?;
-                }
-                for (w, t) in whens.iter_mut() {
-                    go(w, self)?;
-                    go(t, self)?;
-                }
-                if let Some(x) = else_ {
-                    go(x, self)?;
-                }
-                Ok(())
-            }
-            _ => Ok(()),
+    fn rewrite_children(
+        &mut self,
+        e: &mut Expr,
+        scope: &Scope,
+        specs: &mut Vec<AggSpec>,
+        post: &mut Scope,
+    ) -> Result<()> {
+        for child in children_mut(e) {
+            *child = self.extract_aggregates(child, scope, specs, post)?;
         }
+        Ok(())
     }
 
     fn order_skip_limit(
@@ -237,40 +287,57 @@ impl Planner<'_> {
         items: &[Item],
         slots: &[usize],
         p: &Projection,
-        aggregating: bool,
+        planned: Vec<(CExpr, bool)>,
     ) -> Result<Op> {
         if !p.order_by.is_empty() {
-            let mut keys = Vec::new();
-            for sort in &p.order_by {
-                let by_text = items.iter().position(|i| i.text == expr_text(&sort.expr, &i.text, i.expr));
-                let e = match by_text {
-                    Some(i) if contains_aggregate(&sort.expr) => CExpr::Slot(slots[i]),
-                    _ if contains_aggregate(&sort.expr) && !aggregating => {
-                        return Err(syntax("InvalidAggregation", "Aggregations in ORDER BY need an aggregating projection"))
-                    }
-                    _ if contains_aggregate(&sort.expr) => {
-                        return Err(syntax(
-                            "InvalidAggregation",
-                            "ORDER BY may only aggregate expressions that are also projected",
-                        ))
-                    }
-                    _ => compile(&sort.expr, order_scope, &mut self.slots)?,
-                };
-                keys.push((e, sort.descending));
-            }
+            let keys = if planned.is_empty() {
+                let mut keys = Vec::new();
+                for sort in &p.order_by {
+                    let by_text = items
+                        .iter()
+                        .position(|i| i.text == expr_text(&sort.expr, &i.text, i.expr));
+                    let e = match by_text {
+                        Some(i) => CExpr::Slot(slots[i]),
+                        None if contains_aggregate(&sort.expr) => {
+                            return Err(syntax(
+                                "InvalidAggregation",
+                                "Aggregations in ORDER BY need an aggregating projection",
+                            ))
+                        }
+                        None => compile(&sort.expr, order_scope, &mut self.slots)?,
+                    };
+                    keys.push((e, sort.descending));
+                }
+                keys
+            } else {
+                planned
+            };
             let limit = match (&p.skip, &p.limit) {
                 (None, Some(l)) => Some(self.constant(l)?),
                 _ => None,
             };
-            op = Op::new(OpKind::Sort { input: Box::new(op), keys, limit, output: None });
+            op = Op::new(OpKind::Sort {
+                input: Box::new(op),
+                keys,
+                limit,
+                output: None,
+            });
         }
         if let Some(s) = &p.skip {
             let count = self.constant(s)?;
-            op = Op::new(OpKind::Skip { input: Box::new(op), count, skipped: false });
+            op = Op::new(OpKind::Skip {
+                input: Box::new(op),
+                count,
+                skipped: false,
+            });
         }
         if let Some(l) = &p.limit {
             let count = self.constant(l)?;
-            op = Op::new(OpKind::Limit { input: Box::new(op), count, left: None });
+            op = Op::new(OpKind::Limit {
+                input: Box::new(op),
+                count,
+                left: None,
+            });
         }
         Ok(op)
     }
@@ -286,9 +353,10 @@ impl Planner<'_> {
             }
         })?;
         match &compiled {
-            CExpr::Const(crate::value::QValue::Int(n)) if *n < 0 => {
-                Err(syntax("NegativeIntegerArgument", format!("SKIP and LIMIT need a non-negative integer, got {n}")))
-            }
+            CExpr::Const(crate::value::QValue::Int(n)) if *n < 0 => Err(syntax(
+                "NegativeIntegerArgument",
+                format!("SKIP and LIMIT need a non-negative integer, got {n}"),
+            )),
             CExpr::Const(v) if !matches!(v, crate::value::QValue::Int(_)) => Err(syntax(
                 "InvalidArgumentType",
                 format!("SKIP and LIMIT need an integer, got {}", v.type_name()),
@@ -296,6 +364,52 @@ impl Planner<'_> {
             _ => Ok(compiled),
         }
     }
+}
+
+/// Direct sub-expressions that share the enclosing scope (comprehension bodies, which
+/// bind their own variable, are left alone except for their list).
+fn children_mut(e: &mut Expr) -> Vec<&mut Expr> {
+    match &mut e.kind {
+        ExprKind::List(items) => items.iter_mut().collect(),
+        ExprKind::Map(entries) => entries.iter_mut().map(|(_, x)| x).collect(),
+        ExprKind::Property(b, _) | ExprKind::IsNull(b, _) | ExprKind::HasLabels(b, _) | ExprKind::Unary(_, b) => {
+            vec![b.as_mut()]
+        }
+        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => vec![a.as_mut(), b.as_mut()],
+        ExprKind::Comparison(a, rest) => std::iter::once(a.as_mut())
+            .chain(rest.iter_mut().map(|(_, x)| x))
+            .collect(),
+        ExprKind::Function { args, .. } => args.iter_mut().collect(),
+        ExprKind::Slice(a, b, c) => std::iter::once(a.as_mut())
+            .chain(b.iter_mut().map(|x| x.as_mut()))
+            .chain(c.iter_mut().map(|x| x.as_mut()))
+            .collect(),
+        ExprKind::ListComprehension { list, .. } | ExprKind::Quantifier { list, .. } => vec![list.as_mut()],
+        ExprKind::Reduce { init, list, .. } => vec![init.as_mut(), list.as_mut()],
+        ExprKind::Case { subject, whens, else_ } => subject
+            .iter_mut()
+            .map(|x| x.as_mut())
+            .chain(whens.iter_mut().flat_map(|(w, t)| [w, t]))
+            .chain(else_.iter_mut().map(|x| x.as_mut()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Replaces sub-expressions equal to a grouping key's expression by the key's variable.
+fn substitute_keys(e: &Expr, keys: &[(String, String)]) -> Expr {
+    let this = shape(e);
+    if let Some((_, var)) = keys.iter().find(|(k, _)| *k == this) {
+        return Expr {
+            kind: ExprKind::Variable(var.clone()),
+            position: e.position,
+        };
+    }
+    let mut copy = e.clone();
+    for child in children_mut(&mut copy) {
+        *child = substitute_keys(child, keys);
+    }
+    copy
 }
 
 /// The sort expression compared with item texts: same structure means same text.
@@ -341,14 +455,13 @@ fn kind_of(e: &Expr, scope: &Scope) -> VarKind {
         | ExprKind::Int(_)
         | ExprKind::Float(_)
         | ExprKind::String(_)
-        | ExprKind::List(_)
         | ExprKind::Map(_)
         | ExprKind::Binary(..)
         | ExprKind::Comparison(..)
         | ExprKind::Unary(..)
         | ExprKind::IsNull(..)
-        | ExprKind::ListComprehension { .. }
         | ExprKind::CountStar => VarKind::Value,
+        ExprKind::List(_) | ExprKind::ListComprehension { .. } => VarKind::List,
         _ => VarKind::Any,
     }
 }

@@ -16,8 +16,10 @@ pub enum VarKind {
     /// A variable-length relationship: a list of relationships.
     RelationshipList,
     Path,
-    /// A value known not to be a graph entity (a literal, list, map, arithmetic...).
+    /// A value known not to be a graph entity (a literal, map, arithmetic...).
     Value,
+    /// A list value (which may hold relationships, so it can bind `[r*]`).
+    List,
     Any,
 }
 
@@ -57,7 +59,11 @@ impl Scope {
     /// The slot of `name`, or an `UndefinedVariable` error.
     pub fn slot(&self, name: &str) -> Result<usize> {
         self.get(name).map(|(s, _)| s).ok_or_else(|| {
-            QueryError::compile(ErrorKind::SyntaxError, "UndefinedVariable", format!("Variable `{name}` not defined"))
+            QueryError::compile(
+                ErrorKind::SyntaxError,
+                "UndefinedVariable",
+                format!("Variable `{name}` not defined"),
+            )
         })
     }
 
@@ -79,7 +85,13 @@ impl Scope {
     /// an incompatible one, or creates a new slot. Returns (slot, was it already bound).
     pub fn bind_pattern(&mut self, name: &str, kind: VarKind, slots: &mut Slots) -> Result<(usize, bool)> {
         match self.get(name) {
-            Some((slot, existing)) if existing == kind || existing == VarKind::Any => Ok((slot, true)),
+            Some((slot, existing))
+                if existing == kind
+                    || existing == VarKind::Any
+                    || (existing == VarKind::List && kind == VarKind::RelationshipList) =>
+            {
+                Ok((slot, true))
+            }
             Some((_, existing)) => Err(QueryError::compile(
                 ErrorKind::SyntaxError,
                 "VariableTypeConflict",
@@ -91,6 +103,10 @@ impl Scope {
 
     /// Visible names in introduction order, skipping generated ones.
     pub fn names(&self) -> Vec<String> {
-        self.order.iter().filter(|n| self.vars.contains_key(*n) && !n.starts_with("  ")).cloned().collect()
+        self.order
+            .iter()
+            .filter(|n| self.vars.contains_key(*n) && !n.starts_with("  "))
+            .cloned()
+            .collect()
     }
 }

@@ -47,7 +47,11 @@ pub fn component(v: &QValue, key: &str) -> Result<QValue> {
             "offsetMinutes" => Some(i64::from(z.offset_seconds / 60)),
             "epochSeconds" => Some((z.epoch_nanos().div_euclid(1_000_000_000)) as i64),
             "epochMillis" => Some((z.epoch_nanos().div_euclid(1_000_000)) as i64),
-            "timezone" => return Ok(QValue::String(z.zone.clone().unwrap_or_else(|| offset_text(z.offset_seconds)))),
+            "timezone" => {
+                return Ok(QValue::String(
+                    z.zone.clone().unwrap_or_else(|| offset_text(z.offset_seconds)),
+                ))
+            }
             "offset" => return Ok(QValue::String(offset_text(z.offset_seconds))),
             _ => date_part(z.local.date, key).or_else(|| time_part(z.local.time, key)),
         },

@@ -51,10 +51,22 @@ pub enum SetOp {
 #[derive(Debug)]
 pub enum WriteClause {
     Create(Vec<CreatePart>),
-    Merge { pattern: CPattern, create: CreatePart, on_create: Vec<SetOp>, on_match: Vec<SetOp> },
+    Merge {
+        pattern: CPattern,
+        create: CreatePart,
+        on_create: Vec<SetOp>,
+        on_match: Vec<SetOp>,
+    },
     Set(Vec<SetOp>),
-    Delete { exprs: Vec<CExpr>, detach: bool },
-    Foreach { slot: usize, list: CExpr, body: Vec<WriteClause> },
+    Delete {
+        exprs: Vec<CExpr>,
+        detach: bool,
+    },
+    Foreach {
+        slot: usize,
+        list: CExpr,
+        body: Vec<WriteClause>,
+    },
 }
 
 impl WriteClause {
@@ -90,7 +102,12 @@ impl WriteClause {
                 }
                 Ok(vec![row])
             }
-            WriteClause::Merge { pattern, create, on_create, on_match } => {
+            WriteClause::Merge {
+                pattern,
+                create,
+                on_create,
+                on_match,
+            } => {
                 let mut matches = Vec::new();
                 for_each_match(pattern, &mut row, ctx, &mut |r| {
                     matches.push(r.to_vec());
@@ -162,7 +179,10 @@ fn props_map(e: &Option<CExpr>, row: &mut [QValue], ctx: &ExecCtx) -> Result<BTr
         Some(e) => match eval(e, row, ctx)? {
             QValue::Map(m) => Ok(m),
             QValue::Null => Ok(BTreeMap::new()),
-            other => Err(type_error(format!("properties must be a map, got {}", other.type_name()))),
+            other => Err(type_error(format!(
+                "properties must be a map, got {}",
+                other.type_name()
+            ))),
         },
     }
 }
@@ -174,7 +194,10 @@ fn create_part(part: &CreatePart, row: &mut [QValue], ctx: &mut ExecCtx) -> Resu
             match &row[n.slot] {
                 QValue::Node(g) => *g,
                 other => {
-                    return Err(type_error(format!("cannot create a relationship to {}", other.type_name())));
+                    return Err(type_error(format!(
+                        "cannot create a relationship to {}",
+                        other.type_name()
+                    )));
                 }
             }
         } else {
@@ -197,7 +220,11 @@ fn create_part(part: &CreatePart, row: &mut [QValue], ctx: &mut ExecCtx) -> Resu
     }
     let mut steps = Vec::new();
     for (i, r) in part.rels.iter().enumerate() {
-        let (from, to) = if r.backwards { (gids[i + 1], gids[i]) } else { (gids[i], gids[i + 1]) };
+        let (from, to) = if r.backwards {
+            (gids[i + 1], gids[i])
+        } else {
+            (gids[i], gids[i + 1])
+        };
         let props = props_map(&r.props, row, ctx)?;
         let edge_type = ctx.storage.edge_type(&r.rel_type);
         let edge = ctx.txn_mut().create_edge(from, to, edge_type)?;
@@ -217,7 +244,11 @@ fn create_part(part: &CreatePart, row: &mut [QValue], ctx: &mut ExecCtx) -> Resu
 /// Sets (or with null, removes) one property of a node or relationship.
 fn set_property(target: &QValue, key: &str, value: &QValue, ctx: &mut ExecCtx) -> Result<()> {
     let prop = ctx.storage.property(key);
-    let stored = if value.is_null() { weft_common::Value::Null } else { storable(value)? };
+    let stored = if value.is_null() {
+        weft_common::Value::Null
+    } else {
+        storable(value)?
+    };
     let old = match target {
         QValue::Node(n) => ctx.txn_mut().set_vertex_property(*n, prop, stored)?,
         QValue::Relationship(r) => ctx.txn_mut().set_edge_property(r, prop, stored)?,
@@ -281,7 +312,9 @@ fn apply_sets(ops: &[SetOp], row: &mut [QValue], ctx: &mut ExecCtx) -> Result<()
             SetOp::RemoveLabels { target, labels } => match eval(target, row, ctx)? {
                 QValue::Node(n) => {
                     for l in labels {
-                        let Some(label) = ctx.storage.find_label(l) else { continue };
+                        let Some(label) = ctx.storage.find_label(l) else {
+                            continue;
+                        };
                         if ctx.txn_mut().remove_label(n, label)? {
                             ctx.stats.labels_removed += 1;
                         }
@@ -335,7 +368,10 @@ fn delete_value(v: QValue, detach: bool, ctx: &mut ExecCtx) -> Result<()> {
             }
             Ok(())
         }
-        other => Err(type_error(format!("DELETE needs a node, relationship or path, got {}", other.type_name()))),
+        other => Err(type_error(format!(
+            "DELETE needs a node, relationship or path, got {}",
+            other.type_name()
+        ))),
     }
 }
 

@@ -7,7 +7,9 @@ use weft_common::Value;
 use weft_query::{Engine, ErrorKind, QueryResult, ResultValue};
 
 fn run(engine: &Engine, query: &str) -> QueryResult {
-    engine.execute(query, &BTreeMap::new()).unwrap_or_else(|e| panic!("{query}: {e} ({:?})", e.detail))
+    engine
+        .execute(query, &BTreeMap::new())
+        .unwrap_or_else(|e| panic!("{query}: {e} ({:?})", e.detail))
 }
 
 fn ints(result: &QueryResult) -> Vec<Vec<i64>> {
@@ -67,7 +69,10 @@ fn match_expand_filter_and_order() {
 #[test]
 fn aggregation_groups_by_the_non_aggregate_items() {
     let engine = social();
-    let r = run(&engine, "MATCH (a:Person)-[:KNOWS]->(b) RETURN a.age AS age, count(*) AS c, sum(b.age) AS s ORDER BY age");
+    let r = run(
+        &engine,
+        "MATCH (a:Person)-[:KNOWS]->(b) RETURN a.age AS age, count(*) AS c, sum(b.age) AS s ORDER BY age",
+    );
     assert_eq!(ints(&r), vec![vec![25, 1, 41], vec![36, 2, 66]]);
     let r = run(&engine, "MATCH (n:Nobody) RETURN count(n) AS c, collect(n) AS l");
     assert_eq!(r.rows, vec![vec![ResultValue::Int(0), ResultValue::List(vec![])]]);
@@ -76,41 +81,64 @@ fn aggregation_groups_by_the_non_aggregate_items() {
 #[test]
 fn two_hop_counts_distinct_endpoints() {
     let engine = social();
-    let r = run(&engine, "MATCH (a {name: 'Ada'})-[:KNOWS]->()-[:KNOWS]->(c) RETURN count(DISTINCT c) AS n");
+    let r = run(
+        &engine,
+        "MATCH (a {name: 'Ada'})-[:KNOWS]->()-[:KNOWS]->(c) RETURN count(DISTINCT c) AS n",
+    );
     assert_eq!(ints(&r), vec![vec![1]]);
 }
 
 #[test]
 fn optional_match_yields_nulls() {
     let engine = social();
-    let r = run(&engine, "MATCH (c {name: 'Cy'}) OPTIONAL MATCH (c)-[:KNOWS]->(x) RETURN c.name, x");
+    let r = run(
+        &engine,
+        "MATCH (c {name: 'Cy'}) OPTIONAL MATCH (c)-[:KNOWS]->(x) RETURN c.name, x",
+    );
     assert_eq!(r.rows, vec![vec![ResultValue::String("Cy".into()), ResultValue::Null]]);
 }
 
 #[test]
 fn variable_length_paths() {
     let engine = social();
-    let r = run(&engine, "MATCH p = (a {name: 'Ada'})-[:KNOWS*1..2]->(c {name: 'Cy'}) RETURN length(p) AS l ORDER BY l");
+    let r = run(
+        &engine,
+        "MATCH p = (a {name: 'Ada'})-[:KNOWS*1..2]->(c {name: 'Cy'}) RETURN length(p) AS l ORDER BY l",
+    );
     assert_eq!(ints(&r), vec![vec![1], vec![2]]);
 }
 
 #[test]
 fn merge_matches_or_creates() {
     let engine = social();
-    let r = run(&engine, "MERGE (p:Person {name: 'Ada'}) ON MATCH SET p.seen = true RETURN p.seen");
+    let r = run(
+        &engine,
+        "MERGE (p:Person {name: 'Ada'}) ON MATCH SET p.seen = true RETURN p.seen",
+    );
     assert_eq!(r.rows, vec![vec![ResultValue::Bool(true)]]);
     assert_eq!(r.stats.nodes_created, 0);
-    let r = run(&engine, "UNWIND [1, 1, 2] AS i MERGE (n:N {i: i}) ON CREATE SET n.new = true RETURN count(*)");
+    let r = run(
+        &engine,
+        "UNWIND [1, 1, 2] AS i MERGE (n:N {i: i}) ON CREATE SET n.new = true RETURN count(*)",
+    );
     assert_eq!(r.stats.nodes_created, 2);
 }
 
 #[test]
 fn set_remove_and_delete() {
     let engine = social();
-    run(&engine, "MATCH (p:Person {name: 'Bob'}) SET p += {city: 'Oslo'}, p:Admin REMOVE p.age");
+    run(
+        &engine,
+        "MATCH (p:Person {name: 'Bob'}) SET p += {city: 'Oslo'}, p:Admin REMOVE p.age",
+    );
     let r = run(&engine, "MATCH (p:Admin) RETURN p.city, p.age");
-    assert_eq!(r.rows, vec![vec![ResultValue::String("Oslo".into()), ResultValue::Null]]);
-    let err = engine.execute("MATCH (p:Person {name: 'Bob'}) DELETE p", &BTreeMap::new()).unwrap_err();
+    assert_eq!(
+        r.rows,
+        vec![vec![ResultValue::String("Oslo".into()), ResultValue::Null]]
+    );
+    let err = engine
+        .execute("MATCH (p:Person {name: 'Bob'}) DELETE p", &BTreeMap::new())
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::ConstraintVerificationFailed);
     let r = run(&engine, "MATCH (p:Person {name: 'Bob'}) DETACH DELETE p");
     assert_eq!((r.stats.nodes_deleted, r.stats.relationships_deleted), (1, 2));
@@ -120,7 +148,10 @@ fn set_remove_and_delete() {
 #[test]
 fn with_skip_limit_and_distinct() {
     let engine = Engine::new();
-    let r = run(&engine, "UNWIND range(1, 10) AS x WITH x % 3 AS m RETURN DISTINCT m ORDER BY m DESC SKIP 1 LIMIT 1");
+    let r = run(
+        &engine,
+        "UNWIND range(1, 10) AS x WITH x % 3 AS m RETURN DISTINCT m ORDER BY m DESC SKIP 1 LIMIT 1",
+    );
     assert_eq!(ints(&r), vec![vec![1]]);
 }
 
@@ -128,7 +159,9 @@ fn with_skip_limit_and_distinct() {
 fn parameters_are_bound_at_run_time() {
     let engine = social();
     let params = BTreeMap::from([("name".to_owned(), Value::from("Cy"))]);
-    let r = engine.execute("MATCH (p:Person {name: $name}) RETURN p.age", &params).unwrap();
+    let r = engine
+        .execute("MATCH (p:Person {name: $name}) RETURN p.age", &params)
+        .unwrap();
     assert_eq!(ints(&r), vec![vec![41]]);
     let err = engine.execute("RETURN $missing", &BTreeMap::new()).unwrap_err();
     assert!(err.message.contains("missing"), "{err}");
@@ -139,7 +172,9 @@ fn index_scan_and_constraints_through_cypher() {
     let engine = social();
     run(&engine, "CREATE INDEX ON :Person(name)");
     run(&engine, "CREATE CONSTRAINT ON (p:Person) ASSERT p.name IS UNIQUE");
-    let err = engine.execute("CREATE (:Person {name: 'Ada'})", &BTreeMap::new()).unwrap_err();
+    let err = engine
+        .execute("CREATE (:Person {name: 'Ada'})", &BTreeMap::new())
+        .unwrap_err();
     assert_eq!(err.status(), "Neo.ClientError.Schema.ConstraintValidationFailed");
     let r = run(&engine, "MATCH (p:Person {name: 'Ada'}) RETURN p.age");
     assert_eq!(ints(&r), vec![vec![36]]);
@@ -154,7 +189,11 @@ fn compile_errors_carry_codes() {
     let engine = Engine::new();
     let cases = [
         ("RETURN x", "UndefinedVariable", "Neo.ClientError.Statement.SyntaxError"),
-        ("MATCH (me)--(you) RETURN me.age + count(you.age)", "AmbiguousAggregationExpression", ""),
+        (
+            "MATCH (me)--(you) RETURN me.age + count(you.age)",
+            "AmbiguousAggregationExpression",
+            "",
+        ),
         ("RETURN 1 AS a, 2 AS a", "ColumnNameConflict", ""),
         ("MATCH (n)", "InvalidClauseComposition", ""),
         ("CREATE (a)-[:R|S]->(b)", "NoSingleRelationshipType", ""),
@@ -171,7 +210,9 @@ fn compile_errors_carry_codes() {
 #[test]
 fn division_by_zero_is_an_arithmetic_error_and_nothing_is_written() {
     let engine = Engine::new();
-    let err = engine.execute("CREATE (n:X) RETURN 1 / 0", &BTreeMap::new()).unwrap_err();
+    let err = engine
+        .execute("CREATE (n:X) RETURN 1 / 0", &BTreeMap::new())
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::ArithmeticError);
     assert_eq!(ints(&run(&engine, "MATCH (n) RETURN count(n)")), vec![vec![0]]);
 }

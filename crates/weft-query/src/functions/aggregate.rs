@@ -105,7 +105,7 @@ struct CountStar(i64);
 
 impl Aggregator for CountStar {
     fn update(&mut self, _args: &[QValue]) -> Result<()> {
-        self.0 += 1;
+        self.0 = self.0.saturating_add(1);
         Ok(())
     }
 
@@ -118,7 +118,7 @@ struct Count(i64);
 
 impl Aggregator for Count {
     fn update(&mut self, args: &[QValue]) -> Result<()> {
-        self.0 += i64::from(!first(args).is_null());
+        self.0 = self.0.saturating_add(i64::from(!first(args).is_null()));
         Ok(())
     }
 

@@ -310,55 +310,54 @@ fn days_until(start: LocalDateTime, end: LocalDateTime) -> i64 {
 
 /// `duration.between(a, b)` and `duration.inMonths/inDays/inSeconds(a, b)`.
 fn between(unit: Unit, a: &QValue, b: &QValue) -> Result<QValue> {
-    let func = "duration.between";
     for x in [a, b] {
-        let temporal = matches!(
-            x,
-            QValue::Null | QValue::Date(_) | QValue::LocalTime(_) | QValue::LocalDateTime(_) | QValue::ZonedDateTime(_)
-        );
-        if !temporal {
-            return Err(invalid_value(func, "a temporal value", x));
+        if !(x.is_null() || is_instant(x)) {
+            return Err(invalid_value("duration.between", "a temporal value", x));
         }
     }
     if a.is_null() || b.is_null() {
         return Ok(QValue::Null);
     }
-    let (a_date, a_time, b_date, b_time) = aligned(a, b);
-    let time_only = |nanos: i128| Duration::from_time_nanos(0, 0, nanos);
-    let (Some(a_date), Some(b_date)) = (a_date, b_date) else {
+    let d = match aligned(a, b) {
+        (Some(a_date), a_time, Some(b_date), b_time) => dated_difference(
+            unit,
+            LocalDateTime::new(a_date, a_time),
+            LocalDateTime::new(b_date, b_time),
+        )?,
         // A time of day on either side: only the clock difference counts.
-        let diff = i128::from(b_time.nanos - a_time.nanos);
-        let d = if matches!(unit, Unit::All | Unit::Seconds) {
-            time_only(diff)
-        } else {
-            Some(Duration::ZERO)
-        };
-        return d.map(QValue::Duration).ok_or_else(overflow);
-    };
-    let (start, end) = (LocalDateTime::new(a_date, a_time), LocalDateTime::new(b_date, b_time));
-    let d = match unit {
-        Unit::Months => Some(Duration {
-            months: months_until(start, end),
-            ..Duration::ZERO
-        }),
-        Unit::Days => Some(Duration {
-            days: days_until(start, end),
-            ..Duration::ZERO
-        }),
-        Unit::Seconds => time_only(end.to_nanos() - start.to_nanos()),
-        Unit::All => {
-            let months = months_until(start, end);
-            let after_months = plus_local(
-                start,
-                &Duration {
-                    months,
-                    ..Duration::ZERO
-                },
-            )?;
-            let days = days_until(after_months, end);
-            let after_days = plus_local(after_months, &Duration { days, ..Duration::ZERO })?;
-            Duration::from_time_nanos(months, days, end.to_nanos() - after_days.to_nanos())
-        }
+        (_, a_time, _, b_time) => match unit {
+            Unit::All | Unit::Seconds => Duration::from_time_nanos(0, 0, i128::from(b_time.nanos - a_time.nanos)),
+            Unit::Months | Unit::Days => Some(Duration::ZERO),
+        },
     };
     d.map(QValue::Duration).ok_or_else(overflow)
+}
+
+/// Whether `x` is a date, time or date-time (something a duration can be added to).
+pub(crate) fn is_instant(x: &QValue) -> bool {
+    matches!(
+        x,
+        QValue::Date(_) | QValue::LocalTime(_) | QValue::LocalDateTime(_) | QValue::ZonedDateTime(_)
+    )
+}
+
+/// The difference between two date-times in whole months, then days, then time.
+fn dated_difference(unit: Unit, start: LocalDateTime, end: LocalDateTime) -> Result<Option<Duration>> {
+    let months = |months| Duration {
+        months,
+        ..Duration::ZERO
+    };
+    let days = |days| Duration { days, ..Duration::ZERO };
+    Ok(match unit {
+        Unit::Months => Some(months(months_until(start, end))),
+        Unit::Days => Some(days(days_until(start, end))),
+        Unit::Seconds => Duration::from_time_nanos(0, 0, end.to_nanos() - start.to_nanos()),
+        Unit::All => {
+            let whole_months = months_until(start, end);
+            let after_months = plus_local(start, &months(whole_months))?;
+            let whole_days = days_until(after_months, end);
+            let after_days = plus_local(after_months, &days(whole_days))?;
+            Duration::from_time_nanos(whole_months, whole_days, end.to_nanos() - after_days.to_nanos())
+        }
+    })
 }

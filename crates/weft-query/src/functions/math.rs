@@ -142,7 +142,8 @@ fn round(x: &QValue, precision: Option<&QValue>, mode: Option<&QValue>) -> Resul
     };
     let precision = match precision {
         QValue::Null => return Ok(QValue::Null),
-        QValue::Int(p) => *p,
+        // Beyond ±400 places a double has nothing left to round (or nothing left at all).
+        QValue::Int(p) => (*p).clamp(-400, 400),
         other => return Err(invalid_value("round", "an INTEGER precision", other)),
     };
     let mode = match mode {

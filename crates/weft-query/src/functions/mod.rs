@@ -4,12 +4,12 @@
 //! Owns: which names exist (case-insensitive: `toUpper`, `TOUPPER` and `toupper` are one
 //! function; namespaced ones such as `date.truncate` likewise), their arities, which are
 //! aggregates, and the semantics of each function, grouped by family:
-//! [`scalar`] (graph and general), [`convert`] (`toInteger` and friends), [`list`],
-//! [`string`], [`math`], [`temporal`] with [`temporal_map`], [`duration`] and [`truncate`],
-//! and [`aggregate`].
+//! `scalar.rs` (graph and general), `convert.rs` (`toInteger` and friends), `list.rs`,
+//! `string.rs`, `math.rs`, `temporal.rs` with `temporal_map.rs`, `duration.rs` and
+//! `truncate.rs`, and `aggregate.rs` ([`Aggregator`]). Operators live in [`crate::ops`].
 //!
 //! Promises: no function panics on any input. Null arguments give null unless the
-//! function says otherwise (`coalesce`, `exists`, `toString(null)` is null). Wrong argument
+//! function says otherwise (`coalesce`, `exists`). Wrong argument
 //! types are `TypeError InvalidArgumentValue` errors (the TCK's code for `toBoolean([])`,
 //! `labels(1)`, `type('')`); out-of-range numbers are `ArgumentError NumberOutOfRange`.
 //!
@@ -121,6 +121,12 @@ const FUNCTIONS: &[Spec] = &[
     aggregate("max", 1, 1), aggregate("collect", 1, 1), aggregate("stdev", 1, 1),
     aggregate("stdevp", 1, 1), aggregate("percentilecont", 2, 2), aggregate("percentiledisc", 2, 2),
 ];
+
+/// Every registered function as (name, fewest arguments, most arguments), for tests.
+#[cfg(test)]
+pub(crate) fn registered() -> impl Iterator<Item = (&'static str, usize, usize)> {
+    FUNCTIONS.iter().map(|spec| (spec.name, spec.min, spec.max))
+}
 
 /// The canonical (ASCII lower-case) form of a function name, borrowing when possible.
 fn canonical(name: &str) -> Cow<'_, str> {

@@ -159,6 +159,9 @@ pub(crate) struct Base {
     pub date: Option<Date>,
     pub time: Option<LocalTime>,
     pub zone: Option<Zone>,
+    /// Sub-second nanoseconds that sub-second fields add to rather than replace
+    /// (truncation to milli- or microseconds keeps them, as Neo4j does).
+    pub carried_nanos: i64,
 }
 
 /// `kind(map)`.
@@ -227,22 +230,25 @@ pub(crate) fn assemble(kind: Kind, fields: &Fields<'_>, base: Base) -> Result<QV
     let func = kind.function();
     match kind {
         Kind::Date => Ok(QValue::Date(resolve_date(fields, base.date)?)),
-        Kind::LocalTime => Ok(QValue::LocalTime(resolve_time(fields, base.time)?)),
+        Kind::LocalTime => Ok(QValue::LocalTime(resolve_time(fields, &base)?)),
         Kind::LocalDateTime => {
             let date = resolve_date(fields, base.date)?;
             Ok(QValue::LocalDateTime(LocalDateTime::new(
                 date,
-                resolve_time(fields, base.time)?,
+                resolve_time(fields, &base)?,
             )))
         }
         Kind::DateTime => {
-            let zone = fields.zone()?.or(base.zone).unwrap_or(Zone { offset: 0, name: None });
+            let zone = fields
+                .zone()?
+                .or(base.zone.clone())
+                .unwrap_or(Zone { offset: 0, name: None });
             if let Some(nanos) = epoch_nanos(fields)? {
                 return ZonedDateTime::from_epoch_nanos(nanos, zone.offset, zone.name)
                     .map(QValue::ZonedDateTime)
                     .ok_or_else(|| out_of_range(func, "the instant is outside the supported range"));
             }
-            let local = LocalDateTime::new(resolve_date(fields, base.date)?, resolve_time(fields, base.time)?);
+            let local = LocalDateTime::new(resolve_date(fields, base.date)?, resolve_time(fields, &base)?);
             ZonedDateTime::new(local, zone.offset, zone.name)
                 .map(QValue::ZonedDateTime)
                 .ok_or_else(|| out_of_range(func, "the offset is beyond ±18 hours"))
@@ -336,12 +342,13 @@ fn sub_second_nanos(fields: &Fields<'_>) -> Result<Option<i64>> {
 }
 
 /// The time of day named by the fields over a base time.
-fn resolve_time(fields: &Fields<'_>, base: Option<LocalTime>) -> Result<LocalTime> {
+fn resolve_time(fields: &Fields<'_>, base: &Base) -> Result<LocalTime> {
+    let (carried, base) = (base.carried_nanos, base.time);
     let hour = fields.small("hour")?.or(base.map(LocalTime::hour)).unwrap_or(0);
     let minute = fields.small("minute")?.or(base.map(LocalTime::minute)).unwrap_or(0);
     let second = fields.small("second")?.or(base.map(LocalTime::second)).unwrap_or(0);
     let nano = match sub_second_nanos(fields)? {
-        Some(nanos) => u32::try_from(nanos).unwrap_or(u32::MAX),
+        Some(nanos) => u32::try_from(nanos.saturating_add(carried)).unwrap_or(u32::MAX),
         None => base.map_or(0, LocalTime::nanosecond),
     };
     LocalTime::from_hms_nano(hour, minute, second, nano)

@@ -73,47 +73,68 @@ pub(super) fn truncate(kind: Kind, unit: &QValue, value: &QValue, fields: Option
         Some(QValue::Null) => return Ok(QValue::Null),
         Some(other) => return Err(invalid_value(&func, "a MAP of fields", other)),
     };
-    let zone = match value {
-        QValue::Null => return Ok(QValue::Null),
-        QValue::ZonedDateTime(dt) => Some(Zone {
-            offset: dt.offset_seconds,
-            name: dt.zone.clone(),
-        }),
-        QValue::Date(_) | QValue::LocalTime(_) | QValue::LocalDateTime(_) => None,
-        other => return Err(invalid_value(&func, "a temporal value", other)),
-    };
-    let (date, time) = parts(value);
-    let base = match unit {
-        Unit::Clock(_) if kind == Kind::Date => {
-            return Err(bad_argument(
-                &func,
-                "a date cannot be truncated to a unit smaller than a day",
-            ));
-        }
-        Unit::Clock(nanos) => Base {
-            date,
-            time: Some(truncate_time(time.unwrap_or_default(), nanos)),
-            zone,
-        },
-        Unit::Day if date.is_none() => Base {
-            date,
-            time: Some(LocalTime::MIDNIGHT),
-            zone,
-        },
-        _ => {
-            let date = date.ok_or_else(|| bad_argument(&func, "a time of day cannot be truncated to a date unit"))?;
-            Base {
-                date: Some(truncate_date(date, unit)),
-                time: Some(LocalTime::MIDNIGHT),
-                zone,
-            }
-        }
-    };
+    if value.is_null() {
+        return Ok(QValue::Null);
+    }
+    let mut base = truncated(kind, &func, unit, value)?;
+    base.carried_nanos = carried_nanos(unit, &base, overrides);
     let fields = Fields::new(kind, overrides, false)?;
     if fields.any_null() {
         return Ok(QValue::Null);
     }
     assemble(kind, &fields, base)
+}
+
+/// Truncation to milli- or microseconds keeps them under finer sub-second fields (TCK
+/// `Temporal9`: `{nanosecond: 2}` on `.645` gives `.645000002`), unless a field at or
+/// above the unit replaces them.
+fn carried_nanos(unit: Unit, base: &Base, overrides: &BTreeMap<String, QValue>) -> i64 {
+    let coarser: &[&str] = match unit {
+        Unit::Clock(1_000_000) => &["millisecond"],
+        Unit::Clock(1_000) => &["millisecond", "microsecond"],
+        _ => return 0,
+    };
+    let replaced = overrides
+        .keys()
+        .any(|k| coarser.contains(&k.to_ascii_lowercase().as_str()));
+    if replaced {
+        0
+    } else {
+        base.time.map_or(0, |t| i64::from(t.nanosecond()))
+    }
+}
+
+/// The temporal cut down to the start of `unit`, as the base for the field overrides.
+fn truncated(kind: Kind, func: &str, unit: Unit, value: &QValue) -> Result<Base> {
+    let zone = match value {
+        QValue::ZonedDateTime(dt) => Some(Zone {
+            offset: dt.offset_seconds,
+            name: dt.zone.clone(),
+        }),
+        QValue::Date(_) | QValue::LocalTime(_) | QValue::LocalDateTime(_) => None,
+        other => return Err(invalid_value(func, "a temporal value", other)),
+    };
+    let (date, time) = parts(value);
+    let (date, time) = match unit {
+        Unit::Clock(_) if kind == Kind::Date => {
+            return Err(bad_argument(
+                func,
+                "a date cannot be truncated to a unit smaller than a day",
+            ));
+        }
+        Unit::Clock(nanos) => (date, truncate_time(time.unwrap_or_default(), nanos)),
+        Unit::Day if date.is_none() => (date, LocalTime::MIDNIGHT),
+        _ => {
+            let date = date.ok_or_else(|| bad_argument(func, "a time of day cannot be truncated to a date unit"))?;
+            (Some(truncate_date(date, unit)), LocalTime::MIDNIGHT)
+        }
+    };
+    Ok(Base {
+        date,
+        time: Some(time),
+        zone,
+        carried_nanos: 0,
+    })
 }
 
 fn truncate_time(time: LocalTime, unit_nanos: i64) -> LocalTime {

@@ -56,6 +56,9 @@ fn round_to_a_precision_in_decimal() {
     assert_eq!(run("round", vec![f(999.5), i(0)]), "1000.0");
     assert_eq!(run("round", vec![f(0.004), i(1)]), "0.0");
     assert_eq!(run("round", vec![f(1.5), i(10)]), "1.5");
+    assert_eq!(run("round", vec![f(1.5), i(i64::MAX)]), "1.5");
+    assert_eq!(run("round", vec![f(1.5), i(i64::MIN)]), "0.0");
+    assert_eq!(run("round", vec![f(1.5), i(i64::MIN), s("UP")]), "Infinity");
 }
 
 #[test]

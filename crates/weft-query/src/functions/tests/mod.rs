@@ -9,6 +9,7 @@ mod convert;
 mod list;
 mod math;
 mod ops;
+mod robustness;
 mod scalar;
 mod string;
 mod temporal;

@@ -158,6 +158,10 @@ fn regex_matches_the_whole_string() {
     assert_eq!(show(ops::regex_match(&s("ABC"), &s("(?i)abc"))), "true");
     assert_eq!(show(ops::regex_match(&i(1), &s("1"))), "null");
     assert_eq!(
+        show(ops::regex_match(&s("axyz"), &s("a)|(b"))),
+        "error: ArgumentError/InvalidArgumentValue"
+    );
+    assert_eq!(
         show(ops::regex_match(&s("a"), &s("("))),
         "error: ArgumentError/InvalidArgumentValue"
     );

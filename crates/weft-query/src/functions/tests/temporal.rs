@@ -384,6 +384,17 @@ fn truncate_date_times_and_times() {
         run("localdatetime.truncate", vec![s("minute"), local.clone()]),
         "2017-10-11T12:31"
     );
+    // Finer sub-second fields add to the kept milli- or microseconds (TCK Temporal9 [4] 29, 37).
+    let two = m(&[("nanosecond", i(2))]);
+    let millis = run("localtime.truncate", vec![s("millisecond"), local.clone(), two.clone()]);
+    assert_eq!(millis, "12:31:14.645000002");
+    let micros = run("localtime.truncate", vec![s("microsecond"), local.clone(), two]);
+    assert_eq!(micros, "12:31:14.645876002");
+    let seven = m(&[("millisecond", i(7))]);
+    assert_eq!(
+        run("localtime.truncate", vec![s("microsecond"), local.clone(), seven]),
+        "12:31:14.007"
+    );
     assert_eq!(
         run("date.truncate", vec![s("hour"), local.clone()]),
         "error: ArgumentError/InvalidArgumentValue"
