@@ -84,7 +84,7 @@ impl<'t> ExecCtx<'t> {
             QValue::Map(m) => Ok(m.get(key).cloned().unwrap_or(QValue::Null)),
             QValue::Node(n) => self.node_property(*n, key),
             QValue::Relationship(r) => self.rel_property(r, key),
-            other => crate::temporal_access::component(other, key),
+            other => crate::ops::property(other, key, self),
         }
     }
 

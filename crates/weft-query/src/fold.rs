@@ -85,11 +85,7 @@ fn evaluate(e: &CExpr) -> Result<QValue> {
     Ok(match e {
         CExpr::List(items) => QValue::List(items.iter().map(|i| value(i).clone()).collect()),
         CExpr::Map(entries) => QValue::Map(entries.iter().map(|(k, v)| (k.clone(), value(v).clone())).collect()),
-        CExpr::Property(b, key) => match value(b) {
-            QValue::Null => QValue::Null,
-            QValue::Map(m) => m.get(key).cloned().unwrap_or(QValue::Null),
-            other => crate::temporal_access::component(other, key)?,
-        },
+        CExpr::Property(b, key) => ops::property(value(b), key, &NoGraph)?,
         CExpr::Not(b) => ops::not(value(b))?,
         CExpr::Neg(b) => ops::neg(value(b))?,
         CExpr::IsNull(b, negated) => QValue::Bool(value(b).is_null() != *negated),

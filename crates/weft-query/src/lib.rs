@@ -23,7 +23,6 @@ mod procedures;
 mod projection;
 pub mod result;
 mod scope;
-mod temporal_access;
 pub mod value;
 mod write;
 
