@@ -7,12 +7,17 @@
 //! ids for a bounded time, and reports rows/s and latency percentiles. The baseline in
 //! the same run is the same work done directly on the storage API (no parsing, planning
 //! or expression evaluation), so the ratio shows what the query engine costs.
+//! `WEFT_BENCH_ONLY=hop2` runs one query only (for profiling).
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 use weft_common::Value;
 use weft_query::Engine;
 use weft_storage::{Direction, IsolationLevel};
+
+// The allocator the server uses (see DEPENDENCIES.md), so figures match what users get.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const BATCH: usize = 5_000;
 
@@ -42,7 +47,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{:<6} {:>10} {:>10} {:>10} {:>10} {:>12} {:>9}",
         "query", "queries/s", "p50 us", "p99 us", "rows/s", "baseline q/s", "ratio"
     );
-    for (name, text) in queries {
+    let only = std::env::var("WEFT_BENCH_ONLY").ok();
+    for (name, text) in queries.into_iter().filter(|(n, _)| only.as_deref().is_none_or(|o| o == *n)) {
         let engine_run = measure(budget, persons, |id| {
             let params = BTreeMap::from([("id".to_owned(), Value::Int(id))]);
             let result = engine.execute(text, &params).map_err(|e| e.to_string())?;

@@ -9,7 +9,8 @@ use crate::graph::GraphContext;
 use crate::plan::Planner;
 use crate::result::{Node, Path, QueryResult, QueryStats, Relationship, ResultValue};
 use crate::value::QValue;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use weft_common::Value;
 use weft_storage::{ConstraintInfo, IndexInfo, IsolationLevel, Storage, Transaction};
 
@@ -17,19 +18,37 @@ use weft_storage::{ConstraintInfo, IndexInfo, IsolationLevel, Storage, Transacti
 #[derive(Clone, Default)]
 pub struct Engine {
     storage: Storage,
+    parsed: Arc<Mutex<HashMap<String, Arc<Statement>>>>,
 }
+
+/// Parsed statements kept by query text (parameters are bound at run time, so one entry
+/// serves every execution of a parameterised query).
+const PARSE_CACHE_ENTRIES: usize = 1024;
 
 impl Engine {
     /// An engine over a new, empty storage.
     pub fn new() -> Self {
-        Engine {
-            storage: Storage::new(),
-        }
+        Self::with_storage(Storage::new())
     }
 
     /// An engine over an existing storage.
     pub fn with_storage(storage: Storage) -> Self {
-        Engine { storage }
+        Engine { storage, parsed: Arc::default() }
+    }
+
+    /// The parsed statement for `query`, from the cache when it was seen before.
+    fn parse(&self, query: &str) -> Result<Arc<Statement>> {
+        if let Some(hit) = self.parsed.lock().ok().and_then(|c| c.get(query).cloned()) {
+            return Ok(hit);
+        }
+        let statement = Arc::new(crate::parser::parse(query)?);
+        if let Ok(mut cache) = self.parsed.lock() {
+            if cache.len() >= PARSE_CACHE_ENTRIES {
+                cache.clear();
+            }
+            cache.insert(query.to_owned(), statement.clone());
+        }
+        Ok(statement)
     }
 
     /// The underlying storage.
@@ -39,7 +58,7 @@ impl Engine {
 
     /// Runs one statement in its own transaction, committed on success.
     pub fn execute(&self, query: &str, params: &BTreeMap<String, Value>) -> Result<QueryResult> {
-        let statement = crate::parser::parse(query)?;
+        let statement = self.parse(query)?;
         if let Some(result) = self.admin(&statement)? {
             return Ok(result);
         }
@@ -57,7 +76,7 @@ impl Engine {
         query: &str,
         params: &BTreeMap<String, Value>,
     ) -> Result<QueryResult> {
-        let statement = crate::parser::parse(query)?;
+        let statement = self.parse(query)?;
         if is_admin(&statement) {
             return Err(QueryError::runtime(
                 ErrorKind::SemanticError,

@@ -67,6 +67,12 @@ impl<'t> ExecCtx<'t> {
         })
     }
 
+    /// Whether a node this statement sees has every one of `labels`.
+    pub fn has_labels(&self, node: Gid, labels: &[String]) -> bool {
+        let ids: Option<Vec<_>> = labels.iter().map(|l| self.storage.find_label(l)).collect();
+        ids.is_some_and(|ids| self.txn.vertex_has_labels(node, &ids))
+    }
+
     /// Nodes with the rarest of `labels` (the caller checks the others).
     pub fn label_scan(&self, labels: &[String]) -> Vec<Gid> {
         let ids: Option<Vec<_>> = labels.iter().map(|l| self.storage.find_label(l)).collect();

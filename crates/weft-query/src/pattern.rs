@@ -553,11 +553,8 @@ fn bind_node(n: &CNode, gid: Gid, row: &mut [QValue], ctx: &ExecCtx) -> Result<b
             _ => return Ok(false),
         }
     }
-    if !n.labels.is_empty() {
-        let have = crate::graph::GraphContext::node_labels(ctx, gid)?;
-        if !n.labels.iter().all(|l| have.contains(l)) {
-            return Ok(false);
-        }
+    if !n.labels.is_empty() && !ctx.has_labels(gid, &n.labels) {
+        return Ok(false);
     }
     if let Some(props) = &n.props {
         if !props_match(props, &QValue::Node(gid), row, ctx)? {

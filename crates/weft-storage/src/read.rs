@@ -43,6 +43,14 @@ impl Transaction {
             .ok_or(StorageError::VertexNotFound(gid))
     }
 
+    /// Whether the vertex exists for this transaction and has every one of `labels`
+    /// (no allocation when the vertex has no pending versions).
+    pub fn vertex_has_labels(&self, gid: Gid, labels: &[LabelId]) -> bool {
+        self.inner
+            .with_vertex(gid, |v| labels.iter().all(|l| vertex::visible_has_label(v, self.viewer(), *l)))
+            .unwrap_or(false)
+    }
+
     /// Whether the vertex has `label`.
     pub fn has_label(&self, gid: Gid, label: LabelId) -> Result<bool> {
         Ok(self.labels(gid)?.contains(&label))
