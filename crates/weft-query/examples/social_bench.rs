@@ -48,7 +48,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "query", "queries/s", "p50 us", "p99 us", "rows/s", "baseline q/s", "ratio"
     );
     let only = std::env::var("WEFT_BENCH_ONLY").ok();
-    for (name, text) in queries.into_iter().filter(|(n, _)| only.as_deref().is_none_or(|o| o == *n)) {
+    for (name, text) in queries
+        .into_iter()
+        .filter(|(n, _)| only.as_deref().is_none_or(|o| o == *n))
+    {
         let engine_run = measure(budget, persons, |id| {
             let params = BTreeMap::from([("id".to_owned(), Value::Int(id))]);
             let result = engine.execute(text, &params).map_err(|e| e.to_string())?;

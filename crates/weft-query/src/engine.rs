@@ -33,7 +33,10 @@ impl Engine {
 
     /// An engine over an existing storage.
     pub fn with_storage(storage: Storage) -> Self {
-        Engine { storage, parsed: Arc::default() }
+        Engine {
+            storage,
+            parsed: Arc::default(),
+        }
     }
 
     /// The parsed statement for `query`, from the cache when it was seen before.

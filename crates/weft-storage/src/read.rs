@@ -47,7 +47,9 @@ impl Transaction {
     /// (no allocation when the vertex has no pending versions).
     pub fn vertex_has_labels(&self, gid: Gid, labels: &[LabelId]) -> bool {
         self.inner
-            .with_vertex(gid, |v| labels.iter().all(|l| vertex::visible_has_label(v, self.viewer(), *l)))
+            .with_vertex(gid, |v| {
+                labels.iter().all(|l| vertex::visible_has_label(v, self.viewer(), *l))
+            })
             .unwrap_or(false)
     }
 
