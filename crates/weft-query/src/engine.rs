@@ -112,6 +112,9 @@ impl Engine {
         if mode == Mode::Explain {
             return Ok(plan_rows(&plan.root, false));
         }
+        if mode == Mode::Profile {
+            plan.root.time_all();
+        }
         let params = params
             .iter()
             .map(|(k, v)| (k.clone(), QValue::from(v.clone())))
@@ -281,17 +284,22 @@ fn plan_rows(root: &crate::pipeline::Op, profile: bool) -> QueryResult {
     root.describe(0, &mut lines);
     let rows = lines
         .into_iter()
-        .map(|(name, rows)| {
+        .map(|(name, rows, elapsed)| {
             let mut row = vec![ResultValue::String(name)];
             if profile {
                 row.push(ResultValue::Int(rows as i64));
+                row.push(ResultValue::Float(elapsed.as_secs_f64() * 1e3));
             }
             row
         })
         .collect();
     let mut columns = vec!["QUERY PLAN".to_owned()];
     if profile {
-        columns = vec!["OPERATOR".to_owned(), "ACTUAL HITS".to_owned()];
+        columns = vec![
+            "OPERATOR".to_owned(),
+            "ACTUAL HITS".to_owned(),
+            "INCLUSIVE TIME (ms)".to_owned(),
+        ];
     }
     QueryResult {
         columns,

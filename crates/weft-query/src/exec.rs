@@ -67,6 +67,33 @@ impl<'t> ExecCtx<'t> {
         })
     }
 
+    /// Candidates from a label+property index range on one of `labels`, if such an index
+    /// exists and the bounds are values (a null bound matches nothing).
+    pub fn index_range(
+        &self,
+        labels: &[String],
+        key: &str,
+        lower: Option<(QValue, bool)>,
+        upper: Option<(QValue, bool)>,
+    ) -> Option<Vec<Gid>> {
+        let prop = self.storage.find_property(key)?;
+        let to_bound = |b: &Option<(QValue, bool)>| -> Option<std::ops::Bound<weft_common::Value>> {
+            Some(match b {
+                None => std::ops::Bound::Unbounded,
+                Some((v, true)) => std::ops::Bound::Included(v.to_value().filter(|v| !v.is_null())?),
+                Some((v, false)) => std::ops::Bound::Excluded(v.to_value().filter(|v| !v.is_null())?),
+            })
+        };
+        let (Some(lo), Some(hi)) = (to_bound(&lower), to_bound(&upper)) else {
+            return Some(Vec::new());
+        };
+        labels.iter().find_map(|l| {
+            let label = self.storage.find_label(l)?;
+            self.storage.approx_label_property_count(label, prop)?;
+            Some(self.txn.vertices_in_range(label, prop, lo.as_ref(), hi.as_ref()))
+        })
+    }
+
     /// Whether a node this statement sees has every one of `labels`.
     pub fn has_labels(&self, node: Gid, labels: &[String]) -> bool {
         let ids: Option<Vec<_>> = labels.iter().map(|l| self.storage.find_label(l)).collect();

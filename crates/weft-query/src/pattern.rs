@@ -32,6 +32,16 @@ pub struct CNode {
     pub props: Option<CExpr>,
     /// The slot holds a value before this node is visited (check instead of bind).
     pub bound: bool,
+    /// A range on one property (from WHERE) that a label+property index can serve.
+    pub range: Option<RangeScan>,
+}
+
+/// `key` between optional bounds, each with whether it is inclusive.
+#[derive(Clone, Debug)]
+pub struct RangeScan {
+    pub key: String,
+    pub lower: Option<(CExpr, bool)>,
+    pub upper: Option<(CExpr, bool)>,
 }
 
 #[derive(Clone, Debug)]
@@ -87,6 +97,7 @@ fn node(n: &NodePattern, scope: &mut Scope, slots: &mut Slots, mode: Mode) -> Re
         None => (anon(slots), false),
     };
     Ok(CNode {
+        range: None,
         slot,
         name: n.variable.clone(),
         labels: n.labels.clone(),
@@ -537,6 +548,17 @@ fn start_candidates(n: &CNode, row: &mut [QValue], ctx: &ExecCtx) -> Result<Vec<
                     return Ok(gids);
                 }
             }
+        }
+    }
+    if let (Some(range), false) = (&n.range, n.labels.is_empty()) {
+        let bound = |b: &Option<(CExpr, bool)>, row: &mut [QValue]| -> Result<Option<(QValue, bool)>> {
+            b.as_ref()
+                .map(|(e, inclusive)| Ok((eval(e, row, ctx)?, *inclusive)))
+                .transpose()
+        };
+        let (lower, upper) = (bound(&range.lower, row)?, bound(&range.upper, row)?);
+        if let Some(gids) = ctx.index_range(&n.labels, &range.key, lower, upper) {
+            return Ok(gids);
         }
     }
     if !n.labels.is_empty() {

@@ -25,10 +25,13 @@ pub struct AggSpec {
     pub slot: usize,
 }
 
-/// An operator and how many rows it produced (for PROFILE).
+/// An operator, how many rows it produced and (under PROFILE) the time spent in it,
+/// its inputs included.
 pub struct Op {
     pub kind: OpKind,
     pub rows: u64,
+    pub timed: bool,
+    pub elapsed: std::time::Duration,
 }
 
 pub enum OpKind {
@@ -107,12 +110,22 @@ pub enum OpKind {
 
 impl Op {
     pub fn new(kind: OpKind) -> Self {
-        Op { kind, rows: 0 }
+        Op {
+            kind,
+            rows: 0,
+            timed: false,
+            elapsed: std::time::Duration::ZERO,
+        }
     }
 
     /// The next row, or `None` at the end.
     pub fn next(&mut self, ctx: &mut ExecCtx) -> Result<Option<Row>> {
-        let row = self.pull(ctx)?;
+        let started = self.timed.then(std::time::Instant::now);
+        let row = self.pull(ctx);
+        if let Some(t) = started {
+            self.elapsed += t.elapsed();
+        }
+        let row = row?;
         if row.is_some() {
             self.rows += 1;
         }
@@ -339,8 +352,32 @@ impl Op {
         }
     }
 
-    /// Operator names top-down with row counts, for EXPLAIN and PROFILE.
-    pub fn describe(&self, depth: usize, out: &mut Vec<(String, u64)>) {
+    /// Turns on timing for this operator and everything below it (PROFILE).
+    pub fn time_all(&mut self) {
+        self.timed = true;
+        self.children_mut().into_iter().for_each(Op::time_all);
+    }
+
+    fn children_mut(&mut self) -> Vec<&mut Op> {
+        match &mut self.kind {
+            OpKind::Once { .. } => Vec::new(),
+            OpKind::Union { inputs, .. } => inputs.iter_mut().map(|(op, _)| op).collect(),
+            OpKind::Match { input, .. }
+            | OpKind::Filter { input, .. }
+            | OpKind::Unwind { input, .. }
+            | OpKind::Project { input, .. }
+            | OpKind::Aggregate { input, .. }
+            | OpKind::Distinct { input, .. }
+            | OpKind::Sort { input, .. }
+            | OpKind::Skip { input, .. }
+            | OpKind::Limit { input, .. }
+            | OpKind::Write { input, .. }
+            | OpKind::Call { input, .. } => vec![input.as_mut()],
+        }
+    }
+
+    /// Operator names top-down with row counts and times, for EXPLAIN and PROFILE.
+    pub fn describe(&self, depth: usize, out: &mut Vec<(String, u64, std::time::Duration)>) {
         let (name, children): (&str, Vec<&Op>) = match &self.kind {
             OpKind::Once { .. } => ("Once", vec![]),
             OpKind::Match { input, optional, .. } => {
@@ -358,7 +395,7 @@ impl Op {
             OpKind::Union { inputs, .. } => ("Union", inputs.iter().map(|(op, _)| op).collect()),
             OpKind::Call { input, .. } => ("CallProcedure", vec![input]),
         };
-        out.push((format!("{}* {name}", "| ".repeat(depth)), self.rows));
+        out.push((format!("{}* {name}", "| ".repeat(depth)), self.rows, self.elapsed));
         for child in children {
             child.describe(depth + 1, out);
         }

@@ -142,11 +142,13 @@ impl<'s> Planner<'s> {
                 where_,
             } => {
                 let before: HashSet<usize> = visible_slots(scope);
+                let before_names = scope.clone();
                 let pushed = push_equalities(parts, where_.as_ref(), scope);
                 let parts = &pushed;
                 let storage = self.storage;
                 let estimate = |n: &CNode| estimate(storage, n);
-                let pattern = pattern::compile_parts_with(parts, scope, &mut self.slots, Mode::Match, &estimate)?;
+                let mut pattern = pattern::compile_parts_with(parts, scope, &mut self.slots, Mode::Match, &estimate)?;
+                self.attach_ranges(&mut pattern, where_.as_ref(), &before_names)?;
                 let filter = where_
                     .as_ref()
                     .map(|w| compile(w, scope, &mut self.slots))
@@ -198,6 +200,57 @@ impl<'s> Planner<'s> {
                 })
             }
         })
+    }
+
+    /// Gives each new labelled start node the range its WHERE puts on one property
+    /// (`n.p > a AND n.p <= b`), for an index range scan. The WHERE still filters.
+    fn attach_ranges(&mut self, pattern: &mut pattern::CPattern, where_: Option<&Expr>, before: &Scope) -> Result<()> {
+        let Some(w) = where_ else { return Ok(()) };
+        let mut conjuncts = Vec::new();
+        split_and(w, &mut conjuncts);
+        for c in conjuncts {
+            let ExprKind::Comparison(lhs, rest) = &c.kind else {
+                continue;
+            };
+            let [(op, rhs)] = rest.as_slice() else { continue };
+            for (prop, value, flipped) in [(lhs.as_ref(), rhs, false), (rhs, lhs.as_ref(), true)] {
+                let ExprKind::Property(base, key) = &prop.kind else {
+                    continue;
+                };
+                let ExprKind::Variable(var) = &base.kind else { continue };
+                let op = if flipped { flip(*op) } else { *op };
+                let is_lower = match op {
+                    BinaryOp::Gt | BinaryOp::Ge => true,
+                    BinaryOp::Lt | BinaryOp::Le => false,
+                    _ => continue,
+                };
+                if before.get(var).is_some() || !independent(value, before) {
+                    continue;
+                }
+                let inclusive = matches!(op, BinaryOp::Ge | BinaryOp::Le);
+                let bound = (compile(value, before, &mut self.slots)?, inclusive);
+                let start = pattern
+                    .parts
+                    .iter_mut()
+                    .flat_map(|p| p.nodes.iter_mut())
+                    .find(|n| n.name.as_deref() == Some(var.as_str()) && !n.labels.is_empty() && !n.bound);
+                let Some(node) = start else { continue };
+                let range = node.range.get_or_insert_with(|| pattern::RangeScan {
+                    key: key.clone(),
+                    lower: None,
+                    upper: None,
+                });
+                if range.key != *key {
+                    continue;
+                }
+                if is_lower {
+                    range.lower.get_or_insert(bound);
+                } else {
+                    range.upper.get_or_insert(bound);
+                }
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn bind_new(&mut self, scope: &mut Scope, name: &str, kind: VarKind) -> Result<usize> {
@@ -566,6 +619,17 @@ fn push_equalities(parts: &[PatternPart], where_: Option<&Expr>, scope: &Scope) 
         }
     }
     parts
+}
+
+/// The comparison seen from the other side (`a < b` is `b > a`).
+fn flip(op: BinaryOp) -> BinaryOp {
+    match op {
+        BinaryOp::Lt => BinaryOp::Gt,
+        BinaryOp::Le => BinaryOp::Ge,
+        BinaryOp::Gt => BinaryOp::Lt,
+        BinaryOp::Ge => BinaryOp::Le,
+        other => other,
+    }
 }
 
 fn split_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {

@@ -250,3 +250,38 @@ fn where_equality_on_an_indexed_property_uses_the_index() {
         .collect();
     assert!(hits.iter().all(|h| *h <= 1), "{:?}", profile.rows);
 }
+
+#[test]
+fn where_range_on_an_indexed_property_scans_the_index_range() {
+    // Set up: ages 0..999, an index, and values of other types that a range must skip.
+    let engine = Engine::new();
+    run(&engine, "UNWIND range(0, 999) AS i CREATE (:P {age: i})");
+    run(
+        &engine,
+        "CREATE (:P {age: 'old'}), (:P {age: true}), (:P {age: 0.0 / 0.0})",
+    );
+    run(&engine, "CREATE INDEX ON :P(age)");
+
+    // Act: ranges written both ways round, with parameters.
+    let params = BTreeMap::from([("hi".to_owned(), Value::Int(995))]);
+    let r = engine.execute(
+        "MATCH (p:P) WHERE p.age >= 990 AND $hi > p.age RETURN p.age ORDER BY p.age",
+        &params,
+    );
+    let profile = run(&engine, "PROFILE MATCH (p:P) WHERE 997 < p.age RETURN p.age");
+
+    // Check: exact rows; the match saw only index hits (not all 1003 nodes).
+    assert_eq!(
+        ints(&r.unwrap()),
+        vec![vec![990], vec![991], vec![992], vec![993], vec![994]]
+    );
+    let match_rows = profile
+        .rows
+        .iter()
+        .find(|r| matches!(&r[0], ResultValue::String(s) if s.ends_with("Match")));
+    assert!(
+        matches!(match_rows.map(|r| &r[1]), Some(ResultValue::Int(n)) if *n <= 3),
+        "{:?}",
+        profile.rows
+    );
+}
