@@ -21,6 +21,7 @@ mod pipeline;
 mod plan;
 mod procedures;
 mod projection;
+mod pushdown;
 pub mod result;
 mod scope;
 pub mod value;

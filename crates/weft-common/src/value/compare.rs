@@ -125,7 +125,7 @@ fn compare(left: &Value, right: &Value) -> Compared {
         (V::Date(a), V::Date(b)) => Compared::Ordered(a.cmp(b)),
         (V::LocalTime(a), V::LocalTime(b)) => Compared::Ordered(a.cmp(b)),
         (V::LocalDateTime(a), V::LocalDateTime(b)) => Compared::Ordered(a.cmp(b)),
-        (V::ZonedDateTime(a), V::ZonedDateTime(b)) => Compared::Ordered(order_zoned(a, b)),
+        (V::ZonedDateTime(a), V::ZonedDateTime(b)) => Compared::Ordered(a.order_cmp(b)),
         _ => match (Number::of(left), Number::of(right)) {
             (Some(a), Some(b)) => a.cmp(b).map_or(Compared::NotANumber, Compared::Ordered),
             _ => Compared::Unknown,
@@ -144,15 +144,22 @@ fn compare_lists(left: &[Value], right: &[Value]) -> Compared {
     Compared::Ordered(left.len().cmp(&right.len()))
 }
 
-/// Instant, then offset, then zone name.
-fn order_zoned(left: &ZonedDateTime, right: &ZonedDateTime) -> Ordering {
-    (left.epoch_nanos().cmp(&right.epoch_nanos()))
-        .then(left.offset_seconds.cmp(&right.offset_seconds))
-        .then_with(|| left.zone.cmp(&right.zone))
+impl ZonedDateTime {
+    /// The total order of zoned datetimes: instant, then offset, then zone name (`None`
+    /// first). Shared by every value type that holds one.
+    pub fn order_cmp(&self, other: &ZonedDateTime) -> Ordering {
+        (self.epoch_nanos().cmp(&other.epoch_nanos()))
+            .then(self.offset_seconds.cmp(&other.offset_seconds))
+            .then_with(|| self.zone.cmp(&other.zone))
+    }
 }
 
-fn duration_key(d: &Duration) -> (i64, i64, i64, i32) {
-    (d.months, d.days, d.seconds, d.nanos)
+impl Duration {
+    /// The total order of durations (for ORDER BY only; durations are not comparable
+    /// with `<`): months, days, seconds, nanoseconds.
+    pub fn order_cmp(&self, other: &Duration) -> Ordering {
+        (self.months, self.days, self.seconds, self.nanos).cmp(&(other.months, other.days, other.seconds, other.nanos))
+    }
 }
 
 /// Ternary AND over element equalities: any false wins, then any unknown.
@@ -229,7 +236,7 @@ impl Value {
         match (self, other) {
             (V::List(a), V::List(b)) => order_lists(a, b),
             (V::Map(a), V::Map(b)) => order_maps(a, b),
-            (V::Duration(a), V::Duration(b)) => duration_key(a).cmp(&duration_key(b)),
+            (V::Duration(a), V::Duration(b)) => a.order_cmp(b),
             _ => match compare(self, other) {
                 Compared::Ordered(ordering) => ordering,
                 // Same rank and no order: two nulls, or numbers with a NaN.

@@ -18,7 +18,6 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 
-use weft_common::temporal::{Duration, ZonedDateTime};
 use weft_common::value::{type_rank, ComparisonOp};
 use weft_common::Value;
 
@@ -52,7 +51,7 @@ fn compare(left: &QValue, right: &QValue) -> Compared {
         (Q::Date(a), Q::Date(b)) => Compared::Ordered(a.cmp(b)),
         (Q::LocalTime(a), Q::LocalTime(b)) => Compared::Ordered(a.cmp(b)),
         (Q::LocalDateTime(a), Q::LocalDateTime(b)) => Compared::Ordered(a.cmp(b)),
-        (Q::ZonedDateTime(a), Q::ZonedDateTime(b)) => Compared::Ordered(order_zoned(a, b)),
+        (Q::ZonedDateTime(a), Q::ZonedDateTime(b)) => Compared::Ordered(a.order_cmp(b)),
         _ => match (number(left), number(right)) {
             (Some(a), Some(b)) => a.cypher_cmp(&b).map_or(Compared::NotANumber, Compared::Ordered),
             _ => Compared::Unknown,
@@ -69,17 +68,6 @@ fn compare_lists(left: &[QValue], right: &[QValue]) -> Compared {
         }
     }
     Compared::Ordered(left.len().cmp(&right.len()))
-}
-
-/// Instant, then offset, then zone name (as `weft_common::value`).
-fn order_zoned(left: &ZonedDateTime, right: &ZonedDateTime) -> Ordering {
-    (left.epoch_nanos().cmp(&right.epoch_nanos()))
-        .then(left.offset_seconds.cmp(&right.offset_seconds))
-        .then_with(|| left.zone.cmp(&right.zone))
-}
-
-fn duration_key(d: &Duration) -> (i64, i64, i64, i32) {
-    (d.months, d.days, d.seconds, d.nanos)
 }
 
 /// Ternary AND over element equalities: any false wins, then any unknown.
@@ -173,7 +161,7 @@ impl QValue {
         match (self, other) {
             (Q::List(a), Q::List(b)) => order_lists(a, b),
             (Q::Map(a), Q::Map(b)) => order_maps(a, b),
-            (Q::Duration(a), Q::Duration(b)) => duration_key(a).cmp(&duration_key(b)),
+            (Q::Duration(a), Q::Duration(b)) => a.order_cmp(b),
             (Q::Node(a), Q::Node(b)) => a.cmp(b),
             (Q::Relationship(a), Q::Relationship(b)) => a.gid.cmp(&b.gid),
             (Q::Path(a), Q::Path(b)) => path_ids(a).cmp(path_ids(b)),
