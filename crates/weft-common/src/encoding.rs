@@ -38,6 +38,7 @@
 //! | `0x0A` | local datetime  | date payload, then local time payload                      |
 //! | `0x0B` | zoned datetime  | local datetime payload (wall time), `zigzag` UTC offset in seconds (at most ±64,800), `u8` 0 or 1 for "has zone name", then the name as `str` if 1 |
 //! | `0x0C` | duration        | `zigzag` months, days, seconds, then nanos (`0..10^9`)     |
+//! | `0x0D` | zoned time      | local time payload (wall time), then `zigzag` UTC offset in seconds (at most ±64,800) |
 //!
 //! Invariants:
 //! - **Canonical**: every value has exactly one encoding, and [`decode_value`] rejects
@@ -46,14 +47,15 @@
 //! - **Bounded nesting**: lists and maps nest at most [`MAX_DEPTH`] deep
 //!   (see [`Value::nesting_depth`]); deeper input is rejected with [`DecodeError::TooDeep`].
 //!   [`encode_value`] does not check; writers must.
-//! - **Versioning**: tags `0x0D..=0xFF` are unassigned. A new type takes a new tag; the
+//! - **Versioning**: tags `0x0E..=0xFF` are unassigned (`0x0D` was added after the
+//!   first twelve; older readers reject it as an unknown tag). A new type takes a new tag; the
 //!   payload of an existing tag never changes. Unknown tags fail with
 //!   [`DecodeError::UnknownTag`]. Containers that embed values record
 //!   [`VALUE_FORMAT_VERSION`] so that a later reader knows which tag table applies.
 
 use std::collections::BTreeMap;
 
-use crate::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime};
+use crate::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime};
 use crate::Value;
 
 /// Version of the value encoding documented above.
@@ -80,6 +82,7 @@ pub mod tag {
     pub const LOCAL_DATETIME: u8 = 0x0A;
     pub const ZONED_DATETIME: u8 = 0x0B;
     pub const DURATION: u8 = 0x0C;
+    pub const ZONED_TIME: u8 = 0x0D;
 }
 
 /// Why bytes could not be decoded. Always a sign of truncated or corrupt input.
@@ -257,6 +260,11 @@ fn encode_temporal(buf: &mut Vec<u8>, value: &Value) {
             put_u8(buf, tag::LOCAL_TIME);
             put_zigzag(buf, time.nanos);
         }
+        Value::ZonedTime(zoned) => {
+            put_u8(buf, tag::ZONED_TIME);
+            put_zigzag(buf, zoned.time.nanos);
+            put_zigzag(buf, i64::from(zoned.offset_seconds));
+        }
         Value::LocalDateTime(local) => {
             put_u8(buf, tag::LOCAL_DATETIME);
             put_local_datetime(buf, local);
@@ -311,6 +319,7 @@ fn decode_nested(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Value, Dec
         tag::LOCAL_DATETIME => Value::LocalDateTime(get_local_datetime(buf, pos)?),
         tag::ZONED_DATETIME => Value::ZonedDateTime(get_zoned_datetime(buf, pos)?),
         tag::DURATION => Value::Duration(get_duration(buf, pos)?),
+        tag::ZONED_TIME => Value::ZonedTime(get_zoned_time(buf, pos)?),
         tag => return Err(DecodeError::UnknownTag { tag, at }),
     };
     Ok(value)
@@ -391,6 +400,13 @@ fn get_zoned_datetime(buf: &[u8], pos: &mut usize) -> Result<ZonedDateTime, Deco
     ZonedDateTime::new(local, offset, zone).ok_or(invalid("UTC offset", at))
 }
 
+fn get_zoned_time(buf: &[u8], pos: &mut usize) -> Result<ZonedTime, DecodeError> {
+    let time = get_local_time(buf, pos)?;
+    let at = *pos;
+    let offset = i32::try_from(get_zigzag(buf, pos)?).map_err(|_| invalid("UTC offset", at))?;
+    ZonedTime::new(time, offset).ok_or(invalid("UTC offset", at))
+}
+
 fn get_duration(buf: &[u8], pos: &mut usize) -> Result<Duration, DecodeError> {
     let months = get_zigzag(buf, pos)?;
     let days = get_zigzag(buf, pos)?;
@@ -423,7 +439,7 @@ fn skip_nested(buf: &[u8], pos: &mut usize, depth: usize) -> Result<(), DecodeEr
         tag::FLOAT => return take(buf, pos, 8).map(drop),
         tag::STRING => (0, true),
         tag::LIST | tag::MAP => return skip_container(buf, pos, depth, at),
-        tag::LOCAL_DATETIME => (2, false),
+        tag::LOCAL_DATETIME | tag::ZONED_TIME => (2, false),
         tag::ZONED_DATETIME => return skip_zoned(buf, pos),
         tag::DURATION => (4, false),
         tag => return Err(DecodeError::UnknownTag { tag, at }),

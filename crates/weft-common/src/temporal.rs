@@ -1,4 +1,5 @@
-//! Cypher temporal values: dates, local times, local and zoned datetimes, durations.
+//! Cypher temporal values: dates, local and zoned times, local and zoned datetimes,
+//! durations.
 //!
 //! Owns: the plain-integer representations that the rest of Weft stores, compares and
 //! encodes; proleptic Gregorian calendar arithmetic; rendering in the ISO-8601 forms Neo4j
@@ -14,16 +15,22 @@
 //! - Supported years are [`Date::MIN_YEAR`]`..=`[`Date::MAX_YEAR`] (Neo4j's range); UTC
 //!   offsets are within ±18 hours.
 //!
-//! Does not own: time-zone rules. A [`ZonedDateTime`] carries its UTC offset explicitly and
-//! an IANA zone name for display only; turning a zone name into an offset is the caller's
-//! job (no tz database is linked). Clocks beyond [`ZonedDateTime::now_utc`] and temporal
-//! arithmetic belong to the query engine.
+//! A [`ZonedDateTime`] carries its UTC offset explicitly and an IANA zone name for
+//! display; `temporal/zone.rs` turns zone names into offsets with the tz database of
+//! `chrono-tz`. [`ZonedTime`] (`temporal/zoned_time.rs`) is a time of day with an offset.
+//!
+//! Does not own: clocks beyond [`ZonedDateTime::now_utc`] and temporal arithmetic, which
+//! belong to the query engine.
 
 use std::fmt;
 
 mod parse;
+mod zone;
+mod zoned_time;
 
 pub use parse::parse_offset;
+pub use zone::{is_zone_name, offset_at_instant, resolve_local};
+pub use zoned_time::ZonedTime;
 
 /// Nanoseconds in one second.
 pub const NANOS_PER_SECOND: i64 = 1_000_000_000;

@@ -26,7 +26,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime};
+use crate::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime};
 
 mod compare;
 
@@ -49,7 +49,7 @@ pub mod type_rank {
     pub const ZONED_DATETIME: u8 = 70;
     pub const LOCAL_DATETIME: u8 = 80;
     pub const DATE: u8 = 90;
-    /// Not a storage value (yet): reserved for `time` (a time of day with offset).
+    /// `time`: a time of day with offset.
     pub const ZONED_TIME: u8 = 100;
     pub const LOCAL_TIME: u8 = 110;
     pub const DURATION: u8 = 120;
@@ -72,6 +72,7 @@ pub enum Value {
     Map(BTreeMap<String, Value>),
     Date(Date),
     LocalTime(LocalTime),
+    ZonedTime(ZonedTime),
     LocalDateTime(LocalDateTime),
     ZonedDateTime(ZonedDateTime),
     Duration(Duration),
@@ -90,6 +91,7 @@ impl Value {
             Value::Map(_) => "MAP",
             Value::Date(_) => "DATE",
             Value::LocalTime(_) => "LOCAL TIME",
+            Value::ZonedTime(_) => "ZONED TIME",
             Value::LocalDateTime(_) => "LOCAL DATETIME",
             Value::ZonedDateTime(_) => "ZONED DATETIME",
             Value::Duration(_) => "DURATION",
@@ -104,6 +106,7 @@ impl Value {
             Value::ZonedDateTime(_) => type_rank::ZONED_DATETIME,
             Value::LocalDateTime(_) => type_rank::LOCAL_DATETIME,
             Value::Date(_) => type_rank::DATE,
+            Value::ZonedTime(_) => type_rank::ZONED_TIME,
             Value::LocalTime(_) => type_rank::LOCAL_TIME,
             Value::Duration(_) => type_rank::DURATION,
             Value::String(_) => type_rank::STRING,
@@ -185,6 +188,7 @@ impl PartialEq for Value {
             (V::Map(a), V::Map(b)) => a == b,
             (V::Date(a), V::Date(b)) => a == b,
             (V::LocalTime(a), V::LocalTime(b)) => a == b,
+            (V::ZonedTime(a), V::ZonedTime(b)) => a == b,
             (V::LocalDateTime(a), V::LocalDateTime(b)) => a == b,
             (V::ZonedDateTime(a), V::ZonedDateTime(b)) => a == b,
             (V::Duration(a), V::Duration(b)) => a == b,
@@ -215,6 +219,7 @@ value_from! {
     BTreeMap<String, Value> => Map,
     Date => Date,
     LocalTime => LocalTime,
+    ZonedTime => ZonedTime,
     LocalDateTime => LocalDateTime,
     ZonedDateTime => ZonedDateTime,
     Duration => Duration,
@@ -242,6 +247,7 @@ impl fmt::Display for Value {
             Value::Map(map) => write_map(f, map),
             Value::Date(d) => write!(f, "{d}"),
             Value::LocalTime(t) => write!(f, "{t}"),
+            Value::ZonedTime(t) => write!(f, "{t}"),
             Value::LocalDateTime(dt) => write!(f, "{dt}"),
             Value::ZonedDateTime(dt) => write!(f, "{dt}"),
             Value::Duration(d) => write!(f, "{d}"),

@@ -9,7 +9,7 @@ use std::hash::{Hash, Hasher};
 use proptest::prelude::*;
 use weft_common::encoding::{decode_value, encode_value, skip_value};
 use weft_common::temporal::{
-    Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, MAX_OFFSET_SECONDS, NANOS_PER_DAY,
+    Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime, MAX_OFFSET_SECONDS, NANOS_PER_DAY,
 };
 use weft_common::value::{ComparisonOp, OrderedValue};
 use weft_common::Value;
@@ -39,6 +39,14 @@ fn zoned() -> impl Strategy<Value = ZonedDateTime> {
     })
 }
 
+fn zoned_time() -> impl Strategy<Value = ZonedTime> {
+    let offset = prop_oneof![
+        -MAX_OFFSET_SECONDS..=MAX_OFFSET_SECONDS,
+        (-18..=18).prop_map(|h| h * 3600)
+    ];
+    (local_time(), offset).prop_map(|(time, offset_seconds)| ZonedTime { time, offset_seconds })
+}
+
 fn duration() -> impl Strategy<Value = Duration> {
     (any::<i64>(), any::<i64>(), any::<i64>(), 0..1_000_000_000i32).prop_map(|(months, days, seconds, nanos)| {
         Duration {
@@ -63,6 +71,7 @@ fn scalar() -> impl Strategy<Value = Value> {
         local_time().prop_map(Value::LocalTime),
         local_date_time().prop_map(Value::LocalDateTime),
         zoned().prop_map(Value::ZonedDateTime),
+        zoned_time().prop_map(Value::ZonedTime),
         duration().prop_map(Value::Duration),
     ]
 }
@@ -93,6 +102,8 @@ fn dense_scalar() -> impl Strategy<Value = Value> {
         "[ab]{0,2}".prop_map(Value::String),
         (0i64..2).prop_map(|days| Value::Date(Date { days })),
         prop::sample::select(zones).prop_map(|z| Value::ZonedDateTime(ZonedDateTime::parse(z).unwrap())),
+        prop::sample::select(vec!["01:00+01:00", "00:00Z", "01:00Z"])
+            .prop_map(|t| Value::ZonedTime(ZonedTime::parse(t).unwrap())),
         (0i64..2, 0i64..2).prop_map(|(d, s)| Value::Duration(Duration::new(0, d, s, 0).unwrap())),
     ]
 }
@@ -246,6 +257,13 @@ proptest! {
     fn times_round_trip_through_text(local in local_date_time()) {
         prop_assert_eq!(LocalTime::parse(&local.time.to_string()), Some(local.time));
         prop_assert_eq!(LocalDateTime::parse(&local.to_string()), Some(local));
+    }
+
+    #[test]
+    fn zoned_times_round_trip_through_text(zoned in zoned_time()) {
+        prop_assert_eq!(ZonedTime::parse(&zoned.to_string()), Some(zoned));
+        let again = ZonedTime::from_utc_nanos(zoned.utc_nanos(), zoned.offset_seconds);
+        prop_assert_eq!(again, Some(zoned));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::ExecCtx;
 use crate::graph::GraphContext;
 use crate::plan::Planner;
+use crate::procedures::{Procedure, Registry};
 use crate::result::{Node, Path, QueryResult, QueryStats, Relationship, ResultValue};
 use crate::value::QValue;
 use std::collections::{BTreeMap, HashMap};
@@ -19,6 +20,7 @@ use weft_storage::{ConstraintInfo, IndexInfo, IsolationLevel, Storage, Transacti
 pub struct Engine {
     storage: Storage,
     parsed: Arc<Mutex<HashMap<String, Arc<Statement>>>>,
+    procedures: Arc<Registry>,
 }
 
 /// Parsed statements kept by query text (parameters are bound at run time, so one entry
@@ -36,7 +38,13 @@ impl Engine {
         Engine {
             storage,
             parsed: Arc::default(),
+            procedures: Arc::default(),
         }
+    }
+
+    /// Registers (or replaces) a procedure for `CALL`.
+    pub fn register_procedure(&self, procedure: Procedure) {
+        self.procedures.register(procedure);
     }
 
     /// The parsed statement for `query`, from the cache when it was seen before.
@@ -108,7 +116,8 @@ impl Engine {
             },
             _ => return Err(admin_not_plannable()),
         };
-        let mut plan = Planner::new(&self.storage).plan(query)?;
+        let param_names = params.keys().cloned().collect();
+        let mut plan = Planner::new(&self.storage, &self.procedures, param_names).plan(query)?;
         if mode == Mode::Explain {
             return Ok(plan_rows(&plan.root, false));
         }
@@ -324,6 +333,7 @@ fn materialise(v: &QValue, ctx: &ExecCtx) -> Result<ResultValue> {
         ),
         QValue::Date(d) => ResultValue::Date(*d),
         QValue::LocalTime(t) => ResultValue::LocalTime(*t),
+        QValue::ZonedTime(t) => ResultValue::ZonedTime(*t),
         QValue::LocalDateTime(t) => ResultValue::LocalDateTime(*t),
         QValue::ZonedDateTime(t) => ResultValue::ZonedDateTime(t.clone()),
         QValue::Duration(d) => ResultValue::Duration(*d),

@@ -97,7 +97,18 @@ fn compile_inner(e: &Expr, scope: &Scope, slots: &mut Slots) -> Result<CExpr> {
                 .map(|(k, v)| Ok((k.clone(), compile(v, scope, slots)?)))
                 .collect::<Result<_>>()?,
         ),
-        ExprKind::Property(base, key) => CExpr::Property(boxed(base, scope, slots)?, key.clone()),
+        ExprKind::Property(base, key) => {
+            if let ExprKind::Variable(v) = &base.kind {
+                if let Some((_, VarKind::Value | VarKind::List)) = scope.get(v) {
+                    return Err(QueryError::compile(
+                        ErrorKind::TypeError,
+                        "InvalidArgumentType",
+                        format!("Type mismatch: `{v}` holds a value without properties, cannot read `{key}`"),
+                    ));
+                }
+            }
+            CExpr::Property(boxed(base, scope, slots)?, key.clone())
+        }
         ExprKind::Index(base, idx) => CExpr::Index(boxed(base, scope, slots)?, boxed(idx, scope, slots)?),
         ExprKind::Slice(base, from, to) => CExpr::Slice(
             boxed(base, scope, slots)?,

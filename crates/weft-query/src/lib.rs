@@ -19,7 +19,7 @@ pub mod parser;
 mod pattern;
 mod pipeline;
 mod plan;
-mod procedures;
+pub mod procedures;
 mod projection;
 mod pushdown;
 pub mod result;
@@ -29,5 +29,6 @@ mod write;
 
 pub use engine::Engine;
 pub use error::{ErrorKind, Phase, Position, QueryError};
+pub use procedures::Procedure;
 pub use result::{Node, Path, QueryResult, QueryStats, Relationship, ResultValue};
 pub use value::{PathValue, QValue};

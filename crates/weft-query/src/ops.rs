@@ -420,9 +420,11 @@ pub fn property(value: &QValue, key: &str, ctx: &dyn GraphContext) -> Result<QVa
         QValue::Map(map) => Ok(map.get(key).cloned().unwrap_or(QValue::Null)),
         QValue::Node(node) => ctx.node_property(*node, key),
         QValue::Relationship(rel) => ctx.rel_property(rel, key),
-        QValue::Date(_) | QValue::LocalTime(_) | QValue::LocalDateTime(_) | QValue::ZonedDateTime(_) => {
-            temporal::component(value, key)
-        }
+        QValue::Date(_)
+        | QValue::LocalTime(_)
+        | QValue::ZonedTime(_)
+        | QValue::LocalDateTime(_)
+        | QValue::ZonedDateTime(_) => temporal::component(value, key),
         QValue::Duration(d) => duration::component(d, key),
         other => Err(type_error(format!(
             "cannot read property `{key}` of {}",

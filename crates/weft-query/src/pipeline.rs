@@ -100,10 +100,13 @@ pub enum OpKind {
         out_slots: Vec<usize>,
         seen: Option<HashSet<Vec<GroupKey>>>,
     },
+    /// A procedure call; `outputs` maps output positions to slots. A procedure without
+    /// outputs passes each input row through once.
     Call {
         input: Box<Op>,
-        procedure: String,
-        outputs: Vec<(String, usize)>,
+        procedure: std::sync::Arc<crate::procedures::Procedure>,
+        args: Vec<CExpr>,
+        outputs: Vec<(usize, usize)>,
         buffer: VecDeque<Row>,
     },
 }
@@ -310,17 +313,25 @@ impl Op {
             OpKind::Call {
                 input,
                 procedure,
+                args,
                 outputs,
                 buffer,
             } => loop {
                 if let Some(row) = buffer.pop_front() {
                     return Ok(Some(row));
                 }
-                let Some(row) = input.next(ctx)? else { return Ok(None) };
-                for record in crate::procedures::call(procedure, ctx)? {
+                let Some(mut row) = input.next(ctx)? else {
+                    return Ok(None);
+                };
+                let values: Vec<QValue> = args.iter().map(|a| eval(a, &mut row, ctx)).collect::<Result<_>>()?;
+                let records = crate::procedures::run(procedure, &values, ctx)?;
+                if procedure.outputs.is_empty() {
+                    return Ok(Some(row));
+                }
+                for record in records {
                     let mut r = row.clone();
-                    for (field, slot) in outputs.iter() {
-                        r[*slot] = record.get(field).cloned().unwrap_or(QValue::Null);
+                    for (index, slot) in outputs.iter() {
+                        r[*slot] = record.get(*index).cloned().unwrap_or(QValue::Null);
                     }
                     buffer.push_back(r);
                 }

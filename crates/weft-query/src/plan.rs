@@ -2,7 +2,7 @@
 //! rules of openCypher as it goes (scopes, pattern variables, clause composition).
 //! Projections (WITH / RETURN, aggregation, ORDER BY) live in `projection.rs`.
 
-use crate::ast::{Clause, ClauseKind, NodePattern, PatternPart, Query, RemoveItem, SetItem, SingleQuery};
+use crate::ast::{Clause, ClauseKind, Expr, NodePattern, PatternPart, Query, RemoveItem, SetItem, SingleQuery};
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::expr::{compile, CExpr};
 use crate::pattern::{self, CNode, Mode};
@@ -23,6 +23,9 @@ pub struct Plan {
 pub struct Planner<'s> {
     pub(crate) storage: &'s Storage,
     pub(crate) slots: Slots,
+    procedures: &'s crate::procedures::Registry,
+    /// Names of the parameters supplied with the query.
+    params: HashSet<String>,
 }
 
 pub(crate) fn error(kind: ErrorKind, detail: &'static str, message: impl Into<String>) -> QueryError {
@@ -34,10 +37,12 @@ pub(crate) fn syntax(detail: &'static str, message: impl Into<String>) -> QueryE
 }
 
 impl<'s> Planner<'s> {
-    pub fn new(storage: &'s Storage) -> Self {
+    pub fn new(storage: &'s Storage, procedures: &'s crate::procedures::Registry, params: HashSet<String>) -> Self {
         Planner {
             storage,
             slots: Slots::default(),
+            procedures,
+            params,
         }
     }
 
@@ -104,13 +109,22 @@ impl<'s> Planner<'s> {
                 return Ok((op, cols, slots));
             }
             if let ClauseKind::Call {
-                yields: None,
                 procedure,
-                ..
+                args,
+                yields,
+                where_,
             } = &clause.kind
             {
-                if i == last && i == 0 {
-                    return self.standalone_call(op, procedure);
+                if q.clauses.len() == 1 {
+                    return self.call(
+                        op,
+                        &mut scope,
+                        procedure,
+                        args.as_deref(),
+                        yields.as_deref(),
+                        where_.as_ref(),
+                        true,
+                    );
                 }
             }
             op = self.clause(op, &mut scope, clause).map_err(|e| e.at(clause.position))?;
@@ -181,14 +195,18 @@ impl<'s> Planner<'s> {
                 args,
                 yields,
                 where_,
-            } => self.call(
-                input,
-                scope,
-                procedure,
-                args.as_deref(),
-                yields.as_deref(),
-                where_.as_ref(),
-            )?,
+            } => {
+                self.call(
+                    input,
+                    scope,
+                    procedure,
+                    args.as_deref(),
+                    yields.as_deref(),
+                    where_.as_ref(),
+                    false,
+                )?
+                .0
+            }
             _ => {
                 let write = self.write_clause(scope, clause)?;
                 Op::new(OpKind::Write {
@@ -210,36 +228,74 @@ impl<'s> Planner<'s> {
         Ok(scope.bind(name, kind, &mut self.slots))
     }
 
+    /// Plans `CALL proc(args) YIELD ... [WHERE ...]`. `standalone` is a query made of this
+    /// clause alone: it may pass arguments implicitly (from same-named parameters) and
+    /// returns every output when there is no YIELD.
+    #[allow(clippy::too_many_arguments)]
     fn call(
         &mut self,
         input: Op,
         scope: &mut Scope,
         procedure: &str,
-        args: Option<&[crate::ast::Expr]>,
+        args: Option<&[Expr]>,
         yields: Option<&[crate::ast::YieldItem]>,
-        where_: Option<&crate::ast::Expr>,
-    ) -> Result<Op> {
-        let fields = crate::procedures::fields(procedure)?;
-        if args.is_some_and(|a| !a.is_empty()) {
-            return Err(syntax(
-                "InvalidNumberOfArguments",
-                format!("Procedure {procedure} takes no arguments"),
-            ));
-        }
-        let mut outputs = Vec::new();
-        for item in yields.unwrap_or_default() {
-            if !fields.contains(&item.field.as_str()) {
+        where_: Option<&Expr>,
+        standalone: bool,
+    ) -> Result<(Op, Vec<String>, Vec<usize>)> {
+        let p = self.procedures.get(procedure)?;
+        let args = match args {
+            Some(args) => self.call_arguments(&p, args, scope)?,
+            None if !standalone => {
                 return Err(syntax(
-                    "UndefinedVariable",
-                    format!("Unknown procedure output: `{}`", item.field),
-                ));
+                    "InvalidArgumentPassingMode",
+                    format!("Procedure call inside a query must pass its arguments explicitly: {procedure}(...)"),
+                ))
             }
-            let name = item.alias.as_deref().unwrap_or(&item.field);
-            outputs.push((item.field.clone(), self.bind_new(scope, name, VarKind::Any)?));
+            None => p
+                .inputs
+                .iter()
+                .map(|(name, _)| {
+                    if self.params.contains(name) {
+                        Ok(CExpr::Param(name.clone()))
+                    } else {
+                        Err(error(
+                            ErrorKind::SemanticError,
+                            "MissingParameter",
+                            format!("Procedure {procedure} needs parameter ${name}"),
+                        ))
+                    }
+                })
+                .collect::<Result<_>>()?,
+        };
+        let mut outputs = Vec::new();
+        let mut columns = Vec::new();
+        match yields {
+            Some(items) => {
+                for item in items {
+                    let Some(index) = p.outputs.iter().position(|(n, _)| *n == item.field) else {
+                        return Err(syntax(
+                            "UndefinedVariable",
+                            format!("Unknown procedure output: `{}`", item.field),
+                        ));
+                    };
+                    let name = item.alias.as_deref().unwrap_or(&item.field);
+                    outputs.push((index, self.bind_new(scope, name, VarKind::Any)?));
+                    columns.push(name.to_owned());
+                }
+            }
+            None if standalone => {
+                for (index, (name, _)) in p.outputs.iter().enumerate() {
+                    outputs.push((index, self.slots.alloc()));
+                    columns.push(name.clone());
+                }
+            }
+            None => {}
         }
+        let slots = outputs.iter().map(|(_, s)| *s).collect();
         let mut op = Op::new(OpKind::Call {
             input: Box::new(input),
-            procedure: procedure.to_lowercase(),
+            procedure: p,
+            args,
             outputs,
             buffer: VecDeque::new(),
         });
@@ -250,21 +306,40 @@ impl<'s> Planner<'s> {
                 predicate,
             });
         }
-        Ok(op)
+        Ok((op, columns, slots))
     }
 
-    fn standalone_call(&mut self, input: Op, procedure: &str) -> Result<(Op, Vec<String>, Vec<usize>)> {
-        let fields = crate::procedures::fields(procedure)?;
-        let outputs: Vec<(String, usize)> = fields.iter().map(|f| (f.to_string(), self.slots.alloc())).collect();
-        let columns = fields.iter().map(|f| f.to_string()).collect();
-        let slots = outputs.iter().map(|(_, s)| *s).collect();
-        let op = Op::new(OpKind::Call {
-            input: Box::new(input),
-            procedure: procedure.to_lowercase(),
-            outputs,
-            buffer: VecDeque::new(),
-        });
-        Ok((op, columns, slots))
+    /// Compiles explicit procedure arguments, checking count, aggregation and the types
+    /// of constant arguments.
+    fn call_arguments(&mut self, p: &crate::procedures::Procedure, args: &[Expr], scope: &Scope) -> Result<Vec<CExpr>> {
+        if args.len() != p.inputs.len() {
+            return Err(syntax(
+                "InvalidNumberOfArguments",
+                format!(
+                    "Procedure {} takes {} arguments, got {}",
+                    p.name,
+                    p.inputs.len(),
+                    args.len()
+                ),
+            ));
+        }
+        let mut out = Vec::new();
+        for (arg, (name, ty)) in args.iter().zip(&p.inputs) {
+            if crate::expr::contains_aggregate(arg) {
+                return Err(syntax("InvalidAggregation", "Procedure arguments cannot aggregate"));
+            }
+            let e = compile(arg, scope, &mut self.slots)?;
+            if let CExpr::Const(v) = &e {
+                if !ty.accepts(v) {
+                    return Err(syntax(
+                        "InvalidArgumentType",
+                        format!("Argument `{name}` of {} must be {ty:?}, got {}", p.name, v.type_name()),
+                    ));
+                }
+            }
+            out.push(e);
+        }
+        Ok(out)
     }
 
     fn write_clause(&mut self, scope: &mut Scope, clause: &Clause) -> Result<WriteClause> {

@@ -450,15 +450,12 @@ fn ambiguous(e: QueryError, text: &str) -> QueryError {
 fn kind_of(e: &Expr, scope: &Scope) -> VarKind {
     match &e.kind {
         ExprKind::Variable(v) => scope.get(v).map(|(_, k)| k).unwrap_or(VarKind::Any),
-        ExprKind::Null | ExprKind::Parameter(_) => VarKind::Any,
+        // Scalars and booleans: never an entity, never a map (no properties).
         ExprKind::Bool(_)
         | ExprKind::Int(_)
         | ExprKind::Float(_)
         | ExprKind::String(_)
-        | ExprKind::Map(_)
-        | ExprKind::Binary(..)
         | ExprKind::Comparison(..)
-        | ExprKind::Unary(..)
         | ExprKind::IsNull(..)
         | ExprKind::CountStar => VarKind::Value,
         ExprKind::List(_) | ExprKind::ListComprehension { .. } => VarKind::List,

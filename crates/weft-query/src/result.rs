@@ -4,7 +4,7 @@
 //! query), so they outlive the transaction and are what the Bolt layer serialises.
 
 use std::collections::BTreeMap;
-use weft_common::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime};
+use weft_common::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime};
 
 /// A node as returned to a client.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,6 +44,7 @@ pub enum ResultValue {
     Map(BTreeMap<String, ResultValue>),
     Date(Date),
     LocalTime(LocalTime),
+    ZonedTime(ZonedTime),
     LocalDateTime(LocalDateTime),
     ZonedDateTime(ZonedDateTime),
     Duration(Duration),

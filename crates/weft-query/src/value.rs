@@ -13,7 +13,7 @@
 //! take the `NODE`, `RELATIONSHIP` and `PATH` slots of [`weft_common::value::type_rank`].
 
 use std::collections::BTreeMap;
-use weft_common::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime};
+use weft_common::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime};
 use weft_storage::{EdgeRef, Gid};
 
 /// A path: a start node and (relationship, next node) steps. Relationships keep their
@@ -36,6 +36,7 @@ pub enum QValue {
     Map(BTreeMap<String, QValue>),
     Date(Date),
     LocalTime(LocalTime),
+    ZonedTime(ZonedTime),
     LocalDateTime(LocalDateTime),
     ZonedDateTime(ZonedDateTime),
     Duration(Duration),

@@ -285,3 +285,41 @@ fn where_range_on_an_indexed_property_scans_the_index_range() {
         profile.rows
     );
 }
+
+#[test]
+fn registered_table_procedures_answer_by_their_inputs() {
+    // Set up: a procedure mapping an id to a city.
+    let engine = Engine::new();
+    let rows = vec![
+        vec![Value::Int(1), Value::from("Oslo")],
+        vec![Value::Int(2), Value::from("Lima")],
+    ];
+    let procedure =
+        weft_query::Procedure::from_signature("geo.city(id :: INTEGER?) :: (city :: STRING?)", rows).unwrap();
+    engine.register_procedure(procedure);
+
+    // Act + check: explicit, implicit (standalone, from parameters) and in-query calls.
+    let r = run(&engine, "CALL geo.city(2)");
+    assert_eq!(
+        (r.columns.clone(), r.rows.clone()),
+        (vec!["city".to_owned()], vec![vec![ResultValue::String("Lima".into())]])
+    );
+    let params = BTreeMap::from([("id".to_owned(), Value::Int(1))]);
+    let r = engine.execute("CALL geo.city", &params).unwrap();
+    assert_eq!(r.rows, vec![vec![ResultValue::String("Oslo".into())]]);
+    let r = run(
+        &engine,
+        "UNWIND [1, 2, 3] AS i CALL geo.city(i) YIELD city RETURN i, city ORDER BY i",
+    );
+    assert_eq!(r.rows.len(), 2);
+
+    // Errors: wrong count, wrong constant type, implicit arguments in a query, unknown name.
+    let err = |q: &str| engine.execute(q, &BTreeMap::new()).unwrap_err().detail;
+    assert_eq!(err("CALL geo.city(1, 2)"), "InvalidNumberOfArguments");
+    assert_eq!(err("CALL geo.city('x')"), "InvalidArgumentType");
+    assert_eq!(
+        err("MATCH (n) CALL geo.city YIELD city RETURN city"),
+        "InvalidArgumentPassingMode"
+    );
+    assert_eq!(err("CALL geo.nowhere()"), "ProcedureNotFound");
+}

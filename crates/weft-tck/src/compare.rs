@@ -35,6 +35,7 @@ pub fn from_result(value: &ResultValue) -> TckValue {
         ResultValue::Map(map) => TckValue::Map(convert_map(map)),
         ResultValue::Date(d) => TckValue::String(d.to_string()),
         ResultValue::LocalTime(t) => TckValue::String(t.to_string()),
+        ResultValue::ZonedTime(t) => TckValue::String(t.to_string()),
         ResultValue::LocalDateTime(t) => TckValue::String(t.to_string()),
         ResultValue::ZonedDateTime(t) => TckValue::String(t.to_string()),
         ResultValue::Duration(d) => TckValue::String(d.to_string()),

@@ -127,9 +127,13 @@ fn value_layout_is_pinned() {
             seconds: 2,
             nanos: 3,
         }),
+        Value::ZonedTime(ZonedTime {
+            time: LocalTime { nanos: 2 },
+            offset_seconds: -1,
+        }),
     ]);
     let expected = [
-        [0x06, 0x08].as_slice(),
+        [0x06, 0x09].as_slice(),
         &[0x03, 0x01],
         &[0x05, 0x01, b'a'],
         &[0x00],
@@ -138,6 +142,7 @@ fn value_layout_is_pinned() {
         &[0x04, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f],
         &[0x08, 0x02],
         &[0x0c, 0x02, 0x01, 0x04, 0x06],
+        &[0x0d, 0x04, 0x01],
     ]
     .concat();
     assert_eq!(encoded(&value), expected);
@@ -165,6 +170,14 @@ fn zoned_datetimes_keep_offset_and_zone() {
 }
 
 #[test]
+fn zoned_times_keep_their_offset() {
+    for text in ["12:31:14.645876123+01:00", "00:00Z", "23:59:59.999999999-18:00"] {
+        let value = Value::ZonedTime(ZonedTime::parse(text).unwrap());
+        assert_eq!(decoded(&encoded(&value)), Ok(value));
+    }
+}
+
+#[test]
 fn out_of_range_temporal_payloads_are_rejected() {
     let with_zigzag = |tag: u8, fields: &[i64]| {
         let mut buf = vec![tag];
@@ -179,6 +192,9 @@ fn out_of_range_temporal_payloads_are_rejected() {
         with_zigzag(tag::DURATION, &[0, 0, 0, 1_000_000_000]),
         with_zigzag(tag::DURATION, &[0, 0, 0, -1]),
         [with_zigzag(tag::ZONED_DATETIME, &[0, 0, 18 * 3600 + 1]), vec![0]].concat(),
+        with_zigzag(tag::ZONED_TIME, &[0, -18 * 3600 - 1]),
+        with_zigzag(tag::ZONED_TIME, &[0, i64::from(i32::MIN) - 1]),
+        with_zigzag(tag::ZONED_TIME, &[NANOS_PER_DAY, 0]),
         [
             with_zigzag(tag::ZONED_DATETIME, &[0, 0, i64::from(i32::MAX) + 1]),
             vec![0],
@@ -249,7 +265,7 @@ fn huge_counts_fail_without_allocating() {
 
 #[test]
 fn unknown_tags_are_reported() {
-    assert_eq!(decoded(&[0x0d]), Err(DecodeError::UnknownTag { tag: 0x0d, at: 0 }));
+    assert_eq!(decoded(&[0x0e]), Err(DecodeError::UnknownTag { tag: 0x0e, at: 0 }));
     assert_eq!(
         skip_value(&[0x06, 0x01, 0xff], &mut 0),
         Err(DecodeError::UnknownTag { tag: 0xff, at: 2 })

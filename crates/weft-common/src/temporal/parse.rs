@@ -8,6 +8,7 @@
 //! - times: `21:40:32.142`, `214032.142`, `21:40:32`, `214032`, `21:40`, `2140`, `21`; the
 //!   fraction separator may be `.` or `,` and holds at most nine digits.
 //! - offsets: `Z`, `+01`, `+0100`, `+01:00`, `+00:53:28`.
+//! - zoned times: a time, then an optional offset (none means UTC).
 //! - datetimes: date `T` time, then for zoned values an optional offset and an optional
 //!   `[Zone/Name]`; a bare date means midnight.
 //! - durations: `P1Y2M3W4DT5H6M7.5S` (any component may be signed or fractional; a
@@ -16,7 +17,8 @@
 //! Every parser returns `None` on anything else; none of them panics.
 
 use super::{
-    Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, MAX_OFFSET_SECONDS, NANOS_PER_DAY, NANOS_PER_SECOND,
+    zone, Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime, MAX_OFFSET_SECONDS, NANOS_PER_DAY,
+    NANOS_PER_SECOND,
 };
 
 /// Average length of a Gregorian month in seconds (365.2425 days / 12), used to turn
@@ -227,14 +229,6 @@ fn zone_name(cursor: &mut Cursor<'_>, text: &'_ str) -> Option<String> {
     well_formed.then(|| name.to_string())
 }
 
-/// Offsets of zone names that need no tz database.
-fn fixed_zone_offset(name: &str) -> Option<i32> {
-    match name {
-        "UTC" | "Etc/UTC" | "GMT" | "Etc/GMT" | "Z" => Some(0),
-        _ => None,
-    }
-}
-
 impl Date {
     /// Parses an ISO-8601 date (see the forms in `temporal/parse.rs`).
     pub fn parse(text: &str) -> Option<Date> {
@@ -253,6 +247,21 @@ impl LocalTime {
     }
 }
 
+impl ZonedTime {
+    /// Parses an ISO-8601 time of day with an optional offset (`12:00+01:00`, `1200Z`);
+    /// without one the time is in UTC.
+    pub fn parse(text: &str) -> Option<ZonedTime> {
+        let mut cursor = Cursor::new(text);
+        let time = time(&mut cursor)?;
+        let offset = match cursor.done() {
+            true => 0,
+            false => offset(&mut cursor)?,
+        };
+        let zoned = ZonedTime::new(time, offset)?;
+        cursor.done().then_some(zoned)
+    }
+}
+
 impl LocalDateTime {
     /// Parses `date[Ttime]` without offset.
     pub fn parse(text: &str) -> Option<LocalDateTime> {
@@ -263,16 +272,20 @@ impl LocalDateTime {
 }
 
 impl ZonedDateTime {
-    /// Parses `date[Ttime][offset][[Zone/Name]]`. Without an offset, a zone name must be
-    /// one needing no tz database (`UTC`, `GMT`); without either, the time is in UTC
-    /// (Neo4j's default time zone). Use [`ZonedDateTime::parse_with`] to resolve names.
+    /// Parses `date[Ttime][offset][[Zone/Name]]`. Without an offset, the zone name is
+    /// resolved with the tz database (a wall time in a gap moves forward, see
+    /// `temporal/zone.rs`); without either, the time is in UTC (Neo4j's default time
+    /// zone). An explicit offset is taken as given, and the name kept for display.
     pub fn parse(text: &str) -> Option<ZonedDateTime> {
-        Self::parse_with(text, |name, _| fixed_zone_offset(name))
+        Self::parse_with(text, zone::resolve_local)
     }
 
-    /// Like [`ZonedDateTime::parse`], asking `resolve(zone, local)` for the offset when
-    /// the text names a zone but gives no offset. An explicit offset is taken as given.
-    pub fn parse_with(text: &str, resolve: impl FnOnce(&str, LocalDateTime) -> Option<i32>) -> Option<ZonedDateTime> {
+    /// Like [`ZonedDateTime::parse`], asking `resolve(zone, local)` for the wall time and
+    /// offset when the text names a zone but gives no offset.
+    pub fn parse_with(
+        text: &str,
+        resolve: impl FnOnce(&str, LocalDateTime) -> Option<(LocalDateTime, i32)>,
+    ) -> Option<ZonedDateTime> {
         let mut cursor = Cursor::new(text);
         let local = local_date_time(&mut cursor, text)?;
         let explicit = match cursor.peek() {
@@ -283,10 +296,10 @@ impl ZonedDateTime {
             true => None,
             false => Some(zone_name(&mut cursor, text)?),
         };
-        let offset = match (explicit, &zone) {
-            (Some(offset), _) => offset,
+        let (local, offset) = match (explicit, &zone) {
+            (Some(offset), _) => (local, offset),
             (None, Some(name)) => resolve(name, local)?,
-            (None, None) => 0,
+            (None, None) => (local, 0),
         };
         ZonedDateTime::new(local, offset, zone)
     }

@@ -325,13 +325,14 @@ fn zoned_datetimes_parse_in_every_tck_form() {
     for (text, expected) in cases {
         assert_eq!(zoned(text).to_string(), expected, "{text}");
     }
-    // A zone name without an offset needs a resolver.
+    // A zone name without an offset is resolved with the tz database.
     let text = "2015-07-21T21:40:32.142[Europe/London]";
-    assert_eq!(ZonedDateTime::parse(text), None);
-    let london = ZonedDateTime::parse_with(text, |name, _| (name == "Europe/London").then_some(3600));
+    assert_eq!(zoned(text).to_string(), "2015-07-21T21:40:32.142+01:00[Europe/London]");
+    assert_eq!(ZonedDateTime::parse("2015-07-21T21:40[Nowhere/Special]"), None);
+    let fixed = ZonedDateTime::parse_with(text, |_, local| Some((local, 7200)));
     assert_eq!(
-        london.unwrap().to_string(),
-        "2015-07-21T21:40:32.142+01:00[Europe/London]"
+        fixed.unwrap().to_string(),
+        "2015-07-21T21:40:32.142+02:00[Europe/London]"
     );
     for bad in [
         "2015-07-21T21:40[",
@@ -365,4 +366,48 @@ fn durations_parse_fractions_like_neo4j() {
     ] {
         assert_eq!(Duration::parse(bad), None, "{bad}");
     }
+}
+
+#[test]
+fn zoned_times_round_trip_through_text() {
+    let cases = [
+        ("12:31:14.645876123+01:00", "12:31:14.645876123+01:00"),
+        ("12:31:14.645876+0100", "12:31:14.645876+01:00"),
+        ("1231Z", "12:31Z"),
+        ("12", "12:00Z"),
+        ("12:00-00:53:28", "12:00-00:53:28"),
+        ("12:31:14,5+01", "12:31:14.500+01:00"),
+    ];
+    for (text, expected) in cases {
+        let parsed = ZonedTime::parse(text).unwrap_or_else(|| panic!("{text}"));
+        assert_eq!(parsed.to_string(), expected, "{text}");
+        assert_eq!(ZonedTime::parse(expected), Some(parsed), "{expected}");
+    }
+    for bad in [
+        "",
+        "25:00",
+        "12:00+19:00",
+        "12:00+01:00x",
+        "12:00[Europe/Paris]",
+        "+01:00",
+    ] {
+        assert_eq!(ZonedTime::parse(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn zoned_times_order_by_utc_time_then_offset() {
+    let time = |text: &str| ZonedTime::parse(text).unwrap();
+    // Same instant, different offsets: ordered by offset, and not equal.
+    assert_eq!(
+        time("12:00+01:00").order_cmp(&time("11:00Z")),
+        std::cmp::Ordering::Greater
+    );
+    assert_ne!(time("12:00+01:00"), time("11:00Z"));
+    assert!(time("10:00Z").order_cmp(&time("12:00+01:00")).is_lt());
+    assert!(time("00:30+01:00").order_cmp(&time("00:00Z")).is_lt());
+    assert_eq!(
+        ZonedTime::from_utc_nanos(-NANOS_PER_SECOND as i128 * 1800, 3600),
+        Some(time("00:30+01:00"))
+    );
 }

@@ -13,6 +13,7 @@
 //!   List and map equality: different shapes are false; otherwise any false element pair
 //!   makes it false, else any unknown pair makes it unknown.
 //! - Maps and durations have equality but are incomparable with `<`.
+//! - Zoned times compare by time of day in UTC, then offset (equal only if both match).
 //! - Zoned datetimes compare by instant, then offset, then zone name (`None` first);
 //!   equal only if all three match (as Neo4j: same instant in another zone is not equal).
 //! - Values of different types are unequal (`=` is false) and incomparable (`<` is null).
@@ -124,6 +125,7 @@ fn compare(left: &Value, right: &Value) -> Compared {
         (V::List(a), V::List(b)) => compare_lists(a, b),
         (V::Date(a), V::Date(b)) => Compared::Ordered(a.cmp(b)),
         (V::LocalTime(a), V::LocalTime(b)) => Compared::Ordered(a.cmp(b)),
+        (V::ZonedTime(a), V::ZonedTime(b)) => Compared::Ordered(a.order_cmp(b)),
         (V::LocalDateTime(a), V::LocalDateTime(b)) => Compared::Ordered(a.cmp(b)),
         (V::ZonedDateTime(a), V::ZonedDateTime(b)) => Compared::Ordered(a.order_cmp(b)),
         _ => match (Number::of(left), Number::of(right)) {
@@ -317,6 +319,7 @@ fn hash_value<H: Hasher>(value: &Value, state: &mut H) {
         }
         Value::Date(d) => d.hash(state),
         Value::LocalTime(t) => t.hash(state),
+        Value::ZonedTime(t) => t.hash(state),
         Value::LocalDateTime(dt) => dt.hash(state),
         Value::ZonedDateTime(dt) => dt.hash(state),
         Value::Duration(d) => d.hash(state),

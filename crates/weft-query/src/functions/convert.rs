@@ -93,6 +93,7 @@ pub(crate) fn text_of(x: &QValue) -> Option<String> {
         QValue::Bool(b) => b.to_string(),
         QValue::Date(d) => d.to_string(),
         QValue::LocalTime(t) => t.to_string(),
+        QValue::ZonedTime(t) => t.to_string(),
         QValue::LocalDateTime(dt) => dt.to_string(),
         QValue::ZonedDateTime(dt) => dt.to_string(),
         QValue::Duration(d) => d.to_string(),

@@ -1,18 +1,22 @@
 //! Durations: `duration(string | map)`, arithmetic with temporals and numbers, components
-//! (`dur.minutes`), and `duration.between` / `inMonths` / `inDays` / `inSeconds`.
+//! (`dur.minutes`), and the dispatch of `duration.between` / `inMonths` / `inDays` /
+//! `inSeconds` (computed in `between.rs`).
 //!
 //! A duration keeps months, days and a time part apart (their lengths vary). Fractions
 //! cascade down as Neo4j does: a fraction of a month becomes days and time through the
 //! average Gregorian month (2,629,746 s), a fraction of a day becomes time; sub-nanosecond
 //! remainders are truncated. Adding a duration to a temporal adds months (clamping the day
 //! to the month's end), then days, then the time part; a date only takes the time part's
-//! whole days, a local time only its time part.
+//! whole days, a time of day only its time part. A datetime in a named zone takes the
+//! offset in force at its new wall time.
 
 use std::collections::BTreeMap;
 
-use weft_common::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, NANOS_PER_DAY, NANOS_PER_SECOND};
+use weft_common::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedTime, NANOS_PER_DAY, NANOS_PER_SECOND};
 
-use super::{arg, bad_argument, invalid_value, temporal};
+use super::between::{between, Unit};
+use super::temporal_map::Zone;
+use super::{arg, bad_argument, invalid_value};
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::value::QValue;
 
@@ -34,7 +38,7 @@ pub(super) fn call(member: &str, args: &[QValue]) -> Option<Result<QValue>> {
     })
 }
 
-fn overflow() -> QueryError {
+pub(super) fn overflow() -> QueryError {
     QueryError::runtime(
         ErrorKind::ArithmeticError,
         "TemporalOverflow",
@@ -185,10 +189,16 @@ fn plus_months(date: Date, months: i64) -> Result<Date> {
 }
 
 /// A date-time moved by a duration: months, then days, then the exact time part.
-fn plus_local(local: LocalDateTime, d: &Duration) -> Result<LocalDateTime> {
+pub(super) fn plus_local(local: LocalDateTime, d: &Duration) -> Result<LocalDateTime> {
     let date = plus_months(local.date, d.months)?;
     let date = Date::from_days(date.days.checked_add(d.days).ok_or_else(overflow)?).ok_or_else(overflow)?;
     LocalDateTime::from_nanos(LocalDateTime::new(date, local.time).to_nanos() + d.time_nanos()).ok_or_else(overflow)
+}
+
+/// A time of day moved by a duration's time part, wrapping around midnight.
+fn plus_time(time: LocalTime, d: &Duration) -> LocalTime {
+    let nanos = (i128::from(time.nanos) + d.time_nanos()).rem_euclid(i128::from(NANOS_PER_DAY));
+    LocalTime { nanos: nanos as i64 }
 }
 
 /// `temporal + duration`.
@@ -204,14 +214,15 @@ pub(crate) fn add_to_temporal(temporal: &QValue, d: &Duration) -> Result<QValue>
                 .ok_or_else(overflow)?;
             Ok(QValue::Date(Date::from_days(days).ok_or_else(overflow)?))
         }
-        QValue::LocalTime(time) => {
-            let nanos = (i128::from(time.nanos) + d.time_nanos()).rem_euclid(i128::from(NANOS_PER_DAY));
-            Ok(QValue::LocalTime(LocalTime { nanos: nanos as i64 }))
-        }
+        QValue::LocalTime(time) => Ok(QValue::LocalTime(plus_time(*time, d))),
+        QValue::ZonedTime(zoned) => Ok(QValue::ZonedTime(ZonedTime {
+            time: plus_time(zoned.time, d),
+            offset_seconds: zoned.offset_seconds,
+        })),
         QValue::LocalDateTime(local) => Ok(QValue::LocalDateTime(plus_local(*local, d)?)),
         QValue::ZonedDateTime(dt) => {
             let local = plus_local(dt.local, d)?;
-            let moved = ZonedDateTime::new(local, dt.offset_seconds, dt.zone.clone()).ok_or_else(overflow)?;
+            let moved = Zone::of(dt).at_local(local).ok_or_else(overflow)?;
             Ok(QValue::ZonedDateTime(moved))
         }
         other => Err(invalid_value("+", "a temporal value", other)),
@@ -253,111 +264,14 @@ pub(crate) fn component(d: &Duration, key: &str) -> Result<QValue> {
     Ok(QValue::Int(value))
 }
 
-/// Which parts `duration.between` and its `in...` variants report.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Unit {
-    All,
-    Months,
-    Days,
-    Seconds,
-}
-
-/// The two operands as local date-times on a common clock: a zoned right operand is
-/// converted to the left one's offset; a local operand is read in the other's zone.
-/// `None` dates mean the operand is a time of day only.
-fn aligned(a: &QValue, b: &QValue) -> (Option<Date>, LocalTime, Option<Date>, LocalTime) {
-    let b = match (a, b) {
-        (QValue::ZonedDateTime(left), QValue::ZonedDateTime(right)) => {
-            ZonedDateTime::from_epoch_nanos(right.epoch_nanos(), left.offset_seconds, None)
-                .map_or_else(|| b.clone(), QValue::ZonedDateTime)
-        }
-        _ => b.clone(),
-    };
-    let (a_date, a_time) = temporal::parts(a);
-    let (b_date, b_time) = temporal::parts(&b);
-    (a_date, a_time.unwrap_or_default(), b_date, b_time.unwrap_or_default())
-}
-
-/// The end date for counting whole units from `start` to `end` (as Java's `until`): one
-/// day less when the end's time of day has not yet reached the start's, and vice versa.
-fn effective_end(start: LocalDateTime, end: LocalDateTime) -> Date {
-    if end.date > start.date && end.time < start.time {
-        Date {
-            days: end.date.days - 1,
-        }
-    } else if end.date < start.date && end.time > start.time {
-        Date {
-            days: end.date.days + 1,
-        }
-    } else {
-        end.date
-    }
-}
-
-/// Whole months from `start` to `end`, truncated toward zero.
-fn months_until(start: LocalDateTime, end: LocalDateTime) -> i64 {
-    let packed = |d: Date| {
-        let (y, m, day) = d.ymd();
-        (i128::from(y) * 12 + i128::from(m) - 1) * 32 + i128::from(day)
-    };
-    let months = (packed(effective_end(start, end)) - packed(start.date)) / 32;
-    i64::try_from(months).unwrap_or(0)
-}
-
-fn days_until(start: LocalDateTime, end: LocalDateTime) -> i64 {
-    effective_end(start, end).days - start.date.days
-}
-
-/// `duration.between(a, b)` and `duration.inMonths/inDays/inSeconds(a, b)`.
-fn between(unit: Unit, a: &QValue, b: &QValue) -> Result<QValue> {
-    for x in [a, b] {
-        if !(x.is_null() || is_instant(x)) {
-            return Err(invalid_value("duration.between", "a temporal value", x));
-        }
-    }
-    if a.is_null() || b.is_null() {
-        return Ok(QValue::Null);
-    }
-    let d = match aligned(a, b) {
-        (Some(a_date), a_time, Some(b_date), b_time) => dated_difference(
-            unit,
-            LocalDateTime::new(a_date, a_time),
-            LocalDateTime::new(b_date, b_time),
-        )?,
-        // A time of day on either side: only the clock difference counts.
-        (_, a_time, _, b_time) => match unit {
-            Unit::All | Unit::Seconds => Duration::from_time_nanos(0, 0, i128::from(b_time.nanos - a_time.nanos)),
-            Unit::Months | Unit::Days => Some(Duration::ZERO),
-        },
-    };
-    d.map(QValue::Duration).ok_or_else(overflow)
-}
-
 /// Whether `x` is a date, time or date-time (something a duration can be added to).
 pub(crate) fn is_instant(x: &QValue) -> bool {
     matches!(
         x,
-        QValue::Date(_) | QValue::LocalTime(_) | QValue::LocalDateTime(_) | QValue::ZonedDateTime(_)
+        QValue::Date(_)
+            | QValue::LocalTime(_)
+            | QValue::ZonedTime(_)
+            | QValue::LocalDateTime(_)
+            | QValue::ZonedDateTime(_)
     )
-}
-
-/// The difference between two date-times in whole months, then days, then time.
-fn dated_difference(unit: Unit, start: LocalDateTime, end: LocalDateTime) -> Result<Option<Duration>> {
-    let months = |months| Duration {
-        months,
-        ..Duration::ZERO
-    };
-    let days = |days| Duration { days, ..Duration::ZERO };
-    Ok(match unit {
-        Unit::Months => Some(months(months_until(start, end))),
-        Unit::Days => Some(days(days_until(start, end))),
-        Unit::Seconds => Duration::from_time_nanos(0, 0, end.to_nanos() - start.to_nanos()),
-        Unit::All => {
-            let whole_months = months_until(start, end);
-            let after_months = plus_local(start, &months(whole_months))?;
-            let whole_days = days_until(after_months, end);
-            let after_days = plus_local(after_months, &days(whole_days))?;
-            Duration::from_time_nanos(whole_months, whole_days, end.to_nanos() - after_days.to_nanos())
-        }
-    })
 }

@@ -23,6 +23,7 @@ use crate::graph::GraphContext;
 use crate::value::QValue;
 
 mod aggregate;
+mod between;
 pub(crate) mod convert;
 pub(crate) mod duration;
 mod list;
@@ -111,6 +112,8 @@ const FUNCTIONS: &[Spec] = &[
     scalar("localdatetime.transaction", 0, 1), scalar("localdatetime.realtime", 0, 1),
     scalar("datetime.statement", 0, 1), scalar("datetime.transaction", 0, 1),
     scalar("datetime.realtime", 0, 1),
+    scalar("time", 0, 1), scalar("time.statement", 0, 1), scalar("time.transaction", 0, 1),
+    scalar("time.realtime", 0, 1), scalar("time.truncate", 2, 3),
     scalar("date.truncate", 2, 3), scalar("localtime.truncate", 2, 3),
     scalar("localdatetime.truncate", 2, 3), scalar("datetime.truncate", 2, 3),
     scalar("datetime.fromepoch", 2, 2), scalar("datetime.fromepochmillis", 1, 1),

@@ -1,26 +1,27 @@
-//! Temporal functions: the constructors `date`, `localtime`, `localdatetime`, `datetime`
+//! Temporal functions: the constructors `date`, `localtime`, `time`, `localdatetime`,
+//! `datetime`
 //! (no argument: the statement clock; a string: ISO 8601; a map: fields, see
 //! `temporal_map.rs`; another temporal: projection), their `.statement`, `.transaction`
 //! and `.realtime` clocks, `datetime.fromepoch(Millis)`, the dispatch of `duration`,
 //! truncation and differences, and the components read by property access (`d.year`).
 //!
-//! Time zones: only UTC offsets (`+01:00`) and the zone names `UTC`/`GMT` resolve (no tz
-//! database is linked); other names are accepted only where the text also gives the
-//! offset (`2015-07-21T21:40+01:00[Europe/Stockholm]`). Zoned *times* (`time()`) are not
-//! a storage type and not supported.
+//! Time zones: UTC offsets (`+01:00`) and IANA zone names (`Europe/Stockholm`, resolved
+//! with the tz database, see `weft_common::temporal::resolve_local`). A zoned time
+//! (`time()`) keeps an offset only; a datetime keeps the zone name for display.
 
-use weft_common::temporal::{Date, LocalDateTime, LocalTime, ZonedDateTime, NANOS_PER_SECOND};
+use weft_common::temporal::{Date, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime, NANOS_PER_SECOND};
 
 use super::{arg, bad_argument, duration, invalid_value, temporal_map, truncate};
 use crate::error::Result;
 use crate::graph::GraphContext;
 use crate::value::QValue;
 
-/// The four temporal instant types a constructor can build.
+/// The five temporal instant types a constructor can build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     Date,
     LocalTime,
+    Time,
     LocalDateTime,
     DateTime,
 }
@@ -30,6 +31,7 @@ impl Kind {
         match self {
             Kind::Date => "date",
             Kind::LocalTime => "localtime",
+            Kind::Time => "time",
             Kind::LocalDateTime => "localdatetime",
             Kind::DateTime => "datetime",
         }
@@ -40,6 +42,7 @@ impl Kind {
         Some(match namespace {
             "date" => Kind::Date,
             "localtime" => Kind::LocalTime,
+            "time" => Kind::Time,
             "localdatetime" => Kind::LocalDateTime,
             "datetime" => Kind::DateTime,
             _ => return None,
@@ -79,6 +82,10 @@ pub(crate) fn now(kind: Kind, clock: ZonedDateTime) -> QValue {
     match kind {
         Kind::Date => QValue::Date(clock.local.date),
         Kind::LocalTime => QValue::LocalTime(clock.local.time),
+        Kind::Time => QValue::ZonedTime(ZonedTime {
+            time: clock.local.time,
+            offset_seconds: clock.offset_seconds,
+        }),
         Kind::LocalDateTime => QValue::LocalDateTime(clock.local),
         Kind::DateTime => QValue::ZonedDateTime(clock),
     }
@@ -88,12 +95,13 @@ fn parse(kind: Kind, text: &str) -> Result<QValue> {
     let parsed = match kind {
         Kind::Date => Date::parse(text).map(QValue::Date),
         Kind::LocalTime => LocalTime::parse(text).map(QValue::LocalTime),
+        Kind::Time => ZonedTime::parse(text).map(QValue::ZonedTime),
         Kind::LocalDateTime => LocalDateTime::parse(text).map(QValue::LocalDateTime),
         Kind::DateTime => ZonedDateTime::parse(text).map(QValue::ZonedDateTime),
     };
     parsed.ok_or_else(|| {
         let hint = match kind {
-            Kind::DateTime => " (named time zones need an explicit offset, e.g. '+01:00[Europe/Paris]')",
+            Kind::DateTime => " (with an offset such as '+01:00' or a known zone such as '[Europe/Paris]')",
             _ => "",
         };
         bad_argument(
@@ -108,6 +116,7 @@ pub(crate) fn parts(value: &QValue) -> (Option<Date>, Option<LocalTime>) {
     match value {
         QValue::Date(d) => (Some(*d), None),
         QValue::LocalTime(t) => (None, Some(*t)),
+        QValue::ZonedTime(t) => (None, Some(t.time)),
         QValue::LocalDateTime(dt) => (Some(dt.date), Some(dt.time)),
         QValue::ZonedDateTime(dt) => (Some(dt.local.date), Some(dt.local.time)),
         _ => (None, None),
@@ -115,7 +124,7 @@ pub(crate) fn parts(value: &QValue) -> (Option<Date>, Option<LocalTime>) {
 }
 
 /// `date(otherTemporal)` and friends: the parts `kind` needs; a date is midnight and a
-/// local value is taken to be in UTC when a datetime is asked for.
+/// local value is taken to be in UTC when a datetime or time is asked for.
 fn project(kind: Kind, other: &QValue) -> Result<QValue> {
     let expected = "a STRING, MAP or temporal value";
     let (date, time) = parts(other);
@@ -123,6 +132,14 @@ fn project(kind: Kind, other: &QValue) -> Result<QValue> {
         (Kind::DateTime, QValue::ZonedDateTime(_)) => Some(other.clone()),
         (Kind::Date, _) => date.map(QValue::Date),
         (Kind::LocalTime, _) => time.map(QValue::LocalTime),
+        (Kind::Time, QValue::ZonedTime(_)) => Some(other.clone()),
+        (Kind::Time, _) => {
+            let offset = match other {
+                QValue::ZonedDateTime(dt) => dt.offset_seconds,
+                _ => 0,
+            };
+            time.and_then(|t| ZonedTime::new(t, offset)).map(QValue::ZonedTime)
+        }
         (Kind::LocalDateTime, _) => {
             date.map(|d| QValue::LocalDateTime(LocalDateTime::new(d, time.unwrap_or_default())))
         }
@@ -192,6 +209,7 @@ pub(crate) fn component(value: &QValue, key: &str) -> Result<QValue> {
         .or_else(|| time.and_then(|t| time_component(t, &lower)));
     let found = match (found, value) {
         (None, QValue::ZonedDateTime(dt)) => zone_component(dt, &lower),
+        (None, QValue::ZonedTime(t)) => offset_component(t.offset_seconds, None, &lower),
         (found, _) => found,
     };
     found.ok_or_else(|| {
@@ -236,13 +254,22 @@ fn time_component(time: LocalTime, key: &str) -> Option<QValue> {
     }
 }
 
-fn zone_component(dt: &ZonedDateTime, key: &str) -> Option<QValue> {
-    let offset = dt.offset_seconds;
+/// `timezone` (the zone name, else the offset) and the `offset...` components.
+fn offset_component(offset: i32, zone: Option<&str>, key: &str) -> Option<QValue> {
     Some(match key {
-        "timezone" => QValue::String(dt.zone.clone().unwrap_or_else(|| format_offset(offset))),
+        "timezone" => QValue::String(zone.map_or_else(|| format_offset(offset), str::to_string)),
         "offset" => QValue::String(format_offset(offset)),
         "offsetminutes" => QValue::Int(i64::from(offset / 60)),
         "offsetseconds" => QValue::Int(i64::from(offset)),
+        _ => return None,
+    })
+}
+
+fn zone_component(dt: &ZonedDateTime, key: &str) -> Option<QValue> {
+    if let Some(found) = offset_component(dt.offset_seconds, dt.zone.as_deref(), key) {
+        return Some(found);
+    }
+    Some(match key {
         "epochseconds" => QValue::Int(i64::try_from(dt.epoch_nanos().div_euclid(i128::from(NANOS_PER_SECOND))).ok()?),
         "epochmillis" => QValue::Int(i64::try_from(dt.epoch_nanos().div_euclid(1_000_000)).ok()?),
         _ => return None,

@@ -12,13 +12,17 @@
 //!   `.123456789`.
 //! - `timezone` on a zoned base converts it to that zone (same instant); on anything else
 //!   it just sets the zone. Without one, a zoned base keeps its zone, else UTC.
+//! - A named zone (`Europe/Stockholm`) gives a datetime the offset in force at its wall
+//!   time (a wall time in a DST gap moves forward); a time, having no date, takes the
+//!   offset in force now.
 //! - A map holding only `timezone` means "now, in that zone".
 //! - Any null field makes the result null.
 
 use std::collections::BTreeMap;
 
 use weft_common::temporal::{
-    days_in_month, parse_offset, Date, LocalDateTime, LocalTime, ZonedDateTime, NANOS_PER_SECOND,
+    days_in_month, is_zone_name, offset_at_instant, parse_offset, resolve_local, Date, LocalDateTime, LocalTime,
+    ZonedDateTime, ZonedTime, NANOS_PER_SECOND,
 };
 
 use super::temporal::{now, parts, Kind};
@@ -39,7 +43,8 @@ const DATE_KEYS: &[&str] = &[
 ];
 const TIME_KEYS: &[&str] = &["hour", "minute", "second", "millisecond", "microsecond", "nanosecond"];
 
-/// A resolved time zone: the offset in force and the name to display, if any.
+/// A time zone: a fixed offset, or a zone name whose offset depends on the date (then
+/// `offset` is only a fallback, used when the tz database does not know the name).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Zone {
     pub offset: i32,
@@ -47,11 +52,43 @@ pub(crate) struct Zone {
 }
 
 impl Zone {
-    fn of(dt: &ZonedDateTime) -> Zone {
+    pub(crate) const UTC: Zone = Zone { offset: 0, name: None };
+
+    pub(crate) fn of(dt: &ZonedDateTime) -> Zone {
         Zone {
             offset: dt.offset_seconds,
             name: dt.zone.clone(),
         }
+    }
+
+    pub(crate) fn of_time(t: &ZonedTime) -> Zone {
+        Zone {
+            offset: t.offset_seconds,
+            name: None,
+        }
+    }
+
+    /// The offset in force at the instant `epoch_nanos`.
+    pub(crate) fn offset_at(&self, epoch_nanos: i128) -> i32 {
+        let named = self.name.as_deref().and_then(|n| offset_at_instant(n, epoch_nanos));
+        named.unwrap_or(self.offset)
+    }
+
+    /// The instant `epoch_nanos` seen in this zone.
+    pub(crate) fn at_instant(&self, epoch_nanos: i128) -> Option<ZonedDateTime> {
+        ZonedDateTime::from_epoch_nanos(epoch_nanos, self.offset_at(epoch_nanos), self.name.clone())
+    }
+
+    /// The wall time `local` in this zone (moved forward out of a DST gap).
+    pub(crate) fn at_local(&self, local: LocalDateTime) -> Option<ZonedDateTime> {
+        let named = self.name.as_deref().and_then(|n| resolve_local(n, local));
+        let (local, offset) = named.unwrap_or((local, self.offset));
+        ZonedDateTime::new(local, offset, self.name.clone())
+    }
+
+    /// The time of day `time` in this zone, taking a named zone's offset now.
+    pub(crate) fn time_at(&self, time: LocalTime) -> Option<ZonedTime> {
+        ZonedTime::new(time, self.offset_at(ZonedDateTime::now_utc().epoch_nanos()))
     }
 }
 
@@ -123,7 +160,7 @@ fn accepts(kind: Kind, key: &str, base_keys: bool) -> bool {
     let time = TIME_KEYS.contains(&key) || (base_keys && key == "time");
     match kind {
         Kind::Date => date || key == "timezone",
-        Kind::LocalTime => time || key == "timezone",
+        Kind::LocalTime | Kind::Time => time || key == "timezone",
         Kind::LocalDateTime => date || time || key == "timezone" || (base_keys && key == "datetime"),
         Kind::DateTime => {
             date || time
@@ -133,7 +170,7 @@ fn accepts(kind: Kind, key: &str, base_keys: bool) -> bool {
     }
 }
 
-/// Resolves a `timezone` value: a UTC offset, or `UTC`/`GMT` (no tz database is linked).
+/// Resolves a `timezone` value: a UTC offset or an IANA zone name.
 pub(crate) fn resolve_zone(func: &str, zone: &QValue) -> Result<Zone> {
     let QValue::String(name) = zone else {
         return Err(invalid_value(func, "a STRING time zone", zone));
@@ -141,16 +178,16 @@ pub(crate) fn resolve_zone(func: &str, zone: &QValue) -> Result<Zone> {
     if let Some(offset) = parse_offset(name) {
         return Ok(Zone { offset, name: None });
     }
-    match name.as_str() {
-        "UTC" | "Etc/UTC" | "GMT" | "Etc/GMT" => Ok(Zone {
+    if is_zone_name(name) {
+        return Ok(Zone {
             offset: 0,
             name: Some(name.clone()),
-        }),
-        _ => Err(bad_argument(
-            func,
-            format!("time zone '{name}' cannot be resolved: use a UTC offset such as '+01:00', or 'UTC'"),
-        )),
+        });
     }
+    Err(bad_argument(
+        func,
+        format!("unknown time zone '{name}': use a UTC offset such as '+01:00' or a zone such as 'Europe/Paris'"),
+    ))
 }
 
 /// The starting point of a map construction: fields taken from base values.
@@ -162,6 +199,9 @@ pub(crate) struct Base {
     /// Sub-second nanoseconds that sub-second fields add to rather than replace
     /// (truncation to milli- or microseconds keeps them, as Neo4j does).
     pub carried_nanos: i64,
+    /// The zone to convert the result to (same instant): set when a zoned datetime gives
+    /// the time and a `timezone` is asked for, since the instant depends on the final date.
+    pub convert_to: Option<Zone>,
 }
 
 /// `kind(map)`.
@@ -173,8 +213,7 @@ pub(super) fn build(kind: Kind, map: &BTreeMap<String, QValue>, ctx: &dyn GraphC
     let zone = fields.zone()?;
     if let (Some(zone), 1) = (&zone, fields.entries.len()) {
         let clock = ctx.statement_time();
-        let local = ZonedDateTime::from_epoch_nanos(clock.epoch_nanos(), zone.offset, zone.name.clone());
-        return Ok(now(kind, local.unwrap_or(clock)));
+        return Ok(now(kind, zone.at_instant(clock.epoch_nanos()).unwrap_or(clock)));
     }
     let base = base_of(kind, &fields, zone.as_ref())?;
     assemble(kind, &fields, base)
@@ -183,9 +222,12 @@ pub(super) fn build(kind: Kind, map: &BTreeMap<String, QValue>, ctx: &dyn GraphC
 /// A zoned value seen in `zone` (same instant), when a zone is given.
 fn in_zone(value: &QValue, zone: Option<&Zone>) -> QValue {
     match (value, zone) {
-        (QValue::ZonedDateTime(dt), Some(zone)) => {
-            ZonedDateTime::from_epoch_nanos(dt.epoch_nanos(), zone.offset, zone.name.clone())
-                .map_or_else(|| value.clone(), QValue::ZonedDateTime)
+        (QValue::ZonedDateTime(dt), Some(zone)) => zone
+            .at_instant(dt.epoch_nanos())
+            .map_or_else(|| value.clone(), QValue::ZonedDateTime),
+        (QValue::ZonedTime(t), Some(zone)) => {
+            let offset = zone.offset_at(ZonedDateTime::now_utc().epoch_nanos());
+            ZonedTime::from_utc_nanos(t.utc_nanos(), offset).map_or_else(|| value.clone(), QValue::ZonedTime)
         }
         _ => value.clone(),
     }
@@ -212,14 +254,23 @@ fn base_of(kind: Kind, fields: &Fields<'_>, zone: Option<&Zone>) -> Result<Base>
         );
     }
     if let Some(value) = fields.get("time") {
-        let value = in_zone(value, zone);
+        let deferred = kind == Kind::DateTime && base.zone.is_none() && matches!(value, QValue::ZonedDateTime(_));
+        let value = match deferred {
+            true => {
+                base.convert_to = zone.cloned();
+                value.clone()
+            }
+            false => in_zone(value, zone),
+        };
         base.time = Some(
             parts(&value)
                 .1
                 .ok_or_else(|| invalid_value(func, "a temporal with a time for `time`", &value))?,
         );
-        if let (QValue::ZonedDateTime(dt), None) = (&value, &base.zone) {
-            base.zone = Some(Zone::of(dt));
+        match (&value, &base.zone) {
+            (QValue::ZonedDateTime(dt), None) => base.zone = Some(Zone::of(dt)),
+            (QValue::ZonedTime(t), None) => base.zone = Some(Zone::of_time(t)),
+            _ => {}
         }
     }
     Ok(base)
@@ -231,6 +282,17 @@ pub(crate) fn assemble(kind: Kind, fields: &Fields<'_>, base: Base) -> Result<QV
     match kind {
         Kind::Date => Ok(QValue::Date(resolve_date(fields, base.date)?)),
         Kind::LocalTime => Ok(QValue::LocalTime(resolve_time(fields, &base)?)),
+        Kind::Time => {
+            let time = resolve_time(fields, &base)?;
+            // A base keeps the offset it had; only a `timezone` field is resolved anew.
+            let zoned = match fields.zone()? {
+                Some(zone) => zone.time_at(time),
+                None => ZonedTime::new(time, base.zone.map_or(0, |z| z.offset)),
+            };
+            zoned
+                .map(QValue::ZonedTime)
+                .ok_or_else(|| out_of_range(func, "the offset is beyond ±18 hours"))
+        }
         Kind::LocalDateTime => {
             let date = resolve_date(fields, base.date)?;
             Ok(QValue::LocalDateTime(LocalDateTime::new(
@@ -239,17 +301,24 @@ pub(crate) fn assemble(kind: Kind, fields: &Fields<'_>, base: Base) -> Result<QV
             )))
         }
         Kind::DateTime => {
-            let zone = fields
-                .zone()?
-                .or(base.zone.clone())
-                .unwrap_or(Zone { offset: 0, name: None });
+            let zone = match base.convert_to {
+                Some(_) => base.zone.clone(),
+                None => fields.zone()?.or(base.zone.clone()),
+            };
+            let zone = zone.unwrap_or(Zone::UTC);
             if let Some(nanos) = epoch_nanos(fields)? {
-                return ZonedDateTime::from_epoch_nanos(nanos, zone.offset, zone.name)
+                return zone
+                    .at_instant(nanos)
                     .map(QValue::ZonedDateTime)
                     .ok_or_else(|| out_of_range(func, "the instant is outside the supported range"));
             }
             let local = LocalDateTime::new(resolve_date(fields, base.date)?, resolve_time(fields, &base)?);
-            ZonedDateTime::new(local, zone.offset, zone.name)
+            let zoned = zone.at_local(local);
+            let zoned = match (&base.convert_to, zoned) {
+                (Some(target), Some(dt)) => target.at_instant(dt.epoch_nanos()),
+                (_, zoned) => zoned,
+            };
+            zoned
                 .map(QValue::ZonedDateTime)
                 .ok_or_else(|| out_of_range(func, "the offset is beyond ±18 hours"))
         }

@@ -1,4 +1,4 @@
-//! `date.truncate`, `localtime.truncate`, `localdatetime.truncate` and
+//! `date.truncate`, `localtime.truncate`, `time.truncate`, `localdatetime.truncate` and
 //! `datetime.truncate(unit, temporal[, fields])`.
 //!
 //! The temporal is cut down to the start of `unit` (`millennium`, `century`, `decade`,
@@ -107,10 +107,8 @@ fn carried_nanos(unit: Unit, base: &Base, overrides: &BTreeMap<String, QValue>) 
 /// The temporal cut down to the start of `unit`, as the base for the field overrides.
 fn truncated(kind: Kind, func: &str, unit: Unit, value: &QValue) -> Result<Base> {
     let zone = match value {
-        QValue::ZonedDateTime(dt) => Some(Zone {
-            offset: dt.offset_seconds,
-            name: dt.zone.clone(),
-        }),
+        QValue::ZonedDateTime(dt) => Some(Zone::of(dt)),
+        QValue::ZonedTime(t) => Some(Zone::of_time(t)),
         QValue::Date(_) | QValue::LocalTime(_) | QValue::LocalDateTime(_) => None,
         other => return Err(invalid_value(func, "a temporal value", other)),
     };
@@ -134,6 +132,7 @@ fn truncated(kind: Kind, func: &str, unit: Unit, value: &QValue) -> Result<Base>
         time: Some(time),
         zone,
         carried_nanos: 0,
+        convert_to: None,
     })
 }
 

@@ -50,6 +50,7 @@ fn compare(left: &QValue, right: &QValue) -> Compared {
         (Q::List(a), Q::List(b)) => compare_lists(a, b),
         (Q::Date(a), Q::Date(b)) => Compared::Ordered(a.cmp(b)),
         (Q::LocalTime(a), Q::LocalTime(b)) => Compared::Ordered(a.cmp(b)),
+        (Q::ZonedTime(a), Q::ZonedTime(b)) => Compared::Ordered(a.order_cmp(b)),
         (Q::LocalDateTime(a), Q::LocalDateTime(b)) => Compared::Ordered(a.cmp(b)),
         (Q::ZonedDateTime(a), Q::ZonedDateTime(b)) => Compared::Ordered(a.order_cmp(b)),
         _ => match (number(left), number(right)) {
@@ -113,6 +114,7 @@ impl QValue {
             QValue::ZonedDateTime(_) => type_rank::ZONED_DATETIME,
             QValue::LocalDateTime(_) => type_rank::LOCAL_DATETIME,
             QValue::Date(_) => type_rank::DATE,
+            QValue::ZonedTime(_) => type_rank::ZONED_TIME,
             QValue::LocalTime(_) => type_rank::LOCAL_TIME,
             QValue::Duration(_) => type_rank::DURATION,
             QValue::String(_) => type_rank::STRING,
@@ -247,6 +249,7 @@ fn hash_value<H: Hasher>(value: &QValue, state: &mut H) {
         }
         QValue::Date(d) => d.hash(state),
         QValue::LocalTime(t) => t.hash(state),
+        QValue::ZonedTime(t) => t.hash(state),
         QValue::LocalDateTime(dt) => dt.hash(state),
         QValue::ZonedDateTime(dt) => dt.hash(state),
         QValue::Duration(d) => d.hash(state),

@@ -8,7 +8,7 @@ use std::hash::{Hash, Hasher};
 
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
-use weft_common::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime};
+use weft_common::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime};
 use weft_common::value::ComparisonOp;
 use weft_common::{EdgeTypeId, Value};
 use weft_storage::{EdgeRef, Gid};
@@ -169,6 +169,12 @@ fn scalar() -> impl Strategy<Value = QValue> {
         "[ab]{0,2}".prop_map(QValue::String),
         (0i64..2).prop_map(|days| QValue::Date(Date { days })),
         (0i64..2).prop_map(|nanos| QValue::LocalTime(LocalTime { nanos })),
+        (0i64..2, prop_oneof![Just(0), Just(3600)]).prop_map(|(hours, offset_seconds)| {
+            let time = LocalTime {
+                nanos: hours * 3_600_000_000_000,
+            };
+            QValue::ZonedTime(ZonedTime { time, offset_seconds })
+        }),
         (0i64..2, 0i64..2).prop_map(|(months, days)| QValue::Duration(Duration {
             months,
             days,

@@ -14,6 +14,7 @@ mod scalar;
 mod string;
 mod temporal;
 mod temporal_arith;
+mod zoned;
 
 use std::collections::{BTreeMap, HashMap};
 

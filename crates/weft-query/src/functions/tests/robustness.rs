@@ -4,7 +4,7 @@
 
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
-use weft_common::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime};
+use weft_common::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime};
 
 use super::*;
 use crate::ast::BinaryOp;
@@ -60,6 +60,10 @@ fn edge_scalar() -> impl Strategy<Value = QValue> {
             LocalTime::MIDNIGHT
         ))),
         Just(QValue::ZonedDateTime(zoned)),
+        Just(QValue::ZonedTime(ZonedTime {
+            time: LocalTime { nanos: 1 },
+            offset_seconds: -64800,
+        })),
         Just(QValue::Duration(Duration {
             months: i64::MAX,
             days: i64::MIN,

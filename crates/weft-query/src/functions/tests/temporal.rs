@@ -149,20 +149,6 @@ fn local_date_times_and_date_times() {
 }
 
 #[test]
-fn named_zones_without_offsets_do_not_resolve() {
-    // Act / check: no tz database is linked.
-    let stockholm = with(ymd(1984, 10, 11), &[("timezone", s("Europe/Stockholm"))]);
-    assert_eq!(
-        run("datetime", vec![m(&stockholm)]),
-        "error: ArgumentError/InvalidArgumentValue"
-    );
-    assert_eq!(
-        run("datetime", vec![s("2015-07-21T21:40:32.142[Europe/London]")]),
-        "error: ArgumentError/InvalidArgumentValue"
-    );
-}
-
-#[test]
 fn date_times_from_epoch() {
     // Act / check: TCK Temporal1 [11].
     assert_eq!(
