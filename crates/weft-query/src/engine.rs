@@ -3,6 +3,7 @@
 //! admin statements (indexes, constraints, introspection).
 
 use crate::ast::{ConstraintTarget, IndexTarget, Statement};
+use crate::cursor::Cursor;
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::ExecCtx;
 use crate::graph::GraphContext;
@@ -98,12 +99,40 @@ impl Engine {
         self.run(&statement, params, txn)
     }
 
+    /// Starts a statement inside a caller's transaction and returns a cursor to pull its
+    /// rows from (admin statements are refused, as in [`Engine::execute_in`]).
+    pub fn cursor<'t>(
+        &self,
+        txn: &'t mut Transaction,
+        query: &str,
+        params: &BTreeMap<String, Value>,
+    ) -> Result<Cursor<'t>> {
+        let statement = self.parse(query)?;
+        if is_admin(&statement) {
+            return Err(QueryError::runtime(
+                ErrorKind::SemanticError,
+                "SchemaInTransaction",
+                "Index and constraint statements cannot run inside an explicit transaction",
+            ));
+        }
+        self.start(&statement, params, txn)
+    }
+
     fn run(
         &self,
         statement: &Statement,
         params: &BTreeMap<String, Value>,
         txn: &mut Transaction,
     ) -> Result<QueryResult> {
+        self.start(statement, params, txn)?.collect()
+    }
+
+    fn start<'t>(
+        &self,
+        statement: &Statement,
+        params: &BTreeMap<String, Value>,
+        txn: &'t mut Transaction,
+    ) -> Result<Cursor<'t>> {
         let (query, mode) = match statement {
             Statement::Query(q) => (q, Mode::Run),
             Statement::Explain(inner) => match inner.as_ref() {
@@ -119,37 +148,20 @@ impl Engine {
         let param_names = params.keys().cloned().collect();
         let mut plan = Planner::new(&self.storage, &self.procedures, param_names).plan(query)?;
         if mode == Mode::Explain {
-            return Ok(plan_rows(&plan.root, false));
-        }
-        if mode == Mode::Profile {
-            plan.root.time_all();
+            return Ok(Cursor::ready(plan_rows(&plan.root, false)));
         }
         let params = params
             .iter()
             .map(|(k, v)| (k.clone(), QValue::from(v.clone())))
             .collect();
         let mut ctx = ExecCtx::new(self.storage.clone(), txn, params);
-        let mut rows = Vec::new();
-        while let Some(row) = plan.root.next(&mut ctx)? {
-            if plan.columns.is_empty() {
-                continue; // an update query without RETURN returns no rows
-            }
-            let out: Vec<ResultValue> = plan
-                .out_slots
-                .iter()
-                .map(|s| materialise(&row[*s], &ctx))
-                .collect::<Result<_>>()?;
-            rows.push(out);
-        }
-        plan.root.finish_writes(&mut ctx)?;
         if mode == Mode::Profile {
-            return Ok(plan_rows(&plan.root, true));
+            plan.root.time_all();
+            while plan.root.next(&mut ctx)?.is_some() {}
+            plan.root.finish_writes(&mut ctx)?;
+            return Ok(Cursor::ready(plan_rows(&plan.root, true)));
         }
-        Ok(QueryResult {
-            columns: plan.columns,
-            rows,
-            stats: ctx.stats,
-        })
+        Ok(Cursor::running(plan, ctx))
     }
 
     /// Runs an admin statement; `None` for anything else.
@@ -318,7 +330,7 @@ fn plan_rows(root: &crate::pipeline::Op, profile: bool) -> QueryResult {
 }
 
 /// Turns a runtime value into a self-contained result value (reading the graph).
-fn materialise(v: &QValue, ctx: &ExecCtx) -> Result<ResultValue> {
+pub(crate) fn materialise(v: &QValue, ctx: &ExecCtx) -> Result<ResultValue> {
     Ok(match v {
         QValue::Null => ResultValue::Null,
         QValue::Bool(b) => ResultValue::Bool(*b),

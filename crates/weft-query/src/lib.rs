@@ -7,6 +7,7 @@
 //! transaction (`weft-storage`). Must not know: sockets, Bolt framing, files.
 
 pub mod ast;
+mod cursor;
 mod engine;
 pub mod error;
 mod exec;
@@ -27,6 +28,7 @@ mod scope;
 pub mod value;
 mod write;
 
+pub use cursor::Cursor;
 pub use engine::Engine;
 pub use error::{ErrorKind, Phase, Position, QueryError};
 pub use procedures::Procedure;

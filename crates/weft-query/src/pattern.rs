@@ -285,29 +285,70 @@ fn match_parts(
     used: &mut Vec<Gid>,
     f: &mut dyn FnMut(&mut [QValue]) -> Result<bool>,
 ) -> Result<bool> {
-    let Some((part, rest)) = parts.split_first() else {
+    let Some(part) = parts.first() else {
         return f(row);
     };
-    let start = if part.reversed { part.nodes.len() - 1 } else { 0 };
-    for candidate in start_candidates(&part.nodes[start], row, ctx)? {
-        if !bind_node(&part.nodes[start], candidate, row, ctx)? {
-            continue;
-        }
-        let mut trail = Trail {
-            nodes: vec![candidate],
-            rels: Vec::new(),
-        };
-        let go_on = walk(part, 1, &mut trail, row, ctx, used, &mut |row, trail, used| {
-            if let Some(slot) = part.path_slot {
-                row[slot] = QValue::Path(trail.path(part.reversed));
-            }
-            match_parts(rest, row, ctx, used, f)
-        })?;
-        if !go_on {
+    for candidate in start_candidates(&part.nodes[start_index(part)], row, ctx)? {
+        if !match_from(parts, candidate, row, ctx, used, f)? {
             return Ok(false);
         }
     }
     Ok(true)
+}
+
+fn start_index(part: &CElement) -> usize {
+    if part.reversed {
+        part.nodes.len() - 1
+    } else {
+        0
+    }
+}
+
+/// The start candidates of a pattern's first part for this row (empty pattern: none).
+pub fn first_candidates(p: &CPattern, row: &mut [QValue], ctx: &ExecCtx) -> Result<Vec<Gid>> {
+    match p.parts.first() {
+        Some(part) => start_candidates(&part.nodes[start_index(part)], row, ctx),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Like [`for_each_match`], with the first part starting at `candidate` only: a caller
+/// can walk the candidates one at a time and stop early.
+pub fn for_each_match_from(
+    p: &CPattern,
+    candidate: Gid,
+    row: &mut [QValue],
+    ctx: &ExecCtx,
+    f: &mut dyn FnMut(&mut [QValue]) -> Result<bool>,
+) -> Result<()> {
+    let mut used = Vec::new();
+    match_from(&p.parts, candidate, row, ctx, &mut used, f).map(|_| ())
+}
+
+fn match_from(
+    parts: &[CElement],
+    candidate: Gid,
+    row: &mut [QValue],
+    ctx: &ExecCtx,
+    used: &mut Vec<Gid>,
+    f: &mut dyn FnMut(&mut [QValue]) -> Result<bool>,
+) -> Result<bool> {
+    let Some((part, rest)) = parts.split_first() else {
+        return f(row);
+    };
+    if !bind_node(&part.nodes[start_index(part)], candidate, row, ctx)? {
+        return Ok(true);
+    }
+    let mut trail = Trail {
+        nodes: vec![candidate],
+        rels: Vec::new(),
+    };
+    walk(part, 1, &mut trail, row, ctx, used, &mut |row, trail, used| {
+        if let Some(slot) = part.path_slot {
+            row[slot] = QValue::Path(trail.path(part.reversed));
+        }
+        match_parts(rest, row, ctx, used, f)
+    })
 }
 
 /// Nodes and relationship hops visited so far, in traversal order.

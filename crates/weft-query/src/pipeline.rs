@@ -7,13 +7,20 @@ use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::ExecCtx;
 use crate::expr::{eval, CExpr};
 use crate::functions::Aggregator;
-use crate::pattern::{for_each_match, CPattern};
+use crate::pattern::{for_each_match_from, CPattern};
 use crate::value::{GroupKey, QValue};
 use crate::write::WriteClause;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// A row of slot values.
 pub type Row = Vec<QValue>;
+
+/// Where a Match operator is in its current input row.
+pub struct MatchState {
+    row: Row,
+    candidates: std::vec::IntoIter<weft_storage::Gid>,
+    matched: bool,
+}
 
 /// One aggregate to compute per group.
 #[derive(Debug)]
@@ -40,22 +47,26 @@ pub enum OpKind {
         width: usize,
         done: bool,
     },
+    /// Pattern matching, lazy over the start candidates of the current input row: each
+    /// candidate's matches are found when the consumer needs more rows.
     Match {
         input: Box<Op>,
         pattern: CPattern,
         filter: Option<CExpr>,
         optional: Option<Vec<usize>>,
         buffer: VecDeque<Row>,
+        current: Option<MatchState>,
     },
     Filter {
         input: Box<Op>,
         predicate: CExpr,
     },
+    /// One row per list element, produced one at a time.
     Unwind {
         input: Box<Op>,
         list: CExpr,
         slot: usize,
-        buffer: VecDeque<Row>,
+        current: Option<(Row, std::vec::IntoIter<QValue>)>,
     },
     Project {
         input: Box<Op>,
@@ -150,15 +161,38 @@ impl Op {
                 filter,
                 optional,
                 buffer,
+                current,
             } => loop {
                 if let Some(row) = buffer.pop_front() {
                     return Ok(Some(row));
                 }
-                let Some(mut row) = input.next(ctx)? else {
-                    return Ok(None);
+                let state = match current {
+                    Some(state) => state,
+                    None => {
+                        let Some(mut row) = input.next(ctx)? else {
+                            return Ok(None);
+                        };
+                        let candidates = crate::pattern::first_candidates(pattern, &mut row, ctx)?;
+                        current.insert(MatchState {
+                            row,
+                            candidates: candidates.into_iter(),
+                            matched: false,
+                        })
+                    }
+                };
+                let Some(candidate) = state.candidates.next() else {
+                    let state = current.take();
+                    if let (Some(new_slots), Some(mut state)) = (optional.as_ref(), state) {
+                        if !state.matched {
+                            new_slots.iter().for_each(|s| state.row[*s] = QValue::Null);
+                            return Ok(Some(state.row));
+                        }
+                    }
+                    continue;
                 };
                 let ctx_ref: &ExecCtx = ctx;
-                for_each_match(pattern, &mut row, ctx_ref, &mut |r| {
+                let mut row = state.row.clone();
+                for_each_match_from(pattern, candidate, &mut row, ctx_ref, &mut |r| {
                     let keep = match filter {
                         Some(f) => eval(f, r, ctx_ref)?.as_bool_or_null()? == Some(true),
                         None => true,
@@ -168,12 +202,7 @@ impl Op {
                     }
                     Ok(true)
                 })?;
-                if buffer.is_empty() {
-                    if let Some(new_slots) = optional {
-                        new_slots.iter().for_each(|s| row[*s] = QValue::Null);
-                        return Ok(Some(row));
-                    }
-                }
+                state.matched |= !buffer.is_empty();
             },
             OpKind::Filter { input, predicate } => loop {
                 let Some(mut row) = input.next(ctx)? else {
@@ -187,10 +216,14 @@ impl Op {
                 input,
                 list,
                 slot,
-                buffer,
+                current,
             } => loop {
-                if let Some(row) = buffer.pop_front() {
-                    return Ok(Some(row));
+                if let Some((row, items)) = current {
+                    if let Some(item) = items.next() {
+                        let mut r = row.clone();
+                        r[*slot] = item;
+                        return Ok(Some(r));
+                    }
                 }
                 let Some(mut row) = input.next(ctx)? else {
                     return Ok(None);
@@ -200,11 +233,7 @@ impl Op {
                     QValue::Null => Vec::new(),
                     other => vec![other],
                 };
-                for item in items {
-                    let mut r = row.clone();
-                    r[*slot] = item;
-                    buffer.push_back(r);
-                }
+                *current = Some((row, items.into_iter()));
             },
             OpKind::Project { input, items } => {
                 let Some(mut row) = input.next(ctx)? else {

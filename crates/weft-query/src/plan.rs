@@ -176,6 +176,7 @@ impl<'s> Planner<'s> {
                     filter,
                     optional,
                     buffer: VecDeque::new(),
+                    current: None,
                 })
             }
             ClauseKind::Unwind { expr, variable } => {
@@ -185,7 +186,7 @@ impl<'s> Planner<'s> {
                     input: Box::new(input),
                     list,
                     slot,
-                    buffer: VecDeque::new(),
+                    current: None,
                 })
             }
             ClauseKind::With(p) => self.projection(input, scope, p, false)?.0,

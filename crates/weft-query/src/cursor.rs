@@ -1,0 +1,113 @@
+//! Result streaming: a cursor over one running statement, from which a client pulls rows
+//! in batches (Bolt's PULL n) and which it may discard early (DISCARD): the pipeline only
+//! runs as far as the rows pulled, except that updates always complete.
+
+use crate::engine::materialise;
+use crate::error::Result;
+use crate::exec::ExecCtx;
+use crate::plan::Plan;
+use crate::result::{QueryResult, QueryStats, ResultValue};
+use std::collections::VecDeque;
+
+enum Source<'t> {
+    /// A running pipeline.
+    Plan { plan: Box<Plan>, ctx: ExecCtx<'t> },
+    /// A result computed up front (EXPLAIN, PROFILE).
+    Ready {
+        rows: VecDeque<Vec<ResultValue>>,
+        stats: QueryStats,
+    },
+}
+
+/// A statement in progress within a transaction.
+pub struct Cursor<'t> {
+    columns: Vec<String>,
+    source: Source<'t>,
+    exhausted: bool,
+}
+
+impl<'t> Cursor<'t> {
+    pub(crate) fn running(plan: Plan, ctx: ExecCtx<'t>) -> Self {
+        Cursor {
+            columns: plan.columns.clone(),
+            source: Source::Plan {
+                plan: Box::new(plan),
+                ctx,
+            },
+            exhausted: false,
+        }
+    }
+
+    pub(crate) fn ready(result: QueryResult) -> Self {
+        Cursor {
+            columns: result.columns,
+            source: Source::Ready {
+                rows: result.rows.into(),
+                stats: result.stats,
+            },
+            exhausted: false,
+        }
+    }
+
+    /// The result's column names.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// True once every row has been fetched.
+    pub fn is_exhausted(&self) -> bool {
+        self.exhausted
+    }
+
+    /// Up to `n` more rows (fewer only at the end).
+    pub fn fetch(&mut self, n: usize) -> Result<Vec<Vec<ResultValue>>> {
+        let mut out = Vec::new();
+        while out.len() < n && !self.exhausted {
+            match self.next_row()? {
+                Some(row) => out.push(row),
+                None => self.exhausted = true,
+            }
+        }
+        Ok(out)
+    }
+
+    fn next_row(&mut self) -> Result<Option<Vec<ResultValue>>> {
+        match &mut self.source {
+            Source::Ready { rows, .. } => Ok(rows.pop_front()),
+            Source::Plan { plan, ctx } => loop {
+                let Some(row) = plan.root.next(ctx)? else {
+                    return Ok(None);
+                };
+                if plan.columns.is_empty() {
+                    continue; // an update query without RETURN returns no rows
+                }
+                let values = plan
+                    .out_slots
+                    .iter()
+                    .map(|s| materialise(&row[*s], ctx))
+                    .collect::<Result<_>>()?;
+                return Ok(Some(values));
+            },
+        }
+    }
+
+    /// Ends the statement: rows not fetched are discarded, but every update the
+    /// statement makes is carried out. Returns the statement's statistics.
+    pub fn finish(mut self) -> Result<QueryStats> {
+        match &mut self.source {
+            Source::Ready { stats, .. } => Ok(*stats),
+            Source::Plan { plan, ctx } => {
+                plan.root.finish_writes(ctx)?;
+                Ok(ctx.stats)
+            }
+        }
+    }
+
+    /// Fetches everything and finishes.
+    pub fn collect(mut self) -> Result<QueryResult> {
+        let rows = self.fetch(usize::MAX)?;
+        let columns = self.columns.clone();
+        let stats = self.finish()?;
+        Ok(QueryResult { columns, rows, stats })
+    }
+}
