@@ -94,10 +94,9 @@ impl<'t> ExecCtx<'t> {
         })
     }
 
-    /// Whether a node this statement sees has every one of `labels`.
-    pub fn has_labels(&self, node: Gid, labels: &[String]) -> bool {
-        let ids: Option<Vec<_>> = labels.iter().map(|l| self.storage.find_label(l)).collect();
-        ids.is_some_and(|ids| self.txn.vertex_has_labels(node, &ids))
+    /// The ids of `labels`, or `None` when one of the names was never used.
+    pub fn label_ids(&self, labels: &[String]) -> Option<Vec<weft_storage::LabelId>> {
+        labels.iter().map(|l| self.storage.find_label(l)).collect()
     }
 
     /// Nodes with the rarest of `labels` (the caller checks the others).

@@ -34,6 +34,8 @@ pub struct CNode {
     pub bound: bool,
     /// A range on one property (from WHERE) that a label+property index can serve.
     pub range: Option<RangeScan>,
+    /// `labels` resolved to ids, once every name is known to the storage.
+    pub label_ids: std::sync::OnceLock<Vec<weft_storage::LabelId>>,
 }
 
 /// `key` between optional bounds, each with whether it is inclusive.
@@ -98,6 +100,7 @@ fn node(n: &NodePattern, scope: &mut Scope, slots: &mut Slots, mode: Mode) -> Re
     };
     Ok(CNode {
         range: None,
+        label_ids: std::sync::OnceLock::new(),
         slot,
         name: n.variable.clone(),
         labels: n.labels.clone(),
@@ -616,8 +619,18 @@ fn bind_node(n: &CNode, gid: Gid, row: &mut [QValue], ctx: &ExecCtx) -> Result<b
             _ => return Ok(false),
         }
     }
-    if !n.labels.is_empty() && !ctx.has_labels(gid, &n.labels) {
-        return Ok(false);
+    if !n.labels.is_empty() {
+        let ids = match n.label_ids.get() {
+            Some(ids) => ids,
+            // An unknown label name: no node has it.
+            None => match ctx.label_ids(&n.labels) {
+                Some(ids) => n.label_ids.get_or_init(|| ids),
+                None => return Ok(false),
+            },
+        };
+        if !ctx.txn().vertex_has_labels(gid, ids) {
+            return Ok(false);
+        }
     }
     if let Some(props) = &n.props {
         if !props_match(props, &QValue::Node(gid), row, ctx)? {

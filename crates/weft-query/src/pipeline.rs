@@ -10,7 +10,11 @@ use crate::functions::Aggregator;
 use crate::pattern::{for_each_match_from, CPattern};
 use crate::value::{GroupKey, QValue};
 use crate::write::WriteClause;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+/// Hash tables for grouping and DISTINCT: fast hashing with a per-process random seed.
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 /// A row of slot values.
 pub type Row = Vec<QValue>;
@@ -82,7 +86,7 @@ pub enum OpKind {
     Distinct {
         input: Box<Op>,
         slots: Vec<usize>,
-        seen: HashSet<Vec<GroupKey>>,
+        seen: FastSet<Vec<GroupKey>>,
     },
     Sort {
         input: Box<Op>,
@@ -109,7 +113,7 @@ pub enum OpKind {
         inputs: Vec<(Op, Vec<usize>)>,
         current: usize,
         out_slots: Vec<usize>,
-        seen: Option<HashSet<Vec<GroupKey>>>,
+        seen: Option<FastSet<Vec<GroupKey>>>,
     },
     /// A procedure call; `outputs` maps output positions to slots. A procedure without
     /// outputs passes each input row through once.
@@ -484,7 +488,7 @@ fn aggregate(
             })
             .collect()
     };
-    let mut index: HashMap<Vec<GroupKey>, usize> = HashMap::new();
+    let mut index: FastMap<Vec<GroupKey>, usize> = FastMap::default();
     let mut groups: Vec<Group> = Vec::new();
     while let Some(mut row) = input.next(ctx)? {
         let key_values: Vec<QValue> = keys

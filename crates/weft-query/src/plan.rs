@@ -77,7 +77,7 @@ impl<'s> Planner<'s> {
             }
             inputs.push((op, part_slots));
         }
-        let seen = (!all).then(HashSet::new);
+        let seen = (!all).then(crate::pipeline::FastSet::default);
         let mut root = Op::new(OpKind::Union {
             inputs,
             current: 0,

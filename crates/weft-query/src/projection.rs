@@ -98,7 +98,7 @@ impl Planner<'_> {
             op = Op::new(OpKind::Distinct {
                 input: Box::new(op),
                 slots: slots.clone(),
-                seen: HashSet::new(),
+                seen: crate::pipeline::FastSet::default(),
             });
         }
         op = self.order_skip_limit(op, &order_scope, &items, &slots, p, sort_keys)?;

@@ -11,7 +11,7 @@
 //! others null. `sum` keeps integers integral (overflow is an `ArithmeticError`), becomes a
 //! float once a float is seen, and also sums durations; `avg` of numbers is a float.
 
-use std::collections::HashSet;
+type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 use weft_common::temporal::Duration;
 
@@ -64,7 +64,7 @@ pub fn new_aggregator(name: &str, distinct: bool) -> Option<Box<dyn Aggregator>>
     };
     Some(if distinct {
         Box::new(Distinct {
-            seen: HashSet::new(),
+            seen: FastSet::default(),
             inner,
         })
     } else {
@@ -83,7 +83,7 @@ fn wrong_type(func: &str, expected: &str, got: &QValue) -> QueryError {
 
 /// Forwards only the first occurrence of each (non-null) first argument.
 struct Distinct {
-    seen: HashSet<GroupKey>,
+    seen: FastSet<GroupKey>,
     inner: Box<dyn Aggregator>,
 }
 
