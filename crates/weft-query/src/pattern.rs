@@ -238,6 +238,14 @@ pub fn compile_parts_with(
         .collect();
     let mut out = Vec::new();
     for part in parts {
+        if part.shortest.is_some() {
+            // Refused rather than answered wrongly: matching would return every path.
+            return Err(QueryError::compile(
+                ErrorKind::SemanticError,
+                "UnsupportedFeature",
+                "shortestPath() and allShortestPaths() are not supported yet",
+            ));
+        }
         let mut e = element(&part.element, part.variable.as_deref(), scope, slots, mode)?;
         orient(&mut e, &bound, estimate);
         bound.extend(e.nodes.iter().map(|n| n.slot).chain(e.rels.iter().map(|r| r.slot)));

@@ -357,3 +357,16 @@ fn cursors_stream_in_batches_and_discarding_still_applies_updates() {
     assert_eq!(stats.nodes_created, 10);
     assert_eq!(ints(&run(&engine, "MATCH (n:N) RETURN count(n)")), vec![vec![10]]);
 }
+
+#[test]
+fn shortest_path_is_refused_with_a_clear_error() {
+    let engine = social();
+    let err = engine
+        .execute(
+            "MATCH p = shortestPath((a {name: 'Ada'})-[*]-(c {name: 'Cy'})) RETURN p",
+            &BTreeMap::new(),
+        )
+        .unwrap_err();
+    assert_eq!(err.detail, "UnsupportedFeature");
+    assert!(err.message.contains("shortestPath"), "{err}");
+}
