@@ -15,12 +15,14 @@ pub mod chunking;
 pub mod handshake;
 pub mod messages;
 pub mod packstream;
+pub mod session;
 pub mod structs;
 
 pub use chunking::{ChunkDecoder, ChunkEncoder, ChunkError};
 pub use handshake::{negotiate, HandshakeError, Negotiated, Version};
 pub use messages::{MessageError, Request, Response};
 pub use packstream::{BoltValue, PackStreamError, Structure};
+pub use session::{Auth, Backend, BackendError, Progress, RunInfo, Session, State};
 pub use structs::{Dialect, Node, Path, Relationship, StructError, Temporal, UnboundRelationship};
 
 /// Any Bolt protocol error, for callers that need not branch on the layer.
