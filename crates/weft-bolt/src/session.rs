@@ -382,6 +382,8 @@ impl Session {
         }
         default_entry(&mut metadata, "type", BoltValue::String("rw".to_string()));
         default_entry(&mut metadata, "t_last", BoltValue::Integer(0));
+        // Some clients (pymgclient) read `has_more` on every PULL summary.
+        default_entry(&mut metadata, "has_more", BoltValue::Boolean(false));
         self.close(qid);
         success(metadata)
     }

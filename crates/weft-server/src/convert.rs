@@ -1,0 +1,215 @@
+//! Conversions between Bolt values and the query engine's values.
+//!
+//! Owns: parameters (`BoltValue` → `weft_common::Value`) and result values
+//! (`ResultValue` → `BoltValue`), with graph entities written as weft-bolt structures in
+//! the session's [`Dialect`] and temporals as [`Temporal`] structures.
+//!
+//! Element ids are the decimal internal id: Weft has one id space per entity kind, so the
+//! legacy integer id and the 5.x element id name the same thing.
+
+use std::collections::BTreeMap;
+
+use weft_bolt::{BoltValue, Dialect, Node, Path, Relationship, Temporal, UnboundRelationship};
+use weft_common::Value;
+use weft_query::ResultValue;
+
+/// Why a parameter cannot be passed to a query; the client sees a TypeError.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("parameter `{name}`: {reason}")]
+pub struct ParameterError {
+    pub name: String,
+    pub reason: String,
+}
+
+/// The query parameters a RUN carries.
+pub fn parameters(dict: &[(String, BoltValue)]) -> Result<BTreeMap<String, Value>, ParameterError> {
+    dict.iter()
+        .map(|(name, value)| {
+            let value = to_value(value).map_err(|reason| ParameterError {
+                name: name.clone(),
+                reason,
+            })?;
+            Ok((name.clone(), value))
+        })
+        .collect()
+}
+
+/// One parameter value; graph structures and byte arrays are not accepted as parameters.
+fn to_value(value: &BoltValue) -> Result<Value, String> {
+    Ok(match value {
+        BoltValue::Null => Value::Null,
+        BoltValue::Boolean(b) => Value::Bool(*b),
+        BoltValue::Integer(i) => Value::Int(*i),
+        BoltValue::Float(f) => Value::Float(*f),
+        BoltValue::String(s) => Value::String(s.clone()),
+        BoltValue::Bytes(_) => return Err("byte arrays are not supported; pass a list of integers".into()),
+        BoltValue::List(items) => Value::List(items.iter().map(to_value).collect::<Result<_, _>>()?),
+        BoltValue::Dictionary(entries) => Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), to_value(v)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+        BoltValue::Structure(_) => temporal_value(Temporal::from_value(value).map_err(|e| {
+            format!("{e}; only temporal structures can be parameters (pass node and relationship ids instead)")
+        })?),
+    })
+}
+
+fn temporal_value(temporal: Temporal) -> Value {
+    match temporal {
+        Temporal::Date(d) => Value::Date(d),
+        Temporal::Time(t) => Value::ZonedTime(t),
+        Temporal::LocalTime(t) => Value::LocalTime(t),
+        Temporal::LocalDateTime(t) => Value::LocalDateTime(t),
+        Temporal::DateTime(t) => Value::ZonedDateTime(t),
+        Temporal::Duration(d) => Value::Duration(d),
+    }
+}
+
+/// One result value as the client receives it.
+pub fn result_value(value: ResultValue, dialect: Dialect) -> BoltValue {
+    let temporal = |t: Temporal| t.to_value(dialect);
+    match value {
+        ResultValue::Null => BoltValue::Null,
+        ResultValue::Bool(b) => BoltValue::Boolean(b),
+        ResultValue::Int(i) => BoltValue::Integer(i),
+        ResultValue::Float(f) => BoltValue::Float(f),
+        ResultValue::String(s) => BoltValue::String(s),
+        ResultValue::List(items) => BoltValue::List(items.into_iter().map(|v| result_value(v, dialect)).collect()),
+        ResultValue::Map(map) => BoltValue::Dictionary(properties(map, dialect)),
+        ResultValue::Date(d) => temporal(Temporal::Date(d)),
+        ResultValue::LocalTime(t) => temporal(Temporal::LocalTime(t)),
+        ResultValue::ZonedTime(t) => temporal(Temporal::Time(t)),
+        ResultValue::LocalDateTime(t) => temporal(Temporal::LocalDateTime(t)),
+        ResultValue::ZonedDateTime(t) => temporal(Temporal::DateTime(t)),
+        ResultValue::Duration(d) => temporal(Temporal::Duration(d)),
+        ResultValue::Node(n) => node(n, dialect).to_value(dialect),
+        ResultValue::Relationship(r) => relationship(r, dialect).to_value(dialect),
+        ResultValue::Path(p) => path(p, dialect).to_value(dialect),
+    }
+}
+
+fn properties(map: BTreeMap<String, ResultValue>, dialect: Dialect) -> Vec<(String, BoltValue)> {
+    map.into_iter().map(|(k, v)| (k, result_value(v, dialect))).collect()
+}
+
+/// Ids are `u64` in storage and `i64` on the wire; storage never hands out ids that large.
+fn id(raw: u64) -> i64 {
+    i64::try_from(raw).unwrap_or(i64::MAX)
+}
+
+fn node(n: weft_query::Node, dialect: Dialect) -> Node {
+    Node {
+        id: id(n.id),
+        labels: n.labels,
+        properties: properties(n.properties, dialect),
+        element_id: n.id.to_string(),
+    }
+}
+
+fn relationship(r: weft_query::Relationship, dialect: Dialect) -> Relationship {
+    Relationship {
+        id: id(r.id),
+        start_node_id: id(r.start),
+        end_node_id: id(r.end),
+        rel_type: r.rel_type,
+        properties: properties(r.properties, dialect),
+        element_id: r.id.to_string(),
+        start_node_element_id: r.start.to_string(),
+        end_node_element_id: r.end.to_string(),
+    }
+}
+
+/// A path as Bolt's (nodes, relationships, indices) triple. Nodes are listed in path order
+/// (repeats allowed), so the node index of step `i` is `i + 1`; the relationship index is
+/// `i + 1`, negated when the step walks the relationship against its stored direction.
+fn path(p: weft_query::Path, dialect: Dialect) -> Path {
+    let mut indices = Vec::with_capacity(p.relationships.len() * 2);
+    for (i, rel) in p.relationships.iter().enumerate() {
+        let step = i as i64 + 1;
+        let forward = p.nodes.get(i).is_some_and(|n| n.id == rel.start);
+        indices.push(if forward { step } else { -step });
+        indices.push(step);
+    }
+    let rels = p.relationships.into_iter().map(|r| UnboundRelationship {
+        id: id(r.id),
+        rel_type: r.rel_type,
+        properties: properties(r.properties, dialect),
+        element_id: r.id.to_string(),
+    });
+    Path {
+        nodes: p.nodes.into_iter().map(|n| node(n, dialect)).collect(),
+        rels: rels.collect(),
+        indices,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V5: Dialect = Dialect {
+        element_ids: true,
+        utc_datetime: true,
+    };
+
+    fn query_node(id: u64) -> weft_query::Node {
+        weft_query::Node {
+            id,
+            labels: vec!["L".into()],
+            properties: BTreeMap::new(),
+        }
+    }
+
+    fn query_rel(id: u64, start: u64, end: u64) -> weft_query::Relationship {
+        weft_query::Relationship {
+            id,
+            start,
+            end,
+            rel_type: "R".into(),
+            properties: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn nested_parameters_convert() {
+        // Set up: a map holding a list.
+        let inner = BoltValue::List(vec![BoltValue::Integer(1), BoltValue::Null]);
+        let dict = vec![("m".to_string(), BoltValue::Dictionary(vec![("l".to_string(), inner)]))];
+
+        // Act
+        let params = parameters(&dict).expect("convertible");
+
+        // Check
+        let expected = Value::Map(BTreeMap::from([(
+            "l".to_string(),
+            Value::List(vec![Value::Int(1), Value::Null]),
+        )]));
+        assert_eq!(params.get("m"), Some(&expected));
+    }
+
+    #[test]
+    fn bytes_parameter_is_refused_by_name() {
+        let dict = vec![("b".to_string(), BoltValue::Bytes(vec![1]))];
+        let error = parameters(&dict).expect_err("bytes are unsupported");
+        assert_eq!(error.name, "b");
+    }
+
+    #[test]
+    fn path_indices_follow_direction() {
+        // Set up: 1 -[10]-> 2 <-[11]- 3, walked from 1 to 3.
+        let p = weft_query::Path {
+            nodes: vec![query_node(1), query_node(2), query_node(3)],
+            relationships: vec![query_rel(10, 1, 2), query_rel(11, 3, 2)],
+        };
+
+        // Act
+        let path = path(p, V5);
+
+        // Check: the second step walks relationship 11 backwards.
+        assert_eq!(path.indices, vec![1, 1, -2, 2]);
+        assert_eq!(path.rels[1].element_id, "11");
+        assert_eq!(path.nodes[2].element_id, "3");
+    }
+}
