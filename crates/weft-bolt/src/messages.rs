@@ -306,11 +306,13 @@ impl Response {
             Response::Record { fields } => (TAG_RECORD, vec![BoltValue::List(fields.clone())]),
             Response::Ignored => (TAG_IGNORED, vec![]),
             Response::Failure { code, message } => {
-                // `code` is what Bolt up to 5.6 reads; 5.7+ drivers read `neo4j_code`.
+                // `code` and `message` are what Bolt up to 5.6 reads; 5.7+ drivers read
+                // `neo4j_code` and `description`.
                 let metadata = vec![
                     ("code".to_string(), BoltValue::String(code.clone())),
                     ("neo4j_code".to_string(), BoltValue::String(code.clone())),
                     ("message".to_string(), BoltValue::String(message.clone())),
+                    ("description".to_string(), BoltValue::String(message.clone())),
                 ];
                 (TAG_FAILURE, vec![BoltValue::Dictionary(metadata)])
             }
