@@ -379,21 +379,9 @@ impl Op {
             self.next(ctx)?;
             return Ok(());
         }
-        match &mut self.kind {
-            OpKind::Once { .. } => Ok(()),
-            OpKind::Union { inputs, .. } => inputs.iter_mut().try_for_each(|(op, _)| op.finish_writes(ctx)),
-            OpKind::Match { input, .. }
-            | OpKind::Filter { input, .. }
-            | OpKind::Unwind { input, .. }
-            | OpKind::Project { input, .. }
-            | OpKind::Aggregate { input, .. }
-            | OpKind::Distinct { input, .. }
-            | OpKind::Sort { input, .. }
-            | OpKind::Skip { input, .. }
-            | OpKind::Limit { input, .. }
-            | OpKind::Write { input, .. }
-            | OpKind::Call { input, .. } => input.finish_writes(ctx),
-        }
+        self.children_mut()
+            .into_iter()
+            .try_for_each(|child| child.finish_writes(ctx))
     }
 
     /// Turns on timing for this operator and everything below it (PROFILE).
@@ -402,7 +390,8 @@ impl Op {
         self.children_mut().into_iter().for_each(Op::time_all);
     }
 
-    fn children_mut(&mut self) -> Vec<&mut Op> {
+    /// The operators this one pulls from.
+    pub(crate) fn children_mut(&mut self) -> Vec<&mut Op> {
         match &mut self.kind {
             OpKind::Once { .. } => Vec::new(),
             OpKind::Union { inputs, .. } => inputs.iter_mut().map(|(op, _)| op).collect(),

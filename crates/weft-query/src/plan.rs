@@ -643,21 +643,8 @@ fn anonymous_slots(p: &pattern::CPattern) -> Vec<usize> {
 /// Gives every row-producing leaf the final row width.
 pub(crate) fn set_width(op: &mut Op, width: usize) {
     match &mut op.kind {
-        OpKind::Once { width: w, .. } => *w = width,
-        OpKind::Aggregate { input, width: w, .. } => {
-            *w = width;
-            set_width(input, width);
-        }
-        OpKind::Match { input, .. }
-        | OpKind::Filter { input, .. }
-        | OpKind::Unwind { input, .. }
-        | OpKind::Project { input, .. }
-        | OpKind::Distinct { input, .. }
-        | OpKind::Sort { input, .. }
-        | OpKind::Skip { input, .. }
-        | OpKind::Limit { input, .. }
-        | OpKind::Write { input, .. }
-        | OpKind::Call { input, .. } => set_width(input, width),
-        OpKind::Union { inputs, .. } => inputs.iter_mut().for_each(|(op, _)| set_width(op, width)),
+        OpKind::Once { width: w, .. } | OpKind::Aggregate { width: w, .. } => *w = width,
+        _ => {}
     }
+    op.children_mut().into_iter().for_each(|child| set_width(child, width));
 }
