@@ -1,5 +1,7 @@
 //! The `weft` binary: command-line parsing, logging, signals; the work is in the library.
 
+mod shell;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -26,6 +28,8 @@ enum Command {
     /// Serve Bolt clients. Data is kept in memory only and is lost when the server stops
     /// (durability comes in a later release).
     Serve(ServeArgs),
+    /// Run Cypher against a Bolt server: a prompt on a terminal, else `-c` or stdin.
+    Shell(shell::ShellArgs),
 }
 
 #[derive(Args)]
@@ -42,6 +46,7 @@ fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt().with_target(false).init();
     match Cli::parse().command {
         Command::Serve(args) => run_serve(args),
+        Command::Shell(args) => shell::run(args),
     }
 }
 
