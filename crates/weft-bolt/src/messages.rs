@@ -291,6 +291,21 @@ fn route_fields(
     ]
 }
 
+/// The GQLSTATUS class that fits a Neo4j status code, for the 5.7+ FAILURE fields.
+pub fn gql_status(neo4j_code: &str) -> &'static str {
+    let mut parts = neo4j_code.split('.').skip(1);
+    let (class, category, title) = (parts.next(), parts.next(), parts.next());
+    match (class, category, title) {
+        (Some("ClientError"), Some("Statement"), Some("SyntaxError")) => "42001",
+        (Some("ClientError"), Some("Statement"), Some("SemanticError")) => "42000",
+        (Some("ClientError"), Some("Statement" | "Schema"), _) => "22000",
+        (Some("ClientError"), Some("Security"), _) => "42NFF",
+        (Some("ClientError"), Some("Transaction"), _) => "25000",
+        (Some("TransientError"), _, _) => "40000",
+        _ => "50N42",
+    }
+}
+
 impl Response {
     /// A FAILURE with a Neo4j status code and a message for the user.
     pub fn failure(code: impl Into<String>, message: impl Into<String>) -> Response {
@@ -307,12 +322,20 @@ impl Response {
             Response::Ignored => (TAG_IGNORED, vec![]),
             Response::Failure { code, message } => {
                 // `code` and `message` are what Bolt up to 5.6 reads; 5.7+ drivers read
-                // `neo4j_code` and `description`.
+                // `neo4j_code`, `message`, `gql_status` and `description`, and show none
+                // of them unless all are present.
                 let metadata = vec![
                     ("code".to_string(), BoltValue::String(code.clone())),
                     ("neo4j_code".to_string(), BoltValue::String(code.clone())),
                     ("message".to_string(), BoltValue::String(message.clone())),
-                    ("description".to_string(), BoltValue::String(message.clone())),
+                    (
+                        "gql_status".to_string(),
+                        BoltValue::String(gql_status(code).to_string()),
+                    ),
+                    (
+                        "description".to_string(),
+                        BoltValue::String(format!("error: {message}")),
+                    ),
                 ];
                 (TAG_FAILURE, vec![BoltValue::Dictionary(metadata)])
             }

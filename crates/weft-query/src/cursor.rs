@@ -4,18 +4,21 @@
 
 use crate::engine::materialise;
 use crate::error::Result;
-use crate::exec::ExecCtx;
+use crate::exec::{ExecCtx, TxnHandle};
 use crate::plan::Plan;
 use crate::result::{QueryResult, QueryStats, ResultValue};
 use std::collections::VecDeque;
+use weft_storage::Transaction;
 
 enum Source<'t> {
     /// A running pipeline.
     Plan { plan: Box<Plan>, ctx: ExecCtx<'t> },
-    /// A result computed up front (EXPLAIN, PROFILE).
+    /// A result computed up front (EXPLAIN, PROFILE, admin statements), with the
+    /// transaction it ran in when there was one.
     Ready {
         rows: VecDeque<Vec<ResultValue>>,
         stats: QueryStats,
+        txn: Option<TxnHandle<'t>>,
     },
 }
 
@@ -38,12 +41,13 @@ impl<'t> Cursor<'t> {
         }
     }
 
-    pub(crate) fn ready(result: QueryResult) -> Self {
+    pub(crate) fn ready(result: QueryResult, txn: Option<TxnHandle<'t>>) -> Self {
         Cursor {
             columns: result.columns,
             source: Source::Ready {
                 rows: result.rows.into(),
                 stats: result.stats,
+                txn,
             },
             exhausted: false,
         }
@@ -93,12 +97,20 @@ impl<'t> Cursor<'t> {
 
     /// Ends the statement: rows not fetched are discarded, but every update the
     /// statement makes is carried out. Returns the statement's statistics.
-    pub fn finish(mut self) -> Result<QueryStats> {
-        match &mut self.source {
-            Source::Ready { stats, .. } => Ok(*stats),
-            Source::Plan { plan, ctx } => {
-                plan.root.finish_writes(ctx)?;
-                Ok(ctx.stats)
+    pub fn finish(self) -> Result<QueryStats> {
+        self.close().map(|(stats, _)| stats)
+    }
+
+    /// As [`Cursor::finish`], and hands back the transaction when the cursor owns it
+    /// (one started by [`crate::Engine::start_in`] or [`crate::Engine::start`]). On an
+    /// error the owned transaction is dropped, which rolls it back.
+    pub fn close(self) -> Result<(QueryStats, Option<Transaction>)> {
+        match self.source {
+            Source::Ready { stats, txn, .. } => Ok((stats, txn.and_then(TxnHandle::into_owned))),
+            Source::Plan { mut plan, mut ctx } => {
+                plan.root.finish_writes(&mut ctx)?;
+                let stats = ctx.stats;
+                Ok((stats, ctx.into_txn().into_owned()))
             }
         }
     }

@@ -5,7 +5,7 @@
 use crate::ast::{ConstraintTarget, IndexTarget, Statement};
 use crate::cursor::Cursor;
 use crate::error::{ErrorKind, QueryError, Result};
-use crate::exec::ExecCtx;
+use crate::exec::{ExecCtx, TxnHandle};
 use crate::graph::GraphContext;
 use crate::plan::Planner;
 use crate::procedures::{Procedure, Registry};
@@ -13,6 +13,7 @@ use crate::result::{Node, Path, QueryResult, QueryStats, Relationship, ResultVal
 use crate::value::QValue;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use weft_common::Value;
 use weft_storage::{ConstraintInfo, IndexInfo, IsolationLevel, Storage, Transaction};
 
@@ -22,6 +23,7 @@ pub struct Engine {
     storage: Storage,
     parsed: Arc<Mutex<HashMap<String, Arc<Statement>>>>,
     procedures: Arc<Registry>,
+    query_timeout: Option<Duration>,
 }
 
 /// Parsed statements kept by query text (parameters are bound at run time, so one entry
@@ -40,7 +42,15 @@ impl Engine {
             storage,
             parsed: Arc::default(),
             procedures: Arc::default(),
+            query_timeout: None,
         }
+    }
+
+    /// Stops any statement that runs longer than `timeout` (`None`: no limit) with a
+    /// `TransactionTimedOut` error; the time counts from the statement's start.
+    pub fn with_query_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.query_timeout = timeout;
+        self
     }
 
     /// Registers (or replaces) a procedure for `CALL`.
@@ -89,13 +99,7 @@ impl Engine {
         params: &BTreeMap<String, Value>,
     ) -> Result<QueryResult> {
         let statement = self.parse(query)?;
-        if is_admin(&statement) {
-            return Err(QueryError::runtime(
-                ErrorKind::SemanticError,
-                "SchemaInTransaction",
-                "Index and constraint statements cannot run inside an explicit transaction",
-            ));
-        }
+        refuse_admin(&statement)?;
         self.run(&statement, params, txn)
     }
 
@@ -108,14 +112,29 @@ impl Engine {
         params: &BTreeMap<String, Value>,
     ) -> Result<Cursor<'t>> {
         let statement = self.parse(query)?;
-        if is_admin(&statement) {
-            return Err(QueryError::runtime(
-                ErrorKind::SemanticError,
-                "SchemaInTransaction",
-                "Index and constraint statements cannot run inside an explicit transaction",
-            ));
+        refuse_admin(&statement)?;
+        self.start_statement(&statement, params, TxnHandle::Borrowed(txn))
+    }
+
+    /// Starts one statement in a transaction of its own (autocommit), which the returned
+    /// cursor owns: [`Cursor::close`] hands it back for the caller to commit once the rows
+    /// are pulled. Admin statements run to completion here and own no transaction.
+    pub fn start(&self, query: &str, params: &BTreeMap<String, Value>) -> Result<Cursor<'static>> {
+        let statement = self.parse(query)?;
+        if let Some(result) = self.admin(&statement)? {
+            return Ok(Cursor::ready(result, None));
         }
-        self.start(&statement, params, txn)
+        let txn = self.storage.begin(IsolationLevel::SnapshotIsolation);
+        self.start_statement(&statement, params, TxnHandle::Owned(Box::new(txn)))
+    }
+
+    /// Starts a statement in an explicit transaction that the returned cursor takes over
+    /// until [`Cursor::close`] gives it back. On an error the transaction is rolled back,
+    /// as a failed statement ends its transaction. Admin statements are refused.
+    pub fn start_in(&self, txn: Transaction, query: &str, params: &BTreeMap<String, Value>) -> Result<Cursor<'static>> {
+        let statement = self.parse(query)?;
+        refuse_admin(&statement)?;
+        self.start_statement(&statement, params, TxnHandle::Owned(Box::new(txn)))
     }
 
     fn run(
@@ -124,14 +143,15 @@ impl Engine {
         params: &BTreeMap<String, Value>,
         txn: &mut Transaction,
     ) -> Result<QueryResult> {
-        self.start(statement, params, txn)?.collect()
+        self.start_statement(statement, params, TxnHandle::Borrowed(txn))?
+            .collect()
     }
 
-    fn start<'t>(
+    fn start_statement<'t>(
         &self,
         statement: &Statement,
         params: &BTreeMap<String, Value>,
-        txn: &'t mut Transaction,
+        txn: TxnHandle<'t>,
     ) -> Result<Cursor<'t>> {
         let (query, mode) = match statement {
             Statement::Query(q) => (q, Mode::Run),
@@ -148,18 +168,19 @@ impl Engine {
         let param_names = params.keys().cloned().collect();
         let mut plan = Planner::new(&self.storage, &self.procedures, param_names).plan(query)?;
         if mode == Mode::Explain {
-            return Ok(Cursor::ready(plan_rows(&plan.root, false)));
+            return Ok(Cursor::ready(plan_rows(&plan.root, false), Some(txn)));
         }
         let params = params
             .iter()
             .map(|(k, v)| (k.clone(), QValue::from(v.clone())))
             .collect();
-        let mut ctx = ExecCtx::new(self.storage.clone(), txn, params);
+        let deadline = self.query_timeout.map(|timeout| Instant::now() + timeout);
+        let mut ctx = ExecCtx::new(self.storage.clone(), txn, params).with_deadline(deadline);
         if mode == Mode::Profile {
             plan.root.time_all();
             while plan.root.next(&mut ctx)?.is_some() {}
             plan.root.finish_writes(&mut ctx)?;
-            return Ok(Cursor::ready(plan_rows(&plan.root, true)));
+            return Ok(Cursor::ready(plan_rows(&plan.root, true), Some(ctx.into_txn())));
         }
         Ok(Cursor::running(plan, ctx))
     }
@@ -290,6 +311,18 @@ enum Mode {
 
 fn is_admin(s: &Statement) -> bool {
     !matches!(s, Statement::Query(_) | Statement::Explain(_) | Statement::Profile(_))
+}
+
+/// Index and constraint statements run in their own transaction, never in a caller's.
+fn refuse_admin(statement: &Statement) -> Result<()> {
+    if is_admin(statement) {
+        return Err(QueryError::runtime(
+            ErrorKind::SemanticError,
+            "SchemaInTransaction",
+            "Index and constraint statements cannot run inside an explicit transaction",
+        ));
+    }
+    Ok(())
 }
 
 fn admin_not_plannable() -> QueryError {

@@ -19,6 +19,8 @@ pub enum ErrorKind {
     ProcedureError,
     /// A retryable conflict with a concurrent transaction.
     TransientConflict,
+    /// The statement ran past the configured query timeout.
+    TimedOut,
     /// Anything the database itself failed at.
     DatabaseError,
 }
@@ -73,6 +75,15 @@ impl QueryError {
         }
     }
 
+    /// The statement was stopped by the query timeout.
+    pub fn timed_out() -> Self {
+        QueryError::runtime(
+            ErrorKind::TimedOut,
+            "QueryTimeout",
+            "The query ran longer than the server's query timeout and was stopped",
+        )
+    }
+
     /// Syntax error at a position, the message saying what was expected.
     pub fn syntax(detail: &'static str, message: impl Into<String>, position: Position) -> Self {
         let message = format!(
@@ -105,6 +116,7 @@ impl QueryError {
             ErrorKind::ConstraintVerificationFailed => "Neo.ClientError.Schema.ConstraintValidationFailed",
             ErrorKind::ProcedureError => "Neo.ClientError.Procedure.ProcedureNotFound",
             ErrorKind::TransientConflict => "Neo.TransientError.Transaction.Conflict",
+            ErrorKind::TimedOut => "Neo.ClientError.Transaction.TransactionTimedOut",
             ErrorKind::DatabaseError => "Neo.DatabaseError.General.UnknownError",
         }
     }

@@ -7,37 +7,107 @@ use crate::graph::GraphContext;
 use crate::result::QueryStats;
 use crate::value::QValue;
 use std::collections::BTreeMap;
+use std::time::Instant;
 use weft_common::temporal::ZonedDateTime;
 use weft_storage::{EdgeRef, EdgeTypeId, Gid, Storage, Transaction};
+
+/// The transaction a statement runs in: borrowed from the caller, or owned by the
+/// statement's cursor (a server streaming a result across requests) and handed back when
+/// the statement ends.
+pub enum TxnHandle<'t> {
+    Borrowed(&'t mut Transaction),
+    Owned(Box<Transaction>),
+}
+
+impl std::ops::Deref for TxnHandle<'_> {
+    type Target = Transaction;
+
+    fn deref(&self) -> &Transaction {
+        match self {
+            TxnHandle::Borrowed(txn) => txn,
+            TxnHandle::Owned(txn) => txn,
+        }
+    }
+}
+
+impl std::ops::DerefMut for TxnHandle<'_> {
+    fn deref_mut(&mut self) -> &mut Transaction {
+        match self {
+            TxnHandle::Borrowed(txn) => txn,
+            TxnHandle::Owned(txn) => txn,
+        }
+    }
+}
+
+impl TxnHandle<'_> {
+    /// The transaction, if this handle owns it.
+    pub fn into_owned(self) -> Option<Transaction> {
+        match self {
+            TxnHandle::Borrowed(_) => None,
+            TxnHandle::Owned(txn) => Some(*txn),
+        }
+    }
+}
+
+/// How many operator steps pass between two looks at the clock.
+const DEADLINE_CHECK_EVERY: u32 = 1024;
 
 /// Everything a running statement needs.
 pub struct ExecCtx<'t> {
     pub storage: Storage,
-    txn: &'t mut Transaction,
+    txn: TxnHandle<'t>,
     params: BTreeMap<String, QValue>,
     pub stats: QueryStats,
     now: ZonedDateTime,
+    deadline: Option<Instant>,
+    steps: std::cell::Cell<u32>,
 }
 
 impl<'t> ExecCtx<'t> {
-    pub fn new(storage: Storage, txn: &'t mut Transaction, params: BTreeMap<String, QValue>) -> Self {
+    pub fn new(storage: Storage, txn: TxnHandle<'t>, params: BTreeMap<String, QValue>) -> Self {
         ExecCtx {
             storage,
             txn,
             params,
             stats: QueryStats::default(),
             now: ZonedDateTime::now_utc(),
+            deadline: None,
+            steps: std::cell::Cell::new(0),
         }
+    }
+
+    /// Stops the statement with a timeout error once `deadline` has passed.
+    pub fn with_deadline(mut self, deadline: Option<Instant>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Counts one unit of work; every so often, fails if the statement's deadline passed.
+    pub fn step(&self) -> Result<()> {
+        let steps = self.steps.get().wrapping_add(1);
+        self.steps.set(steps);
+        if steps % DEADLINE_CHECK_EVERY != 0 {
+            return Ok(());
+        }
+        match self.deadline {
+            Some(deadline) if Instant::now() >= deadline => Err(QueryError::timed_out()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Gives the transaction back when the context owns it.
+    pub fn into_txn(self) -> TxnHandle<'t> {
+        self.txn
     }
 
     /// The transaction, for reads.
     pub fn txn(&self) -> &Transaction {
-        self.txn
+        &self.txn
     }
 
     /// The transaction, for writes.
     pub fn txn_mut(&mut self) -> &mut Transaction {
-        self.txn
+        &mut self.txn
     }
 
     /// A parameter's value; a missing one is an error naming it.

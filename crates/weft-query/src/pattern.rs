@@ -423,6 +423,7 @@ fn walk(
     match rel.length {
         None => {
             for (edge, other) in neighbours(from, dir, rel, row, ctx)? {
+                ctx.step()?;
                 if used.contains(&edge.gid) || !check_rel(rel, &edge, row, ctx)? {
                     continue;
                 }
@@ -471,6 +472,7 @@ fn var_length(
     used: &mut Vec<Gid>,
     done: &mut Done,
 ) -> Result<bool> {
+    ctx.step()?;
     let depth = hops.len() as u64;
     if depth >= min && bind_node(next, at, row, ctx)? {
         let mut list: Vec<QValue> = hops.iter().map(|e| QValue::Relationship(*e)).collect();

@@ -138,6 +138,7 @@ impl Op {
 
     /// The next row, or `None` at the end.
     pub fn next(&mut self, ctx: &mut ExecCtx) -> Result<Option<Row>> {
+        ctx.step()?;
         let started = self.timed.then(std::time::Instant::now);
         let row = self.pull(ctx);
         if let Some(t) = started {

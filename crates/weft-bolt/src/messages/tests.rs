@@ -134,7 +134,21 @@ fn failure_carries_code_and_message() {
         Some(&s("Neo.ClientError.Statement.SyntaxError"))
     );
     assert_eq!(dict_get(metadata, "message"), Some(&s("bad query")));
+    // 5.7+ drivers ignore the error unless the GQL fields are there as well.
+    assert_eq!(dict_get(metadata, "gql_status"), Some(&s("42001")));
+    assert_eq!(dict_get(metadata, "description"), Some(&s("error: bad query")));
     assert_eq!(Response::decode(&failure.encode().unwrap()), Ok(failure));
+}
+
+#[test]
+fn gql_status_follows_the_neo4j_code() {
+    use crate::messages::gql_status;
+    assert_eq!(gql_status("Neo.ClientError.Statement.ArithmeticError"), "22000");
+    assert_eq!(gql_status("Neo.ClientError.Schema.ConstraintValidationFailed"), "22000");
+    assert_eq!(gql_status("Neo.TransientError.Transaction.Conflict"), "40000");
+    assert_eq!(gql_status("Neo.ClientError.Transaction.TransactionTimedOut"), "25000");
+    assert_eq!(gql_status("Neo.DatabaseError.General.UnknownError"), "50N42");
+    assert_eq!(gql_status("not a code"), "50N42");
 }
 
 #[test]
