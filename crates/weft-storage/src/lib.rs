@@ -35,6 +35,7 @@ mod constraints;
 mod ddl;
 mod delta;
 mod dump;
+pub mod durability;
 mod error;
 mod gc;
 mod gc_index;

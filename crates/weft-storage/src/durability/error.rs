@@ -1,0 +1,71 @@
+//! The durability layer's errors. Each names the file (and byte offset where one applies)
+//! so that an operator knows what to look at; [`DurabilityError::is_corruption`] tells
+//! damaged data (a human must decide) from I/O trouble (the disk or the process).
+
+use super::frame::FrameProblem;
+use super::header::HeaderError;
+use std::path::PathBuf;
+use uuid::Uuid;
+
+/// Errors of durability files.
+#[derive(Debug, thiserror::Error)]
+pub enum DurabilityError {
+    #[error("I/O error while trying to {action} {path}: {source}")]
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("bad header in {path}: {source}")]
+    Header {
+        path: PathBuf,
+        #[source]
+        source: HeaderError,
+    },
+    #[error(
+        "{path} belongs to database {found}, not to this database {expected}; \
+         move it out of the data directory"
+    )]
+    ForeignDatabase { path: PathBuf, expected: Uuid, found: Uuid },
+    #[error(
+        "corrupt record in {path} at byte offset {offset}: {problem}; records after it are \
+         not readable (restore the file, or start with skip_corrupt to accept losing them)"
+    )]
+    Corrupt {
+        path: PathBuf,
+        offset: u64,
+        problem: FrameProblem,
+    },
+    #[error("record in {path} at byte offset {offset} has timestamp {ts}, not newer than {previous}")]
+    OutOfOrder {
+        path: PathBuf,
+        offset: u64,
+        ts: u64,
+        previous: u64,
+    },
+    #[error("record timestamp {ts} is not newer than the last appended {last}")]
+    TimestampNotIncreasing { ts: u64, last: u64 },
+    #[error("record of {len} bytes exceeds the frame limit of {max} bytes")]
+    RecordTooLarge { len: usize, max: usize },
+    #[error("the WAL writer stopped after an earlier failure ({0}); restart to recover from the files")]
+    WriterFailed(String),
+}
+
+impl DurabilityError {
+    /// True when stored data is damaged (as opposed to an I/O failure or a caller error).
+    pub fn is_corruption(&self) -> bool {
+        matches!(
+            self,
+            DurabilityError::Header { .. } | DurabilityError::Corrupt { .. } | DurabilityError::OutOfOrder { .. }
+        )
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
+        DurabilityError::Io {
+            path: path.into(),
+            action,
+            source,
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! Durability files: the on-disk layer under the commit pipeline's WAL step, and later
+//! under snapshots and recovery.
+//!
+//! Owns: the file header every durability file starts with ([`header`]), the record framing
+//! `length | crc32c | payload` ([`frame`]), and write-ahead-log segments in one directory
+//! with group commit, rotation, listing and reading back ([`wal`]).
+//! Promises to the layer above: a record [`WalWriter::wait_durable`] has acknowledged under
+//! [`SyncPolicy::Always`] survives a crash; reading back yields whole records in increasing
+//! timestamp order, never a half-written one; damage is told apart — a torn tail of the
+//! newest segment (a crash while writing: cut with a warning) from corruption anywhere
+//! earlier (an error naming the file and byte offset, never skipped silently); a file of
+//! another database is refused by name. No input bytes make this code panic.
+//! Needs from below: a POSIX-like file system where `fsync` of a file and of its directory
+//! makes data and names durable.
+//! Must not know: what a record means (payloads are opaque bytes; the commit record format
+//! lives in [`crate::record`]).
+//!
+//! # File format (version 1)
+//!
+//! All integers little-endian.
+//!
+//! ```text
+//! file    := header(64 bytes) frame*
+//! header  := magic:[u8;8] version:u16 reserved:u16(=0) db_id:[u8;16] epoch:u64
+//!            from_ts:u64 to_ts:u64 reserved:[u8;8](=0) crc32c:u32 (of bytes 0..60)
+//!   magic  "WEFT-WAL" for a WAL segment, "WEFT-SNP" for a snapshot
+//!   to_ts  u64::MAX = open/unknown (always so in a WAL segment, see below)
+//! frame   := length:u32 crc32c:u32 payload:[u8; length]
+//!   crc32c covers the 4 length bytes then the payload; length <= 1 GiB
+//! WAL frame payload := commit_ts:u64 record (the commit record, opaque here)
+//! ```
+//!
+//! A WAL segment's header is written once, when the segment is created, and never
+//! rewritten: `from_ts` is the timestamp of its first record and `to_ts` is left open. The
+//! end of a segment's range is derived: for every segment but the newest it is below the
+//! next segment's `from_ts`; for the newest it is the last valid record. Segment files are
+//! named `wal-{seq:020}-{from_ts:020}.log` so that lexical order is log order.
+//!
+//! Tail rule: a damaged frame after which no valid frame follows in the newest segment is a
+//! torn tail (a crash during the last write): readers stop there with a warning and the
+//! writer truncates it when it opens. A damaged frame with a valid frame after it, or any
+//! damage in an older segment, is corruption.
+
+pub mod frame;
+pub mod header;
+pub mod wal;
+
+mod error;
+
+pub use error::DurabilityError;
+pub use header::{FileHeader, FileKind, HeaderError};
+pub use uuid::Uuid;
+pub use wal::{
+    list_segments, read_segments, ReadOptions, SegmentInfo, SyncPolicy, Ticket, WalOptions, WalRecords, WalStats,
+    WalWriter,
+};

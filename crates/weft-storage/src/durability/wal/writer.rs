@@ -1,0 +1,399 @@
+//! The WAL writer: appends records in timestamp order and makes them durable by group
+//! commit.
+//!
+//! Protocol (leader/follower, one `Mutex` + `Condvar`): [`WalWriter::append`] frames the
+//! record into a shared pending buffer and returns a [`Ticket`] (cheap; meant to be called
+//! under the commit lock, which gives timestamp order). [`WalWriter::wait_durable`] (called
+//! after the commit lock is released) returns once the ticket's record is durable under
+//! the [`SyncPolicy`]. The first waiter to find no write in progress becomes the leader: it
+//! takes the whole pending buffer — its own record and every record appended meanwhile —
+//! writes it with one `write` and one `fsync`, publishes the new durable ticket and wakes
+//! everyone. Committers arriving during that fsync queue up for the next batch, so under
+//! load one fsync serves many commits without a dedicated thread or timer.
+//!
+//! After a failed write or fsync the writer stops for good (every later call errs): after
+//! a failed fsync the state of the page cache is unknown, and recovery from the files on
+//! restart is the only safe continuation.
+
+use super::segment::{scan, segment_name, segment_paths};
+use super::{SyncPolicy, WalOptions};
+use crate::durability::error::DurabilityError;
+use crate::durability::frame::{encode_frame, MAX_FRAME_LEN};
+use crate::durability::header::{FileHeader, FileKind, HEADER_LEN};
+use parking_lot::{Condvar, Mutex, MutexGuard};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+/// Identifies an appended record for [`WalWriter::wait_durable`] (ordered like appends).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ticket(u64);
+
+/// Counters since the writer was opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WalStats {
+    /// Records appended.
+    pub records: u64,
+    /// Batches written (one `write` call each).
+    pub batches: u64,
+    /// `fsync`/`fdatasync` calls on segment files (record data and new headers).
+    pub fsyncs: u64,
+    /// `fsync` calls on the directory.
+    pub dir_fsyncs: u64,
+    /// Record bytes written, framing included.
+    pub bytes: u64,
+    /// Segments created.
+    pub segments_created: u64,
+}
+
+/// Appends records to the WAL in a directory; share it by reference (`&self` methods).
+pub struct WalWriter {
+    options: WalOptions,
+    state: Mutex<State>,
+    wake: Condvar,
+    files: Mutex<Files>,
+    stats: Counters,
+}
+
+/// What committers share, under `state`.
+struct State {
+    pending: Vec<u8>,
+    pending_first_ts: Option<u64>,
+    last_ts: Option<u64>,
+    appended: u64,
+    durable: u64,
+    leading: bool,
+    failed: Option<String>,
+}
+
+/// The files, touched only by the leader (or `sync`), under `files`.
+struct Files {
+    dir: PathBuf,
+    active: Option<Active>,
+    next_seq: u64,
+    last_sync: Instant,
+}
+
+struct Active {
+    file: File,
+    path: PathBuf,
+    len: u64,
+    unsynced: bool,
+}
+
+#[derive(Default)]
+struct Counters {
+    records: AtomicU64,
+    batches: AtomicU64,
+    fsyncs: AtomicU64,
+    dir_fsyncs: AtomicU64,
+    bytes: AtomicU64,
+    segments_created: AtomicU64,
+}
+
+/// A batch taken from the pending buffer by a leader.
+struct Batch {
+    bytes: Vec<u8>,
+    first_ts: u64,
+    upto: u64,
+}
+
+impl WalWriter {
+    /// Opens the WAL in `dir` (created if missing) for appending. The newest segment is
+    /// checked: a torn tail is truncated (logged), an empty segment removed; corruption is
+    /// an error unless `options.skip_corrupt`. Appending goes to a new segment, created at
+    /// the first write.
+    pub fn open(dir: &Path, options: WalOptions) -> Result<WalWriter, DurabilityError> {
+        create_dir(dir)?;
+        remove_temporaries(dir)?;
+        let mut segments = segment_paths(dir)?;
+        let next_seq = segments.last().map_or(1, |(seq, _)| seq + 1);
+        let mut last_ts = None;
+        while let Some((_, path)) = segments.pop() {
+            last_ts = repair_newest(&path, &options)?;
+            if last_ts.is_some() {
+                break;
+            }
+        }
+        Ok(WalWriter {
+            state: Mutex::new(State {
+                pending: Vec::new(),
+                pending_first_ts: None,
+                last_ts,
+                appended: 0,
+                durable: 0,
+                leading: false,
+                failed: None,
+            }),
+            wake: Condvar::new(),
+            files: Mutex::new(Files {
+                dir: dir.to_path_buf(),
+                active: None,
+                next_seq,
+                last_sync: Instant::now(),
+            }),
+            stats: Counters::default(),
+            options,
+        })
+    }
+
+    /// The newest timestamp in the log (appended, or found on open); `None` when empty.
+    pub fn last_ts(&self) -> Option<u64> {
+        self.state.lock().last_ts
+    }
+
+    /// Queues `record` with commit timestamp `ts`, which must be newer than every record
+    /// before it. Nothing is written yet: pass the ticket to [`WalWriter::wait_durable`].
+    pub fn append(&self, ts: u64, record: &[u8]) -> Result<Ticket, DurabilityError> {
+        let mut state = self.state.lock();
+        if let Some(reason) = &state.failed {
+            return Err(DurabilityError::WriterFailed(reason.clone()));
+        }
+        if let Some(last) = state.last_ts.filter(|last| ts <= *last) {
+            return Err(DurabilityError::TimestampNotIncreasing { ts, last });
+        }
+        let (len, max) = (record.len() + 8, MAX_FRAME_LEN);
+        encode_frame(&[&ts.to_le_bytes(), record], &mut state.pending)
+            .map_err(|_| DurabilityError::RecordTooLarge { len, max })?;
+        state.pending_first_ts.get_or_insert(ts);
+        state.last_ts = Some(ts);
+        state.appended += 1;
+        self.stats.records.fetch_add(1, Ordering::Relaxed);
+        Ok(Ticket(state.appended))
+    }
+
+    /// Returns once the ticket's record (and every record appended before it) is written
+    /// and, under [`SyncPolicy::Always`], fsynced; leads a group write if none is running.
+    pub fn wait_durable(&self, ticket: Ticket) -> Result<(), DurabilityError> {
+        let mut state = self.state.lock();
+        let wanted = ticket.0.min(state.appended);
+        loop {
+            if state.durable >= wanted {
+                return Ok(());
+            }
+            if let Some(reason) = &state.failed {
+                return Err(DurabilityError::WriterFailed(reason.clone()));
+            }
+            if state.leading {
+                self.wake.wait(&mut state);
+                continue;
+            }
+            self.lead(&mut state)?;
+        }
+    }
+
+    /// [`WalWriter::append`] then [`WalWriter::wait_durable`].
+    pub fn append_durable(&self, ts: u64, record: &[u8]) -> Result<(), DurabilityError> {
+        let ticket = self.append(ts, record)?;
+        self.wait_durable(ticket)
+    }
+
+    /// Writes everything appended so far and fsyncs it, whatever the policy (for the
+    /// owner's timer under [`SyncPolicy::Interval`], and for shutdown).
+    pub fn sync(&self) -> Result<(), DurabilityError> {
+        let upto = Ticket(self.state.lock().appended);
+        self.wait_durable(upto)?;
+        let mut files = self.files.lock();
+        let result = self.sync_active(&mut files);
+        drop(files);
+        result.inspect_err(|e| self.fail(e))
+    }
+
+    /// Flushes and fsyncs, then closes.
+    pub fn close(self) -> Result<(), DurabilityError> {
+        self.sync()
+    }
+
+    /// Counters since open.
+    pub fn stats(&self) -> WalStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let c = &self.stats;
+        WalStats {
+            records: get(&c.records),
+            batches: get(&c.batches),
+            fsyncs: get(&c.fsyncs),
+            dir_fsyncs: get(&c.dir_fsyncs),
+            bytes: get(&c.bytes),
+            segments_created: get(&c.segments_created),
+        }
+    }
+
+    /// As leader: takes the pending batch, writes it outside the state lock, publishes.
+    fn lead(&self, state: &mut MutexGuard<'_, State>) -> Result<(), DurabilityError> {
+        let batch = Batch {
+            bytes: std::mem::take(&mut state.pending),
+            first_ts: state.pending_first_ts.take().unwrap_or_default(),
+            upto: state.appended,
+        };
+        state.leading = true;
+        let result = MutexGuard::unlocked(state, || self.write_batch(batch.bytes, batch.first_ts));
+        state.leading = false;
+        match &result {
+            Ok(()) => state.durable = batch.upto,
+            Err(e) => state.failed = Some(e.to_string()),
+        }
+        self.wake.notify_all();
+        result
+    }
+
+    /// Writes one batch (rotating first if the segment is full) and syncs per policy.
+    fn write_batch(&self, bytes: Vec<u8>, first_ts: u64) -> Result<(), DurabilityError> {
+        let mut files = self.files.lock();
+        let full = files.active.as_ref().is_none_or(|a| a.len >= self.options.segment_size);
+        if full {
+            self.rotate(&mut files, first_ts)?;
+        }
+        let active = files.active.as_mut().expect("rotate leaves an active segment");
+        active
+            .file
+            .write_all(&bytes)
+            .map_err(|e| DurabilityError::io(&active.path, "append to", e))?;
+        active.len += bytes.len() as u64;
+        active.unsynced = true;
+        self.stats.batches.fetch_add(1, Ordering::Relaxed);
+        self.stats.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        let due = match self.options.sync {
+            SyncPolicy::Always => true,
+            SyncPolicy::Interval(every) => files.last_sync.elapsed() >= every,
+            SyncPolicy::Off => false,
+        };
+        if due {
+            self.sync_active(&mut files)?;
+        }
+        Ok(())
+    }
+
+    /// Fsyncs the active segment if it has unsynced data.
+    fn sync_active(&self, files: &mut Files) -> Result<(), DurabilityError> {
+        files.last_sync = Instant::now();
+        let Some(active) = files.active.as_mut().filter(|a| a.unsynced) else {
+            return Ok(());
+        };
+        active
+            .file
+            .sync_data()
+            .map_err(|e| DurabilityError::io(&active.path, "fsync", e))?;
+        active.unsynced = false;
+        self.stats.fsyncs.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Seals the active segment (synced unless the policy is `Off`) and creates the next,
+    /// whose first record will have timestamp `from_ts`.
+    fn rotate(&self, files: &mut Files, from_ts: u64) -> Result<(), DurabilityError> {
+        if self.options.sync != SyncPolicy::Off {
+            self.sync_active(files)?;
+        }
+        let header = FileHeader {
+            kind: FileKind::WalSegment,
+            db_id: self.options.db_id,
+            epoch: self.options.epoch,
+            from_ts,
+            to_ts: None,
+        };
+        let path = files.dir.join(segment_name(files.next_seq, from_ts));
+        let file = create_durably(&path, &header.encode())?;
+        self.stats.fsyncs.fetch_add(1, Ordering::Relaxed);
+        sync_dir(&files.dir)?;
+        self.stats.dir_fsyncs.fetch_add(1, Ordering::Relaxed);
+        self.stats.segments_created.fetch_add(1, Ordering::Relaxed);
+        files.next_seq += 1;
+        files.active = Some(Active {
+            file,
+            path,
+            len: HEADER_LEN as u64,
+            unsynced: false,
+        });
+        Ok(())
+    }
+
+    /// Stops the writer after a failure seen outside `lead`.
+    fn fail(&self, e: &DurabilityError) {
+        self.state.lock().failed = Some(e.to_string());
+        self.wake.notify_all();
+    }
+}
+
+/// Checks the newest segment for appending: truncates a torn tail, removes a segment with
+/// no records; returns the newest timestamp it holds.
+fn repair_newest(path: &Path, options: &WalOptions) -> Result<Option<u64>, DurabilityError> {
+    let bytes = std::fs::read(path).map_err(|e| DurabilityError::io(path, "read", e))?;
+    let scanned = scan(path, &bytes, options.db_id)?;
+    if let Some(d) = scanned.damage {
+        let (file, offset, problem) = (path.display(), d.offset, d.problem);
+        if d.torn {
+            tracing::warn!(%file, offset, %problem, "truncating the torn tail of the newest WAL segment");
+            truncate(path, scanned.valid_len)?;
+        } else if options.skip_corrupt {
+            tracing::warn!(%file, offset, %problem, "leaving a corrupt WAL segment behind (skip_corrupt)");
+        } else {
+            let path = path.to_path_buf();
+            return Err(DurabilityError::Corrupt { path, offset, problem });
+        }
+    }
+    let last = scanned.records.last().map(|(ts, _)| *ts);
+    if last.is_none() && scanned.damage.is_none_or(|d| d.torn) {
+        std::fs::remove_file(path).map_err(|e| DurabilityError::io(path, "remove empty segment", e))?;
+        sync_dir(path.parent().unwrap_or(Path::new(".")))?;
+    }
+    Ok(last)
+}
+
+fn truncate(path: &Path, len: u64) -> Result<(), DurabilityError> {
+    let file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| DurabilityError::io(path, "open", e))?;
+    file.set_len(len)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| DurabilityError::io(path, "truncate", e))
+}
+
+/// Creates `path` holding `header` so that it appears under its name only once durable:
+/// written to `*.tmp`, fsynced, renamed (the caller fsyncs the directory).
+fn create_durably(path: &Path, header: &[u8]) -> Result<File, DurabilityError> {
+    let tmp = path.with_extension("log.tmp");
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(|e| DurabilityError::io(&tmp, "create", e))?;
+    file.write_all(header)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| DurabilityError::io(&tmp, "write header of", e))?;
+    std::fs::rename(&tmp, path).map_err(|e| DurabilityError::io(path, "rename into place", e))?;
+    Ok(file)
+}
+
+fn create_dir(dir: &Path) -> Result<(), DurabilityError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| DurabilityError::io(dir, "create directory", e))?;
+    sync_dir(dir)?;
+    dir.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or(Ok(()), sync_dir)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), DurabilityError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| DurabilityError::io(dir, "fsync directory", e))
+}
+
+/// Removes segment files a crash left half-created.
+fn remove_temporaries(dir: &Path) -> Result<(), DurabilityError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| DurabilityError::io(dir, "list", e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("wal-") && name.ends_with(".log.tmp") {
+            let path = entry.path();
+            std::fs::remove_file(&path).map_err(|e| DurabilityError::io(&path, "remove", e))?;
+        }
+    }
+    Ok(())
+}
