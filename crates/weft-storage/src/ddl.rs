@@ -126,7 +126,9 @@ impl Storage {
         *inner.schema.write() = Arc::new(after);
         self.build_new_structure(op);
         let record = CommitRecord::Ddl { ts, op: op.clone() }.encode();
-        if let Err(e) = inner.run_hook(ts, &record) {
+        // DDL is rare: it waits for its record to be durable while holding the lock.
+        let logged = inner.run_hook(ts, &record).and_then(|()| inner.log_append(ts, &record));
+        if let Err(e) = logged.and_then(|ticket| inner.log_wait(ticket)) {
             *inner.schema.write() = before;
             return Err(e);
         }

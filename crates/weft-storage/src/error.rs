@@ -16,6 +16,8 @@ pub enum ErrorKind {
     Client,
     /// Stored or received data is damaged; a human must look.
     Corruption,
+    /// The database cannot make writes durable any more; it must be restarted.
+    Fatal,
 }
 
 /// Errors raised by the storage engine.
@@ -47,6 +49,8 @@ pub enum StorageError {
     InvalidValue(String),
     #[error("storage limit reached: {0}")]
     Limit(String),
+    #[error("the write-ahead log failed, so this commit is not durable and no further writes are accepted; restart the server to recover: {0}")]
+    Durability(String),
 }
 
 impl StorageError {
@@ -55,6 +59,7 @@ impl StorageError {
         match self {
             StorageError::SerializationConflict(_) => ErrorKind::Retryable,
             StorageError::Decode(_) => ErrorKind::Corruption,
+            StorageError::Durability(_) => ErrorKind::Fatal,
             _ => ErrorKind::Client,
         }
     }

@@ -55,7 +55,7 @@ pub use dump::{EdgeDump, GraphDump, VertexDump};
 pub use error::{ErrorKind, Result, StorageError};
 pub use gc::{GcStats, GcWorker};
 pub use read::VertexScan;
-pub use storage::{CommitHook, Storage};
+pub use storage::{CommitHook, CommitLog, Storage};
 pub use txn::{EdgeRef, Transaction};
 pub use vertex::Direction;
 pub use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId, Value};

@@ -3,8 +3,16 @@
 //!
 //! Timestamps: `last_committed` is the newest commit timestamp. A transaction starting
 //! now reads at `start_ts = last_committed` and sees every commit with `ts <= start_ts`.
-//! Commits (and DDL) are serialised by `commit_lock`; each takes `last_committed + 1`
-//! (or the timestamp a replayed record carries), which gives one total order.
+//! Commits (and DDL) are serialised by `commit_lock`; each takes the timestamp after the
+//! newest one handed out (or the one a replayed record carries), which gives one total
+//! order.
+//!
+//! With a [`CommitLog`] (the write-ahead log), a commit appends its record under the lock,
+//! then waits for it to be durable outside the lock, so concurrent committers share one
+//! sync (group commit). Its changes become visible to new snapshots only after that:
+//! `last_committed` moves past a timestamp only once its record is durable. Because the
+//! log makes records durable in append order, a durable timestamp means every earlier one
+//! is durable too.
 
 use crate::delta::{CommitState, IsolationLevel, Viewer, TXN_ID_BASE};
 use crate::error::Result;
@@ -25,8 +33,21 @@ use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId};
 /// replication client plugs in.
 pub type CommitHook = Box<dyn Fn(u64, &[u8]) -> std::result::Result<(), String> + Send + Sync>;
 
+/// Where commit records go to become durable: the write-ahead log.
+pub trait CommitLog: Send + Sync {
+    /// Appends a record; called under the commit lock, in timestamp order. Returns a
+    /// ticket to wait on. An error refuses the commit.
+    fn append(&self, ts: u64, record: &[u8]) -> std::result::Result<u64, String>;
+    /// Blocks until the record of `ticket` (and so every earlier one) is durable as the
+    /// log's sync policy defines it. An error means the log can no longer promise that.
+    fn wait(&self, ticket: u64) -> std::result::Result<(), String>;
+}
+
 pub(crate) struct EngineState {
+    /// The newest timestamp whose commit new snapshots see.
     pub last_committed: u64,
+    /// The newest timestamp handed to a commit (at least `last_committed`).
+    pub assigned: u64,
     pub next_txn: u64,
     /// start timestamp → number of running transactions that started there.
     pub active: BTreeMap<u64, usize>,
@@ -44,6 +65,9 @@ pub(crate) struct Inner {
     pub schema: RwLock<Arc<Schema>>,
     pub gc: GcQueue,
     pub hook: RwLock<Option<CommitHook>>,
+    pub log: RwLock<Option<Arc<dyn CommitLog>>>,
+    /// Set once the commit log failed: writes are refused from then on.
+    pub log_failed: RwLock<Option<String>>,
     pub vertex_count: AtomicI64,
     pub label_counts: scc::HashMap<LabelId, i64>,
 }
@@ -72,6 +96,7 @@ impl Storage {
             properties: NameMapper::default(),
             engine: Mutex::new(EngineState {
                 last_committed: 0,
+                assigned: 0,
                 next_txn: TXN_ID_BASE,
                 active: BTreeMap::new(),
             }),
@@ -79,6 +104,8 @@ impl Storage {
             schema: RwLock::new(Arc::new(Schema::default())),
             gc: GcQueue::default(),
             hook: RwLock::new(None),
+            log: RwLock::new(None),
+            log_failed: RwLock::new(None),
             vertex_count: AtomicI64::new(0),
             label_counts: scc::HashMap::new(),
         };
@@ -105,6 +132,11 @@ impl Storage {
     /// Installs the commit hook (replacing any previous one).
     pub fn set_commit_hook(&self, hook: CommitHook) {
         *self.inner.hook.write() = Some(hook);
+    }
+
+    /// Sends every commit record to `log` before the commit is visible or acknowledged.
+    pub fn set_commit_log(&self, log: Arc<dyn CommitLog>) {
+        *self.inner.log.write() = Some(log);
     }
 
     /// The newest commit timestamp.
@@ -225,6 +257,40 @@ impl Inner {
         }
     }
 
+    /// Appends a record to the commit log, if there is one; under the commit lock. Fails
+    /// once the log has failed before.
+    pub fn log_append(&self, ts: u64, record: &[u8]) -> Result<Option<u64>> {
+        if let Some(failure) = self.log_failed.read().as_ref() {
+            return Err(crate::error::StorageError::Durability(failure.clone()));
+        }
+        let log = self.log.read().clone();
+        match log {
+            Some(log) => log.append(ts, record).map(Some).map_err(|e| self.log_failure(e)),
+            None => Ok(None),
+        }
+    }
+
+    /// Waits until a ticket from [`Inner::log_append`] is durable.
+    pub fn log_wait(&self, ticket: Option<u64>) -> Result<()> {
+        let (Some(ticket), Some(log)) = (ticket, self.log.read().clone()) else {
+            return Ok(());
+        };
+        log.wait(ticket).map_err(|e| self.log_failure(e))
+    }
+
+    /// Remembers that the log failed: nothing after this can be made durable.
+    fn log_failure(&self, error: String) -> crate::error::StorageError {
+        tracing::error!(%error, "the write-ahead log failed; refusing all further writes until a restart");
+        self.log_failed.write().get_or_insert(error.clone());
+        crate::error::StorageError::Durability(error)
+    }
+
+    /// Records that `ts` was handed to a commit (under the commit lock).
+    pub fn assign(&self, ts: u64) {
+        let mut engine = self.engine.lock();
+        engine.assigned = engine.assigned.max(ts);
+    }
+
     /// Publishes a commit timestamp: from now on new transactions see it.
     pub fn publish(&self, ts: u64, state: Option<&CommitState>, start_ts: Option<u64>) {
         if let Some(state) = state {
@@ -232,6 +298,7 @@ impl Inner {
         }
         let mut engine = self.engine.lock();
         engine.last_committed = engine.last_committed.max(ts);
+        engine.assigned = engine.assigned.max(ts);
         drop(engine);
         if let Some(start) = start_ts {
             self.finish(start);
@@ -241,7 +308,7 @@ impl Inner {
     /// The timestamp for the next commit: `forced` (a replayed record's) if given, which
     /// must be newer than every commit so far.
     pub fn next_commit_ts(&self, forced: Option<u64>) -> Result<u64> {
-        let last = self.engine.lock().last_committed;
+        let last = self.engine.lock().assigned;
         match forced {
             None => Ok(last + 1),
             Some(ts) if ts > last && ts < TXN_ID_BASE => Ok(ts),

@@ -456,16 +456,26 @@ impl Transaction {
             let ts = inner.next_commit_ts(forced)?;
             let record = crate::record::encode_transaction(&inner, ts, &self.log.ops);
             inner.run_hook(ts, &record)?;
-            Ok(ts)
+            let ticket = inner.log_append(ts, &record)?;
+            Ok((ts, ticket))
         })();
         match outcome {
-            Ok(ts) => {
-                inner.publish(ts, Some(&self.state), Some(self.viewer.start_ts));
+            Ok((ts, ticket)) => {
+                // Committed from here on: read-committed readers, constraint checks and
+                // write conflicts see it. New snapshots see it once it is published,
+                // after its record is durable.
+                self.state.commit(ts);
+                inner.assign(ts);
                 let log = std::mem::take(&mut self.log);
                 inner.gc.push(ts, log.vertices, log.edges);
                 self.open = false;
                 drop(serial);
-                Ok(Some(ts))
+                let durable = inner.log_wait(ticket);
+                if durable.is_ok() {
+                    inner.publish(ts, None, None);
+                }
+                inner.finish(self.viewer.start_ts);
+                durable.map(|()| Some(ts))
             }
             Err(e) => {
                 drop(serial);
