@@ -33,12 +33,19 @@ pub struct EngineBackend {
     tx: Option<Transaction>,
     results: HashMap<i64, Buffered>,
     next_qid: i64,
+    credentials: Option<std::sync::Arc<crate::auth::Credentials>>,
 }
 
 impl EngineBackend {
     /// A backend writing graph values in `dialect` (chosen by the negotiated version).
-    pub fn new(engine: Engine, dialect: Dialect) -> EngineBackend {
+    /// With `credentials`, sessions must authenticate as that user; without, anyone may.
+    pub fn new(
+        engine: Engine,
+        dialect: Dialect,
+        credentials: Option<std::sync::Arc<crate::auth::Credentials>>,
+    ) -> EngineBackend {
         EngineBackend {
+            credentials,
             engine,
             dialect,
             tx: None,
@@ -100,8 +107,10 @@ impl EngineBackend {
 }
 
 impl Backend for EngineBackend {
-    fn authenticate(&mut self, _auth: &Auth) -> Result<(), BackendError> {
-        Ok(())
+    fn authenticate(&mut self, auth: &Auth) -> Result<(), BackendError> {
+        self.credentials
+            .as_ref()
+            .map_or(Ok(()), |credentials| credentials.verify(auth))
     }
 
     fn run(&mut self, query: &str, parameters: &Dict, in_tx: bool) -> Result<RunInfo, BackendError> {

@@ -1,23 +1,41 @@
 //! One Bolt connection: the socket loop around weft-bolt's handshake, framing and session.
 //!
-//! Owns: reading bytes, feeding them to the [`ChunkDecoder`], answering each request
-//! through the [`Session`] and writing the chunked responses. Promises: malformed input
-//! ends this connection only (the caller logs the error); query work runs on tokio's
-//! blocking pool so the reactor never waits for the engine; a shutdown signal closes the
-//! connection between requests.
+//! Owns: reading bytes from a plain or TLS stream, feeding them to the [`ChunkDecoder`],
+//! answering each request through the [`Session`] and writing the chunked responses.
+//! Promises: malformed input gets a `Neo.ClientError.Request.Invalid` FAILURE and ends
+//! this connection only; query work runs on tokio's blocking pool, at most one request
+//! per permit of the server's worker semaphore, so the reactor never waits for the engine
+//! and a slow query holds one worker; a shutdown signal closes the connection between
+//! requests. However the loop ends, the conversation is dropped with it, and dropping the
+//! backend aborts any open transaction.
 
-use anyhow::{bail, Context};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::sync::watch;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context as _};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{watch, Semaphore};
 use weft_bolt::handshake::HANDSHAKE_LEN;
+use weft_bolt::session::REQUEST_INVALID;
 use weft_bolt::{negotiate, ChunkDecoder, ChunkEncoder, Dialect, Request, Response, Session};
 use weft_query::Engine;
 
+use crate::auth::Credentials;
 use crate::backend::EngineBackend;
+use crate::metrics::{Asked, Observer};
 
 /// Bytes read from the socket at a time.
 const READ_BUFFER: usize = 64 * 1024;
+
+/// What every connection of one server shares.
+#[derive(Clone)]
+pub struct Context {
+    pub engine: Engine,
+    /// The user every session must authenticate as; `None` accepts any credentials.
+    pub credentials: Option<Arc<Credentials>>,
+    /// One permit per worker: a request holds one while the engine answers it.
+    pub workers: Arc<Semaphore>,
+}
 
 /// The session and backend travel together to the blocking pool and back per request.
 struct Conversation {
@@ -25,13 +43,27 @@ struct Conversation {
     backend: EngineBackend,
 }
 
-/// Serves one client until it says GOODBYE, hangs up, misbehaves or the server stops.
-pub async fn handle(
-    mut stream: TcpStream,
-    engine: Engine,
+/// Serves one client until it says GOODBYE, hangs up, misbehaves or the server stops,
+/// then closes the stream (for TLS: with a close_notify).
+pub async fn handle<S>(mut stream: S, context: Context, id: u64, shutdown: watch::Receiver<bool>) -> anyhow::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let served = converse(&mut stream, context, id, shutdown).await;
+    // The client may already be gone; there is nothing left to tell it.
+    let _ = stream.shutdown().await;
+    served
+}
+
+async fn converse<S>(
+    stream: &mut S,
+    context: Context,
     id: u64,
     mut shutdown: watch::Receiver<bool>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
     let mut handshake = [0u8; HANDSHAKE_LEN];
     tokio::select! {
         read = stream.read_exact(&mut handshake) => { read.context("reading the Bolt handshake")?; }
@@ -39,14 +71,21 @@ pub async fn handle(
     }
     let negotiated = negotiate(&handshake)?;
     stream.write_all(&negotiated.reply).await?;
+    stream.flush().await?;
     let Some(version) = negotiated.version else {
         bail!("the client proposed no Bolt version this server speaks");
     };
     tracing::debug!(connection = id, %version, "Bolt version negotiated");
+    let backend = EngineBackend::new(
+        context.engine.clone(),
+        Dialect::for_version(version),
+        context.credentials.clone(),
+    );
     let mut conversation = Some(Conversation {
         session: Session::new(version).with_connection_id(format!("bolt-{id}")),
-        backend: EngineBackend::new(engine, Dialect::for_version(version)),
+        backend,
     });
+    let mut observer = Observer::default();
     let mut decoder = ChunkDecoder::default();
     let mut buffer = vec![0u8; READ_BUFFER];
     loop {
@@ -57,11 +96,19 @@ pub async fn handle(
         if read == 0 {
             return Ok(());
         }
-        decoder.feed(&buffer[..read])?;
+        if let Err(error) = decoder.feed(&buffer[..read]) {
+            return reject(stream, id, &error).await;
+        }
         while let Some(message) = decoder.next_message() {
-            let request = Request::decode(&message)?;
-            let (back, responses) = answer(conversation.take().context("conversation lost")?, request).await?;
-            write_responses(&mut stream, &responses).await?;
+            let request = match Request::decode(&message) {
+                Ok(request) => request,
+                Err(error) => return reject(stream, id, &error).await,
+            };
+            let (asked, started) = (Asked::of(&request), Instant::now());
+            let conversation_now = conversation.take().context("conversation lost")?;
+            let (back, responses) = answer(conversation_now, request, &context.workers).await?;
+            observer.observe(asked, started, &responses);
+            write_responses(stream, &responses).await?;
             if back.session.is_defunct() {
                 return Ok(());
             }
@@ -70,20 +117,47 @@ pub async fn handle(
     }
 }
 
-/// Runs one request through the session on the blocking pool.
-async fn answer(mut conversation: Conversation, request: Request) -> anyhow::Result<(Conversation, Vec<Response>)> {
+/// Runs one request through the session on the blocking pool, once a worker is free.
+async fn answer(
+    mut conversation: Conversation,
+    request: Request,
+    workers: &Arc<Semaphore>,
+) -> anyhow::Result<(Conversation, Vec<Response>)> {
+    let permit = workers
+        .clone()
+        .acquire_owned()
+        .await
+        .context("the worker pool is closed")?;
     let answered = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let responses = conversation.session.handle(request, &mut conversation.backend);
         (conversation, responses)
     });
     answered.await.context("the query task failed")
 }
 
-async fn write_responses(stream: &mut TcpStream, responses: &[Response]) -> anyhow::Result<()> {
+/// Tells the client why its bytes are not a Bolt message, then ends the connection.
+async fn reject<S>(stream: &mut S, id: u64, problem: &(dyn std::error::Error + Sync)) -> anyhow::Result<()>
+where
+    S: AsyncWrite + Unpin,
+{
+    tracing::warn!(
+        connection = id,
+        "closing the connection after an invalid Bolt message: {problem}"
+    );
+    let message = format!("invalid Bolt message: {problem}; the server closes this connection");
+    write_responses(stream, &[Response::failure(REQUEST_INVALID, message)]).await
+}
+
+async fn write_responses<S>(stream: &mut S, responses: &[Response]) -> anyhow::Result<()>
+where
+    S: AsyncWrite + Unpin,
+{
     let encoder = ChunkEncoder::default();
     let mut out = Vec::new();
     for response in responses {
         encoder.encode(&response.encode()?, &mut out);
     }
-    stream.write_all(&out).await.context("writing to the client")
+    stream.write_all(&out).await.context("writing to the client")?;
+    stream.flush().await.context("writing to the client")
 }

@@ -1,57 +1,110 @@
-//! Weft's server: Bolt over TCP in front of the query engine.
+//! Weft's server: Bolt over TCP or TLS in front of the query engine, plus an HTTP endpoint
+//! for health checks and Prometheus metrics.
 //!
-//! Owns: the listening socket, one task per connection, the connection limit and clean
-//! shutdown. Promises to the binary and to tests: [`serve`] runs until its shutdown future
-//! completes, then closes every connection and returns; a misbehaving client only loses
-//! its own connection. Needs from below: weft-bolt (protocol state machines, no I/O) and
-//! weft-query's [`Engine`] (with its in-memory storage).
+//! Owns: the listening sockets, one task per connection, the connection limit, the worker
+//! pool queries run on, and clean shutdown. Promises to the binary and to tests: [`serve`]
+//! runs until its shutdown future completes, then closes every connection, stops the HTTP
+//! endpoint and returns; a misbehaving client only loses its own connection. Needs from
+//! below: weft-bolt (protocol state machines, no I/O) and weft-query's [`Engine`] (with
+//! its in-memory storage).
 //!
 //! Data lives in memory only: durability is a later step.
 
+mod auth;
 mod backend;
 mod connection;
 mod convert;
+mod http;
+mod metrics;
+mod tls;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use weft_query::Engine;
 
+pub use auth::{Credentials, CredentialsError, UNAUTHORIZED};
 pub use backend::EngineBackend;
 pub use convert::ParameterError;
+pub use tls::{TlsConfig, TlsError};
+
+use connection::Context;
 
 /// Default for `--max-connections`.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+
+/// Default for `--http-address`.
+pub const DEFAULT_HTTP_ADDRESS: &str = "127.0.0.1:7444";
+
+/// Default for `--workers`: one per CPU the process may use.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
 
 /// Settings of a running server.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
     /// Connections served at once; further clients wait in the accept queue.
     pub max_connections: usize,
+    /// Requests the engine answers at once, across all connections; others wait.
+    pub workers: usize,
+    /// The user sessions must authenticate as; `None` accepts any credentials.
+    pub auth: Option<Arc<Credentials>>,
+    /// Bolt over TLS when set; plain TCP otherwise.
+    pub tls: Option<TlsConfig>,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            workers: default_workers(),
+            auth: None,
+            tls: None,
         }
     }
 }
 
-/// Accepts Bolt connections on `listener` until `shutdown` completes, then closes them all
-/// (a query already running finishes first) and returns.
+/// The sockets a server accepts on. A bare Bolt [`TcpListener`] converts into one
+/// without HTTP.
+#[derive(Debug)]
+pub struct Listeners {
+    pub bolt: TcpListener,
+    /// `GET /health` and `GET /metrics`.
+    pub http: Option<TcpListener>,
+}
+
+impl From<TcpListener> for Listeners {
+    fn from(bolt: TcpListener) -> Listeners {
+        Listeners { bolt, http: None }
+    }
+}
+
+/// Accepts Bolt connections (and HTTP requests, if there is an HTTP listener) until
+/// `shutdown` completes, then closes them all (a query already running finishes first)
+/// and returns.
 pub async fn serve(
-    listener: TcpListener,
+    listeners: impl Into<Listeners>,
     engine: Engine,
     config: ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let Listeners { bolt: listener, http } = listeners.into();
     let (stop, stopped) = watch::channel(false);
+    // Install the recorder before the first connection counts anything.
+    let exporter = metrics::handle();
+    let http = http.map(|http| tokio::spawn(http::serve(http, exporter, stopped.clone())));
+    let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let context = Context {
+        engine,
+        credentials: config.auth.clone(),
+        workers: Arc::new(Semaphore::new(config.workers.max(1))),
+    };
     let ids = AtomicU64::new(1);
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
@@ -71,11 +124,12 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let id = ids.fetch_add(1, Ordering::Relaxed);
-        let (engine, stopped) = (engine.clone(), stopped.clone());
+        let (context, tls, stopped) = (context.clone(), config.tls.clone(), stopped.clone());
         connections.spawn(async move {
             let _permit = permit;
+            let _open = metrics::ConnectionGauge::open();
             tracing::debug!(connection = id, %peer, "connection opened");
-            if let Err(error) = connection::handle(stream, engine, id, stopped).await {
+            if let Err(error) = accept(stream, peer, tls, context, id, stopped).await {
                 tracing::info!(connection = id, %peer, "connection closed: {error:#}");
             }
         });
@@ -85,5 +139,28 @@ pub async fn serve(
     tracing::info!("shutting down: closing {} connection(s)", connections.len());
     let _ = stop.send(true);
     while connections.join_next().await.is_some() {}
+    if let Some(http) = http {
+        http.await??;
+    }
     Ok(())
+}
+
+/// Serves one accepted connection, after a TLS handshake when TLS is on.
+async fn accept(
+    stream: TcpStream,
+    peer: SocketAddr,
+    tls: Option<TlsConfig>,
+    context: Context,
+    id: u64,
+    mut stopped: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let Some(tls) = tls else {
+        return connection::handle(stream, context, id, stopped).await;
+    };
+    let handshake = tls.acceptor().accept(stream);
+    let stream = tokio::select! {
+        accepted = handshake => accepted.map_err(|error| anyhow::anyhow!("TLS handshake with {peer} failed: {error}"))?,
+        _ = stopped.changed() => return Ok(()),
+    };
+    connection::handle(stream, context, id, stopped).await
 }

@@ -40,6 +40,25 @@ struct ServeArgs {
     /// Connections served at once; further clients wait until one closes.
     #[arg(long, env = "WEFT_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
     max_connections: usize,
+    /// Queries the engine runs at once, across all connections (default: one per CPU).
+    /// Queries run on worker threads, never on the network reactor: a slow query holds
+    /// one worker while other sessions use the rest; when all are busy, requests wait.
+    #[arg(long, env = "WEFT_WORKERS", default_value_t = weft_server::default_workers(),
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    workers: usize,
+    /// Address for HTTP `GET /health` and `GET /metrics` (Prometheus text format).
+    #[arg(long, env = "WEFT_HTTP_ADDRESS", default_value = weft_server::DEFAULT_HTTP_ADDRESS)]
+    http_address: SocketAddr,
+    /// Require this user and password (basic scheme) from every Bolt client; without it
+    /// any credentials are accepted.
+    #[arg(long, env = "WEFT_AUTH", value_name = "USER:PASSWORD", hide_env_values = true)]
+    auth: Option<weft_server::Credentials>,
+    /// PEM certificate chain (leaf first) for Bolt over TLS; give --bolt-key too.
+    #[arg(long, env = "WEFT_BOLT_CERT", value_name = "PATH")]
+    bolt_cert: Option<std::path::PathBuf>,
+    /// PEM private key of --bolt-cert.
+    #[arg(long, env = "WEFT_BOLT_KEY", value_name = "PATH")]
+    bolt_key: Option<std::path::PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -51,16 +70,32 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    let tls = match (&args.bolt_cert, &args.bolt_key) {
+        (Some(cert), Some(key)) => Some(weft_server::TlsConfig::load(cert, key)?),
+        (None, None) => None,
+        _ => anyhow::bail!("--bolt-cert and --bolt-key go together: give both for TLS, or neither"),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let engine = Engine::new();
         let _gc = engine.storage().start_gc(GC_INTERVAL);
-        let listener = tokio::net::TcpListener::bind(args.bolt_address).await?;
-        tracing::info!(address = %listener.local_addr()?, "Weft is serving Bolt (in memory only)");
+        let bind = |address: SocketAddr, what: &'static str| async move {
+            let bound = tokio::net::TcpListener::bind(address).await;
+            bound.map_err(|error| anyhow::anyhow!("cannot listen for {what} on {address}: {error}"))
+        };
+        let bolt = bind(args.bolt_address, "Bolt (--bolt-address)").await?;
+        let http = bind(args.http_address, "HTTP (--http-address)").await?;
+        let (tls_on, auth_on) = (tls.is_some(), args.auth.is_some());
+        tracing::info!(bolt = %bolt.local_addr()?, http = %http.local_addr()?, tls = tls_on, auth = auth_on,
+            "Weft is serving Bolt (in memory only)");
         let config = ServerConfig {
             max_connections: args.max_connections,
+            workers: args.workers,
+            auth: args.auth.map(std::sync::Arc::new),
+            tls,
         };
-        serve(listener, engine, config, shutdown_signal()).await
+        let listeners = weft_server::Listeners { bolt, http: Some(http) };
+        serve(listeners, engine, config, shutdown_signal()).await
     })?;
     tracing::info!("stopped");
     Ok(())

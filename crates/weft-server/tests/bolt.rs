@@ -1,182 +1,13 @@
-//! The server over a real TCP socket, driven by a minimal Bolt client built from
-//! weft-bolt's own encoders.
+//! The server over a real TCP socket, driven by the minimal Bolt client of `support`.
+
+mod support;
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
 
-use tokio::sync::oneshot;
-use weft_bolt::messages::Dict;
 use weft_bolt::structs::TAG_NODE;
-use weft_bolt::{BoltValue, ChunkDecoder, ChunkEncoder, Request, Response, Version};
-use weft_query::Engine;
-use weft_server::{serve, ServerConfig};
+use weft_bolt::{BoltValue, ChunkEncoder, Request, Response, Version};
 
-/// Every socket read and the server's shutdown give up after this long.
-const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A server on an ephemeral port, stopped when dropped.
-struct TestServer {
-    runtime: tokio::runtime::Runtime,
-    port: u16,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-}
-
-impl TestServer {
-    fn start() -> TestServer {
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let port = listener.local_addr().expect("local address").port();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let shutdown = async move {
-            let _ = stopped.await;
-        };
-        let task = runtime.spawn(serve(listener, Engine::new(), ServerConfig::default(), shutdown));
-        TestServer {
-            runtime,
-            port,
-            stop: Some(stop),
-            task: Some(task),
-        }
-    }
-
-    fn connect(&self) -> Client {
-        let stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
-        stream.set_write_timeout(Some(TIMEOUT)).expect("write timeout");
-        Client {
-            stream,
-            decoder: ChunkDecoder::default(),
-        }
-    }
-
-    /// Stops the server and checks that it shut down cleanly and in time.
-    fn shutdown(mut self) {
-        self.stop_and_join().expect("server stops cleanly");
-    }
-
-    fn stop_and_join(&mut self) -> anyhow::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let Some(task) = self.task.take() else { return Ok(()) };
-        let joined = self.runtime.block_on(async {
-            tokio::select! {
-                joined = task => Some(joined),
-                _ = tokio::time::sleep(TIMEOUT) => None,
-            }
-        });
-        joined.ok_or_else(|| anyhow::anyhow!("server did not stop within {TIMEOUT:?}"))??
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        let _ = self.stop_and_join();
-    }
-}
-
-struct Client {
-    stream: TcpStream,
-    decoder: ChunkDecoder,
-}
-
-impl Client {
-    /// Proposes 5.4 and 4.4 and returns the version the server chose.
-    fn handshake(&mut self) -> Version {
-        let mut request = vec![0x60, 0x60, 0xB0, 0x17];
-        request.extend_from_slice(&[0, 0, 4, 5, 0, 0, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0]);
-        self.stream.write_all(&request).expect("send handshake");
-        let mut reply = [0u8; 4];
-        self.stream.read_exact(&mut reply).expect("handshake reply");
-        Version::new(reply[3], reply[2])
-    }
-
-    fn send(&mut self, request: Request) {
-        let mut out = Vec::new();
-        ChunkEncoder::default().encode(&request.encode().expect("encode"), &mut out);
-        self.stream.write_all(&out).expect("send");
-    }
-
-    fn recv(&mut self) -> Response {
-        let mut buffer = [0u8; 4096];
-        loop {
-            if let Some(message) = self.decoder.next_message() {
-                return Response::decode(&message).expect("decode response");
-            }
-            let read = self.stream.read(&mut buffer).expect("read within the timeout");
-            assert!(read > 0, "server closed the connection while a response was expected");
-            self.decoder.feed(&buffer[..read]).expect("framing");
-        }
-    }
-
-    fn request(&mut self, request: Request) -> Response {
-        self.send(request);
-        self.recv()
-    }
-
-    /// HELLO, plus LOGON from 5.1 on, expecting SUCCESS for each.
-    fn open(&mut self) -> Version {
-        let version = self.handshake();
-        let auth: Dict = vec![
-            ("scheme".into(), BoltValue::String("basic".into())),
-            ("principal".into(), BoltValue::String("neo4j".into())),
-            ("credentials".into(), BoltValue::String("anything".into())),
-        ];
-        let mut extra: Dict = vec![("user_agent".into(), BoltValue::String("weft-test/0".into()))];
-        if version < Version::new(5, 1) {
-            extra.extend(auth.clone());
-        }
-        assert_success(self.request(Request::Hello { extra }));
-        if version >= Version::new(5, 1) {
-            assert_success(self.request(Request::Logon { auth }));
-        }
-        version
-    }
-
-    /// RUN and PULL all: the records and the final SUCCESS metadata.
-    fn query(&mut self, query: &str) -> (Vec<Vec<BoltValue>>, Dict) {
-        assert_success(self.request(run(query)));
-        self.send(Request::Pull { n: -1, qid: -1 });
-        let mut records = Vec::new();
-        loop {
-            match self.recv() {
-                Response::Record { fields } => records.push(fields),
-                Response::Success { metadata } => return (records, metadata),
-                other => panic!("expected RECORD or SUCCESS, got {other:?}"),
-            }
-        }
-    }
-
-    /// Reads until the server closes the connection.
-    fn expect_closed(&mut self) {
-        let mut buffer = [0u8; 64];
-        let read = self.stream.read(&mut buffer).expect("read within the timeout");
-        assert_eq!(read, 0, "expected the server to close the connection");
-    }
-}
-
-fn run(query: &str) -> Request {
-    Request::Run {
-        query: query.into(),
-        parameters: Vec::new(),
-        extra: Vec::new(),
-    }
-}
-
-fn assert_success(response: Response) -> Dict {
-    match response {
-        Response::Success { metadata } => metadata,
-        other => panic!("expected SUCCESS, got {other:?}"),
-    }
-}
-
-fn get<'a>(metadata: &'a Dict, key: &str) -> Option<&'a BoltValue> {
-    weft_bolt::packstream::dict_get(metadata, key)
-}
+use support::{assert_success, get, run, TestServer};
 
 #[test]
 fn autocommit_create_returns_a_node_and_counters() {
@@ -288,4 +119,79 @@ fn bolt_4_4_client_and_garbage_input() {
     };
     assert_eq!(node.fields.len(), 3);
     server.shutdown();
+}
+
+#[test]
+fn malformed_message_gets_a_failure_then_close() {
+    // Set up: a server and an authenticated connection.
+    let server = TestServer::start();
+    let mut client = server.connect();
+    client.open();
+
+    // Act: a well-framed message that is a structure with an unknown tag.
+    let mut out = Vec::new();
+    ChunkEncoder::default().encode(&[0xB0, 0x7E], &mut out);
+    client.send_bytes(&out);
+
+    // Check: FAILURE Request.Invalid naming the problem, then the server hangs up.
+    match client.recv() {
+        Response::Failure { code, message } => {
+            assert_eq!(code, "Neo.ClientError.Request.Invalid");
+            assert!(message.contains("unknown Bolt message tag 0x7E"), "{message}");
+        }
+        other => panic!("expected FAILURE, got {other:?}"),
+    }
+    client.expect_closed();
+    server.shutdown();
+}
+
+#[test]
+fn hanging_up_mid_transaction_rolls_it_back() {
+    // Set up: a committed node, and a connection whose open transaction wrote to it.
+    let server = TestServer::start();
+    let mut other = server.connect();
+    other.open();
+    other.query("CREATE (:Gone {x: 0})");
+    let mut writer = server.connect();
+    writer.open();
+    assert_success(writer.request(Request::Begin { extra: Vec::new() }));
+    writer.query("MATCH (g:Gone) SET g.x = 1");
+    assert!(
+        !attempt(&mut other, "MATCH (g:Gone) SET g.x = 2"),
+        "an open write conflicts"
+    );
+
+    // Act: the writer disconnects without COMMIT.
+    drop(writer);
+
+    // Check: the abandoned write stops conflicting once the server notices the hang-up,
+    // and it never became visible.
+    let wrote = (0..100).any(|_| {
+        let done = attempt(&mut other, "MATCH (g:Gone) SET g.x = 2");
+        if !done {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        done
+    });
+    assert!(wrote, "the disconnected transaction still blocks writers");
+    let (records, _) = other.query("MATCH (g:Gone) RETURN g.x AS x");
+    assert_eq!(records, vec![vec![BoltValue::Integer(2)]]);
+    server.shutdown();
+}
+
+/// RUN and PULL `query`: whether it succeeded; after a failure the session is RESET.
+fn attempt(client: &mut support::Client<std::net::TcpStream>, query: &str) -> bool {
+    client.send(run(query));
+    client.send(Request::Pull { n: -1, qid: -1 });
+    let ran = matches!(client.recv(), Response::Success { .. });
+    loop {
+        match client.recv() {
+            Response::Record { .. } => {}
+            Response::Success { .. } if ran => return true,
+            _ => {
+                assert_success(client.request(Request::Reset));
+                return false;
+            }
+        }
+    }
 }

@@ -1,0 +1,90 @@
+//! The HTTP endpoint: `GET /health` and Prometheus `GET /metrics` reflecting Bolt traffic.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use weft_bolt::Request;
+use weft_server::ServerConfig;
+
+use support::{assert_success, run, TestServer, TIMEOUT};
+
+/// A bare HTTP/1.1 GET: the status code and the body.
+fn http_get(port: u16, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).expect("send request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read response");
+    let (head, body) = response.split_once("\r\n\r\n").expect("headers end");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .expect("status code");
+    (status, body.to_string())
+}
+
+/// The value of the sample line starting with `series` (name and labels), if any.
+fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+#[test]
+fn health_reports_ok_and_the_version() {
+    // Set up: a server with an HTTP endpoint.
+    let server = TestServer::start_with(ServerConfig::default(), true);
+    let port = server.http_port.expect("http port");
+
+    // Act: ask for health, and for a path that does not exist.
+    let (status, body) = http_get(port, "/health");
+    let (missing, _) = http_get(port, "/nope");
+
+    // Check: 200 with status and version; 404 elsewhere.
+    assert_eq!(status, 200);
+    let expected = format!(r#"{{"status":"ok","version":"{}"}}"#, env!("CARGO_PKG_VERSION"));
+    assert_eq!(body, expected);
+    assert_eq!(missing, 404);
+    server.shutdown();
+}
+
+#[test]
+fn metrics_count_queries_errors_and_transactions() {
+    // Set up: a server with an HTTP endpoint and an open Bolt session.
+    let server = TestServer::start_with(ServerConfig::default(), true);
+    let port = server.http_port.expect("http port");
+    let mut client = server.connect();
+    client.open();
+
+    // Act: a read, a write in a committed transaction, a syntax error.
+    client.query("RETURN 1 AS one");
+    assert_success(client.request(Request::Begin { extra: Vec::new() }));
+    client.query("CREATE (:M)");
+    assert_success(client.request(Request::Commit));
+    client.request(run("RETURN ("));
+    assert_success(client.request(Request::Reset));
+    let (status, metrics) = http_get(port, "/metrics");
+
+    // Check: every counter moved (at least: tests in one process share the recorder).
+    assert_eq!(status, 200);
+    let at_least_one = |series: &str| {
+        let value = sample(&metrics, series).unwrap_or_else(|| panic!("no {series} in\n{metrics}"));
+        assert!(value >= 1.0, "{series} = {value}");
+    };
+    at_least_one(r#"weft_queries_total{type="r"}"#);
+    at_least_one(r#"weft_queries_total{type="w"}"#);
+    at_least_one(r#"weft_query_errors_total{classification="ClientError",category="Statement"}"#);
+    at_least_one("weft_transactions_committed_total");
+    at_least_one("weft_connections_open");
+    at_least_one("weft_connections_accepted_total");
+    at_least_one("weft_query_duration_seconds_count");
+    assert!(
+        metrics.contains("weft_query_duration_seconds_bucket{le="),
+        "a histogram:\n{metrics}"
+    );
+    server.shutdown();
+}
