@@ -43,12 +43,14 @@
 
 pub mod frame;
 pub mod header;
+pub mod snapshot;
 pub mod wal;
 
 mod error;
 
 pub use error::DurabilityError;
 pub use header::{FileHeader, FileKind, HeaderError};
+pub use snapshot::{list_snapshots, load_snapshot, write_snapshot, SnapshotInfo};
 pub use uuid::Uuid;
 pub use wal::{
     list_segments, read_segments, ReadOptions, SegmentInfo, SyncPolicy, Ticket, WalOptions, WalRecords, WalStats,

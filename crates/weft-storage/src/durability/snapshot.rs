@@ -1,0 +1,186 @@
+//! Snapshots: a whole graph (objects, schema, names, id counters) as one transaction saw
+//! it at one commit timestamp, in one file that is either complete and valid or refused.
+//!
+//! Owns: writing a snapshot from a snapshot-isolation read while commits go on
+//! ([`write_snapshot`]), loading one into a fresh [`crate::Storage`] ([`load_snapshot`]) and
+//! listing the snapshots of a directory ([`list_snapshots`]).
+//! Promises: a file named `snapshot-{ts:020}.snap` is complete and durable (it is written
+//! as `*.tmp`, fsynced, renamed, and the directory fsynced); it holds exactly the commits
+//! with a timestamp `<= ts`, so recovery continues with the WAL records above `ts` through
+//! [`crate::Storage::apply`]. Loading reproduces the graph with its original ids (`dump()` is
+//! equal), its indexes and constraints, `last_committed = ts`, and id counters such that
+//! new ids never collide with ids in the snapshot or in later WAL records. A snapshot has
+//! no torn-tail tolerance: any damage (a bad header, a bad frame checksum, a cut even at a
+//! frame boundary, a missing or wrong footer) is an error naming the file and byte offset,
+//! and recovery falls back to an older snapshot. No input bytes make this code panic.
+//! Needs from below: the header and framing of [`crate::durability`]; from storage, the
+//! crate-internal object tables (loading writes newest states directly, with no undo
+//! deltas, as if every object had been committed long ago and collected).
+//!
+//! # File format (version 1)
+//!
+//! ```text
+//! file     := header(kind Snapshot, from_ts = to_ts = ts) schema counters data* names footer
+//! frame payloads start with a kind byte; integers are LEB128 varints unless noted:
+//! schema   := 1 count (len ddl_record)*     each a commit record `CommitRecord::Ddl`
+//!                                            (ts 0) that recreates one index/constraint
+//! counters := 2 vertex_high_water next_edge  one past the largest vertex slot / edge id
+//!                                            handed out when the snapshot was begun
+//! vertices := 3 count (gid n_labels label_id* props)*
+//! edges    := 4 count (gid from to type_id props)*
+//! props    := n (property_id value)*         values in `weft_common::encoding`
+//! names    := 5 (count string*) x 3          label, edge type, property names, in id
+//!                                            order: the ids above index these lists
+//! footer   := 6 vertices:u64-LE edges:u64-LE frames:u64-LE   (frames before it)
+//! ```
+//!
+//! The footer is always the last frame and has a fixed size (33 bytes framed), so a
+//! listing reads it from the end of the file. Vertex and edge frames hold at most
+//! [`BATCH`] objects (and about 16 MiB) each and may come in any order: a loader reads the
+//! whole file, then loads every vertex frame before any edge frame.
+
+mod codec;
+mod load;
+mod write;
+
+pub use load::load_snapshot;
+pub use write::write_snapshot;
+
+use crate::durability::error::DurabilityError;
+use crate::durability::frame::{FrameRead, FrameReader};
+use crate::durability::header::{FileHeader, FileKind, HEADER_LEN};
+use std::path::{Path, PathBuf};
+use uuid::Uuid;
+
+/// Objects per vertex or edge frame.
+pub const BATCH: usize = 1 << 16;
+
+/// One snapshot file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotInfo {
+    pub path: PathBuf,
+    /// The commit timestamp the snapshot shows: every commit at or below it, none above.
+    pub ts: u64,
+    pub epoch: u64,
+    pub vertices: u64,
+    pub edges: u64,
+    /// File size in bytes.
+    pub bytes: u64,
+}
+
+/// The file name of the snapshot at `ts`.
+pub fn snapshot_name(ts: u64) -> String {
+    format!("snapshot-{ts:020}.snap")
+}
+
+/// The timestamp out of a snapshot file name, `None` for any other name (`*.tmp`
+/// included).
+fn parse_name(name: &str) -> Option<u64> {
+    let digits = name.strip_prefix("snapshot-")?.strip_suffix(".snap")?;
+    let valid = digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit());
+    valid.then(|| digits.parse().ok())?
+}
+
+/// The snapshots of `dir`, oldest first (newest last), from their headers and footers. A
+/// file of another database is an error; a snapshot whose header or footer is damaged
+/// cannot be used and is left out with a warning naming it (loading it would fail the
+/// same way). A missing directory has no snapshots.
+pub fn list_snapshots(dir: &Path, db_id: Uuid) -> Result<Vec<SnapshotInfo>, DurabilityError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(DurabilityError::io(dir, "list", e)),
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| DurabilityError::io(dir, "list", e))?;
+        if let Some(ts) = entry.file_name().to_str().and_then(parse_name) {
+            found.push((ts, entry.path()));
+        }
+    }
+    found.sort();
+    let mut infos = Vec::new();
+    for (ts, path) in found {
+        match read_ends(&path, db_id) {
+            Ok(info) if info.ts == ts => infos.push(info),
+            Ok(info) => {
+                tracing::warn!(path = %path.display(), header_ts = info.ts, "snapshot file name and header disagree; ignoring it")
+            }
+            Err(e @ DurabilityError::ForeignDatabase { .. }) => return Err(e),
+            Err(e) if e.is_corruption() => tracing::warn!(error = %e, "ignoring a damaged snapshot"),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(infos)
+}
+
+/// Reads and checks a snapshot's header and footer only.
+fn read_ends(path: &Path, db_id: Uuid) -> Result<SnapshotInfo, DurabilityError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let io = |action| move |e| DurabilityError::io(path, action, e);
+    let mut file = std::fs::File::open(path).map_err(io("open"))?;
+    let bytes = file.metadata().map_err(io("stat"))?.len();
+    let mut head = Vec::with_capacity(HEADER_LEN);
+    (&mut file)
+        .take(HEADER_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(io("read"))?;
+    let (header, ts) = check_header(path, &head, db_id)?;
+    let tail_at = bytes
+        .saturating_sub(codec::FOOTER_FRAME_LEN as u64)
+        .max(HEADER_LEN as u64);
+    let mut tail = Vec::new();
+    file.seek(SeekFrom::Start(tail_at)).map_err(io("seek in"))?;
+    file.read_to_end(&mut tail).map_err(io("read"))?;
+    let footer = match FrameReader::new(&tail, 0).next_frame() {
+        FrameRead::Frame { payload, .. } => codec::decode_footer(payload),
+        _ => None,
+    };
+    let footer = footer.ok_or_else(|| codec::malformed(path, tail_at, "snapshot does not end with a valid footer"))?;
+    Ok(SnapshotInfo {
+        path: path.to_path_buf(),
+        ts,
+        epoch: header.epoch,
+        vertices: footer.vertices,
+        edges: footer.edges,
+        bytes,
+    })
+}
+
+/// Decodes a snapshot header, refuses another database's, and returns it with its
+/// timestamp (`from_ts`, which must equal `to_ts`).
+fn check_header(path: &Path, bytes: &[u8], db_id: Uuid) -> Result<(FileHeader, u64), DurabilityError> {
+    let header = FileHeader::decode(bytes, FileKind::Snapshot).map_err(|source| DurabilityError::Header {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    header
+        .check_database(db_id)
+        .map_err(|found| DurabilityError::ForeignDatabase {
+            path: path.to_path_buf(),
+            expected: db_id,
+            found,
+        })?;
+    if header.to_ts != Some(header.from_ts) {
+        return Err(codec::malformed(
+            path,
+            0,
+            "snapshot header does not name exactly one timestamp",
+        ));
+    }
+    Ok((header, header.from_ts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_sort_by_timestamp_and_parse_back() {
+        assert_eq!(parse_name(&snapshot_name(42)), Some(42));
+        assert!(snapshot_name(9) < snapshot_name(10));
+        for other in ["snapshot-1.snap", "snapshot-00000000000000000001.snap.tmp", "x.snap"] {
+            assert_eq!(parse_name(other), None, "{other}");
+        }
+    }
+}

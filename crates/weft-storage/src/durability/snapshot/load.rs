@@ -1,0 +1,379 @@
+//! Loading a snapshot into a fresh storage: check the whole file first (header, every
+//! frame's checksum, the footer), then build objects directly in the object tables, in
+//! parallel: all vertex frames, then all edge frames; then the schema, whose creation
+//! fills the indexes and checks the constraints over the loaded graph.
+//!
+//! Objects are written as newest states without undo deltas, so to every reader they are
+//! committed at or before the snapshot's timestamp, and the garbage collector has nothing
+//! to do for them. Index and constraint changes are replayed at timestamps `1..=k` (k
+//! DDL changes, each of which took its own timestamp at or below the snapshot's), and the
+//! storage's newest commit is then set to the snapshot's timestamp.
+
+use super::codec::{self, kind, Footer, RawEdge, RawVertex};
+use super::{check_header, SnapshotInfo};
+use crate::delta::Adjacent;
+use crate::durability::error::DurabilityError;
+use crate::durability::frame::{FrameProblem, FrameRead, FrameReader};
+use crate::durability::header::HEADER_LEN;
+use crate::props::PropertyStore;
+use crate::record::{CommitRecord, DdlOp};
+use crate::storage::{Inner, Storage};
+use crate::vertex::{EdgeData, EdgeObject, Life};
+use parking_lot::Mutex;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use uuid::Uuid;
+use weft_common::encoding::{get_bytes, get_str, get_varint};
+use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId};
+
+/// Loads the snapshot at `path` (which must belong to `db_id`) into a new storage.
+pub fn load_snapshot(path: &Path, db_id: Uuid) -> Result<(Storage, SnapshotInfo), DurabilityError> {
+    let bytes = std::fs::read(path).map_err(|e| DurabilityError::io(path, "read", e))?;
+    let (header, ts) = check_header(path, &bytes, db_id)?;
+    let file = Parsed::scan(path, &bytes)?;
+    let storage = Storage::new();
+    let names = file.names(&storage)?;
+    let [high_water, next_edge] = file.counters()?;
+    let ctx = Ctx {
+        path,
+        inner: &storage.inner,
+        names: &names,
+        high_water,
+        next_edge,
+    };
+    // Reserve every id the writer had handed out, so new ones never repeat them.
+    if let Some(last) = high_water.checked_sub(1) {
+        storage
+            .inner
+            .vertices
+            .ensure(last)
+            .ok_or_else(|| ctx.bad(file.counters_at, "vertex id counter out of range"))?;
+    }
+    storage.inner.next_edge.fetch_max(next_edge, Ordering::AcqRel);
+    let vertices = parallel(&file.vertex_frames, |at, payload| ctx.load_vertices(at, payload))?;
+    let edges = parallel(&file.edge_frames, |at, payload| ctx.load_edges(at, payload))?;
+    if vertices != file.footer.vertices || edges != file.footer.edges {
+        return Err(ctx.bad(file.footer_at, "footer counts do not match the snapshot's objects"));
+    }
+    file.replay_schema(&storage, ts)?;
+    storage.inner.publish(ts, None, None);
+    let info = SnapshotInfo {
+        path: path.to_path_buf(),
+        ts,
+        epoch: header.epoch,
+        vertices,
+        edges,
+        bytes: bytes.len() as u64,
+    };
+    tracing::info!(path = %path.display(), ts, vertices, edges, "snapshot loaded");
+    Ok((storage, info))
+}
+
+/// The frames of a checked file, by kind, each with its offset.
+struct Parsed<'a> {
+    path: &'a Path,
+    schema: (u64, &'a [u8]),
+    counters: &'a [u8],
+    counters_at: u64,
+    names: (u64, &'a [u8]),
+    vertex_frames: Vec<(u64, &'a [u8])>,
+    edge_frames: Vec<(u64, &'a [u8])>,
+    footer: Footer,
+    footer_at: u64,
+}
+
+impl<'a> Parsed<'a> {
+    /// Checks every frame and the footer, and sorts the frames by kind.
+    fn scan(path: &'a Path, bytes: &'a [u8]) -> Result<Self, DurabilityError> {
+        let bad = |offset, what| codec::malformed(path, offset, what);
+        let mut reader = FrameReader::new(bytes, HEADER_LEN);
+        let (mut schema, mut counters, mut names) = (None, None, None);
+        let (mut vertex_frames, mut edge_frames) = (Vec::new(), Vec::new());
+        let mut frames = 0u64;
+        loop {
+            let (offset, payload) = match reader.next_frame() {
+                FrameRead::Frame { offset, payload } => (offset, payload),
+                FrameRead::End => return Err(bad(bytes.len() as u64, "snapshot ends without its footer")),
+                FrameRead::TornTail { offset, problem } | FrameRead::Corrupt { offset, problem } => {
+                    return Err(corrupt(path, offset, problem))
+                }
+            };
+            let once = |slot: &mut Option<(u64, &'a [u8])>| match slot.replace((offset, payload)) {
+                None => Ok(()),
+                Some(_) => Err(bad(offset, "snapshot repeats a frame that must appear once")),
+            };
+            match codec::kind_of(payload) {
+                Some(kind::SCHEMA) => once(&mut schema)?,
+                Some(kind::COUNTERS) => once(&mut counters)?,
+                Some(kind::NAMES) => once(&mut names)?,
+                Some(kind::VERTICES) => vertex_frames.push((offset, payload)),
+                Some(kind::EDGES) => edge_frames.push((offset, payload)),
+                Some(kind::FOOTER) => {
+                    let footer = codec::decode_footer(payload).ok_or_else(|| bad(offset, "malformed footer"))?;
+                    if reader.position() != bytes.len() as u64 {
+                        return Err(bad(reader.position(), "bytes after the snapshot footer"));
+                    }
+                    if footer.frames != frames {
+                        return Err(bad(offset, "footer frame count does not match the snapshot"));
+                    }
+                    let missing = |what| bad(offset, what);
+                    let (counters_at, counters) = counters.ok_or_else(|| missing("snapshot has no counters frame"))?;
+                    return Ok(Parsed {
+                        path,
+                        schema: schema.ok_or_else(|| missing("snapshot has no schema frame"))?,
+                        counters,
+                        counters_at,
+                        names: names.ok_or_else(|| missing("snapshot has no names frame"))?,
+                        vertex_frames,
+                        edge_frames,
+                        footer,
+                        footer_at: offset,
+                    });
+                }
+                _ => return Err(bad(offset, "unknown snapshot frame kind")),
+            }
+            frames += 1;
+        }
+    }
+
+    /// Interns the name tables into `storage`; returns the new ids of the old ones.
+    fn names(&self, storage: &Storage) -> Result<Names, DurabilityError> {
+        let (at, payload) = self.names;
+        let bad = || codec::malformed(self.path, at, "malformed names frame");
+        let pos = &mut 1;
+        let mut table = |intern: &dyn Fn(&str) -> u32| -> Result<Vec<u32>, DurabilityError> {
+            let n = get_varint(payload, pos).map_err(|_| bad())?;
+            let mut ids = Vec::with_capacity(codec::bounded(n, payload, *pos));
+            for _ in 0..n {
+                ids.push(intern(get_str(payload, pos).map_err(|_| bad())?));
+            }
+            Ok(ids)
+        };
+        let names = Names {
+            labels: table(&|n| storage.label(n).0)?,
+            edge_types: table(&|n| storage.edge_type(n).0)?,
+            properties: table(&|n| storage.property(n).0)?,
+        };
+        if *pos != payload.len() {
+            return Err(bad());
+        }
+        Ok(names)
+    }
+
+    fn counters(&self) -> Result<[u64; 2], DurabilityError> {
+        match codec::get_varints(self.counters, 2).as_deref() {
+            Some(&[high_water, next_edge]) => Ok([high_water, next_edge]),
+            _ => Err(codec::malformed(
+                self.path,
+                self.counters_at,
+                "malformed counters frame",
+            )),
+        }
+    }
+
+    /// Recreates the indexes and constraints (filling and checking them over the loaded
+    /// graph) at timestamps `1..=k`, which must not pass the snapshot's `ts`.
+    fn replay_schema(&self, storage: &Storage, ts: u64) -> Result<(), DurabilityError> {
+        let (at, payload) = self.schema;
+        let bad = |what| codec::malformed(self.path, at, what);
+        let ops = codec::decode_batch(payload, |buf, pos| {
+            let record = CommitRecord::decode(get_bytes(buf, pos).ok()?).ok()?;
+            match record {
+                CommitRecord::Ddl { op, .. } => Some(op),
+                CommitRecord::Transaction { .. } => None,
+            }
+        })
+        .ok_or_else(|| bad("malformed schema frame"))?;
+        if ops.len() as u64 > ts {
+            return Err(bad("more schema entries than commits before the snapshot"));
+        }
+        for (i, op) in ops.iter().enumerate() {
+            if !matches!(
+                op,
+                DdlOp::CreateLabelIndex(_)
+                    | DdlOp::CreateLabelPropertyIndex(..)
+                    | DdlOp::CreateEdgeTypeIndex(_)
+                    | DdlOp::CreateExistenceConstraint(..)
+                    | DdlOp::CreateUniqueConstraint(..)
+            ) {
+                return Err(bad("schema entry is not a creation"));
+            }
+            if let Err(e) = storage.apply_ddl(op, Some(i as u64 + 1)) {
+                tracing::error!(path = %self.path.display(), error = %e, "snapshot schema does not apply to its graph");
+                return Err(bad("schema entry does not apply to the snapshot's graph"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn corrupt(path: &Path, offset: u64, problem: FrameProblem) -> DurabilityError {
+    DurabilityError::Corrupt {
+        path: path.to_path_buf(),
+        offset,
+        problem,
+    }
+}
+
+/// New ids of the writer's name ids.
+struct Names {
+    labels: Vec<u32>,
+    edge_types: Vec<u32>,
+    properties: Vec<u32>,
+}
+
+/// What loading object frames needs.
+struct Ctx<'a> {
+    path: &'a Path,
+    inner: &'a Inner,
+    names: &'a Names,
+    high_water: u64,
+    next_edge: u64,
+}
+
+impl Ctx<'_> {
+    fn bad(&self, offset: u64, what: &'static str) -> DurabilityError {
+        codec::malformed(self.path, offset, what)
+    }
+
+    fn props(&self, at: u64, raw: Vec<(u64, weft_common::Value)>) -> Result<PropertyStore, DurabilityError> {
+        let mut props = PropertyStore::default();
+        for (key, value) in raw {
+            let key = usize::try_from(key).ok().and_then(|k| self.names.properties.get(k));
+            let key = key.ok_or_else(|| self.bad(at, "property id without a name"))?;
+            props.set(PropertyId(*key), Some(value));
+        }
+        Ok(props)
+    }
+
+    /// Creates the vertices of one frame; returns how many.
+    fn load_vertices(&self, at: u64, payload: &[u8]) -> Result<u64, DurabilityError> {
+        let batch =
+            codec::decode_batch(payload, codec::get_vertex).ok_or_else(|| self.bad(at, "malformed vertex frame"))?;
+        let count = batch.len() as u64;
+        for RawVertex { gid, labels, props } in batch {
+            let labels = labels
+                .iter()
+                .map(|l| {
+                    usize::try_from(*l)
+                        .ok()
+                        .and_then(|l| self.names.labels.get(l))
+                        .map(|l| LabelId(*l))
+                })
+                .collect::<Option<Vec<LabelId>>>()
+                .ok_or_else(|| self.bad(at, "label id without a name"))?;
+            let props = self.props(at, props)?;
+            let slot = (gid < self.high_water)
+                .then(|| self.inner.vertices.ensure(gid))
+                .flatten()
+                .ok_or_else(|| self.bad(at, "vertex id above the vertex counter"))?;
+            let mut v = slot.lock();
+            if v.life != Life::Empty {
+                return Err(self.bad(at, "vertex id appears twice"));
+            }
+            v.life = Life::Live;
+            v.props = props;
+            for label in labels {
+                if !v.has_label(label) {
+                    v.push_label(label);
+                    self.inner.count_label(label, 1);
+                }
+            }
+            drop(v);
+            self.inner.vertex_count.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(count)
+    }
+
+    /// Creates the edges of one frame (their endpoints must be loaded); returns how many.
+    fn load_edges(&self, at: u64, payload: &[u8]) -> Result<u64, DurabilityError> {
+        let batch =
+            codec::decode_batch(payload, codec::get_edge).ok_or_else(|| self.bad(at, "malformed edge frame"))?;
+        let count = batch.len() as u64;
+        for RawEdge {
+            gid,
+            from,
+            to,
+            edge_type,
+            props,
+        } in batch
+        {
+            let edge_type = usize::try_from(edge_type)
+                .ok()
+                .and_then(|t| self.names.edge_types.get(t));
+            let edge_type = EdgeTypeId(*edge_type.ok_or_else(|| self.bad(at, "edge type id without a name"))?);
+            if gid >= self.next_edge {
+                return Err(self.bad(at, "edge id above the edge counter"));
+            }
+            let props = self.props(at, props)?;
+            if props != PropertyStore::default() {
+                let data = EdgeData {
+                    deleted: false,
+                    props,
+                    delta: None,
+                };
+                let object = Arc::new(EdgeObject { data: Mutex::new(data) });
+                if self.inner.edges.insert_sync(Gid(gid), object).is_err() {
+                    return Err(self.bad(at, "edge id appears twice"));
+                }
+            }
+            let (gid, from, to) = (Gid(gid), Gid(from), Gid(to));
+            self.link(at, from, |v| v.out_edges.push(Adjacent::new(edge_type, to, gid)))?;
+            self.link(at, to, |v| v.in_edges.push(Adjacent::new(edge_type, from, gid)))?;
+        }
+        Ok(count)
+    }
+
+    /// Changes a loaded vertex under its lock.
+    fn link(&self, at: u64, gid: Gid, f: impl FnOnce(&mut crate::vertex::VertexData)) -> Result<(), DurabilityError> {
+        let slot = self
+            .inner
+            .vertices
+            .get(gid.0)
+            .ok_or_else(|| self.bad(at, "edge endpoint is not a vertex"))?;
+        let mut v = slot.lock();
+        if v.life != Life::Live {
+            return Err(self.bad(at, "edge endpoint is not a vertex"));
+        }
+        f(&mut v);
+        Ok(())
+    }
+}
+
+/// Runs `load` on every frame, on several threads when there are several frames; returns
+/// the sum of the counts, or the error of the earliest failing frame.
+fn parallel(
+    frames: &[(u64, &[u8])],
+    load: impl Fn(u64, &[u8]) -> Result<u64, DurabilityError> + Sync,
+) -> Result<u64, DurabilityError> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8)
+        .min(frames.len());
+    if workers <= 1 {
+        return frames.iter().map(|(at, p)| load(*at, p)).sum();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Vec<(usize, Result<u64, DurabilityError>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((at, payload)) = frames.get(i) else { break done };
+                        done.push((i, load(*at, payload)));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut all: Vec<(usize, Result<u64, DurabilityError>)> = results.into_iter().flatten().collect();
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).sum()
+}
