@@ -1,8 +1,10 @@
 """End-to-end checks with the real Python drivers against a running `weft serve`.
 
-Usage: python drivers.py PORT   (run by tests/e2e/run.sh, which starts and stops the server)
-Each check prints one line; any failed assertion exits non-zero.
+Usage: python drivers.py PORT SERVER_PID   (run by tests/e2e/run.sh, which starts and stops
+the server; the pid lets a check watch the server's memory). Each check prints one line;
+any failed assertion exits non-zero.
 """
+import datetime
 import sys
 import threading
 
@@ -10,6 +12,7 @@ import mgclient
 import neo4j
 
 PORT = int(sys.argv[1])
+SERVER_PID = int(sys.argv[2])
 URI = f"bolt://127.0.0.1:{PORT}"
 passed = 0
 
@@ -35,6 +38,54 @@ def neo4j_round_trip():
         assert rel["t"] == "R" and rel["r"]["w"] == 2
         path = s.run("MATCH p = (:A)-[:R]->(:B) RETURN p").single()["p"]
         assert len(path.relationships) == 1 and len(path.nodes) == 2
+
+
+def neo4j_parameters_round_trip():
+    # Every value type goes to the server as a parameter and comes back unchanged.
+    zoned = datetime.datetime(2024, 3, 1, 12, 30, 5, 123456, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
+    values = {
+        "null": None,
+        "bool": False,
+        "int": -(2**63),
+        "float": -0.25,
+        "string": "grüße \u2603",
+        "list": [1, "two", [3.0, None]],
+        "map": {"a": 1, "b": {"c": [True]}},
+        "date": datetime.date(1999, 12, 31),
+        "local_time": datetime.time(23, 59, 58, 250000),
+        "local_datetime": datetime.datetime(2020, 2, 29, 8, 0, 1),
+        "datetime": zoned,
+        "duration": neo4j.time.Duration(months=14, days=3, seconds=7, nanoseconds=9),
+    }
+    with neo4j.GraphDatabase.driver(URI, auth=("any", "thing")) as d, d.session() as s:
+        for name, value in values.items():
+            back = s.run("RETURN $v AS v", v=value).single()["v"]
+            if isinstance(back, (neo4j.time.Date, neo4j.time.Time, neo4j.time.DateTime)):
+                back = back.to_native()
+            assert back == value, (name, value, back)
+        stored = {k: v for k, v in values.items() if k not in ("null", "map")}
+        node = s.run("CREATE (n:AllTypes $props) RETURN n", props=stored).single()["n"]
+        assert set(node.keys()) == set(stored), node.keys()
+        assert node["list"] == stored["list"] and node["int"] == stored["int"]
+
+
+def neo4j_runtime_errors():
+    with neo4j.GraphDatabase.driver(URI, auth=("any", "thing")) as d, d.session() as s:
+        try:
+            s.run("UNWIND [1, 0] AS x RETURN 10 / x").consume()
+            raise AssertionError("division by zero was not raised")
+        except neo4j.exceptions.ClientError as e:
+            assert e.code == "Neo.ClientError.Statement.ArithmeticError", e.code
+            assert "zero" in e.message, e.message
+        s.run("CREATE CONSTRAINT ON (u:Unique) ASSERT u.k IS UNIQUE").consume()
+        s.run("CREATE (:Unique {k: 1})").consume()
+        try:
+            s.run("CREATE (:Unique {k: 1})").consume()
+            raise AssertionError("constraint violation was not raised")
+        except neo4j.exceptions.ConstraintError as e:
+            assert e.code == "Neo.ClientError.Schema.ConstraintValidationFailed", e.code
+        # The failed statement wrote nothing and the session goes on.
+        assert s.run("MATCH (u:Unique) RETURN count(u) AS n").single()["n"] == 1
 
 
 def neo4j_counters_and_errors():
@@ -85,6 +136,58 @@ def neo4j_streams_large_results():
         assert total == 200000 * 200001 // 2, total
 
 
+def server_rss_kib():
+    with open(f"/proc/{SERVER_PID}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for the server")
+
+
+def neo4j_million_rows_bounded_memory():
+    # A million rows of ~40 bytes each stream through; the server holds one batch at a
+    # time, so its resident memory stays far below the size of the whole result.
+    rows = 1_000_000
+    with neo4j.GraphDatabase.driver(URI, auth=("any", "thing")) as d, d.session(fetch_size=1000) as s:
+        before = server_rss_kib()
+        peak, count, total = before, 0, 0
+        query = "UNWIND range(1, $n) AS i RETURN i, 'row number ' + toString(i) AS label"
+        for record in s.run(query, n=rows):
+            count += 1
+            total += record["i"]
+            if count % 50_000 == 0:
+                peak = max(peak, server_rss_kib())
+        assert count == rows and total == rows * (rows + 1) // 2, (count, total)
+        growth_mib = (peak - before) / 1024
+        assert growth_mib < 64, f"server memory grew by {growth_mib:.0f} MiB while streaming"
+
+
+def neo4j_fifty_concurrent_sessions():
+    sessions, writes = 50, 10
+    errors = []
+    with neo4j.GraphDatabase.driver(URI, auth=("any", "thing"), max_connection_pool_size=sessions) as d:
+        barrier = threading.Barrier(sessions)
+
+        def worker(n):
+            try:
+                with d.session() as s:
+                    barrier.wait(timeout=60)
+                    for i in range(writes):
+                        s.execute_write(lambda tx: tx.run("CREATE (:Many {s: $s, i: $i})", s=n, i=i).consume())
+                    mine = s.run("MATCH (m:Many {s: $s}) RETURN count(m) AS c", s=n).single()["c"]
+                    assert mine == writes, (n, mine)
+            except Exception as e:  # reported below, with the session number
+                errors.append((n, repr(e)))
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(sessions)]
+        [t.start() for t in threads]
+        [t.join(timeout=120) for t in threads]
+        assert not errors, errors[:3]
+        assert not any(t.is_alive() for t in threads), "a session did not finish"
+        with d.session() as s:
+            assert s.run("MATCH (m:Many) RETURN count(m) AS c").single()["c"] == sessions * writes
+
+
 def pymgclient_autocommit_and_transactions():
     conn = mgclient.connect(host="127.0.0.1", port=PORT)
     cur = conn.cursor()
@@ -108,9 +211,13 @@ def pymgclient_autocommit_and_transactions():
 
 
 check("neo4j: property types, nodes, relationships, paths", neo4j_round_trip)
+check("neo4j: every value type round-trips as a parameter", neo4j_parameters_round_trip)
 check("neo4j: counters and syntax errors", neo4j_counters_and_errors)
+check("neo4j: runtime errors raise the matching exception", neo4j_runtime_errors)
 check("neo4j: explicit transactions commit and roll back", neo4j_transactions)
 check("neo4j: execute_write retries conflicts, no lost increments", neo4j_retries_conflicts)
 check("neo4j: large result streams in batches", neo4j_streams_large_results)
+check("neo4j: a million rows stream with bounded server memory", neo4j_million_rows_bounded_memory)
+check("neo4j: 50 concurrent sessions", neo4j_fifty_concurrent_sessions)
 check("pymgclient: autocommit, transactions, errors", pymgclient_autocommit_and_transactions)
 print(f"e2e: {passed} passed, 0 failed")

@@ -30,6 +30,10 @@ pub struct Engine {
 /// serves every execution of a parameterised query).
 const PARSE_CACHE_ENTRIES: usize = 1024;
 
+/// Statements longer than this are not cached: long texts (bulk loads with inline data)
+/// rarely repeat, and their syntax trees are large.
+const PARSE_CACHE_MAX_QUERY_BYTES: usize = 4096;
+
 impl Engine {
     /// An engine over a new, empty storage.
     pub fn new() -> Self {
@@ -64,6 +68,9 @@ impl Engine {
             return Ok(hit);
         }
         let statement = Arc::new(crate::parser::parse(query)?);
+        if query.len() > PARSE_CACHE_MAX_QUERY_BYTES {
+            return Ok(statement);
+        }
         if let Ok(mut cache) = self.parsed.lock() {
             if cache.len() >= PARSE_CACHE_ENTRIES {
                 cache.clear();

@@ -86,7 +86,7 @@ impl<'t> ExecCtx<'t> {
     pub fn step(&self) -> Result<()> {
         let steps = self.steps.get().wrapping_add(1);
         self.steps.set(steps);
-        if steps % DEADLINE_CHECK_EVERY != 0 {
+        if !steps.is_multiple_of(DEADLINE_CHECK_EVERY) {
             return Ok(());
         }
         match self.deadline {

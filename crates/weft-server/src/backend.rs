@@ -2,17 +2,22 @@
 //!
 //! Owns: the connection's explicit transaction and its open results. Promises to the
 //! session: query errors arrive as [`BackendError`]s carrying the engine's Neo4j status
-//! code; after `reset` no transaction or result is left open.
+//! code, and a failed statement ends its transaction; after `reset` no transaction or
+//! result is left open, and dropping the backend (a client that hangs up) rolls back.
 //!
-//! Results are buffered: RUN executes the whole query and PULL hands out batches of the
-//! materialised rows. Streaming through `Engine::cursor` can replace this later without
-//! changing the session. Credentials are accepted unchecked until authentication exists.
+//! Results stream: RUN starts the statement as an engine [`Cursor`] that owns its
+//! transaction, and each PULL runs the pipeline only as far as the rows it asks for, so a
+//! large result never sits in server memory. An autocommit statement commits when its last
+//! row is pulled (or it is discarded) and reports its bookmark then. Within an explicit
+//! transaction only the newest statement streams: RUN, COMMIT and a PULL of an older
+//! result first run the streaming statement to its end and keep its remaining rows, so
+//! each statement sees exactly the writes made before it.
 
 use std::collections::{HashMap, VecDeque};
 
 use weft_bolt::messages::Dict;
 use weft_bolt::{Auth, Backend, BackendError, BoltValue, Dialect, Progress, RunInfo};
-use weft_query::{Engine, QueryError, QueryResult, QueryStats};
+use weft_query::{Cursor, Engine, QueryError, QueryStats, ResultValue};
 use weft_storage::{IsolationLevel, Transaction};
 
 use crate::convert;
@@ -20,20 +25,33 @@ use crate::convert;
 /// The status code for parameters the engine cannot take.
 const PARAMETER_TYPE_ERROR: &str = "Neo.ClientError.Statement.TypeError";
 
-/// A finished query whose rows wait to be pulled.
-struct Buffered {
-    rows: VecDeque<Vec<BoltValue>>,
-    summary: Dict,
+/// One open result of a RUN.
+enum Open {
+    /// Rows computed ahead, waiting to be pulled, and the final summary.
+    Buffered {
+        rows: VecDeque<Vec<BoltValue>>,
+        summary: Dict,
+    },
+    /// A running statement. Its cursor owns the transaction: its own when `autocommit`,
+    /// else the connection's explicit one until the statement ends.
+    Live {
+        cursor: Box<Cursor<'static>>,
+        autocommit: bool,
+    },
 }
 
 /// Runs one connection's queries against an [`Engine`].
 pub struct EngineBackend {
+    /// The one user allowed in, when authentication is on.
+    credentials: Option<std::sync::Arc<crate::auth::Credentials>>,
     engine: Engine,
     dialect: Dialect,
+    /// The explicit transaction while no statement of it is streaming.
     tx: Option<Transaction>,
-    results: HashMap<i64, Buffered>,
+    /// True while an explicit transaction is open (its transaction may be in a cursor).
+    explicit: bool,
+    results: HashMap<i64, Open>,
     next_qid: i64,
-    credentials: Option<std::sync::Arc<crate::auth::Credentials>>,
 }
 
 impl EngineBackend {
@@ -49,45 +67,99 @@ impl EngineBackend {
             engine,
             dialect,
             tx: None,
+            explicit: false,
             results: HashMap::new(),
             next_qid: 0,
         }
     }
 
-    fn buffer(&mut self, result: QueryResult) -> RunInfo {
-        let summary = summary(&result);
-        let dialect = self.dialect;
-        let rows = result.rows.into_iter();
-        let rows = rows.map(|row| row.into_iter().map(|v| convert::result_value(v, dialect)).collect());
+    fn open(&mut self, columns: Vec<String>, open: Open) -> RunInfo {
         let qid = self.next_qid;
         self.next_qid += 1;
-        let buffered = Buffered {
-            rows: rows.collect(),
-            summary,
-        };
-        self.results.insert(qid, buffered);
-        RunInfo {
-            fields: result.columns,
-            qid,
+        self.results.insert(qid, open);
+        RunInfo { fields: columns, qid }
+    }
+
+    fn rows(&self, rows: Vec<Vec<ResultValue>>) -> Vec<Vec<BoltValue>> {
+        let dialect = self.dialect;
+        let rows = rows.into_iter();
+        rows.map(|row| row.into_iter().map(|v| convert::result_value(v, dialect)).collect())
+            .collect()
+    }
+
+    /// Ends a statement whose rows are all pulled or discarded: completes its updates,
+    /// commits it if it is autocommit (the summary then carries the bookmark) or hands
+    /// the explicit transaction back.
+    fn end_statement(&mut self, cursor: Box<Cursor<'static>>, autocommit: bool) -> Result<Dict, QueryError> {
+        let no_columns = cursor.columns().is_empty();
+        let (stats, txn) = cursor.close()?;
+        let mut metadata = summary(no_columns, &stats);
+        if autocommit {
+            // A statement that wrote nothing (or an admin statement, which commits by
+            // itself) saw everything up to the newest commit: that is its bookmark.
+            let ts = match txn {
+                Some(txn) => txn.commit()?,
+                None => None,
+            };
+            let ts = ts.unwrap_or_else(|| self.engine.storage().last_committed());
+            metadata.push(("bookmark".to_string(), BoltValue::String(ts.to_string())));
+        } else {
+            self.tx = txn;
         }
+        Ok(metadata)
+    }
+
+    /// Runs the explicit transaction's streaming statement, if any, to its end: its
+    /// remaining rows wait in memory and the transaction returns to `self.tx`.
+    fn settle(&mut self) -> Result<(), QueryError> {
+        let live = self.results.iter().find(|(_, open)| matches!(open, Open::Live { .. }));
+        let Some(qid) = live.map(|(qid, _)| *qid) else {
+            return Ok(());
+        };
+        let Some(Open::Live { mut cursor, autocommit }) = self.results.remove(&qid) else {
+            return Ok(());
+        };
+        let rows = cursor.fetch(usize::MAX)?;
+        let rows = self.rows(rows).into();
+        let summary = self.end_statement(cursor, autocommit)?;
+        self.results.insert(qid, Open::Buffered { rows, summary });
+        Ok(())
     }
 
     /// Takes up to `n` rows (-1: all) of `qid`, closing the result when it runs out.
     fn take(&mut self, qid: i64, n: i64) -> Result<(Vec<Vec<BoltValue>>, Progress), BackendError> {
-        let Some(result) = self.results.get_mut(&qid) else {
-            let message = format!("query {qid} has no open result; RUN it first");
-            return Err(BackendError::new(weft_bolt::session::REQUEST_INVALID, message));
+        let wanted = usize::try_from(n).unwrap_or(usize::MAX);
+        let (rows, done) = match self.results.get_mut(&qid) {
+            None => {
+                let message = format!("query {qid} has no open result; RUN it first");
+                return Err(BackendError::new(weft_bolt::session::REQUEST_INVALID, message));
+            }
+            Some(Open::Buffered { rows, .. }) => {
+                let taken: Vec<_> = rows.drain(..wanted.min(rows.len())).collect();
+                (taken, rows.is_empty())
+            }
+            Some(Open::Live { cursor, .. }) => match cursor.fetch(wanted) {
+                Ok(fetched) => {
+                    let done = cursor.is_exhausted();
+                    (self.rows(fetched), done)
+                }
+                Err(error) => return Err(self.fail(error)),
+            },
         };
-        let count = usize::try_from(n).map_or(result.rows.len(), |n| n.min(result.rows.len()));
-        let rows: Vec<_> = result.rows.drain(..count).collect();
-        if !result.rows.is_empty() {
+        if !done {
             let progress = Progress {
                 has_more: true,
                 metadata: Vec::new(),
             };
             return Ok((rows, progress));
         }
-        let metadata = self.results.remove(&qid).map(|r| r.summary).unwrap_or_default();
+        let metadata = match self.results.remove(&qid) {
+            Some(Open::Buffered { summary, .. }) => summary,
+            Some(Open::Live { cursor, autocommit }) => {
+                self.end_statement(cursor, autocommit).map_err(|e| self.fail(e))?
+            }
+            None => Vec::new(),
+        };
         Ok((
             rows,
             Progress {
@@ -97,11 +169,35 @@ impl EngineBackend {
         ))
     }
 
+    /// Discards up to `n` rows (-1: all) of `qid`; a live statement still completes its
+    /// updates.
+    fn skip(&mut self, qid: i64, n: i64) -> Result<Progress, BackendError> {
+        if n < 0 {
+            if let Some(Open::Live { cursor, autocommit }) = self.results.remove(&qid) {
+                let metadata = self.end_statement(cursor, autocommit).map_err(|e| self.fail(e))?;
+                return Ok(Progress {
+                    has_more: false,
+                    metadata,
+                });
+            }
+        }
+        self.take(qid, n).map(|(_, progress)| progress)
+    }
+
+    /// A query error: the statement's transaction has ended (the session now fails until
+    /// RESET), so nothing of this connection stays open.
+    fn fail(&mut self, error: QueryError) -> BackendError {
+        self.abort();
+        query_error(error)
+    }
+
     fn abort(&mut self) {
         if let Some(tx) = self.tx.take() {
             tx.abort();
         }
+        // Dropping a live cursor drops the transaction it owns, which rolls it back.
         self.results.clear();
+        self.explicit = false;
         self.next_qid = 0;
     }
 }
@@ -119,50 +215,73 @@ impl Backend for EngineBackend {
         // Memgraph's clients (pymgclient) open and close transactions with the statements
         // BEGIN, COMMIT and ROLLBACK sent as queries; they drive the same transaction.
         if !in_tx {
-            match control_statement(query) {
-                Some(Control::Begin) => self.begin(&Vec::new())?,
-                Some(Control::Commit) => self.commit().map(drop)?,
-                Some(Control::Rollback) => self.rollback()?,
-                None => {}
-            }
-            if control_statement(query).is_some() {
-                return Ok(self.buffer(QueryResult::default()));
+            if let Some(control) = control_statement(query) {
+                match control {
+                    Control::Begin => self.begin(&Vec::new())?,
+                    Control::Commit => self.commit().map(drop)?,
+                    Control::Rollback => self.rollback()?,
+                }
+                let summary = summary(true, &QueryStats::default());
+                let open = Open::Buffered {
+                    rows: VecDeque::new(),
+                    summary,
+                };
+                return Ok(self.open(Vec::new(), open));
             }
         }
-        let result = match (in_tx || self.tx.is_some(), self.tx.as_mut()) {
-            (true, Some(tx)) => self.engine.execute_in(tx, query, &params),
-            (true, None) => {
+        if in_tx || self.explicit {
+            self.settle().map_err(|e| self.fail(e))?;
+            let Some(tx) = self.tx.take() else {
                 let message = "RUN inside a transaction that is not open; send BEGIN first";
                 return Err(BackendError::new(weft_bolt::session::REQUEST_INVALID, message));
-            }
-            (false, _) => self.engine.execute(query, &params),
+            };
+            let cursor = self.engine.start_in(tx, query, &params).map_err(|e| self.fail(e))?;
+            let columns = cursor.columns().to_vec();
+            let open = Open::Live {
+                cursor: Box::new(cursor),
+                autocommit: false,
+            };
+            return Ok(self.open(columns, open));
+        }
+        // The session allows one autocommit result at a time; a leftover is rolled back.
+        self.results.clear();
+        let cursor = self.engine.start(query, &params).map_err(|e| self.fail(e))?;
+        let columns = cursor.columns().to_vec();
+        let open = Open::Live {
+            cursor: Box::new(cursor),
+            autocommit: true,
         };
-        Ok(self.buffer(result.map_err(query_error)?))
+        Ok(self.open(columns, open))
     }
 
     fn pull(&mut self, qid: i64, n: i64) -> Result<(Vec<Vec<BoltValue>>, Progress), BackendError> {
+        // An older result of the transaction is read only after the newest statement ran.
+        if matches!(self.results.get(&qid), Some(Open::Buffered { .. })) {
+            self.settle().map_err(|e| self.fail(e))?;
+        }
         self.take(qid, n)
     }
 
     fn discard(&mut self, qid: i64, n: i64) -> Result<Progress, BackendError> {
-        self.take(qid, n).map(|(_, progress)| progress)
+        self.skip(qid, n)
     }
 
     fn begin(&mut self, _extra: &Dict) -> Result<(), BackendError> {
         self.abort();
         self.tx = Some(self.engine.storage().begin(IsolationLevel::SnapshotIsolation));
+        self.explicit = true;
         Ok(())
     }
 
     fn commit(&mut self) -> Result<Dict, BackendError> {
+        self.settle().map_err(|e| self.fail(e))?;
         let tx = self.tx.take().ok_or_else(|| {
             BackendError::new(
                 weft_bolt::session::REQUEST_INVALID,
                 "COMMIT without an open transaction",
             )
         })?;
-        self.results.clear();
-        self.next_qid = 0;
+        self.abort();
         let committed = tx.commit().map_err(|e| query_error(QueryError::from(e)))?;
         // A transaction that wrote nothing has no commit timestamp; it saw everything up
         // to the newest commit, which is the bookmark a causal follower needs.
@@ -202,9 +321,9 @@ fn query_error(error: QueryError) -> BackendError {
 }
 
 /// The final PULL's metadata: the query `type` and the non-zero Neo4j counters.
-fn summary(result: &QueryResult) -> Dict {
-    let stats = counters(&result.stats);
-    let kind = match (stats.is_empty(), result.columns.is_empty()) {
+fn summary(no_columns: bool, stats: &QueryStats) -> Dict {
+    let stats = counters(stats);
+    let kind = match (stats.is_empty(), no_columns) {
         (true, _) => "r",
         (false, true) => "w",
         (false, false) => "rw",

@@ -123,6 +123,11 @@ pub async fn serve(
             },
             _ = &mut shutdown => break,
         };
+        // Replies are small writes (RUN's, then PULL's): without this, Nagle's algorithm
+        // holds the second one back until the client's delayed acknowledgement (~40 ms).
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::warn!(%error, %peer, "cannot disable Nagle's algorithm on a connection");
+        }
         let id = ids.fetch_add(1, Ordering::Relaxed);
         let (context, tls, stopped) = (context.clone(), config.tls.clone(), stopped.clone());
         connections.spawn(async move {

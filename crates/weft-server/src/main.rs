@@ -53,6 +53,10 @@ struct ServeArgs {
     /// any credentials are accepted.
     #[arg(long, env = "WEFT_AUTH", value_name = "USER:PASSWORD", hide_env_values = true)]
     auth: Option<weft_server::Credentials>,
+    /// Seconds a query may run before it is stopped with TransactionTimedOut (counted
+    /// from its RUN, including time the client takes to pull the rows); 0: no limit.
+    #[arg(long, env = "WEFT_QUERY_TIMEOUT", value_name = "SECONDS", default_value_t = 600)]
+    query_timeout: u64,
     /// PEM certificate chain (leaf first) for Bolt over TLS; give --bolt-key too.
     #[arg(long, env = "WEFT_BOLT_CERT", value_name = "PATH")]
     bolt_cert: Option<std::path::PathBuf>,
@@ -77,7 +81,8 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
-        let engine = Engine::new();
+        let timeout = (args.query_timeout > 0).then(|| Duration::from_secs(args.query_timeout));
+        let engine = Engine::new().with_query_timeout(timeout);
         let _gc = engine.storage().start_gc(GC_INTERVAL);
         let bind = |address: SocketAddr, what: &'static str| async move {
             let bound = tokio::net::TcpListener::bind(address).await;

@@ -35,6 +35,11 @@ impl TestServer {
 
     /// A server with `config`, and an HTTP endpoint too when `http`.
     pub fn start_with(config: ServerConfig, http: bool) -> TestServer {
+        TestServer::start_engine(Engine::new(), config, http)
+    }
+
+    /// As [`TestServer::start_with`], serving `engine` (the test keeps a clone to look in).
+    pub fn start_engine(engine: Engine, config: ServerConfig, http: bool) -> TestServer {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let bind = || {
             runtime
@@ -52,7 +57,7 @@ impl TestServer {
             let _ = stopped.await;
         };
         let listeners = Listeners { bolt, http };
-        let task = runtime.spawn(serve(listeners, Engine::new(), config, shutdown));
+        let task = runtime.spawn(serve(listeners, engine, config, shutdown));
         TestServer {
             runtime,
             port,
