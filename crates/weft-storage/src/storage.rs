@@ -308,7 +308,10 @@ impl Inner {
     /// The timestamp for the next commit: `forced` (a replayed record's) if given, which
     /// must be newer than every commit so far.
     pub fn next_commit_ts(&self, forced: Option<u64>) -> Result<u64> {
-        let last = self.engine.lock().assigned;
+        let last = {
+            let engine = self.engine.lock();
+            engine.assigned.max(engine.last_committed)
+        };
         match forced {
             None => Ok(last + 1),
             Some(ts) if ts > last && ts < TXN_ID_BASE => Ok(ts),

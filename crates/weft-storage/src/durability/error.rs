@@ -50,6 +50,19 @@ pub enum DurabilityError {
     RecordTooLarge { len: usize, max: usize },
     #[error("the WAL writer stopped after an earlier failure ({0}); restart to recover from the files")]
     WriterFailed(String),
+    #[error("the data directory {path} is in use by another Weft process (lock file held); stop it or use another --data-dir")]
+    Locked { path: PathBuf },
+    #[error("{path} is not a valid database id file: {problem}")]
+    BadMeta { path: PathBuf, problem: String },
+    #[error("recovery could not apply the record with timestamp {ts} from {path}: {source}")]
+    Replay {
+        path: PathBuf,
+        ts: u64,
+        #[source]
+        source: crate::error::StorageError,
+    },
+    #[error("no valid snapshot, and the WAL starts at timestamp {first_wal_ts}, so history before it is missing; restore the files or start with --recover=false")]
+    MissingHistory { first_wal_ts: u64 },
 }
 
 impl DurabilityError {

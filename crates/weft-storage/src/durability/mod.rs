@@ -1,9 +1,12 @@
-//! Durability files: the on-disk layer under the commit pipeline's WAL step, and later
-//! under snapshots and recovery.
+//! Durability files and the service built on them: the on-disk layer under the commit
+//! pipeline's WAL step, snapshots, recovery and retention.
 //!
 //! Owns: the file header every durability file starts with ([`header`]), the record framing
-//! `length | crc32c | payload` ([`frame`]), and write-ahead-log segments in one directory
-//! with group commit, rotation, listing and reading back ([`wal`]).
+//! `length | crc32c | payload` ([`frame`]), write-ahead-log segments in one directory
+//! with group commit, rotation, listing and reading back ([`wal`]), snapshot files
+//! ([`snapshot`]), the locked data directory and database id ([`data_dir`]), the file
+//! retainer ([`retainer`]), and [`Durability`] ([`manager`]), which recovers a database
+//! at start, plugs the WAL into the commit pipeline, takes snapshots and applies retention.
 //! Promises to the layer above: a record [`WalWriter::wait_durable`] has acknowledged under
 //! [`SyncPolicy::Always`] survives a crash; reading back yields whole records in increasing
 //! timestamp order, never a half-written one; damage is told apart — a torn tail of the
@@ -41,15 +44,21 @@
 //! writer truncates it when it opens. A damaged frame with a valid frame after it, or any
 //! damage in an older segment, is corruption.
 
+pub mod data_dir;
 pub mod frame;
 pub mod header;
+pub mod manager;
+pub mod retainer;
 pub mod snapshot;
 pub mod wal;
 
 mod error;
 
+pub use data_dir::DataDir;
 pub use error::DurabilityError;
 pub use header::{FileHeader, FileKind, HeaderError};
+pub use manager::{BackgroundWorker, Durability, DurabilityConfig, DurabilityInfo, RecoveryReport};
+pub use retainer::{FileLocker, FileRetainer};
 pub use snapshot::{list_snapshots, load_snapshot, write_snapshot, SnapshotInfo};
 pub use uuid::Uuid;
 pub use wal::{

@@ -397,3 +397,17 @@ fn remove_temporaries(dir: &Path) -> Result<(), DurabilityError> {
     }
     Ok(())
 }
+
+/// The WAL is the storage's commit log: records are appended under the commit lock and
+/// waited on outside it.
+impl crate::storage::CommitLog for WalWriter {
+    fn append(&self, ts: u64, record: &[u8]) -> Result<u64, String> {
+        WalWriter::append(self, ts, record)
+            .map(|ticket| ticket.0)
+            .map_err(|e| e.to_string())
+    }
+
+    fn wait(&self, ticket: u64) -> Result<(), String> {
+        self.wait_durable(Ticket(ticket)).map_err(|e| e.to_string())
+    }
+}

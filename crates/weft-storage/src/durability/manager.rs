@@ -1,0 +1,363 @@
+//! Durability as one service: open a data directory, recover the database from it,
+//! write every commit to the WAL, take snapshots and apply retention.
+//!
+//! Owns: the order of start-up (lock the directory, recover from the newest valid
+//! snapshot and the WAL after it, then open the WAL for writing and plug it into the
+//! commit pipeline), snapshot scheduling, and which files retention deletes (through the
+//! [`FileRetainer`]). Promises: nothing acknowledged is lost under the sync policy
+//! `always`; a damaged record in the middle of history stops the start with an error
+//! naming the file and offset unless the caller accepts the loss (`skip_corrupt`).
+
+use super::data_dir::DataDir;
+use super::retainer::FileRetainer;
+use super::snapshot::{list_snapshots, load_snapshot, write_snapshot, SnapshotInfo};
+use super::wal::{list_segments, read_segments, ReadOptions, SyncPolicy, WalOptions, WalStats, WalWriter};
+use super::DurabilityError;
+use crate::storage::Storage;
+use parking_lot::{Condvar, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// Snapshots kept by default.
+pub const DEFAULT_SNAPSHOT_RETENTION: usize = 3;
+
+/// How durability behaves; the server's `--wal-*`, `--snapshot-*` and `--recover*` flags.
+#[derive(Clone, Debug)]
+pub struct DurabilityConfig {
+    pub dir: PathBuf,
+    pub wal_sync: SyncPolicy,
+    pub wal_segment_size: u64,
+    /// Newest snapshots kept (at least 1; fewer than 2 leaves no fallback if the newest
+    /// one is damaged).
+    pub snapshot_retention: usize,
+    /// Recover from the files (default); false sets them aside and starts empty.
+    pub recover: bool,
+    /// Accept knowingly the loss of damaged WAL records instead of refusing to start.
+    pub skip_corrupt: bool,
+}
+
+impl DurabilityConfig {
+    /// Defaults for a data directory: fsync every commit, 64 MiB segments, 3 snapshots.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        DurabilityConfig {
+            dir: dir.into(),
+            wal_sync: SyncPolicy::Always,
+            wal_segment_size: super::wal::DEFAULT_SEGMENT_SIZE,
+            snapshot_retention: DEFAULT_SNAPSHOT_RETENTION,
+            recover: true,
+            skip_corrupt: false,
+        }
+    }
+}
+
+/// What a recovery did.
+#[derive(Clone, Debug, Default)]
+pub struct RecoveryReport {
+    pub snapshot: Option<SnapshotInfo>,
+    pub wal_records: u64,
+    pub wal_bytes: u64,
+    pub elapsed: Duration,
+}
+
+/// Figures for `SHOW STORAGE INFO`.
+#[derive(Clone, Debug)]
+pub struct DurabilityInfo {
+    pub db_id: Uuid,
+    pub epoch: u64,
+    pub wal_segments: usize,
+    pub wal_bytes: u64,
+    pub snapshots: usize,
+    pub snapshot_bytes: u64,
+    pub wal: WalStats,
+}
+
+/// A database's durability: open while the database runs.
+pub struct Durability {
+    dir: DataDir,
+    config: DurabilityConfig,
+    storage: Storage,
+    wal: Arc<WalWriter>,
+    retainer: FileRetainer,
+    snapshotting: Mutex<()>,
+    recovery: RecoveryReport,
+}
+
+impl Durability {
+    /// Locks the data directory, recovers the database it holds and starts logging every
+    /// commit of the returned storage.
+    pub fn open(config: DurabilityConfig) -> Result<Arc<Durability>, DurabilityError> {
+        let mut dir = DataDir::open(&config.dir)?;
+        if config.retention_is_unsafe() {
+            tracing::warn!(
+                retention = config.snapshot_retention,
+                "keeping fewer than 2 snapshots leaves nothing to fall back on if the newest is damaged"
+            );
+        }
+        if !config.recover {
+            let aside = dir.set_aside()?;
+            tracing::warn!(moved_to = %aside.display(), "recovery is off: the old files were set aside; starting empty");
+        }
+        let retainer = FileRetainer::default();
+        let (storage, recovery) = recover(&dir, &retainer, config.skip_corrupt)?;
+        let options = WalOptions {
+            db_id: dir.db_id,
+            epoch: dir.epoch,
+            segment_size: config.wal_segment_size,
+            sync: config.wal_sync,
+            skip_corrupt: config.skip_corrupt,
+        };
+        let wal = Arc::new(WalWriter::open(&dir.wal_dir(), options)?);
+        storage.set_commit_log(wal.clone());
+        Ok(Arc::new(Durability {
+            dir,
+            config,
+            storage,
+            wal,
+            retainer,
+            snapshotting: Mutex::new(()),
+            recovery,
+        }))
+    }
+
+    /// The recovered storage, logging its commits.
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    pub fn db_id(&self) -> Uuid {
+        self.dir.db_id
+    }
+
+    pub fn epoch(&self) -> u64 {
+        self.dir.epoch
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.dir.root()
+    }
+
+    /// What the start-up recovery did.
+    pub fn recovery(&self) -> &RecoveryReport {
+        &self.recovery
+    }
+
+    /// The file retainer, for readers that must keep files from being deleted.
+    pub fn retainer(&self) -> &FileRetainer {
+        &self.retainer
+    }
+
+    /// Takes a snapshot now (one at a time), then applies retention.
+    pub fn create_snapshot(&self) -> Result<SnapshotInfo, DurabilityError> {
+        let _one_at_a_time = self.snapshotting.lock();
+        let started = Instant::now();
+        let info = write_snapshot(&self.storage, &self.dir.snapshot_dir(), self.dir.db_id, self.dir.epoch)?;
+        tracing::info!(
+            ts = info.ts,
+            vertices = info.vertices,
+            edges = info.edges,
+            mb = info.bytes as f64 / 1e6,
+            seconds = started.elapsed().as_secs_f64(),
+            "snapshot written"
+        );
+        self.apply_retention()?;
+        Ok(info)
+    }
+
+    /// The snapshots on disk, oldest first.
+    pub fn snapshots(&self) -> Result<Vec<SnapshotInfo>, DurabilityError> {
+        list_snapshots(&self.dir.snapshot_dir(), self.dir.db_id)
+    }
+
+    /// Keeps the newest snapshots and the WAL segments needed to recover from the oldest
+    /// one kept; older files go through the retainer.
+    fn apply_retention(&self) -> Result<(), DurabilityError> {
+        let snapshots = self.snapshots()?;
+        let keep = self.config.snapshot_retention.max(1);
+        let cut = snapshots.len().saturating_sub(keep);
+        for old in &snapshots[..cut] {
+            self.retainer.delete(&old.path);
+        }
+        let Some(oldest_kept) = snapshots.get(cut) else {
+            return Ok(());
+        };
+        for segment in list_segments(&self.dir.wal_dir(), self.dir.db_id)? {
+            if segment.to_ts.is_some_and(|to| to <= oldest_kept.ts) {
+                self.retainer.delete(&segment.path);
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes every written record durable (for the `interval` policy's timer, and at exit).
+    pub fn sync(&self) -> Result<(), DurabilityError> {
+        self.wal.sync()
+    }
+
+    /// Figures for `SHOW STORAGE INFO`.
+    pub fn info(&self) -> Result<DurabilityInfo, DurabilityError> {
+        let segments = list_segments(&self.dir.wal_dir(), self.dir.db_id)?;
+        let snapshots = self.snapshots()?;
+        Ok(DurabilityInfo {
+            db_id: self.dir.db_id,
+            epoch: self.dir.epoch,
+            wal_segments: segments.len(),
+            wal_bytes: segments.iter().map(|s| s.len).sum(),
+            snapshots: snapshots.len(),
+            snapshot_bytes: snapshots.iter().map(|s| s.bytes).sum(),
+            wal: self.wal.stats(),
+        })
+    }
+
+    /// Clean shutdown: a final snapshot if asked for, and every record synced.
+    pub fn close(&self, snapshot: bool) -> Result<(), DurabilityError> {
+        if snapshot {
+            self.create_snapshot()?;
+        }
+        self.sync()
+    }
+
+    /// Starts a thread that takes a snapshot every `snapshot_interval` (if any) and, under
+    /// the `interval` sync policy, syncs the WAL on that schedule. Stops when dropped.
+    pub fn start_background(self: &Arc<Self>, snapshot_interval: Option<Duration>) -> BackgroundWorker {
+        let sync_every = match self.config.wal_sync {
+            SyncPolicy::Interval(every) => Some(every),
+            _ => None,
+        };
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let (durability, flag) = (self.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("weft-durability".to_string())
+            .spawn(move || background(&durability, &flag, snapshot_interval, sync_every))
+            .ok();
+        BackgroundWorker { stop, thread }
+    }
+}
+
+impl DurabilityConfig {
+    fn retention_is_unsafe(&self) -> bool {
+        self.snapshot_retention < 2
+    }
+}
+
+/// The periodic snapshot and sync thread; stops and joins when dropped.
+pub struct BackgroundWorker {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for BackgroundWorker {
+    fn drop(&mut self) {
+        *self.stop.0.lock() = true;
+        self.stop.1.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn background(
+    durability: &Durability,
+    stop: &(Mutex<bool>, Condvar),
+    snapshot_every: Option<Duration>,
+    sync_every: Option<Duration>,
+) {
+    let tick = [snapshot_every, sync_every].into_iter().flatten().min();
+    let Some(tick) = tick else { return };
+    let mut next_snapshot = snapshot_every.map(|every| Instant::now() + every);
+    let mut stopped = stop.0.lock();
+    while !*stopped {
+        stop.1.wait_for(&mut stopped, tick);
+        if *stopped {
+            break;
+        }
+        drop(stopped);
+        if sync_every.is_some() {
+            if let Err(error) = durability.sync() {
+                tracing::error!(%error, "periodic WAL sync failed");
+            }
+        }
+        if let (Some(at), Some(every)) = (next_snapshot, snapshot_every) {
+            if Instant::now() >= at {
+                if let Err(error) = durability.create_snapshot() {
+                    tracing::error!(%error, "periodic snapshot failed");
+                }
+                next_snapshot = Some(Instant::now() + every);
+            }
+        }
+        stopped = stop.0.lock();
+    }
+}
+
+/// Newest valid snapshot, then the WAL records after it, in timestamp order.
+fn recover(
+    dir: &DataDir,
+    retainer: &FileRetainer,
+    skip_corrupt: bool,
+) -> Result<(Storage, RecoveryReport), DurabilityError> {
+    let started = Instant::now();
+    let mut locker = retainer.locker();
+    let mut report = RecoveryReport::default();
+    let snapshots = list_snapshots(&dir.snapshot_dir(), dir.db_id)?;
+    let mut base = None;
+    for snapshot in snapshots.iter().rev() {
+        locker.add(&snapshot.path);
+        match load_snapshot(&snapshot.path, dir.db_id) {
+            Ok((storage, info)) => {
+                tracing::info!(path = %info.path.display(), ts = info.ts, vertices = info.vertices, edges = info.edges, "snapshot loaded");
+                report.snapshot = Some(info);
+                base = Some(storage);
+                break;
+            }
+            Err(error) if error.is_corruption() => {
+                tracing::warn!(%error, "snapshot is damaged; trying an older one");
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    let after = report.snapshot.as_ref().map_or(0, |s| s.ts);
+    let storage = base.unwrap_or_default();
+    let wal_dir = dir.wal_dir();
+    list_segments(&wal_dir, dir.db_id)?
+        .iter()
+        .for_each(|s| locker.add(&s.path));
+    let options = ReadOptions {
+        after_ts: after,
+        skip_corrupt,
+    };
+    let mut last_log = Instant::now();
+    for record in read_segments(&wal_dir, dir.db_id, options)? {
+        let (ts, payload) = record?;
+        if report.wal_records == 0 && ts > after + 1 && !skip_corrupt {
+            return Err(DurabilityError::MissingHistory { first_wal_ts: ts });
+        }
+        storage.apply(&payload).map_err(|source| DurabilityError::Replay {
+            path: wal_dir.clone(),
+            ts,
+            source,
+        })?;
+        report.wal_records += 1;
+        report.wal_bytes += payload.len() as u64;
+        if last_log.elapsed() >= Duration::from_secs(1) {
+            last_log = Instant::now();
+            log_progress(&report, started.elapsed(), "recovering from the WAL");
+        }
+    }
+    report.elapsed = started.elapsed();
+    log_progress(&report, report.elapsed, "recovery finished");
+    Ok((storage, report))
+}
+
+fn log_progress(report: &RecoveryReport, elapsed: Duration, what: &str) {
+    let seconds = elapsed.as_secs_f64().max(1e-9);
+    tracing::info!(
+        records = report.wal_records,
+        mb = report.wal_bytes as f64 / 1e6,
+        mb_per_s = report.wal_bytes as f64 / 1e6 / seconds,
+        records_per_s = report.wal_records as f64 / seconds,
+        seconds,
+        "{what}"
+    );
+}

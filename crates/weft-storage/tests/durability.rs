@@ -1,0 +1,247 @@
+//! Durability end to end inside one process: commits survive a reopen through the WAL
+//! alone and through snapshot plus WAL; retention keeps what recovery needs; damage falls
+//! back or stops the start with an error naming the file.
+
+use std::fs;
+use std::path::Path;
+use std::sync::Arc;
+use weft_storage::durability::{list_segments, Durability, DurabilityConfig, DurabilityError, SyncPolicy};
+use weft_storage::{IsolationLevel, Storage, Value};
+
+fn config(dir: &Path) -> DurabilityConfig {
+    DurabilityConfig {
+        wal_segment_size: 4 << 10,
+        ..DurabilityConfig::new(dir)
+    }
+}
+
+fn add_people(storage: &Storage, from: i64, to: i64) {
+    let (person, id) = (storage.label("Person"), storage.property("id"));
+    for n in from..to {
+        let mut txn = storage.begin(IsolationLevel::SnapshotIsolation);
+        let v = txn.create_vertex().unwrap();
+        txn.add_label(v, person).unwrap();
+        txn.set_vertex_property(v, id, Value::Int(n)).unwrap();
+        txn.commit().unwrap();
+    }
+}
+
+fn people(storage: &Storage) -> Vec<i64> {
+    let id = storage.property("id");
+    let txn = storage.begin(IsolationLevel::SnapshotIsolation);
+    let mut ids: Vec<i64> = txn
+        .vertices()
+        .filter_map(|v| match txn.vertex_property(v, id) {
+            Ok(Some(Value::Int(n))) => Some(n),
+            _ => None,
+        })
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+fn reopen(config: DurabilityConfig) -> Arc<Durability> {
+    Durability::open(config).expect("recovery")
+}
+
+#[test]
+fn commits_survive_a_reopen_from_the_wal_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let durability = reopen(config(dir.path()));
+    durability
+        .storage()
+        .create_label_property_index("Person", "id")
+        .unwrap();
+    add_people(durability.storage(), 0, 200);
+    let before = durability.storage().dump();
+    let last = durability.storage().last_committed();
+    drop(durability);
+
+    let durability = reopen(config(dir.path()));
+    assert!(durability.recovery().snapshot.is_none());
+    assert_eq!(durability.recovery().wal_records, 201, "200 commits and one index");
+    assert_eq!(durability.storage().dump(), before);
+    assert_eq!(durability.storage().last_committed(), last);
+    assert_eq!(durability.storage().index_info().len(), 1);
+    add_people(durability.storage(), 200, 210);
+    assert_eq!(
+        people(durability.storage()).len(),
+        210,
+        "new commits go on after recovery"
+    );
+}
+
+#[test]
+fn a_snapshot_plus_the_wal_after_it_recovers_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let durability = reopen(config(dir.path()));
+    add_people(durability.storage(), 0, 100);
+    let snapshot = durability.create_snapshot().unwrap();
+    add_people(durability.storage(), 100, 150);
+    drop(durability);
+
+    let durability = reopen(config(dir.path()));
+    let report = durability.recovery();
+    assert_eq!(report.snapshot.as_ref().map(|s| s.ts), Some(snapshot.ts));
+    assert_eq!(
+        report.wal_records, 50,
+        "only the records after the snapshot are replayed"
+    );
+    assert_eq!(people(durability.storage()), (0..150).collect::<Vec<_>>());
+}
+
+#[test]
+fn retention_keeps_the_newest_snapshots_and_the_wal_they_need() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = DurabilityConfig {
+        snapshot_retention: 2,
+        ..config(dir.path())
+    };
+    let durability = reopen(config.clone());
+    let mut taken = Vec::new();
+    for round in 0..4 {
+        add_people(durability.storage(), round * 100, round * 100 + 100);
+        taken.push(durability.create_snapshot().unwrap());
+    }
+    let kept: Vec<u64> = durability.snapshots().unwrap().iter().map(|s| s.ts).collect();
+    assert_eq!(kept, vec![taken[2].ts, taken[3].ts]);
+    let segments = list_segments(&dir.path().join("wal"), durability.db_id()).unwrap();
+    assert!(
+        segments[0].from_ts > 1,
+        "segments wholly before the oldest kept snapshot are gone"
+    );
+    assert!(
+        segments[0].from_ts <= taken[2].ts + 1,
+        "the records after it are all kept"
+    );
+    // Recovery from the oldest kept snapshot still finds every record after it.
+    fs::remove_file(&taken[3].path).unwrap();
+    drop(durability);
+    let durability = reopen(config);
+    assert_eq!(durability.recovery().snapshot.as_ref().map(|s| s.ts), Some(taken[2].ts));
+    assert_eq!(people(durability.storage()), (0..400).collect::<Vec<_>>());
+}
+
+#[test]
+fn files_a_reader_holds_outlive_retention_until_released() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = DurabilityConfig {
+        snapshot_retention: 1,
+        ..config(dir.path())
+    };
+    let durability = reopen(config);
+    add_people(durability.storage(), 0, 10);
+    let first = durability.create_snapshot().unwrap();
+    let mut reader = durability.retainer().locker();
+    reader.add(&first.path);
+    add_people(durability.storage(), 10, 20);
+    durability.create_snapshot().unwrap();
+    assert!(first.path.exists(), "held by a reader");
+    drop(reader);
+    assert!(!first.path.exists(), "deleted once released");
+}
+
+#[test]
+fn a_damaged_newest_snapshot_falls_back_to_an_older_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let durability = reopen(config(dir.path()));
+    add_people(durability.storage(), 0, 50);
+    let older = durability.create_snapshot().unwrap();
+    add_people(durability.storage(), 50, 80);
+    let newer = durability.create_snapshot().unwrap();
+    add_people(durability.storage(), 80, 90);
+    drop(durability);
+    let mut bytes = fs::read(&newer.path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xFF;
+    fs::write(&newer.path, bytes).unwrap();
+
+    let durability = reopen(config(dir.path()));
+    assert_eq!(durability.recovery().snapshot.as_ref().map(|s| s.ts), Some(older.ts));
+    assert_eq!(people(durability.storage()), (0..90).collect::<Vec<_>>());
+}
+
+#[test]
+fn corruption_in_the_middle_of_the_wal_stops_the_start_naming_file_and_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let durability = reopen(config(dir.path()));
+    add_people(durability.storage(), 0, 300);
+    drop(durability);
+    let mut segments: Vec<_> = fs::read_dir(dir.path().join("wal"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    segments.sort();
+    assert!(segments.len() >= 3, "small segments rotate: {segments:?}");
+    let damaged = &segments[0];
+    let mut bytes = fs::read(damaged).unwrap();
+    bytes[100] ^= 0x55;
+    fs::write(damaged, bytes).unwrap();
+
+    let error = Durability::open(config(dir.path())).err().expect("refused");
+    assert!(matches!(error, DurabilityError::Corrupt { .. }), "{error}");
+    let message = error.to_string();
+    let name = damaged.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(message.contains(&name) && message.contains("offset"), "{message}");
+
+    // Accepting the loss knowingly starts with what could be read.
+    let accepting = DurabilityConfig {
+        skip_corrupt: true,
+        ..config(dir.path())
+    };
+    let durability = reopen(accepting);
+    assert!(people(durability.storage()).len() < 300);
+}
+
+#[test]
+fn starting_without_recovery_sets_the_old_files_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let durability = reopen(config(dir.path()));
+    let old_id = durability.db_id();
+    add_people(durability.storage(), 0, 10);
+    drop(durability);
+    let fresh = DurabilityConfig {
+        recover: false,
+        ..config(dir.path())
+    };
+    let durability = reopen(fresh);
+    assert!(people(durability.storage()).is_empty());
+    assert_ne!(durability.db_id(), old_id);
+    let aside = fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| e.file_name().to_string_lossy().starts_with("old-"));
+    assert!(aside, "the old history is kept beside the new one");
+}
+
+#[test]
+fn a_second_process_on_the_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let _running = reopen(config(dir.path()));
+    let error = Durability::open(config(dir.path())).err().expect("refused");
+    assert!(matches!(error, DurabilityError::Locked { .. }), "{error}");
+}
+
+#[test]
+fn interval_sync_and_background_snapshots_run_and_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = DurabilityConfig {
+        wal_sync: SyncPolicy::Interval(std::time::Duration::from_millis(5)),
+        ..config(dir.path())
+    };
+    let durability = reopen(config.clone());
+    let worker = durability.start_background(Some(std::time::Duration::from_millis(20)));
+    add_people(durability.storage(), 0, 20);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while durability.snapshots().unwrap().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(
+        !durability.snapshots().unwrap().is_empty(),
+        "a periodic snapshot was taken"
+    );
+    drop(worker);
+    durability.close(true).unwrap();
+    drop(durability);
+    assert_eq!(people(reopen(config).storage()).len(), 20);
+}
