@@ -26,6 +26,10 @@ pub enum Statement {
     ShowIndexInfo,
     ShowConstraintInfo,
     ShowStorageInfo,
+    /// `CREATE SNAPSHOT`: write a snapshot now (needs a data directory).
+    CreateSnapshot,
+    /// `SHOW SNAPSHOTS`: the snapshots on disk, newest first.
+    ShowSnapshots,
 }
 
 /// What an index covers.

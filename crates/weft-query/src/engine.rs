@@ -10,11 +10,13 @@ use crate::graph::GraphContext;
 use crate::plan::Planner;
 use crate::procedures::{Procedure, Registry};
 use crate::result::{Node, Path, QueryResult, QueryStats, Relationship, ResultValue};
+use crate::storage_admin;
 use crate::value::QValue;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use weft_common::Value;
+use weft_storage::durability::Durability;
 use weft_storage::{ConstraintInfo, IndexInfo, IsolationLevel, Storage, Transaction};
 
 /// One database: a storage and the means to query it.
@@ -24,6 +26,7 @@ pub struct Engine {
     parsed: Arc<Mutex<HashMap<String, Arc<Statement>>>>,
     procedures: Arc<Registry>,
     query_timeout: Option<Duration>,
+    durability: Option<Arc<Durability>>,
 }
 
 /// Parsed statements kept by query text (parameters are bound at run time, so one entry
@@ -47,7 +50,16 @@ impl Engine {
             parsed: Arc::default(),
             procedures: Arc::default(),
             query_timeout: None,
+            durability: None,
         }
+    }
+
+    /// An engine over a recovered, durable database: its storage, plus the snapshot and
+    /// storage-info statements.
+    pub fn with_durability(durability: Arc<Durability>) -> Self {
+        let mut engine = Self::with_storage(durability.storage().clone());
+        engine.durability = Some(durability);
+        engine
     }
 
     /// Stops any statement that runs longer than `timeout` (`None`: no limit) with a
@@ -245,7 +257,9 @@ impl Engine {
             }
             Statement::ShowIndexInfo => Ok(Some(self.index_info())),
             Statement::ShowConstraintInfo => Ok(Some(self.constraint_info())),
-            Statement::ShowStorageInfo => Ok(Some(self.storage_info())),
+            Statement::ShowStorageInfo => storage_admin::storage_info(s, self.durability.as_deref()).map(Some),
+            Statement::CreateSnapshot => storage_admin::create_snapshot(self.durability.as_deref()).map(Some),
+            Statement::ShowSnapshots => storage_admin::show_snapshots(self.durability.as_deref()).map(Some),
             _ => Ok(None),
         }
     }
@@ -288,21 +302,6 @@ impl Engine {
             .collect();
         QueryResult {
             columns: vec!["constraint type".into(), "label".into(), "properties".into()],
-            rows,
-            ..Default::default()
-        }
-    }
-
-    fn storage_info(&self) -> QueryResult {
-        let s = &self.storage;
-        let row = |k: &str, v: i64| vec![ResultValue::String(k.to_owned()), ResultValue::Int(v)];
-        let rows = vec![
-            row("vertex_count", s.approx_vertex_count() as i64),
-            row("last_commit_timestamp", s.last_committed() as i64),
-            row("active_transactions", s.active_transactions() as i64),
-        ];
-        QueryResult {
-            columns: vec!["storage info".into(), "value".into()],
             rows,
             ..Default::default()
         }

@@ -25,6 +25,7 @@ mod projection;
 mod pushdown;
 pub mod result;
 mod scope;
+mod storage_admin;
 pub mod value;
 mod write;
 

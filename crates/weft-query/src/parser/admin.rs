@@ -8,6 +8,7 @@
 //! CREATE|DROP CONSTRAINT ON (n:L) ASSERT n.a, n.b IS UNIQUE
 //! CREATE|DROP CONSTRAINT ON (n:L) ASSERT EXISTS (n.p)
 //! SHOW INDEX INFO | SHOW CONSTRAINT INFO | SHOW STORAGE INFO
+//! CREATE SNAPSHOT                  SHOW SNAPSHOTS
 //! ```
 //!
 //! The optional index name of the `FOR` form is accepted but not kept (the AST has no
@@ -36,6 +37,12 @@ impl Parser<'_> {
                 self.advance();
                 return Ok(Some(Statement::CreateConstraint(self.constraint_target()?)));
             }
+            // `CREATE snapshot = (a)-->(b)` is a path called `snapshot`.
+            if self.kw_at(1, "SNAPSHOT") && !self.sym_at(2, Sym::Eq) {
+                self.advance();
+                self.advance();
+                return Ok(Some(Statement::CreateSnapshot));
+            }
             return Ok(None);
         }
         if self.eat_kw("DROP") {
@@ -61,6 +68,9 @@ impl Parser<'_> {
     }
 
     fn show_statement(&mut self) -> PResult<Statement> {
+        if self.eat_kw("SNAPSHOTS") {
+            return Ok(Statement::ShowSnapshots);
+        }
         let statement = if self.eat_kw("INDEX") {
             Statement::ShowIndexInfo
         } else if self.eat_kw("CONSTRAINT") {
@@ -68,7 +78,7 @@ impl Parser<'_> {
         } else if self.eat_kw("STORAGE") {
             Statement::ShowStorageInfo
         } else {
-            return Err(self.error_expected("'INDEX', 'CONSTRAINT' or 'STORAGE'"));
+            return Err(self.error_expected("'INDEX', 'CONSTRAINT', 'STORAGE' or 'SNAPSHOTS'"));
         };
         self.expect_kw("INFO")?;
         Ok(statement)

@@ -300,6 +300,12 @@ fn admin_statements() {
     assert_eq!(parse("SHOW INDEX INFO").unwrap(), Statement::ShowIndexInfo);
     assert_eq!(parse("SHOW CONSTRAINT INFO").unwrap(), Statement::ShowConstraintInfo);
     assert_eq!(parse("SHOW STORAGE INFO;").unwrap(), Statement::ShowStorageInfo);
+    assert_eq!(parse("CREATE SNAPSHOT").unwrap(), Statement::CreateSnapshot);
+    assert_eq!(parse("show snapshots;").unwrap(), Statement::ShowSnapshots);
+    assert!(matches!(
+        parse("CREATE snapshot = (a)-->(b)").unwrap(),
+        Statement::Query(_)
+    ));
     assert!(error("CREATE INDEX FOR (n:L) ON (m.p)")
         .message
         .contains("expected the variable 'n'"));
