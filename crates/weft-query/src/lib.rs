@@ -8,6 +8,7 @@
 
 pub mod ast;
 mod cursor;
+mod eager;
 mod engine;
 pub mod error;
 mod exec;

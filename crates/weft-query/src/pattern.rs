@@ -56,6 +56,8 @@ pub struct CRel {
     pub length: Option<(u64, Option<u64>)>,
     pub props: Option<CExpr>,
     pub bound: bool,
+    /// `types` resolved to ids, once every name is known to the storage.
+    pub type_ids: std::sync::OnceLock<Vec<weft_storage::EdgeTypeId>>,
 }
 
 /// One pattern part, ready to traverse.
@@ -156,6 +158,7 @@ fn rel(r: &RelPattern, scope: &mut Scope, slots: &mut Slots, mode: Mode) -> Resu
         length,
         props,
         bound: false,
+        type_ids: std::sync::OnceLock::new(),
     })
 }
 
@@ -353,6 +356,7 @@ fn match_from(
     let mut trail = Trail {
         nodes: vec![candidate],
         rels: Vec::new(),
+        keep_rels: part.path_slot.is_some(),
     };
     walk(part, 1, &mut trail, row, ctx, used, &mut |row, trail, used| {
         if let Some(slot) = part.path_slot {
@@ -362,13 +366,29 @@ fn match_from(
     })
 }
 
-/// Nodes and relationship hops visited so far, in traversal order.
+/// Nodes and relationship hops visited so far, in traversal order. The hops are kept
+/// only when the part binds a path variable (`keep_rels`): nothing else reads them.
 struct Trail {
     nodes: Vec<Gid>,
     rels: Vec<Vec<EdgeRef>>,
+    keep_rels: bool,
 }
 
 impl Trail {
+    fn push(&mut self, node: Gid, hops: impl FnOnce() -> Vec<EdgeRef>) {
+        self.nodes.push(node);
+        if self.keep_rels {
+            self.rels.push(hops());
+        }
+    }
+
+    fn pop(&mut self) {
+        self.nodes.pop();
+        if self.keep_rels {
+            self.rels.pop();
+        }
+    }
+
     fn path(&self, reversed: bool) -> PathValue {
         let mut nodes = self.nodes.clone();
         let mut hops: Vec<EdgeRef> = Vec::new();
@@ -422,7 +442,8 @@ fn walk(
     let from = *trail.nodes.last().unwrap_or(&Gid(0));
     match rel.length {
         None => {
-            for (edge, other) in neighbours(from, dir, rel, row, ctx)? {
+            for edge in neighbours(from, dir, rel, ctx)? {
+                let other = other_end(&edge, from);
                 ctx.step()?;
                 if used.contains(&edge.gid) || !check_rel(rel, &edge, row, ctx)? {
                     continue;
@@ -434,11 +455,9 @@ fn walk(
                     row[rel.slot] = QValue::Relationship(edge);
                 }
                 used.push(edge.gid);
-                trail.nodes.push(other);
-                trail.rels.push(vec![edge]);
+                trail.push(other, || vec![edge]);
                 let go_on = walk(part, step + 1, trail, row, ctx, used, done)?;
-                trail.nodes.pop();
-                trail.rels.pop();
+                trail.pop();
                 used.pop();
                 if !go_on {
                     return Ok(false);
@@ -485,11 +504,9 @@ fn var_length(
             if !rel.bound {
                 row[rel.slot] = list;
             }
-            trail.nodes.push(at);
-            trail.rels.push(hops.clone());
+            trail.push(at, || hops.clone());
             let go_on = walk(part, step + 1, trail, row, ctx, used, done)?;
-            trail.nodes.pop();
-            trail.rels.pop();
+            trail.pop();
             if !go_on {
                 return Ok(false);
             }
@@ -498,7 +515,8 @@ fn var_length(
     if max.is_some_and(|m| depth >= m) {
         return Ok(true);
     }
-    for (edge, other) in neighbours(at, dir, rel, row, ctx)? {
+    for edge in neighbours(at, dir, rel, ctx)? {
+        let other = other_end(&edge, at);
         if used.contains(&edge.gid) || !check_rel_props(rel, &edge, row, ctx)? {
             continue;
         }
@@ -516,38 +534,51 @@ fn var_length(
     Ok(true)
 }
 
-/// Edges leaving `at` in `dir` (both when `None`) with the rel's types, and the other end.
-fn neighbours(
+/// Edges leaving `at` in `dir` (both when `None`) with the rel's types; a self-loop is
+/// listed once.
+fn neighbours(at: Gid, dir: Option<Direction>, rel: &CRel, ctx: &ExecCtx) -> Result<Vec<EdgeRef>> {
+    let types = match rel.type_ids.get() {
+        Some(ids) => ids.as_slice(),
+        None => {
+            let ids = ctx.edge_type_ids(&rel.types);
+            if ids.len() < rel.types.len() {
+                // A type name the storage has not seen: no edge has it (and with no
+                // known type at all there is nothing to walk).
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                return edges_of(at, dir, &ids, ctx);
+            }
+            rel.type_ids.get_or_init(|| ids).as_slice()
+        }
+    };
+    edges_of(at, dir, types, ctx)
+}
+
+fn edges_of(
     at: Gid,
     dir: Option<Direction>,
-    rel: &CRel,
-    _row: &[QValue],
+    types: &[weft_storage::EdgeTypeId],
     ctx: &ExecCtx,
-) -> Result<Vec<(EdgeRef, Gid)>> {
-    let types = ctx.edge_type_ids(&rel.types);
-    if !rel.types.is_empty() && types.is_empty() {
-        return Ok(Vec::new());
+) -> Result<Vec<EdgeRef>> {
+    match dir {
+        Some(dir) => Ok(ctx.txn().edges(at, dir, types)?),
+        None => {
+            let mut out = ctx.txn().edges(at, Direction::Out, types)?;
+            let incoming = ctx.txn().edges(at, Direction::In, types)?;
+            out.extend(incoming.into_iter().filter(|e| e.from != e.to));
+            Ok(out)
+        }
     }
-    let mut out = Vec::new();
-    if dir != Some(Direction::In) {
-        out.extend(
-            ctx.txn()
-                .edges(at, Direction::Out, &types)?
-                .into_iter()
-                .map(|e| (e, e.to)),
-        );
+}
+
+/// The end of `edge` that is not `at` (`at` itself for a self-loop).
+fn other_end(edge: &EdgeRef, at: Gid) -> Gid {
+    if edge.from == at {
+        edge.to
+    } else {
+        edge.from
     }
-    if dir != Some(Direction::Out) {
-        let loops_seen = dir.is_none();
-        out.extend(
-            ctx.txn()
-                .edges(at, Direction::In, &types)?
-                .into_iter()
-                .filter(|e| !(loops_seen && e.from == e.to))
-                .map(|e| (e, e.from)),
-        );
-    }
-    Ok(out)
 }
 
 fn check_rel(rel: &CRel, edge: &EdgeRef, row: &mut [QValue], ctx: &ExecCtx) -> Result<bool> {

@@ -3,11 +3,11 @@
 //! rows stream through, so LIMIT stops the work above it early. Operators that must see
 //! everything first (aggregation, sorting, writes) buffer.
 
+use crate::eager::{aggregate, sort};
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::ExecCtx;
 use crate::expr::{eval, CExpr};
-use crate::functions::Aggregator;
-use crate::pattern::{for_each_match_from, CPattern};
+use crate::pattern::{first_candidates, for_each_match_from, CPattern};
 use crate::value::{GroupKey, QValue};
 use crate::write::WriteClause;
 use std::collections::VecDeque;
@@ -373,6 +373,37 @@ impl Op {
         }
     }
 
+    /// Feeds every remaining row to `f`, as `next` would return them one by one. A Match
+    /// hands each match to `f` in place instead of copying it into its buffer: what an
+    /// operator that consumes its whole input (aggregation) wants.
+    pub fn drain(&mut self, ctx: &mut ExecCtx, f: &mut Consumer) -> Result<()> {
+        let OpKind::Match {
+            input,
+            pattern,
+            filter,
+            optional: None,
+            buffer,
+            current,
+        } = &mut self.kind
+        else {
+            return self.drain_rows(ctx, f);
+        };
+        if self.timed {
+            return self.drain_rows(ctx, f);
+        }
+        let mut rows = 0;
+        let drained = drain_match(input, pattern, filter.as_ref(), buffer, current, ctx, &mut rows, f);
+        self.rows += rows;
+        drained
+    }
+
+    fn drain_rows(&mut self, ctx: &mut ExecCtx, f: &mut Consumer) -> Result<()> {
+        while let Some(mut row) = self.next(ctx)? {
+            f(&mut row, ctx)?;
+        }
+        Ok(())
+    }
+
     /// Runs every write operator the consumer never pulled (e.g. below `LIMIT 0`):
     /// updates happen whether or not their rows are returned.
     pub fn finish_writes(&mut self, ctx: &mut ExecCtx) -> Result<()> {
@@ -437,7 +468,7 @@ impl Op {
 }
 
 /// Evaluates a SKIP/LIMIT count: a non-negative integer.
-fn constant_count(e: &CExpr, ctx: &ExecCtx, what: &str) -> Result<u64> {
+pub(crate) fn constant_count(e: &CExpr, ctx: &ExecCtx, what: &str) -> Result<u64> {
     match eval(e, &mut [], ctx)? {
         QValue::Int(n) if n >= 0 => Ok(n as u64),
         QValue::Int(n) => Err(QueryError::runtime(
@@ -453,109 +484,56 @@ fn constant_count(e: &CExpr, ctx: &ExecCtx, what: &str) -> Result<u64> {
     }
 }
 
-fn aggregate(
+/// A consumer of drained rows; it may write slots of the row (comprehension variables).
+pub type Consumer<'f> = dyn FnMut(&mut [QValue], &ExecCtx) -> Result<()> + 'f;
+
+/// [`Op::drain`] for a (non-optional) Match: buffered rows first, then every match of
+/// the current and the remaining input rows, each passed to `f` where it was found.
+#[allow(clippy::too_many_arguments)]
+fn drain_match(
     input: &mut Op,
-    keys: &[(usize, CExpr)],
-    aggs: &[AggSpec],
-    width: usize,
+    pattern: &CPattern,
+    filter: Option<&CExpr>,
+    buffer: &mut VecDeque<Row>,
+    current: &mut Option<MatchState>,
     ctx: &mut ExecCtx,
-) -> Result<VecDeque<Row>> {
-    struct Group {
-        keys: Vec<QValue>,
-        states: Vec<Box<dyn Aggregator>>,
+    rows: &mut u64,
+    f: &mut Consumer,
+) -> Result<()> {
+    while let Some(mut row) = buffer.pop_front() {
+        *rows += 1;
+        f(&mut row, ctx)?;
     }
-    let new_states = || -> Result<Vec<Box<dyn Aggregator>>> {
-        aggs.iter()
-            .map(|a| {
-                let name = a.name.as_deref().unwrap_or("count_star");
-                crate::functions::new_aggregator(name, a.distinct).ok_or_else(|| {
-                    QueryError::compile(
-                        ErrorKind::SyntaxError,
-                        "UnknownFunction",
-                        format!("unknown aggregate {name}"),
-                    )
-                })
-            })
-            .collect()
-    };
-    let mut index: FastMap<Vec<GroupKey>, usize> = FastMap::default();
-    let mut groups: Vec<Group> = Vec::new();
-    while let Some(mut row) = input.next(ctx)? {
-        let key_values: Vec<QValue> = keys
-            .iter()
-            .map(|(_, e)| eval(e, &mut row, ctx))
-            .collect::<Result<_>>()?;
-        let key: Vec<GroupKey> = key_values.iter().cloned().map(GroupKey).collect();
-        let at = match index.get(&key) {
-            Some(at) => *at,
+    loop {
+        let state = match current.take() {
+            Some(state) => state,
             None => {
-                groups.push(Group {
-                    keys: key_values,
-                    states: new_states()?,
-                });
-                index.insert(key, groups.len() - 1);
-                groups.len() - 1
+                let Some(mut row) = input.next(ctx)? else {
+                    return Ok(());
+                };
+                let candidates = first_candidates(pattern, &mut row, ctx)?;
+                MatchState {
+                    row,
+                    candidates: candidates.into_iter(),
+                    matched: false,
+                }
             }
         };
-        for (spec, state) in aggs.iter().zip(groups[at].states.iter_mut()) {
-            let args: Vec<QValue> = spec
-                .args
-                .iter()
-                .map(|e| eval(e, &mut row, ctx))
-                .collect::<Result<_>>()?;
-            state.update(&args)?;
+        let ctx: &ExecCtx = ctx;
+        for candidate in state.candidates {
+            ctx.step()?;
+            let mut row = state.row.clone();
+            for_each_match_from(pattern, candidate, &mut row, ctx, &mut |r| {
+                let keep = match filter {
+                    Some(e) => eval(e, r, ctx)?.as_bool_or_null()? == Some(true),
+                    None => true,
+                };
+                if keep {
+                    *rows += 1;
+                    f(r, ctx)?;
+                }
+                Ok(true)
+            })?;
         }
     }
-    if groups.is_empty() && keys.is_empty() {
-        groups.push(Group {
-            keys: Vec::new(),
-            states: new_states()?,
-        });
-    }
-    let mut out = VecDeque::new();
-    for mut group in groups {
-        let mut row = vec![QValue::Null; width];
-        for ((slot, _), v) in keys.iter().zip(group.keys.drain(..)) {
-            row[*slot] = v;
-        }
-        for (spec, state) in aggs.iter().zip(group.states.iter_mut()) {
-            row[spec.slot] = state.finish()?;
-        }
-        out.push_back(row);
-    }
-    Ok(out)
-}
-
-fn sort(input: &mut Op, keys: &[(CExpr, bool)], limit: Option<&CExpr>, ctx: &mut ExecCtx) -> Result<VecDeque<Row>> {
-    let limit = limit.map(|l| constant_count(l, ctx, "LIMIT")).transpose()?;
-    let mut rows: Vec<(Vec<QValue>, Row)> = Vec::new();
-    let compare = |a: &Vec<QValue>, b: &Vec<QValue>| {
-        for ((x, y), (_, desc)) in a.iter().zip(b.iter()).zip(keys.iter()) {
-            let o = x.order_cmp(y);
-            let o = if *desc { o.reverse() } else { o };
-            if o != std::cmp::Ordering::Equal {
-                return o;
-            }
-        }
-        std::cmp::Ordering::Equal
-    };
-    while let Some(mut row) = input.next(ctx)? {
-        let sort_key: Vec<QValue> = keys
-            .iter()
-            .map(|(e, _)| eval(e, &mut row, ctx))
-            .collect::<Result<_>>()?;
-        rows.push((sort_key, row));
-        // Top-k: keep at most 2k rows between compactions.
-        if let Some(k) = limit {
-            if rows.len() as u64 > 2 * k.max(512) {
-                rows.sort_by(|a, b| compare(&a.0, &b.0));
-                rows.truncate(k as usize);
-            }
-        }
-    }
-    rows.sort_by(|a, b| compare(&a.0, &b.0));
-    if let Some(k) = limit {
-        rows.truncate(k as usize);
-    }
-    Ok(rows.into_iter().map(|(_, r)| r).collect())
 }
