@@ -4,7 +4,8 @@
 //! answering each request through the [`Session`] and writing the chunked responses.
 //! Promises: malformed input gets a `Neo.ClientError.Request.Invalid` FAILURE and ends
 //! this connection only; query work runs on tokio's blocking pool, at most one request
-//! per permit of the server's worker semaphore, so the reactor never waits for the engine
+//! per permit of the server's worker semaphore (the requests that arrive together go
+//! as one batch and are answered with one write), so the reactor never waits for the engine
 //! and a slow query holds one worker; a shutdown signal closes the connection between
 //! requests. However the loop ends, the conversation is dropped with it, and dropping the
 //! backend aborts any open transaction.
@@ -99,30 +100,46 @@ where
         if let Err(error) = decoder.feed(&buffer[..read]) {
             return reject(stream, id, &error).await;
         }
+        // Every request that arrived together (a driver sends RUN and PULL in one write)
+        // is answered in one trip to the worker pool and one write.
+        let received = Instant::now();
+        let mut requests = Vec::new();
+        let mut invalid = None;
         while let Some(message) = decoder.next_message() {
-            let request = match Request::decode(&message) {
-                Ok(request) => request,
-                Err(error) => return reject(stream, id, &error).await,
-            };
-            let (asked, started) = (Asked::of(&request), Instant::now());
+            match Request::decode(&message) {
+                Ok(request) => requests.push(request),
+                Err(error) => {
+                    invalid = Some(error);
+                    break;
+                }
+            }
+        }
+        if !requests.is_empty() {
+            let asked: Vec<Asked> = requests.iter().map(Asked::of).collect();
             let conversation_now = conversation.take().context("conversation lost")?;
-            let (back, responses) = answer(conversation_now, request, &context.workers).await?;
-            observer.observe(asked, started, &responses);
-            write_responses(stream, &responses).await?;
+            let (back, answers) = answer(conversation_now, requests, &context.workers).await?;
+            for (asked, responses) in asked.into_iter().zip(&answers) {
+                observer.observe(asked, received, responses);
+            }
+            write_responses(stream, answers.iter().flatten()).await?;
             if back.session.is_defunct() {
                 return Ok(());
             }
             conversation = Some(back);
         }
+        if let Some(error) = invalid {
+            return reject(stream, id, &error).await;
+        }
     }
 }
 
-/// Runs one request through the session on the blocking pool, once a worker is free.
+/// Runs requests in order through the session on the blocking pool, once a worker is
+/// free; the answers of each request, up to the one that closes the session.
 async fn answer(
     mut conversation: Conversation,
-    request: Request,
+    requests: Vec<Request>,
     workers: &Arc<Semaphore>,
-) -> anyhow::Result<(Conversation, Vec<Response>)> {
+) -> anyhow::Result<(Conversation, Vec<Vec<Response>>)> {
     let permit = workers
         .clone()
         .acquire_owned()
@@ -130,8 +147,14 @@ async fn answer(
         .context("the worker pool is closed")?;
     let answered = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        let responses = conversation.session.handle(request, &mut conversation.backend);
-        (conversation, responses)
+        let mut answers = Vec::with_capacity(requests.len());
+        for request in requests {
+            if conversation.session.is_defunct() {
+                break;
+            }
+            answers.push(conversation.session.handle(request, &mut conversation.backend));
+        }
+        (conversation, answers)
     });
     answered.await.context("the query task failed")
 }
@@ -146,10 +169,10 @@ where
         "closing the connection after an invalid Bolt message: {problem}"
     );
     let message = format!("invalid Bolt message: {problem}; the server closes this connection");
-    write_responses(stream, &[Response::failure(REQUEST_INVALID, message)]).await
+    write_responses(stream, [&Response::failure(REQUEST_INVALID, message)]).await
 }
 
-async fn write_responses<S>(stream: &mut S, responses: &[Response]) -> anyhow::Result<()>
+async fn write_responses<'r, S>(stream: &mut S, responses: impl IntoIterator<Item = &'r Response>) -> anyhow::Result<()>
 where
     S: AsyncWrite + Unpin,
 {
