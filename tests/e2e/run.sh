@@ -10,10 +10,11 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check neo4j pymgclient
 cargo build --quiet --release -p weft-server
+data=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-./target/release/weft serve --bolt-address "127.0.0.1:$port" --http-address 127.0.0.1:0 > target/e2e-server.log 2>&1 &
+./target/release/weft serve --bolt-address "127.0.0.1:$port" --http-address 127.0.0.1:0 --data-dir "$data" > target/e2e-server.log 2>&1 &
 server=$!
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 1 50); do
   python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), timeout=0.2)" 2>/dev/null && break
   sleep 0.1

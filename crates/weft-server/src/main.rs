@@ -5,9 +5,11 @@ mod shell;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use weft_query::Engine;
 use weft_server::{serve, ServerConfig, DEFAULT_MAX_CONNECTIONS};
+use weft_storage::durability::{Durability, DurabilityConfig, SyncPolicy};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -25,8 +27,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve Bolt clients. Data is kept in memory only and is lost when the server stops
-    /// (durability comes in a later release).
+    /// Serve Bolt clients. The graph lives in memory; every commit is written to the WAL in
+    /// --data-dir first, and the database is recovered from there at the next start.
     Serve(ServeArgs),
     /// Run Cypher against a Bolt server: a prompt on a terminal, else `-c` or stdin.
     Shell(shell::ShellArgs),
@@ -57,6 +59,40 @@ struct ServeArgs {
     /// from its RUN, including time the client takes to pull the rows); 0: no limit.
     #[arg(long, env = "WEFT_QUERY_TIMEOUT", value_name = "SECONDS", default_value_t = 600)]
     query_timeout: u64,
+    /// Where the database lives: WAL segments, snapshots and the database id. Created on
+    /// first start; locked while this server runs.
+    #[arg(long, env = "WEFT_DATA_DIR", default_value = "./weft-data")]
+    data_dir: std::path::PathBuf,
+    /// When a commit is acknowledged: `always` once its WAL record is fsynced (nothing
+    /// acknowledged is lost, even on power failure); `interval` once written, fsynced
+    /// every --wal-sync-interval (a machine crash may lose that much); `off` never
+    /// fsyncs (the OS decides).
+    #[arg(long, env = "WEFT_WAL_SYNC", value_enum, default_value_t = WalSync::Always)]
+    wal_sync: WalSync,
+    /// Milliseconds between fsyncs under --wal-sync interval.
+    #[arg(long, env = "WEFT_WAL_SYNC_INTERVAL", value_name = "MS", default_value_t = 100)]
+    wal_sync_interval: u64,
+    /// Size at which a new WAL segment is started, in bytes or with a KiB/MiB/GiB suffix.
+    #[arg(long, env = "WEFT_WAL_SEGMENT_SIZE", default_value = "64MiB", value_parser = parse_size)]
+    wal_segment_size: u64,
+    /// Seconds between periodic snapshots; 0 turns them off.
+    #[arg(long, env = "WEFT_SNAPSHOT_INTERVAL", value_name = "SECONDS", default_value_t = 300)]
+    snapshot_interval: u64,
+    /// Take a snapshot on clean shutdown (Ctrl-C, SIGTERM), so the next start reads no WAL.
+    #[arg(long, env = "WEFT_SNAPSHOT_ON_EXIT", default_value_t = true, action = clap::ArgAction::Set)]
+    snapshot_on_exit: bool,
+    /// Snapshots kept; older ones and the WAL segments only they needed are deleted.
+    /// Fewer than 2 is unsafe: a damaged newest snapshot then has nothing to fall back on.
+    #[arg(long, env = "WEFT_SNAPSHOT_RETENTION", default_value_t = weft_storage::durability::manager::DEFAULT_SNAPSHOT_RETENTION)]
+    snapshot_retention: usize,
+    /// Recover the database from --data-dir at start. `--recover=false` moves the old
+    /// files aside (into old-<time>/ in the data directory) and starts empty.
+    #[arg(long, env = "WEFT_RECOVER", default_value_t = true, action = clap::ArgAction::Set)]
+    recover: bool,
+    /// Start even if WAL records in the middle of history are damaged, knowingly losing
+    /// them and everything after them in that segment.
+    #[arg(long, env = "WEFT_RECOVER_SKIP_CORRUPT")]
+    recover_skip_corrupt: bool,
     /// PEM certificate chain (leaf first) for Bolt over TLS; give --bolt-key too.
     #[arg(long, env = "WEFT_BOLT_CERT", value_name = "PATH")]
     bolt_cert: Option<std::path::PathBuf>,
@@ -65,11 +101,64 @@ struct ServeArgs {
     bolt_key: Option<std::path::PathBuf>,
 }
 
-fn main() -> anyhow::Result<()> {
+/// The `--wal-sync` policies.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum WalSync {
+    Always,
+    Interval,
+    Off,
+}
+
+/// `64MiB`, `512KiB`, `1GiB` or a plain number of bytes.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size like 64MiB"))?;
+    let scale = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kib" | "k" => 1 << 10,
+        "mib" | "m" => 1 << 20,
+        "gib" | "g" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?}; use KiB, MiB or GiB")),
+    };
+    number
+        .checked_mul(scale)
+        .filter(|bytes| *bytes >= 4096)
+        .ok_or_else(|| format!("{text:?} is out of range (at least 4KiB)"))
+}
+
+fn durability_config(args: &ServeArgs) -> DurabilityConfig {
+    let wal_sync = match args.wal_sync {
+        WalSync::Always => SyncPolicy::Always,
+        WalSync::Interval => SyncPolicy::Interval(Duration::from_millis(args.wal_sync_interval.max(1))),
+        WalSync::Off => SyncPolicy::Off,
+    };
+    DurabilityConfig {
+        dir: args.data_dir.clone(),
+        wal_sync,
+        wal_segment_size: args.wal_segment_size,
+        snapshot_retention: args.snapshot_retention,
+        recover: args.recover,
+        skip_corrupt: args.recover_skip_corrupt,
+    }
+}
+
+fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt().with_target(false).init();
-    match Cli::parse().command {
+    let outcome = match Cli::parse().command {
         Command::Serve(args) => run_serve(args),
         Command::Shell(args) => shell::run(args),
+    };
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // The chain of causes, without a backtrace: this is for the operator.
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }
 
@@ -79,10 +168,14 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         (None, None) => None,
         _ => anyhow::bail!("--bolt-cert and --bolt-key go together: give both for TLS, or neither"),
     };
+    let durability = Durability::open(durability_config(&args))
+        .with_context(|| format!("cannot open the data directory {}", args.data_dir.display()))?;
+    let snapshot_every = (args.snapshot_interval > 0).then(|| Duration::from_secs(args.snapshot_interval));
+    let background = durability.start_background(snapshot_every);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let timeout = (args.query_timeout > 0).then(|| Duration::from_secs(args.query_timeout));
-        let engine = Engine::new().with_query_timeout(timeout);
+        let engine = Engine::with_durability(durability.clone()).with_query_timeout(timeout);
         let _gc = engine.storage().start_gc(GC_INTERVAL);
         let bind = |address: SocketAddr, what: &'static str| async move {
             let bound = tokio::net::TcpListener::bind(address).await;
@@ -92,7 +185,7 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         let http = bind(args.http_address, "HTTP (--http-address)").await?;
         let (tls_on, auth_on) = (tls.is_some(), args.auth.is_some());
         tracing::info!(bolt = %bolt.local_addr()?, http = %http.local_addr()?, tls = tls_on, auth = auth_on,
-            "Weft is serving Bolt (in memory only)");
+            data_dir = %args.data_dir.display(), "Weft is serving Bolt");
         let config = ServerConfig {
             max_connections: args.max_connections,
             workers: args.workers,
@@ -102,6 +195,10 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         let listeners = weft_server::Listeners { bolt, http: Some(http) };
         serve(listeners, engine, config, shutdown_signal()).await
     })?;
+    drop(background);
+    durability
+        .close(args.snapshot_on_exit)
+        .context("the final snapshot or WAL sync failed")?;
     tracing::info!("stopped");
     Ok(())
 }
