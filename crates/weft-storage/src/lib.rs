@@ -3,13 +3,14 @@
 //!
 //! Owns: vertices and edges, their labels/types/properties, transactions (snapshot
 //! isolation, read committed, read uncommitted), undo-delta MVCC and garbage collection,
-//! label / label+property / edge-type indexes, existence and uniqueness constraints, and
-//! the commit record that durability and replication consume ([`record`]).
+//! label / label+property / edge-type indexes, existence and uniqueness constraints, the
+//! commit record that durability and replication consume ([`record`]), and durability
+//! itself: WAL, snapshots, recovery and retention ([`durability`]).
 //! Promises to the layer above: every read a transaction makes is consistent with its
 //! isolation level; a write that meets another running transaction's write fails at once
 //! with a retryable error; commits get timestamps in one total order.
-//! Must not know: Cypher, Bolt, files or the network (those plug in through the commit
-//! hook and [`Storage::apply`]).
+//! Must not know: Cypher, Bolt or the network (replication plugs in through the commit hook,
+//! the commit log and [`Storage::apply`]).
 //!
 //! Entry points: [`Storage::new`], [`Storage::begin`], [`Transaction`].
 //!
