@@ -299,14 +299,16 @@ impl Backend for EngineBackend {
     }
 }
 
-/// A transaction-control statement sent as query text.
-enum Control {
+/// A transaction-control statement sent as query text (pymgclient's way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Control {
     Begin,
     Commit,
     Rollback,
 }
 
-fn control_statement(query: &str) -> Option<Control> {
+/// The statement `query` is, if it is BEGIN, COMMIT or ROLLBACK.
+pub(crate) fn control_statement(query: &str) -> Option<Control> {
     let word = query.trim().trim_end_matches(';').trim();
     match word.to_ascii_uppercase().as_str() {
         "BEGIN" => Some(Control::Begin),

@@ -8,6 +8,7 @@
 //!
 //! Counts are per process: several servers in one process (as in tests) share them.
 
+use crate::backend::{control_statement, Control};
 use std::collections::VecDeque;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -123,19 +124,11 @@ pub enum Asked {
     Other,
 }
 
-/// A transaction-control statement sent as query text (pymgclient's way).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Control {
-    Begin,
-    Commit,
-    Rollback,
-}
-
 impl Asked {
     pub fn of(request: &Request) -> Asked {
         match request {
             Request::Hello { .. } | Request::Logon { .. } => Asked::Authenticate,
-            Request::Run { query, .. } => Asked::Run(control(query)),
+            Request::Run { query, .. } => Asked::Run(control_statement(query)),
             Request::Pull { .. } | Request::Discard { .. } => Asked::Stream,
             Request::Begin { .. } => Asked::Begin,
             Request::Commit => Asked::Commit,
@@ -143,17 +136,6 @@ impl Asked {
             Request::Reset => Asked::Reset,
             _ => Asked::Other,
         }
-    }
-}
-
-/// The same words the backend treats as transaction control.
-fn control(query: &str) -> Option<Control> {
-    let word = query.trim().trim_end_matches(';').trim();
-    match word.to_ascii_uppercase().as_str() {
-        "BEGIN" => Some(Control::Begin),
-        "COMMIT" => Some(Control::Commit),
-        "ROLLBACK" => Some(Control::Rollback),
-        _ => None,
     }
 }
 

@@ -128,6 +128,28 @@ impl FileHeader {
             Err(self.db_id)
         }
     }
+
+    /// Decodes the header of the file at `path` (its first bytes) as `kind` and refuses
+    /// it unless it belongs to database `db_id`; errors name the file.
+    pub fn read_checked(
+        path: &std::path::Path,
+        bytes: &[u8],
+        kind: FileKind,
+        db_id: Uuid,
+    ) -> Result<FileHeader, super::DurabilityError> {
+        let header = FileHeader::decode(bytes, kind).map_err(|source| super::DurabilityError::Header {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        header
+            .check_database(db_id)
+            .map_err(|found| super::DurabilityError::ForeignDatabase {
+                path: path.to_path_buf(),
+                expected: db_id,
+                found,
+            })?;
+        Ok(header)
+    }
 }
 
 /// Copies a slice whose length the caller has fixed into an array.

@@ -150,17 +150,7 @@ fn read_ends(path: &Path, db_id: Uuid) -> Result<SnapshotInfo, DurabilityError> 
 /// Decodes a snapshot header, refuses another database's, and returns it with its
 /// timestamp (`from_ts`, which must equal `to_ts`).
 fn check_header(path: &Path, bytes: &[u8], db_id: Uuid) -> Result<(FileHeader, u64), DurabilityError> {
-    let header = FileHeader::decode(bytes, FileKind::Snapshot).map_err(|source| DurabilityError::Header {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    header
-        .check_database(db_id)
-        .map_err(|found| DurabilityError::ForeignDatabase {
-            path: path.to_path_buf(),
-            expected: db_id,
-            found,
-        })?;
+    let header = FileHeader::read_checked(path, bytes, FileKind::Snapshot, db_id)?;
     if header.to_ts != Some(header.from_ts) {
         return Err(codec::malformed(
             path,

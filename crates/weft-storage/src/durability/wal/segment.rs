@@ -92,18 +92,7 @@ fn read_header(path: &Path, db_id: Uuid) -> Result<FileHeader, DurabilityError> 
 
 /// Decodes a segment header and refuses another database's.
 pub(super) fn check_header(path: &Path, bytes: &[u8], db_id: Uuid) -> Result<FileHeader, DurabilityError> {
-    let header = FileHeader::decode(bytes, FileKind::WalSegment).map_err(|source| DurabilityError::Header {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    header
-        .check_database(db_id)
-        .map_err(|found| DurabilityError::ForeignDatabase {
-            path: path.to_path_buf(),
-            expected: db_id,
-            found,
-        })?;
-    Ok(header)
+    FileHeader::read_checked(path, bytes, FileKind::WalSegment, db_id)
 }
 
 /// Where a segment's valid frames stop short of its end.
