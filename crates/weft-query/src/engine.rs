@@ -1,13 +1,17 @@
 //! The engine: runs one statement end to end (parse, plan, execute, materialise the
 //! result) in an autocommit transaction or in a caller's explicit transaction, and runs
 //! admin statements (indexes, constraints, introspection).
+//!
+//! Parsed statements are cached by text, plans by text and parameter names. A cached plan
+//! runs only while the storage statistics it was built from are unchanged (otherwise the
+//! query is planned again), so caching never changes which plan a query gets.
 
 use crate::ast::{ConstraintTarget, IndexTarget, Statement};
 use crate::cursor::Cursor;
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::{ExecCtx, TxnHandle};
 use crate::graph::GraphContext;
-use crate::plan::Planner;
+use crate::plan::{Plan, Planner};
 use crate::procedures::{Procedure, Registry};
 use crate::result::{Node, Path, QueryResult, QueryStats, Relationship, ResultValue};
 use crate::storage_admin;
@@ -24,13 +28,15 @@ use weft_storage::{ConstraintInfo, IndexInfo, IsolationLevel, Storage, Transacti
 pub struct Engine {
     storage: Storage,
     parsed: Arc<Mutex<HashMap<String, Arc<Statement>>>>,
+    plans: Arc<Mutex<HashMap<String, Arc<Plan>>>>,
     procedures: Arc<Registry>,
     query_timeout: Option<Duration>,
     durability: Option<Arc<Durability>>,
 }
 
 /// Parsed statements kept by query text (parameters are bound at run time, so one entry
-/// serves every execution of a parameterised query).
+/// serves every execution of a parameterised query); plans likewise, per text and
+/// parameter names.
 const PARSE_CACHE_ENTRIES: usize = 1024;
 
 /// Statements longer than this are not cached: long texts (bulk loads with inline data)
@@ -48,6 +54,7 @@ impl Engine {
         Engine {
             storage,
             parsed: Arc::default(),
+            plans: Arc::default(),
             procedures: Arc::default(),
             query_timeout: None,
             durability: None,
@@ -72,6 +79,10 @@ impl Engine {
     /// Registers (or replaces) a procedure for `CALL`.
     pub fn register_procedure(&self, procedure: Procedure) {
         self.procedures.register(procedure);
+        // Plans hold the procedures they call.
+        if let Ok(mut plans) = self.plans.lock() {
+            plans.clear();
+        }
     }
 
     /// The parsed statement for `query`, from the cache when it was seen before.
@@ -104,7 +115,7 @@ impl Engine {
             return Ok(result);
         }
         let mut txn = self.storage.begin(IsolationLevel::SnapshotIsolation);
-        let result = self.run(&statement, params, &mut txn)?;
+        let result = self.run(query, &statement, params, &mut txn)?;
         txn.commit()?;
         Ok(result)
     }
@@ -119,7 +130,7 @@ impl Engine {
     ) -> Result<QueryResult> {
         let statement = self.parse(query)?;
         refuse_admin(&statement)?;
-        self.run(&statement, params, txn)
+        self.run(query, &statement, params, txn)
     }
 
     /// Starts a statement inside a caller's transaction and returns a cursor to pull its
@@ -132,7 +143,7 @@ impl Engine {
     ) -> Result<Cursor<'t>> {
         let statement = self.parse(query)?;
         refuse_admin(&statement)?;
-        self.start_statement(&statement, params, TxnHandle::Borrowed(txn))
+        self.start_statement(query, &statement, params, TxnHandle::Borrowed(txn))
     }
 
     /// Starts one statement in a transaction of its own (autocommit), which the returned
@@ -144,7 +155,7 @@ impl Engine {
             return Ok(Cursor::ready(result, None));
         }
         let txn = self.storage.begin(IsolationLevel::SnapshotIsolation);
-        self.start_statement(&statement, params, TxnHandle::Owned(Box::new(txn)))
+        self.start_statement(query, &statement, params, TxnHandle::Owned(Box::new(txn)))
     }
 
     /// Starts a statement in an explicit transaction that the returned cursor takes over
@@ -153,21 +164,49 @@ impl Engine {
     pub fn start_in(&self, txn: Transaction, query: &str, params: &BTreeMap<String, Value>) -> Result<Cursor<'static>> {
         let statement = self.parse(query)?;
         refuse_admin(&statement)?;
-        self.start_statement(&statement, params, TxnHandle::Owned(Box::new(txn)))
+        self.start_statement(query, &statement, params, TxnHandle::Owned(Box::new(txn)))
     }
 
     fn run(
         &self,
+        query: &str,
         statement: &Statement,
         params: &BTreeMap<String, Value>,
         txn: &mut Transaction,
     ) -> Result<QueryResult> {
-        self.start_statement(statement, params, TxnHandle::Borrowed(txn))?
+        self.start_statement(query, statement, params, TxnHandle::Borrowed(txn))?
             .collect()
+    }
+
+    /// A fresh plan for `query`: a copy of the cached one when it still fits the storage
+    /// statistics, else a new one (cached for next time).
+    fn plan(&self, text: &str, query: &crate::ast::Query, params: &BTreeMap<String, Value>) -> Result<Plan> {
+        let mut key = String::with_capacity(text.len() + 16);
+        key.push_str(text);
+        for name in params.keys() {
+            key.push('\0');
+            key.push_str(name);
+        }
+        let cached = self.plans.lock().ok().and_then(|c| c.get(&key).cloned());
+        if let Some(plan) = cached.filter(|p| p.still_fits(&self.storage)) {
+            return Ok(plan.as_ref().clone());
+        }
+        let param_names = params.keys().cloned().collect();
+        let plan = Planner::new(&self.storage, &self.procedures, param_names).plan(query)?;
+        if text.len() <= PARSE_CACHE_MAX_QUERY_BYTES {
+            if let Ok(mut cache) = self.plans.lock() {
+                if cache.len() >= PARSE_CACHE_ENTRIES {
+                    cache.clear();
+                }
+                cache.insert(key, Arc::new(plan.clone()));
+            }
+        }
+        Ok(plan)
     }
 
     fn start_statement<'t>(
         &self,
+        query_text: &str,
         statement: &Statement,
         params: &BTreeMap<String, Value>,
         txn: TxnHandle<'t>,
@@ -184,8 +223,7 @@ impl Engine {
             },
             _ => return Err(admin_not_plannable()),
         };
-        let param_names = params.keys().cloned().collect();
-        let mut plan = Planner::new(&self.storage, &self.procedures, param_names).plan(query)?;
+        let mut plan = self.plan(query_text, query, params)?;
         if mode == Mode::Explain {
             return Ok(Cursor::ready(plan_rows(&plan.root, false), Some(txn)));
         }

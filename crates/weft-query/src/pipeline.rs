@@ -20,6 +20,7 @@ pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 pub type Row = Vec<QValue>;
 
 /// Where a Match operator is in its current input row.
+#[derive(Clone)]
 pub struct MatchState {
     row: Row,
     candidates: std::vec::IntoIter<weft_storage::Gid>,
@@ -27,7 +28,7 @@ pub struct MatchState {
 }
 
 /// One aggregate to compute per group.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct AggSpec {
     /// Function name (lower case); `None` for `count(*)`.
     pub name: Option<String>,
@@ -37,7 +38,8 @@ pub struct AggSpec {
 }
 
 /// An operator, how many rows it produced and (under PROFILE) the time spent in it,
-/// its inputs included.
+/// its inputs included. A clone of an operator that has not run is a fresh plan.
+#[derive(Clone)]
 pub struct Op {
     pub kind: OpKind,
     pub rows: u64,
@@ -45,6 +47,7 @@ pub struct Op {
     pub elapsed: std::time::Duration,
 }
 
+#[derive(Clone)]
 pub enum OpKind {
     /// One empty row: the input of a query's first clause.
     Once {

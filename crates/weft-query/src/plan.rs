@@ -13,10 +13,33 @@ use std::collections::{HashSet, VecDeque};
 use weft_storage::Storage;
 
 /// A planned query: the operator tree and where its output columns are.
+#[derive(Clone)]
 pub struct Plan {
     pub root: Op,
     pub columns: Vec<String>,
     pub out_slots: Vec<usize>,
+    /// Every storage statistic the planner consulted, with what it saw: the only input
+    /// besides the query and its parameter names (see [`Plan::still_fits`]).
+    pub estimates: Vec<Estimated>,
+}
+
+/// One start-point estimate the planner made: the node pattern's shape and the result.
+#[derive(Clone, Debug)]
+pub struct Estimated {
+    labels: Vec<String>,
+    props: bool,
+    bound: bool,
+    value: u64,
+}
+
+impl Plan {
+    /// True when planning the same query again would see the same statistics, so would
+    /// build this same plan: a cached copy may then run instead.
+    pub fn still_fits(&self, storage: &Storage) -> bool {
+        self.estimates
+            .iter()
+            .all(|e| estimate_of(storage, &e.labels, e.props, e.bound) == e.value)
+    }
 }
 
 /// Builds plans for one storage (whose statistics guide start-point choice).
@@ -26,6 +49,8 @@ pub struct Planner<'s> {
     procedures: &'s crate::procedures::Registry,
     /// Names of the parameters supplied with the query.
     params: HashSet<String>,
+    /// The estimates made so far (they go into the plan).
+    estimates: std::cell::RefCell<Vec<Estimated>>,
 }
 
 pub(crate) fn error(kind: ErrorKind, detail: &'static str, message: impl Into<String>) -> QueryError {
@@ -43,6 +68,7 @@ impl<'s> Planner<'s> {
             slots: Slots::default(),
             procedures,
             params,
+            estimates: Default::default(),
         }
     }
 
@@ -57,6 +83,7 @@ impl<'s> Planner<'s> {
                 root,
                 columns,
                 out_slots: slots,
+                estimates: self.estimates.take(),
             });
         }
         let all = q.unions[0].0;
@@ -89,6 +116,7 @@ impl<'s> Planner<'s> {
             root,
             columns,
             out_slots: slots,
+            estimates: self.estimates.take(),
         })
     }
 
@@ -157,8 +185,17 @@ impl<'s> Planner<'s> {
                 let before_names = scope.clone();
                 let pushed = crate::pushdown::push_equalities(parts, where_.as_ref(), scope);
                 let parts = &pushed;
-                let storage = self.storage;
-                let estimate = |n: &CNode| estimate(storage, n);
+                let (storage, estimates) = (self.storage, &self.estimates);
+                let estimate = |n: &CNode| {
+                    let value = estimate_of(storage, &n.labels, n.props.is_some(), n.bound);
+                    estimates.borrow_mut().push(Estimated {
+                        labels: n.labels.clone(),
+                        props: n.props.is_some(),
+                        bound: n.bound,
+                        value,
+                    });
+                    value
+                };
                 let mut pattern = pattern::compile_parts_with(parts, scope, &mut self.slots, Mode::Match, &estimate)?;
                 self.attach_ranges(&mut pattern, where_.as_ref(), &before_names)?;
                 let filter = where_
@@ -595,17 +632,18 @@ impl<'s> Planner<'s> {
     }
 }
 
-/// Estimated start candidates of a node pattern, from storage counts.
-fn estimate(storage: &Storage, n: &CNode) -> u64 {
-    if n.bound {
+/// Estimated start candidates of a node pattern (its labels, whether it has property
+/// constraints, whether it is bound), from storage counts.
+fn estimate_of(storage: &Storage, labels: &[String], props: bool, bound: bool) -> u64 {
+    if bound {
         return 0;
     }
-    let labels: Vec<_> = n.labels.iter().filter_map(|l| storage.find_label(l)).collect();
-    if labels.len() < n.labels.len() {
+    let ids: Vec<_> = labels.iter().filter_map(|l| storage.find_label(l)).collect();
+    if ids.len() < labels.len() {
         return 0; // an unknown label matches nothing: cheapest start
     }
-    let by_label = labels.iter().map(|l| storage.approx_label_count(*l)).min();
-    let indexed = n.props.is_some() && labels.iter().any(|l| storage.approx_label_count(*l) > 0);
+    let by_label = ids.iter().map(|l| storage.approx_label_count(*l)).min();
+    let indexed = props && ids.iter().any(|l| storage.approx_label_count(*l) > 0);
     match by_label {
         Some(c) if indexed => c / 16 + 1,
         Some(c) => c + 1,

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use weft_storage::{Direction, EdgeRef, Gid, StorageError};
 
 /// A node of a CREATE pattern.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct CreateNode {
     pub slot: usize,
     /// Bound before the clause: reuse, do not create.
@@ -22,7 +22,7 @@ pub struct CreateNode {
 }
 
 /// A relationship of a CREATE pattern.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct CreateRel {
     pub slot: usize,
     pub rel_type: String,
@@ -32,14 +32,14 @@ pub struct CreateRel {
 }
 
 /// One part of a CREATE pattern.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct CreatePart {
     pub path_slot: Option<usize>,
     pub nodes: Vec<CreateNode>,
     pub rels: Vec<CreateRel>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum SetOp {
     Property { target: CExpr, key: String, value: CExpr },
     Replace { target: CExpr, value: CExpr, merge: bool },
@@ -48,7 +48,7 @@ pub enum SetOp {
     RemoveLabels { target: CExpr, labels: Vec<String> },
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum WriteClause {
     Create(Vec<CreatePart>),
     Merge {
