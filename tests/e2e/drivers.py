@@ -100,6 +100,18 @@ def neo4j_counters_and_errors():
         assert s.run("MATCH (c:C) RETURN count(c) AS n").single()["n"] == 3
 
 
+def neo4j_routing_uri():
+    # neo4j:// makes the driver ask for a routing table first; a single instance serves
+    # every role itself.
+    with neo4j.GraphDatabase.driver(f"neo4j://127.0.0.1:{PORT}", auth=("any", "thing")) as d:
+        d.verify_connectivity()
+        records, _, _ = d.execute_query("RETURN 40 + 2 AS n", routing_=neo4j.RoutingControl.READ)
+        assert records[0]["n"] == 42
+        d.execute_query("CREATE (:Routed)")
+        records, _, _ = d.execute_query("MATCH (r:Routed) RETURN count(r) AS n")
+        assert records[0]["n"] == 1
+
+
 def neo4j_transactions():
     with neo4j.GraphDatabase.driver(URI, auth=("any", "thing")) as d, d.session() as s:
         with s.begin_transaction() as tx:
@@ -215,6 +227,7 @@ check("neo4j: every value type round-trips as a parameter", neo4j_parameters_rou
 check("neo4j: counters and syntax errors", neo4j_counters_and_errors)
 check("neo4j: runtime errors raise the matching exception", neo4j_runtime_errors)
 check("neo4j: explicit transactions commit and roll back", neo4j_transactions)
+check("neo4j: neo4j:// routing URIs work against a single instance", neo4j_routing_uri)
 check("neo4j: execute_write retries conflicts, no lost increments", neo4j_retries_conflicts)
 check("neo4j: large result streams in batches", neo4j_streams_large_results)
 check("neo4j: a million rows stream with bounded server memory", neo4j_million_rows_bounded_memory)

@@ -24,8 +24,8 @@
 //! Modelling choices: RESET is handled as soon as it is read, so the protocol's transient
 //! INTERRUPTED state is never observable and has no variant. The session keeps no clock:
 //! `t_first` is 0 and `t_last` is 0 unless the backend's summary gives one. ROUTE is
-//! answered with a FAILURE ([`ROUTING_UNSUPPORTED`]): Weft is a single instance, so
-//! clients should connect with `bolt://`, not `neo4j://`.
+//! answered with the backend's routing table; by default that of a single instance, which
+//! serves every role at the address the client used, so `neo4j://` URIs work too.
 //!
 //! Needs from below: a [`Backend`] that authenticates, runs queries, streams their
 //! records and manages explicit transactions.
@@ -40,7 +40,10 @@ pub const SERVER_AGENT: &str = "Neo4j/5.x compatible Weft/0.1";
 /// The status code for a request the session state does not allow.
 pub const REQUEST_INVALID: &str = "Neo.ClientError.Request.Invalid";
 
-/// The status code ROUTE fails with: a single instance has no routing table.
+/// Seconds a driver may keep a routing table before asking again.
+pub const ROUTING_TTL: i64 = 300;
+
+/// The status code ROUTE fails with when the client did not say which address it used.
 pub const ROUTING_UNSUPPORTED: &str = "Neo.ClientError.Procedure.ProcedureNotFound";
 
 /// From this version HELLO carries no credentials; LOGON and LOGOFF do.
@@ -140,6 +143,34 @@ pub trait Backend {
     fn rollback(&mut self) -> Result<(), BackendError>;
     /// Drops any open transaction and result streams; cannot fail.
     fn reset(&mut self);
+    /// The routing table (`rt`) for ROUTE. The default is a single instance's: every role
+    /// (WRITE, READ, ROUTE) at the address the client connected to, from the routing
+    /// context the driver sends.
+    fn route(&mut self, routing: &Dict, db: Option<&str>) -> Result<Dict, BackendError> {
+        let Some(address) = dict_get(routing, "address").and_then(BoltValue::as_str) else {
+            return Err(BackendError::new(
+                ROUTING_UNSUPPORTED,
+                "ROUTE needs the address the client connected to in its routing context",
+            ));
+        };
+        let server = |role: &str| {
+            BoltValue::Dictionary(vec![
+                (
+                    "addresses".to_string(),
+                    BoltValue::List(vec![BoltValue::String(address.to_string())]),
+                ),
+                ("role".to_string(), BoltValue::String(role.to_string())),
+            ])
+        };
+        Ok(vec![
+            ("ttl".to_string(), BoltValue::Integer(ROUTING_TTL)),
+            ("db".to_string(), BoltValue::String(db.unwrap_or("neo4j").to_string())),
+            (
+                "servers".to_string(),
+                BoltValue::List(vec![server("WRITE"), server("READ"), server("ROUTE")]),
+            ),
+        ])
+    }
 }
 
 /// Where a session stands; see the module documentation for the transitions.
@@ -275,11 +306,10 @@ impl Session {
             }
             // Telemetry is accepted and not recorded.
             (State::Ready, Request::Telemetry { .. }) if self.version >= TELEMETRY_SINCE => Ok(success(Vec::new())),
-            // A single instance has no routing table.
-            (State::Ready, Request::Route { .. }) => Err(BackendError::new(
-                ROUTING_UNSUPPORTED,
-                "Weft is a single instance without routing; connect with a bolt:// URI instead of neo4j://",
-            )),
+            (State::Ready, Request::Route { routing, db, .. }) => {
+                let table = backend.route(&routing, db.as_deref())?;
+                Ok(success(vec![entry("rt", BoltValue::Dictionary(table))]))
+            }
             // Anything else is out of order for this state or version.
             (state, request) => Err(invalid(request_name(&request), state)),
         }

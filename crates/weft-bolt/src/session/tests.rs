@@ -535,24 +535,42 @@ fn telemetry_succeeds_from_5_4() {
 }
 
 #[test]
-fn route_fails_on_a_single_instance() {
+fn route_answers_a_single_instance_table_at_the_client_address() {
     // Set up: a ready session.
     let mut backend = FakeBackend::default();
     let mut session = ready(&mut backend);
 
-    // Act: ROUTE, as a neo4j:// driver sends.
-    let route = Request::Route {
-        routing: Vec::new(),
+    // Act: ROUTE, as a neo4j:// driver sends, first without the address it used.
+    let route = |routing| Request::Route {
+        routing,
         bookmarks: Vec::new(),
         db: None,
         imp_user: None,
     };
-    let responses = session.handle(route, &mut backend);
+    let responses = session.handle(route(Vec::new()), &mut backend);
 
-    // Check: the routing failure code; RESET recovers as after any failure.
+    // Check: without an address there is no table; RESET recovers as after any failure.
     assert_eq!(failure_code(&responses), ROUTING_UNSUPPORTED);
     assert_eq!(session.state(), &State::Failed);
     assert!(is_success(&session.handle(Request::Reset, &mut backend)));
+
+    // With it: every role at that address, for the default database.
+    let address = vec![("address".to_string(), BoltValue::String("db.local:7687".into()))];
+    let responses = session.handle(route(address), &mut backend);
+    let [Response::Success { metadata }] = &responses[..] else {
+        panic!("expected SUCCESS, got {responses:?}");
+    };
+    let table = dict_get(metadata, "rt").and_then(BoltValue::as_dict).expect("rt");
+    assert_eq!(dict_get(table, "db"), Some(&BoltValue::String("neo4j".into())));
+    let Some(BoltValue::List(servers)) = dict_get(table, "servers") else {
+        panic!("no servers in {table:?}");
+    };
+    let roles: Vec<_> = servers
+        .iter()
+        .filter_map(|s| dict_get(s.as_dict()?, "role")?.as_str())
+        .collect();
+    assert_eq!(roles, ["WRITE", "READ", "ROUTE"]);
+    assert_eq!(session.state(), &State::Ready);
 }
 
 #[test]
