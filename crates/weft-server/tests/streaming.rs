@@ -90,3 +90,34 @@ fn a_statement_past_the_timeout_fails_and_the_session_goes_on() {
     assert_eq!(rows, vec![vec![BoltValue::Integer(1)]]);
     server.shutdown();
 }
+
+#[test]
+fn a_slow_query_does_not_hold_up_other_sessions() {
+    let config = ServerConfig {
+        workers: 2,
+        ..ServerConfig::default()
+    };
+    let server = TestServer::start_engine(Engine::new(), config, false);
+    let (finished_tx, finished_rx) = std::sync::mpsc::channel();
+    let mut slow = server.connect();
+    slow.open();
+    let slow_session = std::thread::spawn(move || {
+        let (rows, _) = slow.query("UNWIND range(1, 5000000) AS i RETURN count(i)");
+        finished_tx.send(rows).unwrap();
+    });
+    // While it runs on one worker, another session is answered many times over.
+    let mut quick = server.connect();
+    quick.open();
+    let mut answered_during_the_slow_query = 0;
+    while finished_rx.try_recv().is_err() && answered_during_the_slow_query < 20 {
+        let (rows, _) = quick.query("RETURN 1");
+        assert_eq!(rows, vec![vec![BoltValue::Integer(1)]]);
+        answered_during_the_slow_query += 1;
+    }
+    assert_eq!(
+        answered_during_the_slow_query, 20,
+        "the quick session waited for the slow one"
+    );
+    slow_session.join().unwrap();
+    server.shutdown();
+}
