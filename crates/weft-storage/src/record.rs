@@ -336,7 +336,12 @@ impl Storage {
     /// replication stream) at the record's own timestamp, which must be newer than this
     /// storage's last commit. The commit hook runs for it as for a local commit.
     pub fn apply(&self, record: &[u8]) -> Result<u64> {
-        let record = CommitRecord::decode(record)?;
+        self.apply_record(CommitRecord::decode(record)?)
+    }
+
+    /// As [`Storage::apply`], for a record already decoded (recovery decodes on another
+    /// thread while this one applies).
+    pub fn apply_record(&self, record: CommitRecord) -> Result<u64> {
         // A stale or duplicate record is refused before any of its operations runs.
         self.inner.next_commit_ts(Some(record.ts()))?;
         match record {

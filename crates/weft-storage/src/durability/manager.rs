@@ -13,6 +13,7 @@ use super::retainer::FileRetainer;
 use super::snapshot::{list_snapshots, load_snapshot, write_snapshot, SnapshotInfo};
 use super::wal::{list_segments, read_segments, ReadOptions, SyncPolicy, WalOptions, WalStats, WalWriter};
 use super::DurabilityError;
+use crate::record::CommitRecord;
 use crate::storage::Storage;
 use parking_lot::{Condvar, Mutex};
 use std::path::{Path, PathBuf};
@@ -20,6 +21,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
+
+/// Decoded WAL records queued ahead of the thread applying them during recovery.
+const DECODE_AHEAD: usize = 256;
 
 /// Snapshots kept by default.
 pub const DEFAULT_SNAPSHOT_RETENTION: usize = 3;
@@ -327,24 +331,55 @@ fn recover(
         after_ts: after,
         skip_corrupt,
     };
-    let mut last_log = Instant::now();
-    for record in read_segments(&wal_dir, dir.db_id, options)? {
-        let (ts, payload) = record?;
-        if report.wal_records == 0 && ts > after + 1 && !skip_corrupt {
-            return Err(DurabilityError::MissingHistory { first_wal_ts: ts });
+    // One thread reads and decodes records while this one applies them, in order.
+    let (decoded, to_apply) = std::sync::mpsc::sync_channel(DECODE_AHEAD);
+    let wal_dir_reader = wal_dir.clone();
+    std::thread::scope(|scope| -> Result<(), DurabilityError> {
+        scope.spawn(move || {
+            let records = match read_segments(&wal_dir_reader, dir.db_id, options) {
+                Ok(records) => records,
+                Err(error) => {
+                    let _ = decoded.send(Err(error));
+                    return;
+                }
+            };
+            for record in records {
+                let item = record.and_then(|(ts, payload)| {
+                    let len = payload.len() as u64;
+                    CommitRecord::decode(&payload)
+                        .map(|record| (ts, len, record))
+                        .map_err(|source| DurabilityError::Replay {
+                            path: wal_dir_reader.clone(),
+                            ts,
+                            source: source.into(),
+                        })
+                });
+                let failed = item.is_err();
+                if decoded.send(item).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        let mut last_log = Instant::now();
+        for item in to_apply {
+            let (ts, len, record) = item?;
+            if report.wal_records == 0 && ts > after + 1 && !skip_corrupt {
+                return Err(DurabilityError::MissingHistory { first_wal_ts: ts });
+            }
+            storage.apply_record(record).map_err(|source| DurabilityError::Replay {
+                path: wal_dir.clone(),
+                ts,
+                source,
+            })?;
+            report.wal_records += 1;
+            report.wal_bytes += len;
+            if last_log.elapsed() >= Duration::from_secs(1) {
+                last_log = Instant::now();
+                log_progress(&report, started.elapsed(), "recovering from the WAL");
+            }
         }
-        storage.apply(&payload).map_err(|source| DurabilityError::Replay {
-            path: wal_dir.clone(),
-            ts,
-            source,
-        })?;
-        report.wal_records += 1;
-        report.wal_bytes += payload.len() as u64;
-        if last_log.elapsed() >= Duration::from_secs(1) {
-            last_log = Instant::now();
-            log_progress(&report, started.elapsed(), "recovering from the WAL");
-        }
-    }
+        Ok(())
+    })?;
     report.elapsed = started.elapsed();
     log_progress(&report, report.elapsed, "recovery finished");
     Ok((storage, report))
