@@ -51,6 +51,7 @@ class Server:
                 return
             except OSError:
                 time.sleep(0.05)
+        self.kill()
         raise AssertionError("server did not start within 60 s")
 
     def uri(self):
@@ -113,20 +114,26 @@ def main():
     with tempfile.TemporaryDirectory() as data_dir, open(args.log, "ab") as log:
         data = os.path.join(data_dir, "data")
         server = Server(args.binary, data, log)
-        for cycle in range(1, args.cycles + 1):
-            stop = threading.Event()
-            threads = [threading.Thread(target=writer, args=(server.uri(), w, acked[w], attempted, stop)) for w in acked]
-            [t.start() for t in threads]
-            time.sleep(rng.uniform(0.05, args.seconds))
-            server.kill()
-            stop.set()
-            [t.join(timeout=60) for t in threads]
-            assert not any(t.is_alive() for t in threads), "a writer hung after the kill"
-            server = Server(args.binary, data, log)
-            present = check(server.uri(), acked)
-            total = sum(len(s) for s in acked.values())
-            print(f"cycle {cycle}: {total} acknowledged so far, {present} present and whole", flush=True)
-        server.stop()
+        try:
+            for cycle in range(1, args.cycles + 1):
+                stop = threading.Event()
+                threads = [threading.Thread(target=writer, args=(server.uri(), w, acked[w], attempted, stop))
+                           for w in acked]
+                [t.start() for t in threads]
+                time.sleep(rng.uniform(0.05, args.seconds))
+                server.kill()
+                stop.set()
+                [t.join(timeout=60) for t in threads]
+                assert not any(t.is_alive() for t in threads), "a writer hung after the kill"
+                server = Server(args.binary, data, log)
+                present = check(server.uri(), acked)
+                total = sum(len(s) for s in acked.values())
+                print(f"cycle {cycle}: {total} acknowledged so far, {present} present and whole", flush=True)
+            server.stop()
+        finally:
+            # Whatever failed, the server this test started does not outlive it.
+            if server.proc.poll() is None:
+                server.kill()
     print("crash test passed", flush=True)
 
 
