@@ -11,6 +11,7 @@ mod cursor;
 mod eager;
 mod engine;
 pub mod error;
+mod estimate;
 mod exec;
 mod expr;
 mod fold;

@@ -4,6 +4,7 @@
 
 use crate::ast::{Clause, ClauseKind, Expr, NodePattern, PatternPart, Query, RemoveItem, SetItem, SingleQuery};
 use crate::error::{ErrorKind, QueryError, Result};
+use crate::estimate::{estimate_of, Estimated};
 use crate::expr::{compile, CExpr};
 use crate::pattern::{self, CNode, Mode};
 use crate::pipeline::{Op, OpKind};
@@ -21,25 +22,6 @@ pub struct Plan {
     /// Every storage statistic the planner consulted, with what it saw: the only input
     /// besides the query and its parameter names (see [`Plan::still_fits`]).
     pub estimates: Vec<Estimated>,
-}
-
-/// One start-point estimate the planner made: the node pattern's shape and the result.
-#[derive(Clone, Debug)]
-pub struct Estimated {
-    labels: Vec<String>,
-    props: bool,
-    bound: bool,
-    value: u64,
-}
-
-impl Plan {
-    /// True when planning the same query again would see the same statistics, so would
-    /// build this same plan: a cached copy may then run instead.
-    pub fn still_fits(&self, storage: &Storage) -> bool {
-        self.estimates
-            .iter()
-            .all(|e| estimate_of(storage, &e.labels, e.props, e.bound) == e.value)
-    }
 }
 
 /// Builds plans for one storage (whose statistics guide start-point choice).
@@ -629,25 +611,6 @@ impl<'s> Planner<'s> {
                 })
             })
             .collect()
-    }
-}
-
-/// Estimated start candidates of a node pattern (its labels, whether it has property
-/// constraints, whether it is bound), from storage counts.
-fn estimate_of(storage: &Storage, labels: &[String], props: bool, bound: bool) -> u64 {
-    if bound {
-        return 0;
-    }
-    let ids: Vec<_> = labels.iter().filter_map(|l| storage.find_label(l)).collect();
-    if ids.len() < labels.len() {
-        return 0; // an unknown label matches nothing: cheapest start
-    }
-    let by_label = ids.iter().map(|l| storage.approx_label_count(*l)).min();
-    let indexed = props && ids.iter().any(|l| storage.approx_label_count(*l) > 0);
-    match by_label {
-        Some(c) if indexed => c / 16 + 1,
-        Some(c) => c + 1,
-        None => storage.approx_vertex_count() + 2,
     }
 }
 
