@@ -9,7 +9,7 @@ use crate::value::QValue;
 use std::collections::BTreeMap;
 use std::time::Instant;
 use weft_common::temporal::ZonedDateTime;
-use weft_storage::{EdgeRef, EdgeTypeId, Gid, Storage, Transaction};
+use weft_storage::{EdgeRef, EdgeTypeId, Gid, LabelId, Storage, Transaction};
 
 /// The transaction a statement runs in: borrowed from the caller, or owned by the
 /// statement's cursor (a server streaming a result across requests) and handed back when
@@ -52,6 +52,9 @@ impl TxnHandle<'_> {
 /// How many operator steps pass between two looks at the clock.
 const DEADLINE_CHECK_EVERY: u32 = 1024;
 
+/// At most this many label checks are remembered per statement.
+const LABEL_MEMO_ENTRIES: usize = 1 << 16;
+
 /// Everything a running statement needs.
 pub struct ExecCtx<'t> {
     pub storage: Storage,
@@ -61,6 +64,10 @@ pub struct ExecCtx<'t> {
     now: ZonedDateTime,
     deadline: Option<Instant>,
     steps: std::cell::Cell<u32>,
+    /// Whether a node has a label, as seen since the statement last wrote: a traversal
+    /// meets the same well-connected nodes again and again, and each storage check takes
+    /// the node's lock. Any write access to the transaction forgets it all.
+    label_memo: std::cell::RefCell<crate::pipeline::FastMap<(Gid, LabelId), bool>>,
 }
 
 impl<'t> ExecCtx<'t> {
@@ -73,6 +80,7 @@ impl<'t> ExecCtx<'t> {
             now: ZonedDateTime::now_utc(),
             deadline: None,
             steps: std::cell::Cell::new(0),
+            label_memo: Default::default(),
         }
     }
 
@@ -107,7 +115,24 @@ impl<'t> ExecCtx<'t> {
 
     /// The transaction, for writes.
     pub fn txn_mut(&mut self) -> &mut Transaction {
+        self.label_memo.get_mut().clear();
         &mut self.txn
+    }
+
+    /// Whether the node exists and has every one of `labels`.
+    pub fn has_labels(&self, node: Gid, labels: &[LabelId]) -> bool {
+        let [label] = labels else {
+            return self.txn.vertex_has_labels(node, labels);
+        };
+        let mut memo = self.label_memo.borrow_mut();
+        if let Some(known) = memo.get(&(node, *label)) {
+            return *known;
+        }
+        let has = self.txn.vertex_has_labels(node, labels);
+        if memo.len() < LABEL_MEMO_ENTRIES {
+            memo.insert((node, *label), has);
+        }
+        has
     }
 
     /// A parameter's value; a missing one is an error naming it.

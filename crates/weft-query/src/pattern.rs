@@ -669,7 +669,7 @@ fn bind_node(n: &CNode, gid: Gid, row: &mut [QValue], ctx: &ExecCtx) -> Result<b
                 None => return Ok(false),
             },
         };
-        if !ctx.txn().vertex_has_labels(gid, ids) {
+        if !ctx.has_labels(gid, ids) {
             return Ok(false);
         }
     }
