@@ -380,6 +380,10 @@ fn recover(
         }
         Ok(())
     })?;
+    if report.wal_records > 0 {
+        // Replay made undo deltas that no reader can need: free them before serving.
+        storage.collect_garbage();
+    }
     report.elapsed = started.elapsed();
     log_progress(&report, report.elapsed, "recovery finished");
     Ok((storage, report))
