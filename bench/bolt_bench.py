@@ -350,7 +350,7 @@ def cmd_report(args):
         if name.endswith(".json"):
             with open(os.path.join(args.dir, name)) as f:
                 runs.append(json.load(f))
-    order = {"weft": 0, "weft+nodelay": 1, "falkordb": 2, "kuzu": 3}
+    order = {"weft": 0, "falkordb": 1, "kuzu": 2}
     runs.sort(key=lambda r: order.get(r["engine"], 9))
     if not runs:
         raise SystemExit("no results")
