@@ -1,6 +1,7 @@
 //! The execution context shared by operators and expressions: the transaction, the
 //! parameters, the statement clock and the write statistics, plus graph reads in the
-//! query's terms (names, runtime values).
+//! query's terms (names, runtime values). Label checks are remembered until the statement
+//! next writes (any write goes through [`ExecCtx::txn_mut`], which forgets them).
 
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::graph::GraphContext;
