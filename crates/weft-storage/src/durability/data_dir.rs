@@ -139,3 +139,25 @@ pub fn sync_dir(dir: &Path) -> Result<(), DurabilityError> {
         .and_then(|d| d.sync_all())
         .map_err(|e| DurabilityError::io(dir, "fsync directory", e))
 }
+
+/// The files of `dir` whose names `parse` accepts, with what it read from each name, sorted
+/// by that. A missing directory has none.
+pub(crate) fn list_named<T: Ord>(
+    dir: &Path,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<(T, PathBuf)>, DurabilityError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(DurabilityError::io(dir, "list", e)),
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| DurabilityError::io(dir, "list", e))?;
+        if let Some(key) = entry.file_name().to_str().and_then(&parse) {
+            found.push((key, entry.path()));
+        }
+    }
+    found.sort();
+    Ok(found)
+}

@@ -86,19 +86,7 @@ fn parse_name(name: &str) -> Option<u64> {
 /// cannot be used and is left out with a warning naming it (loading it would fail the
 /// same way). A missing directory has no snapshots.
 pub fn list_snapshots(dir: &Path, db_id: Uuid) -> Result<Vec<SnapshotInfo>, DurabilityError> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(DurabilityError::io(dir, "list", e)),
-    };
-    let mut found = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| DurabilityError::io(dir, "list", e))?;
-        if let Some(ts) = entry.file_name().to_str().and_then(parse_name) {
-            found.push((ts, entry.path()));
-        }
-    }
-    found.sort();
+    let found = crate::durability::data_dir::list_named(dir, parse_name)?;
     let mut infos = Vec::new();
     for (ts, path) in found {
         match read_ends(&path, db_id) {

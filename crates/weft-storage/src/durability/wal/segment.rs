@@ -64,20 +64,7 @@ pub(super) fn parse_name(name: &str) -> Option<(u64, u64)> {
 
 /// `(seq, path)` of every segment file in `dir`, in log order; other files are ignored.
 pub(super) fn segment_paths(dir: &Path) -> Result<Vec<(u64, PathBuf)>, DurabilityError> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(DurabilityError::io(dir, "list", e)),
-    };
-    let mut found = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| DurabilityError::io(dir, "list", e))?;
-        if let Some((seq, _)) = entry.file_name().to_str().and_then(parse_name) {
-            found.push((seq, entry.path()));
-        }
-    }
-    found.sort();
-    Ok(found)
+    crate::durability::data_dir::list_named(dir, |name| parse_name(name).map(|(seq, _)| seq))
 }
 
 /// Reads and checks the header of the segment at `path`.
