@@ -40,6 +40,16 @@ def neo4j_round_trip():
         assert len(path.relationships) == 1 and len(path.nodes) == 2
 
 
+def expect_error(session, query, exception, code):
+    """Runs `query`, which must fail with the driver's `exception` and Neo4j `code`."""
+    try:
+        session.run(query).consume()
+    except exception as e:
+        assert e.code == code, e.code
+        return e
+    raise AssertionError(f"{query!r} did not raise {exception.__name__}")
+
+
 def neo4j_parameters_round_trip():
     # Every value type goes to the server as a parameter and comes back unchanged.
     zoned = datetime.datetime(2024, 3, 1, 12, 30, 5, 123456, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
@@ -71,19 +81,13 @@ def neo4j_parameters_round_trip():
 
 def neo4j_runtime_errors():
     with neo4j.GraphDatabase.driver(URI, auth=("any", "thing")) as d, d.session() as s:
-        try:
-            s.run("UNWIND [1, 0] AS x RETURN 10 / x").consume()
-            raise AssertionError("division by zero was not raised")
-        except neo4j.exceptions.ClientError as e:
-            assert e.code == "Neo.ClientError.Statement.ArithmeticError", e.code
-            assert "zero" in e.message, e.message
+        e = expect_error(s, "UNWIND [1, 0] AS x RETURN 10 / x", neo4j.exceptions.ClientError,
+                         "Neo.ClientError.Statement.ArithmeticError")
+        assert "zero" in e.message, e.message
         s.run("CREATE CONSTRAINT ON (u:Unique) ASSERT u.k IS UNIQUE").consume()
         s.run("CREATE (:Unique {k: 1})").consume()
-        try:
-            s.run("CREATE (:Unique {k: 1})").consume()
-            raise AssertionError("constraint violation was not raised")
-        except neo4j.exceptions.ConstraintError as e:
-            assert e.code == "Neo.ClientError.Schema.ConstraintValidationFailed", e.code
+        expect_error(s, "CREATE (:Unique {k: 1})", neo4j.exceptions.ConstraintError,
+                     "Neo.ClientError.Schema.ConstraintValidationFailed")
         # The failed statement wrote nothing and the session goes on.
         assert s.run("MATCH (u:Unique) RETURN count(u) AS n").single()["n"] == 1
 
@@ -92,11 +96,7 @@ def neo4j_counters_and_errors():
     with neo4j.GraphDatabase.driver(URI, auth=("any", "thing")) as d, d.session() as s:
         summary = s.run("UNWIND range(1, 3) AS i CREATE (:C {i: i})").consume()
         assert summary.counters.nodes_created == 3, summary.counters
-        try:
-            s.run("RETURN (").consume()
-            raise AssertionError("syntax error was not raised")
-        except neo4j.exceptions.CypherSyntaxError as e:
-            assert e.code == "Neo.ClientError.Statement.SyntaxError", e.code
+        expect_error(s, "RETURN (", neo4j.exceptions.CypherSyntaxError, "Neo.ClientError.Statement.SyntaxError")
         assert s.run("MATCH (c:C) RETURN count(c) AS n").single()["n"] == 3
 
 

@@ -245,7 +245,11 @@ impl WalWriter {
         if full {
             self.rotate(&mut files, first_ts)?;
         }
-        let active = files.active.as_mut().expect("rotate leaves an active segment");
+        let Some(active) = files.active.as_mut() else {
+            return Err(DurabilityError::WriterFailed(
+                "no active WAL segment after rotation".to_string(),
+            ));
+        };
         active
             .file
             .write_all(&bytes)
