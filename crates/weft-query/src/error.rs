@@ -104,21 +104,13 @@ impl QueryError {
         self
     }
 
-    /// The Neo4j status code for this error.
+    /// The Neo4j status code for this error: the first row of [`STATUS_CODES`] whose
+    /// kind matches and whose detail is this error's or empty.
     pub fn status(&self) -> &'static str {
-        match self.kind {
-            ErrorKind::SyntaxError => "Neo.ClientError.Statement.SyntaxError",
-            ErrorKind::SemanticError => "Neo.ClientError.Statement.SemanticError",
-            ErrorKind::TypeError => "Neo.ClientError.Statement.TypeError",
-            ErrorKind::ArgumentError => "Neo.ClientError.Statement.ArgumentError",
-            ErrorKind::ArithmeticError => "Neo.ClientError.Statement.ArithmeticError",
-            ErrorKind::EntityNotFound => "Neo.ClientError.Statement.EntityNotFound",
-            ErrorKind::ConstraintVerificationFailed => "Neo.ClientError.Schema.ConstraintValidationFailed",
-            ErrorKind::ProcedureError => "Neo.ClientError.Procedure.ProcedureNotFound",
-            ErrorKind::TransientConflict => "Neo.TransientError.Transaction.Conflict",
-            ErrorKind::TimedOut => "Neo.ClientError.Transaction.TransactionTimedOut",
-            ErrorKind::DatabaseError => "Neo.DatabaseError.General.UnknownError",
-        }
+        STATUS_CODES
+            .iter()
+            .find(|row| row.kind == self.kind && (row.detail.is_empty() || row.detail == self.detail))
+            .map_or("Neo.DatabaseError.General.UnknownError", |row| row.code)
     }
 
     /// True when the client may retry the whole transaction.
@@ -142,6 +134,44 @@ impl From<StorageError> for QueryError {
         };
         QueryError::runtime(kind, detail, e.to_string())
     }
+}
+
+/// One row of the table between error kinds (with an optional detail) and Neo4j codes.
+#[derive(Clone, Copy, Debug)]
+pub struct StatusCode {
+    pub kind: ErrorKind,
+    /// Empty: any detail of `kind`; else only this detail, which the code names more
+    /// precisely than the kind does.
+    pub detail: &'static str,
+    pub code: &'static str,
+}
+
+const fn row(kind: ErrorKind, detail: &'static str, code: &'static str) -> StatusCode {
+    StatusCode { kind, detail, code }
+}
+
+/// Every status code the engine reports, the detail-specific rows before their kind's
+/// general row. [`QueryError::status`] reads it one way, [`classify_status`] the other,
+/// so a client (the TCK over Bolt) recovers the kind from the code it received.
+pub const STATUS_CODES: &[StatusCode] = &[
+    row(ErrorKind::SemanticError, "MissingParameter", "Neo.ClientError.Statement.ParameterMissing"),
+    row(ErrorKind::SyntaxError, "", "Neo.ClientError.Statement.SyntaxError"),
+    row(ErrorKind::SemanticError, "", "Neo.ClientError.Statement.SemanticError"),
+    row(ErrorKind::TypeError, "", "Neo.ClientError.Statement.TypeError"),
+    row(ErrorKind::ArgumentError, "", "Neo.ClientError.Statement.ArgumentError"),
+    row(ErrorKind::ArithmeticError, "", "Neo.ClientError.Statement.ArithmeticError"),
+    row(ErrorKind::EntityNotFound, "", "Neo.ClientError.Statement.EntityNotFound"),
+    row(ErrorKind::ConstraintVerificationFailed, "", "Neo.ClientError.Schema.ConstraintValidationFailed"),
+    row(ErrorKind::ProcedureError, "", "Neo.ClientError.Procedure.ProcedureNotFound"),
+    row(ErrorKind::TransientConflict, "", "Neo.TransientError.Transaction.Conflict"),
+    row(ErrorKind::TimedOut, "", "Neo.ClientError.Transaction.TransactionTimedOut"),
+    row(ErrorKind::DatabaseError, "", "Neo.DatabaseError.General.UnknownError"),
+];
+
+/// The kind and, where the code pins one, the detail of a Neo4j status `code` (empty
+/// detail otherwise); `None` for a code the engine never reports.
+pub fn classify_status(code: &str) -> Option<(ErrorKind, &'static str)> {
+    STATUS_CODES.iter().find(|row| row.code == code).map(|row| (row.kind, row.detail))
 }
 
 /// Result alias for the query layer.

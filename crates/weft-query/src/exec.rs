@@ -141,7 +141,7 @@ impl<'t> ExecCtx<'t> {
         self.params.get(name).cloned().ok_or_else(|| {
             QueryError::runtime(
                 ErrorKind::SemanticError,
-                "ParameterMissing",
+                "MissingParameter",
                 format!("Expected parameter: ${name}"),
             )
         })

@@ -33,7 +33,7 @@ mod write;
 
 pub use cursor::Cursor;
 pub use engine::Engine;
-pub use error::{ErrorKind, Phase, Position, QueryError};
+pub use error::{classify_status, ErrorKind, Phase, Position, QueryError};
 pub use procedures::Procedure;
 pub use result::{Node, Path, QueryResult, QueryStats, Relationship, ResultValue};
 pub use value::{PathValue, QValue};
