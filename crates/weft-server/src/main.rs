@@ -1,5 +1,6 @@
 //! The `weft` binary: command-line parsing, logging, signals; the work is in the library.
 
+mod bench;
 mod shell;
 
 use std::net::SocketAddr;
@@ -32,6 +33,9 @@ enum Command {
     Serve(ServeArgs),
     /// Run Cypher against a Bolt server: a prompt on a terminal, else `-c` or stdin.
     Shell(shell::ShellArgs),
+    /// Load a Bolt server (Weft or any other) with the standard workloads and report
+    /// throughput, latency percentiles and CPU per query.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Args)]
@@ -151,6 +155,7 @@ fn main() -> std::process::ExitCode {
     let outcome = match Cli::parse().command {
         Command::Serve(args) => run_serve(args),
         Command::Shell(args) => shell::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -8,10 +8,9 @@
 //! already on stderr).
 //!
 //! Layers, top down: [`repl`] (input, commands, output) over [`format`] and [`value`]
-//! (how results look) and [`client`] (a blocking Bolt client built on weft-bolt's
-//! codecs). The shell talks to any Bolt server, not only Weft.
+//! (how results look) and [`client`] (weft-client, a blocking Bolt client built on
+//! weft-bolt's codecs). The shell talks to any Bolt server, not only Weft.
 
-mod client;
 mod format;
 mod input;
 mod repl;
@@ -22,12 +21,9 @@ use std::io::{BufRead, IsTerminal};
 use anyhow::Context;
 use clap::Args;
 
-use client::{Client, Credentials};
 use format::Format;
 use repl::Shell;
-
-/// The Bolt port used when an address names none.
-const DEFAULT_PORT: u16 = 7687;
+use weft_client::{normalize_address, Client, ConnectOptions, Credentials};
 
 #[derive(Args)]
 pub struct ShellArgs {
@@ -54,11 +50,15 @@ pub struct ShellArgs {
 /// Connects, runs the chosen mode and exits with status 1 if anything failed.
 pub fn run(args: ShellArgs) -> anyhow::Result<()> {
     let address = normalize_address(&args.address);
-    let credentials = Credentials {
-        user: args.user,
-        password: args.password,
+    let options = ConnectOptions {
+        credentials: Credentials {
+            user: args.user,
+            password: args.password,
+        },
+        user_agent: concat!("weft-shell/", env!("CARGO_PKG_VERSION")).to_string(),
+        ..ConnectOptions::default()
     };
-    let client = Client::connect(&address, &credentials).with_context(|| format!("cannot connect to {address}"))?;
+    let client = Client::connect_with(&address, &options).with_context(|| format!("cannot connect to {address}"))?;
     let mut shell = Shell::new(client, args.format);
     for param in &args.params {
         let (name, literal) = param
@@ -81,21 +81,4 @@ pub fn run(args: ShellArgs) -> anyhow::Result<()> {
         std::process::exit(1);
     }
     Ok(())
-}
-
-/// `bolt://host:port` or `host:port` or `host` to `host:port`.
-fn normalize_address(address: &str) -> String {
-    let bare = ["bolt://", "neo4j://"]
-        .iter()
-        .find_map(|scheme| address.strip_prefix(scheme))
-        .unwrap_or(address)
-        .trim_end_matches('/');
-    let has_port = bare
-        .rsplit_once(':')
-        .is_some_and(|(_, port)| port.parse::<u16>().is_ok());
-    if has_port {
-        bare.to_string()
-    } else {
-        format!("{bare}:{DEFAULT_PORT}")
-    }
 }

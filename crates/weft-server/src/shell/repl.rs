@@ -20,9 +20,9 @@ use rustyline::error::ReadlineError;
 use weft_bolt::messages::Dict;
 use weft_bolt::BoltValue;
 
-use super::client::{Client, ClientError};
 use super::format::{self, Format};
 use super::{input, value};
+use weft_client::{Client, ClientError};
 
 const PROMPT: &str = "weft> ";
 const CONTINUATION: &str = "  ...> ";

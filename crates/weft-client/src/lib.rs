@@ -1,13 +1,16 @@
-//! A small blocking Bolt client for the shell, over one `std::net::TcpStream`.
+//! A small blocking Bolt client over one `std::net::TcpStream`: what `weft shell`, `weft
+//! bench` and the TCK over Bolt talk through, to Weft or to any other Bolt server.
 //!
 //! Owns: the client side of a connection — the version proposal, HELLO (plus LOGON from
-//! Bolt 5.1), RUN + PULL in batches of [`PULL_BATCH`] records, and RESET after a FAILURE
-//! so the next query starts clean. Promises to the shell: [`Client::run`] returns every
-//! record of a query or the server's failure as [`ClientError::Query`], which leaves the
-//! connection usable; any other error means the connection is lost.
+//! Bolt 5.1), RUN + PULL pipelined in one write with further PULLs in batches of
+//! [`PULL_BATCH`] records, explicit transactions (BEGIN, COMMIT, ROLLBACK), the database
+//! to run in, and RESET after a FAILURE so the next query starts clean. Promises:
+//! [`Client::run`] returns every record of a query or the server's failure as
+//! [`ClientError::Query`], which leaves the connection usable (an explicit transaction is
+//! gone after it, as the server ends it); any other error means the connection is lost.
 //!
 //! Needs from below: weft-bolt's handshake constants, chunking and message codecs; all
-//! framing and PackStream work is done there, this module only moves bytes.
+//! framing and PackStream work is done there, this crate only moves bytes.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -30,15 +33,21 @@ const LOGON_SINCE: Version = Version::new(5, 1);
 /// How long connecting may take before the shell gives up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What the client sends as `user_agent`.
-const USER_AGENT: &str = concat!("weft-shell/", env!("CARGO_PKG_VERSION"));
+/// What the client sends as `user_agent` unless told otherwise.
+pub const USER_AGENT: &str = concat!("weft-client/", env!("CARGO_PKG_VERSION"));
 
 /// Why a query or the connection failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The server rejected the query; the connection has been reset and can be reused.
+    /// `at_run`: the failure answered the RUN (the statement was refused before any row
+    /// was asked for, as compile-time errors are), not a later PULL.
     #[error("{code}: {message}")]
-    Query { code: String, message: String },
+    Query {
+        code: String,
+        message: String,
+        at_run: bool,
+    },
     #[error("cannot reach the server: {0}")]
     Io(#[from] std::io::Error),
     #[error("the server speaks none of Bolt 5.0-5.8 or 4.4")]
@@ -76,6 +85,30 @@ impl Credentials {
     }
 }
 
+/// How to connect: who, which database, and how long to wait for the server.
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    pub credentials: Credentials,
+    /// Sent as `db` with each RUN and BEGIN (Bolt 4+); `None`: the server's default.
+    pub database: Option<String>,
+    /// The `user_agent` of HELLO.
+    pub user_agent: String,
+    /// Longest wait for any answer once connected; `None` waits forever. A server that
+    /// stops answering then fails the call with an I/O error instead of hanging it.
+    pub read_timeout: Option<Duration>,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            credentials: Credentials::default(),
+            database: None,
+            user_agent: USER_AGENT.to_string(),
+            read_timeout: None,
+        }
+    }
+}
+
 /// The outcome of one query.
 #[derive(Clone, Debug, Default)]
 pub struct QueryResult {
@@ -90,25 +123,56 @@ pub struct Client {
     stream: TcpStream,
     decoder: ChunkDecoder,
     version: Version,
+    /// The `extra` of every RUN outside a transaction and of BEGIN.
+    run_extra: Dict,
+    /// True between a BEGIN and its COMMIT or ROLLBACK.
+    in_transaction: bool,
+    /// Bytes of the requests being sent, reused between calls.
+    out: Vec<u8>,
+    /// The `server` the HELLO's SUCCESS named, such as `Neo4j/5.26.0`.
+    server_agent: Option<String>,
 }
 
 impl Client {
     /// Connects to `address`, negotiates a version and authenticates.
     pub fn connect(address: &str, credentials: &Credentials) -> Result<Client, ClientError> {
+        let options = ConnectOptions {
+            credentials: credentials.clone(),
+            ..ConnectOptions::default()
+        };
+        Client::connect_with(address, &options)
+    }
+
+    /// Connects to `address` with every option spelled out.
+    pub fn connect_with(address: &str, options: &ConnectOptions) -> Result<Client, ClientError> {
         let stream = connect_stream(address)?;
+        stream.set_read_timeout(options.read_timeout)?;
+        let run_extra = match &options.database {
+            Some(db) => vec![("db".to_string(), BoltValue::String(db.clone()))],
+            None => Vec::new(),
+        };
         let mut client = Client {
             stream,
             decoder: ChunkDecoder::default(),
             version: Version::V4_4,
+            run_extra,
+            in_transaction: false,
+            out: Vec::new(),
+            server_agent: None,
         };
         client.version = client.handshake()?;
-        client.authenticate(credentials)?;
+        client.authenticate(&options.credentials, &options.user_agent)?;
         Ok(client)
     }
 
     /// The negotiated protocol version.
     pub fn version(&self) -> Version {
         self.version
+    }
+
+    /// What the server calls itself in its answer to HELLO.
+    pub fn server_agent(&self) -> Option<&str> {
+        self.server_agent.as_deref()
     }
 
     /// How structures are laid out on this connection.
@@ -121,13 +185,18 @@ impl Client {
         let run = Request::Run {
             query: query.to_string(),
             parameters: parameters.clone(),
-            extra: Vec::new(),
+            // Inside a transaction the database was named by BEGIN.
+            extra: if self.in_transaction {
+                Vec::new()
+            } else {
+                self.run_extra.clone()
+            },
         };
         self.send(&[run, pull()])?;
         let header = self.recv()?;
         let columns = match header {
             Response::Success { metadata } => fields(&metadata),
-            other => return Err(self.recover(other, 1)),
+            other => return Err(self.recover(other, 1, true)),
         };
         let mut result = QueryResult {
             columns,
@@ -141,9 +210,34 @@ impl Client {
                     result.summary = metadata;
                     return Ok(result);
                 }
-                other => return Err(self.recover(other, 0)),
+                other => return Err(self.recover(other, 0, false)),
             }
         }
+    }
+
+    /// Starts an explicit transaction; queries run in it until [`Client::commit`] or
+    /// [`Client::rollback`], or until one fails (the server then ends it).
+    pub fn begin(&mut self) -> Result<(), ClientError> {
+        let extra = self.run_extra.clone();
+        self.in_transaction = true;
+        let begun = self.expect_success(Request::Begin { extra });
+        self.in_transaction = begun.is_ok();
+        begun.map(drop)
+    }
+
+    /// Commits the explicit transaction; returns the bookmark the server gave, if any.
+    pub fn commit(&mut self) -> Result<Option<String>, ClientError> {
+        self.in_transaction = false;
+        let metadata = self.expect_success(Request::Commit)?;
+        Ok(dict_get(&metadata, "bookmark")
+            .and_then(BoltValue::as_str)
+            .map(str::to_owned))
+    }
+
+    /// Rolls the explicit transaction back.
+    pub fn rollback(&mut self) -> Result<(), ClientError> {
+        self.in_transaction = false;
+        self.expect_success(Request::Rollback).map(drop)
     }
 
     /// Says GOODBYE; errors are irrelevant since the connection is closing anyway.
@@ -166,13 +260,16 @@ impl Client {
     }
 
     /// HELLO, carrying the credentials before 5.1 and followed by LOGON from 5.1.
-    fn authenticate(&mut self, credentials: &Credentials) -> Result<(), ClientError> {
-        let mut extra: Dict = vec![("user_agent".into(), BoltValue::String(USER_AGENT.into()))];
+    fn authenticate(&mut self, credentials: &Credentials, user_agent: &str) -> Result<(), ClientError> {
+        let mut extra: Dict = vec![("user_agent".into(), BoltValue::String(user_agent.into()))];
         let logon = self.version >= LOGON_SINCE;
         if !logon {
             extra.extend(credentials.auth_dict());
         }
-        self.expect_success(Request::Hello { extra })?;
+        let hello = self.expect_success(Request::Hello { extra })?;
+        self.server_agent = dict_get(&hello, "server")
+            .and_then(BoltValue::as_str)
+            .map(str::to_owned);
         if logon {
             self.expect_success(Request::Logon {
                 auth: credentials.auth_dict(),
@@ -181,38 +278,45 @@ impl Client {
         Ok(())
     }
 
+    /// Sends `request` and expects SUCCESS; after a FAILURE the connection is RESET.
     fn expect_success(&mut self, request: Request) -> Result<Dict, ClientError> {
         self.send(&[request])?;
         match self.recv()? {
             Response::Success { metadata } => Ok(metadata),
-            Response::Failure { code, message } => Err(ClientError::Query { code, message }),
-            other => Err(unexpected(&other)),
+            other => Err(self.recover(other, 0, true)),
         }
     }
 
     /// After a non-SUCCESS `response`, drains `pending` further responses, sends RESET and
-    /// waits for its SUCCESS; returns the error to report.
-    fn recover(&mut self, response: Response, pending: usize) -> ClientError {
+    /// waits for its SUCCESS; returns the error to report. The server has ended any
+    /// explicit transaction by then.
+    fn recover(&mut self, response: Response, pending: usize, at_run: bool) -> ClientError {
         let error = match response {
-            Response::Failure { code, message } => ClientError::Query { code, message },
+            Response::Failure { code, message } => ClientError::Query { code, message, at_run },
             other => return unexpected(&other),
         };
+        self.in_transaction = false;
         let reset = (0..pending)
             .try_for_each(|_| self.recv().map(drop))
-            .and_then(|()| self.expect_success(Request::Reset).map(drop));
+            .and_then(|()| self.send(&[Request::Reset]))
+            .and_then(|()| match self.recv()? {
+                Response::Success { .. } => Ok(()),
+                other => Err(unexpected(&other)),
+            });
         match reset {
             Ok(()) => error,
             Err(lost) => lost,
         }
     }
 
+    /// Writes `requests` with one system call, so a pipelined RUN + PULL is one packet.
     fn send(&mut self, requests: &[Request]) -> Result<(), ClientError> {
-        let mut out = Vec::new();
+        self.out.clear();
         for request in requests {
             let bytes = request.encode().map_err(weft_bolt::Error::from)?;
-            ChunkEncoder::default().encode(&bytes, &mut out);
+            ChunkEncoder::default().encode(&bytes, &mut self.out);
         }
-        self.stream.write_all(&out)?;
+        self.stream.write_all(&self.out)?;
         Ok(())
     }
 
@@ -228,6 +332,26 @@ impl Client {
             }
             self.decoder.feed(&buffer[..read]).map_err(weft_bolt::Error::from)?;
         }
+    }
+}
+
+/// The Bolt port used when an address names none.
+pub const DEFAULT_PORT: u16 = 7687;
+
+/// `bolt://host:port` or `host:port` or `host` to `host:port`.
+pub fn normalize_address(address: &str) -> String {
+    let bare = ["bolt://", "neo4j://"]
+        .iter()
+        .find_map(|scheme| address.strip_prefix(scheme))
+        .unwrap_or(address)
+        .trim_end_matches('/');
+    let has_port = bare
+        .rsplit_once(':')
+        .is_some_and(|(_, port)| port.parse::<u16>().is_ok());
+    if has_port {
+        bare.to_string()
+    } else {
+        format!("{bare}:{DEFAULT_PORT}")
     }
 }
 
@@ -271,6 +395,3 @@ fn unexpected(response: &Response) -> ClientError {
     };
     ClientError::Protocol(format!("unexpected {name}"))
 }
-
-#[cfg(test)]
-mod tests;
