@@ -326,7 +326,10 @@ impl Client {
             if let Some(message) = self.decoder.next_message() {
                 return Response::decode(&message).map_err(|e| weft_bolt::Error::from(e).into());
             }
-            let read = self.stream.read(&mut buffer)?;
+            let read = match self.stream.read(&mut buffer) {
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => other?,
+            };
             if read == 0 {
                 return Err(ClientError::Closed);
             }

@@ -161,7 +161,7 @@ impl Graph {
 }
 
 /// A Cypher string literal in single quotes.
-fn literal(s: &str) -> String {
+pub fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 

@@ -90,6 +90,12 @@ pub struct BenchArgs {
     /// The server's process id, to report its CPU time per query (Linux /proc).
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Write parameter values into the query text as literals instead of sending them as
+    /// parameters, for servers that mishandle parameters (FalkorDB's experimental Bolt
+    /// listener crashes under concurrent parameterized queries). Servers that cache plans
+    /// by query text then plan most queries afresh.
+    #[arg(long)]
+    inline_parameters: bool,
     /// Seconds to wait for any answer before the connection counts as lost.
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
     timeout: f64,
@@ -122,7 +128,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Client::connect_with(&address, &options).with_context(|| format!("cannot connect to {address}"))?;
     let server_agent = control.server_agent().map(str::to_owned);
     let (persons, graph_text) = prepare_graph(&mut control, &args)?;
-    control.close();
+    drop(control); // no GOODBYE: see run::drive
 
     let run_tag = chrono::Utc::now().timestamp() as u64;
     let mut outcomes = Vec::new();
@@ -140,6 +146,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
                 run_tag,
                 persons,
                 server_pid: args.server_pid,
+                inline_parameters: args.inline_parameters,
             };
             let outcome = run::run(&plan)?;
             eprintln!(
@@ -166,6 +173,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             "warmup_s": warmup.as_secs_f64(),
             "seed": args.seed,
             "database": args.database,
+            "inline_parameters": args.inline_parameters,
         }),
     };
     let document = report::json(&context, &outcomes);

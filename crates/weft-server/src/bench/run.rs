@@ -16,7 +16,7 @@ use anyhow::Context;
 use hdrhistogram::Histogram;
 use weft_client::{Client, ClientError, ConnectOptions};
 
-use super::workload::{Requests, Workload};
+use super::workload::{self, Requests, Workload};
 
 /// Latencies are recorded in microseconds, up to an hour, to 3 significant digits.
 const HISTOGRAM_MAX_US: u64 = 3_600_000_000;
@@ -38,6 +38,8 @@ pub struct Plan {
     /// Start ids are drawn from `0..persons`.
     pub persons: u32,
     pub server_pid: Option<u32>,
+    /// Send parameter values written into the query text instead of as parameters.
+    pub inline_parameters: bool,
 }
 
 /// What one run measured.
@@ -102,9 +104,10 @@ pub fn run(plan: &Plan) -> anyhow::Result<Outcome> {
         .map(|(i, client)| {
             let requests = Requests::new(plan.workload, plan.seed, plan.run_tag, i, plan.persons);
             let tickets = Arc::clone(&tickets);
+            let inline = plan.inline_parameters;
             std::thread::Builder::new()
                 .name(format!("bench-{i}"))
-                .spawn(move || drive(client, requests, measure_from, stop_at, &tickets))
+                .spawn(move || drive(client, requests, measure_from, stop_at, &tickets, inline))
         })
         .collect::<Result<_, _>>()
         .context("cannot start a client thread")?;
@@ -156,6 +159,7 @@ fn drive(
     measure_from: Instant,
     stop_at: Option<Instant>,
     tickets: &AtomicI64,
+    inline: bool,
 ) -> ThreadResult {
     let mut result = ThreadResult {
         ok: 0,
@@ -175,7 +179,11 @@ fn drive(
             break;
         }
         let (query, params) = requests.next();
-        let outcome = client.run(query, &params);
+        let outcome = if inline {
+            client.run(&workload::inline(query, &params), &Vec::new())
+        } else {
+            client.run(query, &params)
+        };
         let answered = Instant::now();
         if !measured {
             if let Err(error) = outcome {
@@ -208,7 +216,9 @@ fn drive(
             }
         }
     }
-    client.close();
+    // Hang up without GOODBYE, as a vanished client would: FalkorDB's Bolt listener
+    // (experimental) stalls the next connection after a GOODBYE.
+    drop(client);
     result
 }
 
@@ -229,18 +239,10 @@ pub fn process_cpu(pid: u32) -> Option<Duration> {
     Some(Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second()))
 }
 
-/// `sysconf(_SC_CLK_TCK)`: 100 on every Linux this runs on; `getconf` tells otherwise.
+/// `/proc` counts CPU time in USER_HZ ticks, which Linux fixes at 100 a second for
+/// every program whatever the kernel's own tick rate.
 fn clock_ticks_per_second() -> f64 {
-    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
-    *TICKS.get_or_init(|| {
-        std::process::Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .ok()
-            .and_then(|out| String::from_utf8(out.stdout).ok())
-            .and_then(|text| text.trim().parse().ok())
-            .unwrap_or(100.0)
-    })
+    100.0
 }
 
 #[cfg(test)]

@@ -107,9 +107,48 @@ impl Requests {
     }
 }
 
+/// `query` with each `$name` replaced by its value from `params` as a Cypher literal (only
+/// integers and strings, which is all the workloads send), for servers that cannot take
+/// parameters. An unknown name is left as it is.
+pub fn inline(query: &str, params: &Dict) -> String {
+    let mut out = String::with_capacity(query.len() + 16);
+    let mut rest = query;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let end = after
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        let name = &after[..end];
+        match params.iter().find(|(key, _)| key == name).map(|(_, value)| value) {
+            Some(BoltValue::Integer(i)) => out.push_str(&i.to_string()),
+            Some(BoltValue::String(s)) => out.push_str(&super::graph::literal(s)),
+            _ => {
+                out.push('$');
+                out.push_str(name);
+            }
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Requests, Workload, CREATE, POINT};
+    use super::{inline, Requests, Workload, CREATE, POINT};
+
+    #[test]
+    fn inlined_parameters_are_literals() {
+        let params = vec![
+            ("id".to_string(), BoltValue::Integer(7)),
+            ("name".to_string(), BoltValue::String("O'Neil".into())),
+        ];
+        assert_eq!(
+            inline("CREATE (:P {id: $id, name: $name, x: $other})", &params),
+            "CREATE (:P {id: 7, name: 'O\\'Neil', x: $other})"
+        );
+    }
     use weft_bolt::BoltValue;
 
     #[test]
