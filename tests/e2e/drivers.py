@@ -200,6 +200,27 @@ def neo4j_fifty_concurrent_sessions():
             assert s.run("MATCH (m:Many) RETURN count(m) AS c").single()["c"] == sessions * writes
 
 
+def neo4j_schema_in_managed_transactions():
+    # Tools create indexes through managed transactions; a transaction may change the
+    # schema or write data, not both; a missing parameter has its own code.
+    with neo4j.GraphDatabase.driver(URI, auth=("any", "thing")) as d:
+        d.execute_query("CREATE INDEX FOR (s:Schema) ON (s.k)")
+        with d.session() as s:
+            s.execute_write(lambda tx: tx.run("CREATE CONSTRAINT ON (s:Schema) ASSERT s.u IS UNIQUE").consume())
+            rows = s.execute_read(lambda tx: tx.run("SHOW INDEX INFO").data())
+            assert any(r.get("label") == "Schema" for r in rows), rows
+            with s.begin_transaction() as tx:
+                tx.run("CREATE (:Schema {k: 1})").consume()
+                try:
+                    tx.run("CREATE INDEX FOR (s:Schema) ON (s.other)").consume()
+                    raise AssertionError("mixing data writes and schema changes was not refused")
+                except neo4j.exceptions.ClientError as e:
+                    assert e.code == "Neo.ClientError.Transaction.ForbiddenDueToTransactionType", e.code
+            assert s.run("MATCH (n:Schema) RETURN count(n) AS n").single()["n"] == 0
+            expect_error(s, "RETURN $absent", neo4j.exceptions.ClientError,
+                         "Neo.ClientError.Statement.ParameterMissing")
+
+
 def pymgclient_autocommit_and_transactions():
     conn = mgclient.connect(host="127.0.0.1", port=PORT)
     cur = conn.cursor()
@@ -232,5 +253,6 @@ check("neo4j: execute_write retries conflicts, no lost increments", neo4j_retrie
 check("neo4j: large result streams in batches", neo4j_streams_large_results)
 check("neo4j: a million rows stream with bounded server memory", neo4j_million_rows_bounded_memory)
 check("neo4j: 50 concurrent sessions", neo4j_fifty_concurrent_sessions)
+check("neo4j: schema statements in managed transactions; ParameterMissing", neo4j_schema_in_managed_transactions)
 check("pymgclient: autocommit, transactions, errors", pymgclient_autocommit_and_transactions)
 print(f"e2e: {passed} passed, 0 failed")

@@ -86,7 +86,7 @@ impl Engine {
     }
 
     /// The parsed statement for `query`, from the cache when it was seen before.
-    fn parse(&self, query: &str) -> Result<Arc<Statement>> {
+    pub(crate) fn parse(&self, query: &str) -> Result<Arc<Statement>> {
         if let Some(hit) = self.parsed.lock().ok().and_then(|c| c.get(query).cloned()) {
             return Ok(hit);
         }
@@ -243,7 +243,7 @@ impl Engine {
     }
 
     /// Runs an admin statement; `None` for anything else.
-    fn admin(&self, statement: &Statement) -> Result<Option<QueryResult>> {
+    pub(crate) fn admin(&self, statement: &Statement) -> Result<Option<QueryResult>> {
         let s = &self.storage;
         let mut stats = QueryStats::default();
         let done = |stats| {
@@ -357,13 +357,14 @@ fn is_admin(s: &Statement) -> bool {
     !matches!(s, Statement::Query(_) | Statement::Explain(_) | Statement::Profile(_))
 }
 
-/// Index and constraint statements run in their own transaction, never in a caller's.
+/// Admin statements never run inside a caller's storage transaction: a server collects
+/// an explicit transaction's schema changes for its commit (see `schema_txn`).
 fn refuse_admin(statement: &Statement) -> Result<()> {
     if is_admin(statement) {
         return Err(QueryError::runtime(
             ErrorKind::SemanticError,
             "SchemaInTransaction",
-            "Index and constraint statements cannot run inside an explicit transaction",
+            "Index, constraint and admin statements cannot run inside a storage transaction",
         ));
     }
     Ok(())

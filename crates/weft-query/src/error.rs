@@ -159,6 +159,11 @@ pub const STATUS_CODES: &[StatusCode] = &[
         "MissingParameter",
         "Neo.ClientError.Statement.ParameterMissing",
     ),
+    row(
+        ErrorKind::SemanticError,
+        "ForbiddenDueToTransactionType",
+        "Neo.ClientError.Transaction.ForbiddenDueToTransactionType",
+    ),
     row(ErrorKind::SyntaxError, "", "Neo.ClientError.Statement.SyntaxError"),
     row(ErrorKind::SemanticError, "", "Neo.ClientError.Statement.SemanticError"),
     row(ErrorKind::TypeError, "", "Neo.ClientError.Statement.TypeError"),
@@ -207,3 +212,20 @@ pub fn classify_status(code: &str) -> Option<(ErrorKind, &'static str)> {
 
 /// Result alias for the query layer.
 pub type Result<T> = std::result::Result<T, QueryError>;
+
+#[cfg(test)]
+mod tests {
+    use super::{classify_status, ErrorKind, QueryError, STATUS_CODES};
+
+    #[test]
+    fn every_status_code_reads_back_to_its_kind_and_detail() {
+        for row in STATUS_CODES {
+            let error = QueryError::runtime(row.kind, if row.detail.is_empty() { "Any" } else { row.detail }, "m");
+            assert_eq!(error.status(), row.code);
+            assert_eq!(classify_status(row.code), Some((row.kind, row.detail)));
+        }
+        assert_eq!(classify_status("Neo.ClientError.Made.Up"), None);
+        let missing = QueryError::compile(ErrorKind::SemanticError, "MissingParameter", "m");
+        assert_eq!(missing.status(), "Neo.ClientError.Statement.ParameterMissing");
+    }
+}

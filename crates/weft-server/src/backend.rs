@@ -12,12 +12,18 @@
 //! transaction only the newest statement streams: RUN, COMMIT and a PULL of an older
 //! result first run the streaming statement to its end and keep its remaining rows, so
 //! each statement sees exactly the writes made before it.
+//!
+//! Schema statements in an explicit transaction are collected and applied at its commit;
+//! a transaction either changes the schema or writes data (Neo4j's rule, refused with
+//! `ForbiddenDueToTransactionType`). `SHOW …` runs anywhere, at once.
 
 use std::collections::{HashMap, VecDeque};
 
 use weft_bolt::messages::Dict;
 use weft_bolt::{Auth, Backend, BackendError, BoltValue, Dialect, Progress, RunInfo};
-use weft_query::{Cursor, Engine, QueryError, QueryStats, ResultValue};
+use weft_query::{
+    forbidden_mix, Cursor, Engine, InTransaction, Mix, QueryError, QueryStats, ResultValue, SchemaChange,
+};
 use weft_storage::{IsolationLevel, Transaction};
 
 use crate::convert;
@@ -52,6 +58,10 @@ pub struct EngineBackend {
     explicit: bool,
     results: HashMap<i64, Open>,
     next_qid: i64,
+    /// The explicit transaction's schema changes, applied at its commit.
+    schema: Vec<SchemaChange>,
+    /// True once a statement of the explicit transaction has written data.
+    wrote_data: bool,
 }
 
 impl EngineBackend {
@@ -70,6 +80,8 @@ impl EngineBackend {
             explicit: false,
             results: HashMap::new(),
             next_qid: 0,
+            schema: Vec::new(),
+            wrote_data: false,
         }
     }
 
@@ -93,6 +105,12 @@ impl EngineBackend {
     fn end_statement(&mut self, cursor: Box<Cursor<'static>>, autocommit: bool) -> Result<Dict, QueryError> {
         let no_columns = cursor.columns().is_empty();
         let (stats, txn) = cursor.close()?;
+        if !autocommit && writes_data(&stats) {
+            if !self.schema.is_empty() {
+                return Err(forbidden_mix(Mix::WritesAfterSchema));
+            }
+            self.wrote_data = true;
+        }
         let mut metadata = summary(no_columns, &stats);
         if autocommit {
             // A statement that wrote nothing (or an admin statement, which commits by
@@ -199,7 +217,51 @@ impl EngineBackend {
         self.results.clear();
         self.explicit = false;
         self.next_qid = 0;
+        self.schema.clear();
+        self.wrote_data = false;
     }
+
+    /// A statement of an explicit transaction that is not a query: a schema change is
+    /// collected for the commit, anything else (`SHOW …`) runs at once outside it.
+    fn run_admin_in_transaction(
+        &mut self,
+        kind: InTransaction,
+        query: &str,
+        params: &std::collections::BTreeMap<String, weft_common::Value>,
+    ) -> Result<RunInfo, QueryError> {
+        let (columns, open) = match kind {
+            InTransaction::Schema(change) => {
+                if self.wrote_data {
+                    return Err(forbidden_mix(Mix::SchemaAfterWrites));
+                }
+                let summary = summary(true, &change.stats());
+                self.schema.push(change);
+                let rows = VecDeque::new();
+                (Vec::new(), Open::Buffered { rows, summary })
+            }
+            InTransaction::Anywhere | InTransaction::Query => {
+                let mut cursor = self.engine.start(query, params)?;
+                let columns = cursor.columns().to_vec();
+                let rows = self.rows(cursor.fetch(usize::MAX)?).into();
+                let (stats, _) = cursor.close()?;
+                let summary = summary(columns.is_empty(), &stats);
+                (columns, Open::Buffered { rows, summary })
+            }
+        };
+        Ok(self.open(columns, open))
+    }
+}
+
+/// True when a statement's counters show a data write (not a schema change).
+fn writes_data(stats: &QueryStats) -> bool {
+    let data = QueryStats {
+        indexes_added: 0,
+        indexes_removed: 0,
+        constraints_added: 0,
+        constraints_removed: 0,
+        ..*stats
+    };
+    data != QueryStats::default()
 }
 
 impl Backend for EngineBackend {
@@ -231,6 +293,16 @@ impl Backend for EngineBackend {
         }
         if in_tx || self.explicit {
             self.settle().map_err(|e| self.fail(e))?;
+            if self.tx.is_some() {
+                match self.engine.classify_in_transaction(query).map_err(|e| self.fail(e))? {
+                    InTransaction::Query => {}
+                    other => {
+                        return self
+                            .run_admin_in_transaction(other, query, &params)
+                            .map_err(|e| self.fail(e))
+                    }
+                }
+            }
             let Some(tx) = self.tx.take() else {
                 let message = "RUN inside a transaction that is not open; send BEGIN first";
                 return Err(BackendError::new(weft_bolt::session::REQUEST_INVALID, message));
@@ -281,11 +353,18 @@ impl Backend for EngineBackend {
                 "COMMIT without an open transaction",
             )
         })?;
+        let schema = std::mem::take(&mut self.schema);
         self.abort();
         let committed = tx.commit().map_err(|e| query_error(QueryError::from(e)))?;
+        // Only a transaction without data writes holds schema changes: they are its commit.
+        if !schema.is_empty() {
+            self.engine.apply_schema(&schema).map_err(query_error)?;
+        }
         // A transaction that wrote nothing has no commit timestamp; it saw everything up
         // to the newest commit, which is the bookmark a causal follower needs.
-        let ts = committed.unwrap_or_else(|| self.engine.storage().last_committed());
+        let ts = committed
+            .filter(|_| schema.is_empty())
+            .unwrap_or_else(|| self.engine.storage().last_committed());
         Ok(vec![("bookmark".to_string(), BoltValue::String(ts.to_string()))])
     }
 
