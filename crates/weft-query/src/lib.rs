@@ -27,6 +27,7 @@ mod projection;
 mod pushdown;
 pub mod result;
 mod scope;
+mod semantic;
 mod storage_admin;
 pub mod value;
 mod write;
