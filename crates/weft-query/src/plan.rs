@@ -544,26 +544,13 @@ impl<'s> Planner<'s> {
         let introduced_by_merge = merge_before.is_some_and(|before| !before.contains(name));
         match scope.get(name) {
             Some((slot, _)) if introduced_by_merge => Ok(CreateNode { props, ..fresh(slot) }),
-            Some((slot, kind)) => {
-                if !matches!(kind, VarKind::Node | VarKind::Any) {
-                    return Err(syntax(
-                        "VariableTypeConflict",
-                        format!("Variable `{name}` is not a node"),
-                    ));
-                }
-                if !n.labels.is_empty() || n.properties.is_some() {
-                    return Err(syntax(
-                        "VariableAlreadyBound",
-                        format!("Variable `{name}` already declared"),
-                    ));
-                }
-                Ok(CreateNode {
-                    slot,
-                    existing: true,
-                    labels: Vec::new(),
-                    props: None,
-                })
-            }
+            // Semantic analysis has checked that a bound variable is a bare node here.
+            Some((slot, _)) => Ok(CreateNode {
+                slot,
+                existing: true,
+                labels: Vec::new(),
+                props: None,
+            }),
             None => {
                 let slot = scope.bind(name, VarKind::Node, &mut self.slots);
                 Ok(CreateNode { props, ..fresh(slot) })

@@ -81,23 +81,12 @@ impl Scope {
         }
     }
 
-    /// Binds `name` for a pattern: reuses a visible binding of a compatible kind, refuses
-    /// an incompatible one, or creates a new slot. Returns (slot, was it already bound).
-    pub fn bind_pattern(&mut self, name: &str, kind: VarKind, slots: &mut Slots) -> Result<(usize, bool)> {
+    /// Binds `name` for a pattern: reuses a visible binding (semantic analysis has
+    /// checked that its kind fits) or creates a new slot.
+    pub fn bind_pattern(&mut self, name: &str, kind: VarKind, slots: &mut Slots) -> usize {
         match self.get(name) {
-            Some((slot, existing))
-                if existing == kind
-                    || existing == VarKind::Any
-                    || (existing == VarKind::List && kind == VarKind::RelationshipList) =>
-            {
-                Ok((slot, true))
-            }
-            Some((_, existing)) => Err(QueryError::compile(
-                ErrorKind::SyntaxError,
-                "VariableTypeConflict",
-                format!("Type mismatch: `{name}` was defined as {existing:?}, cannot be used as {kind:?}"),
-            )),
-            None => Ok((self.bind(name, kind, slots), false)),
+            Some((slot, _)) => slot,
+            None => self.bind(name, kind, slots),
         }
     }
 
