@@ -1,8 +1,9 @@
 //! Expressions compiled against a scope (variables resolved to row slots, functions
 //! checked), and their evaluation over a row.
 //!
-//! Compilation is where most semantic errors are found: undefined variables, unknown
-//! functions, wrong argument counts, aggregates where none may be.
+//! Compilation finds the errors that need names resolved: undefined variables, unknown
+//! functions, wrong argument counts, aggregates where none may be. Type rules are the
+//! semantic pass's (`semantic/types.rs`), which runs first.
 
 use crate::ast::{BinaryOp, Expr, ExprKind, MapProjectionItem, Quantifier, UnaryOp};
 use crate::error::{ErrorKind, QueryError, Result};

@@ -1,5 +1,6 @@
-//! The planner: turns a parsed query into a tree of operators, checking the semantic
-//! rules of openCypher as it goes (scopes, pattern variables, clause composition).
+//! The planner: turns a query that passed semantic analysis (`semantic/`) into a tree
+//! of operators, checking as it goes the rules that need its name resolution (scopes,
+//! undefined variables, clause composition, procedure calls).
 //! Projections (WITH / RETURN, aggregation, ORDER BY) live in `projection.rs`.
 
 use crate::ast::{Clause, ClauseKind, Expr, NodePattern, PatternPart, Query, RemoveItem, SetItem, SingleQuery};

@@ -1,5 +1,6 @@
-//! Variable scopes of semantic analysis: which names are visible at a point of a query,
-//! what they hold, and which row slot stores each.
+//! Variable scopes of the planner: which names are visible at a point of a query, what
+//! they hold, and which row slot stores each (static types and their checks belong to
+//! the semantic pass, `semantic/`).
 //!
 //! A row is a fixed-width vector of values; each variable gets a slot for the whole
 //! query, so operators never move values around. WITH and RETURN end a scope: the names
@@ -8,7 +9,7 @@
 use crate::error::{ErrorKind, QueryError, Result};
 use std::collections::HashMap;
 
-/// What a variable is known to hold (for `VariableTypeConflict` checks).
+/// What a variable is known to hold (carried through projections for planning).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VarKind {
     Node,
