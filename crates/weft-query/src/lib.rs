@@ -29,6 +29,7 @@ pub mod result;
 mod scope;
 mod semantic;
 mod storage_admin;
+mod subquery;
 pub mod value;
 mod write;
 

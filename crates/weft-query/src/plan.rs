@@ -105,8 +105,17 @@ impl<'s> Planner<'s> {
 
     /// Plans one single query; returns the operator, column names and their slots.
     fn single(&mut self, q: &SingleQuery) -> Result<(Op, Vec<String>, Vec<usize>)> {
-        let mut op = Op::new(OpKind::Once { width: 0, done: false });
-        let mut scope = Scope::default();
+        self.single_from(q, Op::new(OpKind::Once { width: 0, done: false }), Scope::default())
+    }
+
+    /// Plans a single query over the rows of `op` with `scope` visible (a subquery
+    /// starts from its outer row and names).
+    pub(crate) fn single_from(
+        &mut self,
+        q: &SingleQuery,
+        mut op: Op,
+        mut scope: Scope,
+    ) -> Result<(Op, Vec<String>, Vec<usize>)> {
         let last = q.clauses.len().saturating_sub(1);
         for (i, clause) in q.clauses.iter().enumerate() {
             if let ClauseKind::Return(p) = &clause.kind {
@@ -166,6 +175,8 @@ impl<'s> Planner<'s> {
             } => {
                 let before: HashSet<usize> = visible_slots(scope);
                 let before_names = scope.clone();
+                let split = crate::subquery::split_match_where(where_.as_ref(), *optional);
+                let where_ = &split.rest;
                 let pushed = crate::pushdown::push_equalities(parts, where_.as_ref(), scope);
                 let parts = &pushed;
                 let (storage, estimates) = (self.storage, &self.estimates);
@@ -190,14 +201,15 @@ impl<'s> Planner<'s> {
                     new.extend(anonymous_slots(&pattern));
                     new
                 });
-                Op::new(OpKind::Match {
+                let matched = Op::new(OpKind::Match {
                     input: Box::new(input),
                     pattern,
                     filter,
                     optional,
                     buffer: VecDeque::new(),
                     current: None,
-                })
+                });
+                self.semi_apply(matched, scope, &split)?
             }
             ClauseKind::Unwind { expr, variable } => {
                 let list = compile(expr, scope, &mut self.slots)?;

@@ -122,11 +122,15 @@ impl Planner<'_> {
             if contains_aggregate(w) {
                 return Err(syntax("InvalidAggregation", "Aggregations are not allowed in WHERE"));
             }
-            let predicate = compile(w, &where_scope, &mut self.slots)?;
-            op = Op::new(OpKind::Filter {
-                input: Box::new(op),
-                predicate,
-            });
+            let split = crate::subquery::split_where(Some(w));
+            if let Some(rest) = &split.rest {
+                let predicate = compile(rest, &where_scope, &mut self.slots)?;
+                op = Op::new(OpKind::Filter {
+                    input: Box::new(op),
+                    predicate,
+                });
+            }
+            op = self.semi_apply(op, &where_scope, &split)?;
         }
         *scope = new_scope;
         Ok((op, items.into_iter().map(|i| i.name).collect(), slots))

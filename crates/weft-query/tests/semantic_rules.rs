@@ -140,3 +140,29 @@ fn missing_parameter_is_refused_before_anything_is_written() {
     let params = BTreeMap::from([("v".to_owned(), Value::Int(1))]);
     e.execute(q, &params).expect("runs with the parameter");
 }
+
+#[test]
+fn full_exists_subquery_runs_per_row() {
+    let e = Engine::new();
+    run(
+        &e,
+        "CREATE (a:A {p: 1})-[:R]->(b:B {p: 1}), (a)-[:R]->(:C {p: 2}), (a)-[:R]->(d:D {p: 3}), (b)-[:R]->(d)",
+    );
+    let q = "MATCH (n) WHERE EXISTS { MATCH (n)-->(m) WITH n, count(*) AS c WHERE c = 3 RETURN true } \
+             RETURN n.p AS p";
+    assert_eq!(run(&e, q).rows, [[weft_query::ResultValue::Int(1)]]);
+    let q = "MATCH (n) WHERE NOT EXISTS { MATCH (n)-->(m) WITH n, count(*) AS c WHERE c = 3 RETURN true } \
+             AND n.p > 1 WITH n.p AS p ORDER BY p RETURN collect(p) AS ps";
+    let ps = weft_query::ResultValue::List(vec![weft_query::ResultValue::Int(2), weft_query::ResultValue::Int(3)]);
+    assert_eq!(run(&e, q).rows, [[ps]]);
+    let q = "MATCH (n) WITH n WHERE EXISTS { MATCH (n)-->(m) RETURN m LIMIT 1 } RETURN count(*) AS c";
+    assert_eq!(run(&e, q).rows, [[weft_query::ResultValue::Int(2)]]);
+    let q = "MATCH (n) RETURN EXISTS { MATCH (n)-->(m) WITH m RETURN m } AS x";
+    fails(
+        &e,
+        q,
+        ErrorKind::SemanticError,
+        "UnsupportedFeature",
+        Phase::CompileTime,
+    );
+}

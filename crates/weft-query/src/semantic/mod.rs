@@ -85,9 +85,13 @@ fn already_bound(name: &str) -> QueryError {
 
 impl Analyzer {
     fn single(&mut self, q: &SingleQuery) -> Result<()> {
-        let mut scope = Scope::new();
-        for clause in &q.clauses {
-            self.clause(clause, &mut scope).map_err(|e| e.at(clause.position))?;
+        self.clauses(&q.clauses, &mut Scope::new())
+    }
+
+    /// Clauses in order from `scope` (a subquery starts from its outer scope).
+    pub(crate) fn clauses(&mut self, clauses: &[Clause], scope: &mut Scope) -> Result<()> {
+        for clause in clauses {
+            self.clause(clause, scope).map_err(|e| e.at(clause.position))?;
         }
         Ok(())
     }
@@ -368,6 +372,19 @@ impl Analyzer {
         }
         Ok(())
     }
+}
+
+/// CREATE, MERGE, SET, REMOVE, DELETE and FOREACH.
+pub(crate) fn is_update(kind: &ClauseKind) -> bool {
+    matches!(
+        kind,
+        ClauseKind::Create { .. }
+            | ClauseKind::Merge { .. }
+            | ClauseKind::Set { .. }
+            | ClauseKind::Remove { .. }
+            | ClauseKind::Delete { .. }
+            | ClauseKind::Foreach { .. }
+    )
 }
 
 fn fits_node(t: &Ty) -> bool {

@@ -152,6 +152,15 @@ fn random_inside_aggregate() {
 }
 
 #[test]
+fn exists_subquery_cannot_update() {
+    syntax(
+        "MATCH (n) WHERE EXISTS { MATCH (n)-->(m) CREATE (m)-[:T]->() RETURN m } RETURN n",
+        "InvalidClauseComposition",
+    );
+    accepted("MATCH (n) WHERE EXISTS { MATCH (n)-->(m) WITH m, count(*) AS c RETURN c } RETURN n");
+}
+
+#[test]
 fn missing_parameter() {
     refused("RETURN $x AS x", ErrorKind::SemanticError, "MissingParameter");
     refused("CREATE (n {v: $v})", ErrorKind::SemanticError, "MissingParameter");

@@ -255,6 +255,18 @@ impl Analyzer {
                 }
                 Ty::Bool
             }
+            ExprKind::ExistsQuery(q) => {
+                if q.clauses.iter().any(|c| super::is_update(&c.kind)) {
+                    return Err(QueryError::compile(
+                        ErrorKind::SyntaxError,
+                        "InvalidClauseComposition",
+                        "An EXISTS subquery cannot update the graph",
+                    ));
+                }
+                let mut inner = scope.clone();
+                self.clauses(&q.clauses, &mut inner)?;
+                Ty::Bool
+            }
             ExprKind::PatternComprehension {
                 variable,
                 pattern,
