@@ -486,7 +486,7 @@ impl<'s> Planner<'s> {
                 .map(|p| compile(p, scope, &mut self.slots))
                 .transpose()?;
             let slot = match &r.variable {
-                Some(name) => self.created_slot(scope, name, VarKind::Relationship, merge_before)?,
+                Some(name) => self.created_slot(scope, name, VarKind::Relationship),
                 None => self.slots.alloc(),
             };
             rels.push(CreateRel {
@@ -497,10 +497,10 @@ impl<'s> Planner<'s> {
             });
             nodes.push(self.create_node(scope, n, merge_before)?);
         }
-        let path_slot = match &part.variable {
-            Some(name) => Some(self.created_slot(scope, name, VarKind::Path, merge_before)?),
-            None => None,
-        };
+        let path_slot = part
+            .variable
+            .as_ref()
+            .map(|name| self.created_slot(scope, name, VarKind::Path));
         // A variable repeated within the part is created once, then reused.
         let mut created = HashSet::new();
         for node in nodes.iter_mut().filter(|n| !n.existing) {
@@ -513,21 +513,12 @@ impl<'s> Planner<'s> {
         Ok(CreatePart { path_slot, nodes, rels })
     }
 
-    /// The slot of a variable a create part introduces (never one bound before).
-    fn created_slot(
-        &mut self,
-        scope: &mut Scope,
-        name: &str,
-        kind: VarKind,
-        merge_before: Option<&HashSet<String>>,
-    ) -> Result<usize> {
-        match (scope.get(name), merge_before) {
-            (Some((slot, _)), Some(before)) if !before.contains(name) => Ok(slot),
-            (Some(_), _) => Err(syntax(
-                "VariableAlreadyBound",
-                format!("Variable `{name}` already declared"),
-            )),
-            (None, _) => Ok(scope.bind(name, kind, &mut self.slots)),
+    /// The slot of a relationship or path variable a create part introduces: MERGE's
+    /// match has bound it already; semantic analysis has refused one bound before.
+    fn created_slot(&mut self, scope: &mut Scope, name: &str, kind: VarKind) -> usize {
+        match scope.get(name) {
+            Some((slot, _)) => slot,
+            None => scope.bind(name, kind, &mut self.slots),
         }
     }
 

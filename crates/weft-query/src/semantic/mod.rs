@@ -338,7 +338,8 @@ impl Analyzer {
     }
 
     /// A CREATE part (`merge_before: None`) or MERGE's (`Some(names bound before it)`).
-    /// A node bound before may appear only as a bare endpoint of a relationship.
+    /// A node bound before may appear only as a bare endpoint of a relationship; a
+    /// relationship or path variable must be new.
     fn create_part(&mut self, part: &PatternPart, scope: &mut Scope, merge_before: Option<&Scope>) -> Result<()> {
         let element = &part.element;
         let nodes = std::iter::once(&element.start).chain(element.chain.iter().map(|(_, n)| n));
@@ -360,15 +361,26 @@ impl Analyzer {
                 }
             }
         }
+        // Relationships and paths are always created (or merged) anew.
+        let fresh = |name: &String, scope: &Scope| match merge_before {
+            Some(before) => !before.contains_key(name),
+            None => !scope.contains_key(name),
+        };
         for (r, _) in &element.chain {
             self.properties(r.properties.as_deref(), scope, merge_before.is_some())
                 .map_err(|e| e.at(r.position))?;
             if let Some(name) = &r.variable {
-                scope.entry(name.clone()).or_insert(Ty::Rel);
+                if !fresh(name, scope) {
+                    return Err(already_bound(name).at(r.position));
+                }
+                scope.insert(name.clone(), Ty::Rel);
             }
         }
         if let Some(name) = &part.variable {
-            scope.entry(name.clone()).or_insert(Ty::Path);
+            if !fresh(name, scope) {
+                return Err(already_bound(name));
+            }
+            scope.insert(name.clone(), Ty::Path);
         }
         Ok(())
     }

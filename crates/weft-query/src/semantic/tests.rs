@@ -74,6 +74,10 @@ fn bound_node_created_or_merged_alone() {
     accepted("MATCH (a) CREATE (a)-[:T]->()");
     accepted("MATCH (a) MERGE (a)-[:T]->(b)");
     accepted("MERGE (a)-[:T]->(a)");
+    syntax("MATCH ()-[r]->() CREATE ()-[r]->()", "VariableAlreadyBound");
+    syntax("MATCH ()-[r]->() MERGE ()-[r:T]->()", "VariableAlreadyBound");
+    syntax("MATCH p = () CREATE p = ()-[:T]->()", "VariableAlreadyBound");
+    accepted("MATCH ()-[r]->() CREATE ()-[s:T]->()");
 }
 
 #[test]
