@@ -241,7 +241,16 @@ impl Planner<'_> {
             };
             let keyed = substitute_keys(&sort.expr, keys);
             let rewritten = self.extract_aggregates(&keyed, scope, &mut specs, &mut order_scope)?;
-            let e = compile(&rewritten, &order_scope, &mut self.slots).map_err(|e| ambiguous(e, "ORDER BY"))?;
+            // After the projection a dropped variable is simply undefined, unless the sort
+            // key reuses a larger grouping-key expression next to an aggregate.
+            let reuses_key = keys.len() < key_shapes.len() && mentions_any(&sort.expr, &key_shapes);
+            let e = compile(&rewritten, &order_scope, &mut self.slots).map_err(|e| {
+                if reuses_key {
+                    ambiguous(e, "ORDER BY")
+                } else {
+                    e
+                }
+            })?;
             sort_keys.push((e, sort.descending));
         }
         let agg = Op::new(OpKind::Aggregate {
@@ -484,6 +493,15 @@ fn shape(e: &Expr) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// True when a sub-expression of `e` is one of `keys`.
+fn mentions_any(e: &Expr, keys: &[(String, String)]) -> bool {
+    let mut found = false;
+    crate::expr::visit(e, &mut |x| {
+        found |= !found && keys.iter().any(|(k, _)| *k == shape(x));
+    });
+    found
 }
 
 /// `variable.key`.
