@@ -51,6 +51,8 @@ fn complex_grouping_key_inside_an_aggregating_expression() {
         "AmbiguousAggregationExpression",
         Phase::CompileTime,
     );
+    let q = "MATCH (me:Person)--(you:Person) RETURN count(*) AS c ORDER BY me.age + count(*)";
+    fails(&e, q, ErrorKind::SyntaxError, "UndefinedVariable", Phase::CompileTime);
     run(
         &e,
         "MATCH (me:Person)--(you:Person) RETURN me.age, me.age + count(you.age)",
