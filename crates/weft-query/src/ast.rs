@@ -307,6 +307,9 @@ pub enum ExprKind {
         pattern: Pattern,
         where_: Option<Box<Expr>>,
     },
+    /// `EXISTS { MATCH ... WITH ... RETURN ... }`: a full subquery over the outer
+    /// variables, true when it yields a row (the short forms are [`ExprKind::ExistsSubquery`]).
+    ExistsQuery(Box<SingleQuery>),
     /// `n {.a, .*, b: expr, c}`
     MapProjection {
         variable: String,

@@ -192,6 +192,7 @@ impl Engine {
             return Ok(plan.as_ref().clone());
         }
         let param_names = params.keys().cloned().collect();
+        crate::semantic::analyze(query, &param_names)?;
         let plan = Planner::new(&self.storage, &self.procedures, param_names).plan(query)?;
         if text.len() <= PARSE_CACHE_MAX_QUERY_BYTES {
             if let Ok(mut cache) = self.plans.lock() {

@@ -264,6 +264,15 @@ impl GraphContext for ExecCtx<'_> {
     }
 
     fn rel_property(&self, rel: &EdgeRef, key: &str) -> Result<QValue> {
+        // Storage still shows a deleted relationship's properties to the transaction
+        // that deleted it; only a statement that deleted relationships pays the check.
+        if self.stats.relationships_deleted > 0 && !self.txn.edge_exists(rel) {
+            return Err(QueryError::runtime(
+                ErrorKind::EntityNotFound,
+                "DeletedEntityAccess",
+                "The relationship was deleted in this transaction; its properties cannot be read",
+            ));
+        }
         let Some(prop) = self.storage.find_property(key) else {
             return Ok(QValue::Null);
         };

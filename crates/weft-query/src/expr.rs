@@ -1,8 +1,9 @@
 //! Expressions compiled against a scope (variables resolved to row slots, functions
 //! checked), and their evaluation over a row.
 //!
-//! Compilation is where most semantic errors are found: undefined variables, unknown
-//! functions, wrong argument counts, aggregates where none may be.
+//! Compilation finds the errors that need names resolved: undefined variables, unknown
+//! functions, wrong argument counts, aggregates where none may be. Type rules are the
+//! semantic pass's (`semantic/types.rs`), which runs first.
 
 use crate::ast::{BinaryOp, Expr, ExprKind, MapProjectionItem, Quantifier, UnaryOp};
 use crate::error::{ErrorKind, QueryError, Result};
@@ -97,18 +98,7 @@ fn compile_inner(e: &Expr, scope: &Scope, slots: &mut Slots) -> Result<CExpr> {
                 .map(|(k, v)| Ok((k.clone(), compile(v, scope, slots)?)))
                 .collect::<Result<_>>()?,
         ),
-        ExprKind::Property(base, key) => {
-            if let ExprKind::Variable(v) = &base.kind {
-                if let Some((_, VarKind::Value | VarKind::List)) = scope.get(v) {
-                    return Err(QueryError::compile(
-                        ErrorKind::TypeError,
-                        "InvalidArgumentType",
-                        format!("Type mismatch: `{v}` holds a value without properties, cannot read `{key}`"),
-                    ));
-                }
-            }
-            CExpr::Property(boxed(base, scope, slots)?, key.clone())
-        }
+        ExprKind::Property(base, key) => CExpr::Property(boxed(base, scope, slots)?, key.clone()),
         ExprKind::Index(base, idx) => CExpr::Index(boxed(base, scope, slots)?, boxed(idx, scope, slots)?),
         ExprKind::Slice(base, from, to) => CExpr::Slice(
             boxed(base, scope, slots)?,
@@ -118,22 +108,12 @@ fn compile_inner(e: &Expr, scope: &Scope, slots: &mut Slots) -> Result<CExpr> {
         ExprKind::Unary(op, inner) => {
             let inner = boxed(inner, scope, slots)?;
             match op {
-                UnaryOp::Not => {
-                    check_boolean_operand(&inner)?;
-                    CExpr::Not(inner)
-                }
+                UnaryOp::Not => CExpr::Not(inner),
                 UnaryOp::Minus => CExpr::Neg(inner),
                 UnaryOp::Plus => CExpr::Plus(inner),
             }
         }
-        ExprKind::Binary(op, a, b) => {
-            let (a, b) = (boxed(a, scope, slots)?, boxed(b, scope, slots)?);
-            if matches!(op, BinaryOp::And | BinaryOp::Or | BinaryOp::Xor) {
-                check_boolean_operand(&a)?;
-                check_boolean_operand(&b)?;
-            }
-            CExpr::Binary(*op, a, b)
-        }
+        ExprKind::Binary(op, a, b) => CExpr::Binary(*op, boxed(a, scope, slots)?, boxed(b, scope, slots)?),
         ExprKind::Comparison(first, rest) => CExpr::Comparison(
             boxed(first, scope, slots)?,
             rest.iter()
@@ -215,6 +195,14 @@ fn compile_inner(e: &Expr, scope: &Scope, slots: &mut Slots) -> Result<CExpr> {
             let pattern = pattern::compile_parts(parts, &mut inner, slots, pattern::Mode::Match)?;
             CExpr::PatternExists(Box::new(pattern), opt(where_, &inner, slots)?)
         }
+        ExprKind::ExistsQuery(_) => {
+            return Err(QueryError::compile(
+                ErrorKind::SemanticError,
+                "UnsupportedFeature",
+                "An EXISTS subquery with more than MATCH ... WHERE is supported only as a condition \
+                 of MATCH ... WHERE or WITH ... WHERE (alone or joined by AND)",
+            ))
+        }
         ExprKind::PatternComprehension {
             variable,
             pattern: element,
@@ -246,25 +234,6 @@ fn compile_inner(e: &Expr, scope: &Scope, slots: &mut Slots) -> Result<CExpr> {
             CExpr::MapProjection(base, items)
         }
     })
-}
-
-/// Refuses, at compile time, a constant operand of a boolean operator that is not a
-/// boolean (or null).
-fn check_boolean_operand(e: &CExpr) -> Result<()> {
-    let constant = match e {
-        CExpr::Const(v) => Some(v.type_name()),
-        CExpr::List(_) => Some("LIST"),
-        CExpr::Map(_) => Some("MAP"),
-        _ => None,
-    };
-    match constant {
-        Some(t) if t != "BOOLEAN" && t != "NULL" => Err(QueryError::compile(
-            ErrorKind::SyntaxError,
-            "InvalidArgumentType",
-            format!("Type mismatch: expected BOOLEAN but was {t}"),
-        )),
-        _ => Ok(()),
-    }
 }
 
 fn with_var(scope: &Scope, name: &str, slots: &mut Slots) -> (Scope, usize) {

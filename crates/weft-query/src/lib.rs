@@ -28,7 +28,9 @@ mod pushdown;
 pub mod result;
 mod schema_txn;
 mod scope;
+mod semantic;
 mod storage_admin;
+mod subquery;
 pub mod value;
 mod write;
 

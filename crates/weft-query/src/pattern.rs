@@ -89,7 +89,7 @@ fn compile_props(props: &Option<Box<crate::ast::Expr>>, scope: &Scope, slots: &m
 
 fn node(n: &NodePattern, scope: &mut Scope, slots: &mut Slots, mode: Mode) -> Result<CNode> {
     let props = compile_props(&n.properties, scope, slots)?;
-    let (slot, _) = match &n.variable {
+    let slot = match &n.variable {
         Some(name) if mode == Mode::Predicate && scope.get(name).is_none() => {
             return Err(QueryError::compile(
                 ErrorKind::SyntaxError,
@@ -97,8 +97,8 @@ fn node(n: &NodePattern, scope: &mut Scope, slots: &mut Slots, mode: Mode) -> Re
                 format!("Variable `{name}` not defined (patterns used as predicates cannot introduce variables)"),
             ))
         }
-        Some(name) => scope.bind_pattern(name, VarKind::Node, slots)?,
-        None => (anon(slots), false),
+        Some(name) => scope.bind_pattern(name, VarKind::Node, slots),
+        None => anon(slots),
     };
     Ok(CNode {
         range: None,
@@ -126,14 +126,7 @@ fn rel(r: &RelPattern, scope: &mut Scope, slots: &mut Slots, mode: Mode) -> Resu
                 format!("Variable `{name}` not defined (patterns used as predicates cannot introduce variables)"),
             ))
         }
-        Some(name) => {
-            if scope.get(name).is_some() && mode == Mode::Match && scope.get(name).map(|g| g.1) != Some(VarKind::Any) {
-                let (slot, _) = scope.bind_pattern(name, kind, slots)?;
-                slot
-            } else {
-                scope.bind_pattern(name, kind, slots)?.0
-            }
-        }
+        Some(name) => scope.bind_pattern(name, kind, slots),
         None => anon(slots),
     };
     let length = match r.length {
@@ -194,24 +187,8 @@ fn element(
         rels.push(rel(r, scope, slots, mode)?);
         nodes.push(node(n, scope, slots, mode)?);
     }
-    let path_slot = match path {
-        Some(name) => {
-            if let Some((_, kind)) = scope.get(name) {
-                let detail = if kind == VarKind::Path {
-                    "VariableAlreadyBound"
-                } else {
-                    "VariableTypeConflict"
-                };
-                return Err(QueryError::compile(
-                    ErrorKind::SyntaxError,
-                    detail,
-                    format!("Variable `{name}` already declared"),
-                ));
-            }
-            Some(scope.bind(name, VarKind::Path, slots))
-        }
-        None => None,
-    };
+    // Semantic analysis has refused a path name that is already bound.
+    let path_slot = path.map(|name| scope.bind(name, VarKind::Path, slots));
     Ok(CElement {
         path_slot,
         nodes,

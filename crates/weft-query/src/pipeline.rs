@@ -54,6 +54,18 @@ pub enum OpKind {
         width: usize,
         done: bool,
     },
+    /// The outer row, once: the input of a subquery's first clause.
+    Argument {
+        row: Option<Row>,
+    },
+    /// Passes the input rows for which the subquery `sub` yields a row (`EXISTS { }`),
+    /// or yields none when `negated`. `sub` is a plan that has not run; each row runs a
+    /// copy of it from an [`OpKind::Argument`] holding that row.
+    SemiApply {
+        input: Box<Op>,
+        sub: Box<Op>,
+        negated: bool,
+    },
     /// Pattern matching, lazy over the start candidates of the current input row: each
     /// candidate's matches are found when the consumer needs more rows.
     Match {
@@ -163,6 +175,17 @@ impl Op {
                 *done = true;
                 Ok(Some(vec![QValue::Null; *width]))
             }
+            OpKind::Argument { row } => Ok(row.take()),
+            OpKind::SemiApply { input, sub, negated } => loop {
+                let Some(row) = input.next(ctx)? else {
+                    return Ok(None);
+                };
+                let mut run = sub.as_ref().clone();
+                run.set_argument(&row);
+                if run.next(ctx)?.is_some() != *negated {
+                    return Ok(Some(row));
+                }
+            },
             OpKind::Match {
                 input,
                 pattern,
@@ -425,10 +448,19 @@ impl Op {
         self.children_mut().into_iter().for_each(Op::time_all);
     }
 
-    /// The operators this one pulls from.
+    /// Gives the [`OpKind::Argument`] leaf of a subquery plan the outer row.
+    fn set_argument(&mut self, outer: &Row) {
+        match &mut self.kind {
+            OpKind::Argument { row } => *row = Some(outer.clone()),
+            _ => self.children_mut().into_iter().for_each(|c| c.set_argument(outer)),
+        }
+    }
+
+    /// The operators this one pulls from (a SemiApply's subquery plan included).
     pub(crate) fn children_mut(&mut self) -> Vec<&mut Op> {
         match &mut self.kind {
-            OpKind::Once { .. } => Vec::new(),
+            OpKind::Once { .. } | OpKind::Argument { .. } => Vec::new(),
+            OpKind::SemiApply { input, sub, .. } => vec![input.as_mut(), sub.as_mut()],
             OpKind::Union { inputs, .. } => inputs.iter_mut().map(|(op, _)| op).collect(),
             OpKind::Match { input, .. }
             | OpKind::Filter { input, .. }
@@ -448,6 +480,10 @@ impl Op {
     pub fn describe(&self, depth: usize, out: &mut Vec<(String, u64, std::time::Duration)>) {
         let (name, children): (&str, Vec<&Op>) = match &self.kind {
             OpKind::Once { .. } => ("Once", vec![]),
+            OpKind::Argument { .. } => ("Argument", vec![]),
+            OpKind::SemiApply { input, sub, negated } => {
+                (if *negated { "AntiSemiApply" } else { "SemiApply" }, vec![input, sub])
+            }
             OpKind::Match { input, optional, .. } => {
                 (if optional.is_some() { "OptionalMatch" } else { "Match" }, vec![input])
             }

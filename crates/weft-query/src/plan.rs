@@ -1,5 +1,6 @@
-//! The planner: turns a parsed query into a tree of operators, checking the semantic
-//! rules of openCypher as it goes (scopes, pattern variables, clause composition).
+//! The planner: turns a query that passed semantic analysis (`semantic/`) into a tree
+//! of operators, checking as it goes the rules that need its name resolution (scopes,
+//! undefined variables, clause composition, procedure calls).
 //! Projections (WITH / RETURN, aggregation, ORDER BY) live in `projection.rs`.
 
 use crate::ast::{Clause, ClauseKind, Expr, NodePattern, PatternPart, Query, RemoveItem, SetItem, SingleQuery};
@@ -104,8 +105,17 @@ impl<'s> Planner<'s> {
 
     /// Plans one single query; returns the operator, column names and their slots.
     fn single(&mut self, q: &SingleQuery) -> Result<(Op, Vec<String>, Vec<usize>)> {
-        let mut op = Op::new(OpKind::Once { width: 0, done: false });
-        let mut scope = Scope::default();
+        self.single_from(q, Op::new(OpKind::Once { width: 0, done: false }), Scope::default())
+    }
+
+    /// Plans a single query over the rows of `op` with `scope` visible (a subquery
+    /// starts from its outer row and names).
+    pub(crate) fn single_from(
+        &mut self,
+        q: &SingleQuery,
+        mut op: Op,
+        mut scope: Scope,
+    ) -> Result<(Op, Vec<String>, Vec<usize>)> {
         let last = q.clauses.len().saturating_sub(1);
         for (i, clause) in q.clauses.iter().enumerate() {
             if let ClauseKind::Return(p) = &clause.kind {
@@ -165,6 +175,8 @@ impl<'s> Planner<'s> {
             } => {
                 let before: HashSet<usize> = visible_slots(scope);
                 let before_names = scope.clone();
+                let split = crate::subquery::split_match_where(where_.as_ref(), *optional);
+                let where_ = &split.rest;
                 let pushed = crate::pushdown::push_equalities(parts, where_.as_ref(), scope);
                 let parts = &pushed;
                 let (storage, estimates) = (self.storage, &self.estimates);
@@ -189,14 +201,15 @@ impl<'s> Planner<'s> {
                     new.extend(anonymous_slots(&pattern));
                     new
                 });
-                Op::new(OpKind::Match {
+                let matched = Op::new(OpKind::Match {
                     input: Box::new(input),
                     pattern,
                     filter,
                     optional,
                     buffer: VecDeque::new(),
                     current: None,
-                })
+                });
+                self.semi_apply(matched, scope, &split)?
             }
             ClauseKind::Unwind { expr, variable } => {
                 let list = compile(expr, scope, &mut self.slots)?;
@@ -473,7 +486,7 @@ impl<'s> Planner<'s> {
                 .map(|p| compile(p, scope, &mut self.slots))
                 .transpose()?;
             let slot = match &r.variable {
-                Some(name) => self.created_slot(scope, name, VarKind::Relationship, merge_before)?,
+                Some(name) => self.created_slot(scope, name, VarKind::Relationship),
                 None => self.slots.alloc(),
             };
             rels.push(CreateRel {
@@ -484,10 +497,10 @@ impl<'s> Planner<'s> {
             });
             nodes.push(self.create_node(scope, n, merge_before)?);
         }
-        let path_slot = match &part.variable {
-            Some(name) => Some(self.created_slot(scope, name, VarKind::Path, merge_before)?),
-            None => None,
-        };
+        let path_slot = part
+            .variable
+            .as_ref()
+            .map(|name| self.created_slot(scope, name, VarKind::Path));
         // A variable repeated within the part is created once, then reused.
         let mut created = HashSet::new();
         for node in nodes.iter_mut().filter(|n| !n.existing) {
@@ -500,21 +513,12 @@ impl<'s> Planner<'s> {
         Ok(CreatePart { path_slot, nodes, rels })
     }
 
-    /// The slot of a variable a create part introduces (never one bound before).
-    fn created_slot(
-        &mut self,
-        scope: &mut Scope,
-        name: &str,
-        kind: VarKind,
-        merge_before: Option<&HashSet<String>>,
-    ) -> Result<usize> {
-        match (scope.get(name), merge_before) {
-            (Some((slot, _)), Some(before)) if !before.contains(name) => Ok(slot),
-            (Some(_), _) => Err(syntax(
-                "VariableAlreadyBound",
-                format!("Variable `{name}` already declared"),
-            )),
-            (None, _) => Ok(scope.bind(name, kind, &mut self.slots)),
+    /// The slot of a relationship or path variable a create part introduces: MERGE's
+    /// match has bound it already; semantic analysis has refused one bound before.
+    fn created_slot(&mut self, scope: &mut Scope, name: &str, kind: VarKind) -> usize {
+        match scope.get(name) {
+            Some((slot, _)) => slot,
+            None => scope.bind(name, kind, &mut self.slots),
         }
     }
 
@@ -544,26 +548,13 @@ impl<'s> Planner<'s> {
         let introduced_by_merge = merge_before.is_some_and(|before| !before.contains(name));
         match scope.get(name) {
             Some((slot, _)) if introduced_by_merge => Ok(CreateNode { props, ..fresh(slot) }),
-            Some((slot, kind)) => {
-                if !matches!(kind, VarKind::Node | VarKind::Any) {
-                    return Err(syntax(
-                        "VariableTypeConflict",
-                        format!("Variable `{name}` is not a node"),
-                    ));
-                }
-                if !n.labels.is_empty() || n.properties.is_some() {
-                    return Err(syntax(
-                        "VariableAlreadyBound",
-                        format!("Variable `{name}` already declared"),
-                    ));
-                }
-                Ok(CreateNode {
-                    slot,
-                    existing: true,
-                    labels: Vec::new(),
-                    props: None,
-                })
-            }
+            // Semantic analysis has checked that a bound variable is a bare node here.
+            Some((slot, _)) => Ok(CreateNode {
+                slot,
+                existing: true,
+                labels: Vec::new(),
+                props: None,
+            }),
             None => {
                 let slot = scope.bind(name, VarKind::Node, &mut self.slots);
                 Ok(CreateNode { props, ..fresh(slot) })

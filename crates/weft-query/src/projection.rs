@@ -32,8 +32,11 @@ impl Planner<'_> {
         is_return: bool,
     ) -> Result<(Op, Vec<String>, Vec<usize>)> {
         let star_exprs: Vec<Expr> = if p.star {
-            let names = scope.names();
-            if names.is_empty() {
+            // `*` projects the visible names in alphabetical order (as openCypher's
+            // column order for `RETURN *`); `WITH *` may project none.
+            let mut names = scope.names();
+            names.sort();
+            if names.is_empty() && is_return {
                 return Err(syntax(
                     "NoVariablesInScope",
                     "RETURN * is not allowed when there are no variables in scope",
@@ -94,6 +97,19 @@ impl Planner<'_> {
             let (op, new_scope, order_scope, slots) = self.plain_projection(input, scope, &items, p.distinct)?;
             (op, new_scope, order_scope, slots, Vec::new())
         };
+        // WITH ... WHERE sees the names before the projection, as ORDER BY does; after
+        // DISTINCT they hold the values of the row kept for each distinct projection.
+        let where_scope = if aggregating {
+            order_scope.clone()
+        } else {
+            let mut where_scope = scope.clone();
+            for name in new_scope.names() {
+                if let Some((slot, kind)) = new_scope.get(&name) {
+                    where_scope.bind_slot(&name, slot, kind);
+                }
+            }
+            where_scope
+        };
         if p.distinct {
             op = Op::new(OpKind::Distinct {
                 input: Box::new(op),
@@ -106,12 +122,15 @@ impl Planner<'_> {
             if contains_aggregate(w) {
                 return Err(syntax("InvalidAggregation", "Aggregations are not allowed in WHERE"));
             }
-            // WITH ... WHERE also sees the names before the projection (as ORDER BY does).
-            let predicate = compile(w, &order_scope, &mut self.slots)?;
-            op = Op::new(OpKind::Filter {
-                input: Box::new(op),
-                predicate,
-            });
+            let split = crate::subquery::split_where(Some(w));
+            if let Some(rest) = &split.rest {
+                let predicate = compile(rest, &where_scope, &mut self.slots)?;
+                op = Op::new(OpKind::Filter {
+                    input: Box::new(op),
+                    predicate,
+                });
+            }
+            op = self.semi_apply(op, &where_scope, &split)?;
         }
         *scope = new_scope;
         Ok((op, items.into_iter().map(|i| i.name).collect(), slots))
@@ -169,6 +188,15 @@ impl Planner<'_> {
             .filter(|i| !contains_aggregate(i.expr) && !matches!(i.expr.kind, ExprKind::Variable(_)))
             .map(|i| (shape(i.expr), format!("  key {}", i.text)))
             .collect();
+        // Inside an expression that aggregates, only grouping keys that are property
+        // reads (`me.age`) may be reused; a larger key expression may not, since its
+        // parts are not grouping keys (openCypher's AmbiguousAggregationExpression).
+        let simple_keys: Vec<(String, String)> = items
+            .iter()
+            .filter(|i| !contains_aggregate(i.expr) && is_property_read(i.expr))
+            .map(|i| (shape(i.expr), format!("  key {}", i.text)))
+            .collect();
+        let projected_aggregates: Vec<String> = items.iter().flat_map(|i| aggregate_shapes(i.expr)).collect();
         for item in items.iter().filter(|i| !contains_aggregate(i.expr)) {
             let slot = self.slots.alloc();
             keys.push((slot, compile(item.expr, scope, &mut self.slots)?));
@@ -187,7 +215,7 @@ impl Planner<'_> {
                 slots.push(slot);
                 continue;
             }
-            let keyed = substitute_keys(item.expr, &key_shapes);
+            let keyed = substitute_keys(item.expr, &simple_keys);
             let rewritten = self.extract_aggregates(&keyed, scope, &mut specs, &mut post)?;
             let e = compile(&rewritten, &post, &mut self.slots).map_err(|e| ambiguous(e, &item.text))?;
             let slot = self.slots.alloc();
@@ -205,9 +233,24 @@ impl Planner<'_> {
         }
         let mut sort_keys = Vec::new();
         for sort in order_by {
-            let keyed = substitute_keys(&sort.expr, &key_shapes);
+            let keys = if contains_aggregate(&sort.expr) {
+                self.check_sort_aggregates(&sort.expr, &projected_aggregates, &order_scope)?;
+                &simple_keys
+            } else {
+                &key_shapes
+            };
+            let keyed = substitute_keys(&sort.expr, keys);
             let rewritten = self.extract_aggregates(&keyed, scope, &mut specs, &mut order_scope)?;
-            let e = compile(&rewritten, &order_scope, &mut self.slots).map_err(|e| ambiguous(e, "ORDER BY"))?;
+            // After the projection a dropped variable is simply undefined, unless the sort
+            // key reuses a larger grouping-key expression next to an aggregate.
+            let reuses_key = keys.len() < key_shapes.len() && mentions_any(&sort.expr, &key_shapes);
+            let e = compile(&rewritten, &order_scope, &mut self.slots).map_err(|e| {
+                if reuses_key {
+                    ambiguous(e, "ORDER BY")
+                } else {
+                    e
+                }
+            })?;
             sort_keys.push((e, sort.descending));
         }
         let agg = Op::new(OpKind::Aggregate {
@@ -222,6 +265,23 @@ impl Planner<'_> {
             items: finals,
         });
         Ok((op, new_scope, order_scope, slots, sort_keys))
+    }
+
+    /// An aggregate in ORDER BY that the projection does not compute sees only the
+    /// projected names: its arguments may not use variables the projection dropped.
+    fn check_sort_aggregates(&mut self, e: &Expr, projected: &[String], order_scope: &Scope) -> Result<()> {
+        let mut unprojected = Vec::new();
+        crate::expr::visit(e, &mut |x| {
+            if let ExprKind::Function { name, args, .. } = &x.kind {
+                if crate::functions::is_aggregate(name) && !projected.contains(&shape(x)) {
+                    unprojected.extend(args.iter().cloned());
+                }
+            }
+        });
+        for arg in &unprojected {
+            compile(arg, order_scope, &mut self.slots)?;
+        }
+        Ok(())
     }
 
     /// Replaces each aggregate call in `e` by a reference to a new aggregate slot.
@@ -432,6 +492,33 @@ fn shape(e: &Expr) -> String {
         rest = rest[at..].find('}').map_or("", |end| &rest[at + end + 1..]);
     }
     out.push_str(rest);
+    out
+}
+
+/// True when a sub-expression of `e` is one of `keys`.
+fn mentions_any(e: &Expr, keys: &[(String, String)]) -> bool {
+    let mut found = false;
+    crate::expr::visit(e, &mut |x| {
+        found |= !found && keys.iter().any(|(k, _)| *k == shape(x));
+    });
+    found
+}
+
+/// `variable.key`.
+fn is_property_read(e: &Expr) -> bool {
+    matches!(&e.kind, ExprKind::Property(base, _) if matches!(base.kind, ExprKind::Variable(_)))
+}
+
+/// The shapes of the aggregate calls in `e`.
+fn aggregate_shapes(e: &Expr) -> Vec<String> {
+    let mut out = Vec::new();
+    crate::expr::visit(e, &mut |x| {
+        if matches!(&x.kind, ExprKind::CountStar)
+            || matches!(&x.kind, ExprKind::Function { name, .. } if crate::functions::is_aggregate(name))
+        {
+            out.push(shape(x));
+        }
+    });
     out
 }
 

@@ -126,6 +126,7 @@ fn independent(e: &Expr, scope: &Scope) -> bool {
         ExprKind::Variable(v) => ok &= scope.get(v).is_some(),
         ExprKind::PatternPredicate(_)
         | ExprKind::ExistsSubquery { .. }
+        | ExprKind::ExistsQuery(_)
         | ExprKind::PatternComprehension { .. }
         | ExprKind::ListComprehension { .. }
         | ExprKind::Quantifier { .. }

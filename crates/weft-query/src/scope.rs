@@ -1,5 +1,6 @@
-//! Variable scopes of semantic analysis: which names are visible at a point of a query,
-//! what they hold, and which row slot stores each.
+//! Variable scopes of the planner: which names are visible at a point of a query, what
+//! they hold, and which row slot stores each (static types and their checks belong to
+//! the semantic pass, `semantic/`).
 //!
 //! A row is a fixed-width vector of values; each variable gets a slot for the whole
 //! query, so operators never move values around. WITH and RETURN end a scope: the names
@@ -8,7 +9,7 @@
 use crate::error::{ErrorKind, QueryError, Result};
 use std::collections::HashMap;
 
-/// What a variable is known to hold (for `VariableTypeConflict` checks).
+/// What a variable is known to hold (carried through projections for planning).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VarKind {
     Node,
@@ -81,23 +82,12 @@ impl Scope {
         }
     }
 
-    /// Binds `name` for a pattern: reuses a visible binding of a compatible kind, refuses
-    /// an incompatible one, or creates a new slot. Returns (slot, was it already bound).
-    pub fn bind_pattern(&mut self, name: &str, kind: VarKind, slots: &mut Slots) -> Result<(usize, bool)> {
+    /// Binds `name` for a pattern: reuses a visible binding (semantic analysis has
+    /// checked that its kind fits) or creates a new slot.
+    pub fn bind_pattern(&mut self, name: &str, kind: VarKind, slots: &mut Slots) -> usize {
         match self.get(name) {
-            Some((slot, existing))
-                if existing == kind
-                    || existing == VarKind::Any
-                    || (existing == VarKind::List && kind == VarKind::RelationshipList) =>
-            {
-                Ok((slot, true))
-            }
-            Some((_, existing)) => Err(QueryError::compile(
-                ErrorKind::SyntaxError,
-                "VariableTypeConflict",
-                format!("Type mismatch: `{name}` was defined as {existing:?}, cannot be used as {kind:?}"),
-            )),
-            None => Ok((self.bind(name, kind, slots), false)),
+            Some((slot, _)) => slot,
+            None => self.bind(name, kind, slots),
         }
     }
 

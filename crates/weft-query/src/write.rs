@@ -108,6 +108,7 @@ impl WriteClause {
                 on_create,
                 on_match,
             } => {
+                refuse_null_properties(create, &mut row, ctx)?;
                 let mut matches = Vec::new();
                 for_each_match(pattern, &mut row, ctx, &mut |r| {
                     matches.push(r.to_vec());
@@ -162,15 +163,41 @@ fn type_error(message: String) -> QueryError {
     QueryError::runtime(ErrorKind::TypeError, "InvalidArgumentType", message)
 }
 
-/// Converts a runtime value to a storable property value.
+/// Converts a runtime value to a storable property value: a scalar or a list of
+/// scalars (maps, nested lists and graph entities cannot be properties).
 fn storable(v: &QValue) -> Result<weft_common::Value> {
-    v.to_value().ok_or_else(|| {
+    let nested = |item: &QValue| matches!(item, QValue::Map(_) | QValue::List(_));
+    let allowed = match v {
+        QValue::Map(_) => false,
+        QValue::List(items) => !items.iter().any(nested),
+        _ => true,
+    };
+    allowed.then(|| v.to_value()).flatten().ok_or_else(|| {
         QueryError::runtime(
             ErrorKind::TypeError,
             "InvalidPropertyType",
             format!("{} values cannot be stored as properties", v.type_name()),
         )
     })
+}
+
+/// MERGE cannot match on a null property (null never equals anything, so the MERGE
+/// would create on every run what it can never find again).
+fn refuse_null_properties(part: &CreatePart, row: &mut [QValue], ctx: &ExecCtx) -> Result<()> {
+    let node_props = part.nodes.iter().filter(|n| !n.existing).map(|n| &n.props);
+    for props in node_props.chain(part.rels.iter().map(|r| &r.props)) {
+        if props.is_none() {
+            continue;
+        }
+        if let Some((key, _)) = props_map(props, row, ctx)?.iter().find(|(_, v)| v.is_null()) {
+            return Err(QueryError::runtime(
+                ErrorKind::SemanticError,
+                "MergeReadOwnWrites",
+                format!("Cannot merge the pattern because of a null value for property `{key}`"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn props_map(e: &Option<CExpr>, row: &mut [QValue], ctx: &ExecCtx) -> Result<BTreeMap<String, QValue>> {

@@ -29,10 +29,7 @@ const PARSER_DETAILS: &[&str] = &[
 ];
 
 /// Scenarios (`<file stem> [n]`) whose query the parser rejects on purpose, with why.
-const KNOWN_LIMITS: &[(&str, &str)] = &[(
-    "ExistentialSubquery2 [2]",
-    "EXISTS { MATCH ... WITH ... RETURN } is a full subquery; ExprKind::ExistsSubquery holds a pattern and WHERE only",
-)];
+const KNOWN_LIMITS: &[(&str, &str)] = &[];
 
 #[derive(Debug, Clone, PartialEq)]
 enum Expect {

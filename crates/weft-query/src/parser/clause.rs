@@ -381,54 +381,70 @@ impl Parser<'_> {
         Ok(YieldItem { field, alias })
     }
 
-    /// `EXISTS { [MATCH] pattern [WHERE pred] [RETURN simple items] }`; the cursor is at
-    /// EXISTS. Longer subqueries (WITH, several MATCH clauses) are not expressible in
-    /// [`ExprKind::ExistsSubquery`] and are rejected.
+    /// `EXISTS { pattern [WHERE pred] }`, or `EXISTS { clauses }` ending in RETURN; the
+    /// cursor is at EXISTS. `MATCH pattern [WHERE pred] [RETURN simple items]` is kept in
+    /// the short form ([`ExprKind::ExistsSubquery`]), which needs no subquery plan.
     pub(super) fn exists_subquery(&mut self) -> PResult<ExprKind> {
         self.advance();
         self.expect_sym(Sym::LBrace, "{")?;
-        let with_match = self.eat_kw("MATCH");
-        let pattern = self.pattern()?;
-        let where_ = self.where_clause()?.map(Box::new);
-        if with_match && self.at_kw("RETURN") {
-            self.subquery_return()?;
+        if !self.at_kw("MATCH") && !self.at_kw("OPTIONAL") && !self.at_kw("UNWIND") && !self.at_kw("WITH") {
+            let pattern = self.pattern()?;
+            let where_ = self.where_clause()?.map(Box::new);
+            self.expect_sym(Sym::RBrace, "}")?;
+            return Ok(ExprKind::ExistsSubquery { pattern, where_ });
         }
-        if !self.at_sym(Sym::RBrace) {
-            let expected = if with_match {
-                "'}' (only MATCH ... WHERE ... RETURN is supported here)"
-            } else {
-                "'}'"
-            };
-            return Err(self.error_expected(expected));
+        let mut clauses = Vec::new();
+        while !self.at_sym(Sym::RBrace) {
+            let (clause, _) = self.clause()?;
+            clauses.push(clause);
         }
         self.advance();
-        Ok(ExprKind::ExistsSubquery { pattern, where_ })
+        if let Some(short) = short_exists(&clauses) {
+            return Ok(short);
+        }
+        Ok(ExprKind::ExistsQuery(Box::new(SingleQuery { clauses })))
     }
+}
 
-    /// A RETURN inside EXISTS: accepted only when it cannot change whether a row exists.
-    fn subquery_return(&mut self) -> PResult<()> {
-        let position = self.position();
-        self.advance();
-        let projection = self.projection(false)?;
-        let simple = projection.items.iter().all(|item| {
-            matches!(
-                item.expr.kind,
-                ExprKind::Null
-                    | ExprKind::Bool(_)
-                    | ExprKind::Int(_)
-                    | ExprKind::Float(_)
-                    | ExprKind::String(_)
-                    | ExprKind::Parameter(_)
-                    | ExprKind::Variable(_)
-                    | ExprKind::Property(..)
-            )
-        });
-        if simple && projection.skip.is_none() && projection.limit.is_none() {
-            return Ok(());
-        }
-        let message = "Invalid input 'RETURN': inside EXISTS only RETURN of simple items without SKIP/LIMIT is \
-                       supported"
-            .to_string();
-        Err(self.error_at("UnexpectedSyntax", message, position))
+/// The short form of `MATCH pattern [WHERE pred] [RETURN items]` when the RETURN (if
+/// any) cannot change whether a row exists: plain items, no DISTINCT, SKIP or LIMIT.
+fn short_exists(clauses: &[Clause]) -> Option<ExprKind> {
+    let (first, rest) = clauses.split_first()?;
+    let ClauseKind::Match {
+        optional: false,
+        pattern,
+        where_,
+    } = &first.kind
+    else {
+        return None;
+    };
+    match rest {
+        [] => {}
+        [Clause {
+            kind: ClauseKind::Return(p),
+            ..
+        }] if simple_return(p) => {}
+        _ => return None,
     }
+    Some(ExprKind::ExistsSubquery {
+        pattern: pattern.clone(),
+        where_: where_.clone().map(Box::new),
+    })
+}
+
+fn simple_return(p: &Projection) -> bool {
+    let plain = p.items.iter().all(|item| {
+        matches!(
+            item.expr.kind,
+            ExprKind::Null
+                | ExprKind::Bool(_)
+                | ExprKind::Int(_)
+                | ExprKind::Float(_)
+                | ExprKind::String(_)
+                | ExprKind::Parameter(_)
+                | ExprKind::Variable(_)
+                | ExprKind::Property(..)
+        )
+    });
+    plain && p.skip.is_none() && p.limit.is_none() && p.order_by.is_empty()
 }
