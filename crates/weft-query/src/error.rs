@@ -154,24 +154,55 @@ const fn row(kind: ErrorKind, detail: &'static str, code: &'static str) -> Statu
 /// general row. [`QueryError::status`] reads it one way, [`classify_status`] the other,
 /// so a client (the TCK over Bolt) recovers the kind from the code it received.
 pub const STATUS_CODES: &[StatusCode] = &[
-    row(ErrorKind::SemanticError, "MissingParameter", "Neo.ClientError.Statement.ParameterMissing"),
+    row(
+        ErrorKind::SemanticError,
+        "MissingParameter",
+        "Neo.ClientError.Statement.ParameterMissing",
+    ),
     row(ErrorKind::SyntaxError, "", "Neo.ClientError.Statement.SyntaxError"),
     row(ErrorKind::SemanticError, "", "Neo.ClientError.Statement.SemanticError"),
     row(ErrorKind::TypeError, "", "Neo.ClientError.Statement.TypeError"),
     row(ErrorKind::ArgumentError, "", "Neo.ClientError.Statement.ArgumentError"),
-    row(ErrorKind::ArithmeticError, "", "Neo.ClientError.Statement.ArithmeticError"),
-    row(ErrorKind::EntityNotFound, "", "Neo.ClientError.Statement.EntityNotFound"),
-    row(ErrorKind::ConstraintVerificationFailed, "", "Neo.ClientError.Schema.ConstraintValidationFailed"),
-    row(ErrorKind::ProcedureError, "", "Neo.ClientError.Procedure.ProcedureNotFound"),
-    row(ErrorKind::TransientConflict, "", "Neo.TransientError.Transaction.Conflict"),
-    row(ErrorKind::TimedOut, "", "Neo.ClientError.Transaction.TransactionTimedOut"),
+    row(
+        ErrorKind::ArithmeticError,
+        "",
+        "Neo.ClientError.Statement.ArithmeticError",
+    ),
+    row(
+        ErrorKind::EntityNotFound,
+        "",
+        "Neo.ClientError.Statement.EntityNotFound",
+    ),
+    row(
+        ErrorKind::ConstraintVerificationFailed,
+        "",
+        "Neo.ClientError.Schema.ConstraintValidationFailed",
+    ),
+    row(
+        ErrorKind::ProcedureError,
+        "",
+        "Neo.ClientError.Procedure.ProcedureNotFound",
+    ),
+    row(
+        ErrorKind::TransientConflict,
+        "",
+        "Neo.TransientError.Transaction.Conflict",
+    ),
+    row(
+        ErrorKind::TimedOut,
+        "",
+        "Neo.ClientError.Transaction.TransactionTimedOut",
+    ),
     row(ErrorKind::DatabaseError, "", "Neo.DatabaseError.General.UnknownError"),
 ];
 
 /// The kind and, where the code pins one, the detail of a Neo4j status `code` (empty
 /// detail otherwise); `None` for a code the engine never reports.
 pub fn classify_status(code: &str) -> Option<(ErrorKind, &'static str)> {
-    STATUS_CODES.iter().find(|row| row.code == code).map(|row| (row.kind, row.detail))
+    STATUS_CODES
+        .iter()
+        .find(|row| row.code == code)
+        .map(|row| (row.kind, row.detail))
 }
 
 /// Result alias for the query layer.
