@@ -251,7 +251,7 @@ fn points_compare_by_equality_only() {
     assert_eq!(cmp(&xy(1.0, 2.0), ComparisonOp::Ge, &lonlat(2.0, 2.0)), "null");
     // ORDER BY: by SRID (wgs-84 4326 before cartesian 7203), then coordinates; points sit
     // between lists and temporal values.
-    let mut values = vec![xy(2.0, 0.0), s("a"), xy(1.0, 5.0), lonlat(9.0, 9.0), l(vec![])];
+    let mut values = [xy(2.0, 0.0), s("a"), xy(1.0, 5.0), lonlat(9.0, 9.0), l(vec![])];
     values.sort_by(QValue::order_cmp);
     let shown: Vec<String> = values.iter().map(ToString::to_string).collect();
     assert_eq!(
