@@ -146,6 +146,17 @@ fn points_are_stored_and_found_through_an_index() {
         "{:?}",
         profile.rows
     );
+    // `<` on points is null, so a range over the index finds nothing.
+    let ranged = run(
+        &engine,
+        "MATCH (p:Place) WHERE p.loc < point({x: 3, y: 3}) RETURN count(p)",
+    );
+    assert_eq!(single(&ranged), &ResultValue::Int(0));
+    let in_box = run(
+        &engine,
+        "MATCH (p:Place) WHERE point.withinBBox(p.loc, point({x: 0, y: 0}), point({x: 3, y: 3})) RETURN count(p)",
+    );
+    assert_eq!(single(&in_box), &ResultValue::Int(4));
     let stored = run(&engine, "MATCH (p:Place {id: 0}) RETURN p.loc");
     assert_eq!(single(&stored), &ResultValue::Point(point(Crs::Cartesian, &[1.0, 2.0])));
 }

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use weft_common::spatial::{Crs, Point};
 
 use super::{arg, bad_argument, invalid_value};
-use crate::error::Result;
+use crate::error::{ErrorKind, QueryError, Result};
 use crate::value::QValue;
 
 /// Dispatches the spatial functions; `None` if `name` is not one.
@@ -198,7 +198,13 @@ pub(crate) fn component(p: &Point, key: &str) -> Result<QValue> {
         _ => None,
     };
     found.ok_or_else(|| {
-        let message = format!("a {} point has no field `{key}`", crs.name());
-        bad_argument("property access", message)
+        let fields = match (crs.is_geographic(), crs.dimension()) {
+            (false, 2) => "x, y, crs and srid",
+            (false, _) => "x, y, z, crs and srid",
+            (true, 2) => "x, y, longitude, latitude, crs and srid",
+            (true, _) => "x, y, z, longitude, latitude, height, crs and srid",
+        };
+        let message = format!("a {} point has no field `{key}`; it has {fields}", crs.name());
+        QueryError::runtime(ErrorKind::ArgumentError, "InvalidArgumentValue", message)
     })
 }

@@ -167,6 +167,14 @@ fn fields_follow_the_crs() {
     let cube = point(&[("x", i(1)), ("y", i(2)), ("z", i(3))]);
     assert_eq!(field(&cube, "z"), "3.0");
     assert_eq!(field(&cube, "height"), missing);
+
+    let Err(error) = ops::property(&flat, "z", &FakeGraph::default()) else {
+        panic!("z of a 2D point")
+    };
+    assert_eq!(
+        error.message,
+        "a cartesian point has no field `z`; it has x, y, crs and srid"
+    );
 }
 
 #[test]
