@@ -2,14 +2,15 @@
 //!
 //! Owns: the wire format that Neo4j drivers and pymgclient speak — the version
 //! [`handshake`], message framing ([`chunking`]), the PackStream value syntax
-//! ([`packstream`]), typed graph and temporal structures ([`structs`]) and the request and
-//! response messages ([`messages`]). It serves Bolt 4.1, 4.3, 4.4 and 5.0–5.8.
+//! ([`packstream`]), typed graph, temporal and point structures ([`structs`]) and the
+//! request and response messages ([`messages`]). It serves Bolt 4.1, 4.3, 4.4 and 5.0–5.8.
 //!
 //! Promises to the server above: every decoder takes `&[u8]`, returns a typed error for
 //! malformed input and never panics; nothing here does I/O, keeps time or knows storage
 //! or the query engine, so a socket loop can wrap it and tests can drive it byte by byte.
 //!
-//! Needs from below: only `weft-common`'s temporal types, to convert Bolt temporals.
+//! Needs from below: only `weft-common`'s temporal and spatial types, to convert Bolt
+//! temporals and points.
 
 pub mod chunking;
 pub mod handshake;

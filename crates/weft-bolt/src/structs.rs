@@ -1,4 +1,5 @@
-//! Typed Bolt structures: graph entities here, temporals in `structs/temporal.rs`.
+//! Typed Bolt structures: graph entities here, temporals in `structs/temporal.rs`, points
+//! in `structs/spatial.rs`.
 //!
 //! Owns: the field layout of each structure tag and its differences between protocol
 //! generations, selected by a [`Dialect`] derived from the negotiated [`Version`].
@@ -19,8 +20,10 @@ use thiserror::Error;
 use crate::handshake::Version;
 use crate::packstream::{BoltValue, Structure};
 
+mod spatial;
 mod temporal;
 
+pub use spatial::{point_from_value, point_to_value, TAG_POINT_2D, TAG_POINT_3D};
 pub use temporal::{Temporal, TAG_DATE, TAG_DURATION, TAG_LOCAL_DATE_TIME, TAG_LOCAL_TIME, TAG_TIME};
 pub use temporal::{TAG_DATE_TIME, TAG_DATE_TIME_LEGACY, TAG_DATE_TIME_ZONE_ID, TAG_DATE_TIME_ZONE_ID_LEGACY};
 
@@ -52,6 +55,8 @@ pub enum StructError {
     OutOfRange { name: &'static str },
     #[error("unknown time zone `{0}`")]
     UnknownZone(String),
+    #[error("{name}: SRID {srid} is not a coordinate reference system of this dimension (7203 and 4326 are 2D, 9157 and 4979 3D)")]
+    UnknownSrid { name: &'static str, srid: i64 },
 }
 
 /// How structures are laid out on one connection.
@@ -312,6 +317,13 @@ impl<'a> Fields<'a> {
 
     pub(crate) fn int(&self, index: usize, field: &'static str) -> Result<i64, StructError> {
         self.fields[index].as_int().ok_or(self.wrong(field, "an integer"))
+    }
+
+    pub(crate) fn float(&self, index: usize, field: &'static str) -> Result<f64, StructError> {
+        match self.fields[index] {
+            BoltValue::Float(f) => Ok(f),
+            _ => Err(self.wrong(field, "a float")),
+        }
     }
 
     pub(crate) fn string(&self, index: usize, field: &'static str) -> Result<String, StructError> {

@@ -39,6 +39,7 @@
 //! | `0x0B` | zoned datetime  | local datetime payload (wall time), `zigzag` UTC offset in seconds (at most ±64,800), `u8` 0 or 1 for "has zone name", then the name as `str` if 1 |
 //! | `0x0C` | duration        | `zigzag` months, days, seconds, then nanos (`0..10^9`)     |
 //! | `0x0D` | zoned time      | local time payload (wall time), then `zigzag` UTC offset in seconds (at most ±64,800) |
+//! | `0x0E` | point           | `varint` SRID (7203, 9157, 4326 or 4979), then one `u64_le` of IEEE-754 bits per coordinate (2 or 3, as the SRID's dimension), each finite |
 //!
 //! Invariants:
 //! - **Canonical**: every value has exactly one encoding, and [`decode_value`] rejects
@@ -47,14 +48,16 @@
 //! - **Bounded nesting**: lists and maps nest at most [`MAX_DEPTH`] deep
 //!   (see [`Value::nesting_depth`]); deeper input is rejected with [`DecodeError::TooDeep`].
 //!   [`encode_value`] does not check; writers must.
-//! - **Versioning**: tags `0x0E..=0xFF` are unassigned (`0x0D` was added after the
-//!   first twelve; older readers reject it as an unknown tag). A new type takes a new tag; the
+//! - **Versioning**: tags `0x0F..=0xFF` are unassigned (`0x0D` was added after the
+//!   first twelve, `0x0E` after that; older readers reject them as unknown tags, and
+//!   data written before them never holds them, so it stays readable). A new type takes a new tag; the
 //!   payload of an existing tag never changes. Unknown tags fail with
 //!   [`DecodeError::UnknownTag`]. Containers that embed values record
 //!   [`VALUE_FORMAT_VERSION`] so that a later reader knows which tag table applies.
 
 use std::collections::BTreeMap;
 
+use crate::spatial::{Crs, Point};
 use crate::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime};
 use crate::Value;
 
@@ -83,6 +86,7 @@ pub mod tag {
     pub const ZONED_DATETIME: u8 = 0x0B;
     pub const DURATION: u8 = 0x0C;
     pub const ZONED_TIME: u8 = 0x0D;
+    pub const POINT: u8 = 0x0E;
 }
 
 /// Why bytes could not be decoded. Always a sign of truncated or corrupt input.
@@ -245,6 +249,11 @@ pub fn encode_value(buf: &mut Vec<u8>, value: &Value) {
                 encode_value(buf, item);
             }
         }
+        Value::Point(point) => {
+            put_u8(buf, tag::POINT);
+            put_varint(buf, point.srid() as u64);
+            point.coords().iter().for_each(|c| put_u64_le(buf, c.to_bits()));
+        }
         temporal => encode_temporal(buf, temporal),
     }
 }
@@ -320,6 +329,7 @@ fn decode_nested(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Value, Dec
         tag::ZONED_DATETIME => Value::ZonedDateTime(get_zoned_datetime(buf, pos)?),
         tag::DURATION => Value::Duration(get_duration(buf, pos)?),
         tag::ZONED_TIME => Value::ZonedTime(get_zoned_time(buf, pos)?),
+        tag::POINT => Value::Point(get_point(buf, pos)?),
         tag => return Err(DecodeError::UnknownTag { tag, at }),
     };
     Ok(value)
@@ -407,6 +417,26 @@ fn get_zoned_time(buf: &[u8], pos: &mut usize) -> Result<ZonedTime, DecodeError>
     ZonedTime::new(time, offset).ok_or(invalid("UTC offset", at))
 }
 
+/// The CRS of a point payload, from its SRID.
+fn get_crs(buf: &[u8], pos: &mut usize) -> Result<Crs, DecodeError> {
+    let at = *pos;
+    let srid = get_varint(buf, pos)?;
+    i64::try_from(srid)
+        .ok()
+        .and_then(Crs::from_srid)
+        .ok_or(invalid("point SRID", at))
+}
+
+fn get_point(buf: &[u8], pos: &mut usize) -> Result<Point, DecodeError> {
+    let crs = get_crs(buf, pos)?;
+    let at = *pos;
+    let mut coords = [0.0; 3];
+    for c in coords.iter_mut().take(crs.dimension()) {
+        *c = f64::from_bits(get_u64_le(buf, pos)?);
+    }
+    Point::new(crs, &coords[..crs.dimension()]).ok_or(invalid("point coordinate", at))
+}
+
 fn get_duration(buf: &[u8], pos: &mut usize) -> Result<Duration, DecodeError> {
     let months = get_zigzag(buf, pos)?;
     let days = get_zigzag(buf, pos)?;
@@ -442,6 +472,10 @@ fn skip_nested(buf: &[u8], pos: &mut usize, depth: usize) -> Result<(), DecodeEr
         tag::LOCAL_DATETIME | tag::ZONED_TIME => (2, false),
         tag::ZONED_DATETIME => return skip_zoned(buf, pos),
         tag::DURATION => (4, false),
+        tag::POINT => {
+            let crs = get_crs(buf, pos)?;
+            return take(buf, pos, 8 * crs.dimension()).map(drop);
+        }
         tag => return Err(DecodeError::UnknownTag { tag, at }),
     };
     for _ in 0..varints {

@@ -1,7 +1,7 @@
 //! Cypher property values: the [`Value`] enum every layer passes around.
 //!
 //! Owns: the storable value types (null, booleans, integers, floats, strings, lists, maps,
-//! and the temporal types of [`crate::temporal`]), their names, their rendering, and the
+//! the temporal types of [`crate::temporal`] and the points of [`crate::spatial`]), their names, their rendering, and the
 //! four openCypher notions of sameness and order defined in CIP2016-06-14 (in
 //! `value/compare.rs`):
 //!
@@ -16,8 +16,8 @@
 //! `order_cmp` says `Equal`; [`OrderedValue`] wraps a value so that `Eq`, `Ord` and `Hash`
 //! follow that order, which makes it usable as an index or grouping key.
 //!
-//! Graph values (nodes, relationships, paths) and points are not storable and live in
-//! the query layer; [`type_rank`] leaves gaps in the cross-type order for them.
+//! Graph values (nodes, relationships, paths) are not storable and live in the query
+//! layer; [`type_rank`] leaves gaps in the cross-type order for them.
 //!
 //! `PartialEq` on [`Value`] is *structural* identity, meant for tests and caches:
 //! `Int(1) != Float(1.0)` and floats compare by bits (`NaN == NaN`, `0.0 != -0.0`). It
@@ -26,6 +26,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::spatial::Point;
 use crate::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime};
 
 mod compare;
@@ -44,7 +45,7 @@ pub mod type_rank {
     pub const LIST: u8 = 40;
     /// Not a storage value: reserved for the query layer.
     pub const PATH: u8 = 50;
-    /// Not a storage value (yet): reserved for spatial points.
+    /// Spatial points, between paths and the temporal types.
     pub const POINT: u8 = 60;
     pub const ZONED_DATETIME: u8 = 70;
     pub const LOCAL_DATETIME: u8 = 80;
@@ -76,6 +77,7 @@ pub enum Value {
     LocalDateTime(LocalDateTime),
     ZonedDateTime(ZonedDateTime),
     Duration(Duration),
+    Point(Point),
 }
 
 impl Value {
@@ -95,6 +97,7 @@ impl Value {
             Value::LocalDateTime(_) => "LOCAL DATETIME",
             Value::ZonedDateTime(_) => "ZONED DATETIME",
             Value::Duration(_) => "DURATION",
+            Value::Point(_) => "POINT",
         }
     }
 
@@ -103,6 +106,7 @@ impl Value {
         match self {
             Value::Map(_) => type_rank::MAP,
             Value::List(_) => type_rank::LIST,
+            Value::Point(_) => type_rank::POINT,
             Value::ZonedDateTime(_) => type_rank::ZONED_DATETIME,
             Value::LocalDateTime(_) => type_rank::LOCAL_DATETIME,
             Value::Date(_) => type_rank::DATE,
@@ -192,6 +196,7 @@ impl PartialEq for Value {
             (V::LocalDateTime(a), V::LocalDateTime(b)) => a == b,
             (V::ZonedDateTime(a), V::ZonedDateTime(b)) => a == b,
             (V::Duration(a), V::Duration(b)) => a == b,
+            (V::Point(a), V::Point(b)) => a == b,
             _ => false,
         }
     }
@@ -223,6 +228,7 @@ value_from! {
     LocalDateTime => LocalDateTime,
     ZonedDateTime => ZonedDateTime,
     Duration => Duration,
+    Point => Point,
 }
 
 impl From<&str> for Value {
@@ -234,7 +240,8 @@ impl From<&str> for Value {
 /// Cypher-literal-like rendering, as the TCK writes expected results: `null`, `true`,
 /// `1`, `1.5`, `NaN`, `Infinity`, `'it\'s'` (single quotes, backslash escapes),
 /// `[1, 'a']`, `{a: 1, `odd key`: 2}`; temporal values appear bare in their ISO-8601
-/// form (`2024-01-05`, `P1D`), as Neo4j prints them.
+/// form (`2024-01-05`, `P1D`), as Neo4j prints them; points as Neo4j's `toString` writes
+/// them (`point({x: 1.5, y: 2.5, crs: 'cartesian'})`).
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -251,6 +258,7 @@ impl fmt::Display for Value {
             Value::LocalDateTime(dt) => write!(f, "{dt}"),
             Value::ZonedDateTime(dt) => write!(f, "{dt}"),
             Value::Duration(d) => write!(f, "{d}"),
+            Value::Point(p) => write!(f, "{p}"),
         }
     }
 }

@@ -8,6 +8,7 @@ use std::hash::{Hash, Hasher};
 
 use proptest::prelude::*;
 use weft_common::encoding::{decode_value, encode_value, skip_value};
+use weft_common::spatial::{Crs, Point};
 use weft_common::temporal::{
     Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime, MAX_OFFSET_SECONDS, NANOS_PER_DAY,
 };
@@ -73,7 +74,18 @@ fn scalar() -> impl Strategy<Value = Value> {
         zoned().prop_map(Value::ZonedDateTime),
         zoned_time().prop_map(Value::ZonedTime),
         duration().prop_map(Value::Duration),
+        point(),
     ]
+}
+
+/// Any point: a CRS and finite coordinates of its dimension.
+fn point() -> impl Strategy<Value = Value> {
+    let finite = prop::num::f64::NORMAL | prop::num::f64::ZERO | prop::num::f64::SUBNORMAL;
+    (
+        prop::sample::select(Crs::ALL.to_vec()),
+        prop::collection::vec(finite, 3),
+    )
+        .prop_map(|(crs, coords)| Value::Point(Point::new(crs, &coords[..crs.dimension()]).unwrap()))
 }
 
 /// Scalars from tiny domains, so that ties and cross-type number equalities are common.
@@ -105,6 +117,11 @@ fn dense_scalar() -> impl Strategy<Value = Value> {
         prop::sample::select(vec!["01:00+01:00", "00:00Z", "01:00Z"])
             .prop_map(|t| Value::ZonedTime(ZonedTime::parse(t).unwrap())),
         (0i64..2, 0i64..2).prop_map(|(d, s)| Value::Duration(Duration::new(0, d, s, 0).unwrap())),
+        (
+            prop::sample::select(vec![Crs::Cartesian, Crs::Wgs84]),
+            prop::sample::select(vec![-0.0, 0.0, 1.0])
+        )
+            .prop_map(|(crs, x)| Value::Point(Point::new(crs, &[x, 0.0]).unwrap())),
     ]
 }
 

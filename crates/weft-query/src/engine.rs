@@ -428,6 +428,7 @@ pub(crate) fn materialise(v: &QValue, ctx: &ExecCtx) -> Result<ResultValue> {
         QValue::LocalDateTime(t) => ResultValue::LocalDateTime(*t),
         QValue::ZonedDateTime(t) => ResultValue::ZonedDateTime(t.clone()),
         QValue::Duration(d) => ResultValue::Duration(*d),
+        QValue::Point(p) => ResultValue::Point(*p),
         QValue::Node(n) => ResultValue::Node(node(*n, ctx)?),
         QValue::Relationship(r) => ResultValue::Relationship(relationship(r, ctx)?),
         QValue::Path(p) => {

@@ -23,7 +23,7 @@ use weft_common::value::ComparisonOp;
 
 use crate::ast::BinaryOp;
 use crate::error::{ErrorKind, QueryError, Result};
-use crate::functions::{convert, duration, temporal};
+use crate::functions::{convert, duration, spatial, temporal};
 use crate::graph::GraphContext;
 use crate::value::QValue;
 
@@ -412,7 +412,7 @@ pub fn slice(list: &QValue, from: Option<&QValue>, to: Option<&QValue>) -> Resul
 }
 
 /// `value.key`: a map entry, a node or relationship property (through `ctx`), a temporal
-/// component (`d.year`, `dur.minutes`); null on null or a missing key; a `TypeError` for
+/// component (`d.year`, `dur.minutes`), a point field (`p.x`, `p.crs`); null on null or a missing key; a `TypeError` for
 /// anything else.
 pub fn property(value: &QValue, key: &str, ctx: &dyn GraphContext) -> Result<QValue> {
     match value {
@@ -426,6 +426,7 @@ pub fn property(value: &QValue, key: &str, ctx: &dyn GraphContext) -> Result<QVa
         | QValue::LocalDateTime(_)
         | QValue::ZonedDateTime(_) => temporal::component(value, key),
         QValue::Duration(d) => duration::component(d, key),
+        QValue::Point(p) => spatial::component(p, key),
         other => Err(type_error(format!(
             "cannot read property `{key}` of {}",
             other.type_name()

@@ -4,6 +4,7 @@
 //! query), so they outlive the transaction and are what the Bolt layer serialises.
 
 use std::collections::BTreeMap;
+use weft_common::spatial::Point;
 use weft_common::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime};
 
 /// A node as returned to a client.
@@ -48,6 +49,7 @@ pub enum ResultValue {
     LocalDateTime(LocalDateTime),
     ZonedDateTime(ZonedDateTime),
     Duration(Duration),
+    Point(Point),
     Node(Node),
     Relationship(Relationship),
     Path(Path),

@@ -13,6 +13,7 @@
 //! take the `NODE`, `RELATIONSHIP` and `PATH` slots of [`weft_common::value::type_rank`].
 
 use std::collections::BTreeMap;
+use weft_common::spatial::Point;
 use weft_common::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime};
 use weft_storage::{EdgeRef, Gid};
 
@@ -40,6 +41,7 @@ pub enum QValue {
     LocalDateTime(LocalDateTime),
     ZonedDateTime(ZonedDateTime),
     Duration(Duration),
+    Point(Point),
     Node(Gid),
     Relationship(EdgeRef),
     Path(PathValue),

@@ -2,13 +2,15 @@
 //!
 //! Owns: parameters (`BoltValue` → `weft_common::Value`) and result values
 //! (`ResultValue` → `BoltValue`), with graph entities written as weft-bolt structures in
-//! the session's [`Dialect`] and temporals as [`Temporal`] structures.
+//! the session's [`Dialect`], temporals as [`Temporal`] structures and points as
+//! Point2D/Point3D structures.
 //!
 //! Element ids are the decimal internal id: Weft has one id space per entity kind, so the
 //! legacy integer id and the 5.x element id name the same thing.
 
 use std::collections::BTreeMap;
 
+use weft_bolt::structs::{point_from_value, point_to_value, TAG_POINT_2D, TAG_POINT_3D};
 use weft_bolt::{BoltValue, Dialect, Node, Path, Relationship, Temporal, UnboundRelationship};
 use weft_common::Value;
 use weft_query::ResultValue;
@@ -34,7 +36,8 @@ pub fn parameters(dict: &[(String, BoltValue)]) -> Result<BTreeMap<String, Value
         .collect()
 }
 
-/// One parameter value; graph structures and byte arrays are not accepted as parameters.
+/// One parameter value; graph structures and byte arrays are not accepted as parameters,
+/// temporal and point structures are.
 fn to_value(value: &BoltValue) -> Result<Value, String> {
     Ok(match value {
         BoltValue::Null => Value::Null,
@@ -50,8 +53,13 @@ fn to_value(value: &BoltValue) -> Result<Value, String> {
                 .map(|(k, v)| Ok((k.clone(), to_value(v)?)))
                 .collect::<Result<_, String>>()?,
         ),
+        BoltValue::Structure(s) if matches!(s.tag, TAG_POINT_2D | TAG_POINT_3D) => {
+            Value::Point(point_from_value(value).map_err(|e| e.to_string())?)
+        }
         BoltValue::Structure(_) => temporal_value(Temporal::from_value(value).map_err(|e| {
-            format!("{e}; only temporal structures can be parameters (pass node and relationship ids instead)")
+            format!(
+                "{e}; only temporal and point structures can be parameters (pass node and relationship ids instead)"
+            )
         })?),
     })
 }
@@ -84,6 +92,7 @@ pub fn result_value(value: ResultValue, dialect: Dialect) -> BoltValue {
         ResultValue::LocalDateTime(t) => temporal(Temporal::LocalDateTime(t)),
         ResultValue::ZonedDateTime(t) => temporal(Temporal::DateTime(t)),
         ResultValue::Duration(d) => temporal(Temporal::Duration(d)),
+        ResultValue::Point(p) => point_to_value(&p),
         ResultValue::Node(n) => node(n, dialect).to_value(dialect),
         ResultValue::Relationship(r) => relationship(r, dialect).to_value(dialect),
         ResultValue::Path(p) => path(p, dialect).to_value(dialect),
@@ -187,6 +196,26 @@ mod tests {
             Value::List(vec![Value::Int(1), Value::Null]),
         )]));
         assert_eq!(params.get("m"), Some(&expected));
+    }
+
+    #[test]
+    fn point_parameters_and_results_convert_both_ways() {
+        // Set up: a 3D WGS-84 point as a client sends it.
+        let point = weft_common::spatial::Point::new(weft_common::spatial::Crs::Wgs84_3D, &[1.0, 2.0, 3.0]).unwrap();
+        let dict = vec![("p".to_string(), point_to_value(&point))];
+
+        // Act
+        let params = parameters(&dict).expect("convertible");
+
+        // Check: the parameter is the point, and it goes back out as the same structure.
+        assert_eq!(params.get("p"), Some(&Value::Point(point)));
+        assert_eq!(result_value(ResultValue::Point(point), V5), point_to_value(&point));
+        let bad = BoltValue::Structure(weft_bolt::Structure {
+            tag: TAG_POINT_2D,
+            fields: vec![BoltValue::Integer(1), BoltValue::Float(0.0), BoltValue::Float(0.0)],
+        });
+        let error = parameters(&[("q".to_string(), bad)]).expect_err("unknown SRID");
+        assert!(error.reason.contains("SRID 1"), "{}", error.reason);
     }
 
     #[test]

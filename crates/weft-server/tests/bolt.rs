@@ -4,8 +4,8 @@ mod support;
 
 use std::io::{Read, Write};
 
-use weft_bolt::structs::TAG_NODE;
-use weft_bolt::{BoltValue, ChunkEncoder, Request, Response, Version};
+use weft_bolt::structs::{TAG_NODE, TAG_POINT_2D, TAG_POINT_3D};
+use weft_bolt::{BoltValue, ChunkEncoder, Request, Response, Structure, Version};
 
 use support::{assert_success, get, run, TestServer};
 
@@ -194,4 +194,66 @@ fn attempt(client: &mut support::Client<std::net::TcpStream>, query: &str) -> bo
             }
         }
     }
+}
+
+#[test]
+fn point_parameters_come_back_as_point_structures() {
+    // Set up: a server, a connection, and a 2D and a 3D point as parameters.
+    let server = TestServer::start();
+    let mut client = server.connect();
+    client.open();
+    let float = BoltValue::Float;
+    let flat = Structure {
+        tag: TAG_POINT_2D,
+        fields: vec![BoltValue::Integer(7203), float(1.5), float(2.5)],
+    };
+    let high = Structure {
+        tag: TAG_POINT_3D,
+        fields: vec![BoltValue::Integer(4979), float(12.5), float(56.0), float(7.0)],
+    };
+    let parameters = vec![
+        ("p".to_string(), BoltValue::Structure(flat.clone())),
+        ("q".to_string(), BoltValue::Structure(high.clone())),
+    ];
+
+    // Act: return them, a field of one, and a point built by the query.
+    let query = "RETURN $p AS p, $q AS q, $q.height AS h, point({x: 1, y: 2, z: 3}) AS c";
+    assert_success(client.request(Request::Run {
+        query: query.into(),
+        parameters,
+        extra: Vec::new(),
+    }));
+    client.send(Request::Pull { n: -1, qid: -1 });
+    let Response::Record { fields } = client.recv() else {
+        panic!("expected a record")
+    };
+    assert_success(client.recv());
+
+    // Check: the same structures come back, and the built point is a Point3D.
+    let built = Structure {
+        tag: TAG_POINT_3D,
+        fields: vec![BoltValue::Integer(9157), float(1.0), float(2.0), float(3.0)],
+    };
+    assert_eq!(
+        fields,
+        vec![
+            BoltValue::Structure(flat),
+            BoltValue::Structure(high),
+            float(7.0),
+            BoltValue::Structure(built),
+        ]
+    );
+
+    // Check: a point with an SRID Weft does not know is refused with a failure.
+    let unknown = Structure {
+        tag: TAG_POINT_2D,
+        fields: vec![BoltValue::Integer(1), float(0.0), float(0.0)],
+    };
+    let response = client.request(Request::Run {
+        query: "RETURN $p".into(),
+        parameters: vec![("p".to_string(), BoltValue::Structure(unknown))],
+        extra: Vec::new(),
+    });
+    assert!(matches!(response, Response::Failure { .. }), "{response:?}");
+    server.shutdown();
 }

@@ -1,8 +1,8 @@
 //! Comparing an engine's result with a TCK expected-result table.
 //!
 //! Owns: converting Weft's [`ResultValue`]s into the TCK's value tree (nodes lose their
-//! ids, temporals become their canonical text, path hops get a direction) and the
-//! equality the TCK asks for — integers never equal floats, floats match within a tiny
+//! ids, temporals and points become their canonical text, path hops get a direction) and
+//! the equality the TCK asks for — integers never equal floats, floats match within a tiny
 //! relative tolerance with `NaN == NaN`, rows as a multiset or a sequence, lists in order
 //! unless the step ignores list order. Promises: a mismatch comes back as a readable
 //! report of expected and actual rows. Needs: [`crate::tck_value`] to read the table.
@@ -39,6 +39,7 @@ pub fn from_result(value: &ResultValue) -> TckValue {
         ResultValue::LocalDateTime(t) => TckValue::String(t.to_string()),
         ResultValue::ZonedDateTime(t) => TckValue::String(t.to_string()),
         ResultValue::Duration(d) => TckValue::String(d.to_string()),
+        ResultValue::Point(p) => TckValue::String(p.to_string()),
         ResultValue::Node(node) => TckValue::Node(convert_node(node)),
         ResultValue::Relationship(rel) => TckValue::Relationship(convert_relationship(rel)),
         ResultValue::Path(path) => convert_path(path),

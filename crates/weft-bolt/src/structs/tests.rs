@@ -252,3 +252,75 @@ impl IntoInt for i64 {
         BoltValue::Integer(self)
     }
 }
+
+mod points {
+    use weft_common::spatial::{Crs, Point};
+
+    use super::*;
+
+    fn point(crs: Crs, coords: &[f64]) -> Point {
+        Point::new(crs, coords).unwrap()
+    }
+
+    #[test]
+    fn points_round_trip_as_2d_and_3d_structures() {
+        // Set up: one point of each CRS.
+        let points = [
+            point(Crs::Cartesian, &[1.5, -2.5]),
+            point(Crs::Cartesian3D, &[1.0, 2.0, 3.0]),
+            point(Crs::Wgs84, &[12.5, 56.0]),
+            point(Crs::Wgs84_3D, &[12.5, 56.0, 100.0]),
+        ];
+        for p in points {
+            // Act
+            let value = point_to_value(&p);
+
+            // Check: tag and field layout, then back through bytes.
+            let BoltValue::Structure(s) = &value else {
+                panic!("a structure")
+            };
+            let tag = if p.z().is_some() { TAG_POINT_3D } else { TAG_POINT_2D };
+            assert_eq!(s.tag, tag);
+            assert_eq!(s.fields[0], BoltValue::Integer(p.srid()));
+            assert_eq!(s.fields[1], BoltValue::Float(p.x()));
+            assert_eq!(s.fields.len(), 1 + p.coords().len());
+            assert_eq!(point_from_value(&through_bytes(&value)), Ok(p));
+        }
+    }
+
+    #[test]
+    fn malformed_points_are_errors() {
+        let float = BoltValue::Float;
+        let two = |srid, x: BoltValue| structure(TAG_POINT_2D, vec![BoltValue::Integer(srid), x, float(2.0)]);
+        assert_eq!(
+            point_from_value(&two(1234, float(1.0))),
+            Err(StructError::UnknownSrid {
+                name: "Point2D",
+                srid: 1234
+            })
+        );
+        // A 3D SRID in a 2D structure.
+        assert!(matches!(
+            point_from_value(&two(9157, float(1.0))),
+            Err(StructError::UnknownSrid { .. })
+        ));
+        assert!(matches!(
+            point_from_value(&two(7203, BoltValue::Integer(1))),
+            Err(StructError::FieldType { field: "x", .. })
+        ));
+        assert_eq!(
+            point_from_value(&two(7203, float(f64::NAN))),
+            Err(StructError::OutOfRange { name: "Point2D" })
+        );
+        let short = structure(TAG_POINT_3D, vec![BoltValue::Integer(9157), float(1.0), float(2.0)]);
+        assert!(matches!(point_from_value(&short), Err(StructError::FieldCount { .. })));
+        assert!(matches!(
+            point_from_value(&BoltValue::Null),
+            Err(StructError::NotStructure { .. })
+        ));
+        assert!(matches!(
+            point_from_value(&structure(TAG_NODE, vec![])),
+            Err(StructError::WrongTag { .. })
+        ));
+    }
+}

@@ -1,6 +1,7 @@
 //! Unit tests for the primitive codecs and the pinned value layout, including corrupt input.
 
 use super::*;
+use crate::spatial::{Crs, Point};
 use crate::temporal::NANOS_PER_DAY;
 
 fn encoded(value: &Value) -> Vec<u8> {
@@ -215,6 +216,52 @@ fn out_of_range_temporal_payloads_are_rejected() {
 }
 
 #[test]
+fn points_are_srid_then_coordinate_bits() {
+    // Set up: a 2D cartesian point (SRID 7203 = varint 0xA3 0x38) and a 3D WGS-84 one.
+    let flat = Value::Point(Point::new(Crs::Cartesian, &[1.0, -0.0]).unwrap());
+    let high = Value::Point(Point::new(Crs::Wgs84_3D, &[1.0, 2.0, 3.0]).unwrap());
+
+    // Act
+    let bytes = encoded(&flat);
+
+    // Check: the pinned layout, and both round trip (the sign of zero too).
+    let mut expected = vec![0x0e, 0xa3, 0x38];
+    expected.extend_from_slice(&1f64.to_bits().to_le_bytes());
+    expected.extend_from_slice(&(-0f64).to_bits().to_le_bytes());
+    assert_eq!(bytes, expected);
+    assert_eq!(decoded(&bytes), Ok(flat));
+    assert_eq!(encoded(&high).len(), 1 + 2 + 3 * 8);
+    assert_eq!(decoded(&encoded(&high)), Ok(high));
+}
+
+#[test]
+fn corrupt_points_are_rejected() {
+    // An unknown SRID.
+    assert_eq!(
+        decoded(&[0x0e, 0x01]),
+        Err(DecodeError::Invalid {
+            what: "point SRID",
+            at: 1
+        })
+    );
+    assert!(skip_value(&[0x0e, 0x01], &mut 0).is_err());
+    // A NaN coordinate.
+    let mut nan = vec![0x0e, 0xa3, 0x38];
+    nan.extend_from_slice(&f64::NAN.to_bits().to_le_bytes());
+    nan.extend_from_slice(&0f64.to_bits().to_le_bytes());
+    assert_eq!(
+        decoded(&nan),
+        Err(DecodeError::Invalid {
+            what: "point coordinate",
+            at: 3
+        })
+    );
+    // Too few coordinates for the SRID.
+    assert_eq!(decoded(&nan[..11]), Err(DecodeError::Eof(11)));
+    assert_eq!(skip_value(&nan[..11], &mut 0), Err(DecodeError::Eof(3)));
+}
+
+#[test]
 fn map_keys_must_be_strictly_ascending() {
     let entry = |key: &str| [&[0x01, key.as_bytes()[0]][..], &[0x00]].concat();
     let map = |keys: &[&str]| {
@@ -265,7 +312,7 @@ fn huge_counts_fail_without_allocating() {
 
 #[test]
 fn unknown_tags_are_reported() {
-    assert_eq!(decoded(&[0x0e]), Err(DecodeError::UnknownTag { tag: 0x0e, at: 0 }));
+    assert_eq!(decoded(&[0x0f]), Err(DecodeError::UnknownTag { tag: 0x0f, at: 0 }));
     assert_eq!(
         skip_value(&[0x06, 0x01, 0xff], &mut 0),
         Err(DecodeError::UnknownTag { tag: 0xff, at: 2 })

@@ -12,7 +12,8 @@
 //!   so `[1, null] >= [1]` is true but `[1, 2] >= [1, null]` is null (TCK `Comparison2`).
 //!   List and map equality: different shapes are false; otherwise any false element pair
 //!   makes it false, else any unknown pair makes it unknown.
-//! - Maps and durations have equality but are incomparable with `<`.
+//! - Maps, durations and points have equality but are incomparable with `<`. Points are
+//!   equal when their CRS and every coordinate are (`-0.0 = 0.0`).
 //! - Zoned times compare by time of day in UTC, then offset (equal only if both match).
 //! - Zoned datetimes compare by instant, then offset, then zone name (`None` first);
 //!   equal only if all three match (as Neo4j: same instant in another zone is not equal).
@@ -21,7 +22,8 @@
 //! Total order for `ORDER BY`: first by [`Value::type_order_rank`], then within a type by
 //! comparability, extended as follows: NaN and null as above; lists element-wise by the
 //! total order, a proper prefix first; maps by their sorted key lists (lexicographic, a
-//! prefix first), then by values in key order; durations by (months, days, seconds, nanos).
+//! prefix first), then by values in key order; durations by (months, days, seconds, nanos);
+//! points by SRID, then coordinates.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -201,12 +203,13 @@ impl Value {
             (V::Map(a), V::Map(b)) if a.keys().eq(b.keys()) => all_equal(a.values().zip(b.values())),
             (V::List(_), V::List(_)) | (V::Map(_), V::Map(_)) => Some(false),
             (V::Duration(a), V::Duration(b)) => Some(a == b),
+            (V::Point(a), V::Point(b)) => Some(a.order_cmp(b).is_eq()),
             _ => Some(matches!(compare(self, other), Compared::Ordered(Ordering::Equal))),
         }
     }
 
     /// openCypher comparability (`<`, `<=`, ...): `None` when the result is null or the
-    /// values are incomparable (different types, nulls, NaN, maps, durations). Numbers
+    /// values are incomparable (different types, nulls, NaN, maps, durations, points). Numbers
     /// compare across `Int`/`Float` exactly. To evaluate an operator, prefer
     /// [`Value::cypher_compare`], which also gets NaN right.
     pub fn cypher_cmp(&self, other: &Value) -> Option<Ordering> {
@@ -239,6 +242,7 @@ impl Value {
             (V::List(a), V::List(b)) => order_lists(a, b),
             (V::Map(a), V::Map(b)) => order_maps(a, b),
             (V::Duration(a), V::Duration(b)) => a.order_cmp(b),
+            (V::Point(a), V::Point(b)) => a.order_cmp(b),
             _ => match compare(self, other) {
                 Compared::Ordered(ordering) => ordering,
                 // Same rank and no order: two nulls, or numbers with a NaN.
@@ -323,6 +327,7 @@ fn hash_value<H: Hasher>(value: &Value, state: &mut H) {
         Value::LocalDateTime(dt) => dt.hash(state),
         Value::ZonedDateTime(dt) => dt.hash(state),
         Value::Duration(d) => d.hash(state),
+        Value::Point(p) => p.hash_equivalent(state),
     }
 }
 

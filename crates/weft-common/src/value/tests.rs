@@ -4,6 +4,7 @@ use std::cmp::Ordering::{self, Equal, Greater, Less};
 use std::collections::{BTreeSet, HashSet};
 
 use super::*;
+use crate::spatial::{Crs, Point};
 use crate::temporal::NANOS_PER_SECOND;
 
 const NAN: f64 = f64::NAN;
@@ -64,6 +65,7 @@ fn order_across_types_follows_the_global_sort_order() {
     let expected = vec![
         map(&[("a", s("map"))]),
         list(&[s("list")]),
+        point(Crs::Cartesian, &[1.0, 2.0]),
         zoned("2024-01-05T12:30Z"),
         Value::LocalDateTime(LocalDateTime::default()),
         Value::Date(Date::UNIX_EPOCH),
@@ -305,6 +307,55 @@ fn zoned_datetimes_compare_by_instant_then_offset() {
     assert_eq!(
         sorted(vec![later.clone(), named.clone(), paris.clone(), utc.clone()]),
         vec![utc, paris, named, later]
+    );
+}
+
+fn point(crs: Crs, coords: &[f64]) -> Value {
+    Value::Point(Point::new(crs, coords).unwrap())
+}
+
+#[test]
+fn points_are_equal_by_crs_and_coordinates_and_incomparable() {
+    let a = point(Crs::Cartesian, &[1.0, 2.0]);
+    assert_eq!(a.cypher_eq(&point(Crs::Cartesian, &[1.0, 2.0])), Some(true));
+    assert_eq!(a.cypher_eq(&point(Crs::Cartesian, &[1.0, 3.0])), Some(false));
+    assert_eq!(a.cypher_eq(&point(Crs::Wgs84, &[1.0, 2.0])), Some(false));
+    assert_eq!(a.cypher_eq(&Value::Null), None);
+    assert_eq!(a.cypher_eq(&list(&[int(1), int(2)])), Some(false));
+    let zero = point(Crs::Cartesian, &[0.0, 0.0]);
+    assert_eq!(zero.cypher_eq(&point(Crs::Cartesian, &[-0.0, 0.0])), Some(true));
+    // Same CRS or not, `<` and friends are null.
+    assert_eq!(a.cypher_cmp(&zero), None);
+    assert_eq!(
+        a.cypher_compare(ComparisonOp::Lt, &point(Crs::Wgs84, &[0.0, 0.0])),
+        None
+    );
+}
+
+#[test]
+fn points_order_by_srid_then_coordinates() {
+    let values = vec![
+        point(Crs::Cartesian3D, &[0.0, 0.0, 0.0]),
+        point(Crs::Cartesian, &[1.0, 0.0]),
+        point(Crs::Wgs84, &[5.0, 5.0]),
+        point(Crs::Cartesian, &[0.0, 9.0]),
+    ];
+    let expected = vec![
+        values[2].clone(),
+        values[3].clone(),
+        values[1].clone(),
+        values[0].clone(),
+    ];
+    assert_eq!(sorted(values), expected);
+    let zeros: HashSet<OrderedValue> = [point(Crs::Cartesian, &[0.0, 0.0]), point(Crs::Cartesian, &[-0.0, 0.0])]
+        .into_iter()
+        .map(OrderedValue)
+        .collect();
+    assert_eq!(zeros.len(), 1);
+    assert_eq!(point(Crs::Wgs84, &[1.0, 2.0]).type_name(), "POINT");
+    assert_eq!(
+        point(Crs::Wgs84, &[1.0, 2.0]).to_string(),
+        "point({x: 1.0, y: 2.0, crs: 'wgs-84'})"
     );
 }
 

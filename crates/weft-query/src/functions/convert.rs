@@ -79,11 +79,12 @@ fn to_string(x: &QValue) -> Result<QValue> {
         QValue::Null => Ok(QValue::Null),
         other => text_of(other)
             .map(QValue::String)
-            .ok_or_else(|| invalid_value("toString", "a STRING, NUMBER, BOOLEAN or temporal value", other)),
+            .ok_or_else(|| invalid_value("toString", "a STRING, NUMBER, BOOLEAN, temporal value or POINT", other)),
     }
 }
 
-/// The `toString` rendering of a string, number, boolean or temporal value; `None` for
+/// The `toString` rendering of a string, number, boolean, temporal value or point (as
+/// Neo4j: `point({x: 1.5, y: 2.5, crs: 'cartesian'})`); `None` for
 /// null, lists, maps and graph entities.
 pub(crate) fn text_of(x: &QValue) -> Option<String> {
     Some(match x {
@@ -97,6 +98,7 @@ pub(crate) fn text_of(x: &QValue) -> Option<String> {
         QValue::LocalDateTime(dt) => dt.to_string(),
         QValue::ZonedDateTime(dt) => dt.to_string(),
         QValue::Duration(d) => d.to_string(),
+        QValue::Point(p) => p.to_string(),
         _ => return None,
     })
 }

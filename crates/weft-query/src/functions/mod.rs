@@ -6,7 +6,8 @@
 //! aggregates, and the semantics of each function, grouped by family:
 //! `scalar.rs` (graph and general), `convert.rs` (`toInteger` and friends), `list.rs`,
 //! `string.rs`, `math.rs`, `temporal.rs` with `temporal_map.rs`, `duration.rs` and
-//! `truncate.rs`, and `aggregate.rs` ([`Aggregator`]). Operators live in [`crate::ops`].
+//! `truncate.rs`, `spatial.rs` (points), and `aggregate.rs` ([`Aggregator`]). Operators
+//! live in [`crate::ops`].
 //!
 //! Promises: no function panics on any input. Null arguments give null unless the
 //! function says otherwise (`coalesce`, `exists`). Wrong argument
@@ -30,6 +31,7 @@ mod list;
 mod math;
 mod random;
 mod scalar;
+pub(crate) mod spatial;
 mod string;
 pub(crate) mod temporal;
 mod temporal_map;
@@ -119,6 +121,8 @@ const FUNCTIONS: &[Spec] = &[
     scalar("datetime.fromepoch", 2, 2), scalar("datetime.fromepochmillis", 1, 1),
     scalar("duration.between", 2, 2), scalar("duration.inmonths", 2, 2),
     scalar("duration.indays", 2, 2), scalar("duration.inseconds", 2, 2),
+    // Spatial.
+    scalar("point", 1, 1), scalar("point.distance", 2, 2), scalar("point.withinbbox", 3, 3),
     // Aggregates.
     aggregate("count", 1, 1), aggregate("sum", 1, 1), aggregate("avg", 1, 1), aggregate("min", 1, 1),
     aggregate("max", 1, 1), aggregate("collect", 1, 1), aggregate("stdev", 1, 1),
@@ -201,6 +205,7 @@ pub fn call(name: &str, args: &[QValue], ctx: &dyn GraphContext) -> Result<QValu
         .or_else(|| string::call(name, args))
         .or_else(|| math::call(name, args))
         .or_else(|| temporal::call(name, args, ctx))
+        .or_else(|| spatial::call(name, args))
         .unwrap_or_else(|| {
             let message = format!("function '{name}' is registered but has no implementation");
             Err(QueryError::runtime(

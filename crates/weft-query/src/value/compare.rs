@@ -6,7 +6,7 @@
 //! - nodes and relationships are equal when their ids are; paths when their node and
 //!   relationship sequences are (the walking direction of a relationship is not part of a
 //!   path's identity beyond the node order);
-//! - nodes, relationships and paths are incomparable with `<` (null), like maps;
+//! - nodes, relationships and paths are incomparable with `<` (null), like maps and points;
 //! - in the total order, nodes and relationships sort by id and paths element-wise
 //!   (start node, then each relationship and node in turn, a proper prefix first), in the
 //!   `NODE`, `RELATIONSHIP` and `PATH` slots of `type_rank`.
@@ -110,6 +110,7 @@ impl QValue {
             QValue::Node(_) => type_rank::NODE,
             QValue::Relationship(_) => type_rank::RELATIONSHIP,
             QValue::List(_) => type_rank::LIST,
+            QValue::Point(_) => type_rank::POINT,
             QValue::Path(_) => type_rank::PATH,
             QValue::ZonedDateTime(_) => type_rank::ZONED_DATETIME,
             QValue::LocalDateTime(_) => type_rank::LOCAL_DATETIME,
@@ -134,6 +135,7 @@ impl QValue {
             (Q::Map(a), Q::Map(b)) if a.keys().eq(b.keys()) => all_equal(a.values().zip(b.values())),
             (Q::List(_), Q::List(_)) | (Q::Map(_), Q::Map(_)) => Some(false),
             (Q::Duration(a), Q::Duration(b)) => Some(a == b),
+            (Q::Point(a), Q::Point(b)) => Some(a.order_cmp(b).is_eq()),
             (Q::Node(a), Q::Node(b)) => Some(a == b),
             (Q::Relationship(a), Q::Relationship(b)) => Some(a.gid == b.gid),
             (Q::Path(a), Q::Path(b)) => Some(path_ids(a).eq(path_ids(b))),
@@ -152,7 +154,7 @@ impl QValue {
     }
 
     /// openCypher orderability: the total order of `ORDER BY`, `min` and `max` (ascending:
-    /// maps, nodes, relationships, lists, paths, temporals, strings, booleans, numbers,
+    /// maps, nodes, relationships, lists, paths, points, temporals, strings, booleans, numbers,
     /// NaN, null).
     pub fn order_cmp(&self, other: &QValue) -> Ordering {
         use QValue as Q;
@@ -164,6 +166,7 @@ impl QValue {
             (Q::List(a), Q::List(b)) => order_lists(a, b),
             (Q::Map(a), Q::Map(b)) => order_maps(a, b),
             (Q::Duration(a), Q::Duration(b)) => a.order_cmp(b),
+            (Q::Point(a), Q::Point(b)) => a.order_cmp(b),
             (Q::Node(a), Q::Node(b)) => a.cmp(b),
             (Q::Relationship(a), Q::Relationship(b)) => a.gid.cmp(&b.gid),
             (Q::Path(a), Q::Path(b)) => path_ids(a).cmp(path_ids(b)),
@@ -253,6 +256,7 @@ fn hash_value<H: Hasher>(value: &QValue, state: &mut H) {
         QValue::LocalDateTime(dt) => dt.hash(state),
         QValue::ZonedDateTime(dt) => dt.hash(state),
         QValue::Duration(d) => d.hash(state),
+        QValue::Point(p) => p.hash_equivalent(state),
         QValue::Node(gid) => gid.hash(state),
         QValue::Relationship(edge) => edge.gid.hash(state),
         QValue::Path(path) => path_ids(path).for_each(|id| state.write_u64(id)),

@@ -30,6 +30,7 @@ impl QValue {
             QValue::LocalDateTime(_) => "LOCAL DATETIME",
             QValue::ZonedDateTime(_) => "ZONED DATETIME",
             QValue::Duration(_) => "DURATION",
+            QValue::Point(_) => "POINT",
             QValue::Node(_) => "NODE",
             QValue::Relationship(_) => "RELATIONSHIP",
             QValue::Path(_) => "PATH",
@@ -60,6 +61,7 @@ impl QValue {
             QValue::LocalDateTime(dt) => Value::LocalDateTime(*dt),
             QValue::ZonedDateTime(dt) => Value::ZonedDateTime(dt.clone()),
             QValue::Duration(d) => Value::Duration(*d),
+            QValue::Point(p) => Value::Point(*p),
             QValue::Node(_) | QValue::Relationship(_) | QValue::Path(_) => return None,
         })
     }
@@ -98,6 +100,7 @@ impl From<Value> for QValue {
             Value::LocalDateTime(dt) => QValue::LocalDateTime(dt),
             Value::ZonedDateTime(dt) => QValue::ZonedDateTime(dt),
             Value::Duration(d) => QValue::Duration(d),
+            Value::Point(p) => QValue::Point(p),
         }
     }
 }

@@ -3,14 +3,16 @@
 //! Owns: the readable text of every value a query can return — strings quoted and
 //! escaped, floats always with a decimal point, nodes as `(:Person {name: "A"})`,
 //! relationships as `[:KNOWS {since: 2020}]`, paths as `(a)-[:R]->(b)`, temporals in ISO
-//! form — and the matching JSON form for `--format json`. Promises: never fails; a
+//! form, points as `point({srid: 7203, x: 1.5, y: 2.5})` — and the matching JSON form for `--format json`. Promises: never fails; a
 //! structure it cannot read is still shown, as `Structure<0xTAG>[fields]`.
 //!
 //! Needs from below: weft-bolt's typed structures, read in the connection's [`Dialect`].
 
 use serde_json::{json, Map, Number, Value as Json};
+use weft_bolt::structs::{point_from_value, TAG_POINT_2D, TAG_POINT_3D};
 use weft_bolt::structs::{TAG_NODE, TAG_PATH, TAG_RELATIONSHIP, TAG_UNBOUND_RELATIONSHIP};
 use weft_bolt::{BoltValue, Dialect, Node, Path, Relationship, Structure, Temporal, UnboundRelationship};
+use weft_common::spatial::Point;
 
 /// The Cypher-like text of `value`.
 pub fn text(value: &BoltValue, dialect: Dialect) -> String {
@@ -65,6 +67,7 @@ fn write_structure(s: &Structure, value: &BoltValue, dialect: Dialect, out: &mut
         TAG_PATH => Path::from_value(value, dialect)
             .map(|p| write_path(&p, dialect, out))
             .is_ok(),
+        TAG_POINT_2D | TAG_POINT_3D => point_from_value(value).map(|p| out.push_str(&point_text(&p))).is_ok(),
         _ => match Temporal::from_value(value) {
             Ok(t) => {
                 out.push_str(&temporal_text(&t));
@@ -175,6 +178,27 @@ fn hex(bytes: &[u8]) -> String {
     format!("0x{digits}")
 }
 
+/// `point({srid: 4979, x: 1.0, y: 2.0, z: 3.0})`: the SRID, then the coordinates.
+fn point_text(p: &Point) -> String {
+    let mut text = format!("point({{srid: {}", p.srid());
+    for (name, c) in ["x", "y", "z"].iter().zip(p.coords()) {
+        text.push_str(&format!(", {name}: {}", float_text(*c)));
+    }
+    text.push_str("})");
+    text
+}
+
+/// `{"srid": 7203, "x": 1.5, "y": 2.5}`, with `"z"` in 3D.
+fn point_json(p: &Point) -> Json {
+    let mut map = Map::new();
+    map.insert("srid".into(), Json::from(p.srid()));
+    for (name, c) in ["x", "y", "z"].iter().zip(p.coords()) {
+        // Coordinates are finite, so every one is a JSON number.
+        map.insert((*name).into(), Number::from_f64(*c).map_or(Json::Null, Json::Number));
+    }
+    Json::Object(map)
+}
+
 fn temporal_text(t: &Temporal) -> String {
     match t {
         Temporal::Date(d) => d.to_string(),
@@ -186,8 +210,8 @@ fn temporal_text(t: &Temporal) -> String {
     }
 }
 
-/// The JSON form of `value`: graph entities as objects, temporals and bytes as strings,
-/// non-finite floats as the strings `NaN`, `Infinity` and `-Infinity`.
+/// The JSON form of `value`: graph entities and points as objects, temporals and bytes as
+/// strings, non-finite floats as the strings `NaN`, `Infinity` and `-Infinity`.
 pub fn json(value: &BoltValue, dialect: Dialect) -> Json {
     match value {
         BoltValue::Null => Json::Null,
@@ -218,6 +242,7 @@ fn json_structure(s: &Structure, value: &BoltValue, dialect: Dialect) -> Json {
             |r| json!({"elementId": r.element_id, "type": r.rel_type, "properties": json_map(&r.properties, dialect)}),
         ),
         TAG_PATH => Path::from_value(value, dialect).ok().map(|p| json_path(&p, dialect)),
+        TAG_POINT_2D | TAG_POINT_3D => point_from_value(value).ok().map(|p| point_json(&p)),
         _ => Temporal::from_value(value)
             .ok()
             .map(|t| Json::String(temporal_text(&t))),

@@ -11,6 +11,7 @@ mod math;
 mod ops;
 mod robustness;
 mod scalar;
+mod spatial;
 mod string;
 mod temporal;
 mod temporal_arith;

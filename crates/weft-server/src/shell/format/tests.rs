@@ -163,6 +163,19 @@ fn scalars_and_temporals_have_readable_text() {
 }
 
 #[test]
+fn points_show_their_srid_and_coordinates() {
+    let float = BoltValue::Float;
+    let flat = structure(0x58, vec![BoltValue::Integer(7203), float(1.5), float(2.5)]);
+    assert_eq!(text(&flat, V5), "point({srid: 7203, x: 1.5, y: 2.5})");
+    assert_eq!(json(&flat, V5), serde_json::json!({"srid": 7203, "x": 1.5, "y": 2.5}));
+    let high = structure(0x59, vec![BoltValue::Integer(4979), float(1.0), float(2.0), float(3.0)]);
+    assert_eq!(text(&high, V5), "point({srid: 4979, x: 1.0, y: 2.0, z: 3.0})");
+    // An SRID Weft does not know is still shown, as a raw structure.
+    let odd = structure(0x58, vec![BoltValue::Integer(1), float(0.0), float(0.0)]);
+    assert_eq!(text(&odd, V5), "Structure<0x58>[1, 0.0, 0.0]");
+}
+
+#[test]
 fn an_unreadable_structure_is_still_shown() {
     let odd = structure(0x01, vec![BoltValue::Integer(1)]);
     assert_eq!(text(&odd, V5), "Structure<0x01>[1]");
