@@ -42,6 +42,7 @@ pub(crate) fn aggregate(
     let mut index: FastMap<Vec<GroupKey>, usize> = FastMap::default();
     let mut groups: Vec<Group> = Vec::new();
     let mut args: Vec<QValue> = Vec::new();
+    let mut key: Vec<GroupKey> = Vec::with_capacity(keys.len());
     input.drain(ctx, &mut |row, ctx| {
         let at = if keys.is_empty() {
             if groups.is_empty() {
@@ -52,16 +53,19 @@ pub(crate) fn aggregate(
             }
             0
         } else {
-            let key_values: Vec<QValue> = keys.iter().map(|(_, e)| eval(e, row, ctx)).collect::<Result<_>>()?;
-            let key: Vec<GroupKey> = key_values.iter().cloned().map(GroupKey).collect();
-            match index.get(&key) {
+            // The key is built in a buffer kept across rows: only a new group copies it.
+            key.clear();
+            for (_, e) in keys {
+                key.push(GroupKey(eval(e, row, ctx)?));
+            }
+            match index.get(key.as_slice()) {
                 Some(at) => *at,
                 None => {
                     groups.push(Group {
-                        keys: key_values,
+                        keys: key.iter().map(|k| k.0.clone()).collect(),
                         states: new_states(aggs)?,
                     });
-                    index.insert(key, groups.len() - 1);
+                    index.insert(key.clone(), groups.len() - 1);
                     groups.len() - 1
                 }
             }

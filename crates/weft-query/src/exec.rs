@@ -10,6 +10,7 @@ use crate::value::QValue;
 use std::collections::BTreeMap;
 use std::time::Instant;
 use weft_common::temporal::ZonedDateTime;
+use weft_common::PropertyId;
 use weft_storage::{EdgeRef, EdgeTypeId, Gid, LabelId, Storage, Transaction};
 
 /// The transaction a statement runs in: borrowed from the caller, or owned by the
@@ -56,6 +57,9 @@ const DEADLINE_CHECK_EVERY: u32 = 1024;
 /// At most this many label checks are remembered per statement.
 const LABEL_MEMO_ENTRIES: usize = 1 << 16;
 
+/// Property names a statement remembers the ids of (looked up by a linear scan).
+const PROPERTY_ID_MEMO_ENTRIES: usize = 16;
+
 /// Everything a running statement needs.
 pub struct ExecCtx<'t> {
     pub storage: Storage,
@@ -69,6 +73,10 @@ pub struct ExecCtx<'t> {
     /// meets the same well-connected nodes again and again, and each storage check takes
     /// the node's lock. Any write access to the transaction forgets it all.
     label_memo: std::cell::RefCell<crate::pipeline::FastMap<(Gid, LabelId), bool>>,
+    /// Property ids by name, as found so far: a scan reads the same few keys on every row,
+    /// and each storage lookup takes the name table's lock. Only found ids are kept (an
+    /// id never changes once a name has one); a name not yet known is asked again.
+    property_ids: std::cell::RefCell<Vec<(Box<str>, PropertyId)>>,
 }
 
 impl<'t> ExecCtx<'t> {
@@ -82,7 +90,21 @@ impl<'t> ExecCtx<'t> {
             deadline: None,
             steps: std::cell::Cell::new(0),
             label_memo: Default::default(),
+            property_ids: Default::default(),
         }
+    }
+
+    /// The id of property `key`, if any object ever had it.
+    fn property_id(&self, key: &str) -> Option<PropertyId> {
+        if let Some((_, id)) = self.property_ids.borrow().iter().find(|(name, _)| &**name == key) {
+            return Some(*id);
+        }
+        let id = self.storage.find_property(key)?;
+        let mut known = self.property_ids.borrow_mut();
+        if known.len() < PROPERTY_ID_MEMO_ENTRIES {
+            known.push((key.into(), id));
+        }
+        Some(id)
     }
 
     /// Stops the statement with a timeout error once `deadline` has passed.
@@ -154,7 +176,7 @@ impl<'t> ExecCtx<'t> {
 
     /// Candidates from a label+property index on one of `labels`, if such an index exists.
     pub fn index_lookup(&self, labels: &[String], key: &str, value: &QValue) -> Option<Vec<Gid>> {
-        let prop = self.storage.find_property(key)?;
+        let prop = self.property_id(key)?;
         let value = value.to_value()?;
         labels.iter().find_map(|l| {
             let label = self.storage.find_label(l)?;
@@ -243,7 +265,7 @@ impl GraphContext for ExecCtx<'_> {
     }
 
     fn node_property(&self, node: Gid, key: &str) -> Result<QValue> {
-        let Some(prop) = self.storage.find_property(key) else {
+        let Some(prop) = self.property_id(key) else {
             // Still fail for a deleted node, as other property reads do.
             self.txn.labels(node)?;
             return Ok(QValue::Null);
@@ -273,7 +295,7 @@ impl GraphContext for ExecCtx<'_> {
                 "The relationship was deleted in this transaction; its properties cannot be read",
             ));
         }
-        let Some(prop) = self.storage.find_property(key) else {
+        let Some(prop) = self.property_id(key) else {
             return Ok(QValue::Null);
         };
         Ok(self
