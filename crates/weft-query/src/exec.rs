@@ -77,6 +77,9 @@ pub struct ExecCtx<'t> {
     /// and each storage lookup takes the name table's lock. Only found ids are kept (an
     /// id never changes once a name has one); a name not yet known is asked again.
     property_ids: std::cell::RefCell<Vec<(Box<str>, PropertyId)>>,
+    /// How many times the statement has taken the transaction for writing: what was
+    /// checked at one generation holds while it stays the same.
+    write_generation: u64,
 }
 
 impl<'t> ExecCtx<'t> {
@@ -91,6 +94,7 @@ impl<'t> ExecCtx<'t> {
             steps: std::cell::Cell::new(0),
             label_memo: Default::default(),
             property_ids: Default::default(),
+            write_generation: 0,
         }
     }
 
@@ -139,7 +143,13 @@ impl<'t> ExecCtx<'t> {
     /// The transaction, for writes.
     pub fn txn_mut(&mut self) -> &mut Transaction {
         self.label_memo.get_mut().clear();
+        self.write_generation += 1;
         &mut self.txn
+    }
+
+    /// Changes whenever the statement may have written (see [`ExecCtx::txn_mut`]).
+    pub fn write_generation(&self) -> u64 {
+        self.write_generation
     }
 
     /// Whether the node exists and has every one of `labels`.

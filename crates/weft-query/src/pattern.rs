@@ -280,7 +280,7 @@ fn match_parts(
         return f(row);
     };
     for candidate in start_candidates(&part.nodes[start_index(part)], row, ctx)? {
-        if !match_from(parts, candidate, row, ctx, used, f)? {
+        if !match_from(parts, candidate, false, row, ctx, used, f)? {
             return Ok(false);
         }
     }
@@ -296,29 +296,51 @@ fn start_index(part: &CElement) -> usize {
 }
 
 /// The start candidates of a pattern's first part for this row (empty pattern: none).
-pub fn first_candidates(p: &CPattern, row: &mut [QValue], ctx: &ExecCtx) -> Result<Vec<Gid>> {
-    match p.parts.first() {
-        Some(part) => start_candidates(&part.nodes[start_index(part)], row, ctx),
-        None => Ok(Vec::new()),
-    }
+pub fn first_candidates(p: &CPattern, row: &mut [QValue], ctx: &ExecCtx) -> Result<Candidates> {
+    let Some(part) = p.parts.first() else {
+        return Ok(Candidates::default());
+    };
+    let node = &part.nodes[start_index(part)];
+    let gids = start_candidates(node, row, ctx)?;
+    // A scan of the node's one label has checked that label on each candidate; that
+    // holds until the statement next writes.
+    let by_label_scan = !node.bound && node.props.is_none() && node.range.is_none() && node.labels.len() == 1;
+    Ok(Candidates {
+        gids,
+        labels_checked_at: by_label_scan.then(|| ctx.write_generation()),
+    })
+}
+
+/// Start candidates and, when they came from a scan of the start node's only label, the
+/// write generation of the statement at that scan.
+#[derive(Default)]
+pub struct Candidates {
+    pub gids: Vec<Gid>,
+    pub labels_checked_at: Option<u64>,
 }
 
 /// Like [`for_each_match`], with the first part starting at `candidate` only: a caller
 /// can walk the candidates one at a time and stop early.
+/// `labels_checked_at` comes with the candidate's [`Candidates`]: while the statement has
+/// not written since, the start node's label need not be checked again.
 pub fn for_each_match_from(
     p: &CPattern,
     candidate: Gid,
+    labels_checked_at: Option<u64>,
     row: &mut [QValue],
     ctx: &ExecCtx,
     f: &mut dyn FnMut(&mut [QValue]) -> Result<bool>,
 ) -> Result<()> {
     let mut used = Vec::new();
-    match_from(&p.parts, candidate, row, ctx, &mut used, f).map(|_| ())
+    let labels_checked = labels_checked_at == Some(ctx.write_generation());
+    match_from(&p.parts, candidate, labels_checked, row, ctx, &mut used, f).map(|_| ())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn match_from(
     parts: &[CElement],
     candidate: Gid,
+    labels_checked: bool,
     row: &mut [QValue],
     ctx: &ExecCtx,
     used: &mut Vec<Gid>,
@@ -327,7 +349,8 @@ fn match_from(
     let Some((part, rest)) = parts.split_first() else {
         return f(row);
     };
-    if !bind_node(&part.nodes[start_index(part)], candidate, row, ctx)? {
+    let start = &part.nodes[start_index(part)];
+    if !bind_checked_node(start, candidate, labels_checked, row, ctx)? {
         return Ok(true);
     }
     let mut trail = Trail {
@@ -631,13 +654,18 @@ fn start_candidates(n: &CNode, row: &mut [QValue], ctx: &ExecCtx) -> Result<Vec<
 
 /// Checks a node against the pattern (and binds it when new).
 fn bind_node(n: &CNode, gid: Gid, row: &mut [QValue], ctx: &ExecCtx) -> Result<bool> {
+    bind_checked_node(n, gid, false, row, ctx)
+}
+
+/// [`bind_node`], skipping the label check when `labels_checked`.
+fn bind_checked_node(n: &CNode, gid: Gid, labels_checked: bool, row: &mut [QValue], ctx: &ExecCtx) -> Result<bool> {
     if n.bound {
         match &row[n.slot] {
             QValue::Node(g) if *g == gid => {}
             _ => return Ok(false),
         }
     }
-    if !n.labels.is_empty() {
+    if !n.labels.is_empty() && !labels_checked {
         let ids = match n.label_ids.get() {
             Some(ids) => ids,
             // An unknown label name: no node has it.

@@ -24,6 +24,8 @@ pub type Row = Vec<QValue>;
 pub struct MatchState {
     row: Row,
     candidates: std::vec::IntoIter<weft_storage::Gid>,
+    /// See [`crate::pattern::Candidates`].
+    labels_checked_at: Option<u64>,
     matched: bool,
 }
 
@@ -206,7 +208,8 @@ impl Op {
                         let candidates = crate::pattern::first_candidates(pattern, &mut row, ctx)?;
                         current.insert(MatchState {
                             row,
-                            candidates: candidates.into_iter(),
+                            candidates: candidates.gids.into_iter(),
+                            labels_checked_at: candidates.labels_checked_at,
                             matched: false,
                         })
                     }
@@ -223,7 +226,8 @@ impl Op {
                 };
                 let ctx_ref: &ExecCtx = ctx;
                 let mut row = state.row.clone();
-                for_each_match_from(pattern, candidate, &mut row, ctx_ref, &mut |r| {
+                let checked = state.labels_checked_at;
+                for_each_match_from(pattern, candidate, checked, &mut row, ctx_ref, &mut |r| {
                     let keep = match filter {
                         Some(f) => eval(f, r, ctx_ref)?.as_bool_or_null()? == Some(true),
                         None => true,
@@ -553,16 +557,19 @@ fn drain_match(
                 let candidates = first_candidates(pattern, &mut row, ctx)?;
                 MatchState {
                     row,
-                    candidates: candidates.into_iter(),
+                    candidates: candidates.gids.into_iter(),
+                    labels_checked_at: candidates.labels_checked_at,
                     matched: false,
                 }
             }
         };
         let ctx: &ExecCtx = ctx;
+        // One row buffer for every candidate: refilled from the input row, not reallocated.
+        let mut row = state.row.clone();
         for candidate in state.candidates {
             ctx.step()?;
-            let mut row = state.row.clone();
-            for_each_match_from(pattern, candidate, &mut row, ctx, &mut |r| {
+            row.clone_from(&state.row);
+            for_each_match_from(pattern, candidate, state.labels_checked_at, &mut row, ctx, &mut |r| {
                 let keep = match filter {
                     Some(e) => eval(e, r, ctx)?.as_bool_or_null()? == Some(true),
                     None => true,
