@@ -150,15 +150,9 @@ impl<'s> Planner<'s> {
             op = self.clause(op, &mut scope, clause).map_err(|e| e.at(clause.position))?;
         }
         match q.clauses.last().map(|c| &c.kind) {
-            Some(
-                ClauseKind::Create { .. }
-                | ClauseKind::Merge { .. }
-                | ClauseKind::Set { .. }
-                | ClauseKind::Remove { .. }
-                | ClauseKind::Delete { .. }
-                | ClauseKind::Foreach { .. }
-                | ClauseKind::Call { .. },
-            ) => Ok((op, Vec::new(), Vec::new())),
+            Some(kind) if crate::semantic::is_update(kind) || matches!(kind, ClauseKind::Call { .. }) => {
+                Ok((op, Vec::new(), Vec::new()))
+            }
             _ => Err(syntax(
                 "InvalidClauseComposition",
                 "Query cannot conclude with MATCH, WITH or UNWIND (must be a RETURN clause or an update clause)",
