@@ -4,9 +4,9 @@
 //! [`weft_query::Engine`]) listening on an ephemeral port of 127.0.0.1, and one
 //! [`weft_client::Client`] connection to it through which every query of the scenario
 //! (setup, query under test, side-effect snapshots) runs in autocommit mode. The servers
-//! share one tokio runtime whose threads get the runner's large stack, as deep queries
-//! need it there just as on the in-process worker. Dropping the engine says GOODBYE and
-//! stops its server.
+//! share one tokio runtime with default thread stacks, as the `weft` binary has them, so
+//! deep queries are tested as a deployed server runs them. Dropping the engine says
+//! GOODBYE and stops its server.
 //!
 //! Promises: results and failures come back as the engine's own types via
 //! [`crate::bolt_convert`], so the comparisons are the in-process run's. A lost
@@ -29,9 +29,6 @@ use weft_query::{ErrorKind, QueryError, QueryResult};
 use crate::bolt_convert;
 use crate::engine::{EngineFactory, Params, TckEngine};
 
-/// Stack of the server's threads, as large as the runner's worker threads.
-const SERVER_STACK: usize = 64 << 20;
-
 /// How long a scenario waits for a server to answer or to stop; longer than the
 /// runner's default time limit, so an abandoned scenario's thread still ends.
 const WAIT: Duration = Duration::from_secs(30);
@@ -43,7 +40,6 @@ fn runtime() -> &'static Runtime {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("tck-bolt-server")
-            .thread_stack_size(SERVER_STACK)
             .enable_all()
             .build()
             .expect("the TCK's server runtime starts")
