@@ -1,4 +1,5 @@
-//! Weft's openCypher TCK runner: runs the TCK's Gherkin scenarios against the engine.
+//! Weft's openCypher TCK runner: runs the TCK's Gherkin scenarios against the engine,
+//! in process or over Bolt.
 //!
 //! Owns: reading the TCK's `.feature` files ([`gherkin`]), its value notation
 //! ([`tck_value`]), the step vocabulary ([`steps`]), result and side-effect checks
@@ -6,7 +7,10 @@
 //! skips, isolation and time limits ([`runner`]). Promises: a [`Summary`] counting every
 //! selected scenario (outline rows one by one) as passed, failed or skipped, per folder.
 //! Needs: an engine behind the [`TckEngine`] seam; [`engine_adapter`] puts Weft's
-//! in-process engine there, tests put a fake.
+//! in-process engine there, [`bolt_adapter`] a fresh Weft server per scenario reached
+//! through the project's Bolt client (values and errors converted back by
+//! [`bolt_convert`]; scenarios needing fixture procedures are skipped there, as those
+//! cannot be set up over the wire), tests put a fake.
 //!
 //! ```no_run
 //! let options = weft_tck::Options::new(weft_tck::default_tck_dir(), weft_tck::weft_factory());
@@ -14,6 +18,8 @@
 //! println!("{}", summary.closing_line());
 //! ```
 
+pub mod bolt_adapter;
+pub mod bolt_convert;
 pub mod compare;
 pub mod engine;
 pub mod engine_adapter;
@@ -29,9 +35,10 @@ pub mod tck_value;
 
 use std::path::{Path, PathBuf};
 
+pub use bolt_adapter::{bolt_factory, BoltEngine};
 pub use engine::{EngineFactory, GraphSnapshot, Params, TckEngine};
 pub use engine_adapter::{weft_factory, WeftEngine};
-pub use runner::{run, Counts, Options, Report, Status, Summary};
+pub use runner::{run, Counts, Options, Report, Status, Summary, NO_FIXTURE_PROCEDURES};
 pub use skip::SkipList;
 
 /// Why a run could not start: the TCK files or the skip list are unreadable.

@@ -1,6 +1,12 @@
 //! `weft-tck`: runs the openCypher TCK against Weft's in-process engine and prints
 //! per-folder counts, ending with `TCK: <passed> passed, <failed> failed, <skipped> skipped`.
 //!
+//! With `--bolt` every scenario goes over the wire instead: a fresh, empty Weft server on
+//! 127.0.0.1 (an ephemeral port) per scenario, every query sent through the Bolt client
+//! and its records and failures converted back for the same checks. Scenarios that need
+//! fixture procedures are skipped in that mode (they cannot be set up over Bolt), and a
+//! summary line counts them.
+//!
 //! Exit code 0, or 1 when `--floor FILE` names a file holding a number of passed
 //! scenarios that this run did not reach (or the run could not start).
 
@@ -30,6 +36,9 @@ struct Args {
     /// The skip list (default: this crate's skip.txt).
     #[arg(long, env = "WEFT_TCK_SKIP")]
     skip: Option<PathBuf>,
+    /// Run every scenario against a fresh Weft server over Bolt instead of in process.
+    #[arg(long, env = "WEFT_TCK_BOLT")]
+    bolt: bool,
     /// Time limit for one scenario, in seconds.
     #[arg(long, env = "WEFT_TCK_TIMEOUT", default_value_t = 10)]
     timeout: u64,
@@ -52,10 +61,13 @@ fn run() -> anyhow::Result<ExitCode> {
         std::panic::set_hook(Box::new(|_| {}));
     }
     let skip_file = args.skip.unwrap_or_else(weft_tck::default_skip_file);
-    let mut options = weft_tck::Options::new(
-        args.tck_dir.unwrap_or_else(weft_tck::default_tck_dir),
-        weft_tck::weft_factory(),
-    );
+    let factory = if args.bolt {
+        weft_tck::bolt_factory()
+    } else {
+        weft_tck::weft_factory()
+    };
+    let mut options = weft_tck::Options::new(args.tck_dir.unwrap_or_else(weft_tck::default_tck_dir), factory);
+    options.fixture_procedures = !args.bolt;
     options.filter = args.filter;
     options.verbose = args.verbose;
     options.timeout = Duration::from_secs(args.timeout);

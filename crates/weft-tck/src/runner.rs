@@ -21,6 +21,7 @@ use crate::engine::EngineFactory;
 use crate::gherkin::{read_features, Feature, Scenario};
 use crate::scenario::{run_scenario, Outcome};
 use crate::skip::SkipList;
+use crate::steps::{classify, Action};
 use crate::TckError;
 
 /// Worker threads get a large stack: recursive parsing and planning of deep queries.
@@ -39,7 +40,14 @@ pub struct Options {
     pub timeout: Duration,
     pub skip: SkipList,
     pub engine: EngineFactory,
+    /// The engine can register fixture procedures (`And there exists a procedure ...`);
+    /// when it cannot (over Bolt), scenarios that need one are skipped with
+    /// [`NO_FIXTURE_PROCEDURES`] as the reason.
+    pub fixture_procedures: bool,
 }
+
+/// Why a scenario needing a fixture procedure is skipped when the engine has none.
+pub const NO_FIXTURE_PROCEDURES: &str = "needs a fixture procedure, which cannot be set up over Bolt";
 
 impl Options {
     /// Options with no filter, no skips, a 10 s limit, quiet.
@@ -51,6 +59,7 @@ impl Options {
             timeout: Duration::from_secs(10),
             skip: SkipList::default(),
             engine,
+            fixture_procedures: true,
         }
     }
 }
@@ -91,6 +100,8 @@ pub struct Summary {
     pub detail_mismatches: usize,
     /// Failed scenarios that hit the time limit.
     pub timeouts: usize,
+    /// Skipped scenarios that need a fixture procedure the engine cannot register.
+    pub skipped_for_procedures: usize,
     pub reports: Vec<Report>,
 }
 
@@ -133,7 +144,12 @@ impl fmt::Display for Summary {
             )?;
         }
         writeln!(f, "detail mismatches: {}", self.detail_mismatches)?;
-        writeln!(f, "timeouts: {}", self.timeouts)
+        writeln!(f, "timeouts: {}", self.timeouts)?;
+        if self.skipped_for_procedures > 0 {
+            let n = self.skipped_for_procedures;
+            writeln!(f, "skipped, needing fixture procedures (not over Bolt): {n}")?;
+        }
+        Ok(())
     }
 }
 
@@ -153,6 +169,10 @@ pub fn run(options: &Options) -> Result<Summary, TckError> {
             }
             let status = match options.skip.reason(feature, scenario) {
                 Some(reason) => Status::Skipped(reason),
+                None if !options.fixture_procedures && needs_fixture_procedure(scenario) => {
+                    summary.skipped_for_procedures += 1;
+                    Status::Skipped(NO_FIXTURE_PROCEDURES.to_string())
+                }
                 None => run_isolated(options, scenario),
             };
             if matches!(&status, Status::Failed(m) if m.starts_with(TIMEOUT)) {
@@ -175,6 +195,14 @@ pub fn run(options: &Options) -> Result<Summary, TckError> {
 pub fn scenario_id(feature: &Feature, scenario: &Scenario) -> String {
     let example = scenario.example.map(|n| format!(" (example {n})")).unwrap_or_default();
     format!("{}: {} {}{example}", feature.path, feature.short_name(), scenario.name)
+}
+
+/// True when a step of `scenario` installs a fixture procedure.
+pub fn needs_fixture_procedure(scenario: &Scenario) -> bool {
+    scenario
+        .steps
+        .iter()
+        .any(|step| matches!(classify(step), Ok(Action::Procedure { .. })))
 }
 
 fn print_status(id: &str, status: &Status) {
