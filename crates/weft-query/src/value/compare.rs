@@ -184,7 +184,13 @@ impl QValue {
     /// openCypher equivalence (`DISTINCT`, grouping): equality, except that null is
     /// equivalent to null and NaN to NaN. Exactly `order_cmp(..) == Equal`.
     pub fn equivalent(&self, other: &QValue) -> bool {
-        self.order_cmp(other).is_eq()
+        // The common grouping keys first, without the general ordering's type ranks.
+        match (self, other) {
+            (QValue::Int(a), QValue::Int(b)) => a == b,
+            (QValue::String(a), QValue::String(b)) => a == b,
+            (QValue::Node(a), QValue::Node(b)) => a == b,
+            _ => self.order_cmp(other).is_eq(),
+        }
     }
 }
 
