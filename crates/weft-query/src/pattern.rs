@@ -279,7 +279,7 @@ fn match_parts(
     let Some(part) = parts.first() else {
         return f(row);
     };
-    for candidate in start_candidates(&part.nodes[start_index(part)], row, ctx)? {
+    for candidate in start_candidates(&part.nodes[start_index(part)], row, ctx)?.gids {
         if !match_from(parts, candidate, false, row, ctx, used, f)? {
             return Ok(false);
         }
@@ -297,18 +297,10 @@ fn start_index(part: &CElement) -> usize {
 
 /// The start candidates of a pattern's first part for this row (empty pattern: none).
 pub fn first_candidates(p: &CPattern, row: &mut [QValue], ctx: &ExecCtx) -> Result<Candidates> {
-    let Some(part) = p.parts.first() else {
-        return Ok(Candidates::default());
-    };
-    let node = &part.nodes[start_index(part)];
-    let gids = start_candidates(node, row, ctx)?;
-    // A scan of the node's one label has checked that label on each candidate; that
-    // holds until the statement next writes.
-    let by_label_scan = !node.bound && node.props.is_none() && node.range.is_none() && node.labels.len() == 1;
-    Ok(Candidates {
-        gids,
-        labels_checked_at: by_label_scan.then(|| ctx.write_generation()),
-    })
+    match p.parts.first() {
+        Some(part) => start_candidates(&part.nodes[start_index(part)], row, ctx),
+        None => Ok(Candidates::default()),
+    }
 }
 
 /// Start candidates and, when they came from a scan of the start node's only label, the
@@ -317,6 +309,16 @@ pub fn first_candidates(p: &CPattern, row: &mut [QValue], ctx: &ExecCtx) -> Resu
 pub struct Candidates {
     pub gids: Vec<Gid>,
     pub labels_checked_at: Option<u64>,
+}
+
+impl Candidates {
+    /// Candidates whose labels still need checking.
+    fn unchecked(gids: Vec<Gid>) -> Candidates {
+        Candidates {
+            gids,
+            labels_checked_at: None,
+        }
+    }
 }
 
 /// Like [`for_each_match`], with the first part starting at `candidate` only: a caller
@@ -614,11 +616,11 @@ fn props_match(props: &CExpr, entity: &QValue, row: &mut [QValue], ctx: &ExecCtx
 
 /// Start candidates for a traversal: the bound value, an index lookup, a label scan, or
 /// every node.
-fn start_candidates(n: &CNode, row: &mut [QValue], ctx: &ExecCtx) -> Result<Vec<Gid>> {
+fn start_candidates(n: &CNode, row: &mut [QValue], ctx: &ExecCtx) -> Result<Candidates> {
     if n.bound {
         return match &row[n.slot] {
-            QValue::Node(g) => Ok(vec![*g]),
-            QValue::Null => Ok(Vec::new()),
+            QValue::Node(g) => Ok(Candidates::unchecked(vec![*g])),
+            QValue::Null => Ok(Candidates::default()),
             other => Err(QueryError::runtime(
                 ErrorKind::TypeError,
                 "InvalidArgumentType",
@@ -630,7 +632,7 @@ fn start_candidates(n: &CNode, row: &mut [QValue], ctx: &ExecCtx) -> Result<Vec<
         if let QValue::Map(wanted) = eval(props, row, ctx)? {
             for (k, v) in &wanted {
                 if let Some(gids) = ctx.index_lookup(&n.labels, k, v) {
-                    return Ok(gids);
+                    return Ok(Candidates::unchecked(gids));
                 }
             }
         }
@@ -643,13 +645,18 @@ fn start_candidates(n: &CNode, row: &mut [QValue], ctx: &ExecCtx) -> Result<Vec<
         };
         let (lower, upper) = (bound(&range.lower, row)?, bound(&range.upper, row)?);
         if let Some(gids) = ctx.index_range(&n.labels, &range.key, lower, upper) {
-            return Ok(gids);
+            return Ok(Candidates::unchecked(gids));
         }
     }
     if !n.labels.is_empty() {
-        return Ok(ctx.label_scan(&n.labels));
+        // The scan checks its label on every candidate; with one label that is all of
+        // them, and it holds until the statement next writes.
+        return Ok(Candidates {
+            gids: ctx.label_scan(&n.labels),
+            labels_checked_at: (n.labels.len() == 1).then(|| ctx.write_generation()),
+        });
     }
-    Ok(ctx.txn().vertices().collect())
+    Ok(Candidates::unchecked(ctx.txn().vertices().collect()))
 }
 
 /// Checks a node against the pattern (and binds it when new).
