@@ -105,7 +105,7 @@ impl EngineBackend {
     fn end_statement(&mut self, cursor: Box<Cursor<'static>>, autocommit: bool) -> Result<Dict, QueryError> {
         let no_columns = cursor.columns().is_empty();
         let (stats, txn) = cursor.close()?;
-        if !autocommit && writes_data(&stats) {
+        if !autocommit && stats.writes_data() {
             if !self.schema.is_empty() {
                 return Err(forbidden_mix(Mix::WritesAfterSchema));
             }
@@ -221,47 +221,31 @@ impl EngineBackend {
         self.wrote_data = false;
     }
 
-    /// A statement of an explicit transaction that is not a query: a schema change is
-    /// collected for the commit, anything else (`SHOW …`) runs at once outside it.
-    fn run_admin_in_transaction(
+    /// A schema change in an explicit transaction: collected for the commit.
+    fn queue_schema_change(&mut self, change: SchemaChange) -> Result<RunInfo, QueryError> {
+        if self.wrote_data {
+            return Err(forbidden_mix(Mix::SchemaAfterWrites));
+        }
+        let summary = summary(true, &change.stats());
+        self.schema.push(change);
+        let rows = VecDeque::new();
+        Ok(self.open(Vec::new(), Open::Buffered { rows, summary }))
+    }
+
+    /// An admin statement that runs anywhere (`SHOW …`), run at once outside the
+    /// explicit transaction.
+    fn run_outside_transaction(
         &mut self,
-        kind: InTransaction,
         query: &str,
         params: &std::collections::BTreeMap<String, weft_common::Value>,
     ) -> Result<RunInfo, QueryError> {
-        let (columns, open) = match kind {
-            InTransaction::Schema(change) => {
-                if self.wrote_data {
-                    return Err(forbidden_mix(Mix::SchemaAfterWrites));
-                }
-                let summary = summary(true, &change.stats());
-                self.schema.push(change);
-                let rows = VecDeque::new();
-                (Vec::new(), Open::Buffered { rows, summary })
-            }
-            InTransaction::Anywhere | InTransaction::Query => {
-                let mut cursor = self.engine.start(query, params)?;
-                let columns = cursor.columns().to_vec();
-                let rows = self.rows(cursor.fetch(usize::MAX)?).into();
-                let (stats, _) = cursor.close()?;
-                let summary = summary(columns.is_empty(), &stats);
-                (columns, Open::Buffered { rows, summary })
-            }
-        };
-        Ok(self.open(columns, open))
+        let mut cursor = self.engine.start(query, params)?;
+        let columns = cursor.columns().to_vec();
+        let rows = self.rows(cursor.fetch(usize::MAX)?).into();
+        let (stats, _) = cursor.close()?;
+        let summary = summary(columns.is_empty(), &stats);
+        Ok(self.open(columns, Open::Buffered { rows, summary }))
     }
-}
-
-/// True when a statement's counters show a data write (not a schema change).
-fn writes_data(stats: &QueryStats) -> bool {
-    let data = QueryStats {
-        indexes_added: 0,
-        indexes_removed: 0,
-        constraints_added: 0,
-        constraints_removed: 0,
-        ..*stats
-    };
-    data != QueryStats::default()
 }
 
 impl Backend for EngineBackend {
@@ -294,13 +278,13 @@ impl Backend for EngineBackend {
         if in_tx || self.explicit {
             self.settle().map_err(|e| self.fail(e))?;
             if self.tx.is_some() {
-                match self.engine.classify_in_transaction(query).map_err(|e| self.fail(e))? {
-                    InTransaction::Query => {}
-                    other => {
-                        return self
-                            .run_admin_in_transaction(other, query, &params)
-                            .map_err(|e| self.fail(e))
-                    }
+                let outside = match self.engine.classify_in_transaction(query).map_err(|e| self.fail(e))? {
+                    InTransaction::Query => None,
+                    InTransaction::Schema(change) => Some(self.queue_schema_change(change)),
+                    InTransaction::Anywhere => Some(self.run_outside_transaction(query, &params)),
+                };
+                if let Some(ran) = outside {
+                    return ran.map_err(|e| self.fail(e));
                 }
             }
             let Some(tx) = self.tx.take() else {
@@ -419,24 +403,10 @@ fn summary(no_columns: bool, stats: &QueryStats) -> Dict {
     metadata
 }
 
-/// Neo4j's counter names for the non-zero counts; removing a property counts as setting it
-/// (to null), as Neo4j reports it.
+/// Neo4j's counter names for the non-zero counts.
 fn counters(stats: &QueryStats) -> Dict {
-    let counts = [
-        ("nodes-created", stats.nodes_created),
-        ("nodes-deleted", stats.nodes_deleted),
-        ("relationships-created", stats.relationships_created),
-        ("relationships-deleted", stats.relationships_deleted),
-        ("properties-set", stats.properties_set + stats.properties_removed),
-        ("labels-added", stats.labels_added),
-        ("labels-removed", stats.labels_removed),
-        ("indexes-added", stats.indexes_added),
-        ("indexes-removed", stats.indexes_removed),
-        ("constraints-added", stats.constraints_added),
-        ("constraints-removed", stats.constraints_removed),
-    ];
-    counts
-        .into_iter()
+    stats
+        .neo4j_counters()
         .filter(|(_, count)| *count > 0)
         .map(|(name, count)| {
             (
