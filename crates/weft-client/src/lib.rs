@@ -30,7 +30,7 @@ const PROPOSALS: [[u8; 4]; 4] = [[0, 8, 8, 5], [0, 0, 4, 4], [0; 4], [0; 4]];
 /// From this version HELLO carries no credentials; LOGON does.
 const LOGON_SINCE: Version = Version::new(5, 1);
 
-/// How long connecting may take before the shell gives up.
+/// How long connecting may take before the client gives up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the client sends as `user_agent` unless told otherwise.
@@ -56,6 +56,14 @@ pub enum ClientError {
     Protocol(String),
     #[error("the server closed the connection")]
     Closed,
+}
+
+impl ClientError {
+    /// True unless the server merely refused the query: the connection cannot be used
+    /// any more.
+    pub fn connection_lost(&self) -> bool {
+        !matches!(self, ClientError::Query { .. })
+    }
 }
 
 impl From<weft_bolt::Error> for ClientError {
@@ -219,7 +227,6 @@ impl Client {
     /// [`Client::rollback`], or until one fails (the server then ends it).
     pub fn begin(&mut self) -> Result<(), ClientError> {
         let extra = self.run_extra.clone();
-        self.in_transaction = true;
         let begun = self.expect_success(Request::Begin { extra });
         self.in_transaction = begun.is_ok();
         begun.map(drop)

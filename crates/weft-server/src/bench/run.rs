@@ -14,9 +14,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use hdrhistogram::Histogram;
-use weft_client::{Client, ClientError, ConnectOptions};
+use weft_client::{Client, ConnectOptions};
 
 use super::workload::{self, Requests, Workload};
+
+/// `/proc` counts CPU time in USER_HZ ticks, which Linux fixes at 100 a second for every
+/// program whatever the kernel's own tick rate.
+const USER_HZ: f64 = 100.0;
 
 /// Latencies are recorded in microseconds, up to an hour, to 3 significant digits.
 const HISTOGRAM_MAX_US: u64 = 3_600_000_000;
@@ -187,7 +191,7 @@ fn drive(
         let answered = Instant::now();
         if !measured {
             if let Err(error) = outcome {
-                if !matches!(error, ClientError::Query { .. }) {
+                if error.connection_lost() {
                     result.lost = true;
                     result.errors += 1;
                     result.first_error = Some(format!("during warm-up: {error}"));
@@ -207,9 +211,8 @@ fn drive(
             }
             Err(error) => {
                 result.errors += 1;
-                let lost = !matches!(error, ClientError::Query { .. });
                 result.first_error.get_or_insert_with(|| error.to_string());
-                if lost {
+                if error.connection_lost() {
                     result.lost = true;
                     return result;
                 }
@@ -236,13 +239,7 @@ pub fn process_cpu(pid: u32) -> Option<Duration> {
     // Fields after the command name, which is in parentheses and may hold spaces.
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second()))
-}
-
-/// `/proc` counts CPU time in USER_HZ ticks, which Linux fixes at 100 a second for
-/// every program whatever the kernel's own tick rate.
-fn clock_ticks_per_second() -> f64 {
-    100.0
+    Some(Duration::from_secs_f64(ticks as f64 / USER_HZ))
 }
 
 #[cfg(test)]
