@@ -160,9 +160,7 @@ impl Analyzer {
                 list,
                 clauses,
             } => {
-                let element = self.expr(list, scope)?.element();
-                let mut inner = scope.clone();
-                inner.insert(variable.clone(), element);
+                let (mut inner, _) = self.iteration_scope(list, variable, scope)?;
                 for c in clauses {
                     self.clause(c, &mut inner).map_err(|e| e.at(c.position))?;
                 }

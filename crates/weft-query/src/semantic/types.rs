@@ -89,6 +89,15 @@ fn invalid(message: String) -> QueryError {
 }
 
 impl Analyzer {
+    /// The scope inside an iteration over `list` (a comprehension, quantifier, reduce or
+    /// FOREACH): `scope` plus `variable` typed as the list's element, which is returned too.
+    pub(crate) fn iteration_scope(&mut self, list: &Expr, variable: &str, scope: &Scope) -> Result<(Scope, Ty)> {
+        let element = self.expr(list, scope)?.element();
+        let mut inner = scope.clone();
+        inner.insert(variable.to_string(), element.clone());
+        Ok((inner, element))
+    }
+
     /// The type of `e` in `scope`, checking every rule on the way.
     pub(crate) fn expr(&mut self, e: &Expr, scope: &Scope) -> Result<Ty> {
         self.expr_inner(e, scope).map_err(|err| err.at(e.position))
@@ -201,9 +210,7 @@ impl Analyzer {
                 predicate,
                 projection,
             } => {
-                let element = self.expr(list, scope)?.element();
-                let mut inner = scope.clone();
-                inner.insert(variable.clone(), element.clone());
+                let (inner, element) = self.iteration_scope(list, variable, scope)?;
                 if let Some(p) = predicate {
                     self.predicate(p, &inner)?;
                 }
@@ -219,9 +226,7 @@ impl Analyzer {
                 predicate,
                 ..
             } => {
-                let element = self.expr(list, scope)?.element();
-                let mut inner = scope.clone();
-                inner.insert(variable.clone(), element);
+                let (inner, _) = self.iteration_scope(list, variable, scope)?;
                 if let Some(p) = predicate {
                     self.predicate(p, &inner)?;
                 }
@@ -235,9 +240,9 @@ impl Analyzer {
                 expr,
             } => {
                 self.expr(init, scope)?;
-                let element = self.expr(list, scope)?.element();
-                let mut inner = scope.clone();
+                let (mut inner, element) = self.iteration_scope(list, variable, scope)?;
                 inner.insert(accumulator.clone(), Ty::Any);
+                // The element variable shadows an accumulator of the same name.
                 inner.insert(variable.clone(), element);
                 self.expr(expr, &inner)?;
                 Ty::Any
