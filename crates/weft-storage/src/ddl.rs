@@ -10,6 +10,7 @@
 use crate::delta::{chain, UndoAction, Viewer};
 use crate::error::{Result, StorageError};
 use crate::index::{EdgeTypeIndex, LabelIndex, Schema, TupleIndex, UniqueConstraint};
+use crate::pipeline::{CommitEntry, Origin};
 use crate::record::{CommitRecord, DdlOp};
 use crate::storage::{Inner, Storage};
 use crate::vertex::{Life, VertexData};
@@ -33,45 +34,45 @@ pub enum ConstraintInfo {
 
 impl Storage {
     pub fn create_label_index(&self, label: &str) -> Result<u64> {
-        self.apply_ddl(&DdlOp::CreateLabelIndex(label.into()), None)
+        self.change(&DdlOp::CreateLabelIndex(label.into()))
     }
 
     pub fn drop_label_index(&self, label: &str) -> Result<u64> {
-        self.apply_ddl(&DdlOp::DropLabelIndex(label.into()), None)
+        self.change(&DdlOp::DropLabelIndex(label.into()))
     }
 
     pub fn create_label_property_index(&self, label: &str, prop: &str) -> Result<u64> {
-        self.apply_ddl(&DdlOp::CreateLabelPropertyIndex(label.into(), prop.into()), None)
+        self.change(&DdlOp::CreateLabelPropertyIndex(label.into(), prop.into()))
     }
 
     pub fn drop_label_property_index(&self, label: &str, prop: &str) -> Result<u64> {
-        self.apply_ddl(&DdlOp::DropLabelPropertyIndex(label.into(), prop.into()), None)
+        self.change(&DdlOp::DropLabelPropertyIndex(label.into(), prop.into()))
     }
 
     pub fn create_edge_type_index(&self, edge_type: &str) -> Result<u64> {
-        self.apply_ddl(&DdlOp::CreateEdgeTypeIndex(edge_type.into()), None)
+        self.change(&DdlOp::CreateEdgeTypeIndex(edge_type.into()))
     }
 
     pub fn drop_edge_type_index(&self, edge_type: &str) -> Result<u64> {
-        self.apply_ddl(&DdlOp::DropEdgeTypeIndex(edge_type.into()), None)
+        self.change(&DdlOp::DropEdgeTypeIndex(edge_type.into()))
     }
 
     pub fn create_existence_constraint(&self, label: &str, prop: &str) -> Result<u64> {
-        self.apply_ddl(&DdlOp::CreateExistenceConstraint(label.into(), prop.into()), None)
+        self.change(&DdlOp::CreateExistenceConstraint(label.into(), prop.into()))
     }
 
     pub fn drop_existence_constraint(&self, label: &str, prop: &str) -> Result<u64> {
-        self.apply_ddl(&DdlOp::DropExistenceConstraint(label.into(), prop.into()), None)
+        self.change(&DdlOp::DropExistenceConstraint(label.into(), prop.into()))
     }
 
     pub fn create_unique_constraint(&self, label: &str, props: &[&str]) -> Result<u64> {
         let props = props.iter().map(|p| p.to_string()).collect();
-        self.apply_ddl(&DdlOp::CreateUniqueConstraint(label.into(), props), None)
+        self.change(&DdlOp::CreateUniqueConstraint(label.into(), props))
     }
 
     pub fn drop_unique_constraint(&self, label: &str, props: &[&str]) -> Result<u64> {
         let props = props.iter().map(|p| p.to_string()).collect();
-        self.apply_ddl(&DdlOp::DropUniqueConstraint(label.into(), props), None)
+        self.change(&DdlOp::DropUniqueConstraint(label.into(), props))
     }
 
     /// The indexes in force, sorted.
@@ -114,27 +115,70 @@ impl Storage {
         out
     }
 
-    /// Runs one DDL change: under the commit lock, with its own timestamp, a commit
-    /// record and the commit hook; `forced` is a replayed record's timestamp.
-    pub(crate) fn apply_ddl(&self, op: &DdlOp, forced: Option<u64>) -> Result<u64> {
+    /// Runs one local DDL change through the commit pipeline, with its own timestamp.
+    fn change(&self, op: &DdlOp) -> Result<u64> {
+        self.apply_ddl(op, None)
+    }
+
+    /// Re-creates one schema entry of a snapshot being loaded, at timestamp `ts`, as if
+    /// its record had been received.
+    pub(crate) fn load_ddl(&self, op: &DdlOp, ts: u64) -> Result<u64> {
+        let record = CommitRecord::Ddl { ts, op: op.clone() }.encode();
+        let origin = Origin::Applied { epoch: 0 };
+        self.apply_ddl(
+            op,
+            Some(CommitEntry {
+                ts,
+                record: &record,
+                origin,
+            }),
+        )
+    }
+
+    /// Runs one DDL change: under the commit lock it takes a timestamp, changes the
+    /// schema (writers see the new one at once) and hands its record to the commit
+    /// pipeline; outside the lock it waits for the pipeline like any commit. `applied`
+    /// is a received record's entry (its timestamp and bytes).
+    pub(crate) fn apply_ddl(&self, op: &DdlOp, applied: Option<CommitEntry<'_>>) -> Result<u64> {
         let inner = &self.inner;
-        let _serial = inner.commit_lock.lock();
-        let ts = inner.next_commit_ts(forced)?;
+        let serial = inner.commit_lock.lock();
+        let ts = inner.next_commit_ts(applied.map(|a| a.ts))?;
         let before = inner.schema();
         let mut after = (*before).clone();
         self.change_schema(&mut after, op)?;
         *inner.schema.write() = Arc::new(after);
         self.build_new_structure(op);
-        let record = CommitRecord::Ddl { ts, op: op.clone() }.encode();
-        // DDL is rare: it waits for its record to be durable while holding the lock.
-        let logged = inner.run_hook(ts, &record).and_then(|()| inner.log_append(ts, &record));
-        if let Err(e) = logged.and_then(|ticket| inner.log_wait(ticket)) {
+        let encoded;
+        let entry = match applied {
+            Some(entry) => entry,
+            None => {
+                encoded = CommitRecord::Ddl { ts, op: op.clone() }.encode();
+                CommitEntry {
+                    ts,
+                    record: &encoded,
+                    origin: Origin::Local,
+                }
+            }
+        };
+        let tickets = match inner.pipeline.append(&entry) {
+            Ok(tickets) => tickets,
+            Err(refused) => {
+                *inner.schema.write() = before;
+                return Err(refused.into());
+            }
+        };
+        inner.assign(ts);
+        drop(serial);
+        let settled = inner.settle(ts, tickets);
+        if !settled.published {
+            // Not durable, and the pipeline has stopped: no commit after this one can
+            // have been staged, so the schema goes back to what the files hold.
+            let _serial = inner.commit_lock.lock();
             *inner.schema.write() = before;
-            return Err(e);
+        } else {
+            tracing::info!(?op, ts, "schema changed");
         }
-        inner.publish(ts, None, None);
-        tracing::info!(?op, ts, "schema changed");
-        Ok(ts)
+        settled.result().map(|()| ts)
     }
 
     /// Checks a DDL change against the schema and the data, and applies it to `schema`.

@@ -4,6 +4,7 @@
 //! names what went wrong in the user's terms (labels, properties, values), so the query
 //! and Bolt layers can pass it on unchanged.
 
+use crate::pipeline::{CommitError, CommitErrorKind};
 use weft_common::encoding::DecodeError;
 use weft_common::Gid;
 
@@ -18,6 +19,8 @@ pub enum ErrorKind {
     Corruption,
     /// The database cannot make writes durable any more; it must be restarted.
     Fatal,
+    /// This instance does not take writes: send them to the MAIN or the Raft leader.
+    Redirect,
 }
 
 /// Errors raised by the storage engine.
@@ -39,8 +42,8 @@ pub enum StorageError {
     DoesNotExist(String),
     #[error("the transaction is no longer active (it was committed or aborted)")]
     TransactionClosed,
-    #[error("commit hook refused the transaction: {0}")]
-    CommitHook(String),
+    #[error("{}", commit_message(.0))]
+    Commit(#[from] CommitError),
     #[error("cannot apply commit record: {0}")]
     Apply(String),
     #[error("damaged commit record: {0}")]
@@ -49,8 +52,20 @@ pub enum StorageError {
     InvalidValue(String),
     #[error("storage limit reached: {0}")]
     Limit(String),
-    #[error("the write-ahead log failed, so this commit is not durable and no further writes are accepted; restart the server to recover: {0}")]
-    Durability(String),
+}
+
+fn commit_message(error: &CommitError) -> String {
+    match error.kind {
+        CommitErrorKind::Fatal => format!(
+            "the commit pipeline failed, so this commit is not durable and no further writes are accepted; \
+             restart the server to recover: {error}"
+        ),
+        CommitErrorKind::Retryable => format!("the commit did not complete; retry the transaction: {error}"),
+        CommitErrorKind::Redirect { to: Some(ref to) } => {
+            format!("this instance does not accept writes; send them to {to}: {error}")
+        }
+        CommitErrorKind::Redirect { to: None } => format!("this instance does not accept writes: {error}"),
+    }
 }
 
 impl StorageError {
@@ -59,7 +74,11 @@ impl StorageError {
         match self {
             StorageError::SerializationConflict(_) => ErrorKind::Retryable,
             StorageError::Decode(_) => ErrorKind::Corruption,
-            StorageError::Durability(_) => ErrorKind::Fatal,
+            StorageError::Commit(e) => match e.kind {
+                CommitErrorKind::Retryable => ErrorKind::Retryable,
+                CommitErrorKind::Redirect { .. } => ErrorKind::Redirect,
+                CommitErrorKind::Fatal => ErrorKind::Fatal,
+            },
             _ => ErrorKind::Client,
         }
     }

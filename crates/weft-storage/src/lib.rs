@@ -1,5 +1,5 @@
 //! Weft's storage layer: an in-memory property graph with multi-version concurrency
-//! control, secondary indexes, constraints and the commit hook.
+//! control, secondary indexes, constraints and the commit pipeline.
 //!
 //! Owns: vertices and edges, their labels/types/properties, transactions (snapshot
 //! isolation, read committed, read uncommitted), undo-delta MVCC and garbage collection,
@@ -9,8 +9,8 @@
 //! Promises to the layer above: every read a transaction makes is consistent with its
 //! isolation level; a write that meets another running transaction's write fails at once
 //! with a retryable error; commits get timestamps in one total order.
-//! Must not know: Cypher, Bolt or the network (replication plugs in through the commit hook,
-//! the commit log and [`Storage::apply`]).
+//! Must not know: Cypher, Bolt or the network (replication and Raft plug in as sinks of the
+//! commit [`pipeline`] and through [`Storage::apply`]).
 //!
 //! Entry points: [`Storage::new`], [`Storage::begin`], [`Transaction`].
 //!
@@ -32,6 +32,7 @@
 //! # Ok::<(), weft_storage::StorageError>(())
 //! ```
 
+mod apply;
 mod constraints;
 mod ddl;
 mod delta;
@@ -42,6 +43,7 @@ mod gc;
 mod gc_index;
 mod index;
 mod names;
+pub mod pipeline;
 mod props;
 mod read;
 pub mod record;
@@ -55,8 +57,9 @@ pub use delta::IsolationLevel;
 pub use dump::{EdgeDump, GraphDump, VertexDump};
 pub use error::{ErrorKind, Result, StorageError};
 pub use gc::{GcStats, GcWorker};
+pub use pipeline::{CommitEntry, CommitError, CommitErrorKind, CommitSink, Origin, SinkTicket};
 pub use read::VertexScan;
-pub use storage::{CommitHook, CommitLog, Storage};
+pub use storage::Storage;
 pub use txn::{EdgeRef, Transaction};
 pub use vertex::Direction;
 pub use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId, Value};

@@ -13,8 +13,7 @@
 //! Records carry names, not interned ids: ids are local to one storage instance.
 //! Decoding never panics; a damaged record is a `DecodeError`.
 
-use crate::error::{Result, StorageError};
-use crate::storage::{Inner, Storage};
+use crate::storage::Inner;
 use crate::txn::EdgeRef;
 use weft_common::encoding::{
     decode_value, encode_value, get_str, get_u64_le, get_u8, get_varint, put_str, put_u64_le, put_u8, put_varint,
@@ -329,52 +328,4 @@ fn decode_ddl(buf: &[u8], pos: &mut usize) -> std::result::Result<DdlOp, DecodeE
         10 if !props.is_empty() => DdlOp::DropUniqueConstraint(label, props),
         _ => return Err(DecodeError::Invalid { what: "DDL code", at }),
     })
-}
-
-impl Storage {
-    /// Replays an encoded commit record (from another instance's commit hook, a WAL or a
-    /// replication stream) at the record's own timestamp, which must be newer than this
-    /// storage's last commit. The commit hook runs for it as for a local commit.
-    pub fn apply(&self, record: &[u8]) -> Result<u64> {
-        self.apply_record(CommitRecord::decode(record)?)
-    }
-
-    /// As [`Storage::apply`], for a record already decoded (recovery decodes on another
-    /// thread while this one applies).
-    pub fn apply_record(&self, record: CommitRecord) -> Result<u64> {
-        // A stale or duplicate record is refused before any of its operations runs.
-        self.inner.next_commit_ts(Some(record.ts()))?;
-        match record {
-            CommitRecord::Transaction { ts, ops } => self.apply_transaction(ts, &ops),
-            CommitRecord::Ddl { ts, op } => self.apply_ddl(&op, Some(ts)),
-        }
-    }
-
-    fn apply_transaction(&self, ts: u64, ops: &[RecordOp]) -> Result<u64> {
-        let mut txn = self.begin(crate::IsolationLevel::SnapshotIsolation);
-        let edge = |e: &RecordEdge| EdgeRef {
-            gid: Gid(e.gid),
-            from: Gid(e.from),
-            to: Gid(e.to),
-            edge_type: self.edge_type(&e.edge_type),
-        };
-        for op in ops {
-            match op {
-                RecordOp::CreateVertex(g) => txn.create_vertex_with_gid(Gid(*g)).map(drop)?,
-                RecordOp::DeleteVertex(g) => txn.delete_vertex(Gid(*g), false)?,
-                RecordOp::AddLabel(g, l) => txn.add_label(Gid(*g), self.label(l)).map(drop)?,
-                RecordOp::RemoveLabel(g, l) => txn.remove_label(Gid(*g), self.label(l)).map(drop)?,
-                RecordOp::SetVertexProperty(g, k, v) => txn
-                    .set_vertex_property(Gid(*g), self.property(k), v.clone())
-                    .map(drop)?,
-                RecordOp::CreateEdge(e) => txn.create_edge_with_gid(edge(e)).map(drop)?,
-                RecordOp::DeleteEdge(e) => txn.delete_edge(&edge(e))?,
-                RecordOp::SetEdgeProperty(e, k, v) => {
-                    txn.set_edge_property(&edge(e), self.property(k), v.clone()).map(drop)?
-                }
-            }
-        }
-        txn.commit_at(ts)?
-            .ok_or_else(|| StorageError::Apply("replayed transaction did not commit".into()))
-    }
 }

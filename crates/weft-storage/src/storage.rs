@@ -7,18 +7,19 @@
 //! newest one handed out (or the one a replayed record carries), which gives one total
 //! order.
 //!
-//! With a [`CommitLog`] (the write-ahead log), a commit appends its record under the lock,
-//! then waits for it to be durable outside the lock, so concurrent committers share one
-//! sync (group commit). Its changes become visible to new snapshots only after that:
-//! `last_committed` moves past a timestamp only once its record is durable. Because the
-//! log makes records durable in append order, a durable timestamp means every earlier one
-//! is durable too.
+//! Every commit goes through the [`crate::pipeline`]: its record is appended to each sink
+//! (the write-ahead log first) under the lock, then waited on outside it, so concurrent
+//! committers share one sync (group commit). Its changes become visible to new snapshots
+//! only after that: `last_committed` moves past a timestamp only once its record is
+//! durable. Because the log makes records durable in append order, a durable timestamp
+//! means every earlier one is durable too.
 
 use crate::delta::{CommitState, IsolationLevel, Viewer, TXN_ID_BASE};
 use crate::error::Result;
 use crate::gc::GcQueue;
 use crate::index::Schema;
 use crate::names::NameMapper;
+use crate::pipeline::{CommitError, CommitSink, Pipeline, Tickets};
 use crate::table::SlotTable;
 use crate::txn::Transaction;
 use crate::vertex::{EdgeObject, VertexSlot};
@@ -27,21 +28,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId};
-
-/// Called under the commit lock with each commit's timestamp and encoded record, before
-/// the commit becomes visible; an error aborts the transaction. This is where a WAL or a
-/// replication client plugs in.
-pub type CommitHook = Box<dyn Fn(u64, &[u8]) -> std::result::Result<(), String> + Send + Sync>;
-
-/// Where commit records go to become durable: the write-ahead log.
-pub trait CommitLog: Send + Sync {
-    /// Appends a record; called under the commit lock, in timestamp order. Returns a
-    /// ticket to wait on. An error refuses the commit.
-    fn append(&self, ts: u64, record: &[u8]) -> std::result::Result<u64, String>;
-    /// Blocks until the record of `ticket` (and so every earlier one) is durable as the
-    /// log's sync policy defines it. An error means the log can no longer promise that.
-    fn wait(&self, ticket: u64) -> std::result::Result<(), String>;
-}
 
 pub(crate) struct EngineState {
     /// The newest timestamp whose commit new snapshots see.
@@ -64,12 +50,23 @@ pub(crate) struct Inner {
     pub commit_lock: Mutex<()>,
     pub schema: RwLock<Arc<Schema>>,
     pub gc: GcQueue,
-    pub hook: RwLock<Option<CommitHook>>,
-    pub log: RwLock<Option<Arc<dyn CommitLog>>>,
-    /// Set once the commit log failed: writes are refused from then on.
-    pub log_failed: RwLock<Option<String>>,
+    pub pipeline: Pipeline,
     pub vertex_count: AtomicI64,
     pub label_counts: scc::HashMap<LabelId, i64>,
+}
+
+/// How a staged commit ended (see [`Inner::settle`]).
+pub(crate) struct Settled {
+    /// True when new snapshots see the commit.
+    pub published: bool,
+    pub error: Option<CommitError>,
+}
+
+impl Settled {
+    /// The committer's answer: the first sink error, if any.
+    pub fn result(self) -> Result<()> {
+        self.error.map_or(Ok(()), |e| Err(e.into()))
+    }
 }
 
 /// A handle to one in-memory graph; clones share it.
@@ -103,9 +100,7 @@ impl Storage {
             commit_lock: Mutex::new(()),
             schema: RwLock::new(Arc::new(Schema::default())),
             gc: GcQueue::default(),
-            hook: RwLock::new(None),
-            log: RwLock::new(None),
-            log_failed: RwLock::new(None),
+            pipeline: Pipeline::default(),
             vertex_count: AtomicI64::new(0),
             label_counts: scc::HashMap::new(),
         };
@@ -129,14 +124,25 @@ impl Storage {
         Transaction::new(self.inner.clone(), viewer, CommitState::running(viewer.txn_id))
     }
 
-    /// Installs the commit hook (replacing any previous one).
-    pub fn set_commit_hook(&self, hook: CommitHook) {
-        *self.inner.hook.write() = Some(hook);
+    /// Adds a stage at the end of the commit pipeline: from the next commit on, every
+    /// record passes through it before the commit is visible or acknowledged.
+    pub fn add_commit_sink(&self, sink: Arc<dyn CommitSink>) {
+        self.inner.pipeline.push(sink);
     }
 
-    /// Sends every commit record to `log` before the commit is visible or acknowledged.
-    pub fn set_commit_log(&self, log: Arc<dyn CommitLog>) {
-        *self.inner.log.write() = Some(log);
+    /// Removes the commit sink called `name`; true if there was one.
+    pub fn remove_commit_sink(&self, name: &str) -> bool {
+        self.inner.pipeline.remove(name)
+    }
+
+    /// The commit sinks' names, in pipeline order.
+    pub fn commit_sinks(&self) -> Vec<String> {
+        self.inner.pipeline.names()
+    }
+
+    /// The error that stopped the commit pipeline, when one did: writes are refused.
+    pub fn commit_failure(&self) -> Option<CommitError> {
+        self.inner.pipeline.failure()
     }
 
     /// The newest commit timestamp.
@@ -249,40 +255,20 @@ impl Inner {
         self.schema.read().clone()
     }
 
-    /// Runs the commit hook, if any, for a record about to become visible.
-    pub fn run_hook(&self, ts: u64, record: &[u8]) -> Result<()> {
-        match self.hook.read().as_ref() {
-            Some(hook) => hook(ts, record).map_err(crate::error::StorageError::CommitHook),
-            None => Ok(()),
+    /// Steps 2 and 3 of the pipeline for a commit staged at `ts`, after the commit lock
+    /// is released: waits on every sink, then publishes unless a sink failed fatally.
+    /// Returns the first sink error; `published` says whether the commit stands.
+    pub fn settle(&self, ts: u64, tickets: Tickets) -> Settled {
+        match self.pipeline.wait(tickets) {
+            Ok(error) => {
+                self.publish(ts, None, None);
+                Settled { published: true, error }
+            }
+            Err(error) => Settled {
+                published: false,
+                error: Some(error),
+            },
         }
-    }
-
-    /// Appends a record to the commit log, if there is one; under the commit lock. Fails
-    /// once the log has failed before.
-    pub fn log_append(&self, ts: u64, record: &[u8]) -> Result<Option<u64>> {
-        if let Some(failure) = self.log_failed.read().as_ref() {
-            return Err(crate::error::StorageError::Durability(failure.clone()));
-        }
-        let log = self.log.read().clone();
-        match log {
-            Some(log) => log.append(ts, record).map(Some).map_err(|e| self.log_failure(e)),
-            None => Ok(None),
-        }
-    }
-
-    /// Waits until a ticket from [`Inner::log_append`] is durable.
-    pub fn log_wait(&self, ticket: Option<u64>) -> Result<()> {
-        let (Some(ticket), Some(log)) = (ticket, self.log.read().clone()) else {
-            return Ok(());
-        };
-        log.wait(ticket).map_err(|e| self.log_failure(e))
-    }
-
-    /// Remembers that the log failed: nothing after this can be made durable.
-    fn log_failure(&self, error: String) -> crate::error::StorageError {
-        tracing::error!(%error, "the write-ahead log failed; refusing all further writes until a restart");
-        self.log_failed.write().get_or_insert(error.clone());
-        crate::error::StorageError::Durability(error)
     }
 
     /// Records that `ts` was handed to a commit (under the commit lock).

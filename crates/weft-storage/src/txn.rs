@@ -8,6 +8,7 @@
 use crate::delta::{Adjacent, CommitState, Delta, UndoAction, Viewer};
 use crate::error::{Result, StorageError};
 use crate::index::Schema;
+use crate::pipeline::{CommitEntry, Origin};
 use crate::record::Op;
 use crate::storage::Inner;
 use crate::vertex::{remove_adjacent, undo_edge, undo_vertex, EdgeObject, Life, VertexData};
@@ -437,45 +438,53 @@ impl Transaction {
         self.commit_inner(None)
     }
 
-    /// Commits at a given timestamp (replay of a commit record).
-    pub(crate) fn commit_at(mut self, ts: u64) -> Result<Option<u64>> {
-        self.commit_inner(Some(ts))
+    /// Commits a received record's operations at its timestamp, passing its bytes on
+    /// unchanged (replay, replication, Raft).
+    pub(crate) fn commit_applied(mut self, applied: CommitEntry<'_>) -> Result<Option<u64>> {
+        self.commit_inner(Some(applied))
     }
 
-    fn commit_inner(&mut self, forced: Option<u64>) -> Result<Option<u64>> {
+    fn commit_inner(&mut self, applied: Option<CommitEntry<'_>>) -> Result<Option<u64>> {
         self.ensure_open()?;
-        if self.log.ops.is_empty() && forced.is_none() {
+        if self.log.ops.is_empty() && applied.is_none() {
             self.open = false;
             self.inner.finish(self.viewer.start_ts);
             return Ok(None);
         }
         let inner = self.inner.clone();
         let serial = inner.commit_lock.lock();
-        let outcome = (|| {
+        let staged = (|| {
             crate::constraints::validate_commit(&inner, &self.viewer, &self.log.vertices)?;
-            let ts = inner.next_commit_ts(forced)?;
-            let record = crate::record::encode_transaction(&inner, ts, &self.log.ops);
-            inner.run_hook(ts, &record)?;
-            let ticket = inner.log_append(ts, &record)?;
-            Ok((ts, ticket))
+            let ts = inner.next_commit_ts(applied.map(|a| a.ts))?;
+            let encoded;
+            let entry = match applied {
+                Some(entry) => entry,
+                None => {
+                    encoded = crate::record::encode_transaction(&inner, ts, &self.log.ops);
+                    CommitEntry {
+                        ts,
+                        record: &encoded,
+                        origin: Origin::Local,
+                    }
+                }
+            };
+            let tickets = inner.pipeline.append(&entry)?;
+            Ok((ts, tickets))
         })();
-        match outcome {
-            Ok((ts, ticket)) => {
+        match staged {
+            Ok((ts, tickets)) => {
                 // Committed from here on: read-committed readers, constraint checks and
                 // write conflicts see it. New snapshots see it once it is published,
-                // after its record is durable.
+                // after every sink holds its record.
                 self.state.commit(ts);
                 inner.assign(ts);
                 let log = std::mem::take(&mut self.log);
                 inner.gc.push(ts, log.vertices, log.edges);
                 self.open = false;
                 drop(serial);
-                let durable = inner.log_wait(ticket);
-                if durable.is_ok() {
-                    inner.publish(ts, None, None);
-                }
+                let settled = inner.settle(ts, tickets);
                 inner.finish(self.viewer.start_ts);
-                durable.map(|()| Some(ts))
+                settled.result().map(|()| Some(ts))
             }
             Err(e) => {
                 drop(serial);

@@ -1,6 +1,9 @@
 //! Named scenarios for transactions: visibility, conflicts, abort, deletion rules and the
 //! counters the planner reads. Random coverage lives in `model.rs` and `isolation.rs`.
 
+mod sinks;
+
+use sinks::RecordingSink;
 use weft_storage::{Direction, IsolationLevel, Storage, StorageError, Value};
 
 const SI: IsolationLevel = IsolationLevel::SnapshotIsolation;
@@ -277,14 +280,20 @@ fn read_only_commit_takes_no_timestamp() {
 }
 
 #[test]
-fn a_failing_commit_hook_aborts_the_transaction() {
+fn a_commit_sink_refusal_aborts_the_transaction() {
     let storage = Storage::new();
-    storage.set_commit_hook(Box::new(|_, _| Err("disk full".into())));
+    let sink = RecordingSink::new("replica");
+    sink.attach(&storage);
+    sink.refuse_next(true);
     let mut txn = storage.begin(SI);
     txn.create_vertex().unwrap();
     let err = txn.commit().unwrap_err();
 
-    assert_eq!(err.to_string(), "commit hook refused the transaction: disk full");
+    assert_eq!(
+        err.to_string(),
+        "the commit did not complete; retry the transaction: replica: refused by the test"
+    );
+    assert!(sink.received().is_empty());
     assert!(storage.dump().vertices.is_empty());
     assert_eq!(storage.last_committed(), 0);
 }

@@ -12,14 +12,19 @@
 
 #[path = "replay/records.rs"]
 mod records;
+mod sinks;
 
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use std::ops::Bound;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+
+use sinks::RecordingSink;
+use std::sync::Arc;
 use weft_storage::record::CommitRecord;
-use weft_storage::{Direction, EdgeRef, Gid, IsolationLevel, Storage, StorageError, Transaction, Value};
+use weft_storage::{Direction, EdgeRef, Gid, IsolationLevel, Origin, Storage, StorageError, Transaction, Value};
+
+/// How records from the replayed storage arrive.
+const APPLIED: Origin = Origin::Applied { epoch: 1 };
 
 const SI: IsolationLevel = IsolationLevel::SnapshotIsolation;
 const LABELS: [&str; 2] = ["Person", "City"];
@@ -42,36 +47,21 @@ fn value_pool() -> Vec<Value> {
 // A storage whose hook collects records, and can be told to refuse the next one
 // ---------------------------------------------------------------------------------------
 
-type Records = Arc<Mutex<Vec<(u64, Vec<u8>)>>>;
-
 struct Recorded {
     storage: Storage,
-    records: Records,
-    refuse_next: Arc<AtomicBool>,
+    sink: Arc<RecordingSink>,
 }
 
 impl Recorded {
     fn new() -> Self {
         let storage = Storage::new();
-        let records: Records = Arc::default();
-        let refuse_next = Arc::new(AtomicBool::new(false));
-        let (sink, refuse) = (records.clone(), refuse_next.clone());
-        storage.set_commit_hook(Box::new(move |ts, record: &[u8]| {
-            if refuse.swap(false, Ordering::SeqCst) {
-                return Err("refused by the test".into());
-            }
-            sink.lock().unwrap().push((ts, record.to_vec()));
-            Ok(())
-        }));
-        Recorded {
-            storage,
-            records,
-            refuse_next,
-        }
+        let sink = RecordingSink::new("replica");
+        sink.attach(&storage);
+        Recorded { storage, sink }
     }
 
     fn records(&self) -> Vec<(u64, Vec<u8>)> {
-        self.records.lock().unwrap().clone()
+        self.sink.received().into_iter().map(|r| (r.ts, r.record)).collect()
     }
 }
 
@@ -297,13 +287,13 @@ impl Workload {
             End::Abort => txn.abort(),
             End::Drop => drop(txn),
             End::HookRefuses => {
-                self.a.refuse_next.store(true, Ordering::SeqCst);
+                self.a.sink.refuse_next(true);
                 let result = txn.commit();
-                let hook_ran = !self.a.refuse_next.swap(false, Ordering::SeqCst);
+                let hook_ran = !self.a.sink.refuse_next(false);
                 // The hook runs only for a commit that wrote and passed its constraints.
                 match result {
                     Ok(None) | Err(StorageError::ConstraintViolation(_)) => assert!(!hook_ran, "{result:?}"),
-                    Err(StorageError::CommitHook(_)) => assert!(hook_ran, "hook refusal without the hook"),
+                    Err(StorageError::Commit(_)) => assert!(hook_ran, "sink refusal without the sink"),
                     other => panic!("a commit the hook refuses gave {other:?}"),
                 }
                 assert_eq!(self.a.storage.dump(), before, "a refused commit left traces");
@@ -349,7 +339,7 @@ impl Workload {
     fn ddl(&mut self, create: bool, schema: &Schema, refused: bool) {
         let s = &self.a.storage;
         let (indexes, constraints) = (s.index_info(), s.constraint_info());
-        self.a.refuse_next.store(refused, Ordering::SeqCst);
+        self.a.sink.refuse_next(refused);
         let result = match (schema, create) {
             (Schema::LabelIndex(l), true) => s.create_label_index(LABELS[*l]),
             (Schema::LabelIndex(l), false) => s.drop_label_index(LABELS[*l]),
@@ -362,10 +352,10 @@ impl Workload {
             (Schema::Unique(l, ks), true) => s.create_unique_constraint(LABELS[*l], &names(ks)),
             (Schema::Unique(l, ks), false) => s.drop_unique_constraint(LABELS[*l], &names(ks)),
         };
-        let hook_ran = !self.a.refuse_next.swap(false, Ordering::SeqCst);
+        let hook_ran = !self.a.sink.refuse_next(false);
         if refused && hook_ran {
             assert!(
-                matches!(result, Err(StorageError::CommitHook(_))),
+                matches!(result, Err(StorageError::Commit(_))),
                 "refused DDL gave {result:?}"
             );
         }
@@ -385,9 +375,9 @@ fn names(keys: &[usize]) -> Vec<&'static str> {
 
 /// Applies the records B has not seen yet, checking what B re-emits.
 fn catch_up(b: &Recorded, records: &[(u64, Vec<u8>)]) {
-    let seen = b.records.lock().unwrap().len();
+    let seen = b.sink.received().len();
     for (ts, bytes) in &records[seen..] {
-        assert_eq!(b.storage.apply(bytes), Ok(*ts), "applying record at {ts}");
+        assert_eq!(b.storage.apply(bytes, APPLIED), Ok(*ts), "applying record at {ts}");
     }
     let reemitted = b.records();
     assert_eq!(reemitted.len(), records.len(), "B's hook runs once per applied record");
@@ -428,7 +418,7 @@ fn check_double_apply(b: &Recorded, records: &[(u64, Vec<u8>)]) {
     );
     let emitted = b.records().len();
     for (ts, bytes) in records {
-        let result = b.storage.apply(bytes);
+        let result = b.storage.apply(bytes, APPLIED);
         assert!(
             matches!(result, Err(StorageError::Apply(_))),
             "re-applying record {ts} gave {result:?}"
@@ -513,7 +503,7 @@ fn reapplying_a_delete_record_is_refused_as_stale() {
 
     // Act: the delete record arrives a second time (say, after a replica reconnects).
     let (ts, delete) = a.records()[1].clone();
-    let result = b.storage.apply(&delete);
+    let result = b.storage.apply(&delete, APPLIED);
 
     // Check: refused for its timestamp, not reported as a missing vertex (which would look
     // like divergence to a replication client), and B is unchanged.

@@ -3,15 +3,18 @@
 //! timestamp, WAL-style records apply after it, and any damage to the file is refused with
 //! an error naming it, never a panic.
 
+mod sinks;
+
+use sinks::RecordingSink;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use weft_common::temporal::{self, Date, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime};
 use weft_storage::durability::frame::{FrameRead, FrameReader};
 use weft_storage::durability::{list_snapshots, load_snapshot, write_snapshot, DurabilityError, Uuid};
-use weft_storage::{Direction, Gid, IsolationLevel, Storage, Value};
+use weft_storage::{Direction, Gid, IsolationLevel, Origin, Storage, Value};
 
 const SI: IsolationLevel = IsolationLevel::SnapshotIsolation;
 
@@ -203,25 +206,14 @@ fn empty_storage_round_trips() {
     assert_eq!((info.ts, info.vertices, info.edges), (0, 0, 0));
 }
 
-type Records = Arc<Mutex<Vec<(u64, Vec<u8>)>>>;
-
-fn recording(storage: &Storage) -> Records {
-    let records: Records = Arc::default();
-    let sink = records.clone();
-    storage.set_commit_hook(Box::new(move |ts, record: &[u8]| {
-        sink.lock().unwrap().push((ts, record.to_vec()));
-        Ok(())
-    }));
-    records
-}
-
 #[test]
 fn snapshot_under_concurrent_commits_is_the_graph_at_its_timestamp_and_wal_applies_after() {
     // Set up: a graph, a record of every commit, and writers that keep committing.
     let dir = tempfile::tempdir().unwrap();
     let db = Uuid::new_v4();
     let original = Storage::new();
-    let records = recording(&original);
+    let sink = RecordingSink::new("replica");
+    sink.attach(&original);
     let stop = Arc::new(AtomicBool::new(false));
     let info = std::thread::scope(|s| {
         for t in 0..3u64 {
@@ -242,16 +234,16 @@ fn snapshot_under_concurrent_commits_is_the_graph_at_its_timestamp_and_wal_appli
 
     // Check: each snapshot is the graph that replaying the commits up to its timestamp
     // gives; records after it apply to the loaded graph and reach the final state.
-    let records = records.lock().unwrap().clone();
+    let records: Vec<(u64, Vec<u8>)> = sink.received().into_iter().map(|r| (r.ts, r.record)).collect();
     for snap in &info {
         let reference = Storage::new();
         for (_, record) in records.iter().filter(|(ts, _)| *ts <= snap.ts) {
-            reference.apply(record).unwrap();
+            reference.apply(record, Origin::Applied { epoch: 1 }).unwrap();
         }
         let (loaded, _) = load_snapshot(&snap.path, db).unwrap();
         assert_same(&reference, &loaded);
         for (_, record) in records.iter().filter(|(ts, _)| *ts > snap.ts) {
-            loaded.apply(record).unwrap();
+            loaded.apply(record, Origin::Applied { epoch: 1 }).unwrap();
         }
         assert_same(&original, &loaded);
     }

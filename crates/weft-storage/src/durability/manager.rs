@@ -13,6 +13,7 @@ use super::retainer::FileRetainer;
 use super::snapshot::{list_snapshots, load_snapshot, write_snapshot, SnapshotInfo};
 use super::wal::{list_segments, read_segments, ReadOptions, SyncPolicy, WalOptions, WalStats, WalWriter};
 use super::DurabilityError;
+use crate::pipeline::Origin;
 use crate::record::CommitRecord;
 use crate::storage::Storage;
 use parking_lot::{Condvar, Mutex};
@@ -114,7 +115,7 @@ impl Durability {
             skip_corrupt: config.skip_corrupt,
         };
         let wal = Arc::new(WalWriter::open(&dir.wal_dir(), options)?);
-        storage.set_commit_log(wal.clone());
+        storage.add_commit_sink(wal.clone());
         Ok(Arc::new(Durability {
             dir,
             config,
@@ -345,9 +346,8 @@ fn recover(
             };
             for record in records {
                 let item = record.and_then(|(ts, payload)| {
-                    let len = payload.len() as u64;
                     CommitRecord::decode(&payload)
-                        .map(|record| (ts, len, record))
+                        .map(|record| (ts, record, payload))
                         .map_err(|source| DurabilityError::Replay {
                             path: wal_dir_reader.clone(),
                             ts,
@@ -362,17 +362,21 @@ fn recover(
         });
         let mut last_log = Instant::now();
         for item in to_apply {
-            let (ts, len, record) = item?;
+            let (ts, record, payload) = item?;
             if report.wal_records == 0 && ts > after + 1 && !skip_corrupt {
                 return Err(DurabilityError::MissingHistory { first_wal_ts: ts });
             }
-            storage.apply_record(record).map_err(|source| DurabilityError::Replay {
-                path: wal_dir.clone(),
-                ts,
-                source,
-            })?;
+            // Nothing listens to the pipeline yet: the record is not logged again.
+            let origin = Origin::Applied { epoch: dir.epoch };
+            storage
+                .apply_record(record, &payload, origin)
+                .map_err(|source| DurabilityError::Replay {
+                    path: wal_dir.clone(),
+                    ts,
+                    source,
+                })?;
             report.wal_records += 1;
-            report.wal_bytes += len;
+            report.wal_bytes += payload.len() as u64;
             if last_log.elapsed() >= Duration::from_secs(1) {
                 last_log = Instant::now();
                 log_progress(&report, started.elapsed(), "recovering from the WAL");

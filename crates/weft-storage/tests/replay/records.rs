@@ -88,7 +88,7 @@ fn check_damaged(bytes: &[u8]) {
         "decode∘encode"
     );
     let storage = Storage::new();
-    if storage.apply(bytes).is_err() {
+    if storage.apply(bytes, super::APPLIED).is_err() {
         assert_eq!(storage.dump(), Storage::new().dump(), "a failed apply left traces");
         assert_eq!(storage.last_committed(), 0, "a failed apply moved the clock");
         assert!(storage.index_info().is_empty() && storage.constraint_info().is_empty());
@@ -177,7 +177,7 @@ fn sample_records_replay_to_the_same_storage() {
 
     // Act: replay them.
     for bytes in records {
-        b.apply(bytes).unwrap();
+        b.apply(bytes, super::APPLIED).unwrap();
     }
 
     // Check: the final graph holds v with the last value and nothing else.
@@ -210,7 +210,7 @@ fn a_replayed_edge_id_at_the_top_of_the_range_is_never_handed_out_again() {
         ],
     };
     let b = Storage::new();
-    let applied = b.apply(&record.encode());
+    let applied = b.apply(&record.encode(), super::APPLIED);
 
     // Act: create two edges locally.
     let knows = b.edge_type("KNOWS");

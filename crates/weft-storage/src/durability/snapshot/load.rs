@@ -199,7 +199,7 @@ impl<'a> Parsed<'a> {
             ) {
                 return Err(bad("schema entry is not a creation"));
             }
-            if let Err(e) = storage.apply_ddl(op, Some(i as u64 + 1)) {
+            if let Err(e) = storage.load_ddl(op, i as u64 + 1) {
                 tracing::error!(path = %self.path.display(), error = %e, "snapshot schema does not apply to its graph");
                 return Err(bad("schema entry does not apply to the snapshot's graph"));
             }

@@ -402,16 +402,24 @@ fn remove_temporaries(dir: &Path) -> Result<(), DurabilityError> {
     Ok(())
 }
 
-/// The WAL is the storage's commit log: records are appended under the commit lock and
-/// waited on outside it.
-impl crate::storage::CommitLog for WalWriter {
-    fn append(&self, ts: u64, record: &[u8]) -> Result<u64, String> {
-        WalWriter::append(self, ts, record)
-            .map(|ticket| ticket.0)
-            .map_err(|e| e.to_string())
+/// The WAL is the first sink of the commit pipeline: records (local and applied alike)
+/// are appended under the commit lock and waited on outside it. A WAL error is fatal.
+impl crate::pipeline::CommitSink for WalWriter {
+    fn name(&self) -> &str {
+        "wal"
     }
 
-    fn wait(&self, ticket: u64) -> Result<(), String> {
-        self.wait_durable(Ticket(ticket)).map_err(|e| e.to_string())
+    fn append(
+        &self,
+        entry: &crate::pipeline::CommitEntry<'_>,
+    ) -> Result<crate::pipeline::SinkTicket, crate::pipeline::CommitError> {
+        WalWriter::append(self, entry.ts, entry.record)
+            .map(|ticket| crate::pipeline::SinkTicket(ticket.0))
+            .map_err(|e| crate::pipeline::CommitError::fatal("write-ahead log", e.to_string()))
+    }
+
+    fn wait(&self, ticket: crate::pipeline::SinkTicket) -> Result<(), crate::pipeline::CommitError> {
+        self.wait_durable(Ticket(ticket.0))
+            .map_err(|e| crate::pipeline::CommitError::fatal("write-ahead log", e.to_string()))
     }
 }
