@@ -147,30 +147,36 @@ pub trait Backend {
     /// (WRITE, READ, ROUTE) at the address the client connected to, from the routing
     /// context the driver sends.
     fn route(&mut self, routing: &Dict, db: Option<&str>) -> Result<Dict, BackendError> {
-        let Some(address) = dict_get(routing, "address").and_then(BoltValue::as_str) else {
-            return Err(BackendError::new(
-                ROUTING_UNSUPPORTED,
-                "ROUTE needs the address the client connected to in its routing context",
-            ));
-        };
-        let server = |role: &str| {
-            BoltValue::Dictionary(vec![
-                (
-                    "addresses".to_string(),
-                    BoltValue::List(vec![BoltValue::String(address.to_string())]),
-                ),
-                ("role".to_string(), BoltValue::String(role.to_string())),
-            ])
-        };
-        Ok(vec![
-            ("ttl".to_string(), BoltValue::Integer(ROUTING_TTL)),
-            ("db".to_string(), BoltValue::String(db.unwrap_or("neo4j").to_string())),
-            (
-                "servers".to_string(),
-                BoltValue::List(vec![server("WRITE"), server("READ"), server("ROUTE")]),
-            ),
-        ])
+        single_instance_route(routing, db)
     }
+}
+
+/// A single instance's routing table: every role (WRITE, READ, ROUTE) at the address the
+/// client connected to, from the routing context the driver sends.
+pub fn single_instance_route(routing: &Dict, db: Option<&str>) -> Result<Dict, BackendError> {
+    let Some(address) = dict_get(routing, "address").and_then(BoltValue::as_str) else {
+        return Err(BackendError::new(
+            ROUTING_UNSUPPORTED,
+            "ROUTE needs the address the client connected to in its routing context",
+        ));
+    };
+    let server = |role: &str| {
+        BoltValue::Dictionary(vec![
+            (
+                "addresses".to_string(),
+                BoltValue::List(vec![BoltValue::String(address.to_string())]),
+            ),
+            ("role".to_string(), BoltValue::String(role.to_string())),
+        ])
+    };
+    Ok(vec![
+        ("ttl".to_string(), BoltValue::Integer(ROUTING_TTL)),
+        ("db".to_string(), BoltValue::String(db.unwrap_or("neo4j").to_string())),
+        (
+            "servers".to_string(),
+            BoltValue::List(vec![server("WRITE"), server("READ"), server("ROUTE")]),
+        ),
+    ])
 }
 
 /// Where a session stands; see the module documentation for the transitions.

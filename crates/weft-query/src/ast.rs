@@ -25,11 +25,32 @@ pub enum Statement {
     DropConstraint(ConstraintTarget),
     ShowIndexInfo,
     ShowConstraintInfo,
-    ShowStorageInfo,
-    /// `CREATE SNAPSHOT`: write a snapshot now (needs a data directory).
-    CreateSnapshot,
-    /// `SHOW SNAPSHOTS`: the snapshots on disk, newest first.
-    ShowSnapshots,
+    /// A command another layer registered (`SHOW STORAGE INFO`, `CREATE SNAPSHOT`, the
+    /// replication commands): see [`crate::admin`].
+    Admin(AdminCall),
+}
+
+/// A registered admin command as written: which one, and what follows its keywords.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdminCall {
+    /// The command's keywords, upper case, joined by single spaces.
+    pub command: String,
+    pub args: Vec<AdminArg>,
+}
+
+/// One token after an admin command's keywords.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AdminArg {
+    /// An unquoted word (keyword or name).
+    Word(String),
+    /// A backtick-quoted name.
+    Quoted(String),
+    /// A string literal, single or double quoted.
+    Str(String),
+    Int(i64),
+    Float(f64),
+    /// Punctuation, as written.
+    Symbol(String),
 }
 
 /// What an index covers.

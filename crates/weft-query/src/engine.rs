@@ -1,11 +1,13 @@
 //! The engine: runs one statement end to end (parse, plan, execute, materialise the
 //! result) in an autocommit transaction or in a caller's explicit transaction, and runs
-//! admin statements (indexes, constraints, introspection).
+//! admin statements (indexes, constraints, introspection, and the commands other layers
+//! register).
 //!
 //! Parsed statements are cached by text, plans by text and parameter names. A cached plan
 //! runs only while the storage statistics it was built from are unchanged (otherwise the
 //! query is planned again), so caching never changes which plan a query gets.
 
+use crate::admin::{AdminArgs, AdminCommand, AdminRegistry};
 use crate::ast::{ConstraintTarget, IndexTarget, Statement};
 use crate::cursor::Cursor;
 use crate::error::{ErrorKind, QueryError, Result};
@@ -14,13 +16,11 @@ use crate::graph::GraphContext;
 use crate::plan::{Plan, Planner};
 use crate::procedures::{Procedure, Registry};
 use crate::result::{Node, Path, QueryResult, QueryStats, Relationship, ResultValue};
-use crate::storage_admin;
 use crate::value::QValue;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use weft_common::Value;
-use weft_storage::durability::Durability;
 use weft_storage::{ConstraintInfo, IndexInfo, IsolationLevel, Storage, Transaction};
 
 /// One database: a storage and the means to query it.
@@ -31,7 +31,7 @@ pub struct Engine {
     plans: Arc<Mutex<HashMap<String, Arc<Plan>>>>,
     procedures: Arc<Registry>,
     query_timeout: Option<Duration>,
-    durability: Option<Arc<Durability>>,
+    admin: Arc<AdminRegistry>,
 }
 
 /// Parsed statements kept by query text (parameters are bound at run time, so one entry
@@ -57,16 +57,8 @@ impl Engine {
             plans: Arc::default(),
             procedures: Arc::default(),
             query_timeout: None,
-            durability: None,
+            admin: Arc::default(),
         }
-    }
-
-    /// An engine over a recovered, durable database: its storage, plus the snapshot and
-    /// storage-info statements.
-    pub fn with_durability(durability: Arc<Durability>) -> Self {
-        let mut engine = Self::with_storage(durability.storage().clone());
-        engine.durability = Some(durability);
-        engine
     }
 
     /// Stops any statement that runs longer than `timeout` (`None`: no limit) with a
@@ -85,12 +77,22 @@ impl Engine {
         }
     }
 
+    /// Registers (or replaces) an admin command: from now on statements starting with its
+    /// keywords run it.
+    pub fn register_admin(&self, command: AdminCommand) {
+        self.admin.register(command);
+        // Texts parsed before may now read as the command.
+        if let Ok(mut parsed) = self.parsed.lock() {
+            parsed.clear();
+        }
+    }
+
     /// The parsed statement for `query`, from the cache when it was seen before.
     pub(crate) fn parse(&self, query: &str) -> Result<Arc<Statement>> {
         if let Some(hit) = self.parsed.lock().ok().and_then(|c| c.get(query).cloned()) {
             return Ok(hit);
         }
-        let statement = Arc::new(crate::parser::parse(query)?);
+        let statement = Arc::new(crate::parser::parse_with(query, &self.admin.keywords())?);
         if query.len() > PARSE_CACHE_MAX_QUERY_BYTES {
             return Ok(statement);
         }
@@ -296,11 +298,20 @@ impl Engine {
             }
             Statement::ShowIndexInfo => Ok(Some(self.index_info())),
             Statement::ShowConstraintInfo => Ok(Some(self.constraint_info())),
-            Statement::ShowStorageInfo => storage_admin::storage_info(s, self.durability.as_deref()).map(Some),
-            Statement::CreateSnapshot => storage_admin::create_snapshot(self.durability.as_deref()).map(Some),
-            Statement::ShowSnapshots => storage_admin::show_snapshots(self.durability.as_deref()).map(Some),
+            Statement::Admin(call) => {
+                let command = self.admin_command(&call.command)?;
+                (command.run)(self, &mut AdminArgs::new(call)).map(Some)
+            }
             _ => Ok(None),
         }
+    }
+
+    /// The registered command `key` names.
+    pub(crate) fn admin_command(&self, key: &str) -> Result<AdminCommand> {
+        self.admin.get(key).ok_or_else(|| {
+            let message = format!("'{key}' is not available on this instance");
+            QueryError::compile(ErrorKind::SemanticError, "UnknownCommand", message)
+        })
     }
 
     fn index_info(&self) -> QueryResult {

@@ -6,6 +6,7 @@
 //! [`QueryError`] that carries a Neo4j status code. Needs from below: a storage
 //! transaction (`weft-storage`). Must not know: sockets, Bolt framing, files.
 
+pub mod admin;
 pub mod ast;
 mod cursor;
 mod eager;
@@ -29,11 +30,11 @@ pub mod result;
 mod schema_txn;
 mod scope;
 mod semantic;
-mod storage_admin;
 mod subquery;
 pub mod value;
 mod write;
 
+pub use admin::{AdminArgs, AdminCommand};
 pub use cursor::Cursor;
 pub use engine::Engine;
 pub use error::{classify_status, ErrorKind, Phase, Position, QueryError};

@@ -106,6 +106,12 @@ pub fn forbidden_mix(now: Mix) -> QueryError {
     QueryError::runtime(ErrorKind::SemanticError, "ForbiddenDueToTransactionType", message)
 }
 
+/// The error for a registered command that may not run inside an explicit transaction.
+fn forbidden_in_transaction(command: &str) -> QueryError {
+    let message = format!("'{command}' cannot run inside an explicit transaction; send it on its own");
+    QueryError::runtime(ErrorKind::SemanticError, "ForbiddenDueToTransactionType", message)
+}
+
 /// Which way a transaction tried to mix schema changes and data writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mix {
@@ -126,11 +132,13 @@ impl Engine {
             | Statement::DropConstraint(_) => InTransaction::Schema(SchemaChange {
                 statement: statement.as_ref().clone(),
             }),
-            Statement::ShowIndexInfo
-            | Statement::ShowConstraintInfo
-            | Statement::ShowStorageInfo
-            | Statement::CreateSnapshot
-            | Statement::ShowSnapshots => InTransaction::Anywhere,
+            Statement::ShowIndexInfo | Statement::ShowConstraintInfo => InTransaction::Anywhere,
+            Statement::Admin(call) => {
+                if !self.admin_command(&call.command)?.anywhere {
+                    return Err(forbidden_in_transaction(&call.command));
+                }
+                InTransaction::Anywhere
+            }
         })
     }
 

@@ -165,20 +165,22 @@ fn points_are_stored_and_found_through_an_index() {
 fn stored_points_survive_a_restart() {
     // Set up: one point before a snapshot, a list of points after it.
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::with_durability(Durability::open(DurabilityConfig::new(dir.path())).unwrap());
+    let durability = Durability::open(DurabilityConfig::new(dir.path())).unwrap();
+    let engine = Engine::with_storage(durability.storage().clone());
     run(
         &engine,
         "CREATE (:Place {name: 'a', loc: point({longitude: 12.5, latitude: 56.0})})",
     );
-    run(&engine, "CREATE SNAPSHOT");
+    durability.create_snapshot().unwrap();
     run(
         &engine,
         "CREATE (:Place {name: 'b', loc: [point({x: 1, y: 2, z: 3}), point({x: 4, y: 5})]})",
     );
-    drop(engine);
+    drop((engine, durability));
 
     // Act: reopen the same directory.
-    let engine = Engine::with_durability(Durability::open(DurabilityConfig::new(dir.path())).unwrap());
+    let durability = Durability::open(DurabilityConfig::new(dir.path())).unwrap();
+    let engine = Engine::with_storage(durability.storage().clone());
     let r = run(&engine, "MATCH (p:Place) RETURN p.loc ORDER BY p.name");
 
     // Check

@@ -27,6 +27,7 @@ use weft_query::{
 use weft_storage::{IsolationLevel, Transaction};
 
 use crate::convert;
+use crate::node::Node;
 
 /// The status code for parameters the engine cannot take.
 const PARAMETER_TYPE_ERROR: &str = "Neo.ClientError.Statement.TypeError";
@@ -50,6 +51,8 @@ enum Open {
 pub struct EngineBackend {
     /// The one user allowed in, when authentication is on.
     credentials: Option<std::sync::Arc<crate::auth::Credentials>>,
+    /// The instance: its role answers ROUTE.
+    node: Node,
     engine: Engine,
     dialect: Dialect,
     /// The explicit transaction while no statement of it is streaming.
@@ -68,13 +71,15 @@ impl EngineBackend {
     /// A backend writing graph values in `dialect` (chosen by the negotiated version).
     /// With `credentials`, sessions must authenticate as that user; without, anyone may.
     pub fn new(
-        engine: Engine,
+        node: impl Into<Node>,
         dialect: Dialect,
         credentials: Option<std::sync::Arc<crate::auth::Credentials>>,
     ) -> EngineBackend {
+        let node = node.into();
         EngineBackend {
             credentials,
-            engine,
+            engine: node.engine().clone(),
+            node,
             dialect,
             tx: None,
             explicit: false,
@@ -359,6 +364,10 @@ impl Backend for EngineBackend {
 
     fn reset(&mut self) {
         self.abort();
+    }
+
+    fn route(&mut self, routing: &Dict, db: Option<&str>) -> Result<Dict, BackendError> {
+        self.node.role().route(routing, db)
     }
 }
 

@@ -19,11 +19,11 @@ use tokio::sync::{watch, Semaphore};
 use weft_bolt::handshake::HANDSHAKE_LEN;
 use weft_bolt::session::REQUEST_INVALID;
 use weft_bolt::{negotiate, ChunkDecoder, ChunkEncoder, Dialect, Request, Response, Session};
-use weft_query::Engine;
 
 use crate::auth::Credentials;
 use crate::backend::EngineBackend;
 use crate::metrics::{Asked, Observer};
+use crate::node::Node;
 
 /// Bytes read from the socket at a time.
 const READ_BUFFER: usize = 64 * 1024;
@@ -31,7 +31,7 @@ const READ_BUFFER: usize = 64 * 1024;
 /// What every connection of one server shares.
 #[derive(Clone)]
 pub struct Context {
-    pub engine: Engine,
+    pub node: Node,
     /// The user every session must authenticate as; `None` accepts any credentials.
     pub credentials: Option<Arc<Credentials>>,
     /// One permit per worker: a request holds one while the engine answers it.
@@ -78,7 +78,7 @@ where
     };
     tracing::debug!(connection = id, %version, "Bolt version negotiated");
     let backend = EngineBackend::new(
-        context.engine.clone(),
+        context.node.clone(),
         Dialect::for_version(version),
         context.credentials.clone(),
     );

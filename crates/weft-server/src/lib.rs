@@ -1,21 +1,24 @@
 //! Weft's server: Bolt over TCP or TLS in front of the query engine, plus an HTTP endpoint
 //! for health checks and Prometheus metrics.
 //!
-//! Owns: the listening sockets, one task per connection, the connection limit, the worker
-//! pool queries run on, and clean shutdown. Promises to the binary and to tests: [`serve`]
-//! runs until its shutdown future completes, then closes every connection, stops the HTTP
-//! endpoint and returns; a misbehaving client only loses its own connection. Needs from
-//! below: weft-bolt (protocol state machines, no I/O) and weft-query's [`Engine`] (with
-//! its in-memory storage).
-//!
-//! Data lives in memory only: durability is a later step.
+//! Owns: the composition of an instance ([`Node`]: durability, the commit pipeline, the
+//! engine, the role and the admin commands the layers register), the listening sockets,
+//! one task per connection, the connection limit, the worker pool queries run on, and
+//! clean shutdown. Promises to the binary and to tests: [`serve`] runs until its shutdown
+//! future completes, then closes every connection, stops the HTTP endpoint and returns;
+//! a misbehaving client only loses its own connection. Needs from below: weft-bolt
+//! (protocol state machines, no I/O), weft-query's engine and weft-storage's
+//! durability.
 
+mod admin;
 mod auth;
 mod backend;
 mod connection;
 mod convert;
 mod http;
 mod metrics;
+mod node;
+mod role;
 mod tls;
 
 use std::future::Future;
@@ -26,11 +29,12 @@ use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
-use weft_query::Engine;
 
 pub use auth::{Credentials, CredentialsError, UNAUTHORIZED};
 pub use backend::EngineBackend;
 pub use convert::ParameterError;
+pub use node::{Node, NodeConfig};
+pub use role::Role;
 pub use tls::{TlsConfig, TlsError};
 
 use connection::Context;
@@ -90,7 +94,7 @@ impl From<TcpListener> for Listeners {
 /// and returns.
 pub async fn serve(
     listeners: impl Into<Listeners>,
-    engine: Engine,
+    node: impl Into<Node>,
     config: ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
@@ -101,7 +105,7 @@ pub async fn serve(
     let http = http.map(|http| tokio::spawn(http::serve(http, exporter, stopped.clone())));
     let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let context = Context {
-        engine,
+        node: node.into(),
         credentials: config.auth.clone(),
         workers: Arc::new(Semaphore::new(config.workers.max(1))),
     };

@@ -6,17 +6,12 @@ mod shell;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use weft_query::Engine;
-use weft_server::{serve, ServerConfig, DEFAULT_MAX_CONNECTIONS};
-use weft_storage::durability::{Durability, DurabilityConfig, SyncPolicy};
+use weft_server::{serve, Node, NodeConfig, ServerConfig, DEFAULT_MAX_CONNECTIONS};
+use weft_storage::durability::{DurabilityConfig, SyncPolicy};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// How often the storage garbage collector runs.
-const GC_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Weft: an openCypher graph database speaking the Bolt protocol.
 #[derive(Parser)]
@@ -173,15 +168,13 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         (None, None) => None,
         _ => anyhow::bail!("--bolt-cert and --bolt-key go together: give both for TLS, or neither"),
     };
-    let durability = Durability::open(durability_config(&args))
-        .with_context(|| format!("cannot open the data directory {}", args.data_dir.display()))?;
-    let snapshot_every = (args.snapshot_interval > 0).then(|| Duration::from_secs(args.snapshot_interval));
-    let background = durability.start_background(snapshot_every);
+    let node = Node::open(NodeConfig {
+        durability: Some(durability_config(&args)),
+        snapshot_interval: (args.snapshot_interval > 0).then(|| Duration::from_secs(args.snapshot_interval)),
+        query_timeout: (args.query_timeout > 0).then(|| Duration::from_secs(args.query_timeout)),
+    })?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
-        let timeout = (args.query_timeout > 0).then(|| Duration::from_secs(args.query_timeout));
-        let engine = Engine::with_durability(durability.clone()).with_query_timeout(timeout);
-        let _gc = engine.storage().start_gc(GC_INTERVAL);
         let bind = |address: SocketAddr, what: &'static str| async move {
             let bound = tokio::net::TcpListener::bind(address).await;
             bound.map_err(|error| anyhow::anyhow!("cannot listen for {what} on {address}: {error}"))
@@ -190,7 +183,7 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         let http = bind(args.http_address, "HTTP (--http-address)").await?;
         let (tls_on, auth_on) = (tls.is_some(), args.auth.is_some());
         tracing::info!(bolt = %bolt.local_addr()?, http = %http.local_addr()?, tls = tls_on, auth = auth_on,
-            data_dir = %args.data_dir.display(), "Weft is serving Bolt");
+            data_dir = %args.data_dir.display(), role = node.role().name(), "Weft is serving Bolt");
         let config = ServerConfig {
             max_connections: args.max_connections,
             workers: args.workers,
@@ -198,12 +191,9 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             tls,
         };
         let listeners = weft_server::Listeners { bolt, http: Some(http) };
-        serve(listeners, engine, config, shutdown_signal()).await
+        serve(listeners, node.clone(), config, shutdown_signal()).await
     })?;
-    drop(background);
-    durability
-        .close(args.snapshot_on_exit)
-        .context("the final snapshot or WAL sync failed")?;
+    node.close(args.snapshot_on_exit)?;
     tracing::info!("stopped");
     Ok(())
 }

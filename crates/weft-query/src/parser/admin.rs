@@ -1,4 +1,6 @@
-//! Weft's admin statements: index and constraint DDL and `SHOW ... INFO`.
+//! Weft's admin statements: index and constraint DDL, `SHOW INDEX|CONSTRAINT INFO`, and
+//! the commands other layers register (see [`crate::admin`]), which are recognised by
+//! their keywords and passed on as words and literals.
 //!
 //! ```text
 //! CREATE INDEX ON :L(p)            CREATE INDEX ON :L         CREATE EDGE INDEX ON :T
@@ -7,20 +9,23 @@
 //! CREATE|DROP CONSTRAINT ON (n:L) ASSERT n.p IS UNIQUE
 //! CREATE|DROP CONSTRAINT ON (n:L) ASSERT n.a, n.b IS UNIQUE
 //! CREATE|DROP CONSTRAINT ON (n:L) ASSERT EXISTS (n.p)
-//! SHOW INDEX INFO | SHOW CONSTRAINT INFO | SHOW STORAGE INFO
-//! CREATE SNAPSHOT                  SHOW SNAPSHOTS
+//! SHOW INDEX INFO | SHOW CONSTRAINT INFO
+//! <registered keywords> (word | `name` | 'string' | "string" | number | symbol)*
 //! ```
 //!
 //! The optional index name of the `FOR` form is accepted but not kept (the AST has no
 //! place for it). Variables in `FOR (n:L) ON (n.p)` and constraints must agree.
 
-use super::lexer::Sym;
+use super::lexer::{Sym, Tok};
 use super::{PResult, Parser};
-use crate::ast::{ConstraintTarget, IndexTarget, Statement};
+use crate::ast::{AdminArg, AdminCall, ConstraintTarget, IndexTarget, Statement};
 
 impl Parser<'_> {
     /// An admin statement if one starts here, otherwise `None` (nothing consumed).
     pub(super) fn admin_statement(&mut self) -> PResult<Option<Statement>> {
+        if let Some(call) = self.registered_command()? {
+            return Ok(Some(Statement::Admin(call)));
+        }
         if self.at_kw("CREATE") {
             // `CREATE index = (a)-->(b)` is a path called `index`, not DDL.
             if self.kw_at(1, "INDEX") && !self.sym_at(2, Sym::Eq) {
@@ -36,12 +41,6 @@ impl Parser<'_> {
                 self.advance();
                 self.advance();
                 return Ok(Some(Statement::CreateConstraint(self.constraint_target()?)));
-            }
-            // `CREATE snapshot = (a)-->(b)` is a path called `snapshot`.
-            if self.kw_at(1, "SNAPSHOT") && !self.sym_at(2, Sym::Eq) {
-                self.advance();
-                self.advance();
-                return Ok(Some(Statement::CreateSnapshot));
             }
             return Ok(None);
         }
@@ -68,20 +67,60 @@ impl Parser<'_> {
     }
 
     fn show_statement(&mut self) -> PResult<Statement> {
-        if self.eat_kw("SNAPSHOTS") {
-            return Ok(Statement::ShowSnapshots);
-        }
         let statement = if self.eat_kw("INDEX") {
             Statement::ShowIndexInfo
         } else if self.eat_kw("CONSTRAINT") {
             Statement::ShowConstraintInfo
-        } else if self.eat_kw("STORAGE") {
-            Statement::ShowStorageInfo
         } else {
-            return Err(self.error_expected("'INDEX', 'CONSTRAINT', 'STORAGE' or 'SNAPSHOTS'"));
+            // Name the registered SHOW commands too, so the message lists every choice.
+            let mut choices = vec!["'INDEX'".to_string(), "'CONSTRAINT'".to_string()];
+            let registered = self.commands.iter().filter(|c| c.len() > 1 && c[0] == "SHOW");
+            choices.extend(registered.map(|c| format!("'{}'", c[1..].join(" "))));
+            choices.dedup();
+            return Err(self.error_expected(&choices.join(", ")));
         };
         self.expect_kw("INFO")?;
         Ok(statement)
+    }
+
+    /// A registered command if its keywords start here (`CREATE snapshot = (a)` stays a
+    /// path called `snapshot`): the rest of the statement becomes its arguments.
+    fn registered_command(&mut self) -> PResult<Option<AdminCall>> {
+        let commands = self.commands;
+        let Some(keywords) = commands.iter().find(|keywords| {
+            keywords.iter().enumerate().all(|(i, kw)| self.kw_at(i, kw)) && !self.sym_at(keywords.len(), Sym::Eq)
+        }) else {
+            return Ok(None);
+        };
+        keywords.iter().for_each(|_| self.advance());
+        let mut args = Vec::new();
+        let at_last_semicolon = |p: &Self| p.at_sym(Sym::Semicolon) && matches!(p.peek_at(1), Tok::Eof);
+        while !self.at_end() && !at_last_semicolon(self) {
+            args.push(self.admin_arg()?);
+        }
+        Ok(Some(AdminCall {
+            command: keywords.join(" "),
+            args,
+        }))
+    }
+
+    /// One argument of a registered command.
+    fn admin_arg(&mut self) -> PResult<AdminArg> {
+        let arg = match self.peek() {
+            Tok::Name(w) => AdminArg::Word(w.clone()),
+            Tok::Quoted(w) => AdminArg::Quoted(w.clone()),
+            Tok::Str(s) => AdminArg::Str(s.clone()),
+            Tok::Int(i) => match i64::try_from(*i) {
+                Ok(i) => AdminArg::Int(i),
+                Err(_) => return Err(self.error_expected("an integer that fits in 64 bits")),
+            },
+            Tok::Float(x) => AdminArg::Float(*x),
+            Tok::Sym(_) => AdminArg::Symbol(self.token_text()),
+            Tok::Param(_) => return Err(self.error_expected("a literal (admin commands take no parameters)")),
+            Tok::BadNumber(..) | Tok::Error(_) | Tok::Eof => return Err(self.error_expected("a word or a literal")),
+        };
+        self.advance();
+        Ok(arg)
     }
 
     /// After `INDEX`: `ON :L[(p)]`, or (when creating) `[name] FOR (n:L) ON (n.p)`.

@@ -45,7 +45,13 @@ use lexer::{Sym, Tok, Token};
 
 /// Parses one statement (an optional trailing `;` is allowed, a second statement is not).
 pub fn parse(text: &str) -> Result<Statement, QueryError> {
-    let mut parser = Parser::new(text);
+    parse_with(text, &[])
+}
+
+/// As [`parse`], also recognising the registered admin commands started by `commands`
+/// (each a sequence of upper-case keywords, longest first).
+pub fn parse_with(text: &str, commands: &[Vec<String>]) -> Result<Statement, QueryError> {
+    let mut parser = Parser::new(text, commands);
     let statement = parser.statement()?;
     parser.eat_sym(Sym::Semicolon);
     if !parser.at_end() {
@@ -122,6 +128,8 @@ const RESERVED: &[&str] = &[
 /// Token cursor plus the little context the grammar needs.
 struct Parser<'a> {
     text: &'a str,
+    /// The registered admin commands' keywords, longest first.
+    commands: &'a [Vec<String>],
     /// Always ends with `Eof`.
     tokens: Vec<Token>,
     /// For each opening bracket token, the index of its matching closer.
@@ -136,11 +144,12 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
-    fn new(text: &'a str) -> Self {
+    fn new(text: &'a str, commands: &'a [Vec<String>]) -> Self {
         let tokens = lexer::tokenize(text);
         let closers = match_brackets(&tokens);
         Parser {
             text,
+            commands,
             tokens,
             closers,
             pos: 0,

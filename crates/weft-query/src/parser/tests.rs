@@ -299,9 +299,49 @@ fn admin_statements() {
     assert_eq!(parse("DROP EDGE INDEX ON :T").unwrap(), Statement::DropIndex(edge));
     assert_eq!(parse("SHOW INDEX INFO").unwrap(), Statement::ShowIndexInfo);
     assert_eq!(parse("SHOW CONSTRAINT INFO").unwrap(), Statement::ShowConstraintInfo);
-    assert_eq!(parse("SHOW STORAGE INFO;").unwrap(), Statement::ShowStorageInfo);
-    assert_eq!(parse("CREATE SNAPSHOT").unwrap(), Statement::CreateSnapshot);
-    assert_eq!(parse("show snapshots;").unwrap(), Statement::ShowSnapshots);
+}
+
+#[test]
+fn registered_commands_are_found_by_their_keywords_and_keep_their_arguments() {
+    use crate::ast::{AdminArg, AdminCall};
+    let commands = vec![
+        vec!["REGISTER".to_string(), "REPLICA".into()],
+        vec!["CREATE".to_string(), "SNAPSHOT".into()],
+        vec!["SHOW".to_string(), "STORAGE".into(), "INFO".into()],
+    ];
+    let call = |command: &str, args| {
+        Statement::Admin(AdminCall {
+            command: command.into(),
+            args,
+        })
+    };
+    let parsed = super::parse_with(
+        "register replica r1 SYNC with timeout 2 TO '127.0.0.1:10000';",
+        &commands,
+    );
+    let expected = vec![
+        AdminArg::Word("r1".into()),
+        AdminArg::Word("SYNC".into()),
+        AdminArg::Word("with".into()),
+        AdminArg::Word("timeout".into()),
+        AdminArg::Int(2),
+        AdminArg::Word("TO".into()),
+        AdminArg::Str("127.0.0.1:10000".into()),
+    ];
+    assert_eq!(parsed.unwrap(), call("REGISTER REPLICA", expected));
+    assert_eq!(
+        super::parse_with("CREATE SNAPSHOT", &commands).unwrap(),
+        call("CREATE SNAPSHOT", vec![])
+    );
+    assert!(matches!(
+        super::parse_with("CREATE snapshot = (a)-->(b)", &commands).unwrap(),
+        Statement::Query(_)
+    ));
+    assert_eq!(parse("SHOW INDEX INFO").unwrap(), Statement::ShowIndexInfo);
+    let unknown = super::parse_with("SHOW STORAGE", &commands).unwrap_err();
+    assert!(unknown.message.contains("'STORAGE INFO'"), "{}", unknown.message);
+    assert!(parse("CREATE SNAPSHOT").is_err(), "not a command unless registered");
+    assert!(super::parse_with("REGISTER REPLICA $name", &commands).is_err());
     assert!(matches!(
         parse("CREATE snapshot = (a)-->(b)").unwrap(),
         Statement::Query(_)

@@ -246,9 +246,17 @@ pub fn process_cpu(pid: u32) -> Option<Duration> {
 mod tests {
     #[test]
     fn reads_this_process_cpu_time() {
+        // Spin until the kernel has counted a tick of this process's CPU time (one tick
+        // is 10 ms; on a busy machine that takes longer than 10 ms of wall time).
         let spin = std::time::Instant::now();
-        while spin.elapsed() < std::time::Duration::from_millis(50) {}
-        assert!(super::process_cpu(std::process::id()).is_some_and(|cpu| cpu > std::time::Duration::ZERO));
+        let mut cpu = None;
+        while spin.elapsed() < std::time::Duration::from_secs(10) {
+            cpu = super::process_cpu(std::process::id());
+            if cpu.is_some_and(|cpu| cpu > std::time::Duration::ZERO) {
+                break;
+            }
+        }
+        assert!(cpu.is_some_and(|cpu| cpu > std::time::Duration::ZERO), "{cpu:?}");
         assert!(super::process_cpu(u32::MAX).is_none());
     }
 }

@@ -1,12 +1,12 @@
-//! Admin statements about the database as a whole: `SHOW STORAGE INFO`, `CREATE SNAPSHOT`
-//! and `SHOW SNAPSHOTS`.
+//! Durability's admin commands: `SHOW STORAGE INFO`, `CREATE SNAPSHOT` and
+//! `SHOW SNAPSHOTS`.
 //!
 //! Owns: turning storage and durability figures into result rows. Promises: without a
 //! data directory, `SHOW STORAGE INFO` reports the in-memory figures only and the snapshot
 //! statements fail with an error that says durability is off.
 
-use crate::error::{ErrorKind, QueryError, Result};
-use crate::result::{QueryResult, ResultValue};
+use weft_query::error::Result;
+use weft_query::{ErrorKind, QueryError, QueryResult, ResultValue};
 use weft_storage::durability::{Durability, SnapshotInfo};
 use weft_storage::{Direction, IsolationLevel, Storage};
 
@@ -19,7 +19,14 @@ pub fn storage_info(storage: &Storage, durability: Option<&Durability>) -> Resul
         ("memory_res", int(resident_bytes())),
         ("last_commit_timestamp", int(storage.last_committed())),
         ("active_transactions", int(storage.active_transactions() as u64)),
+        (
+            "commit_pipeline",
+            ResultValue::String(storage.commit_sinks().join(" -> ")),
+        ),
     ];
+    if let Some(failure) = storage.commit_failure() {
+        rows.push(("writes_refused", ResultValue::String(failure.to_string())));
+    }
     match durability {
         Some(d) => {
             let info = d.info().map_err(durability_error)?;

@@ -1,9 +1,11 @@
-//! The durability admin statements: `CREATE SNAPSHOT`, `SHOW SNAPSHOTS` and the durable
-//! figures of `SHOW STORAGE INFO`.
+//! The durability admin commands the server registers: `CREATE SNAPSHOT`, `SHOW
+//! SNAPSHOTS` and the durable figures of `SHOW STORAGE INFO`; and that the engine alone
+//! knows none of them.
 
 use std::collections::BTreeMap;
 use weft_query::{Engine, ResultValue};
-use weft_storage::durability::{Durability, DurabilityConfig};
+use weft_server::{Node, NodeConfig};
+use weft_storage::durability::DurabilityConfig;
 
 fn info(engine: &Engine) -> BTreeMap<String, ResultValue> {
     let result = engine.execute("SHOW STORAGE INFO", &BTreeMap::new()).unwrap();
@@ -20,8 +22,12 @@ fn info(engine: &Engine) -> BTreeMap<String, ResultValue> {
 #[test]
 fn snapshots_are_taken_and_listed_by_query() {
     let dir = tempfile::tempdir().unwrap();
-    let durability = Durability::open(DurabilityConfig::new(dir.path())).unwrap();
-    let engine = Engine::with_durability(durability.clone());
+    let node = Node::open(NodeConfig {
+        durability: Some(DurabilityConfig::new(dir.path())),
+        ..NodeConfig::default()
+    })
+    .unwrap();
+    let engine = node.engine();
     let none = BTreeMap::new();
     engine
         .execute("UNWIND range(1, 10) AS i CREATE (:N {i: i})-[:R]->(:M)", &none)
@@ -38,25 +44,55 @@ fn snapshots_are_taken_and_listed_by_query() {
     let listed = engine.execute("SHOW SNAPSHOTS", &none).unwrap();
     assert_eq!(listed.rows.len(), 2);
 
-    let figures = info(&engine);
+    let figures = info(engine);
     assert_eq!(figures["vertex_count"], ResultValue::Int(21));
     assert_eq!(figures["edge_count"], ResultValue::Int(10));
     assert_eq!(figures["snapshot_count"], ResultValue::Int(2));
     assert_eq!(
         figures["database_id"],
-        ResultValue::String(durability.db_id().to_string())
+        ResultValue::String(node.durability().unwrap().db_id().to_string())
     );
     assert!(matches!(figures["disk_usage"], ResultValue::Int(n) if n > 0));
     assert!(matches!(figures["wal_segments"], ResultValue::Int(n) if n >= 1));
+    assert_eq!(figures["commit_pipeline"], ResultValue::String("wal".to_string()));
+    node.close(false).unwrap();
 }
 
 #[test]
 fn without_a_data_directory_snapshots_are_refused_clearly() {
-    let engine = Engine::new();
+    let node = Node::open(NodeConfig::default()).unwrap();
+    let engine = node.engine();
     let error = engine.execute("CREATE SNAPSHOT", &BTreeMap::new()).unwrap_err();
     assert!(error.message.contains("in memory only"), "{}", error.message);
     assert_eq!(
-        info(&engine)["durability"],
+        info(engine)["durability"],
         ResultValue::String("off (in memory only)".to_string())
+    );
+}
+
+#[test]
+fn the_engine_alone_knows_no_durability_commands() {
+    let error = Engine::new()
+        .execute("SHOW STORAGE INFO", &BTreeMap::new())
+        .unwrap_err();
+    assert_eq!(
+        error.status(),
+        "Neo.ClientError.Statement.SyntaxError",
+        "{}",
+        error.message
+    );
+    assert!(error.message.contains("'INDEX', 'CONSTRAINT'"), "{}", error.message);
+}
+
+#[test]
+fn a_command_that_takes_no_arguments_refuses_them_by_name() {
+    let node = Node::open(NodeConfig::default()).unwrap();
+    let error = node
+        .engine()
+        .execute("SHOW STORAGE INFO now", &BTreeMap::new())
+        .unwrap_err();
+    assert_eq!(
+        error.message,
+        "Invalid input 'now' in 'SHOW STORAGE INFO': expected end of input"
     );
 }

@@ -1,0 +1,30 @@
+//! The admin commands the server's layers register with the engine (see
+//! `weft_query::admin`): the query engine knows none of them.
+//!
+//! Owns: which commands exist on an instance. Today durability's ([`storage`]):
+//! `SHOW STORAGE INFO`, `CREATE SNAPSHOT`, `SHOW SNAPSHOTS`.
+
+pub mod storage;
+
+use std::sync::Arc;
+
+use weft_query::{AdminCommand, Engine};
+use weft_storage::durability::Durability;
+
+/// Registers every command an instance with `durability` (or none: in memory) offers.
+pub fn register(engine: &Engine, durability: Option<Arc<Durability>>) {
+    let info = durability.clone();
+    engine.register_admin(AdminCommand::new("SHOW STORAGE INFO", true, move |engine, args| {
+        args.end()?;
+        storage::storage_info(engine.storage(), info.as_deref())
+    }));
+    let snapshots = durability.clone();
+    engine.register_admin(AdminCommand::new("CREATE SNAPSHOT", true, move |_, args| {
+        args.end()?;
+        storage::create_snapshot(snapshots.as_deref())
+    }));
+    engine.register_admin(AdminCommand::new("SHOW SNAPSHOTS", true, move |_, args| {
+        args.end()?;
+        storage::show_snapshots(durability.as_deref())
+    }));
+}

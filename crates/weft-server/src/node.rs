@@ -1,0 +1,127 @@
+//! The composition root: one Weft instance as the server runs it.
+//!
+//! Owns: building the instance from its configuration (recover the data directory, plug
+//! the WAL into the commit pipeline, start the snapshot, sync and garbage-collection
+//! workers), the engine every connection queries, the instance's [`Role`], and the admin
+//! commands the server's layers register with the engine (durability's today; the
+//! replication and Raft layers', later, from their own modules). Promises: [`Node::close`]
+//! stops the workers, then takes the final snapshot if asked and syncs the WAL.
+//!
+//! Clones share one instance.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use parking_lot::{Mutex, RwLock};
+use weft_query::Engine;
+use weft_storage::durability::{BackgroundWorker, Durability, DurabilityConfig};
+use weft_storage::GcWorker;
+
+use crate::role::Role;
+
+/// How often garbage collection runs.
+const GC_INTERVAL: Duration = Duration::from_secs(1);
+
+/// What an instance is built from (the `weft serve` flags that are not about sockets).
+#[derive(Clone, Debug, Default)]
+pub struct NodeConfig {
+    /// The data directory and WAL settings; `None` keeps everything in memory.
+    pub durability: Option<DurabilityConfig>,
+    /// Take a snapshot this often (when durable).
+    pub snapshot_interval: Option<Duration>,
+    /// Stop statements that run longer.
+    pub query_timeout: Option<Duration>,
+}
+
+/// One running instance; clones share it.
+#[derive(Clone)]
+pub struct Node {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    durability: Option<Arc<Durability>>,
+    role: RwLock<Role>,
+    /// Stopped (dropped) by `close`, before the final snapshot.
+    workers: Mutex<Workers>,
+}
+
+#[derive(Default)]
+struct Workers {
+    background: Option<BackgroundWorker>,
+    gc: Option<GcWorker>,
+}
+
+impl Node {
+    /// Opens an instance: recovers its data directory if it has one, then starts its
+    /// workers. A standalone instance until a role change.
+    pub fn open(config: NodeConfig) -> anyhow::Result<Node> {
+        let Some(durability_config) = config.durability.clone() else {
+            let engine = Engine::new().with_query_timeout(config.query_timeout);
+            return Ok(Node::assemble(engine, None, true));
+        };
+        let dir = durability_config.dir.clone();
+        let durability = Durability::open(durability_config)
+            .with_context(|| format!("cannot open the data directory {}", dir.display()))?;
+        let background = durability.start_background(config.snapshot_interval);
+        let engine = Engine::with_storage(durability.storage().clone()).with_query_timeout(config.query_timeout);
+        let node = Node::assemble(engine, Some(durability), true);
+        node.inner.workers.lock().background = Some(background);
+        Ok(node)
+    }
+
+    /// An in-memory instance around `engine` (tests, embedding); no workers run.
+    pub fn in_memory(engine: Engine) -> Node {
+        Node::assemble(engine, None, false)
+    }
+
+    fn assemble(engine: Engine, durability: Option<Arc<Durability>>, collect_garbage: bool) -> Node {
+        crate::admin::register(&engine, durability.clone());
+        let gc = collect_garbage.then(|| engine.storage().start_gc(GC_INTERVAL));
+        Node {
+            inner: Arc::new(Inner {
+                engine,
+                durability,
+                role: RwLock::new(Role::Standalone),
+                workers: Mutex::new(Workers { background: None, gc }),
+            }),
+        }
+    }
+
+    /// The engine every connection queries.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The instance's durability, when it has a data directory.
+    pub fn durability(&self) -> Option<&Arc<Durability>> {
+        self.inner.durability.as_ref()
+    }
+
+    pub fn role(&self) -> Role {
+        self.inner.role.read().clone()
+    }
+
+    /// Clean shutdown: stops the workers, then (when durable) takes a final snapshot if
+    /// asked and syncs the WAL.
+    pub fn close(&self, snapshot: bool) -> anyhow::Result<()> {
+        let Workers { background, gc } = std::mem::take(&mut *self.inner.workers.lock());
+        // Dropping a worker stops its thread and waits for it.
+        drop(background);
+        drop(gc);
+        if let Some(durability) = &self.inner.durability {
+            durability
+                .close(snapshot)
+                .context("the final snapshot or WAL sync failed")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<Engine> for Node {
+    fn from(engine: Engine) -> Node {
+        Node::in_memory(engine)
+    }
+}
