@@ -315,13 +315,19 @@ fn write_map(f: &mut fmt::Formatter<'_>, map: &BTreeMap<String, Value>) -> fmt::
 
 /// A map key: bare when it is a plain identifier, otherwise in backticks.
 fn write_key(f: &mut fmt::Formatter<'_>, key: &str) -> fmt::Result {
-    let mut chars = key.chars();
+    f.write_str(&cypher_name(key))
+}
+
+/// A label, type, key or variable name as Cypher text: bare when it is a plain
+/// identifier, otherwise in backticks (a backtick inside doubled).
+pub fn cypher_name(name: &str) -> std::borrow::Cow<'_, str> {
+    let mut chars = name.chars();
     let plain =
         chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_');
     if plain {
-        f.write_str(key)
+        std::borrow::Cow::Borrowed(name)
     } else {
-        write!(f, "`{}`", key.replace('`', "``"))
+        std::borrow::Cow::Owned(format!("`{}`", name.replace('`', "``")))
     }
 }
 

@@ -167,7 +167,7 @@ impl fmt::Display for QValue {
                 f.write_str("{")?;
                 for (i, (key, item)) in map.iter().enumerate() {
                     let separator = if i > 0 { ", " } else { "" };
-                    write!(f, "{separator}{}: {item}", display_key(key))?;
+                    write!(f, "{separator}{}: {item}", weft_common::value::cypher_name(key))?;
                 }
                 f.write_str("}")
             }
@@ -185,16 +185,4 @@ fn write_path(f: &mut fmt::Formatter<'_>, path: &PathValue) -> fmt::Result {
         write!(f, "-[#{}]-(#{node})", edge.gid)?;
     }
     f.write_str(">")
-}
-
-/// A map key: bare when it is a plain identifier, otherwise in backticks.
-fn display_key(key: &str) -> String {
-    let mut chars = key.chars();
-    let plain =
-        chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_');
-    if plain {
-        key.to_string()
-    } else {
-        format!("`{}`", key.replace('`', "``"))
-    }
 }

@@ -13,6 +13,7 @@ use weft_bolt::structs::{point_from_value, TAG_POINT_2D, TAG_POINT_3D};
 use weft_bolt::structs::{TAG_NODE, TAG_PATH, TAG_RELATIONSHIP, TAG_UNBOUND_RELATIONSHIP};
 use weft_bolt::{BoltValue, Dialect, Node, Path, Relationship, Structure, Temporal, UnboundRelationship};
 use weft_common::spatial::Point;
+use weft_common::value::cypher_name;
 
 /// The Cypher-like text of `value`.
 pub fn text(value: &BoltValue, dialect: Dialect) -> String {
@@ -86,7 +87,7 @@ fn write_node(node: &Node, dialect: Dialect, out: &mut String) {
     out.push('(');
     for label in &node.labels {
         out.push(':');
-        out.push_str(&identifier(label));
+        out.push_str(&cypher_name(label));
     }
     if !node.properties.is_empty() {
         if !node.labels.is_empty() {
@@ -100,7 +101,7 @@ fn write_node(node: &Node, dialect: Dialect, out: &mut String) {
 /// `[:TYPE {props}]`, the part of a relationship between its arrows.
 fn write_rel_body(rel_type: &str, properties: &[(String, BoltValue)], dialect: Dialect, out: &mut String) {
     out.push_str("[:");
-    out.push_str(&identifier(rel_type));
+    out.push_str(&cypher_name(rel_type));
     if !properties.is_empty() {
         out.push(' ');
         write_map(properties, dialect, out);
@@ -138,7 +139,7 @@ fn write_map(entries: &[(String, BoltValue)], dialect: Dialect, out: &mut String
         if i > 0 {
             out.push_str(", ");
         }
-        out.push_str(&identifier(key));
+        out.push_str(&cypher_name(key));
         out.push_str(": ");
         write_value(value, dialect, out);
     }
@@ -159,18 +160,6 @@ fn float_text(f: f64) -> String {
 /// `s` in double quotes with JSON escapes, so that control characters stay visible.
 fn quoted(s: &str) -> String {
     Json::String(s.to_string()).to_string()
-}
-
-/// A label, type or key, in backticks unless it is a plain identifier.
-fn identifier(name: &str) -> String {
-    let mut chars = name.chars();
-    let plain =
-        chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_');
-    if plain {
-        name.to_string()
-    } else {
-        format!("`{}`", name.replace('`', "``"))
-    }
 }
 
 fn hex(bytes: &[u8]) -> String {
