@@ -22,6 +22,15 @@ pub struct EdgeTypeId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct PropertyId(pub u32);
 
+/// A handle to one edge: its id, endpoints and type (ids only, so any layer can hold it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EdgeRef {
+    pub gid: Gid,
+    pub from: Gid,
+    pub to: Gid,
+    pub edge_type: EdgeTypeId,
+}
+
 impl fmt::Display for Gid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)

@@ -12,5 +12,5 @@ pub mod spatial;
 pub mod temporal;
 pub mod value;
 
-pub use ids::{EdgeTypeId, Gid, LabelId, PropertyId};
+pub use ids::{EdgeRef, EdgeTypeId, Gid, LabelId, PropertyId};
 pub use value::{OrderedValue, Value};

@@ -9,8 +9,7 @@ use crate::error::{Result, StorageError};
 use crate::pipeline::{CommitEntry, Origin};
 use crate::record::{CommitRecord, RecordEdge, RecordOp};
 use crate::storage::Storage;
-use crate::txn::EdgeRef;
-use weft_common::Gid;
+use weft_common::{EdgeRef, Gid};
 
 impl Storage {
     /// Applies an encoded commit record received from another instance (a MAIN, a Raft

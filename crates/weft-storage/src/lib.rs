@@ -60,6 +60,6 @@ pub use gc::{GcStats, GcWorker};
 pub use pipeline::{CommitEntry, CommitError, CommitErrorKind, CommitSink, Origin, SinkTicket};
 pub use read::VertexScan;
 pub use storage::Storage;
-pub use txn::{EdgeRef, Transaction};
+pub use txn::Transaction;
 pub use vertex::Direction;
-pub use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId, Value};
+pub use weft_common::{EdgeRef, EdgeTypeId, Gid, LabelId, PropertyId, Value};

@@ -7,11 +7,12 @@
 use crate::delta::Viewer;
 use crate::error::{Result, StorageError};
 use crate::storage::Inner;
-use crate::txn::{EdgeRef, Transaction};
+use crate::txn::Transaction;
 use crate::vertex::{self, Direction, VertexData};
 use std::ops::Bound;
 use std::sync::Arc;
 use weft_common::value::OrderedValue;
+use weft_common::EdgeRef;
 use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId, Value};
 
 impl Inner {

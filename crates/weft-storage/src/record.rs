@@ -14,12 +14,11 @@
 //! Decoding never panics; a damaged record is a `DecodeError`.
 
 use crate::storage::Inner;
-use crate::txn::EdgeRef;
 use weft_common::encoding::{
     decode_value, encode_value, get_str, get_u64_le, get_u8, get_varint, put_str, put_u64_le, put_u8, put_varint,
     DecodeError,
 };
-use weft_common::{Gid, LabelId, PropertyId, Value};
+use weft_common::{EdgeRef, Gid, LabelId, PropertyId, Value};
 
 const FORMAT_VERSION: u8 = 1;
 

@@ -15,16 +15,7 @@ use crate::vertex::{remove_adjacent, undo_edge, undo_vertex, EdgeObject, Life, V
 use parking_lot::MutexGuard;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId, Value};
-
-/// A handle to one edge: its id, endpoints and type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct EdgeRef {
-    pub gid: Gid,
-    pub from: Gid,
-    pub to: Gid,
-    pub edge_type: EdgeTypeId,
-}
+use weft_common::{EdgeRef, EdgeTypeId, Gid, LabelId, PropertyId, Value};
 
 /// A running transaction. Dropping it without [`Transaction::commit`] aborts it.
 pub struct Transaction {
