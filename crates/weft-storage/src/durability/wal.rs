@@ -8,12 +8,13 @@
 //! increasing timestamp order, each exactly once. The tail rule and the byte layout are
 //! in [`crate::durability`].
 
+mod files;
 mod reader;
 mod segment;
 mod writer;
 
-pub use reader::{read_segments, ReadOptions, WalRecords};
-pub use segment::{list_segments, SegmentInfo};
+pub use reader::{read_segments, read_segments_with, ReadOptions, WalRecords};
+pub use segment::{check_epochs, list_segments, list_segments_with, SegmentInfo};
 pub use writer::{Ticket, WalStats, WalWriter};
 
 use std::time::Duration;
