@@ -14,7 +14,13 @@ use crate::durability::io::{FileSystem, WriteFile};
 use std::path::Path;
 
 /// Checks the newest segment for appending: truncates a torn tail, removes a segment with
-/// no records; returns the newest timestamp it holds.
+/// no records, and fsyncs a segment it keeps; returns the newest timestamp it holds.
+///
+/// The fsync matters: when the last process's fsync failed, its records may still sit in
+/// the page cache, where recovery has just read them. They must reach the disk before
+/// anything is written after them, or a crash would leave a torn frame in a segment that
+/// is no longer the newest (corruption, not a torn tail) and lose commits the database
+/// has already served.
 pub(super) fn repair_newest(
     fs: &dyn FileSystem,
     path: &Path,
@@ -37,8 +43,17 @@ pub(super) fn repair_newest(
     let last = scanned.records.last().map(|(ts, _)| *ts);
     if last.is_none() && scanned.damage.is_none_or(|d| d.torn) {
         remove_durably(fs, path)?;
+    } else if !scanned.damage.is_some_and(|d| d.torn) {
+        sync_file(fs, path)?;
     }
     Ok(last)
+}
+
+/// Fsyncs the file at `path`.
+fn sync_file(fs: &dyn FileSystem, path: &Path) -> Result<(), DurabilityError> {
+    fs.open_write(path)
+        .and_then(|mut file| file.sync_all())
+        .map_err(|e| DurabilityError::io(path, "fsync", e))
 }
 
 /// Cuts the file at `path` to `len` bytes and fsyncs it.
