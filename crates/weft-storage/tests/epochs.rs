@@ -188,3 +188,34 @@ fn an_advance_survives_a_crash_and_a_failed_one_changes_nothing() {
     assert_eq!(count(reopened.storage()), 3);
     add(reopened.storage(), 3, 4);
 }
+
+/// Regression (found by `faults_model`): an advance whose directory fsync fails leaves the
+/// new epoch in a rename that only the page cache holds. A restart without a crash reads
+/// it and writes segments in it; unless the open makes that rename durable, a later crash
+/// brings the old epoch back under segments of the new one, and every start is refused.
+#[test]
+fn regression_an_epoch_read_at_open_is_made_durable_before_segments_carry_it() {
+    use weft_storage::durability::io::faulty::{FaultyFs, SyncFault};
+    let config = || DurabilityConfig::new("/db");
+
+    // Set up: an advance whose second fsync (the directory's, after the rename) fails.
+    let fs = FaultyFs::new();
+    let durability = Durability::open_with(config(), Arc::new(fs.clone())).unwrap();
+    add(durability.storage(), 0, 3);
+    fs.fail_syncs(SyncFault::Nth(2));
+    assert!(durability.advance_epoch().is_err());
+    drop(durability);
+    fs.fail_syncs(SyncFault::Never);
+
+    // Act: restart without a crash, write in the epoch found, crash.
+    let restarted = Durability::open_with(config(), Arc::new(fs.clone())).unwrap();
+    assert_eq!(restarted.epoch(), 1);
+    add(restarted.storage(), 3, 6);
+    drop(restarted);
+    fs.crash_losing_unsynced();
+
+    // Check: the start works, in epoch 1, with every commit.
+    let recovered = Durability::open_with(config(), Arc::new(fs.clone())).unwrap();
+    assert_eq!(recovered.epoch(), 1);
+    assert_eq!(count(recovered.storage()), 6);
+}

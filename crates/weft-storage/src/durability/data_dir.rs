@@ -50,7 +50,12 @@ impl DataDir {
             })?;
         let meta = root.join(META_FILE);
         let (db_id, epoch) = if fs.exists(&meta) {
-            read_meta(fs.as_ref(), &meta)?
+            let found = read_meta(fs.as_ref(), &meta)?;
+            // What was just read may be a rename the last process could not make durable
+            // (its directory fsync failed), and the subdirectories may be new: make them
+            // durable before anything is written that depends on them.
+            sync_dir(fs.as_ref(), root)?;
+            found
         } else {
             let id = Uuid::new_v4();
             write_meta(fs.as_ref(), root, id, 0)?;
