@@ -1,5 +1,5 @@
 //! Random operations against durability on a faulty disk, checked against a trivial
-//! model: commits, snapshots, failing fsyncs, a disk that fills up, clean restarts and
+//! model: commits, snapshots, epoch advances, failing fsyncs, a disk that fills up, clean restarts and
 //! crashes cutting unsynced tails anywhere. Deterministic (seeded) and bounded.
 //!
 //! The model is two numbers: commits issued and commits acknowledged. After every restart
@@ -136,9 +136,15 @@ fn random_operations_on_a_faulty_disk_keep_every_acknowledged_commit() {
                         }
                     }
                 }
-                65..=74 => {
+                65..=71 => {
                     // A snapshot may fail on an injected fault; it never loses commits.
                     let _ = durability.create_snapshot();
+                }
+                72..=74 => {
+                    // So may an epoch advance (which stops the WAL if sealing fails).
+                    if durability.advance_epoch().is_err() {
+                        model.broken = true;
+                    }
                 }
                 75..=82 => fs.fail_syncs(SyncFault::Nth(1 + rng.below(4))),
                 83..=88 => fs.set_capacity(Some(fs.used() + rng.below(600))),
