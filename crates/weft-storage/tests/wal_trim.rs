@@ -169,3 +169,29 @@ fn purge_upto_deletes_whole_segments_through_the_retainer() {
     assert_eq!(list_segments(tmp.path(), db).unwrap().len(), 1);
     assert_eq!(read_all(tmp.path(), db).last().unwrap().0, 101);
 }
+
+#[test]
+fn truncate_after_refuses_to_cut_through_corruption() {
+    // Set up: a flipped byte in the middle of the segment that holds the cut.
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Uuid::new_v4();
+    let (writer, _) = written(tmp.path(), db);
+    let segment = list_segments(tmp.path(), db).unwrap()[2].clone();
+    let before = list_segments(tmp.path(), db).unwrap();
+    let mut bytes = std::fs::read(&segment.path).unwrap();
+    bytes[80] ^= 0x10;
+    std::fs::write(&segment.path, &bytes).unwrap();
+
+    // Act: cut at the segment's last record.
+    let error = writer.truncate_after(segment.to_ts.unwrap()).unwrap_err();
+
+    // Check: named corruption, and nothing deleted or cut: the files are left as they
+    // were for a human to look at.
+    assert!(error.is_corruption(), "{error}");
+    assert!(
+        error.to_string().contains(&segment.path.display().to_string()),
+        "{error}"
+    );
+    assert_eq!(std::fs::read(&segment.path).unwrap(), bytes);
+    assert_eq!(list_segments(tmp.path(), db).unwrap(), before);
+}

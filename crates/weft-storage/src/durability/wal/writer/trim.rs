@@ -102,40 +102,68 @@ impl WalWriter {
         Ok(())
     }
 
-    /// Deletes the segments above `ts` (newest first), cuts the one holding it, fsyncs
-    /// the directory; returns the newest timestamp left.
+    /// Checks the segment holding `ts` first (so that nothing is deleted when it cannot
+    /// be cut), deletes the segments after it newest first, cuts it, fsyncs the
+    /// directory; returns the newest timestamp left.
     fn cut_files(&self, files: &Files, ts: u64) -> Result<Option<u64>, DurabilityError> {
         let fs = self.fs.as_ref();
         let segments = list_segments_with(fs, &files.dir, self.options.db_id)?;
-        let mut last = None;
-        for segment in segments.iter().rev() {
-            last = match segment.from_ts > ts {
-                true => remove_durably(fs, &segment.path).map(|()| None)?,
-                false => self.cut_segment(segment, ts)?,
+        let mut end = segments.len();
+        let last = loop {
+            let holder = segments[..end].iter().rposition(|s| s.from_ts <= ts);
+            let plan = match holder {
+                Some(i) => Some(self.plan_cut(&segments[i], ts, i + 1 == segments.len())?),
+                None => None,
             };
-            if last.is_some() {
-                break;
+            for later in segments[holder.map_or(0, |i| i + 1)..end].iter().rev() {
+                remove_durably(fs, &later.path)?;
             }
-        }
+            match (holder, plan) {
+                (Some(i), Some(Cut::At { len, last })) => {
+                    if let Some(len) = len {
+                        truncate(fs, &segments[i].path, len)?;
+                    }
+                    break Some(last);
+                }
+                (Some(i), Some(Cut::Empty)) => {
+                    remove_durably(fs, &segments[i].path)?;
+                    end = i;
+                }
+                _ => break None,
+            }
+        };
         sync_dir(fs, &files.dir)?;
         Ok(last)
     }
 
-    /// Cuts `segment` just after its last record at or below `ts` (and any damage after
-    /// it); returns that record's timestamp. A segment left with no record is removed.
-    fn cut_segment(&self, segment: &SegmentInfo, ts: u64) -> Result<Option<u64>, DurabilityError> {
-        let fs = self.fs.as_ref();
+    /// Where to cut `segment` so that its last record is the last at or below `ts` (a
+    /// torn tail after it goes too, if it is the newest segment). Other damage is an
+    /// error: records at or below `ts` may be behind it, and cutting there would drop
+    /// them silently.
+    fn plan_cut(&self, segment: &SegmentInfo, ts: u64, newest: bool) -> Result<Cut, DurabilityError> {
         let path = &segment.path;
-        let bytes = fs.read(path).map_err(|e| DurabilityError::io(path, "read", e))?;
+        let bytes = self.fs.read(path).map_err(|e| DurabilityError::io(path, "read", e))?;
         let scanned = scan(path, &bytes, self.options.db_id)?;
-        let kept = scanned.records.iter().take_while(|(t, _)| *t <= ts).last();
-        match kept {
-            Some((last, range)) if range.end as u64 != scanned.valid_len || scanned.damage.is_some() => {
-                truncate(fs, path, range.end as u64)?;
-                Ok(Some(*last))
-            }
-            Some((last, _)) => Ok(Some(*last)),
-            None => remove_durably(fs, path).map(|()| None),
+        if let Some(d) = scanned.damage.filter(|d| !(d.torn && newest)) {
+            let (path, offset, problem) = (path.clone(), d.offset, d.problem);
+            return Err(DurabilityError::Corrupt { path, offset, problem });
         }
+        let Some((last, range)) = scanned.records.iter().take_while(|(t, _)| *t <= ts).last() else {
+            return Ok(Cut::Empty);
+        };
+        let end = range.end as u64;
+        let whole = end == scanned.valid_len && scanned.damage.is_none();
+        Ok(Cut::At {
+            len: (!whole).then_some(end),
+            last: *last,
+        })
     }
+}
+
+/// What [`WalWriter::truncate_after`] does to the segment holding the cut.
+enum Cut {
+    /// Keep it, cut to `len` bytes if given; `last` is its last record then.
+    At { len: Option<u64>, last: u64 },
+    /// It holds no record at or below the cut: remove it.
+    Empty,
 }
