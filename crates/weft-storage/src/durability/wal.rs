@@ -1,6 +1,11 @@
 //! Write-ahead-log segments in one directory: appending with group commit
-//! ([`WalWriter`]), reading back across segments ([`read_segments`]) and listing segments
-//! with their timestamp ranges ([`list_segments`], for retention and replica catch-up).
+//! ([`WalWriter`]), truncating after a timestamp, purging old segments and starting a new
+//! epoch ([`WalWriter::truncate_after`], [`WalWriter::purge_upto`],
+//! [`WalWriter::start_epoch`]), reading back across segments ([`read_segments`]) and
+//! listing segments with their timestamp ranges and epochs ([`list_segments`], for
+//! retention and replica catch-up). Every file operation goes through a
+//! [`crate::durability::io::FileSystem`] (the `*_with` functions and
+//! [`WalWriter::open_with`] take one; the others use the real file system).
 //!
 //! Promises: segments are named `wal-{seq:020}-{from_ts:020}.log`, so lexical order is log
 //! order; a segment appears under that name only once its header is durable (it is written

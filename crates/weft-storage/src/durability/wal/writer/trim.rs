@@ -61,9 +61,17 @@ impl WalWriter {
     }
 
     /// Seals the current segment (fsynced) and writes the next ones with `epoch` in their
-    /// header. Records appended before this call are written first.
+    /// header. Records appended before this call are written first. An epoch below the
+    /// current one is refused: epochs never decrease along the log.
     pub fn start_epoch(&self, epoch: u64) -> Result<(), DurabilityError> {
         let (mut files, mut state) = self.quiesce()?;
+        if epoch < files.epoch {
+            return Err(DurabilityError::EpochDecreases {
+                path: files.dir.clone(),
+                epoch,
+                previous: files.epoch,
+            });
+        }
         if let Err(e) = self.seal(&mut files) {
             state.failed = Some(e.to_string());
             self.wake.notify_all();
