@@ -17,6 +17,16 @@ pub enum DurabilityError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "the disk is full (no space left on device) while trying to {action} {path}; \
+         free space, then restart (recovery keeps every acknowledged commit)"
+    )]
+    DiskFull {
+        path: PathBuf,
+        action: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("bad header in {path}: {source}")]
     Header {
         path: PathBuf,
@@ -44,6 +54,20 @@ pub enum DurabilityError {
         ts: u64,
         previous: u64,
     },
+    #[error(
+        "{path} was written in epoch {file_epoch}, newer than the data directory's epoch \
+         {dir_epoch}; it belongs to a later history (move it out of the data directory)"
+    )]
+    EpochFromFuture {
+        path: PathBuf,
+        file_epoch: u64,
+        dir_epoch: u64,
+    },
+    #[error(
+        "{path} has epoch {epoch}, older than the epoch {previous} of the WAL segment before \
+         it; epochs must not decrease along the log (move the misplaced segment away)"
+    )]
+    EpochDecreases { path: PathBuf, epoch: u64, previous: u64 },
     #[error("record timestamp {ts} is not newer than the last appended {last}")]
     TimestampNotIncreasing { ts: u64, last: u64 },
     #[error("record of {len} bytes exceeds the frame limit of {max} bytes")]
@@ -74,7 +98,15 @@ impl DurabilityError {
         )
     }
 
+    /// An I/O failure; a full disk (`ENOSPC`) becomes [`DurabilityError::DiskFull`].
     pub(crate) fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
+        if source.kind() == std::io::ErrorKind::StorageFull {
+            return DurabilityError::DiskFull {
+                path: path.into(),
+                action,
+                source,
+            };
+        }
         DurabilityError::Io {
             path: path.into(),
             action,

@@ -9,9 +9,12 @@
 //! naming the file and offset unless the caller accepts the loss (`skip_corrupt`).
 
 use super::data_dir::DataDir;
+use super::io::{self, FileSystem};
 use super::retainer::FileRetainer;
-use super::snapshot::{list_snapshots, load_snapshot, write_snapshot, SnapshotInfo};
-use super::wal::{list_segments, read_segments, ReadOptions, SyncPolicy, WalOptions, WalStats, WalWriter};
+use super::snapshot::{list_snapshots_with, load_snapshot_with, write_snapshot_with, SnapshotInfo};
+use super::wal::{
+    check_epochs, list_segments_with, read_segments_with, ReadOptions, SyncPolicy, WalOptions, WalStats, WalWriter,
+};
 use super::DurabilityError;
 use crate::pipeline::Origin;
 use crate::record::CommitRecord;
@@ -81,7 +84,11 @@ pub struct DurabilityInfo {
 
 /// A database's durability: open while the database runs.
 pub struct Durability {
-    dir: DataDir,
+    /// The locked directory; under a lock because [`Durability::advance_epoch`] changes it.
+    dir: Mutex<DataDir>,
+    root: PathBuf,
+    db_id: Uuid,
+    fs: Arc<dyn FileSystem>,
     config: DurabilityConfig,
     storage: Storage,
     wal: Arc<WalWriter>,
@@ -94,7 +101,12 @@ impl Durability {
     /// Locks the data directory, recovers the database it holds and starts logging every
     /// commit of the returned storage.
     pub fn open(config: DurabilityConfig) -> Result<Arc<Durability>, DurabilityError> {
-        let mut dir = DataDir::open(&config.dir)?;
+        Durability::open_with(config, io::real())
+    }
+
+    /// [`Durability::open`] with every file operation on `fs` (tests inject faults so).
+    pub fn open_with(config: DurabilityConfig, fs: Arc<dyn FileSystem>) -> Result<Arc<Durability>, DurabilityError> {
+        let mut dir = DataDir::open_with(fs.clone(), &config.dir)?;
         if config.retention_is_unsafe() {
             tracing::warn!(
                 retention = config.snapshot_retention,
@@ -105,7 +117,7 @@ impl Durability {
             let aside = dir.set_aside()?;
             tracing::warn!(moved_to = %aside.display(), "recovery is off: the old files were set aside; starting empty");
         }
-        let retainer = FileRetainer::default();
+        let retainer = FileRetainer::with_fs(fs.clone());
         let (storage, recovery) = recover(&dir, &retainer, config.skip_corrupt)?;
         let options = WalOptions {
             db_id: dir.db_id,
@@ -114,10 +126,13 @@ impl Durability {
             sync: config.wal_sync,
             skip_corrupt: config.skip_corrupt,
         };
-        let wal = Arc::new(WalWriter::open(&dir.wal_dir(), options)?);
+        let wal = Arc::new(WalWriter::open_with(fs.clone(), &dir.wal_dir(), options)?);
         storage.add_commit_sink(wal.clone());
         Ok(Arc::new(Durability {
-            dir,
+            root: dir.root().to_path_buf(),
+            db_id: dir.db_id,
+            dir: Mutex::new(dir),
+            fs,
             config,
             storage,
             wal,
@@ -133,15 +148,34 @@ impl Durability {
     }
 
     pub fn db_id(&self) -> Uuid {
-        self.dir.db_id
+        self.db_id
     }
 
+    /// The data directory's current epoch.
     pub fn epoch(&self) -> u64 {
-        self.dir.epoch
+        self.dir.lock().epoch
+    }
+
+    /// Moves the data directory's epoch one up (stored durably first), then seals the
+    /// current WAL segment: later records go to segments, and later snapshots to files,
+    /// whose header carries the new epoch. Returns the new epoch.
+    pub fn advance_epoch(&self) -> Result<u64, DurabilityError> {
+        let mut dir = self.dir.lock();
+        let epoch = dir.advance_epoch()?;
+        self.wal.start_epoch(epoch)?;
+        Ok(epoch)
     }
 
     pub fn data_dir(&self) -> &Path {
-        self.dir.root()
+        &self.root
+    }
+
+    fn wal_dir(&self) -> PathBuf {
+        self.root.join("wal")
+    }
+
+    fn snapshot_dir(&self) -> PathBuf {
+        self.root.join("snapshots")
     }
 
     /// What the start-up recovery did.
@@ -158,7 +192,8 @@ impl Durability {
     pub fn create_snapshot(&self) -> Result<SnapshotInfo, DurabilityError> {
         let _one_at_a_time = self.snapshotting.lock();
         let started = Instant::now();
-        let info = write_snapshot(&self.storage, &self.dir.snapshot_dir(), self.dir.db_id, self.dir.epoch)?;
+        let (dir, epoch) = (self.snapshot_dir(), self.epoch());
+        let info = write_snapshot_with(self.fs.as_ref(), &self.storage, &dir, self.db_id, epoch)?;
         tracing::info!(
             ts = info.ts,
             vertices = info.vertices,
@@ -173,7 +208,7 @@ impl Durability {
 
     /// The snapshots on disk, oldest first.
     pub fn snapshots(&self) -> Result<Vec<SnapshotInfo>, DurabilityError> {
-        list_snapshots(&self.dir.snapshot_dir(), self.dir.db_id)
+        list_snapshots_with(self.fs.as_ref(), &self.snapshot_dir(), self.db_id)
     }
 
     /// Keeps the newest snapshots and the WAL segments needed to recover from the oldest
@@ -185,13 +220,8 @@ impl Durability {
         for old in &snapshots[..cut] {
             self.retainer.delete(&old.path);
         }
-        let Some(oldest_kept) = snapshots.get(cut) else {
-            return Ok(());
-        };
-        for segment in list_segments(&self.dir.wal_dir(), self.dir.db_id)? {
-            if segment.to_ts.is_some_and(|to| to <= oldest_kept.ts) {
-                self.retainer.delete(&segment.path);
-            }
+        if let Some(oldest_kept) = snapshots.get(cut) {
+            self.wal.purge_upto(oldest_kept.ts, &self.retainer)?;
         }
         Ok(())
     }
@@ -203,11 +233,11 @@ impl Durability {
 
     /// Figures for `SHOW STORAGE INFO`.
     pub fn info(&self) -> Result<DurabilityInfo, DurabilityError> {
-        let segments = list_segments(&self.dir.wal_dir(), self.dir.db_id)?;
+        let segments = list_segments_with(self.fs.as_ref(), &self.wal_dir(), self.db_id)?;
         let snapshots = self.snapshots()?;
         Ok(DurabilityInfo {
-            db_id: self.dir.db_id,
-            epoch: self.dir.epoch,
+            db_id: self.db_id,
+            epoch: self.epoch(),
             wal_segments: segments.len(),
             wal_bytes: segments.iter().map(|s| s.len).sum(),
             snapshots: snapshots.len(),
@@ -305,11 +335,19 @@ fn recover(
     let started = Instant::now();
     let mut locker = retainer.locker();
     let mut report = RecoveryReport::default();
-    let snapshots = list_snapshots(&dir.snapshot_dir(), dir.db_id)?;
+    let fs = dir.fs().as_ref();
+    let snapshots = list_snapshots_with(fs, &dir.snapshot_dir(), dir.db_id)?;
+    if let Some(future) = snapshots.iter().find(|s| s.epoch > dir.epoch) {
+        return Err(DurabilityError::EpochFromFuture {
+            path: future.path.clone(),
+            file_epoch: future.epoch,
+            dir_epoch: dir.epoch,
+        });
+    }
     let mut base = None;
     for snapshot in snapshots.iter().rev() {
         locker.add(&snapshot.path);
-        match load_snapshot(&snapshot.path, dir.db_id) {
+        match load_snapshot_with(fs, &snapshot.path, dir.db_id) {
             Ok((storage, info)) => {
                 tracing::info!(path = %info.path.display(), ts = info.ts, vertices = info.vertices, edges = info.edges, "snapshot loaded");
                 report.snapshot = Some(info);
@@ -325,9 +363,9 @@ fn recover(
     let after = report.snapshot.as_ref().map_or(0, |s| s.ts);
     let storage = base.unwrap_or_default();
     let wal_dir = dir.wal_dir();
-    list_segments(&wal_dir, dir.db_id)?
-        .iter()
-        .for_each(|s| locker.add(&s.path));
+    let segments = list_segments_with(fs, &wal_dir, dir.db_id)?;
+    check_epochs(segments.iter().map(|s| (s.path.as_path(), s.epoch)), dir.epoch)?;
+    segments.iter().for_each(|s| locker.add(&s.path));
     let options = ReadOptions {
         after_ts: after,
         skip_corrupt,
@@ -337,7 +375,7 @@ fn recover(
     let wal_dir_reader = wal_dir.clone();
     std::thread::scope(|scope| -> Result<(), DurabilityError> {
         scope.spawn(move || {
-            let records = match read_segments(&wal_dir_reader, dir.db_id, options) {
+            let records = match read_segments_with(dir.fs().clone(), &wal_dir_reader, dir.db_id, options) {
                 Ok(records) => records,
                 Err(error) => {
                     let _ = decoded.send(Err(error));

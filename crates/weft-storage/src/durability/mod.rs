@@ -5,14 +5,18 @@
 //! `length | crc32c | payload` ([`frame`]), write-ahead-log segments in one directory
 //! with group commit, rotation, listing and reading back ([`wal`]), snapshot files
 //! ([`snapshot`]), the locked data directory and database id ([`data_dir`]), the file
-//! retainer ([`retainer`]), and [`Durability`] ([`manager`]), which recovers a database
-//! at start, plugs the WAL into the commit pipeline, takes snapshots and applies retention.
+//! retainer ([`retainer`]), the file-system seam every file operation goes through
+//! ([`io`]: [`RealFs`] in production, a fault-injecting disk for tests), and [`Durability`]
+//! ([`manager`]), which recovers a database at start, plugs the WAL into the commit
+//! pipeline, takes snapshots and applies retention.
 //! Promises to the layer above: a record [`WalWriter::wait_durable`] has acknowledged under
 //! [`SyncPolicy::Always`] survives a crash; reading back yields whole records in increasing
 //! timestamp order, never a half-written one; damage is told apart — a torn tail of the
 //! newest segment (a crash while writing: cut with a warning) from corruption anywhere
 //! earlier (an error naming the file and byte offset, never skipped silently); a file of
-//! another database is refused by name. No input bytes make this code panic.
+//! another database is refused by name, and so is a file of a later epoch than the data
+//! directory's or a WAL segment whose epoch is below its predecessor's. No input bytes
+//! make this code panic.
 //! Needs from below: a POSIX-like file system where `fsync` of a file and of its directory
 //! makes data and names durable.
 //! Must not know: what a record means (payloads are opaque bytes; the commit record format
@@ -47,6 +51,7 @@
 pub mod data_dir;
 pub mod frame;
 pub mod header;
+pub mod io;
 pub mod manager;
 pub mod retainer;
 pub mod snapshot;
@@ -57,11 +62,15 @@ mod error;
 pub use data_dir::DataDir;
 pub use error::DurabilityError;
 pub use header::{FileHeader, FileKind, HeaderError};
+pub use io::{FileSystem, RealFs};
 pub use manager::{BackgroundWorker, Durability, DurabilityConfig, DurabilityInfo, RecoveryReport};
 pub use retainer::{FileLocker, FileRetainer};
-pub use snapshot::{list_snapshots, load_snapshot, write_snapshot, SnapshotInfo};
+pub use snapshot::{
+    list_snapshots, list_snapshots_with, load_snapshot, load_snapshot_with, write_snapshot, write_snapshot_with,
+    SnapshotInfo,
+};
 pub use uuid::Uuid;
 pub use wal::{
-    list_segments, read_segments, ReadOptions, SegmentInfo, SyncPolicy, Ticket, WalOptions, WalRecords, WalStats,
-    WalWriter,
+    check_epochs, list_segments, list_segments_with, read_segments, read_segments_with, ReadOptions, SegmentInfo,
+    SyncPolicy, Ticket, WalOptions, WalRecords, WalStats, WalWriter,
 };

@@ -5,6 +5,7 @@
 //! will read, and drops it when done. Retention asks the retainer to delete a file: at
 //! once when no locker holds it, otherwise when the last locker holding it is dropped.
 
+use super::io::{self, FileSystem};
 use parking_lot::Mutex;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -19,9 +20,17 @@ struct State {
 }
 
 /// Shared by everyone who deletes or reads durability files; clones share it.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct FileRetainer {
     state: Arc<Mutex<State>>,
+    fs: Arc<dyn FileSystem>,
+}
+
+/// A retainer deleting on the real file system.
+impl Default for FileRetainer {
+    fn default() -> Self {
+        FileRetainer::with_fs(io::real())
+    }
 }
 
 /// Files held against deletion until this is dropped.
@@ -31,6 +40,14 @@ pub struct FileLocker {
 }
 
 impl FileRetainer {
+    /// A retainer deleting files on `fs`.
+    pub fn with_fs(fs: Arc<dyn FileSystem>) -> Self {
+        FileRetainer {
+            state: Arc::default(),
+            fs,
+        }
+    }
+
     /// A new locker holding nothing yet.
     pub fn locker(&self) -> FileLocker {
         FileLocker {
@@ -49,7 +66,7 @@ impl FileRetainer {
             return false;
         }
         drop(state);
-        remove(path);
+        remove(self.fs.as_ref(), path);
         true
     }
 
@@ -73,7 +90,7 @@ impl FileRetainer {
             }
         }
         drop(state);
-        now_free.iter().for_each(|f| remove(f));
+        now_free.iter().for_each(|f| remove(self.fs.as_ref(), f));
     }
 }
 
@@ -91,8 +108,8 @@ impl Drop for FileLocker {
     }
 }
 
-fn remove(path: &Path) {
-    match std::fs::remove_file(path) {
+fn remove(fs: &dyn FileSystem, path: &Path) {
+    match fs.remove_file(path) {
         Ok(()) => tracing::info!(path = %path.display(), "deleted old durability file"),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(error) => tracing::warn!(path = %path.display(), %error, "cannot delete old durability file"),

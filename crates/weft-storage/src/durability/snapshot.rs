@@ -43,12 +43,13 @@ mod codec;
 mod load;
 mod write;
 
-pub use load::load_snapshot;
-pub use write::write_snapshot;
+pub use load::{load_snapshot, load_snapshot_with};
+pub use write::{write_snapshot, write_snapshot_with};
 
 use crate::durability::error::DurabilityError;
 use crate::durability::frame::{FrameRead, FrameReader};
 use crate::durability::header::{FileHeader, FileKind, HEADER_LEN};
+use crate::durability::io::{self, FileSystem};
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
@@ -86,10 +87,15 @@ fn parse_name(name: &str) -> Option<u64> {
 /// cannot be used and is left out with a warning naming it (loading it would fail the
 /// same way). A missing directory has no snapshots.
 pub fn list_snapshots(dir: &Path, db_id: Uuid) -> Result<Vec<SnapshotInfo>, DurabilityError> {
-    let found = crate::durability::data_dir::list_named(dir, parse_name)?;
+    list_snapshots_with(io::real().as_ref(), dir, db_id)
+}
+
+/// [`list_snapshots`] on the file system `fs`.
+pub fn list_snapshots_with(fs: &dyn FileSystem, dir: &Path, db_id: Uuid) -> Result<Vec<SnapshotInfo>, DurabilityError> {
+    let found = crate::durability::data_dir::list_named(fs, dir, parse_name)?;
     let mut infos = Vec::new();
     for (ts, path) in found {
-        match read_ends(&path, db_id) {
+        match read_ends(fs, &path, db_id) {
             Ok(info) if info.ts == ts => infos.push(info),
             Ok(info) => {
                 tracing::warn!(path = %path.display(), header_ts = info.ts, "snapshot file name and header disagree; ignoring it")
@@ -103,23 +109,15 @@ pub fn list_snapshots(dir: &Path, db_id: Uuid) -> Result<Vec<SnapshotInfo>, Dura
 }
 
 /// Reads and checks a snapshot's header and footer only.
-fn read_ends(path: &Path, db_id: Uuid) -> Result<SnapshotInfo, DurabilityError> {
-    use std::io::{Read, Seek, SeekFrom};
+fn read_ends(fs: &dyn FileSystem, path: &Path, db_id: Uuid) -> Result<SnapshotInfo, DurabilityError> {
     let io = |action| move |e| DurabilityError::io(path, action, e);
-    let mut file = std::fs::File::open(path).map_err(io("open"))?;
-    let bytes = file.metadata().map_err(io("stat"))?.len();
-    let mut head = Vec::with_capacity(HEADER_LEN);
-    (&mut file)
-        .take(HEADER_LEN as u64)
-        .read_to_end(&mut head)
-        .map_err(io("read"))?;
+    let bytes = fs.len(path).map_err(io("stat"))?;
+    let head = fs.read_at(path, 0, HEADER_LEN as u64).map_err(io("read"))?;
     let (header, ts) = check_header(path, &head, db_id)?;
     let tail_at = bytes
         .saturating_sub(codec::FOOTER_FRAME_LEN as u64)
         .max(HEADER_LEN as u64);
-    let mut tail = Vec::new();
-    file.seek(SeekFrom::Start(tail_at)).map_err(io("seek in"))?;
-    file.read_to_end(&mut tail).map_err(io("read"))?;
+    let tail = fs.read_at(path, tail_at, u64::MAX).map_err(io("read"))?;
     let footer = match FrameReader::new(&tail, 0).next_frame() {
         FrameRead::Frame { payload, .. } => codec::decode_footer(payload),
         _ => None,

@@ -1,6 +1,11 @@
 //! Write-ahead-log segments in one directory: appending with group commit
-//! ([`WalWriter`]), reading back across segments ([`read_segments`]) and listing segments
-//! with their timestamp ranges ([`list_segments`], for retention and replica catch-up).
+//! ([`WalWriter`]), truncating after a timestamp, purging old segments and starting a new
+//! epoch ([`WalWriter::truncate_after`], [`WalWriter::purge_upto`],
+//! [`WalWriter::start_epoch`]), reading back across segments ([`read_segments`]) and
+//! listing segments with their timestamp ranges and epochs ([`list_segments`], for
+//! retention and replica catch-up). Every file operation goes through a
+//! [`crate::durability::io::FileSystem`] (the `*_with` functions and
+//! [`WalWriter::open_with`] take one; the others use the real file system).
 //!
 //! Promises: segments are named `wal-{seq:020}-{from_ts:020}.log`, so lexical order is log
 //! order; a segment appears under that name only once its header is durable (it is written
@@ -8,12 +13,13 @@
 //! increasing timestamp order, each exactly once. The tail rule and the byte layout are
 //! in [`crate::durability`].
 
+mod files;
 mod reader;
 mod segment;
 mod writer;
 
-pub use reader::{read_segments, ReadOptions, WalRecords};
-pub use segment::{list_segments, SegmentInfo};
+pub use reader::{read_segments, read_segments_with, ReadOptions, WalRecords};
+pub use segment::{check_epochs, list_segments, list_segments_with, SegmentInfo};
 pub use writer::{Ticket, WalStats, WalWriter};
 
 use std::time::Duration;

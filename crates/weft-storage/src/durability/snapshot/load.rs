@@ -29,7 +29,16 @@ use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId};
 
 /// Loads the snapshot at `path` (which must belong to `db_id`) into a new storage.
 pub fn load_snapshot(path: &Path, db_id: Uuid) -> Result<(Storage, SnapshotInfo), DurabilityError> {
-    let bytes = std::fs::read(path).map_err(|e| DurabilityError::io(path, "read", e))?;
+    load_snapshot_with(crate::durability::io::real().as_ref(), path, db_id)
+}
+
+/// [`load_snapshot`] on the file system `fs`.
+pub fn load_snapshot_with(
+    fs: &dyn crate::durability::io::FileSystem,
+    path: &Path,
+    db_id: Uuid,
+) -> Result<(Storage, SnapshotInfo), DurabilityError> {
+    let bytes = fs.read(path).map_err(|e| DurabilityError::io(path, "read", e))?;
     let (header, ts) = check_header(path, &bytes, db_id)?;
     let file = Parsed::scan(path, &bytes)?;
     let storage = Storage::new();

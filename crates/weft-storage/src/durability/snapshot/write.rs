@@ -10,14 +10,15 @@ use super::codec::{self, kind, Batcher, Footer};
 use super::{snapshot_name, SnapshotInfo};
 use crate::ddl::{ConstraintInfo, IndexInfo};
 use crate::delta::IsolationLevel;
+use crate::durability::data_dir::sync_dir;
 use crate::durability::error::DurabilityError;
 use crate::durability::header::{FileHeader, FileKind};
+use crate::durability::io::{self, FileSystem, WriteFile};
 use crate::names::NameMapper;
 use crate::record::{CommitRecord, DdlOp};
 use crate::storage::{Inner, Storage};
 use crate::txn::Transaction;
 use crate::vertex::Direction;
-use std::io::Write;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -31,6 +32,17 @@ const CHUNK_IDS: u64 = super::BATCH as u64;
 /// Writes a snapshot of `storage` at its newest visible commit into `dir` (created if
 /// missing), as `snapshot-{ts:020}.snap`, replacing a snapshot of the same timestamp.
 pub fn write_snapshot(storage: &Storage, dir: &Path, db_id: Uuid, epoch: u64) -> Result<SnapshotInfo, DurabilityError> {
+    write_snapshot_with(io::real().as_ref(), storage, dir, db_id, epoch)
+}
+
+/// [`write_snapshot`] on the file system `fs`.
+pub fn write_snapshot_with(
+    fs: &dyn FileSystem,
+    storage: &Storage,
+    dir: &Path,
+    db_id: Uuid,
+    epoch: u64,
+) -> Result<SnapshotInfo, DurabilityError> {
     let (txn, schema) = begin_consistent(storage);
     let ts = txn.start_ts();
     // Read after the transaction began: at least every id any object it sees carries.
@@ -38,20 +50,23 @@ pub fn write_snapshot(storage: &Storage, dir: &Path, db_id: Uuid, epoch: u64) ->
         storage.inner.vertices.high_water(),
         storage.inner.next_edge.load(Ordering::Acquire),
     ];
-    std::fs::create_dir_all(dir).map_err(|e| DurabilityError::io(dir, "create", e))?;
+    fs.create_dir_all(dir)
+        .map_err(|e| DurabilityError::io(dir, "create", e))?;
     let path = dir.join(snapshot_name(ts));
     let tmp = dir.join(format!("{}.tmp", snapshot_name(ts)));
-    let written = write_file(storage, txn, &schema, counters, &tmp, header_for(db_id, epoch, ts));
+    let header = header_for(db_id, epoch, ts);
+    let written = write_file(fs, storage, txn, &schema, counters, &tmp, header);
     let (footer, bytes) = match written {
         Ok(done) => done,
         Err(e) => {
             // A partial temporary file is of no use to anyone.
-            let _ = std::fs::remove_file(&tmp);
+            let _ = fs.remove_file(&tmp);
             return Err(e);
         }
     };
-    std::fs::rename(&tmp, &path).map_err(|e| DurabilityError::io(&tmp, "rename", e))?;
-    sync_dir(dir)?;
+    fs.rename(&tmp, &path)
+        .map_err(|e| DurabilityError::io(&tmp, "rename", e))?;
+    sync_dir(fs, dir)?;
     tracing::info!(path = %path.display(), ts, vertices = footer.vertices, edges = footer.edges, bytes, "snapshot written");
     Ok(SnapshotInfo {
         path,
@@ -75,6 +90,7 @@ fn header_for(db_id: Uuid, epoch: u64, ts: u64) -> FileHeader {
 
 /// Writes and fsyncs the whole file at `tmp`; returns its footer and size.
 fn write_file(
+    fs: &dyn FileSystem,
     storage: &Storage,
     txn: Transaction,
     schema: &[DdlOp],
@@ -82,9 +98,11 @@ fn write_file(
     tmp: &Path,
     header: FileHeader,
 ) -> Result<(Footer, u64), DurabilityError> {
-    let file = std::fs::File::create(tmp).map_err(|e| DurabilityError::io(tmp, "create", e))?;
+    let file = fs.create(tmp).map_err(|e| DurabilityError::io(tmp, "create", e))?;
     let mut out = Out {
-        file: std::io::BufWriter::with_capacity(1 << 20, file),
+        file,
+        buffer: Vec::with_capacity(BUFFER),
+        written: 0,
         path: tmp,
         frames: 0,
     };
@@ -245,9 +263,15 @@ fn encode_range(txn: &Transaction, ids: Range<u64>) -> Result<Encoded, Durabilit
     })
 }
 
+/// Bytes gathered before one write to the file.
+const BUFFER: usize = 1 << 20;
+
 /// The temporary file being written.
 struct Out<'a> {
-    file: std::io::BufWriter<std::fs::File>,
+    file: Box<dyn WriteFile>,
+    buffer: Vec<u8>,
+    /// Bytes handed to the file so far.
+    written: u64,
     path: &'a Path,
     /// Frames written through [`Out::frame`].
     frames: u64,
@@ -255,9 +279,20 @@ struct Out<'a> {
 
 impl Out<'_> {
     fn raw(&mut self, bytes: &[u8]) -> Result<(), DurabilityError> {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= BUFFER {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), DurabilityError> {
         self.file
-            .write_all(bytes)
-            .map_err(|e| DurabilityError::io(self.path, "write", e))
+            .write_all(&self.buffer)
+            .map_err(|e| DurabilityError::io(self.path, "write", e))?;
+        self.written += self.buffer.len() as u64;
+        self.buffer.clear();
+        Ok(())
     }
 
     fn frame(&mut self, payload: &[u8]) -> Result<(), DurabilityError> {
@@ -267,18 +302,12 @@ impl Out<'_> {
         self.raw(&framed)
     }
 
-    /// Flushes and fsyncs the file; returns its size.
-    fn finish(self) -> Result<u64, DurabilityError> {
-        let io = |action| move |e| DurabilityError::io(self.path, action, e);
-        let file = self.file.into_inner().map_err(|e| io("write")(e.into_error()))?;
-        file.sync_all().map_err(io("fsync"))?;
-        Ok(file.metadata().map_err(io("stat"))?.len())
+    /// Writes what is buffered and fsyncs the file; returns its size.
+    fn finish(mut self) -> Result<u64, DurabilityError> {
+        self.flush()?;
+        self.file
+            .sync_all()
+            .map_err(|e| DurabilityError::io(self.path, "fsync", e))?;
+        Ok(self.written)
     }
-}
-
-/// Makes a rename in `dir` durable.
-fn sync_dir(dir: &Path) -> Result<(), DurabilityError> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| DurabilityError::io(dir, "fsync", e))
 }

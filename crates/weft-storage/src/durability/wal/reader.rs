@@ -10,9 +10,11 @@
 
 use super::segment::{parse_name, scan, segment_paths};
 use crate::durability::error::DurabilityError;
+use crate::durability::io::{self, FileSystem};
 use std::collections::VecDeque;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// What [`read_segments`] accepts.
@@ -28,7 +30,17 @@ pub struct ReadOptions {
 /// Reads the WAL in `dir` (which must belong to `db_id`). Segments are read one at a time
 /// into memory, so memory use is about one segment.
 pub fn read_segments(dir: &Path, db_id: Uuid, options: ReadOptions) -> Result<WalRecords, DurabilityError> {
-    let mut paths: Vec<(u64, PathBuf)> = segment_paths(dir)?;
+    read_segments_with(io::real(), dir, db_id, options)
+}
+
+/// [`read_segments`] on the file system `fs`.
+pub fn read_segments_with(
+    fs: Arc<dyn FileSystem>,
+    dir: &Path,
+    db_id: Uuid,
+    options: ReadOptions,
+) -> Result<WalRecords, DurabilityError> {
+    let mut paths: Vec<(u64, PathBuf)> = segment_paths(fs.as_ref(), dir)?;
     // Skip segments whose successor starts at or below `after_ts + 1`: all their records
     // are at or below `after_ts`.
     let from_of = |path: &PathBuf| {
@@ -45,6 +57,7 @@ pub fn read_segments(dir: &Path, db_id: Uuid, options: ReadOptions) -> Result<Wa
         .map(|(i, (_, path))| (path, first_needed + i + 1 == newest))
         .collect();
     Ok(WalRecords {
+        fs,
         db_id,
         options,
         segments,
@@ -57,6 +70,7 @@ pub fn read_segments(dir: &Path, db_id: Uuid, options: ReadOptions) -> Result<Wa
 /// The records of a WAL directory; yields `Ok((commit_ts, record))` in timestamp order,
 /// and stops after the first `Err`.
 pub struct WalRecords {
+    fs: Arc<dyn FileSystem>,
     db_id: Uuid,
     options: ReadOptions,
     /// Segments not yet opened, with "is the newest segment".
@@ -123,7 +137,7 @@ impl WalRecords {
 
     /// Reads and checks one segment; `None` when it is skipped whole.
     fn load(&mut self, path: PathBuf, newest: bool) -> Result<Option<Loaded>, DurabilityError> {
-        let bytes = std::fs::read(&path).map_err(|e| DurabilityError::io(&path, "read", e))?;
+        let bytes = self.fs.read(&path).map_err(|e| DurabilityError::io(&path, "read", e))?;
         let scanned = match scan(&path, &bytes, self.db_id) {
             Ok(scanned) => scanned,
             Err(e) if self.options.skip_corrupt && e.is_corruption() => {

@@ -5,6 +5,7 @@
 use crate::durability::error::DurabilityError;
 use crate::durability::frame::{FrameProblem, FrameRead, FrameReader};
 use crate::durability::header::{FileHeader, FileKind, HEADER_LEN};
+use crate::durability::io::{self, FileSystem};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
@@ -28,12 +29,15 @@ pub struct SegmentInfo {
 /// The segments of `dir` in log order, each header checked (kind, checksum, database).
 /// A missing directory has no segments.
 pub fn list_segments(dir: &Path, db_id: Uuid) -> Result<Vec<SegmentInfo>, DurabilityError> {
+    list_segments_with(io::real().as_ref(), dir, db_id)
+}
+
+/// [`list_segments`] on the file system `fs`.
+pub fn list_segments_with(fs: &dyn FileSystem, dir: &Path, db_id: Uuid) -> Result<Vec<SegmentInfo>, DurabilityError> {
     let mut infos = Vec::new();
-    for (seq, path) in segment_paths(dir)? {
-        let header = read_header(&path, db_id)?;
-        let len = std::fs::metadata(&path)
-            .map_err(|e| DurabilityError::io(&path, "stat", e))?
-            .len();
+    for (seq, path) in segment_paths(fs, dir)? {
+        let header = read_header(fs, &path, db_id)?;
+        let len = fs.len(&path).map_err(|e| DurabilityError::io(&path, "stat", e))?;
         infos.push(SegmentInfo {
             path,
             seq,
@@ -47,6 +51,34 @@ pub fn list_segments(dir: &Path, db_id: Uuid) -> Result<Vec<SegmentInfo>, Durabi
         infos[i - 1].to_ts = Some(infos[i].from_ts.saturating_sub(1));
     }
     Ok(infos)
+}
+
+/// Refuses a segment written in an epoch newer than `current` (the data directory's), or
+/// one whose epoch is below its predecessor's: a segment from another history.
+/// Takes `(path, epoch)` of each segment in log order.
+pub fn check_epochs<'a>(
+    segments: impl IntoIterator<Item = (&'a Path, u64)>,
+    current: u64,
+) -> Result<(), DurabilityError> {
+    let mut previous: Option<u64> = None;
+    for (path, epoch) in segments {
+        if epoch > current {
+            return Err(DurabilityError::EpochFromFuture {
+                path: path.to_path_buf(),
+                file_epoch: epoch,
+                dir_epoch: current,
+            });
+        }
+        if let Some(previous) = previous.filter(|p| epoch < *p) {
+            return Err(DurabilityError::EpochDecreases {
+                path: path.to_path_buf(),
+                epoch,
+                previous,
+            });
+        }
+        previous = Some(epoch);
+    }
+    Ok(())
 }
 
 /// The file name of segment `seq` whose first record has timestamp `from_ts`.
@@ -63,16 +95,14 @@ pub(super) fn parse_name(name: &str) -> Option<(u64, u64)> {
 }
 
 /// `(seq, path)` of every segment file in `dir`, in log order; other files are ignored.
-pub(super) fn segment_paths(dir: &Path) -> Result<Vec<(u64, PathBuf)>, DurabilityError> {
-    crate::durability::data_dir::list_named(dir, |name| parse_name(name).map(|(seq, _)| seq))
+pub(super) fn segment_paths(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<(u64, PathBuf)>, DurabilityError> {
+    crate::durability::data_dir::list_named(fs, dir, |name| parse_name(name).map(|(seq, _)| seq))
 }
 
 /// Reads and checks the header of the segment at `path`.
-fn read_header(path: &Path, db_id: Uuid) -> Result<FileHeader, DurabilityError> {
-    use std::io::Read;
-    let mut bytes = Vec::with_capacity(HEADER_LEN);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(HEADER_LEN as u64).read_to_end(&mut bytes))
+fn read_header(fs: &dyn FileSystem, path: &Path, db_id: Uuid) -> Result<FileHeader, DurabilityError> {
+    let bytes = fs
+        .read_at(path, 0, HEADER_LEN as u64)
         .map_err(|e| DurabilityError::io(path, "read", e))?;
     check_header(path, &bytes, db_id)
 }

@@ -15,16 +15,20 @@
 //! a failed fsync the state of the page cache is unknown, and recovery from the files on
 //! restart is the only safe continuation.
 
-use super::segment::{scan, segment_name, segment_paths};
+mod trim;
+
+use super::files::{create_dir, create_durably, remove_temporaries, repair_newest};
+use super::segment::{check_epochs, segment_name, segment_paths};
 use super::{SyncPolicy, WalOptions};
+use crate::durability::data_dir::sync_dir;
 use crate::durability::error::DurabilityError;
 use crate::durability::frame::{encode_frame, MAX_FRAME_LEN};
 use crate::durability::header::{FileHeader, FileKind, HEADER_LEN};
+use crate::durability::io::{self, FileSystem, WriteFile};
 use parking_lot::{Condvar, Mutex, MutexGuard};
-use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Identifies an appended record for [`WalWriter::wait_durable`] (ordered like appends).
@@ -50,6 +54,7 @@ pub struct WalStats {
 
 /// Appends records to the WAL in a directory; share it by reference (`&self` methods).
 pub struct WalWriter {
+    fs: Arc<dyn FileSystem>,
     options: WalOptions,
     state: Mutex<State>,
     wake: Condvar,
@@ -71,13 +76,15 @@ struct State {
 /// The files, touched only by the leader (or `sync`), under `files`.
 struct Files {
     dir: PathBuf,
+    /// Written into the header of each new segment (starts as `options.epoch`).
+    epoch: u64,
     active: Option<Active>,
     next_seq: u64,
     last_sync: Instant,
 }
 
 struct Active {
-    file: File,
+    file: Box<dyn WriteFile>,
     path: PathBuf,
     len: u64,
     unsynced: bool,
@@ -105,19 +112,29 @@ impl WalWriter {
     /// checked: a torn tail is truncated (logged), an empty segment removed; corruption is
     /// an error unless `options.skip_corrupt`. Appending goes to a new segment, created at
     /// the first write.
+    ///
+    /// A segment whose epoch is above `options.epoch`, or below its predecessor's, is
+    /// refused ([`DurabilityError::EpochFromFuture`], [`DurabilityError::EpochDecreases`]).
     pub fn open(dir: &Path, options: WalOptions) -> Result<WalWriter, DurabilityError> {
-        create_dir(dir)?;
-        remove_temporaries(dir)?;
-        let mut segments = segment_paths(dir)?;
+        WalWriter::open_with(io::real(), dir, options)
+    }
+
+    /// [`WalWriter::open`] on the file system `fs`.
+    pub fn open_with(fs: Arc<dyn FileSystem>, dir: &Path, options: WalOptions) -> Result<WalWriter, DurabilityError> {
+        create_dir(fs.as_ref(), dir)?;
+        remove_temporaries(fs.as_ref(), dir)?;
+        let mut segments = segment_paths(fs.as_ref(), dir)?;
+        check_segment_epochs(fs.as_ref(), &segments, options.epoch)?;
         let next_seq = segments.last().map_or(1, |(seq, _)| seq + 1);
         let mut last_ts = None;
         while let Some((_, path)) = segments.pop() {
-            last_ts = repair_newest(&path, &options)?;
+            last_ts = repair_newest(fs.as_ref(), &path, &options)?;
             if last_ts.is_some() {
                 break;
             }
         }
         Ok(WalWriter {
+            fs,
             state: Mutex::new(State {
                 pending: Vec::new(),
                 pending_first_ts: None,
@@ -130,6 +147,7 @@ impl WalWriter {
             wake: Condvar::new(),
             files: Mutex::new(Files {
                 dir: dir.to_path_buf(),
+                epoch: options.epoch,
                 active: None,
                 next_seq,
                 last_sync: Instant::now(),
@@ -293,14 +311,14 @@ impl WalWriter {
         let header = FileHeader {
             kind: FileKind::WalSegment,
             db_id: self.options.db_id,
-            epoch: self.options.epoch,
+            epoch: files.epoch,
             from_ts,
             to_ts: None,
         };
         let path = files.dir.join(segment_name(files.next_seq, from_ts));
-        let file = create_durably(&path, &header.encode())?;
+        let file = create_durably(self.fs.as_ref(), &path, &header)?;
         self.stats.fsyncs.fetch_add(1, Ordering::Relaxed);
-        sync_dir(&files.dir)?;
+        sync_dir(self.fs.as_ref(), &files.dir)?;
         self.stats.dir_fsyncs.fetch_add(1, Ordering::Relaxed);
         self.stats.segments_created.fetch_add(1, Ordering::Relaxed);
         files.next_seq += 1;
@@ -320,86 +338,19 @@ impl WalWriter {
     }
 }
 
-/// Checks the newest segment for appending: truncates a torn tail, removes a segment with
-/// no records; returns the newest timestamp it holds.
-fn repair_newest(path: &Path, options: &WalOptions) -> Result<Option<u64>, DurabilityError> {
-    let bytes = std::fs::read(path).map_err(|e| DurabilityError::io(path, "read", e))?;
-    let scanned = scan(path, &bytes, options.db_id)?;
-    if let Some(d) = scanned.damage {
-        let (file, offset, problem) = (path.display(), d.offset, d.problem);
-        if d.torn {
-            tracing::warn!(%file, offset, %problem, "truncating the torn tail of the newest WAL segment");
-            truncate(path, scanned.valid_len)?;
-        } else if options.skip_corrupt {
-            tracing::warn!(%file, offset, %problem, "leaving a corrupt WAL segment behind (skip_corrupt)");
-        } else {
-            let path = path.to_path_buf();
-            return Err(DurabilityError::Corrupt { path, offset, problem });
+/// Refuses segments of another history by their epochs (see [`check_epochs`]). Headers
+/// that do not decode are left to the checks that read the whole segment.
+fn check_segment_epochs(fs: &dyn FileSystem, segments: &[(u64, PathBuf)], current: u64) -> Result<(), DurabilityError> {
+    let mut epochs = Vec::new();
+    for (_, path) in segments {
+        let bytes = fs
+            .read_at(path, 0, HEADER_LEN as u64)
+            .map_err(|e| DurabilityError::io(path, "read", e))?;
+        if let Ok(header) = FileHeader::decode(&bytes, FileKind::WalSegment) {
+            epochs.push((path.as_path(), header.epoch));
         }
     }
-    let last = scanned.records.last().map(|(ts, _)| *ts);
-    if last.is_none() && scanned.damage.is_none_or(|d| d.torn) {
-        std::fs::remove_file(path).map_err(|e| DurabilityError::io(path, "remove empty segment", e))?;
-        sync_dir(path.parent().unwrap_or(Path::new(".")))?;
-    }
-    Ok(last)
-}
-
-fn truncate(path: &Path, len: u64) -> Result<(), DurabilityError> {
-    let file = OpenOptions::new()
-        .write(true)
-        .open(path)
-        .map_err(|e| DurabilityError::io(path, "open", e))?;
-    file.set_len(len)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| DurabilityError::io(path, "truncate", e))
-}
-
-/// Creates `path` holding `header` so that it appears under its name only once durable:
-/// written to `*.tmp`, fsynced, renamed (the caller fsyncs the directory).
-fn create_durably(path: &Path, header: &[u8]) -> Result<File, DurabilityError> {
-    let tmp = path.with_extension("log.tmp");
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .map_err(|e| DurabilityError::io(&tmp, "create", e))?;
-    file.write_all(header)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| DurabilityError::io(&tmp, "write header of", e))?;
-    std::fs::rename(&tmp, path).map_err(|e| DurabilityError::io(path, "rename into place", e))?;
-    Ok(file)
-}
-
-fn create_dir(dir: &Path) -> Result<(), DurabilityError> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    std::fs::create_dir_all(dir).map_err(|e| DurabilityError::io(dir, "create directory", e))?;
-    sync_dir(dir)?;
-    dir.parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or(Ok(()), sync_dir)
-}
-
-fn sync_dir(dir: &Path) -> Result<(), DurabilityError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| DurabilityError::io(dir, "fsync directory", e))
-}
-
-/// Removes segment files a crash left half-created.
-fn remove_temporaries(dir: &Path) -> Result<(), DurabilityError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| DurabilityError::io(dir, "list", e))?;
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with("wal-") && name.ends_with(".log.tmp") {
-            let path = entry.path();
-            std::fs::remove_file(&path).map_err(|e| DurabilityError::io(&path, "remove", e))?;
-        }
-    }
-    Ok(())
+    check_epochs(epochs, current)
 }
 
 /// The WAL is the first sink of the commit pipeline: records (local and applied alike)
