@@ -186,3 +186,28 @@ fn an_applied_record_travels_with_its_bytes_and_origin() {
     assert_eq!(replica.dump(), main.dump());
     assert_eq!(replica.index_info(), main.index_info());
 }
+
+#[test]
+fn the_wal_gives_back_a_record_a_later_sink_refused_and_recovery_never_sees_it() {
+    use weft_storage::durability::{Durability, DurabilityConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let durability = Durability::open(DurabilityConfig::new(dir.path())).unwrap();
+    let storage = durability.storage().clone();
+    let replica = RecordingSink::new("replica");
+    replica.attach(&storage);
+    assert_eq!(storage.commit_sinks(), vec!["wal", "replica"]);
+    create_vertex(&storage).unwrap();
+    replica.refuse_next(true);
+    assert_eq!(create_vertex(&storage).unwrap_err().kind(), ErrorKind::Retryable);
+    assert_eq!(
+        create_vertex(&storage),
+        Ok(Some(2)),
+        "the refused commit left no timestamp behind"
+    );
+    drop((storage, durability));
+
+    let recovered = Durability::open(DurabilityConfig::new(dir.path())).unwrap();
+    assert_eq!(recovered.recovery().wal_records, 2);
+    let storage = recovered.storage();
+    assert_eq!(visible_vertices(storage, IsolationLevel::SnapshotIsolation), 2);
+}

@@ -162,3 +162,24 @@ fn reopening_truncates_a_torn_tail_and_goes_on() {
     );
     assert_eq!(list_segments(tmp.path(), db).unwrap().len(), 2);
 }
+
+#[test]
+fn revoke_takes_back_only_the_newest_record_not_yet_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Uuid::new_v4();
+    let writer = WalWriter::open(tmp.path(), WalOptions::new(db)).unwrap();
+    writer.append_durable(1, b"one").unwrap();
+    let first = writer.append(2, b"two").unwrap();
+    let second = writer.append(3, b"three").unwrap();
+    assert!(!writer.revoke(first), "not the newest");
+    assert!(writer.revoke(second));
+    assert!(!writer.revoke(second), "already taken back");
+    let again = writer.append(3, b"three again").unwrap();
+    writer.wait_durable(again).unwrap();
+    assert!(!writer.revoke(again), "written already");
+    assert_eq!(writer.last_ts(), Some(3));
+    drop(writer);
+    let records = read_all(tmp.path(), db, 0);
+    let expected: Vec<(u64, Vec<u8>)> = vec![(1, b"one".to_vec()), (2, b"two".to_vec()), (3, b"three again".to_vec())];
+    assert_eq!(records, expected);
+}

@@ -71,6 +71,16 @@ struct State {
     durable: u64,
     leading: bool,
     failed: Option<String>,
+    /// The newest record while it is still in `pending`, so it can be taken back.
+    newest_pending: Option<Newest>,
+}
+
+/// Where the newest pending record starts, and what the log looked like before it.
+#[derive(Clone, Copy)]
+struct Newest {
+    ticket: u64,
+    start: usize,
+    previous_ts: Option<u64>,
 }
 
 /// The files, touched only by the leader (or `sync`), under `files`.
@@ -138,6 +148,7 @@ impl WalWriter {
             state: Mutex::new(State {
                 pending: Vec::new(),
                 pending_first_ts: None,
+                newest_pending: None,
                 last_ts,
                 appended: 0,
                 durable: 0,
@@ -173,13 +184,41 @@ impl WalWriter {
             return Err(DurabilityError::TimestampNotIncreasing { ts, last });
         }
         let (len, max) = (record.len() + 8, MAX_FRAME_LEN);
+        let start = state.pending.len();
         encode_frame(&[&ts.to_le_bytes(), record], &mut state.pending)
             .map_err(|_| DurabilityError::RecordTooLarge { len, max })?;
         state.pending_first_ts.get_or_insert(ts);
-        state.last_ts = Some(ts);
+        let previous_ts = state.last_ts.replace(ts);
         state.appended += 1;
+        state.newest_pending = Some(Newest {
+            ticket: state.appended,
+            start,
+            previous_ts,
+        });
         self.stats.records.fetch_add(1, Ordering::Relaxed);
         Ok(Ticket(state.appended))
+    }
+
+    /// Takes back the newest record, `ticket`, if no write has taken it yet (a later
+    /// stage of the commit pipeline refused its commit); false if it is already on its
+    /// way to the file, or not the newest.
+    pub fn revoke(&self, ticket: Ticket) -> bool {
+        let mut state = self.state.lock();
+        let Some(newest) = state
+            .newest_pending
+            .filter(|n| n.ticket == ticket.0 && n.ticket == state.appended)
+        else {
+            return false;
+        };
+        state.pending.truncate(newest.start);
+        if state.pending.is_empty() {
+            state.pending_first_ts = None;
+        }
+        state.last_ts = newest.previous_ts;
+        state.appended -= 1;
+        state.newest_pending = None;
+        self.stats.records.fetch_sub(1, Ordering::Relaxed);
+        true
     }
 
     /// Returns once the ticket's record (and every record appended before it) is written
@@ -240,6 +279,8 @@ impl WalWriter {
 
     /// As leader: takes the pending batch, writes it outside the state lock, publishes.
     fn lead(&self, state: &mut MutexGuard<'_, State>) -> Result<(), DurabilityError> {
+        // What the batch takes is on its way to the file: it can no longer be revoked.
+        state.newest_pending = None;
         let batch = Batch {
             bytes: std::mem::take(&mut state.pending),
             first_ts: state.pending_first_ts.take().unwrap_or_default(),
@@ -372,5 +413,15 @@ impl crate::pipeline::CommitSink for WalWriter {
     fn wait(&self, ticket: crate::pipeline::SinkTicket) -> Result<(), crate::pipeline::CommitError> {
         self.wait_durable(Ticket(ticket.0))
             .map_err(|e| crate::pipeline::CommitError::fatal("write-ahead log", e.to_string()))
+    }
+
+    fn revoke(&self, ticket: crate::pipeline::SinkTicket) -> Result<(), crate::pipeline::CommitError> {
+        if WalWriter::revoke(self, Ticket(ticket.0)) {
+            return Ok(());
+        }
+        Err(crate::pipeline::CommitError::fatal(
+            "write-ahead log",
+            "the refused commit's record was already being written",
+        ))
     }
 }
