@@ -53,7 +53,7 @@ fn commits_survive_a_reopen_from_the_wal_alone() {
         .storage()
         .create_label_property_index("Person", "id")
         .unwrap();
-    add_people(durability.storage(), 0, 200);
+    add_people(&durability.storage(), 0, 200);
     let before = durability.storage().dump();
     let last = durability.storage().last_committed();
     drop(durability);
@@ -64,9 +64,9 @@ fn commits_survive_a_reopen_from_the_wal_alone() {
     assert_eq!(durability.storage().dump(), before);
     assert_eq!(durability.storage().last_committed(), last);
     assert_eq!(durability.storage().index_info().len(), 1);
-    add_people(durability.storage(), 200, 210);
+    add_people(&durability.storage(), 200, 210);
     assert_eq!(
-        people(durability.storage()).len(),
+        people(&durability.storage()).len(),
         210,
         "new commits go on after recovery"
     );
@@ -76,9 +76,9 @@ fn commits_survive_a_reopen_from_the_wal_alone() {
 fn a_snapshot_plus_the_wal_after_it_recovers_everything() {
     let dir = tempfile::tempdir().unwrap();
     let durability = reopen(config(dir.path()));
-    add_people(durability.storage(), 0, 100);
+    add_people(&durability.storage(), 0, 100);
     let snapshot = durability.create_snapshot().unwrap();
-    add_people(durability.storage(), 100, 150);
+    add_people(&durability.storage(), 100, 150);
     drop(durability);
 
     let durability = reopen(config(dir.path()));
@@ -88,7 +88,7 @@ fn a_snapshot_plus_the_wal_after_it_recovers_everything() {
         report.wal_records, 50,
         "only the records after the snapshot are replayed"
     );
-    assert_eq!(people(durability.storage()), (0..150).collect::<Vec<_>>());
+    assert_eq!(people(&durability.storage()), (0..150).collect::<Vec<_>>());
 }
 
 /// Sets property `loc` of a new vertex to `value`, in its own transaction.
@@ -124,12 +124,12 @@ fn points_survive_the_snapshot_and_the_wal() {
     let durability = reopen(config(dir.path()));
     before_snapshot
         .iter()
-        .for_each(|p| add_place(durability.storage(), p.clone()));
+        .for_each(|p| add_place(&durability.storage(), p.clone()));
     durability.create_snapshot().unwrap();
     after_snapshot
         .iter()
-        .for_each(|p| add_place(durability.storage(), p.clone()));
-    let written = places(durability.storage());
+        .for_each(|p| add_place(&durability.storage(), p.clone()));
+    let written = places(&durability.storage());
     drop(durability);
 
     // Act: recover from the snapshot, then replay the WAL after it.
@@ -137,7 +137,7 @@ fn points_survive_the_snapshot_and_the_wal() {
 
     // Check: every point comes back bit for bit, with its CRS.
     assert_eq!(durability.recovery().wal_records, 2);
-    assert_eq!(places(durability.storage()), written);
+    assert_eq!(places(&durability.storage()), written);
     assert_eq!(written.len(), 4);
 }
 
@@ -151,7 +151,7 @@ fn retention_keeps_the_newest_snapshots_and_the_wal_they_need() {
     let durability = reopen(config.clone());
     let mut taken = Vec::new();
     for round in 0..4 {
-        add_people(durability.storage(), round * 100, round * 100 + 100);
+        add_people(&durability.storage(), round * 100, round * 100 + 100);
         taken.push(durability.create_snapshot().unwrap());
     }
     let kept: Vec<u64> = durability.snapshots().unwrap().iter().map(|s| s.ts).collect();
@@ -170,7 +170,7 @@ fn retention_keeps_the_newest_snapshots_and_the_wal_they_need() {
     drop(durability);
     let durability = reopen(config);
     assert_eq!(durability.recovery().snapshot.as_ref().map(|s| s.ts), Some(taken[2].ts));
-    assert_eq!(people(durability.storage()), (0..400).collect::<Vec<_>>());
+    assert_eq!(people(&durability.storage()), (0..400).collect::<Vec<_>>());
 }
 
 #[test]
@@ -181,11 +181,11 @@ fn files_a_reader_holds_outlive_retention_until_released() {
         ..config(dir.path())
     };
     let durability = reopen(config);
-    add_people(durability.storage(), 0, 10);
+    add_people(&durability.storage(), 0, 10);
     let first = durability.create_snapshot().unwrap();
     let mut reader = durability.retainer().locker();
     reader.add(&first.path);
-    add_people(durability.storage(), 10, 20);
+    add_people(&durability.storage(), 10, 20);
     durability.create_snapshot().unwrap();
     assert!(first.path.exists(), "held by a reader");
     drop(reader);
@@ -196,11 +196,11 @@ fn files_a_reader_holds_outlive_retention_until_released() {
 fn a_damaged_newest_snapshot_falls_back_to_an_older_one() {
     let dir = tempfile::tempdir().unwrap();
     let durability = reopen(config(dir.path()));
-    add_people(durability.storage(), 0, 50);
+    add_people(&durability.storage(), 0, 50);
     let older = durability.create_snapshot().unwrap();
-    add_people(durability.storage(), 50, 80);
+    add_people(&durability.storage(), 50, 80);
     let newer = durability.create_snapshot().unwrap();
-    add_people(durability.storage(), 80, 90);
+    add_people(&durability.storage(), 80, 90);
     drop(durability);
     let mut bytes = fs::read(&newer.path).unwrap();
     let middle = bytes.len() / 2;
@@ -209,14 +209,14 @@ fn a_damaged_newest_snapshot_falls_back_to_an_older_one() {
 
     let durability = reopen(config(dir.path()));
     assert_eq!(durability.recovery().snapshot.as_ref().map(|s| s.ts), Some(older.ts));
-    assert_eq!(people(durability.storage()), (0..90).collect::<Vec<_>>());
+    assert_eq!(people(&durability.storage()), (0..90).collect::<Vec<_>>());
 }
 
 #[test]
 fn corruption_in_the_middle_of_the_wal_stops_the_start_naming_file_and_offset() {
     let dir = tempfile::tempdir().unwrap();
     let durability = reopen(config(dir.path()));
-    add_people(durability.storage(), 0, 300);
+    add_people(&durability.storage(), 0, 300);
     drop(durability);
     let mut segments: Vec<_> = fs::read_dir(dir.path().join("wal"))
         .unwrap()
@@ -241,7 +241,7 @@ fn corruption_in_the_middle_of_the_wal_stops_the_start_naming_file_and_offset() 
         ..config(dir.path())
     };
     let durability = reopen(accepting);
-    assert!(people(durability.storage()).len() < 300);
+    assert!(people(&durability.storage()).len() < 300);
 }
 
 #[test]
@@ -249,14 +249,14 @@ fn starting_without_recovery_sets_the_old_files_aside() {
     let dir = tempfile::tempdir().unwrap();
     let durability = reopen(config(dir.path()));
     let old_id = durability.db_id();
-    add_people(durability.storage(), 0, 10);
+    add_people(&durability.storage(), 0, 10);
     drop(durability);
     let fresh = DurabilityConfig {
         recover: false,
         ..config(dir.path())
     };
     let durability = reopen(fresh);
-    assert!(people(durability.storage()).is_empty());
+    assert!(people(&durability.storage()).is_empty());
     assert_ne!(durability.db_id(), old_id);
     let aside = fs::read_dir(dir.path())
         .unwrap()
@@ -282,7 +282,7 @@ fn interval_sync_and_background_snapshots_run_and_stop() {
     };
     let durability = reopen(config.clone());
     let worker = durability.start_background(Some(std::time::Duration::from_millis(20)));
-    add_people(durability.storage(), 0, 20);
+    add_people(&durability.storage(), 0, 20);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while durability.snapshots().unwrap().is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(10));
@@ -294,5 +294,5 @@ fn interval_sync_and_background_snapshots_run_and_stop() {
     drop(worker);
     durability.close(true).unwrap();
     drop(durability);
-    assert_eq!(people(reopen(config).storage()).len(), 20);
+    assert_eq!(people(&reopen(config).storage()).len(), 20);
 }

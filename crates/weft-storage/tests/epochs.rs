@@ -39,13 +39,13 @@ fn an_advanced_epoch_is_durable_and_carried_by_new_segments_and_snapshots() {
     // Set up: commits in epoch 0.
     let tmp = tempfile::tempdir().unwrap();
     let durability = open(tmp.path()).unwrap();
-    add(durability.storage(), 0, 10);
+    add(&durability.storage(), 0, 10);
 
     // Act: advance twice, commit in between and after, snapshot.
     assert_eq!(durability.advance_epoch().unwrap(), 1);
-    add(durability.storage(), 10, 20);
+    add(&durability.storage(), 10, 20);
     assert_eq!(durability.advance_epoch().unwrap(), 2);
-    add(durability.storage(), 20, 30);
+    add(&durability.storage(), 20, 30);
     let segments = list_segments(&tmp.path().join("wal"), durability.db_id()).unwrap();
     let snapshot = durability.create_snapshot().unwrap();
     drop(durability);
@@ -58,8 +58,8 @@ fn an_advanced_epoch_is_durable_and_carried_by_new_segments_and_snapshots() {
     assert_eq!(DataDir::open(tmp.path()).unwrap().epoch, 2);
     let reopened = open(tmp.path()).unwrap();
     assert_eq!(reopened.epoch(), 2);
-    assert_eq!(count(reopened.storage()), 30);
-    add(reopened.storage(), 30, 31);
+    assert_eq!(count(&reopened.storage()), 30);
+    add(&reopened.storage(), 30, 31);
 }
 
 #[test]
@@ -67,9 +67,9 @@ fn a_wal_segment_from_a_later_epoch_is_refused_naming_it_and_both_epochs() {
     // Set up: segments of epochs 0 and 1, then the directory's epoch put back to 0.
     let tmp = tempfile::tempdir().unwrap();
     let durability = open(tmp.path()).unwrap();
-    add(durability.storage(), 0, 3);
+    add(&durability.storage(), 0, 3);
     durability.advance_epoch().unwrap();
-    add(durability.storage(), 3, 6);
+    add(&durability.storage(), 3, 6);
     set_dir_epoch(tmp.path(), &durability, 0);
     drop(durability);
 
@@ -99,9 +99,9 @@ fn a_snapshot_from_a_later_epoch_is_refused() {
     // Set up: a snapshot written with epoch 5 in a directory at epoch 0.
     let tmp = tempfile::tempdir().unwrap();
     let durability = open(tmp.path()).unwrap();
-    add(durability.storage(), 0, 3);
+    add(&durability.storage(), 0, 3);
     let db = durability.db_id();
-    write_snapshot(durability.storage(), &tmp.path().join("snapshots"), db, 5).unwrap();
+    write_snapshot(&durability.storage(), &tmp.path().join("snapshots"), db, 5).unwrap();
     drop(durability);
 
     // Act and check.
@@ -173,7 +173,7 @@ fn an_advance_survives_a_crash_and_a_failed_one_changes_nothing() {
     // Set up and act: one advance, then one whose fsync fails.
     let fs = FaultyFs::new();
     let durability = Durability::open_with(config(), Arc::new(fs.clone())).unwrap();
-    add(durability.storage(), 0, 3);
+    add(&durability.storage(), 0, 3);
     assert_eq!(durability.advance_epoch().unwrap(), 1);
     fs.fail_syncs(SyncFault::Nth(1));
     assert!(durability.advance_epoch().is_err());
@@ -185,8 +185,8 @@ fn an_advance_survives_a_crash_and_a_failed_one_changes_nothing() {
     fs.crash_losing_unsynced();
     let reopened = Durability::open_with(config(), Arc::new(fs.clone())).unwrap();
     assert_eq!(reopened.epoch(), 1);
-    assert_eq!(count(reopened.storage()), 3);
-    add(reopened.storage(), 3, 4);
+    assert_eq!(count(&reopened.storage()), 3);
+    add(&reopened.storage(), 3, 4);
 }
 
 /// Regression (found by `faults_model`): an advance whose directory fsync fails leaves the
@@ -201,7 +201,7 @@ fn regression_an_epoch_read_at_open_is_made_durable_before_segments_carry_it() {
     // Set up: an advance whose second fsync (the directory's, after the rename) fails.
     let fs = FaultyFs::new();
     let durability = Durability::open_with(config(), Arc::new(fs.clone())).unwrap();
-    add(durability.storage(), 0, 3);
+    add(&durability.storage(), 0, 3);
     fs.fail_syncs(SyncFault::Nth(2));
     assert!(durability.advance_epoch().is_err());
     drop(durability);
@@ -210,12 +210,12 @@ fn regression_an_epoch_read_at_open_is_made_durable_before_segments_carry_it() {
     // Act: restart without a crash, write in the epoch found, crash.
     let restarted = Durability::open_with(config(), Arc::new(fs.clone())).unwrap();
     assert_eq!(restarted.epoch(), 1);
-    add(restarted.storage(), 3, 6);
+    add(&restarted.storage(), 3, 6);
     drop(restarted);
     fs.crash_losing_unsynced();
 
     // Check: the start works, in epoch 1, with every commit.
     let recovered = Durability::open_with(config(), Arc::new(fs.clone())).unwrap();
     assert_eq!(recovered.epoch(), 1);
-    assert_eq!(count(recovered.storage()), 6);
+    assert_eq!(count(&recovered.storage()), 6);
 }

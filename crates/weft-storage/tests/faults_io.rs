@@ -75,7 +75,7 @@ fn a_failed_fsync_fails_its_commit_and_refuses_every_later_one() {
         let fs = FaultyFs::new();
         let durability = open(&fs, SyncPolicy::Always);
         for n in 0..10 {
-            commit(durability.storage(), n).unwrap();
+            commit(&durability.storage(), n).unwrap();
         }
 
         // Act: from now, the nth fsync fails; commit until one fails.
@@ -83,7 +83,7 @@ fn a_failed_fsync_fails_its_commit_and_refuses_every_later_one() {
         let mut acked = 10;
         let error = loop {
             assert!(acked < 40, "no commit failed (fsync {nth})");
-            match commit(durability.storage(), acked) {
+            match commit(&durability.storage(), acked) {
                 Ok(_) => acked += 1,
                 Err(e) => break e,
             }
@@ -94,7 +94,7 @@ fn a_failed_fsync_fails_its_commit_and_refuses_every_later_one() {
         assert!(matches!(&error, StorageError::Commit(c) if c.is_fatal()), "{error}");
         assert!(error.to_string().contains("fsync"), "{error}");
         fs.fail_syncs(SyncFault::Never);
-        let later = commit(durability.storage(), acked + 1).unwrap_err();
+        let later = commit(&durability.storage(), acked + 1).unwrap_err();
         assert!(later.to_string().contains("restart"), "{later}");
         assert!(matches!(&later, StorageError::Commit(c) if c.is_fatal()));
 
@@ -105,7 +105,7 @@ fn a_failed_fsync_fails_its_commit_and_refuses_every_later_one() {
         crashed.crash_losing_unsynced();
         for disk in [&fs, &crashed] {
             let reopened = open(disk, SyncPolicy::Always);
-            assert_prefix(&commits(reopened.storage()), acked, acked + 1, &format!("fsync {nth}"));
+            assert_prefix(&commits(&reopened.storage()), acked, acked + 1, &format!("fsync {nth}"));
         }
     }
 }
@@ -118,7 +118,7 @@ fn a_full_disk_fails_the_commit_by_name_and_loses_nothing_acknowledged() {
         let fs = FaultyFs::new();
         let durability = open(&fs, SyncPolicy::Always);
         for n in 0..5 {
-            commit(durability.storage(), n).unwrap();
+            commit(&durability.storage(), n).unwrap();
         }
         fs.set_capacity(Some(fs.used() + room));
 
@@ -126,7 +126,7 @@ fn a_full_disk_fails_the_commit_by_name_and_loses_nothing_acknowledged() {
         let mut acked = 5;
         let error = loop {
             assert!(acked < 100, "the disk never filled (room {room})");
-            match commit(durability.storage(), acked) {
+            match commit(&durability.storage(), acked) {
                 Ok(_) => acked += 1,
                 Err(e) => break e,
             }
@@ -138,7 +138,7 @@ fn a_full_disk_fails_the_commit_by_name_and_loses_nothing_acknowledged() {
             message.contains("disk is full") && message.contains("no space"),
             "{message}"
         );
-        assert!(commit(durability.storage(), 1000).is_err());
+        assert!(commit(&durability.storage(), 1000).is_err());
 
         // Check: with space freed, a restart recovers every acknowledged commit (the
         // half-written record is a torn tail) and new commits work and survive.
@@ -146,14 +146,14 @@ fn a_full_disk_fails_the_commit_by_name_and_loses_nothing_acknowledged() {
         fs.set_capacity(None);
         let reopened = open(&fs, SyncPolicy::Always);
         assert_eq!(
-            commits(reopened.storage()),
+            commits(&reopened.storage()),
             (0..acked).collect::<Vec<_>>(),
             "room {room}"
         );
-        commit(reopened.storage(), acked).unwrap();
+        commit(&reopened.storage(), acked).unwrap();
         drop(reopened);
         let again = open(&fs, SyncPolicy::Always);
-        assert_eq!(commits(again.storage()), (0..=acked).collect::<Vec<_>>());
+        assert_eq!(commits(&again.storage()), (0..=acked).collect::<Vec<_>>());
     }
 }
 
@@ -163,7 +163,7 @@ fn a_full_disk_during_a_snapshot_leaves_no_file_and_recovery_works() {
     let fs = FaultyFs::new();
     let durability = open(&fs, SyncPolicy::Always);
     for n in 0..20 {
-        commit(durability.storage(), n).unwrap();
+        commit(&durability.storage(), n).unwrap();
     }
     fs.set_capacity(Some(fs.used() + 100));
 
@@ -176,7 +176,7 @@ fn a_full_disk_during_a_snapshot_leaves_no_file_and_recovery_works() {
     drop(durability);
     fs.set_capacity(None);
     let reopened = open(&fs, SyncPolicy::Always);
-    assert_eq!(commits(reopened.storage()), (0..20).collect::<Vec<_>>());
+    assert_eq!(commits(&reopened.storage()), (0..20).collect::<Vec<_>>());
     reopened.create_snapshot().unwrap();
 }
 
@@ -197,11 +197,11 @@ fn crash_at_every_cut(fs: &FaultyFs, file: &Path, tail: usize, acked: i64, issue
             let crashed = fs.fork();
             crashed.crash(|path, _| if path == file { tail_of } else { Tail::Lose });
             let reopened = open(&crashed, SyncPolicy::Always);
-            assert_prefix(&commits(reopened.storage()), acked, issued, &format!("{tail_of:?}"));
+            assert_prefix(&commits(&reopened.storage()), acked, issued, &format!("{tail_of:?}"));
             // A recovered database takes new commits.
-            let next = commits(reopened.storage()).len() as i64;
+            let next = commits(&reopened.storage()).len() as i64;
             seen.insert(next);
-            commit(reopened.storage(), next).unwrap();
+            commit(&reopened.storage(), next).unwrap();
         }
     }
     assert_eq!(seen, (acked..=issued).collect(), "cuts of a {tail}-byte tail");
@@ -220,11 +220,11 @@ fn torn_and_zero_filled_tails_recover_to_a_prefix_at_every_cut() {
     };
     let durability = Durability::open_with(config, Arc::new(fs.clone())).unwrap();
     for n in 0..12 {
-        commit(durability.storage(), n).unwrap();
+        commit(&durability.storage(), n).unwrap();
     }
     durability.sync().unwrap();
     for n in 12..22 {
-        commit(durability.storage(), n).unwrap();
+        commit(&durability.storage(), n).unwrap();
     }
     let (file, tail) = unsynced_file(&fs);
 
@@ -239,10 +239,10 @@ fn a_failed_fsync_leaves_a_tail_that_recovers_to_a_prefix_at_every_cut() {
     let fs = FaultyFs::new();
     let durability = open(&fs, SyncPolicy::Always);
     for n in 0..8 {
-        commit(durability.storage(), n).unwrap();
+        commit(&durability.storage(), n).unwrap();
     }
     fs.fail_syncs(SyncFault::FromNth(1));
-    commit(durability.storage(), 8).unwrap_err();
+    commit(&durability.storage(), 8).unwrap_err();
     let (file, tail) = unsynced_file(&fs);
     fs.fail_syncs(SyncFault::Never);
 
@@ -261,23 +261,23 @@ fn regression_a_record_whose_fsync_failed_is_made_durable_by_the_restart_that_se
     let fs = FaultyFs::new();
     let durability = open(&fs, SyncPolicy::Always);
     for n in 0..5 {
-        commit(durability.storage(), n).unwrap();
+        commit(&durability.storage(), n).unwrap();
     }
     fs.fail_syncs(SyncFault::Nth(1));
-    commit(durability.storage(), 5).unwrap_err();
+    commit(&durability.storage(), 5).unwrap_err();
     drop(durability);
 
     // Act: restart without a crash (commit 5 is served from the page cache), commit
     // more, then crash.
     let restarted = open(&fs, SyncPolicy::Always);
-    assert_eq!(commits(restarted.storage()), (0..6).collect::<Vec<_>>());
+    assert_eq!(commits(&restarted.storage()), (0..6).collect::<Vec<_>>());
     for n in 6..10 {
-        commit(restarted.storage(), n).unwrap();
+        commit(&restarted.storage(), n).unwrap();
     }
     drop(restarted);
     fs.crash(|_, unsynced| Tail::Keep(unsynced / 2));
 
     // Check: everything served is still there.
     let recovered = open(&fs, SyncPolicy::Always);
-    assert_eq!(commits(recovered.storage()), (0..10).collect::<Vec<_>>());
+    assert_eq!(commits(&recovered.storage()), (0..10).collect::<Vec<_>>());
 }

@@ -95,7 +95,7 @@ fn restart(
     fs.fail_syncs(SyncFault::Never);
     fs.set_capacity(None);
     let reopened = open(fs);
-    let found = commits(reopened.storage());
+    let found = commits(&reopened.storage());
     let k = found.len() as i64;
     assert_eq!(found, (0..k).collect::<Vec<_>>(), "not a prefix");
     assert!(
@@ -128,7 +128,7 @@ fn random_operations_on_a_faulty_disk_keep_every_acknowledged_commit() {
                 0..=64 if !model.broken => {
                     let n = model.issued;
                     model.issued += 1;
-                    match commit(durability.storage(), n) {
+                    match commit(&durability.storage(), n) {
                         Ok(_) => model.acked = model.issued,
                         Err(e) => {
                             assert!(matches!(&e, StorageError::Commit(c) if c.is_fatal()), "{e}");

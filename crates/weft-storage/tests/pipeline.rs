@@ -209,5 +209,5 @@ fn the_wal_gives_back_a_record_a_later_sink_refused_and_recovery_never_sees_it()
     let recovered = Durability::open(DurabilityConfig::new(dir.path())).unwrap();
     assert_eq!(recovered.recovery().wal_records, 2);
     let storage = recovered.storage();
-    assert_eq!(visible_vertices(storage, IsolationLevel::SnapshotIsolation), 2);
+    assert_eq!(visible_vertices(&storage, IsolationLevel::SnapshotIsolation), 2);
 }

@@ -8,6 +8,8 @@
 //! `always`; a damaged record in the middle of history stops the start with an error
 //! naming the file and offset unless the caller accepts the loss (`skip_corrupt`).
 
+mod install;
+
 use super::data_dir::DataDir;
 use super::io::{self, FileSystem};
 use super::retainer::FileRetainer;
@@ -19,7 +21,7 @@ use super::DurabilityError;
 use crate::pipeline::Origin;
 use crate::record::CommitRecord;
 use crate::storage::Storage;
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, RwLock};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -90,7 +92,8 @@ pub struct Durability {
     db_id: Uuid,
     fs: Arc<dyn FileSystem>,
     config: DurabilityConfig,
-    storage: Storage,
+    /// Replaced by [`Durability::install_snapshot`].
+    storage: RwLock<Storage>,
     wal: Arc<WalWriter>,
     retainer: FileRetainer,
     snapshotting: Mutex<()>,
@@ -134,7 +137,7 @@ impl Durability {
             dir: Mutex::new(dir),
             fs,
             config,
-            storage,
+            storage: RwLock::new(storage),
             wal,
             retainer,
             snapshotting: Mutex::new(()),
@@ -142,9 +145,9 @@ impl Durability {
         }))
     }
 
-    /// The recovered storage, logging its commits.
-    pub fn storage(&self) -> &Storage {
-        &self.storage
+    /// The database's storage (recovered, or installed since), logging its commits.
+    pub fn storage(&self) -> Storage {
+        self.storage.read().clone()
     }
 
     pub fn db_id(&self) -> Uuid {
@@ -193,7 +196,7 @@ impl Durability {
         let _one_at_a_time = self.snapshotting.lock();
         let started = Instant::now();
         let (dir, epoch) = (self.snapshot_dir(), self.epoch());
-        let info = write_snapshot_with(self.fs.as_ref(), &self.storage, &dir, self.db_id, epoch)?;
+        let info = write_snapshot_with(self.fs.as_ref(), &self.storage(), &dir, self.db_id, epoch)?;
         tracing::info!(
             ts = info.ts,
             vertices = info.vertices,

@@ -59,6 +59,9 @@ pub mod wal;
 
 mod error;
 
+/// The WAL's name in the commit pipeline.
+pub const WAL_SINK: &str = "wal";
+
 pub use data_dir::DataDir;
 pub use error::DurabilityError;
 pub use header::{FileHeader, FileKind, HeaderError};

@@ -398,7 +398,7 @@ fn check_segment_epochs(fs: &dyn FileSystem, segments: &[(u64, PathBuf)], curren
 /// are appended under the commit lock and waited on outside it. A WAL error is fatal.
 impl crate::pipeline::CommitSink for WalWriter {
     fn name(&self) -> &str {
-        "wal"
+        crate::durability::WAL_SINK
     }
 
     fn append(
