@@ -219,6 +219,8 @@ impl Engine {
             },
             _ => return Err(admin_not_plannable()),
         };
+        // A write where writes are refused fails before planning: nothing runs, nothing
+        // is written, whether or not a row would have reached the update.
         let refusal = self.write_refusal(txn.mode());
         if let Some(error) = refusal
             .clone()
