@@ -8,7 +8,7 @@
 //! `Neo.ClientError.Cluster.NotALeader` when the engine is read-only (a redirect: the
 //! client goes to the leader) or `Neo.ClientError.Statement.AccessMode` in a read
 //! transaction. Reads are never refused. As a second line, every write call of the
-//! executor passes [`crate::exec::ExecCtx::graph_mut`], which refuses it the same way.
+//! executor passes `ExecCtx::graph_mut` (`exec.rs`), which refuses it the same way.
 
 use crate::ast::{Query, Statement};
 use crate::engine::Engine;

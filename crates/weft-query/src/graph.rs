@@ -11,12 +11,12 @@
 //! Promises to the executor: reads see the transaction's own writes; an unknown name
 //! resolves to `None` (it matches nothing) and never allocates an id on read paths; an
 //! implementation refuses nothing itself — the read-only rule is the executor's
-//! ([`crate::exec::ExecCtx::graph_mut`]). Needs from an implementation: the calls below,
+//! (`ExecCtx::graph_mut` in `exec.rs`). Needs from an implementation: the calls below,
 //! and the batch calls (`*_many`) where a round trip costs more than a loop; their
 //! defaults loop over the single calls, which is right for a local store.
 //!
 //! The executor is generic over these traits (monomorphised, no `dyn` per row); the local
-//! implementation is [`crate::local::LocalGraph`]. A new implementation must pass the
+//! implementation is [`crate::LocalGraph`]. A new implementation must pass the
 //! conformance suite in `graph_suite.rs`.
 
 use crate::error::Result;
@@ -92,7 +92,7 @@ pub trait GraphRead: GraphStats {
 }
 
 /// The changes a statement makes in its transaction. Callers check access (read-only)
-/// before calling; see [`crate::exec::ExecCtx::graph_mut`].
+/// before calling; see `ExecCtx::graph_mut` in `exec.rs`.
 pub trait GraphWrite: GraphRead {
     /// The id of a label, relationship type or property key, made when new.
     fn label(&mut self, name: &str) -> LabelId;
