@@ -8,7 +8,8 @@
 //! `Neo.ClientError.Cluster.NotALeader` when the engine is read-only (a redirect: the
 //! client goes to the leader) or `Neo.ClientError.Statement.AccessMode` in a read
 //! transaction. Reads are never refused. As a second line, every write call of the
-//! executor passes `ExecCtx::graph_mut` (`exec.rs`), which refuses it the same way.
+//! executor passes `ExecCtx::graph_mut` (`exec.rs`), which refuses it the same way; and
+//! a transaction that wrote before the switch went on cannot commit after it.
 
 use crate::ast::{Query, Statement};
 use crate::engine::Engine;
@@ -19,6 +20,20 @@ use std::sync::RwLock;
 /// The engine's read-only switch: the reason writes are refused, if they are.
 #[derive(Debug, Default)]
 pub(crate) struct ReadOnlySwitch(RwLock<Option<String>>);
+
+impl ReadOnlySwitch {
+    /// The error for a write while the switch is on, or `None` when it is off.
+    pub(crate) fn refusal(&self) -> Option<QueryError> {
+        let reason = self.0.read().unwrap_or_else(|e| e.into_inner());
+        reason.as_deref().map(not_a_leader)
+    }
+}
+
+/// The error for a write on a read-only engine: a redirect to the leader.
+fn not_a_leader(reason: &str) -> QueryError {
+    let message = format!("This database is read-only and refuses writes ({reason}); send writes to the leader");
+    QueryError::runtime(ErrorKind::ReadOnly, "NotALeader", message)
+}
 
 impl Engine {
     /// Refuses every write from now on with `reason` in the error (`None`: writes are
@@ -35,7 +50,7 @@ impl Engine {
 
     /// Starts a transaction for explicit use ([`Engine::execute_in`], [`Engine::start_in`]).
     pub fn begin(&self, mode: AccessMode) -> Txn {
-        Txn::begin(self.storage(), mode)
+        Txn::begin(self.storage(), mode, self.read_only.clone())
     }
 
     /// The timestamp of the newest commit: the bookmark of a transaction that wrote
@@ -46,10 +61,8 @@ impl Engine {
 
     /// The error a write gets in a transaction of `mode`, or `None` when it may write.
     pub(crate) fn write_refusal(&self, mode: AccessMode) -> Option<QueryError> {
-        if let Some(reason) = self.read_only() {
-            let message =
-                format!("This database is read-only and refuses writes ({reason}); send writes to the leader");
-            return Some(QueryError::runtime(ErrorKind::ReadOnly, "NotALeader", message));
+        if let Some(refused) = self.read_only.refusal() {
+            return Some(refused);
         }
         (mode == AccessMode::Read).then(|| {
             QueryError::runtime(

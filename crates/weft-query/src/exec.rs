@@ -318,7 +318,7 @@ mod tests {
     fn a_statement_refusing_writes_refuses_every_write_call_and_still_reads() {
         // Set up: a context over an empty local graph that may not write.
         let storage = crate::Engine::new().storage().clone();
-        let txn = Txn::begin(&storage, AccessMode::ReadWrite);
+        let txn = Txn::begin(&storage, AccessMode::ReadWrite, Default::default());
         let graph = LocalGraph::new(storage, TxnHandle::Owned(Box::new(txn)));
         let refusal = QueryError::runtime(ErrorKind::ReadOnly, "AccessMode", "no");
         let mut ctx = ExecCtx::new(graph, BTreeMap::new()).refusing_writes(Some(refusal.clone()));

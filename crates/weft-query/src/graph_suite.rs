@@ -171,7 +171,7 @@ mod tests {
     fn the_local_graph_passes_the_suite() {
         super::run_suite(|| {
             let storage = Engine::new().storage().clone();
-            let txn = Txn::begin(&storage, AccessMode::ReadWrite);
+            let txn = Txn::begin(&storage, AccessMode::ReadWrite, Default::default());
             LocalGraph::new(storage, TxnHandle::Owned(Box::new(txn)))
         });
     }

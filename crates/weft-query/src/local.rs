@@ -6,11 +6,13 @@
 //! of the executor that calls `weft_storage` (the engine, which owns the storage, and the
 //! admin statements aside). Promises: storage errors arrive as [`QueryError`]s.
 
+use crate::access::ReadOnlySwitch;
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::graph::{
     Direction, EdgeRef, EdgeTypeId, Gid, GraphNames, GraphRead, GraphStats, GraphWrite, LabelId, PropertyId, Value,
 };
 use std::ops::Bound;
+use std::sync::Arc;
 use weft_storage::{IsolationLevel, Storage, StorageError, Transaction};
 
 /// Whether a transaction may write.
@@ -27,13 +29,19 @@ pub enum AccessMode {
 pub struct Txn {
     inner: Transaction,
     mode: AccessMode,
+    /// True once the transaction has been handed out for a write.
+    wrote: bool,
+    /// The engine's switch: a transaction that wrote does not commit while it is on.
+    read_only: Arc<ReadOnlySwitch>,
 }
 
 impl Txn {
-    pub(crate) fn begin(storage: &Storage, mode: AccessMode) -> Txn {
+    pub(crate) fn begin(storage: &Storage, mode: AccessMode, read_only: Arc<ReadOnlySwitch>) -> Txn {
         Txn {
             inner: storage.begin(IsolationLevel::SnapshotIsolation),
             mode,
+            wrote: false,
+            read_only,
         }
     }
 
@@ -43,8 +51,13 @@ impl Txn {
     }
 
     /// Makes the commit durable and visible; its commit timestamp, or `None` when it
-    /// wrote nothing.
+    /// wrote nothing. A transaction that wrote while the engine was writable is rolled
+    /// back instead when the engine has become read-only since (`NotALeader`).
     pub fn commit(self) -> Result<Option<u64>> {
+        if let Some(refused) = self.read_only.refusal().filter(|_| self.wrote) {
+            self.inner.abort();
+            return Err(refused);
+        }
         Ok(self.inner.commit()?)
     }
 
@@ -117,7 +130,9 @@ impl<'t> LocalGraph<'t> {
     }
 
     fn write(&mut self) -> &mut Transaction {
-        &mut self.txn.txn_mut().inner
+        let txn = self.txn.txn_mut();
+        txn.wrote = true;
+        &mut txn.inner
     }
 }
 

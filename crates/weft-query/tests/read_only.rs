@@ -161,6 +161,30 @@ fn a_read_only_engine_refuses_writes_in_a_read_write_transaction_it_began_earlie
 }
 
 #[test]
+fn a_transaction_that_wrote_before_the_engine_became_read_only_does_not_commit() {
+    // Set up: a write made while the engine still wrote.
+    let engine = seeded();
+    let before = snapshot(&engine);
+    let mut txn = engine.begin(AccessMode::ReadWrite);
+    engine
+        .execute_in(&mut txn, "CREATE (:P {id: 7})", &none())
+        .expect("write");
+
+    // Act
+    engine.set_read_only(Some("demoted".into()));
+    let error = refused(txn.commit());
+
+    // Check: refused, rolled back; a transaction that only read still commits.
+    assert_eq!(error.status(), NOT_A_LEADER);
+    assert_eq!(snapshot(&engine), before, "the write was rolled back");
+    let mut reader = engine.begin(AccessMode::ReadWrite);
+    engine
+        .execute_in(&mut reader, "MATCH (p:P) RETURN p", &none())
+        .expect("read");
+    reader.commit().expect("a reader commits");
+}
+
+#[test]
 fn a_read_only_engine_refuses_a_transaction_s_schema_changes_at_commit() {
     let engine = seeded();
     let change = match engine
