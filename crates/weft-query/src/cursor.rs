@@ -4,15 +4,18 @@
 
 use crate::engine::materialise;
 use crate::error::Result;
-use crate::exec::{ExecCtx, TxnHandle};
+use crate::exec::ExecCtx;
+use crate::local::{LocalGraph, Txn, TxnHandle};
 use crate::plan::Plan;
 use crate::result::{QueryResult, QueryStats, ResultValue};
 use std::collections::VecDeque;
-use weft_storage::Transaction;
 
 enum Source<'t> {
     /// A running pipeline.
-    Plan { plan: Box<Plan>, ctx: ExecCtx<'t> },
+    Plan {
+        plan: Box<Plan>,
+        ctx: ExecCtx<LocalGraph<'t>>,
+    },
     /// A result computed up front (EXPLAIN, PROFILE, admin statements), with the
     /// transaction it ran in when there was one.
     Ready {
@@ -30,7 +33,7 @@ pub struct Cursor<'t> {
 }
 
 impl<'t> Cursor<'t> {
-    pub(crate) fn running(plan: Plan, ctx: ExecCtx<'t>) -> Self {
+    pub(crate) fn running(plan: Plan, ctx: ExecCtx<LocalGraph<'t>>) -> Self {
         Cursor {
             columns: plan.columns.clone(),
             source: Source::Plan {
@@ -104,13 +107,13 @@ impl<'t> Cursor<'t> {
     /// As [`Cursor::finish`], and hands back the transaction when the cursor owns it
     /// (one started by [`crate::Engine::start_in`] or [`crate::Engine::start`]). On an
     /// error the owned transaction is dropped, which rolls it back.
-    pub fn close(self) -> Result<(QueryStats, Option<Transaction>)> {
+    pub fn close(self) -> Result<(QueryStats, Option<Txn>)> {
         match self.source {
             Source::Ready { stats, txn, .. } => Ok((stats, txn.and_then(TxnHandle::into_owned))),
             Source::Plan { mut plan, mut ctx } => {
                 plan.root.finish_writes(&mut ctx)?;
                 let stats = ctx.stats;
-                Ok((stats, ctx.into_txn().into_owned()))
+                Ok((stats, ctx.into_graph().into_txn().into_owned()))
             }
         }
     }

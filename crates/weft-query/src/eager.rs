@@ -6,6 +6,7 @@ use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::ExecCtx;
 use crate::expr::{eval, CExpr};
 use crate::functions::Aggregator;
+use crate::graph::GraphWrite;
 use crate::pipeline::{constant_count, AggSpec, FastMap, Op, Row};
 use crate::value::{GroupKey, QValue};
 use std::collections::VecDeque;
@@ -32,12 +33,12 @@ fn new_states(aggs: &[AggSpec]) -> Result<Vec<Box<dyn Aggregator>>> {
 
 /// Groups the input by `keys` and runs `aggs` per group; one row per group (one row
 /// with the aggregates' empty results when there are no keys and no input).
-pub(crate) fn aggregate(
+pub(crate) fn aggregate<G: GraphWrite>(
     input: &mut Op,
     keys: &[(usize, CExpr)],
     aggs: &[AggSpec],
     width: usize,
-    ctx: &mut ExecCtx,
+    ctx: &mut ExecCtx<G>,
 ) -> Result<VecDeque<Row>> {
     let mut index: FastMap<Vec<GroupKey>, usize> = FastMap::default();
     let mut groups: Vec<Group> = Vec::new();
@@ -100,11 +101,11 @@ pub(crate) fn aggregate(
 }
 
 /// The input ordered by `keys` (each descending when its flag is set), cut to `limit`.
-pub(crate) fn sort(
+pub(crate) fn sort<G: GraphWrite>(
     input: &mut Op,
     keys: &[(CExpr, bool)],
     limit: Option<&CExpr>,
-    ctx: &mut ExecCtx,
+    ctx: &mut ExecCtx<G>,
 ) -> Result<VecDeque<Row>> {
     let limit = limit.map(|l| constant_count(l, ctx, "LIMIT")).transpose()?;
     let mut rows: Vec<(Vec<QValue>, Row)> = Vec::new();

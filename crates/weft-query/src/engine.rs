@@ -11,8 +11,9 @@ use crate::admin::{AdminArgs, AdminCommand, AdminRegistry};
 use crate::ast::{ConstraintTarget, IndexTarget, Statement};
 use crate::cursor::Cursor;
 use crate::error::{ErrorKind, QueryError, Result};
-use crate::exec::{ExecCtx, TxnHandle};
-use crate::graph::GraphContext;
+use crate::exec::ExecCtx;
+use crate::graph::{EdgeRef, Gid, GraphContext, GraphRead};
+use crate::local::{AccessMode, LocalGraph, Txn, TxnHandle};
 use crate::plan::{Plan, Planner};
 use crate::procedures::{Procedure, Registry};
 use crate::result::{Node, Path, QueryResult, QueryStats, Relationship, ResultValue};
@@ -21,7 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use weft_common::Value;
-use weft_storage::{ConstraintInfo, IndexInfo, IsolationLevel, Storage, Transaction};
+use weft_storage::{ConstraintInfo, IndexInfo, Storage};
 
 /// One database: a storage and the means to query it.
 #[derive(Clone, Default)]
@@ -32,6 +33,7 @@ pub struct Engine {
     procedures: Arc<Registry>,
     query_timeout: Option<Duration>,
     admin: Arc<AdminRegistry>,
+    pub(crate) read_only: Arc<crate::access::ReadOnlySwitch>,
 }
 
 /// Parsed statements kept by query text (parameters are bound at run time, so one entry
@@ -58,6 +60,7 @@ impl Engine {
             procedures: Arc::default(),
             query_timeout: None,
             admin: Arc::default(),
+            read_only: Arc::default(),
         }
     }
 
@@ -113,10 +116,11 @@ impl Engine {
     /// Runs one statement in its own transaction, committed on success.
     pub fn execute(&self, query: &str, params: &BTreeMap<String, Value>) -> Result<QueryResult> {
         let statement = self.parse(query)?;
+        self.refuse_schema_write(&statement)?;
         if let Some(result) = self.admin(&statement)? {
             return Ok(result);
         }
-        let mut txn = self.storage.begin(IsolationLevel::SnapshotIsolation);
+        let mut txn = self.begin(AccessMode::ReadWrite);
         let result = self.run(query, &statement, params, &mut txn)?;
         txn.commit()?;
         Ok(result)
@@ -124,12 +128,7 @@ impl Engine {
 
     /// Runs one statement inside a caller's transaction (explicit transactions); admin
     /// statements are refused there.
-    pub fn execute_in(
-        &self,
-        txn: &mut Transaction,
-        query: &str,
-        params: &BTreeMap<String, Value>,
-    ) -> Result<QueryResult> {
+    pub fn execute_in(&self, txn: &mut Txn, query: &str, params: &BTreeMap<String, Value>) -> Result<QueryResult> {
         let statement = self.parse(query)?;
         refuse_admin(&statement)?;
         self.run(query, &statement, params, txn)
@@ -137,12 +136,7 @@ impl Engine {
 
     /// Starts a statement inside a caller's transaction and returns a cursor to pull its
     /// rows from (admin statements are refused, as in [`Engine::execute_in`]).
-    pub fn cursor<'t>(
-        &self,
-        txn: &'t mut Transaction,
-        query: &str,
-        params: &BTreeMap<String, Value>,
-    ) -> Result<Cursor<'t>> {
+    pub fn cursor<'t>(&self, txn: &'t mut Txn, query: &str, params: &BTreeMap<String, Value>) -> Result<Cursor<'t>> {
         let statement = self.parse(query)?;
         refuse_admin(&statement)?;
         self.start_statement(query, &statement, params, TxnHandle::Borrowed(txn))
@@ -153,17 +147,18 @@ impl Engine {
     /// are pulled. Admin statements run to completion here and own no transaction.
     pub fn start(&self, query: &str, params: &BTreeMap<String, Value>) -> Result<Cursor<'static>> {
         let statement = self.parse(query)?;
+        self.refuse_schema_write(&statement)?;
         if let Some(result) = self.admin(&statement)? {
             return Ok(Cursor::ready(result, None));
         }
-        let txn = self.storage.begin(IsolationLevel::SnapshotIsolation);
+        let txn = self.begin(AccessMode::ReadWrite);
         self.start_statement(query, &statement, params, TxnHandle::Owned(Box::new(txn)))
     }
 
     /// Starts a statement in an explicit transaction that the returned cursor takes over
     /// until [`Cursor::close`] gives it back. On an error the transaction is rolled back,
     /// as a failed statement ends its transaction. Admin statements are refused.
-    pub fn start_in(&self, txn: Transaction, query: &str, params: &BTreeMap<String, Value>) -> Result<Cursor<'static>> {
+    pub fn start_in(&self, txn: Txn, query: &str, params: &BTreeMap<String, Value>) -> Result<Cursor<'static>> {
         let statement = self.parse(query)?;
         refuse_admin(&statement)?;
         self.start_statement(query, &statement, params, TxnHandle::Owned(Box::new(txn)))
@@ -174,7 +169,7 @@ impl Engine {
         query: &str,
         statement: &Statement,
         params: &BTreeMap<String, Value>,
-        txn: &mut Transaction,
+        txn: &mut Txn,
     ) -> Result<QueryResult> {
         self.start_statement(query, statement, params, TxnHandle::Borrowed(txn))?
             .collect()
@@ -226,6 +221,15 @@ impl Engine {
             },
             _ => return Err(admin_not_plannable()),
         };
+        // A write where writes are refused fails before planning: nothing runs, nothing
+        // is written, whether or not a row would have reached the update.
+        let refusal = self.write_refusal(txn.mode());
+        if let Some(error) = refusal
+            .clone()
+            .filter(|_| mode != Mode::Explain && crate::access::updates(query))
+        {
+            return Err(error);
+        }
         let mut plan = self.plan(query_text, query, params)?;
         if mode == Mode::Explain {
             return Ok(Cursor::ready(plan_rows(&plan.root, false), Some(txn)));
@@ -235,12 +239,18 @@ impl Engine {
             .map(|(k, v)| (k.clone(), QValue::from(v.clone())))
             .collect();
         let deadline = self.query_timeout.map(|timeout| Instant::now() + timeout);
-        let mut ctx = ExecCtx::new(self.storage.clone(), txn, params).with_deadline(deadline);
+        let graph = LocalGraph::new(self.storage.clone(), txn);
+        let mut ctx = ExecCtx::new(graph, params)
+            .with_deadline(deadline)
+            .refusing_writes(refusal);
         if mode == Mode::Profile {
             plan.root.time_all();
             while plan.root.next(&mut ctx)?.is_some() {}
             plan.root.finish_writes(&mut ctx)?;
-            return Ok(Cursor::ready(plan_rows(&plan.root, true), Some(ctx.into_txn())));
+            return Ok(Cursor::ready(
+                plan_rows(&plan.root, true),
+                Some(ctx.into_graph().into_txn()),
+            ));
         }
         Ok(Cursor::running(plan, ctx))
     }
@@ -420,7 +430,7 @@ fn plan_rows(root: &crate::pipeline::Op, profile: bool) -> QueryResult {
 }
 
 /// Turns a runtime value into a self-contained result value (reading the graph).
-pub(crate) fn materialise(v: &QValue, ctx: &ExecCtx) -> Result<ResultValue> {
+pub(crate) fn materialise<G: GraphRead>(v: &QValue, ctx: &ExecCtx<G>) -> Result<ResultValue> {
     Ok(match v {
         QValue::Null => ResultValue::Null,
         QValue::Bool(b) => ResultValue::Bool(*b),
@@ -454,12 +464,15 @@ pub(crate) fn materialise(v: &QValue, ctx: &ExecCtx) -> Result<ResultValue> {
     })
 }
 
-fn properties(props: BTreeMap<String, QValue>, ctx: &ExecCtx) -> Result<BTreeMap<String, ResultValue>> {
+fn properties<G: GraphRead>(
+    props: BTreeMap<String, QValue>,
+    ctx: &ExecCtx<G>,
+) -> Result<BTreeMap<String, ResultValue>> {
     props.into_iter().map(|(k, v)| Ok((k, materialise(&v, ctx)?))).collect()
 }
 
 /// A node as returned; one deleted by this query comes back without labels or properties.
-fn node(n: weft_storage::Gid, ctx: &ExecCtx) -> Result<Node> {
+fn node<G: GraphRead>(n: Gid, ctx: &ExecCtx<G>) -> Result<Node> {
     let labels = ctx.node_labels(n).unwrap_or_default();
     let props = ctx.node_properties(n).unwrap_or_default();
     Ok(Node {
@@ -469,7 +482,7 @@ fn node(n: weft_storage::Gid, ctx: &ExecCtx) -> Result<Node> {
     })
 }
 
-fn relationship(r: &weft_storage::EdgeRef, ctx: &ExecCtx) -> Result<Relationship> {
+fn relationship<G: GraphRead>(r: &EdgeRef, ctx: &ExecCtx<G>) -> Result<Relationship> {
     let props = ctx.rel_properties(r).unwrap_or_default();
     Ok(Relationship {
         id: r.gid.0,

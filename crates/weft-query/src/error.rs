@@ -23,6 +23,9 @@ pub enum ErrorKind {
     TimedOut,
     /// Anything the database itself failed at.
     DatabaseError,
+    /// A write where writes are refused: a read-only database (detail `NotALeader`, a
+    /// redirect to the leader) or a read transaction (`AccessMode`).
+    ReadOnly,
 }
 
 /// When the error was detected.
@@ -117,6 +120,11 @@ impl QueryError {
     pub fn is_retryable(&self) -> bool {
         self.kind == ErrorKind::TransientConflict
     }
+
+    /// True when the client should send the statement to another member (the leader).
+    pub fn is_redirect(&self) -> bool {
+        self.kind == ErrorKind::ReadOnly && self.detail == "NotALeader"
+    }
 }
 
 impl From<StorageError> for QueryError {
@@ -198,6 +206,8 @@ pub const STATUS_CODES: &[StatusCode] = &[
         "",
         "Neo.ClientError.Transaction.TransactionTimedOut",
     ),
+    row(ErrorKind::ReadOnly, "NotALeader", "Neo.ClientError.Cluster.NotALeader"),
+    row(ErrorKind::ReadOnly, "", "Neo.ClientError.Statement.AccessMode"),
     row(ErrorKind::DatabaseError, "", "Neo.DatabaseError.General.UnknownError"),
 ];
 

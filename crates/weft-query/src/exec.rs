@@ -1,55 +1,18 @@
-//! The execution context shared by operators and expressions: the transaction, the
-//! parameters, the statement clock and the write statistics, plus graph reads in the
-//! query's terms (names, runtime values). Label checks are remembered until the statement
-//! next writes (any write goes through [`ExecCtx::txn_mut`], which forgets them).
+//! The execution context shared by operators and expressions: the graph (any
+//! [`GraphRead`]/[`GraphWrite`]; the executor is generic over it), the parameters, the
+//! statement clock and the write statistics, plus graph reads in the query's terms (names,
+//! runtime values). Every write goes through [`ExecCtx::graph_mut`], which refuses it when
+//! the statement may not write (read-only engine or transaction) and forgets the label
+//! checks remembered since the last write.
 
 use crate::error::{ErrorKind, QueryError, Result};
-use crate::graph::GraphContext;
+use crate::graph::{EdgeRef, EdgeTypeId, Gid, GraphContext, GraphRead, GraphWrite, LabelId};
 use crate::result::QueryStats;
 use crate::value::QValue;
 use std::collections::BTreeMap;
 use std::time::Instant;
 use weft_common::temporal::ZonedDateTime;
 use weft_common::PropertyId;
-use weft_storage::{EdgeRef, EdgeTypeId, Gid, LabelId, Storage, Transaction};
-
-/// The transaction a statement runs in: borrowed from the caller, or owned by the
-/// statement's cursor (a server streaming a result across requests) and handed back when
-/// the statement ends.
-pub enum TxnHandle<'t> {
-    Borrowed(&'t mut Transaction),
-    Owned(Box<Transaction>),
-}
-
-impl std::ops::Deref for TxnHandle<'_> {
-    type Target = Transaction;
-
-    fn deref(&self) -> &Transaction {
-        match self {
-            TxnHandle::Borrowed(txn) => txn,
-            TxnHandle::Owned(txn) => txn,
-        }
-    }
-}
-
-impl std::ops::DerefMut for TxnHandle<'_> {
-    fn deref_mut(&mut self) -> &mut Transaction {
-        match self {
-            TxnHandle::Borrowed(txn) => txn,
-            TxnHandle::Owned(txn) => txn,
-        }
-    }
-}
-
-impl TxnHandle<'_> {
-    /// The transaction, if this handle owns it.
-    pub fn into_owned(self) -> Option<Transaction> {
-        match self {
-            TxnHandle::Borrowed(_) => None,
-            TxnHandle::Owned(txn) => Some(*txn),
-        }
-    }
-}
 
 /// How many operator steps pass between two looks at the clock.
 const DEADLINE_CHECK_EVERY: u32 = 1024;
@@ -61,9 +24,8 @@ const LABEL_MEMO_ENTRIES: usize = 1 << 16;
 const PROPERTY_ID_MEMO_ENTRIES: usize = 16;
 
 /// Everything a running statement needs.
-pub struct ExecCtx<'t> {
-    pub storage: Storage,
-    txn: TxnHandle<'t>,
+pub struct ExecCtx<G> {
+    graph: G,
     params: BTreeMap<String, QValue>,
     pub stats: QueryStats,
     now: ZonedDateTime,
@@ -80,13 +42,14 @@ pub struct ExecCtx<'t> {
     /// How many times the statement has taken the transaction for writing: what was
     /// checked at one generation holds while it stays the same.
     write_generation: u64,
+    /// Why the statement may not write, if it may not.
+    refuse_writes: Option<Box<QueryError>>,
 }
 
-impl<'t> ExecCtx<'t> {
-    pub fn new(storage: Storage, txn: TxnHandle<'t>, params: BTreeMap<String, QValue>) -> Self {
+impl<G: GraphRead> ExecCtx<G> {
+    pub fn new(graph: G, params: BTreeMap<String, QValue>) -> Self {
         ExecCtx {
-            storage,
-            txn,
+            graph,
             params,
             stats: QueryStats::default(),
             now: ZonedDateTime::now_utc(),
@@ -95,6 +58,7 @@ impl<'t> ExecCtx<'t> {
             label_memo: Default::default(),
             property_ids: Default::default(),
             write_generation: 0,
+            refuse_writes: None,
         }
     }
 
@@ -103,7 +67,7 @@ impl<'t> ExecCtx<'t> {
         if let Some((_, id)) = self.property_ids.borrow().iter().find(|(name, _)| &**name == key) {
             return Some(*id);
         }
-        let id = self.storage.find_property(key)?;
+        let id = self.graph.find_property(key)?;
         let mut known = self.property_ids.borrow_mut();
         if known.len() < PROPERTY_ID_MEMO_ENTRIES {
             known.push((key.into(), id));
@@ -130,24 +94,23 @@ impl<'t> ExecCtx<'t> {
         }
     }
 
-    /// Gives the transaction back when the context owns it.
-    pub fn into_txn(self) -> TxnHandle<'t> {
-        self.txn
+    /// Refuses every write of the statement with `error` (`None`: writes allowed).
+    pub fn refusing_writes(mut self, error: Option<QueryError>) -> Self {
+        self.refuse_writes = error.map(Box::new);
+        self
     }
 
-    /// The transaction, for reads.
-    pub fn txn(&self) -> &Transaction {
-        &self.txn
+    /// Gives the graph back when the statement ends.
+    pub fn into_graph(self) -> G {
+        self.graph
     }
 
-    /// The transaction, for writes.
-    pub fn txn_mut(&mut self) -> &mut Transaction {
-        self.label_memo.get_mut().clear();
-        self.write_generation += 1;
-        &mut self.txn
+    /// The graph, for reads.
+    pub fn graph(&self) -> &G {
+        &self.graph
     }
 
-    /// Changes whenever the statement may have written (see [`ExecCtx::txn_mut`]).
+    /// Changes whenever the statement may have written (see [`ExecCtx::graph_mut`]).
     pub fn write_generation(&self) -> u64 {
         self.write_generation
     }
@@ -155,13 +118,13 @@ impl<'t> ExecCtx<'t> {
     /// Whether the node exists and has every one of `labels`.
     pub fn has_labels(&self, node: Gid, labels: &[LabelId]) -> bool {
         let [label] = labels else {
-            return self.txn.vertex_has_labels(node, labels);
+            return self.graph.vertex_has_labels(node, labels);
         };
         let mut memo = self.label_memo.borrow_mut();
         if let Some(known) = memo.get(&(node, *label)) {
             return *known;
         }
-        let has = self.txn.vertex_has_labels(node, labels);
+        let has = self.graph.vertex_has_labels(node, labels);
         if memo.len() < LABEL_MEMO_ENTRIES {
             memo.insert((node, *label), has);
         }
@@ -181,18 +144,16 @@ impl<'t> ExecCtx<'t> {
 
     /// Ids of the named edge types that exist (unknown names match nothing).
     pub fn edge_type_ids(&self, names: &[String]) -> Vec<EdgeTypeId> {
-        names.iter().filter_map(|n| self.storage.find_edge_type(n)).collect()
+        names.iter().filter_map(|n| self.graph.find_edge_type(n)).collect()
     }
 
     /// Candidates from a label+property index on one of `labels`, if such an index exists.
     pub fn index_lookup(&self, labels: &[String], key: &str, value: &QValue) -> Option<Vec<Gid>> {
         let prop = self.property_id(key)?;
         let value = value.to_value()?;
-        labels.iter().find_map(|l| {
-            let label = self.storage.find_label(l)?;
-            self.storage.approx_label_property_count(label, prop)?;
-            Some(self.txn.vertices_with_property(label, prop, &value))
-        })
+        labels
+            .iter()
+            .find_map(|l| self.graph.index_lookup(self.graph.find_label(l)?, prop, &value))
     }
 
     /// Candidates from a label+property index range on one of `labels`, if such an index
@@ -204,7 +165,7 @@ impl<'t> ExecCtx<'t> {
         lower: Option<(QValue, bool)>,
         upper: Option<(QValue, bool)>,
     ) -> Option<Vec<Gid>> {
-        let prop = self.storage.find_property(key)?;
+        let prop = self.graph.find_property(key)?;
         let to_bound = |b: &Option<(QValue, bool)>| -> Option<std::ops::Bound<weft_common::Value>> {
             Some(match b {
                 None => std::ops::Bound::Unbounded,
@@ -216,23 +177,23 @@ impl<'t> ExecCtx<'t> {
             return Some(Vec::new());
         };
         labels.iter().find_map(|l| {
-            let label = self.storage.find_label(l)?;
-            self.storage.approx_label_property_count(label, prop)?;
-            Some(self.txn.vertices_in_range(label, prop, lo.as_ref(), hi.as_ref()))
+            let label = self.graph.find_label(l)?;
+            self.graph.index_range(label, prop, lo.as_ref(), hi.as_ref())
         })
     }
 
     /// The ids of `labels`, or `None` when one of the names was never used.
-    pub fn label_ids(&self, labels: &[String]) -> Option<Vec<weft_storage::LabelId>> {
-        labels.iter().map(|l| self.storage.find_label(l)).collect()
+    pub fn label_ids(&self, labels: &[String]) -> Option<Vec<LabelId>> {
+        labels.iter().map(|l| self.graph.find_label(l)).collect()
     }
 
     /// Nodes with the rarest of `labels` (the caller checks the others).
     pub fn label_scan(&self, labels: &[String]) -> Vec<Gid> {
-        let ids: Option<Vec<_>> = labels.iter().map(|l| self.storage.find_label(l)).collect();
-        let Some(ids) = ids else { return Vec::new() };
-        match ids.iter().min_by_key(|l| self.storage.approx_label_count(**l)) {
-            Some(l) => self.txn.vertices_with_label(*l),
+        let Some(ids) = self.label_ids(labels) else {
+            return Vec::new();
+        };
+        match ids.iter().min_by_key(|l| self.graph.approx_label_count(**l)) {
+            Some(l) => self.graph.vertices_with_label(*l),
             None => Vec::new(),
         }
     }
@@ -264,41 +225,54 @@ impl<'t> ExecCtx<'t> {
     }
 }
 
-impl GraphContext for ExecCtx<'_> {
+impl<G: GraphWrite> ExecCtx<G> {
+    /// The graph, for writes: refused when the statement may not write. Forgets the
+    /// label checks remembered so far (the write may change them).
+    pub fn graph_mut(&mut self) -> Result<&mut G> {
+        if let Some(error) = &self.refuse_writes {
+            return Err(error.as_ref().clone());
+        }
+        self.label_memo.get_mut().clear();
+        self.write_generation += 1;
+        Ok(&mut self.graph)
+    }
+}
+
+impl<G: GraphRead> GraphContext for ExecCtx<G> {
     fn node_labels(&self, node: Gid) -> Result<Vec<String>> {
         Ok(self
-            .txn
-            .labels(node)?
+            .graph
+            .vertex_labels(node)?
             .into_iter()
-            .map(|l| self.storage.label_name(l))
+            .map(|l| self.graph.label_name(l))
             .collect())
     }
 
     fn node_property(&self, node: Gid, key: &str) -> Result<QValue> {
         let Some(prop) = self.property_id(key) else {
             // Still fail for a deleted node, as other property reads do.
-            self.txn.labels(node)?;
+            self.graph.vertex_labels(node)?;
             return Ok(QValue::Null);
         };
         Ok(self
-            .txn
+            .graph
             .vertex_property(node, prop)?
             .map(QValue::from)
             .unwrap_or(QValue::Null))
     }
 
     fn node_properties(&self, node: Gid) -> Result<BTreeMap<String, QValue>> {
-        let props = self.txn.vertex_properties(node)?;
+        let props = self.graph.vertex_properties(node)?;
         Ok(props
             .into_iter()
-            .map(|(k, v)| (self.storage.property_name(k), QValue::from(v)))
+            .map(|(k, v)| (self.graph.property_name(k), QValue::from(v)))
             .collect())
     }
 
     fn rel_property(&self, rel: &EdgeRef, key: &str) -> Result<QValue> {
         // Storage still shows a deleted relationship's properties to the transaction
         // that deleted it; only a statement that deleted relationships pays the check.
-        if self.stats.relationships_deleted > 0 && !self.txn.edge_exists(rel) {
+        if self.stats.relationships_deleted > 0 && !self.graph.edge_exists(rel) {
             return Err(QueryError::runtime(
                 ErrorKind::EntityNotFound,
                 "DeletedEntityAccess",
@@ -309,25 +283,52 @@ impl GraphContext for ExecCtx<'_> {
             return Ok(QValue::Null);
         };
         Ok(self
-            .txn
+            .graph
             .edge_property(rel, prop)?
             .map(QValue::from)
             .unwrap_or(QValue::Null))
     }
 
     fn rel_properties(&self, rel: &EdgeRef) -> Result<BTreeMap<String, QValue>> {
-        let props = self.txn.edge_properties(rel)?;
+        let props = self.graph.edge_properties(rel)?;
         Ok(props
             .into_iter()
-            .map(|(k, v)| (self.storage.property_name(k), QValue::from(v)))
+            .map(|(k, v)| (self.graph.property_name(k), QValue::from(v)))
             .collect())
     }
 
     fn rel_type(&self, rel: &EdgeRef) -> String {
-        self.storage.edge_type_name(rel.edge_type)
+        self.graph.edge_type_name(rel.edge_type)
     }
 
     fn statement_time(&self) -> ZonedDateTime {
         self.now.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ExecCtx;
+    use crate::error::{ErrorKind, QueryError};
+    use crate::graph::{GraphRead, GraphWrite};
+    use crate::local::{AccessMode, LocalGraph, Txn, TxnHandle};
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn a_statement_refusing_writes_refuses_every_write_call_and_still_reads() {
+        // Set up: a context over an empty local graph that may not write.
+        let storage = crate::Engine::new().storage().clone();
+        let txn = Txn::begin(&storage, AccessMode::ReadWrite, Default::default());
+        let graph = LocalGraph::new(storage, TxnHandle::Owned(Box::new(txn)));
+        let refusal = QueryError::runtime(ErrorKind::ReadOnly, "AccessMode", "no");
+        let mut ctx = ExecCtx::new(graph, BTreeMap::new()).refusing_writes(Some(refusal.clone()));
+
+        // Act
+        let write = ctx.graph_mut().and_then(|g| g.create_vertex());
+
+        // Check: refused without a write; reads go on.
+        assert_eq!(write, Err(refusal));
+        assert_eq!(ctx.write_generation(), 0);
+        assert!(ctx.graph().all_vertices().is_empty());
     }
 }

@@ -8,6 +8,7 @@
 use crate::ast::{BinaryOp, Expr, ExprKind, MapProjectionItem, Quantifier, UnaryOp};
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::ExecCtx;
+use crate::graph::GraphRead;
 use crate::ops;
 use crate::pattern::{self, CPattern};
 use crate::scope::{Scope, Slots, VarKind};
@@ -327,7 +328,7 @@ pub fn visit(e: &Expr, f: &mut dyn FnMut(&Expr)) {
 
 /// Evaluates a compiled expression over `row` (comprehension variables write their own
 /// slots in it).
-pub fn eval(e: &CExpr, row: &mut [QValue], ctx: &ExecCtx) -> Result<QValue> {
+pub fn eval<G: GraphRead>(e: &CExpr, row: &mut [QValue], ctx: &ExecCtx<G>) -> Result<QValue> {
     Ok(match e {
         CExpr::Const(v) => v.clone(),
         CExpr::Param(name) => ctx.param(name)?,
@@ -462,7 +463,13 @@ fn list_items(v: QValue) -> Result<Option<Vec<QValue>>> {
     }
 }
 
-fn eval_binary(op: BinaryOp, a: &CExpr, b: &CExpr, row: &mut [QValue], ctx: &ExecCtx) -> Result<QValue> {
+fn eval_binary<G: GraphRead>(
+    op: BinaryOp,
+    a: &CExpr,
+    b: &CExpr,
+    row: &mut [QValue],
+    ctx: &ExecCtx<G>,
+) -> Result<QValue> {
     let left = eval(a, row, ctx)?;
     // AND / OR short-circuit only on a decided left side; errors on the right still count.
     match (op, &left) {
@@ -492,7 +499,12 @@ fn eval_binary(op: BinaryOp, a: &CExpr, b: &CExpr, row: &mut [QValue], ctx: &Exe
     }
 }
 
-fn eval_comparison(first: &CExpr, rest: &[(BinaryOp, CExpr)], row: &mut [QValue], ctx: &ExecCtx) -> Result<QValue> {
+fn eval_comparison<G: GraphRead>(
+    first: &CExpr,
+    rest: &[(BinaryOp, CExpr)],
+    row: &mut [QValue],
+    ctx: &ExecCtx<G>,
+) -> Result<QValue> {
     let mut left = eval(first, row, ctx)?;
     let mut result = QValue::Bool(true);
     for (op, e) in rest {
@@ -503,12 +515,12 @@ fn eval_comparison(first: &CExpr, rest: &[(BinaryOp, CExpr)], row: &mut [QValue]
     Ok(result)
 }
 
-fn eval_case(
+fn eval_case<G: GraphRead>(
     subject: Option<&CExpr>,
     whens: &[(CExpr, CExpr)],
     else_: Option<&CExpr>,
     row: &mut [QValue],
-    ctx: &ExecCtx,
+    ctx: &ExecCtx<G>,
 ) -> Result<QValue> {
     let subject = subject.map(|s| eval(s, row, ctx)).transpose()?;
     for (when, then) in whens {
@@ -524,13 +536,13 @@ fn eval_case(
     else_.map_or(Ok(QValue::Null), |e| eval(e, row, ctx))
 }
 
-fn eval_quantifier(
+fn eval_quantifier<G: GraphRead>(
     kind: Quantifier,
     slot: usize,
     list: &CExpr,
     predicate: &Option<Box<CExpr>>,
     row: &mut [QValue],
-    ctx: &ExecCtx,
+    ctx: &ExecCtx<G>,
 ) -> Result<QValue> {
     let Some(items) = list_items(eval(list, row, ctx)?)? else {
         return Ok(QValue::Null);
@@ -567,7 +579,12 @@ fn eval_quantifier(
     }
 }
 
-fn eval_map_projection(base: &CExpr, items: &[CMapItem], row: &mut [QValue], ctx: &ExecCtx) -> Result<QValue> {
+fn eval_map_projection<G: GraphRead>(
+    base: &CExpr,
+    items: &[CMapItem],
+    row: &mut [QValue],
+    ctx: &ExecCtx<G>,
+) -> Result<QValue> {
     let base = eval(base, row, ctx)?;
     if base.is_null() {
         return Ok(QValue::Null);

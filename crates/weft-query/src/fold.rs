@@ -9,11 +9,11 @@ use crate::ast::BinaryOp;
 use crate::error::{ErrorKind, Phase, QueryError, Result};
 use crate::expr::CExpr;
 use crate::graph::GraphContext;
+use crate::graph::{EdgeRef, Gid};
 use crate::ops;
 use crate::value::QValue;
 use std::collections::BTreeMap;
 use weft_common::temporal::ZonedDateTime;
-use weft_storage::{EdgeRef, Gid};
 
 /// Folds `e` if it is constant; returns it unchanged otherwise.
 pub fn fold(e: CExpr) -> Result<CExpr> {

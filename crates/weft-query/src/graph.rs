@@ -1,16 +1,122 @@
-//! The graph access seam between expressions/functions and storage.
+//! The graph access seam: everything the planner and executor know about the graph.
 //!
-//! Functions such as `labels(n)`, `properties(r)` or `type(r)` read the graph through
-//! [`GraphContext`], so they do not depend on how the graph is stored (a local
-//! transaction today; replicated or sharded access later).
+//! Owns: the traits the executor runs on, in three layers —
+//! - [`GraphStats`] (with the name tables of [`GraphNames`]): what the planner consults
+//!   to choose start points, with no transaction open;
+//! - [`GraphRead`]: a transaction's view of nodes, relationships, scans and indexes;
+//! - [`GraphWrite`]: the changes a statement makes in its transaction.
+//!
+//! plus [`GraphContext`], the name-level view built-in functions read through.
+//!
+//! Promises to the executor: reads see the transaction's own writes; an unknown name
+//! resolves to `None` (it matches nothing) and never allocates an id on read paths; an
+//! implementation refuses nothing itself — the read-only rule is the executor's
+//! (`ExecCtx::graph_mut` in `exec.rs`). Needs from an implementation: the calls below,
+//! and the batch calls (`*_many`) where a round trip costs more than a loop; their
+//! defaults loop over the single calls, which is right for a local store.
+//!
+//! The executor is generic over these traits (monomorphised, no `dyn` per row); the local
+//! implementation is [`crate::LocalGraph`]. A new implementation must pass the
+//! conformance suite in `graph_suite.rs`.
 
 use crate::error::Result;
 use crate::value::QValue;
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use weft_common::temporal::ZonedDateTime;
-use weft_storage::{EdgeRef, Gid};
+pub use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId, Value};
+pub use weft_storage::{Direction, EdgeRef};
 
-/// Read access to the graph a statement runs against.
+/// Ids of labels, relationship types and property keys by name, and back. Ids are stable:
+/// once a name has an id it keeps it.
+pub trait GraphNames {
+    fn find_label(&self, name: &str) -> Option<LabelId>;
+    fn find_edge_type(&self, name: &str) -> Option<EdgeTypeId>;
+    fn find_property(&self, name: &str) -> Option<PropertyId>;
+    fn label_name(&self, id: LabelId) -> String;
+    fn edge_type_name(&self, id: EdgeTypeId) -> String;
+    fn property_name(&self, id: PropertyId) -> String;
+}
+
+/// Approximate counts for the planner (they may lag behind commits).
+pub trait GraphStats: GraphNames {
+    fn approx_vertex_count(&self) -> u64;
+    fn approx_label_count(&self, label: LabelId) -> u64;
+    /// Entries of the label+property index, or `None` when there is no such index.
+    fn approx_label_property_count(&self, label: LabelId, key: PropertyId) -> Option<u64>;
+}
+
+/// A transaction's view of the graph.
+pub trait GraphRead: GraphStats {
+    /// Whether the node exists for this transaction.
+    fn vertex_exists(&self, node: Gid) -> bool;
+    /// A node's labels (an `EntityNotFound` error for a node that does not exist).
+    fn vertex_labels(&self, node: Gid) -> Result<Vec<LabelId>>;
+    /// Whether the node exists and has every one of `labels`.
+    fn vertex_has_labels(&self, node: Gid, labels: &[LabelId]) -> bool;
+    fn vertex_property(&self, node: Gid, key: PropertyId) -> Result<Option<Value>>;
+    fn vertex_properties(&self, node: Gid) -> Result<Vec<(PropertyId, Value)>>;
+
+    fn edge_exists(&self, rel: &EdgeRef) -> bool;
+    fn edge_property(&self, rel: &EdgeRef, key: PropertyId) -> Result<Option<Value>>;
+    fn edge_properties(&self, rel: &EdgeRef) -> Result<Vec<(PropertyId, Value)>>;
+    /// Relationships at `node` in `dir`, of any of `types` (empty: any type).
+    fn edges(&self, node: Gid, dir: Direction, types: &[EdgeTypeId]) -> Result<Vec<EdgeRef>>;
+
+    /// Every node.
+    fn all_vertices(&self) -> Vec<Gid>;
+    /// Nodes with `label`.
+    fn vertices_with_label(&self, label: LabelId) -> Vec<Gid>;
+    /// Nodes with `label` whose `key` equals `value` from the label+property index, or
+    /// `None` when there is no such index (the caller scans instead).
+    fn index_lookup(&self, label: LabelId, key: PropertyId, value: &Value) -> Option<Vec<Gid>>;
+    /// As [`GraphRead::index_lookup`], for `key` within the bounds.
+    fn index_range(&self, label: LabelId, key: PropertyId, lo: Bound<&Value>, hi: Bound<&Value>) -> Option<Vec<Gid>>;
+
+    /// [`GraphRead::vertex_labels`] of many nodes, in order.
+    fn vertex_labels_many(&self, nodes: &[Gid]) -> Result<Vec<Vec<LabelId>>> {
+        nodes.iter().map(|n| self.vertex_labels(*n)).collect()
+    }
+    /// [`GraphRead::vertex_property`] of many nodes, in order.
+    fn vertex_property_many(&self, nodes: &[Gid], key: PropertyId) -> Result<Vec<Option<Value>>> {
+        nodes.iter().map(|n| self.vertex_property(*n, key)).collect()
+    }
+    /// [`GraphRead::vertex_properties`] of many nodes, in order.
+    fn vertex_properties_many(&self, nodes: &[Gid]) -> Result<Vec<Vec<(PropertyId, Value)>>> {
+        nodes.iter().map(|n| self.vertex_properties(*n)).collect()
+    }
+    /// [`GraphRead::edges`] from many nodes (one expand step of a whole frontier).
+    fn edges_many(&self, nodes: &[Gid], dir: Direction, types: &[EdgeTypeId]) -> Result<Vec<Vec<EdgeRef>>> {
+        nodes.iter().map(|n| self.edges(*n, dir, types)).collect()
+    }
+}
+
+/// The changes a statement makes in its transaction. Callers check access (read-only)
+/// before calling; see `ExecCtx::graph_mut` in `exec.rs`.
+pub trait GraphWrite: GraphRead {
+    /// The id of a label, relationship type or property key, made when new.
+    fn label(&mut self, name: &str) -> LabelId;
+    fn edge_type(&mut self, name: &str) -> EdgeTypeId;
+    fn property(&mut self, name: &str) -> PropertyId;
+
+    fn create_vertex(&mut self) -> Result<Gid>;
+    /// Adds a label; `false` when the node already had it.
+    fn add_label(&mut self, node: Gid, label: LabelId) -> Result<bool>;
+    /// Removes a label; `false` when the node did not have it.
+    fn remove_label(&mut self, node: Gid, label: LabelId) -> Result<bool>;
+    /// Sets a property (`Value::Null` removes it); returns the value it replaced.
+    fn set_vertex_property(&mut self, node: Gid, key: PropertyId, value: Value) -> Result<Option<Value>>;
+    /// Deletes a node; without `detach`, a node with relationships is refused with a
+    /// `ConstraintVerificationFailed` / `DeleteConnectedNode` error.
+    fn delete_vertex(&mut self, node: Gid, detach: bool) -> Result<()>;
+
+    fn create_edge(&mut self, from: Gid, to: Gid, edge_type: EdgeTypeId) -> Result<EdgeRef>;
+    fn set_edge_property(&mut self, rel: &EdgeRef, key: PropertyId, value: Value) -> Result<Option<Value>>;
+    fn delete_edge(&mut self, rel: &EdgeRef) -> Result<()>;
+}
+
+/// Read access to the graph a statement runs against, in the query's terms (names and
+/// runtime values): what functions such as `labels(n)` or `properties(r)` need.
 pub trait GraphContext {
     /// A node's labels (an `EntityNotFound` error for a node deleted in this transaction).
     fn node_labels(&self, node: Gid) -> Result<Vec<String>>;

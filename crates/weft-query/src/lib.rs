@@ -4,8 +4,11 @@
 //! logical operators, the executor, runtime values ([`value`]) and built-in functions and
 //! procedures. Promises to the layer above (Bolt, server): a [`QueryResult`] or a
 //! [`QueryError`] that carries a Neo4j status code. Needs from below: a storage
-//! transaction (`weft-storage`). Must not know: sockets, Bolt framing, files.
+//! transaction (`weft-storage`), reached only through the graph access traits
+//! ([`graph`]) and their local implementation ([`LocalGraph`]). Must not know: sockets,
+//! Bolt framing, files.
 
+mod access;
 pub mod admin;
 pub mod ast;
 mod cursor;
@@ -18,6 +21,9 @@ mod expr;
 mod fold;
 pub mod functions;
 pub mod graph;
+#[cfg(test)]
+mod graph_suite;
+mod local;
 pub mod ops;
 pub mod parser;
 mod pattern;
@@ -38,6 +44,7 @@ pub use admin::{AdminArgs, AdminCommand};
 pub use cursor::Cursor;
 pub use engine::Engine;
 pub use error::{classify_status, ErrorKind, Phase, Position, QueryError};
+pub use local::{AccessMode, LocalGraph, Txn};
 pub use procedures::Procedure;
 pub use result::{Node, Path, QueryResult, QueryStats, Relationship, ResultValue};
 pub use schema_txn::{forbidden_mix, InTransaction, Mix, SchemaChange};

@@ -10,10 +10,10 @@ use crate::ast::{NodePattern, PatternElement, PatternPart, RelDirection, RelPatt
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::ExecCtx;
 use crate::expr::{compile, eval, CExpr};
+use crate::graph::{Direction, EdgeRef, EdgeTypeId, Gid, GraphRead, LabelId};
 use crate::scope::{Scope, Slots, VarKind};
 use crate::value::{PathValue, QValue};
 use std::collections::HashSet;
-use weft_storage::{Direction, EdgeRef, Gid};
 
 /// What the pattern is compiled for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,7 +35,7 @@ pub struct CNode {
     /// A range on one property (from WHERE) that a label+property index can serve.
     pub range: Option<RangeScan>,
     /// `labels` resolved to ids, once every name is known to the storage.
-    pub label_ids: std::sync::OnceLock<Vec<weft_storage::LabelId>>,
+    pub label_ids: std::sync::OnceLock<Vec<LabelId>>,
 }
 
 /// `key` between optional bounds, each with whether it is inclusive.
@@ -57,7 +57,7 @@ pub struct CRel {
     pub props: Option<CExpr>,
     pub bound: bool,
     /// `types` resolved to ids, once every name is known to the storage.
-    pub type_ids: std::sync::OnceLock<Vec<weft_storage::EdgeTypeId>>,
+    pub type_ids: std::sync::OnceLock<Vec<EdgeTypeId>>,
 }
 
 /// One pattern part, ready to traverse.
@@ -259,20 +259,20 @@ fn orient(e: &mut CElement, bound: &HashSet<usize>, estimate: Estimate) {
 }
 
 /// Calls `f` with the row extended by each match; `f` returns whether to go on.
-pub fn for_each_match(
+pub fn for_each_match<G: GraphRead>(
     p: &CPattern,
     row: &mut [QValue],
-    ctx: &ExecCtx,
+    ctx: &ExecCtx<G>,
     f: &mut dyn FnMut(&mut [QValue]) -> Result<bool>,
 ) -> Result<()> {
     let mut used = Vec::new();
     match_parts(&p.parts, row, ctx, &mut used, f).map(|_| ())
 }
 
-fn match_parts(
+fn match_parts<G: GraphRead>(
     parts: &[CElement],
     row: &mut [QValue],
-    ctx: &ExecCtx,
+    ctx: &ExecCtx<G>,
     used: &mut Vec<Gid>,
     f: &mut dyn FnMut(&mut [QValue]) -> Result<bool>,
 ) -> Result<bool> {
@@ -296,7 +296,7 @@ fn start_index(part: &CElement) -> usize {
 }
 
 /// The start candidates of a pattern's first part for this row (empty pattern: none).
-pub fn first_candidates(p: &CPattern, row: &mut [QValue], ctx: &ExecCtx) -> Result<Candidates> {
+pub fn first_candidates<G: GraphRead>(p: &CPattern, row: &mut [QValue], ctx: &ExecCtx<G>) -> Result<Candidates> {
     match p.parts.first() {
         Some(part) => start_candidates(&part.nodes[start_index(part)], row, ctx),
         None => Ok(Candidates::default()),
@@ -325,12 +325,12 @@ impl Candidates {
 /// can walk the candidates one at a time and stop early.
 /// `labels_checked_at` comes with the candidate's [`Candidates`]: while the statement has
 /// not written since, the start node's label need not be checked again.
-pub fn for_each_match_from(
+pub fn for_each_match_from<G: GraphRead>(
     p: &CPattern,
     candidate: Gid,
     labels_checked_at: Option<u64>,
     row: &mut [QValue],
-    ctx: &ExecCtx,
+    ctx: &ExecCtx<G>,
     f: &mut dyn FnMut(&mut [QValue]) -> Result<bool>,
 ) -> Result<()> {
     let mut used = Vec::new();
@@ -339,12 +339,12 @@ pub fn for_each_match_from(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn match_from(
+fn match_from<G: GraphRead>(
     parts: &[CElement],
     candidate: Gid,
     labels_checked: bool,
     row: &mut [QValue],
-    ctx: &ExecCtx,
+    ctx: &ExecCtx<G>,
     used: &mut Vec<Gid>,
     f: &mut dyn FnMut(&mut [QValue]) -> Result<bool>,
 ) -> Result<bool> {
@@ -418,12 +418,12 @@ impl Trail {
 
 type Done<'a> = dyn FnMut(&mut [QValue], &Trail, &mut Vec<Gid>) -> Result<bool> + 'a;
 
-fn walk(
+fn walk<G: GraphRead>(
     part: &CElement,
     step: usize,
     trail: &mut Trail,
     row: &mut [QValue],
-    ctx: &ExecCtx,
+    ctx: &ExecCtx<G>,
     used: &mut Vec<Gid>,
     done: &mut Done,
 ) -> Result<bool> {
@@ -477,7 +477,7 @@ fn walk(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn var_length(
+fn var_length<G: GraphRead>(
     part: &CElement,
     step: usize,
     rel: &CRel,
@@ -489,7 +489,7 @@ fn var_length(
     hops: &mut Vec<EdgeRef>,
     trail: &mut Trail,
     row: &mut [QValue],
-    ctx: &ExecCtx,
+    ctx: &ExecCtx<G>,
     used: &mut Vec<Gid>,
     done: &mut Done,
 ) -> Result<bool> {
@@ -538,7 +538,7 @@ fn var_length(
 
 /// Edges leaving `at` in `dir` (both when `None`) with the rel's types; a self-loop is
 /// listed once.
-fn neighbours(at: Gid, dir: Option<Direction>, rel: &CRel, ctx: &ExecCtx) -> Result<Vec<EdgeRef>> {
+fn neighbours<G: GraphRead>(at: Gid, dir: Option<Direction>, rel: &CRel, ctx: &ExecCtx<G>) -> Result<Vec<EdgeRef>> {
     let types = match rel.type_ids.get() {
         Some(ids) => ids.as_slice(),
         None => {
@@ -557,17 +557,17 @@ fn neighbours(at: Gid, dir: Option<Direction>, rel: &CRel, ctx: &ExecCtx) -> Res
     edges_of(at, dir, types, ctx)
 }
 
-fn edges_of(
+fn edges_of<G: GraphRead>(
     at: Gid,
     dir: Option<Direction>,
-    types: &[weft_storage::EdgeTypeId],
-    ctx: &ExecCtx,
+    types: &[EdgeTypeId],
+    ctx: &ExecCtx<G>,
 ) -> Result<Vec<EdgeRef>> {
     match dir {
-        Some(dir) => Ok(ctx.txn().edges(at, dir, types)?),
+        Some(dir) => ctx.graph().edges(at, dir, types),
         None => {
-            let mut out = ctx.txn().edges(at, Direction::Out, types)?;
-            let incoming = ctx.txn().edges(at, Direction::In, types)?;
+            let mut out = ctx.graph().edges(at, Direction::Out, types)?;
+            let incoming = ctx.graph().edges(at, Direction::In, types)?;
             out.extend(incoming.into_iter().filter(|e| e.from != e.to));
             Ok(out)
         }
@@ -583,7 +583,7 @@ fn other_end(edge: &EdgeRef, at: Gid) -> Gid {
     }
 }
 
-fn check_rel(rel: &CRel, edge: &EdgeRef, row: &mut [QValue], ctx: &ExecCtx) -> Result<bool> {
+fn check_rel<G: GraphRead>(rel: &CRel, edge: &EdgeRef, row: &mut [QValue], ctx: &ExecCtx<G>) -> Result<bool> {
     if rel.bound {
         match &row[rel.slot] {
             QValue::Relationship(r) if r.gid == edge.gid => {}
@@ -593,12 +593,12 @@ fn check_rel(rel: &CRel, edge: &EdgeRef, row: &mut [QValue], ctx: &ExecCtx) -> R
     check_rel_props(rel, edge, row, ctx)
 }
 
-fn check_rel_props(rel: &CRel, edge: &EdgeRef, row: &mut [QValue], ctx: &ExecCtx) -> Result<bool> {
+fn check_rel_props<G: GraphRead>(rel: &CRel, edge: &EdgeRef, row: &mut [QValue], ctx: &ExecCtx<G>) -> Result<bool> {
     let Some(props) = &rel.props else { return Ok(true) };
     props_match(props, &QValue::Relationship(*edge), row, ctx)
 }
 
-fn props_match(props: &CExpr, entity: &QValue, row: &mut [QValue], ctx: &ExecCtx) -> Result<bool> {
+fn props_match<G: GraphRead>(props: &CExpr, entity: &QValue, row: &mut [QValue], ctx: &ExecCtx<G>) -> Result<bool> {
     let QValue::Map(wanted) = eval(props, row, ctx)? else {
         return Err(QueryError::runtime(
             ErrorKind::TypeError,
@@ -616,7 +616,7 @@ fn props_match(props: &CExpr, entity: &QValue, row: &mut [QValue], ctx: &ExecCtx
 
 /// Start candidates for a traversal: the bound value, an index lookup, a label scan, or
 /// every node.
-fn start_candidates(n: &CNode, row: &mut [QValue], ctx: &ExecCtx) -> Result<Candidates> {
+fn start_candidates<G: GraphRead>(n: &CNode, row: &mut [QValue], ctx: &ExecCtx<G>) -> Result<Candidates> {
     if n.bound {
         return match &row[n.slot] {
             QValue::Node(g) => Ok(Candidates::unchecked(vec![*g])),
@@ -656,16 +656,22 @@ fn start_candidates(n: &CNode, row: &mut [QValue], ctx: &ExecCtx) -> Result<Cand
             labels_checked_at: (n.labels.len() == 1).then(|| ctx.write_generation()),
         });
     }
-    Ok(Candidates::unchecked(ctx.txn().vertices().collect()))
+    Ok(Candidates::unchecked(ctx.graph().all_vertices()))
 }
 
 /// Checks a node against the pattern (and binds it when new).
-fn bind_node(n: &CNode, gid: Gid, row: &mut [QValue], ctx: &ExecCtx) -> Result<bool> {
+fn bind_node<G: GraphRead>(n: &CNode, gid: Gid, row: &mut [QValue], ctx: &ExecCtx<G>) -> Result<bool> {
     bind_checked_node(n, gid, false, row, ctx)
 }
 
 /// [`bind_node`], skipping the label check when `labels_checked`.
-fn bind_checked_node(n: &CNode, gid: Gid, labels_checked: bool, row: &mut [QValue], ctx: &ExecCtx) -> Result<bool> {
+fn bind_checked_node<G: GraphRead>(
+    n: &CNode,
+    gid: Gid,
+    labels_checked: bool,
+    row: &mut [QValue],
+    ctx: &ExecCtx<G>,
+) -> Result<bool> {
     if n.bound {
         match &row[n.slot] {
             QValue::Node(g) if *g == gid => {}

@@ -7,6 +7,7 @@ use crate::eager::{aggregate, sort};
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::ExecCtx;
 use crate::expr::{eval, CExpr};
+use crate::graph::GraphWrite;
 use crate::pattern::{first_candidates, for_each_match_from, CPattern};
 use crate::value::{GroupKey, QValue};
 use crate::write::WriteClause;
@@ -23,7 +24,7 @@ pub type Row = Vec<QValue>;
 #[derive(Clone)]
 pub struct MatchState {
     row: Row,
-    candidates: std::vec::IntoIter<weft_storage::Gid>,
+    candidates: std::vec::IntoIter<crate::graph::Gid>,
     /// See [`crate::pattern::Candidates`].
     labels_checked_at: Option<u64>,
     matched: bool,
@@ -154,7 +155,7 @@ impl Op {
     }
 
     /// The next row, or `None` at the end.
-    pub fn next(&mut self, ctx: &mut ExecCtx) -> Result<Option<Row>> {
+    pub fn next<G: GraphWrite>(&mut self, ctx: &mut ExecCtx<G>) -> Result<Option<Row>> {
         ctx.step()?;
         let started = self.timed.then(std::time::Instant::now);
         let row = self.pull(ctx);
@@ -168,7 +169,7 @@ impl Op {
         Ok(row)
     }
 
-    fn pull(&mut self, ctx: &mut ExecCtx) -> Result<Option<Row>> {
+    fn pull<G: GraphWrite>(&mut self, ctx: &mut ExecCtx<G>) -> Result<Option<Row>> {
         match &mut self.kind {
             OpKind::Once { width, done } => {
                 if *done {
@@ -224,7 +225,7 @@ impl Op {
                     }
                     continue;
                 };
-                let ctx_ref: &ExecCtx = ctx;
+                let ctx_ref: &ExecCtx<G> = ctx;
                 let mut row = state.row.clone();
                 let checked = state.labels_checked_at;
                 for_each_match_from(pattern, candidate, checked, &mut row, ctx_ref, &mut |r| {
@@ -406,7 +407,7 @@ impl Op {
     /// Feeds every remaining row to `f`, as `next` would return them one by one. A Match
     /// hands each match to `f` in place instead of copying it into its buffer: what an
     /// operator that consumes its whole input (aggregation) wants.
-    pub fn drain(&mut self, ctx: &mut ExecCtx, f: &mut Consumer) -> Result<()> {
+    pub fn drain<G: GraphWrite>(&mut self, ctx: &mut ExecCtx<G>, f: &mut Consumer<G>) -> Result<()> {
         let OpKind::Match {
             input,
             pattern,
@@ -427,7 +428,7 @@ impl Op {
         drained
     }
 
-    fn drain_rows(&mut self, ctx: &mut ExecCtx, f: &mut Consumer) -> Result<()> {
+    fn drain_rows<G: GraphWrite>(&mut self, ctx: &mut ExecCtx<G>, f: &mut Consumer<G>) -> Result<()> {
         while let Some(mut row) = self.next(ctx)? {
             f(&mut row, ctx)?;
         }
@@ -436,7 +437,7 @@ impl Op {
 
     /// Runs every write operator the consumer never pulled (e.g. below `LIMIT 0`):
     /// updates happen whether or not their rows are returned.
-    pub fn finish_writes(&mut self, ctx: &mut ExecCtx) -> Result<()> {
+    pub fn finish_writes<G: GraphWrite>(&mut self, ctx: &mut ExecCtx<G>) -> Result<()> {
         if let OpKind::Write { output: None, .. } = &self.kind {
             self.next(ctx)?;
             return Ok(());
@@ -511,7 +512,7 @@ impl Op {
 }
 
 /// Evaluates a SKIP/LIMIT count: a non-negative integer.
-pub(crate) fn constant_count(e: &CExpr, ctx: &ExecCtx, what: &str) -> Result<u64> {
+pub(crate) fn constant_count<G: GraphWrite>(e: &CExpr, ctx: &ExecCtx<G>, what: &str) -> Result<u64> {
     match eval(e, &mut [], ctx)? {
         QValue::Int(n) if n >= 0 => Ok(n as u64),
         QValue::Int(n) => Err(QueryError::runtime(
@@ -528,20 +529,20 @@ pub(crate) fn constant_count(e: &CExpr, ctx: &ExecCtx, what: &str) -> Result<u64
 }
 
 /// A consumer of drained rows; it may write slots of the row (comprehension variables).
-pub type Consumer<'f> = dyn FnMut(&mut [QValue], &ExecCtx) -> Result<()> + 'f;
+pub type Consumer<'f, G> = dyn FnMut(&mut [QValue], &ExecCtx<G>) -> Result<()> + 'f;
 
 /// [`Op::drain`] for a (non-optional) Match: buffered rows first, then every match of
 /// the current and the remaining input rows, each passed to `f` where it was found.
 #[allow(clippy::too_many_arguments)]
-fn drain_match(
+fn drain_match<G: GraphWrite>(
     input: &mut Op,
     pattern: &CPattern,
     filter: Option<&CExpr>,
     buffer: &mut VecDeque<Row>,
     current: &mut Option<MatchState>,
-    ctx: &mut ExecCtx,
+    ctx: &mut ExecCtx<G>,
     rows: &mut u64,
-    f: &mut Consumer,
+    f: &mut Consumer<G>,
 ) -> Result<()> {
     while let Some(mut row) = buffer.pop_front() {
         *rows += 1;
@@ -563,7 +564,7 @@ fn drain_match(
                 }
             }
         };
-        let ctx: &ExecCtx = ctx;
+        let ctx: &ExecCtx<G> = ctx;
         // One row buffer for every candidate: refilled from the input row, not reallocated.
         let mut row = state.row.clone();
         for candidate in state.candidates {

@@ -7,12 +7,12 @@ use crate::ast::{Clause, ClauseKind, Expr, NodePattern, PatternPart, Query, Remo
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::estimate::{estimate_of, Estimated};
 use crate::expr::{compile, CExpr};
+use crate::graph::GraphStats;
 use crate::pattern::{self, CNode, Mode};
 use crate::pipeline::{Op, OpKind};
 use crate::scope::{Scope, Slots, VarKind};
 use crate::write::{create_direction, CreateNode, CreatePart, CreateRel, SetOp, WriteClause};
 use std::collections::{HashSet, VecDeque};
-use weft_storage::Storage;
 
 /// A planned query: the operator tree and where its output columns are.
 #[derive(Clone)]
@@ -25,9 +25,9 @@ pub struct Plan {
     pub estimates: Vec<Estimated>,
 }
 
-/// Builds plans for one storage (whose statistics guide start-point choice).
+/// Builds plans for one graph (whose statistics guide start-point choice).
 pub struct Planner<'s> {
-    pub(crate) storage: &'s Storage,
+    pub(crate) stats: &'s dyn GraphStats,
     pub(crate) slots: Slots,
     procedures: &'s crate::procedures::Registry,
     /// Names of the parameters supplied with the query.
@@ -45,9 +45,13 @@ pub(crate) fn syntax(detail: &'static str, message: impl Into<String>) -> QueryE
 }
 
 impl<'s> Planner<'s> {
-    pub fn new(storage: &'s Storage, procedures: &'s crate::procedures::Registry, params: HashSet<String>) -> Self {
+    pub fn new(
+        stats: &'s dyn GraphStats,
+        procedures: &'s crate::procedures::Registry,
+        params: HashSet<String>,
+    ) -> Self {
         Planner {
-            storage,
+            stats,
             slots: Slots::default(),
             procedures,
             params,
@@ -173,9 +177,9 @@ impl<'s> Planner<'s> {
                 let where_ = &split.rest;
                 let pushed = crate::pushdown::push_equalities(parts, where_.as_ref(), scope);
                 let parts = &pushed;
-                let (storage, estimates) = (self.storage, &self.estimates);
+                let (stats, estimates) = (self.stats, &self.estimates);
                 let estimate = |n: &CNode| {
-                    let value = estimate_of(storage, &n.labels, n.props.is_some(), n.bound);
+                    let value = estimate_of(stats, &n.labels, n.props.is_some(), n.bound);
                     estimates.borrow_mut().push(Estimated {
                         labels: n.labels.clone(),
                         props: n.props.is_some(),

@@ -6,11 +6,11 @@
 
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::ExecCtx;
+use crate::graph::{Direction, GraphRead};
 use crate::value::QValue;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 use weft_common::Value;
-use weft_storage::Direction;
 
 /// A declared parameter or output type (`INTEGER?` and the like; `?` is nullable and
 /// accepted everywhere).
@@ -186,7 +186,7 @@ impl Registry {
 }
 
 /// Runs a procedure; each record holds the output values in signature order.
-pub fn run(p: &Procedure, args: &[QValue], ctx: &ExecCtx) -> Result<Vec<Vec<QValue>>> {
+pub fn run<G: GraphRead>(p: &Procedure, args: &[QValue], ctx: &ExecCtx<G>) -> Result<Vec<Vec<QValue>>> {
     for ((name, ty), v) in p.inputs.iter().zip(args) {
         if !ty.accepts(v) {
             return Err(QueryError::runtime(
@@ -212,28 +212,31 @@ pub fn run(p: &Procedure, args: &[QValue], ctx: &ExecCtx) -> Result<Vec<Vec<QVal
 }
 
 /// The label, relationship type or property key names in use.
-fn schema_names(body: &Body, ctx: &ExecCtx) -> Result<BTreeSet<String>> {
-    let txn = ctx.txn();
+fn schema_names<G: GraphRead>(body: &Body, ctx: &ExecCtx<G>) -> Result<BTreeSet<String>> {
+    let graph = ctx.graph();
     let mut found = BTreeSet::new();
-    for gid in txn.vertices() {
+    for gid in graph.all_vertices() {
         match body {
-            Body::Labels => found.extend(txn.labels(gid)?.into_iter().map(|l| ctx.storage.label_name(l))),
+            Body::Labels => found.extend(graph.vertex_labels(gid)?.into_iter().map(|l| graph.label_name(l))),
             Body::RelationshipTypes => found.extend(
-                txn.edges(gid, Direction::Out, &[])?
+                graph
+                    .edges(gid, Direction::Out, &[])?
                     .into_iter()
-                    .map(|e| ctx.storage.edge_type_name(e.edge_type)),
+                    .map(|e| graph.edge_type_name(e.edge_type)),
             ),
             _ => {
                 found.extend(
-                    txn.vertex_properties(gid)?
+                    graph
+                        .vertex_properties(gid)?
                         .into_iter()
-                        .map(|(k, _)| ctx.storage.property_name(k)),
+                        .map(|(k, _)| graph.property_name(k)),
                 );
-                for e in txn.edges(gid, Direction::Out, &[])? {
+                for e in graph.edges(gid, Direction::Out, &[])? {
                     found.extend(
-                        txn.edge_properties(&e)?
+                        graph
+                            .edge_properties(&e)?
                             .into_iter()
-                            .map(|(k, _)| ctx.storage.property_name(k)),
+                            .map(|(k, _)| graph.property_name(k)),
                     );
                 }
             }

@@ -12,10 +12,10 @@
 //! method of [`weft_common::Value`]; graph entities compare by id (paths element-wise) and
 //! take the `NODE`, `RELATIONSHIP` and `PATH` slots of [`weft_common::value::type_rank`].
 
+use crate::graph::{EdgeRef, Gid};
 use std::collections::BTreeMap;
 use weft_common::spatial::Point;
 use weft_common::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime};
-use weft_storage::{EdgeRef, Gid};
 
 /// A path: a start node and (relationship, next node) steps. Relationships keep their
 /// stored direction in the `EdgeRef`; the step's node says which way the path walked.

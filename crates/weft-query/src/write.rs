@@ -5,11 +5,11 @@ use crate::ast::RelDirection;
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::ExecCtx;
 use crate::expr::{eval, CExpr};
+use crate::graph::{Direction, EdgeRef, Gid, GraphWrite};
 use crate::pattern::{for_each_match, CPattern};
 use crate::pipeline::Row;
 use crate::value::{PathValue, QValue};
 use std::collections::BTreeMap;
-use weft_storage::{Direction, EdgeRef, Gid, StorageError};
 
 /// A node of a CREATE pattern.
 #[derive(Clone, Debug)]
@@ -82,7 +82,7 @@ impl WriteClause {
     }
 
     /// Applies the clause to all rows of its (already fully read) input.
-    pub fn apply_batch(&self, rows: Vec<Row>, ctx: &mut ExecCtx) -> Result<Vec<Row>> {
+    pub fn apply_batch<G: GraphWrite>(&self, rows: Vec<Row>, ctx: &mut ExecCtx<G>) -> Result<Vec<Row>> {
         if let WriteClause::Delete { exprs, detach } = self {
             return delete_batch(exprs, *detach, rows, ctx);
         }
@@ -94,7 +94,7 @@ impl WriteClause {
     }
 
     /// Applies the clause to one row; returns the rows that continue.
-    pub fn apply(&self, mut row: Row, ctx: &mut ExecCtx) -> Result<Vec<Row>> {
+    pub fn apply<G: GraphWrite>(&self, mut row: Row, ctx: &mut ExecCtx<G>) -> Result<Vec<Row>> {
         match self {
             WriteClause::Create(parts) => {
                 for part in parts {
@@ -183,7 +183,7 @@ fn storable(v: &QValue) -> Result<weft_common::Value> {
 
 /// MERGE cannot match on a null property (null never equals anything, so the MERGE
 /// would create on every run what it can never find again).
-fn refuse_null_properties(part: &CreatePart, row: &mut [QValue], ctx: &ExecCtx) -> Result<()> {
+fn refuse_null_properties<G: GraphWrite>(part: &CreatePart, row: &mut [QValue], ctx: &ExecCtx<G>) -> Result<()> {
     let node_props = part.nodes.iter().filter(|n| !n.existing).map(|n| &n.props);
     for props in node_props.chain(part.rels.iter().map(|r| &r.props)) {
         if props.is_none() {
@@ -200,7 +200,11 @@ fn refuse_null_properties(part: &CreatePart, row: &mut [QValue], ctx: &ExecCtx) 
     Ok(())
 }
 
-fn props_map(e: &Option<CExpr>, row: &mut [QValue], ctx: &ExecCtx) -> Result<BTreeMap<String, QValue>> {
+fn props_map<G: GraphWrite>(
+    e: &Option<CExpr>,
+    row: &mut [QValue],
+    ctx: &ExecCtx<G>,
+) -> Result<BTreeMap<String, QValue>> {
     match e {
         None => Ok(BTreeMap::new()),
         Some(e) => match eval(e, row, ctx)? {
@@ -214,7 +218,7 @@ fn props_map(e: &Option<CExpr>, row: &mut [QValue], ctx: &ExecCtx) -> Result<BTr
     }
 }
 
-fn create_part(part: &CreatePart, row: &mut [QValue], ctx: &mut ExecCtx) -> Result<()> {
+fn create_part<G: GraphWrite>(part: &CreatePart, row: &mut [QValue], ctx: &mut ExecCtx<G>) -> Result<()> {
     let mut gids = Vec::new();
     for n in &part.nodes {
         let gid = if n.existing {
@@ -229,11 +233,12 @@ fn create_part(part: &CreatePart, row: &mut [QValue], ctx: &mut ExecCtx) -> Resu
             }
         } else {
             let props = props_map(&n.props, row, ctx)?;
-            let gid = ctx.txn_mut().create_vertex()?;
+            let gid = ctx.graph_mut()?.create_vertex()?;
             ctx.stats.nodes_created += 1;
             for l in &n.labels {
-                let label = ctx.storage.label(l);
-                if ctx.txn_mut().add_label(gid, label)? {
+                let graph = ctx.graph_mut()?;
+                let label = graph.label(l);
+                if graph.add_label(gid, label)? {
                     ctx.stats.labels_added += 1;
                 }
             }
@@ -253,8 +258,9 @@ fn create_part(part: &CreatePart, row: &mut [QValue], ctx: &mut ExecCtx) -> Resu
             (gids[i], gids[i + 1])
         };
         let props = props_map(&r.props, row, ctx)?;
-        let edge_type = ctx.storage.edge_type(&r.rel_type);
-        let edge = ctx.txn_mut().create_edge(from, to, edge_type)?;
+        let graph = ctx.graph_mut()?;
+        let edge_type = graph.edge_type(&r.rel_type);
+        let edge = graph.create_edge(from, to, edge_type)?;
         ctx.stats.relationships_created += 1;
         for (k, v) in props {
             set_property(&QValue::Relationship(edge), &k, &v, ctx)?;
@@ -269,16 +275,16 @@ fn create_part(part: &CreatePart, row: &mut [QValue], ctx: &mut ExecCtx) -> Resu
 }
 
 /// Sets (or with null, removes) one property of a node or relationship.
-fn set_property(target: &QValue, key: &str, value: &QValue, ctx: &mut ExecCtx) -> Result<()> {
-    let prop = ctx.storage.property(key);
+fn set_property<G: GraphWrite>(target: &QValue, key: &str, value: &QValue, ctx: &mut ExecCtx<G>) -> Result<()> {
+    let prop = ctx.graph_mut()?.property(key);
     let stored = if value.is_null() {
         weft_common::Value::Null
     } else {
         storable(value)?
     };
     let old = match target {
-        QValue::Node(n) => ctx.txn_mut().set_vertex_property(*n, prop, stored)?,
-        QValue::Relationship(r) => ctx.txn_mut().set_edge_property(r, prop, stored)?,
+        QValue::Node(n) => ctx.graph_mut()?.set_vertex_property(*n, prop, stored)?,
+        QValue::Relationship(r) => ctx.graph_mut()?.set_edge_property(r, prop, stored)?,
         QValue::Null => return Ok(()),
         other => return Err(type_error(format!("cannot set a property on {}", other.type_name()))),
     };
@@ -292,7 +298,7 @@ fn set_property(target: &QValue, key: &str, value: &QValue, ctx: &mut ExecCtx) -
     Ok(())
 }
 
-fn apply_sets(ops: &[SetOp], row: &mut [QValue], ctx: &mut ExecCtx) -> Result<()> {
+fn apply_sets<G: GraphWrite>(ops: &[SetOp], row: &mut [QValue], ctx: &mut ExecCtx<G>) -> Result<()> {
     for op in ops {
         match op {
             SetOp::Property { target, key, value } => {
@@ -323,8 +329,9 @@ fn apply_sets(ops: &[SetOp], row: &mut [QValue], ctx: &mut ExecCtx) -> Result<()
             SetOp::AddLabels { target, labels } => match eval(target, row, ctx)? {
                 QValue::Node(n) => {
                     for l in labels {
-                        let label = ctx.storage.label(l);
-                        if ctx.txn_mut().add_label(n, label)? {
+                        let graph = ctx.graph_mut()?;
+                        let label = graph.label(l);
+                        if graph.add_label(n, label)? {
                             ctx.stats.labels_added += 1;
                         }
                     }
@@ -339,10 +346,10 @@ fn apply_sets(ops: &[SetOp], row: &mut [QValue], ctx: &mut ExecCtx) -> Result<()
             SetOp::RemoveLabels { target, labels } => match eval(target, row, ctx)? {
                 QValue::Node(n) => {
                     for l in labels {
-                        let Some(label) = ctx.storage.find_label(l) else {
+                        let Some(label) = ctx.graph().find_label(l) else {
                             continue;
                         };
-                        if ctx.txn_mut().remove_label(n, label)? {
+                        if ctx.graph_mut()?.remove_label(n, label)? {
                             ctx.stats.labels_removed += 1;
                         }
                     }
@@ -357,7 +364,12 @@ fn apply_sets(ops: &[SetOp], row: &mut [QValue], ctx: &mut ExecCtx) -> Result<()
 
 /// DELETE over a whole input: relationships first, then nodes, so a node whose
 /// relationships are deleted by the same clause (on any row) can go without DETACH.
-fn delete_batch(exprs: &[CExpr], detach: bool, mut rows: Vec<Row>, ctx: &mut ExecCtx) -> Result<Vec<Row>> {
+fn delete_batch<G: GraphWrite>(
+    exprs: &[CExpr],
+    detach: bool,
+    mut rows: Vec<Row>,
+    ctx: &mut ExecCtx<G>,
+) -> Result<Vec<Row>> {
     let mut nodes = Vec::new();
     for row in rows.iter_mut() {
         for e in exprs {
@@ -380,7 +392,7 @@ fn delete_batch(exprs: &[CExpr], detach: bool, mut rows: Vec<Row>, ctx: &mut Exe
     Ok(rows)
 }
 
-fn delete_value(v: QValue, detach: bool, ctx: &mut ExecCtx) -> Result<()> {
+fn delete_value<G: GraphWrite>(v: QValue, detach: bool, ctx: &mut ExecCtx<G>) -> Result<()> {
     match v {
         QValue::Null => Ok(()),
         QValue::Node(n) => delete_node(n, detach, ctx),
@@ -402,35 +414,25 @@ fn delete_value(v: QValue, detach: bool, ctx: &mut ExecCtx) -> Result<()> {
     }
 }
 
-fn delete_node(n: Gid, detach: bool, ctx: &mut ExecCtx) -> Result<()> {
-    if !ctx.txn().vertex_exists(n) {
+fn delete_node<G: GraphWrite>(n: Gid, detach: bool, ctx: &mut ExecCtx<G>) -> Result<()> {
+    if !ctx.graph().vertex_exists(n) {
         return Ok(());
     }
-    let mut edges: Vec<EdgeRef> = ctx.txn().edges(n, Direction::Out, &[])?;
-    edges.extend(ctx.txn().edges(n, Direction::In, &[])?);
+    let mut edges: Vec<EdgeRef> = ctx.graph().edges(n, Direction::Out, &[])?;
+    edges.extend(ctx.graph().edges(n, Direction::In, &[])?);
     edges.sort_unstable();
     edges.dedup();
-    match ctx.txn_mut().delete_vertex(n, detach) {
-        Ok(()) => {}
-        Err(StorageError::VertexHasEdges(_)) => {
-            return Err(QueryError::runtime(
-                ErrorKind::ConstraintVerificationFailed,
-                "DeleteConnectedNode",
-                format!("Cannot delete node {n} because it still has relationships; use DETACH DELETE"),
-            ))
-        }
-        Err(e) => return Err(e.into()),
-    }
+    ctx.graph_mut()?.delete_vertex(n, detach)?;
     ctx.stats.nodes_deleted += 1;
     ctx.stats.relationships_deleted += edges.len() as u64;
     Ok(())
 }
 
-fn delete_rel(r: &EdgeRef, ctx: &mut ExecCtx) -> Result<()> {
-    if !ctx.txn().edge_exists(r) {
+fn delete_rel<G: GraphWrite>(r: &EdgeRef, ctx: &mut ExecCtx<G>) -> Result<()> {
+    if !ctx.graph().edge_exists(r) {
         return Ok(());
     }
-    ctx.txn_mut().delete_edge(r)?;
+    ctx.graph_mut()?.delete_edge(r)?;
     ctx.stats.relationships_deleted += 1;
     Ok(())
 }

@@ -327,12 +327,11 @@ fn registered_table_procedures_answer_by_their_inputs() {
 #[test]
 fn cursors_stream_in_batches_and_discarding_still_applies_updates() {
     let engine = Engine::new();
-    let storage = engine.storage().clone();
     let none = BTreeMap::new();
 
     // Act 1: pull from a 27-million-row cartesian product in small batches, then stop.
     run(&engine, "UNWIND range(1, 300) AS i CREATE (:P {i: i})");
-    let mut txn = storage.begin(weft_storage::IsolationLevel::SnapshotIsolation);
+    let mut txn = engine.begin(weft_query::AccessMode::ReadWrite);
     let query = "MATCH (a:P), (b:P), (c:P) RETURN a.i, b.i, c.i";
     let mut cursor = engine.cursor(&mut txn, query, &none).unwrap();
     let first = cursor.fetch(3).unwrap();

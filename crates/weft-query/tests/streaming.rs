@@ -3,8 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::time::Duration;
-use weft_query::{Engine, ErrorKind, ResultValue};
-use weft_storage::IsolationLevel;
+use weft_query::{AccessMode, Engine, ErrorKind, ResultValue};
 
 fn count(engine: &Engine, query: &str) -> i64 {
     let result = engine.execute(query, &BTreeMap::new()).unwrap();
@@ -47,7 +46,7 @@ fn dropping_an_owned_cursor_rolls_back() {
 fn an_explicit_transaction_passes_through_cursors_and_comes_back() {
     let engine = Engine::new();
     let none = BTreeMap::new();
-    let txn = engine.storage().begin(IsolationLevel::SnapshotIsolation);
+    let txn = engine.begin(AccessMode::ReadWrite);
     let cursor = engine.start_in(txn, "CREATE (:E {v: 1})", &none).unwrap();
     let (_, txn) = cursor.close().unwrap();
     let mut cursor = engine.start_in(txn.unwrap(), "MATCH (e:E) RETURN e.v", &none).unwrap();
@@ -65,7 +64,7 @@ fn admin_statements_start_without_a_transaction_and_are_refused_in_one() {
     let (stats, txn) = cursor.close().unwrap();
     assert_eq!(stats.indexes_added, 1);
     assert!(txn.is_none());
-    let txn = engine.storage().begin(IsolationLevel::SnapshotIsolation);
+    let txn = engine.begin(AccessMode::ReadWrite);
     let error = engine.start_in(txn, "DROP INDEX ON :P(id)", &none).err().unwrap();
     assert_eq!(error.kind, ErrorKind::SemanticError);
 }

@@ -22,9 +22,9 @@ use std::collections::{HashMap, VecDeque};
 use weft_bolt::messages::Dict;
 use weft_bolt::{Auth, Backend, BackendError, BoltValue, Dialect, Progress, RunInfo};
 use weft_query::{
-    forbidden_mix, Cursor, Engine, InTransaction, Mix, QueryError, QueryStats, ResultValue, SchemaChange,
+    forbidden_mix, AccessMode, Cursor, Engine, InTransaction, Mix, QueryError, QueryStats, ResultValue, SchemaChange,
+    Txn,
 };
-use weft_storage::{IsolationLevel, Transaction};
 
 use crate::convert;
 use crate::node::Node;
@@ -56,7 +56,7 @@ pub struct EngineBackend {
     engine: Engine,
     dialect: Dialect,
     /// The explicit transaction while no statement of it is streaming.
-    tx: Option<Transaction>,
+    tx: Option<Txn>,
     /// True while an explicit transaction is open (its transaction may be in a cursor).
     explicit: bool,
     results: HashMap<i64, Open>,
@@ -124,7 +124,7 @@ impl EngineBackend {
                 Some(txn) => txn.commit()?,
                 None => None,
             };
-            let ts = ts.unwrap_or_else(|| self.engine.storage().last_committed());
+            let ts = ts.unwrap_or_else(|| self.engine.last_committed());
             metadata.push(("bookmark".to_string(), BoltValue::String(ts.to_string())));
         } else {
             self.tx = txn;
@@ -329,7 +329,7 @@ impl Backend for EngineBackend {
 
     fn begin(&mut self, _extra: &Dict) -> Result<(), BackendError> {
         self.abort();
-        self.tx = Some(self.engine.storage().begin(IsolationLevel::SnapshotIsolation));
+        self.tx = Some(self.engine.begin(AccessMode::ReadWrite));
         self.explicit = true;
         Ok(())
     }
@@ -344,7 +344,7 @@ impl Backend for EngineBackend {
         })?;
         let schema = std::mem::take(&mut self.schema);
         self.abort();
-        let committed = tx.commit().map_err(|e| query_error(QueryError::from(e)))?;
+        let committed = tx.commit().map_err(query_error)?;
         // Only a transaction without data writes holds schema changes: they are its commit.
         if !schema.is_empty() {
             self.engine.apply_schema(&schema).map_err(query_error)?;
@@ -353,7 +353,7 @@ impl Backend for EngineBackend {
         // to the newest commit, which is the bookmark a causal follower needs.
         let ts = committed
             .filter(|_| schema.is_empty())
-            .unwrap_or_else(|| self.engine.storage().last_committed());
+            .unwrap_or_else(|| self.engine.last_committed());
         Ok(vec![("bookmark".to_string(), BoltValue::String(ts.to_string()))])
     }
 

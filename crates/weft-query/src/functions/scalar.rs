@@ -4,7 +4,7 @@
 //!
 //! Graph entities are read through [`GraphContext`]; a null argument gives null.
 
-use weft_storage::Gid;
+use crate::graph::Gid;
 
 use super::{arg, invalid_value, random};
 use crate::error::{ErrorKind, QueryError, Result};
@@ -106,7 +106,7 @@ fn properties(x: &QValue, ctx: &dyn GraphContext) -> Result<QValue> {
     }
 }
 
-fn endpoint(func: &str, x: &QValue, end: impl Fn(&weft_storage::EdgeRef) -> Gid) -> Result<QValue> {
+fn endpoint(func: &str, x: &QValue, end: impl Fn(&crate::graph::EdgeRef) -> Gid) -> Result<QValue> {
     match x {
         QValue::Null => Ok(QValue::Null),
         QValue::Relationship(rel) => Ok(QValue::Node(end(rel))),

@@ -6,12 +6,12 @@ use std::cmp::Ordering;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
+use crate::graph::{EdgeRef, Gid};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use weft_common::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime};
 use weft_common::value::ComparisonOp;
 use weft_common::{EdgeTypeId, Value};
-use weft_storage::{EdgeRef, Gid};
 
 use super::{GroupKey, PathValue, QValue};
 use crate::error::ErrorKind;

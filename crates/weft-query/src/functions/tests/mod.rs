@@ -19,9 +19,9 @@ mod zoned;
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::graph::{EdgeRef, Gid};
 use weft_common::temporal::{LocalDateTime, ZonedDateTime};
 use weft_common::EdgeTypeId;
-use weft_storage::{EdgeRef, Gid};
 
 use crate::error::{QueryError, Result};
 use crate::graph::GraphContext;

@@ -1,0 +1,102 @@
+//! Who may write: the engine's read-only switch and each transaction's access mode.
+//!
+//! Owns: the switch a server flips at run time on a running (and cloned) engine — a
+//! replica or a Raft member without a majority sets it, with the reason clients should
+//! read — and the rule that decides whether a statement may write. Promises: a statement
+//! that would write (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH, index and constraint
+//! changes) while writes are refused fails before it writes anything, with
+//! `Neo.ClientError.Cluster.NotALeader` when the engine is read-only (a redirect: the
+//! client goes to the leader) or `Neo.ClientError.Statement.AccessMode` in a read
+//! transaction. Reads are never refused. As a second line, every write call of the
+//! executor passes `ExecCtx::graph_mut` (`exec.rs`), which refuses it the same way; and
+//! a transaction that wrote before the switch went on cannot commit after it.
+
+use crate::ast::{Query, Statement};
+use crate::engine::Engine;
+use crate::error::{ErrorKind, QueryError, Result};
+use crate::local::{AccessMode, Txn};
+use std::sync::RwLock;
+
+/// The engine's read-only switch: the reason writes are refused, if they are.
+#[derive(Debug, Default)]
+pub(crate) struct ReadOnlySwitch(RwLock<Option<String>>);
+
+impl ReadOnlySwitch {
+    /// The error for a write while the switch is on, or `None` when it is off.
+    pub(crate) fn refusal(&self) -> Option<QueryError> {
+        let reason = self.0.read().unwrap_or_else(|e| e.into_inner());
+        reason.as_deref().map(not_a_leader)
+    }
+}
+
+/// The error for a write on a read-only engine: a redirect to the leader.
+fn not_a_leader(reason: &str) -> QueryError {
+    let message = format!("This database is read-only and refuses writes ({reason}); send writes to the leader");
+    QueryError::runtime(ErrorKind::ReadOnly, "NotALeader", message)
+}
+
+impl Engine {
+    /// Refuses every write from now on with `reason` in the error (`None`: writes are
+    /// allowed again). Applies to every clone of the engine and to statements that start
+    /// after the call; a statement already running keeps the access it started with.
+    pub fn set_read_only(&self, reason: Option<String>) {
+        *self.read_only.0.write().unwrap_or_else(|e| e.into_inner()) = reason;
+    }
+
+    /// Why writes are refused, when the engine is read-only.
+    pub fn read_only(&self) -> Option<String> {
+        self.read_only.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Starts a transaction for explicit use ([`Engine::execute_in`], [`Engine::start_in`]).
+    pub fn begin(&self, mode: AccessMode) -> Txn {
+        Txn::begin(self.storage(), mode, self.read_only.clone())
+    }
+
+    /// The timestamp of the newest commit: the bookmark of a transaction that wrote
+    /// nothing.
+    pub fn last_committed(&self) -> u64 {
+        self.storage().last_committed()
+    }
+
+    /// The error a write gets in a transaction of `mode`, or `None` when it may write.
+    pub(crate) fn write_refusal(&self, mode: AccessMode) -> Option<QueryError> {
+        if let Some(refused) = self.read_only.refusal() {
+            return Some(refused);
+        }
+        (mode == AccessMode::Read).then(|| {
+            QueryError::runtime(
+                ErrorKind::ReadOnly,
+                "AccessMode",
+                "Writing in a read access mode is not allowed; run the write in a read-write transaction",
+            )
+        })
+    }
+
+    /// Refuses a schema change (index or constraint DDL) while the engine is read-only.
+    pub(crate) fn refuse_schema_write(&self, statement: &Statement) -> Result<()> {
+        if !changes_schema(statement) {
+            return Ok(());
+        }
+        self.write_refusal(AccessMode::ReadWrite).map_or(Ok(()), Err)
+    }
+}
+
+/// Whether a statement changes indexes or constraints.
+pub(crate) fn changes_schema(statement: &Statement) -> bool {
+    matches!(
+        statement,
+        Statement::CreateIndex(_)
+            | Statement::DropIndex(_)
+            | Statement::CreateConstraint(_)
+            | Statement::DropConstraint(_)
+    )
+}
+
+/// Whether a query has an updating clause in any of its parts.
+pub(crate) fn updates(query: &Query) -> bool {
+    std::iter::once(&query.first)
+        .chain(query.unions.iter().map(|(_, part)| part))
+        .flat_map(|part| &part.clauses)
+        .any(|clause| crate::semantic::is_update(&clause.kind))
+}

@@ -1,0 +1,295 @@
+//! The local graph: the graph access traits over this process's storage.
+//!
+//! Owns: [`Txn`], the transaction the engine hands out (a storage transaction and its
+//! access mode), and [`LocalGraph`], which implements [`GraphRead`] and [`GraphWrite`]
+//! over one; [`GraphStats`] is implemented by the storage itself. This is the only module
+//! of the executor that calls `weft_storage` (the engine, which owns the storage, and the
+//! admin statements aside). Promises: storage errors arrive as [`QueryError`]s.
+
+use crate::access::ReadOnlySwitch;
+use crate::error::{ErrorKind, QueryError, Result};
+use crate::graph::{
+    Direction, EdgeRef, EdgeTypeId, Gid, GraphNames, GraphRead, GraphStats, GraphWrite, LabelId, PropertyId, Value,
+};
+use std::ops::Bound;
+use std::sync::Arc;
+use weft_storage::{IsolationLevel, Storage, StorageError, Transaction};
+
+/// Whether a transaction may write.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AccessMode {
+    #[default]
+    ReadWrite,
+    /// Reads only (Bolt's `mode: "r"`): a write is refused before anything is written.
+    Read,
+}
+
+/// A transaction of the engine: a storage transaction and its access mode. Dropping it
+/// without [`Txn::commit`] rolls it back.
+pub struct Txn {
+    inner: Transaction,
+    mode: AccessMode,
+    /// True once the transaction has been handed out for a write.
+    wrote: bool,
+    /// The engine's switch: a transaction that wrote does not commit while it is on.
+    read_only: Arc<ReadOnlySwitch>,
+}
+
+impl Txn {
+    pub(crate) fn begin(storage: &Storage, mode: AccessMode, read_only: Arc<ReadOnlySwitch>) -> Txn {
+        Txn {
+            inner: storage.begin(IsolationLevel::SnapshotIsolation),
+            mode,
+            wrote: false,
+            read_only,
+        }
+    }
+
+    /// Whether the transaction may write.
+    pub fn mode(&self) -> AccessMode {
+        self.mode
+    }
+
+    /// Makes the commit durable and visible; its commit timestamp, or `None` when it
+    /// wrote nothing. A transaction that wrote while the engine was writable is rolled
+    /// back instead when the engine has become read-only since (`NotALeader`).
+    pub fn commit(self) -> Result<Option<u64>> {
+        if let Some(refused) = self.read_only.refusal().filter(|_| self.wrote) {
+            self.inner.abort();
+            return Err(refused);
+        }
+        Ok(self.inner.commit()?)
+    }
+
+    /// Rolls back every write of the transaction.
+    pub fn abort(self) {
+        self.inner.abort();
+    }
+}
+
+/// The transaction a statement runs in: borrowed from the caller, or owned by the
+/// statement's cursor (a server streaming a result across requests) and handed back when
+/// the statement ends.
+pub enum TxnHandle<'t> {
+    Borrowed(&'t mut Txn),
+    Owned(Box<Txn>),
+}
+
+impl TxnHandle<'_> {
+    /// The transaction's access mode.
+    pub fn mode(&self) -> AccessMode {
+        self.txn().mode
+    }
+
+    /// The transaction, if this handle owns it.
+    pub fn into_owned(self) -> Option<Txn> {
+        match self {
+            TxnHandle::Borrowed(_) => None,
+            TxnHandle::Owned(txn) => Some(*txn),
+        }
+    }
+
+    fn txn(&self) -> &Txn {
+        match self {
+            TxnHandle::Borrowed(txn) => txn,
+            TxnHandle::Owned(txn) => txn,
+        }
+    }
+
+    fn txn_mut(&mut self) -> &mut Txn {
+        match self {
+            TxnHandle::Borrowed(txn) => txn,
+            TxnHandle::Owned(txn) => txn,
+        }
+    }
+}
+
+/// The graph of the local storage, as one transaction sees it.
+pub struct LocalGraph<'t> {
+    storage: Storage,
+    txn: TxnHandle<'t>,
+}
+
+impl<'t> LocalGraph<'t> {
+    pub fn new(storage: Storage, txn: TxnHandle<'t>) -> Self {
+        LocalGraph { storage, txn }
+    }
+
+    /// The transaction's access mode.
+    pub fn mode(&self) -> AccessMode {
+        self.txn.txn().mode
+    }
+
+    /// Gives the transaction back (see [`TxnHandle::into_owned`]).
+    pub fn into_txn(self) -> TxnHandle<'t> {
+        self.txn
+    }
+
+    fn read(&self) -> &Transaction {
+        &self.txn.txn().inner
+    }
+
+    fn write(&mut self) -> &mut Transaction {
+        let txn = self.txn.txn_mut();
+        txn.wrote = true;
+        &mut txn.inner
+    }
+}
+
+impl GraphNames for Storage {
+    fn find_label(&self, name: &str) -> Option<LabelId> {
+        Storage::find_label(self, name)
+    }
+    fn find_edge_type(&self, name: &str) -> Option<EdgeTypeId> {
+        Storage::find_edge_type(self, name)
+    }
+    fn find_property(&self, name: &str) -> Option<PropertyId> {
+        Storage::find_property(self, name)
+    }
+    fn label_name(&self, id: LabelId) -> String {
+        Storage::label_name(self, id)
+    }
+    fn edge_type_name(&self, id: EdgeTypeId) -> String {
+        Storage::edge_type_name(self, id)
+    }
+    fn property_name(&self, id: PropertyId) -> String {
+        Storage::property_name(self, id)
+    }
+}
+
+impl GraphStats for Storage {
+    fn approx_vertex_count(&self) -> u64 {
+        Storage::approx_vertex_count(self)
+    }
+    fn approx_label_count(&self, label: LabelId) -> u64 {
+        Storage::approx_label_count(self, label)
+    }
+    fn approx_label_property_count(&self, label: LabelId, key: PropertyId) -> Option<u64> {
+        Storage::approx_label_property_count(self, label, key)
+    }
+}
+
+impl GraphNames for LocalGraph<'_> {
+    fn find_label(&self, name: &str) -> Option<LabelId> {
+        self.storage.find_label(name)
+    }
+    fn find_edge_type(&self, name: &str) -> Option<EdgeTypeId> {
+        self.storage.find_edge_type(name)
+    }
+    fn find_property(&self, name: &str) -> Option<PropertyId> {
+        self.storage.find_property(name)
+    }
+    fn label_name(&self, id: LabelId) -> String {
+        self.storage.label_name(id)
+    }
+    fn edge_type_name(&self, id: EdgeTypeId) -> String {
+        self.storage.edge_type_name(id)
+    }
+    fn property_name(&self, id: PropertyId) -> String {
+        self.storage.property_name(id)
+    }
+}
+
+impl GraphStats for LocalGraph<'_> {
+    fn approx_vertex_count(&self) -> u64 {
+        self.storage.approx_vertex_count()
+    }
+    fn approx_label_count(&self, label: LabelId) -> u64 {
+        self.storage.approx_label_count(label)
+    }
+    fn approx_label_property_count(&self, label: LabelId, key: PropertyId) -> Option<u64> {
+        self.storage.approx_label_property_count(label, key)
+    }
+}
+
+impl GraphRead for LocalGraph<'_> {
+    fn vertex_exists(&self, node: Gid) -> bool {
+        self.read().vertex_exists(node)
+    }
+    fn vertex_labels(&self, node: Gid) -> Result<Vec<LabelId>> {
+        Ok(self.read().labels(node)?)
+    }
+    fn vertex_has_labels(&self, node: Gid, labels: &[LabelId]) -> bool {
+        self.read().vertex_has_labels(node, labels)
+    }
+    fn vertex_property(&self, node: Gid, key: PropertyId) -> Result<Option<Value>> {
+        Ok(self.read().vertex_property(node, key)?)
+    }
+    fn vertex_properties(&self, node: Gid) -> Result<Vec<(PropertyId, Value)>> {
+        Ok(self.read().vertex_properties(node)?)
+    }
+
+    fn edge_exists(&self, rel: &EdgeRef) -> bool {
+        self.read().edge_exists(rel)
+    }
+    fn edge_property(&self, rel: &EdgeRef, key: PropertyId) -> Result<Option<Value>> {
+        Ok(self.read().edge_property(rel, key)?)
+    }
+    fn edge_properties(&self, rel: &EdgeRef) -> Result<Vec<(PropertyId, Value)>> {
+        Ok(self.read().edge_properties(rel)?)
+    }
+    fn edges(&self, node: Gid, dir: Direction, types: &[EdgeTypeId]) -> Result<Vec<EdgeRef>> {
+        Ok(self.read().edges(node, dir, types)?)
+    }
+
+    fn all_vertices(&self) -> Vec<Gid> {
+        self.read().vertices().collect()
+    }
+    fn vertices_with_label(&self, label: LabelId) -> Vec<Gid> {
+        self.read().vertices_with_label(label)
+    }
+    fn index_lookup(&self, label: LabelId, key: PropertyId, value: &Value) -> Option<Vec<Gid>> {
+        self.storage.approx_label_property_count(label, key)?;
+        Some(self.read().vertices_with_property(label, key, value))
+    }
+    fn index_range(&self, label: LabelId, key: PropertyId, lo: Bound<&Value>, hi: Bound<&Value>) -> Option<Vec<Gid>> {
+        self.storage.approx_label_property_count(label, key)?;
+        Some(self.read().vertices_in_range(label, key, lo, hi))
+    }
+}
+
+impl GraphWrite for LocalGraph<'_> {
+    fn label(&mut self, name: &str) -> LabelId {
+        self.storage.label(name)
+    }
+    fn edge_type(&mut self, name: &str) -> EdgeTypeId {
+        self.storage.edge_type(name)
+    }
+    fn property(&mut self, name: &str) -> PropertyId {
+        self.storage.property(name)
+    }
+
+    fn create_vertex(&mut self) -> Result<Gid> {
+        Ok(self.write().create_vertex()?)
+    }
+    fn add_label(&mut self, node: Gid, label: LabelId) -> Result<bool> {
+        Ok(self.write().add_label(node, label)?)
+    }
+    fn remove_label(&mut self, node: Gid, label: LabelId) -> Result<bool> {
+        Ok(self.write().remove_label(node, label)?)
+    }
+    fn set_vertex_property(&mut self, node: Gid, key: PropertyId, value: Value) -> Result<Option<Value>> {
+        Ok(self.write().set_vertex_property(node, key, value)?)
+    }
+    fn delete_vertex(&mut self, node: Gid, detach: bool) -> Result<()> {
+        match self.write().delete_vertex(node, detach) {
+            Ok(()) => Ok(()),
+            Err(StorageError::VertexHasEdges(_)) => Err(QueryError::runtime(
+                ErrorKind::ConstraintVerificationFailed,
+                "DeleteConnectedNode",
+                format!("Cannot delete node {node} because it still has relationships; use DETACH DELETE"),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn create_edge(&mut self, from: Gid, to: Gid, edge_type: EdgeTypeId) -> Result<EdgeRef> {
+        Ok(self.write().create_edge(from, to, edge_type)?)
+    }
+    fn set_edge_property(&mut self, rel: &EdgeRef, key: PropertyId, value: Value) -> Result<Option<Value>> {
+        Ok(self.write().set_edge_property(rel, key, value)?)
+    }
+    fn delete_edge(&mut self, rel: &EdgeRef) -> Result<()> {
+        Ok(self.write().delete_edge(rel)?)
+    }
+}
