@@ -4,7 +4,7 @@
 //! with its detail codes, so conformance can be checked precisely; [`QueryError::status`]
 //! maps them to the `Neo.*` codes drivers act on (retry, raise the right exception).
 
-use weft_storage::StorageError;
+use weft_storage::{CommitErrorKind, StorageError};
 
 /// The category of an error (the TCK's error types).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,6 +138,11 @@ impl From<StorageError> for QueryError {
             }
             StorageError::InvalidValue(_) => (ErrorKind::TypeError, "InvalidPropertyType"),
             StorageError::AlreadyExists(_) | StorageError::DoesNotExist(_) => (ErrorKind::SemanticError, "Schema"),
+            StorageError::Commit(c) => match c.kind {
+                CommitErrorKind::Retryable => (ErrorKind::TransientConflict, "CommitNotCompleted"),
+                CommitErrorKind::Redirect { .. } => (ErrorKind::ReadOnly, "NotALeader"),
+                CommitErrorKind::Fatal => (ErrorKind::DatabaseError, "Storage"),
+            },
             _ => (ErrorKind::DatabaseError, "Storage"),
         };
         QueryError::runtime(kind, detail, e.to_string())
@@ -237,5 +242,20 @@ mod tests {
         assert_eq!(classify_status("Neo.ClientError.Made.Up"), None);
         let missing = QueryError::compile(ErrorKind::SemanticError, "MissingParameter", "m");
         assert_eq!(missing.status(), "Neo.ClientError.Statement.ParameterMissing");
+    }
+
+    #[test]
+    fn commit_errors_keep_their_kind_in_the_status_code() {
+        use weft_storage::{CommitError, CommitErrorKind, StorageError};
+        let status = |kind| QueryError::from(StorageError::Commit(CommitError::new(kind, "replica", "m"))).status();
+        assert_eq!(
+            status(CommitErrorKind::Retryable),
+            "Neo.TransientError.Transaction.Conflict"
+        );
+        assert_eq!(
+            status(CommitErrorKind::Redirect { to: None }),
+            "Neo.ClientError.Cluster.NotALeader"
+        );
+        assert_eq!(status(CommitErrorKind::Fatal), "Neo.DatabaseError.General.UnknownError");
     }
 }

@@ -327,9 +327,13 @@ impl Backend for EngineBackend {
         self.skip(qid, n)
     }
 
-    fn begin(&mut self, _extra: &Dict) -> Result<(), BackendError> {
+    fn begin(&mut self, extra: &Dict) -> Result<(), BackendError> {
         self.abort();
-        self.tx = Some(self.engine.begin(AccessMode::ReadWrite));
+        // Drivers mark read transactions (`execute_read`, read sessions) with mode "r":
+        // such a transaction refuses writes, as Neo4j's does.
+        let read = weft_bolt::packstream::dict_get(extra, "mode").and_then(BoltValue::as_str) == Some("r");
+        let mode = if read { AccessMode::Read } else { AccessMode::ReadWrite };
+        self.tx = Some(self.engine.begin(mode));
         self.explicit = true;
         Ok(())
     }

@@ -4,6 +4,7 @@
 
 mod support;
 
+use weft_bolt::{BoltValue, Request, Response};
 use weft_client::{Client, ClientError, Credentials};
 use weft_query::Engine;
 use weft_server::ServerConfig;
@@ -39,4 +40,29 @@ fn writes_over_bolt_are_refused_while_the_engine_is_read_only() {
     client.run("CREATE (:P {id: 2})", &Vec::new()).expect("write again");
     let count = client.run("MATCH (p:P) RETURN p", &Vec::new()).expect("read");
     assert_eq!(count.rows.len(), 2);
+}
+
+#[test]
+fn a_transaction_begun_in_read_mode_refuses_writes_with_access_mode() {
+    // Set up: a server and a connection, as a driver's read transaction opens it.
+    let server = support::TestServer::start();
+    let mut client = server.connect();
+    client.open();
+    let read_mode = vec![("mode".to_string(), BoltValue::String("r".into()))];
+    support::assert_success(client.request(Request::Begin { extra: read_mode }));
+
+    // Act: a read, then a write in the same transaction.
+    let (rows, _) = client.query("RETURN 1 AS one");
+    let refused = client.request(support::run("CREATE (:P)"));
+
+    // Check: the read is answered, the write refused by name; nothing was written.
+    assert_eq!(rows, vec![vec![BoltValue::Integer(1)]]);
+    match refused {
+        Response::Failure { code, .. } => assert_eq!(code, "Neo.ClientError.Statement.AccessMode"),
+        other => panic!("expected AccessMode, got {other:?}"),
+    }
+    client.request(Request::Reset);
+    let (rows, _) = client.query("MATCH (p:P) RETURN count(p) AS c");
+    assert_eq!(rows, vec![vec![BoltValue::Integer(0)]]);
+    server.shutdown();
 }
