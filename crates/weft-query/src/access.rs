@@ -50,7 +50,7 @@ impl Engine {
 
     /// Starts a transaction for explicit use ([`Engine::execute_in`], [`Engine::start_in`]).
     pub fn begin(&self, mode: AccessMode) -> Txn {
-        Txn::begin(self.storage(), mode, self.read_only.clone())
+        Txn::begin(&self.storage(), mode, self.read_only.clone())
     }
 
     /// The timestamp of the newest commit: the bookmark of a transaction that wrote

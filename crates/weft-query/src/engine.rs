@@ -19,7 +19,7 @@ use crate::procedures::{Procedure, Registry};
 use crate::result::{Node, Path, QueryResult, QueryStats, Relationship, ResultValue};
 use crate::value::QValue;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use weft_common::Value;
 use weft_storage::{ConstraintInfo, IndexInfo, Storage};
@@ -27,13 +27,23 @@ use weft_storage::{ConstraintInfo, IndexInfo, Storage};
 /// One database: a storage and the means to query it.
 #[derive(Clone, Default)]
 pub struct Engine {
-    storage: Storage,
+    /// Replaced whole by [`Engine::replace_storage`]; shared by clones.
+    storage: Arc<RwLock<Storage>>,
     parsed: Arc<Mutex<HashMap<String, Arc<Statement>>>>,
     plans: Arc<Mutex<HashMap<String, Arc<Plan>>>>,
     procedures: Arc<Registry>,
     query_timeout: Option<Duration>,
     admin: Arc<AdminRegistry>,
     pub(crate) read_only: Arc<crate::access::ReadOnlySwitch>,
+}
+
+/// Why [`Engine::replace_storage`] changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplaceError<E> {
+    #[error("{running} transaction(s) still running on the old storage; try again when they have ended")]
+    Busy { running: usize },
+    #[error("{0}")]
+    Install(E),
 }
 
 /// Parsed statements kept by query text (parameters are bound at run time, so one entry
@@ -54,7 +64,7 @@ impl Engine {
     /// An engine over an existing storage.
     pub fn with_storage(storage: Storage) -> Self {
         Engine {
-            storage,
+            storage: Arc::new(RwLock::new(storage)),
             parsed: Arc::default(),
             plans: Arc::default(),
             procedures: Arc::default(),
@@ -108,9 +118,42 @@ impl Engine {
         Ok(statement)
     }
 
-    /// The underlying storage.
-    pub fn storage(&self) -> &Storage {
-        &self.storage
+    /// The storage statements start on now.
+    pub fn storage(&self) -> Storage {
+        self.storage.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the storage while the engine runs (a member installing a snapshot from
+    /// its leader): closes a barrier so that no transaction starts, waits up to `wait`
+    /// for the running ones to end, then swaps in what `install` returns (given the old
+    /// storage) and opens the barrier; statements that start afterwards run on the new
+    /// storage. When transactions are still running after `wait`, nothing changes and
+    /// the error says how many.
+    pub fn replace_storage<E>(
+        &self,
+        wait: Duration,
+        install: impl FnOnce(&Storage) -> std::result::Result<Storage, E>,
+    ) -> std::result::Result<Storage, ReplaceError<E>> {
+        let mut current = self.storage.write().unwrap_or_else(|e| e.into_inner());
+        let deadline = Instant::now() + wait;
+        loop {
+            let running = current.active_transactions();
+            if running == 0 {
+                break;
+            }
+            if Instant::now() >= deadline {
+                return Err(ReplaceError::Busy { running });
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let new = install(&current).map_err(ReplaceError::Install)?;
+        *current = new.clone();
+        drop(current);
+        // The plans were made against the old statistics; the parsed texts still hold.
+        if let Ok(mut plans) = self.plans.lock() {
+            plans.clear();
+        }
+        Ok(new)
     }
 
     /// Runs one statement in its own transaction, committed on success.
@@ -177,7 +220,13 @@ impl Engine {
 
     /// A fresh plan for `query`: a copy of the cached one when it still fits the storage
     /// statistics, else a new one (cached for next time).
-    fn plan(&self, text: &str, query: &crate::ast::Query, params: &BTreeMap<String, Value>) -> Result<Plan> {
+    fn plan(
+        &self,
+        storage: &Storage,
+        text: &str,
+        query: &crate::ast::Query,
+        params: &BTreeMap<String, Value>,
+    ) -> Result<Plan> {
         let mut key = String::with_capacity(text.len() + 16);
         key.push_str(text);
         for name in params.keys() {
@@ -185,12 +234,12 @@ impl Engine {
             key.push_str(name);
         }
         let cached = self.plans.lock().ok().and_then(|c| c.get(&key).cloned());
-        if let Some(plan) = cached.filter(|p| p.still_fits(&self.storage)) {
+        if let Some(plan) = cached.filter(|p| p.still_fits(storage)) {
             return Ok(plan.as_ref().clone());
         }
         let param_names = params.keys().cloned().collect();
         crate::semantic::analyze(query, &param_names)?;
-        let plan = Planner::new(&self.storage, &self.procedures, param_names).plan(query)?;
+        let plan = Planner::new(storage, &self.procedures, param_names).plan(query)?;
         if text.len() <= PARSE_CACHE_MAX_QUERY_BYTES {
             if let Ok(mut cache) = self.plans.lock() {
                 if cache.len() >= PARSE_CACHE_ENTRIES {
@@ -230,7 +279,8 @@ impl Engine {
         {
             return Err(error);
         }
-        let mut plan = self.plan(query_text, query, params)?;
+        let storage = txn.storage();
+        let mut plan = self.plan(&storage, query_text, query, params)?;
         if mode == Mode::Explain {
             return Ok(Cursor::ready(plan_rows(&plan.root, false), Some(txn)));
         }
@@ -239,7 +289,7 @@ impl Engine {
             .map(|(k, v)| (k.clone(), QValue::from(v.clone())))
             .collect();
         let deadline = self.query_timeout.map(|timeout| Instant::now() + timeout);
-        let graph = LocalGraph::new(self.storage.clone(), txn);
+        let graph = LocalGraph::new(storage, txn);
         let mut ctx = ExecCtx::new(graph, params)
             .with_deadline(deadline)
             .refusing_writes(refusal);
@@ -257,7 +307,7 @@ impl Engine {
 
     /// Runs an admin statement; `None` for anything else.
     pub(crate) fn admin(&self, statement: &Statement) -> Result<Option<QueryResult>> {
-        let s = &self.storage;
+        let s = &self.storage();
         let mut stats = QueryStats::default();
         let done = |stats| {
             Ok(Some(QueryResult {
@@ -327,7 +377,7 @@ impl Engine {
     fn index_info(&self) -> QueryResult {
         let text = |v: &str| ResultValue::String(v.to_owned());
         let rows = self
-            .storage
+            .storage()
             .index_info()
             .into_iter()
             .map(|i| match i {
@@ -346,7 +396,7 @@ impl Engine {
     fn constraint_info(&self) -> QueryResult {
         let text = |v: &str| ResultValue::String(v.to_owned());
         let rows = self
-            .storage
+            .storage()
             .constraint_info()
             .into_iter()
             .map(|c| match c {

@@ -50,6 +50,12 @@ impl Txn {
         self.mode
     }
 
+    /// The storage the transaction runs on (it keeps running there if the engine's
+    /// storage is replaced meanwhile).
+    pub(crate) fn storage(&self) -> Storage {
+        self.inner.storage()
+    }
+
     /// Makes the commit durable and visible; its commit timestamp, or `None` when it
     /// wrote nothing. A transaction that wrote while the engine was writable is rolled
     /// back instead when the engine has become read-only since (`NotALeader`).
@@ -79,6 +85,11 @@ impl TxnHandle<'_> {
     /// The transaction's access mode.
     pub fn mode(&self) -> AccessMode {
         self.txn().mode
+    }
+
+    /// The storage the transaction runs on.
+    pub fn storage(&self) -> Storage {
+        self.txn().storage()
     }
 
     /// The transaction, if this handle owns it.

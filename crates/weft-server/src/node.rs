@@ -104,6 +104,24 @@ impl Node {
         self.inner.role.read().clone()
     }
 
+    /// Replaces the database with the snapshot at `path` (of this database) while the
+    /// instance runs: the engine's barrier holds new transactions back and waits up to
+    /// `wait` for running ones, durability makes the snapshot the local history, and
+    /// garbage collection moves to the new storage. Returns the snapshot's timestamp.
+    pub fn install_snapshot(&self, path: &std::path::Path, wait: Duration) -> anyhow::Result<u64> {
+        let durability = self.inner.durability.as_ref().ok_or_else(|| {
+            anyhow::anyhow!("this instance keeps data in memory only; it has no snapshots to install")
+        })?;
+        let installed = self.inner.engine.replace_storage(wait, |_old| {
+            durability.install_snapshot(path).map(|(storage, _)| storage)
+        })?;
+        let mut workers = self.inner.workers.lock();
+        if workers.gc.is_some() {
+            workers.gc = Some(installed.start_gc(GC_INTERVAL));
+        }
+        Ok(installed.last_committed())
+    }
+
     /// Clean shutdown: stops the workers, then (when durable) takes a final snapshot if
     /// asked and syncs the WAL.
     pub fn close(&self, snapshot: bool) -> anyhow::Result<()> {

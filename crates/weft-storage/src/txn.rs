@@ -134,6 +134,13 @@ fn index_property_set(schema: &Schema, gid: Gid, v: &VertexData, prop: PropertyI
 }
 
 impl Transaction {
+    /// The storage this transaction runs on.
+    pub fn storage(&self) -> crate::Storage {
+        crate::Storage {
+            inner: self.inner.clone(),
+        }
+    }
+
     pub(crate) fn new(inner: Arc<Inner>, viewer: Viewer, state: Arc<CommitState>) -> Self {
         Transaction {
             inner,

@@ -16,7 +16,7 @@ pub fn register(engine: &Engine, durability: Option<Arc<Durability>>) {
     let info = durability.clone();
     engine.register_admin(AdminCommand::new("SHOW STORAGE INFO", true, move |engine, args| {
         args.end()?;
-        storage::storage_info(engine.storage(), info.as_deref())
+        storage::storage_info(&engine.storage(), info.as_deref())
     }));
     let snapshots = durability.clone();
     engine.register_admin(AdminCommand::new("CREATE SNAPSHOT", true, move |_, args| {
