@@ -9,11 +9,11 @@
 
 use crate::admin::{AdminArgs, AdminCommand, AdminRegistry};
 use crate::ast::{ConstraintTarget, IndexTarget, Statement};
-use crate::cursor::Cursor;
 use crate::error::{ErrorKind, QueryError, Result};
+use crate::exec::cursor::Cursor;
 use crate::exec::ExecCtx;
+use crate::graph::local::{AccessMode, LocalGraph, Txn, TxnHandle};
 use crate::graph::{EdgeRef, Gid, GraphContext, GraphRead};
-use crate::local::{AccessMode, LocalGraph, Txn, TxnHandle};
 use crate::plan::{Plan, Planner};
 use crate::procedures::{Procedure, Registry};
 use crate::result::{Node, Path, QueryResult, QueryStats, Relationship, ResultValue};
@@ -34,7 +34,7 @@ pub struct Engine {
     procedures: Arc<Registry>,
     query_timeout: Option<Duration>,
     admin: Arc<AdminRegistry>,
-    pub(crate) read_only: Arc<crate::access::ReadOnlySwitch>,
+    pub(crate) read_only: Arc<crate::graph::access::ReadOnlySwitch>,
 }
 
 /// Why [`Engine::replace_storage`] changed nothing.
@@ -275,7 +275,7 @@ impl Engine {
         let refusal = self.write_refusal(txn.mode());
         if let Some(error) = refusal
             .clone()
-            .filter(|_| mode != Mode::Explain && crate::access::updates(query))
+            .filter(|_| mode != Mode::Explain && crate::graph::access::updates(query))
         {
             return Err(error);
         }
@@ -450,7 +450,7 @@ fn admin_not_plannable() -> QueryError {
     )
 }
 
-fn plan_rows(root: &crate::pipeline::Op, profile: bool) -> QueryResult {
+fn plan_rows(root: &crate::exec::pipeline::Op, profile: bool) -> QueryResult {
     let mut lines = Vec::new();
     root.describe(0, &mut lines);
     let rows = lines

@@ -8,43 +8,27 @@
 //! ([`graph`]) and their local implementation ([`LocalGraph`]). Must not know: sockets,
 //! Bolt framing, files.
 
-mod access;
 pub mod admin;
 pub mod ast;
-mod cursor;
-mod eager;
 mod engine;
 pub mod error;
-mod estimate;
 mod exec;
 mod expr;
-mod fold;
 pub mod functions;
 pub mod graph;
-#[cfg(test)]
-mod graph_suite;
-mod local;
-pub mod ops;
 pub mod parser;
-mod pattern;
-mod pipeline;
 mod plan;
 pub mod procedures;
-mod projection;
-mod pushdown;
 pub mod result;
 mod schema_txn;
-mod scope;
 mod semantic;
-mod subquery;
 pub mod value;
-mod write;
 
 pub use admin::{AdminArgs, AdminCommand};
-pub use cursor::Cursor;
 pub use engine::Engine;
 pub use error::{classify_status, ErrorKind, Phase, Position, QueryError};
-pub use local::{AccessMode, LocalGraph, Txn};
+pub use exec::cursor::Cursor;
+pub use graph::local::{AccessMode, LocalGraph, Txn};
 pub use procedures::Procedure;
 pub use result::{Node, Path, QueryResult, QueryStats, Relationship, ResultValue};
 pub use schema_txn::{forbidden_mix, InTransaction, Mix, SchemaChange};

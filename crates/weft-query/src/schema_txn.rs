@@ -146,7 +146,7 @@ impl Engine {
     /// ones before it are taken back (newest first) and the error names the change that
     /// failed; the counters of all changes are returned on success.
     pub fn apply_schema(&self, changes: &[SchemaChange]) -> Result<QueryStats> {
-        if let Some(refused) = self.write_refusal(crate::local::AccessMode::ReadWrite) {
+        if let Some(refused) = self.write_refusal(crate::graph::local::AccessMode::ReadWrite) {
             return Err(refused);
         }
         let mut total = QueryStats::default();

@@ -15,7 +15,8 @@ type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 use weft_common::temporal::Duration;
 
-use super::{canonical, duration, out_of_range};
+use super::temporal::duration;
+use super::{canonical, out_of_range};
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::value::{GroupKey, QValue};
 

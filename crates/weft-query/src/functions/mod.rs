@@ -5,9 +5,9 @@
 //! function; namespaced ones such as `date.truncate` likewise), their arities, which are
 //! aggregates, and the semantics of each function, grouped by family:
 //! `scalar.rs` (graph and general), `convert.rs` (`toInteger` and friends), `list.rs`,
-//! `string.rs`, `math.rs`, `temporal.rs` with `temporal_map.rs`, `duration.rs` and
-//! `truncate.rs`, `spatial.rs` (points), and `aggregate.rs` ([`Aggregator`]). Operators
-//! live in [`crate::ops`].
+//! `string.rs`, `math.rs`, `temporal/` (constructors and accessors in `mod.rs`, with
+//! `map.rs`, `duration.rs`, `between.rs` and `truncate.rs`), `spatial.rs` (points), and
+//! `aggregate.rs` ([`Aggregator`]). Operators live in `expr/ops.rs`.
 //!
 //! Promises: no function panics on any input. Null arguments give null unless the
 //! function says otherwise (`coalesce`, `exists`). Wrong argument
@@ -24,9 +24,7 @@ use crate::graph::GraphContext;
 use crate::value::QValue;
 
 mod aggregate;
-mod between;
 pub(crate) mod convert;
-pub(crate) mod duration;
 mod list;
 mod math;
 mod random;
@@ -34,8 +32,6 @@ mod scalar;
 pub(crate) mod spatial;
 mod string;
 pub(crate) mod temporal;
-mod temporal_map;
-mod truncate;
 
 #[cfg(test)]
 mod tests;

@@ -139,7 +139,7 @@ struct Parser<'a> {
     /// True while parsing a WHERE predicate, where pattern predicates are allowed.
     patterns_allowed: bool,
     /// The height of the tallest expression finished since the enclosing atom began
-    /// (see `expr.rs`).
+    /// (see `parser/expr.rs`).
     child_height: u32,
 }
 

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::ast::BinaryOp;
-use crate::ops;
+use crate::expr::ops;
 
 fn ints(values: &[i64]) -> QValue {
     l(values.iter().copied().map(i).collect())

@@ -8,8 +8,8 @@ use weft_common::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateT
 
 use super::*;
 use crate::ast::BinaryOp;
+use crate::expr::ops;
 use crate::functions::{call, new_aggregator, registered};
-use crate::ops;
 use crate::value::PathValue;
 
 fn edge_scalar() -> impl Strategy<Value = QValue> {

@@ -4,7 +4,7 @@
 use weft_common::value::ComparisonOp;
 
 use super::*;
-use crate::ops;
+use crate::expr::ops;
 
 fn point(fields: &[(&str, QValue)]) -> QValue {
     eval("point", vec![m(fields)])

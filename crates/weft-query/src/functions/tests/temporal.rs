@@ -2,7 +2,7 @@
 //! `Temporal5`, `Temporal9`).
 
 use super::*;
-use crate::ops;
+use crate::expr::ops;
 
 fn date(fields: &[(&str, QValue)]) -> QValue {
     eval("date", vec![m(fields)])

@@ -2,7 +2,7 @@
 //! `Temporal5` [7], `Temporal6` [6], `Temporal8`, `Temporal10`).
 
 use super::*;
-use crate::ops;
+use crate::expr::ops;
 
 fn duration(fields: &[(&str, QValue)]) -> QValue {
     eval("duration", vec![m(fields)])

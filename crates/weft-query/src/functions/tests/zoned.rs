@@ -2,7 +2,7 @@
 //! `Temporal8`-`Temporal10`).
 
 use super::*;
-use crate::ops;
+use crate::expr::ops;
 
 fn time(text: &str) -> QValue {
     eval("time", vec![s(text)])

@@ -5,7 +5,7 @@
 use crate::engine::materialise;
 use crate::error::Result;
 use crate::exec::ExecCtx;
-use crate::local::{LocalGraph, Txn, TxnHandle};
+use crate::graph::local::{LocalGraph, Txn, TxnHandle};
 use crate::plan::Plan;
 use crate::result::{QueryResult, QueryStats, ResultValue};
 use std::collections::VecDeque;

@@ -15,9 +15,9 @@ use std::collections::BTreeMap;
 use weft_common::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedTime, NANOS_PER_DAY, NANOS_PER_SECOND};
 
 use super::between::{between, Unit};
-use super::temporal_map::Zone;
-use super::{arg, bad_argument, invalid_value};
+use super::map::Zone;
 use crate::error::{ErrorKind, QueryError, Result};
+use crate::functions::{arg, bad_argument, invalid_value};
 use crate::value::QValue;
 
 /// Fixed-point scale of fractional months and days: one unit is 10^-9.

@@ -7,9 +7,9 @@
 
 use crate::ast::{BinaryOp, Expr, ExprKind, SingleQuery, UnaryOp};
 use crate::error::Result;
-use crate::pipeline::{Op, OpKind};
+use crate::exec::pipeline::{Op, OpKind};
+use crate::plan::scope::Scope;
 use crate::plan::Planner;
-use crate::scope::Scope;
 
 /// A WHERE split into the full subqueries it requires (with whether they are negated)
 /// and the remaining condition.

@@ -11,7 +11,7 @@ use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::ExecCtx;
 use crate::expr::{compile, eval, CExpr};
 use crate::graph::{Direction, EdgeRef, EdgeTypeId, Gid, GraphRead, LabelId};
-use crate::scope::{Scope, Slots, VarKind};
+use crate::plan::scope::{Scope, Slots, VarKind};
 use crate::value::{PathValue, QValue};
 use std::collections::HashSet;
 

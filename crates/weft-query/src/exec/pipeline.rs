@@ -3,14 +3,14 @@
 //! rows stream through, so LIMIT stops the work above it early. Operators that must see
 //! everything first (aggregation, sorting, writes) buffer.
 
-use crate::eager::{aggregate, sort};
 use crate::error::{ErrorKind, QueryError, Result};
+use crate::exec::eager::{aggregate, sort};
+use crate::exec::pattern::{first_candidates, for_each_match_from, CPattern};
+use crate::exec::write::WriteClause;
 use crate::exec::ExecCtx;
 use crate::expr::{eval, CExpr};
 use crate::graph::GraphWrite;
-use crate::pattern::{first_candidates, for_each_match_from, CPattern};
 use crate::value::{GroupKey, QValue};
-use crate::write::WriteClause;
 use std::collections::VecDeque;
 
 /// Hash tables for grouping and DISTINCT: fast hashing with a per-process random seed.
@@ -25,7 +25,7 @@ pub type Row = Vec<QValue>;
 pub struct MatchState {
     row: Row,
     candidates: std::vec::IntoIter<crate::graph::Gid>,
-    /// See [`crate::pattern::Candidates`].
+    /// See [`crate::exec::pattern::Candidates`].
     labels_checked_at: Option<u64>,
     matched: bool,
 }
@@ -206,7 +206,7 @@ impl Op {
                         let Some(mut row) = input.next(ctx)? else {
                             return Ok(None);
                         };
-                        let candidates = crate::pattern::first_candidates(pattern, &mut row, ctx)?;
+                        let candidates = crate::exec::pattern::first_candidates(pattern, &mut row, ctx)?;
                         current.insert(MatchState {
                             row,
                             candidates: candidates.gids.into_iter(),

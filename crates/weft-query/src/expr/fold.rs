@@ -7,10 +7,10 @@
 
 use crate::ast::BinaryOp;
 use crate::error::{ErrorKind, Phase, QueryError, Result};
+use crate::expr::ops;
 use crate::expr::CExpr;
 use crate::graph::GraphContext;
 use crate::graph::{EdgeRef, Gid};
-use crate::ops;
 use crate::value::QValue;
 use std::collections::BTreeMap;
 use weft_common::temporal::ZonedDateTime;

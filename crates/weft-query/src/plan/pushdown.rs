@@ -4,10 +4,10 @@
 
 use crate::ast::{BinaryOp, Expr, ExprKind, NodePattern, PatternPart};
 use crate::error::Result;
+use crate::exec::pattern;
 use crate::expr::compile;
-use crate::pattern;
+use crate::plan::scope::Scope;
 use crate::plan::Planner;
-use crate::scope::Scope;
 
 impl Planner<'_> {
     /// Gives each new labelled start node the range its WHERE puts on one property

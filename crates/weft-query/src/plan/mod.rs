@@ -1,17 +1,23 @@
 //! The planner: turns a query that passed semantic analysis (`semantic/`) into a tree
 //! of operators, checking as it goes the rules that need its name resolution (scopes,
 //! undefined variables, clause composition, procedure calls).
-//! Projections (WITH / RETURN, aggregation, ORDER BY) live in `projection.rs`.
+//! Projections (WITH / RETURN, aggregation, ORDER BY) live in `plan/projection.rs`.
+
+pub(crate) mod estimate;
+pub(crate) mod projection;
+pub(crate) mod pushdown;
+pub(crate) mod scope;
+pub(crate) mod subquery;
 
 use crate::ast::{Clause, ClauseKind, Expr, NodePattern, PatternPart, Query, RemoveItem, SetItem, SingleQuery};
 use crate::error::{ErrorKind, QueryError, Result};
-use crate::estimate::{estimate_of, Estimated};
+use crate::exec::pattern::{self, CNode, Mode};
+use crate::exec::pipeline::{Op, OpKind};
+use crate::exec::write::{create_direction, CreateNode, CreatePart, CreateRel, SetOp, WriteClause};
 use crate::expr::{compile, CExpr};
 use crate::graph::GraphStats;
-use crate::pattern::{self, CNode, Mode};
-use crate::pipeline::{Op, OpKind};
-use crate::scope::{Scope, Slots, VarKind};
-use crate::write::{create_direction, CreateNode, CreatePart, CreateRel, SetOp, WriteClause};
+use crate::plan::estimate::{estimate_of, Estimated};
+use crate::plan::scope::{Scope, Slots, VarKind};
 use std::collections::{HashSet, VecDeque};
 
 /// A planned query: the operator tree and where its output columns are.
@@ -91,7 +97,7 @@ impl<'s> Planner<'s> {
             }
             inputs.push((op, part_slots));
         }
-        let seen = (!all).then(crate::pipeline::FastSet::default);
+        let seen = (!all).then(crate::exec::pipeline::FastSet::default);
         let mut root = Op::new(OpKind::Union {
             inputs,
             current: 0,
@@ -173,9 +179,9 @@ impl<'s> Planner<'s> {
             } => {
                 let before: HashSet<usize> = visible_slots(scope);
                 let before_names = scope.clone();
-                let split = crate::subquery::split_match_where(where_.as_ref(), *optional);
+                let split = crate::plan::subquery::split_match_where(where_.as_ref(), *optional);
                 let where_ = &split.rest;
-                let pushed = crate::pushdown::push_equalities(parts, where_.as_ref(), scope);
+                let pushed = crate::plan::pushdown::push_equalities(parts, where_.as_ref(), scope);
                 let parts = &pushed;
                 let (stats, estimates) = (self.stats, &self.estimates);
                 let estimate = |n: &CNode| {

@@ -4,10 +4,10 @@
 
 use crate::ast::{Expr, ExprKind, Projection};
 use crate::error::{ErrorKind, QueryError, Result};
+use crate::exec::pipeline::{AggSpec, Op, OpKind};
 use crate::expr::{compile, contains_aggregate, CExpr};
-use crate::pipeline::{AggSpec, Op, OpKind};
+use crate::plan::scope::{Scope, VarKind};
 use crate::plan::{syntax, Planner};
-use crate::scope::{Scope, VarKind};
 use std::collections::HashSet;
 
 /// A planned projection: operator, scope after it, scope ORDER BY sees, column slots, and
@@ -114,7 +114,7 @@ impl Planner<'_> {
             op = Op::new(OpKind::Distinct {
                 input: Box::new(op),
                 slots: slots.clone(),
-                seen: crate::pipeline::FastSet::default(),
+                seen: crate::exec::pipeline::FastSet::default(),
             });
         }
         op = self.order_skip_limit(op, &order_scope, &items, &slots, p, sort_keys)?;
@@ -122,7 +122,7 @@ impl Planner<'_> {
             if contains_aggregate(w) {
                 return Err(syntax("InvalidAggregation", "Aggregations are not allowed in WHERE"));
             }
-            let split = crate::subquery::split_where(Some(w));
+            let split = crate::plan::subquery::split_where(Some(w));
             if let Some(rest) = &split.rest {
                 let predicate = compile(rest, &where_scope, &mut self.slots)?;
                 op = Op::new(OpKind::Filter {

@@ -5,6 +5,12 @@
 //! the statement may not write (read-only engine or transaction) and forgets the label
 //! checks remembered since the last write.
 
+pub(crate) mod cursor;
+pub(crate) mod eager;
+pub(crate) mod pattern;
+pub(crate) mod pipeline;
+pub(crate) mod write;
+
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::graph::{EdgeRef, EdgeTypeId, Gid, GraphContext, GraphRead, GraphWrite, LabelId};
 use crate::result::QueryStats;
@@ -34,7 +40,7 @@ pub struct ExecCtx<G> {
     /// Whether a node has a label, as seen since the statement last wrote: a traversal
     /// meets the same well-connected nodes again and again, and each storage check takes
     /// the node's lock. Any write access to the transaction forgets it all.
-    label_memo: std::cell::RefCell<crate::pipeline::FastMap<(Gid, LabelId), bool>>,
+    label_memo: std::cell::RefCell<crate::exec::pipeline::FastMap<(Gid, LabelId), bool>>,
     /// Property ids by name, as found so far: a scan reads the same few keys on every row,
     /// and each storage lookup takes the name table's lock. Only found ids are kept (an
     /// id never changes once a name has one); a name not yet known is asked again.
@@ -205,7 +211,7 @@ impl<G: GraphRead> ExecCtx<G> {
             QValue::Map(m) => Ok(m.get(key).cloned().unwrap_or(QValue::Null)),
             QValue::Node(n) => self.node_property(*n, key),
             QValue::Relationship(r) => self.rel_property(r, key),
-            other => crate::ops::property(other, key, self),
+            other => crate::expr::ops::property(other, key, self),
         }
     }
 
@@ -310,8 +316,8 @@ impl<G: GraphRead> GraphContext for ExecCtx<G> {
 mod tests {
     use super::ExecCtx;
     use crate::error::{ErrorKind, QueryError};
+    use crate::graph::local::{AccessMode, LocalGraph, Txn, TxnHandle};
     use crate::graph::{GraphRead, GraphWrite};
-    use crate::local::{AccessMode, LocalGraph, Txn, TxnHandle};
     use std::collections::BTreeMap;
 
     #[test]

@@ -23,7 +23,8 @@ use weft_common::value::ComparisonOp;
 
 use crate::ast::BinaryOp;
 use crate::error::{ErrorKind, QueryError, Result};
-use crate::functions::{convert, duration, spatial, temporal};
+use crate::functions::temporal::{self, duration};
+use crate::functions::{convert, spatial};
 use crate::graph::GraphContext;
 use crate::value::QValue;
 

@@ -5,13 +5,15 @@
 //! functions, wrong argument counts, aggregates where none may be. Type rules are the
 //! semantic pass's (`semantic/types.rs`), which runs first.
 
+pub(crate) mod fold;
+pub(crate) mod ops;
+
 use crate::ast::{BinaryOp, Expr, ExprKind, MapProjectionItem, Quantifier, UnaryOp};
 use crate::error::{ErrorKind, QueryError, Result};
+use crate::exec::pattern::{self, CPattern};
 use crate::exec::ExecCtx;
 use crate::graph::GraphRead;
-use crate::ops;
-use crate::pattern::{self, CPattern};
-use crate::scope::{Scope, Slots, VarKind};
+use crate::plan::scope::{Scope, Slots, VarKind};
 use crate::value::QValue;
 use std::collections::BTreeMap;
 
@@ -72,7 +74,7 @@ pub enum CMapItem {
 /// error, as openCypher requires, and the result is cheaper to run.
 pub fn compile(e: &Expr, scope: &Scope, slots: &mut Slots) -> Result<CExpr> {
     let compiled = compile_inner(e, scope, slots).map_err(|err| err.at(e.position))?;
-    crate::fold::fold(compiled).map_err(|err| err.at(e.position))
+    crate::expr::fold::fold(compiled).map_err(|err| err.at(e.position))
 }
 
 fn boxed(e: &Expr, scope: &Scope, slots: &mut Slots) -> Result<Box<CExpr>> {

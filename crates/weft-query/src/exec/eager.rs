@@ -3,11 +3,11 @@
 //! bounded top-k when a LIMIT follows).
 
 use crate::error::{ErrorKind, QueryError, Result};
+use crate::exec::pipeline::{constant_count, AggSpec, FastMap, Op, Row};
 use crate::exec::ExecCtx;
 use crate::expr::{eval, CExpr};
 use crate::functions::Aggregator;
 use crate::graph::GraphWrite;
-use crate::pipeline::{constant_count, AggSpec, FastMap, Op, Row};
 use crate::value::{GroupKey, QValue};
 use std::collections::VecDeque;
 

@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 
 use weft_common::temporal::{Date, LocalTime, NANOS_PER_SECOND};
 
-use super::temporal::{parts, Kind};
-use super::temporal_map::{assemble, Base, Fields, Zone};
-use super::{bad_argument, invalid_value};
+use super::map::{assemble, Base, Fields, Zone};
+use super::{parts, Kind};
 use crate::error::Result;
+use crate::functions::{bad_argument, invalid_value};
 use crate::value::QValue;
 
 /// Truncation units, coarsest first.

@@ -6,8 +6,8 @@
 //! of the executor that calls `weft_storage` (the engine, which owns the storage, and the
 //! admin statements aside). Promises: storage errors arrive as [`QueryError`]s.
 
-use crate::access::ReadOnlySwitch;
 use crate::error::{ErrorKind, QueryError, Result};
+use crate::graph::access::ReadOnlySwitch;
 use crate::graph::{
     Direction, EdgeRef, EdgeTypeId, Gid, GraphNames, GraphRead, GraphStats, GraphWrite, LabelId, PropertyId, Value,
 };

@@ -8,13 +8,13 @@
 //! `Neo.ClientError.Cluster.NotALeader` when the engine is read-only (a redirect: the
 //! client goes to the leader) or `Neo.ClientError.Statement.AccessMode` in a read
 //! transaction. Reads are never refused. As a second line, every write call of the
-//! executor passes `ExecCtx::graph_mut` (`exec.rs`), which refuses it the same way; and
+//! executor passes `ExecCtx::graph_mut` (`exec/mod.rs`), which refuses it the same way; and
 //! a transaction that wrote before the switch went on cannot commit after it.
 
 use crate::ast::{Query, Statement};
 use crate::engine::Engine;
 use crate::error::{ErrorKind, QueryError, Result};
-use crate::local::{AccessMode, Txn};
+use crate::graph::local::{AccessMode, Txn};
 use std::sync::RwLock;
 
 /// The engine's read-only switch: the reason writes are refused, if they are.

@@ -25,9 +25,9 @@ use weft_common::temporal::{
     ZonedDateTime, ZonedTime, NANOS_PER_SECOND,
 };
 
-use super::temporal::{now, parts, Kind};
-use super::{bad_argument, invalid_value, out_of_range};
+use super::{now, parts, Kind};
 use crate::error::Result;
+use crate::functions::{bad_argument, invalid_value, out_of_range};
 use crate::graph::GraphContext;
 use crate::value::QValue;
 

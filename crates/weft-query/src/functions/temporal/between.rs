@@ -13,8 +13,8 @@ use weft_common::temporal::{Date, Duration, LocalDateTime, ZonedDateTime};
 
 use super::duration::{is_instant, overflow, plus_local};
 use super::invalid_value;
-use super::temporal::parts;
-use super::temporal_map::Zone;
+use super::map::Zone;
+use super::parts;
 use crate::error::Result;
 use crate::value::QValue;
 

@@ -164,7 +164,7 @@ fn batch_calls_agree_with_single_calls<G: GraphWrite>(g: &mut G) {
 
 #[cfg(test)]
 mod tests {
-    use crate::local::{AccessMode, LocalGraph, Txn, TxnHandle};
+    use crate::graph::local::{AccessMode, LocalGraph, Txn, TxnHandle};
     use crate::Engine;
 
     #[test]

@@ -1,7 +1,7 @@
 //! Temporal functions: the constructors `date`, `localtime`, `time`, `localdatetime`,
 //! `datetime`
 //! (no argument: the statement clock; a string: ISO 8601; a map: fields, see
-//! `temporal_map.rs`; another temporal: projection), their `.statement`, `.transaction`
+//! `map.rs`; another temporal: projection), their `.statement`, `.transaction`
 //! and `.realtime` clocks, `datetime.fromepoch(Millis)`, the dispatch of `duration`,
 //! truncation and differences, and the components read by property access (`d.year`).
 //!
@@ -9,9 +9,14 @@
 //! with the tz database, see `weft_common::temporal::resolve_local`). A zoned time
 //! (`time()`) keeps an offset only; a datetime keeps the zone name for display.
 
+mod between;
+pub(crate) mod duration;
+mod map;
+mod truncate;
+
 use weft_common::temporal::{Date, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime, NANOS_PER_SECOND};
 
-use super::{arg, bad_argument, duration, invalid_value, temporal_map, truncate};
+use super::{arg, bad_argument, invalid_value};
 use crate::error::Result;
 use crate::graph::GraphContext;
 use crate::value::QValue;
@@ -72,7 +77,7 @@ fn construct(kind: Kind, x: Option<&QValue>, ctx: &dyn GraphContext) -> Result<Q
         None => Ok(now(kind, ctx.statement_time())),
         Some(QValue::Null) => Ok(QValue::Null),
         Some(QValue::String(text)) => parse(kind, text),
-        Some(QValue::Map(map)) => temporal_map::build(kind, map, ctx),
+        Some(QValue::Map(map)) => map::build(kind, map, ctx),
         Some(other) => project(kind, other),
     }
 }

@@ -11,13 +11,18 @@
 //! Promises to the executor: reads see the transaction's own writes; an unknown name
 //! resolves to `None` (it matches nothing) and never allocates an id on read paths; an
 //! implementation refuses nothing itself — the read-only rule is the executor's
-//! (`ExecCtx::graph_mut` in `exec.rs`). Needs from an implementation: the calls below,
+//! (`ExecCtx::graph_mut` in `exec/mod.rs`). Needs from an implementation: the calls below,
 //! and the batch calls (`*_many`) where a round trip costs more than a loop; their
 //! defaults loop over the single calls, which is right for a local store.
 //!
 //! The executor is generic over these traits (monomorphised, no `dyn` per row); the local
 //! implementation is [`crate::LocalGraph`]. A new implementation must pass the
-//! conformance suite in `graph_suite.rs`.
+//! conformance suite in `graph/suite.rs`.
+
+pub(crate) mod access;
+pub(crate) mod local;
+#[cfg(test)]
+mod suite;
 
 use crate::error::Result;
 use crate::value::QValue;
@@ -92,7 +97,7 @@ pub trait GraphRead: GraphStats {
 }
 
 /// The changes a statement makes in its transaction. Callers check access (read-only)
-/// before calling; see `ExecCtx::graph_mut` in `exec.rs`.
+/// before calling; see `ExecCtx::graph_mut` in `exec/mod.rs`.
 pub trait GraphWrite: GraphRead {
     /// The id of a label, relationship type or property key, made when new.
     fn label(&mut self, name: &str) -> LabelId;
