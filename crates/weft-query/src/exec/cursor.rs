@@ -2,8 +2,8 @@
 //! in batches (Bolt's PULL n) and which it may discard early (DISCARD): the pipeline only
 //! runs as far as the rows pulled, except that updates always complete.
 
-use crate::engine::materialise;
 use crate::error::Result;
+use crate::exec::materialise::materialise;
 use crate::exec::ExecCtx;
 use crate::graph::local::{LocalGraph, Txn, TxnHandle};
 use crate::plan::Plan;

@@ -3,7 +3,8 @@
 //! bounded top-k when a LIMIT follows).
 
 use crate::error::{ErrorKind, QueryError, Result};
-use crate::exec::pipeline::{constant_count, AggSpec, FastMap, Op, Row};
+use crate::exec::pipeline::{constant_count, AggSpec, Op};
+use crate::exec::row::{FastMap, Row};
 use crate::exec::ExecCtx;
 use crate::expr::{eval, CExpr};
 use crate::functions::Aggregator;

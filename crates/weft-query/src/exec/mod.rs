@@ -7,8 +7,10 @@
 
 pub(crate) mod cursor;
 pub(crate) mod eager;
+pub(crate) mod materialise;
 pub(crate) mod pattern;
 pub(crate) mod pipeline;
+pub(crate) mod row;
 pub(crate) mod write;
 
 use crate::error::{ErrorKind, QueryError, Result};
@@ -40,7 +42,7 @@ pub struct ExecCtx<G> {
     /// Whether a node has a label, as seen since the statement last wrote: a traversal
     /// meets the same well-connected nodes again and again, and each storage check takes
     /// the node's lock. Any write access to the transaction forgets it all.
-    label_memo: std::cell::RefCell<crate::exec::pipeline::FastMap<(Gid, LabelId), bool>>,
+    label_memo: std::cell::RefCell<crate::exec::row::FastMap<(Gid, LabelId), bool>>,
     /// Property ids by name, as found so far: a scan reads the same few keys on every row,
     /// and each storage lookup takes the name table's lock. Only found ids are kept (an
     /// id never changes once a name has one); a name not yet known is asked again.

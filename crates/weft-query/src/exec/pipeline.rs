@@ -6,19 +6,13 @@
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::eager::{aggregate, sort};
 use crate::exec::pattern::{first_candidates, for_each_match_from, CPattern};
+use crate::exec::row::{FastSet, Row};
 use crate::exec::write::WriteClause;
 use crate::exec::ExecCtx;
 use crate::expr::{eval, CExpr};
 use crate::graph::GraphWrite;
 use crate::value::{GroupKey, QValue};
 use std::collections::VecDeque;
-
-/// Hash tables for grouping and DISTINCT: fast hashing with a per-process random seed.
-pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
-pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
-
-/// A row of slot values.
-pub type Row = Vec<QValue>;
 
 /// Where a Match operator is in its current input row.
 #[derive(Clone)]

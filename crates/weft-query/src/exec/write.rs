@@ -4,7 +4,7 @@
 use crate::ast::RelDirection;
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::pattern::{for_each_match, CPattern};
-use crate::exec::pipeline::Row;
+use crate::exec::row::Row;
 use crate::exec::ExecCtx;
 use crate::expr::{eval, CExpr};
 use crate::graph::{Direction, EdgeRef, Gid, GraphWrite};

@@ -11,7 +11,7 @@
 //! others null. `sum` keeps integers integral (overflow is an `ArithmeticError`), becomes a
 //! float once a float is seen, and also sums durations; `avg` of numbers is a float.
 
-type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+use crate::exec::row::FastSet;
 
 use weft_common::temporal::Duration;
 

@@ -97,7 +97,7 @@ impl<'s> Planner<'s> {
             }
             inputs.push((op, part_slots));
         }
-        let seen = (!all).then(crate::exec::pipeline::FastSet::default);
+        let seen = (!all).then(crate::exec::row::FastSet::default);
         let mut root = Op::new(OpKind::Union {
             inputs,
             current: 0,

@@ -114,7 +114,7 @@ impl Planner<'_> {
             op = Op::new(OpKind::Distinct {
                 input: Box::new(op),
                 slots: slots.clone(),
-                seen: crate::exec::pipeline::FastSet::default(),
+                seen: crate::exec::row::FastSet::default(),
             });
         }
         op = self.order_skip_limit(op, &order_scope, &items, &slots, p, sort_keys)?;
