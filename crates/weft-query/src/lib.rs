@@ -6,7 +6,40 @@
 //! [`QueryError`] that carries a Neo4j status code. Needs from below: a storage
 //! transaction (`weft-storage`), reached only through the graph access traits
 //! ([`graph`]) and their local implementation ([`LocalGraph`]). Must not know: sockets,
-//! Bolt framing, files.
+//! Bolt framing, files, or the admin commands other layers register ([`admin`]).
+//!
+//! # One query, from Bolt to storage and back
+//!
+//! `MATCH (p:Person {id: $id}) RETURN p.name` sent by a driver as RUN then PULL:
+//!
+//! 1. **Bolt** (`weft-bolt`): the connection task in `weft-server` decodes the chunked
+//!    RUN message and hands it, on the blocking pool, to the session state machine,
+//!    which calls the server's backend (`weft-server/src/backend.rs`).
+//! 2. **Start** ([`Engine::start`], `engine.rs`): the text is parsed once and cached
+//!    ([`parser`], giving an [`ast::Statement`]); a statement that starts with a
+//!    registered admin command's keywords becomes an [`ast::AdminCall`] and runs its
+//!    handler instead. Otherwise the engine begins a [`Txn`] on the current storage
+//!    (`graph/local.rs`), refusing writes first if the engine or the transaction is
+//!    read-only (`graph/access.rs`).
+//! 3. **Plan** (`semantic/`, `plan/`): semantic analysis checks scopes and types; the
+//!    planner turns the query into a tree of operators (`exec/pipeline.rs`), choosing
+//!    start points from the graph's statistics (`plan/estimate.rs`) — here an index seek
+//!    on `:Person(id)` when that index exists, else a label scan and a filter. Plans are
+//!    cached by text and parameter names and reused while the statistics they were made
+//!    from still hold.
+//! 4. **Execute** (`exec/`): the cursor ([`Cursor`], `exec/cursor.rs`) owns the plan, the
+//!    transaction and an `ExecCtx` (`exec/mod.rs`): parameters, the statement clock,
+//!    statistics and the graph. Each PULL runs the operators only as far as the rows it
+//!    asks for. Operators evaluate expressions (`expr/`) on rows of [`QValue`]s and reach
+//!    the graph only through the [`graph`] traits (`GraphRead` for scans, expands and
+//!    properties; `GraphWrite`, through one gate that checks the access mode, for
+//!    writes), which [`LocalGraph`] implements over a `weft_storage::Transaction`.
+//! 5. **Answer**: each row is materialised (`exec/materialise.rs`) into [`ResultValue`]s
+//!    (nodes with their labels and properties), which the server encodes as Bolt
+//!    RECORDs. When the last row is pulled, the cursor gives the transaction back; the
+//!    server commits it ([`Txn::commit`]), which runs the storage's commit pipeline (the
+//!    WAL first, then any replication or Raft stage) and returns the commit timestamp
+//!    that becomes the client's bookmark.
 
 pub mod admin;
 pub mod ast;
