@@ -57,15 +57,7 @@ stop_server() {
 }
 trap stop_server EXIT INT TERM
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_port() {  # wait_port PORT PID
-  for _ in $(seq 1 100); do
-    kill -0 "$2" 2>/dev/null || { echo "the server (pid $2) exited: see $out" >&2; return 1; }
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), timeout=0.2)" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "nothing listens on port $1" >&2; return 1
-}
+source bench/ports.sh
 # Per engine: load time (Weft over Bolt ~1 min for 1M edges) + queries, with room to spare.
 budget=$(( 900 + ${seconds%.*} * 4 * 3 ))
 bench() {  # bench ENGINE LABEL [extra args]
@@ -90,7 +82,7 @@ for engine in $engines; do
       fi
       ./target/release/weft serve --bolt-address "127.0.0.1:$port" "${extra[@]}" > "$out/$engine.log" 2>&1 &
       server=$!
-      wait_port "$port" "$server"
+      wait_port "$port" "$server" "$out"
       bench weft "$engine" --port "$port" --pid "$server" --version "$weft_version"
       stop_server
       ;;
@@ -102,7 +94,7 @@ for engine in $engines; do
       "$redis" --bind 127.0.0.1 --port "$port" --save '' --appendonly no --dir "$PWD/$out/falkordb-dir" \
         --daemonize no --loadmodule "$module" > "$out/falkordb.log" 2>&1 &
       server=$!
-      wait_port "$port" "$server"
+      wait_port "$port" "$server" "$out"
       bench falkordb falkordb --port "$port" --pid "$server"
       stop_server
       ;;

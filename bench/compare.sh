@@ -43,15 +43,7 @@ git diff --quiet HEAD -- crates Cargo.toml Cargo.lock || commit+=" + uncommitted
 common=(--persons "$persons" --edges "$edges" --duration "$seconds" --warmup "$warmup" --timeout 120)
 reads=point,hop1,hop2,agg
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_port() {  # wait_port PORT PID LOG
-  for _ in $(seq 1 100); do
-    kill -0 "$2" 2>/dev/null || { echo "the server (pid $2) exited: see $3" >&2; return 1; }
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), timeout=0.2)" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "nothing listens on port $1" >&2; return 1
-}
+source bench/ports.sh
 
 echo "== Weft" >&2
 port=$(free_port)

@@ -5,11 +5,14 @@
 //! commits that were issued, containing every one that was acknowledged as durable, each
 //! whole (a commit writes two properties; a half-applied one would miss one).
 
+mod commits;
+
+use commits::{commit, commits};
 use std::path::Path;
 use std::sync::Arc;
 use weft_storage::durability::io::faulty::{FaultyFs, SyncFault, Tail};
 use weft_storage::durability::{Durability, DurabilityConfig, SyncPolicy};
-use weft_storage::{IsolationLevel, Storage, StorageError, Value};
+use weft_storage::StorageError;
 
 const ROOT: &str = "/db";
 
@@ -23,39 +26,6 @@ fn config(sync: SyncPolicy) -> DurabilityConfig {
 
 fn open(fs: &FaultyFs, sync: SyncPolicy) -> Arc<Durability> {
     Durability::open_with(config(sync), Arc::new(fs.clone())).expect("recovery")
-}
-
-/// Commit `n`: one vertex with `id = n` and `twice = 2n`.
-fn commit(storage: &Storage, n: i64) -> Result<Option<u64>, StorageError> {
-    let (id, twice) = (storage.property("id"), storage.property("twice"));
-    let mut txn = storage.begin(IsolationLevel::SnapshotIsolation);
-    let v = txn.create_vertex()?;
-    txn.set_vertex_property(v, id, Value::Int(n))?;
-    txn.set_vertex_property(v, twice, Value::Int(2 * n))?;
-    txn.commit()
-}
-
-/// The ids of the commits the storage holds, each checked to be whole.
-fn commits(storage: &Storage) -> Vec<i64> {
-    let (id, twice) = (storage.property("id"), storage.property("twice"));
-    let txn = storage.begin(IsolationLevel::SnapshotIsolation);
-    let mut ids: Vec<i64> = txn
-        .vertices()
-        .map(|v| {
-            let n = match txn.vertex_property(v, id) {
-                Ok(Some(Value::Int(n))) => n,
-                other => panic!("vertex without its id: {other:?}"),
-            };
-            assert_eq!(
-                txn.vertex_property(v, twice).unwrap(),
-                Some(Value::Int(2 * n)),
-                "half-applied commit {n}"
-            );
-            n
-        })
-        .collect();
-    ids.sort_unstable();
-    ids
 }
 
 /// Checks the invariant: `found` is `0..k` for some `acked <= k <= issued`.

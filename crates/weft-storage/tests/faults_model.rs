@@ -5,10 +5,13 @@
 //! The model is two numbers: commits issued and commits acknowledged. After every restart
 //! the database must hold commits `0..k`, each whole, with `acknowledged <= k <= issued`.
 
+mod commits;
+
+use commits::{commit, commits};
 use std::sync::Arc;
 use weft_storage::durability::io::faulty::{FaultyFs, SyncFault, Tail};
 use weft_storage::durability::{Durability, DurabilityConfig};
-use weft_storage::{IsolationLevel, Storage, StorageError, Value};
+use weft_storage::StorageError;
 
 /// A small deterministic generator (PCG-style LCG, high bits).
 struct Rng(u64);
@@ -30,37 +33,6 @@ fn open(fs: &FaultyFs) -> Arc<Durability> {
         ..DurabilityConfig::new("/db")
     };
     Durability::open_with(config, Arc::new(fs.clone())).expect("recovery never fails after a crash")
-}
-
-fn commit(storage: &Storage, n: i64) -> Result<Option<u64>, StorageError> {
-    let (id, twice) = (storage.property("id"), storage.property("twice"));
-    let mut txn = storage.begin(IsolationLevel::SnapshotIsolation);
-    let v = txn.create_vertex()?;
-    txn.set_vertex_property(v, id, Value::Int(n))?;
-    txn.set_vertex_property(v, twice, Value::Int(2 * n))?;
-    txn.commit()
-}
-
-/// The commits held, each checked whole.
-fn commits(storage: &Storage) -> Vec<i64> {
-    let (id, twice) = (storage.property("id"), storage.property("twice"));
-    let txn = storage.begin(IsolationLevel::SnapshotIsolation);
-    let mut ids: Vec<i64> = txn
-        .vertices()
-        .map(|v| {
-            let Ok(Some(Value::Int(n))) = txn.vertex_property(v, id) else {
-                panic!("a vertex without its id")
-            };
-            assert_eq!(
-                txn.vertex_property(v, twice).unwrap(),
-                Some(Value::Int(2 * n)),
-                "half-applied"
-            );
-            n
-        })
-        .collect();
-    ids.sort_unstable();
-    ids
 }
 
 /// The model: commits issued (ids `0..issued`) and acknowledged (`0..acked`).
