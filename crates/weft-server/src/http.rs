@@ -1,10 +1,12 @@
 //! The operator's HTTP endpoint (`--http-address`): liveness and Prometheus metrics.
 //!
 //! Owns: the axum router with `GET /health` (200 and `{"status":"ok","version":...}`
-//! while the server accepts connections) and `GET /metrics` (the Prometheus text format,
-//! rendered on request by the exporter from `metrics.rs`). Promises to `serve`: runs on
-//! the server's tokio runtime and returns once the shutdown signal is sent and in-flight
-//! requests are answered. Needs nothing from the engine or the Bolt layer.
+//! while the server accepts connections and writes; 503 and `"status":"writes_refused"`
+//! with the reason once the commit pipeline has stopped) and `GET /metrics` (the
+//! Prometheus text format, rendered on request by the exporter from `metrics.rs`).
+//! Promises to `serve`: runs on the server's tokio runtime and returns once the shutdown
+//! signal is sent and in-flight requests are answered. Needs from the server only a
+//! function that says why writes are refused, if they are.
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -12,22 +14,26 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 /// The content type of the Prometheus text exposition format.
 const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// Why the instance refuses writes (`None` while it takes them).
+pub type WritesRefused = Arc<dyn Fn() -> Option<String> + Send + Sync>;
+
 /// Answers HTTP requests on `listener` until `stopped` turns true.
 pub async fn serve(
     listener: TcpListener,
     metrics: Option<PrometheusHandle>,
+    refused: WritesRefused,
     mut stopped: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let router = Router::new()
-        .route("/health", get(health))
-        .route("/metrics", get(render_metrics))
-        .with_state(metrics);
+        .route("/health", get(health).with_state(refused))
+        .route("/metrics", get(render_metrics).with_state(metrics));
     let shutdown = async move {
         // An error means the server dropped the sender: it is gone, so stop too.
         let _ = stopped.wait_for(|stopped| *stopped).await;
@@ -35,9 +41,17 @@ pub async fn serve(
     axum::serve(listener, router).with_graceful_shutdown(shutdown).await
 }
 
-async fn health() -> Response {
-    let body = format!(r#"{{"status":"ok","version":"{}"}}"#, env!("CARGO_PKG_VERSION"));
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+async fn health(State(refused): State<WritesRefused>) -> Response {
+    let version = env!("CARGO_PKG_VERSION");
+    let json = [(header::CONTENT_TYPE, "application/json")];
+    match refused() {
+        None => (json, format!(r#"{{"status":"ok","version":"{version}"}}"#)).into_response(),
+        Some(reason) => {
+            let reason = serde_json::Value::String(reason);
+            let body = format!(r#"{{"status":"writes_refused","reason":{reason},"version":"{version}"}}"#);
+            (StatusCode::SERVICE_UNAVAILABLE, json, body).into_response()
+        }
+    }
 }
 
 async fn render_metrics(State(metrics): State<Option<PrometheusHandle>>) -> Response {

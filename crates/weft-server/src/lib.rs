@@ -99,13 +99,17 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let Listeners { bolt: listener, http } = listeners.into();
+    let node = node.into();
     let (stop, stopped) = watch::channel(false);
     // Install the recorder before the first connection counts anything.
     let exporter = metrics::handle();
-    let http = http.map(|http| tokio::spawn(http::serve(http, exporter, stopped.clone())));
+    let watched = node.clone();
+    let refused: http::WritesRefused =
+        Arc::new(move || watched.engine().storage().commit_failure().map(|e| e.to_string()));
+    let http = http.map(|http| tokio::spawn(http::serve(http, exporter, refused, stopped.clone())));
     let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let context = Context {
-        node: node.into(),
+        node,
         credentials: config.auth.clone(),
         workers: Arc::new(Semaphore::new(config.workers.max(1))),
     };

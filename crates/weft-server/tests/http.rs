@@ -5,7 +5,7 @@ mod support;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use weft_bolt::Request;
+use weft_bolt::{Request, Response};
 use weft_server::ServerConfig;
 
 use support::{assert_success, run, TestServer, TIMEOUT};
@@ -49,6 +49,49 @@ fn health_reports_ok_and_the_version() {
     let expected = format!(r#"{{"status":"ok","version":"{}"}}"#, env!("CARGO_PKG_VERSION"));
     assert_eq!(body, expected);
     assert_eq!(missing, 404);
+    server.shutdown();
+}
+
+/// A commit stage whose waits fail as a failed fsync does.
+struct BrokenDisk;
+
+impl weft_storage::CommitSink for BrokenDisk {
+    fn name(&self) -> &str {
+        "wal"
+    }
+    fn append(&self, _: &weft_storage::CommitEntry<'_>) -> Result<weft_storage::SinkTicket, weft_storage::CommitError> {
+        Ok(weft_storage::SinkTicket(1))
+    }
+    fn wait(&self, _: weft_storage::SinkTicket) -> Result<(), weft_storage::CommitError> {
+        Err(weft_storage::CommitError::fatal(
+            "write-ahead log",
+            "fsync failed: Input/output error",
+        ))
+    }
+}
+
+#[test]
+fn health_says_writes_are_refused_once_the_commit_pipeline_stopped() {
+    // Set up: a server whose storage's only commit stage fails every wait.
+    let engine = weft_query::Engine::new();
+    engine.storage().add_commit_sink(std::sync::Arc::new(BrokenDisk));
+    let server = TestServer::start_engine(engine, ServerConfig::default(), true);
+    let port = server.http_port.expect("http port");
+    let mut client = server.connect();
+    client.open();
+
+    // Act: a write fails on the broken disk; then ask for health.
+    let (healthy, _) = http_get(port, "/health");
+    assert_success(client.request(run("CREATE (:N)")));
+    let refused = client.request(Request::Pull { n: -1, qid: -1 });
+    let (status, body) = http_get(port, "/health");
+
+    // Check: 200 before, 503 after, with the reason.
+    assert_eq!(healthy, 200);
+    assert!(matches!(refused, Response::Failure { .. }), "{refused:?}");
+    assert_eq!(status, 503);
+    assert!(body.contains(r#""status":"writes_refused""#), "{body}");
+    assert!(body.contains("fsync failed"), "{body}");
     server.shutdown();
 }
 
