@@ -141,8 +141,10 @@ impl From<StorageError> for QueryError {
             StorageError::Commit(c) => match c.kind {
                 CommitErrorKind::Retryable => (ErrorKind::TransientConflict, "CommitNotCompleted"),
                 CommitErrorKind::Redirect { .. } => (ErrorKind::ReadOnly, "NotALeader"),
-                CommitErrorKind::Fatal => (ErrorKind::DatabaseError, "Storage"),
+                CommitErrorKind::Fatal | CommitErrorKind::Rejected => (ErrorKind::DatabaseError, "Storage"),
             },
+            // Committed, so not transient: a driver must not run it again.
+            StorageError::NotConfirmed(_) => (ErrorKind::DatabaseError, "CommitNotConfirmed"),
             _ => (ErrorKind::DatabaseError, "Storage"),
         };
         QueryError::runtime(kind, detail, e.to_string())
@@ -257,5 +259,10 @@ mod tests {
             "Neo.ClientError.Cluster.NotALeader"
         );
         assert_eq!(status(CommitErrorKind::Fatal), "Neo.DatabaseError.General.UnknownError");
+        let unconfirmed = StorageError::NotConfirmed(CommitError::new(CommitErrorKind::Retryable, "replica", "m"));
+        assert!(
+            !QueryError::from(unconfirmed).is_retryable(),
+            "a commit that stands is not retried"
+        );
     }
 }

@@ -146,7 +146,8 @@ impl Storage {
         let before = inner.schema();
         let mut after = (*before).clone();
         self.change_schema(&mut after, op)?;
-        *inner.schema.write() = Arc::new(after);
+        let after = Arc::new(after);
+        *inner.schema.write() = after.clone();
         self.build_new_structure(op);
         let encoded;
         let entry = match applied {
@@ -171,10 +172,15 @@ impl Storage {
         drop(serial);
         let settled = inner.settle(ts, tickets);
         if !settled.published {
-            // Not durable, and the pipeline has stopped: no commit after this one can
-            // have been staged, so the schema goes back to what the files hold.
+            // Not durable, and the pipeline has stopped. The schema goes back unless a
+            // later change, staged before the stop and failing too, replaced it already;
+            // then one of the two may stay in memory. That is harmless: every write is
+            // refused from now on, and a restart builds the schema from the files.
             let _serial = inner.commit_lock.lock();
-            *inner.schema.write() = before;
+            let mut schema = inner.schema.write();
+            if Arc::ptr_eq(&schema, &after) {
+                *schema = before;
+            }
         } else {
             tracing::info!(?op, ts, "schema changed");
         }

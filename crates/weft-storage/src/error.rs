@@ -44,6 +44,8 @@ pub enum StorageError {
     TransactionClosed,
     #[error("{}", commit_message(.0))]
     Commit(#[from] CommitError),
+    #[error("the transaction committed on this instance, but {} did not confirm it ({}); do not run it again", .0.sink, .0.message)]
+    NotConfirmed(CommitError),
     #[error("cannot apply commit record: {0}")]
     Apply(String),
     #[error("damaged commit record: {0}")]
@@ -65,6 +67,7 @@ fn commit_message(error: &CommitError) -> String {
             format!("this instance does not accept writes; send them to {to}: {error}")
         }
         CommitErrorKind::Redirect { to: None } => format!("this instance does not accept writes: {error}"),
+        CommitErrorKind::Rejected => format!("the commit was refused: {error}"),
     }
 }
 
@@ -78,6 +81,7 @@ impl StorageError {
                 CommitErrorKind::Retryable => ErrorKind::Retryable,
                 CommitErrorKind::Redirect { .. } => ErrorKind::Redirect,
                 CommitErrorKind::Fatal => ErrorKind::Fatal,
+                CommitErrorKind::Rejected => ErrorKind::Client,
             },
             _ => ErrorKind::Client,
         }

@@ -11,13 +11,16 @@
 //!    sink in list order ([`CommitSink::append`]); each returns a ticket at once. A sink
 //!    that refuses aborts the commit: sinks before it that accepted the record are asked
 //!    to [`revoke`](CommitSink::revoke) it, and if one cannot, the pipeline stops (its
-//!    history may now hold a record of a commit that did not happen).
+//!    history may now hold a record of a commit that did not happen). Once every sink
+//!    has accepted, each is told so ([`CommitSink::confirm`]), still under the lock: a
+//!    sink holds a record back until then, so that revoking it always works.
 //! 2. The lock is released; the committer waits on each ticket, in list order, so a
 //!    sink's wait starts only once every earlier sink has its record (a replication sink
 //!    that ships from its wait never ships what is not durable locally).
 //! 3. The commit is published (new snapshots see it) unless a wait failed fatally. The
 //!    committer gets the first error, if any: a non-fatal one (a replica that did not
-//!    answer) leaves the commit in place, as it is durable locally.
+//!    answer) leaves the commit in place, as it is durable locally, and reaches the
+//!    committer as [`crate::StorageError::NotConfirmed`], which says not to retry.
 //!
 //! A fatal error from any sink stops the pipeline: every later commit is refused with that
 //! error until a restart, since after a failed fsync the state of the files is unknown.
@@ -62,6 +65,9 @@ pub enum CommitErrorKind {
     /// This instance does not take writes; send them to the named instance (MAIN, Raft
     /// leader) when known.
     Redirect { to: Option<String> },
+    /// This commit can never be taken as it is (a record too large for the log); the
+    /// pipeline goes on.
+    Rejected,
     /// The instance can no longer make commits durable: writes stop until a restart.
     Fatal,
 }
@@ -100,8 +106,16 @@ pub trait CommitSink: Send + Sync {
     /// Takes the record; called under the commit lock, in timestamp order, so it must not
     /// block for long (queue the record, return a ticket).
     fn append(&self, entry: &CommitEntry<'_>) -> Result<SinkTicket, CommitError>;
+    /// Every sink accepted the record of `ticket`; called under the commit lock right
+    /// after the appends. Until then the sink must not let the record out (write it,
+    /// ship it), so that [`CommitSink::revoke`] can still take it back.
+    fn confirm(&self, ticket: SinkTicket) {
+        let _ = ticket;
+    }
     /// Blocks until the record of `ticket` is where this sink promises (durable, held by
     /// a replica); called outside the commit lock, after every earlier sink's wait.
+    /// Success must cover every earlier record of this sink too (records are held in
+    /// timestamp order): publishing a commit makes all earlier ones visible.
     fn wait(&self, ticket: SinkTicket) -> Result<(), CommitError>;
     /// Takes back the record of `ticket`, the newest appended, because a later sink
     /// refused the commit; called under the commit lock. The default cannot, which
@@ -163,7 +177,16 @@ impl Pipeline {
                 }
             }
         }
+        for (sink, ticket) in &taken {
+            sink.confirm(*ticket);
+        }
         Ok(Tickets(taken))
+    }
+
+    /// Stops the pipeline for good: every later commit is refused with `error` (a
+    /// storage replaced by an installed snapshot, a failed install).
+    pub fn retire(&self, error: CommitError) {
+        self.failed.write().get_or_insert(error);
     }
 
     /// Revokes what earlier sinks took, newest first; the refusal stands, and becomes

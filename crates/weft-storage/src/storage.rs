@@ -63,9 +63,14 @@ pub(crate) struct Settled {
 }
 
 impl Settled {
-    /// The committer's answer: the first sink error, if any.
+    /// The committer's answer: the first sink error, if any; for a commit that stands,
+    /// one that says it committed ([`crate::StorageError::NotConfirmed`]).
     pub fn result(self) -> Result<()> {
-        self.error.map_or(Ok(()), |e| Err(e.into()))
+        match self.error {
+            None => Ok(()),
+            Some(error) if self.published => Err(crate::StorageError::NotConfirmed(error)),
+            Some(error) => Err(error.into()),
+        }
     }
 }
 
@@ -143,6 +148,12 @@ impl Storage {
     /// The error that stopped the commit pipeline, when one did: writes are refused.
     pub fn commit_failure(&self) -> Option<CommitError> {
         self.inner.pipeline.failure()
+    }
+
+    /// Refuses every later commit with `error`, for good (a storage that an installed
+    /// snapshot replaced: a straggling commit must fail, not vanish).
+    pub fn retire(&self, error: CommitError) {
+        self.inner.pipeline.retire(error);
     }
 
     /// The newest commit timestamp.

@@ -119,7 +119,9 @@ fn a_non_fatal_wait_error_reaches_the_committer_but_the_commit_stands() {
     replica.attach(&storage);
     replica.fail_waits(Some(CommitErrorKind::Retryable));
     let error = create_vertex(&storage).unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::Retryable, "{error}");
+    assert!(matches!(error, StorageError::NotConfirmed(_)), "{error}");
+    assert!(!error.is_retryable(), "a commit that stands must not be run again");
+    assert!(error.to_string().contains("committed on this instance"), "{error}");
     assert_eq!(visible_vertices(&storage, IsolationLevel::SnapshotIsolation), 1);
     replica.fail_waits(None);
     assert_eq!(create_vertex(&storage), Ok(Some(2)), "the pipeline goes on");
@@ -210,4 +212,47 @@ fn the_wal_gives_back_a_record_a_later_sink_refused_and_recovery_never_sees_it()
     assert_eq!(recovered.recovery().wal_records, 2);
     let storage = recovered.storage();
     assert_eq!(visible_vertices(&storage, IsolationLevel::SnapshotIsolation), 2);
+}
+
+#[test]
+fn a_refused_commit_s_record_never_reaches_the_wal_even_when_another_committer_writes_meanwhile() {
+    use weft_storage::durability::{Durability, DurabilityConfig};
+    use weft_storage::{CommitEntry, CommitError, CommitSink, SinkTicket};
+
+    /// Lets a batch run (syncs the WAL) before refusing the first commit at timestamp 2.
+    struct SyncThenRefuse(std::sync::Arc<Durability>, std::sync::atomic::AtomicBool);
+    impl CommitSink for SyncThenRefuse {
+        fn name(&self) -> &str {
+            "replica"
+        }
+        fn append(&self, entry: &CommitEntry<'_>) -> Result<SinkTicket, CommitError> {
+            if entry.ts == 2 && !self.1.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                self.0.sync().unwrap();
+                return Err(CommitError::new(CommitErrorKind::Retryable, "replica", "not now"));
+            }
+            Ok(SinkTicket::NOTHING)
+        }
+        fn wait(&self, _: SinkTicket) -> Result<(), CommitError> {
+            Ok(())
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let durability = Durability::open(DurabilityConfig::new(dir.path())).unwrap();
+    let storage = durability.storage();
+    let refuser = SyncThenRefuse(durability.clone(), std::sync::atomic::AtomicBool::new(false));
+    storage.add_commit_sink(std::sync::Arc::new(refuser));
+    create_vertex(&storage).unwrap();
+    assert_eq!(create_vertex(&storage).unwrap_err().kind(), ErrorKind::Retryable);
+    assert_eq!(create_vertex(&storage), Ok(Some(2)));
+    // The sink holds the durability, which holds the storage: part them to close it.
+    assert!(storage.remove_commit_sink("replica"));
+    drop((storage, durability));
+
+    let recovered = Durability::open(DurabilityConfig::new(dir.path())).unwrap();
+    assert_eq!(recovered.recovery().wal_records, 2);
+    assert_eq!(
+        visible_vertices(&recovered.storage(), IsolationLevel::SnapshotIsolation),
+        2
+    );
 }

@@ -164,17 +164,21 @@ fn reopening_truncates_a_torn_tail_and_goes_on() {
 }
 
 #[test]
-fn revoke_takes_back_only_the_newest_record_not_yet_written() {
+fn a_tentative_record_waits_for_its_confirmation_and_only_it_can_be_revoked() {
     let tmp = tempfile::tempdir().unwrap();
     let db = Uuid::new_v4();
     let writer = WalWriter::open(tmp.path(), WalOptions::new(db)).unwrap();
     writer.append_durable(1, b"one").unwrap();
-    let first = writer.append(2, b"two").unwrap();
-    let second = writer.append(3, b"three").unwrap();
-    assert!(!writer.revoke(first), "not the newest");
+    let first = writer.append_tentative(2, b"two").unwrap();
+    writer.confirm(first);
+    let second = writer.append_tentative(3, b"three").unwrap();
+    // A sync meanwhile writes what is confirmed and leaves the tentative record alone.
+    writer.sync().unwrap();
+    assert!(!writer.revoke(first), "confirmed already");
     assert!(writer.revoke(second));
-    assert!(!writer.revoke(second), "already taken back");
-    let again = writer.append(3, b"three again").unwrap();
+    assert!(!writer.revoke(second), "taken back already");
+    let again = writer.append_tentative(3, b"three again").unwrap();
+    writer.confirm(again);
     writer.wait_durable(again).unwrap();
     assert!(!writer.revoke(again), "written already");
     assert_eq!(writer.last_ts(), Some(3));

@@ -71,7 +71,8 @@ struct State {
     durable: u64,
     leading: bool,
     failed: Option<String>,
-    /// The newest record while it is still in `pending`, so it can be taken back.
+    /// The newest record while its commit is not yet confirmed: it stays in `pending`,
+    /// where no batch takes it, so that it can be taken back.
     newest_pending: Option<Newest>,
 }
 
@@ -79,8 +80,16 @@ struct State {
 #[derive(Clone, Copy)]
 struct Newest {
     ticket: u64,
+    ts: u64,
     start: usize,
     previous_ts: Option<u64>,
+}
+
+impl State {
+    /// Records appended and confirmed: the ones a batch may write.
+    fn confirmed(&self) -> u64 {
+        self.appended - u64::from(self.newest_pending.is_some())
+    }
 }
 
 /// The files, touched only by the leader (or `sync`), under `files`.
@@ -176,6 +185,17 @@ impl WalWriter {
     /// Queues `record` with commit timestamp `ts`, which must be newer than every record
     /// before it. Nothing is written yet: pass the ticket to [`WalWriter::wait_durable`].
     pub fn append(&self, ts: u64, record: &[u8]) -> Result<Ticket, DurabilityError> {
+        self.append_record(ts, record, false)
+    }
+
+    /// As [`WalWriter::append`], but the record stays in memory until
+    /// [`WalWriter::confirm`] (or goes with [`WalWriter::revoke`]): the commit pipeline's
+    /// way, where a later stage may still refuse the commit.
+    pub fn append_tentative(&self, ts: u64, record: &[u8]) -> Result<Ticket, DurabilityError> {
+        self.append_record(ts, record, true)
+    }
+
+    fn append_record(&self, ts: u64, record: &[u8], tentative: bool) -> Result<Ticket, DurabilityError> {
         let mut state = self.state.lock();
         if let Some(reason) = &state.failed {
             return Err(DurabilityError::WriterFailed(reason.clone()));
@@ -190,8 +210,9 @@ impl WalWriter {
         state.pending_first_ts.get_or_insert(ts);
         let previous_ts = state.last_ts.replace(ts);
         state.appended += 1;
-        state.newest_pending = Some(Newest {
+        state.newest_pending = tentative.then_some(Newest {
             ticket: state.appended,
+            ts,
             start,
             previous_ts,
         });
@@ -199,9 +220,18 @@ impl WalWriter {
         Ok(Ticket(state.appended))
     }
 
-    /// Takes back the newest record, `ticket`, if no write has taken it yet (a later
-    /// stage of the commit pipeline refused its commit); false if it is already on its
-    /// way to the file, or not the newest.
+    /// Lets the newest record, `ticket`, go to the file: its commit is confirmed. Until
+    /// then a batch leaves it in `pending`.
+    pub fn confirm(&self, ticket: Ticket) {
+        let mut state = self.state.lock();
+        if state.newest_pending.is_some_and(|n| n.ticket == ticket.0) {
+            state.newest_pending = None;
+        }
+    }
+
+    /// Takes back the newest record, `ticket`, if it is not yet confirmed (a later stage
+    /// of the commit pipeline refused its commit); false if it is already confirmed, on
+    /// its way to the file, or not the newest.
     pub fn revoke(&self, ticket: Ticket) -> bool {
         let mut state = self.state.lock();
         let Some(newest) = state
@@ -225,7 +255,7 @@ impl WalWriter {
     /// and, under [`SyncPolicy::Always`], fsynced; leads a group write if none is running.
     pub fn wait_durable(&self, ticket: Ticket) -> Result<(), DurabilityError> {
         let mut state = self.state.lock();
-        let wanted = ticket.0.min(state.appended);
+        let wanted = ticket.0.min(state.confirmed());
         loop {
             if state.durable >= wanted {
                 return Ok(());
@@ -250,7 +280,7 @@ impl WalWriter {
     /// Writes everything appended so far and fsyncs it, whatever the policy (for the
     /// owner's timer under [`SyncPolicy::Interval`], and for shutdown).
     pub fn sync(&self) -> Result<(), DurabilityError> {
-        let upto = Ticket(self.state.lock().appended);
+        let upto = Ticket(self.state.lock().confirmed());
         self.wait_durable(upto)?;
         let mut files = self.files.lock();
         let result = self.sync_active(&mut files);
@@ -279,13 +309,24 @@ impl WalWriter {
 
     /// As leader: takes the pending batch, writes it outside the state lock, publishes.
     fn lead(&self, state: &mut MutexGuard<'_, State>) -> Result<(), DurabilityError> {
-        // What the batch takes is on its way to the file: it can no longer be revoked.
-        state.newest_pending = None;
+        // A record not yet confirmed stays behind, at the end of `pending`.
+        let mut bytes = std::mem::take(&mut state.pending);
+        let first_ts = state.pending_first_ts.take().unwrap_or_default();
+        if let Some(mut newest) = state.newest_pending {
+            state.pending = bytes.split_off(newest.start);
+            state.pending_first_ts = Some(newest.ts);
+            newest.start = 0;
+            state.newest_pending = Some(newest);
+        }
         let batch = Batch {
-            bytes: std::mem::take(&mut state.pending),
-            first_ts: state.pending_first_ts.take().unwrap_or_default(),
-            upto: state.appended,
+            bytes,
+            first_ts,
+            upto: state.confirmed(),
         };
+        if batch.bytes.is_empty() {
+            state.durable = state.durable.max(batch.upto);
+            return Ok(());
+        }
         state.leading = true;
         let result = MutexGuard::unlocked(state, || self.write_batch(batch.bytes, batch.first_ts));
         state.leading = false;
@@ -405,9 +446,21 @@ impl crate::pipeline::CommitSink for WalWriter {
         &self,
         entry: &crate::pipeline::CommitEntry<'_>,
     ) -> Result<crate::pipeline::SinkTicket, crate::pipeline::CommitError> {
-        WalWriter::append(self, entry.ts, entry.record)
+        WalWriter::append_tentative(self, entry.ts, entry.record)
             .map(|ticket| crate::pipeline::SinkTicket(ticket.0))
-            .map_err(|e| crate::pipeline::CommitError::fatal("write-ahead log", e.to_string()))
+            .map_err(|e| {
+                // A record that can never fit refuses its commit only; anything else
+                // means the log cannot go on.
+                let kind = match e {
+                    DurabilityError::RecordTooLarge { .. } => crate::pipeline::CommitErrorKind::Rejected,
+                    _ => crate::pipeline::CommitErrorKind::Fatal,
+                };
+                crate::pipeline::CommitError::new(kind, "write-ahead log", e.to_string())
+            })
+    }
+
+    fn confirm(&self, ticket: crate::pipeline::SinkTicket) {
+        WalWriter::confirm(self, Ticket(ticket.0));
     }
 
     fn wait(&self, ticket: crate::pipeline::SinkTicket) -> Result<(), crate::pipeline::CommitError> {
