@@ -16,9 +16,10 @@ use crate::graph::local::{AccessMode, LocalGraph, Txn, TxnHandle};
 use crate::plan::{Plan, Planner};
 use crate::procedures::{Procedure, Registry};
 use crate::result::{QueryResult, QueryStats, ResultValue};
+use crate::slot::{ReplaceError, StorageSlot};
 use crate::value::QValue;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use weft_common::Value;
 use weft_storage::{ConstraintInfo, IndexInfo, Storage};
@@ -27,22 +28,13 @@ use weft_storage::{ConstraintInfo, IndexInfo, Storage};
 #[derive(Clone, Default)]
 pub struct Engine {
     /// Replaced whole by [`Engine::replace_storage`]; shared by clones.
-    storage: Arc<RwLock<Storage>>,
+    pub(crate) storage: Arc<StorageSlot>,
     parsed: Arc<Mutex<HashMap<String, Arc<Statement>>>>,
     plans: Arc<Mutex<HashMap<String, Arc<Plan>>>>,
     procedures: Arc<Registry>,
     query_timeout: Option<Duration>,
     admin: Arc<AdminRegistry>,
     pub(crate) read_only: Arc<crate::graph::access::ReadOnlySwitch>,
-}
-
-/// Why [`Engine::replace_storage`] changed nothing.
-#[derive(Debug, thiserror::Error)]
-pub enum ReplaceError<E> {
-    #[error("{running} transaction(s) still running on the old storage; try again when they have ended")]
-    Busy { running: usize },
-    #[error("{0}")]
-    Install(E),
 }
 
 /// Parsed statements kept by query text (parameters are bound at run time, so one entry
@@ -63,7 +55,7 @@ impl Engine {
     /// An engine over an existing storage.
     pub fn with_storage(storage: Storage) -> Self {
         Engine {
-            storage: Arc::new(RwLock::new(storage)),
+            storage: Arc::new(StorageSlot::new(storage)),
             parsed: Arc::default(),
             plans: Arc::default(),
             procedures: Arc::default(),
@@ -119,35 +111,20 @@ impl Engine {
 
     /// The storage statements start on now.
     pub fn storage(&self) -> Storage {
-        self.storage.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.storage.current()
     }
 
     /// Replaces the storage while the engine runs (a member installing a snapshot from
-    /// its leader): closes a barrier so that no transaction starts, waits up to `wait`
-    /// for the running ones to end, then swaps in what `install` returns (given the old
-    /// storage) and opens the barrier; statements that start afterwards run on the new
-    /// storage. When transactions are still running after `wait`, nothing changes and
-    /// the error says how many.
+    /// its leader): no transaction or schema change starts meanwhile, the running ones
+    /// are waited for up to `wait`, then what `install` returns (given the old storage)
+    /// becomes current; statements that start afterwards run on it. When transactions
+    /// are still running after `wait`, nothing changes and the error says how many.
     pub fn replace_storage<E>(
         &self,
         wait: Duration,
         install: impl FnOnce(&Storage) -> std::result::Result<Storage, E>,
     ) -> std::result::Result<Storage, ReplaceError<E>> {
-        let mut current = self.storage.write().unwrap_or_else(|e| e.into_inner());
-        let deadline = Instant::now() + wait;
-        loop {
-            let running = current.active_transactions();
-            if running == 0 {
-                break;
-            }
-            if Instant::now() >= deadline {
-                return Err(ReplaceError::Busy { running });
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        let new = install(&current).map_err(ReplaceError::Install)?;
-        *current = new.clone();
-        drop(current);
+        let new = self.storage.replace(wait, install)?;
         // The plans were made against the old statistics; the parsed texts still hold.
         if let Ok(mut plans) = self.plans.lock() {
             plans.clear();
@@ -306,7 +283,17 @@ impl Engine {
 
     /// Runs an admin statement; `None` for anything else.
     pub(crate) fn admin(&self, statement: &Statement) -> Result<Option<QueryResult>> {
-        let s = &self.storage();
+        // A schema change passes the storage's gate like a transaction: a replacement
+        // waits for it to finish.
+        let ddl = matches!(
+            statement,
+            Statement::CreateIndex(_)
+                | Statement::DropIndex(_)
+                | Statement::CreateConstraint(_)
+                | Statement::DropConstraint(_)
+        );
+        let entry = ddl.then(|| self.storage.enter());
+        let s = &entry.as_ref().map_or_else(|| self.storage(), |e| e.storage.clone());
         let mut stats = QueryStats::default();
         let done = |stats| {
             Ok(Some(QueryResult {

@@ -55,6 +55,7 @@ pub mod procedures;
 pub mod result;
 mod schema_txn;
 mod semantic;
+mod slot;
 pub mod value;
 
 pub use admin::{AdminArgs, AdminCommand};
@@ -65,4 +66,5 @@ pub use graph::local::{AccessMode, LocalGraph, Txn};
 pub use procedures::Procedure;
 pub use result::{Node, Path, QueryResult, QueryStats, Relationship, ResultValue};
 pub use schema_txn::{forbidden_mix, InTransaction, Mix, SchemaChange};
+pub use slot::ReplaceError;
 pub use value::{PathValue, QValue};

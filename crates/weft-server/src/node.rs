@@ -112,8 +112,10 @@ impl Node {
         let durability = self.inner.durability.as_ref().ok_or_else(|| {
             anyhow::anyhow!("this instance keeps data in memory only; it has no snapshots to install")
         })?;
+        // Read and check the file before any transaction is held back.
+        let (loaded, info) = durability.load_snapshot_file(path)?;
         let installed = self.inner.engine.replace_storage(wait, |_old| {
-            durability.install_snapshot(path).map(|(storage, _)| storage)
+            durability.install_loaded(&loaded, &info).map(|_| loaded.clone())
         })?;
         let mut workers = self.inner.workers.lock();
         if workers.gc.is_some() {

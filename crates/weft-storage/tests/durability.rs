@@ -330,6 +330,13 @@ fn an_installed_snapshot_replaces_a_diverged_history_in_memory_and_on_disk() {
     assert_eq!(people(&installed), (0..60).collect::<Vec<_>>());
     assert_eq!(people(&member.storage()), (0..60).collect::<Vec<_>>());
     assert!(old.commit_sinks().is_empty(), "the replaced storage no longer logs");
+    let mut straggler = old.begin(IsolationLevel::SnapshotIsolation);
+    straggler.create_vertex().unwrap();
+    let refused = straggler.commit().unwrap_err();
+    assert!(
+        refused.is_retryable(),
+        "a straggler on the replaced storage fails: {refused}"
+    );
     assert_eq!(installed.commit_sinks(), vec!["wal"]);
     drop((old, installed, member));
     let reopened = Durability::open(config(member_dir.path())).unwrap();

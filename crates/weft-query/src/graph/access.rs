@@ -50,7 +50,9 @@ impl Engine {
 
     /// Starts a transaction for explicit use ([`Engine::execute_in`], [`Engine::start_in`]).
     pub fn begin(&self, mode: AccessMode) -> Txn {
-        Txn::begin(&self.storage(), mode, self.read_only.clone())
+        // Registered with its storage before the gate lets a replacement through.
+        let entry = self.storage.enter();
+        Txn::begin(&entry.storage, mode, self.read_only.clone())
     }
 
     /// The timestamp of the newest commit: the bookmark of a transaction that wrote
