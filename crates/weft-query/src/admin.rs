@@ -56,8 +56,12 @@ pub(crate) struct AdminRegistry {
 }
 
 impl AdminRegistry {
-    /// Adds `command`, replacing one with the same keywords.
+    /// Adds `command`, replacing one with the same keywords; one without keywords would
+    /// take every statement and is ignored.
     pub fn register(&self, command: AdminCommand) {
+        if command.keywords.is_empty() {
+            return;
+        }
         if let Ok(mut commands) = self.commands.write() {
             commands.retain(|c| c.keywords != command.keywords);
             commands.push(command);
@@ -236,6 +240,7 @@ mod tests {
         registry.register(AdminCommand::new("SHOW REPLICAS", true, nothing));
         registry.register(AdminCommand::new("show replication role", true, nothing));
         registry.register(AdminCommand::new("SHOW REPLICAS", false, nothing));
+        registry.register(AdminCommand::new("  ", true, nothing));
         assert_eq!(
             registry.keywords(),
             vec![

@@ -228,6 +228,10 @@ impl EngineBackend {
 
     /// A schema change in an explicit transaction: collected for the commit.
     fn queue_schema_change(&mut self, change: SchemaChange) -> Result<RunInfo, QueryError> {
+        let mode = self.tx.as_ref().map_or(AccessMode::ReadWrite, |tx| tx.mode());
+        if let Some(refused) = self.engine.write_refusal(mode) {
+            return Err(refused);
+        }
         if self.wrote_data {
             return Err(forbidden_mix(Mix::SchemaAfterWrites));
         }

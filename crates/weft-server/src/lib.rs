@@ -104,8 +104,7 @@ pub async fn serve(
     // Install the recorder before the first connection counts anything.
     let exporter = metrics::handle();
     let watched = node.clone();
-    let refused: http::WritesRefused =
-        Arc::new(move || watched.engine().storage().commit_failure().map(|e| e.to_string()));
+    let refused: http::WritesRefused = Arc::new(move || watched.writes_refused());
     let http = http.map(|http| tokio::spawn(http::serve(http, exporter, refused, stopped.clone())));
     let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let context = Context {

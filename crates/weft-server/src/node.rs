@@ -124,6 +124,11 @@ impl Node {
         Ok(installed.last_committed())
     }
 
+    /// Why the instance refuses writes, when it does (see [`writes_refused`]).
+    pub fn writes_refused(&self) -> Option<String> {
+        writes_refused(&self.inner.engine.storage(), self.inner.durability.as_deref())
+    }
+
     /// Clean shutdown: stops the workers, then (when durable) takes a final snapshot if
     /// asked and syncs the WAL.
     pub fn close(&self, snapshot: bool) -> anyhow::Result<()> {
@@ -144,4 +149,11 @@ impl From<Engine> for Node {
     fn from(engine: Engine) -> Node {
         Node::in_memory(engine)
     }
+}
+
+/// Why writes are refused, when they are: the commit pipeline stopped (a commit met a
+/// failed WAL write or fsync), or the WAL failed in the background before any commit met it.
+pub(crate) fn writes_refused(storage: &weft_storage::Storage, durability: Option<&Durability>) -> Option<String> {
+    let pipeline = storage.commit_failure().map(|e| e.to_string());
+    pipeline.or_else(|| durability.and_then(Durability::write_failure))
 }

@@ -64,5 +64,16 @@ fn a_transaction_begun_in_read_mode_refuses_writes_with_access_mode() {
     client.request(Request::Reset);
     let (rows, _) = client.query("MATCH (p:P) RETURN count(p) AS c");
     assert_eq!(rows, vec![vec![BoltValue::Integer(0)]]);
+
+    // Act and check: a schema change in a read transaction is refused the same way.
+    let read_mode = vec![("mode".to_string(), BoltValue::String("r".into()))];
+    support::assert_success(client.request(Request::Begin { extra: read_mode }));
+    match client.request(support::run("CREATE INDEX ON :P(id)")) {
+        Response::Failure { code, .. } => assert_eq!(code, "Neo.ClientError.Statement.AccessMode"),
+        other => panic!("expected AccessMode, got {other:?}"),
+    }
+    client.request(Request::Reset);
+    let (rows, _) = client.query("SHOW INDEX INFO");
+    assert!(rows.is_empty(), "{rows:?}");
     server.shutdown();
 }

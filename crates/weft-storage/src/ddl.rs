@@ -149,18 +149,10 @@ impl Storage {
         let after = Arc::new(after);
         *inner.schema.write() = after.clone();
         self.build_new_structure(op);
-        let encoded;
-        let entry = match applied {
-            Some(entry) => entry,
-            None => {
-                encoded = CommitRecord::Ddl { ts, op: op.clone() }.encode();
-                CommitEntry {
-                    ts,
-                    record: &encoded,
-                    origin: Origin::Local,
-                }
-            }
-        };
+        let mut encoded = Vec::new();
+        let entry = CommitEntry::applied_or_local(applied, ts, &mut encoded, || {
+            CommitRecord::Ddl { ts, op: op.clone() }.encode()
+        });
         let tickets = match inner.pipeline.append(&entry) {
             Ok(tickets) => tickets,
             Err(refused) => {

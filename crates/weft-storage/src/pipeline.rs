@@ -48,6 +48,29 @@ pub struct CommitEntry<'a> {
     pub origin: Origin,
 }
 
+impl<'a> CommitEntry<'a> {
+    /// `applied` when a received record is being applied; else a local commit's entry at
+    /// `ts`, its record made by `encode` and kept in `encoded` (which outlives the entry).
+    pub(crate) fn applied_or_local(
+        applied: Option<CommitEntry<'a>>,
+        ts: u64,
+        encoded: &'a mut Vec<u8>,
+        encode: impl FnOnce() -> Vec<u8>,
+    ) -> CommitEntry<'a> {
+        match applied {
+            Some(entry) => entry,
+            None => {
+                *encoded = encode();
+                CommitEntry {
+                    ts,
+                    record: encoded,
+                    origin: Origin::Local,
+                }
+            }
+        }
+    }
+}
+
 /// A sink's receipt for an appended record, to wait on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SinkTicket(pub u64);

@@ -8,7 +8,7 @@
 use crate::delta::{Adjacent, CommitState, Delta, UndoAction, Viewer};
 use crate::error::{Result, StorageError};
 use crate::index::Schema;
-use crate::pipeline::{CommitEntry, Origin};
+use crate::pipeline::CommitEntry;
 use crate::record::Op;
 use crate::storage::Inner;
 use crate::vertex::{remove_adjacent, undo_edge, undo_vertex, EdgeObject, Life, VertexData};
@@ -454,18 +454,10 @@ impl Transaction {
         let staged = (|| {
             crate::constraints::validate_commit(&inner, &self.viewer, &self.log.vertices)?;
             let ts = inner.next_commit_ts(applied.map(|a| a.ts))?;
-            let encoded;
-            let entry = match applied {
-                Some(entry) => entry,
-                None => {
-                    encoded = crate::record::encode_transaction(&inner, ts, &self.log.ops);
-                    CommitEntry {
-                        ts,
-                        record: &encoded,
-                        origin: Origin::Local,
-                    }
-                }
-            };
+            let mut encoded = Vec::new();
+            let entry = CommitEntry::applied_or_local(applied, ts, &mut encoded, || {
+                crate::record::encode_transaction(&inner, ts, &self.log.ops)
+            });
             let tickets = inner.pipeline.append(&entry)?;
             Ok((ts, tickets))
         })();

@@ -251,3 +251,26 @@ fn regression_a_record_whose_fsync_failed_is_made_durable_by_the_restart_that_se
     let recovered = open(&fs, SyncPolicy::Always);
     assert_eq!(commits(&recovered.storage()), (0..10).collect::<Vec<_>>());
 }
+
+#[test]
+fn a_failed_background_sync_is_reported_before_any_commit_meets_it() {
+    // Set up: commits written but not yet fsynced (interval policy).
+    let fs = FaultyFs::new();
+    let durability = open(&fs, SyncPolicy::Interval(std::time::Duration::from_secs(3600)));
+    for n in 0..3 {
+        commit(&durability.storage(), n).unwrap();
+    }
+    assert_eq!(durability.write_failure(), None);
+
+    // Act: the timer's sync fails.
+    fs.fail_syncs(SyncFault::Nth(1));
+    assert!(durability.sync().is_err());
+
+    // Check: the failure is known at once (health checks read it), and the next commit
+    // is refused for good.
+    let reason = durability.write_failure().expect("the WAL failure is reported");
+    assert!(reason.contains("fsync"), "{reason}");
+    fs.fail_syncs(SyncFault::Never);
+    let refused = commit(&durability.storage(), 3).unwrap_err();
+    assert!(matches!(&refused, StorageError::Commit(c) if c.is_fatal()), "{refused}");
+}

@@ -62,7 +62,7 @@ impl Engine {
     }
 
     /// The error a write gets in a transaction of `mode`, or `None` when it may write.
-    pub(crate) fn write_refusal(&self, mode: AccessMode) -> Option<QueryError> {
+    pub fn write_refusal(&self, mode: AccessMode) -> Option<QueryError> {
         if let Some(refused) = self.read_only.refusal() {
             return Some(refused);
         }

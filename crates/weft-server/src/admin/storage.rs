@@ -24,8 +24,8 @@ pub fn storage_info(storage: &Storage, durability: Option<&Durability>) -> Resul
             ResultValue::String(storage.commit_sinks().join(" -> ")),
         ),
     ];
-    if let Some(failure) = storage.commit_failure() {
-        rows.push(("writes_refused", ResultValue::String(failure.to_string())));
+    if let Some(reason) = crate::node::writes_refused(storage, durability) {
+        rows.push(("writes_refused", ResultValue::String(reason)));
     }
     match durability {
         Some(d) => {

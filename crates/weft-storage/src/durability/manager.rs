@@ -229,6 +229,12 @@ impl Durability {
         Ok(())
     }
 
+    /// Why the WAL stopped taking records, once a write or fsync failed (also when the
+    /// failure happened in the background, before any commit met it).
+    pub fn write_failure(&self) -> Option<String> {
+        self.wal.failure()
+    }
+
     /// Makes every written record durable (for the `interval` policy's timer, and at exit).
     pub fn sync(&self) -> Result<(), DurabilityError> {
         self.wal.sync()

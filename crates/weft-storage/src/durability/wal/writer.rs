@@ -220,6 +220,11 @@ impl WalWriter {
         Ok(Ticket(state.appended))
     }
 
+    /// Why the writer stopped, once a write or fsync failed (every later call errs).
+    pub fn failure(&self) -> Option<String> {
+        self.state.lock().failed.clone()
+    }
+
     /// Lets the newest record, `ticket`, go to the file: its commit is confirmed. Until
     /// then a batch leaves it in `pending`.
     pub fn confirm(&self, ticket: Ticket) {
