@@ -239,10 +239,8 @@ impl WalWriter {
     /// its way to the file, or not the newest.
     pub fn revoke(&self, ticket: Ticket) -> bool {
         let mut state = self.state.lock();
-        let Some(newest) = state
-            .newest_pending
-            .filter(|n| n.ticket == ticket.0 && n.ticket == state.appended)
-        else {
+        // Every append replaces `newest_pending`, so a match is the newest record.
+        let Some(newest) = state.newest_pending.filter(|n| n.ticket == ticket.0) else {
             return false;
         };
         state.pending.truncate(newest.start);
