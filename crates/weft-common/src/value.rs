@@ -1,9 +1,12 @@
 //! Cypher property values: the [`Value`] enum every layer passes around.
 //!
-//! Owns: the storable value types (null, booleans, integers, floats, strings, lists, maps,
-//! the temporal types of [`crate::temporal`] and the points of [`crate::spatial`]), their names, their rendering, and the
-//! four openCypher notions of sameness and order defined in CIP2016-06-14 (in
-//! `value/compare.rs`):
+//! Owns: the one value tree of Weft, `Value<G>`: null, booleans, integers, floats, strings,
+//! lists, maps, the temporal types of [`crate::temporal`], the points of [`crate::spatial`],
+//! and nodes, relationships and paths as the [`Entities`] parameter `G` says (see
+//! `value/entities.rs`): none in storage ([`Stored`], the default), by id in the query
+//! engine ([`ById`]), with labels and properties in results (the query layer's instance).
+//! Their names, their rendering, and the four openCypher notions of sameness and order
+//! defined in CIP2016-06-14 (in `value/compare.rs`) are written once, for every instance:
 //!
 //! | notion        | method                   | used by                          | nulls              |
 //! |---------------|--------------------------|----------------------------------|--------------------|
@@ -16,8 +19,8 @@
 //! `order_cmp` says `Equal`; [`OrderedValue`] wraps a value so that `Eq`, `Ord` and `Hash`
 //! follow that order, which makes it usable as an index or grouping key.
 //!
-//! Graph values (nodes, relationships, paths) are not storable and live in the query
-//! layer; [`type_rank`] leaves gaps in the cross-type order for them.
+//! Graph entities compare by id: nodes and relationships by theirs, paths element-wise;
+//! they are incomparable with `<` (null), like maps and points.
 //!
 //! `PartialEq` on [`Value`] is *structural* identity, meant for tests and caches:
 //! `Int(1) != Float(1.0)` and floats compare by bits (`NaN == NaN`, `0.0 != -0.0`). It
@@ -30,20 +33,19 @@ use crate::spatial::Point;
 use crate::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime};
 
 mod compare;
+mod entities;
 
 pub use compare::{ComparisonOp, OrderedValue};
+pub use entities::{ById, Entities, EntityMap, Never, PathValue, Stored};
 
 /// Ranks of the value types in openCypher's global sort order, ascending (`ORDER BY`
-/// puts lower ranks first). Gaps leave room for the query layer's non-storable types.
+/// puts lower ranks first).
 pub mod type_rank {
     /// Regular maps.
     pub const MAP: u8 = 10;
-    /// Not a storage value: reserved for the query layer.
     pub const NODE: u8 = 20;
-    /// Not a storage value: reserved for the query layer.
     pub const RELATIONSHIP: u8 = 30;
     pub const LIST: u8 = 40;
-    /// Not a storage value: reserved for the query layer.
     pub const PATH: u8 = 50;
     /// Spatial points, between paths and the temporal types.
     pub const POINT: u8 = 60;
@@ -61,16 +63,18 @@ pub mod type_rank {
     pub const NULL: u8 = 160;
 }
 
-/// A Cypher value that can be stored as a property (or built by an expression).
+/// A Cypher value. `Value` alone is a storage value (a property, or a constant an
+/// expression builds); `Value<ById>` is what the query engine computes with, and results
+/// use the query layer's materialised instance.
 #[derive(Clone, Debug)]
-pub enum Value {
+pub enum Value<G: Entities = Stored> {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
     String(String),
-    List(Vec<Value>),
-    Map(BTreeMap<String, Value>),
+    List(Vec<Value<G>>),
+    Map(BTreeMap<String, Value<G>>),
     Date(Date),
     LocalTime(LocalTime),
     ZonedTime(ZonedTime),
@@ -78,9 +82,12 @@ pub enum Value {
     ZonedDateTime(ZonedDateTime),
     Duration(Duration),
     Point(Point),
+    Node(G::Node),
+    Relationship(G::Relationship),
+    Path(G::Path),
 }
 
-impl Value {
+impl<G: Entities> Value<G> {
     /// The Cypher type name, as used in error messages and `valueType()`.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -98,6 +105,9 @@ impl Value {
             Value::ZonedDateTime(_) => "ZONED DATETIME",
             Value::Duration(_) => "DURATION",
             Value::Point(_) => "POINT",
+            Value::Node(_) => "NODE",
+            Value::Relationship(_) => "RELATIONSHIP",
+            Value::Path(_) => "PATH",
         }
     }
 
@@ -105,7 +115,10 @@ impl Value {
     pub fn type_order_rank(&self) -> u8 {
         match self {
             Value::Map(_) => type_rank::MAP,
+            Value::Node(_) => type_rank::NODE,
+            Value::Relationship(_) => type_rank::RELATIONSHIP,
             Value::List(_) => type_rank::LIST,
+            Value::Path(_) => type_rank::PATH,
             Value::Point(_) => type_rank::POINT,
             Value::ZonedDateTime(_) => type_rank::ZONED_DATETIME,
             Value::LocalDateTime(_) => type_rank::LOCAL_DATETIME,
@@ -129,7 +142,7 @@ impl Value {
     /// [`crate::encoding::MAX_DEPTH`], so writers must check this before storing.
     pub fn nesting_depth(&self) -> usize {
         match self {
-            Value::List(items) => 1 + items.iter().map(Value::nesting_depth).max().unwrap_or(0),
+            Value::List(items) => 1 + items.iter().map(Value::<G>::nesting_depth).max().unwrap_or(0),
             Value::Map(map) => 1 + map.values().map(Value::nesting_depth).max().unwrap_or(0),
             _ => 0,
         }
@@ -163,14 +176,14 @@ impl Value {
         }
     }
 
-    pub fn as_list(&self) -> Option<&[Value]> {
+    pub fn as_list(&self) -> Option<&[Value<G>]> {
         match self {
             Value::List(items) => Some(items),
             _ => None,
         }
     }
 
-    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+    pub fn as_map(&self) -> Option<&BTreeMap<String, Value<G>>> {
         match self {
             Value::Map(map) => Some(map),
             _ => None,
@@ -178,9 +191,10 @@ impl Value {
     }
 }
 
-/// Structural identity (see the module docs): not Cypher equality.
-impl PartialEq for Value {
-    fn eq(&self, other: &Value) -> bool {
+/// Structural identity (see the module docs): not Cypher equality. Entities are equal
+/// when their own `PartialEq` says so (all of them, not only the id).
+impl<G: Entities> PartialEq for Value<G> {
+    fn eq(&self, other: &Value<G>) -> bool {
         use Value as V;
         match (self, other) {
             (V::Null, V::Null) => true,
@@ -197,18 +211,28 @@ impl PartialEq for Value {
             (V::ZonedDateTime(a), V::ZonedDateTime(b)) => a == b,
             (V::Duration(a), V::Duration(b)) => a == b,
             (V::Point(a), V::Point(b)) => a == b,
+            (V::Node(a), V::Node(b)) => a == b,
+            (V::Relationship(a), V::Relationship(b)) => a == b,
+            (V::Path(a), V::Path(b)) => a == b,
             _ => false,
         }
     }
 }
 
-/// Bitwise float identity is reflexive, so structural identity is an equivalence.
-impl Eq for Value {}
+/// Bitwise float identity is reflexive, so structural identity is an equivalence where the
+/// entities' own equality is one.
+impl<G: Entities> Eq for Value<G>
+where
+    G::Node: Eq,
+    G::Relationship: Eq,
+    G::Path: Eq,
+{
+}
 
 macro_rules! value_from {
     ($($source:ty => $variant:ident),* $(,)?) => {
-        $(impl From<$source> for Value {
-            fn from(v: $source) -> Value {
+        $(impl<G: Entities> From<$source> for Value<G> {
+            fn from(v: $source) -> Value<G> {
                 Value::$variant(v)
             }
         })*
@@ -220,8 +244,8 @@ value_from! {
     i64 => Int,
     f64 => Float,
     String => String,
-    Vec<Value> => List,
-    BTreeMap<String, Value> => Map,
+    Vec<Value<G>> => List,
+    BTreeMap<String, Value<G>> => Map,
     Date => Date,
     LocalTime => LocalTime,
     ZonedTime => ZonedTime,
@@ -231,8 +255,8 @@ value_from! {
     Point => Point,
 }
 
-impl From<&str> for Value {
-    fn from(v: &str) -> Value {
+impl<G: Entities> From<&str> for Value<G> {
+    fn from(v: &str) -> Value<G> {
         Value::String(v.to_string())
     }
 }
@@ -241,8 +265,9 @@ impl From<&str> for Value {
 /// `1`, `1.5`, `NaN`, `Infinity`, `'it\'s'` (single quotes, backslash escapes),
 /// `[1, 'a']`, `{a: 1, `odd key`: 2}`; temporal values appear bare in their ISO-8601
 /// form (`2024-01-05`, `P1D`), as Neo4j prints them; points as Neo4j's `toString` writes
-/// them (`point({x: 1.5, y: 2.5, crs: 'cartesian'})`).
-impl fmt::Display for Value {
+/// them (`point({x: 1.5, y: 2.5, crs: 'cartesian'})`); entities as their instance renders
+/// them.
+impl<G: Entities> fmt::Display for Value<G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Null => f.write_str("null"),
@@ -259,6 +284,9 @@ impl fmt::Display for Value {
             Value::ZonedDateTime(dt) => write!(f, "{dt}"),
             Value::Duration(d) => write!(f, "{d}"),
             Value::Point(p) => write!(f, "{p}"),
+            Value::Node(node) => G::fmt_node(node, f),
+            Value::Relationship(relationship) => G::fmt_relationship(relationship, f),
+            Value::Path(path) => G::fmt_path(path, f),
         }
     }
 }
@@ -290,7 +318,7 @@ fn write_quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
     f.write_str("'")
 }
 
-fn write_list(f: &mut fmt::Formatter<'_>, items: &[Value]) -> fmt::Result {
+fn write_list<G: Entities>(f: &mut fmt::Formatter<'_>, items: &[Value<G>]) -> fmt::Result {
     f.write_str("[")?;
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
@@ -301,7 +329,7 @@ fn write_list(f: &mut fmt::Formatter<'_>, items: &[Value]) -> fmt::Result {
     f.write_str("]")
 }
 
-fn write_map(f: &mut fmt::Formatter<'_>, map: &BTreeMap<String, Value>) -> fmt::Result {
+fn write_map<G: Entities>(f: &mut fmt::Formatter<'_>, map: &BTreeMap<String, Value<G>>) -> fmt::Result {
     f.write_str("{")?;
     for (i, (key, value)) in map.iter().enumerate() {
         if i > 0 {

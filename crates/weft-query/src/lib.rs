@@ -64,7 +64,7 @@ pub use error::{classify_status, ErrorKind, Phase, Position, QueryError};
 pub use exec::cursor::Cursor;
 pub use graph::local::{AccessMode, LocalGraph, Txn};
 pub use procedures::Procedure;
-pub use result::{Node, Path, QueryResult, QueryStats, Relationship, ResultValue};
+pub use result::{Materialised, Node, Path, QueryResult, QueryStats, Relationship, ResultValue};
 pub use schema_txn::{forbidden_mix, InTransaction, Mix, SchemaChange};
 pub use slot::ReplaceError;
 pub use value::{PathValue, QValue};

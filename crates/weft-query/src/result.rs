@@ -1,11 +1,13 @@
 //! What a query returns to its caller: columns, materialised rows and write statistics.
 //!
-//! Result values are self-contained (nodes carry their labels and properties as of the
-//! query), so they outlive the transaction and are what the Bolt layer serialises.
+//! Result values are `weft_common`'s value tree with self-contained entities
+//! ([`ResultValue`] is `Value<Materialised>`): nodes carry their labels and properties as
+//! of the query, so they outlive the transaction and are what the Bolt layer serialises.
 
 use std::collections::BTreeMap;
-use weft_common::spatial::Point;
-use weft_common::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime};
+use std::fmt;
+
+use weft_common::value::{cypher_name, Entities, Value};
 
 /// A node as returned to a client.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,26 +35,62 @@ pub struct Path {
     pub relationships: Vec<Relationship>,
 }
 
+/// Results' instance of the value tree: entities with their labels, type and properties.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Materialised;
+
 /// One value of a result row.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ResultValue {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    String(String),
-    List(Vec<ResultValue>),
-    Map(BTreeMap<String, ResultValue>),
-    Date(Date),
-    LocalTime(LocalTime),
-    ZonedTime(ZonedTime),
-    LocalDateTime(LocalDateTime),
-    ZonedDateTime(ZonedDateTime),
-    Duration(Duration),
-    Point(Point),
-    Node(Node),
-    Relationship(Relationship),
-    Path(Path),
+pub type ResultValue = Value<Materialised>;
+
+/// Rendered as Cypher writes patterns: `(#3:Person {name: 'Ann'})`, `[#7:KNOWS {}]`, paths
+/// as their nodes and relationships in turn.
+impl Entities for Materialised {
+    type Node = Node;
+    type Relationship = Relationship;
+    type Path = Path;
+
+    fn node_id(node: &Node) -> u64 {
+        node.id
+    }
+    fn relationship_id(relationship: &Relationship) -> u64 {
+        relationship.id
+    }
+    fn path_ids(path: &Path) -> Vec<u64> {
+        let steps = path
+            .relationships
+            .iter()
+            .zip(&path.nodes[1..])
+            .flat_map(|(r, n)| [r.id, n.id]);
+        path.nodes.first().map(|n| n.id).into_iter().chain(steps).collect()
+    }
+    fn fmt_node(node: &Node, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "(#{}", node.id)?;
+        for label in &node.labels {
+            write!(f, ":{}", cypher_name(label))?;
+        }
+        write!(f, " {})", Value::Map(node.properties.clone()))
+    }
+    fn fmt_relationship(relationship: &Relationship, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let properties = Value::Map(relationship.properties.clone());
+        write!(
+            f,
+            "[#{}:{} {properties}]",
+            relationship.id,
+            cypher_name(&relationship.rel_type)
+        )
+    }
+    fn fmt_path(path: &Path, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<")?;
+        for (i, node) in path.nodes.iter().enumerate() {
+            if let Some(relationship) = i.checked_sub(1).and_then(|r| path.relationships.get(r)) {
+                f.write_str("-")?;
+                Materialised::fmt_relationship(relationship, f)?;
+                f.write_str("-")?;
+            }
+            Materialised::fmt_node(node, f)?;
+        }
+        f.write_str(">")
+    }
 }
 
 /// Counts of what a query changed (the TCK's side effects, the drivers' counters).
@@ -156,5 +194,52 @@ mod counter_tests {
         assert!(counters.iter().all(|(name, n)| back.set_neo4j_counter(name, *n)));
         assert!(!back.set_neo4j_counter("made-up", 1));
         assert_eq!((back.nodes_created, back.properties_set, back.indexes_added), (2, 4, 1));
+    }
+}
+
+#[cfg(test)]
+mod entity_tests {
+    use super::*;
+
+    fn node(id: u64, label: &str) -> Node {
+        Node {
+            id,
+            labels: vec![label.to_string()],
+            properties: [("name".to_string(), ResultValue::from("x"))].into(),
+        }
+    }
+
+    #[test]
+    fn materialised_entities_render_as_patterns_and_compare_by_id() {
+        let knows = Relationship {
+            id: 7,
+            start: 1,
+            end: 2,
+            rel_type: "KNOWS".into(),
+            properties: BTreeMap::new(),
+        };
+        let path = ResultValue::Path(Path {
+            nodes: vec![node(1, "Person"), node(2, "odd label")],
+            relationships: vec![knows],
+        });
+        assert_eq!(
+            path.to_string(),
+            "<(#1:Person {name: 'x'})-[#7:KNOWS {}]-(#2:`odd label` {name: 'x'})>"
+        );
+        let renamed = Node {
+            labels: vec![],
+            ..node(1, "Person")
+        };
+        assert_eq!(
+            ResultValue::Node(node(1, "Person")).cypher_eq(&ResultValue::Node(renamed)),
+            Some(true)
+        );
+        assert_eq!(
+            Materialised::path_ids(match &path {
+                ResultValue::Path(p) => p,
+                _ => unreachable!(),
+            }),
+            [1, 7, 2]
+        );
     }
 }

@@ -1,56 +1,49 @@
-//! Runtime values of the query engine: everything a Cypher expression can evaluate to,
-//! including graph entities, which storage property values cannot hold.
+//! Runtime values of the query engine: `weft_common`'s one value tree with graph entities
+//! by id ([`QValue`] is `Value<ById>`: a node is its `Gid`, a relationship its `EdgeRef`,
+//! a path a [`PathValue`]).
 //!
-//! Owns: [`QValue`] and [`PathValue`], their type names and conversions to and from the
-//! storage [`weft_common::Value`] (`value/convert.rs`), and the four openCypher notions of
-//! sameness and order extended to nodes, relationships and paths (`value/compare.rs`):
-//! `cypher_eq` (`=`), `cypher_compare` (`<` and friends), `order_cmp` (`ORDER BY`) and
-//! `equivalent` (`DISTINCT`, grouping), plus [`GroupKey`], a hashable key that agrees with
-//! `equivalent`.
-//!
-//! Promises: on values without graph entities every method agrees with the same-named
-//! method of [`weft_common::Value`]; graph entities compare by id (paths element-wise) and
-//! take the `NODE`, `RELATIONSHIP` and `PATH` slots of [`weft_common::value::type_rank`].
+//! Owns: what only the engine asks of a value: WHERE truthiness ([`Truth`]) and
+//! [`GroupKey`], the name the engine uses for a value keyed by equivalence. Names,
+//! comparison, order, hashing, rendering and the conversion to and from storage values are
+//! `weft_common::value`'s, written once for every instance of the tree.
 
-use crate::graph::{EdgeRef, Gid};
-use std::collections::BTreeMap;
-use weft_common::spatial::Point;
-use weft_common::temporal::{Date, Duration, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime};
+use weft_common::value::{ById, OrderedValue, Value};
 
-/// A path: a start node and (relationship, next node) steps. Relationships keep their
-/// stored direction in the `EdgeRef`; the step's node says which way the path walked.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct PathValue {
-    pub start: Gid,
-    pub steps: Vec<(EdgeRef, Gid)>,
-}
+use crate::error::{ErrorKind, QueryError, Result};
+
+pub use weft_common::value::PathValue;
 
 /// A value during query execution.
-#[derive(Clone, Debug)]
-pub enum QValue {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    String(String),
-    List(Vec<QValue>),
-    Map(BTreeMap<String, QValue>),
-    Date(Date),
-    LocalTime(LocalTime),
-    ZonedTime(ZonedTime),
-    LocalDateTime(LocalDateTime),
-    ZonedDateTime(ZonedDateTime),
-    Duration(Duration),
-    Point(Point),
-    Node(Gid),
-    Relationship(EdgeRef),
-    Path(PathValue),
+pub type QValue = Value<ById>;
+
+/// A value compared, ordered and hashed by equivalence/orderability, for `DISTINCT` sets
+/// and grouping maps: `GroupKey(Int(1)) == GroupKey(Float(1.0))`, NaN equals NaN, null
+/// equals null. `Hash` agrees with `Eq`.
+pub type GroupKey = OrderedValue<ById>;
+
+/// WHERE truthiness.
+pub trait Truth {
+    /// `true`/`false` as themselves, null as unknown, anything else a `TypeError` (Cypher
+    /// does not coerce numbers or strings to booleans).
+    fn as_bool_or_null(&self) -> Result<Option<bool>>;
 }
 
-mod compare;
-mod convert;
-
-pub use compare::GroupKey;
+impl Truth for QValue {
+    fn as_bool_or_null(&self) -> Result<Option<bool>> {
+        match self {
+            Value::Bool(b) => Ok(Some(*b)),
+            Value::Null => Ok(None),
+            other => Err(QueryError::runtime(
+                ErrorKind::TypeError,
+                "InvalidArgumentType",
+                format!(
+                    "expected a BOOLEAN predicate but got {}: use a comparison such as `x = true`",
+                    other.type_name()
+                ),
+            )),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests;

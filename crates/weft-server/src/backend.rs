@@ -265,8 +265,8 @@ impl Backend for EngineBackend {
     }
 
     fn run(&mut self, query: &str, parameters: &Dict, in_tx: bool) -> Result<RunInfo, BackendError> {
-        let params =
-            convert::parameters(parameters).map_err(|e| BackendError::new(PARAMETER_TYPE_ERROR, e.to_string()))?;
+        let params = convert::parameters(parameters, self.dialect)
+            .map_err(|e| BackendError::new(PARAMETER_TYPE_ERROR, e.to_string()))?;
         // Memgraph's clients (pymgclient) open and close transactions with the statements
         // BEGIN, COMMIT and ROLLBACK sent as queries; they drive the same transaction.
         if !in_tx {

@@ -1,19 +1,23 @@
-//! Conversions between Bolt values and the query engine's values.
+//! The PackStream codec of Cypher values: [`result_value`] writes any value of the value
+//! tree as Bolt carries it, `convert/decode.rs` reads one back; [`parameters`] is the
+//! decoding of a RUN's parameters into storable values.
 //!
-//! Owns: parameters (`BoltValue` → `weft_common::Value`) and result values
-//! (`ResultValue` → `BoltValue`), with graph entities written as weft-bolt structures in
-//! the session's [`Dialect`], temporals as [`Temporal`] structures and points as
-//! Point2D/Point3D structures.
+//! Owns: graph entities written as weft-bolt structures in the session's [`Dialect`],
+//! temporals as [`Temporal`] structures and points as Point2D/Point3D structures.
 //!
 //! Element ids are the decimal internal id: Weft has one id space per entity kind, so the
 //! legacy integer id and the 5.x element id name the same thing.
 
 use std::collections::BTreeMap;
 
-use weft_bolt::structs::{point_from_value, point_to_value, TAG_POINT_2D, TAG_POINT_3D};
+use weft_bolt::structs::point_to_value;
 use weft_bolt::{BoltValue, Dialect, Node, Path, Relationship, Temporal, UnboundRelationship};
 use weft_common::Value;
 use weft_query::ResultValue;
+
+mod decode;
+
+pub use decode::{decode, entity_id};
 
 /// Why a parameter cannot be passed to a query; the client sees a TypeError.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,56 +27,22 @@ pub struct ParameterError {
     pub reason: String,
 }
 
-/// The query parameters a RUN carries.
-pub fn parameters(dict: &[(String, BoltValue)]) -> Result<BTreeMap<String, Value>, ParameterError> {
+/// The query parameters a RUN carries: any storable value (temporal and point structures
+/// included); byte arrays and graph structures are refused by name.
+pub fn parameters(dict: &[(String, BoltValue)], dialect: Dialect) -> Result<BTreeMap<String, Value>, ParameterError> {
     dict.iter()
         .map(|(name, value)| {
-            let value = to_value(value).map_err(|reason| ParameterError {
+            let refused = |reason: String| ParameterError {
                 name: name.clone(),
                 reason,
+            };
+            let value = decode(value, dialect).map_err(refused)?;
+            let stored = value.to_value().ok_or_else(|| {
+                refused("nodes, relationships and paths cannot be parameters; pass their ids instead".into())
             })?;
-            Ok((name.clone(), value))
+            Ok((name.clone(), stored))
         })
         .collect()
-}
-
-/// One parameter value; graph structures and byte arrays are not accepted as parameters,
-/// temporal and point structures are.
-fn to_value(value: &BoltValue) -> Result<Value, String> {
-    Ok(match value {
-        BoltValue::Null => Value::Null,
-        BoltValue::Boolean(b) => Value::Bool(*b),
-        BoltValue::Integer(i) => Value::Int(*i),
-        BoltValue::Float(f) => Value::Float(*f),
-        BoltValue::String(s) => Value::String(s.clone()),
-        BoltValue::Bytes(_) => return Err("byte arrays are not supported; pass a list of integers".into()),
-        BoltValue::List(items) => Value::List(items.iter().map(to_value).collect::<Result<_, _>>()?),
-        BoltValue::Dictionary(entries) => Value::Map(
-            entries
-                .iter()
-                .map(|(k, v)| Ok((k.clone(), to_value(v)?)))
-                .collect::<Result<_, String>>()?,
-        ),
-        BoltValue::Structure(s) if matches!(s.tag, TAG_POINT_2D | TAG_POINT_3D) => {
-            Value::Point(point_from_value(value).map_err(|e| e.to_string())?)
-        }
-        BoltValue::Structure(_) => temporal_value(Temporal::from_value(value).map_err(|e| {
-            format!(
-                "{e}; only temporal and point structures can be parameters (pass node and relationship ids instead)"
-            )
-        })?),
-    })
-}
-
-fn temporal_value(temporal: Temporal) -> Value {
-    match temporal {
-        Temporal::Date(d) => Value::Date(d),
-        Temporal::Time(t) => Value::ZonedTime(t),
-        Temporal::LocalTime(t) => Value::LocalTime(t),
-        Temporal::LocalDateTime(t) => Value::LocalDateTime(t),
-        Temporal::DateTime(t) => Value::ZonedDateTime(t),
-        Temporal::Duration(d) => Value::Duration(d),
-    }
 }
 
 /// One result value as the client receives it.
@@ -188,7 +158,7 @@ mod tests {
         let dict = vec![("m".to_string(), BoltValue::Dictionary(vec![("l".to_string(), inner)]))];
 
         // Act
-        let params = parameters(&dict).expect("convertible");
+        let params = parameters(&dict, V5).expect("convertible");
 
         // Check
         let expected = Value::Map(BTreeMap::from([(
@@ -205,23 +175,23 @@ mod tests {
         let dict = vec![("p".to_string(), point_to_value(&point))];
 
         // Act
-        let params = parameters(&dict).expect("convertible");
+        let params = parameters(&dict, V5).expect("convertible");
 
         // Check: the parameter is the point, and it goes back out as the same structure.
         assert_eq!(params.get("p"), Some(&Value::Point(point)));
         assert_eq!(result_value(ResultValue::Point(point), V5), point_to_value(&point));
         let bad = BoltValue::Structure(weft_bolt::Structure {
-            tag: TAG_POINT_2D,
+            tag: weft_bolt::structs::TAG_POINT_2D,
             fields: vec![BoltValue::Integer(1), BoltValue::Float(0.0), BoltValue::Float(0.0)],
         });
-        let error = parameters(&[("q".to_string(), bad)]).expect_err("unknown SRID");
+        let error = parameters(&[("q".to_string(), bad)], V5).expect_err("unknown SRID");
         assert!(error.reason.contains("SRID 1"), "{}", error.reason);
     }
 
     #[test]
     fn bytes_parameter_is_refused_by_name() {
         let dict = vec![("b".to_string(), BoltValue::Bytes(vec![1]))];
-        let error = parameters(&dict).expect_err("bytes are unsupported");
+        let error = parameters(&dict, V5).expect_err("bytes are unsupported");
         assert_eq!(error.name, "b");
     }
 

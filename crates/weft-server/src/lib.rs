@@ -14,7 +14,7 @@ mod admin;
 mod auth;
 mod backend;
 mod connection;
-mod convert;
+pub mod convert;
 mod http;
 mod metrics;
 mod node;

@@ -18,18 +18,24 @@
 //! - Zoned datetimes compare by instant, then offset, then zone name (`None` first);
 //!   equal only if all three match (as Neo4j: same instant in another zone is not equal).
 //! - Values of different types are unequal (`=` is false) and incomparable (`<` is null).
+//! - Nodes and relationships are equal when their ids are, paths when their id sequences
+//!   (start node, then each relationship and node) are; all three are incomparable with `<`.
 //!
 //! Total order for `ORDER BY`: first by [`Value::type_order_rank`], then within a type by
 //! comparability, extended as follows: NaN and null as above; lists element-wise by the
 //! total order, a proper prefix first; maps by their sorted key lists (lexicographic, a
 //! prefix first), then by values in key order; durations by (months, days, seconds, nanos);
-//! points by SRID, then coordinates.
+//! points by SRID, then coordinates; nodes and relationships by id; paths by their id
+//! sequences, a proper prefix first.
+//!
+//! Invariant: `equivalent(a, b)` ⇔ `order_cmp(a, b) == Equal` ⇔ `OrderedValue(a) ==
+//! OrderedValue(b)`, and equal [`OrderedValue`]s hash alike.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 
-use super::Value;
+use super::{Entities, Stored, Value};
 use crate::temporal::{Duration, ZonedDateTime};
 
 /// An inequality operator, for [`Value::cypher_compare`].
@@ -74,7 +80,7 @@ enum Number {
 }
 
 impl Number {
-    fn of(value: &Value) -> Option<Number> {
+    fn of<G: Entities>(value: &Value<G>) -> Option<Number> {
         match value {
             Value::Int(i) => Some(Number::Int(*i)),
             Value::Float(f) => Some(Number::Float(*f)),
@@ -118,7 +124,7 @@ fn cmp_int_float(int: i64, float: f64) -> Option<Ordering> {
 }
 
 /// Comparability (the rules in the module docs).
-fn compare(left: &Value, right: &Value) -> Compared {
+fn compare<G: Entities>(left: &Value<G>, right: &Value<G>) -> Compared {
     use Value as V;
     match (left, right) {
         (V::Null, _) | (_, V::Null) => Compared::Unknown,
@@ -138,7 +144,7 @@ fn compare(left: &Value, right: &Value) -> Compared {
 }
 
 /// Lexicographic comparability: the first element pair that is not equal decides.
-fn compare_lists(left: &[Value], right: &[Value]) -> Compared {
+fn compare_lists<G: Entities>(left: &[Value<G>], right: &[Value<G>]) -> Compared {
     for (a, b) in left.iter().zip(right) {
         match compare(a, b) {
             Compared::Ordered(Ordering::Equal) => continue,
@@ -167,7 +173,7 @@ impl Duration {
 }
 
 /// Ternary AND over element equalities: any false wins, then any unknown.
-fn all_equal<'a>(pairs: impl Iterator<Item = (&'a Value, &'a Value)>) -> Option<bool> {
+fn all_equal<'a, G: Entities>(pairs: impl Iterator<Item = (&'a Value<G>, &'a Value<G>)>) -> Option<bool> {
     let mut unknown = false;
     for (a, b) in pairs {
         match a.cypher_eq(b) {
@@ -179,23 +185,23 @@ fn all_equal<'a>(pairs: impl Iterator<Item = (&'a Value, &'a Value)>) -> Option<
     (!unknown).then_some(true)
 }
 
-fn order_lists(left: &[Value], right: &[Value]) -> Ordering {
+fn order_lists<G: Entities>(left: &[Value<G>], right: &[Value<G>]) -> Ordering {
     let by_items = left.iter().zip(right).map(|(a, b)| a.order_cmp(b)).find(|o| o.is_ne());
     by_items.unwrap_or_else(|| left.len().cmp(&right.len()))
 }
 
-fn order_maps(left: &BTreeMap<String, Value>, right: &BTreeMap<String, Value>) -> Ordering {
+fn order_maps<G: Entities>(left: &BTreeMap<String, Value<G>>, right: &BTreeMap<String, Value<G>>) -> Ordering {
     left.keys().cmp(right.keys()).then_with(|| {
         let mut by_values = left.values().zip(right.values()).map(|(a, b)| a.order_cmp(b));
         by_values.find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
     })
 }
 
-impl Value {
+impl<G: Entities> Value<G> {
     /// openCypher equality (`=`): ternary; `None` means null (e.g. `null = 1`, or
     /// `[1, null] = [1, 2]`). `1 = 1.0` is true; `NaN = NaN` is false; values of
-    /// different types (other than two numbers) are unequal.
-    pub fn cypher_eq(&self, other: &Value) -> Option<bool> {
+    /// different types (other than two numbers) are unequal; entities are equal by id.
+    pub fn cypher_eq(&self, other: &Value<G>) -> Option<bool> {
         use Value as V;
         match (self, other) {
             (V::Null, _) | (_, V::Null) => None,
@@ -204,6 +210,9 @@ impl Value {
             (V::List(_), V::List(_)) | (V::Map(_), V::Map(_)) => Some(false),
             (V::Duration(a), V::Duration(b)) => Some(a == b),
             (V::Point(a), V::Point(b)) => Some(a.order_cmp(b).is_eq()),
+            (V::Node(a), V::Node(b)) => Some(G::node_id(a) == G::node_id(b)),
+            (V::Relationship(a), V::Relationship(b)) => Some(G::relationship_id(a) == G::relationship_id(b)),
+            (V::Path(a), V::Path(b)) => Some(G::path_ids(a) == G::path_ids(b)),
             _ => Some(matches!(compare(self, other), Compared::Ordered(Ordering::Equal))),
         }
     }
@@ -212,7 +221,7 @@ impl Value {
     /// values are incomparable (different types, nulls, NaN, maps, durations, points). Numbers
     /// compare across `Int`/`Float` exactly. To evaluate an operator, prefer
     /// [`Value::cypher_compare`], which also gets NaN right.
-    pub fn cypher_cmp(&self, other: &Value) -> Option<Ordering> {
+    pub fn cypher_cmp(&self, other: &Value<G>) -> Option<Ordering> {
         match compare(self, other) {
             Compared::Ordered(ordering) => Some(ordering),
             Compared::Unknown | Compared::NotANumber => None,
@@ -222,7 +231,7 @@ impl Value {
     /// Evaluates `self op other` with openCypher's three-valued result: like
     /// [`Value::cypher_cmp`], except that a NaN met by a number yields `Some(false)`
     /// rather than null (`0.0/0.0 > 1` is false; `0.0/0.0 > 'a'` is null).
-    pub fn cypher_compare(&self, op: ComparisonOp, other: &Value) -> Option<bool> {
+    pub fn cypher_compare(&self, op: ComparisonOp, other: &Value<G>) -> Option<bool> {
         match compare(self, other) {
             Compared::Ordered(ordering) => Some(op.holds(ordering)),
             Compared::Unknown => None,
@@ -231,8 +240,9 @@ impl Value {
     }
 
     /// openCypher orderability: the total order used by `ORDER BY` and index ranges
-    /// (ascending: maps, lists, temporals, strings, booleans, numbers, NaN, null).
-    pub fn order_cmp(&self, other: &Value) -> Ordering {
+    /// (ascending: maps, nodes, relationships, lists, paths, points, temporals, strings,
+    /// booleans, numbers, NaN, null).
+    pub fn order_cmp(&self, other: &Value<G>) -> Ordering {
         use Value as V;
         let by_type = self.type_order_rank().cmp(&other.type_order_rank());
         if by_type.is_ne() {
@@ -243,6 +253,9 @@ impl Value {
             (V::Map(a), V::Map(b)) => order_maps(a, b),
             (V::Duration(a), V::Duration(b)) => a.order_cmp(b),
             (V::Point(a), V::Point(b)) => a.order_cmp(b),
+            (V::Node(a), V::Node(b)) => G::node_id(a).cmp(&G::node_id(b)),
+            (V::Relationship(a), V::Relationship(b)) => G::relationship_id(a).cmp(&G::relationship_id(b)),
+            (V::Path(a), V::Path(b)) => G::path_ids(a).cmp(&G::path_ids(b)),
             _ => match compare(self, other) {
                 Compared::Ordered(ordering) => ordering,
                 // Same rank and no order: two nulls, or numbers with a NaN.
@@ -253,8 +266,14 @@ impl Value {
 
     /// openCypher equivalence (`DISTINCT`, grouping): equality, except that null is
     /// equivalent to null and NaN to NaN. Exactly `order_cmp(..) == Equal`.
-    pub fn equivalent(&self, other: &Value) -> bool {
-        self.order_cmp(other).is_eq()
+    pub fn equivalent(&self, other: &Value<G>) -> bool {
+        // The common grouping keys first, without the general order's type ranks.
+        match (self, other) {
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::String(a), Value::String(b)) => a == b,
+            (Value::Node(a), Value::Node(b)) => G::node_id(a) == G::node_id(b),
+            _ => self.order_cmp(other).is_eq(),
+        }
     }
 
     fn is_nan(&self) -> bool {
@@ -266,43 +285,43 @@ impl Value {
 /// or grouping key: `OrderedValue(Int(1)) == OrderedValue(Float(1.0))`, and NaN equals
 /// NaN. `Hash` agrees with `Eq`.
 #[derive(Clone, Debug)]
-pub struct OrderedValue(pub Value);
+pub struct OrderedValue<G: Entities = Stored>(pub Value<G>);
 
-impl PartialEq for OrderedValue {
-    fn eq(&self, other: &OrderedValue) -> bool {
+impl<G: Entities> PartialEq for OrderedValue<G> {
+    fn eq(&self, other: &OrderedValue<G>) -> bool {
         self.0.equivalent(&other.0)
     }
 }
 
-impl Eq for OrderedValue {}
+impl<G: Entities> Eq for OrderedValue<G> {}
 
-impl PartialOrd for OrderedValue {
-    fn partial_cmp(&self, other: &OrderedValue) -> Option<Ordering> {
+impl<G: Entities> PartialOrd for OrderedValue<G> {
+    fn partial_cmp(&self, other: &OrderedValue<G>) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for OrderedValue {
-    fn cmp(&self, other: &OrderedValue) -> Ordering {
+impl<G: Entities> Ord for OrderedValue<G> {
+    fn cmp(&self, other: &OrderedValue<G>) -> Ordering {
         self.0.order_cmp(&other.0)
     }
 }
 
-impl Hash for OrderedValue {
+impl<G: Entities> Hash for OrderedValue<G> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         hash_value(&self.0, state);
     }
 }
 
-impl From<Value> for OrderedValue {
-    fn from(value: Value) -> OrderedValue {
+impl<G: Entities> From<Value<G>> for OrderedValue<G> {
+    fn from(value: Value<G>) -> OrderedValue<G> {
         OrderedValue(value)
     }
 }
 
 /// Hashes so that equivalent values hash alike: a number hashes as an integer whenever
 /// it has an integral value in `i64` range, whichever variant holds it.
-fn hash_value<H: Hasher>(value: &Value, state: &mut H) {
+fn hash_value<G: Entities, H: Hasher>(value: &Value<G>, state: &mut H) {
     state.write_u8(value.type_order_rank());
     match value {
         Value::Null => {}
@@ -328,6 +347,9 @@ fn hash_value<H: Hasher>(value: &Value, state: &mut H) {
         Value::ZonedDateTime(dt) => dt.hash(state),
         Value::Duration(d) => d.hash(state),
         Value::Point(p) => p.hash_equivalent(state),
+        Value::Node(node) => state.write_u64(G::node_id(node)),
+        Value::Relationship(relationship) => state.write_u64(G::relationship_id(relationship)),
+        Value::Path(path) => G::path_ids(path).into_iter().for_each(|id| state.write_u64(id)),
     }
 }
 

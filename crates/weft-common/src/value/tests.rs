@@ -175,10 +175,10 @@ fn nan_is_unequal_incomparable_and_the_greatest_number() {
 
 #[test]
 fn null_is_unknown_to_equality_and_comparison() {
-    assert_eq!(Value::Null.cypher_eq(&Value::Null), None);
+    assert_eq!(Value::<Stored>::Null.cypher_eq(&Value::Null), None);
     assert_eq!(Value::Null.cypher_eq(&int(1)), None);
     assert_eq!(int(1).cypher_cmp(&Value::Null), None);
-    assert!(Value::Null.equivalent(&Value::Null));
+    assert!(Value::<Stored>::Null.equivalent(&Value::Null));
 }
 
 #[test]
@@ -197,7 +197,7 @@ fn different_types_are_unequal_and_incomparable() {
     }
     assert_eq!(s("1").cypher_eq(&int(1)), Some(false));
     assert_eq!(
-        Value::Date(Date::UNIX_EPOCH).cypher_eq(&Value::Duration(Duration::ZERO)),
+        Value::<Stored>::Date(Date::UNIX_EPOCH).cypher_eq(&Value::Duration(Duration::ZERO)),
         Some(false)
     );
 }
@@ -361,7 +361,7 @@ fn points_order_by_srid_then_coordinates() {
 
 #[test]
 fn durations_have_equality_but_no_comparison() {
-    let day = Value::Duration(Duration::new(0, 1, 0, 0).unwrap());
+    let day: Value = Value::Duration(Duration::new(0, 1, 0, 0).unwrap());
     let hours = Value::Duration(Duration::new(0, 0, 86_400, 0).unwrap());
     let seconds = Value::Duration(Duration::new(0, 0, 86_399, NANOS_PER_SECOND).unwrap());
     assert_eq!(day.cypher_eq(&hours), Some(false));
@@ -372,7 +372,7 @@ fn durations_have_equality_but_no_comparison() {
 
 #[test]
 fn temporal_values_order_chronologically() {
-    let early = Value::Date(Date::from_ymd(1980, 12, 24).unwrap());
+    let early: Value = Value::Date(Date::from_ymd(1980, 12, 24).unwrap());
     let late = Value::Date(Date::from_ymd(1984, 10, 11).unwrap());
     assert_eq!(early.cypher_cmp(&late), Some(Less));
     let morning = Value::LocalTime(LocalTime::from_hms(10, 35, 0).unwrap());

@@ -58,7 +58,7 @@ pub(crate) fn aggregate<G: GraphWrite>(
             // The key is built in a buffer kept across rows: only a new group copies it.
             key.clear();
             for (_, e) in keys {
-                key.push(GroupKey(eval(e, row, ctx)?));
+                key.push(GroupKey::from(eval(e, row, ctx)?));
             }
             match index.get(key.as_slice()) {
                 Some(at) => *at,

@@ -11,6 +11,7 @@ use crate::exec::write::WriteClause;
 use crate::exec::ExecCtx;
 use crate::expr::{eval, CExpr};
 use crate::graph::GraphWrite;
+use crate::value::Truth;
 use crate::value::{GroupKey, QValue};
 use std::collections::VecDeque;
 
@@ -292,7 +293,7 @@ impl Op {
             }
             OpKind::Distinct { input, slots, seen } => loop {
                 let Some(row) = input.next(ctx)? else { return Ok(None) };
-                let key: Vec<GroupKey> = slots.iter().map(|s| GroupKey(row[*s].clone())).collect();
+                let key: Vec<GroupKey> = slots.iter().map(|s| GroupKey::from(row[*s].clone())).collect();
                 if seen.insert(key) {
                     return Ok(Some(row));
                 }
@@ -362,7 +363,7 @@ impl Op {
                     out[*to] = row[*from].clone();
                 }
                 if let Some(seen) = seen {
-                    let key: Vec<GroupKey> = out_slots.iter().map(|s| GroupKey(out[*s].clone())).collect();
+                    let key: Vec<GroupKey> = out_slots.iter().map(|s| GroupKey::from(out[*s].clone())).collect();
                     if !seen.insert(key) {
                         continue;
                     }

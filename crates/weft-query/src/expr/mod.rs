@@ -15,6 +15,7 @@ use crate::exec::ExecCtx;
 use crate::graph::GraphRead;
 use crate::plan::scope::{Scope, Slots, VarKind};
 use crate::value::QValue;
+use crate::value::Truth;
 use std::collections::BTreeMap;
 
 /// A compiled expression.

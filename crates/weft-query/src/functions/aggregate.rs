@@ -91,7 +91,7 @@ struct Distinct {
 impl Aggregator for Distinct {
     fn update(&mut self, args: &[QValue]) -> Result<()> {
         let value = first(args);
-        if value.is_null() || !self.seen.insert(GroupKey(value.clone())) {
+        if value.is_null() || !self.seen.insert(GroupKey::from(value.clone())) {
             return Ok(());
         }
         self.inner.update(args)
