@@ -1,0 +1,404 @@
+//! MAIN/REPLICA replication: a MAIN ships every commit record to the replicas it
+//! registered; a REPLICA applies them in order and refuses writes of its own.
+//!
+//! Owns: the instance's replication role and registered replicas, kept in the data
+//! directory (`state.rs`) and restored at start; on MAIN, the commit sink that queues
+//! records and makes commits wait as each replica's mode says (`sink.rs`), one link and one
+//! shipper task per replica (`link.rs`, `shipper.rs`); on a REPLICA, the service that
+//! applies what MAIN sends (`replica.rs`). Traffic goes over `weft-rpc`.
+//!
+//! Does not own: the query engine or the data directory. The server hands in a [`Host`]:
+//! the current storage, the engine's read-only switch and the durability epoch.
+//!
+//! Not yet here (the issue lists them): catch-up of a replica that is behind from WAL
+//! segments or a snapshot, STRICT_SYNC, epoch histories that tell a diverged replica
+//! apart from one that is merely behind, warnings to the client when a SYNC replica missed
+//! a commit, and replication metrics.
+
+mod link;
+mod mode;
+mod replica;
+mod shipper;
+mod sink;
+mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use tokio::runtime::Runtime;
+use tokio::sync::{oneshot, watch};
+use weft_rpc::client::ClientConfig;
+use weft_rpc::pb::replication_server::ReplicationServer;
+use weft_rpc::server::ServerConfig;
+use weft_rpc::{DatabaseId, Identity};
+use weft_storage::Storage;
+
+pub use link::{LinkState, LinkStatus, QUEUE_LIMIT};
+pub use mode::ReplicaMode;
+pub use sink::REPLICATION_SINK;
+pub use state::{StoredRole, StoredState, STATE_FILE};
+
+use link::ReplicaLink;
+use replica::ReplicaService;
+use shipper::ShipperContext;
+use sink::ReplicationSink;
+use state::StoredReplica;
+
+/// What replication needs from the instance it runs in.
+pub trait Host: Send + Sync + 'static {
+    /// The storage commits go to now (it can be replaced by a snapshot install).
+    fn storage(&self) -> Storage;
+    /// Refuses writes with `reason`, or allows them again (`None`).
+    fn set_read_only(&self, reason: Option<String>);
+    /// Starts a new epoch (on promotion to MAIN); the new epoch.
+    fn advance_epoch(&self) -> Result<u64, String>;
+}
+
+/// Why a replication command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplicationError {
+    #[error("replication state file {path}: {reason}")]
+    State { path: PathBuf, reason: String },
+    /// The command does not fit the instance's role or the registered replicas.
+    #[error("{0}")]
+    Refused(String),
+    #[error("cannot listen for replication on {address}: {reason}")]
+    Listen { address: String, reason: String },
+    #[error(transparent)]
+    Rpc(#[from] weft_rpc::RpcError),
+}
+
+fn refused(message: impl Into<String>) -> ReplicationError {
+    ReplicationError::Refused(message.into())
+}
+
+/// How replication is set up on an instance.
+#[derive(Clone, Debug)]
+pub struct ReplicationConfig {
+    /// The data directory, where `replication.json` lives.
+    pub data_dir: PathBuf,
+    /// This instance's database and epoch.
+    pub identity: Identity,
+    /// How this instance names itself to peers (its Bolt address, say).
+    pub name: String,
+    /// The host a replica listens on (the port comes with `SET REPLICATION ROLE`).
+    pub bind_host: String,
+    pub client: ClientConfig,
+    pub server: ServerConfig,
+}
+
+/// The role as `SHOW REPLICATION ROLE` reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RoleInfo {
+    Main,
+    Replica { address: SocketAddr },
+}
+
+enum Current {
+    Main { sink: Arc<ReplicationSink> },
+    Replica { address: SocketAddr, serving: Serving },
+}
+
+/// A running replica server: stopping it ends the open record streams too (a graceful
+/// shutdown alone would wait for them for ever).
+struct Serving {
+    stop: oneshot::Sender<()>,
+    halt: watch::Sender<bool>,
+}
+
+impl Serving {
+    fn end(self) {
+        let _ = self.halt.send(true);
+        let _ = self.stop.send(());
+    }
+}
+
+/// An instance's replication; see the crate docs.
+pub struct Replication {
+    config: ReplicationConfig,
+    host: Arc<dyn Host>,
+    runtime: Option<Runtime>,
+    current: Mutex<Current>,
+    /// Shared with the replica service, which records the pinned database in it.
+    stored: Arc<Mutex<StoredState>>,
+    pinned: Arc<Mutex<Option<DatabaseId>>>,
+    epoch: Mutex<u64>,
+}
+
+impl Replication {
+    /// Starts replication in the role kept in the data directory: MAIN (with its
+    /// registered replicas) when there is none.
+    pub fn start(config: ReplicationConfig, host: Arc<dyn Host>) -> Result<Arc<Replication>, ReplicationError> {
+        let stored = StoredState::load(&config.data_dir)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("weft-replication")
+            .enable_all()
+            .build()
+            .map_err(|e| refused(format!("cannot start the replication runtime: {e}")))?;
+        let last = host.storage().last_committed();
+        let replication = Arc::new(Replication {
+            pinned: Arc::new(Mutex::new(stored.main_database.map(DatabaseId))),
+            epoch: Mutex::new(config.identity.epoch),
+            current: Mutex::new(Current::Main {
+                sink: Arc::new(ReplicationSink::new(last)),
+            }),
+            stored: Arc::new(Mutex::new(stored.clone())),
+            runtime: Some(runtime),
+            config,
+            host,
+        });
+        match stored.role {
+            StoredRole::Main => {
+                replication.become_main_sink();
+                for replica in stored.replicas {
+                    replication.start_link(replica.name, replica.address, replica.mode);
+                }
+            }
+            StoredRole::Replica { port } => {
+                let (address, serving) = replication.listen(port)?;
+                *replication.current.lock() = Current::Replica { address, serving };
+                replication.host.set_read_only(Some(replica_reason()));
+            }
+        }
+        Ok(replication)
+    }
+
+    fn runtime(&self) -> &Runtime {
+        self.runtime.as_ref().expect("the runtime lives until drop")
+    }
+
+    fn identity(&self) -> Identity {
+        Identity {
+            database: self.config.identity.database,
+            epoch: *self.epoch.lock(),
+        }
+    }
+
+    /// Plugs the current MAIN sink into the storage's commit pipeline.
+    fn become_main_sink(&self) {
+        if let Current::Main { sink } = &*self.current.lock() {
+            let storage = self.host.storage();
+            storage.remove_commit_sink(REPLICATION_SINK);
+            storage.add_commit_sink(sink.clone());
+        }
+    }
+
+    fn start_link(&self, name: String, address: String, mode: ReplicaMode) {
+        let Current::Main { sink } = &*self.current.lock() else {
+            return;
+        };
+        let link = Arc::new(ReplicaLink::new(name, address, mode));
+        sink.add(link.clone());
+        let context = ShipperContext {
+            identity: self.identity(),
+            sender: self.config.name.clone(),
+            client: self.config.client.clone(),
+            sink: sink.clone(),
+        };
+        self.runtime().spawn(shipper::run(link, context));
+    }
+
+    /// Serves the replica side on the bind host and `port`.
+    fn listen(&self, port: u16) -> Result<(SocketAddr, Serving), ReplicationError> {
+        let wanted = format!("{}:{port}", self.config.bind_host);
+        let listen_error = |reason: String| ReplicationError::Listen {
+            address: wanted.clone(),
+            reason,
+        };
+        let listener = std::net::TcpListener::bind(&wanted).map_err(|e| listen_error(e.to_string()))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| listen_error(e.to_string()))?;
+        let address = listener.local_addr().map_err(|e| listen_error(e.to_string()))?;
+        let (halt, halted) = watch::channel(false);
+        let service = ReplicaService {
+            halted,
+            host: self.host.clone(),
+            own: self.config.identity,
+            name: self.config.name.clone(),
+            pinned: self.pinned.clone(),
+            persist_pin: {
+                let (dir, stored) = (self.config.data_dir.clone(), self.stored.clone());
+                Arc::new(move |database: DatabaseId| {
+                    let mut state = stored.lock();
+                    let mut next = state.clone();
+                    next.main_database = Some(database.0);
+                    next.save(&dir).map_err(|e| e.to_string())?;
+                    *state = next;
+                    Ok(())
+                })
+            },
+        };
+        let router = weft_rpc::server::builder(&self.config.server)?.add_service(ReplicationServer::new(service));
+        let (stop, stopped) = oneshot::channel::<()>();
+        self.runtime().spawn(async move {
+            let listener = match tokio::net::TcpListener::from_std(listener) {
+                Ok(listener) => listener,
+                Err(error) => {
+                    tracing::error!(%error, "cannot serve replication");
+                    return;
+                }
+            };
+            let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+            let served = router
+                .serve_with_incoming_shutdown(incoming, async {
+                    let _ = stopped.await;
+                })
+                .await;
+            if let Err(error) = served {
+                tracing::error!(%error, "the replication server stopped");
+            }
+        });
+        tracing::info!(%address, "serving as a REPLICA");
+        Ok((address, Serving { stop, halt }))
+    }
+
+    fn save(&self, change: impl FnOnce(&mut StoredState)) -> Result<(), ReplicationError> {
+        let mut stored = self.stored.lock();
+        let mut next = stored.clone();
+        change(&mut next);
+        next.save(&self.config.data_dir)?;
+        *stored = next;
+        Ok(())
+    }
+
+    pub fn role(&self) -> RoleInfo {
+        match &*self.current.lock() {
+            Current::Main { .. } => RoleInfo::Main,
+            Current::Replica { address, .. } => RoleInfo::Replica { address: *address },
+        }
+    }
+
+    /// `SET REPLICATION ROLE TO REPLICA WITH PORT port`.
+    pub fn set_replica(&self, port: u16) -> Result<(), ReplicationError> {
+        let mut current = self.current.lock();
+        let Current::Main { sink } = &*current else {
+            return Err(refused("this instance is already a REPLICA"));
+        };
+        if !sink.links().is_empty() {
+            return Err(refused(
+                "this MAIN has registered replicas; drop them (DROP REPLICA) before making it a REPLICA",
+            ));
+        }
+        let (address, serving) = self.listen(port)?;
+        // The port actually bound (0 picks one), so that a restart listens there again.
+        let port = address.port();
+        if let Err(error) = self.save(|s| s.role = StoredRole::Replica { port }) {
+            serving.end();
+            return Err(error);
+        }
+        self.host.storage().remove_commit_sink(REPLICATION_SINK);
+        self.host.set_read_only(Some(replica_reason()));
+        *current = Current::Replica { address, serving };
+        Ok(())
+    }
+
+    /// `SET REPLICATION ROLE TO MAIN`: stops serving as a replica, starts a new epoch and
+    /// takes writes. Nothing to do on a MAIN.
+    pub fn set_main(&self) -> Result<(), ReplicationError> {
+        let mut current = self.current.lock();
+        if matches!(*current, Current::Main { .. }) {
+            return Ok(());
+        }
+        let epoch = self.host.advance_epoch().map_err(refused)?;
+        *self.epoch.lock() = epoch;
+        self.save(|s| s.role = StoredRole::Main)?;
+        let sink = Arc::new(ReplicationSink::new(self.host.storage().last_committed()));
+        if let Current::Replica { serving, .. } = std::mem::replace(&mut *current, Current::Main { sink }) {
+            serving.end();
+        }
+        drop(current);
+        self.become_main_sink();
+        self.host.set_read_only(None);
+        tracing::info!(epoch, "promoted to MAIN");
+        Ok(())
+    }
+
+    /// `REGISTER REPLICA name mode TO "address"`.
+    pub fn register(&self, name: &str, mode: ReplicaMode, address: &str) -> Result<(), ReplicationError> {
+        if mode == ReplicaMode::StrictSync {
+            return Err(refused(
+                "STRICT_SYNC replicas are not available yet; register it as SYNC (a commit waits for its durable \
+                 acknowledgement) instead",
+            ));
+        }
+        weft_rpc::client::host_of(address)?;
+        {
+            let current = self.current.lock();
+            let Current::Main { sink } = &*current else {
+                return Err(refused("only a MAIN registers replicas; this instance is a REPLICA"));
+            };
+            if let Some(clash) = sink.links().iter().find(|l| l.name == name || l.address == address) {
+                return Err(refused(format!(
+                    "replica `{}` at {} is already registered",
+                    clash.name, clash.address
+                )));
+            }
+        }
+        self.save(|s| {
+            s.replicas.push(StoredReplica {
+                name: name.to_string(),
+                address: address.to_string(),
+                mode,
+            })
+        })?;
+        self.start_link(name.to_string(), address.to_string(), mode);
+        Ok(())
+    }
+
+    /// `DROP REPLICA name`.
+    pub fn drop_replica(&self, name: &str) -> Result<(), ReplicationError> {
+        let current = self.current.lock();
+        let Current::Main { sink } = &*current else {
+            return Err(refused("only a MAIN has replicas to drop; this instance is a REPLICA"));
+        };
+        if !sink.links().iter().any(|l| l.name == name) {
+            return Err(refused(format!("there is no replica `{name}`")));
+        }
+        self.save(|s| s.replicas.retain(|r| r.name != name))?;
+        sink.remove(name);
+        Ok(())
+    }
+
+    /// `SHOW REPLICAS`: every registered replica, in registration order.
+    pub fn replicas(&self) -> Vec<LinkStatus> {
+        match &*self.current.lock() {
+            Current::Main { sink } => sink.links().iter().map(|l| l.status()).collect(),
+            Current::Replica { .. } => Vec::new(),
+        }
+    }
+
+    /// The newest local commit a MAIN has handed to its replicas.
+    pub fn main_last_commit(&self) -> Option<u64> {
+        match &*self.current.lock() {
+            Current::Main { sink } => Some(sink.last_ts()),
+            Current::Replica { .. } => None,
+        }
+    }
+}
+
+impl Drop for Replication {
+    fn drop(&mut self) {
+        let current = std::mem::replace(
+            &mut *self.current.lock(),
+            Current::Main {
+                sink: Arc::new(ReplicationSink::new(0)),
+            },
+        );
+        match current {
+            Current::Main { sink } => sink.stop_all(),
+            Current::Replica { serving, .. } => serving.end(),
+        }
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Why a replica refuses writes.
+fn replica_reason() -> String {
+    "this instance is a REPLICA; writes go to its MAIN".to_string()
+}

@@ -1,0 +1,310 @@
+//! One registered replica as MAIN sees it: the records waiting to reach it, what it has
+//! acknowledged, its state for `SHOW REPLICAS`, and the wait a synchronous commit does on it.
+//!
+//! Owns: [`ReplicaLink`], shared by the commit sink (which queues records and waits) and
+//! the replica's shipper task (which sends them and records the acks).
+//!
+//! Promises: a queued record stays until the replica acknowledges it durable; a commit
+//! waiting on a replica wakes when it is acknowledged, when the replica stops being
+//! reachable, or at its deadline; the queue is bounded, and a replica that falls further
+//! behind than the bound is marked `behind` instead of growing MAIN's memory.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+use tokio::sync::Notify;
+
+use crate::mode::ReplicaMode;
+
+/// Records a replica may be behind by before it is marked `behind`.
+pub const QUEUE_LIMIT: usize = 100_000;
+
+/// One commit on its way to a replica.
+#[derive(Clone, Debug)]
+pub struct Shipped {
+    pub ts: u64,
+    /// The commit before it on MAIN.
+    pub prev: u64,
+    pub record: Arc<[u8]>,
+}
+
+/// A replica's state, as `SHOW REPLICAS` prints it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    /// Connected and holding every commit.
+    Ready,
+    /// Connected, records in flight.
+    Replicating,
+    /// Connecting or checking what the replica holds.
+    Recovery,
+    /// Missing commits that MAIN can no longer send from memory.
+    Behind,
+    /// Holds commits MAIN never had: refused until resolved by hand.
+    Diverged,
+    Unreachable,
+}
+
+impl LinkState {
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkState::Ready => "ready",
+            LinkState::Replicating => "replicating",
+            LinkState::Recovery => "recovery",
+            LinkState::Behind => "behind",
+            LinkState::Diverged => "diverged",
+            LinkState::Unreachable => "unreachable",
+        }
+    }
+
+    /// Whether records flow to the replica now.
+    pub fn connected(self) -> bool {
+        matches!(self, LinkState::Ready | LinkState::Replicating)
+    }
+}
+
+#[derive(Debug)]
+struct Progress {
+    state: LinkState,
+    acked_ts: u64,
+    last_error: Option<String>,
+    /// A SYNC WITH TIMEOUT replica that missed a deadline ships asynchronously until it
+    /// has caught up.
+    demoted: bool,
+}
+
+/// What a commit's wait on one replica came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WaitOutcome {
+    Acknowledged,
+    /// The replica is not connected (its state says why); the commit does not wait.
+    NotConnected(LinkState),
+    /// The deadline passed first; the replica is now demoted.
+    TimedOut,
+}
+
+/// A snapshot of a link for `SHOW REPLICAS`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkStatus {
+    pub name: String,
+    pub address: String,
+    pub mode: ReplicaMode,
+    pub demoted: bool,
+    pub state: LinkState,
+    pub acked_ts: u64,
+    /// Commits queued and not yet acknowledged.
+    pub behind: usize,
+    pub last_error: Option<String>,
+}
+
+/// A registered replica; see the module docs.
+pub struct ReplicaLink {
+    pub name: String,
+    pub address: String,
+    pub mode: ReplicaMode,
+    queue: Mutex<VecDeque<Shipped>>,
+    progress: Mutex<Progress>,
+    changed: Condvar,
+    /// Wakes the shipper: a record was queued, or the link is stopping.
+    pub(crate) wake: Notify,
+    stopped: AtomicBool,
+}
+
+impl ReplicaLink {
+    pub fn new(name: String, address: String, mode: ReplicaMode) -> ReplicaLink {
+        ReplicaLink {
+            name,
+            address,
+            mode,
+            queue: Mutex::new(VecDeque::new()),
+            progress: Mutex::new(Progress {
+                state: LinkState::Recovery,
+                acked_ts: 0,
+                last_error: None,
+                demoted: false,
+            }),
+            changed: Condvar::new(),
+            wake: Notify::new(),
+            stopped: AtomicBool::new(false),
+        }
+    }
+
+    /// Queues a confirmed commit, unless the replica is cut off (`behind`, `diverged`);
+    /// past [`QUEUE_LIMIT`] the queue is dropped and the replica marked `behind`.
+    pub fn push(&self, item: Shipped) {
+        if matches!(self.state(), LinkState::Behind | LinkState::Diverged) {
+            return;
+        }
+        let mut queue = self.queue.lock();
+        if queue.len() >= QUEUE_LIMIT {
+            queue.clear();
+            drop(queue);
+            self.set_state(
+                LinkState::Behind,
+                Some(format!(
+                    "more than {QUEUE_LIMIT} commits were waiting for this replica; it needs a catch-up"
+                )),
+            );
+            return;
+        }
+        queue.push_back(item);
+        drop(queue);
+        self.wake.notify_one();
+    }
+
+    /// Up to `limit` queued records newer than `sent`, oldest first.
+    pub fn batch_after(&self, sent: u64, limit: usize) -> Vec<Shipped> {
+        let queue = self.queue.lock();
+        queue.iter().filter(|s| s.ts > sent).take(limit).cloned().collect()
+    }
+
+    /// The `prev` of the oldest queued record: the commit the replica must hold for the
+    /// queue to follow on from it.
+    pub fn first_prev(&self) -> Option<u64> {
+        self.queue.lock().front().map(|s| s.prev)
+    }
+
+    /// The replica holds everything up to `ts` durably: drop those records, wake waiting
+    /// commits, and leave demotion once nothing is left to send.
+    pub fn acknowledge(&self, ts: u64) {
+        let mut queue = self.queue.lock();
+        while queue.front().is_some_and(|s| s.ts <= ts) {
+            queue.pop_front();
+        }
+        let caught_up = queue.is_empty();
+        drop(queue);
+        let mut progress = self.progress.lock();
+        progress.acked_ts = progress.acked_ts.max(ts);
+        progress.state = if caught_up {
+            LinkState::Ready
+        } else {
+            LinkState::Replicating
+        };
+        progress.last_error = None;
+        if caught_up {
+            progress.demoted = false;
+        }
+        drop(progress);
+        self.changed.notify_all();
+    }
+
+    /// Sets the state (and the error that explains it), waking waiting commits.
+    pub fn set_state(&self, state: LinkState, error: Option<String>) {
+        let mut progress = self.progress.lock();
+        progress.state = state;
+        if error.is_some() || state.connected() {
+            progress.last_error = error;
+        }
+        drop(progress);
+        self.changed.notify_all();
+    }
+
+    pub fn state(&self) -> LinkState {
+        self.progress.lock().state
+    }
+
+    /// Waits until the replica has acknowledged `ts`, for at most `limit` (`None`: as
+    /// long as it stays connected). A replica that is not connected, or is demoted, is not
+    /// waited for.
+    pub fn wait_acknowledged(&self, ts: u64, limit: Option<Duration>) -> WaitOutcome {
+        let deadline = limit.map(|limit| Instant::now() + limit);
+        let mut progress = self.progress.lock();
+        loop {
+            if progress.acked_ts >= ts {
+                return WaitOutcome::Acknowledged;
+            }
+            if !progress.state.connected() {
+                return WaitOutcome::NotConnected(progress.state);
+            }
+            if progress.demoted {
+                return WaitOutcome::TimedOut;
+            }
+            match deadline {
+                Some(deadline) => {
+                    if self.changed.wait_until(&mut progress, deadline).timed_out() && progress.acked_ts < ts {
+                        progress.demoted = true;
+                        return WaitOutcome::TimedOut;
+                    }
+                }
+                None => self.changed.wait(&mut progress),
+            }
+        }
+    }
+
+    pub fn status(&self) -> LinkStatus {
+        let behind = self.queue.lock().len();
+        let progress = self.progress.lock();
+        LinkStatus {
+            name: self.name.clone(),
+            address: self.address.clone(),
+            mode: self.mode,
+            demoted: progress.demoted,
+            state: progress.state,
+            acked_ts: progress.acked_ts,
+            behind,
+            last_error: progress.last_error.clone(),
+        }
+    }
+
+    /// Asks the shipper to end and releases waiting commits.
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        self.set_state(LinkState::Unreachable, Some("dropped".into()));
+        self.wake.notify_one();
+    }
+
+    pub fn stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped(ts: u64) -> Shipped {
+        Shipped {
+            ts,
+            prev: ts - 1,
+            record: Arc::from(&b"r"[..]),
+        }
+    }
+
+    #[test]
+    fn acknowledgements_drop_records_and_release_waiting_commits() {
+        let link = Arc::new(ReplicaLink::new("r".into(), "h:1".into(), ReplicaMode::Sync));
+        link.set_state(LinkState::Replicating, None);
+        (1..=3).for_each(|ts| link.push(shipped(ts)));
+        assert_eq!(link.batch_after(1, 10).iter().map(|s| s.ts).collect::<Vec<_>>(), [2, 3]);
+        let waiter = {
+            let link = link.clone();
+            std::thread::spawn(move || link.wait_acknowledged(3, None))
+        };
+        link.acknowledge(2);
+        assert_eq!(link.status().behind, 1);
+        link.acknowledge(3);
+        assert_eq!(waiter.join().unwrap(), WaitOutcome::Acknowledged);
+        assert_eq!(link.status().state, LinkState::Ready);
+    }
+
+    #[test]
+    fn a_missed_deadline_demotes_until_caught_up_and_a_lost_replica_is_not_waited_for() {
+        let link = ReplicaLink::new("r".into(), "h:1".into(), ReplicaMode::SyncWithTimeout { millis: 20 });
+        link.set_state(LinkState::Replicating, None);
+        link.push(shipped(1));
+        assert_eq!(
+            link.wait_acknowledged(1, Some(Duration::from_millis(20))),
+            WaitOutcome::TimedOut
+        );
+        assert!(link.status().demoted);
+        link.acknowledge(1);
+        assert!(!link.status().demoted);
+        link.set_state(LinkState::Unreachable, Some("gone".into()));
+        assert_eq!(
+            link.wait_acknowledged(5, None),
+            WaitOutcome::NotConnected(LinkState::Unreachable)
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! The replica side: the `Replication` service a REPLICA serves to its MAIN.
+//!
+//! Owns: which MAIN a replica takes records from (the database it is pinned to) and the
+//! in-order, durable application of received records. Promises: a record is applied only
+//! when the replica holds exactly the commit before it (`prev_commit_ts`), with MAIN's
+//! timestamp, through the replica's own commit pipeline (so its WAL has it, by its fsync
+//! policy) before it is acknowledged; anything else (a gap, a record it already has a
+//! commit at) stops the stream with an acknowledgement that says why. Streams end when the
+//! instance stops being a replica. A replica with data of another
+//! database refuses the MAIN.
+
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::StreamExt;
+use tonic::{Request, Response, Status, Streaming};
+use weft_rpc::pb::replication_server::Replication;
+use weft_rpc::pb::{Ack, FileChunk, FileReceipt, HelloReply, HelloRequest, RecordBatch};
+use weft_rpc::{DatabaseId, Identity};
+use weft_storage::Origin;
+
+use crate::Host;
+
+/// The replica's side of replication; see the module docs.
+pub struct ReplicaService {
+    /// Becomes true when this instance stops being a replica: open streams end.
+    pub(crate) halted: tokio::sync::watch::Receiver<bool>,
+    pub(crate) host: Arc<dyn Host>,
+    /// This instance's own identity (its data directory's database id).
+    pub(crate) own: Identity,
+    pub(crate) name: String,
+    /// The database whose records this replica applies, once known.
+    pub(crate) pinned: Arc<Mutex<Option<DatabaseId>>>,
+    /// Keeps a newly pinned database in the replication state.
+    pub(crate) persist_pin: Arc<dyn Fn(DatabaseId) -> Result<(), String> + Send + Sync>,
+}
+
+impl ReplicaService {
+    /// Accepts a MAIN of `database`: the pinned one; or, while none is pinned, this
+    /// instance's own database or any database when the replica holds no commit yet.
+    fn accept(&self, database: DatabaseId) -> Result<(), Status> {
+        let mut pinned = self.pinned.lock();
+        match *pinned {
+            Some(known) if known == database => return Ok(()),
+            Some(known) => {
+                return Err(Status::failed_precondition(format!(
+                    "this replica applies records of database {known}, not of {database}: wipe its data directory \
+                     to replicate another database"
+                )))
+            }
+            None => {}
+        }
+        let empty = self.host.storage().last_committed() == 0;
+        if database != self.own.database && !empty {
+            return Err(Status::failed_precondition(format!(
+                "this replica holds data of database {}, not of {database}: wipe its data directory to \
+                 replicate another database",
+                self.own.database
+            )));
+        }
+        (self.persist_pin)(database).map_err(Status::internal)?;
+        *pinned = Some(database);
+        Ok(())
+    }
+
+    fn header(&self) -> Option<weft_rpc::pb::Header> {
+        Some(self.own.header(&self.name))
+    }
+}
+
+/// Applies one batch in order; the newest commit held afterwards, and why it stopped if
+/// it did.
+fn apply_batch(host: &dyn Host, batch: &RecordBatch, epoch: u64) -> (u64, Option<String>) {
+    let storage = host.storage();
+    for record in &batch.records {
+        let held = storage.last_committed();
+        // MAIN sends only what follows the replica's newest commit (it asked): a record
+        // that does not follow it on is from a history this replica does not share.
+        if record.prev_commit_ts != held || record.commit_ts <= held {
+            let error = format!(
+                "the replica holds commits up to {held}, but the next record ({}) follows {}: a commit is missing or the histories differ",
+                record.commit_ts, record.prev_commit_ts
+            );
+            return (held, Some(error));
+        }
+        if let Err(error) = storage.apply(&record.payload, Origin::Applied { epoch }) {
+            let error = format!("cannot apply the commit {}: {error}", record.commit_ts);
+            return (storage.last_committed(), Some(error));
+        }
+    }
+    (storage.last_committed(), None)
+}
+
+#[tonic::async_trait]
+impl Replication for ReplicaService {
+    async fn hello(&self, request: Request<HelloRequest>) -> Result<Response<HelloReply>, Status> {
+        let (main, sender) = Identity::read(request.get_ref().header.as_ref())?;
+        self.accept(main.database)?;
+        tracing::info!(main = sender, epoch = main.epoch, "MAIN connected");
+        Ok(Response::new(HelloReply {
+            header: self.header(),
+            last_commit_ts: self.host.storage().last_committed(),
+            history: Vec::new(),
+        }))
+    }
+
+    type RecordsStream = ReceiverStream<Result<Ack, Status>>;
+
+    async fn records(&self, request: Request<Streaming<RecordBatch>>) -> Result<Response<Self::RecordsStream>, Status> {
+        let mut batches = request.into_inner();
+        let (acks, outgoing) = mpsc::channel(8);
+        let (host, header, pinned) = (self.host.clone(), self.header(), self.pinned.clone());
+        let mut halted = self.halted.clone();
+        tokio::spawn(async move {
+            loop {
+                let batch = tokio::select! {
+                    batch = batches.next() => batch,
+                    _ = halted.wait_for(|halted| *halted) => None,
+                };
+                let Some(Ok(batch)) = batch else {
+                    break;
+                };
+                let epoch = match Identity::read(batch.header.as_ref()) {
+                    Ok((main, _)) if Some(main.database) == *pinned.lock() => main.epoch,
+                    Ok(_) => {
+                        let refused = Status::failed_precondition("records of a database this replica does not apply");
+                        let _ = acks.send(Err(refused)).await;
+                        break;
+                    }
+                    Err(status) => {
+                        let _ = acks.send(Err(status)).await;
+                        break;
+                    }
+                };
+                let applier = host.clone();
+                let applied = tokio::task::spawn_blocking(move || apply_batch(applier.as_ref(), &batch, epoch)).await;
+                let (durable_ts, error) = applied.unwrap_or_else(|e| (0, Some(format!("the applier failed: {e}"))));
+                let stop = error.is_some();
+                let ack = Ack {
+                    header: header.clone(),
+                    durable_ts,
+                    error: error.unwrap_or_default(),
+                };
+                if acks.send(Ok(ack)).await.is_err() || stop {
+                    break;
+                }
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(outgoing)))
+    }
+
+    async fn send_file(&self, _request: Request<Streaming<FileChunk>>) -> Result<Response<FileReceipt>, Status> {
+        Err(Status::unimplemented(
+            "catch-up from WAL and snapshot files is not available yet: wipe the replica's data directory and \
+             register it again",
+        ))
+    }
+}

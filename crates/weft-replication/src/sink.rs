@@ -1,0 +1,127 @@
+//! MAIN's stage in the commit pipeline: every local commit's record is queued for each
+//! registered replica, and a commit waits for the replicas its mode makes it wait for.
+//!
+//! Owns: [`ReplicationSink`], the `CommitSink` after the WAL. Promises: a record is queued
+//! only once every sink has accepted it (on `confirm`), so a revoked commit never reaches a
+//! replica; records carry the timestamp of the commit before them, so a replica notices a
+//! gap instead of applying past it; records applied from elsewhere are not shipped again. A
+//! SYNC replica that is unreachable does not fail the commit: the commit stands (it is
+//! durable here) and the replica's state and `last_error` say what it missed.
+
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+use weft_storage::{CommitEntry, CommitError, CommitSink, Origin, SinkTicket};
+
+use crate::link::{ReplicaLink, Shipped, WaitOutcome};
+use crate::mode::ReplicaMode;
+
+/// The sink's name in the pipeline and in errors.
+pub const REPLICATION_SINK: &str = "replication";
+
+/// See the module docs.
+pub struct ReplicationSink {
+    links: RwLock<Vec<Arc<ReplicaLink>>>,
+    /// The record appended and not yet confirmed or revoked.
+    pending: Mutex<Option<(u64, Arc<[u8]>)>>,
+    /// The newest confirmed local commit: the `prev` of the next one.
+    last_ts: Mutex<u64>,
+}
+
+impl ReplicationSink {
+    /// A sink whose first record follows the commit `last_ts`.
+    pub fn new(last_ts: u64) -> ReplicationSink {
+        ReplicationSink {
+            links: RwLock::new(Vec::new()),
+            pending: Mutex::new(None),
+            last_ts: Mutex::new(last_ts),
+        }
+    }
+
+    pub fn add(&self, link: Arc<ReplicaLink>) {
+        self.links.write().push(link);
+    }
+
+    /// Removes the link called `name`, stopping it; false if there is none.
+    pub fn remove(&self, name: &str) -> bool {
+        let mut links = self.links.write();
+        let Some(at) = links.iter().position(|l| l.name == name) else {
+            return false;
+        };
+        links.remove(at).stop();
+        true
+    }
+
+    pub fn links(&self) -> Vec<Arc<ReplicaLink>> {
+        self.links.read().clone()
+    }
+
+    /// The newest local commit this sink has seen confirmed.
+    pub fn last_ts(&self) -> u64 {
+        *self.last_ts.lock()
+    }
+
+    /// Stops every link (the instance stops being MAIN).
+    pub fn stop_all(&self) {
+        for link in self.links.write().drain(..) {
+            link.stop();
+        }
+    }
+}
+
+impl CommitSink for ReplicationSink {
+    fn name(&self) -> &str {
+        REPLICATION_SINK
+    }
+
+    fn append(&self, entry: &CommitEntry<'_>) -> Result<SinkTicket, CommitError> {
+        if entry.origin != Origin::Local {
+            return Ok(SinkTicket::NOTHING);
+        }
+        *self.pending.lock() = Some((entry.ts, Arc::from(entry.record)));
+        Ok(SinkTicket(entry.ts))
+    }
+
+    fn confirm(&self, ticket: SinkTicket) {
+        let Some((ts, record)) = self.pending.lock().take() else {
+            return;
+        };
+        debug_assert_eq!(SinkTicket(ts), ticket);
+        let prev = std::mem::replace(&mut *self.last_ts.lock(), ts);
+        let item = Shipped { ts, prev, record };
+        for link in self.links.read().iter() {
+            link.push(item.clone());
+        }
+    }
+
+    fn wait(&self, ticket: SinkTicket) -> Result<(), CommitError> {
+        if ticket == SinkTicket::NOTHING {
+            return Ok(());
+        }
+        for link in self.links() {
+            let limit = match link.mode.commit_wait() {
+                Some(limit) if limit.is_zero() => continue,
+                limit => limit,
+            };
+            match link.wait_acknowledged(ticket.0, limit) {
+                WaitOutcome::Acknowledged => {}
+                WaitOutcome::NotConnected(state) => {
+                    tracing::warn!(replica = %link.name, state = state.name(), ts = ticket.0,
+                        "commit not replicated to a SYNC replica that is not connected");
+                }
+                WaitOutcome::TimedOut => {
+                    if link.mode != ReplicaMode::Sync {
+                        tracing::warn!(replica = %link.name, ts = ticket.0,
+                            "replica missed its commit deadline; shipping to it asynchronously until it catches up");
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn revoke(&self, _ticket: SinkTicket) -> Result<(), CommitError> {
+        self.pending.lock().take();
+        Ok(())
+    }
+}

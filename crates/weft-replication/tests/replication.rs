@@ -1,0 +1,299 @@
+//! Replication between real instances over loopback sockets: each instance is a durable
+//! storage in its own temporary data directory with its own `Replication`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use weft_common::Value;
+use weft_replication::{Host, LinkState, ReplicaMode, Replication, ReplicationConfig, RoleInfo};
+use weft_rpc::client::ClientConfig;
+use weft_rpc::server::ServerConfig;
+use weft_rpc::{DatabaseId, Identity};
+use weft_storage::durability::{Durability, DurabilityConfig};
+use weft_storage::{IsolationLevel, Storage};
+
+struct TestHost {
+    durability: Arc<Durability>,
+    read_only: Mutex<Option<String>>,
+}
+
+impl Host for TestHost {
+    fn storage(&self) -> Storage {
+        self.durability.storage()
+    }
+    fn set_read_only(&self, reason: Option<String>) {
+        *self.read_only.lock() = reason;
+    }
+    fn advance_epoch(&self) -> Result<u64, String> {
+        self.durability.advance_epoch().map_err(|e| e.to_string())
+    }
+}
+
+struct Instance {
+    host: Arc<TestHost>,
+    replication: Arc<Replication>,
+}
+
+impl Instance {
+    fn open(dir: &std::path::Path, name: &str) -> Instance {
+        let durability = Durability::open(DurabilityConfig::new(dir)).unwrap();
+        let identity = Identity {
+            database: DatabaseId(*durability.db_id().as_bytes()),
+            epoch: durability.epoch(),
+        };
+        let host = Arc::new(TestHost {
+            durability,
+            read_only: Mutex::new(None),
+        });
+        let config = ReplicationConfig {
+            data_dir: dir.to_path_buf(),
+            identity,
+            name: name.to_string(),
+            bind_host: "127.0.0.1".into(),
+            client: ClientConfig::default(),
+            server: ServerConfig::default(),
+        };
+        let replication = Replication::start(config, host.clone()).unwrap();
+        Instance { host, replication }
+    }
+
+    fn storage(&self) -> Storage {
+        self.host.storage()
+    }
+
+    /// Commits one vertex with `n`; the commit's timestamp.
+    fn write(&self, n: i64) -> u64 {
+        let storage = self.storage();
+        let mut txn = storage.begin(IsolationLevel::SnapshotIsolation);
+        let v = txn.create_vertex().unwrap();
+        txn.set_vertex_property(v, storage.property("n"), Value::Int(n))
+            .unwrap();
+        txn.commit().unwrap().expect("a write has a commit timestamp")
+    }
+
+    /// The `n` of every vertex, sorted.
+    fn values(&self) -> Vec<i64> {
+        let storage = self.storage();
+        let txn = storage.begin(IsolationLevel::SnapshotIsolation);
+        let key = storage.property("n");
+        let mut values: Vec<i64> = txn
+            .vertices()
+            .filter_map(|v| txn.vertex_property(v, key).unwrap())
+            .filter_map(|value| value.as_int())
+            .collect();
+        values.sort_unstable();
+        values
+    }
+
+    fn become_replica(&self, port: u16) -> String {
+        self.replication.set_replica(port).unwrap();
+        match self.replication.role() {
+            RoleInfo::Replica { address } => address.to_string(),
+            RoleInfo::Main => panic!("still MAIN"),
+        }
+    }
+
+    fn state_of(&self, name: &str) -> weft_replication::LinkStatus {
+        let replicas = self.replication.replicas();
+        replicas.into_iter().find(|r| r.name == name).expect("registered")
+    }
+
+    fn wait_for_state(&self, name: &str, state: LinkState) -> weft_replication::LinkStatus {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let status = self.state_of(name);
+            if status.state == state {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "replica `{name}` never became {state:?}: {status:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_sync_replica_holds_every_commit_before_it_is_acknowledged() {
+    let (main_dir, replica_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let main = Instance::open(main_dir.path(), "main");
+    let replica = Instance::open(replica_dir.path(), "replica");
+    let address = replica.become_replica(0);
+    assert!(replica.host.read_only.lock().is_some(), "a replica refuses writes");
+
+    main.replication.register("r1", ReplicaMode::Sync, &address).unwrap();
+    main.wait_for_state("r1", LinkState::Ready);
+    for n in 0..20 {
+        let ts = main.write(n);
+        // SYNC: acknowledged only once the replica applied it durably.
+        assert_eq!(replica.storage().last_committed(), ts);
+    }
+    assert_eq!(replica.values(), (0..20).collect::<Vec<_>>());
+    let status = main.state_of("r1");
+    assert_eq!((status.acked_ts, status.behind), (main.storage().last_committed(), 0));
+    assert_eq!(status.mode.to_string(), "SYNC");
+}
+
+#[test]
+fn an_async_replica_catches_up_and_a_dropped_one_stops() {
+    let (main_dir, replica_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let main = Instance::open(main_dir.path(), "main");
+    let replica = Instance::open(replica_dir.path(), "replica");
+    let address = replica.become_replica(0);
+    main.replication.register("r1", ReplicaMode::Async, &address).unwrap();
+    main.wait_for_state("r1", LinkState::Ready);
+
+    (0..50).for_each(|n| {
+        main.write(n);
+    });
+    let last = main.storage().last_committed();
+    wait_until("the async replica caught up", || {
+        replica.storage().last_committed() == last
+    });
+    assert_eq!(replica.values().len(), 50);
+
+    main.replication.drop_replica("r1").unwrap();
+    assert!(main.replication.replicas().is_empty());
+    main.write(99);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        replica.storage().last_committed(),
+        last,
+        "a dropped replica still got records"
+    );
+    assert!(main.replication.drop_replica("r1").is_err());
+}
+
+#[test]
+fn roles_and_replicas_survive_a_restart() {
+    let (main_dir, replica_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let port = {
+        let replica = Instance::open(replica_dir.path(), "replica");
+        let address = replica.become_replica(0);
+        let port: u16 = address.rsplit_once(':').unwrap().1.parse().unwrap();
+        // Bound again at this port on restart: let it go first.
+        drop(replica);
+        port
+    };
+    {
+        let main = Instance::open(main_dir.path(), "main");
+        main.replication
+            .register(
+                "r1",
+                ReplicaMode::SyncWithTimeout { millis: 3000 },
+                &format!("127.0.0.1:{port}"),
+            )
+            .unwrap();
+    }
+    let replica = Instance::open(replica_dir.path(), "replica");
+    assert!(matches!(replica.replication.role(), RoleInfo::Replica { address } if address.port() == port));
+    assert!(replica.host.read_only.lock().is_some());
+    let main = Instance::open(main_dir.path(), "main");
+    let status = main.state_of("r1");
+    assert_eq!(status.mode, ReplicaMode::SyncWithTimeout { millis: 3000 });
+    main.wait_for_state("r1", LinkState::Ready);
+    let ts = main.write(7);
+    assert_eq!(replica.storage().last_committed(), ts);
+}
+
+#[test]
+fn a_replica_with_commits_main_never_had_is_diverged_and_left_alone() {
+    let (main_dir, replica_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let main = Instance::open(main_dir.path(), "main");
+    let replica = Instance::open(replica_dir.path(), "replica");
+    let address = replica.become_replica(0);
+    let port = address.rsplit_once(':').unwrap().1.parse().unwrap();
+    main.replication.register("r1", ReplicaMode::Sync, &address).unwrap();
+    main.wait_for_state("r1", LinkState::Ready);
+    (0..3).for_each(|n| {
+        main.write(n);
+    });
+
+    // The replica is promoted, takes two commits of its own, and goes back to REPLICA.
+    replica.replication.set_main().unwrap();
+    assert!(replica.host.read_only.lock().is_none());
+    replica.write(100);
+    let held = replica.write(101);
+    replica.become_replica(port);
+
+    let status = main.wait_for_state("r1", LinkState::Diverged);
+    assert!(status.last_error.unwrap().contains("diverged"));
+    main.write(3);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        replica.storage().last_committed(),
+        held,
+        "a diverged replica was written to"
+    );
+}
+
+#[test]
+fn replicas_of_another_database_or_missing_old_commits_are_refused() {
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let main = Instance::open(dirs[0].path(), "main");
+    // A replica that already holds data of its own database.
+    let other = Instance::open(dirs[1].path(), "other");
+    other.write(1);
+    let other_address = other.become_replica(0);
+    main.replication
+        .register("other", ReplicaMode::Async, &other_address)
+        .unwrap();
+    let status = main.wait_for_state("other", LinkState::Unreachable);
+    wait_until("the refusal is reported", || {
+        main.state_of("other")
+            .last_error
+            .is_some_and(|e| e.contains("holds data of database"))
+    });
+    drop(status);
+
+    // A fresh replica registered after MAIN committed: the old commits are not queued.
+    main.write(1);
+    let late = Instance::open(dirs[2].path(), "late");
+    let late_address = late.become_replica(0);
+    main.replication
+        .register("late", ReplicaMode::Sync, &late_address)
+        .unwrap();
+    let status = main.wait_for_state("late", LinkState::Behind);
+    assert!(status.last_error.unwrap().contains("catch-up"));
+    // A commit on MAIN does not wait for a replica that is behind.
+    main.write(2);
+}
+
+#[test]
+fn commands_that_do_not_fit_the_role_are_refused() {
+    let (main_dir, replica_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let main = Instance::open(main_dir.path(), "main");
+    let replica = Instance::open(replica_dir.path(), "replica");
+    let address = replica.become_replica(0);
+
+    let strict = main
+        .replication
+        .register("s", ReplicaMode::StrictSync, &address)
+        .unwrap_err();
+    assert!(strict.to_string().contains("STRICT_SYNC"), "{strict}");
+    assert!(main.replication.register("bad", ReplicaMode::Async, "no-port").is_err());
+    main.replication.register("r1", ReplicaMode::Async, &address).unwrap();
+    let twice = main
+        .replication
+        .register("r2", ReplicaMode::Async, &address)
+        .unwrap_err();
+    assert!(twice.to_string().contains("already registered"), "{twice}");
+    let busy = main.replication.set_replica(0).unwrap_err();
+    assert!(busy.to_string().contains("DROP REPLICA"), "{busy}");
+    let on_replica = replica
+        .replication
+        .register("x", ReplicaMode::Async, "127.0.0.1:1")
+        .unwrap_err();
+    assert!(on_replica.to_string().contains("only a MAIN"), "{on_replica}");
+    assert!(replica.replication.set_replica(0).is_err());
+}
