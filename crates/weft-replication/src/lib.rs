@@ -382,6 +382,23 @@ impl Replication {
 
 impl Drop for Replication {
     fn drop(&mut self) {
+        self.shutdown();
+        if let Some(runtime) = self.runtime.take() {
+            // Wait (briefly) for the tasks to end, so what they hold, the storage and its
+            // data directory among it, is released when this returns; inside another
+            // runtime blocking is not allowed, so there they end in the background.
+            if tokio::runtime::Handle::try_current().is_ok() {
+                runtime.shutdown_background();
+            } else {
+                runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+impl Replication {
+    /// Stops shipping to replicas, or serving as one (the instance is closing).
+    pub fn shutdown(&self) {
         let current = std::mem::replace(
             &mut *self.current.lock(),
             Current::Main {
@@ -391,9 +408,6 @@ impl Drop for Replication {
         match current {
             Current::Main { sink } => sink.stop_all(),
             Current::Replica { serving, .. } => serving.end(),
-        }
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
         }
     }
 }

@@ -99,6 +99,9 @@ impl Replication for ReplicaService {
         let (main, sender) = Identity::read(request.get_ref().header.as_ref())?;
         self.accept(main.database)?;
         tracing::info!(main = sender, epoch = main.epoch, "MAIN connected");
+        self.host.set_read_only(Some(format!(
+            "this instance is a REPLICA of the MAIN at {sender}; send writes there"
+        )));
         Ok(Response::new(HelloReply {
             header: self.header(),
             last_commit_ts: self.host.storage().last_committed(),

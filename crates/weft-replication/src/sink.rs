@@ -19,11 +19,15 @@ use crate::mode::ReplicaMode;
 /// The sink's name in the pipeline and in errors.
 pub const REPLICATION_SINK: &str = "replication";
 
+/// A commit's timestamp and, when some replica is registered, its record.
+type Pending = (u64, Option<Arc<[u8]>>);
+
 /// See the module docs.
 pub struct ReplicationSink {
     links: RwLock<Vec<Arc<ReplicaLink>>>,
-    /// The record appended and not yet confirmed or revoked.
-    pending: Mutex<Option<(u64, Arc<[u8]>)>>,
+    /// The commit appended and not yet confirmed or revoked, with its record when some
+    /// replica is registered (with none, nothing is copied).
+    pending: Mutex<Option<Pending>>,
     /// The newest confirmed local commit: the `prev` of the next one.
     last_ts: Mutex<u64>,
 }
@@ -78,7 +82,8 @@ impl CommitSink for ReplicationSink {
         if entry.origin != Origin::Local {
             return Ok(SinkTicket::NOTHING);
         }
-        *self.pending.lock() = Some((entry.ts, Arc::from(entry.record)));
+        let record = (!self.links.read().is_empty()).then(|| Arc::from(entry.record));
+        *self.pending.lock() = Some((entry.ts, record));
         Ok(SinkTicket(entry.ts))
     }
 
@@ -88,6 +93,9 @@ impl CommitSink for ReplicationSink {
         };
         debug_assert_eq!(SinkTicket(ts), ticket);
         let prev = std::mem::replace(&mut *self.last_ts.lock(), ts);
+        let Some(record) = record else {
+            return;
+        };
         let item = Shipped { ts, prev, record };
         for link in self.links.read().iter() {
             link.push(item.clone());

@@ -33,7 +33,7 @@ use tokio::task::JoinSet;
 pub use auth::{Credentials, CredentialsError, UNAUTHORIZED};
 pub use backend::EngineBackend;
 pub use convert::ParameterError;
-pub use node::{Node, NodeConfig};
+pub use node::{ClusterSettings, Node, NodeConfig};
 pub use role::Role;
 pub use tls::{TlsConfig, TlsError};
 

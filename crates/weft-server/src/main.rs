@@ -98,6 +98,39 @@ struct ServeArgs {
     /// PEM private key of --bolt-cert.
     #[arg(long, env = "WEFT_BOLT_KEY", value_name = "PATH")]
     bolt_key: Option<std::path::PathBuf>,
+    /// Host a REPLICA's replication server listens on (the port comes with `SET
+    /// REPLICATION ROLE TO REPLICA WITH PORT <port>`); default: the host of --bolt-address.
+    #[arg(long, env = "WEFT_REPLICATION_BIND", value_name = "HOST")]
+    replication_bind: Option<String>,
+    /// PEM certificate this instance presents to other Weft instances; with --cluster-key
+    /// and --cluster-ca, traffic between instances uses mutual TLS.
+    #[arg(long, env = "WEFT_CLUSTER_CERT", value_name = "PATH")]
+    cluster_cert: Option<std::path::PathBuf>,
+    /// PEM private key of --cluster-cert.
+    #[arg(long, env = "WEFT_CLUSTER_KEY", value_name = "PATH")]
+    cluster_key: Option<std::path::PathBuf>,
+    /// PEM CA certificate that signed every instance's --cluster-cert.
+    #[arg(long, env = "WEFT_CLUSTER_CA", value_name = "PATH")]
+    cluster_ca: Option<std::path::PathBuf>,
+}
+
+/// The node-to-node settings from the flags.
+fn cluster_settings(args: &ServeArgs) -> anyhow::Result<weft_server::ClusterSettings> {
+    let tls = match (&args.cluster_cert, &args.cluster_key, &args.cluster_ca) {
+        (Some(cert), Some(key), Some(ca)) => {
+            Some(std::sync::Arc::new(weft_rpc::ClusterTls::from_files(cert, key, ca)?))
+        }
+        (None, None, None) => None,
+        _ => anyhow::bail!("--cluster-cert, --cluster-key and --cluster-ca go together: give all three, or none"),
+    };
+    Ok(weft_server::ClusterSettings {
+        name: args.bolt_address.to_string(),
+        replication_host: args
+            .replication_bind
+            .clone()
+            .unwrap_or_else(|| args.bolt_address.ip().to_string()),
+        tls,
+    })
 }
 
 /// The `--wal-sync` policies.
@@ -172,6 +205,7 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         durability: Some(durability_config(&args)),
         snapshot_interval: (args.snapshot_interval > 0).then(|| Duration::from_secs(args.snapshot_interval)),
         query_timeout: (args.query_timeout > 0).then(|| Duration::from_secs(args.query_timeout)),
+        cluster: cluster_settings(&args)?,
     })?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {

@@ -2,10 +2,11 @@
 //!
 //! Owns: building the instance from its configuration (recover the data directory, plug
 //! the WAL into the commit pipeline, start the snapshot, sync and garbage-collection
-//! workers), the engine every connection queries, the instance's [`Role`], and the admin
-//! commands the server's layers register with the engine (durability's today; the
-//! replication and Raft layers', later, from their own modules). Promises: [`Node::close`]
-//! stops the workers, then takes the final snapshot if asked and syncs the WAL.
+//! workers, start replication in the role kept in the data directory), the engine every
+//! connection queries, the instance's [`Role`], and the admin commands the server's layers
+//! register with the engine (durability's and replication's; the Raft layer's later).
+//! Promises: [`Node::close`] stops replication and the workers, then takes the final
+//! snapshot if asked and syncs the WAL.
 //!
 //! Clones share one instance.
 
@@ -15,8 +16,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 use parking_lot::{Mutex, RwLock};
 use weft_query::Engine;
+use weft_replication::{Replication, ReplicationConfig, RoleInfo};
+use weft_rpc::{ClusterTls, DatabaseId, Identity};
 use weft_storage::durability::{BackgroundWorker, Durability, DurabilityConfig};
-use weft_storage::GcWorker;
+use weft_storage::{GcWorker, Storage};
 
 use crate::role::Role;
 
@@ -32,6 +35,29 @@ pub struct NodeConfig {
     pub snapshot_interval: Option<Duration>,
     /// Stop statements that run longer.
     pub query_timeout: Option<Duration>,
+    /// How this instance meets other Weft instances (replication).
+    pub cluster: ClusterSettings,
+}
+
+/// The node-to-node settings of an instance.
+#[derive(Clone, Debug)]
+pub struct ClusterSettings {
+    /// How the instance names itself to peers (its Bolt address).
+    pub name: String,
+    /// The host a REPLICA's replication server listens on.
+    pub replication_host: String,
+    /// Mutual TLS between nodes (`--cluster-cert`, `--cluster-key`, `--cluster-ca`).
+    pub tls: Option<Arc<ClusterTls>>,
+}
+
+impl Default for ClusterSettings {
+    fn default() -> ClusterSettings {
+        ClusterSettings {
+            name: "weft".into(),
+            replication_host: "127.0.0.1".into(),
+            tls: None,
+        }
+    }
 }
 
 /// One running instance; clones share it.
@@ -43,6 +69,7 @@ pub struct Node {
 struct Inner {
     engine: Engine,
     durability: Option<Arc<Durability>>,
+    replication: Option<Arc<Replication>>,
     role: RwLock<Role>,
     /// Stopped (dropped) by `close`, before the final snapshot.
     workers: Mutex<Workers>,
@@ -60,30 +87,37 @@ impl Node {
     pub fn open(config: NodeConfig) -> anyhow::Result<Node> {
         let Some(durability_config) = config.durability.clone() else {
             let engine = Engine::new().with_query_timeout(config.query_timeout);
-            return Ok(Node::assemble(engine, None, true));
+            return Ok(Node::assemble(engine, None, None, true));
         };
         let dir = durability_config.dir.clone();
         let durability = Durability::open(durability_config)
             .with_context(|| format!("cannot open the data directory {}", dir.display()))?;
         let background = durability.start_background(config.snapshot_interval);
         let engine = Engine::with_storage(durability.storage().clone()).with_query_timeout(config.query_timeout);
-        let node = Node::assemble(engine, Some(durability), true);
+        let replication = start_replication(&config.cluster, &engine, &durability)?;
+        let node = Node::assemble(engine, Some(durability), Some(replication), true);
         node.inner.workers.lock().background = Some(background);
         Ok(node)
     }
 
     /// An in-memory instance around `engine` (tests, embedding); no workers run.
     pub fn in_memory(engine: Engine) -> Node {
-        Node::assemble(engine, None, false)
+        Node::assemble(engine, None, None, false)
     }
 
-    fn assemble(engine: Engine, durability: Option<Arc<Durability>>, collect_garbage: bool) -> Node {
-        crate::admin::register(&engine, durability.clone());
+    fn assemble(
+        engine: Engine,
+        durability: Option<Arc<Durability>>,
+        replication: Option<Arc<Replication>>,
+        collect_garbage: bool,
+    ) -> Node {
+        crate::admin::register(&engine, durability.clone(), replication.clone());
         let gc = collect_garbage.then(|| engine.storage().start_gc(GC_INTERVAL));
         Node {
             inner: Arc::new(Inner {
                 engine,
                 durability,
+                replication,
                 role: RwLock::new(Role::Standalone),
                 workers: Mutex::new(Workers { background: None, gc }),
             }),
@@ -100,8 +134,19 @@ impl Node {
         self.inner.durability.as_ref()
     }
 
+    /// The instance's role: MAIN or REPLICA when it has a data directory (replication
+    /// keeps the role there), standalone in memory.
     pub fn role(&self) -> Role {
-        self.inner.role.read().clone()
+        match self.inner.replication.as_ref().map(|r| r.role()) {
+            Some(RoleInfo::Main) => Role::Main,
+            Some(RoleInfo::Replica { .. }) => Role::Replica,
+            None => self.inner.role.read().clone(),
+        }
+    }
+
+    /// The instance's replication, when it has a data directory.
+    pub fn replication(&self) -> Option<&Arc<Replication>> {
+        self.inner.replication.as_ref()
     }
 
     /// Replaces the database with the snapshot at `path` (of this database) while the
@@ -132,6 +177,9 @@ impl Node {
     /// Clean shutdown: stops the workers, then (when durable) takes a final snapshot if
     /// asked and syncs the WAL.
     pub fn close(&self, snapshot: bool) -> anyhow::Result<()> {
+        if let Some(replication) = &self.inner.replication {
+            replication.shutdown();
+        }
         let Workers { background, gc } = std::mem::take(&mut *self.inner.workers.lock());
         // Dropping a worker stops its thread and waits for it.
         drop(background);
@@ -149,6 +197,56 @@ impl From<Engine> for Node {
     fn from(engine: Engine) -> Node {
         Node::in_memory(engine)
     }
+}
+
+/// What replication uses of the instance: the engine's storage and read-only switch, and
+/// the durability epoch.
+struct NodeHost {
+    engine: Engine,
+    durability: Arc<Durability>,
+}
+
+impl weft_replication::Host for NodeHost {
+    fn storage(&self) -> Storage {
+        self.engine.storage()
+    }
+
+    fn set_read_only(&self, reason: Option<String>) {
+        self.engine.set_read_only(reason);
+    }
+
+    fn advance_epoch(&self) -> Result<u64, String> {
+        self.durability.advance_epoch().map_err(|e| e.to_string())
+    }
+}
+
+/// Starts replication in the role the data directory keeps.
+fn start_replication(
+    cluster: &ClusterSettings,
+    engine: &Engine,
+    durability: &Arc<Durability>,
+) -> anyhow::Result<Arc<Replication>> {
+    let config = ReplicationConfig {
+        data_dir: durability.data_dir().to_path_buf(),
+        identity: Identity {
+            database: DatabaseId(*durability.db_id().as_bytes()),
+            epoch: durability.epoch(),
+        },
+        name: cluster.name.clone(),
+        bind_host: cluster.replication_host.clone(),
+        client: weft_rpc::client::ClientConfig {
+            tls: cluster.tls.clone(),
+            ..Default::default()
+        },
+        server: weft_rpc::server::ServerConfig {
+            tls: cluster.tls.clone(),
+        },
+    };
+    let host = Arc::new(NodeHost {
+        engine: engine.clone(),
+        durability: durability.clone(),
+    });
+    Replication::start(config, host).context("cannot start replication")
 }
 
 /// Why writes are refused, when they are: the commit pipeline stopped (a commit met a

@@ -1,8 +1,10 @@
 //! What part an instance plays, and what follows from it for clients: whether it takes
 //! writes and which routing table a driver gets for ROUTE.
 //!
-//! Owns: the [`Role`] values. Standalone is the only one yet; MAIN and REPLICA
-//! (replication) and the Raft member roles join here, each with its routing answer.
+//! Owns: the [`Role`] values: standalone (in memory, no replication), MAIN and REPLICA
+//! (replication); the Raft member roles join here, each with its routing answer. A MAIN
+//! and a REPLICA route every role to themselves for now: a driver sent to a REPLICA gets
+//! its writes refused with `NotALeader` naming the MAIN.
 
 use weft_bolt::messages::Dict;
 use weft_bolt::BackendError;
@@ -12,6 +14,10 @@ use weft_bolt::BackendError;
 pub enum Role {
     /// One instance on its own: it reads and writes, and routes every role to itself.
     Standalone,
+    /// Takes writes and ships them to its replicas.
+    Main,
+    /// Applies what its MAIN ships and refuses writes.
+    Replica,
 }
 
 impl Role {
@@ -19,6 +25,8 @@ impl Role {
     pub fn name(&self) -> &'static str {
         match self {
             Role::Standalone => "standalone",
+            Role::Main => "main",
+            Role::Replica => "replica",
         }
     }
 
@@ -26,7 +34,7 @@ impl Role {
     /// (its `address` is the one it connected to).
     pub fn route(&self, routing: &Dict, db: Option<&str>) -> Result<Dict, BackendError> {
         match self {
-            Role::Standalone => weft_bolt::session::single_instance_route(routing, db),
+            Role::Standalone | Role::Main | Role::Replica => weft_bolt::session::single_instance_route(routing, db),
         }
     }
 }

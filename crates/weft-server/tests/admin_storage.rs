@@ -54,7 +54,10 @@ fn snapshots_are_taken_and_listed_by_query() {
     );
     assert!(matches!(figures["disk_usage"], ResultValue::Int(n) if n > 0));
     assert!(matches!(figures["wal_segments"], ResultValue::Int(n) if n >= 1));
-    assert_eq!(figures["commit_pipeline"], ResultValue::String("wal".to_string()));
+    assert_eq!(
+        figures["commit_pipeline"],
+        ResultValue::String("wal -> replication".to_string())
+    );
     node.close(false).unwrap();
 }
 

@@ -1,18 +1,23 @@
 //! The admin commands the server's layers register with the engine (see
 //! `weft_query::admin`): the query engine knows none of them.
 //!
-//! Owns: which commands exist on an instance. Today durability's ([`storage`]):
-//! `SHOW STORAGE INFO`, `CREATE SNAPSHOT`, `SHOW SNAPSHOTS`.
+//! Owns: which commands exist on an instance: durability's ([`storage`]: `SHOW STORAGE
+//! INFO`, `CREATE SNAPSHOT`, `SHOW SNAPSHOTS`) and replication's ([`replication`]: roles and
+//! replicas).
 
+pub mod replication;
 pub mod storage;
 
 use std::sync::Arc;
 
 use weft_query::{AdminCommand, Engine};
+use weft_replication::Replication;
 use weft_storage::durability::Durability;
 
-/// Registers every command an instance with `durability` (or none: in memory) offers.
-pub fn register(engine: &Engine, durability: Option<Arc<Durability>>) {
+/// Registers every command an instance with `durability` and `replication` (or none: in
+/// memory) offers.
+pub fn register(engine: &Engine, durability: Option<Arc<Durability>>, replication: Option<Arc<Replication>>) {
+    replication::register(engine, replication);
     let info = durability.clone();
     engine.register_admin(AdminCommand::new("SHOW STORAGE INFO", true, move |engine, args| {
         args.end()?;
