@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests with the real Python drivers (neo4j, pymgclient), installed into a
 # virtual environment here; starts `weft serve` on a free loopback port and stops it (by pid)
-# whatever happens. Bounded: the driver script has 300 s.
+# whatever happens; then the replication checks, which start their own servers. Bounded:
+# each script has 300 s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv=target/e2e-venv
@@ -20,3 +21,4 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 timeout 300 "$venv/bin/python" tests/e2e/drivers.py "$port" "$server"
+timeout 300 "$venv/bin/python" tests/e2e/replication.py ./target/release/weft

@@ -1,0 +1,168 @@
+"""End-to-end replication with real processes and real drivers.
+
+Usage: python replication.py WEFT_BINARY   (run by tests/e2e/run.sh). Starts one MAIN and
+two replicas as `weft serve` processes on free loopback ports, each with its own data
+directory, and stops them (by pid) whatever happens. Each check prints one line; any
+failed assertion exits non-zero. Bounded: every wait gives up after 30 s.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import mgclient
+import neo4j
+
+BINARY = sys.argv[1]
+WAIT = 30
+passed = 0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One `weft serve` with its own data directory and ports, restartable."""
+
+    def __init__(self, name, root):
+        self.name = name
+        self.data = os.path.join(root, name)
+        self.bolt = free_port()
+        self.replication_port = free_port()
+        self.log = open(os.path.join(root, f"{name}.log"), "ab")
+        self.process = None
+
+    def start(self):
+        args = [BINARY, "serve", "--bolt-address", f"127.0.0.1:{self.bolt}", "--http-address", "127.0.0.1:0",
+                "--data-dir", self.data, "--snapshot-interval", "0"]
+        self.process = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+        deadline = time.time() + WAIT
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.bolt), timeout=0.2).close()
+                return
+            except OSError:
+                assert self.process.poll() is None, f"{self.name} exited with {self.process.returncode}"
+                time.sleep(0.05)
+        raise AssertionError(f"{self.name} did not start listening")
+
+    def kill(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=WAIT)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=WAIT)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def driver(self):
+        return neo4j.GraphDatabase.driver(f"bolt://127.0.0.1:{self.bolt}", auth=("any", "thing"))
+
+    def run(self, query, **params):
+        with self.driver() as d, d.session() as s:
+            return [r.values() for r in s.run(query, params)]
+
+    def count(self):
+        return self.run("MATCH (n:Item) RETURN count(n)")[0][0]
+
+
+def check(name, fn):
+    global passed
+    fn()
+    passed += 1
+    print(f"ok {name}", flush=True)
+
+
+def wait_until(what, done):
+    deadline = time.time() + WAIT
+    while not done():
+        assert time.time() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.05)
+
+
+def replica_states(main):
+    return {row[0]: row[4] for row in main.run("SHOW REPLICAS")}
+
+
+root = tempfile.mkdtemp(prefix="weft-replication-e2e-")
+main, sync, lazy = Server("main", root), Server("sync", root), Server("async", root)
+servers = [main, sync, lazy]
+try:
+    for server in servers:
+        server.start()
+
+    def set_up_with_memgraph_statements():
+        for replica in (sync, lazy):
+            # Memgraph's own client sets the role, as Memgraph users do.
+            conn = mgclient.connect(host="127.0.0.1", port=replica.bolt)
+            conn.autocommit = True
+            conn.cursor().execute(f"SET REPLICATION ROLE TO REPLICA WITH PORT {replica.replication_port}")
+            conn.close()
+        main.run(f"REGISTER REPLICA sync_one SYNC TO \"127.0.0.1:{sync.replication_port}\"")
+        main.run(f"REGISTER REPLICA async_one ASYNC TO '127.0.0.1:{lazy.replication_port}'")
+        wait_until("both replicas are ready", lambda: replica_states(main) == {"sync_one": "ready", "async_one": "ready"})
+        assert sync.run("SHOW REPLICATION ROLE") == [["replica"]]
+        assert main.run("SHOW REPLICATION ROLE") == [["main"]]
+
+    def writes_reach_every_replica():
+        with main.driver() as d, d.session() as s:
+            for i in range(100):
+                s.execute_write(lambda tx: tx.run("CREATE (:Item {i: $i})", i=i).consume())
+        # SYNC: every acknowledged commit is already on the replica.
+        assert sync.count() == 100, sync.count()
+        wait_until("the ASYNC replica caught up", lambda: lazy.count() == 100)
+
+    def replicas_refuse_writes_naming_the_main():
+        try:
+            sync.run("CREATE (:Item {i: -1})")
+            raise AssertionError("a replica took a write")
+        except neo4j.exceptions.WriteServiceUnavailable as unavailable:
+            # A direct bolt:// driver turns NotALeader into "no write service here".
+            error = unavailable.__context__
+            assert isinstance(error, neo4j.exceptions.NotALeader), repr(error)
+            assert error.code == "Neo.ClientError.Cluster.NotALeader", error.code
+            assert f"127.0.0.1:{main.bolt}" in error.message, error.message
+        assert sync.count() == 100
+
+    def a_killed_sync_replica_does_not_stop_commits_and_catches_up():
+        sync.kill()
+        with main.driver() as d, d.session() as s:
+            for i in range(100, 150):
+                s.execute_write(lambda tx: tx.run("CREATE (:Item {i: $i})", i=i).consume())
+        assert main.count() == 150
+        wait_until("the killed replica shows as unreachable", lambda: replica_states(main)["sync_one"] == "unreachable")
+        sync.start()  # no flags: the role comes from its data directory
+        assert sync.run("SHOW REPLICATION ROLE") == [["replica"]]
+        wait_until("the restarted replica caught up", lambda: sync.count() == 150)
+        wait_until("it is ready again", lambda: replica_states(main)["sync_one"] == "ready")
+
+    def a_restarted_main_keeps_its_replicas():
+        main.stop()
+        main.start()
+        assert main.run("SHOW REPLICATION ROLE") == [["main"]]
+        wait_until("both replicas are ready again", lambda: replica_states(main) == {"sync_one": "ready", "async_one": "ready"})
+        main.run("CREATE (:Item {i: 150})")
+        assert sync.count() == 151
+        wait_until("the ASYNC replica has it", lambda: lazy.count() == 151)
+
+    check("replication: roles and replicas set up with Memgraph's statements", set_up_with_memgraph_statements)
+    check("replication: writes reach the SYNC replica before they are acknowledged, and the ASYNC one", writes_reach_every_replica)
+    check("replication: a replica refuses writes with NotALeader naming its MAIN", replicas_refuse_writes_naming_the_main)
+    check("replication: a SYNC replica killed under writes does not stop commits, and catches up after a restart", a_killed_sync_replica_does_not_stop_commits_and_catches_up)
+    check("replication: a restarted MAIN keeps its role and replicas", a_restarted_main_keeps_its_replicas)
+    print(f"e2e replication: {passed} passed, 0 failed")
+finally:
+    for server in servers:
+        server.kill()
+    shutil.rmtree(root, ignore_errors=True)
