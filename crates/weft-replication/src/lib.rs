@@ -15,6 +15,10 @@
 //! apart from one that is merely behind, warnings to the client when a SYNC replica missed
 //! a commit, and replication metrics.
 
+/// Largest message on a replication stream: a commit record may be up to the WAL's frame
+/// limit (1 GiB), plus its envelope.
+pub(crate) const MAX_MESSAGE: usize = (1 << 30) + (1 << 20);
+
 mod link;
 mod mode;
 mod replica;
@@ -24,6 +28,7 @@ mod state;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -125,6 +130,9 @@ pub struct Replication {
     stored: Arc<Mutex<StoredState>>,
     pinned: Arc<Mutex<Option<DatabaseId>>>,
     epoch: Mutex<u64>,
+    /// Shared with the replica service: held while records are applied.
+    apply_lock: Arc<tokio::sync::Mutex<()>>,
+    generation: Arc<AtomicU64>,
 }
 
 impl Replication {
@@ -146,15 +154,20 @@ impl Replication {
                 sink: Arc::new(ReplicationSink::new(last)),
             }),
             stored: Arc::new(Mutex::new(stored.clone())),
+            apply_lock: Arc::new(tokio::sync::Mutex::new(())),
+            generation: Arc::new(AtomicU64::new(0)),
             runtime: Some(runtime),
             config,
             host,
         });
         match stored.role {
             StoredRole::Main => {
-                replication.become_main_sink();
-                for replica in stored.replicas {
-                    replication.start_link(replica.name, replica.address, replica.mode);
+                let current = replication.current.lock();
+                if let Current::Main { sink } = &*current {
+                    replication.plug(sink);
+                    for replica in stored.replicas {
+                        replication.start_link(sink, replica.name, replica.address, replica.mode);
+                    }
                 }
             }
             StoredRole::Replica { port } => {
@@ -177,19 +190,15 @@ impl Replication {
         }
     }
 
-    /// Plugs the current MAIN sink into the storage's commit pipeline.
-    fn become_main_sink(&self) {
-        if let Current::Main { sink } = &*self.current.lock() {
-            let storage = self.host.storage();
-            storage.remove_commit_sink(REPLICATION_SINK);
-            storage.add_commit_sink(sink.clone());
-        }
+    /// Plugs a MAIN's sink into the storage's commit pipeline.
+    fn plug(&self, sink: &Arc<ReplicationSink>) {
+        let storage = self.host.storage();
+        storage.remove_commit_sink(REPLICATION_SINK);
+        storage.add_commit_sink(sink.clone());
     }
 
-    fn start_link(&self, name: String, address: String, mode: ReplicaMode) {
-        let Current::Main { sink } = &*self.current.lock() else {
-            return;
-        };
+    /// Adds a link to `sink` and starts its shipper.
+    fn start_link(&self, sink: &Arc<ReplicationSink>, name: String, address: String, mode: ReplicaMode) {
         let link = Arc::new(ReplicaLink::new(name, address, mode));
         sink.add(link.clone());
         let context = ShipperContext {
@@ -220,6 +229,8 @@ impl Replication {
             own: self.config.identity,
             name: self.config.name.clone(),
             pinned: self.pinned.clone(),
+            apply_lock: self.apply_lock.clone(),
+            generation: self.generation.clone(),
             persist_pin: {
                 let (dir, stored) = (self.config.data_dir.clone(), self.stored.clone());
                 Arc::new(move |database: DatabaseId| {
@@ -232,7 +243,10 @@ impl Replication {
                 })
             },
         };
-        let router = weft_rpc::server::builder(&self.config.server)?.add_service(ReplicationServer::new(service));
+        let service = ReplicationServer::new(service)
+            .max_decoding_message_size(MAX_MESSAGE)
+            .max_encoding_message_size(MAX_MESSAGE);
+        let router = weft_rpc::server::builder(&self.config.server)?.add_service(service);
         let (stop, stopped) = oneshot::channel::<()>();
         self.runtime().spawn(async move {
             let listener = match tokio::net::TcpListener::from_std(listener) {
@@ -303,15 +317,23 @@ impl Replication {
         if matches!(*current, Current::Main { .. }) {
             return Ok(());
         }
+        // An epoch advanced for a promotion that then fails is harmless; a role saved as
+        // MAIN without a new epoch would not be.
         let epoch = self.host.advance_epoch().map_err(refused)?;
         *self.epoch.lock() = epoch;
         self.save(|s| s.role = StoredRole::Main)?;
-        let sink = Arc::new(ReplicationSink::new(self.host.storage().last_committed()));
-        if let Current::Replica { serving, .. } = std::mem::replace(&mut *current, Current::Main { sink }) {
+        let placeholder = Current::Main {
+            sink: Arc::new(ReplicationSink::new(0)),
+        };
+        if let Current::Replica { serving, .. } = std::mem::replace(&mut *current, placeholder) {
             serving.end();
         }
-        drop(current);
-        self.become_main_sink();
+        // No record of the old MAIN is applied after this: the streams are halted and
+        // the one being applied, if any, finishes first.
+        let _drained = self.apply_lock.blocking_lock();
+        let sink = Arc::new(ReplicationSink::new(self.host.storage().last_committed()));
+        self.plug(&sink);
+        *current = Current::Main { sink };
         self.host.set_read_only(None);
         tracing::info!(epoch, "promoted to MAIN");
         Ok(())
@@ -326,17 +348,15 @@ impl Replication {
             ));
         }
         weft_rpc::client::host_of(address)?;
-        {
-            let current = self.current.lock();
-            let Current::Main { sink } = &*current else {
-                return Err(refused("only a MAIN registers replicas; this instance is a REPLICA"));
-            };
-            if let Some(clash) = sink.links().iter().find(|l| l.name == name || l.address == address) {
-                return Err(refused(format!(
-                    "replica `{}` at {} is already registered",
-                    clash.name, clash.address
-                )));
-            }
+        let current = self.current.lock();
+        let Current::Main { sink } = &*current else {
+            return Err(refused("only a MAIN registers replicas; this instance is a REPLICA"));
+        };
+        if let Some(clash) = sink.links().iter().find(|l| l.name == name || l.address == address) {
+            return Err(refused(format!(
+                "replica `{}` at {} is already registered",
+                clash.name, clash.address
+            )));
         }
         self.save(|s| {
             s.replicas.push(StoredReplica {
@@ -345,7 +365,7 @@ impl Replication {
                 mode,
             })
         })?;
-        self.start_link(name.to_string(), address.to_string(), mode);
+        self.start_link(sink, name.to_string(), address.to_string(), mode);
         Ok(())
     }
 
@@ -408,6 +428,10 @@ impl Replication {
         match current {
             Current::Main { sink } => sink.stop_all(),
             Current::Replica { serving, .. } => serving.end(),
+        }
+        // Wait for a record being applied, where blocking is allowed.
+        if tokio::runtime::Handle::try_current().is_err() {
+            drop(self.apply_lock.blocking_lock());
         }
     }
 }

@@ -22,6 +22,9 @@ use crate::mode::ReplicaMode;
 /// Records a replica may be behind by before it is marked `behind`.
 pub const QUEUE_LIMIT: usize = 100_000;
 
+/// Bytes of records per message on the stream (a larger record goes alone).
+pub const BATCH_BYTES: usize = 4 << 20;
+
 /// One commit on its way to a replica.
 #[derive(Clone, Debug)]
 pub struct Shipped {
@@ -73,6 +76,7 @@ struct Progress {
     /// A SYNC WITH TIMEOUT replica that missed a deadline ships asynchronously until it
     /// has caught up.
     demoted: bool,
+    demoted_until: u64,
 }
 
 /// What a commit's wait on one replica came to.
@@ -110,6 +114,8 @@ pub struct ReplicaLink {
     /// Wakes the shipper: a record was queued, or the link is stopping.
     pub(crate) wake: Notify,
     stopped: AtomicBool,
+    /// The queue overflowed: records were dropped, so nothing more is queued.
+    overflowed: AtomicBool,
 }
 
 impl ReplicaLink {
@@ -124,22 +130,26 @@ impl ReplicaLink {
                 acked_ts: 0,
                 last_error: None,
                 demoted: false,
+                demoted_until: 0,
             }),
             changed: Condvar::new(),
             wake: Notify::new(),
             stopped: AtomicBool::new(false),
+            overflowed: AtomicBool::new(false),
         }
     }
 
-    /// Queues a confirmed commit, unless the replica is cut off (`behind`, `diverged`);
-    /// past [`QUEUE_LIMIT`] the queue is dropped and the replica marked `behind`.
+    /// Queues a confirmed commit, unless the queue overflowed before: past
+    /// [`QUEUE_LIMIT`] the queue is dropped and the replica marked `behind` for good (it
+    /// needs a catch-up from files).
     pub fn push(&self, item: Shipped) {
-        if matches!(self.state(), LinkState::Behind | LinkState::Diverged) {
+        if self.overflowed.load(Ordering::SeqCst) {
             return;
         }
         let mut queue = self.queue.lock();
         if queue.len() >= QUEUE_LIMIT {
             queue.clear();
+            self.overflowed.store(true, Ordering::SeqCst);
             drop(queue);
             self.set_state(
                 LinkState::Behind,
@@ -154,10 +164,21 @@ impl ReplicaLink {
         self.wake.notify_one();
     }
 
-    /// Up to `limit` queued records newer than `sent`, oldest first.
-    pub fn batch_after(&self, sent: u64, limit: usize) -> Vec<Shipped> {
+    /// Queued records newer than `sent` and no newer than `durable` (what MAIN holds
+    /// durably), oldest first: up to `limit` of them and about [`BATCH_BYTES`].
+    pub fn batch_after(&self, sent: u64, durable: u64, limit: usize) -> Vec<Shipped> {
         let queue = self.queue.lock();
-        queue.iter().filter(|s| s.ts > sent).take(limit).cloned().collect()
+        let start = queue.partition_point(|s| s.ts <= sent);
+        let mut bytes = 0;
+        let mut batch = Vec::new();
+        for item in queue.range(start..).take_while(|s| s.ts <= durable).take(limit) {
+            if !batch.is_empty() && bytes + item.record.len() > BATCH_BYTES {
+                break;
+            }
+            bytes += item.record.len();
+            batch.push(item.clone());
+        }
+        batch
     }
 
     /// The `prev` of the oldest queued record: the commit the replica must hold for the
@@ -167,7 +188,9 @@ impl ReplicaLink {
     }
 
     /// The replica holds everything up to `ts` durably: drop those records, wake waiting
-    /// commits, and leave demotion once nothing is left to send.
+    /// commits, and leave demotion once the commit that missed its deadline is held. A
+    /// connected (or connecting) link becomes ready or replicating; a stopped one stays
+    /// stopped, and `behind` or `diverged` stay as they are.
     pub fn acknowledge(&self, ts: u64) {
         let mut queue = self.queue.lock();
         while queue.front().is_some_and(|s| s.ts <= ts) {
@@ -177,13 +200,16 @@ impl ReplicaLink {
         drop(queue);
         let mut progress = self.progress.lock();
         progress.acked_ts = progress.acked_ts.max(ts);
-        progress.state = if caught_up {
-            LinkState::Ready
-        } else {
-            LinkState::Replicating
-        };
-        progress.last_error = None;
-        if caught_up {
+        let live = progress.state.connected() || progress.state == LinkState::Recovery;
+        if live && !self.stopped() {
+            progress.state = if caught_up {
+                LinkState::Ready
+            } else {
+                LinkState::Replicating
+            };
+            progress.last_error = None;
+        }
+        if progress.demoted && (caught_up || progress.acked_ts >= progress.demoted_until) {
             progress.demoted = false;
         }
         drop(progress);
@@ -201,10 +227,6 @@ impl ReplicaLink {
         self.changed.notify_all();
     }
 
-    pub fn state(&self) -> LinkState {
-        self.progress.lock().state
-    }
-
     /// Waits until the replica has acknowledged `ts`, for at most `limit` (`None`: as
     /// long as it stays connected). A replica that is not connected, or is demoted, is not
     /// waited for.
@@ -215,7 +237,7 @@ impl ReplicaLink {
             if progress.acked_ts >= ts {
                 return WaitOutcome::Acknowledged;
             }
-            if !progress.state.connected() {
+            if !progress.state.connected() || self.stopped() {
                 return WaitOutcome::NotConnected(progress.state);
             }
             if progress.demoted {
@@ -225,6 +247,7 @@ impl ReplicaLink {
                 Some(deadline) => {
                     if self.changed.wait_until(&mut progress, deadline).timed_out() && progress.acked_ts < ts {
                         progress.demoted = true;
+                        progress.demoted_until = progress.demoted_until.max(ts);
                         return WaitOutcome::TimedOut;
                     }
                 }
@@ -277,7 +300,10 @@ mod tests {
         let link = Arc::new(ReplicaLink::new("r".into(), "h:1".into(), ReplicaMode::Sync));
         link.set_state(LinkState::Replicating, None);
         (1..=3).for_each(|ts| link.push(shipped(ts)));
-        assert_eq!(link.batch_after(1, 10).iter().map(|s| s.ts).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(
+            link.batch_after(1, 3, 10).iter().map(|s| s.ts).collect::<Vec<_>>(),
+            [2, 3]
+        );
         let waiter = {
             let link = link.clone();
             std::thread::spawn(move || link.wait_acknowledged(3, None))
@@ -287,6 +313,26 @@ mod tests {
         link.acknowledge(3);
         assert_eq!(waiter.join().unwrap(), WaitOutcome::Acknowledged);
         assert_eq!(link.status().state, LinkState::Ready);
+    }
+
+    #[test]
+    fn a_stopped_link_releases_waiters_and_an_ack_does_not_revive_it() {
+        let link = Arc::new(ReplicaLink::new("r".into(), "h:1".into(), ReplicaMode::Sync));
+        link.set_state(LinkState::Replicating, None);
+        link.push(shipped(1));
+        link.push(shipped(2));
+        assert_eq!(link.batch_after(0, 1, 10).len(), 1, "only what MAIN holds durably");
+        let waiter = {
+            let link = link.clone();
+            std::thread::spawn(move || link.wait_acknowledged(2, None))
+        };
+        link.stop();
+        link.acknowledge(1);
+        assert_eq!(
+            waiter.join().unwrap(),
+            WaitOutcome::NotConnected(LinkState::Unreachable)
+        );
+        assert_eq!(link.status().state, LinkState::Unreachable);
     }
 
     #[test]

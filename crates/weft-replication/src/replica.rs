@@ -9,6 +9,7 @@
 //! instance stops being a replica. A replica with data of another
 //! database refuses the MAIN.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -19,6 +20,7 @@ use tonic::{Request, Response, Status, Streaming};
 use weft_rpc::pb::replication_server::Replication;
 use weft_rpc::pb::{Ack, FileChunk, FileReceipt, HelloReply, HelloRequest, RecordBatch};
 use weft_rpc::{DatabaseId, Identity};
+use weft_storage::record::CommitRecord;
 use weft_storage::Origin;
 
 use crate::Host;
@@ -35,6 +37,17 @@ pub struct ReplicaService {
     pub(crate) pinned: Arc<Mutex<Option<DatabaseId>>>,
     /// Keeps a newly pinned database in the replication state.
     pub(crate) persist_pin: Arc<dyn Fn(DatabaseId) -> Result<(), String> + Send + Sync>,
+    /// Held while a batch is applied and while a MAIN says hello; a promotion takes it to
+    /// wait until no record is being applied.
+    pub(crate) apply_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Bumped by every hello: a record stream opened before it ends, so only one MAIN
+    /// connection applies records at a time.
+    pub(crate) generation: Arc<AtomicU64>,
+}
+
+/// The error for a MAIN that reaches an instance that is no longer a replica.
+fn no_longer_a_replica() -> Status {
+    Status::unavailable("this instance is no longer a replica")
 }
 
 impl ReplicaService {
@@ -70,11 +83,20 @@ impl ReplicaService {
     }
 }
 
-/// Applies one batch in order; the newest commit held afterwards, and why it stopped if
-/// it did.
-fn apply_batch(host: &dyn Host, batch: &RecordBatch, epoch: u64) -> (u64, Option<String>) {
+/// Applies one batch in order (while nothing else applies and the instance is still a
+/// replica); the newest commit applied from MAIN, and why it stopped if it did.
+fn apply_batch(
+    host: &dyn Host,
+    batch: &RecordBatch,
+    epoch: u64,
+    halted: &tokio::sync::watch::Receiver<bool>,
+) -> (u64, Option<String>) {
     let storage = host.storage();
+    let mut applied = storage.last_committed();
     for record in &batch.records {
+        if *halted.borrow() {
+            return (applied, Some("this instance is no longer a replica".into()));
+        }
         let held = storage.last_committed();
         // MAIN sends only what follows the replica's newest commit (it asked): a record
         // that does not follow it on is from a history this replica does not share.
@@ -85,18 +107,42 @@ fn apply_batch(host: &dyn Host, batch: &RecordBatch, epoch: u64) -> (u64, Option
             );
             return (held, Some(error));
         }
-        if let Err(error) = storage.apply(&record.payload, Origin::Applied { epoch }) {
+        let decoded = match CommitRecord::decode(&record.payload) {
+            Ok(decoded) if decoded.ts() == record.commit_ts => decoded,
+            Ok(decoded) => {
+                let error = format!(
+                    "the record sent as commit {} holds commit {}",
+                    record.commit_ts,
+                    decoded.ts()
+                );
+                return (applied, Some(error));
+            }
+            Err(error) => {
+                return (
+                    applied,
+                    Some(format!("the commit {} does not decode: {error}", record.commit_ts)),
+                )
+            }
+        };
+        if let Err(error) = storage.apply_record(decoded, &record.payload, Origin::Applied { epoch }) {
             let error = format!("cannot apply the commit {}: {error}", record.commit_ts);
-            return (storage.last_committed(), Some(error));
+            return (applied, Some(error));
         }
+        applied = record.commit_ts;
     }
-    (storage.last_committed(), None)
+    (applied, None)
 }
 
 #[tonic::async_trait]
 impl Replication for ReplicaService {
     async fn hello(&self, request: Request<HelloRequest>) -> Result<Response<HelloReply>, Status> {
         let (main, sender) = Identity::read(request.get_ref().header.as_ref())?;
+        // A newer connection of MAIN replaces older streams; wait until none applies.
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let _applying = self.apply_lock.lock().await;
+        if *self.halted.borrow() {
+            return Err(no_longer_a_replica());
+        }
         self.accept(main.database)?;
         tracing::info!(main = sender, epoch = main.epoch, "MAIN connected");
         self.host.set_read_only(Some(format!(
@@ -115,12 +161,15 @@ impl Replication for ReplicaService {
         let mut batches = request.into_inner();
         let (acks, outgoing) = mpsc::channel(8);
         let (host, header, pinned) = (self.host.clone(), self.header(), self.pinned.clone());
+        let (apply_lock, generation) = (self.apply_lock.clone(), self.generation.clone());
+        let ours = generation.load(Ordering::SeqCst);
         let mut halted = self.halted.clone();
         tokio::spawn(async move {
             loop {
                 let batch = tokio::select! {
-                    batch = batches.next() => batch,
+                    biased;
                     _ = halted.wait_for(|halted| *halted) => None,
+                    batch = batches.next() => batch,
                 };
                 let Some(Ok(batch)) = batch else {
                     break;
@@ -137,8 +186,16 @@ impl Replication for ReplicaService {
                         break;
                     }
                 };
-                let applier = host.clone();
-                let applied = tokio::task::spawn_blocking(move || apply_batch(applier.as_ref(), &batch, epoch)).await;
+                let applying = apply_lock.clone().lock_owned().await;
+                if *halted.borrow() || generation.load(Ordering::SeqCst) != ours {
+                    break;
+                }
+                let (applier, still) = (host.clone(), halted.clone());
+                let applied = tokio::task::spawn_blocking(move || {
+                    let _applying = applying;
+                    apply_batch(applier.as_ref(), &batch, epoch, &still)
+                })
+                .await;
                 let (durable_ts, error) = applied.unwrap_or_else(|e| (0, Some(format!("the applier failed: {e}"))));
                 let stop = error.is_some();
                 let ack = Ack {

@@ -52,6 +52,7 @@ pub async fn run(link: Arc<ReplicaLink>, context: ShipperContext) {
             }
         }
     }
+    link.set_state(LinkState::Unreachable, Some("dropped".into()));
 }
 
 type Failure = (LinkState, String);
@@ -60,7 +61,9 @@ type Failure = (LinkState, String);
 async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Backoff) -> Result<(), Failure> {
     let unreachable = |what: String| (LinkState::Unreachable, what);
     let channel = channel(&link.address, &context.client).map_err(|e| unreachable(e.to_string()))?;
-    let mut client = ReplicationClient::new(channel);
+    let mut client = ReplicationClient::new(channel)
+        .max_decoding_message_size(crate::MAX_MESSAGE)
+        .max_encoding_message_size(crate::MAX_MESSAGE);
     let header = context.identity.header(&context.sender);
     let hello = HelloRequest {
         header: Some(header.clone()),
@@ -71,6 +74,11 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
         .await
         .map_err(|status| unreachable(status.message().to_string()))?
         .into_inner();
+    if link.stopped() {
+        return Ok(());
+    }
+    // Connected again: what the replica holds decides the state from here.
+    link.set_state(LinkState::Recovery, None);
     let held = reply.last_commit_ts;
     let main_last = context.sink.last_ts();
     if held > main_last {
@@ -105,27 +113,11 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
         if link.stopped() {
             return Ok(());
         }
-        let records = link.batch_after(sent, BATCH);
-        if let Some(last) = records.last() {
-            sent = last.ts;
-            let batch = RecordBatch {
-                header: Some(header.clone()),
-                records: records
-                    .into_iter()
-                    .map(|s| Record {
-                        commit_ts: s.ts,
-                        prev_commit_ts: s.prev,
-                        payload: s.record.to_vec(),
-                    })
-                    .collect(),
-            };
-            if batches.send(batch).await.is_err() {
-                return Err(unreachable("the record stream closed".into()));
-            }
-            continue;
-        }
+        let records = link.batch_after(sent, context.sink.durable_ts(), BATCH);
+        // Acknowledgements are read while records are sent, so a replica slower than
+        // MAIN still gets its acks counted.
         tokio::select! {
-            _ = link.wake.notified() => {}
+            biased;
             ack = acks.message() => match ack {
                 Ok(Some(ack)) if ack.error.is_empty() => link.acknowledge(ack.durable_ts),
                 Ok(Some(ack)) => {
@@ -135,6 +127,22 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
                 Ok(None) => return Err(unreachable("the replica closed the record stream".into())),
                 Err(status) => return Err(unreachable(status.message().to_string())),
             },
+            permit = batches.reserve(), if !records.is_empty() => {
+                let permit = permit.map_err(|_| unreachable("the record stream closed".into()))?;
+                sent = records.last().map_or(sent, |last| last.ts);
+                permit.send(RecordBatch {
+                    header: Some(header.clone()),
+                    records: records
+                        .into_iter()
+                        .map(|s| Record {
+                            commit_ts: s.ts,
+                            prev_commit_ts: s.prev,
+                            payload: s.record.to_vec(),
+                        })
+                        .collect(),
+                });
+            }
+            _ = link.wake.notified(), if records.is_empty() => {}
         }
     }
 }

@@ -3,11 +3,13 @@
 //!
 //! Owns: [`ReplicationSink`], the `CommitSink` after the WAL. Promises: a record is queued
 //! only once every sink has accepted it (on `confirm`), so a revoked commit never reaches a
-//! replica; records carry the timestamp of the commit before them, so a replica notices a
+//! replica, and shipped only once it is durable here (the WAL's wait, which runs before
+//! this sink's, succeeded); records carry the timestamp of the commit before them, so a replica notices a
 //! gap instead of applying past it; records applied from elsewhere are not shipped again. A
 //! SYNC replica that is unreachable does not fail the commit: the commit stands (it is
 //! durable here) and the replica's state and `last_error` say what it missed.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -30,6 +32,9 @@ pub struct ReplicationSink {
     pending: Mutex<Option<Pending>>,
     /// The newest confirmed local commit: the `prev` of the next one.
     last_ts: Mutex<u64>,
+    /// The newest local commit durable here (its WAL wait succeeded): nothing newer is
+    /// shipped, so a replica never holds a commit this instance could lose in a crash.
+    durable_ts: AtomicU64,
 }
 
 impl ReplicationSink {
@@ -39,6 +44,7 @@ impl ReplicationSink {
             links: RwLock::new(Vec::new()),
             pending: Mutex::new(None),
             last_ts: Mutex::new(last_ts),
+            durable_ts: AtomicU64::new(last_ts),
         }
     }
 
@@ -63,6 +69,11 @@ impl ReplicationSink {
     /// The newest local commit this sink has seen confirmed.
     pub fn last_ts(&self) -> u64 {
         *self.last_ts.lock()
+    }
+
+    /// The newest local commit that is durable here: what may be shipped.
+    pub fn durable_ts(&self) -> u64 {
+        self.durable_ts.load(Ordering::SeqCst)
     }
 
     /// Stops every link (the instance stops being MAIN).
@@ -92,21 +103,32 @@ impl CommitSink for ReplicationSink {
             return;
         };
         debug_assert_eq!(SinkTicket(ts), ticket);
-        let prev = std::mem::replace(&mut *self.last_ts.lock(), ts);
-        let Some(record) = record else {
-            return;
-        };
-        let item = Shipped { ts, prev, record };
-        for link in self.links.read().iter() {
-            link.push(item.clone());
+        // Queued before `last_ts` moves on, so a shipper that sees the new `last_ts` also
+        // finds the record queued.
+        let mut last = self.last_ts.lock();
+        if let Some(record) = record {
+            let item = Shipped {
+                ts,
+                prev: *last,
+                record,
+            };
+            for link in self.links.read().iter() {
+                link.push(item.clone());
+            }
         }
+        *last = ts;
     }
 
     fn wait(&self, ticket: SinkTicket) -> Result<(), CommitError> {
         if ticket == SinkTicket::NOTHING {
             return Ok(());
         }
-        for link in self.links() {
+        // The pipeline waits on this sink only after the WAL's wait succeeded: the record,
+        // and every earlier one, is durable here and may now be shipped.
+        self.durable_ts.fetch_max(ticket.0, Ordering::SeqCst);
+        let links = self.links();
+        links.iter().for_each(|link| link.wake.notify_one());
+        for link in links {
             let limit = match link.mode.commit_wait() {
                 Some(limit) if limit.is_zero() => continue,
                 limit => limit,

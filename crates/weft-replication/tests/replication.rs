@@ -297,3 +297,25 @@ fn commands_that_do_not_fit_the_role_are_refused() {
     assert!(on_replica.to_string().contains("only a MAIN"), "{on_replica}");
     assert!(replica.replication.set_replica(0).is_err());
 }
+
+#[test]
+fn a_replica_that_was_down_catches_up_from_the_queue_and_is_ready_again() {
+    let (main_dir, replica_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let main = Instance::open(main_dir.path(), "main");
+    let replica = Instance::open(replica_dir.path(), "replica");
+    let address = replica.become_replica(0);
+    main.replication.register("r1", ReplicaMode::Sync, &address).unwrap();
+    main.wait_for_state("r1", LinkState::Ready);
+    main.write(0);
+
+    drop(replica);
+    main.wait_for_state("r1", LinkState::Unreachable);
+    // Commits go on without the SYNC replica, and wait for it in the queue.
+    let last = (1..=5).map(|n| main.write(n)).last().unwrap();
+    assert_eq!(main.state_of("r1").behind, 5);
+
+    let replica = Instance::open(replica_dir.path(), "replica");
+    main.wait_for_state("r1", LinkState::Ready);
+    assert_eq!(replica.storage().last_committed(), last);
+    assert_eq!(replica.values(), (0..=5).collect::<Vec<_>>());
+}

@@ -6,9 +6,11 @@
 //! Promises: every chunk's data is covered by a CRC-32C and the whole file by another;
 //! offsets must follow on without gaps; the receiver writes to a hidden `.part` file,
 //! fsyncs it, renames it to its name and fsyncs the directory, so a file under its final
-//! name is always whole. A name that is not a plain file name (a path, `..`, hidden) is
-//! refused, as is a file larger than the receiver allows. On any failure the part file is
-//! removed.
+//! name is always whole. Each transfer writes its own part file (two transfers of one
+//! name never share one), and a file of that name already there is not replaced. A name
+//! that is not a plain file name (a path, `..`, hidden) is refused, as is a file larger
+//! than the receiver allows. On any failure, the sender going away included, the part
+//! file is removed.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -132,30 +134,48 @@ where
     if !is_plain_name(&name) {
         return Err(Status::invalid_argument(format!("`{name}` is not a plain file name")));
     }
-    let part = dir.join(format!(".{name}.part"));
+    if fs::try_exists(dir.join(&name)).await.unwrap_or(true) {
+        return Err(Status::already_exists(format!("`{name}` is already here")));
+    }
+    let part = PartFile::new(dir, &name);
     let mut file = OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&part)
+        .create_new(true)
+        .open(&part.path)
         .await
-        .map_err(|e| io_status("create", &part, e))?;
-    let written = write_chunks(&mut file, first, &mut chunks, max_size, &name).await;
-    let landed = match written {
-        Ok((size, crc)) => land(file, &part, dir, &name).await.map(|path| (path, size, crc)),
-        Err(status) => Err(status),
-    };
-    match landed {
-        Ok((path, size, crc32c)) => Ok(Received {
-            name,
-            path,
-            size,
-            crc32c,
-            sender,
-        }),
-        Err(status) => {
-            let _ = fs::remove_file(&part).await;
-            Err(status)
+        .map_err(|e| io_status("create", &part.path, e))?;
+    let (size, crc32c) = write_chunks(&mut file, first, &mut chunks, max_size, &name).await?;
+    let path = land(file, part, dir, &name).await?;
+    Ok(Received {
+        name,
+        path,
+        size,
+        crc32c,
+        sender,
+    })
+}
+
+/// A transfer's own part file, removed when dropped unless it was landed (renamed).
+struct PartFile {
+    path: PathBuf,
+}
+
+impl PartFile {
+    fn new(dir: &Path, name: &str) -> PartFile {
+        use std::hash::{BuildHasher, Hasher};
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        hasher.write_u128(now.map_or(0, |d| d.as_nanos()));
+        PartFile {
+            path: dir.join(format!(".{name}.{:016x}.part", hasher.finish())),
+        }
+    }
+}
+
+impl Drop for PartFile {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.path);
         }
     }
 }
@@ -220,14 +240,16 @@ where
 }
 
 /// Makes the part file durable and gives it its name.
-async fn land(mut file: File, part: &Path, dir: &Path, name: &str) -> Result<PathBuf, Status> {
-    file.flush().await.map_err(|e| io_status("flush", part, e))?;
-    file.sync_all().await.map_err(|e| io_status("fsync", part, e))?;
+async fn land(mut file: File, mut part: PartFile, dir: &Path, name: &str) -> Result<PathBuf, Status> {
+    file.flush().await.map_err(|e| io_status("flush", &part.path, e))?;
+    file.sync_all().await.map_err(|e| io_status("fsync", &part.path, e))?;
     drop(file);
     let path = dir.join(name);
-    fs::rename(part, &path)
+    fs::rename(&part.path, &path)
         .await
-        .map_err(|e| io_status("rename", part, e))?;
+        .map_err(|e| io_status("rename", &part.path, e))?;
+    // Landed: nothing left to remove.
+    part.path = PathBuf::new();
     let directory = File::open(dir).await.map_err(|e| io_status("open", dir, e))?;
     directory.sync_all().await.map_err(|e| io_status("fsync", dir, e))?;
     Ok(path)

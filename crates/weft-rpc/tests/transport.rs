@@ -158,6 +158,17 @@ async fn files_arrive_whole_checked_and_durable() {
     let receipt = main.send_file(outgoing.chunks).await.unwrap().into_inner();
     assert_eq!(receipt.size, 1000);
     assert_eq!(std::fs::read(to.path().join("head")).unwrap(), content[..1000]);
+
+    // A file of that name is already there: it is not replaced.
+    let again = files::send(
+        from.path().join("wal-000001.log"),
+        "head".into(),
+        DB.header("main"),
+        Some(10),
+    );
+    let refused = main.send_file(again.chunks).await.unwrap_err();
+    assert_eq!(refused.code(), Code::AlreadyExists);
+    assert_eq!(std::fs::read(to.path().join("head")).unwrap(), content[..1000]);
 }
 
 #[tokio::test]
