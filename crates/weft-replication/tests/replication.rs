@@ -311,7 +311,10 @@ fn a_replica_that_was_down_catches_up_from_the_queue_and_is_ready_again() {
     drop(replica);
     main.wait_for_state("r1", LinkState::Unreachable);
     // Commits go on without the SYNC replica, and wait for it in the queue.
-    let last = (1..=5).map(|n| main.write(n)).last().unwrap();
+    let mut last = 0;
+    for n in 1..=5 {
+        last = main.write(n);
+    }
     assert_eq!(main.state_of("r1").behind, 5);
 
     let replica = Instance::open(replica_dir.path(), "replica");
