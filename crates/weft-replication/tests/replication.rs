@@ -115,6 +115,33 @@ impl Instance {
     }
 }
 
+/// A MAIN and a REPLICA listening on a free port, each in its own directory, with the
+/// replica registered as `r1` in `mode` and ready. Instances drop before their directories.
+struct Pair {
+    main: Instance,
+    replica: Instance,
+    /// Where the replica listens.
+    address: String,
+    main_dir: tempfile::TempDir,
+    replica_dir: tempfile::TempDir,
+}
+
+fn pair(mode: ReplicaMode) -> Pair {
+    let (main_dir, replica_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let main = Instance::open(main_dir.path(), "main");
+    let replica = Instance::open(replica_dir.path(), "replica");
+    let address = replica.become_replica(0);
+    main.replication.register("r1", mode, &address).unwrap();
+    main.wait_for_state("r1", LinkState::Ready);
+    Pair {
+        main,
+        replica,
+        address,
+        main_dir,
+        replica_dir,
+    }
+}
+
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while !done() {
@@ -125,14 +152,14 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn a_sync_replica_holds_every_commit_before_it_is_acknowledged() {
-    let (main_dir, replica_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let main = Instance::open(main_dir.path(), "main");
-    let replica = Instance::open(replica_dir.path(), "replica");
-    let address = replica.become_replica(0);
+    let Pair {
+        main,
+        replica,
+        main_dir: _main_dir,
+        replica_dir: _replica_dir,
+        ..
+    } = pair(ReplicaMode::Sync);
     assert!(replica.host.read_only.lock().is_some(), "a replica refuses writes");
-
-    main.replication.register("r1", ReplicaMode::Sync, &address).unwrap();
-    main.wait_for_state("r1", LinkState::Ready);
     for n in 0..20 {
         let ts = main.write(n);
         // SYNC: acknowledged only once the replica applied it durably.
@@ -146,12 +173,13 @@ fn a_sync_replica_holds_every_commit_before_it_is_acknowledged() {
 
 #[test]
 fn an_async_replica_catches_up_and_a_dropped_one_stops() {
-    let (main_dir, replica_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let main = Instance::open(main_dir.path(), "main");
-    let replica = Instance::open(replica_dir.path(), "replica");
-    let address = replica.become_replica(0);
-    main.replication.register("r1", ReplicaMode::Async, &address).unwrap();
-    main.wait_for_state("r1", LinkState::Ready);
+    let Pair {
+        main,
+        replica,
+        main_dir: _main_dir,
+        replica_dir: _replica_dir,
+        ..
+    } = pair(ReplicaMode::Async);
 
     (0..50).for_each(|n| {
         main.write(n);
@@ -208,13 +236,14 @@ fn roles_and_replicas_survive_a_restart() {
 
 #[test]
 fn a_replica_with_commits_main_never_had_is_diverged_and_left_alone() {
-    let (main_dir, replica_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let main = Instance::open(main_dir.path(), "main");
-    let replica = Instance::open(replica_dir.path(), "replica");
-    let address = replica.become_replica(0);
+    let Pair {
+        main,
+        replica,
+        address,
+        main_dir: _main_dir,
+        replica_dir: _replica_dir,
+    } = pair(ReplicaMode::Sync);
     let port = address.rsplit_once(':').unwrap().1.parse().unwrap();
-    main.replication.register("r1", ReplicaMode::Sync, &address).unwrap();
-    main.wait_for_state("r1", LinkState::Ready);
     (0..3).for_each(|n| {
         main.write(n);
     });
@@ -300,12 +329,13 @@ fn commands_that_do_not_fit_the_role_are_refused() {
 
 #[test]
 fn a_replica_that_was_down_catches_up_from_the_queue_and_is_ready_again() {
-    let (main_dir, replica_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let main = Instance::open(main_dir.path(), "main");
-    let replica = Instance::open(replica_dir.path(), "replica");
-    let address = replica.become_replica(0);
-    main.replication.register("r1", ReplicaMode::Sync, &address).unwrap();
-    main.wait_for_state("r1", LinkState::Ready);
+    let Pair {
+        main,
+        replica,
+        replica_dir,
+        main_dir: _main_dir,
+        ..
+    } = pair(ReplicaMode::Sync);
     main.write(0);
 
     drop(replica);
