@@ -2,7 +2,7 @@
 //! registered; a REPLICA applies them in order and refuses writes of its own.
 //!
 //! Owns: the instance's replication role and registered replicas, kept in the data
-//! directory (`state.rs`) and restored at start; on MAIN, the commit sink that queues
+//! directory (`state.rs`, our own small text format) and restored at start; on MAIN, the commit sink that queues
 //! records and makes commits wait as each replica's mode says (`sink.rs`), one link and one
 //! shipper task per replica (`link.rs`, `shipper.rs`); on a REPLICA, the service that
 //! applies what MAIN sends (`replica.rs`). Traffic goes over `weft-rpc`.
@@ -82,7 +82,7 @@ fn refused(message: impl Into<String>) -> ReplicationError {
 /// How replication is set up on an instance.
 #[derive(Clone, Debug)]
 pub struct ReplicationConfig {
-    /// The data directory, where `replication.json` lives.
+    /// The data directory, where `replication.state` lives.
     pub data_dir: PathBuf,
     /// This instance's database and epoch.
     pub identity: Identity,
@@ -131,7 +131,7 @@ pub struct Replication {
     pinned: Arc<Mutex<Option<DatabaseId>>>,
     epoch: Mutex<u64>,
     /// Shared with the replica service: held while records are applied.
-    apply_lock: Arc<tokio::sync::Mutex<()>>,
+    apply_lock: Arc<Mutex<()>>,
     generation: Arc<AtomicU64>,
 }
 
@@ -154,7 +154,7 @@ impl Replication {
                 sink: Arc::new(ReplicationSink::new(last)),
             }),
             stored: Arc::new(Mutex::new(stored.clone())),
-            apply_lock: Arc::new(tokio::sync::Mutex::new(())),
+            apply_lock: Arc::new(Mutex::new(())),
             generation: Arc::new(AtomicU64::new(0)),
             runtime: Some(runtime),
             config,
@@ -314,14 +314,10 @@ impl Replication {
     /// takes writes. Nothing to do on a MAIN.
     pub fn set_main(&self) -> Result<(), ReplicationError> {
         let mut current = self.current.lock();
-        if matches!(*current, Current::Main { .. }) {
+        let Current::Replica { address, .. } = &*current else {
             return Ok(());
-        }
-        // An epoch advanced for a promotion that then fails is harmless; a role saved as
-        // MAIN without a new epoch would not be.
-        let epoch = self.host.advance_epoch().map_err(refused)?;
-        *self.epoch.lock() = epoch;
-        self.save(|s| s.role = StoredRole::Main)?;
+        };
+        let port = address.port();
         let placeholder = Current::Main {
             sink: Arc::new(ReplicationSink::new(0)),
         };
@@ -329,8 +325,23 @@ impl Replication {
             serving.end();
         }
         // No record of the old MAIN is applied after this: the streams are halted and
-        // the one being applied, if any, finishes first.
-        let _drained = self.apply_lock.blocking_lock();
+        // the one being applied, if any, finishes first; only then does the epoch change.
+        let _drained = self.apply_lock.lock();
+        let promoted = self.host.advance_epoch().map_err(refused).and_then(|epoch| {
+            // An epoch advanced for a promotion that then fails is harmless; a role saved
+            // as MAIN without a new epoch would not be.
+            self.save(|s| s.role = StoredRole::Main).map(|()| epoch)
+        });
+        let epoch = match promoted {
+            Ok(epoch) => epoch,
+            Err(error) => {
+                // Still a replica: serve again where it did.
+                let (address, serving) = self.listen(port)?;
+                *current = Current::Replica { address, serving };
+                return Err(error);
+            }
+        };
+        *self.epoch.lock() = epoch;
         let sink = Arc::new(ReplicationSink::new(self.host.storage().last_committed()));
         self.plug(&sink);
         *current = Current::Main { sink };
@@ -429,10 +440,8 @@ impl Replication {
             Current::Main { sink } => sink.stop_all(),
             Current::Replica { serving, .. } => serving.end(),
         }
-        // Wait for a record being applied, where blocking is allowed.
-        if tokio::runtime::Handle::try_current().is_err() {
-            drop(self.apply_lock.blocking_lock());
-        }
+        // Wait for a record being applied.
+        drop(self.apply_lock.lock());
     }
 }
 

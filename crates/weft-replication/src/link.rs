@@ -181,10 +181,12 @@ impl ReplicaLink {
         batch
     }
 
-    /// The `prev` of the oldest queued record: the commit the replica must hold for the
-    /// queue to follow on from it.
-    pub fn first_prev(&self) -> Option<u64> {
-        self.queue.lock().front().map(|s| s.prev)
+    /// The `prev` of the oldest queued record newer than `held`: the commit a replica
+    /// holding `held` must hold for the queue to follow on from it.
+    pub fn first_prev_after(&self, held: u64) -> Option<u64> {
+        let queue = self.queue.lock();
+        let start = queue.partition_point(|s| s.ts <= held);
+        queue.get(start).map(|s| s.prev)
     }
 
     /// The replica holds everything up to `ts` durably: drop those records, wake waiting
@@ -241,6 +243,9 @@ impl ReplicaLink {
                 return WaitOutcome::NotConnected(progress.state);
             }
             if progress.demoted {
+                // Demoted until this commit too is held: a replica that stays slower than
+                // MAIN stays demoted instead of costing a deadline per swing back.
+                progress.demoted_until = progress.demoted_until.max(ts);
                 return WaitOutcome::TimedOut;
             }
             match deadline {

@@ -39,7 +39,7 @@ pub struct ReplicaService {
     pub(crate) persist_pin: Arc<dyn Fn(DatabaseId) -> Result<(), String> + Send + Sync>,
     /// Held while a batch is applied and while a MAIN says hello; a promotion takes it to
     /// wait until no record is being applied.
-    pub(crate) apply_lock: Arc<tokio::sync::Mutex<()>>,
+    pub(crate) apply_lock: Arc<Mutex<()>>,
     /// Bumped by every hello: a record stream opened before it ends, so only one MAIN
     /// connection applies records at a time.
     pub(crate) generation: Arc<AtomicU64>,
@@ -137,20 +137,24 @@ fn apply_batch(
 impl Replication for ReplicaService {
     async fn hello(&self, request: Request<HelloRequest>) -> Result<Response<HelloReply>, Status> {
         let (main, sender) = Identity::read(request.get_ref().header.as_ref())?;
-        // A newer connection of MAIN replaces older streams; wait until none applies.
+        // A newer connection of MAIN replaces older streams; wait until none applies
+        // (the replication runtime has a worker to spare for that wait).
         self.generation.fetch_add(1, Ordering::SeqCst);
-        let _applying = self.apply_lock.lock().await;
-        if *self.halted.borrow() {
-            return Err(no_longer_a_replica());
-        }
-        self.accept(main.database)?;
-        tracing::info!(main = sender, epoch = main.epoch, "MAIN connected");
-        self.host.set_read_only(Some(format!(
-            "this instance is a REPLICA of the MAIN at {sender}; send writes there"
-        )));
+        let held = tokio::task::block_in_place(|| {
+            let _applying = self.apply_lock.lock();
+            if *self.halted.borrow() {
+                return Err(no_longer_a_replica());
+            }
+            self.accept(main.database)?;
+            self.host.set_read_only(Some(format!(
+                "this instance is a REPLICA of the MAIN at {sender}; send writes there"
+            )));
+            Ok(self.host.storage().last_committed())
+        })?;
+        tracing::info!(main = sender, epoch = main.epoch, held, "MAIN connected");
         Ok(Response::new(HelloReply {
             header: self.header(),
-            last_commit_ts: self.host.storage().last_committed(),
+            last_commit_ts: held,
             history: Vec::new(),
         }))
     }
@@ -186,17 +190,22 @@ impl Replication for ReplicaService {
                         break;
                     }
                 };
-                let applying = apply_lock.clone().lock_owned().await;
-                if *halted.borrow() || generation.load(Ordering::SeqCst) != ours {
-                    break;
-                }
-                let (applier, still) = (host.clone(), halted.clone());
+                let (applier, still, lock, current) =
+                    (host.clone(), halted.clone(), apply_lock.clone(), generation.clone());
                 let applied = tokio::task::spawn_blocking(move || {
-                    let _applying = applying;
-                    apply_batch(applier.as_ref(), &batch, epoch, &still)
+                    let _applying = lock.lock();
+                    if *still.borrow() || current.load(Ordering::SeqCst) != ours {
+                        return None;
+                    }
+                    Some(apply_batch(applier.as_ref(), &batch, epoch, &still))
                 })
                 .await;
-                let (durable_ts, error) = applied.unwrap_or_else(|e| (0, Some(format!("the applier failed: {e}"))));
+                let (durable_ts, error) = match applied {
+                    Ok(Some(outcome)) => outcome,
+                    // Replaced by a newer connection, or no longer a replica.
+                    Ok(None) => break,
+                    Err(e) => (0, Some(format!("the applier failed: {e}"))),
+                };
                 let stop = error.is_some();
                 let ack = Ack {
                     header: header.clone(),

@@ -90,8 +90,8 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
             ),
         ));
     }
-    link.acknowledge(held);
-    if held < main_last && link.first_prev() != Some(held) {
+    // Behind is decided before the acknowledgement, which would show the link ready.
+    if held < main_last && link.first_prev_after(held) != Some(held) {
         return Err((
             LinkState::Behind,
             format!(
@@ -101,6 +101,7 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
             ),
         ));
     }
+    link.acknowledge(held);
     backoff.reset();
     let (batches, outgoing) = mpsc::channel::<RecordBatch>(8);
     let mut acks = client
@@ -142,7 +143,8 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
                         .collect(),
                 });
             }
-            _ = link.wake.notified(), if records.is_empty() => {}
+            // Also while records wait for room on the stream: a dropped link ends here.
+            _ = link.wake.notified() => {}
         }
     }
 }

@@ -113,10 +113,13 @@ impl Received {
     }
 }
 
+/// Longest name accepted: the part file adds 23 bytes and a file name has at most 255.
+pub const MAX_NAME: usize = 232;
+
 /// Whether `name` is a plain file name: not empty, no path separator, not hidden (which
-/// also rules out `.` and `..`), no NUL, at most 255 bytes.
+/// also rules out `.` and `..`), no NUL, at most [`MAX_NAME`] bytes.
 pub fn is_plain_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 255 && !name.starts_with('.') && !name.contains(['/', '\\', '\0'])
+    !name.is_empty() && name.len() <= MAX_NAME && !name.starts_with('.') && !name.contains(['/', '\\', '\0'])
 }
 
 /// Receives one file from `chunks` into `dir`, refusing a sender of another database and a
@@ -137,13 +140,15 @@ where
     if fs::try_exists(dir.join(&name)).await.unwrap_or(true) {
         return Err(Status::already_exists(format!("`{name}` is already here")));
     }
-    let part = PartFile::new(dir, &name);
+    let part_path = PartFile::path_for(dir, &name);
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(&part.path)
+        .open(&part_path)
         .await
-        .map_err(|e| io_status("create", &part.path, e))?;
+        .map_err(|e| io_status("create", &part_path, e))?;
+    // Ours from here on: removed on every way out but landing.
+    let part = PartFile { path: part_path };
     let (size, crc32c) = write_chunks(&mut file, first, &mut chunks, max_size, &name).await?;
     let path = land(file, part, dir, &name).await?;
     Ok(Received {
@@ -155,28 +160,26 @@ where
     })
 }
 
-/// A transfer's own part file, removed when dropped unless it was landed (renamed).
+/// A transfer's own part file, removed when dropped (once landed, the file lives on under
+/// its name, a second link to the same data).
 struct PartFile {
     path: PathBuf,
 }
 
 impl PartFile {
-    fn new(dir: &Path, name: &str) -> PartFile {
+    /// A fresh part file path for `name` in `dir`.
+    fn path_for(dir: &Path, name: &str) -> PathBuf {
         use std::hash::{BuildHasher, Hasher};
         let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
         hasher.write_u128(now.map_or(0, |d| d.as_nanos()));
-        PartFile {
-            path: dir.join(format!(".{name}.{:016x}.part", hasher.finish())),
-        }
+        dir.join(format!(".{name}.{:016x}.part", hasher.finish()))
     }
 }
 
 impl Drop for PartFile {
     fn drop(&mut self) {
-        if !self.path.as_os_str().is_empty() {
-            let _ = std::fs::remove_file(&self.path);
-        }
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -240,16 +243,18 @@ where
 }
 
 /// Makes the part file durable and gives it its name.
-async fn land(mut file: File, mut part: PartFile, dir: &Path, name: &str) -> Result<PathBuf, Status> {
+async fn land(mut file: File, part: PartFile, dir: &Path, name: &str) -> Result<PathBuf, Status> {
     file.flush().await.map_err(|e| io_status("flush", &part.path, e))?;
     file.sync_all().await.map_err(|e| io_status("fsync", &part.path, e))?;
     drop(file);
+    // A hard link fails if the name is taken, where a rename would replace the file; the
+    // part file is then removed by its guard.
     let path = dir.join(name);
-    fs::rename(&part.path, &path)
-        .await
-        .map_err(|e| io_status("rename", &part.path, e))?;
-    // Landed: nothing left to remove.
-    part.path = PathBuf::new();
+    fs::hard_link(&part.path, &path).await.map_err(|e| match e.kind() {
+        io::ErrorKind::AlreadyExists => Status::already_exists(format!("`{name}` is already here")),
+        _ => io_status("link", &part.path, e),
+    })?;
+    drop(part);
     let directory = File::open(dir).await.map_err(|e| io_status("open", dir, e))?;
     directory.sync_all().await.map_err(|e| io_status("fsync", dir, e))?;
     Ok(path)
@@ -277,7 +282,7 @@ mod tests {
             "a\\b",
             ".hidden",
             "a\0b",
-            &"x".repeat(256),
+            &"x".repeat(MAX_NAME + 1),
         ] {
             assert!(!is_plain_name(bad), "{bad:?}");
         }
