@@ -152,13 +152,8 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn a_sync_replica_holds_every_commit_before_it_is_acknowledged() {
-    let Pair {
-        main,
-        replica,
-        main_dir: _main_dir,
-        replica_dir: _replica_dir,
-        ..
-    } = pair(ReplicaMode::Sync);
+    let set_up = pair(ReplicaMode::Sync);
+    let (main, replica) = (&set_up.main, &set_up.replica);
     assert!(replica.host.read_only.lock().is_some(), "a replica refuses writes");
     for n in 0..20 {
         let ts = main.write(n);
@@ -173,13 +168,8 @@ fn a_sync_replica_holds_every_commit_before_it_is_acknowledged() {
 
 #[test]
 fn an_async_replica_catches_up_and_a_dropped_one_stops() {
-    let Pair {
-        main,
-        replica,
-        main_dir: _main_dir,
-        replica_dir: _replica_dir,
-        ..
-    } = pair(ReplicaMode::Async);
+    let set_up = pair(ReplicaMode::Async);
+    let (main, replica) = (&set_up.main, &set_up.replica);
 
     (0..50).for_each(|n| {
         main.write(n);
