@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 import mgclient
 import neo4j
@@ -35,12 +36,13 @@ class Server:
         self.name = name
         self.data = os.path.join(root, name)
         self.bolt = free_port()
+        self.http = free_port()
         self.replication_port = free_port()
         self.log = open(os.path.join(root, f"{name}.log"), "ab")
         self.process = None
 
     def start(self):
-        args = [BINARY, "serve", "--bolt-address", f"127.0.0.1:{self.bolt}", "--http-address", "127.0.0.1:0",
+        args = [BINARY, "serve", "--bolt-address", f"127.0.0.1:{self.bolt}", "--http-address", f"127.0.0.1:{self.http}",
                 "--data-dir", self.data, "--snapshot-interval", "0"]
         self.process = subprocess.Popen(args, stdout=self.log, stderr=self.log)
         deadline = time.time() + WAIT
@@ -72,6 +74,10 @@ class Server:
     def run(self, query, **params):
         with self.driver() as d, d.session() as s:
             return [r.values() for r in s.run(query, params)]
+
+    def metrics(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http}/metrics", timeout=5) as response:
+            return response.read().decode()
 
     def count(self):
         return self.run("MATCH (n:Item) RETURN count(n)")[0][0]
@@ -122,6 +128,16 @@ try:
         # SYNC: every acknowledged commit is already on the replica.
         assert sync.count() == 100, sync.count()
         wait_until("the ASYNC replica caught up", lambda: lazy.count() == 100)
+        # The MAIN's /metrics has each replica's queue depth, lag and bytes shipped.
+        figures = {}
+        for line in main.metrics().splitlines():
+            if line.startswith("weft_replica_"):
+                name, value = line.rsplit(" ", 1)
+                figures[name] = float(value)
+        assert figures['weft_replica_connected{replica="sync_one"}'] == 1, figures
+        assert figures['weft_replica_shipped_bytes_total{replica="async_one"}'] > 0, figures
+        assert 'weft_replica_behind_transactions{replica="sync_one"}' in figures, figures
+        assert 'weft_replica_lag_seconds{replica="async_one"}' in figures, figures
 
     def replicas_refuse_writes_naming_the_main():
         try:

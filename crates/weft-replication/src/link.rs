@@ -10,7 +10,7 @@
 //! behind than the bound is marked `behind` instead of growing MAIN's memory.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,6 +32,8 @@ pub struct Shipped {
     /// The commit before it on MAIN.
     pub prev: u64,
     pub record: Arc<[u8]>,
+    /// When it was queued (how far behind in seconds a replica is).
+    pub queued: Instant,
 }
 
 /// A replica's state, as `SHOW REPLICAS` prints it.
@@ -100,6 +102,10 @@ pub struct LinkStatus {
     pub acked_ts: u64,
     /// Commits queued and not yet acknowledged.
     pub behind: usize,
+    /// How long the oldest commit not yet acknowledged has waited (zero when none).
+    pub lag: Duration,
+    /// Record bytes sent to the replica since the link started.
+    pub shipped_bytes: u64,
     pub last_error: Option<String>,
 }
 
@@ -116,6 +122,7 @@ pub struct ReplicaLink {
     stopped: AtomicBool,
     /// The queue overflowed: records were dropped, so nothing more is queued.
     overflowed: AtomicBool,
+    shipped_bytes: AtomicU64,
 }
 
 impl ReplicaLink {
@@ -136,6 +143,7 @@ impl ReplicaLink {
             wake: Notify::new(),
             stopped: AtomicBool::new(false),
             overflowed: AtomicBool::new(false),
+            shipped_bytes: AtomicU64::new(0),
         }
     }
 
@@ -261,8 +269,19 @@ impl ReplicaLink {
         }
     }
 
+    /// Counts record bytes the shipper sent.
+    pub fn shipped(&self, bytes: u64) {
+        self.shipped_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
     pub fn status(&self) -> LinkStatus {
-        let behind = self.queue.lock().len();
+        let (behind, lag) = {
+            let queue = self.queue.lock();
+            (
+                queue.len(),
+                queue.front().map_or(Duration::ZERO, |s| s.queued.elapsed()),
+            )
+        };
         let progress = self.progress.lock();
         LinkStatus {
             name: self.name.clone(),
@@ -272,6 +291,8 @@ impl ReplicaLink {
             state: progress.state,
             acked_ts: progress.acked_ts,
             behind,
+            lag,
+            shipped_bytes: self.shipped_bytes.load(Ordering::Relaxed),
             last_error: progress.last_error.clone(),
         }
     }
@@ -297,6 +318,7 @@ mod tests {
             ts,
             prev: ts - 1,
             record: Arc::from(&b"r"[..]),
+            queued: Instant::now(),
         }
     }
 

@@ -131,6 +131,7 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
             permit = batches.reserve(), if !records.is_empty() => {
                 let permit = permit.map_err(|_| unreachable("the record stream closed".into()))?;
                 sent = records.last().map_or(sent, |last| last.ts);
+                link.shipped(records.iter().map(|s| s.record.len() as u64).sum());
                 permit.send(RecordBatch {
                     header: Some(header.clone()),
                     records: records

@@ -111,6 +111,7 @@ impl CommitSink for ReplicationSink {
                 ts,
                 prev: *last,
                 record,
+                queued: std::time::Instant::now(),
             };
             for link in self.links.read().iter() {
                 link.push(item.clone());

@@ -24,16 +24,20 @@ const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// Why the instance refuses writes (`None` while it takes them).
 pub type WritesRefused = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 
+/// Brings figures that are read, not counted (replication's), up to date before rendering.
+pub type Refresh = Arc<dyn Fn() + Send + Sync>;
+
 /// Answers HTTP requests on `listener` until `stopped` turns true.
 pub async fn serve(
     listener: TcpListener,
     metrics: Option<PrometheusHandle>,
     refused: WritesRefused,
+    refresh: Refresh,
     mut stopped: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let router = Router::new()
         .route("/health", get(health).with_state(refused))
-        .route("/metrics", get(render_metrics).with_state(metrics));
+        .route("/metrics", get(render_metrics).with_state((metrics, refresh)));
     let shutdown = async move {
         // An error means the server dropped the sender: it is gone, so stop too.
         let _ = stopped.wait_for(|stopped| *stopped).await;
@@ -54,9 +58,12 @@ async fn health(State(refused): State<WritesRefused>) -> Response {
     }
 }
 
-async fn render_metrics(State(metrics): State<Option<PrometheusHandle>>) -> Response {
+async fn render_metrics(State((metrics, refresh)): State<(Option<PrometheusHandle>, Refresh)>) -> Response {
     match metrics {
-        Some(handle) => ([(header::CONTENT_TYPE, PROMETHEUS_TEXT)], handle.render()).into_response(),
+        Some(handle) => {
+            refresh();
+            ([(header::CONTENT_TYPE, PROMETHEUS_TEXT)], handle.render()).into_response()
+        }
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
             "metrics are not exported: another metrics recorder owns this process\n",

@@ -105,7 +105,13 @@ pub async fn serve(
     let exporter = metrics::handle();
     let watched = node.clone();
     let refused: http::WritesRefused = Arc::new(move || watched.writes_refused());
-    let http = http.map(|http| tokio::spawn(http::serve(http, exporter, refused, stopped.clone())));
+    let replicas = node.clone();
+    let refresh: http::Refresh = Arc::new(move || {
+        if let Some(replication) = replicas.replication() {
+            metrics::record_replicas(&replication.replicas());
+        }
+    });
+    let http = http.map(|http| tokio::spawn(http::serve(http, exporter, refused, refresh, stopped.clone())));
     let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let context = Context {
         node,

@@ -6,6 +6,9 @@
 //! session and backend stay unaware of metrics. Promises to the HTTP endpoint: a
 //! [`PrometheusHandle`] that renders every `weft_` metric in the text format.
 //!
+//! Replication's figures (per replica, on a MAIN) are read from replication when
+//! `/metrics` is rendered ([`record_replicas`]).
+//!
 //! Counts are per process: several servers in one process (as in tests) share them.
 
 use crate::backend::{control_statement, Control};
@@ -18,6 +21,10 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use weft_bolt::messages::Dict;
 use weft_bolt::{BoltValue, Request, Response};
 
+const REPLICA_BEHIND: &str = "weft_replica_behind_transactions";
+const REPLICA_LAG: &str = "weft_replica_lag_seconds";
+const REPLICA_CONNECTED: &str = "weft_replica_connected";
+const REPLICA_SHIPPED: &str = "weft_replica_shipped_bytes_total";
 const CONNECTIONS_OPEN: &str = "weft_connections_open";
 const CONNECTIONS_ACCEPTED: &str = "weft_connections_accepted_total";
 const QUERIES: &str = "weft_queries_total";
@@ -38,6 +45,17 @@ const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 pub fn handle() -> Option<PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE.get_or_init(install).clone()
+}
+
+/// Sets the replication figures from the replicas' states (called before rendering).
+pub fn record_replicas(replicas: &[weft_replication::LinkStatus]) {
+    for replica in replicas {
+        let name = replica.name.clone();
+        gauge!(REPLICA_BEHIND, "replica" => name.clone()).set(replica.behind as f64);
+        gauge!(REPLICA_LAG, "replica" => name.clone()).set(replica.lag.as_secs_f64());
+        gauge!(REPLICA_CONNECTED, "replica" => name.clone()).set(if replica.state.connected() { 1.0 } else { 0.0 });
+        counter!(REPLICA_SHIPPED, "replica" => name).absolute(replica.shipped_bytes);
+    }
 }
 
 fn install() -> Option<PrometheusHandle> {
@@ -66,6 +84,20 @@ fn install() -> Option<PrometheusHandle> {
 }
 
 fn describe() {
+    describe_gauge!(
+        REPLICA_BEHIND,
+        "Commits a replica has not acknowledged yet (queue depth), on a MAIN"
+    );
+    describe_gauge!(
+        REPLICA_LAG,
+        Unit::Seconds,
+        "How long the oldest commit a replica has not acknowledged has waited, on a MAIN"
+    );
+    describe_gauge!(
+        REPLICA_CONNECTED,
+        "1 while a replica takes records (ready or replicating), else 0"
+    );
+    describe_counter!(REPLICA_SHIPPED, Unit::Bytes, "Commit record bytes sent to a replica");
     describe_gauge!(CONNECTIONS_OPEN, "Bolt connections open now");
     describe_counter!(CONNECTIONS_ACCEPTED, "Bolt connections accepted");
     describe_counter!(QUERIES, "Queries completed, by the summary's type (r, w, rw, s)");
