@@ -37,7 +37,7 @@ pub fn parameters(dict: &[(String, BoltValue)], dialect: Dialect) -> Result<BTre
                 reason,
             };
             let value = decode(value, dialect).map_err(refused)?;
-            let stored = value.to_value().ok_or_else(|| {
+            let stored = value.into_value().ok_or_else(|| {
                 refused("nodes, relationships and paths cannot be parameters; pass their ids instead".into())
             })?;
             Ok((name.clone(), stored))

@@ -198,7 +198,12 @@ impl<G: Entities> Value<G> {
     /// The storable equivalent, or `None` when the value holds a node, relationship or
     /// path anywhere.
     pub fn to_value(&self) -> Option<Value> {
-        self.clone().map_entities(&mut ToStorage).ok()
+        self.clone().into_value()
+    }
+
+    /// As [`Value::to_value`], consuming the value (nothing is copied).
+    pub fn into_value(self) -> Option<Value> {
+        self.map_entities(&mut ToStorage).ok()
     }
 }
 
@@ -246,9 +251,11 @@ mod tests {
     fn storage_values_widen_and_narrow_back_unless_they_hold_an_entity() {
         let stored = Value::List(vec![Value::Int(1), Value::from("a")]);
         let by_id: Value<ById> = stored.clone().into();
-        assert_eq!(by_id.to_value(), Some(stored));
+        assert_eq!(by_id.to_value(), Some(stored.clone()));
+        assert_eq!(by_id.into_value(), Some(stored));
         let nested = Value::<ById>::List(vec![Value::Int(1), Value::Node(Gid(3))]);
         assert_eq!(nested.to_value(), None);
+        assert_eq!(nested.into_value(), None);
     }
 
     /// A mapping that renumbers nodes and refuses relationships.

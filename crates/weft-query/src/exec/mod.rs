@@ -55,6 +55,14 @@ pub struct ExecCtx<G> {
 }
 
 impl<G: GraphRead> ExecCtx<G> {
+    /// Stored properties by name, as runtime values.
+    fn named(&self, props: impl IntoIterator<Item = (PropertyId, weft_common::Value)>) -> BTreeMap<String, QValue> {
+        props
+            .into_iter()
+            .map(|(k, v)| (self.graph.property_name(k), QValue::from(v)))
+            .collect()
+    }
+
     pub fn new(graph: G, params: BTreeMap<String, QValue>) -> Self {
         ExecCtx {
             graph,
@@ -271,10 +279,7 @@ impl<G: GraphRead> GraphContext for ExecCtx<G> {
 
     fn node_properties(&self, node: Gid) -> Result<BTreeMap<String, QValue>> {
         let props = self.graph.vertex_properties(node)?;
-        Ok(props
-            .into_iter()
-            .map(|(k, v)| (self.graph.property_name(k), QValue::from(v)))
-            .collect())
+        Ok(self.named(props))
     }
 
     fn rel_property(&self, rel: &EdgeRef, key: &str) -> Result<QValue> {
@@ -299,10 +304,7 @@ impl<G: GraphRead> GraphContext for ExecCtx<G> {
 
     fn rel_properties(&self, rel: &EdgeRef) -> Result<BTreeMap<String, QValue>> {
         let props = self.graph.edge_properties(rel)?;
-        Ok(props
-            .into_iter()
-            .map(|(k, v)| (self.graph.property_name(k), QValue::from(v)))
-            .collect())
+        Ok(self.named(props))
     }
 
     fn rel_type(&self, rel: &EdgeRef) -> String {

@@ -87,19 +87,29 @@ fn compile_props(props: &Option<Box<crate::ast::Expr>>, scope: &Scope, slots: &m
     props.as_ref().map(|p| compile(p, scope, slots)).transpose()
 }
 
+/// The slot of a pattern element's variable (bound here, or already in scope), or a fresh
+/// anonymous one; a pattern used as a predicate cannot introduce a variable.
+fn variable_slot(
+    variable: &Option<String>,
+    kind: VarKind,
+    scope: &mut Scope,
+    slots: &mut Slots,
+    mode: Mode,
+) -> Result<usize> {
+    match variable {
+        Some(name) if mode == Mode::Predicate && scope.get(name).is_none() => Err(QueryError::compile(
+            ErrorKind::SyntaxError,
+            "UndefinedVariable",
+            format!("Variable `{name}` not defined (patterns used as predicates cannot introduce variables)"),
+        )),
+        Some(name) => Ok(scope.bind_pattern(name, kind, slots)),
+        None => Ok(anon(slots)),
+    }
+}
+
 fn node(n: &NodePattern, scope: &mut Scope, slots: &mut Slots, mode: Mode) -> Result<CNode> {
     let props = compile_props(&n.properties, scope, slots)?;
-    let slot = match &n.variable {
-        Some(name) if mode == Mode::Predicate && scope.get(name).is_none() => {
-            return Err(QueryError::compile(
-                ErrorKind::SyntaxError,
-                "UndefinedVariable",
-                format!("Variable `{name}` not defined (patterns used as predicates cannot introduce variables)"),
-            ))
-        }
-        Some(name) => scope.bind_pattern(name, VarKind::Node, slots),
-        None => anon(slots),
-    };
+    let slot = variable_slot(&n.variable, VarKind::Node, scope, slots, mode)?;
     Ok(CNode {
         range: None,
         label_ids: std::sync::OnceLock::new(),
@@ -118,17 +128,7 @@ fn rel(r: &RelPattern, scope: &mut Scope, slots: &mut Slots, mode: Mode) -> Resu
     } else {
         VarKind::Relationship
     };
-    let slot = match &r.variable {
-        Some(name) if mode == Mode::Predicate && scope.get(name).is_none() => {
-            return Err(QueryError::compile(
-                ErrorKind::SyntaxError,
-                "UndefinedVariable",
-                format!("Variable `{name}` not defined (patterns used as predicates cannot introduce variables)"),
-            ))
-        }
-        Some(name) => scope.bind_pattern(name, kind, slots),
-        None => anon(slots),
-    };
+    let slot = variable_slot(&r.variable, kind, scope, slots, mode)?;
     let length = match r.length {
         None => None,
         Some((min, max)) => {
