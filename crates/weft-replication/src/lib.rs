@@ -401,14 +401,6 @@ impl Replication {
             Current::Replica { .. } => Vec::new(),
         }
     }
-
-    /// The newest local commit a MAIN has handed to its replicas.
-    pub fn main_last_commit(&self) -> Option<u64> {
-        match &*self.current.lock() {
-            Current::Main { sink } => Some(sink.last_ts()),
-            Current::Replica { .. } => None,
-        }
-    }
 }
 
 impl Drop for Replication {
