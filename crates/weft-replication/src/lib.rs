@@ -15,10 +15,14 @@
 //! apart from one that is merely behind, warnings to the client when a SYNC replica missed
 //! a commit, and replication metrics.
 
+/// Where, under the data directory, a replica receives MAIN's snapshot before installing it.
+pub const INCOMING_DIR: &str = "replication-incoming";
+
 /// Largest message on a replication stream: a commit record may be up to the WAL's frame
 /// limit (1 GiB), plus its envelope.
 pub(crate) const MAX_MESSAGE: usize = (1 << 30) + (1 << 20);
 
+mod catchup;
 mod link;
 mod mode;
 mod replica;
@@ -27,7 +31,7 @@ mod sink;
 mod state;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
@@ -38,6 +42,7 @@ use weft_rpc::client::ClientConfig;
 use weft_rpc::pb::replication_server::ReplicationServer;
 use weft_rpc::server::ServerConfig;
 use weft_rpc::{DatabaseId, Identity};
+use weft_storage::durability::{Durability, Uuid};
 use weft_storage::Storage;
 
 pub use link::{LinkState, LinkStatus, QUEUE_LIMIT};
@@ -59,6 +64,12 @@ pub trait Host: Send + Sync + 'static {
     fn set_read_only(&self, reason: Option<String>);
     /// Starts a new epoch (on promotion to MAIN); the new epoch.
     fn advance_epoch(&self) -> Result<u64, String>;
+    /// The instance's durability files: a MAIN reads its history back from them to bring a
+    /// replica that is behind up to date.
+    fn durability(&self) -> Arc<Durability>;
+    /// Replaces the database with the snapshot at `path`, written by `database` (the MAIN
+    /// a replica applies); the snapshot's timestamp.
+    fn install_snapshot(&self, path: &Path, database: Uuid) -> Result<u64, String>;
 }
 
 /// Why a replication command failed.
@@ -206,6 +217,7 @@ impl Replication {
             sender: self.config.name.clone(),
             client: self.config.client.clone(),
             sink: sink.clone(),
+            host: self.host.clone(),
         };
         self.runtime().spawn(shipper::run(link, context));
     }
@@ -222,6 +234,13 @@ impl Replication {
             .set_nonblocking(true)
             .map_err(|e| listen_error(e.to_string()))?;
         let address = listener.local_addr().map_err(|e| listen_error(e.to_string()))?;
+        // A snapshot received before a crash and never installed is of no use now.
+        let incoming = self.config.data_dir.join(INCOMING_DIR);
+        if let Err(error) = std::fs::remove_dir_all(&incoming) {
+            if error.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(path = %incoming.display(), %error, "cannot clear received snapshots");
+            }
+        }
         let (halt, halted) = watch::channel(false);
         let service = ReplicaService {
             halted,
@@ -231,6 +250,7 @@ impl Replication {
             pinned: self.pinned.clone(),
             apply_lock: self.apply_lock.clone(),
             generation: self.generation.clone(),
+            incoming,
             persist_pin: {
                 let (dir, stored) = (self.config.data_dir.clone(), self.stored.clone());
                 Arc::new(move |database: DatabaseId| {

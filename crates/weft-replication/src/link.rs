@@ -120,8 +120,12 @@ pub struct ReplicaLink {
     /// Wakes the shipper: a record was queued, or the link is stopping.
     pub(crate) wake: Notify,
     stopped: AtomicBool,
-    /// The queue overflowed: records were dropped, so nothing more is queued.
+    /// The queue overflowed: records were dropped, so nothing more is queued until a
+    /// catch-up from files begins.
     overflowed: AtomicBool,
+    /// Records come from files, not the queue: the replica is not caught up, so commits
+    /// do not wait for it (it stays `recovery`).
+    catching_up: AtomicBool,
     shipped_bytes: AtomicU64,
 }
 
@@ -143,13 +147,14 @@ impl ReplicaLink {
             wake: Notify::new(),
             stopped: AtomicBool::new(false),
             overflowed: AtomicBool::new(false),
+            catching_up: AtomicBool::new(false),
             shipped_bytes: AtomicU64::new(0),
         }
     }
 
     /// Queues a confirmed commit, unless the queue overflowed before: past
-    /// [`QUEUE_LIMIT`] the queue is dropped and the replica marked `behind` for good (it
-    /// needs a catch-up from files).
+    /// [`QUEUE_LIMIT`] the queue is dropped and the replica marked `behind` until a
+    /// catch-up from files begins.
     pub fn push(&self, item: Shipped) {
         if self.overflowed.load(Ordering::SeqCst) {
             return;
@@ -197,10 +202,37 @@ impl ReplicaLink {
         queue.get(start).map(|s| s.prev)
     }
 
+    /// Records are read from files from now on: queueing starts again (what the files do
+    /// not reach yet is queued), and the link shows `recovery` until
+    /// [`ReplicaLink::end_catch_up`].
+    pub fn begin_catch_up(&self) {
+        self.catching_up.store(true, Ordering::SeqCst);
+        self.overflowed.store(false, Ordering::SeqCst);
+        self.set_state(LinkState::Recovery, None);
+    }
+
+    /// The queue follows on from what was sent: the link is live again.
+    pub fn end_catch_up(&self) {
+        self.catching_up.store(false, Ordering::SeqCst);
+        self.set_state(LinkState::Recovery, None);
+        let acked = self.progress.lock().acked_ts;
+        self.acknowledge(acked);
+    }
+
+    pub fn catching_up(&self) -> bool {
+        self.catching_up.load(Ordering::SeqCst)
+    }
+
+    /// Whether a shipper that sent everything up to `sent` must read on from files: MAIN
+    /// holds newer commits durably (`durable`) and the queue does not follow on from `sent`.
+    pub fn needs_files(&self, sent: u64, durable: u64) -> bool {
+        sent < durable && self.first_prev_after(sent) != Some(sent)
+    }
+
     /// The replica holds everything up to `ts` durably: drop those records, wake waiting
     /// commits, and leave demotion once the commit that missed its deadline is held. A
-    /// connected (or connecting) link becomes ready or replicating; a stopped one stays
-    /// stopped, and `behind` or `diverged` stay as they are.
+    /// connected (or connecting) link that is not catching up becomes ready or replicating;
+    /// a stopped one stays stopped, and `behind` or `diverged` stay as they are.
     pub fn acknowledge(&self, ts: u64) {
         let mut queue = self.queue.lock();
         while queue.front().is_some_and(|s| s.ts <= ts) {
@@ -211,7 +243,7 @@ impl ReplicaLink {
         let mut progress = self.progress.lock();
         progress.acked_ts = progress.acked_ts.max(ts);
         let live = progress.state.connected() || progress.state == LinkState::Recovery;
-        if live && !self.stopped() {
+        if live && !self.stopped() && !self.catching_up() {
             progress.state = if caught_up {
                 LinkState::Ready
             } else {

@@ -7,8 +7,12 @@
 //! policy) before it is acknowledged; anything else (a gap, a record it already has a
 //! commit at) stops the stream with an acknowledgement that says why. Streams end when the
 //! instance stops being a replica. A replica with data of another
-//! database refuses the MAIN.
+//! database refuses the MAIN. A snapshot MAIN streams for a catch-up lands checked and
+//! durable under `replication-incoming/` and replaces the replica's database while no
+//! record is applied; the received copy is removed once installed (the install writes a
+//! local snapshot of its own).
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -20,6 +24,7 @@ use tonic::{Request, Response, Status, Streaming};
 use weft_rpc::pb::replication_server::Replication;
 use weft_rpc::pb::{Ack, FileChunk, FileReceipt, HelloReply, HelloRequest, RecordBatch};
 use weft_rpc::{DatabaseId, Identity};
+use weft_storage::durability::Uuid;
 use weft_storage::record::CommitRecord;
 use weft_storage::Origin;
 
@@ -43,7 +48,12 @@ pub struct ReplicaService {
     /// Bumped by every hello: a record stream opened before it ends, so only one MAIN
     /// connection applies records at a time.
     pub(crate) generation: Arc<AtomicU64>,
+    /// Where snapshots from MAIN land before they are installed.
+    pub(crate) incoming: PathBuf,
 }
+
+/// Largest snapshot a replica accepts (1 TiB): a bound, not a target.
+const MAX_SNAPSHOT: u64 = 1 << 40;
 
 /// The error for a MAIN that reaches an instance that is no longer a replica.
 fn no_longer_a_replica() -> Status {
@@ -220,10 +230,51 @@ impl Replication for ReplicaService {
         Ok(Response::new(ReceiverStream::new(outgoing)))
     }
 
-    async fn send_file(&self, _request: Request<Streaming<FileChunk>>) -> Result<Response<FileReceipt>, Status> {
-        Err(Status::unimplemented(
-            "catch-up from WAL and snapshot files is not available yet: wipe the replica's data directory and \
-             register it again",
-        ))
+    async fn send_file(&self, request: Request<Streaming<FileChunk>>) -> Result<Response<FileReceipt>, Status> {
+        let Some(main) = *self.pinned.lock() else {
+            return Err(Status::failed_precondition("no MAIN said hello to this replica yet"));
+        };
+        if *self.halted.borrow() {
+            return Err(no_longer_a_replica());
+        }
+        let ours = self.generation.load(Ordering::SeqCst);
+        let expected = Identity {
+            database: main,
+            epoch: self.own.epoch,
+        };
+        tokio::fs::create_dir_all(&self.incoming)
+            .await
+            .map_err(|e| Status::internal(format!("cannot create {}: {e}", self.incoming.display())))?;
+        let received = weft_rpc::files::receive(request.into_inner(), &self.incoming, &expected, MAX_SNAPSHOT).await?;
+        let receipt = received.receipt(&self.own, &self.name);
+        if !(received.name.starts_with("snapshot-") && received.name.ends_with(".snap")) {
+            let _ = tokio::fs::remove_file(&received.path).await;
+            return Err(Status::invalid_argument(format!(
+                "`{}` is not a snapshot; a replica installs only snapshots",
+                received.name
+            )));
+        }
+        let (host, halted, lock, generation) = (
+            self.host.clone(),
+            self.halted.clone(),
+            self.apply_lock.clone(),
+            self.generation.clone(),
+        );
+        let path = received.path.clone();
+        let installed = tokio::task::spawn_blocking(move || {
+            let _applying = lock.lock();
+            if *halted.borrow() || generation.load(Ordering::SeqCst) != ours {
+                return Err(no_longer_a_replica());
+            }
+            host.install_snapshot(&path, Uuid::from_bytes(main.0))
+                .map_err(|e| Status::internal(format!("cannot install the snapshot: {e}")))
+        })
+        .await
+        .map_err(|e| Status::internal(format!("the snapshot installer failed: {e}")));
+        // Installed as a local snapshot of its own (or refused): the received copy goes.
+        let _ = tokio::fs::remove_file(&received.path).await;
+        let ts = installed??;
+        tracing::info!(ts, bytes = received.size, "installed MAIN's snapshot");
+        Ok(Response::new(receipt))
     }
 }

@@ -3,8 +3,11 @@
 //!
 //! Owns: the connection life of a [`ReplicaLink`]. Promises: a replica holding commits
 //! MAIN never had is marked `diverged` and sent nothing (never overwritten); one missing
-//! commits that are no longer queued is marked `behind`; a lost connection is retried
-//! with back-off until the link is dropped.
+//! commits that are not queued (registered after them, or fallen further behind than the
+//! queue holds) is caught up from files (`catchup.rs`) while it shows `recovery`, and
+//! commits do not wait for it meanwhile; a catch-up that cannot go on marks it `behind`
+//! and is tried again; a lost connection is retried with back-off until the link is
+//! dropped.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,8 +19,12 @@ use weft_rpc::pb::replication_client::ReplicationClient;
 use weft_rpc::pb::{HelloRequest, Record, RecordBatch};
 use weft_rpc::{Backoff, Identity};
 
-use crate::link::{LinkState, ReplicaLink};
+use weft_storage::durability::CatchUpPlan;
+
+use crate::catchup::{self, RoundItem};
+use crate::link::{LinkState, ReplicaLink, Shipped};
 use crate::sink::ReplicationSink;
+use crate::Host;
 
 /// Records per message on the stream.
 const BATCH: usize = 256;
@@ -30,6 +37,7 @@ pub struct ShipperContext {
     pub sender: String,
     pub client: ClientConfig,
     pub sink: Arc<ReplicationSink>,
+    pub host: Arc<dyn Host>,
 }
 
 /// Runs until the link is stopped.
@@ -57,7 +65,8 @@ pub async fn run(link: Arc<ReplicaLink>, context: ShipperContext) {
 
 type Failure = (LinkState, String);
 
-/// One connection: hello, check, then stream until something breaks.
+/// One connection: hello, check, catch up from files if the queue does not reach back
+/// far enough, then stream until something breaks.
 async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Backoff) -> Result<(), Failure> {
     let unreachable = |what: String| (LinkState::Unreachable, what);
     let channel = channel(&link.address, &context.client).map_err(|e| unreachable(e.to_string()))?;
@@ -79,7 +88,7 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
     }
     // Connected again: what the replica holds decides the state from here.
     link.set_state(LinkState::Recovery, None);
-    let held = reply.last_commit_ts;
+    let mut held = reply.last_commit_ts;
     let main_last = context.sink.last_ts();
     if held > main_last {
         return Err((
@@ -90,16 +99,24 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
             ),
         ));
     }
-    // Behind is decided before the acknowledgement, which would show the link ready.
-    if held < main_last && link.first_prev_after(held) != Some(held) {
-        return Err((
-            LinkState::Behind,
-            format!(
-                "the replica holds commits up to {held}, MAIN up to {main_last}, and the commits between are no \
-                 longer queued; catch-up from WAL and snapshot files is not available yet: wipe the replica's data \
-                 directory and register it again"
-            ),
-        ));
+    let durability = context.host.durability();
+    // The files a catch-up plan chose, held until its first round holds them itself.
+    let mut planned = None;
+    if link.needs_files(held, context.sink.durable_ts()) {
+        // Decided before the acknowledgement below, which would show the link ready.
+        link.begin_catch_up();
+        let catch_up = catchup::plan(durability.clone(), held)
+            .await
+            .map_err(|e| (LinkState::Behind, e))?;
+        tracing::info!(replica = %link.name, held, plan = ?catch_up.plan, "catching a replica up from files");
+        if let CatchUpPlan::Snapshot { snapshot, .. } = &catch_up.plan {
+            let (installed, bytes) = catchup::send_snapshot(&mut client, header.clone(), snapshot)
+                .await
+                .map_err(|e| (LinkState::Behind, e))?;
+            link.shipped(bytes);
+            held = installed;
+        }
+        planned = Some(catch_up.files);
     }
     link.acknowledge(held);
     backoff.reset();
@@ -110,11 +127,28 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
         .map_err(|status| unreachable(status.message().to_string()))?
         .into_inner();
     let mut sent = held;
+    // A round of records read from files, while one runs; the batch waiting for room.
+    let mut files: Option<mpsc::Receiver<RoundItem>> = None;
+    let mut pending: Option<Vec<Shipped>> = None;
     loop {
         if link.stopped() {
             return Ok(());
         }
-        let records = link.batch_after(sent, context.sink.durable_ts(), BATCH);
+        if pending.is_none() && files.is_none() {
+            let durable = context.sink.durable_ts();
+            if link.needs_files(sent, durable) {
+                if !link.catching_up() {
+                    link.begin_catch_up();
+                }
+                files = Some(catchup::wal_round(durability.clone(), sent, durable, planned.take()));
+                continue;
+            }
+            if link.catching_up() {
+                link.end_catch_up();
+                tracing::info!(replica = %link.name, sent, "replica caught up from files");
+            }
+            pending = Some(link.batch_after(sent, durable, BATCH)).filter(|b| !b.is_empty());
+        }
         // Acknowledgements are read while records are sent, so a replica slower than
         // MAIN still gets its acks counted.
         tokio::select! {
@@ -128,8 +162,14 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
                 Ok(None) => return Err(unreachable("the replica closed the record stream".into())),
                 Err(status) => return Err(unreachable(status.message().to_string())),
             },
-            permit = batches.reserve(), if !records.is_empty() => {
+            item = next_round_item(&mut files), if pending.is_none() && files.is_some() => match item {
+                Some(Ok(batch)) => pending = Some(batch),
+                Some(Err(error)) => return Err((LinkState::Behind, error)),
+                None => files = None,
+            },
+            permit = batches.reserve(), if pending.is_some() => {
                 let permit = permit.map_err(|_| unreachable("the record stream closed".into()))?;
+                let records = pending.take().unwrap_or_default();
                 sent = records.last().map_or(sent, |last| last.ts);
                 link.shipped(records.iter().map(|s| s.record.len() as u64).sum());
                 permit.send(RecordBatch {
@@ -145,7 +185,15 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
                 });
             }
             // Also while records wait for room on the stream: a dropped link ends here.
-            _ = link.wake.notified() => {}
+            _ = link.wake.notified(), if files.is_none() => {}
         }
+    }
+}
+
+/// The next item of a running round (never called without one).
+async fn next_round_item(files: &mut Option<mpsc::Receiver<RoundItem>>) -> Option<RoundItem> {
+    match files {
+        Some(files) => files.recv().await,
+        None => None,
     }
 }

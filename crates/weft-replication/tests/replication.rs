@@ -10,7 +10,7 @@ use weft_replication::{Host, LinkState, ReplicaMode, Replication, ReplicationCon
 use weft_rpc::client::ClientConfig;
 use weft_rpc::server::ServerConfig;
 use weft_rpc::{DatabaseId, Identity};
-use weft_storage::durability::{Durability, DurabilityConfig};
+use weft_storage::durability::{Durability, DurabilityConfig, Uuid};
 use weft_storage::{IsolationLevel, Storage};
 
 struct TestHost {
@@ -28,6 +28,19 @@ impl Host for TestHost {
     fn advance_epoch(&self) -> Result<u64, String> {
         self.durability.advance_epoch().map_err(|e| e.to_string())
     }
+    fn durability(&self) -> Arc<Durability> {
+        self.durability.clone()
+    }
+    fn install_snapshot(&self, path: &std::path::Path, database: Uuid) -> Result<u64, String> {
+        let (storage, info) = self
+            .durability
+            .load_snapshot_file(path, database)
+            .map_err(|e| e.to_string())?;
+        self.durability
+            .install_loaded(&storage, &info)
+            .map_err(|e| e.to_string())?;
+        Ok(info.ts)
+    }
 }
 
 struct Instance {
@@ -37,7 +50,13 @@ struct Instance {
 
 impl Instance {
     fn open(dir: &std::path::Path, name: &str) -> Instance {
-        let durability = Durability::open(DurabilityConfig::new(dir)).unwrap();
+        Instance::open_with(DurabilityConfig::new(dir), name)
+    }
+
+    fn open_with(config: DurabilityConfig, name: &str) -> Instance {
+        let dir = config.dir.clone();
+        let dir = dir.as_path();
+        let durability = Durability::open(config).unwrap();
         let identity = Identity {
             database: DatabaseId(*durability.db_id().as_bytes()),
             epoch: durability.epoch(),
@@ -257,7 +276,7 @@ fn a_replica_with_commits_main_never_had_is_diverged_and_left_alone() {
 }
 
 #[test]
-fn replicas_of_another_database_or_missing_old_commits_are_refused() {
+fn a_replica_with_data_of_another_database_is_refused() {
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let main = Instance::open(dirs[0].path(), "main");
     // A replica that already holds data of its own database.
@@ -274,18 +293,6 @@ fn replicas_of_another_database_or_missing_old_commits_are_refused() {
             .is_some_and(|e| e.contains("holds data of database"))
     });
     drop(status);
-
-    // A fresh replica registered after MAIN committed: the old commits are not queued.
-    main.write(1);
-    let late = Instance::open(dirs[2].path(), "late");
-    let late_address = late.become_replica(0);
-    main.replication
-        .register("late", ReplicaMode::Sync, &late_address)
-        .unwrap();
-    let status = main.wait_for_state("late", LinkState::Behind);
-    assert!(status.last_error.unwrap().contains("catch-up"));
-    // A commit on MAIN does not wait for a replica that is behind.
-    main.write(2);
 }
 
 #[test]
@@ -341,4 +348,93 @@ fn a_replica_that_was_down_catches_up_from_the_queue_and_is_ready_again() {
     main.wait_for_state("r1", LinkState::Ready);
     assert_eq!(replica.storage().last_committed(), last);
     assert_eq!(replica.values(), (0..=5).collect::<Vec<_>>());
+}
+
+/// A MAIN whose WAL rotates every 4 KiB and keeps `retention` snapshots.
+fn small_files(dir: &std::path::Path, retention: usize) -> DurabilityConfig {
+    DurabilityConfig {
+        wal_segment_size: 4 << 10,
+        snapshot_retention: retention,
+        ..DurabilityConfig::new(dir)
+    }
+}
+
+/// Registers a fresh replica (in `dir`) as `name` while `writer_commits` more commits
+/// arrive on MAIN, and waits until it is ready and holds what MAIN holds.
+fn register_late(
+    main: &Instance,
+    dir: &std::path::Path,
+    name: &str,
+    mode: ReplicaMode,
+    writer_commits: i64,
+) -> Instance {
+    let late = Instance::open(dir, name);
+    let address = late.become_replica(0);
+    main.replication.register(name, mode, &address).unwrap();
+    (0..writer_commits).for_each(|n| {
+        main.write(10_000 + n);
+    });
+    main.wait_for_state(name, LinkState::Ready);
+    let last = main.storage().last_committed();
+    wait_until("the late replica holds every commit", || {
+        late.storage().last_committed() == last
+    });
+    assert_eq!(late.values(), main.values());
+    late
+}
+
+#[test]
+fn a_replica_registered_after_commits_catches_up_from_the_wal_while_writes_go_on() {
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let main = Instance::open_with(small_files(dirs[0].path(), 3), "main");
+    (0..500).for_each(|n| {
+        main.write(n);
+    });
+    let late = register_late(&main, dirs[1].path(), "late", ReplicaMode::Sync, 50);
+    // The WAL path: nothing was installed, so the replica took no snapshot.
+    assert!(late.host.durability.snapshots().unwrap().is_empty());
+    // Live again: a SYNC commit is held by the replica when acknowledged.
+    let ts = main.write(-1);
+    assert_eq!(late.storage().last_committed(), ts);
+}
+
+#[test]
+fn a_replica_whose_missing_commits_were_purged_gets_a_snapshot_then_the_wal() {
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let main = Instance::open_with(small_files(dirs[0].path(), 1), "main");
+    (0..300).for_each(|n| {
+        main.write(n);
+    });
+    main.host.durability.create_snapshot().unwrap();
+    (300..400).for_each(|n| {
+        main.write(n);
+    });
+    let snapshot = main.host.durability.create_snapshot().unwrap();
+    (400..420).for_each(|n| {
+        main.write(n);
+    });
+    assert!(
+        main.host.durability.wal_after(0).unwrap().is_none(),
+        "retention must have purged the start of the WAL"
+    );
+    let late = register_late(&main, dirs[1].path(), "late", ReplicaMode::Async, 30);
+    // Installed as the replica's own snapshot, then the records after it were applied.
+    let installed = late.host.durability.snapshots().unwrap();
+    assert_eq!(installed.iter().map(|s| s.ts).collect::<Vec<_>>(), [snapshot.ts]);
+    assert!(
+        !late
+            .host
+            .durability
+            .data_dir()
+            .join(weft_replication::INCOMING_DIR)
+            .read_dir()
+            .unwrap()
+            .any(|_| true),
+        "the received copy of the snapshot stays behind"
+    );
+    // The replica's own files recover what it holds.
+    let values = late.values();
+    drop(late);
+    let reopened = Instance::open(dirs[1].path(), "late");
+    assert_eq!(reopened.values(), values);
 }

@@ -71,8 +71,9 @@ struct Inner {
     durability: Option<Arc<Durability>>,
     replication: Option<Arc<Replication>>,
     role: RwLock<Role>,
-    /// Stopped (dropped) by `close`, before the final snapshot.
-    workers: Mutex<Workers>,
+    /// Stopped (dropped) by `close`, before the final snapshot; shared with replication's
+    /// host, whose snapshot installs move garbage collection to the new storage.
+    workers: Arc<Mutex<Workers>>,
 }
 
 #[derive(Default)]
@@ -87,22 +88,23 @@ impl Node {
     pub fn open(config: NodeConfig) -> anyhow::Result<Node> {
         let Some(durability_config) = config.durability.clone() else {
             let engine = Engine::new().with_query_timeout(config.query_timeout);
-            return Ok(Node::assemble(engine, None, None, true));
+            return Ok(Node::assemble(engine, None, None, true, Arc::default()));
         };
         let dir = durability_config.dir.clone();
         let durability = Durability::open(durability_config)
             .with_context(|| format!("cannot open the data directory {}", dir.display()))?;
         let background = durability.start_background(config.snapshot_interval);
         let engine = Engine::with_storage(durability.storage().clone()).with_query_timeout(config.query_timeout);
-        let replication = start_replication(&config.cluster, &engine, &durability)?;
-        let node = Node::assemble(engine, Some(durability), Some(replication), true);
-        node.inner.workers.lock().background = Some(background);
+        let workers: Arc<Mutex<Workers>> = Arc::default();
+        workers.lock().background = Some(background);
+        let replication = start_replication(&config.cluster, &engine, &durability, &workers)?;
+        let node = Node::assemble(engine, Some(durability), Some(replication), true, workers);
         Ok(node)
     }
 
     /// An in-memory instance around `engine` (tests, embedding); no workers run.
     pub fn in_memory(engine: Engine) -> Node {
-        Node::assemble(engine, None, None, false)
+        Node::assemble(engine, None, None, false, Arc::default())
     }
 
     fn assemble(
@@ -110,16 +112,19 @@ impl Node {
         durability: Option<Arc<Durability>>,
         replication: Option<Arc<Replication>>,
         collect_garbage: bool,
+        workers: Arc<Mutex<Workers>>,
     ) -> Node {
         crate::admin::register(&engine, durability.clone(), replication.clone());
-        let gc = collect_garbage.then(|| engine.storage().start_gc(GC_INTERVAL));
+        if collect_garbage {
+            workers.lock().gc = Some(engine.storage().start_gc(GC_INTERVAL));
+        }
         Node {
             inner: Arc::new(Inner {
                 engine,
                 durability,
                 replication,
                 role: RwLock::new(Role::Standalone),
-                workers: Mutex::new(Workers { background: None, gc }),
+                workers,
             }),
         }
     }
@@ -157,16 +162,14 @@ impl Node {
         let durability = self.inner.durability.as_ref().ok_or_else(|| {
             anyhow::anyhow!("this instance keeps data in memory only; it has no snapshots to install")
         })?;
-        // Read and check the file before any transaction is held back.
-        let (loaded, info) = durability.load_snapshot_file(path)?;
-        let installed = self.inner.engine.replace_storage(wait, |_old| {
-            durability.install_loaded(&loaded, &info).map(|_| loaded.clone())
-        })?;
-        let mut workers = self.inner.workers.lock();
-        if workers.gc.is_some() {
-            workers.gc = Some(installed.start_gc(GC_INTERVAL));
-        }
-        Ok(installed.last_committed())
+        install(
+            &self.inner.engine,
+            durability,
+            &self.inner.workers,
+            path,
+            durability.db_id(),
+            wait,
+        )
     }
 
     /// Why the instance refuses writes, when it does (see [`writes_refused`]).
@@ -199,11 +202,39 @@ impl From<Engine> for Node {
     }
 }
 
-/// What replication uses of the instance: the engine's storage and read-only switch, and
-/// the durability epoch.
+/// Replaces the database with the snapshot at `path`, written by `database`: the engine's
+/// barrier holds new transactions back and waits up to `wait` for running ones,
+/// durability makes the snapshot the local history, and garbage collection moves to the
+/// new storage. Returns the snapshot's timestamp.
+fn install(
+    engine: &Engine,
+    durability: &Durability,
+    workers: &Mutex<Workers>,
+    path: &std::path::Path,
+    database: weft_storage::durability::Uuid,
+    wait: Duration,
+) -> anyhow::Result<u64> {
+    // Read and check the file before any transaction is held back.
+    let (loaded, info) = durability.load_snapshot_file(path, database)?;
+    let installed = engine.replace_storage(wait, |_old| {
+        durability.install_loaded(&loaded, &info).map(|_| loaded.clone())
+    })?;
+    let mut workers = workers.lock();
+    if workers.gc.is_some() {
+        workers.gc = Some(installed.start_gc(GC_INTERVAL));
+    }
+    Ok(installed.last_committed())
+}
+
+/// How long a snapshot install from MAIN waits for the replica's running reads.
+const INSTALL_WAIT: Duration = Duration::from_secs(10);
+
+/// What replication uses of the instance: the engine's storage and read-only switch, the
+/// durability files and epoch, and snapshot installs.
 struct NodeHost {
     engine: Engine,
     durability: Arc<Durability>,
+    workers: Arc<Mutex<Workers>>,
 }
 
 impl weft_replication::Host for NodeHost {
@@ -218,6 +249,26 @@ impl weft_replication::Host for NodeHost {
     fn advance_epoch(&self) -> Result<u64, String> {
         self.durability.advance_epoch().map_err(|e| e.to_string())
     }
+
+    fn durability(&self) -> Arc<Durability> {
+        self.durability.clone()
+    }
+
+    fn install_snapshot(
+        &self,
+        path: &std::path::Path,
+        database: weft_storage::durability::Uuid,
+    ) -> Result<u64, String> {
+        install(
+            &self.engine,
+            &self.durability,
+            &self.workers,
+            path,
+            database,
+            INSTALL_WAIT,
+        )
+        .map_err(|e| format!("{e:#}"))
+    }
 }
 
 /// Starts replication in the role the data directory keeps.
@@ -225,6 +276,7 @@ fn start_replication(
     cluster: &ClusterSettings,
     engine: &Engine,
     durability: &Arc<Durability>,
+    workers: &Arc<Mutex<Workers>>,
 ) -> anyhow::Result<Arc<Replication>> {
     let config = ReplicationConfig {
         data_dir: durability.data_dir().to_path_buf(),
@@ -245,6 +297,7 @@ fn start_replication(
     let host = Arc::new(NodeHost {
         engine: engine.clone(),
         durability: durability.clone(),
+        workers: workers.clone(),
     });
     Replication::start(config, host).context("cannot start replication")
 }

@@ -87,6 +87,8 @@ pub enum DurabilityError {
     },
     #[error("no valid snapshot, and the WAL starts at timestamp {first_wal_ts}, so history before it is missing; restore the files or start with --recover=false")]
     MissingHistory { first_wal_ts: u64 },
+    #[error("no kept snapshot or WAL segment covers the commits after timestamp {held} (the WAL starts at {first_wal_ts}), even after taking a snapshot")]
+    NoCatchUp { held: u64, first_wal_ts: u64 },
 }
 
 impl DurabilityError {

@@ -8,7 +8,10 @@
 //! `always`; a damaged record in the middle of history stops the start with an error
 //! naming the file and offset unless the caller accepts the loss (`skip_corrupt`).
 
+mod catch_up;
 mod install;
+
+pub use catch_up::{CatchUp, CatchUpPlan};
 
 use super::data_dir::DataDir;
 use super::io::{self, FileSystem};
@@ -378,6 +381,7 @@ fn recover(
     let options = ReadOptions {
         after_ts: after,
         skip_corrupt,
+        while_written: false,
     };
     // One thread reads and decodes records while this one applies them, in order.
     let (decoded, to_apply) = std::sync::mpsc::sync_channel(DECODE_AHEAD);

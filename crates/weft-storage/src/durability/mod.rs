@@ -66,7 +66,9 @@ pub use data_dir::DataDir;
 pub use error::DurabilityError;
 pub use header::{FileHeader, FileKind, HeaderError};
 pub use io::{FileSystem, RealFs};
-pub use manager::{BackgroundWorker, Durability, DurabilityConfig, DurabilityInfo, RecoveryReport};
+pub use manager::{
+    BackgroundWorker, CatchUp, CatchUpPlan, Durability, DurabilityConfig, DurabilityInfo, RecoveryReport,
+};
 pub use retainer::{FileLocker, FileRetainer};
 pub use snapshot::{
     list_snapshots, list_snapshots_with, load_snapshot, load_snapshot_with, write_snapshot, write_snapshot_with,

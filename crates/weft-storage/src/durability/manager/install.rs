@@ -19,20 +19,13 @@
 
 use super::Durability;
 use crate::durability::data_dir::sync_dir;
-use crate::durability::snapshot::{load_snapshot_with, write_snapshot_with, SnapshotInfo};
+use crate::durability::snapshot::{write_snapshot_with, SnapshotInfo};
 use crate::durability::{DurabilityError, WAL_SINK};
 use crate::pipeline::{CommitError, CommitErrorKind};
 use crate::storage::Storage;
 use std::path::Path;
 
 impl Durability {
-    /// Reads and checks the snapshot at `path` (of this database: another database's is
-    /// refused), changing nothing yet: the first half of an install, done before the
-    /// engine holds transactions back.
-    pub fn load_snapshot_file(&self, path: &Path) -> Result<(Storage, SnapshotInfo), DurabilityError> {
-        load_snapshot_with(self.fs.as_ref(), path, self.db_id)
-    }
-
     /// Makes `storage`, loaded from the snapshot `loaded`, this database: the files become
     /// its history, the WAL logs its commits, and the old storage no longer takes any.
     /// The caller swaps it in for the old one and makes sure no transaction runs on the
@@ -64,7 +57,7 @@ impl Durability {
 
     /// [`Durability::load_snapshot_file`] then [`Durability::install_loaded`].
     pub fn install_snapshot(&self, path: &Path) -> Result<(Storage, SnapshotInfo), DurabilityError> {
-        let (storage, loaded) = self.load_snapshot_file(path)?;
+        let (storage, loaded) = self.load_snapshot_file(path, self.db_id)?;
         let written = self.install_loaded(&storage, &loaded)?;
         Ok((storage, written))
     }

@@ -25,6 +25,9 @@ pub struct ReadOptions {
     pub after_ts: u64,
     /// Accept knowingly the loss of damaged parts instead of failing (each skip is logged).
     pub skip_corrupt: bool,
+    /// The log is being written while it is read (a catch-up): the newest segment's torn
+    /// tail is where the writer is, not a crash, and is cut without a warning.
+    pub while_written: bool,
 }
 
 /// Reads the WAL in `dir` (which must belong to `db_id`). Segments are read one at a time
@@ -148,6 +151,7 @@ impl WalRecords {
         };
         let then = match scanned.damage {
             None => None,
+            Some(d) if d.torn && newest && self.options.while_written => None,
             Some(d) if d.torn && newest => {
                 let (file, offset, problem) = (path.display(), d.offset, d.problem);
                 tracing::warn!(%file, offset, %problem, "cutting the torn tail of the newest WAL segment");

@@ -1,0 +1,110 @@
+//! What a MAIN reads back to bring a member up to date: the plan follows the bytes, never
+//! offers files that miss commits, and holds what it chose against retention.
+
+use std::path::Path;
+use weft_storage::durability::{CatchUpPlan, Durability, DurabilityConfig};
+use weft_storage::{IsolationLevel, Storage, Value};
+
+fn open(dir: &Path, retention: usize) -> std::sync::Arc<Durability> {
+    Durability::open(DurabilityConfig {
+        wal_segment_size: 4 << 10,
+        snapshot_retention: retention,
+        ..DurabilityConfig::new(dir)
+    })
+    .unwrap()
+}
+
+/// `count` commits, each setting `n` on the one vertex: a long WAL, a small snapshot.
+fn overwrite(storage: &Storage, count: i64) {
+    let n = storage.property("n");
+    let mut txn = storage.begin(IsolationLevel::SnapshotIsolation);
+    let v = txn.create_vertex().unwrap();
+    txn.commit().unwrap();
+    for i in 0..count {
+        let mut txn = storage.begin(IsolationLevel::SnapshotIsolation);
+        txn.set_vertex_property(v, n, Value::Int(i)).unwrap();
+        txn.commit().unwrap();
+    }
+}
+
+#[test]
+fn the_wal_is_read_when_it_is_smaller_and_every_record_after_the_members_newest_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let durability = open(dir.path(), 3);
+    overwrite(&durability.storage(), 50);
+    durability.create_snapshot().unwrap();
+    overwrite(&durability.storage(), 5);
+    let last = durability.storage().last_committed();
+
+    // Just behind: a few records beat the whole snapshot.
+    let plan = durability.plan_catch_up(last - 3).unwrap().plan;
+    assert!(matches!(plan, CatchUpPlan::Wal { .. }), "{plan:?}");
+    let (_held, records) = durability.wal_after(last - 3).unwrap().unwrap();
+    let timestamps: Vec<u64> = records.map(|r| r.unwrap().0).collect();
+    assert_eq!(timestamps, [last - 2, last - 1, last]);
+}
+
+#[test]
+fn a_snapshot_is_sent_when_it_is_fewer_bytes_than_the_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let durability = open(dir.path(), 3);
+    overwrite(&durability.storage(), 1);
+    // Retention keeps the WAL from the oldest kept snapshot on: from `held` on here.
+    let held = durability.create_snapshot().unwrap().ts;
+    overwrite(&durability.storage(), 2_000);
+    let snapshot = durability.create_snapshot().unwrap();
+    overwrite(&durability.storage(), 3);
+    assert!(durability.wal_after(held).unwrap().is_some(), "the WAL could serve too");
+    match durability.plan_catch_up(held).unwrap().plan {
+        CatchUpPlan::Snapshot {
+            snapshot: chosen,
+            bytes,
+        } => {
+            assert_eq!(chosen.ts, snapshot.ts);
+            assert!(bytes < durability.info().unwrap().wal_bytes, "{bytes}");
+        }
+        plan => panic!("the WAL of 2000 overwrites was chosen over a one-vertex snapshot: {plan:?}"),
+    }
+}
+
+#[test]
+fn purged_history_is_never_offered_and_a_snapshot_is_taken_when_none_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    // Retention 1: each snapshot purges the WAL before it.
+    let durability = open(dir.path(), 1);
+    overwrite(&durability.storage(), 300);
+    durability.create_snapshot().unwrap();
+    overwrite(&durability.storage(), 300);
+    durability.create_snapshot().unwrap();
+    assert!(
+        durability.wal_after(0).unwrap().is_none(),
+        "the WAL was purged; it cannot serve from 0"
+    );
+
+    // A kept snapshot covers a member that has nothing.
+    let catch_up = durability.plan_catch_up(0).unwrap();
+    let CatchUpPlan::Snapshot { snapshot, .. } = &catch_up.plan else {
+        panic!("only a snapshot can serve: {:?}", catch_up.plan);
+    };
+    // Held by the plan: retention after a newer snapshot leaves it in place until dropped.
+    overwrite(&durability.storage(), 10);
+    durability.create_snapshot().unwrap();
+    assert!(snapshot.path.exists(), "a held snapshot was deleted");
+    let path = snapshot.path.clone();
+    drop(catch_up);
+    assert!(
+        !path.exists(),
+        "retention's deletion waited for the holder, then happened"
+    );
+
+    // Every snapshot's commits are at or below the member's: none serves, one is taken.
+    for info in durability.snapshots().unwrap() {
+        std::fs::remove_file(&info.path).unwrap();
+    }
+    let last = durability.storage().last_committed();
+    let plan = durability.plan_catch_up(0).unwrap().plan;
+    match plan {
+        CatchUpPlan::Snapshot { snapshot, .. } => assert_eq!(snapshot.ts, last),
+        plan => panic!("{plan:?}"),
+    }
+}
