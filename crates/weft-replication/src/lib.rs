@@ -23,6 +23,7 @@ pub const INCOMING_DIR: &str = "replication-incoming";
 pub(crate) const MAX_MESSAGE: usize = (1 << 30) + (1 << 20);
 
 mod catchup;
+mod history;
 mod link;
 mod mode;
 mod replica;
@@ -42,9 +43,10 @@ use weft_rpc::client::ClientConfig;
 use weft_rpc::pb::replication_server::ReplicationServer;
 use weft_rpc::server::ServerConfig;
 use weft_rpc::{DatabaseId, Identity};
-use weft_storage::durability::{Durability, Uuid};
+use weft_storage::durability::Durability;
 use weft_storage::Storage;
 
+pub use history::EpochMark;
 pub use link::{LinkState, LinkStatus, QUEUE_LIMIT};
 pub use mode::ReplicaMode;
 pub use sink::REPLICATION_SINK;
@@ -54,7 +56,7 @@ use link::ReplicaLink;
 use replica::ReplicaService;
 use shipper::ShipperContext;
 use sink::ReplicationSink;
-use state::StoredReplica;
+use state::{SharedState, StoredReplica};
 
 /// What replication needs from the instance it runs in.
 pub trait Host: Send + Sync + 'static {
@@ -62,14 +64,14 @@ pub trait Host: Send + Sync + 'static {
     fn storage(&self) -> Storage;
     /// Refuses writes with `reason`, or allows them again (`None`).
     fn set_read_only(&self, reason: Option<String>);
-    /// Starts a new epoch (on promotion to MAIN); the new epoch.
-    fn advance_epoch(&self) -> Result<u64, String>;
+    /// Starts a new epoch, `at_least` or above (on promotion to MAIN); the new epoch.
+    fn advance_epoch(&self, at_least: u64) -> Result<u64, String>;
     /// The instance's durability files: a MAIN reads its history back from them to bring a
     /// replica that is behind up to date.
     fn durability(&self) -> Arc<Durability>;
-    /// Replaces the database with the snapshot at `path`, written by `database` (the MAIN
-    /// a replica applies); the snapshot's timestamp.
-    fn install_snapshot(&self, path: &Path, database: Uuid) -> Result<u64, String>;
+    /// Replaces the database with the snapshot at `path`, received from the MAIN a
+    /// replica applies; the snapshot's timestamp.
+    fn install_snapshot(&self, path: &Path) -> Result<u64, String>;
 }
 
 /// Why a replication command failed.
@@ -138,7 +140,7 @@ pub struct Replication {
     runtime: Option<Runtime>,
     current: Mutex<Current>,
     /// Shared with the replica service, which records the pinned database in it.
-    stored: Arc<Mutex<StoredState>>,
+    stored: SharedState,
     pinned: Arc<Mutex<Option<DatabaseId>>>,
     epoch: Mutex<u64>,
     /// Shared with the replica service: held while records are applied.
@@ -164,7 +166,10 @@ impl Replication {
             current: Mutex::new(Current::Main {
                 sink: Arc::new(ReplicationSink::new(last)),
             }),
-            stored: Arc::new(Mutex::new(stored.clone())),
+            stored: SharedState {
+                state: Arc::new(Mutex::new(stored.clone())),
+                dir: config.data_dir.clone(),
+            },
             apply_lock: Arc::new(Mutex::new(())),
             generation: Arc::new(AtomicU64::new(0)),
             runtime: Some(runtime),
@@ -194,9 +199,11 @@ impl Replication {
         self.runtime.as_ref().expect("the runtime lives until drop")
     }
 
+    /// Who this instance speaks for: the replicated database (the one a replica pinned,
+    /// which a promoted replica goes on serving, else its own) and its current epoch.
     fn identity(&self) -> Identity {
         Identity {
-            database: self.config.identity.database,
+            database: self.pinned.lock().unwrap_or(self.config.identity.database),
             epoch: *self.epoch.lock(),
         }
     }
@@ -218,6 +225,7 @@ impl Replication {
             client: self.config.client.clone(),
             sink: sink.clone(),
             host: self.host.clone(),
+            history: self.stored.get().history,
         };
         self.runtime().spawn(shipper::run(link, context));
     }
@@ -245,23 +253,14 @@ impl Replication {
         let service = ReplicaService {
             halted,
             host: self.host.clone(),
-            own: self.config.identity,
+            own: self.identity(),
             name: self.config.name.clone(),
             pinned: self.pinned.clone(),
             apply_lock: self.apply_lock.clone(),
             generation: self.generation.clone(),
             incoming,
-            persist_pin: {
-                let (dir, stored) = (self.config.data_dir.clone(), self.stored.clone());
-                Arc::new(move |database: DatabaseId| {
-                    let mut state = stored.lock();
-                    let mut next = state.clone();
-                    next.main_database = Some(database.0);
-                    next.save(&dir).map_err(|e| e.to_string())?;
-                    *state = next;
-                    Ok(())
-                })
-            },
+            stored: self.stored.clone(),
+            offered: Arc::default(),
         };
         let service = ReplicationServer::new(service)
             .max_decoding_message_size(MAX_MESSAGE)
@@ -291,12 +290,7 @@ impl Replication {
     }
 
     fn save(&self, change: impl FnOnce(&mut StoredState)) -> Result<(), ReplicationError> {
-        let mut stored = self.stored.lock();
-        let mut next = stored.clone();
-        change(&mut next);
-        next.save(&self.config.data_dir)?;
-        *stored = next;
-        Ok(())
+        self.stored.update(change)
     }
 
     pub fn role(&self) -> RoleInfo {
@@ -347,10 +341,24 @@ impl Replication {
         // No record of the old MAIN is applied after this: the streams are halted and
         // the one being applied, if any, finishes first; only then does the epoch change.
         let _drained = self.apply_lock.lock();
-        let promoted = self.host.advance_epoch().map_err(refused).and_then(|epoch| {
+        // The epoch the data was written in ends here, with the newest commit held.
+        let stored = self.stored.get();
+        let ended = stored.main_epoch.unwrap_or(self.identity().epoch);
+        let mut history = stored.history;
+        history.push(EpochMark {
+            epoch: ended,
+            last_ts: self.host.storage().last_committed(),
+        });
+        let next = history::next_epoch(&history, self.identity().epoch);
+        let promoted = self.host.advance_epoch(next).map_err(refused).and_then(|epoch| {
             // An epoch advanced for a promotion that then fails is harmless; a role saved
             // as MAIN without a new epoch would not be.
-            self.save(|s| s.role = StoredRole::Main).map(|()| epoch)
+            self.save(|s| {
+                s.role = StoredRole::Main;
+                s.main_epoch = None;
+                s.history = history;
+            })
+            .map(|()| epoch)
         });
         let epoch = match promoted {
             Ok(epoch) => epoch,

@@ -24,10 +24,11 @@ use tonic::{Request, Response, Status, Streaming};
 use weft_rpc::pb::replication_server::Replication;
 use weft_rpc::pb::{Ack, FileChunk, FileReceipt, HelloReply, HelloRequest, RecordBatch};
 use weft_rpc::{DatabaseId, Identity};
-use weft_storage::durability::Uuid;
 use weft_storage::record::CommitRecord;
 use weft_storage::Origin;
 
+use crate::history::{self, EpochMark};
+use crate::state::SharedState;
 use crate::Host;
 
 /// The replica's side of replication; see the module docs.
@@ -40,8 +41,11 @@ pub struct ReplicaService {
     pub(crate) name: String,
     /// The database whose records this replica applies, once known.
     pub(crate) pinned: Arc<Mutex<Option<DatabaseId>>>,
-    /// Keeps a newly pinned database in the replication state.
-    pub(crate) persist_pin: Arc<dyn Fn(DatabaseId) -> Result<(), String> + Send + Sync>,
+    /// The replication state: the pinned database and the epoch history are kept there.
+    pub(crate) stored: SharedState,
+    /// MAIN's history as its last hello told it, adopted once MAIN sends data (which
+    /// means it found this replica's history to follow its own).
+    pub(crate) offered: Arc<Mutex<Option<Offered>>>,
     /// Held while a batch is applied and while a MAIN says hello; a promotion takes it to
     /// wait until no record is being applied.
     pub(crate) apply_lock: Arc<Mutex<()>>,
@@ -54,6 +58,42 @@ pub struct ReplicaService {
 
 /// Largest snapshot a replica accepts (1 TiB): a bound, not a target.
 const MAX_SNAPSHOT: u64 = 1 << 40;
+
+/// A MAIN's epoch history as offered in its hello.
+#[derive(Clone, Debug)]
+pub(crate) struct Offered {
+    ended: Vec<EpochMark>,
+    epoch: u64,
+}
+
+impl Offered {
+    fn from_marks(marks: &[weft_rpc::pb::EpochMark]) -> Option<Offered> {
+        let (current, ended) = marks.split_last()?;
+        Some(Offered {
+            ended: ended
+                .iter()
+                .map(|m| EpochMark {
+                    epoch: m.epoch,
+                    last_ts: m.last_commit_ts,
+                })
+                .collect(),
+            epoch: current.epoch,
+        })
+    }
+}
+
+/// Makes MAIN's offered history this replica's (before the first data it sends is kept).
+fn adopt(stored: &SharedState, offered: &Mutex<Option<Offered>>) -> Result<(), String> {
+    let Some(offer) = offered.lock().take() else {
+        return Ok(());
+    };
+    stored
+        .update(|s| {
+            s.history = offer.ended;
+            s.main_epoch = Some(offer.epoch);
+        })
+        .map_err(|e| format!("cannot keep MAIN's epoch history: {e}"))
+}
 
 /// The error for a MAIN that reaches an instance that is no longer a replica.
 fn no_longer_a_replica() -> Status {
@@ -83,7 +123,9 @@ impl ReplicaService {
                 self.own.database
             )));
         }
-        (self.persist_pin)(database).map_err(Status::internal)?;
+        self.stored
+            .update(|s| s.main_database = Some(database.0))
+            .map_err(|e| Status::internal(e.to_string()))?;
         *pinned = Some(database);
         Ok(())
     }
@@ -147,6 +189,7 @@ fn apply_batch(
 impl Replication for ReplicaService {
     async fn hello(&self, request: Request<HelloRequest>) -> Result<Response<HelloReply>, Status> {
         let (main, sender) = Identity::read(request.get_ref().header.as_ref())?;
+        let offer = Offered::from_marks(&request.get_ref().history);
         // A newer connection of MAIN replaces older streams; wait until none applies
         // (the replication runtime has a worker to spare for that wait).
         self.generation.fetch_add(1, Ordering::SeqCst);
@@ -159,13 +202,18 @@ impl Replication for ReplicaService {
             self.host.set_read_only(Some(format!(
                 "this instance is a REPLICA of the MAIN at {sender}; send writes there"
             )));
+            *self.offered.lock() = offer;
             Ok(self.host.storage().last_committed())
         })?;
         tracing::info!(main = sender, epoch = main.epoch, held, "MAIN connected");
+        // The epoch of the newest commit held: the MAIN's it came from, or this
+        // instance's own when it made its commits itself.
+        let stored = self.stored.get();
+        let epoch = stored.main_epoch.unwrap_or(self.own.epoch);
         Ok(Response::new(HelloReply {
             header: self.header(),
             last_commit_ts: held,
-            history: Vec::new(),
+            history: history::marks(&stored.history, epoch, held),
         }))
     }
 
@@ -176,6 +224,7 @@ impl Replication for ReplicaService {
         let (acks, outgoing) = mpsc::channel(8);
         let (host, header, pinned) = (self.host.clone(), self.header(), self.pinned.clone());
         let (apply_lock, generation) = (self.apply_lock.clone(), self.generation.clone());
+        let (stored, offered) = (self.stored.clone(), self.offered.clone());
         let ours = generation.load(Ordering::SeqCst);
         let mut halted = self.halted.clone();
         tokio::spawn(async move {
@@ -202,10 +251,14 @@ impl Replication for ReplicaService {
                 };
                 let (applier, still, lock, current) =
                     (host.clone(), halted.clone(), apply_lock.clone(), generation.clone());
+                let (stored, offered) = (stored.clone(), offered.clone());
                 let applied = tokio::task::spawn_blocking(move || {
                     let _applying = lock.lock();
                     if *still.borrow() || current.load(Ordering::SeqCst) != ours {
                         return None;
+                    }
+                    if let Err(error) = adopt(&stored, &offered) {
+                        return Some((applier.storage().last_committed(), Some(error)));
                     }
                     Some(apply_batch(applier.as_ref(), &batch, epoch, &still))
                 })
@@ -260,13 +313,15 @@ impl Replication for ReplicaService {
             self.apply_lock.clone(),
             self.generation.clone(),
         );
+        let (stored, offered) = (self.stored.clone(), self.offered.clone());
         let path = received.path.clone();
         let installed = tokio::task::spawn_blocking(move || {
             let _applying = lock.lock();
             if *halted.borrow() || generation.load(Ordering::SeqCst) != ours {
                 return Err(no_longer_a_replica());
             }
-            host.install_snapshot(&path, Uuid::from_bytes(main.0))
+            adopt(&stored, &offered).map_err(Status::internal)?;
+            host.install_snapshot(&path)
                 .map_err(|e| Status::internal(format!("cannot install the snapshot: {e}")))
         })
         .await

@@ -16,12 +16,13 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use weft_rpc::client::{channel, ClientConfig};
 use weft_rpc::pb::replication_client::ReplicationClient;
-use weft_rpc::pb::{HelloRequest, Record, RecordBatch};
+use weft_rpc::pb::{EpochMark as EpochMarkPb, HelloRequest, Record, RecordBatch};
 use weft_rpc::{Backoff, Identity};
 
 use weft_storage::durability::CatchUpPlan;
 
 use crate::catchup::{self, RoundItem};
+use crate::history::{self, EpochMark};
 use crate::link::{LinkState, ReplicaLink, Shipped};
 use crate::sink::ReplicationSink;
 use crate::Host;
@@ -38,6 +39,8 @@ pub struct ShipperContext {
     pub client: ClientConfig,
     pub sink: Arc<ReplicationSink>,
     pub host: Arc<dyn Host>,
+    /// MAIN's ended epochs (its current one is the identity's).
+    pub history: Vec<EpochMark>,
 }
 
 /// Runs until the link is stopped.
@@ -74,9 +77,10 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
         .max_decoding_message_size(crate::MAX_MESSAGE)
         .max_encoding_message_size(crate::MAX_MESSAGE);
     let header = context.identity.header(&context.sender);
+    let main_history = history::marks(&context.history, context.identity.epoch, context.sink.last_ts());
     let hello = HelloRequest {
         header: Some(header.clone()),
-        history: Vec::new(),
+        history: main_history.clone(),
     };
     let reply = client
         .hello(hello)
@@ -89,15 +93,13 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
     // Connected again: what the replica holds decides the state from here.
     link.set_state(LinkState::Recovery, None);
     let mut held = reply.last_commit_ts;
-    let main_last = context.sink.last_ts();
-    if held > main_last {
-        return Err((
-            LinkState::Diverged,
-            format!(
-                "the replica holds commits up to {held}, newer than this MAIN's last commit {main_last}: \
-                 its history diverged from MAIN's; wipe its data directory and register it again"
-            ),
-        ));
+    // A replica that says nothing of its epochs is judged by its newest commit alone.
+    let theirs = reply.history.last().cloned().unwrap_or(EpochMarkPb {
+        epoch: context.identity.epoch,
+        last_commit_ts: held,
+    });
+    if let Some(why) = history::diverged(&main_history, Some(&theirs)) {
+        return Err((LinkState::Diverged, why));
     }
     let durability = context.host.durability();
     // The files a catch-up plan chose, held until its first round holds them itself.

@@ -1,6 +1,7 @@
 //! What replication keeps in the data directory (`replication.state`): the instance's
-//! role, the replicas a MAIN registered, and, on a replica, the database it takes records
-//! for. Restored at start, so a restart needs no flags.
+//! role, the replicas a MAIN registered, the epoch history of its data (`history.rs`),
+//! and, on a replica, the database and epoch of the MAIN it takes records from. Restored
+//! at start, so a restart needs no flags.
 //!
 //! The file is our own small text format, one `key=value` line each, as the data
 //! directory's id file is (on-disk formats are ours, never a serde format):
@@ -9,6 +10,8 @@
 //! version=1
 //! role=replica 10000              # or: role=main
 //! main_database=0a1b…             # 32 hex digits; only on a replica that met its MAIN
+//! main_epoch=7                    # the epoch of the MAIN whose records a replica applies
+//! epoch=0 1200                    # one line per ended epoch, oldest first: epoch, newest commit
 //! replica=r1\t10.0.0.2:10000\tSYNC_WITH_TIMEOUT 2500   # one line per replica, in order
 //! ```
 //!
@@ -24,6 +27,7 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::history::EpochMark;
 use crate::mode::ReplicaMode;
 use crate::ReplicationError;
 
@@ -56,6 +60,10 @@ pub struct StoredState {
     /// On a replica: the database (UUID bytes) whose records it applies, fixed at the
     /// first contact with a MAIN.
     pub main_database: Option<[u8; 16]>,
+    /// On a replica that applied records: the epoch of the MAIN they came from.
+    pub main_epoch: Option<u64>,
+    /// The ended epochs this instance's data went through, oldest first.
+    pub history: Vec<EpochMark>,
 }
 
 impl Default for StoredState {
@@ -65,6 +73,8 @@ impl Default for StoredState {
             role: StoredRole::Main,
             replicas: Vec::new(),
             main_database: None,
+            main_epoch: None,
+            history: Vec::new(),
         }
     }
 }
@@ -113,6 +123,12 @@ impl StoredState {
             let hex: String = database.iter().map(|b| format!("{b:02x}")).collect();
             text.push_str(&format!("main_database={hex}\n"));
         }
+        if let Some(epoch) = self.main_epoch {
+            text.push_str(&format!("main_epoch={epoch}\n"));
+        }
+        for mark in &self.history {
+            text.push_str(&format!("epoch={} {}\n", mark.epoch, mark.last_ts));
+        }
         for replica in &self.replicas {
             let mode = match replica.mode {
                 ReplicaMode::Sync => "SYNC".to_string(),
@@ -151,6 +167,14 @@ impl StoredState {
                 "main_database" => {
                     state.main_database = Some(parse_database(value).ok_or_else(|| at("not 32 hex digits"))?)
                 }
+                "main_epoch" => state.main_epoch = Some(value.parse().map_err(|_| at("not an epoch"))?),
+                "epoch" => {
+                    let mark = value
+                        .split_once(' ')
+                        .and_then(|(epoch, last)| Some((epoch.parse().ok()?, last.parse().ok()?)));
+                    let (epoch, last_ts) = mark.ok_or_else(|| at("not `epoch newest-commit`"))?;
+                    state.history.push(EpochMark { epoch, last_ts });
+                }
                 "replica" => {
                     let fields: Vec<&str> = value.split('\t').collect();
                     let [name, address, mode] = fields[..] else {
@@ -167,6 +191,32 @@ impl StoredState {
         }
         state.role = role.ok_or("no role= line")?;
         Ok(state)
+    }
+}
+
+/// The state as one instance shares it between its commands and its replica service:
+/// changed by copy, saved, then replaced, so memory never shows what the file lacks.
+#[derive(Clone)]
+pub struct SharedState {
+    pub state: std::sync::Arc<parking_lot::Mutex<StoredState>>,
+    pub dir: PathBuf,
+}
+
+impl SharedState {
+    pub fn get(&self) -> StoredState {
+        self.state.lock().clone()
+    }
+
+    /// Applies `change` and saves the result durably; on error nothing changes.
+    pub fn update(&self, change: impl FnOnce(&mut StoredState)) -> Result<(), ReplicationError> {
+        let mut state = self.state.lock();
+        let mut next = state.clone();
+        change(&mut next);
+        if next != *state {
+            next.save(&self.dir)?;
+            *state = next;
+        }
+        Ok(())
     }
 }
 
@@ -236,6 +286,17 @@ mod tests {
                 },
             ],
             main_database: Some([0xa3; 16]),
+            main_epoch: Some(812_345),
+            history: vec![
+                EpochMark {
+                    epoch: 0,
+                    last_ts: 1200,
+                },
+                EpochMark {
+                    epoch: 40_001,
+                    last_ts: 1500,
+                },
+            ],
         };
         state.save(dir.path()).unwrap();
         assert_eq!(StoredState::load(dir.path()).unwrap(), state);
@@ -249,6 +310,7 @@ mod tests {
             ("version=9\nrole=main\n", "version=1"),
             ("version=1\n", "no role"),
             ("version=1\nrole=main\nreplica=a\tb\n", "three"),
+            ("version=1\nrole=main\nepoch=3\n", "newest-commit"),
             ("version=1\nrole=main\nmain_database=xyz\n", "hex"),
         ] {
             fs::write(dir.path().join(STATE_FILE), text).unwrap();

@@ -10,7 +10,7 @@ use weft_replication::{Host, LinkState, ReplicaMode, Replication, ReplicationCon
 use weft_rpc::client::ClientConfig;
 use weft_rpc::server::ServerConfig;
 use weft_rpc::{DatabaseId, Identity};
-use weft_storage::durability::{Durability, DurabilityConfig, Uuid};
+use weft_storage::durability::{Durability, DurabilityConfig};
 use weft_storage::{IsolationLevel, Storage};
 
 struct TestHost {
@@ -25,16 +25,16 @@ impl Host for TestHost {
     fn set_read_only(&self, reason: Option<String>) {
         *self.read_only.lock() = reason;
     }
-    fn advance_epoch(&self) -> Result<u64, String> {
-        self.durability.advance_epoch().map_err(|e| e.to_string())
+    fn advance_epoch(&self, at_least: u64) -> Result<u64, String> {
+        self.durability.advance_epoch_to(at_least).map_err(|e| e.to_string())
     }
     fn durability(&self) -> Arc<Durability> {
         self.durability.clone()
     }
-    fn install_snapshot(&self, path: &std::path::Path, database: Uuid) -> Result<u64, String> {
+    fn install_snapshot(&self, path: &std::path::Path) -> Result<u64, String> {
         let (storage, info) = self
             .durability
-            .load_snapshot_file(path, database)
+            .load_received_snapshot(path)
             .map_err(|e| e.to_string())?;
         self.durability
             .install_loaded(&storage, &info)
@@ -437,4 +437,70 @@ fn a_replica_whose_missing_commits_were_purged_gets_a_snapshot_then_the_wal() {
     drop(late);
     let reopened = Instance::open(dirs[1].path(), "late");
     assert_eq!(reopened.values(), values);
+}
+
+/// A MAIN `a` with a SYNC replica `b` holding its 10 commits; `b` then loses `a`.
+fn failover_pair(dirs: &[tempfile::TempDir]) -> (Instance, Instance) {
+    let a = Instance::open(dirs[0].path(), "a");
+    let b = Instance::open(dirs[1].path(), "b");
+    let b_address = b.become_replica(0);
+    a.replication.register("b", ReplicaMode::Sync, &b_address).unwrap();
+    a.wait_for_state("b", LinkState::Ready);
+    (0..10).for_each(|n| {
+        a.write(n);
+    });
+    a.replication.drop_replica("b").unwrap();
+    (a, b)
+}
+
+#[test]
+fn an_old_main_returns_as_a_replica_of_the_promoted_one_and_catches_up() {
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let (a, b) = failover_pair(&dirs);
+    b.replication.set_main().unwrap();
+    (100..120).for_each(|n| {
+        b.write(n);
+    });
+    let a_address = a.become_replica(0);
+    b.replication.register("a", ReplicaMode::Sync, &a_address).unwrap();
+    b.wait_for_state("a", LinkState::Ready);
+    assert_eq!(a.values(), b.values());
+    let ts = b.write(200);
+    assert_eq!(a.storage().last_committed(), ts, "SYNC again once caught up");
+
+    // The history it adopted survives a restart: it is still seen to follow `b`.
+    b.replication.drop_replica("a").unwrap();
+    drop(a);
+    let a = Instance::open(dirs[0].path(), "a");
+    let RoleInfo::Replica { address } = a.replication.role() else {
+        panic!("the role was lost");
+    };
+    b.replication
+        .register("a", ReplicaMode::Sync, &address.to_string())
+        .unwrap();
+    b.wait_for_state("a", LinkState::Ready);
+}
+
+#[test]
+fn an_old_main_with_commits_the_promoted_one_lacks_is_diverged_though_it_is_behind_in_count() {
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let (a, b) = failover_pair(&dirs);
+    // `a` commits what `b` never gets; `b` is promoted and commits more than `a` ever had.
+    (10..13).for_each(|n| {
+        a.write(n);
+    });
+    b.replication.set_main().unwrap();
+    (100..130).for_each(|n| {
+        b.write(n);
+    });
+    let held = a.storage().last_committed();
+    assert!(held < b.storage().last_committed());
+    let a_address = a.become_replica(0);
+    b.replication.register("a", ReplicaMode::Sync, &a_address).unwrap();
+    let status = b.wait_for_state("a", LinkState::Diverged);
+    let why = status.last_error.unwrap();
+    assert!(why.contains("commits MAIN never had") && why.contains("wipe"), "{why}");
+    b.write(300);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(a.storage().last_committed(), held, "a diverged replica was written to");
 }

@@ -162,14 +162,7 @@ impl Node {
         let durability = self.inner.durability.as_ref().ok_or_else(|| {
             anyhow::anyhow!("this instance keeps data in memory only; it has no snapshots to install")
         })?;
-        install(
-            &self.inner.engine,
-            durability,
-            &self.inner.workers,
-            path,
-            durability.db_id(),
-            wait,
-        )
+        install(&self.inner.engine, durability, &self.inner.workers, path, false, wait)
     }
 
     /// Why the instance refuses writes, when it does (see [`writes_refused`]).
@@ -202,20 +195,24 @@ impl From<Engine> for Node {
     }
 }
 
-/// Replaces the database with the snapshot at `path`, written by `database`: the engine's
-/// barrier holds new transactions back and waits up to `wait` for running ones,
-/// durability makes the snapshot the local history, and garbage collection moves to the
-/// new storage. Returns the snapshot's timestamp.
+/// Replaces the database with the snapshot at `path` (of this database, or `received` from
+/// the MAIN a replica applies): the engine's barrier holds new transactions back and waits
+/// up to `wait` for running ones, durability makes the snapshot the local history, and
+/// garbage collection moves to the new storage. Returns the snapshot's timestamp.
 fn install(
     engine: &Engine,
     durability: &Durability,
     workers: &Mutex<Workers>,
     path: &std::path::Path,
-    database: weft_storage::durability::Uuid,
+    received: bool,
     wait: Duration,
 ) -> anyhow::Result<u64> {
     // Read and check the file before any transaction is held back.
-    let (loaded, info) = durability.load_snapshot_file(path, database)?;
+    let (loaded, info) = if received {
+        durability.load_received_snapshot(path)?
+    } else {
+        durability.load_snapshot_file(path)?
+    };
     let installed = engine.replace_storage(wait, |_old| {
         durability.install_loaded(&loaded, &info).map(|_| loaded.clone())
     })?;
@@ -246,28 +243,16 @@ impl weft_replication::Host for NodeHost {
         self.engine.set_read_only(reason);
     }
 
-    fn advance_epoch(&self) -> Result<u64, String> {
-        self.durability.advance_epoch().map_err(|e| e.to_string())
+    fn advance_epoch(&self, at_least: u64) -> Result<u64, String> {
+        self.durability.advance_epoch_to(at_least).map_err(|e| e.to_string())
     }
 
     fn durability(&self) -> Arc<Durability> {
         self.durability.clone()
     }
 
-    fn install_snapshot(
-        &self,
-        path: &std::path::Path,
-        database: weft_storage::durability::Uuid,
-    ) -> Result<u64, String> {
-        install(
-            &self.engine,
-            &self.durability,
-            &self.workers,
-            path,
-            database,
-            INSTALL_WAIT,
-        )
-        .map_err(|e| format!("{e:#}"))
+    fn install_snapshot(&self, path: &std::path::Path) -> Result<u64, String> {
+        install(&self.engine, &self.durability, &self.workers, path, true, INSTALL_WAIT).map_err(|e| format!("{e:#}"))
     }
 }
 

@@ -88,10 +88,11 @@ impl DataDir {
         self.root.join("snapshots")
     }
 
-    /// Moves the epoch one up and stores it durably before returning it; files written
-    /// from now on carry it. On error the epoch is unchanged.
-    pub fn advance_epoch(&mut self) -> Result<u64, DurabilityError> {
-        let next = self.epoch + 1;
+    /// Moves the epoch up to `at_least`, or one up if that is not above the current
+    /// epoch, and stores it durably before returning it; files written from now on carry
+    /// it. On error the epoch is unchanged.
+    pub fn advance_epoch(&mut self, at_least: u64) -> Result<u64, DurabilityError> {
+        let next = at_least.max(self.epoch + 1);
         write_meta(self.fs.as_ref(), &self.root, self.db_id, next)?;
         self.epoch = next;
         tracing::info!(epoch = next, "epoch advanced");

@@ -166,8 +166,14 @@ impl Durability {
     /// current WAL segment: later records go to segments, and later snapshots to files,
     /// whose header carries the new epoch. Returns the new epoch.
     pub fn advance_epoch(&self) -> Result<u64, DurabilityError> {
+        self.advance_epoch_to(0)
+    }
+
+    /// [`Durability::advance_epoch`] to `at_least` when that is above the current epoch
+    /// (replication picks epochs that no other member's history uses).
+    pub fn advance_epoch_to(&self, at_least: u64) -> Result<u64, DurabilityError> {
         let mut dir = self.dir.lock();
-        let epoch = dir.advance_epoch()?;
+        let epoch = dir.advance_epoch(at_least)?;
         self.wal.start_epoch(epoch)?;
         Ok(epoch)
     }

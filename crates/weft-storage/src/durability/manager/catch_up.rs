@@ -11,13 +11,13 @@
 //! writer appends to it, without blocking it, and the caller ships only what is durable.
 
 use super::Durability;
+use crate::durability::header::{FileHeader, FileKind, HEADER_LEN};
 use crate::durability::retainer::FileLocker;
 use crate::durability::snapshot::{load_snapshot_with, SnapshotInfo};
 use crate::durability::wal::{list_segments_with, read_segments_with, ReadOptions, SegmentInfo, WalRecords};
 use crate::durability::DurabilityError;
 use crate::storage::Storage;
 use std::path::Path;
-use uuid::Uuid;
 
 /// How a member holding every commit up to some timestamp catches up.
 #[derive(Debug)]
@@ -131,11 +131,25 @@ impl Durability {
         Ok(Some((files, records)))
     }
 
-    /// Reads and checks the snapshot at `path`, written by `database` (this one, or the
-    /// MAIN a replica applies), changing nothing yet: the first half of an install, done
-    /// before the engine holds transactions back.
-    pub fn load_snapshot_file(&self, path: &Path, database: Uuid) -> Result<(Storage, SnapshotInfo), DurabilityError> {
-        load_snapshot_with(self.fs.as_ref(), path, database)
+    /// Reads and checks the snapshot at `path`, of this database, changing nothing yet:
+    /// the first half of an install, done before the engine holds transactions back.
+    pub fn load_snapshot_file(&self, path: &Path) -> Result<(Storage, SnapshotInfo), DurabilityError> {
+        load_snapshot_with(self.fs.as_ref(), path, self.db_id)
+    }
+
+    /// [`Durability::load_snapshot_file`] for a snapshot received from a peer whose
+    /// database the transport already checked: the file is of the data directory it was
+    /// written in (a promoted replica's has its own id), so its own id is the one checked.
+    pub fn load_received_snapshot(&self, path: &Path) -> Result<(Storage, SnapshotInfo), DurabilityError> {
+        let start = self
+            .fs
+            .read_at(path, 0, HEADER_LEN as u64)
+            .map_err(|e| DurabilityError::io(path, "read", e))?;
+        let header = FileHeader::decode(&start, FileKind::Snapshot).map_err(|source| DurabilityError::Header {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        load_snapshot_with(self.fs.as_ref(), path, header.db_id)
     }
 
     fn segments(&self) -> Result<Segments, DurabilityError> {

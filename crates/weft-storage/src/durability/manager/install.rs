@@ -57,7 +57,7 @@ impl Durability {
 
     /// [`Durability::load_snapshot_file`] then [`Durability::install_loaded`].
     pub fn install_snapshot(&self, path: &Path) -> Result<(Storage, SnapshotInfo), DurabilityError> {
-        let (storage, loaded) = self.load_snapshot_file(path, self.db_id)?;
+        let (storage, loaded) = self.load_snapshot_file(path)?;
         let written = self.install_loaded(&storage, &loaded)?;
         Ok((storage, written))
     }
