@@ -1,7 +1,7 @@
 """End-to-end replication with real processes and real drivers.
 
 Usage: python replication.py WEFT_BINARY   (run by tests/e2e/run.sh). Starts one MAIN and
-two replicas as `weft serve` processes on free loopback ports, each with its own data
+three replicas as `weft serve` processes on free loopback ports, each with its own data
 directory, and stops them (by pid) whatever happens. Each check prints one line; any
 failed assertion exits non-zero. Bounded: every wait gives up after 30 s.
 """
@@ -103,7 +103,8 @@ def replica_states(main):
 
 root = tempfile.mkdtemp(prefix="weft-replication-e2e-")
 main, sync, lazy = Server("main", root), Server("sync", root), Server("async", root)
-servers = [main, sync, lazy]
+late = Server("late", root)
+servers = [main, sync, lazy, late]
 try:
     for server in servers:
         server.start()
@@ -172,11 +173,64 @@ try:
         assert sync.count() == 151
         wait_until("the ASYNC replica has it", lambda: lazy.count() == 151)
 
+    def become_replica(server):
+        server.run(f"SET REPLICATION ROLE TO REPLICA WITH PORT {server.replication_port}")
+
+    def a_late_replica_catches_up_from_files():
+        # Registered after MAIN committed: what it lacks is not queued, so MAIN reads its files.
+        become_replica(late)
+        main.run(f"REGISTER REPLICA late SYNC TO '127.0.0.1:{late.replication_port}'")
+        wait_until("the late replica caught up", lambda: late.count() == 151)
+        wait_until("it is ready", lambda: replica_states(main)["late"] == "ready")
+        main.run("CREATE (:Item {i: 151})")
+        assert late.count() == 152, "SYNC once caught up"
+
+    def failover_to_the_sync_replica_and_the_old_main_returns_as_its_replica():
+        main.kill()
+        sync.run("SET REPLICATION ROLE TO MAIN")
+        assert sync.run("SHOW REPLICATION ROLE") == [["main"]]
+        with sync.driver() as d, d.session() as s:
+            for i in range(152, 162):
+                s.execute_write(lambda tx: tx.run("CREATE (:Item {i: $i})", i=i).consume())
+        sync.run(f"REGISTER REPLICA async_one ASYNC TO '127.0.0.1:{lazy.replication_port}'")
+        sync.run(f"REGISTER REPLICA late SYNC TO '127.0.0.1:{late.replication_port}'")
+        wait_until("the other replicas follow the new MAIN", lambda: lazy.count() == 162 and late.count() == 162)
+        # The old MAIN comes back as MAIN (its kept role); it is demoted by hand, as after
+        # any failover, and registered on the new MAIN.
+        main.start()
+        for name in ("sync_one", "async_one", "late"):
+            main.run(f"DROP REPLICA {name}")
+        become_replica(main)
+        sync.run(f"REGISTER REPLICA old_main SYNC TO '127.0.0.1:{main.replication_port}'")
+        wait_until("the old MAIN caught up", lambda: main.count() == 162)
+        wait_until("the old MAIN is ready", lambda: replica_states(sync)["old_main"] == "ready")
+        sync.run("CREATE (:Item {i: 162})")
+        assert main.count() == 163
+
+    def a_replica_with_commits_main_lacks_is_refused_as_diverged():
+        # `late` leaves, is promoted, commits on its own and comes back as a replica.
+        sync.run("DROP REPLICA late")
+        late.run("SET REPLICATION ROLE TO MAIN")
+        late.run("CREATE (:Item {i: -7})")
+        held = late.count()
+        become_replica(late)
+        sync.run("CREATE (:Item {i: 163})")
+        sync.run(f"REGISTER REPLICA late SYNC TO '127.0.0.1:{late.replication_port}'")
+        wait_until("it shows diverged", lambda: replica_states(sync)["late"] == "diverged")
+        row = next(r for r in sync.run("SHOW REPLICAS") if r[0] == "late")
+        assert "wipe" in row[7], row
+        sync.run("CREATE (:Item {i: 164})")
+        assert late.count() == held, "a diverged replica was written to"
+        assert late.run("MATCH (n:Item {i: -7}) RETURN count(n)") == [[1]]
+
     check("replication: roles and replicas set up with Memgraph's statements", set_up_with_memgraph_statements)
     check("replication: writes reach the SYNC replica before they are acknowledged, and the ASYNC one", writes_reach_every_replica)
     check("replication: a replica refuses writes with NotALeader naming its MAIN", replicas_refuse_writes_naming_the_main)
     check("replication: a SYNC replica killed under writes does not stop commits, and catches up after a restart", a_killed_sync_replica_does_not_stop_commits_and_catches_up)
     check("replication: a restarted MAIN keeps its role and replicas", a_restarted_main_keeps_its_replicas)
+    check("replication: a replica registered after MAIN has data catches up from MAIN's files", a_late_replica_catches_up_from_files)
+    check("replication: MAIN killed, its SYNC replica promoted, the old MAIN returns as its replica", failover_to_the_sync_replica_and_the_old_main_returns_as_its_replica)
+    check("replication: a replica with commits MAIN lacks is refused as diverged, its data untouched", a_replica_with_commits_main_lacks_is_refused_as_diverged)
     print(f"e2e replication: {passed} passed, 0 failed")
 finally:
     for server in servers:

@@ -10,10 +10,11 @@
 //! Does not own: the query engine or the data directory. The server hands in a [`Host`]:
 //! the current storage, the engine's read-only switch and the durability epoch.
 //!
-//! Not yet here (the issue lists them): catch-up of a replica that is behind from WAL
-//! segments or a snapshot, STRICT_SYNC, epoch histories that tell a diverged replica
-//! apart from one that is merely behind, warnings to the client when a SYNC replica missed
-//! a commit, and replication metrics.
+//! A replica that is behind catches up from MAIN's files (`catchup.rs`); epoch histories
+//! (`history.rs`) tell a replica that is merely behind from one that diverged.
+//!
+//! Not yet here (the issue lists them): STRICT_SYNC, and warnings to the client when a
+//! SYNC replica missed a commit.
 
 /// Where, under the data directory, a replica receives MAIN's snapshot before installing it.
 pub const INCOMING_DIR: &str = "replication-incoming";
