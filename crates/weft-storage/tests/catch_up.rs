@@ -6,8 +6,12 @@ use weft_storage::durability::{CatchUpPlan, Durability, DurabilityConfig};
 use weft_storage::{IsolationLevel, Storage, Value};
 
 fn open(dir: &Path, retention: usize) -> std::sync::Arc<Durability> {
+    open_with_segments(dir, retention, 4 << 10)
+}
+
+fn open_with_segments(dir: &Path, retention: usize, segment: u64) -> std::sync::Arc<Durability> {
     Durability::open(DurabilityConfig {
-        wal_segment_size: 4 << 10,
+        wal_segment_size: segment,
         snapshot_retention: retention,
         ..DurabilityConfig::new(dir)
     })
@@ -46,8 +50,16 @@ fn the_wal_is_read_when_it_is_smaller_and_every_record_after_the_members_newest_
 
 #[test]
 fn a_snapshot_is_sent_when_it_is_fewer_bytes_than_the_wal() {
+    // Small segments, and one large segment, where only the share of it after the
+    // snapshot counts.
+    for segment in [4 << 10, 64 << 20] {
+        snapshot_beats_wal(segment);
+    }
+}
+
+fn snapshot_beats_wal(segment: u64) {
     let dir = tempfile::tempdir().unwrap();
-    let durability = open(dir.path(), 3);
+    let durability = open_with_segments(dir.path(), 3, segment);
     overwrite(&durability.storage(), 1);
     // Retention keeps the WAL from the oldest kept snapshot on: from `held` on here.
     let held = durability.create_snapshot().unwrap().ts;

@@ -59,8 +59,21 @@ impl Segments {
         self.0.iter().filter(move |s| s.to_ts.is_none_or(|to| to > ts))
     }
 
-    fn bytes_after(&self, ts: u64) -> u64 {
-        self.after(ts).map(|s| s.len).sum()
+    /// About how many bytes of records come after `ts` (`last`: the newest commit): whole
+    /// segments after it, and of the segment holding it the share of its timestamp range
+    /// past it (segments are large; counting that one whole would hide a snapshot's gain).
+    fn bytes_after(&self, ts: u64, last: u64) -> u64 {
+        self.after(ts)
+            .map(|s| {
+                let end = s.to_ts.unwrap_or(last).max(s.from_ts);
+                if s.from_ts > ts {
+                    s.len
+                } else {
+                    let share = (end - ts) as f64 / (end - s.from_ts + 1) as f64;
+                    (s.len as f64 * share) as u64
+                }
+            })
+            .sum()
     }
 }
 
@@ -80,13 +93,13 @@ impl Durability {
             snapshots.iter().for_each(|s| files.add(&s.path));
             let segments = self.segments()?;
             let kept = self.snapshots()?;
-            let wal = segments.cover(held).then(|| segments.bytes_after(held));
+            let last = self.storage().last_committed();
+            let wal = segments.cover(held).then(|| segments.bytes_after(held, last));
             let snapshot = kept
                 .into_iter()
-                .filter(|s| s.ts > held && segments.cover(s.ts) && snapshots.contains(s))
-                .next_back()
+                .rfind(|s| s.ts > held && segments.cover(s.ts) && snapshots.contains(s))
                 .map(|s| {
-                    let bytes = s.bytes + segments.bytes_after(s.ts);
+                    let bytes = s.bytes + segments.bytes_after(s.ts, last);
                     (s, bytes)
                 });
             let plan = match (wal, snapshot) {
