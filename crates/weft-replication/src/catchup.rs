@@ -6,17 +6,19 @@
 //! snapshot file, and reading WAL records in rounds on a blocking thread.
 //! Promises: only records MAIN holds durably are read (a round stops at the durable
 //! timestamp it was started with); each record carries the commit before it in MAIN's log,
-//! the first one the commit the round started after, so the replica checks the chain; the
-//! files read are held against retention until the round or transfer ends.
+//! the first one the commit the round started after (the plan made sure the log holds
+//! every record after it); the files read are held against retention until the round or
+//! transfer ends.
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use std::time::Duration;
 use tokio::sync::mpsc;
-use tonic::transport::Channel;
+use weft_rpc::client::{channel, ClientConfig};
 use weft_rpc::pb::replication_client::ReplicationClient;
 use weft_rpc::pb::Header;
-use weft_storage::durability::{CatchUp, Durability, FileLocker, SnapshotInfo};
+use weft_storage::durability::{CatchUp, Durability, SnapshotInfo};
 
 use crate::link::{Shipped, BATCH_BYTES};
 
@@ -34,13 +36,26 @@ pub async fn plan(durability: Arc<Durability>, held: u64) -> Result<CatchUp, Str
         .map_err(|e| format!("planning the catch-up failed: {e}"))?
 }
 
-/// Streams `snapshot` to the replica, which installs it; the snapshot's timestamp once the
-/// replica holds it, and the bytes sent.
+/// Longest a snapshot transfer and install may take: a bound, not a target (the usual
+/// request deadline would cut off any snapshot larger than a few seconds of transfer).
+const SNAPSHOT_DEADLINE: Duration = Duration::from_secs(24 * 3600);
+
+/// Streams `snapshot` to the replica at `address`, which installs it; the snapshot's
+/// timestamp once the replica holds it, and the bytes sent.
 pub async fn send_snapshot(
-    client: &mut ReplicationClient<Channel>,
+    address: &str,
+    config: &ClientConfig,
     header: Header,
     snapshot: &SnapshotInfo,
 ) -> Result<(u64, u64), String> {
+    let config = ClientConfig {
+        request_timeout: SNAPSHOT_DEADLINE,
+        ..config.clone()
+    };
+    let channel = channel(address, &config).map_err(|e| e.to_string())?;
+    let mut client = ReplicationClient::new(channel)
+        .max_decoding_message_size(crate::MAX_MESSAGE)
+        .max_encoding_message_size(crate::MAX_MESSAGE);
     let name = snapshot
         .path
         .file_name()
@@ -68,33 +83,21 @@ pub async fn send_snapshot(
 }
 
 /// Reads the WAL records after `after` and up to `durable` on a blocking thread, in
-/// batches of about [`BATCH_BYTES`]; the channel closes when the round is done. `planned`,
-/// the files a plan held, is let go once the round holds its own.
-pub fn wal_round(
-    durability: Arc<Durability>,
-    after: u64,
-    durable: u64,
-    planned: Option<FileLocker>,
-) -> mpsc::Receiver<RoundItem> {
+/// batches of about [`BATCH_BYTES`]; the channel closes when the round is done. A round
+/// that ends before `durable` (the log lacks records MAIN acknowledged) fails instead of
+/// being started again and again.
+pub fn wal_round(durability: Arc<Durability>, after: u64, durable: u64) -> mpsc::Receiver<RoundItem> {
     let (batches, receiver) = mpsc::channel(4);
     tokio::task::spawn_blocking(move || {
-        if let Err(error) = read_round(&durability, after, durable, planned, &batches) {
+        if let Err(error) = read_round(&durability, after, durable, &batches) {
             let _ = batches.blocking_send(Err(error));
         }
     });
     receiver
 }
 
-fn read_round(
-    durability: &Durability,
-    after: u64,
-    durable: u64,
-    planned: Option<FileLocker>,
-    out: &mpsc::Sender<RoundItem>,
-) -> Result<(), String> {
-    let read = durability.wal_after(after).map_err(|e| e.to_string());
-    drop(planned);
-    let Some((_held, records)) = read? else {
+fn read_round(durability: &Durability, after: u64, durable: u64, out: &mpsc::Sender<RoundItem>) -> Result<(), String> {
+    let Some((_held, records)) = durability.wal_after(after).map_err(|e| e.to_string())? else {
         return Err(format!(
             "MAIN's WAL no longer holds the commits after {after} (retention removed them); a snapshot is needed"
         ));
@@ -121,8 +124,14 @@ fn read_round(
         });
         prev = ts;
     }
-    if !batch.is_empty() {
-        let _ = out.blocking_send(Ok(batch));
+    if !batch.is_empty() && out.blocking_send(Ok(batch)).is_err() {
+        return Ok(());
+    }
+    if prev < durable {
+        return Err(format!(
+            "MAIN's WAL ends at commit {prev}, before its durable commit {durable}: the log lacks records; a snapshot \
+             is needed"
+        ));
     }
     Ok(())
 }

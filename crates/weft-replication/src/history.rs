@@ -23,6 +23,18 @@ pub struct EpochMark {
 /// Largest random step between a known epoch and a new one.
 const STEP: u64 = 1 << 20;
 
+/// The part of a history (`ended`, then `current`) that a node holding commits up to
+/// `held` shares: the ended epochs before the one its newest commit was made in, and that
+/// epoch. A replica adopts MAIN's whole history when it connects, yet may hold only a
+/// prefix of it; answering or promoting with the whole of it would vouch for commits it
+/// does not have.
+pub fn held_part(ended: &[EpochMark], current: u64, held: u64) -> (Vec<EpochMark>, u64) {
+    match ended.iter().position(|m| m.last_ts >= held) {
+        Some(at) => (ended[..at].to_vec(), ended[at].epoch),
+        None => (ended.to_vec(), current),
+    }
+}
+
 /// What a node says about its history: the ended epochs and the current one with the
 /// newest commit this node holds in it.
 pub fn marks(ended: &[EpochMark], current: u64, last_ts: u64) -> Vec<pb::EpochMark> {
@@ -95,6 +107,18 @@ mod tests {
         assert!(diverged(&main, Some(&mark(7, 151))).is_some());
         let unknown = diverged(&main, Some(&mark(5, 10))).unwrap();
         assert!(unknown.contains("epoch 5"), "{unknown}");
+    }
+
+    #[test]
+    fn a_node_holding_a_prefix_of_a_history_speaks_only_for_that_prefix() {
+        let ended = [
+            EpochMark { epoch: 1, last_ts: 100 },
+            EpochMark { epoch: 4, last_ts: 150 },
+        ];
+        assert_eq!(held_part(&ended, 9, 60), (vec![], 1));
+        assert_eq!(held_part(&ended, 9, 100), (vec![], 1));
+        assert_eq!(held_part(&ended, 9, 120), (ended[..1].to_vec(), 4));
+        assert_eq!(held_part(&ended, 9, 151), (ended.to_vec(), 9));
     }
 
     #[test]

@@ -344,11 +344,12 @@ impl Replication {
         let _drained = self.apply_lock.lock();
         // The epoch the data was written in ends here, with the newest commit held.
         let stored = self.stored.get();
-        let ended = stored.main_epoch.unwrap_or(self.identity().epoch);
-        let mut history = stored.history;
+        let held = self.host.storage().last_committed();
+        let following = stored.main_epoch.unwrap_or(self.identity().epoch);
+        let (mut history, ended) = history::held_part(&stored.history, following, held);
         history.push(EpochMark {
             epoch: ended,
-            last_ts: self.host.storage().last_committed(),
+            last_ts: held,
         });
         let next = history::next_epoch(&history, self.identity().epoch);
         let promoted = self.host.advance_epoch(next).map_err(refused).and_then(|epoch| {

@@ -95,6 +95,11 @@ fn adopt(stored: &SharedState, offered: &Mutex<Option<Offered>>) -> Result<(), S
         .map_err(|e| format!("cannot keep MAIN's epoch history: {e}"))
 }
 
+/// The timestamp in a snapshot's file name (`snapshot-{ts:020}.snap`).
+fn snapshot_ts(name: &str) -> Option<u64> {
+    name.strip_prefix("snapshot-")?.strip_suffix(".snap")?.parse().ok()
+}
+
 /// The error for a MAIN that reaches an instance that is no longer a replica.
 fn no_longer_a_replica() -> Status {
     Status::unavailable("this instance is no longer a replica")
@@ -190,6 +195,15 @@ impl Replication for ReplicaService {
     async fn hello(&self, request: Request<HelloRequest>) -> Result<Response<HelloReply>, Status> {
         let (main, sender) = Identity::read(request.get_ref().header.as_ref())?;
         let offer = Offered::from_marks(&request.get_ref().history);
+        // A MAIN of an epoch older than the one this replica follows was replaced by a
+        // promotion: it must not take the replica over (nor end the current MAIN's stream).
+        if let Some(following) = self.stored.get().main_epoch.filter(|&e| main.epoch < e) {
+            return Err(Status::failed_precondition(format!(
+                "this replica follows a MAIN of epoch {following}; `{sender}` is of the older epoch {}: it was replaced \
+                 by a promotion; make it a REPLICA of the current MAIN",
+                main.epoch
+            )));
+        }
         // A newer connection of MAIN replaces older streams; wait until none applies
         // (the replication runtime has a worker to spare for that wait).
         self.generation.fetch_add(1, Ordering::SeqCst);
@@ -209,11 +223,11 @@ impl Replication for ReplicaService {
         // The epoch of the newest commit held: the MAIN's it came from, or this
         // instance's own when it made its commits itself.
         let stored = self.stored.get();
-        let epoch = stored.main_epoch.unwrap_or(self.own.epoch);
+        let (ended, epoch) = history::held_part(&stored.history, stored.main_epoch.unwrap_or(self.own.epoch), held);
         Ok(Response::new(HelloReply {
             header: self.header(),
             last_commit_ts: held,
-            history: history::marks(&stored.history, epoch, held),
+            history: history::marks(&ended, epoch, held),
         }))
     }
 
@@ -315,20 +329,32 @@ impl Replication for ReplicaService {
         );
         let (stored, offered) = (self.stored.clone(), self.offered.clone());
         let path = received.path.clone();
+        let snapshot_ts = snapshot_ts(&received.name);
+        // Runs to the end even if MAIN gives up waiting: the received copy always goes.
         let installed = tokio::task::spawn_blocking(move || {
-            let _applying = lock.lock();
-            if *halted.borrow() || generation.load(Ordering::SeqCst) != ours {
-                return Err(no_longer_a_replica());
-            }
-            adopt(&stored, &offered).map_err(Status::internal)?;
-            host.install_snapshot(&path)
-                .map_err(|e| Status::internal(format!("cannot install the snapshot: {e}")))
+            let installed = (|| {
+                let _applying = lock.lock();
+                if *halted.borrow() || generation.load(Ordering::SeqCst) != ours {
+                    return Err(no_longer_a_replica());
+                }
+                let held = host.storage().last_committed();
+                if snapshot_ts.is_none_or(|ts| ts <= held) {
+                    return Err(Status::failed_precondition(format!(
+                        "the snapshot `{name}` is not newer than this replica's newest commit {held}",
+                        name = path.display()
+                    )));
+                }
+                adopt(&stored, &offered).map_err(Status::internal)?;
+                host.install_snapshot(&path)
+                    .map_err(|e| Status::internal(format!("cannot install the snapshot: {e}")))
+            })();
+            // Installed as a local snapshot of its own (or refused): the received copy goes.
+            let _ = std::fs::remove_file(&path);
+            installed
         })
         .await
-        .map_err(|e| Status::internal(format!("the snapshot installer failed: {e}")));
-        // Installed as a local snapshot of its own (or refused): the received copy goes.
-        let _ = tokio::fs::remove_file(&received.path).await;
-        let ts = installed??;
+        .map_err(|e| Status::internal(format!("the snapshot installer failed: {e}")))?;
+        let ts = installed?;
         tracing::info!(ts, bytes = received.size, "installed MAIN's snapshot");
         Ok(Response::new(receipt))
     }

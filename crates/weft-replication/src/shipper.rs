@@ -102,8 +102,6 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
         return Err((LinkState::Diverged, why));
     }
     let durability = context.host.durability();
-    // The files a catch-up plan chose, held until its first round holds them itself.
-    let mut planned = None;
     if link.needs_files(held, context.sink.durable_ts()) {
         // Decided before the acknowledgement below, which would show the link ready.
         link.begin_catch_up();
@@ -112,13 +110,14 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
             .map_err(|e| (LinkState::Behind, e))?;
         tracing::info!(replica = %link.name, held, plan = ?catch_up.plan, "catching a replica up from files");
         if let CatchUpPlan::Snapshot { snapshot, .. } = &catch_up.plan {
-            let (installed, bytes) = catchup::send_snapshot(&mut client, header.clone(), snapshot)
+            let (installed, bytes) = catchup::send_snapshot(&link.address, &context.client, header.clone(), snapshot)
                 .await
                 .map_err(|e| (LinkState::Behind, e))?;
             link.shipped(bytes);
             held = installed;
         }
-        planned = Some(catch_up.files);
+        // The rounds hold the WAL segments they read themselves.
+        drop(catch_up);
     }
     link.acknowledge(held);
     backoff.reset();
@@ -142,7 +141,7 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
                 if !link.catching_up() {
                     link.begin_catch_up();
                 }
-                files = Some(catchup::wal_round(durability.clone(), sent, durable, planned.take()));
+                files = Some(catchup::wal_round(durability.clone(), sent, durable));
                 continue;
             }
             if link.catching_up() {
@@ -187,7 +186,7 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
                 });
             }
             // Also while records wait for room on the stream: a dropped link ends here.
-            _ = link.wake.notified(), if files.is_none() => {}
+            _ = link.wake.notified() => {}
         }
     }
 }

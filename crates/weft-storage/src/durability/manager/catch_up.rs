@@ -41,7 +41,8 @@ impl CatchUpPlan {
 /// A plan and the files it reads, held against deletion until this is dropped.
 pub struct CatchUp {
     pub plan: CatchUpPlan,
-    /// Holds the snapshot (if any) and every WAL segment the plan reads.
+    /// Holds every snapshot and WAL segment there was when the plan was made (the plan
+    /// reads some of them); drop it once the plan's files are read.
     pub files: FileLocker,
 }
 
@@ -50,8 +51,12 @@ struct Segments(Vec<SegmentInfo>);
 
 impl Segments {
     /// Whether the segments hold every record after `ts`.
-    fn cover(&self, ts: u64) -> bool {
-        self.0.first().is_some_and(|s| s.from_ts <= ts.saturating_add(1))
+    /// `last` is the newest commit: an empty log covers only what follows it (nothing).
+    fn cover(&self, ts: u64, last: u64) -> bool {
+        match self.0.first() {
+            Some(oldest) => oldest.from_ts <= ts.saturating_add(1),
+            None => ts >= last,
+        }
     }
 
     /// The segments holding records after `ts`.
@@ -65,7 +70,7 @@ impl Segments {
     fn bytes_after(&self, ts: u64, last: u64) -> u64 {
         self.after(ts)
             .map(|s| {
-                let end = s.to_ts.unwrap_or(last).max(s.from_ts);
+                let end = s.to_ts.unwrap_or(last).max(s.from_ts).max(ts);
                 if s.from_ts > ts {
                     s.len
                 } else {
@@ -94,10 +99,10 @@ impl Durability {
             let segments = self.segments()?;
             let kept = self.snapshots()?;
             let last = self.storage().last_committed();
-            let wal = segments.cover(held).then(|| segments.bytes_after(held, last));
+            let wal = segments.cover(held, last).then(|| segments.bytes_after(held, last));
             let snapshot = kept
                 .into_iter()
-                .rfind(|s| s.ts > held && segments.cover(s.ts) && snapshots.contains(s))
+                .rfind(|s| s.ts > held && segments.cover(s.ts, last) && snapshots.contains(s))
                 .map(|s| {
                     let bytes = s.bytes + segments.bytes_after(s.ts, last);
                     (s, bytes)
@@ -132,7 +137,7 @@ impl Durability {
         let mut files = self.retainer.locker();
         self.segments()?.after(after).for_each(|s| files.add(&s.path));
         // Held now: what this listing shows stays until the locker is dropped.
-        if !self.segments()?.cover(after) {
+        if !self.segments()?.cover(after, self.storage().last_committed()) {
             return Ok(None);
         }
         let options = ReadOptions {

@@ -9,8 +9,9 @@
 //!    fails the install rather than survive it);
 //! 3. the installed state is written as a local snapshot (fsynced, renamed): from here on
 //!    recovery starts from it;
-//! 4. older snapshots and WAL segments (the replaced history) go, so that recovery can
-//!    never fall back to them and stitch the two histories together;
+//! 4. older snapshots and every WAL segment (the replaced history, all at or below the
+//!    snapshot now) go, so that neither recovery nor a catch-up reading the log can
+//!    stitch the two histories together;
 //! 5. the WAL moves to the new storage's commit pipeline, and the old storage refuses
 //!    every later commit (a straggler must fail, not vanish).
 //!
@@ -79,7 +80,10 @@ impl Durability {
         for older in snapshots.iter().filter(|s| s.ts < ts) {
             self.retainer.delete(&older.path);
         }
-        self.wal.purge_upto(ts, &self.retainer)?;
+        // Every record left is at or below the snapshot, and some may be of the replaced
+        // history: none may stay, or a reader of the log would see the two histories
+        // joined with a hole between them.
+        self.wal.truncate_after(0)?;
         Ok(written)
     }
 }
