@@ -1,7 +1,7 @@
 """End-to-end replication with real processes and real drivers.
 
 Usage: python replication.py WEFT_BINARY   (run by tests/e2e/run.sh). Starts one MAIN and
-three replicas as `weft serve` processes on free loopback ports, each with its own data
+four replicas as `weft serve` processes on free loopback ports, each with its own data
 directory, and stops them (by pid) whatever happens. Each check prints one line; any
 failed assertion exits non-zero. Bounded: every wait gives up after 30 s.
 """
@@ -103,8 +103,8 @@ def replica_states(main):
 
 root = tempfile.mkdtemp(prefix="weft-replication-e2e-")
 main, sync, lazy = Server("main", root), Server("sync", root), Server("async", root)
-late = Server("late", root)
-servers = [main, sync, lazy, late]
+late, strict = Server("late", root), Server("strict", root)
+servers = [main, sync, lazy, late, strict]
 try:
     for server in servers:
         server.start()
@@ -223,6 +223,27 @@ try:
         assert late.count() == held, "a diverged replica was written to"
         assert late.run("MATCH (n:Item {i: -7}) RETURN count(n)") == [[1]]
 
+    def a_strict_sync_replica_applies_before_the_ack_and_writes_stop_while_it_is_gone():
+        become_replica(strict)
+        sync.run(f"REGISTER REPLICA strict STRICT_SYNC TO '127.0.0.1:{strict.replication_port}'")
+        wait_until("the STRICT_SYNC replica is ready", lambda: replica_states(sync)["strict"] == "ready")
+        sync.run("CREATE (:Item {i: 165})")
+        assert strict.count() == sync.count(), "applied before the commit was acknowledged"
+        strict.kill()
+        wait_until("it shows unreachable", lambda: replica_states(sync)["strict"] == "unreachable")
+        before = sync.count()
+        try:
+            sync.run("CREATE (:Item {i: 166})")
+            raise AssertionError("a commit went through without its STRICT_SYNC replica")
+        except neo4j.exceptions.TransientError as error:
+            assert error.code == "Neo.TransientError.Transaction.Conflict", error.code
+            assert "STRICT_SYNC replica `strict`" in error.message, error.message
+        assert sync.count() == before, "the aborted commit left data on MAIN"
+        strict.start()
+        wait_until("it is ready again", lambda: replica_states(sync)["strict"] == "ready")
+        sync.run("CREATE (:Item {i: 166})")
+        assert strict.count() == sync.count() == before + 1
+
     check("replication: roles and replicas set up with Memgraph's statements", set_up_with_memgraph_statements)
     check("replication: writes reach the SYNC replica before they are acknowledged, and the ASYNC one", writes_reach_every_replica)
     check("replication: a replica refuses writes with NotALeader naming its MAIN", replicas_refuse_writes_naming_the_main)
@@ -231,6 +252,7 @@ try:
     check("replication: a replica registered after MAIN has data catches up from MAIN's files", a_late_replica_catches_up_from_files)
     check("replication: MAIN killed, its SYNC replica promoted, the old MAIN returns as its replica", failover_to_the_sync_replica_and_the_old_main_returns_as_its_replica)
     check("replication: a replica with commits MAIN lacks is refused as diverged, its data untouched", a_replica_with_commits_main_lacks_is_refused_as_diverged)
+    check("replication: a STRICT_SYNC replica applies before the ack; while it is gone commits fail, naming it, and leave nothing", a_strict_sync_replica_applies_before_the_ack_and_writes_stop_while_it_is_gone)
     print(f"e2e replication: {passed} passed, 0 failed")
 finally:
     for server in servers:

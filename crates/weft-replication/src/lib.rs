@@ -13,11 +13,17 @@
 //! A replica that is behind catches up from MAIN's files (`catchup.rs`); epoch histories
 //! (`history.rs`) tell a replica that is merely behind from one that diverged.
 //!
-//! Not yet here (the issue lists them): STRICT_SYNC, and warnings to the client when a
-//! SYNC replica missed a commit.
+//! STRICT_SYNC replicas prepare each record durably before MAIN commits it (`sink.rs`
+//! asks, `replica.rs` keeps it).
+//!
+//! Not yet here (the issue lists it): a warning to the client when a SYNC replica missed
+//! a commit.
 
 /// Where, under the data directory, a replica receives MAIN's snapshot before installing it.
 pub const INCOMING_DIR: &str = "replication-incoming";
+
+/// Where, under the data directory, a replica keeps the newest STRICT_SYNC record prepared.
+pub const PREPARED_FILE: &str = "replication.prepared";
 
 /// Largest message on a replication stream: a commit record may be up to the WAL's frame
 /// limit (1 GiB), plus its envelope.
@@ -260,6 +266,7 @@ impl Replication {
             apply_lock: self.apply_lock.clone(),
             generation: self.generation.clone(),
             incoming,
+            prepared: self.config.data_dir.join(PREPARED_FILE),
             stored: self.stored.clone(),
             offered: Arc::default(),
         };
@@ -315,7 +322,14 @@ impl Replication {
         let (address, serving) = self.listen(port)?;
         // The port actually bound (0 picks one), so that a restart listens there again.
         let port = address.port();
-        if let Err(error) = self.save(|s| s.role = StoredRole::Replica { port }) {
+        // The epoch its commits were made in, kept now: a promotion that fails after
+        // advancing the epoch must not make its data look as if made in the new one.
+        let following = self.stored.get().main_epoch.unwrap_or(self.identity().epoch);
+        let saved = self.save(|s| {
+            s.role = StoredRole::Replica { port };
+            s.main_epoch = Some(following);
+        });
+        if let Err(error) = saved {
             serving.end();
             return Err(error);
         }
@@ -382,12 +396,6 @@ impl Replication {
 
     /// `REGISTER REPLICA name mode TO "address"`.
     pub fn register(&self, name: &str, mode: ReplicaMode, address: &str) -> Result<(), ReplicationError> {
-        if mode == ReplicaMode::StrictSync {
-            return Err(refused(
-                "STRICT_SYNC replicas are not available yet; register it as SYNC (a commit waits for its durable \
-                 acknowledgement) instead",
-            ));
-        }
         weft_rpc::client::host_of(address)?;
         let current = self.current.lock();
         let Current::Main { sink } = &*current else {

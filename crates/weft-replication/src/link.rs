@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
 
 use crate::mode::ReplicaMode;
 
@@ -127,11 +127,26 @@ pub struct ReplicaLink {
     /// do not wait for it (it stays `recovery`).
     catching_up: AtomicBool,
     shipped_bytes: AtomicU64,
+    /// STRICT_SYNC prepares waiting for the shipper's connection to send them.
+    prepares: mpsc::UnboundedSender<PrepareJob>,
+    /// Taken by the shipper's session for as long as it is connected.
+    pub(crate) prepare_jobs: tokio::sync::Mutex<mpsc::UnboundedReceiver<PrepareJob>>,
+}
+
+/// One STRICT_SYNC prepare: the record, and where its outcome goes.
+pub struct PrepareJob {
+    pub ts: u64,
+    pub prev: u64,
+    pub record: Vec<u8>,
+    pub outcome: std::sync::mpsc::SyncSender<Result<(), String>>,
 }
 
 impl ReplicaLink {
     pub fn new(name: String, address: String, mode: ReplicaMode) -> ReplicaLink {
+        let (prepares, prepare_jobs) = mpsc::unbounded_channel();
         ReplicaLink {
+            prepares,
+            prepare_jobs: tokio::sync::Mutex::new(prepare_jobs),
             name,
             address,
             mode,
@@ -298,6 +313,39 @@ impl ReplicaLink {
                 }
                 None => self.changed.wait(&mut progress),
             }
+        }
+    }
+
+    /// The first phase of a STRICT_SYNC commit: has the replica keep the record at `ts`
+    /// (following `prev`) durably, waiting at most `limit`. Refused at once when the
+    /// replica is not connected and caught up; why, if it did not prepare it.
+    pub fn prepare(&self, ts: u64, prev: u64, record: &[u8], limit: Duration) -> Result<(), String> {
+        let state = self.progress.lock().state;
+        if !state.connected() || self.catching_up() || self.stopped() {
+            let state = if self.catching_up() {
+                "catching up"
+            } else {
+                state.name()
+            };
+            return Err(format!("the STRICT_SYNC replica `{}` is {state}", self.name));
+        }
+        let (outcome, result) = std::sync::mpsc::sync_channel(1);
+        let job = PrepareJob {
+            ts,
+            prev,
+            record: record.to_vec(),
+            outcome,
+        };
+        if self.prepares.send(job).is_err() {
+            return Err(format!("the STRICT_SYNC replica `{}` is dropped", self.name));
+        }
+        match result.recv_timeout(limit) {
+            Ok(outcome) => outcome.map_err(|e| format!("the STRICT_SYNC replica `{}` did not prepare: {e}", self.name)),
+            Err(_) => Err(format!(
+                "the STRICT_SYNC replica `{}` did not prepare within {} ms",
+                self.name,
+                limit.as_millis()
+            )),
         }
     }
 

@@ -10,7 +10,9 @@
 //! database refuses the MAIN. A snapshot MAIN streams for a catch-up lands checked and
 //! durable under `replication-incoming/` and replaces the replica's database while no
 //! record is applied; the received copy is removed once installed (the install writes a
-//! local snapshot of its own).
+//! local snapshot of its own). A STRICT_SYNC record is first prepared: kept durably in
+//! `replication.prepared` before MAIN commits it, and applied when it arrives on the
+//! record stream like any other.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +24,9 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
 use weft_rpc::pb::replication_server::Replication;
-use weft_rpc::pb::{Ack, FileChunk, FileReceipt, HelloReply, HelloRequest, RecordBatch};
+use weft_rpc::pb::{
+    Ack, FileChunk, FileReceipt, HelloReply, HelloRequest, PrepareReply, PrepareRequest, Record, RecordBatch,
+};
 use weft_rpc::{DatabaseId, Identity};
 use weft_storage::record::CommitRecord;
 use weft_storage::Origin;
@@ -54,6 +58,8 @@ pub struct ReplicaService {
     pub(crate) generation: Arc<AtomicU64>,
     /// Where snapshots from MAIN land before they are installed.
     pub(crate) incoming: PathBuf,
+    /// Where the newest STRICT_SYNC record prepared is kept.
+    pub(crate) prepared: PathBuf,
 }
 
 /// Largest snapshot a replica accepts (1 TiB): a bound, not a target.
@@ -95,6 +101,40 @@ fn adopt(stored: &SharedState, offered: &Mutex<Option<Offered>>) -> Result<(), S
         .map_err(|e| format!("cannot keep MAIN's epoch history: {e}"))
 }
 
+/// Refuses a MAIN of an epoch older than the one this replica's data follows: it was
+/// replaced by a promotion and must not take the replica over (nor end the current MAIN's
+/// stream). A replica holding nothing follows no epoch yet.
+fn refuse_stale(stored: &SharedState, host: &dyn Host, main: Identity, sender: &str) -> Result<(), Status> {
+    let holds_data = host.storage().last_committed() > 0;
+    match stored.get().main_epoch.filter(|&e| main.epoch < e && holds_data) {
+        Some(following) => Err(Status::failed_precondition(format!(
+            "this replica follows a MAIN of epoch {following}; `{sender}` is of the older epoch {}: it was replaced \
+             by a promotion; make it a REPLICA of the current MAIN",
+            main.epoch
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Keeps a STRICT_SYNC record durably in `path` (replacing the one before):
+/// `commit_ts:u64 prev_commit_ts:u64 crc32c:u32` (little-endian), then the record.
+fn keep_prepared(path: &std::path::Path, record: &Record) -> std::io::Result<()> {
+    use std::io::Write;
+    let created = !path.exists();
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(&record.commit_ts.to_le_bytes())?;
+    file.write_all(&record.prev_commit_ts.to_le_bytes())?;
+    file.write_all(&crc32c::crc32c(&record.payload).to_le_bytes())?;
+    file.write_all(&record.payload)?;
+    file.sync_data()?;
+    if created {
+        if let Some(dir) = path.parent() {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+    }
+    Ok(())
+}
+
 /// The timestamp in a snapshot's file name (`snapshot-{ts:020}.snap`).
 fn snapshot_ts(name: &str) -> Option<u64> {
     name.strip_prefix("snapshot-")?.strip_suffix(".snap")?.parse().ok()
@@ -133,6 +173,27 @@ impl ReplicaService {
             .map_err(|e| Status::internal(e.to_string()))?;
         *pinned = Some(database);
         Ok(())
+    }
+
+    /// A MAIN's hello: its connection replaces older streams (waiting until none applies;
+    /// the replication runtime has a worker to spare for that wait), the database is
+    /// pinned and MAIN's history offered; what this replica holds.
+    fn take_over(&self, main: Identity, sender: &str, offer: Option<Offered>) -> Result<u64, Status> {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let held = tokio::task::block_in_place(|| {
+            let _applying = self.apply_lock.lock();
+            if *self.halted.borrow() {
+                return Err(no_longer_a_replica());
+            }
+            self.accept(main.database)?;
+            self.host.set_read_only(Some(format!(
+                "this instance is a REPLICA of the MAIN at {sender}; send writes there"
+            )));
+            *self.offered.lock() = offer;
+            Ok(self.host.storage().last_committed())
+        })?;
+        tracing::info!(main = sender, epoch = main.epoch, held, "MAIN connected");
+        Ok(held)
     }
 
     fn header(&self) -> Option<weft_rpc::pb::Header> {
@@ -195,31 +256,22 @@ impl Replication for ReplicaService {
     async fn hello(&self, request: Request<HelloRequest>) -> Result<Response<HelloReply>, Status> {
         let (main, sender) = Identity::read(request.get_ref().header.as_ref())?;
         let offer = Offered::from_marks(&request.get_ref().history);
-        // A MAIN of an epoch older than the one this replica follows was replaced by a
-        // promotion: it must not take the replica over (nor end the current MAIN's stream).
-        if let Some(following) = self.stored.get().main_epoch.filter(|&e| main.epoch < e) {
-            return Err(Status::failed_precondition(format!(
-                "this replica follows a MAIN of epoch {following}; `{sender}` is of the older epoch {}: it was replaced \
-                 by a promotion; make it a REPLICA of the current MAIN",
-                main.epoch
-            )));
-        }
-        // A newer connection of MAIN replaces older streams; wait until none applies
-        // (the replication runtime has a worker to spare for that wait).
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        let held = tokio::task::block_in_place(|| {
-            let _applying = self.apply_lock.lock();
+        let held = if let Err(stale) = refuse_stale(&self.stored, self.host.as_ref(), main, sender) {
+            // It learns what this replica holds (its history shows the replica diverged
+            // from its own) without taking the replica over.
+            tracing::warn!(
+                main = sender,
+                epoch = main.epoch,
+                reason = stale.message(),
+                "a replaced MAIN said hello"
+            );
             if *self.halted.borrow() {
                 return Err(no_longer_a_replica());
             }
-            self.accept(main.database)?;
-            self.host.set_read_only(Some(format!(
-                "this instance is a REPLICA of the MAIN at {sender}; send writes there"
-            )));
-            *self.offered.lock() = offer;
-            Ok(self.host.storage().last_committed())
-        })?;
-        tracing::info!(main = sender, epoch = main.epoch, held, "MAIN connected");
+            self.host.storage().last_committed()
+        } else {
+            self.take_over(main, sender, offer)?
+        };
         // The epoch of the newest commit held: the MAIN's it came from, or this
         // instance's own when it made its commits itself.
         let stored = self.stored.get();
@@ -229,6 +281,29 @@ impl Replication for ReplicaService {
             last_commit_ts: held,
             history: history::marks(&ended, epoch, held),
         }))
+    }
+
+    async fn prepare(&self, request: Request<PrepareRequest>) -> Result<Response<PrepareReply>, Status> {
+        let request = request.into_inner();
+        let (main, sender) = Identity::read(request.header.as_ref())?;
+        if *self.pinned.lock() != Some(main.database) {
+            return Err(Status::failed_precondition(
+                "no MAIN of this database said hello to this replica",
+            ));
+        }
+        if *self.halted.borrow() {
+            return Err(no_longer_a_replica());
+        }
+        refuse_stale(&self.stored, self.host.as_ref(), main, sender)?;
+        let record = request
+            .record
+            .ok_or_else(|| Status::invalid_argument("the prepare request has no record"))?;
+        let path = self.prepared.clone();
+        tokio::task::spawn_blocking(move || keep_prepared(&path, &record))
+            .await
+            .map_err(|e| Status::internal(format!("the prepare writer failed: {e}")))?
+            .map_err(|e| Status::internal(format!("cannot keep the prepared record durably: {e}")))?;
+        Ok(Response::new(PrepareReply { header: self.header() }))
     }
 
     type RecordsStream = ReceiverStream<Result<Ack, Status>>;
@@ -252,7 +327,13 @@ impl Replication for ReplicaService {
                     break;
                 };
                 let epoch = match Identity::read(batch.header.as_ref()) {
-                    Ok((main, _)) if Some(main.database) == *pinned.lock() => main.epoch,
+                    Ok((main, sender)) if Some(main.database) == *pinned.lock() => {
+                        if let Err(stale) = refuse_stale(&stored, host.as_ref(), main, sender) {
+                            let _ = acks.send(Err(stale)).await;
+                            break;
+                        }
+                        main.epoch
+                    }
                     Ok(_) => {
                         let refused = Status::failed_precondition("records of a database this replica does not apply");
                         let _ = acks.send(Err(refused)).await;
@@ -314,6 +395,10 @@ impl Replication for ReplicaService {
             .map_err(|e| Status::internal(format!("cannot create {}: {e}", self.incoming.display())))?;
         let received = weft_rpc::files::receive(request.into_inner(), &self.incoming, &expected, MAX_SNAPSHOT).await?;
         let receipt = received.receipt(&self.own, &self.name);
+        if let Err(stale) = refuse_stale(&self.stored, self.host.as_ref(), received.sender, "the sender") {
+            let _ = tokio::fs::remove_file(&received.path).await;
+            return Err(stale);
+        }
         if !(received.name.starts_with("snapshot-") && received.name.ends_with(".snap")) {
             let _ = tokio::fs::remove_file(&received.path).await;
             return Err(Status::invalid_argument(format!(

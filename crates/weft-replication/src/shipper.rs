@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use weft_rpc::client::{channel, ClientConfig};
 use weft_rpc::pb::replication_client::ReplicationClient;
-use weft_rpc::pb::{EpochMark as EpochMarkPb, HelloRequest, Record, RecordBatch};
+use weft_rpc::pb::{EpochMark as EpochMarkPb, HelloRequest, PrepareRequest, Record, RecordBatch};
 use weft_rpc::{Backoff, Identity};
 
 use weft_storage::durability::CatchUpPlan;
@@ -127,6 +127,8 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
         .await
         .map_err(|status| unreachable(status.message().to_string()))?
         .into_inner();
+    // STRICT_SYNC prepares go over this connection while it lasts.
+    let mut prepares = link.prepare_jobs.lock().await;
     let mut sent = held;
     // A round of records read from files, while one runs; the batch waiting for room.
     let mut files: Option<mpsc::Receiver<RoundItem>> = None;
@@ -183,6 +185,18 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
                             payload: s.record.to_vec(),
                         })
                         .collect(),
+                });
+            }
+            Some(job) = prepares.recv() => {
+                // Its own task: the loop goes on reading acknowledgements meanwhile.
+                let (mut client, header) = (client.clone(), header.clone());
+                tokio::spawn(async move {
+                    let request = PrepareRequest {
+                        header: Some(header),
+                        record: Some(Record { commit_ts: job.ts, prev_commit_ts: job.prev, payload: job.record }),
+                    };
+                    let outcome = client.prepare(request).await.map(drop).map_err(|s| s.message().to_string());
+                    let _ = job.outcome.send(outcome);
                 });
             }
             // Also while records wait for room on the stream: a dropped link ends here.

@@ -7,16 +7,22 @@
 //! this sink's, succeeded); records carry the timestamp of the commit before them, so a replica notices a
 //! gap instead of applying past it; records applied from elsewhere are not shipped again. A
 //! SYNC replica that is unreachable does not fail the commit: the commit stands (it is
-//! durable here) and the replica's state and `last_error` say what it missed.
+//! durable here) and the replica's state and `last_error` say what it missed. A
+//! STRICT_SYNC replica prepares each record durably before the commit is accepted here
+//! (in `append`, under the commit lock); one that cannot makes the commit fail and no
+//! replica ever gets the record.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
-use weft_storage::{CommitEntry, CommitError, CommitSink, Origin, SinkTicket};
+use weft_storage::{CommitEntry, CommitError, CommitErrorKind, CommitSink, Origin, SinkTicket};
 
 use crate::link::{ReplicaLink, Shipped, WaitOutcome};
 use crate::mode::ReplicaMode;
+
+/// Longest a commit waits for a STRICT_SYNC replica to prepare its record.
+const PREPARE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The sink's name in the pipeline and in errors.
 pub const REPLICATION_SINK: &str = "replication";
@@ -93,6 +99,27 @@ impl CommitSink for ReplicationSink {
         if entry.origin != Origin::Local {
             return Ok(SinkTicket::NOTHING);
         }
+        // STRICT_SYNC, first phase: every strict replica keeps the record durably, or the
+        // commit is refused here and the WAL's copy revoked (under the commit lock, so
+        // strict commits reach replicas one after the other, in order).
+        let prev = *self.last_ts.lock();
+        let strict: Vec<_> = self
+            .links
+            .read()
+            .iter()
+            .filter(|l| l.mode == ReplicaMode::StrictSync)
+            .cloned()
+            .collect();
+        for link in strict {
+            if let Err(why) = link.prepare(entry.ts, prev, entry.record, PREPARE_WAIT) {
+                tracing::warn!(replica = %link.name, ts = entry.ts, %why, "STRICT_SYNC prepare failed; commit aborted");
+                return Err(CommitError::new(
+                    CommitErrorKind::Retryable,
+                    REPLICATION_SINK,
+                    format!("{why}; the transaction was aborted on MAIN and no replica applies it"),
+                ));
+            }
+        }
         let record = (!self.links.read().is_empty()).then(|| Arc::from(entry.record));
         *self.pending.lock() = Some((entry.ts, record));
         Ok(SinkTicket(entry.ts))
@@ -136,6 +163,20 @@ impl CommitSink for ReplicationSink {
             };
             match link.wait_acknowledged(ticket.0, limit) {
                 WaitOutcome::Acknowledged => {}
+                WaitOutcome::NotConnected(state) if link.mode == ReplicaMode::StrictSync => {
+                    // Prepared there, committed here: it stands, and is applied there once
+                    // the replica is back; the client learns it was not confirmed.
+                    return Err(CommitError::new(
+                        CommitErrorKind::Retryable,
+                        REPLICATION_SINK,
+                        format!(
+                            "committed on MAIN and prepared on STRICT_SYNC replica `{}`, which became {} before \
+                             applying it; it will apply it when it is back",
+                            link.name,
+                            state.name()
+                        ),
+                    ));
+                }
                 WaitOutcome::NotConnected(state) => {
                     tracing::warn!(replica = %link.name, state = state.name(), ts = ticket.0,
                         "commit not replicated to a SYNC replica that is not connected");

@@ -10,7 +10,7 @@
 //! version=1
 //! role=replica 10000              # or: role=main
 //! main_database=0a1b…             # 32 hex digits; only on a replica that met its MAIN
-//! main_epoch=7                    # the epoch of the MAIN whose records a replica applies
+//! main_epoch=7                    # on a replica: the epoch its newest commits were made in
 //! epoch=0 1200                    # one line per ended epoch, oldest first: epoch, newest commit
 //! replica=r1\t10.0.0.2:10000\tSYNC_WITH_TIMEOUT 2500   # one line per replica, in order
 //! ```
@@ -60,7 +60,8 @@ pub struct StoredState {
     /// On a replica: the database (UUID bytes) whose records it applies, fixed at the
     /// first contact with a MAIN.
     pub main_database: Option<[u8; 16]>,
-    /// On a replica that applied records: the epoch of the MAIN they came from.
+    /// On a replica: the epoch its newest commits were made in (its MAIN's, or its own
+    /// when it made them as MAIN before it became a replica).
     pub main_epoch: Option<u64>,
     /// The ended epochs this instance's data went through, oldest first.
     pub history: Vec<EpochMark>,

@@ -302,11 +302,6 @@ fn commands_that_do_not_fit_the_role_are_refused() {
     let replica = Instance::open(replica_dir.path(), "replica");
     let address = replica.become_replica(0);
 
-    let strict = main
-        .replication
-        .register("s", ReplicaMode::StrictSync, &address)
-        .unwrap_err();
-    assert!(strict.to_string().contains("STRICT_SYNC"), "{strict}");
     assert!(main.replication.register("bad", ReplicaMode::Async, "no-port").is_err());
     main.replication.register("r1", ReplicaMode::Async, &address).unwrap();
     let twice = main
@@ -503,4 +498,44 @@ fn an_old_main_with_commits_the_promoted_one_lacks_is_diverged_though_it_is_behi
     b.write(300);
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(a.storage().last_committed(), held, "a diverged replica was written to");
+}
+
+#[test]
+fn a_strict_sync_replica_prepares_every_commit_and_one_that_is_gone_aborts_commits() {
+    let set_up = pair(ReplicaMode::StrictSync);
+    let (main, replica) = (&set_up.main, &set_up.replica);
+    let mut last = 0;
+    for n in 0..10 {
+        last = main.write(n);
+        // Applied there before the commit is acknowledged here.
+        assert_eq!(replica.storage().last_committed(), last);
+    }
+    // The newest record was prepared durably before it was committed.
+    let prepared = std::fs::read(set_up.replica_dir.path().join(weft_replication::PREPARED_FILE)).unwrap();
+    assert_eq!(u64::from_le_bytes(prepared[..8].try_into().unwrap()), last);
+
+    // The replica goes away: a commit is refused with the replica named, nothing of it stays.
+    replica.replication.shutdown();
+    main.wait_for_state("r1", LinkState::Unreachable);
+    let values = main.values();
+    let storage = main.storage();
+    let mut txn = storage.begin(IsolationLevel::SnapshotIsolation);
+    let v = txn.create_vertex().unwrap();
+    txn.set_vertex_property(v, storage.property("n"), Value::Int(-1))
+        .unwrap();
+    let error = txn
+        .commit()
+        .expect_err("a commit went through without its STRICT_SYNC replica");
+    let message = error.to_string();
+    assert!(
+        message.contains("STRICT_SYNC replica `r1`") && message.contains("aborted"),
+        "{message}"
+    );
+    assert_eq!(main.values(), values, "the aborted commit left data behind");
+    assert_eq!(main.storage().last_committed(), last);
+    // Not in MAIN's WAL either: a restart recovers exactly the committed values.
+    let Pair { main, main_dir, .. } = set_up;
+    drop(main);
+    let reopened = Instance::open(main_dir.path(), "main");
+    assert_eq!(reopened.values(), values);
 }

@@ -65,7 +65,8 @@ impl FileRetainer {
             state.doomed.insert(path.to_path_buf());
             return false;
         }
-        drop(state);
+        // Removed under the lock: a reader that takes the file after the check above would
+        // otherwise hold a file that is about to vanish.
         remove(self.fs.as_ref(), path);
         true
     }
