@@ -283,7 +283,7 @@ impl Replication {
                     return;
                 }
             };
-            let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+            let incoming = weft_rpc::server::incoming(listener);
             let served = router
                 .serve_with_incoming_shutdown(incoming, async {
                     let _ = stopped.await;

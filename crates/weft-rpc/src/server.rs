@@ -5,8 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio_stream::wrappers::TcpListenerStream;
+use tokio_stream::{Stream, StreamExt};
 use tonic::transport::Server;
 
 use crate::{ClusterTls, RpcError};
@@ -29,9 +30,21 @@ pub fn builder(config: &ServerConfig) -> Result<Server, RpcError> {
     Ok(server)
 }
 
-/// Listens on `address` (port 0 picks a free one); the connections to serve and the
-/// address actually bound.
-pub async fn bind(address: &str) -> Result<(TcpListenerStream, SocketAddr), RpcError> {
+/// The connections `listener` accepts, each with Nagle's algorithm off: a server fed
+/// its connections (`serve_with_incoming`) does not apply the builder's `tcp_nodelay`, and
+/// with Nagle on, a small reply (an acknowledgement, a prepare's answer) waits for the
+/// peer's delayed ACK, tens of milliseconds.
+pub fn incoming(listener: TcpListener) -> impl Stream<Item = std::io::Result<TcpStream>> {
+    TcpListenerStream::new(listener).map(|accepted| {
+        let stream = accepted?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    })
+}
+
+/// Listens on `address` (port 0 picks a free one); the connections to serve (see
+/// [`incoming`]) and the address actually bound.
+pub async fn bind(address: &str) -> Result<(impl Stream<Item = std::io::Result<TcpStream>>, SocketAddr), RpcError> {
     crate::client::host_of(address)?;
     let listener = TcpListener::bind(address).await.map_err(|e| RpcError::BadAddress {
         address: address.to_string(),
@@ -41,5 +54,5 @@ pub async fn bind(address: &str) -> Result<(TcpListenerStream, SocketAddr), RpcE
         address: address.to_string(),
         reason: e.to_string(),
     })?;
-    Ok((TcpListenerStream::new(listener), local))
+    Ok((incoming(listener), local))
 }

@@ -11,7 +11,9 @@ use tonic::{Code, Request, Response, Status, Streaming};
 use weft_rpc::client::{channel, ClientConfig};
 use weft_rpc::pb::replication_client::ReplicationClient;
 use weft_rpc::pb::replication_server::{Replication, ReplicationServer};
-use weft_rpc::pb::{self, Ack, FileChunk, FileReceipt, HelloReply, HelloRequest, RecordBatch};
+use weft_rpc::pb::{
+    self, Ack, FileChunk, FileReceipt, HelloReply, HelloRequest, PrepareReply, PrepareRequest, RecordBatch,
+};
 use weft_rpc::server::{self, ServerConfig};
 use weft_rpc::{files, ClusterTls, DatabaseId, Identity};
 
@@ -36,6 +38,13 @@ impl Replication for TestReplica {
             header: Some(DB.header("replica")),
             last_commit_ts: 41,
             history: request.into_inner().history,
+        }))
+    }
+
+    async fn prepare(&self, request: Request<PrepareRequest>) -> Result<Response<PrepareReply>, Status> {
+        DB.check(request.get_ref().header.as_ref())?;
+        Ok(Response::new(PrepareReply {
+            header: Some(DB.header("replica")),
         }))
     }
 
