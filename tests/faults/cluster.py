@@ -1,0 +1,143 @@
+"""Real `weft serve` processes, each in a network namespace of its own, and the faults a
+nemesis does to them.
+
+Owns: the test network (one bridge, one veth pair and one namespace per node, addresses
+10.<net>.0.<n>/24 with the bridge at .254 so the test process reaches every node), the
+nodes' processes (started, killed with SIGKILL, paused with SIGSTOP and resumed, restarted
+on their data directory) and isolation (a node's link to the bridge taken down, so it
+neither sends nor receives). Every name it makes carries the harness's pid, every process
+it starts is tracked by pid, and `Network.close` removes all of it whatever happened.
+Needs root (network namespaces); `available()` says whether this machine allows them.
+"""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+WAIT = 30
+
+
+def sh(*args, check=True):
+    return subprocess.run(args, check=check, capture_output=True, text=True)
+
+
+def available():
+    """Whether network namespaces can be made here (root, a kernel that allows them)."""
+    if os.geteuid() != 0:
+        return False, "network namespaces need root"
+    probe = f"weftprobe{os.getpid()}"
+    made = sh("ip", "netns", "add", probe, check=False)
+    if made.returncode != 0:
+        return False, f"cannot make a network namespace: {made.stderr.strip()}"
+    sh("ip", "netns", "del", probe, check=False)
+    return True, ""
+
+
+class Network:
+    """A bridge and the namespaces hanging off it; `close` removes them."""
+
+    def __init__(self):
+        tag = os.getpid() % 100000
+        self.bridge = f"wb{tag}"
+        self.net = 100 + tag % 150
+        self.namespaces = []
+        self.links = []
+        sh("ip", "link", "add", self.bridge, "type", "bridge")
+        sh("ip", "addr", "add", f"10.{self.net}.0.254/24", "dev", self.bridge)
+        sh("ip", "link", "set", self.bridge, "up")
+
+    def attach(self, n):
+        """A namespace for node `n` wired to the bridge; its address."""
+        ns, host_end, node_end = f"weft{os.getpid()}n{n}", f"wv{os.getpid() % 100000}h{n}", f"wv{os.getpid() % 100000}n{n}"
+        sh("ip", "netns", "add", ns)
+        self.namespaces.append(ns)
+        sh("ip", "link", "add", host_end, "type", "veth", "peer", "name", node_end)
+        self.links.append(host_end)
+        sh("ip", "link", "set", host_end, "master", self.bridge)
+        sh("ip", "link", "set", host_end, "up")
+        sh("ip", "link", "set", node_end, "netns", ns)
+        address = f"10.{self.net}.0.{n}"
+        sh("ip", "netns", "exec", ns, "ip", "addr", "add", f"{address}/24", "dev", node_end)
+        sh("ip", "netns", "exec", ns, "ip", "link", "set", node_end, "up")
+        sh("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
+        return ns, host_end, address
+
+    def close(self):
+        for link in self.links:
+            sh("ip", "link", "del", link, check=False)
+        for ns in self.namespaces:
+            sh("ip", "netns", "del", ns, check=False)
+        sh("ip", "link", "del", self.bridge, check=False)
+
+
+class Node:
+    """One `weft serve` in its namespace, with its own data directory."""
+
+    def __init__(self, binary, network, n, root, name):
+        self.binary, self.name = binary, name
+        self.ns, self.link, self.address = network.attach(n)
+        self.data = os.path.join(root, name)
+        self.log = open(os.path.join(root, f"{name}.log"), "ab")
+        self.process = None
+        self.paused = False
+        self.isolated = False
+
+    @property
+    def bolt(self):
+        return f"{self.address}:7687"
+
+    @property
+    def replication(self):
+        return f"{self.address}:10000"
+
+    def start(self):
+        args = ["ip", "netns", "exec", self.ns, self.binary, "serve", "--bolt-address", self.bolt,
+                "--http-address", f"{self.address}:7444", "--data-dir", self.data, "--snapshot-interval", "5"]
+        self.process = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+        deadline = time.time() + WAIT
+        while time.time() < deadline:
+            try:
+                socket.create_connection((self.address, 7687), timeout=0.2).close()
+                return
+            except OSError:
+                assert self.process.poll() is None, f"{self.name} exited with {self.process.returncode}"
+                time.sleep(0.05)
+        raise AssertionError(f"{self.name} did not start listening")
+
+    def running(self):
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self):
+        if self.running():
+            if self.paused:
+                self.resume()
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=WAIT)
+
+    def pause(self):
+        if self.running() and not self.paused:
+            self.process.send_signal(signal.SIGSTOP)
+            self.paused = True
+
+    def resume(self):
+        if self.running() and self.paused:
+            self.process.send_signal(signal.SIGCONT)
+            self.paused = False
+
+    def isolate(self):
+        sh("ip", "link", "set", self.link, "down")
+        self.isolated = True
+
+    def heal(self):
+        sh("ip", "link", "set", self.link, "up")
+        self.isolated = False
+
+    def stop(self):
+        self.resume()
+        if self.running():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=WAIT)
+            except subprocess.TimeoutExpired:
+                self.kill()

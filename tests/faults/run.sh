@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The fault suite (tests/faults/run.py): real `weft serve` processes in network namespaces
+# of their own, a nemesis, and workloads whose history is checked. Needs root; prints why
+# and passes when this machine cannot make network namespaces.
+#   bash tests/faults/run.sh [--seconds S] [--seed N]     (default 20 s; .ci/run runs this)
+# A long run: bash tests/faults/run.sh --seconds 600
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+venv=target/e2e-venv
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install --quiet --disable-pip-version-check neo4j
+cargo build --quiet --release -p weft-server
+seconds=20
+for arg in "$@"; do [ "${prev:-}" = "--seconds" ] && seconds="$arg"; prev="$arg"; done
+# Bounded: the faults last S seconds; healing, catch-up and the checks get 5 minutes more.
+timeout "$(python3 -c "print(int($seconds) + 300)")" "$venv/bin/python" tests/faults/run.py "$PWD/target/release/weft" "$@"
