@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/ports.sh
+source bench/servers.sh
 transactions=200000
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -20,23 +21,7 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-cargo build --quiet --release -p weft-server
-weft=./target/release/weft
-root="target/bench/catchup-$$"
-mkdir -p "$root" bench/results
-pids=()
-stop_all() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done; pids=(); }
-trap 'stop_all; rm -rf "$root"' EXIT
-
-# start NAME: a server with its own data directory; sets $bolt and $http to its ports.
-start() {
-  bolt=$(free_port) http=$(free_port)
-  "$weft" serve --bolt-address "127.0.0.1:$bolt" --http-address "127.0.0.1:$http" --data-dir "$root/$1" \
-    --snapshot-interval 0 > "$root/$1.log" 2>&1 &
-  pids+=($!)
-  wait_port "$bolt" "$!" "$root/$1.log"
-}
-shell() { "$weft" shell --address "127.0.0.1:$1" --format csv -c "$2"; }
+servers_init catchup
 last_commit() { shell "$1" "SHOW STORAGE INFO" | grep -E '^"?last_commit' | cut -d, -f2 | tr -d '"'; }
 shipped() {
   python3 -c "import urllib.request, sys

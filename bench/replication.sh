@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/ports.sh
+source bench/servers.sh
 seconds=10 warmup=2
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -19,23 +20,7 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-cargo build --quiet --release -p weft-server
-weft=./target/release/weft
-root="target/bench/replication-$$"
-mkdir -p "$root" bench/results
-pids=()
-stop_all() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done; pids=(); }
-trap 'stop_all; rm -rf "$root"' EXIT
-
-# start NAME: a server with its own data directory; sets $bolt and $http to its ports.
-start() {
-  bolt=$(free_port) http=$(free_port)
-  "$weft" serve --bolt-address "127.0.0.1:$bolt" --http-address "127.0.0.1:$http" --data-dir "$root/$1" \
-    --snapshot-interval 0 > "$root/$1.log" 2>&1 &
-  pids+=($!)
-  wait_port "$bolt" "$!" "$root/$1.log"
-}
-shell() { "$weft" shell --address "127.0.0.1:$1" --format csv -c "$2"; }
+servers_init replication
 
 # measure CONFIG MODE...: a MAIN with one replica per MODE, the create workload on it.
 measure() {

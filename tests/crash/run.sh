@@ -5,10 +5,7 @@
 # longer run. Uses the e2e venv (neo4j driver), made here if missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-venv=target/e2e-venv
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check neo4j
+source tests/venv.sh
+venv_with neo4j
 cargo build --quiet --release -p weft-server
 timeout 600 "$venv/bin/python" tests/crash/crash.py target/release/weft "$@"

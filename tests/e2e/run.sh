@@ -5,11 +5,8 @@
 # each script has 300 s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-venv=target/e2e-venv
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check neo4j pymgclient
+source tests/venv.sh
+venv_with neo4j pymgclient
 cargo build --quiet --release -p weft-server
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

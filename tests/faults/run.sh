@@ -6,11 +6,8 @@
 # A long run: bash tests/faults/run.sh --seconds 600
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-venv=target/e2e-venv
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check neo4j
+source tests/venv.sh
+venv_with neo4j
 cargo build --quiet --release -p weft-server
 seconds=20
 for arg in "$@"; do [ "${prev:-}" = "--seconds" ] && seconds="$arg"; prev="$arg"; done
