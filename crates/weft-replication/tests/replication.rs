@@ -539,3 +539,40 @@ fn a_strict_sync_replica_prepares_every_commit_and_one_that_is_gone_aborts_commi
     let reopened = Instance::open(main_dir.path(), "main");
     assert_eq!(reopened.values(), values);
 }
+
+#[test]
+fn a_replica_that_installed_a_snapshot_can_be_promoted_and_catch_up_another_one() {
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let main = Instance::open_with(small_files(dirs[0].path(), 1), "main");
+    (0..200).for_each(|n| {
+        main.write(n);
+    });
+    main.host.durability.create_snapshot().unwrap();
+    (200..260).for_each(|n| {
+        main.write(n);
+    });
+    main.host.durability.create_snapshot().unwrap();
+    // Nothing after the snapshot: the install alone brings it up to date.
+    let first = register_late(&main, dirs[1].path(), "first", ReplicaMode::Sync, 0);
+    assert_eq!(
+        first.host.durability.snapshots().unwrap().len(),
+        1,
+        "the install is its only history"
+    );
+    (260..280).for_each(|n| {
+        main.write(n);
+    });
+    wait_until("the first replica follows", || {
+        first.storage().last_committed() == main.storage().last_committed()
+    });
+
+    // The first replica becomes MAIN: its files (installed snapshot, then the WAL after it)
+    // bring a fresh replica up to date, with nothing missing in between.
+    main.replication.drop_replica("first").unwrap();
+    first.replication.set_main().unwrap();
+    (280..300).for_each(|n| {
+        first.write(n);
+    });
+    let second = register_late(&first, dirs[2].path(), "second", ReplicaMode::Sync, 10);
+    assert_eq!(second.values().len(), 310);
+}

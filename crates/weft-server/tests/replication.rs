@@ -131,7 +131,6 @@ fn register_replica_syntax_and_modes() {
 
     let errors = [
         ("REGISTER REPLICA x SYNC WITH TIMEOUT 0 TO '127.0.0.1:1'", "1 to 86400"),
-        ("REGISTER REPLICA x STRICT_SYNC TO '127.0.0.1:1'", "STRICT_SYNC"),
         ("REGISTER REPLICA x ASYNC TO '127.0.0.1'", "host:port"),
         ("REGISTER REPLICA x LAZY TO '127.0.0.1:1'", "ASYNC"),
         ("SET REPLICATION ROLE TO REPLICA WITH PORT 70000", "not a port"),
@@ -142,7 +141,19 @@ fn register_replica_syntax_and_modes() {
         let error = main.engine().execute(statement, &BTreeMap::new()).unwrap_err();
         assert!(error.message.contains(expected), "{statement}: {}", error.message);
     }
-    // Inside an explicit transaction a role change is refused; SHOW statements run.
+    // The same replica again, as STRICT_SYNC.
+    run(main.engine(), "DROP REPLICA `slow one`");
+    run(
+        main.engine(),
+        &format!("REGISTER REPLICA strict STRICT_SYNC TO '127.0.0.1:{port}'"),
+    );
+    let row = wait_for_state(main.engine(), "strict", "ready");
+    assert_eq!((text(&row[2]), &row[3]), ("STRICT_SYNC", &ResultValue::Null));
+    run(main.engine(), "CREATE (:Strict)");
+    assert_eq!(
+        run(replica.engine(), "MATCH (n:Strict) RETURN count(n)"),
+        [[ResultValue::Int(1)]]
+    );
     main.close(false).unwrap();
     replica.close(false).unwrap();
 }
