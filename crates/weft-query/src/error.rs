@@ -142,6 +142,8 @@ impl From<StorageError> for QueryError {
                 CommitErrorKind::Retryable => (ErrorKind::TransientConflict, "CommitNotCompleted"),
                 CommitErrorKind::Redirect { .. } => (ErrorKind::ReadOnly, "NotALeader"),
                 CommitErrorKind::Fatal | CommitErrorKind::Rejected => (ErrorKind::DatabaseError, "Storage"),
+                // A warning, not an error; it only gets here if a caller made it one.
+                CommitErrorKind::Degraded => (ErrorKind::DatabaseError, "CommitNotConfirmed"),
             },
             // Committed, so not transient: a driver must not run it again.
             StorageError::NotConfirmed(_) => (ErrorKind::DatabaseError, "CommitNotConfirmed"),

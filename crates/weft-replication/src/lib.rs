@@ -14,10 +14,8 @@
 //! (`history.rs`) tell a replica that is merely behind from one that diverged.
 //!
 //! STRICT_SYNC replicas prepare each record durably before MAIN commits it (`sink.rs`
-//! asks, `replica.rs` keeps it).
-//!
-//! Not yet here (the issue lists it): a warning to the client when a SYNC replica missed
-//! a commit.
+//! asks, `replica.rs` keeps it). A commit a SYNC replica missed stands, with a warning
+//! for the client naming the replica (a `Degraded` commit error).
 
 /// Where, under the data directory, a replica receives MAIN's snapshot before installing it.
 pub const INCOMING_DIR: &str = "replication-incoming";

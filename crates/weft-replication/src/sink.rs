@@ -156,6 +156,9 @@ impl CommitSink for ReplicationSink {
         self.durable_ts.fetch_max(ticket.0, Ordering::SeqCst);
         let links = self.links();
         links.iter().for_each(|link| link.wake.notify_one());
+        // The commit stands whatever a SYNC replica does; the first one that missed it is
+        // what the committer is warned about.
+        let mut missed = None;
         for link in links {
             let limit = match link.mode.commit_wait() {
                 Some(limit) if limit.is_zero() => continue,
@@ -180,16 +183,32 @@ impl CommitSink for ReplicationSink {
                 WaitOutcome::NotConnected(state) => {
                     tracing::warn!(replica = %link.name, state = state.name(), ts = ticket.0,
                         "commit not replicated to a SYNC replica that is not connected");
+                    missed.get_or_insert_with(|| {
+                        format!(
+                            "the SYNC replica `{}` is {} and did not confirm this commit; the commit stands here \
+                             (SHOW REPLICAS says what the replica needs)",
+                            link.name,
+                            state.name()
+                        )
+                    });
                 }
                 WaitOutcome::TimedOut => {
-                    if link.mode != ReplicaMode::Sync {
-                        tracing::warn!(replica = %link.name, ts = ticket.0,
-                            "replica missed its commit deadline; shipping to it asynchronously until it catches up");
-                    }
+                    tracing::warn!(replica = %link.name, ts = ticket.0,
+                        "replica missed its commit deadline; shipping to it asynchronously until it catches up");
+                    missed.get_or_insert_with(|| {
+                        format!(
+                            "the SYNC replica `{}` did not confirm this commit within its timeout; it is demoted to \
+                             ASYNC until it has caught up",
+                            link.name
+                        )
+                    });
                 }
             }
         }
-        Ok(())
+        match missed {
+            Some(message) => Err(CommitError::new(CommitErrorKind::Degraded, REPLICATION_SINK, message)),
+            None => Ok(()),
+        }
     }
 
     fn revoke(&self, _ticket: SinkTicket) -> Result<(), CommitError> {

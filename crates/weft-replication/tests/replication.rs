@@ -576,3 +576,20 @@ fn a_replica_that_installed_a_snapshot_can_be_promoted_and_catch_up_another_one(
     let second = register_late(&first, dirs[2].path(), "second", ReplicaMode::Sync, 10);
     assert_eq!(second.values().len(), 310);
 }
+
+#[test]
+fn a_commit_a_sync_replica_missed_stands_with_a_warning_naming_it() {
+    let set_up = pair(ReplicaMode::Sync);
+    let (main, replica) = (&set_up.main, &set_up.replica);
+    main.write(1);
+    replica.replication.shutdown();
+    main.wait_for_state("r1", LinkState::Unreachable);
+    let storage = main.storage();
+    let mut txn = storage.begin(IsolationLevel::SnapshotIsolation);
+    txn.create_vertex().unwrap();
+    let (ts, warning) = txn.commit_warned().unwrap();
+    assert_eq!(ts, Some(main.storage().last_committed()), "the commit stands");
+    let warning = warning.expect("the client is warned");
+    assert_eq!(warning.kind, weft_storage::CommitErrorKind::Degraded);
+    assert!(warning.message.contains("SYNC replica `r1`"), "{}", warning.message);
+}

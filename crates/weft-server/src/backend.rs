@@ -120,12 +120,13 @@ impl EngineBackend {
         if autocommit {
             // A statement that wrote nothing (or an admin statement, which commits by
             // itself) saw everything up to the newest commit: that is its bookmark.
-            let ts = match txn {
-                Some(txn) => txn.commit()?,
-                None => None,
+            let (ts, warning) = match txn {
+                Some(txn) => txn.commit_warned()?,
+                None => (None, None),
             };
             let ts = ts.unwrap_or_else(|| self.engine.last_committed());
             metadata.push(("bookmark".to_string(), BoltValue::String(ts.to_string())));
+            metadata.extend(notifications(warning));
         } else {
             self.tx = txn;
         }
@@ -352,7 +353,7 @@ impl Backend for EngineBackend {
         })?;
         let schema = std::mem::take(&mut self.schema);
         self.abort();
-        let committed = tx.commit().map_err(query_error)?;
+        let (committed, warning) = tx.commit_warned().map_err(query_error)?;
         // Only a transaction without data writes holds schema changes: they are its commit.
         if !schema.is_empty() {
             self.engine.apply_schema(&schema).map_err(query_error)?;
@@ -362,7 +363,9 @@ impl Backend for EngineBackend {
         let ts = committed
             .filter(|_| schema.is_empty())
             .unwrap_or_else(|| self.engine.last_committed());
-        Ok(vec![("bookmark".to_string(), BoltValue::String(ts.to_string()))])
+        let mut metadata = vec![("bookmark".to_string(), BoltValue::String(ts.to_string()))];
+        metadata.extend(notifications(warning));
+        Ok(metadata)
     }
 
     fn rollback(&mut self) -> Result<(), BackendError> {
@@ -403,6 +406,27 @@ pub(crate) fn control_statement(query: &str) -> Option<Control> {
 
 fn query_error(error: QueryError) -> BackendError {
     BackendError::new(error.status(), error.message)
+}
+
+/// The code of the warning a client gets when a SYNC replica did not confirm its commit.
+const REPLICA_MISSED_COMMIT: &str = "Weft.ClientNotification.Replication.ReplicaMissedCommit";
+
+/// A summary's `notifications` entry for a commit that stands degraded, as Neo4j's
+/// servers shape a notification (drivers show it beside the result, not as an error).
+fn notifications(warning: Option<String>) -> Option<(String, BoltValue)> {
+    let warning = warning?;
+    let field = |key: &str, value: &str| (key.to_string(), BoltValue::String(value.to_string()));
+    let notification = vec![
+        field("code", REPLICA_MISSED_COMMIT),
+        field("title", "A SYNC replica did not confirm the commit"),
+        field("description", &warning),
+        field("severity", "WARNING"),
+        field("category", "GENERIC"),
+    ];
+    Some((
+        "notifications".to_string(),
+        BoltValue::List(vec![BoltValue::Dictionary(notification)]),
+    ))
 }
 
 /// The final PULL's metadata: the query `type` and the non-zero Neo4j counters.

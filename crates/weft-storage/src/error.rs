@@ -68,6 +68,7 @@ fn commit_message(error: &CommitError) -> String {
         }
         CommitErrorKind::Redirect { to: None } => format!("this instance does not accept writes: {error}"),
         CommitErrorKind::Rejected => format!("the commit was refused: {error}"),
+        CommitErrorKind::Degraded => format!("the commit stands, but: {error}"),
     }
 }
 
@@ -81,7 +82,7 @@ impl StorageError {
                 CommitErrorKind::Retryable => ErrorKind::Retryable,
                 CommitErrorKind::Redirect { .. } => ErrorKind::Redirect,
                 CommitErrorKind::Fatal => ErrorKind::Fatal,
-                CommitErrorKind::Rejected => ErrorKind::Client,
+                CommitErrorKind::Rejected | CommitErrorKind::Degraded => ErrorKind::Client,
             },
             _ => ErrorKind::Client,
         }

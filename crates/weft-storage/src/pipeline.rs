@@ -20,7 +20,9 @@
 //! 3. The commit is published (new snapshots see it) unless a wait failed fatally. The
 //!    committer gets the first error, if any: a non-fatal one (a replica that did not
 //!    answer) leaves the commit in place, as it is durable locally, and reaches the
-//!    committer as [`crate::StorageError::NotConfirmed`], which says not to retry.
+//!    committer as [`crate::StorageError::NotConfirmed`], which says not to retry; a
+//!    [`CommitErrorKind::Degraded`] one is no error at all but a warning that
+//!    [`crate::Transaction::commit_warned`] hands back beside the timestamp.
 //!
 //! A fatal error from any sink stops the pipeline: every later commit is refused with that
 //! error until a restart, since after a failed fsync the state of the files is unknown.
@@ -93,6 +95,10 @@ pub enum CommitErrorKind {
     Rejected,
     /// The instance can no longer make commits durable: writes stop until a restart.
     Fatal,
+    /// Not a refusal: the commit stands and is durable here, but a sink could not do all
+    /// it promises for it (a SYNC replica that did not get it). The committer is warned,
+    /// not failed.
+    Degraded,
 }
 
 /// A sink's refusal, with the sink's name and what to do about it.

@@ -66,8 +66,15 @@ impl Settled {
     /// The committer's answer: the first sink error, if any; for a commit that stands,
     /// one that says it committed ([`crate::StorageError::NotConfirmed`]).
     pub fn result(self) -> Result<()> {
+        self.result_warned().map(drop)
+    }
+
+    /// [`Settled::result`], with the warning of a commit that stands degraded
+    /// ([`crate::CommitErrorKind::Degraded`]).
+    pub fn result_warned(self) -> Result<Option<CommitError>> {
         match self.error {
-            None => Ok(()),
+            None => Ok(None),
+            Some(error) if self.published && error.kind == crate::CommitErrorKind::Degraded => Ok(Some(error)),
             Some(error) if self.published => Err(crate::StorageError::NotConfirmed(error)),
             Some(error) => Err(error.into()),
         }

@@ -8,7 +8,7 @@
 use crate::delta::{Adjacent, CommitState, Delta, UndoAction, Viewer};
 use crate::error::{Result, StorageError};
 use crate::index::Schema;
-use crate::pipeline::CommitEntry;
+use crate::pipeline::{CommitEntry, CommitError};
 use crate::record::Op;
 use crate::storage::Inner;
 use crate::vertex::{remove_adjacent, undo_edge, undo_vertex, EdgeObject, Life, VertexData};
@@ -432,22 +432,28 @@ impl Transaction {
 
     /// Commits; returns the commit timestamp, or `None` for a transaction that wrote
     /// nothing. On error the transaction is aborted.
-    pub fn commit(mut self) -> Result<Option<u64>> {
+    pub fn commit(self) -> Result<Option<u64>> {
+        self.commit_warned().map(|(ts, _)| ts)
+    }
+
+    /// [`Transaction::commit`], with the warning a sink gave about a commit that stands
+    /// degraded (a SYNC replica that did not get it), for the client to be told.
+    pub fn commit_warned(mut self) -> Result<(Option<u64>, Option<CommitError>)> {
         self.commit_inner(None)
     }
 
     /// Commits a received record's operations at its timestamp, passing its bytes on
     /// unchanged (replay, replication, Raft).
     pub(crate) fn commit_applied(mut self, applied: CommitEntry<'_>) -> Result<Option<u64>> {
-        self.commit_inner(Some(applied))
+        self.commit_inner(Some(applied)).map(|(ts, _)| ts)
     }
 
-    fn commit_inner(&mut self, applied: Option<CommitEntry<'_>>) -> Result<Option<u64>> {
+    fn commit_inner(&mut self, applied: Option<CommitEntry<'_>>) -> Result<(Option<u64>, Option<CommitError>)> {
         self.ensure_open()?;
         if self.log.ops.is_empty() && applied.is_none() {
             self.open = false;
             self.inner.finish(self.viewer.start_ts);
-            return Ok(None);
+            return Ok((None, None));
         }
         let inner = self.inner.clone();
         let serial = inner.commit_lock.lock();
@@ -474,7 +480,7 @@ impl Transaction {
                 drop(serial);
                 let settled = inner.settle(ts, tickets);
                 inner.finish(self.viewer.start_ts);
-                settled.result().map(|()| Some(ts))
+                settled.result_warned().map(|warning| (Some(ts), warning))
             }
             Err(e) => {
                 drop(serial);

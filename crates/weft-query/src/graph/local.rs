@@ -60,11 +60,18 @@ impl Txn {
     /// wrote nothing. A transaction that wrote while the engine was writable is rolled
     /// back instead when the engine has become read-only since (`NotALeader`).
     pub fn commit(self) -> Result<Option<u64>> {
+        self.commit_warned().map(|(ts, _)| ts)
+    }
+
+    /// [`Txn::commit`], with the warning about a commit that stands degraded (a SYNC
+    /// replica did not confirm it), which a server passes on to its client.
+    pub fn commit_warned(self) -> Result<(Option<u64>, Option<String>)> {
         if let Some(refused) = self.read_only.refusal().filter(|_| self.wrote) {
             self.inner.abort();
             return Err(refused);
         }
-        Ok(self.inner.commit()?)
+        let (ts, warning) = self.inner.commit_warned()?;
+        Ok((ts, warning.map(|w| w.message)))
     }
 
     /// Rolls back every write of the transaction.
