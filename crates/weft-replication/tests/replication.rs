@@ -91,6 +91,13 @@ impl Instance {
         txn.commit().unwrap().expect("a write has a commit timestamp")
     }
 
+    /// Commits one vertex for each of `values`, one transaction each.
+    fn write_all(&self, values: std::ops::Range<i64>) {
+        values.for_each(|n| {
+            self.write(n);
+        });
+    }
+
     /// The `n` of every vertex, sorted.
     fn values(&self) -> Vec<i64> {
         let storage = self.storage();
@@ -190,9 +197,7 @@ fn an_async_replica_catches_up_and_a_dropped_one_stops() {
     let set_up = pair(ReplicaMode::Async);
     let (main, replica) = (&set_up.main, &set_up.replica);
 
-    (0..50).for_each(|n| {
-        main.write(n);
-    });
+    main.write_all(0..50);
     let last = main.storage().last_committed();
     wait_until("the async replica caught up", || {
         replica.storage().last_committed() == last
@@ -253,9 +258,7 @@ fn a_replica_with_commits_main_never_had_is_diverged_and_left_alone() {
         replica_dir: _replica_dir,
     } = pair(ReplicaMode::Sync);
     let port = address.rsplit_once(':').unwrap().1.parse().unwrap();
-    (0..3).for_each(|n| {
-        main.write(n);
-    });
+    main.write_all(0..3);
 
     // The replica is promoted, takes two commits of its own, and goes back to REPLICA.
     replica.replication.set_main().unwrap();
@@ -382,9 +385,7 @@ fn register_late(
 fn a_replica_registered_after_commits_catches_up_from_the_wal_while_writes_go_on() {
     let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let main = Instance::open_with(small_files(dirs[0].path(), 3), "main");
-    (0..500).for_each(|n| {
-        main.write(n);
-    });
+    main.write_all(0..500);
     let late = register_late(&main, dirs[1].path(), "late", ReplicaMode::Sync, 50);
     // The WAL path: nothing was installed, so the replica took no snapshot.
     assert!(late.host.durability.snapshots().unwrap().is_empty());
@@ -397,17 +398,11 @@ fn a_replica_registered_after_commits_catches_up_from_the_wal_while_writes_go_on
 fn a_replica_whose_missing_commits_were_purged_gets_a_snapshot_then_the_wal() {
     let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let main = Instance::open_with(small_files(dirs[0].path(), 1), "main");
-    (0..300).for_each(|n| {
-        main.write(n);
-    });
+    main.write_all(0..300);
     main.host.durability.create_snapshot().unwrap();
-    (300..400).for_each(|n| {
-        main.write(n);
-    });
+    main.write_all(300..400);
     let snapshot = main.host.durability.create_snapshot().unwrap();
-    (400..420).for_each(|n| {
-        main.write(n);
-    });
+    main.write_all(400..420);
     assert!(
         main.host.durability.wal_after(0).unwrap().is_none(),
         "retention must have purged the start of the WAL"
@@ -441,9 +436,7 @@ fn failover_pair(dirs: &[tempfile::TempDir]) -> (Instance, Instance) {
     let b_address = b.become_replica(0);
     a.replication.register("b", ReplicaMode::Sync, &b_address).unwrap();
     a.wait_for_state("b", LinkState::Ready);
-    (0..10).for_each(|n| {
-        a.write(n);
-    });
+    a.write_all(0..10);
     a.replication.drop_replica("b").unwrap();
     (a, b)
 }
@@ -453,9 +446,7 @@ fn an_old_main_returns_as_a_replica_of_the_promoted_one_and_catches_up() {
     let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let (a, b) = failover_pair(&dirs);
     b.replication.set_main().unwrap();
-    (100..120).for_each(|n| {
-        b.write(n);
-    });
+    b.write_all(100..120);
     let a_address = a.become_replica(0);
     b.replication.register("a", ReplicaMode::Sync, &a_address).unwrap();
     b.wait_for_state("a", LinkState::Ready);
@@ -481,13 +472,9 @@ fn an_old_main_with_commits_the_promoted_one_lacks_is_diverged_though_it_is_behi
     let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let (a, b) = failover_pair(&dirs);
     // `a` commits what `b` never gets; `b` is promoted and commits more than `a` ever had.
-    (10..13).for_each(|n| {
-        a.write(n);
-    });
+    a.write_all(10..13);
     b.replication.set_main().unwrap();
-    (100..130).for_each(|n| {
-        b.write(n);
-    });
+    b.write_all(100..130);
     let held = a.storage().last_committed();
     assert!(held < b.storage().last_committed());
     let a_address = a.become_replica(0);
@@ -544,13 +531,9 @@ fn a_strict_sync_replica_prepares_every_commit_and_one_that_is_gone_aborts_commi
 fn a_replica_that_installed_a_snapshot_can_be_promoted_and_catch_up_another_one() {
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let main = Instance::open_with(small_files(dirs[0].path(), 1), "main");
-    (0..200).for_each(|n| {
-        main.write(n);
-    });
+    main.write_all(0..200);
     main.host.durability.create_snapshot().unwrap();
-    (200..260).for_each(|n| {
-        main.write(n);
-    });
+    main.write_all(200..260);
     main.host.durability.create_snapshot().unwrap();
     // Nothing after the snapshot: the install alone brings it up to date.
     let first = register_late(&main, dirs[1].path(), "first", ReplicaMode::Sync, 0);
@@ -559,9 +542,7 @@ fn a_replica_that_installed_a_snapshot_can_be_promoted_and_catch_up_another_one(
         1,
         "the install is its only history"
     );
-    (260..280).for_each(|n| {
-        main.write(n);
-    });
+    main.write_all(260..280);
     wait_until("the first replica follows", || {
         first.storage().last_committed() == main.storage().last_committed()
     });
@@ -570,9 +551,7 @@ fn a_replica_that_installed_a_snapshot_can_be_promoted_and_catch_up_another_one(
     // bring a fresh replica up to date, with nothing missing in between.
     main.replication.drop_replica("first").unwrap();
     first.replication.set_main().unwrap();
-    (280..300).for_each(|n| {
-        first.write(n);
-    });
+    first.write_all(280..300);
     let second = register_late(&first, dirs[2].path(), "second", ReplicaMode::Sync, 10);
     assert_eq!(second.values().len(), 310);
 }
