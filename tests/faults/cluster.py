@@ -2,7 +2,8 @@
 nemesis does to them.
 
 Owns: the test network (one bridge, one veth pair and one namespace per node, addresses
-10.<net>.0.<n>/24 with the bridge at .254 so the test process reaches every node), the
+198.18.<net>.<n>/24 in the range reserved for network tests, with the bridge at .254 so
+the test process reaches every node), the
 nodes' processes (started, killed with SIGKILL, paused with SIGSTOP and resumed, restarted
 on their data directory) and isolation (a node's link to the bridge taken down, so it
 neither sends nor receives). Every name it makes carries the harness's pid, every process
@@ -10,6 +11,7 @@ it starts is tracked by pid, and `Network.close` removes all of it whatever happ
 Needs root (network namespaces); `available()` says whether this machine allows them.
 """
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,6 +28,8 @@ def available():
     """Whether network namespaces can be made here (root, a kernel that allows them)."""
     if os.geteuid() != 0:
         return False, "network namespaces need root"
+    if shutil.which("ip") is None:
+        return False, "the `ip` command (iproute2) is missing"
     probe = f"weftprobe{os.getpid()}"
     made = sh("ip", "netns", "add", probe, check=False)
     if made.returncode != 0:
@@ -40,11 +44,11 @@ class Network:
     def __init__(self):
         tag = os.getpid() % 100000
         self.bridge = f"wb{tag}"
-        self.net = 100 + tag % 150
+        self.net = tag % 250
         self.namespaces = []
         self.links = []
         sh("ip", "link", "add", self.bridge, "type", "bridge")
-        sh("ip", "addr", "add", f"10.{self.net}.0.254/24", "dev", self.bridge)
+        sh("ip", "addr", "add", f"198.18.{self.net}.254/24", "dev", self.bridge)
         sh("ip", "link", "set", self.bridge, "up")
 
     def attach(self, n):
@@ -57,7 +61,7 @@ class Network:
         sh("ip", "link", "set", host_end, "master", self.bridge)
         sh("ip", "link", "set", host_end, "up")
         sh("ip", "link", "set", node_end, "netns", ns)
-        address = f"10.{self.net}.0.{n}"
+        address = f"198.18.{self.net}.{n}"
         sh("ip", "netns", "exec", ns, "ip", "addr", "add", f"{address}/24", "dev", node_end)
         sh("ip", "netns", "exec", ns, "ip", "link", "set", node_end, "up")
         sh("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The fault suite (tests/faults/run.py): real `weft serve` processes in network namespaces
 # of their own, a nemesis, and workloads whose history is checked. Needs root; prints why
-# and passes when this machine cannot make network namespaces.
+# and passes when this machine cannot make network namespaces, unless WEFT_FAULTS_REQUIRED=1
+# (as in .ci/run), when that fails.
 #   bash tests/faults/run.sh [--seconds S] [--seed N]     (default 20 s; .ci/run runs this)
 # A long run: bash tests/faults/run.sh --seconds 600
 set -euo pipefail
@@ -12,4 +13,5 @@ cargo build --quiet --release -p weft-server
 seconds=20
 for arg in "$@"; do [ "${prev:-}" = "--seconds" ] && seconds="$arg"; prev="$arg"; done
 # Bounded: the faults last S seconds; healing, catch-up and the checks get 5 minutes more.
-timeout "$(python3 -c "print(int($seconds) + 300)")" "$venv/bin/python" tests/faults/run.py "$PWD/target/release/weft" "$@"
+# SIGINT, so that the suite still removes its namespaces and bridge if it runs over.
+timeout -s INT -k 30 "$(python3 -c "print(int($seconds) + 300)")" "$venv/bin/python" tests/faults/run.py "$PWD/target/release/weft" "$@"

@@ -81,7 +81,7 @@ def set_clients(history, main, deadline, clients=2, limit=100_000):
                     return
                 value = c * limit + i
                 write(history, f"set{c}", drv, "add", value, "CREATE (:SetItem {id: $id})", id=value)
-    return [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+    return [threading.Thread(target=client, args=(c,), daemon=True) for c in range(clients)]
 
 
 def check_set(history, nodes):
@@ -129,7 +129,8 @@ def bank_clients(history, main, readers, deadline, seed):
                     pass
                 time.sleep(0.02)
 
-    return [threading.Thread(target=transfers)] + [threading.Thread(target=reads, args=(n,)) for n in readers]
+    return [threading.Thread(target=transfers, daemon=True)] + [
+        threading.Thread(target=reads, args=(n,), daemon=True) for n in readers]
 
 
 def check_bank(history):
@@ -157,7 +158,8 @@ def large_clients(history, main, readers, deadline):
                     pass
                 time.sleep(0.1)
 
-    return [threading.Thread(target=writes)] + [threading.Thread(target=reads, args=(n,)) for n in readers]
+    return [threading.Thread(target=writes, daemon=True)] + [
+        threading.Thread(target=reads, args=(n,), daemon=True) for n in readers]
 
 
 def check_large(history, nodes):

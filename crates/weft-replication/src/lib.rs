@@ -370,6 +370,7 @@ impl Replication {
             self.save(|s| {
                 s.role = StoredRole::Main;
                 s.main_epoch = None;
+                s.seen_epoch = None;
                 s.history = history;
             })
             .map(|()| epoch)

@@ -133,11 +133,16 @@ pub struct ReplicaLink {
     pub(crate) prepare_jobs: tokio::sync::Mutex<mpsc::UnboundedReceiver<PrepareJob>>,
 }
 
-/// One STRICT_SYNC prepare: the record, and where its outcome goes.
+/// How often a commit waiting for a STRICT_SYNC prepare looks at the link's state.
+const PREPARE_POLL: Duration = Duration::from_millis(20);
+
+/// One STRICT_SYNC prepare: the record, and where its outcome goes. Past its deadline the
+/// committer has given up (the commit is aborted): the job is not sent any more.
 pub struct PrepareJob {
     pub ts: u64,
     pub prev: u64,
     pub record: Vec<u8>,
+    pub deadline: Instant,
     pub outcome: std::sync::mpsc::SyncSender<Result<(), String>>,
 }
 
@@ -330,22 +335,40 @@ impl ReplicaLink {
             return Err(format!("the STRICT_SYNC replica `{}` is {state}", self.name));
         }
         let (outcome, result) = std::sync::mpsc::sync_channel(1);
+        let deadline = Instant::now() + limit;
         let job = PrepareJob {
             ts,
             prev,
             record: record.to_vec(),
+            deadline,
             outcome,
         };
-        if self.prepares.send(job).is_err() {
-            return Err(format!("the STRICT_SYNC replica `{}` is dropped", self.name));
-        }
-        match result.recv_timeout(limit) {
-            Ok(outcome) => outcome.map_err(|e| format!("the STRICT_SYNC replica `{}` did not prepare: {e}", self.name)),
-            Err(_) => Err(format!(
-                "the STRICT_SYNC replica `{}` did not prepare within {} ms",
-                self.name,
-                limit.as_millis()
-            )),
+        let _ = self.prepares.send(job);
+        // In slices, so a replica lost meanwhile (or a dropped link) fails the commit at
+        // once rather than at the deadline.
+        loop {
+            match result.recv_timeout(PREPARE_POLL) {
+                Ok(outcome) => {
+                    return outcome.map_err(|e| format!("the STRICT_SYNC replica `{}` did not prepare: {e}", self.name))
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {
+                    let state = self.progress.lock().state;
+                    if !state.connected() || self.stopped() {
+                        return Err(format!(
+                            "the STRICT_SYNC replica `{}` became {}",
+                            self.name,
+                            state.name()
+                        ));
+                    }
+                }
+                Err(_) => {
+                    return Err(format!(
+                        "the STRICT_SYNC replica `{}` did not prepare within {} ms",
+                        self.name,
+                        limit.as_millis()
+                    ))
+                }
+            }
         }
     }
 

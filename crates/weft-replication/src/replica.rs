@@ -101,12 +101,15 @@ fn adopt(stored: &SharedState, offered: &Mutex<Option<Offered>>) -> Result<(), S
         .map_err(|e| format!("cannot keep MAIN's epoch history: {e}"))
 }
 
-/// Refuses a MAIN of an epoch older than the one this replica's data follows: it was
-/// replaced by a promotion and must not take the replica over (nor end the current MAIN's
-/// stream). A replica holding nothing follows no epoch yet.
+/// Refuses a MAIN of an epoch older than one that took this replica over, or than the
+/// one its data was made in: it was replaced by a promotion and must not take the replica
+/// over (nor end the current MAIN's stream). A replica holding nothing is bound only by
+/// the MAINs that took it over.
 fn refuse_stale(stored: &SharedState, host: &dyn Host, main: Identity, sender: &str) -> Result<(), Status> {
     let holds_data = host.storage().last_committed() > 0;
-    match stored.get().main_epoch.filter(|&e| main.epoch < e && holds_data) {
+    let stored = stored.get();
+    let newer = stored.seen_epoch.filter(|&e| main.epoch < e);
+    match newer.or(stored.main_epoch.filter(|&e| main.epoch < e && holds_data)) {
         Some(following) => Err(Status::failed_precondition(format!(
             "this replica follows a MAIN of epoch {following}; `{sender}` is of the older epoch {}: it was replaced \
              by a promotion; make it a REPLICA of the current MAIN",
@@ -117,15 +120,20 @@ fn refuse_stale(stored: &SharedState, host: &dyn Host, main: Identity, sender: &
 }
 
 /// Keeps a STRICT_SYNC record durably in `path` (replacing the one before):
-/// `commit_ts:u64 prev_commit_ts:u64 crc32c:u32` (little-endian), then the record.
+/// `commit_ts:u64 prev_commit_ts:u64` (little-endian), the record, then a CRC-32C of all
+/// that, so a copy torn by a crash is told from a whole one. Prepares reach a replica one
+/// at a time (MAIN sends them under its commit lock, and drops those past their deadline).
 fn keep_prepared(path: &std::path::Path, record: &Record) -> std::io::Result<()> {
     use std::io::Write;
     let created = !path.exists();
+    let mut bytes = Vec::with_capacity(record.payload.len() + 20);
+    bytes.extend_from_slice(&record.commit_ts.to_le_bytes());
+    bytes.extend_from_slice(&record.prev_commit_ts.to_le_bytes());
+    bytes.extend_from_slice(&record.payload);
+    let crc = crc32c::crc32c(&bytes);
+    bytes.extend_from_slice(&crc.to_le_bytes());
     let mut file = std::fs::File::create(path)?;
-    file.write_all(&record.commit_ts.to_le_bytes())?;
-    file.write_all(&record.prev_commit_ts.to_le_bytes())?;
-    file.write_all(&crc32c::crc32c(&record.payload).to_le_bytes())?;
-    file.write_all(&record.payload)?;
+    file.write_all(&bytes)?;
     file.sync_data()?;
     if created {
         if let Some(dir) = path.parent() {
@@ -175,9 +183,9 @@ impl ReplicaService {
         Ok(())
     }
 
-    /// A MAIN's hello: its connection replaces older streams (waiting until none applies;
-    /// the replication runtime has a worker to spare for that wait), the database is
-    /// pinned and MAIN's history offered; what this replica holds.
+    /// A MAIN's hello: its connection replaces older streams (waiting, on a blocking
+    /// section of the runtime's worker, until none applies), the database is pinned, the
+    /// MAIN's epoch kept as seen, and its history offered; what this replica holds.
     fn take_over(&self, main: Identity, sender: &str, offer: Option<Offered>) -> Result<u64, Status> {
         self.generation.fetch_add(1, Ordering::SeqCst);
         let held = tokio::task::block_in_place(|| {
@@ -186,6 +194,9 @@ impl ReplicaService {
                 return Err(no_longer_a_replica());
             }
             self.accept(main.database)?;
+            self.stored
+                .update(|s| s.seen_epoch = Some(s.seen_epoch.unwrap_or(0).max(main.epoch)))
+                .map_err(|e| Status::internal(e.to_string()))?;
             self.host.set_read_only(Some(format!(
                 "this instance is a REPLICA of the MAIN at {sender}; send writes there"
             )));

@@ -188,6 +188,10 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
                 });
             }
             Some(job) = prepares.recv() => {
+                if std::time::Instant::now() >= job.deadline {
+                    // Its commit was aborted already: a late prepare must not reach the replica.
+                    continue;
+                }
                 // Its own task: the loop goes on reading acknowledgements meanwhile.
                 let (mut client, header) = (client.clone(), header.clone());
                 tokio::spawn(async move {
@@ -195,6 +199,8 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
                         header: Some(header),
                         record: Some(Record { commit_ts: job.ts, prev_commit_ts: job.prev, payload: job.record }),
                     };
+                    let mut request = tonic::Request::new(request);
+                    request.set_timeout(job.deadline.saturating_duration_since(std::time::Instant::now()));
                     let outcome = client.prepare(request).await.map(drop).map_err(|s| s.message().to_string());
                     let _ = job.outcome.send(outcome);
                 });

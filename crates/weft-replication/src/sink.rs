@@ -9,8 +9,9 @@
 //! SYNC replica that is unreachable does not fail the commit: the commit stands (it is
 //! durable here) and the replica's state and `last_error` say what it missed. A
 //! STRICT_SYNC replica prepares each record durably before the commit is accepted here
-//! (in `append`, under the commit lock); one that cannot makes the commit fail and no
-//! replica ever gets the record.
+//! (in `append`, under the commit lock); one that cannot makes the commit fail, and no
+//! replica applies the record (records are applied only from the record stream, which
+//! carries confirmed commits alone).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

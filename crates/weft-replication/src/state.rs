@@ -11,6 +11,7 @@
 //! role=replica 10000              # or: role=main
 //! main_database=0a1b…             # 32 hex digits; only on a replica that met its MAIN
 //! main_epoch=7                    # on a replica: the epoch its newest commits were made in
+//! seen_epoch=9                    # on a replica: the newest epoch of a MAIN that took it over
 //! epoch=0 1200                    # one line per ended epoch, oldest first: epoch, newest commit
 //! replica=r1\t10.0.0.2:10000\tSYNC_WITH_TIMEOUT 2500   # one line per replica, in order
 //! ```
@@ -63,6 +64,9 @@ pub struct StoredState {
     /// On a replica: the epoch its newest commits were made in (its MAIN's, or its own
     /// when it made them as MAIN before it became a replica).
     pub main_epoch: Option<u64>,
+    /// On a replica: the newest epoch of a MAIN that took it over; a MAIN of an older
+    /// epoch was replaced by a promotion and is refused.
+    pub seen_epoch: Option<u64>,
     /// The ended epochs this instance's data went through, oldest first.
     pub history: Vec<EpochMark>,
 }
@@ -75,6 +79,7 @@ impl Default for StoredState {
             replicas: Vec::new(),
             main_database: None,
             main_epoch: None,
+            seen_epoch: None,
             history: Vec::new(),
         }
     }
@@ -127,6 +132,9 @@ impl StoredState {
         if let Some(epoch) = self.main_epoch {
             text.push_str(&format!("main_epoch={epoch}\n"));
         }
+        if let Some(epoch) = self.seen_epoch {
+            text.push_str(&format!("seen_epoch={epoch}\n"));
+        }
         for mark in &self.history {
             text.push_str(&format!("epoch={} {}\n", mark.epoch, mark.last_ts));
         }
@@ -169,6 +177,7 @@ impl StoredState {
                     state.main_database = Some(parse_database(value).ok_or_else(|| at("not 32 hex digits"))?)
                 }
                 "main_epoch" => state.main_epoch = Some(value.parse().map_err(|_| at("not an epoch"))?),
+                "seen_epoch" => state.seen_epoch = Some(value.parse().map_err(|_| at("not an epoch"))?),
                 "epoch" => {
                     let mark = value
                         .split_once(' ')
@@ -288,6 +297,7 @@ mod tests {
             ],
             main_database: Some([0xa3; 16]),
             main_epoch: Some(812_345),
+            seen_epoch: Some(900_000),
             history: vec![
                 EpochMark {
                     epoch: 0,
