@@ -11,12 +11,10 @@
 //! transfer ends.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use std::time::Duration;
 use tokio::sync::mpsc;
-use weft_rpc::client::{channel, ClientConfig};
-use weft_rpc::pb::replication_client::ReplicationClient;
+use weft_rpc::client::ClientConfig;
 use weft_rpc::pb::Header;
 use weft_storage::durability::{CatchUp, Durability, SnapshotInfo};
 
@@ -52,10 +50,7 @@ pub async fn send_snapshot(
         request_timeout: SNAPSHOT_DEADLINE,
         ..config.clone()
     };
-    let channel = channel(address, &config).map_err(|e| e.to_string())?;
-    let mut client = ReplicationClient::new(channel)
-        .max_decoding_message_size(crate::MAX_MESSAGE)
-        .max_encoding_message_size(crate::MAX_MESSAGE);
+    let mut client = crate::shipper::connect(address, &config).map_err(|e| e.to_string())?;
     let name = snapshot
         .path
         .file_name()

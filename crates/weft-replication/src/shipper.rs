@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::Channel;
 use weft_rpc::client::{channel, ClientConfig};
 use weft_rpc::pb::replication_client::ReplicationClient;
 use weft_rpc::pb::{EpochMark as EpochMarkPb, HelloRequest, PrepareRequest, Record, RecordBatch};
@@ -72,10 +73,7 @@ type Failure = (LinkState, String);
 /// far enough, then stream until something breaks.
 async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Backoff) -> Result<(), Failure> {
     let unreachable = |what: String| (LinkState::Unreachable, what);
-    let channel = channel(&link.address, &context.client).map_err(|e| unreachable(e.to_string()))?;
-    let mut client = ReplicationClient::new(channel)
-        .max_decoding_message_size(crate::MAX_MESSAGE)
-        .max_encoding_message_size(crate::MAX_MESSAGE);
+    let mut client = connect(&link.address, &context.client).map_err(|e| unreachable(e.to_string()))?;
     let header = context.identity.header(&context.sender);
     let main_history = history::marks(&context.history, context.identity.epoch, context.sink.last_ts());
     let hello = HelloRequest {
@@ -209,6 +207,14 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
             _ = link.wake.notified() => {}
         }
     }
+}
+
+/// A replication client for the replica at `address`, taking messages as large as a
+/// commit record may make them.
+pub fn connect(address: &str, config: &ClientConfig) -> Result<ReplicationClient<Channel>, weft_rpc::RpcError> {
+    Ok(ReplicationClient::new(channel(address, config)?)
+        .max_decoding_message_size(crate::MAX_MESSAGE)
+        .max_encoding_message_size(crate::MAX_MESSAGE))
 }
 
 /// The next item of a running round (never called without one).
