@@ -5,7 +5,9 @@
 //! when the replica holds exactly the commit before it (`prev_commit_ts`), with MAIN's
 //! timestamp, through the replica's own commit pipeline (so its WAL has it, by its fsync
 //! policy) before it is acknowledged; anything else (a gap, a record it already has a
-//! commit at) stops the stream with an acknowledgement that says why. Streams end when the
+//! commit at) stops the stream with an acknowledgement that says why. The batches that
+//! wait while one is applied are applied next as one group, sharing one fsync and one
+//! acknowledgement. Streams end when the
 //! instance stops being a replica. A replica with data of another
 //! database refuses the MAIN. A snapshot MAIN streams for a catch-up lands checked and
 //! durable under `replication-incoming/` and replaces the replica's database while no
@@ -64,6 +66,12 @@ pub struct ReplicaService {
 
 /// Largest snapshot a replica accepts (1 TiB): a bound, not a target.
 const MAX_SNAPSHOT: u64 = 1 << 40;
+
+/// Batches received and checked but not yet applied, at most (MAIN waits for room).
+const QUEUED_BATCHES: usize = 64;
+
+/// Batches applied as one group, at most.
+const GROUP_BATCHES: usize = 16;
 
 /// A MAIN's epoch history as offered in its hello.
 #[derive(Clone, Debug)]
@@ -212,54 +220,86 @@ impl ReplicaService {
     }
 }
 
-/// Applies one batch in order (while nothing else applies and the instance is still a
-/// replica); the newest commit applied from MAIN, and why it stopped if it did.
-fn apply_batch(
+/// Applies batches in order (while nothing else applies and the instance is still a
+/// replica) as one group: their commits share one WAL write and fsync. The newest commit
+/// applied from MAIN, and why it stopped if it did.
+fn apply_batches(
     host: &dyn Host,
-    batch: &RecordBatch,
+    batches: &[RecordBatch],
     epoch: u64,
     halted: &tokio::sync::watch::Receiver<bool>,
 ) -> (u64, Option<String>) {
     let storage = host.storage();
-    let mut applied = storage.last_committed();
-    for record in &batch.records {
-        if *halted.borrow() {
-            return (applied, Some("this instance is no longer a replica".into()));
-        }
-        let held = storage.last_committed();
+    let held = storage.last_committed();
+    let (group, mut error) = checked_records(batches.iter().flat_map(|b| &b.records), held);
+    if *halted.borrow() {
+        return (held, Some("this instance is no longer a replica".into()));
+    }
+    let (applied, failed) = storage.apply_group(group, Origin::Applied { epoch });
+    let applied = applied.unwrap_or(held);
+    if let Some(failed) = failed {
+        error = Some(format!("cannot apply the commit after {applied}: {failed}"));
+    }
+    (applied, error)
+}
+
+/// The epoch of the MAIN that sent `batch`, if it is one this replica takes records from:
+/// of the pinned database, and not replaced by a promotion.
+fn batch_epoch(
+    batch: &RecordBatch,
+    pinned: Option<DatabaseId>,
+    stored: &SharedState,
+    host: &dyn Host,
+) -> Result<u64, Status> {
+    let (main, sender) = Identity::read(batch.header.as_ref())?;
+    if Some(main.database) != pinned {
+        return Err(Status::failed_precondition(
+            "records of a database this replica does not apply",
+        ));
+    }
+    refuse_stale(stored, host, main, sender)?;
+    Ok(main.epoch)
+}
+
+/// The records decoded, up to the first that does not follow on from the one
+/// before it (from `held`, the replica's newest commit) or does not decode to the commit
+/// it was sent as; and why the rest was left out.
+fn checked_records<'a>(
+    records: impl Iterator<Item = &'a Record>,
+    held: u64,
+) -> (Vec<(CommitRecord, &'a [u8])>, Option<String>) {
+    let mut group = Vec::new();
+    let mut last = held;
+    for record in records {
         // MAIN sends only what follows the replica's newest commit (it asked): a record
         // that does not follow it on is from a history this replica does not share.
-        if record.prev_commit_ts != held || record.commit_ts <= held {
+        if record.prev_commit_ts != last || record.commit_ts <= last {
             let error = format!(
-                "the replica holds commits up to {held}, but the next record ({}) follows {}: a commit is missing or the histories differ",
+                "the replica holds commits up to {last}, but the next record ({}) follows {}: a commit is missing or the histories differ",
                 record.commit_ts, record.prev_commit_ts
             );
-            return (held, Some(error));
+            return (group, Some(error));
         }
-        let decoded = match CommitRecord::decode(&record.payload) {
-            Ok(decoded) if decoded.ts() == record.commit_ts => decoded,
+        match CommitRecord::decode(&record.payload) {
+            Ok(decoded) if decoded.ts() == record.commit_ts => group.push((decoded, record.payload.as_slice())),
             Ok(decoded) => {
                 let error = format!(
                     "the record sent as commit {} holds commit {}",
                     record.commit_ts,
                     decoded.ts()
                 );
-                return (applied, Some(error));
+                return (group, Some(error));
             }
             Err(error) => {
                 return (
-                    applied,
+                    group,
                     Some(format!("the commit {} does not decode: {error}", record.commit_ts)),
                 )
             }
-        };
-        if let Err(error) = storage.apply_record(decoded, &record.payload, Origin::Applied { epoch }) {
-            let error = format!("cannot apply the commit {}: {error}", record.commit_ts);
-            return (applied, Some(error));
         }
-        applied = record.commit_ts;
+        last = record.commit_ts;
     }
-    (applied, None)
+    (group, None)
 }
 
 #[tonic::async_trait]
@@ -327,34 +367,62 @@ impl Replication for ReplicaService {
         let (stored, offered) = (self.stored.clone(), self.offered.clone());
         let ours = generation.load(Ordering::SeqCst);
         let mut halted = self.halted.clone();
+        // The reader checks each batch's sender and queues it; the applier takes every
+        // batch queued by the time it is free as one group (one fsync, one ack), so a
+        // replica that falls behind catches up in larger steps instead of a convoy.
+        let (queue, mut queued) = mpsc::channel::<(u64, RecordBatch)>(QUEUED_BATCHES);
+        let (reader_acks, reader_host, reader_stored) = (acks.clone(), host.clone(), stored.clone());
+        let mut reader_halted = halted.clone();
         tokio::spawn(async move {
             loop {
                 let batch = tokio::select! {
                     biased;
-                    _ = halted.wait_for(|halted| *halted) => None,
+                    _ = reader_halted.wait_for(|halted| *halted) => None,
+                    // The applier stopped: so does the reader (its acks sender goes).
+                    _ = queue.closed() => None,
                     batch = batches.next() => batch,
                 };
                 let Some(Ok(batch)) = batch else {
                     break;
                 };
-                let epoch = match Identity::read(batch.header.as_ref()) {
-                    Ok((main, sender)) if Some(main.database) == *pinned.lock() => {
-                        if let Err(stale) = refuse_stale(&stored, host.as_ref(), main, sender) {
-                            let _ = acks.send(Err(stale)).await;
-                            break;
-                        }
-                        main.epoch
-                    }
-                    Ok(_) => {
-                        let refused = Status::failed_precondition("records of a database this replica does not apply");
-                        let _ = acks.send(Err(refused)).await;
-                        break;
-                    }
-                    Err(status) => {
-                        let _ = acks.send(Err(status)).await;
-                        break;
+                let checked = batch_epoch(&batch, *pinned.lock(), &reader_stored, reader_host.as_ref());
+                let sent = match checked {
+                    Ok(epoch) => queue.send((epoch, batch)).await.is_ok(),
+                    Err(refused) => {
+                        let _ = reader_acks.send(Err(refused)).await;
+                        false
                     }
                 };
+                if !sent {
+                    break;
+                }
+            }
+        });
+        tokio::spawn(async move {
+            let mut carried = None;
+            loop {
+                let first = match carried.take() {
+                    Some(first) => Some(first),
+                    None => tokio::select! {
+                        biased;
+                        _ = halted.wait_for(|halted| *halted) => None,
+                        first = queued.recv() => first,
+                    },
+                };
+                let Some((epoch, first)) = first else {
+                    break;
+                };
+                let mut group = vec![first];
+                while group.len() < GROUP_BATCHES {
+                    match queued.try_recv() {
+                        Ok((same, batch)) if same == epoch => group.push(batch),
+                        Ok(other) => {
+                            carried = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
                 let (applier, still, lock, current) =
                     (host.clone(), halted.clone(), apply_lock.clone(), generation.clone());
                 let (stored, offered) = (stored.clone(), offered.clone());
@@ -366,7 +434,7 @@ impl Replication for ReplicaService {
                     if let Err(error) = adopt(&stored, &offered) {
                         return Some((applier.storage().last_committed(), Some(error)));
                     }
-                    Some(apply_batch(applier.as_ref(), &batch, epoch, &still))
+                    Some(apply_batches(applier.as_ref(), &group, epoch, &still))
                 })
                 .await;
                 let (durable_ts, error) = match applied {

@@ -4,7 +4,8 @@
 //! answering each request through the [`Session`] and writing the chunked responses.
 //! Promises: malformed input gets a `Neo.ClientError.Request.Invalid` FAILURE and ends
 //! this connection only; query work runs on tokio's blocking pool, at most one request
-//! per permit of the server's worker semaphore (the requests that arrive together go
+//! per permit of the server's worker semaphore, given back while a commit only waits for
+//! its fsync and replicas (the requests that arrive together go
 //! as one batch and are answered with one write), so the reactor never waits for the engine
 //! and a slow query holds one worker; a shutdown signal closes the connection between
 //! requests. However the loop ends, the conversation is dropped with it, and dropping the
@@ -14,8 +15,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context as _};
+use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use weft_bolt::handshake::HANDSHAKE_LEN;
 use weft_bolt::session::REQUEST_INVALID;
 use weft_bolt::{negotiate, ChunkDecoder, ChunkEncoder, Dialect, Request, Response, Session};
@@ -134,7 +136,8 @@ where
 }
 
 /// Runs requests in order through the session on the blocking pool, once a worker is
-/// free; the answers of each request, up to the one that closes the session.
+/// free; the answers of each request, up to the one that closes the session. The worker
+/// is given back while a commit waits for its fsync and replicas ([`WorkerSlot`]).
 async fn answer(
     mut conversation: Conversation,
     requests: Vec<Request>,
@@ -145,18 +148,46 @@ async fn answer(
         .acquire_owned()
         .await
         .context("the worker pool is closed")?;
+    let slot = Arc::new(WorkerSlot {
+        workers: workers.clone(),
+        permit: Mutex::new(Some(permit)),
+        runtime: tokio::runtime::Handle::current(),
+    });
     let answered = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        let mut answers = Vec::with_capacity(requests.len());
-        for request in requests {
-            if conversation.session.is_defunct() {
-                break;
+        weft_storage::slot::run_in_slot(slot, || {
+            let mut answers = Vec::with_capacity(requests.len());
+            for request in requests {
+                if conversation.session.is_defunct() {
+                    break;
+                }
+                answers.push(conversation.session.handle(request, &mut conversation.backend));
             }
-            answers.push(conversation.session.handle(request, &mut conversation.backend));
-        }
-        (conversation, answers)
+            (conversation, answers)
+        })
     });
     answered.await.context("the query task failed")
+}
+
+/// A request's permit of the worker semaphore, which its commit gives back while it
+/// only waits, and takes again (queueing behind other requests) before going on.
+struct WorkerSlot {
+    workers: Arc<Semaphore>,
+    permit: Mutex<Option<OwnedSemaphorePermit>>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl weft_storage::slot::Slot for WorkerSlot {
+    fn give_back(&self) {
+        self.permit.lock().take();
+    }
+
+    fn take_again(&self) {
+        // On a thread of the blocking pool, outside the runtime's reactor: blocking here
+        // is what the pool is for. A closed semaphore (the server stopping) leaves the
+        // request to finish without one.
+        let permit = self.runtime.block_on(self.workers.clone().acquire_owned()).ok();
+        *self.permit.lock() = permit;
+    }
 }
 
 /// Tells the client why its bytes are not a Bolt message, then ends the connection.

@@ -9,6 +9,7 @@ use crate::error::{Result, StorageError};
 use crate::pipeline::{CommitEntry, Origin};
 use crate::record::{CommitRecord, RecordEdge, RecordOp};
 use crate::storage::Storage;
+use crate::txn::Staged;
 use weft_common::{EdgeRef, Gid};
 
 impl Storage {
@@ -23,22 +24,77 @@ impl Storage {
     /// As [`Storage::apply`], for a record already decoded from `bytes` (recovery decodes
     /// on another thread while this one applies).
     pub fn apply_record(&self, record: CommitRecord, bytes: &[u8], origin: Origin) -> Result<u64> {
-        // A stale or duplicate record is refused before any of its operations runs.
-        let ts = record.ts();
-        self.inner.next_commit_ts(Some(ts))?;
-        let entry = CommitEntry {
-            ts,
-            record: bytes,
-            origin,
-        };
-        match record {
-            CommitRecord::Transaction { ops, .. } => self.apply_transaction(entry, &ops),
-            CommitRecord::Ddl { op, .. } => self.apply_ddl(&op, Some(entry)),
+        let (applied, error) = self.apply_group([(record, bytes)], origin);
+        match (applied, error) {
+            (_, Some(error)) => Err(error),
+            (Some(ts), None) => Ok(ts),
+            (None, None) => Err(StorageError::Apply("no record was applied".into())),
         }
     }
 
-    fn apply_transaction(&self, entry: CommitEntry<'_>, ops: &[RecordOp]) -> Result<u64> {
-        let mut txn = self.begin(crate::IsolationLevel::SnapshotIsolation);
+    /// Applies received records in order as one group, each at its own timestamp. Each
+    /// record's commit is staged in the pipeline as soon as its operations ran (the next
+    /// record sees it), and the group is settled together, so that one WAL write and
+    /// fsync carry all of it; a schema change settles what came before it first. Stops at
+    /// the first record that cannot be applied: what came before it stands. Returns the
+    /// newest timestamp applied (settled) and the error that stopped the group, if any.
+    pub fn apply_group<'a>(
+        &self,
+        records: impl IntoIterator<Item = (CommitRecord, &'a [u8])>,
+        origin: Origin,
+    ) -> (Option<u64>, Option<StorageError>) {
+        let mut staged = Vec::new();
+        let mut newest = None;
+        let mut stopped = None;
+        for (record, bytes) in records {
+            let entry = CommitEntry {
+                ts: record.ts(),
+                record: bytes,
+                origin,
+            };
+            // A stale or duplicate record is refused before any of its operations runs.
+            if let Err(error) = self.inner.next_commit_ts(Some(entry.ts)) {
+                stopped = Some(error);
+                break;
+            }
+            let done = match record {
+                CommitRecord::Transaction { ops, .. } => self.stage_transaction(entry, &ops).map(|s| staged.push(s)),
+                CommitRecord::Ddl { op, .. } => match self.settle_all(std::mem::take(&mut staged), &mut newest) {
+                    Ok(()) => self.apply_ddl(&op, Some(entry)).map(|ts| newest = Some(ts)),
+                    Err(error) => Err(error),
+                },
+            };
+            if let Err(error) = done {
+                stopped = Some(error);
+                break;
+            }
+        }
+        if let Err(error) = self.settle_all(staged, &mut newest) {
+            stopped.get_or_insert(error);
+        }
+        (newest, stopped)
+    }
+
+    /// Settles staged commits in order, moving `newest` on past each that stands; stops
+    /// at the first error (a fatal one has stopped the pipeline, so the rest fail too).
+    fn settle_all(&self, staged: Vec<Staged>, newest: &mut Option<u64>) -> Result<()> {
+        let mut first = None;
+        for commit in staged {
+            match commit.settle(&self.inner) {
+                Ok((ts, _)) => *newest = Some(ts),
+                Err(error) => {
+                    first.get_or_insert(error);
+                }
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+
+    /// Runs a transaction record's operations and stages its commit. The transaction
+    /// starts after every commit assigned so far, published or only staged, so that it
+    /// sees the records of its group that came before it.
+    fn stage_transaction(&self, entry: CommitEntry<'_>, ops: &[RecordOp]) -> Result<Staged> {
+        let mut txn = self.begin_after_assigned();
         let edge = |e: &RecordEdge| EdgeRef {
             gid: Gid(e.gid),
             from: Gid(e.from),
@@ -61,7 +117,6 @@ impl Storage {
                 }
             }
         }
-        txn.commit_applied(entry)?
-            .ok_or_else(|| StorageError::Apply("replayed transaction did not commit".into()))
+        txn.stage_applied(entry)
     }
 }

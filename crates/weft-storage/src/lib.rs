@@ -47,6 +47,7 @@ pub mod pipeline;
 mod props;
 mod read;
 pub mod record;
+pub mod slot;
 mod storage;
 mod table;
 mod txn;

@@ -16,7 +16,8 @@
 //!    sink holds a record back until then, so that revoking it always works.
 //! 2. The lock is released; the committer waits on each ticket, in list order, so a
 //!    sink's wait starts only once every earlier sink has its record (a replication sink
-//!    that ships from its wait never ships what is not durable locally).
+//!    that ships from its wait never ships what is not durable locally). Meanwhile the
+//!    committer's thread gives back its [`crate::slot::Slot`] (a server worker).
 //! 3. The commit is published (new snapshots see it) unless a wait failed fatally. The
 //!    committer gets the first error, if any: a non-fatal one (a replica that did not
 //!    answer) leaves the commit in place, as it is durable locally, and reaches the
@@ -236,18 +237,21 @@ impl Pipeline {
     /// Step 2, outside the lock: waits on every ticket in sink order. `Ok(None)`: every
     /// sink holds the record. `Ok(Some(e))`: a sink failed but not fatally; the commit
     /// stands. `Err(e)`: fatal; the commit must not be published.
+    /// The thread gives its [`crate::slot::Slot`] back meanwhile.
     pub fn wait(&self, tickets: Tickets) -> Result<Option<CommitError>, CommitError> {
-        let mut first = None;
-        for (sink, ticket) in tickets.0 {
-            match sink.wait(ticket) {
-                Ok(()) => {}
-                Err(error) if error.is_fatal() => return Err(self.stop(error)),
-                Err(error) => {
-                    first.get_or_insert(error);
+        crate::slot::outside_slot(|| {
+            let mut first = None;
+            for (sink, ticket) in tickets.0 {
+                match sink.wait(ticket) {
+                    Ok(()) => {}
+                    Err(error) if error.is_fatal() => return Err(self.stop(error)),
+                    Err(error) => {
+                        first.get_or_insert(error);
+                    }
                 }
             }
-        }
-        Ok(first)
+            Ok(first)
+        })
     }
 
     /// Stops the pipeline for good with `error` (the first fatal one is kept).

@@ -121,11 +121,24 @@ impl Storage {
 
     /// Starts a transaction.
     pub fn begin(&self, isolation: IsolationLevel) -> Transaction {
+        self.begin_at(isolation, |engine| engine.last_committed)
+    }
+
+    /// A snapshot-isolation transaction that sees every commit assigned so far, also
+    /// those staged and not yet published: for applying a group of received records,
+    /// where each must see the ones before it (nobody else writes meanwhile).
+    pub(crate) fn begin_after_assigned(&self) -> Transaction {
+        self.begin_at(IsolationLevel::SnapshotIsolation, |engine| {
+            engine.assigned.max(engine.last_committed)
+        })
+    }
+
+    fn begin_at(&self, isolation: IsolationLevel, start: impl FnOnce(&EngineState) -> u64) -> Transaction {
         let viewer = {
             let mut engine = self.inner.engine.lock();
             let txn_id = engine.next_txn;
             engine.next_txn += 1;
-            let start_ts = engine.last_committed;
+            let start_ts = start(&engine);
             *engine.active.entry(start_ts).or_insert(0) += 1;
             Viewer {
                 txn_id,
@@ -244,11 +257,14 @@ impl Storage {
 }
 
 impl Inner {
-    /// Start timestamp of the oldest running transaction, or the newest commit when none
-    /// runs: deltas committed at or before it are needed by nobody.
+    /// Start timestamp of the oldest running transaction, but no later than the newest
+    /// published commit (a transaction applying staged records starts past it, and a
+    /// reader beginning now starts at it): deltas committed at or before it are needed
+    /// by nobody.
     pub fn oldest_active(&self) -> u64 {
         let engine = self.engine.lock();
-        engine.active.keys().next().copied().unwrap_or(engine.last_committed)
+        let oldest = engine.active.keys().next().copied().unwrap_or(engine.last_committed);
+        oldest.min(engine.last_committed)
     }
 
     /// Forgets a finished transaction.

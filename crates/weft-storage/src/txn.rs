@@ -442,18 +442,30 @@ impl Transaction {
         self.commit_inner(None)
     }
 
-    /// Commits a received record's operations at its timestamp, passing its bytes on
-    /// unchanged (replay, replication, Raft).
-    pub(crate) fn commit_applied(mut self, applied: CommitEntry<'_>) -> Result<Option<u64>> {
-        self.commit_inner(Some(applied)).map(|(ts, _)| ts)
+    /// Stages a received record's operations at its timestamp, passing its bytes on
+    /// unchanged (replay, replication, Raft): every sink holds the record, and it is
+    /// committed for later writers, but not yet waited on or published.
+    pub(crate) fn stage_applied(mut self, applied: CommitEntry<'_>) -> Result<Staged> {
+        self.stage(Some(applied))?
+            .ok_or_else(|| StorageError::Apply("an applied record staged no commit".into()))
     }
 
     fn commit_inner(&mut self, applied: Option<CommitEntry<'_>>) -> Result<(Option<u64>, Option<CommitError>)> {
+        match self.stage(applied)? {
+            Some(staged) => staged.settle(&self.inner).map(|(ts, warning)| (Some(ts), warning)),
+            None => Ok((None, None)),
+        }
+    }
+
+    /// Step 1 of the commit pipeline: under the commit lock, a timestamp, the record to
+    /// every sink, and the commit marked for writers. `None` for a transaction that
+    /// wrote nothing (it is finished here). On error the transaction is aborted.
+    fn stage(&mut self, applied: Option<CommitEntry<'_>>) -> Result<Option<Staged>> {
         self.ensure_open()?;
         if self.log.ops.is_empty() && applied.is_none() {
             self.open = false;
             self.inner.finish(self.viewer.start_ts);
-            return Ok((None, None));
+            return Ok(None);
         }
         let inner = self.inner.clone();
         let serial = inner.commit_lock.lock();
@@ -478,9 +490,11 @@ impl Transaction {
                 inner.gc.push(ts, log.vertices, log.edges);
                 self.open = false;
                 drop(serial);
-                let settled = inner.settle(ts, tickets);
-                inner.finish(self.viewer.start_ts);
-                settled.result_warned().map(|warning| (Some(ts), warning))
+                Ok(Some(Staged {
+                    ts,
+                    tickets,
+                    start_ts: self.viewer.start_ts,
+                }))
             }
             Err(e) => {
                 drop(serial);
@@ -541,6 +555,24 @@ impl Transaction {
             UndoAction::RemoveLabel(l) => self.inner.count_label(*l, -1),
             _ => {}
         }
+    }
+}
+
+/// A commit staged in the pipeline (step 1 done) and not yet settled.
+#[must_use = "a staged commit is acknowledged only once settled"]
+pub(crate) struct Staged {
+    pub ts: u64,
+    tickets: crate::pipeline::Tickets,
+    start_ts: u64,
+}
+
+impl Staged {
+    /// Steps 2 and 3: waits on every sink, publishes, and finishes the transaction; the
+    /// timestamp and the warning of a commit that stands degraded.
+    pub(crate) fn settle(self, inner: &Inner) -> Result<(u64, Option<CommitError>)> {
+        let settled = inner.settle(self.ts, self.tickets);
+        inner.finish(self.start_ts);
+        settled.result_warned().map(|warning| (self.ts, warning))
     }
 }
 

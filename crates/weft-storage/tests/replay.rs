@@ -485,7 +485,62 @@ proptest! {
         work.run(&Step::Txn { writes: vec![Write::CreateVertex], end: End::Commit });
         catch_up(&b, &work.a.records());
         assert_same(&work.a.storage, &b.storage, "after the double applies");
+
+        // Act + check: C, applying every record as one group (each sees the staged ones
+        // before it), ends equal to A too, and re-emits every record once.
+        let c = Recorded::new();
+        let records = work.a.records();
+        let decoded = records.iter().map(|(_, bytes)| (CommitRecord::decode(bytes).unwrap(), bytes.as_slice()));
+        let (newest, error) = c.storage.apply_group(decoded, APPLIED);
+        prop_assert!(error.is_none(), "the group stopped: {error:?}");
+        prop_assert_eq!(newest, records.last().map(|(ts, _)| *ts));
+        assert_same(&work.a.storage, &c.storage, "after one group of every record");
+        prop_assert_eq!(c.records().len(), records.len());
     }
+}
+
+#[test]
+fn a_group_is_invisible_to_readers_until_it_settles_and_then_wholly_visible() {
+    // Set up: A makes a vertex and then changes it (the second record needs the first);
+    // B's only sink holds every wait until released.
+    let a = Recorded::new();
+    let name = a.storage.property("name");
+    let mut txn = a.storage.begin(SI);
+    let v = txn.create_vertex().unwrap();
+    txn.commit().unwrap();
+    let mut txn = a.storage.begin(SI);
+    txn.set_vertex_property(v, name, Value::from("x")).unwrap();
+    txn.commit().unwrap();
+    let records = a.records();
+    let b = Storage::new();
+    let gate = RecordingSink::gated("replica");
+    gate.attach(&b);
+
+    // Act: apply both as one group on another thread; it stages both, then waits.
+    let applier = {
+        let b = b.clone();
+        std::thread::spawn(move || {
+            let decoded = records
+                .iter()
+                .map(|(_, bytes)| (CommitRecord::decode(bytes).unwrap(), bytes.as_slice()));
+            b.apply_group(decoded, APPLIED)
+        })
+    };
+    while gate.received().len() < 2 {
+        std::thread::yield_now();
+    }
+
+    // Check: staged but unsettled, the group is seen by no new reader; settled, it all is.
+    assert_eq!(b.last_committed(), 0);
+    assert_eq!(b.begin(SI).vertices().count(), 0, "a reader saw a staged record");
+    gate.release();
+    let (newest, error) = applier.join().unwrap();
+    assert_eq!((newest, error), (Some(a.storage.last_committed()), None));
+    let reader = b.begin(SI);
+    assert_eq!(
+        reader.vertex_property(v, b.property("name")),
+        Ok(Some(Value::from("x")))
+    );
 }
 
 #[test]
