@@ -5,8 +5,10 @@ Owns: the test network (one bridge, one veth pair and one namespace per node, ad
 198.18.<net>.<n>/24 in the range reserved for network tests, with the bridge at .254 so
 the test process reaches every node), the
 nodes' processes (started, killed with SIGKILL, paused with SIGSTOP and resumed, restarted
-on their data directory) and isolation (a node's link to the bridge taken down, so it
-neither sends nor receives). Every name it makes carries the harness's pid, every process
+on their data directory), isolation (a node's link to the bridge taken down, so it
+neither sends nor receives) and partitions between chosen nodes (nftables rules in each
+node's own namespace that drop what it sends to or receives from the nodes cut off from
+it; the test process still reaches every node). Every name it makes carries the harness's pid, every process
 it starts is tracked by pid, and `Network.close` removes all of it whatever happened.
 Needs root (network namespaces); `available()` says whether this machine allows them.
 """
@@ -30,6 +32,8 @@ def available():
         return False, "network namespaces need root"
     if shutil.which("ip") is None:
         return False, "the `ip` command (iproute2) is missing"
+    if shutil.which("nft") is None:
+        return False, "the `nft` command (nftables) is missing"
     probe = f"weftprobe{os.getpid()}"
     made = sh("ip", "netns", "add", probe, check=False)
     if made.returncode != 0:
@@ -86,6 +90,7 @@ class Node:
         self.process = None
         self.paused = False
         self.isolated = False
+        self.cut = False
 
     @property
     def bolt(self):
@@ -137,6 +142,23 @@ class Node:
         sh("ip", "link", "set", self.link, "up")
         self.isolated = False
 
+    def cut_off(self, others):
+        """Drops every packet between this node and `others` (in this node's namespace)."""
+        addresses = ", ".join(other.address for other in others)
+        rules = (f"table inet weftfaults {{\n"
+                 f"  chain input {{ type filter hook input priority 0; ip saddr {{ {addresses} }} drop; }}\n"
+                 f"  chain output {{ type filter hook output priority 0; ip daddr {{ {addresses} }} drop; }}\n"
+                 f"}}\n")
+        self.rejoin()
+        subprocess.run(["ip", "netns", "exec", self.ns, "nft", "-f", "-"], input=rules, check=True,
+                       capture_output=True, text=True)
+        self.cut = True
+
+    def rejoin(self):
+        """Removes this node's partition rules, if any."""
+        sh("ip", "netns", "exec", self.ns, "nft", "delete", "table", "inet", "weftfaults", check=False)
+        self.cut = False
+
     def stop(self):
         self.resume()
         if self.running():
@@ -145,3 +167,11 @@ class Node:
                 self.process.wait(timeout=WAIT)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def partition(side, rest):
+    """Splits the network in two: no node of `side` reaches a node of `rest`, nor back."""
+    for node in side:
+        node.cut_off(rest)
+    for node in rest:
+        node.cut_off(side)

@@ -1,7 +1,8 @@
 """The fault suite: a MAIN with a SYNC, a STRICT_SYNC and an ASYNC replica, each a real
-`weft serve` in its own network namespace; the set, bank and large workloads run against
-them while a nemesis kills, pauses and isolates nodes; then the faults are healed and the
-history is checked (see workloads.py for what each workload promises).
+`weft serve` in its own network namespace; the set, bank, large and register workloads run
+against them while a nemesis kills, pauses and isolates nodes and partitions the network;
+then the faults are healed and the history is checked (see workloads.py and register.py
+for what each workload promises).
 
 Usage: python run.py WEFT_BINARY [--seconds S] [--seed N]   (tests/faults/run.sh runs it).
 Bounded: the load and the nemesis stop after S seconds; every wait after gives up in 60 s.
@@ -17,7 +18,8 @@ import tempfile
 import threading
 import time
 
-from cluster import Network, Node, available
+from cluster import Network, Node, available, partition
+import register
 import workloads as w
 
 parser = argparse.ArgumentParser()
@@ -35,6 +37,7 @@ if not usable:
     print(f"fault suite {'cannot run' if required else 'skipped'}: {why}")
     sys.exit(1 if required else 0)
 
+register.self_check()
 rng = random.Random(args.seed)
 print(f"fault suite: seed {args.seed}, {args.seconds:.0f} s of faults", flush=True)
 root = tempfile.mkdtemp(prefix="weft-faults-")
@@ -77,13 +80,14 @@ try:
 
     wait_until("every replica is ready", lambda: all(s == "ready" for s, _ in states().values()))
     w.set_up_bank(main)
+    register.set_up(main)
     wait_until("the accounts reached every replica", converged)
 
     history = w.History(f"{root}/history.jsonl")
     deadline = time.time() + args.seconds
     readers = [main, *replicas.values()]
     threads = (w.set_clients(history, main, deadline) + w.bank_clients(history, main, readers, deadline, args.seed)
-               + w.large_clients(history, main, readers, deadline))
+               + w.large_clients(history, main, readers, deadline) + register.clients(history, main, deadline, args.seed))
 
     faults = []
 
@@ -91,7 +95,18 @@ try:
         while time.time() < deadline - 2:
             time.sleep(rng.uniform(1.0, 2.5))
             victim = rng.choice(nodes)
-            fault = rng.choice(["kill", "pause", "isolate"] if victim is not main else ["kill"])
+            fault = rng.choice(["kill", "pause", "isolate", "partition"] if victim is not main
+                               else ["kill", "partition"])
+            if fault == "partition":
+                # The victim and a random part of the rest on one side.
+                side = [victim] + [n for n in nodes if n is not victim and rng.random() < 0.3]
+                rest = [n for n in nodes if n not in side]
+                faults.append(f"partition {'+'.join(n.name for n in side)} | {'+'.join(n.name for n in rest)}")
+                partition(side, rest)
+                time.sleep(rng.uniform(0.5, 2.0))
+                for node in nodes:
+                    node.rejoin()
+                continue
             faults.append(f"{fault} {victim.name}")
             if fault == "kill":
                 victim.kill()
@@ -113,7 +128,7 @@ try:
         thread.join(timeout=args.seconds + 120)
         assert not thread.is_alive(), "a client did not stop"
     print(f"faults: {', '.join(faults) or 'none'}", flush=True)
-    for f in ("add", "transfer", "large"):
+    for f in ("add", "transfer", "large", "write", "cas"):
         kinds = [op["type"] for op in history.ops if op["f"] == f and op["type"] != "invoke"]
         errors = sorted({op["error"] for op in history.ops if op["f"] == f and "error" in op})
         print(f"history {f}: " + ", ".join(f"{k} {kinds.count(k)}" for k in ("ok", "fail", "info"))
@@ -122,6 +137,8 @@ try:
         node.resume()
         if node.isolated:
             node.heal()
+        if node.cut:
+            node.rejoin()
         if not node.running():
             node.start()
     wait_until("every replica caught up after the faults", converged)
@@ -139,7 +156,7 @@ try:
             print(f"ok {name} ({count} checked)", flush=True)
 
     # A run that acknowledged nothing, or read nothing somewhere, would check nothing.
-    for f in ("add", "transfer", "large"):
+    for f in ("add", "transfer", "large", "write", "read"):
         assert any(op["f"] == f and op["type"] == "ok" for op in history.ops), f"no {f} was acknowledged"
     for node in readers:
         assert any(op["process"] == f"read-{node.name}" for op in history.ops), f"no read on {node.name} succeeded"
@@ -147,6 +164,7 @@ try:
     check("bank: every read on every node sees the same total", w.check_bank(history))
     check("large: 10k-change transactions seen whole or not at all, acknowledged ones everywhere",
           w.check_large(history, nodes))
+    check("register: MAIN's reads, writes and compare-and-sets linearizable per key", register.check(history))
     print(f"faults: {passed} passed, {failed} failed")
     if failed:
         print(f"history and logs kept in {root}")

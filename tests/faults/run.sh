@@ -10,6 +10,12 @@ cd "$(dirname "$0")/../.."
 source tests/venv.sh
 venv_with neo4j
 cargo build --quiet --release -p weft-server
+# Partitions are nftables rules: install the tool where it is missing and we may.
+if ! command -v nft > /dev/null && [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
+  echo "installing nftables for the partitions"
+  timeout 300 bash -c 'apt-get install -y -qq nftables || { apt-get update -qq && apt-get install -y -qq nftables; }' \
+    > /dev/null 2>&1 || echo "could not install nftables"
+fi
 seconds=20
 for arg in "$@"; do [ "${prev:-}" = "--seconds" ] && seconds="$arg"; prev="$arg"; done
 # Bounded: the faults last S seconds; healing, catch-up and the checks get 5 minutes more.

@@ -45,7 +45,7 @@ class History:
 def classify(error):
     """ok, fail (definitely not applied) or info (unknown) for an error a write raised."""
     code = getattr(error, "code", "") or ""
-    if code == "Neo.DatabaseError.Transaction.CommitNotConfirmed" or "CommitNotConfirmed" in code:
+    if code == "Neo.DatabaseError.Transaction.CommitNotConfirmed":
         return "ok"  # committed on MAIN, a replica's confirmation missing
     if code.startswith("Neo.ClientError") or code.startswith("Neo.TransientError"):
         return "fail"

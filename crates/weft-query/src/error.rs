@@ -217,6 +217,13 @@ pub const STATUS_CODES: &[StatusCode] = &[
     ),
     row(ErrorKind::ReadOnly, "NotALeader", "Neo.ClientError.Cluster.NotALeader"),
     row(ErrorKind::ReadOnly, "", "Neo.ClientError.Statement.AccessMode"),
+    // Committed here, a confirmation (a replica's) missing: a DatabaseError, which no
+    // driver retries, since running it again would commit it twice.
+    row(
+        ErrorKind::DatabaseError,
+        "CommitNotConfirmed",
+        "Neo.DatabaseError.Transaction.CommitNotConfirmed",
+    ),
     row(ErrorKind::DatabaseError, "", "Neo.DatabaseError.General.UnknownError"),
 ];
 
@@ -262,9 +269,8 @@ mod tests {
         );
         assert_eq!(status(CommitErrorKind::Fatal), "Neo.DatabaseError.General.UnknownError");
         let unconfirmed = StorageError::NotConfirmed(CommitError::new(CommitErrorKind::Retryable, "replica", "m"));
-        assert!(
-            !QueryError::from(unconfirmed).is_retryable(),
-            "a commit that stands is not retried"
-        );
+        let unconfirmed = QueryError::from(unconfirmed);
+        assert!(!unconfirmed.is_retryable(), "a commit that stands is not retried");
+        assert_eq!(unconfirmed.status(), "Neo.DatabaseError.Transaction.CommitNotConfirmed");
     }
 }
