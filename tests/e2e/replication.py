@@ -8,9 +8,7 @@ failed assertion exits non-zero. Bounded: every wait gives up after 30 s.
 import logging
 import os
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -19,10 +17,12 @@ import urllib.request
 import mgclient
 import neo4j
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from weft_process import WAIT, WeftProcess  # noqa: E402 - the shared module lives one folder up
+
 BINARY = sys.argv[1]
 # The warnings a commit's summary carries are checked below; the driver need not print them.
 logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
-WAIT = 30
 passed = 0
 
 
@@ -32,44 +32,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Server:
-    """One `weft serve` with its own data directory and ports, restartable."""
+class Server(WeftProcess):
+    """One `weft serve` on free loopback ports with its own data directory, restartable."""
 
     def __init__(self, name, root):
-        self.name = name
-        self.data = os.path.join(root, name)
-        self.bolt = free_port()
-        self.http = free_port()
+        super().__init__(BINARY, name, root, "127.0.0.1", free_port(), free_port())
+        self.bolt, self.http = self.bolt_port, self.http_port
         self.replication_port = free_port()
-        self.log = open(os.path.join(root, f"{name}.log"), "ab")
-        self.process = None
-
-    def start(self):
-        args = [BINARY, "serve", "--bolt-address", f"127.0.0.1:{self.bolt}", "--http-address", f"127.0.0.1:{self.http}",
-                "--data-dir", self.data, "--snapshot-interval", "0"]
-        self.process = subprocess.Popen(args, stdout=self.log, stderr=self.log)
-        deadline = time.time() + WAIT
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.bolt), timeout=0.2).close()
-                return
-            except OSError:
-                assert self.process.poll() is None, f"{self.name} exited with {self.process.returncode}"
-                time.sleep(0.05)
-        raise AssertionError(f"{self.name} did not start listening")
-
-    def kill(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=WAIT)
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=WAIT)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
     def driver(self):
         return neo4j.GraphDatabase.driver(f"bolt://127.0.0.1:{self.bolt}", auth=("any", "thing"))

@@ -14,12 +14,11 @@ Needs root (network namespaces); `available()` says whether this machine allows 
 """
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import time
+import sys
 
-WAIT = 30
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from weft_process import WeftProcess  # noqa: E402 - the shared module lives one folder up
 
 
 def sh(*args, check=True):
@@ -79,16 +78,14 @@ class Network:
         sh("ip", "link", "del", self.bridge, check=False)
 
 
-class Node:
+class Node(WeftProcess):
     """One `weft serve` in its namespace, with its own data directory."""
 
     def __init__(self, binary, network, n, root, name):
-        self.binary, self.name = binary, name
-        self.ns, self.link, self.address = network.attach(n)
-        self.data = os.path.join(root, name)
-        self.log = open(os.path.join(root, f"{name}.log"), "ab")
-        self.process = None
-        self.paused = False
+        ns, self.link, self.address = network.attach(n)
+        super().__init__(binary, name, root, self.address, 7687, 7444, launcher=["ip", "netns", "exec", ns],
+                         snapshot_interval=5)
+        self.ns = ns
         self.isolated = False
         self.cut = False
 
@@ -99,40 +96,6 @@ class Node:
     @property
     def replication(self):
         return f"{self.address}:10000"
-
-    def start(self):
-        args = ["ip", "netns", "exec", self.ns, self.binary, "serve", "--bolt-address", self.bolt,
-                "--http-address", f"{self.address}:7444", "--data-dir", self.data, "--snapshot-interval", "5"]
-        self.process = subprocess.Popen(args, stdout=self.log, stderr=self.log)
-        deadline = time.time() + WAIT
-        while time.time() < deadline:
-            try:
-                socket.create_connection((self.address, 7687), timeout=0.2).close()
-                return
-            except OSError:
-                assert self.process.poll() is None, f"{self.name} exited with {self.process.returncode}"
-                time.sleep(0.05)
-        raise AssertionError(f"{self.name} did not start listening")
-
-    def running(self):
-        return self.process is not None and self.process.poll() is None
-
-    def kill(self):
-        if self.running():
-            if self.paused:
-                self.resume()
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=WAIT)
-
-    def pause(self):
-        if self.running() and not self.paused:
-            self.process.send_signal(signal.SIGSTOP)
-            self.paused = True
-
-    def resume(self):
-        if self.running() and self.paused:
-            self.process.send_signal(signal.SIGCONT)
-            self.paused = False
 
     def isolate(self):
         sh("ip", "link", "set", self.link, "down")
@@ -158,15 +121,6 @@ class Node:
         """Removes this node's partition rules, if any."""
         sh("ip", "netns", "exec", self.ns, "nft", "delete", "table", "inet", "weftfaults", check=False)
         self.cut = False
-
-    def stop(self):
-        self.resume()
-        if self.running():
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=WAIT)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 def partition(side, rest):
