@@ -91,15 +91,24 @@ try:
 
     faults = []
 
+    nemesis_failed = []
+
     def nemesis():
+        try:
+            faults_until_deadline()
+        except Exception as error:  # noqa: BLE001 - reported after the run, which then fails
+            nemesis_failed.append(repr(error))
+
+    def faults_until_deadline():
         while time.time() < deadline - 2:
             time.sleep(rng.uniform(1.0, 2.5))
             victim = rng.choice(nodes)
             fault = rng.choice(["kill", "pause", "isolate", "partition"] if victim is not main
                                else ["kill", "partition"])
             if fault == "partition":
-                # The victim and a random part of the rest on one side.
-                side = [victim] + [n for n in nodes if n is not victim and rng.random() < 0.3]
+                # The victim and a random part of the rest (never all of it) on one side.
+                others = [n for n in nodes if n is not victim]
+                side = [victim] + rng.sample(others, rng.randrange(len(others)))
                 rest = [n for n in nodes if n not in side]
                 faults.append(f"partition {'+'.join(n.name for n in side)} | {'+'.join(n.name for n in rest)}")
                 partition(side, rest)
@@ -128,6 +137,7 @@ try:
         thread.join(timeout=args.seconds + 120)
         assert not thread.is_alive(), "a client did not stop"
     print(f"faults: {', '.join(faults) or 'none'}", flush=True)
+    assert not nemesis_failed, f"the nemesis failed: {nemesis_failed[0]}"
     for f in ("add", "transfer", "large", "write", "cas"):
         kinds = [op["type"] for op in history.ops if op["f"] == f and op["type"] != "invoke"]
         errors = sorted({op["error"] for op in history.ops if op["f"] == f and "error" in op})

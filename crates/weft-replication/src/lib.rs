@@ -352,7 +352,7 @@ impl Replication {
             serving.end();
         }
         // No record of the old MAIN is applied after this: the streams are halted and
-        // the one being applied, if any, finishes first; only then does the epoch change.
+        // the group being applied, if any, finishes first; only then does the epoch change.
         let _drained = self.apply_lock.lock();
         // The epoch the data was written in ends here, with the newest commit held.
         let stored = self.stored.get();

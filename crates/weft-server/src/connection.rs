@@ -183,8 +183,8 @@ impl weft_storage::slot::Slot for WorkerSlot {
 
     fn take_again(&self) {
         // On a thread of the blocking pool, outside the runtime's reactor: blocking here
-        // is what the pool is for. A closed semaphore (the server stopping) leaves the
-        // request to finish without one.
+        // is what the pool is for. Acquiring fails only on a closed semaphore, which the
+        // server never closes.
         let permit = self.runtime.block_on(self.workers.clone().acquire_owned()).ok();
         *self.permit.lock() = permit;
     }

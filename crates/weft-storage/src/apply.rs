@@ -75,12 +75,13 @@ impl Storage {
         (newest, stopped)
     }
 
-    /// Settles staged commits in order, moving `newest` on past each that stands; stops
-    /// at the first error (a fatal one has stopped the pipeline, so the rest fail too).
+    /// Settles staged commits in order (every one, so each is finished), moving `newest`
+    /// on past each that stands; the first error (a fatal one has stopped the pipeline,
+    /// so the ones after it fail too and `newest` stays before them).
     fn settle_all(&self, staged: Vec<Staged>, newest: &mut Option<u64>) -> Result<()> {
         let mut first = None;
         for commit in staged {
-            match commit.settle(&self.inner) {
+            match commit.settle() {
                 Ok((ts, _)) => *newest = Some(ts),
                 Err(error) => {
                     first.get_or_insert(error);

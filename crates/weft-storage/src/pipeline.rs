@@ -16,8 +16,9 @@
 //!    sink holds a record back until then, so that revoking it always works.
 //! 2. The lock is released; the committer waits on each ticket, in list order, so a
 //!    sink's wait starts only once every earlier sink has its record (a replication sink
-//!    that ships from its wait never ships what is not durable locally). Meanwhile the
-//!    committer's thread gives back its [`crate::slot::Slot`] (a server worker).
+//!    that ships from its wait never ships what is not durable locally). A transaction's
+//!    committer gives back its thread's [`crate::slot::Slot`] (a server worker) for
+//!    steps 2 and 3; a schema change keeps it (it holds the engine's storage gate).
 //! 3. The commit is published (new snapshots see it) unless a wait failed fatally. The
 //!    committer gets the first error, if any: a non-fatal one (a replica that did not
 //!    answer) leaves the commit in place, as it is durable locally, and reaches the
@@ -162,6 +163,13 @@ pub trait CommitSink: Send + Sync {
 /// The receipts of one commit's record, one per sink that took it.
 pub(crate) struct Tickets(Vec<(Arc<dyn CommitSink>, SinkTicket)>);
 
+impl Tickets {
+    /// Whether waiting on them may block: some sink took the record for real.
+    pub fn may_block(&self) -> bool {
+        self.0.iter().any(|(_, ticket)| *ticket != SinkTicket::NOTHING)
+    }
+}
+
 /// The sink list and whether it has failed for good.
 #[derive(Default)]
 pub(crate) struct Pipeline {
@@ -237,21 +245,18 @@ impl Pipeline {
     /// Step 2, outside the lock: waits on every ticket in sink order. `Ok(None)`: every
     /// sink holds the record. `Ok(Some(e))`: a sink failed but not fatally; the commit
     /// stands. `Err(e)`: fatal; the commit must not be published.
-    /// The thread gives its [`crate::slot::Slot`] back meanwhile.
     pub fn wait(&self, tickets: Tickets) -> Result<Option<CommitError>, CommitError> {
-        crate::slot::outside_slot(|| {
-            let mut first = None;
-            for (sink, ticket) in tickets.0 {
-                match sink.wait(ticket) {
-                    Ok(()) => {}
-                    Err(error) if error.is_fatal() => return Err(self.stop(error)),
-                    Err(error) => {
-                        first.get_or_insert(error);
-                    }
+        let mut first = None;
+        for (sink, ticket) in tickets.0 {
+            match sink.wait(ticket) {
+                Ok(()) => {}
+                Err(error) if error.is_fatal() => return Err(self.stop(error)),
+                Err(error) => {
+                    first.get_or_insert(error);
                 }
             }
-            Ok(first)
-        })
+        }
+        Ok(first)
     }
 
     /// Stops the pipeline for good with `error` (the first fatal one is kept).

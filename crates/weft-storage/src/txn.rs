@@ -452,7 +452,7 @@ impl Transaction {
 
     fn commit_inner(&mut self, applied: Option<CommitEntry<'_>>) -> Result<(Option<u64>, Option<CommitError>)> {
         match self.stage(applied)? {
-            Some(staged) => staged.settle(&self.inner).map(|(ts, warning)| (Some(ts), warning)),
+            Some(staged) => staged.settle().map(|(ts, warning)| (Some(ts), warning)),
             None => Ok((None, None)),
         }
     }
@@ -492,8 +492,9 @@ impl Transaction {
                 drop(serial);
                 Ok(Some(Staged {
                     ts,
-                    tickets,
+                    tickets: Some(tickets),
                     start_ts: self.viewer.start_ts,
+                    inner,
                 }))
             }
             Err(e) => {
@@ -558,21 +559,48 @@ impl Transaction {
     }
 }
 
-/// A commit staged in the pipeline (step 1 done) and not yet settled.
+/// A commit staged in the pipeline (step 1 done) and not yet settled. Dropped unsettled
+/// (a panic between the two steps), it settles then, so that the commit is published
+/// or the pipeline stopped, and the transaction finished, whatever happened.
 #[must_use = "a staged commit is acknowledged only once settled"]
 pub(crate) struct Staged {
     pub ts: u64,
-    tickets: crate::pipeline::Tickets,
+    tickets: Option<crate::pipeline::Tickets>,
     start_ts: u64,
+    inner: Arc<Inner>,
 }
 
 impl Staged {
-    /// Steps 2 and 3: waits on every sink, publishes, and finishes the transaction; the
-    /// timestamp and the warning of a commit that stands degraded.
-    pub(crate) fn settle(self, inner: &Inner) -> Result<(u64, Option<CommitError>)> {
-        let settled = inner.settle(self.ts, self.tickets);
-        inner.finish(self.start_ts);
+    /// Steps 2 and 3: waits on every sink, publishes, and finishes the transaction,
+    /// with this thread's slot given back meanwhile; the timestamp and the warning of a
+    /// commit that stands degraded.
+    pub(crate) fn settle(mut self) -> Result<(u64, Option<CommitError>)> {
+        let settled = self.settle_now();
         settled.result_warned().map(|warning| (self.ts, warning))
+    }
+
+    fn settle_now(&mut self) -> crate::storage::Settled {
+        let tickets = self.tickets.take().expect("a staged commit settles once");
+        let (inner, ts, start_ts) = (&self.inner, self.ts, self.start_ts);
+        let may_block = tickets.may_block();
+        let settle = move || {
+            let settled = inner.settle(ts, tickets);
+            inner.finish(start_ts);
+            settled
+        };
+        if may_block {
+            crate::slot::outside_slot(settle)
+        } else {
+            settle()
+        }
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if self.tickets.is_some() {
+            let _ = self.settle_now();
+        }
     }
 }
 

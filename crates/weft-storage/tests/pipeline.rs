@@ -256,3 +256,52 @@ fn a_refused_commit_s_record_never_reaches_the_wal_even_when_another_committer_w
         2
     );
 }
+
+#[test]
+fn a_group_cut_short_by_a_panic_still_publishes_what_it_staged() {
+    use weft_storage::record::CommitRecord;
+    use weft_storage::{CommitEntry, CommitError, CommitSink, SinkTicket};
+
+    /// Panics when handed the record at timestamp 2, as a broken sink would.
+    struct PanicsAtTwo;
+    impl CommitSink for PanicsAtTwo {
+        fn name(&self) -> &str {
+            "broken"
+        }
+        fn append(&self, entry: &CommitEntry<'_>) -> Result<SinkTicket, CommitError> {
+            assert_ne!(entry.ts, 2, "the sink broke");
+            Ok(SinkTicket::NOTHING)
+        }
+        fn wait(&self, _: SinkTicket) -> Result<(), CommitError> {
+            Ok(())
+        }
+    }
+
+    // Set up: three records from a leader; a member whose sink panics on the second.
+    let leader = Storage::new();
+    let log = RecordingSink::new("log");
+    log.attach(&leader);
+    for _ in 0..3 {
+        create_vertex(&leader).unwrap();
+    }
+    let records = log.received();
+    let member = Storage::new();
+    member.add_commit_sink(std::sync::Arc::new(PanicsAtTwo));
+
+    // Act: apply the three as one group; the panic unwinds out of it.
+    let applying = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let group = records
+            .iter()
+            .map(|r| (CommitRecord::decode(&r.record).unwrap(), r.record.as_slice()));
+        member.apply_group(group, Origin::Applied { epoch: 1 })
+    }));
+
+    // Check: the first record, staged before the panic, is published and its transaction
+    // finished (nothing pins the garbage collector); the member goes on committing.
+    assert!(applying.is_err());
+    assert_eq!(member.last_committed(), 1);
+    assert_eq!(visible_vertices(&member, IsolationLevel::SnapshotIsolation), 1);
+    assert_eq!(member.active_transactions(), 0);
+    assert!(member.remove_commit_sink("broken"));
+    assert_eq!(create_vertex(&member), Ok(Some(2)));
+}
