@@ -29,6 +29,7 @@ class History:
         op = {"process": process, "type": kind, "f": f, "value": value, "time": time.time()}
         if error is not None:
             op["error"] = f"{type(error).__name__} {getattr(error, 'code', '') or ''}".strip()
+            op["message"] = str(error)[:200]
         with self.lock:
             self.ops.append(op)
             self.file.write(json.dumps(op) + "\n")
@@ -49,6 +50,8 @@ def classify(error):
         return "ok"  # committed on MAIN, a replica's confirmation missing
     if code.startswith("Neo.ClientError") or code.startswith("Neo.TransientError"):
         return "fail"
+    if isinstance(error, neo4j.exceptions.ServiceUnavailable) and "Couldn't connect" in str(error):
+        return "fail"  # no connection was made: the statement never left the client
     return "info"
 
 
