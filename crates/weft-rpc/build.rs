@@ -1,7 +1,7 @@
 //! Compiles the `.proto` files with protox (no `protoc` needed) into tonic services.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = ["proto/weft/rpc/v1/replication.proto"];
+    let protos = ["proto/weft/rpc/v1/replication.proto", "proto/weft/rpc/v1/raft.proto"];
     for proto in protos {
         println!("cargo:rerun-if-changed={proto}");
     }

@@ -1,5 +1,5 @@
 //! Weft's node-to-node transport: the one way Weft processes talk to each other
-//! (replication now; the Raft and sharded layers add their services here).
+//! (replication and Raft; the sharded layer adds its services here).
 //!
 //! Owns: the gRPC services and messages (`proto/`, compiled by protox in `build.rs` into
 //! [`pb`]), the [`Identity`] header every message carries (database id and epoch), client

@@ -181,6 +181,12 @@ impl Storage {
         self.inner.engine.lock().last_committed
     }
 
+    /// The newest commit timestamp handed out: published, or staged and still settling.
+    pub fn last_assigned(&self) -> u64 {
+        let engine = self.inner.engine.lock();
+        engine.assigned.max(engine.last_committed)
+    }
+
     /// Interns a label name.
     pub fn label(&self, name: &str) -> LabelId {
         LabelId(self.inner.labels.intern(name))

@@ -71,8 +71,8 @@ pub use manager::{
 };
 pub use retainer::{FileLocker, FileRetainer};
 pub use snapshot::{
-    list_snapshots, list_snapshots_with, load_snapshot, load_snapshot_with, write_snapshot, write_snapshot_with,
-    SnapshotInfo,
+    list_snapshots, list_snapshots_with, load_snapshot, load_snapshot_with, snapshot_name, write_snapshot,
+    write_snapshot_with, SnapshotInfo,
 };
 pub use uuid::Uuid;
 pub use wal::{

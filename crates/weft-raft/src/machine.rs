@@ -1,0 +1,398 @@
+//! The Raft state machine: the graph storage, changed only by committed log entries.
+//!
+//! Owns: applying entries in log order (a normal entry's commit records go to the storage
+//! at the leader's timestamps, as one group; records the storage holds already are
+//! skipped: on the leader, which staged them itself when its transactions committed, and
+//! after a snapshot that covers them), the last applied log id and membership, and
+//! snapshots. A snapshot is a storage snapshot file (`snapshot-{ts}.snap` under the
+//! member's `snapshots/`) plus `snapshot.meta` beside it, which names the file and holds
+//! the last log id and membership the file covers (format: `WEFTRSNM`, a format byte (1),
+//! the last log id and the membership's log id (each optional), the membership, the
+//! snapshot id and the file name as strings, and a CRC-32C of all before it). Opening a
+//! member's state machine loads its snapshot into a fresh storage and hands it to the
+//! [`Host`]; openraft then applies the committed entries after it again.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use openraft::storage::{RaftStateMachine, Snapshot};
+use openraft::{
+    AnyError, EntryPayload, ErrorSubject, ErrorVerb, RaftSnapshotBuilder, SnapshotMeta, StorageIOError,
+    StoredMembership,
+};
+use parking_lot::Mutex;
+use weft_common::encoding::{get_str, get_u8, put_str, put_u8};
+use weft_storage::durability::{load_snapshot, write_snapshot, Uuid};
+use weft_storage::record::CommitRecord;
+use weft_storage::{Origin, Storage};
+
+use crate::codec::{get_membership, get_opt_log_id, put_membership, put_opt_log_id};
+use crate::{Applied, Entry, LogId, Member, StorageError, TypeConfig};
+
+/// What the state machine applies to: the instance's current storage, and the way to
+/// replace it with one loaded from a snapshot.
+pub trait Host: Send + Sync + 'static {
+    fn storage(&self) -> Storage;
+    /// Makes `storage` the one every query and commit uses from now on.
+    fn replace_storage(&self, storage: Storage) -> Result<(), String>;
+}
+
+/// A snapshot's data as openraft passes it around: the storage snapshot file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotFile {
+    pub path: PathBuf,
+}
+
+/// Longest a snapshot waits for the leader's own applied commits to become visible.
+const VISIBLE_WAIT: Duration = Duration::from_secs(30);
+
+const META: &str = "snapshot.meta";
+const META_MAGIC: &[u8; 8] = b"WEFTRSNM";
+const META_FORMAT: u8 = 1;
+
+type Meta = SnapshotMeta<u64, Member>;
+
+/// See the module docs; clones share the state machine (the snapshot builder is one).
+#[derive(Clone)]
+pub struct StateMachine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    host: Arc<dyn Host>,
+    dir: PathBuf,
+    db_id: Uuid,
+    applied: Mutex<AppliedState>,
+    /// The newest snapshot and its file.
+    current: Mutex<Option<(Meta, PathBuf)>>,
+}
+
+#[derive(Clone, Default)]
+struct AppliedState {
+    last: Option<LogId>,
+    membership: StoredMembership<u64, Member>,
+    /// The newest commit timestamp among applied (or skipped) records.
+    ts: u64,
+}
+
+/// Why the state machine could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
+    #[error("{path} is damaged: {why}")]
+    Damaged { path: PathBuf, why: String },
+    #[error("cannot load the snapshot {path}: {error}")]
+    Snapshot {
+        path: PathBuf,
+        error: Box<weft_storage::durability::DurabilityError>,
+    },
+    #[error("cannot take the snapshot's storage into use: {0}")]
+    Host(String),
+}
+
+fn sm_error(verb: ErrorVerb, error: impl ToString) -> StorageError {
+    let error = std::io::Error::other(error.to_string());
+    StorageIOError::new(ErrorSubject::StateMachine, verb, AnyError::new(&error)).into()
+}
+
+fn snapshot_error(verb: ErrorVerb, error: impl ToString) -> StorageError {
+    let error = std::io::Error::other(error.to_string());
+    StorageIOError::new(ErrorSubject::Snapshot(None), verb, AnyError::new(&error)).into()
+}
+
+impl StateMachine {
+    /// The state machine whose snapshots live in `dir` (created if missing) and belong to
+    /// the database `db_id`; its newest snapshot, if any, is loaded and handed to `host`.
+    pub fn open(dir: &Path, db_id: Uuid, host: Arc<dyn Host>) -> Result<StateMachine, OpenError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |error| OpenError::Io { path, error }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let mut applied = AppliedState::default();
+        let current = match read_meta(dir)? {
+            Some((meta, path)) => {
+                let (storage, info) = load_snapshot(&path, db_id).map_err(|error| OpenError::Snapshot {
+                    path: path.clone(),
+                    error: Box::new(error),
+                })?;
+                host.replace_storage(storage).map_err(OpenError::Host)?;
+                applied = AppliedState {
+                    last: meta.last_log_id,
+                    membership: meta.last_membership.clone(),
+                    ts: info.ts,
+                };
+                tracing::info!(snapshot = %meta.snapshot_id, ts = info.ts, "Raft state machine loaded its snapshot");
+                Some((meta, path))
+            }
+            None => None,
+        };
+        Ok(StateMachine {
+            inner: Arc::new(Inner {
+                host,
+                dir: dir.to_path_buf(),
+                db_id,
+                applied: Mutex::new(applied),
+                current: Mutex::new(current),
+            }),
+        })
+    }
+
+    /// The newest commit timestamp among the records applied so far.
+    pub fn applied_ts(&self) -> u64 {
+        self.inner.applied.lock().ts
+    }
+
+    /// Applies one normal entry's records (those the storage lacks) as one group.
+    async fn apply_records(&self, log_id: LogId, records: Vec<Arc<[u8]>>) -> Result<u64, StorageError> {
+        let storage = self.inner.host.storage();
+        tokio::task::spawn_blocking(move || {
+            let held = storage.last_assigned();
+            let mut decoded = Vec::with_capacity(records.len());
+            let mut newest = held;
+            for record in &records {
+                let commit = CommitRecord::decode(record).map_err(|e| sm_error(ErrorVerb::Read, e))?;
+                newest = newest.max(commit.ts());
+                if commit.ts() > held {
+                    decoded.push((commit, &record[..]));
+                }
+            }
+            if decoded.is_empty() {
+                return Ok(newest);
+            }
+            let epoch = log_id.leader_id.term;
+            match storage.apply_group(decoded, Origin::Applied { epoch }) {
+                (_, Some(error)) => Err(sm_error(
+                    ErrorVerb::Write,
+                    format!("cannot apply the records of entry {log_id}: {error}"),
+                )),
+                (_, None) => Ok(newest),
+            }
+        })
+        .await
+        .map_err(|e| sm_error(ErrorVerb::Write, format!("the applier failed: {e}")))?
+    }
+}
+
+impl RaftStateMachine<TypeConfig> for StateMachine {
+    type SnapshotBuilder = StateMachine;
+
+    async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership<u64, Member>), StorageError> {
+        let applied = self.inner.applied.lock();
+        Ok((applied.last, applied.membership.clone()))
+    }
+
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Applied>, StorageError>
+    where
+        I: IntoIterator<Item = Entry> + Send,
+        I::IntoIter: Send,
+    {
+        let mut replies = Vec::new();
+        for entry in entries {
+            let ts = match entry.payload {
+                EntryPayload::Normal(proposal) => Some(self.apply_records(entry.log_id, proposal.records).await?),
+                EntryPayload::Membership(membership) => {
+                    self.inner.applied.lock().membership = StoredMembership::new(Some(entry.log_id), membership);
+                    None
+                }
+                EntryPayload::Blank => None,
+            };
+            let mut applied = self.inner.applied.lock();
+            applied.last = Some(entry.log_id);
+            applied.ts = applied.ts.max(ts.unwrap_or(0));
+            replies.push(Applied { ts: applied.ts });
+        }
+        Ok(replies)
+    }
+
+    async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        self.clone()
+    }
+
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<SnapshotFile>, StorageError> {
+        Ok(Box::new(SnapshotFile {
+            path: self.inner.dir.join("incoming.snap"),
+        }))
+    }
+
+    async fn install_snapshot(&mut self, meta: &Meta, snapshot: Box<SnapshotFile>) -> Result<(), StorageError> {
+        let inner = self.inner.clone();
+        let meta = meta.clone();
+        tokio::task::spawn_blocking(move || inner.install(meta, &snapshot.path))
+            .await
+            .map_err(|e| snapshot_error(ErrorVerb::Write, format!("the installer failed: {e}")))?
+    }
+
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
+        Ok(self.inner.current.lock().clone().map(|(meta, path)| Snapshot {
+            meta,
+            snapshot: Box::new(SnapshotFile { path }),
+        }))
+    }
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
+    async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.build())
+            .await
+            .map_err(|e| snapshot_error(ErrorVerb::Write, format!("the snapshot writer failed: {e}")))?
+    }
+}
+
+impl Inner {
+    /// Writes a storage snapshot that holds at least every applied record, and makes it
+    /// the current one.
+    fn build(&self) -> Result<Snapshot<TypeConfig>, StorageError> {
+        let applied = self.applied.lock().clone();
+        let storage = self.host.storage();
+        // The leader's own commits become visible just after they are applied: wait for
+        // them, so the file holds everything up to the log id it claims.
+        let deadline = Instant::now() + VISIBLE_WAIT;
+        while storage.last_committed() < applied.ts {
+            if Instant::now() > deadline {
+                return Err(snapshot_error(
+                    ErrorVerb::Write,
+                    format!("commit {} applied but not visible after {VISIBLE_WAIT:?}", applied.ts),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let info =
+            write_snapshot(&storage, &self.dir, self.db_id, 0).map_err(|e| snapshot_error(ErrorVerb::Write, e))?;
+        let id = match &applied.last {
+            Some(last) => format!(
+                "{}-{}-{}-{}",
+                last.leader_id.term, last.leader_id.node_id, last.index, info.ts
+            ),
+            None => format!("none-{}", info.ts),
+        };
+        let meta = Meta {
+            last_log_id: applied.last,
+            last_membership: applied.membership,
+            snapshot_id: id,
+        };
+        self.make_current(meta.clone(), info.path.clone())?;
+        Ok(Snapshot {
+            meta,
+            snapshot: Box::new(SnapshotFile { path: info.path }),
+        })
+    }
+
+    /// Replaces the storage with the snapshot at `path` (kept as the current snapshot).
+    fn install(&self, meta: Meta, path: &Path) -> Result<(), StorageError> {
+        let (storage, info) = load_snapshot(path, self.db_id).map_err(|e| snapshot_error(ErrorVerb::Read, e))?;
+        let kept = self.dir.join(weft_storage::durability::snapshot_name(info.ts));
+        if path != kept {
+            copy_durably(path, &kept).map_err(|e| snapshot_error(ErrorVerb::Write, e))?;
+        }
+        self.make_current(meta.clone(), kept)?;
+        self.host
+            .replace_storage(storage)
+            .map_err(|e| snapshot_error(ErrorVerb::Write, e))?;
+        *self.applied.lock() = AppliedState {
+            last: meta.last_log_id,
+            membership: meta.last_membership,
+            ts: info.ts,
+        };
+        tracing::info!(snapshot = %meta.snapshot_id, ts = info.ts, "installed the leader's snapshot");
+        Ok(())
+    }
+
+    /// Records `meta` and its file durably as the current snapshot, and removes the older
+    /// snapshot files.
+    fn make_current(&self, meta: Meta, path: PathBuf) -> Result<(), StorageError> {
+        write_meta(&self.dir, &meta, &path).map_err(|e| snapshot_error(ErrorVerb::Write, e))?;
+        let keep = path.file_name().map(|n| n.to_os_string());
+        if let Ok(listing) = std::fs::read_dir(&self.dir) {
+            for file in listing.flatten() {
+                let name = file.file_name();
+                let is_snapshot = name.to_string_lossy().starts_with("snapshot-");
+                if is_snapshot && Some(&name) != keep.as_ref() {
+                    let _ = std::fs::remove_file(file.path());
+                }
+            }
+        }
+        *self.current.lock() = Some((meta, path));
+        Ok(())
+    }
+}
+
+/// Copies `from` to `to` through a temporary file, fsynced and renamed.
+fn copy_durably(from: &Path, to: &Path) -> std::io::Result<()> {
+    let tmp = to.with_extension("snap.tmp");
+    std::fs::copy(from, &tmp)?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, to)?;
+    match to.parent() {
+        Some(dir) => std::fs::File::open(dir)?.sync_all(),
+        None => Ok(()),
+    }
+}
+
+fn write_meta(dir: &Path, meta: &Meta, file: &Path) -> std::io::Result<()> {
+    let mut out = META_MAGIC.to_vec();
+    put_u8(&mut out, META_FORMAT);
+    put_opt_log_id(&mut out, &meta.last_log_id);
+    put_opt_log_id(&mut out, meta.last_membership.log_id());
+    put_membership(&mut out, meta.last_membership.membership());
+    put_str(&mut out, &meta.snapshot_id);
+    put_str(&mut out, &file.file_name().unwrap_or_default().to_string_lossy());
+    let crc = crc32c::crc32c(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    let tmp = dir.join(format!("{META}.tmp"));
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&out)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, dir.join(META))?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// The current snapshot's meta and file, if one was made.
+fn read_meta(dir: &Path) -> Result<Option<(Meta, PathBuf)>, OpenError> {
+    let path = dir.join(META);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(OpenError::Io { path, error }),
+    };
+    let damaged = |why: String| OpenError::Damaged {
+        path: path.clone(),
+        why,
+    };
+    let (body, crc) = bytes
+        .split_last_chunk::<4>()
+        .ok_or_else(|| damaged("shorter than its checksum".into()))?;
+    if crc32c::crc32c(body) != u32::from_le_bytes(*crc) {
+        return Err(damaged("checksum mismatch".into()));
+    }
+    let rest = body
+        .strip_prefix(META_MAGIC)
+        .ok_or_else(|| damaged("not a snapshot meta file".into()))?;
+    let mut at = 0;
+    let parsed = (|| {
+        let format = get_u8(rest, &mut at)?;
+        let last = get_opt_log_id(rest, &mut at)?;
+        let membership_id = get_opt_log_id(rest, &mut at)?;
+        let membership = get_membership(rest, &mut at)?;
+        let id = get_str(rest, &mut at)?.to_string();
+        let file = get_str(rest, &mut at)?.to_string();
+        Ok::<_, weft_common::encoding::DecodeError>((format, last, membership_id, membership, id, file))
+    })()
+    .map_err(|e| damaged(e.to_string()))?;
+    let (format, last, membership_id, membership, snapshot_id, file) = parsed;
+    if format != META_FORMAT {
+        return Err(damaged(format!("format {format} is not one this version reads")));
+    }
+    let meta = Meta {
+        last_log_id: last,
+        last_membership: StoredMembership::new(membership_id, membership),
+        snapshot_id,
+    };
+    Ok(Some((meta, dir.join(file))))
+}
