@@ -8,7 +8,9 @@
 //! state machine ([`machine::StateMachine`]) that applies committed records to the
 //! storage with the leader's timestamps and whose snapshots are storage snapshot files.
 //! The byte layout of entries is ours ([`codec`]); no serde format reaches the disk.
-//! Members talk over the node-to-node RPC crate ([`network`]).
+//! Members talk over the node-to-node RPC crate ([`network`]). On the leader, a local
+//! commit's record becomes a proposal through [`propose::Proposer`], the member's commit
+//! pipeline's sink.
 //!
 //! Must not know: Bolt, Cypher, or how a transaction is run; it sees encoded commit
 //! records and a [`machine::Host`] that hands it the storage and swaps it.
@@ -21,6 +23,7 @@ pub mod hard_state;
 pub mod log;
 pub mod machine;
 pub mod network;
+pub mod propose;
 
 use std::fmt;
 use std::sync::Arc;

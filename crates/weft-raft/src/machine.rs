@@ -64,6 +64,8 @@ struct Inner {
     dir: PathBuf,
     db_id: Uuid,
     applied: Mutex<AppliedState>,
+    /// The newest applied commit timestamp, for the leader's waiting commits.
+    applied_ts: tokio::sync::watch::Sender<u64>,
     /// The newest snapshot and its file.
     current: Mutex<Option<(Meta, PathBuf)>>,
 }
@@ -134,6 +136,7 @@ impl StateMachine {
                 host,
                 dir: dir.to_path_buf(),
                 db_id,
+                applied_ts: tokio::sync::watch::Sender::new(applied.ts),
                 applied: Mutex::new(applied),
                 current: Mutex::new(current),
             }),
@@ -143,6 +146,11 @@ impl StateMachine {
     /// The newest commit timestamp among the records applied so far.
     pub fn applied_ts(&self) -> u64 {
         self.inner.applied.lock().ts
+    }
+
+    /// Follows [`StateMachine::applied_ts`] as entries are applied.
+    pub fn watch_applied(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.applied_ts.subscribe()
     }
 
     /// Applies one normal entry's records (those the storage lacks) as one group.
@@ -203,6 +211,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             applied.last = Some(entry.log_id);
             applied.ts = applied.ts.max(ts.unwrap_or(0));
             replies.push(Applied { ts: applied.ts });
+            self.inner.applied_ts.send_replace(applied.ts);
         }
         Ok(replies)
     }
@@ -297,6 +306,7 @@ impl Inner {
             membership: meta.last_membership,
             ts: info.ts,
         };
+        self.applied_ts.send_replace(info.ts);
         tracing::info!(snapshot = %meta.snapshot_id, ts = info.ts, "installed the leader's snapshot");
         Ok(())
     }

@@ -14,6 +14,7 @@ use tokio::sync::oneshot;
 use weft_raft::log::LogStore;
 use weft_raft::machine::{Host, StateMachine};
 use weft_raft::network::{Connector, RaftService, MAX_MESSAGE};
+use weft_raft::propose::Proposer;
 use weft_raft::{Member, Proposal, TypeConfig};
 use weft_rpc::{DatabaseId, Identity};
 use weft_storage::durability::Uuid;
@@ -22,15 +23,30 @@ use weft_storage::{CommitEntry, CommitError, CommitSink, IsolationLevel, SinkTic
 const DATABASE: Uuid = Uuid::from_u128(0x5745_4654_434c_5553);
 const WAIT: Duration = Duration::from_secs(20);
 
-#[derive(Default)]
-struct Held(RwLock<Storage>);
+/// A member's storage, whose commit pipeline is the member's proposer.
+struct Held {
+    storage: RwLock<Storage>,
+    proposer: Arc<Proposer>,
+}
+
+impl Held {
+    fn new(proposer: Arc<Proposer>) -> Held {
+        let storage = Storage::new();
+        storage.add_commit_sink(proposer.clone());
+        Held {
+            storage: RwLock::new(storage),
+            proposer,
+        }
+    }
+}
 
 impl Host for Held {
     fn storage(&self) -> Storage {
-        self.0.read().clone()
+        self.storage.read().clone()
     }
     fn replace_storage(&self, storage: Storage) -> Result<(), String> {
-        *self.0.write() = storage;
+        storage.add_commit_sink(self.proposer.clone());
+        *self.storage.write() = storage;
         Ok(())
     }
 }
@@ -106,15 +122,18 @@ impl Node {
             epoch: 0,
         };
         let (incoming, bound) = weft_rpc::server::bind(address.unwrap_or("127.0.0.1:0")).await.unwrap();
-        let host = Arc::new(Held::default());
+        let proposer = Proposer::new();
+        let host = Arc::new(Held::new(proposer.clone()));
         let log = LogStore::open(&dir.join("raft"), DATABASE).unwrap();
         let machine = StateMachine::open(&dir.join("snapshots"), DATABASE, host.clone()).unwrap();
+        let applied = machine.watch_applied();
         let connector = Connector {
             identity,
             name: format!("member {id}"),
             config: weft_rpc::client::ClientConfig::default(),
         };
         let raft = Raft::new(id, config(), connector, log, machine).await.unwrap();
+        proposer.start(raft.clone(), applied);
         let service = RaftService {
             raft: raft.clone(),
             identity,
@@ -170,6 +189,70 @@ impl Node {
 
     fn dump(&self) -> weft_storage::GraphDump {
         self.host.storage().dump()
+    }
+
+    /// Commits one vertex with `n` on this member's storage (on a blocking thread).
+    async fn commit(&self, n: i64) -> Result<Option<u64>, weft_storage::StorageError> {
+        let storage = self.host.storage();
+        tokio::task::spawn_blocking(move || {
+            let (label, key) = (storage.label("Item"), storage.property("n"));
+            let mut txn = storage.begin(IsolationLevel::SnapshotIsolation);
+            let v = txn.create_vertex()?;
+            txn.add_label(v, label)?;
+            txn.set_vertex_property(v, key, Value::Int(n))?;
+            txn.commit()
+        })
+        .await
+        .unwrap()
+    }
+
+    /// Commits `n` once this member takes writes (a new leader first applies its term's
+    /// first entry); gives up after [`WAIT`].
+    async fn commit_when_writable(&self, n: i64) -> u64 {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            match self.commit(n).await {
+                Ok(ts) => return ts.unwrap(),
+                Err(e) if std::time::Instant::now() < deadline && is_redirect(&e) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await
+                }
+                Err(e) => panic!("member {} refused a commit: {e}", self.id),
+            }
+        }
+    }
+
+    fn items(&self) -> Vec<i64> {
+        let storage = self.host.storage();
+        let key = storage.property("n");
+        let txn = storage.begin(IsolationLevel::SnapshotIsolation);
+        let mut items: Vec<i64> = txn
+            .vertices()
+            .filter_map(|v| match txn.vertex_property(v, key) {
+                Ok(Some(Value::Int(n))) => Some(n),
+                _ => None,
+            })
+            .collect();
+        items.sort_unstable();
+        items
+    }
+}
+
+fn is_redirect(error: &weft_storage::StorageError) -> bool {
+    matches!(error, weft_storage::StorageError::Commit(c) if matches!(c.kind, weft_storage::CommitErrorKind::Redirect { .. }))
+}
+
+/// Waits until `node` holds exactly `expected`.
+async fn holds(node: &Node, expected: &[i64]) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while node.items() != expected {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "member {} holds {} items, not {}",
+            node.id,
+            node.items().len(),
+            expected.len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -288,6 +371,66 @@ async fn a_member_that_joins_after_the_log_was_purged_gets_the_leader_s_snapshot
     let late = Node::start(4, &dir, Some(&address)).await;
     assert_eq!(late.dump(), source.storage.dump(), "after a restart");
     nodes.push(late);
+    for node in nodes {
+        node.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_committed_on_the_leader_reach_every_member_and_followers_refuse_writes() {
+    // Set up: three members; the first commit waits until the leader takes writes.
+    let root = tempfile::tempdir().unwrap();
+    let mut nodes = three_members(root.path()).await;
+    let first = leader(&nodes).await;
+    let boss = nodes.iter().find(|n| n.id == first).unwrap();
+    boss.commit_when_writable(0).await;
+
+    // Act: four concurrent committers on the leader, 25 commits each; one on a follower.
+    let mut committers = Vec::new();
+    for c in 0..4i64 {
+        let storage = boss.host.storage();
+        committers.push(tokio::task::spawn_blocking(move || {
+            let (label, key) = (storage.label("Item"), storage.property("n"));
+            for i in 0..25 {
+                let mut txn = storage.begin(IsolationLevel::SnapshotIsolation);
+                let v = txn.create_vertex().unwrap();
+                txn.add_label(v, label).unwrap();
+                txn.set_vertex_property(v, key, Value::Int(1 + c * 25 + i)).unwrap();
+                txn.commit().unwrap();
+            }
+        }));
+    }
+    for committer in committers {
+        committer.await.unwrap();
+    }
+    let follower = nodes.iter().find(|n| n.id != first).unwrap();
+    let refused = follower.commit(1000).await.unwrap_err();
+
+    // Check: the follower named the leader; every member holds the 101 commits.
+    assert!(is_redirect(&refused), "{refused}");
+    assert!(refused.to_string().contains(&boss.address), "{refused}");
+    let expected: Vec<i64> = (0..=100).collect();
+    for node in &nodes {
+        holds(node, &expected).await;
+    }
+
+    // Act: the leader stops; the new one takes commits; the old one comes back.
+    let at = nodes.iter().position(|n| n.id == first).unwrap();
+    let old = nodes.remove(at);
+    let (old_dir, old_address) = (old.dir.clone(), old.address.clone());
+    old.stop().await;
+    let second = leader(&nodes).await;
+    let boss = nodes.iter().find(|n| n.id == second).unwrap();
+    for n in 101..=120 {
+        boss.commit_when_writable(n).await;
+    }
+    nodes.push(Node::start(first, &old_dir, Some(&old_address)).await);
+
+    // Check: every member, the restarted one rebuilt from its log, holds all 121.
+    let expected: Vec<i64> = (0..=120).collect();
+    for node in &nodes {
+        holds(node, &expected).await;
+    }
     for node in nodes {
         node.stop().await;
     }

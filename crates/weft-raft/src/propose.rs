@@ -1,0 +1,245 @@
+//! The leader's side of a write: a commit's record becomes a Raft proposal, and the
+//! commit is acknowledged once a majority holds it and the leader has applied it.
+//!
+//! Owns: [`Proposer`], the first (and only) sink of a Raft member's commit pipeline (the
+//! Raft log is the member's write-ahead log), and the task that proposes. Promises:
+//! - a member takes a local commit only while it is a leader that has applied every entry
+//!   before its term's first (so no earlier entry can still carry a timestamp it is about
+//!   to hand out); any other member refuses it at once with a redirect naming the leader;
+//! - records enter the log in timestamp order (they are queued under the commit lock),
+//!   and every record queued while a proposal is on its way goes in the next one, so
+//!   concurrent commits share one round trip and one fsync on every member;
+//! - a commit's wait ends when the state machine has applied its record (it is then in a
+//!   majority's log and visible in the order of the log), or fails when its proposal
+//!   failed. A failed proposal leaves the leader's storage holding a commit the log may
+//!   not have: the wait fails fatally, which stops the pipeline, and the member must be
+//!   restarted to rebuild its storage from its snapshot and log.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use openraft::{Raft, ServerState};
+use parking_lot::{Condvar, Mutex};
+use tokio::sync::{watch, Notify};
+use weft_storage::{CommitEntry, CommitError, CommitErrorKind, CommitSink, Origin, SinkTicket};
+
+use crate::{Proposal, TypeConfig};
+
+/// The sink's name in the pipeline and in errors.
+pub const RAFT_SINK: &str = "raft";
+
+/// Proposals on their way at once; more records wait and go together in the next.
+const IN_FLIGHT: usize = 2;
+
+/// Longest a commit waits for its proposal to be applied.
+const APPLY_WAIT: Duration = Duration::from_secs(60);
+
+/// See the module docs. Shared by the commit pipeline (as its sink) and the tasks
+/// [`Proposer::start`] runs.
+pub struct Proposer {
+    /// Who may take commits: this member as a writable leader, or the leader to name.
+    role: Mutex<Role>,
+    /// The record appended and not yet confirmed or revoked.
+    pending: Mutex<Option<(u64, Arc<[u8]>)>>,
+    /// Confirmed records not yet proposed, in timestamp order.
+    queue: Mutex<Vec<(u64, Arc<[u8]>)>>,
+    queued: Notify,
+    progress: Mutex<Progress>,
+    changed: Condvar,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Role {
+    writable: bool,
+    /// The leader's Bolt address (or Raft address while the Bolt one is unknown).
+    leader: Option<String>,
+}
+
+#[derive(Default)]
+struct Progress {
+    /// The newest commit timestamp the state machine has applied.
+    applied: u64,
+    /// The oldest timestamp whose proposal failed, and why: every wait at or above it fails.
+    failed: Option<(u64, String)>,
+}
+
+impl Proposer {
+    /// A proposer that takes no commit until [`Proposer::start`]'s watcher finds this
+    /// member a writable leader.
+    pub fn new() -> Arc<Proposer> {
+        Arc::new(Proposer {
+            role: Mutex::default(),
+            pending: Mutex::default(),
+            queue: Mutex::default(),
+            queued: Notify::new(),
+            progress: Mutex::default(),
+            changed: Condvar::new(),
+        })
+    }
+
+    /// Runs, on the current runtime, the tasks that follow `raft`'s role, the state
+    /// machine's applied timestamps (`applied`) and propose queued records. They end when
+    /// `raft` shuts down.
+    pub fn start(self: &Arc<Self>, raft: Raft<TypeConfig>, mut applied: watch::Receiver<u64>) {
+        let me = self.clone();
+        let mut metrics = raft.metrics();
+        tokio::spawn(async move {
+            loop {
+                let role = {
+                    let m = metrics.borrow_and_update();
+                    // Writable once the newest applied entry is of the current term: the
+                    // term's first entry, and so every entry before it, is applied.
+                    let writable = m.state == ServerState::Leader
+                        && m.last_applied.is_some_and(|l| l.leader_id.term == m.current_term);
+                    let leader = m.current_leader.and_then(|id| {
+                        let config = m.membership_config.membership();
+                        config.get_node(&id).map(|n| {
+                            if n.bolt_address.is_empty() {
+                                n.raft_address.clone()
+                            } else {
+                                n.bolt_address.clone()
+                            }
+                        })
+                    });
+                    Role { writable, leader }
+                };
+                *me.role.lock() = role;
+                if metrics.changed().await.is_err() {
+                    me.role.lock().writable = false;
+                    me.fail_from(0, "the Raft member stopped".into());
+                    return;
+                }
+            }
+        });
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let ts = *applied.borrow_and_update();
+                me.progress.lock().applied = ts;
+                me.changed.notify_all();
+                if applied.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
+        let me = self.clone();
+        tokio::spawn(async move { me.propose(raft).await });
+    }
+
+    /// Proposes queued records, at most [`IN_FLIGHT`] proposals at a time.
+    async fn propose(self: Arc<Self>, raft: Raft<TypeConfig>) {
+        let mut in_flight = tokio::task::JoinSet::new();
+        loop {
+            let batch = std::mem::take(&mut *self.queue.lock());
+            if batch.is_empty() {
+                tokio::select! {
+                    _ = self.queued.notified() => continue,
+                    Some(_) = in_flight.join_next(), if !in_flight.is_empty() => continue,
+                }
+            }
+            let first = batch[0].0;
+            let records = batch.into_iter().map(|(_, record)| record).collect();
+            match raft.client_write_ff(Proposal { records }).await {
+                Ok(answer) => {
+                    let me = self.clone();
+                    in_flight.spawn(async move {
+                        let failed = match answer.await {
+                            Ok(Ok(_)) => None,
+                            Ok(Err(error)) => Some(error.to_string()),
+                            Err(_) => Some("the Raft member dropped the proposal".to_string()),
+                        };
+                        if let Some(why) = failed {
+                            me.fail_from(first, why);
+                        }
+                    });
+                }
+                Err(fatal) => {
+                    self.fail_from(first, fatal.to_string());
+                    return;
+                }
+            }
+            while in_flight.len() >= IN_FLIGHT {
+                in_flight.join_next().await;
+            }
+        }
+    }
+
+    /// Every commit at or after `ts` fails (its proposal, or an earlier one, failed).
+    fn fail_from(&self, ts: u64, why: String) {
+        tracing::error!(ts, %why, "a Raft proposal failed; this member takes no more commits until it restarts");
+        let mut progress = self.progress.lock();
+        if progress.failed.as_ref().is_none_or(|(from, _)| ts < *from) {
+            progress.failed = Some((ts, why));
+        }
+        drop(progress);
+        self.role.lock().writable = false;
+        self.changed.notify_all();
+    }
+}
+
+impl CommitSink for Proposer {
+    fn name(&self) -> &str {
+        RAFT_SINK
+    }
+
+    fn append(&self, entry: &CommitEntry<'_>) -> Result<SinkTicket, CommitError> {
+        if entry.origin != Origin::Local {
+            // A record the state machine applies: it is in the log already.
+            return Ok(SinkTicket::NOTHING);
+        }
+        let role = self.role.lock().clone();
+        if !role.writable {
+            let why = match &role.leader {
+                Some(leader) => format!("this member is not the Raft leader; the leader is at {leader}"),
+                None => "this member is not the Raft leader, and no leader is known".to_string(),
+            };
+            return Err(CommitError::new(
+                CommitErrorKind::Redirect { to: role.leader },
+                RAFT_SINK,
+                why,
+            ));
+        }
+        *self.pending.lock() = Some((entry.ts, Arc::from(entry.record)));
+        Ok(SinkTicket(entry.ts))
+    }
+
+    fn confirm(&self, ticket: SinkTicket) {
+        if let Some((ts, record)) = self.pending.lock().take() {
+            debug_assert_eq!(SinkTicket(ts), ticket);
+            self.queue.lock().push((ts, record));
+            self.queued.notify_one();
+        }
+    }
+
+    fn revoke(&self, _ticket: SinkTicket) -> Result<(), CommitError> {
+        self.pending.lock().take();
+        Ok(())
+    }
+
+    fn wait(&self, ticket: SinkTicket) -> Result<(), CommitError> {
+        if ticket == SinkTicket::NOTHING {
+            return Ok(());
+        }
+        let deadline = Instant::now() + APPLY_WAIT;
+        let mut progress = self.progress.lock();
+        loop {
+            if let Some((from, why)) = &progress.failed {
+                if ticket.0 >= *from {
+                    return Err(CommitError::fatal(
+                        RAFT_SINK,
+                        format!("the commit's Raft proposal failed ({why}); it may or may not be in the log"),
+                    ));
+                }
+            }
+            if progress.applied >= ticket.0 {
+                return Ok(());
+            }
+            if self.changed.wait_until(&mut progress, deadline).timed_out() {
+                return Err(CommitError::fatal(
+                    RAFT_SINK,
+                    format!("the commit was not applied within {APPLY_WAIT:?}; it may or may not be in the log"),
+                ));
+            }
+        }
+    }
+}
