@@ -59,7 +59,7 @@ pub enum OpenError {
         ts: u64,
         error: crate::codec::CodecError,
     },
-    #[error("the Raft log in {path}: the record at WAL timestamp {ts} holds entry {index}, not {expected}")]
+    #[error("the Raft log in {path}: the record at WAL timestamp {ts} holds entry {index}; entry {expected} was expected there (a gap or a misplaced entry)")]
     Misplaced {
         path: PathBuf,
         ts: u64,
@@ -100,12 +100,18 @@ impl LogStore {
                 ts,
                 error,
             })?;
-            if entry.log_id.index + 1 != ts {
+            // Entry i is at WAL timestamp i + 1, and the entries follow on without a hole
+            // from the purge point (or from the first one kept).
+            let expected = match entries.last_key_value() {
+                Some((last, _)) => last + 1,
+                None => state.purged.map_or(ts.saturating_sub(1), |purged| purged.index + 1),
+            };
+            if entry.log_id.index.checked_add(1) != Some(ts) || entry.log_id.index != expected {
                 return Err(OpenError::Misplaced {
                     path: wal_dir,
                     ts,
                     index: entry.log_id.index,
-                    expected: ts - 1,
+                    expected,
                 });
             }
             entries.insert(entry.log_id.index, entry);
@@ -122,15 +128,21 @@ impl LogStore {
         })
     }
 
-    /// Changes the hard state durably (under its lock, so changes land in order).
-    fn update(&self, change: impl FnOnce(&mut HardState)) -> Result<(), StorageError> {
-        let mut state = self.inner.state.lock();
-        let mut next = state.clone();
-        change(&mut next);
-        next.store(&self.inner.dir)
-            .map_err(|e| StorageIOError::new(ErrorSubject::Store, ErrorVerb::Write, AnyError::new(&e)))?;
-        *state = next;
-        Ok(())
+    /// Changes the hard state durably (under its lock, so changes land in order), on a
+    /// blocking thread: the fsyncs stay off the Raft task.
+    async fn update(&self, change: impl FnOnce(&mut HardState) + Send + 'static) -> Result<(), StorageError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut state = inner.state.lock();
+            let mut next = state.clone();
+            change(&mut next);
+            next.store(&inner.dir)
+                .map_err(|e| StorageIOError::new(ErrorSubject::Store, ErrorVerb::Write, AnyError::new(&e)))?;
+            *state = next;
+            Ok(())
+        })
+        .await
+        .map_err(|e| io_error(ErrorVerb::Write, std::io::Error::other(e.to_string())))?
     }
 
     /// The vote, committed index and purge point as last stored.
@@ -167,7 +179,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn save_vote(&mut self, vote: &Vote) -> Result<(), StorageError> {
         let vote = *vote;
-        self.update(|s| s.vote = Some(vote))
+        self.update(move |s| s.vote = Some(vote)).await
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote>, StorageError> {
@@ -175,7 +187,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
-        self.update(|s| s.committed = committed)
+        self.update(move |s| s.committed = committed).await
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
@@ -212,9 +224,10 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
         // Entries at `log_id.index` and after go: WAL timestamps above `log_id.index`.
-        self.inner
-            .wal
-            .truncate_after(log_id.index)
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.wal.truncate_after(log_id.index))
+            .await
+            .map_err(|e| io_error(ErrorVerb::Delete, std::io::Error::other(e.to_string())))?
             .map_err(|e| io_error(ErrorVerb::Delete, e))?;
         self.inner.entries.write().split_off(&log_id.index);
         Ok(())
@@ -223,7 +236,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
         // Recorded first: after a crash the entries at or below it are dropped on open
         // even if their segment was not deleted yet.
-        self.update(|s| s.purged = Some(log_id))?;
+        self.update(move |s| s.purged = Some(log_id)).await?;
         {
             let mut entries = self.inner.entries.write();
             let kept = entries.split_off(&(log_id.index + 1));

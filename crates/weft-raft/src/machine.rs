@@ -68,6 +68,12 @@ struct Inner {
     applied_ts: tokio::sync::watch::Sender<u64>,
     /// The newest snapshot and its file.
     current: Mutex<Option<(Meta, PathBuf)>>,
+    /// Held through a whole build or install: openraft runs builds beside the state
+    /// machine's own work, and the two must not interleave their files.
+    snapshots: Mutex<()>,
+    /// This member's proposer, when it has one: its own records in flight are the only
+    /// ones the storage may hold before they are applied.
+    proposer: Mutex<Option<Arc<crate::propose::Proposer>>>,
 }
 
 #[derive(Clone, Default)]
@@ -139,6 +145,8 @@ impl StateMachine {
                 applied_ts: tokio::sync::watch::Sender::new(applied.ts),
                 applied: Mutex::new(applied),
                 current: Mutex::new(current),
+                snapshots: Mutex::new(()),
+                proposer: Mutex::new(None),
             }),
         })
     }
@@ -148,24 +156,52 @@ impl StateMachine {
         self.inner.applied.lock().ts
     }
 
+    /// Tells the state machine which proposer makes this member's own commits.
+    pub fn set_proposer(&self, proposer: Arc<crate::propose::Proposer>) {
+        *self.inner.proposer.lock() = Some(proposer);
+    }
+
     /// Follows [`StateMachine::applied_ts`] as entries are applied.
     pub fn watch_applied(&self) -> tokio::sync::watch::Receiver<u64> {
         self.inner.applied_ts.subscribe()
     }
 
-    /// Applies one normal entry's records (those the storage lacks) as one group.
+    /// Applies one normal entry's records as one group. A record at or below the newest
+    /// visible commit is held already (a snapshot covered it); one between that and the
+    /// newest timestamp handed out must be this member's own, in flight, byte for byte
+    /// (the leader staged it when its transaction committed); anything else there means
+    /// the storage holds a commit the log does not, and applying stops (the member must
+    /// restart to rebuild its storage).
     async fn apply_records(&self, log_id: LogId, records: Vec<Arc<[u8]>>) -> Result<u64, StorageError> {
         let storage = self.inner.host.storage();
+        let proposer = self.inner.proposer.lock().clone();
         tokio::task::spawn_blocking(move || {
-            let held = storage.last_assigned();
+            if let Some(why) = proposer.as_ref().and_then(|p| p.failure()) {
+                return Err(sm_error(
+                    ErrorVerb::Write,
+                    format!("this member's storage may hold a commit the log lacks ({why}); restart it"),
+                ));
+            }
+            let (visible, assigned) = (storage.last_committed(), storage.last_assigned());
             let mut decoded = Vec::with_capacity(records.len());
-            let mut newest = held;
+            let mut newest = visible;
             for record in &records {
                 let commit = CommitRecord::decode(record).map_err(|e| sm_error(ErrorVerb::Read, e))?;
-                newest = newest.max(commit.ts());
-                if commit.ts() > held {
-                    decoded.push((commit, &record[..]));
+                let ts = commit.ts();
+                newest = newest.max(ts);
+                if ts <= visible {
+                    continue;
                 }
+                if ts <= assigned {
+                    if proposer.as_ref().is_some_and(|p| p.holds(ts, record)) {
+                        continue;
+                    }
+                    return Err(sm_error(
+                        ErrorVerb::Write,
+                        format!("entry {log_id} carries commit {ts}, which this member's storage holds differently; restart it"),
+                    ));
+                }
+                decoded.push((commit, &record[..]));
             }
             if decoded.is_empty() {
                 return Ok(newest);
@@ -199,17 +235,18 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     {
         let mut replies = Vec::new();
         for entry in entries {
-            let ts = match entry.payload {
-                EntryPayload::Normal(proposal) => Some(self.apply_records(entry.log_id, proposal.records).await?),
-                EntryPayload::Membership(membership) => {
-                    self.inner.applied.lock().membership = StoredMembership::new(Some(entry.log_id), membership);
-                    None
-                }
-                EntryPayload::Blank => None,
+            let (ts, membership) = match entry.payload {
+                EntryPayload::Normal(proposal) => (self.apply_records(entry.log_id, proposal.records).await?, None),
+                EntryPayload::Membership(membership) => (0, Some(membership)),
+                EntryPayload::Blank => (0, None),
             };
+            // The log id and the membership move together: a snapshot build reads both.
             let mut applied = self.inner.applied.lock();
+            if let Some(membership) = membership {
+                applied.membership = StoredMembership::new(Some(entry.log_id), membership);
+            }
             applied.last = Some(entry.log_id);
-            applied.ts = applied.ts.max(ts.unwrap_or(0));
+            applied.ts = applied.ts.max(ts);
             replies.push(Applied { ts: applied.ts });
             self.inner.applied_ts.send_replace(applied.ts);
         }
@@ -255,6 +292,7 @@ impl Inner {
     /// Writes a storage snapshot that holds at least every applied record, and makes it
     /// the current one.
     fn build(&self) -> Result<Snapshot<TypeConfig>, StorageError> {
+        let _building = self.snapshots.lock();
         let applied = self.applied.lock().clone();
         let storage = self.host.storage();
         // The leader's own commits become visible just after they are applied: wait for
@@ -292,6 +330,7 @@ impl Inner {
 
     /// Replaces the storage with the snapshot at `path` (kept as the current snapshot).
     fn install(&self, meta: Meta, path: &Path) -> Result<(), StorageError> {
+        let _installing = self.snapshots.lock();
         let (storage, info) = load_snapshot(path, self.db_id).map_err(|e| snapshot_error(ErrorVerb::Read, e))?;
         let kept = self.dir.join(weft_storage::durability::snapshot_name(info.ts));
         if path != kept {
@@ -311,16 +350,26 @@ impl Inner {
         Ok(())
     }
 
-    /// Records `meta` and its file durably as the current snapshot, and removes the older
-    /// snapshot files.
+    /// Records `meta` and its file durably as the current snapshot (unless the current one
+    /// is newer: it never goes back), and removes the older snapshot files. Called with
+    /// the snapshot lock held.
     fn make_current(&self, meta: Meta, path: PathBuf) -> Result<(), StorageError> {
+        let newer = self
+            .current
+            .lock()
+            .as_ref()
+            .is_some_and(|(current, _)| current.last_log_id > meta.last_log_id);
+        if newer {
+            return Ok(());
+        }
         write_meta(&self.dir, &meta, &path).map_err(|e| snapshot_error(ErrorVerb::Write, e))?;
         let keep = path.file_name().map(|n| n.to_os_string());
         if let Ok(listing) = std::fs::read_dir(&self.dir) {
             for file in listing.flatten() {
                 let name = file.file_name();
-                let is_snapshot = name.to_string_lossy().starts_with("snapshot-");
-                if is_snapshot && Some(&name) != keep.as_ref() {
+                let text = name.to_string_lossy();
+                let whole_snapshot = text.starts_with("snapshot-") && text.ends_with(".snap");
+                if whole_snapshot && Some(&name) != keep.as_ref() {
                     let _ = std::fs::remove_file(file.path());
                 }
             }
@@ -332,7 +381,7 @@ impl Inner {
 
 /// Copies `from` to `to` through a temporary file, fsynced and renamed.
 fn copy_durably(from: &Path, to: &Path) -> std::io::Result<()> {
-    let tmp = to.with_extension("snap.tmp");
+    let tmp = to.with_file_name("installing.tmp");
     std::fs::copy(from, &tmp)?;
     std::fs::File::open(&tmp)?.sync_all()?;
     std::fs::rename(&tmp, to)?;

@@ -10,7 +10,10 @@
 
 use std::path::PathBuf;
 
-use openraft::error::{Fatal, NetworkError, RPCError, RaftError, RemoteError, ReplicationClosed, StreamingError};
+use openraft::error::{
+    Fatal, NetworkError, PayloadTooLarge, RPCError, RaftError, RemoteError, ReplicationClosed, StreamingError,
+    Unreachable,
+};
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse};
 use openraft::storage::Snapshot;
@@ -18,7 +21,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
-use tonic::{Request, Response, Status, Streaming};
+use tonic::{Code, Request, Response, Status, Streaming};
 use weft_rpc::client::{channel, ClientConfig};
 use weft_rpc::pb::raft_client::RaftClient;
 use weft_rpc::pb::{self, RaftReply, RaftRequest};
@@ -32,6 +35,9 @@ const SNAPSHOT_META: &str = "weft-raft-snapshot-bin";
 
 /// Largest snapshot a member accepts (1 TiB): a bound, not a target.
 const MAX_SNAPSHOT: u64 = 1 << 40;
+
+/// Longest a snapshot's transfer and install may take.
+const SNAPSHOT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// Largest message: a batch of entries may carry large commit records.
 pub const MAX_MESSAGE: usize = 256 << 20;
@@ -60,15 +66,26 @@ impl RaftNetworkFactory<TypeConfig> for Connector {
     type Network = Network;
 
     async fn new_client(&mut self, target: u64, node: &Member) -> Network {
-        let client = channel(&node.raft_address, &self.config).map(|channel| {
-            RaftClient::new(channel)
-                .max_decoding_message_size(MAX_MESSAGE)
-                .max_encoding_message_size(MAX_MESSAGE)
-        });
+        let connect = |config: &ClientConfig| {
+            channel(&node.raft_address, config)
+                .map(|channel| {
+                    RaftClient::new(channel)
+                        .max_decoding_message_size(MAX_MESSAGE)
+                        .max_encoding_message_size(MAX_MESSAGE)
+                })
+                .map_err(|e| e.to_string())
+        };
+        // A snapshot's transfer and install take as long as its size needs: its channel
+        // has no request deadline of its own; openraft cancels a transfer it gives up on.
+        let long = ClientConfig {
+            request_timeout: SNAPSHOT_DEADLINE,
+            ..self.config.clone()
+        };
         Network {
             target,
             address: node.raft_address.clone(),
-            client: client.map_err(|e| e.to_string()),
+            client: connect(&self.config),
+            snapshot_client: connect(&long),
             header: self.identity.header(&self.name),
         }
     }
@@ -80,22 +97,26 @@ pub struct Network {
     address: String,
     /// Why there is no client, when the peer's address is not one.
     client: Result<RaftClient<Channel>, String>,
+    snapshot_client: Result<RaftClient<Channel>, String>,
     header: pb::Header,
 }
 
 impl Network {
-    fn client(&self) -> Result<RaftClient<Channel>, NetworkError> {
-        self.client
+    fn client(&self, snapshot: bool) -> Result<RaftClient<Channel>, Unreachable> {
+        let client = if snapshot { &self.snapshot_client } else { &self.client };
+        client
             .clone()
-            .map_err(|why| NetworkError::new(&std::io::Error::other(format!("{}: {why}", self.address))))
+            .map_err(|why| Unreachable::new(&std::io::Error::other(format!("{}: {why}", self.address))))
     }
 
     /// One unary call: `request` encoded, the reply decoded as openraft's result.
+    /// `entries`: how many log entries the request carries (for a too-large answer).
     async fn call<Req, Resp, E>(
         &mut self,
         request: &Req,
         option: &RPCOption,
         vote: bool,
+        entries: u64,
     ) -> Result<Resp, RPCError<u64, Member, RaftError<u64, E>>>
     where
         Req: Serialize,
@@ -108,13 +129,13 @@ impl Network {
             payload,
         });
         call.set_timeout(option.hard_ttl());
-        let mut client = self.client()?;
+        let mut client = self.client(false)?;
         let reply = if vote {
             client.vote(call).await
         } else {
             client.append_entries(call).await
         };
-        let reply = reply.map_err(|status| unreachable(&self.address, &status))?;
+        let reply = reply.map_err(|status| call_error(&self.address, &status, entries))?;
         let answer: Result<Resp, RaftError<u64, E>> =
             decode(&reply.get_ref().payload).map_err(|status| NetworkError::new(&StatusError(status)))?;
         answer.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
@@ -126,10 +147,18 @@ impl Network {
 #[error("{}", .0.message())]
 struct StatusError(Status);
 
-/// A failed call: the peer could not be reached, or answered with an error status.
-fn unreachable(address: &str, status: &Status) -> openraft::error::Unreachable {
+/// A failed call, as openraft should treat it: a peer that cannot be reached (openraft
+/// backs off before it tries again), a message too large for the peer (it sends fewer
+/// entries), or any other failure of the call (it tries again at once).
+fn call_error<E: std::error::Error>(address: &str, status: &Status, entries: u64) -> RPCError<u64, Member, E> {
     let error = std::io::Error::other(format!("{address}: {}", status.message()));
-    openraft::error::Unreachable::new(&error)
+    match status.code() {
+        Code::Unavailable | Code::FailedPrecondition | Code::Unimplemented => Unreachable::new(&error).into(),
+        Code::OutOfRange | Code::ResourceExhausted if entries > 1 => {
+            PayloadTooLarge::new_entries_hint(entries / 2).into()
+        }
+        _ => NetworkError::new(&error).into(),
+    }
 }
 
 impl RaftNetwork<TypeConfig> for Network {
@@ -138,7 +167,8 @@ impl RaftNetwork<TypeConfig> for Network {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<u64>, RPCError<u64, Member, RaftError<u64>>> {
-        self.call(&rpc, &option, false).await
+        let entries = rpc.entries.len() as u64;
+        self.call(&rpc, &option, false, entries).await
     }
 
     async fn vote(
@@ -146,7 +176,7 @@ impl RaftNetwork<TypeConfig> for Network {
         rpc: VoteRequest<u64>,
         option: RPCOption,
     ) -> Result<VoteResponse<u64>, RPCError<u64, Member, RaftError<u64>>> {
-        self.call(&rpc, &option, true).await
+        self.call(&rpc, &option, true, 0).await
     }
 
     async fn full_snapshot(
@@ -156,23 +186,26 @@ impl RaftNetwork<TypeConfig> for Network {
         cancel: impl std::future::Future<Output = ReplicationClosed> + Send + 'static,
         option: RPCOption,
     ) -> Result<SnapshotResponse<u64>, StreamingError<TypeConfig, Fatal<u64>>> {
+        let _ = option;
         let meta = encode(&(vote, snapshot.meta.clone())).map_err(|e| NetworkError::new(&e))?;
-        let path = snapshot.snapshot.path.clone();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "snapshot".into());
-        let outgoing = weft_rpc::files::send(path, name, self.header.clone(), None);
+        // A name of its own for each transfer: a receiver never confuses two of them.
+        let nonce = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let name = format!("snapshot-{}-{nonce:x}.snap", snapshot.meta.snapshot_id);
+        let outgoing = weft_rpc::files::send(snapshot.snapshot.path.clone(), name, self.header.clone(), None);
         let mut call = Request::new(outgoing.chunks);
         call.metadata_mut()
             .insert_bin(SNAPSHOT_META, MetadataValue::from_bytes(&meta));
-        call.set_timeout(option.hard_ttl());
-        let mut client = self.client()?;
+        let mut client = self.client(true)?;
         let reply = tokio::select! {
             reply = client.install_snapshot(call) => reply,
             closed = cancel => return Err(StreamingError::Closed(closed)),
         };
-        let reply = reply.map_err(|status| unreachable(&self.address, &status))?;
+        let reply = reply.map_err(|status| match call_error::<Fatal<u64>>(&self.address, &status, 0) {
+            RPCError::Unreachable(e) => StreamingError::Unreachable(e),
+            _ => StreamingError::Network(NetworkError::new(&StatusError(status))),
+        })?;
         let answer: Result<SnapshotResponse<u64>, Fatal<u64>> =
             decode(&reply.get_ref().payload).map_err(|status| NetworkError::new(&StatusError(status)))?;
         answer.map_err(|e| StreamingError::RemoteError(RemoteError::new(self.target, e)))
@@ -181,14 +214,30 @@ impl RaftNetwork<TypeConfig> for Network {
 
 /// The `Raft` gRPC service of one member.
 pub struct RaftService {
-    pub raft: openraft::Raft<TypeConfig>,
-    pub identity: Identity,
-    pub name: String,
+    raft: openraft::Raft<TypeConfig>,
+    identity: Identity,
+    name: String,
     /// Where received snapshot files land before they are installed.
-    pub incoming: PathBuf,
+    incoming: PathBuf,
 }
 
 impl RaftService {
+    /// The service of `raft`; snapshot files land in `incoming`, which belongs to it
+    /// alone: what a transfer cut short left there is removed now.
+    pub fn new(raft: openraft::Raft<TypeConfig>, identity: Identity, name: String, incoming: PathBuf) -> RaftService {
+        if let Ok(listing) = std::fs::read_dir(&incoming) {
+            for file in listing.flatten() {
+                let _ = std::fs::remove_file(file.path());
+            }
+        }
+        RaftService {
+            raft,
+            identity,
+            name,
+            incoming,
+        }
+    }
+
     fn reply<T: Serialize>(&self, answer: &T) -> Result<Response<RaftReply>, Status> {
         let payload = encode(answer).map_err(|e| Status::internal(format!("cannot encode the Raft reply: {e}")))?;
         Ok(Response::new(RaftReply {

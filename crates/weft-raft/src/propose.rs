@@ -43,6 +43,9 @@ pub struct Proposer {
     pending: Mutex<Option<(u64, Arc<[u8]>)>>,
     /// Confirmed records not yet proposed, in timestamp order.
     queue: Mutex<Vec<(u64, Arc<[u8]>)>>,
+    /// Confirmed records not yet applied, by timestamp: the state machine skips these
+    /// (the storage staged them) when their entry is applied.
+    own: Mutex<std::collections::BTreeMap<u64, Arc<[u8]>>>,
     queued: Notify,
     progress: Mutex<Progress>,
     changed: Condvar,
@@ -71,6 +74,7 @@ impl Proposer {
             role: Mutex::default(),
             pending: Mutex::default(),
             queue: Mutex::default(),
+            own: Mutex::default(),
             queued: Notify::new(),
             progress: Mutex::default(),
             changed: Condvar::new(),
@@ -117,6 +121,11 @@ impl Proposer {
                 let ts = *applied.borrow_and_update();
                 me.progress.lock().applied = ts;
                 me.changed.notify_all();
+                {
+                    let mut own = me.own.lock();
+                    let pending = own.split_off(&(ts + 1));
+                    *own = pending;
+                }
                 if applied.changed().await.is_err() {
                     return;
                 }
@@ -164,6 +173,17 @@ impl Proposer {
         }
     }
 
+    /// Why a proposal failed, once one did: from then on this member's storage may hold a
+    /// commit the log lacks.
+    pub fn failure(&self) -> Option<String> {
+        self.progress.lock().failed.as_ref().map(|(_, why)| why.clone())
+    }
+
+    /// Whether `record` is this member's own commit at `ts`, proposed and not yet applied.
+    pub fn holds(&self, ts: u64, record: &[u8]) -> bool {
+        self.own.lock().get(&ts).is_some_and(|own| own[..] == *record)
+    }
+
     /// Every commit at or after `ts` fails (its proposal, or an earlier one, failed).
     fn fail_from(&self, ts: u64, why: String) {
         tracing::error!(ts, %why, "a Raft proposal failed; this member takes no more commits until it restarts");
@@ -206,6 +226,7 @@ impl CommitSink for Proposer {
     fn confirm(&self, ticket: SinkTicket) {
         if let Some((ts, record)) = self.pending.lock().take() {
             debug_assert_eq!(SinkTicket(ts), ticket);
+            self.own.lock().insert(ts, record.clone());
             self.queue.lock().push((ts, record));
             self.queued.notify_one();
         }

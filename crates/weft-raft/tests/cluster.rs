@@ -127,6 +127,7 @@ impl Node {
         let log = LogStore::open(&dir.join("raft"), DATABASE).unwrap();
         let machine = StateMachine::open(&dir.join("snapshots"), DATABASE, host.clone()).unwrap();
         let applied = machine.watch_applied();
+        machine.set_proposer(proposer.clone());
         let connector = Connector {
             identity,
             name: format!("member {id}"),
@@ -134,12 +135,12 @@ impl Node {
         };
         let raft = Raft::new(id, config(), connector, log, machine).await.unwrap();
         proposer.start(raft.clone(), applied);
-        let service = RaftService {
-            raft: raft.clone(),
+        let service = RaftService::new(
+            raft.clone(),
             identity,
-            name: format!("member {id}"),
-            incoming: dir.join("raft-incoming"),
-        };
+            format!("member {id}"),
+            dir.join("raft-incoming"),
+        );
         let server = weft_rpc::pb::raft_server::RaftServer::new(service)
             .max_decoding_message_size(MAX_MESSAGE)
             .max_encoding_message_size(MAX_MESSAGE);
