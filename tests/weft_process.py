@@ -26,10 +26,13 @@ class WeftProcess:
         self.process = None
         self.paused = False
 
+    def arguments(self):
+        """The `weft serve` arguments; a harness may add its own."""
+        return ["--bolt-address", f"{self.host}:{self.bolt_port}", "--http-address", f"{self.host}:{self.http_port}",
+                "--data-dir", self.data, "--snapshot-interval", str(self.snapshot_interval)]
+
     def start(self):
-        args = [*self.launcher, self.binary, "serve", "--bolt-address", f"{self.host}:{self.bolt_port}",
-                "--http-address", f"{self.host}:{self.http_port}", "--data-dir", self.data,
-                "--snapshot-interval", str(self.snapshot_interval)]
+        args = [*self.launcher, self.binary, "serve", *self.arguments()]
         self.process = subprocess.Popen(args, stdout=self.log, stderr=self.log)
         deadline = time.time() + WAIT
         while time.time() < deadline:

@@ -23,6 +23,7 @@ pub mod hard_state;
 pub mod log;
 pub mod machine;
 pub mod network;
+pub mod node;
 pub mod propose;
 
 use std::fmt;

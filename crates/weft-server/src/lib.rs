@@ -18,6 +18,7 @@ pub mod convert;
 mod http;
 mod metrics;
 mod node;
+pub mod raft;
 mod role;
 mod tls;
 

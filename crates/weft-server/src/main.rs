@@ -112,6 +112,33 @@ struct ServeArgs {
     /// PEM CA certificate that signed every instance's --cluster-cert.
     #[arg(long, env = "WEFT_CLUSTER_CA", value_name = "PATH")]
     cluster_ca: Option<std::path::PathBuf>,
+    /// This instance's id in a Raft cluster (with --raft-address and --initial-members on
+    /// the first start; a restart finds all three in the data directory).
+    #[arg(long, env = "WEFT_NODE_ID", value_name = "N")]
+    node_id: Option<u64>,
+    /// Where this member's Raft service listens and the others reach it (host:port).
+    #[arg(long, env = "WEFT_RAFT_ADDRESS", value_name = "HOST:PORT")]
+    raft_address: Option<String>,
+    /// The cluster's first members, `1=host:port,2=host:port,3=host:port` (the same on
+    /// each); the lowest id initializes the cluster.
+    #[arg(long, env = "WEFT_INITIAL_MEMBERS", value_name = "ID=HOST:PORT,...")]
+    initial_members: Option<String>,
+}
+
+/// The Raft flags, when any is given.
+fn raft_settings(args: &ServeArgs) -> anyhow::Result<Option<weft_server::raft::RaftSettings>> {
+    if args.node_id.is_none() && args.raft_address.is_none() && args.initial_members.is_none() {
+        return Ok(None);
+    }
+    let initial_members = match &args.initial_members {
+        Some(text) => weft_server::raft::parse_members(text).map_err(|e| anyhow::anyhow!("--initial-members: {e}"))?,
+        None => Default::default(),
+    };
+    Ok(Some(weft_server::raft::RaftSettings {
+        id: args.node_id,
+        raft_address: args.raft_address.clone(),
+        initial_members,
+    }))
 }
 
 /// The node-to-node settings from the flags.
@@ -206,6 +233,7 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         snapshot_interval: (args.snapshot_interval > 0).then(|| Duration::from_secs(args.snapshot_interval)),
         query_timeout: (args.query_timeout > 0).then(|| Duration::from_secs(args.query_timeout)),
         cluster: cluster_settings(&args)?,
+        raft: raft_settings(&args)?,
     })?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {

@@ -24,7 +24,7 @@ use weft_storage::{GcWorker, Storage};
 use crate::role::Role;
 
 /// How often garbage collection runs.
-const GC_INTERVAL: Duration = Duration::from_secs(1);
+pub(crate) const GC_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What an instance is built from (the `weft serve` flags that are not about sockets).
 #[derive(Clone, Debug, Default)]
@@ -35,8 +35,10 @@ pub struct NodeConfig {
     pub snapshot_interval: Option<Duration>,
     /// Stop statements that run longer.
     pub query_timeout: Option<Duration>,
-    /// How this instance meets other Weft instances (replication).
+    /// How this instance meets other Weft instances (replication, Raft).
     pub cluster: ClusterSettings,
+    /// Raft membership flags; a data directory that holds a member is one without them.
+    pub raft: Option<crate::raft::RaftSettings>,
 }
 
 /// The node-to-node settings of an instance.
@@ -70,6 +72,8 @@ struct Inner {
     engine: Engine,
     durability: Option<Arc<Durability>>,
     replication: Option<Arc<Replication>>,
+    /// Set when the instance is a member of a Raft cluster (then it has no replication).
+    raft: Option<Arc<crate::raft::RaftMember>>,
     role: RwLock<Role>,
     /// Stopped (dropped) by `close`, before the final snapshot; shared with replication's
     /// host, whose snapshot installs move garbage collection to the new storage.
@@ -91,6 +95,9 @@ impl Node {
             return Ok(Node::assemble(engine, None, None, true, Arc::default()));
         };
         let dir = durability_config.dir.clone();
+        if config.raft.is_some() || weft_raft::node::is_member(&crate::raft::raft_dir(&dir)) {
+            return Node::open_raft(&config, &dir);
+        }
         let durability = Durability::open(durability_config)
             .with_context(|| format!("cannot open the data directory {}", dir.display()))?;
         let background = durability.start_background(config.snapshot_interval);
@@ -100,6 +107,31 @@ impl Node {
         let replication = start_replication(&config.cluster, &engine, &durability, &workers)?;
         let node = Node::assemble(engine, Some(durability), Some(replication), true, workers);
         Ok(node)
+    }
+
+    /// A member of a Raft cluster on `dir`: the Raft log is its write-ahead log and its
+    /// snapshots are the state machine's, so it opens no durability of its own.
+    fn open_raft(config: &NodeConfig, dir: &std::path::Path) -> anyhow::Result<Node> {
+        let settings = config.raft.clone().unwrap_or_default();
+        let (engine, member) = crate::raft::start(
+            dir,
+            &settings,
+            &config.cluster.name,
+            &config.cluster,
+            config.query_timeout,
+        )?;
+        crate::admin::register(&engine, None, None);
+        crate::admin::raft::register(&engine, &member);
+        Ok(Node {
+            inner: Arc::new(Inner {
+                engine,
+                durability: None,
+                replication: None,
+                raft: Some(member),
+                role: RwLock::new(Role::RaftMember),
+                workers: Arc::default(),
+            }),
+        })
     }
 
     /// An in-memory instance around `engine` (tests, embedding); no workers run.
@@ -123,6 +155,7 @@ impl Node {
                 engine,
                 durability,
                 replication,
+                raft: None,
                 role: RwLock::new(Role::Standalone),
                 workers,
             }),
@@ -175,6 +208,9 @@ impl Node {
     pub fn close(&self, snapshot: bool) -> anyhow::Result<()> {
         if let Some(replication) = &self.inner.replication {
             replication.shutdown();
+        }
+        if let Some(member) = &self.inner.raft {
+            member.stop();
         }
         let Workers { background, gc } = std::mem::take(&mut *self.inner.workers.lock());
         // Dropping a worker stops its thread and waits for it.

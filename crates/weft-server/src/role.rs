@@ -18,6 +18,8 @@ pub enum Role {
     Main,
     /// Applies what its MAIN ships and refuses writes.
     Replica,
+    /// A member of a Raft cluster: takes writes while it is the leader.
+    RaftMember,
 }
 
 impl Role {
@@ -27,6 +29,7 @@ impl Role {
             Role::Standalone => "standalone",
             Role::Main => "main",
             Role::Replica => "replica",
+            Role::RaftMember => "raft member",
         }
     }
 
@@ -34,7 +37,9 @@ impl Role {
     /// (its `address` is the one it connected to).
     pub fn route(&self, routing: &Dict, db: Option<&str>) -> Result<Dict, BackendError> {
         match self {
-            Role::Standalone | Role::Main | Role::Replica => weft_bolt::session::single_instance_route(routing, db),
+            Role::Standalone | Role::Main | Role::Replica | Role::RaftMember => {
+                weft_bolt::session::single_instance_route(routing, db)
+            }
         }
     }
 }

@@ -2,9 +2,10 @@
 //! `weft_query::admin`): the query engine knows none of them.
 //!
 //! Owns: which commands exist on an instance: durability's ([`storage`]: `SHOW STORAGE
-//! INFO`, `CREATE SNAPSHOT`, `SHOW SNAPSHOTS`) and replication's ([`replication`]: roles and
-//! replicas).
+//! INFO`, `CREATE SNAPSHOT`, `SHOW SNAPSHOTS`), replication's ([`replication`]: roles and
+//! replicas) and, on a Raft member, the cluster's ([`raft`]).
 
+pub mod raft;
 pub mod replication;
 pub mod storage;
 

@@ -1,0 +1,392 @@
+//! One member of a Raft cluster, running: its identity on disk, its log, state machine,
+//! openraft instance, proposer and `Raft` gRPC server, on a runtime of its own.
+//!
+//! Owns: the member's directory (`<data>/raft/`): `member` (its id, Raft address and the
+//! cluster's database id, written at the first start, so a restart needs no flags),
+//! the log (`log/`, `raft-state`), the snapshots (`snapshots/`) and received snapshot
+//! files (`incoming/`); bootstrapping (the lowest id of the initial members initializes
+//! the cluster; the others wait to be contacted) and telling the instance its role as it
+//! changes. Promises: [`RaftNode::stop`] stops the Raft instance and the server.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use openraft::{Raft, ServerState};
+use tokio::runtime::Runtime;
+use tokio::sync::oneshot;
+use weft_rpc::client::ClientConfig;
+use weft_rpc::server::ServerConfig;
+use weft_rpc::{DatabaseId, Identity};
+use weft_storage::durability::Uuid;
+
+use crate::log::LogStore;
+use crate::machine::{Host, StateMachine};
+use crate::network::{Connector, RaftService, MAX_MESSAGE};
+use crate::propose::Proposer;
+use crate::{Member, TypeConfig};
+
+/// How a member starts.
+#[derive(Clone, Debug)]
+pub struct RaftNodeConfig {
+    /// The member's directory (`<data>/raft`).
+    pub dir: PathBuf,
+    /// Its id and Raft address; `None` takes them from `member` (a restart).
+    pub id: Option<u64>,
+    pub raft_address: Option<String>,
+    /// Where its Bolt clients connect (for redirects and `SHOW CLUSTER`).
+    pub bolt_address: String,
+    /// The cluster's first members (`--initial-members`), by id: their Raft addresses.
+    pub initial_members: BTreeMap<u64, String>,
+    pub client: ClientConfig,
+    pub server: ServerConfig,
+    /// Heartbeat interval; elections time out after 3 to 6 of them.
+    pub heartbeat: Duration,
+}
+
+/// What a member reports of itself for `SHOW CLUSTER` and its role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberStatus {
+    pub id: u64,
+    pub member: Member,
+    /// `leader`, `follower`, `candidate`, `learner` or `shutdown`.
+    pub role: &'static str,
+    pub term: u64,
+    pub last_log_index: Option<u64>,
+    pub applied_index: Option<u64>,
+    pub leader: Option<u64>,
+}
+
+/// Why a member could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Config(String),
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
+    #[error(transparent)]
+    Log(#[from] crate::log::OpenError),
+    #[error(transparent)]
+    Machine(#[from] crate::machine::OpenError),
+    #[error("cannot start Raft: {0}")]
+    Raft(String),
+    #[error("cannot serve Raft on {address}: {error}")]
+    Listen { address: String, error: weft_rpc::RpcError },
+}
+
+/// A running member; see the module docs.
+pub struct RaftNode {
+    runtime: Option<Runtime>,
+    pub id: u64,
+    pub raft: Raft<TypeConfig>,
+    pub proposer: Arc<Proposer>,
+    pub database: Uuid,
+    pub raft_address: String,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+const MEMBER_FILE: &str = "member";
+
+/// The cluster's database id for a bootstrap from `members`: the same on every member
+/// started with the same `--initial-members`.
+pub fn cluster_database(members: &BTreeMap<u64, String>) -> Uuid {
+    let text: String = members.iter().map(|(id, address)| format!("{id}={address};")).collect();
+    let mut bytes = [0u8; 16];
+    for (i, chunk) in bytes.chunks_mut(4).enumerate() {
+        let salted = format!("weft-cluster-{i}:{text}");
+        chunk.copy_from_slice(&crc32c::crc32c(salted.as_bytes()).to_le_bytes());
+    }
+    Uuid::from_bytes(bytes)
+}
+
+/// The member file: `id=`, `raft_address=`, `database=` lines.
+fn read_member(dir: &Path) -> Result<Option<(u64, String, Uuid)>, StartError> {
+    let path = dir.join(MEMBER_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(StartError::Io { path, error }),
+    };
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix('='))
+            .map(str::trim)
+            .ok_or_else(|| StartError::Config(format!("{} lacks `{name}=`", path.display())))
+    };
+    let id = field("id")?
+        .parse()
+        .map_err(|e| StartError::Config(format!("{}: id: {e}", path.display())))?;
+    let database = Uuid::parse_str(field("database")?)
+        .map_err(|e| StartError::Config(format!("{}: database: {e}", path.display())))?;
+    Ok(Some((id, field("raft_address")?.to_string(), database)))
+}
+
+fn write_member(dir: &Path, id: u64, address: &str, database: Uuid) -> Result<(), StartError> {
+    let path = dir.join(MEMBER_FILE);
+    let tmp = dir.join(format!("{MEMBER_FILE}.tmp"));
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |error| StartError::Io { path, error }
+    };
+    let text = format!("id={id}\nraft_address={address}\ndatabase={database}\n");
+    {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+        file.write_all(text.as_bytes()).map_err(io(&tmp))?;
+        file.sync_all().map_err(io(&tmp))?;
+    }
+    std::fs::rename(&tmp, &path).map_err(io(&path))?;
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+}
+
+/// Whether `dir` holds a member (it was started as one before).
+pub fn is_member(dir: &Path) -> bool {
+    dir.join(MEMBER_FILE).exists()
+}
+
+impl RaftNode {
+    /// Starts the member: reads or writes its identity, opens its log and state machine
+    /// (its snapshot goes to `host`), starts Raft and its server, and bootstraps the
+    /// cluster when it is the lowest of fresh initial members. `role_changed` is called
+    /// (on the member's runtime) with every new status.
+    pub fn start(
+        config: RaftNodeConfig,
+        host: Arc<dyn Host>,
+        proposer: Arc<Proposer>,
+        role_changed: impl Fn(&MemberStatus) + Send + Sync + 'static,
+    ) -> Result<RaftNode, StartError> {
+        let dir = config.dir.clone();
+        std::fs::create_dir_all(&dir).map_err(|error| StartError::Io {
+            path: dir.clone(),
+            error,
+        })?;
+        let (id, raft_address, database, fresh) = match read_member(&dir)? {
+            Some((id, address, database)) => {
+                if config.id.is_some_and(|given| given != id) {
+                    return Err(StartError::Config(format!(
+                        "{} belongs to member {id}, not to --node-id {}",
+                        dir.display(),
+                        config.id.unwrap_or_default()
+                    )));
+                }
+                (id, address, database, false)
+            }
+            None => {
+                let (Some(id), Some(address)) = (config.id, config.raft_address.clone()) else {
+                    return Err(StartError::Config(
+                        "a new Raft member needs --node-id and --raft-address".into(),
+                    ));
+                };
+                if config.initial_members.is_empty() {
+                    return Err(StartError::Config(
+                        "a new Raft member needs --initial-members (joining a running cluster with ADD MEMBER is not \
+                         supported yet)"
+                            .into(),
+                    ));
+                }
+                if config.initial_members.get(&id) != Some(&address) {
+                    return Err(StartError::Config(format!(
+                        "--initial-members must list this member as {id}={address}"
+                    )));
+                }
+                let database = cluster_database(&config.initial_members);
+                write_member(&dir, id, &address, database)?;
+                (id, address, database, true)
+            }
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("weft-raft")
+            .enable_all()
+            .build()
+            .map_err(|error| StartError::Io {
+                path: dir.clone(),
+                error,
+            })?;
+        let identity = Identity {
+            database: DatabaseId(*database.as_bytes()),
+            epoch: 0,
+        };
+        let name = format!("member {id} ({raft_address})");
+        let log = LogStore::open(&dir, database)?;
+        let machine = StateMachine::open(&dir.join("snapshots"), database, host)?;
+        machine.set_proposer(proposer.clone());
+        let applied = machine.watch_applied();
+        let heartbeat = config.heartbeat.as_millis().max(10) as u64;
+        let raft_config = openraft::Config {
+            cluster_name: format!("weft-{database}"),
+            heartbeat_interval: heartbeat,
+            election_timeout_min: heartbeat * 3,
+            election_timeout_max: heartbeat * 6,
+            ..openraft::Config::default()
+        }
+        .validate()
+        .map_err(|e| StartError::Config(e.to_string()))?;
+        let connector = Connector {
+            identity,
+            name: name.clone(),
+            config: config.client.clone(),
+        };
+        let self_member = Member {
+            raft_address: raft_address.clone(),
+            bolt_address: config.bolt_address.clone(),
+        };
+        let (raft, stop) = runtime.block_on(async {
+            let raft = Raft::new(id, Arc::new(raft_config), connector, log, machine)
+                .await
+                .map_err(|e| StartError::Raft(e.to_string()))?;
+            proposer.start(raft.clone(), applied);
+            let (incoming, _) = weft_rpc::server::bind(&raft_address)
+                .await
+                .map_err(|error| StartError::Listen {
+                    address: raft_address.clone(),
+                    error,
+                })?;
+            let service = RaftService::new(raft.clone(), identity, name.clone(), dir.join("incoming"));
+            let server = weft_rpc::pb::raft_server::RaftServer::new(service)
+                .max_decoding_message_size(MAX_MESSAGE)
+                .max_encoding_message_size(MAX_MESSAGE);
+            let router = weft_rpc::server::builder(&config.server)
+                .map_err(|error| StartError::Listen {
+                    address: raft_address.clone(),
+                    error,
+                })?
+                .add_service(server);
+            let (stop, stopped) = oneshot::channel::<()>();
+            tokio::spawn(async move {
+                let served = router
+                    .serve_with_incoming_shutdown(incoming, async {
+                        let _ = stopped.await;
+                    })
+                    .await;
+                if let Err(error) = served {
+                    tracing::error!(%error, "the Raft server stopped");
+                }
+            });
+            let lowest = config.initial_members.keys().next() == Some(&id);
+            if fresh && lowest {
+                let members: BTreeMap<u64, Member> = config
+                    .initial_members
+                    .iter()
+                    .map(|(member, address)| {
+                        let bolt = if *member == id {
+                            config.bolt_address.clone()
+                        } else {
+                            String::new()
+                        };
+                        (
+                            *member,
+                            Member {
+                                raft_address: address.clone(),
+                                bolt_address: bolt,
+                            },
+                        )
+                    })
+                    .collect();
+                raft.initialize(members)
+                    .await
+                    .map_err(|e| StartError::Raft(format!("cannot initialize the cluster: {e}")))?;
+                tracing::info!(id, "initialized the Raft cluster");
+            }
+            watch_role(raft.clone(), id, self_member, role_changed);
+            Ok::<_, StartError>((raft, stop))
+        })?;
+        tracing::info!(id, raft = %raft_address, %database, "Raft member started");
+        Ok(RaftNode {
+            runtime: Some(runtime),
+            id,
+            raft,
+            proposer,
+            database,
+            raft_address,
+            stop: Some(stop),
+        })
+    }
+
+    /// The member's current status.
+    pub fn status(&self) -> MemberStatus {
+        status_of(&self.raft.metrics().borrow(), self.id)
+    }
+
+    /// Every member as this one knows them (its own view of the others: id, addresses and,
+    /// for itself, the full status).
+    pub fn members(&self) -> Vec<(u64, Member)> {
+        let metrics = self.raft.metrics();
+        let m = metrics.borrow();
+        m.membership_config
+            .nodes()
+            .map(|(id, member)| (*id, member.clone()))
+            .collect()
+    }
+
+    /// Stops Raft and the server, then the runtime.
+    pub fn stop(mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            let raft = self.raft.clone();
+            runtime.block_on(async move {
+                let _ = raft.shutdown().await;
+            });
+            if let Some(stop) = self.stop.take() {
+                let _ = stop.send(());
+            }
+            runtime.shutdown_timeout(Duration::from_secs(5));
+        }
+    }
+}
+
+impl Drop for RaftNode {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            if let Some(stop) = self.stop.take() {
+                let _ = stop.send(());
+            }
+            runtime.shutdown_background();
+        }
+    }
+}
+
+fn status_of(m: &openraft::RaftMetrics<u64, Member>, id: u64) -> MemberStatus {
+    let role = match m.state {
+        ServerState::Leader => "leader",
+        ServerState::Follower => "follower",
+        ServerState::Candidate => "candidate",
+        ServerState::Learner => "learner",
+        ServerState::Shutdown => "shutdown",
+    };
+    MemberStatus {
+        id,
+        member: m
+            .membership_config
+            .membership()
+            .get_node(&id)
+            .cloned()
+            .unwrap_or_default(),
+        role,
+        term: m.current_term,
+        last_log_index: m.last_log_index,
+        applied_index: m.last_applied.map(|l| l.index),
+        leader: m.current_leader,
+    }
+}
+
+/// Calls `changed` with this member's status whenever openraft's metrics change.
+fn watch_role(raft: Raft<TypeConfig>, id: u64, me: Member, changed: impl Fn(&MemberStatus) + Send + Sync + 'static) {
+    let mut metrics = raft.metrics();
+    tokio::spawn(async move {
+        let mut last = None;
+        loop {
+            let mut status = status_of(&metrics.borrow_and_update(), id);
+            if status.member == Member::default() {
+                status.member = me.clone();
+            }
+            if last.as_ref() != Some(&status) {
+                changed(&status);
+                last = Some(status);
+            }
+            if metrics.changed().await.is_err() {
+                return;
+            }
+        }
+    });
+}

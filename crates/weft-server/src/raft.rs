@@ -1,0 +1,178 @@
+//! An instance that is a member of a Raft cluster: its storage is the Raft state
+//! machine's, its commit pipeline is the member's proposer (the Raft log is its
+//! write-ahead log), and it takes writes only while it is the leader.
+//!
+//! Owns: the [`RaftMember`] the node holds (the running [`RaftNode`] and how to stop it),
+//! the host the state machine applies to (the engine's storage, replaced in place when a
+//! snapshot is installed) and the read-only switch that follows the member's role.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use parking_lot::Mutex;
+use weft_query::Engine;
+use weft_raft::machine::Host;
+use weft_raft::node::{MemberStatus, RaftNode, RaftNodeConfig};
+use weft_raft::propose::Proposer;
+use weft_storage::{GcWorker, Storage};
+
+/// How long a snapshot install waits for running reads before it gives up.
+const INSTALL_WAIT: Duration = Duration::from_secs(10);
+
+/// `--node-id`, `--raft-address` and `--initial-members` (all optional on a restart).
+#[derive(Clone, Debug, Default)]
+pub struct RaftSettings {
+    pub id: Option<u64>,
+    pub raft_address: Option<String>,
+    pub initial_members: BTreeMap<u64, String>,
+}
+
+/// Reads `--initial-members` (`1=host:port,2=host:port,…`).
+pub fn parse_members(text: &str) -> Result<BTreeMap<u64, String>, String> {
+    let mut members = BTreeMap::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (id, address) = part
+            .split_once('=')
+            .ok_or_else(|| format!("`{part}` is not id=host:port"))?;
+        let id: u64 = id
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{id}` in `{part}` is not a member id"))?;
+        weft_rpc::client::host_of(address.trim()).map_err(|e| e.to_string())?;
+        if members.insert(id, address.trim().to_string()).is_some() {
+            return Err(format!("member {id} is listed twice"));
+        }
+    }
+    Ok(members)
+}
+
+/// The Raft directory of a data directory.
+pub fn raft_dir(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("raft")
+}
+
+/// A running member, stopped once by [`RaftMember::stop`].
+pub struct RaftMember {
+    node: Mutex<Option<RaftNode>>,
+    /// Garbage collection of the current storage (moved along when it is replaced).
+    gc: Arc<Mutex<Option<GcWorker>>>,
+    pub id: u64,
+}
+
+impl RaftMember {
+    /// The member's own status, and every member it knows (id, Raft and Bolt address).
+    pub fn status(&self) -> Option<(MemberStatus, Vec<(u64, weft_raft::Member)>)> {
+        self.node.lock().as_ref().map(|node| (node.status(), node.members()))
+    }
+
+    /// Stops the member, then garbage collection.
+    pub fn stop(&self) {
+        if let Some(node) = self.node.lock().take() {
+            node.stop();
+        }
+        self.gc.lock().take();
+    }
+}
+
+/// The engine's storage, as the state machine sees it.
+struct EngineHost {
+    engine: Engine,
+    proposer: Arc<Proposer>,
+    gc: Arc<Mutex<Option<GcWorker>>>,
+}
+
+impl Host for EngineHost {
+    fn storage(&self) -> Storage {
+        self.engine.storage()
+    }
+
+    fn replace_storage(&self, storage: Storage) -> Result<(), String> {
+        storage.add_commit_sink(self.proposer.clone());
+        let installed = self
+            .engine
+            .replace_storage(INSTALL_WAIT, |_old| Ok::<_, String>(storage))
+            .map_err(|e| e.to_string())?;
+        let mut gc = self.gc.lock();
+        if gc.is_some() {
+            *gc = Some(installed.start_gc(crate::node::GC_INTERVAL));
+        }
+        Ok(())
+    }
+}
+
+/// Starts the member in `data_dir`: an engine on a fresh storage, which the member's
+/// snapshot (if any) and log then fill.
+pub fn start(
+    data_dir: &Path,
+    settings: &RaftSettings,
+    bolt_address: &str,
+    cluster: &crate::ClusterSettings,
+    query_timeout: Option<Duration>,
+) -> anyhow::Result<(Engine, Arc<RaftMember>)> {
+    let proposer = Proposer::new();
+    let storage = Storage::new();
+    storage.add_commit_sink(proposer.clone());
+    let engine = Engine::with_storage(storage).with_query_timeout(query_timeout);
+    engine.set_read_only(Some("this Raft member has not found its leader yet".into()));
+    let gc = Arc::new(Mutex::new(Some(engine.storage().start_gc(crate::node::GC_INTERVAL))));
+    let host = Arc::new(EngineHost {
+        engine: engine.clone(),
+        proposer: proposer.clone(),
+        gc: gc.clone(),
+    });
+    let config = RaftNodeConfig {
+        dir: raft_dir(data_dir),
+        id: settings.id,
+        raft_address: settings.raft_address.clone(),
+        bolt_address: bolt_address.to_string(),
+        initial_members: settings.initial_members.clone(),
+        client: weft_rpc::client::ClientConfig {
+            tls: cluster.tls.clone(),
+            ..Default::default()
+        },
+        server: weft_rpc::server::ServerConfig {
+            tls: cluster.tls.clone(),
+        },
+        heartbeat: Duration::from_millis(100),
+    };
+    let switch = engine.clone();
+    let node = RaftNode::start(config, host, proposer, move |status| {
+        let reason = match status.role {
+            "leader" => None,
+            role => Some(match status.leader {
+                Some(leader) => format!("this member is a Raft {role}; send writes to the leader, member {leader}"),
+                None => format!("this member is a Raft {role} and knows no leader (no quorum?)"),
+            }),
+        };
+        switch.set_read_only(reason);
+        tracing::info!(role = status.role, term = status.term, leader = ?status.leader, "Raft role");
+    })
+    .with_context(|| format!("cannot start the Raft member in {}", data_dir.display()))?;
+    let id = node.id;
+    Ok((
+        engine,
+        Arc::new(RaftMember {
+            node: Mutex::new(Some(node)),
+            gc,
+            id,
+        }),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initial_members_are_read_and_mistakes_named() {
+        let members = parse_members("1=127.0.0.1:7001, 2=127.0.0.1:7002,3=h:7003").unwrap();
+        assert_eq!(members.len(), 3);
+        assert_eq!(members[&2], "127.0.0.1:7002");
+        assert!(parse_members("1=a:1,1=b:2").unwrap_err().contains("twice"));
+        assert!(parse_members("x=a:1").unwrap_err().contains("not a member id"));
+        assert!(parse_members("1:a:1").unwrap_err().contains("not id=host:port"));
+    }
+}
