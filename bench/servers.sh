@@ -1,9 +1,9 @@
 # Shared by the benchmark scripts that run several `weft serve` processes on this machine
 # (source it after bench/ports.sh): `servers_init NAME` builds the release binary and makes
 # a work directory target/bench/NAME-<pid>, removed on exit with every server stopped;
-# `start NAME` runs a server with its own data directory there and sets $bolt and $http
-# to its ports; `shell PORT QUERY` runs one statement, printing CSV; `stop_all` stops the
-# servers started so far (by pid).
+# `start NAME [FLAGS...]` runs a server with its own data directory there (and any further
+# flags) and sets $bolt and $http to its ports; `shell PORT QUERY` runs one statement,
+# printing CSV; `stop_all` stops the servers started so far (by pid).
 
 servers_init() {
   cargo build --quiet --release -p weft-server
@@ -22,7 +22,7 @@ stop_all() {
 start() {
   bolt=$(free_port) http=$(free_port)
   "$weft" serve --bolt-address "127.0.0.1:$bolt" --http-address "127.0.0.1:$http" --data-dir "$root/$1" \
-    --snapshot-interval 0 > "$root/$1.log" 2>&1 &
+    --snapshot-interval 0 "${@:2}" > "$root/$1.log" 2>&1 &
   pids+=($!)
   wait_port "$bolt" "$!" "$root/$1.log"
 }

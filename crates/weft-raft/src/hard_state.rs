@@ -1,6 +1,7 @@
 //! What a member must remember about Raft beside its log: its vote, the newest index it
-//! knows committed, and the newest log id purged from the log (so the log's start is
-//! known once its first entries are gone).
+//! knows committed (as of the last write of this file: it is not written for every
+//! commit), and the newest log id purged from the log (so the log's start is known once
+//! its first entries are gone).
 //!
 //! Owns the file `raft-state` in the Raft directory: `WEFTRAFT`, a format byte (1), the
 //! vote (a presence byte, then term, node and committed flag), the committed and purged

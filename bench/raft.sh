@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Quorum writes of a three-member Raft cluster, as a ratio to one standalone instance in the
+# same run: one CREATE per transaction (`weft bench` create workload) at 1 and 16
+# connections against the leader; then failover time: the leader SIGKILLed while a client
+# writes, until the first write a new leader acknowledges. Every instance on
+# this machine (2 cores shared by the members and the client), each commit fsynced on a
+# majority. Writes a dated table to bench/results/raft-<date>.md (commit it).
+#   bash bench/raft.sh [--seconds S] [--warmup S]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/ports.sh
+source bench/servers.sh
+source tests/venv.sh
+venv_with neo4j
+seconds=10 warmup=2
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+servers_init raft
+
+load() {
+  "$weft" bench --address "127.0.0.1:$1" --workloads create --connections 1,16 --duration "$seconds" \
+    --warmup "$warmup" --persons 1000 --edges 1000 --json --output "$root/$2.json" > /dev/null
+}
+
+echo "== standalone" >&2
+start standalone
+load "$bolt" standalone
+stop_all
+
+echo "== three members" >&2
+raft_ports=("$(free_port)" "$(free_port)" "$(free_port)")
+members="1=127.0.0.1:${raft_ports[0]},2=127.0.0.1:${raft_ports[1]},3=127.0.0.1:${raft_ports[2]}"
+bolts=()
+for n in 1 2 3; do
+  start "m$n" --node-id "$n" --raft-address "127.0.0.1:${raft_ports[$((n - 1))]}" --initial-members "$members"
+  bolts+=("$bolt")
+done
+printf '%s\n' "${pids[@]}" > "$root/pids"
+printf '%s\n' "${bolts[@]}" > "$root/bolts"
+# The leader, once the members agree on one (its Bolt port).
+leader() {
+  "$venv/bin/python" - "$root/bolts" <<'PY'
+import sys, time, neo4j
+ports = open(sys.argv[1]).read().split()
+deadline = time.time() + 30
+while time.time() < deadline:
+    for port in ports:
+        try:
+            with neo4j.GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("a", "b")) as d, d.session() as s:
+                s.run("CREATE (:Probe) RETURN 1").consume()
+            print(port)
+            sys.exit(0)
+        except Exception:
+            pass
+    time.sleep(0.1)
+sys.exit("no leader took a write within 30 s")
+PY
+}
+load "$(leader)" raft3
+"$venv/bin/python" - "$root/bolts" "$root/pids" "$root/failover.txt" <<'PY'
+import os, signal, sys, time, neo4j
+ports, pids, out = open(sys.argv[1]).read().split(), open(sys.argv[2]).read().split(), sys.argv[3]
+def write(port):
+    with neo4j.GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("a", "b"), connection_timeout=1,
+                                    max_transaction_retry_time=0) as d, d.session() as s:
+        s.run("CREATE (:Failover) RETURN 1").consume()
+def leader(candidates):
+    for i in candidates:
+        try:
+            write(ports[i])
+            return i
+        except Exception:
+            pass
+# One failover: three members keep a quorum through the loss of one only.
+old = leader(range(3))
+os.kill(int(pids[old]), signal.SIGKILL)
+killed, rest, took = time.time(), [i for i in range(3) if i != old], None
+while took is None and time.time() - killed < 30:
+    if leader(rest) is not None:
+        took = time.time() - killed
+open(out, "w").write(f"{took:.2f}" if took is not None else "none within 30")
+PY
+stop_all
+
+out="bench/results/raft-$(date -u +%Y-%m-%d).md"
+python3 - "$root" "$seconds" "$warmup" "$(git rev-parse --short HEAD)" > "$out" <<'PY'
+import json, sys, datetime
+root, seconds, warmup, commit = sys.argv[1:5]
+def rows(name):
+    return {r["connections"]: r for r in json.load(open(f"{root}/{name}.json"))["runs"]}
+alone, raft = rows("standalone"), rows("raft3")
+now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+print("# Raft quorum writes\n")
+print(f"- {now}, commit {commit}; {seconds} s per run after {warmup} s of warm-up; every instance on this machine "
+      "(2 cores shared by the three members and the client); a commit is acknowledged once a majority holds "
+      "it durably and the leader applied it")
+print("- workload: `weft bench` create (one CREATE per transaction) on the leader; ratio: q/s ÷ q/s of one "
+      "standalone instance (its own WAL, fsync per group) in the same run\n")
+print("| setup | connections | q/s | ratio | p50 ms | p99 ms | errors |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for name, table in (("standalone", alone), ("3 members", raft)):
+    for c in sorted(table):
+        r = table[c]
+        print(f"| {name} | {c} | {r['qps']:,.0f} | {r['qps'] / alone[c]['qps']:.2f} | "
+              f"{r['latency_ms']['p50']:.3f} | {r['latency_ms']['p99']:.3f} | {r['errors']} |")
+print(f"\nFailover (leader SIGKILLed → first write a new leader acknowledged): "
+      f"{open(f'{root}/failover.txt').read()} s")
+PY
+cat "$out"
+echo "table in $out"
