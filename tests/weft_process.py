@@ -1,9 +1,10 @@
-"""One `weft serve` process for the Python test harnesses (tests/e2e, tests/faults).
+"""One `weft serve` process for the Python test harnesses (tests/e2e, tests/faults), and
+the small helpers they share.
 
 Owns: starting a server on its data directory (optionally through a launcher such as
 `ip netns exec NS`) and waiting until its Bolt port answers, and ending it: SIGKILL, a
 clean SIGTERM stop (SIGKILL after WAIT seconds), SIGSTOP/SIGCONT. Only the process it
-started is ever signalled, by its pid.
+started is ever signalled, by its pid. Also a free loopback port, and a bounded wait.
 """
 import os
 import signal
@@ -12,6 +13,27 @@ import subprocess
 import time
 
 WAIT = 30
+
+
+def free_port():
+    """A loopback TCP port nothing listens on at the moment."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(what, done, ignore=()):
+    """Waits up to WAIT seconds for `done()` to be true; exceptions in `ignore` count as
+    not yet."""
+    deadline = time.time() + WAIT
+    while True:
+        try:
+            if done():
+                return
+        except ignore:
+            pass
+        assert time.time() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.05)
 
 
 class WeftProcess:

@@ -9,25 +9,17 @@ after 30 s.
 import logging
 import os
 import shutil
-import socket
 import sys
 import tempfile
-import time
 
 import neo4j
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from weft_process import WAIT, WeftProcess  # noqa: E402 - the shared module lives one folder up
+from weft_process import WeftProcess, free_port, wait_until  # noqa: E402 - the shared module lives one folder up
 
 BINARY = sys.argv[1]
 logging.getLogger("neo4j").setLevel(logging.CRITICAL)
 passed = 0
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Member(WeftProcess):
@@ -66,18 +58,6 @@ def check(name, fn):
     print(f"ok raft: {name}", flush=True)
 
 
-def wait_until(what, done):
-    deadline = time.time() + WAIT
-    while True:
-        try:
-            if done():
-                return
-        except neo4j.exceptions.Neo4jError:
-            pass
-        assert time.time() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.1)
-
-
 def leader(members):
     """The running member that says it is the leader, once one does."""
     found = []
@@ -85,7 +65,7 @@ def leader(members):
     def one():
         found[:] = [m for m in members if m.running() and m.cluster().get(m.n, [None] * 4)[3] == "leader"]
         return len(found) == 1
-    wait_until("a leader is elected", one)
+    wait_until("a leader is elected", one, neo4j.exceptions.Neo4jError)
     return found[0]
 
 
@@ -99,7 +79,7 @@ try:
     def writes_on_the_leader_reach_every_member():
         boss = leader(members)
         wait_until("the leader takes writes",
-                   lambda: boss.run("CREATE (:Item {n: 0}) RETURN 1") is not None)
+                   lambda: boss.run("CREATE (:Item {n: 0}) RETURN 1") is not None, neo4j.exceptions.Neo4jError)
         boss.run("UNWIND range(1, 99) AS n CREATE (:Item {n: n})")
         for m in members:
             wait_until(f"member {m.n} holds the 100 items",
@@ -140,12 +120,13 @@ try:
         boss = leader(others)
         assert boss is not old
         wait_until("the new leader takes writes",
-                   lambda: boss.run("CREATE (:Item {n: 100}) RETURN 1") is not None)
+                   lambda: boss.run("CREATE (:Item {n: 100}) RETURN 1") is not None, neo4j.exceptions.Neo4jError)
         boss.run("UNWIND range(101, 149) AS n CREATE (:Item {n: n})")
         old.start()
         for m in members:
             wait_until(f"member {m.n} holds the 150 items",
-                       lambda m=m: m.run("MATCH (i:Item) RETURN count(i), sum(i.n)")[0] == [150, sum(range(150))])
+                       lambda m=m: m.run("MATCH (i:Item) RETURN count(i), sum(i.n)")[0] == [150, sum(range(150))],
+                       neo4j.exceptions.Neo4jError)
 
     check("writes on the leader reach every member", writes_on_the_leader_reach_every_member)
     check("a follower refuses writes with NotALeader naming the leader", a_follower_refuses_writes_naming_the_leader)

@@ -8,28 +8,20 @@ failed assertion exits non-zero. Bounded: every wait gives up after 30 s.
 import logging
 import os
 import shutil
-import socket
 import sys
 import tempfile
-import time
 import urllib.request
 
 import mgclient
 import neo4j
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from weft_process import WAIT, WeftProcess  # noqa: E402 - the shared module lives one folder up
+from weft_process import WeftProcess, free_port, wait_until  # noqa: E402 - the shared module lives one folder up
 
 BINARY = sys.argv[1]
 # The warnings a commit's summary carries are checked below; the driver need not print them.
 logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
 passed = 0
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server(WeftProcess):
@@ -60,13 +52,6 @@ def check(name, fn):
     fn()
     passed += 1
     print(f"ok {name}", flush=True)
-
-
-def wait_until(what, done):
-    deadline = time.time() + WAIT
-    while not done():
-        assert time.time() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.05)
 
 
 def replica_states(main):

@@ -54,7 +54,7 @@ try:
     with w.driver(main) as drv, drv.session() as s:
         for mode, node in replicas.items():
             with w.driver(node) as rd, rd.session() as rs:
-                rs.run(f"SET REPLICATION ROLE TO REPLICA WITH PORT 10000").consume()
+                rs.run("SET REPLICATION ROLE TO REPLICA WITH PORT 10000").consume()
             s.run(f"REGISTER REPLICA {node.name} {mode} TO '{node.replication}'").consume()
 
     def states():

@@ -6,14 +6,14 @@
 //! Owns the file `raft-state` in the Raft directory: `WEFTRAFT`, a format byte (1), the
 //! vote (a presence byte, then term, node and committed flag), the committed and purged
 //! log ids (each a presence byte, then term, node, index) and a CRC-32C of everything
-//! before it. It is replaced whole: written to `raft-state.tmp`, fsynced, renamed over the
-//! old one and the directory fsynced, so a crash leaves the old state or the new one.
+//! before it. It is replaced whole ([`replace_file`]), so a crash leaves the old state or
+//! the new one.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use weft_common::encoding::{get_u8, put_u8};
+use weft_storage::durability::replace_file;
 
 use crate::codec::{get_opt_log_id, get_vote, put_opt_log_id, put_vote};
 use crate::{LogId, Vote};
@@ -54,16 +54,7 @@ impl HardState {
     /// Replaces the state in `dir` durably.
     pub fn store(&self, dir: &Path) -> Result<(), HardStateError> {
         let path = dir.join(FILE);
-        let tmp = dir.join(format!("{FILE}.tmp"));
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |error| HardStateError::Io { path, error }
-        };
-        let mut file = fs::File::create(&tmp).map_err(io(&tmp))?;
-        file.write_all(&self.encode()).map_err(io(&tmp))?;
-        file.sync_all().map_err(io(&tmp))?;
-        fs::rename(&tmp, &path).map_err(io(&path))?;
-        fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+        replace_file(&path, &self.encode()).map_err(|error| HardStateError::Io { path, error })
     }
 
     fn encode(&self) -> Vec<u8> {

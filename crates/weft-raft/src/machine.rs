@@ -38,6 +38,26 @@ pub trait Host: Send + Sync + 'static {
     fn replace_storage(&self, storage: Storage) -> Result<(), String>;
 }
 
+/// The simplest host: one storage, replaced as a whole (tests, tools).
+#[derive(Default)]
+pub struct StorageCell(parking_lot::RwLock<Storage>);
+
+impl StorageCell {
+    pub fn new(storage: Storage) -> StorageCell {
+        StorageCell(parking_lot::RwLock::new(storage))
+    }
+}
+
+impl Host for StorageCell {
+    fn storage(&self) -> Storage {
+        self.0.read().clone()
+    }
+    fn replace_storage(&self, storage: Storage) -> Result<(), String> {
+        *self.0.write() = storage;
+        Ok(())
+    }
+}
+
 /// A snapshot's data as openraft passes it around: the storage snapshot file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SnapshotFile {
@@ -167,10 +187,10 @@ impl StateMachine {
     }
 
     /// Applies one normal entry's records as one group. A record at or below the newest
-    /// visible commit is held already (a snapshot covered it); one between that and the
-    /// newest timestamp handed out must be this member's own, in flight, byte for byte
-    /// (the leader staged it when its transaction committed); anything else there means
-    /// the storage holds a commit the log does not, and applying stops (the member must
+    /// visible commit is held already (a snapshot covered it), and so is this member's
+    /// own record in flight, byte for byte (the leader staged it when its transaction
+    /// committed); any other record at or below the newest timestamp handed out means the
+    /// storage holds a commit the log does not, and applying stops (the member must
     /// restart to rebuild its storage).
     async fn apply_records(&self, log_id: LogId, records: Vec<Arc<[u8]>>) -> Result<u64, StorageError> {
         let storage = self.inner.host.storage();
@@ -189,13 +209,12 @@ impl StateMachine {
                 let commit = CommitRecord::decode(record).map_err(|e| sm_error(ErrorVerb::Read, e))?;
                 let ts = commit.ts();
                 newest = newest.max(ts);
-                if ts <= visible {
+                // This member's own record first: its committer may not even have marked
+                // the timestamp assigned yet (it queues the record before it does).
+                if ts <= visible || proposer.as_ref().is_some_and(|p| p.holds(ts, record)) {
                     continue;
                 }
                 if ts <= assigned {
-                    if proposer.as_ref().is_some_and(|p| p.holds(ts, record)) {
-                        continue;
-                    }
                     return Err(sm_error(
                         ErrorVerb::Write,
                         format!("entry {log_id} carries commit {ts}, which this member's storage holds differently; restart it"),
@@ -401,15 +420,7 @@ fn write_meta(dir: &Path, meta: &Meta, file: &Path) -> std::io::Result<()> {
     put_str(&mut out, &file.file_name().unwrap_or_default().to_string_lossy());
     let crc = crc32c::crc32c(&out);
     out.extend_from_slice(&crc.to_le_bytes());
-    let tmp = dir.join(format!("{META}.tmp"));
-    {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&out)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, dir.join(META))?;
-    std::fs::File::open(dir)?.sync_all()
+    weft_storage::durability::replace_file(&dir.join(META), &out)
 }
 
 /// The current snapshot's meta and file, if one was made.

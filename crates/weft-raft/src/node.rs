@@ -124,20 +124,8 @@ fn read_member(dir: &Path) -> Result<Option<(u64, String, Uuid)>, StartError> {
 
 fn write_member(dir: &Path, id: u64, address: &str, database: Uuid) -> Result<(), StartError> {
     let path = dir.join(MEMBER_FILE);
-    let tmp = dir.join(format!("{MEMBER_FILE}.tmp"));
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |error| StartError::Io { path, error }
-    };
     let text = format!("id={id}\nraft_address={address}\ndatabase={database}\n");
-    {
-        use std::io::Write;
-        let mut file = std::fs::File::create(&tmp).map_err(io(&tmp))?;
-        file.write_all(text.as_bytes()).map_err(io(&tmp))?;
-        file.sync_all().map_err(io(&tmp))?;
-    }
-    std::fs::rename(&tmp, &path).map_err(io(&path))?;
-    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+    weft_storage::durability::replace_file(&path, text.as_bytes()).map_err(|error| StartError::Io { path, error })
 }
 
 /// Whether `dir` holds a member (it was started as one before).

@@ -108,8 +108,15 @@ impl Proposer {
                     Role { writable, leader }
                 };
                 *me.role.lock() = role;
+                let stopped = match &metrics.borrow().running_state {
+                    Err(fatal) => Some(format!("the Raft member stopped: {fatal}")),
+                    Ok(()) => None,
+                };
+                if let Some(why) = stopped {
+                    me.fail_from(0, why);
+                    return;
+                }
                 if metrics.changed().await.is_err() {
-                    me.role.lock().writable = false;
                     me.fail_from(0, "the Raft member stopped".into());
                     return;
                 }

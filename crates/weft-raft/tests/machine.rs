@@ -6,25 +6,12 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use openraft::storage::RaftStateMachine;
 use openraft::{CommittedLeaderId, EntryPayload};
-use parking_lot::RwLock;
-use weft_raft::machine::{Host, StateMachine};
+use weft_raft::machine::{StateMachine, StorageCell};
 use weft_raft::{Entry, LogId, Proposal};
 use weft_storage::durability::Uuid;
 use weft_storage::{CommitEntry, CommitError, CommitSink, IsolationLevel, SinkTicket, Storage};
 
 const DATABASE: Uuid = Uuid::from_u128(0x5745_4654_4d41_4348);
-
-struct Held(RwLock<Storage>);
-
-impl Host for Held {
-    fn storage(&self) -> Storage {
-        self.0.read().clone()
-    }
-    fn replace_storage(&self, storage: Storage) -> Result<(), String> {
-        *self.0.write() = storage;
-        Ok(())
-    }
-}
 
 /// Keeps each record; its waits block until opened, so a commit stays staged.
 #[derive(Default)]
@@ -78,7 +65,7 @@ async fn a_record_at_a_timestamp_the_storage_staged_itself_stops_the_state_machi
         std::thread::yield_now();
     }
     let dir = tempfile::tempdir().unwrap();
-    let host = Arc::new(Held(RwLock::new(storage.clone())));
+    let host = Arc::new(StorageCell::new(storage.clone()));
     let mut machine = StateMachine::open(dir.path(), DATABASE, host).unwrap();
 
     // Act: apply the log's entry.

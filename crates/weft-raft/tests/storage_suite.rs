@@ -5,29 +5,13 @@
 use std::sync::Arc;
 
 use openraft::testing::{StoreBuilder, Suite};
-use parking_lot::RwLock;
 use weft_raft::log::LogStore;
-use weft_raft::machine::{Host, StateMachine};
+use weft_raft::machine::{StateMachine, StorageCell};
 use weft_raft::{StorageError, TypeConfig};
 use weft_storage::durability::Uuid;
-use weft_storage::Storage;
 
 /// One database id for every member built: snapshots move between them.
 const DATABASE: Uuid = Uuid::from_u128(0x5745_4654_5241_4654);
-
-/// A host holding one storage, replaceable.
-#[derive(Default)]
-struct Held(RwLock<Storage>);
-
-impl Host for Held {
-    fn storage(&self) -> Storage {
-        self.0.read().clone()
-    }
-    fn replace_storage(&self, storage: Storage) -> Result<(), String> {
-        *self.0.write() = storage;
-        Ok(())
-    }
-}
 
 struct Fresh;
 
@@ -35,8 +19,12 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine, tempfile::TempDir> for Fre
     async fn build(&self) -> Result<(tempfile::TempDir, LogStore, StateMachine), StorageError> {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let log = LogStore::open(&dir.path().join("raft"), DATABASE).expect("the log opens");
-        let machine =
-            StateMachine::open(&dir.path().join("snapshots"), DATABASE, Arc::new(Held::default())).expect("opens");
+        let machine = StateMachine::open(
+            &dir.path().join("snapshots"),
+            DATABASE,
+            Arc::new(StorageCell::default()),
+        )
+        .expect("opens");
         Ok((dir, log, machine))
     }
 }

@@ -24,8 +24,7 @@
 //! fsynced); a file that cannot be read or parsed stops the start with an error naming it
 //! and the line, never a silent fall-back to MAIN.
 
-use std::fs::{self, File};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::history::EpochMark;
@@ -106,17 +105,12 @@ impl StoredState {
     /// Replaces the state kept in `dir` with this one, durably.
     pub fn save(&self, dir: &Path) -> Result<(), ReplicationError> {
         let path = dir.join(STATE_FILE);
-        let aside: PathBuf = dir.join(format!(".{STATE_FILE}.new"));
-        let failed = |reason: std::io::Error| ReplicationError::State {
-            path: path.clone(),
-            reason: reason.to_string(),
-        };
-        let mut file = File::create(&aside).map_err(failed)?;
-        file.write_all(self.render().as_bytes()).map_err(failed)?;
-        file.sync_all().map_err(failed)?;
-        drop(file);
-        fs::rename(&aside, &path).map_err(failed)?;
-        File::open(dir).and_then(|d| d.sync_all()).map_err(failed)
+        weft_storage::durability::replace_file(&path, self.render().as_bytes()).map_err(|reason| {
+            ReplicationError::State {
+                path: path.clone(),
+                reason: reason.to_string(),
+            }
+        })
     }
 
     fn render(&self) -> String {

@@ -165,6 +165,26 @@ fn write_meta(fs: &dyn FileSystem, root: &Path, id: Uuid, epoch: u64) -> Result<
     sync_dir(fs, root)
 }
 
+/// Replaces the small file at `path` with `bytes` so that a crash leaves the old file or
+/// the new one, never a mix: written beside it as `.<name>.new`, fsynced, renamed over it,
+/// and the directory fsynced (state files of the layers above: replication's role, a
+/// Raft member's vote and identity, a snapshot's meta).
+pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let aside = dir.join(format!(".{name}.new"));
+    let mut file = std::fs::File::create(&aside)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&aside, path)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
 /// Makes a directory's entries (creations, renames, deletions) durable.
 pub fn sync_dir(fs: &dyn FileSystem, dir: &Path) -> Result<(), DurabilityError> {
     fs.sync_dir(dir)
