@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Quorum writes of a three-member Raft cluster, as a ratio to one standalone instance in the
 # same run: one CREATE per transaction (`weft bench` create workload) at 1 and 16
-# connections against the leader; then failover time: the leader SIGKILLed while a client
-# writes, until the first write a new leader acknowledges. Every instance on
+# connections against the leader; then failover time: from the leader's SIGKILL until the
+# first write a new leader acknowledges (a client tries the other members in turn). Every instance on
 # this machine (2 cores shared by the members and the client), each commit fsynced on a
 # majority. Writes a dated table to bench/results/raft-<date>.md (commit it).
 #   bash bench/raft.sh [--seconds S] [--warmup S]

@@ -40,6 +40,11 @@ pub enum HardStateError {
 }
 
 impl HardState {
+    /// Whether `dir` holds a state file.
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(FILE).exists()
+    }
+
     /// Reads the state in `dir`; the empty state when there is no file yet.
     pub fn load(dir: &Path) -> Result<HardState, HardStateError> {
         let path = dir.join(FILE);

@@ -56,6 +56,10 @@ pub struct MemberStatus {
     pub last_log_index: Option<u64>,
     pub applied_index: Option<u64>,
     pub leader: Option<u64>,
+    /// A leader that has applied its term's first entry (the proposer's own test).
+    pub writable: bool,
+    /// On a leader: the newest log index each member is known to hold.
+    pub replicated: BTreeMap<u64, Option<u64>>,
 }
 
 /// Why a member could not start.
@@ -83,6 +87,8 @@ pub struct RaftNode {
     pub proposer: Arc<Proposer>,
     pub database: Uuid,
     pub raft_address: String,
+    /// This member's own addresses.
+    member: Member,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -136,7 +142,7 @@ pub fn is_member(dir: &Path) -> bool {
 impl RaftNode {
     /// Starts the member: reads or writes its identity, opens its log and state machine
     /// (its snapshot goes to `host`), starts Raft and its server, and bootstraps the
-    /// cluster when it is the lowest of fresh initial members. `role_changed` is called
+    /// cluster when it is the lowest initial member and the log is empty. `role_changed` is called
     /// (on the member's runtime) with every new status.
     pub fn start(
         config: RaftNodeConfig,
@@ -149,7 +155,7 @@ impl RaftNode {
             path: dir.clone(),
             error,
         })?;
-        let (id, raft_address, database, fresh) = match read_member(&dir)? {
+        let (id, raft_address, database) = match read_member(&dir)? {
             Some((id, address, database)) => {
                 if config.id.is_some_and(|given| given != id) {
                     return Err(StartError::Config(format!(
@@ -158,7 +164,23 @@ impl RaftNode {
                         config.id.unwrap_or_default()
                     )));
                 }
-                (id, address, database, false)
+                if config.raft_address.as_ref().is_some_and(|given| *given != address) {
+                    return Err(StartError::Config(format!(
+                        "member {id} has the Raft address {address} (kept in {}); --raft-address says otherwise: \
+                         the others know it by the kept one",
+                        dir.display()
+                    )));
+                }
+                // A member that forgot its vote could vote twice in a term: its state must
+                // be there (it is written at the first start).
+                if !crate::hard_state::HardState::exists(&dir) {
+                    return Err(StartError::Config(format!(
+                        "{} holds member {id} but not its Raft state (raft-state): the member cannot know what it \
+                         voted for; restore the directory, or wipe it and add the member anew",
+                        dir.display()
+                    )));
+                }
+                (id, address, database)
             }
             None => {
                 let (Some(id), Some(address)) = (config.id, config.raft_address.clone()) else {
@@ -179,8 +201,11 @@ impl RaftNode {
                     )));
                 }
                 let database = cluster_database(&config.initial_members);
+                crate::hard_state::HardState::default()
+                    .store(&dir)
+                    .map_err(|e| StartError::Config(e.to_string()))?;
                 write_member(&dir, id, &address, database)?;
-                (id, address, database, true)
+                (id, address, database)
             }
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -252,8 +277,14 @@ impl RaftNode {
                     tracing::error!(%error, "the Raft server stopped");
                 }
             });
+            // Whether to initialize is the log's to say, not the member file's: a first start
+            // that failed after writing the file must still initialize on the next one.
             let lowest = config.initial_members.keys().next() == Some(&id);
-            if fresh && lowest {
+            let initialized = raft
+                .is_initialized()
+                .await
+                .map_err(|e| StartError::Raft(e.to_string()))?;
+            if lowest && !initialized && !config.initial_members.is_empty() {
                 let members: BTreeMap<u64, Member> = config
                     .initial_members
                     .iter()
@@ -277,7 +308,7 @@ impl RaftNode {
                     .map_err(|e| StartError::Raft(format!("cannot initialize the cluster: {e}")))?;
                 tracing::info!(id, "initialized the Raft cluster");
             }
-            watch_role(raft.clone(), id, self_member, role_changed);
+            watch_role(raft.clone(), id, self_member.clone(), role_changed);
             Ok::<_, StartError>((raft, stop))
         })?;
         tracing::info!(id, raft = %raft_address, %database, "Raft member started");
@@ -288,13 +319,17 @@ impl RaftNode {
             proposer,
             database,
             raft_address,
+            member: self_member,
             stop: Some(stop),
         })
     }
 
-    /// The member's current status.
+    /// The member's current status (its own addresses as it knows them, also before a
+    /// membership names it).
     pub fn status(&self) -> MemberStatus {
-        status_of(&self.raft.metrics().borrow(), self.id)
+        let mut status = status_of(&self.raft.metrics().borrow(), self.id);
+        status.member = self.member.clone();
+        status
     }
 
     /// Every member as this one knows them (its own view of the others: id, addresses and,
@@ -355,6 +390,12 @@ fn status_of(m: &openraft::RaftMetrics<u64, Member>, id: u64) -> MemberStatus {
         last_log_index: m.last_log_index,
         applied_index: m.last_applied.map(|l| l.index),
         leader: m.current_leader,
+        writable: m.state == ServerState::Leader && m.last_applied.is_some_and(|l| l.leader_id.term == m.current_term),
+        replicated: m
+            .replication
+            .as_ref()
+            .map(|r| r.iter().map(|(id, matched)| (*id, matched.map(|l| l.index))).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -365,9 +406,7 @@ fn watch_role(raft: Raft<TypeConfig>, id: u64, me: Member, changed: impl Fn(&Mem
         let mut last = None;
         loop {
             let mut status = status_of(&metrics.borrow_and_update(), id);
-            if status.member == Member::default() {
-                status.member = me.clone();
-            }
+            status.member = me.clone();
             if last.as_ref() != Some(&status) {
                 changed(&status);
                 last = Some(status);

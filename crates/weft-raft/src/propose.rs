@@ -180,6 +180,12 @@ impl Proposer {
         }
     }
 
+    /// Whether this member takes local commits now (a leader that has applied its term's
+    /// first entry, and no proposal failed).
+    pub fn writable(&self) -> bool {
+        self.role.lock().writable && self.progress.lock().failed.is_none()
+    }
+
     /// Why a proposal failed, once one did: from then on this member's storage may hold a
     /// commit the log lacks.
     pub fn failure(&self) -> Option<String> {
@@ -193,7 +199,7 @@ impl Proposer {
 
     /// Every commit at or after `ts` fails (its proposal, or an earlier one, failed).
     fn fail_from(&self, ts: u64, why: String) {
-        tracing::error!(ts, %why, "a Raft proposal failed; this member takes no more commits until it restarts");
+        tracing::warn!(ts, %why, "no more commits on this member until it restarts");
         let mut progress = self.progress.lock();
         if progress.failed.as_ref().is_none_or(|(from, _)| ts < *from) {
             progress.failed = Some((ts, why));
@@ -263,9 +269,12 @@ impl CommitSink for Proposer {
                 return Ok(());
             }
             if self.changed.wait_until(&mut progress, deadline).timed_out() {
+                let why = format!("the commit was not applied within {APPLY_WAIT:?} (no quorum?)");
+                drop(progress);
+                self.fail_from(ticket.0, why.clone());
                 return Err(CommitError::fatal(
                     RAFT_SINK,
-                    format!("the commit was not applied within {APPLY_WAIT:?}; it may or may not be in the log"),
+                    format!("{why}; it may or may not be in the log"),
                 ));
             }
         }

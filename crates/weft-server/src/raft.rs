@@ -56,6 +56,8 @@ pub fn raft_dir(data_dir: &Path) -> std::path::PathBuf {
 
 /// A running member, stopped once by [`RaftMember::stop`].
 pub struct RaftMember {
+    /// Holds the data directory's lock: no second process opens it meanwhile.
+    _dir: weft_storage::durability::DataDir,
     node: Mutex<Option<RaftNode>>,
     /// Garbage collection of the current storage (moved along when it is replaced).
     gc: Arc<Mutex<Option<GcWorker>>>,
@@ -112,6 +114,8 @@ pub fn start(
     cluster: &crate::ClusterSettings,
     query_timeout: Option<Duration>,
 ) -> anyhow::Result<(Engine, Arc<RaftMember>)> {
+    let locked = weft_storage::durability::DataDir::open(data_dir)
+        .with_context(|| format!("cannot open the data directory {}", data_dir.display()))?;
     let proposer = Proposer::new();
     let storage = Storage::new();
     storage.add_commit_sink(proposer.clone());
@@ -138,11 +142,15 @@ pub fn start(
         },
         heartbeat: Duration::from_millis(100),
     };
-    let switch = engine.clone();
+    let (switch, own) = (engine.clone(), proposer.clone());
     let node = RaftNode::start(config, host, proposer, move |status| {
-        let reason = match status.role {
-            "leader" => None,
-            role => Some(match status.leader {
+        // Writable exactly when the proposer takes commits: a new leader only once it has
+        // applied its term's first entry, and no member whose proposal failed.
+        let reason = match (own.failure(), status.role) {
+            (Some(why), _) => Some(format!("this Raft member must be restarted: {why}")),
+            (None, _) if status.writable => None,
+            (None, "leader") => Some("this member was just elected leader and is catching up; try again".into()),
+            (None, role) => Some(match status.leader {
                 Some(leader) => format!("this member is a Raft {role}; send writes to the leader, member {leader}"),
                 None => format!("this member is a Raft {role} and knows no leader (no quorum?)"),
             }),
@@ -155,6 +163,7 @@ pub fn start(
     Ok((
         engine,
         Arc::new(RaftMember {
+            _dir: locked,
             node: Mutex::new(Some(node)),
             gc,
             id,

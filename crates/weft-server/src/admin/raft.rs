@@ -63,12 +63,20 @@ fn show_cluster(member: &RaftMember) -> Result<QueryResult> {
     let rows = members
         .into_iter()
         .map(|(id, known)| {
-            let (role, last, applied, health) = if id == me.id {
-                (me.role, me.last_log_index, me.applied_index, "up")
+            // Of the others, a leader knows how far each holds its log; a follower knows
+            // only who leads.
+            let (role, term, last, applied, health) = if id == me.id {
+                (me.role, Some(me.term), me.last_log_index, me.applied_index, "up")
             } else if me.leader == Some(id) {
-                ("leader", None, None, "unknown")
+                ("leader", Some(me.term), None, None, "leading")
             } else {
-                ("follower", None, None, "unknown")
+                let matched = me.replicated.get(&id).copied().flatten();
+                let health = match (me.role, matched) {
+                    ("leader", Some(_)) => "replicating",
+                    ("leader", None) => "unreachable",
+                    _ => "unknown",
+                };
+                ("follower", None, matched, None, health)
             };
             let address = if id == me.id { &me.member } else { &known };
             vec![
@@ -76,7 +84,7 @@ fn show_cluster(member: &RaftMember) -> Result<QueryResult> {
                 text(&address.raft_address),
                 text(&address.bolt_address),
                 ResultValue::String(role.into()),
-                int(Some(me.term)),
+                int(term),
                 int(last),
                 int(applied),
                 ResultValue::String(health.into()),
