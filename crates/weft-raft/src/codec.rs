@@ -90,6 +90,36 @@ pub fn decode_entry(bytes: &[u8]) -> Result<Entry, CodecError> {
     Ok(Entry { log_id, payload })
 }
 
+/// Starts a small state file (`raft-state`, `snapshot.meta`): its magic and format byte.
+pub fn begin_sealed(magic: &[u8; 8], format: u8) -> Vec<u8> {
+    let mut out = magic.to_vec();
+    put_u8(&mut out, format);
+    out
+}
+
+/// Ends a file begun with [`begin_sealed`]: a CRC-32C of everything before it.
+pub fn seal(out: &mut Vec<u8>) {
+    let crc = crc32c::crc32c(out);
+    out.extend_from_slice(&crc.to_le_bytes());
+}
+
+/// What follows the magic and format byte of a sealed file, once its checksum, magic
+/// (`what` names the kind of file) and format are checked; why not otherwise.
+pub fn open_sealed<'a>(bytes: &'a [u8], magic: &[u8; 8], format: u8, what: &str) -> Result<&'a [u8], String> {
+    let (body, crc) = bytes
+        .split_last_chunk::<4>()
+        .ok_or_else(|| "shorter than its checksum".to_string())?;
+    if crc32c::crc32c(body) != u32::from_le_bytes(*crc) {
+        return Err("checksum mismatch".into());
+    }
+    let rest = body.strip_prefix(magic).ok_or_else(|| format!("not a {what}"))?;
+    match rest.split_first() {
+        Some((&found, rest)) if found == format => Ok(rest),
+        Some((found, _)) => Err(format!("format {found} is not one this version reads")),
+        None => Err(format!("a {what} without its format")),
+    }
+}
+
 pub fn put_log_id(out: &mut Vec<u8>, id: &LogId) {
     put_varint(out, id.leader_id.term);
     put_varint(out, id.leader_id.node_id);

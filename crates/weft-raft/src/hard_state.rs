@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use weft_common::encoding::{get_u8, put_u8};
 use weft_storage::durability::replace_file;
 
-use crate::codec::{get_opt_log_id, get_vote, put_opt_log_id, put_vote};
+use crate::codec::{begin_sealed, get_opt_log_id, get_vote, open_sealed, put_opt_log_id, put_vote, seal};
 use crate::{LogId, Vote};
 
 const MAGIC: &[u8; 8] = b"WEFTRAFT";
@@ -63,8 +63,7 @@ impl HardState {
     }
 
     fn encode(&self) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        put_u8(&mut out, FORMAT);
+        let mut out = begin_sealed(MAGIC, FORMAT);
         match &self.vote {
             Some(vote) => {
                 put_u8(&mut out, 1);
@@ -74,24 +73,13 @@ impl HardState {
         }
         put_opt_log_id(&mut out, &self.committed);
         put_opt_log_id(&mut out, &self.purged);
-        let crc = crc32c::crc32c(&out);
-        out.extend_from_slice(&crc.to_le_bytes());
+        seal(&mut out);
         out
     }
 
     fn decode(bytes: &[u8]) -> Result<HardState, String> {
-        let (body, crc) = bytes
-            .split_last_chunk::<4>()
-            .ok_or_else(|| "shorter than its checksum".to_string())?;
-        if crc32c::crc32c(body) != u32::from_le_bytes(*crc) {
-            return Err("checksum mismatch".into());
-        }
-        let rest = body.strip_prefix(MAGIC).ok_or("not a Raft state file")?;
+        let rest = open_sealed(bytes, MAGIC, FORMAT, "Raft state file")?;
         let mut at = 0;
-        let format = get_u8(rest, &mut at).map_err(|e| e.to_string())?;
-        if format != FORMAT {
-            return Err(format!("format {format} is not one this version reads"));
-        }
         let parsed = (|| {
             let vote = match get_u8(rest, &mut at)? {
                 0 => None,

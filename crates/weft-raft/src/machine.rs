@@ -22,12 +22,12 @@ use openraft::{
     StoredMembership,
 };
 use parking_lot::Mutex;
-use weft_common::encoding::{get_str, get_u8, put_str, put_u8};
+use weft_common::encoding::{get_str, put_str};
 use weft_storage::durability::{load_snapshot, write_snapshot, Uuid};
 use weft_storage::record::CommitRecord;
 use weft_storage::{Origin, Storage};
 
-use crate::codec::{get_membership, get_opt_log_id, put_membership, put_opt_log_id};
+use crate::codec::{begin_sealed, get_membership, get_opt_log_id, open_sealed, put_membership, put_opt_log_id, seal};
 use crate::{Applied, Entry, LogId, Member, StorageError, TypeConfig};
 
 /// What the state machine applies to: the instance's current storage, and the way to
@@ -411,15 +411,13 @@ fn copy_durably(from: &Path, to: &Path) -> std::io::Result<()> {
 }
 
 fn write_meta(dir: &Path, meta: &Meta, file: &Path) -> std::io::Result<()> {
-    let mut out = META_MAGIC.to_vec();
-    put_u8(&mut out, META_FORMAT);
+    let mut out = begin_sealed(META_MAGIC, META_FORMAT);
     put_opt_log_id(&mut out, &meta.last_log_id);
     put_opt_log_id(&mut out, meta.last_membership.log_id());
     put_membership(&mut out, meta.last_membership.membership());
     put_str(&mut out, &meta.snapshot_id);
     put_str(&mut out, &file.file_name().unwrap_or_default().to_string_lossy());
-    let crc = crc32c::crc32c(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
+    seal(&mut out);
     weft_storage::durability::replace_file(&dir.join(META), &out)
 }
 
@@ -435,30 +433,18 @@ fn read_meta(dir: &Path) -> Result<Option<(Meta, PathBuf)>, OpenError> {
         path: path.clone(),
         why,
     };
-    let (body, crc) = bytes
-        .split_last_chunk::<4>()
-        .ok_or_else(|| damaged("shorter than its checksum".into()))?;
-    if crc32c::crc32c(body) != u32::from_le_bytes(*crc) {
-        return Err(damaged("checksum mismatch".into()));
-    }
-    let rest = body
-        .strip_prefix(META_MAGIC)
-        .ok_or_else(|| damaged("not a snapshot meta file".into()))?;
+    let rest = open_sealed(&bytes, META_MAGIC, META_FORMAT, "snapshot meta file").map_err(damaged)?;
     let mut at = 0;
     let parsed = (|| {
-        let format = get_u8(rest, &mut at)?;
         let last = get_opt_log_id(rest, &mut at)?;
         let membership_id = get_opt_log_id(rest, &mut at)?;
         let membership = get_membership(rest, &mut at)?;
         let id = get_str(rest, &mut at)?.to_string();
         let file = get_str(rest, &mut at)?.to_string();
-        Ok::<_, weft_common::encoding::DecodeError>((format, last, membership_id, membership, id, file))
+        Ok::<_, weft_common::encoding::DecodeError>((last, membership_id, membership, id, file))
     })()
     .map_err(|e| damaged(e.to_string()))?;
-    let (format, last, membership_id, membership, snapshot_id, file) = parsed;
-    if format != META_FORMAT {
-        return Err(damaged(format!("format {format} is not one this version reads")));
-    }
+    let (last, membership_id, membership, snapshot_id, file) = parsed;
     let meta = Meta {
         last_log_id: last,
         last_membership: StoredMembership::new(membership_id, membership),
