@@ -12,6 +12,7 @@ import shutil
 import sys
 import tempfile
 
+import mgclient
 import neo4j
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -85,19 +86,44 @@ try:
             wait_until(f"member {m.n} holds the 100 items",
                        lambda m=m: m.run("MATCH (i:Item) RETURN count(i)")[0][0] == 100)
 
-    def a_follower_refuses_writes_naming_the_leader():
+    def writes_sent_to_a_follower_are_forwarded_to_the_leader():
         boss = leader(members)
         follower = next(m for m in members if m is not boss)
-        try:
-            follower.run("CREATE (:Item {n: -1})")
-            raise AssertionError("a follower took a write")
-        except (neo4j.exceptions.Neo4jError, neo4j.exceptions.WriteServiceUnavailable) as raised:
-            # The driver turns NotALeader into WriteServiceUnavailable, keeping the server's
-            # error as the one it was raised from.
-            error = raised if isinstance(raised, neo4j.exceptions.Neo4jError) else raised.__context__
-            assert error.code == "Neo.ClientError.Cluster.NotALeader", error.code
-            assert f"member {boss.n}" in error.message, error.message
-        assert follower.run("MATCH (i:Item {n: -1}) RETURN count(i)")[0][0] == 0
+        wait_until("every member told its Bolt address",
+                   lambda: all(row[2] for row in boss.cluster().values()), neo4j.exceptions.Neo4jError)
+        # Autocommit with rows back, over the neo4j driver (bolt://: no routing).
+        assert follower.run("CREATE (i:Item {n: -1}) RETURN i.n") == [[-1]]
+        # An explicit transaction that reads, then writes, then reads its own write.
+        with neo4j.GraphDatabase.driver(f"bolt://127.0.0.1:{follower.bolt_port}", auth=("a", "b")) as d:
+            with d.session() as s:
+                def work(tx):
+                    before = tx.run("MATCH (i:Item) RETURN count(i) AS c").single()["c"]
+                    tx.run("CREATE (:Item {n: -2})").consume()
+                    return before, tx.run("MATCH (i:Item) RETURN count(i) AS c").single()["c"]
+                before, after = s.execute_write(work)
+                assert after == before + 1, (before, after)
+        # pymgclient, which sends BEGIN and COMMIT as statements.
+        connection = mgclient.connect(host="127.0.0.1", port=follower.bolt_port)
+        cursor = connection.cursor()
+        cursor.execute("CREATE (:Item {n: -3})")
+        connection.commit()
+        connection.close()
+        for m in members:
+            wait_until(f"member {m.n} holds the forwarded writes",
+                       lambda m=m: m.run("MATCH (i:Item) WHERE i.n < 0 RETURN count(i)")[0][0] == 3)
+        boss.run("MATCH (i:Item) WHERE i.n < 0 DELETE i")
+
+    def a_routing_driver_sends_writes_to_the_leader_and_reads_anywhere():
+        boss = leader(members)
+        follower = next(m for m in members if m is not boss)
+        with neo4j.GraphDatabase.driver(f"neo4j://127.0.0.1:{follower.bolt_port}", auth=("a", "b")) as d:
+            with d.session() as s:
+                summary = s.execute_write(lambda tx: tx.run("CREATE (:Routed)").consume())
+                assert summary.server.address.port == boss.bolt_port, (summary.server.address, boss.bolt_port)
+                wait_until("the routed write is read back",
+                           lambda: s.execute_read(lambda tx: tx.run("MATCH (r:Routed) RETURN count(r) AS c")
+                                                  .single()["c"]) == 1)
+        boss.run("MATCH (r:Routed) DELETE r")
 
     def show_cluster_lists_the_members():
         rows = leader(members).cluster()
@@ -105,6 +131,7 @@ try:
         assert sum(1 for row in rows.values() if row[3] == "leader") == 1, rows
         for m in members:
             assert rows[m.n][1] == f"127.0.0.1:{raft_ports[m.n]}", rows
+            assert rows[m.n][2] == f"127.0.0.1:{m.bolt_port}", rows
 
     def replication_statements_are_refused_on_a_member():
         try:
@@ -128,12 +155,41 @@ try:
                        lambda m=m: m.run("MATCH (i:Item) RETURN count(i), sum(i.n)")[0] == [150, sum(range(150))],
                        neo4j.exceptions.Neo4jError)
 
+    def a_member_without_a_majority_refuses_writes_and_answers_reads():
+        boss = leader(members)
+        lone = next(m for m in members if m is not boss)
+        for m in members:
+            if m is not lone:
+                m.kill()
+
+        def refused_for_no_quorum():
+            try:
+                lone.run("CREATE (:Item {n: -9})")
+                return False
+            except neo4j.exceptions.Neo4jError as error:
+                return error.code == "Neo.TransientError.Cluster.NoQuorum"
+        wait_until("the lone member refuses writes with NoQuorum", refused_for_no_quorum)
+        assert lone.run("MATCH (i:Item) RETURN count(i)")[0][0] == 150
+        for m in members:
+            if m is not lone:
+                m.start()
+        boss = leader(members)
+        wait_until("the healed cluster takes writes again",
+                   lambda: lone.run("CREATE (:Item {n: 150}) RETURN 1") is not None, neo4j.exceptions.Neo4jError)
+        for m in members:
+            wait_until(f"member {m.n} holds 151 items",
+                       lambda m=m: m.run("MATCH (i:Item) RETURN count(i)")[0][0] == 151, neo4j.exceptions.Neo4jError)
+
     check("writes on the leader reach every member", writes_on_the_leader_reach_every_member)
-    check("a follower refuses writes with NotALeader naming the leader", a_follower_refuses_writes_naming_the_leader)
+    check("writes sent to a follower (neo4j driver, explicit transaction, pymgclient) are forwarded to the leader",
+          writes_sent_to_a_follower_are_forwarded_to_the_leader)
+    check("a neo4j:// driver given a follower routes writes to the leader", a_routing_driver_sends_writes_to_the_leader_and_reads_anywhere)
     check("SHOW CLUSTER lists the three members and one leader", show_cluster_lists_the_members)
     check("MAIN/REPLICA statements are refused on a member", replication_statements_are_refused_on_a_member)
     check("the leader SIGKILLed, a new leader takes writes, the old one restarts with no flags and catches up",
           the_leader_killed_a_new_one_takes_writes_and_the_old_one_catches_up_after_a_restart)
+    check("a member left without a majority refuses writes with NoQuorum and answers reads; the cluster heals",
+          a_member_without_a_majority_refuses_writes_and_answers_reads)
     print(f"e2e raft: {passed} passed, 0 failed")
 finally:
     for m in members:

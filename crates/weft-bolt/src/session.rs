@@ -126,6 +126,10 @@ pub struct Progress {
 /// The session only calls `pull`/`discard` with a `qid` that `run` returned and whose
 /// stream is still open, and only calls `commit`/`rollback` inside a transaction.
 pub trait Backend {
+    /// Sees HELLO's `extra` (`user_agent`, `routing`, ...) before any other call.
+    fn hello(&mut self, extra: &Dict) {
+        let _ = extra;
+    }
     /// Checks credentials; an error closes the connection.
     fn authenticate(&mut self, auth: &Auth) -> Result<(), BackendError>;
     /// Starts a query, in the open transaction if `in_tx`, else as its own autocommit one.
@@ -322,6 +326,7 @@ impl Session {
     }
 
     fn hello(&mut self, extra: &Dict, backend: &mut dyn Backend) -> Result<Vec<Response>, BackendError> {
+        backend.hello(extra);
         if self.version >= LOGON_SINCE {
             self.state = State::Authentication;
         } else {

@@ -104,6 +104,9 @@ pub struct ConnectOptions {
     /// Longest wait for any answer once connected; `None` waits forever. A server that
     /// stops answering then fails the call with an I/O error instead of hanging it.
     pub read_timeout: Option<Duration>,
+    /// Propose this version only (a relay that must speak its client's version);
+    /// `None` proposes 5.0-5.8 and 4.4.
+    pub version: Option<Version>,
 }
 
 impl Default for ConnectOptions {
@@ -113,6 +116,7 @@ impl Default for ConnectOptions {
             database: None,
             user_agent: USER_AGENT.to_string(),
             read_timeout: None,
+            version: None,
         }
     }
 }
@@ -168,7 +172,7 @@ impl Client {
             out: Vec::new(),
             server_agent: None,
         };
-        client.version = client.handshake()?;
+        client.version = client.handshake(options.version)?;
         client.authenticate(&options.credentials, &options.user_agent)?;
         Ok(client)
     }
@@ -226,7 +230,12 @@ impl Client {
     /// Starts an explicit transaction; queries run in it until [`Client::commit`] or
     /// [`Client::rollback`], or until one fails (the server then ends it).
     pub fn begin(&mut self) -> Result<(), ClientError> {
-        let extra = self.run_extra.clone();
+        self.begin_with(self.run_extra.clone())
+    }
+
+    /// Starts an explicit transaction with BEGIN's `extra` spelled out (mode, bookmarks,
+    /// tx_metadata, tx_timeout, db).
+    pub fn begin_with(&mut self, extra: Dict) -> Result<(), ClientError> {
         let begun = self.expect_success(Request::Begin { extra });
         self.in_transaction = begun.is_ok();
         begun.map(drop)
@@ -234,11 +243,16 @@ impl Client {
 
     /// Commits the explicit transaction; returns the bookmark the server gave, if any.
     pub fn commit(&mut self) -> Result<Option<String>, ClientError> {
-        self.in_transaction = false;
-        let metadata = self.expect_success(Request::Commit)?;
+        let metadata = self.commit_summary()?;
         Ok(dict_get(&metadata, "bookmark")
             .and_then(BoltValue::as_str)
             .map(str::to_owned))
+    }
+
+    /// Commits the explicit transaction; returns the whole metadata of its SUCCESS.
+    pub fn commit_summary(&mut self) -> Result<Dict, ClientError> {
+        self.in_transaction = false;
+        self.expect_success(Request::Commit)
     }
 
     /// Rolls the explicit transaction back.
@@ -252,15 +266,20 @@ impl Client {
         let _ = self.send(&[Request::Goodbye]);
     }
 
-    /// Sends the version proposal and reads the server's choice.
-    fn handshake(&mut self) -> Result<Version, ClientError> {
+    /// Sends the version proposal (`only` that version, if given) and reads the
+    /// server's choice.
+    fn handshake(&mut self, only: Option<Version>) -> Result<Version, ClientError> {
+        let proposals = match only {
+            Some(version) => [[0, 0, version.minor, version.major], [0; 4], [0; 4], [0; 4]],
+            None => PROPOSALS,
+        };
         let mut request = MAGIC.to_vec();
-        PROPOSALS.iter().for_each(|p| request.extend_from_slice(p));
+        proposals.iter().for_each(|p| request.extend_from_slice(p));
         self.stream.write_all(&request)?;
         let mut reply = [0u8; 4];
         self.stream.read_exact(&mut reply)?;
         let version = Version::new(reply[3], reply[2]);
-        if !PROPOSALS.iter().any(|p| covers(*p, version)) {
+        if !proposals.iter().any(|p| covers(*p, version)) {
             return Err(ClientError::NoCommonVersion);
         }
         Ok(version)

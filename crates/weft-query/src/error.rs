@@ -24,7 +24,8 @@ pub enum ErrorKind {
     /// Anything the database itself failed at.
     DatabaseError,
     /// A write where writes are refused: a read-only database (detail `NotALeader`, a
-    /// redirect to the leader) or a read transaction (`AccessMode`).
+    /// redirect to the leader, or `NoQuorum`, a cluster without a majority) or a read
+    /// transaction (`AccessMode`).
     ReadOnly,
 }
 
@@ -118,7 +119,7 @@ impl QueryError {
 
     /// True when the client may retry the whole transaction.
     pub fn is_retryable(&self) -> bool {
-        self.kind == ErrorKind::TransientConflict
+        self.kind == ErrorKind::TransientConflict || (self.kind == ErrorKind::ReadOnly && self.detail == "NoQuorum")
     }
 
     /// True when the client should send the statement to another member (the leader).
@@ -216,6 +217,7 @@ pub const STATUS_CODES: &[StatusCode] = &[
         "Neo.ClientError.Transaction.TransactionTimedOut",
     ),
     row(ErrorKind::ReadOnly, "NotALeader", "Neo.ClientError.Cluster.NotALeader"),
+    row(ErrorKind::ReadOnly, "NoQuorum", "Neo.TransientError.Cluster.NoQuorum"),
     row(ErrorKind::ReadOnly, "", "Neo.ClientError.Statement.AccessMode"),
     // Committed here, a confirmation (a replica's) missing: a DatabaseError, which no
     // driver retries, since running it again would commit it twice.

@@ -198,3 +198,27 @@ fn a_read_only_engine_refuses_a_transaction_s_schema_changes_at_commit() {
     let error = refused(engine.apply_schema(&[change]));
     assert_eq!(error.status(), NOT_A_LEADER);
 }
+
+#[test]
+fn a_cluster_without_quorum_refuses_writes_as_retryable_and_answers_reads() {
+    // Set up: read-only because no majority is reachable.
+    let engine = seeded();
+    let before = snapshot(&engine);
+    engine.set_read_only_because(Some((weft_query::ReadOnlyCause::NoQuorum, "leader unknown".into())));
+
+    // Act
+    let refused: Vec<QueryError> = DATA_WRITES
+        .iter()
+        .chain(SCHEMA_WRITES)
+        .map(|write| engine.execute(write, &none()).expect_err(write))
+        .collect();
+
+    // Check: a transient status naming the reason, nothing written, reads answered.
+    for error in &refused {
+        assert_eq!(error.status(), "Neo.TransientError.Cluster.NoQuorum", "{error}");
+        assert!(error.is_retryable() && !error.is_redirect());
+        assert!(error.message.contains("leader unknown"), "{error}");
+    }
+    assert_eq!(snapshot(&engine), before, "nothing was written");
+    assert_eq!(engine.read_only().as_deref(), Some("leader unknown"));
+}

@@ -18,6 +18,7 @@
 // openraft's traits return its `StorageError` (over 200 bytes) by value: ours follow.
 #![allow(clippy::result_large_err)]
 
+pub mod admin;
 pub mod codec;
 pub mod hard_state;
 pub mod log;

@@ -290,4 +290,11 @@ impl pb::raft_server::Raft for RaftService {
         let _ = tokio::fs::remove_file(&received.path).await;
         self.reply(&answer)
     }
+
+    async fn admin(&self, request: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
+        self.identity.check(request.get_ref().header.as_ref())?;
+        let admin: crate::admin::AdminRequest = decode(&request.get_ref().payload)?;
+        let answer = crate::admin::handle(&self.raft, admin).await;
+        self.reply(&answer)
+    }
 }

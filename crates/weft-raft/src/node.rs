@@ -58,6 +58,9 @@ pub struct MemberStatus {
     pub leader: Option<u64>,
     /// A leader that has applied its term's first entry (the proposer's own test).
     pub writable: bool,
+    /// Whether the member is in touch with a majority: on a leader, a majority answered
+    /// within the longest election timeout; elsewhere, it knows a leader.
+    pub quorum: bool,
     /// On a leader: the newest log index each member is known to hold.
     pub replicated: BTreeMap<u64, Option<u64>>,
 }
@@ -89,6 +92,8 @@ pub struct RaftNode {
     pub raft_address: String,
     /// This member's own addresses.
     member: Member,
+    /// A leader that heard from no majority for longer has lost its quorum (ms).
+    quorum_window: u64,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -308,7 +313,17 @@ impl RaftNode {
                     .map_err(|e| StartError::Raft(format!("cannot initialize the cluster: {e}")))?;
                 tracing::info!(id, "initialized the Raft cluster");
             }
-            watch_role(raft.clone(), id, self_member.clone(), role_changed);
+            watch_role(raft.clone(), id, self_member.clone(), heartbeat * 6, role_changed);
+            if !config.bolt_address.is_empty() {
+                let header = identity.header(&name);
+                crate::admin::announce(
+                    raft.clone(),
+                    id,
+                    config.bolt_address.clone(),
+                    config.client.clone(),
+                    header,
+                );
+            }
             Ok::<_, StartError>((raft, stop))
         })?;
         tracing::info!(id, raft = %raft_address, %database, "Raft member started");
@@ -320,6 +335,7 @@ impl RaftNode {
             database,
             raft_address,
             member: self_member,
+            quorum_window: heartbeat * 6,
             stop: Some(stop),
         })
     }
@@ -327,7 +343,7 @@ impl RaftNode {
     /// The member's current status (its own addresses as it knows them, also before a
     /// membership names it).
     pub fn status(&self) -> MemberStatus {
-        let mut status = status_of(&self.raft.metrics().borrow(), self.id);
+        let mut status = status_of(&self.raft.metrics().borrow(), self.id, self.quorum_window);
         status.member = self.member.clone();
         status
     }
@@ -369,7 +385,9 @@ impl Drop for RaftNode {
     }
 }
 
-fn status_of(m: &openraft::RaftMetrics<u64, Member>, id: u64) -> MemberStatus {
+/// The status of member `id` from its metrics; a leader whose majority last answered
+/// more than `quorum_window` ms ago has lost its quorum.
+fn status_of(m: &openraft::RaftMetrics<u64, Member>, id: u64, quorum_window: u64) -> MemberStatus {
     let role = match m.state {
         ServerState::Leader => "leader",
         ServerState::Follower => "follower",
@@ -391,6 +409,10 @@ fn status_of(m: &openraft::RaftMetrics<u64, Member>, id: u64) -> MemberStatus {
         applied_index: m.last_applied.map(|l| l.index),
         leader: m.current_leader,
         writable: m.state == ServerState::Leader && m.last_applied.is_some_and(|l| l.leader_id.term == m.current_term),
+        quorum: match m.state {
+            ServerState::Leader => m.millis_since_quorum_ack.is_some_and(|ms| ms <= quorum_window),
+            _ => m.current_leader.is_some(),
+        },
         replicated: m
             .replication
             .as_ref()
@@ -399,13 +421,20 @@ fn status_of(m: &openraft::RaftMetrics<u64, Member>, id: u64) -> MemberStatus {
     }
 }
 
-/// Calls `changed` with this member's status whenever openraft's metrics change.
-fn watch_role(raft: Raft<TypeConfig>, id: u64, me: Member, changed: impl Fn(&MemberStatus) + Send + Sync + 'static) {
+/// Calls `changed` with this member's status whenever it changes (openraft reports its
+/// metrics on every turn of its loop, heartbeats included, so a lost quorum is seen).
+fn watch_role(
+    raft: Raft<TypeConfig>,
+    id: u64,
+    me: Member,
+    quorum_window: u64,
+    changed: impl Fn(&MemberStatus) + Send + Sync + 'static,
+) {
     let mut metrics = raft.metrics();
     tokio::spawn(async move {
         let mut last = None;
         loop {
-            let mut status = status_of(&metrics.borrow_and_update(), id);
+            let mut status = status_of(&metrics.borrow_and_update(), id, quorum_window);
             status.member = me.clone();
             if last.as_ref() != Some(&status) {
                 changed(&status);

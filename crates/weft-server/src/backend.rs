@@ -20,7 +20,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use weft_bolt::messages::Dict;
-use weft_bolt::{Auth, Backend, BackendError, BoltValue, Dialect, Progress, RunInfo};
+use weft_bolt::{Auth, Backend, BackendError, BoltValue, Dialect, Progress, RunInfo, Version};
 use weft_query::{
     forbidden_mix, AccessMode, Cursor, Engine, InTransaction, Mix, QueryError, QueryStats, ResultValue, SchemaChange,
     Txn,
@@ -65,6 +65,14 @@ pub struct EngineBackend {
     schema: Vec<SchemaChange>,
     /// True once a statement of the explicit transaction has written data.
     wrote_data: bool,
+    /// The negotiated Bolt version, which a link to the leader speaks too.
+    version: Version,
+    /// The credentials the session authenticated with (a link to the leader uses them).
+    auth: Auth,
+    /// True for a member's link to its leader: what arrives on it is never forwarded.
+    forwarded: bool,
+    /// The link to the leader that writes reaching a Raft follower go through.
+    link: crate::forward::Link,
 }
 
 impl EngineBackend {
@@ -87,6 +95,56 @@ impl EngineBackend {
             next_qid: 0,
             schema: Vec::new(),
             wrote_data: false,
+            version: Version::V4_4,
+            auth: Auth::from_dict(&Vec::new()),
+            forwarded: false,
+            link: crate::forward::Link::default(),
+        }
+    }
+
+    /// Sets the negotiated Bolt version (the version a link to the leader speaks).
+    pub fn speaking(mut self, version: Version) -> EngineBackend {
+        self.version = version;
+        self
+    }
+
+    /// The leader a write that reaches this member goes to: set on a Raft follower
+    /// that knows its leader, unless the session is itself a link from another member.
+    fn leader(&self) -> Option<crate::forward::Leader> {
+        if self.forwarded {
+            return None;
+        }
+        self.node.raft()?.leader_bolt_address()
+    }
+
+    /// Runs `query` on the leader as an autocommit statement.
+    fn run_on_leader(
+        &mut self,
+        leader: &crate::forward::Leader,
+        query: &str,
+        parameters: &Dict,
+    ) -> Result<RunInfo, BackendError> {
+        let (auth, version) = (self.auth.clone(), self.version);
+        self.forwarded(|link| link.run(leader, &auth, version, query, parameters))
+    }
+
+    /// A statement `run` on the link to the leader; its rows wait for PULL.
+    fn forwarded(
+        &mut self,
+        run: impl FnOnce(&mut crate::forward::Link) -> Result<crate::forward::Forwarded, BackendError>,
+    ) -> Result<RunInfo, BackendError> {
+        match run(&mut self.link) {
+            Ok(done) => {
+                let open = Open::Buffered {
+                    rows: done.rows.into(),
+                    summary: done.summary,
+                };
+                Ok(self.open(done.columns, open))
+            }
+            Err(error) => {
+                self.abort();
+                Err(error)
+            }
         }
     }
 
@@ -216,6 +274,7 @@ impl EngineBackend {
     }
 
     fn abort(&mut self) {
+        self.link.rollback();
         if let Some(tx) = self.tx.take() {
             tx.abort();
         }
@@ -259,10 +318,17 @@ impl EngineBackend {
 }
 
 impl Backend for EngineBackend {
+    fn hello(&mut self, extra: &Dict) {
+        let agent = weft_bolt::packstream::dict_get(extra, "user_agent").and_then(BoltValue::as_str);
+        self.forwarded = agent == Some(crate::forward::FORWARD_AGENT);
+    }
+
     fn authenticate(&mut self, auth: &Auth) -> Result<(), BackendError> {
         self.credentials
             .as_ref()
-            .map_or(Ok(()), |credentials| credentials.verify(auth))
+            .map_or(Ok(()), |credentials| credentials.verify(auth))?;
+        self.auth = auth.clone();
+        Ok(())
     }
 
     fn run(&mut self, query: &str, parameters: &Dict, in_tx: bool) -> Result<RunInfo, BackendError> {
@@ -284,6 +350,9 @@ impl Backend for EngineBackend {
                 };
                 return Ok(self.open(Vec::new(), open));
             }
+        }
+        if self.link.in_transaction() {
+            return self.forwarded(|link| link.run_in_transaction(query, parameters));
         }
         if in_tx || self.explicit {
             self.settle().map_err(|e| self.fail(e))?;
@@ -311,7 +380,15 @@ impl Backend for EngineBackend {
         }
         // The session allows one autocommit result at a time; a leftover is rolled back.
         self.results.clear();
-        let cursor = self.engine.start(query, &params).map_err(|e| self.fail(e))?;
+        let cursor = match self.engine.start(query, &params) {
+            Ok(cursor) => cursor,
+            // Refused before it ran anything: a write on a follower goes to the leader.
+            Err(error) if error.is_redirect() => match self.leader() {
+                Some(leader) => return self.run_on_leader(&leader, query, parameters),
+                None => return Err(self.fail(error)),
+            },
+            Err(error) => return Err(self.fail(error)),
+        };
         let columns = cursor.columns().to_vec();
         let open = Open::Live {
             cursor: Box::new(cursor),
@@ -337,6 +414,13 @@ impl Backend for EngineBackend {
         // Drivers mark read transactions (`execute_read`, read sessions) with mode "r":
         // such a transaction refuses writes, as Neo4j's does.
         let read = weft_bolt::packstream::dict_get(extra, "mode").and_then(BoltValue::as_str) == Some("r");
+        // A transaction that may write, begun on a Raft follower, runs on the leader.
+        if let Some(leader) = self.leader().filter(|_| !read) {
+            let (auth, version) = (self.auth.clone(), self.version);
+            self.link.begin(&leader, &auth, version, extra)?;
+            self.explicit = true;
+            return Ok(());
+        }
         let mode = if read { AccessMode::Read } else { AccessMode::ReadWrite };
         self.tx = Some(self.engine.begin(mode));
         self.explicit = true;
@@ -344,6 +428,11 @@ impl Backend for EngineBackend {
     }
 
     fn commit(&mut self) -> Result<Dict, BackendError> {
+        if self.link.in_transaction() {
+            let committed = self.link.commit();
+            self.abort();
+            return committed;
+        }
         self.settle().map_err(|e| self.fail(e))?;
         let tx = self.tx.take().ok_or_else(|| {
             BackendError::new(
@@ -378,7 +467,7 @@ impl Backend for EngineBackend {
     }
 
     fn route(&mut self, routing: &Dict, db: Option<&str>) -> Result<Dict, BackendError> {
-        self.node.role().route(routing, db)
+        self.node.route(routing, db)
     }
 }
 

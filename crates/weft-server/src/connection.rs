@@ -83,7 +83,8 @@ where
         context.node.clone(),
         Dialect::for_version(version),
         context.credentials.clone(),
-    );
+    )
+    .speaking(version);
     let mut conversation = Some(Conversation {
         session: Session::new(version).with_connection_id(format!("bolt-{id}")),
         backend,

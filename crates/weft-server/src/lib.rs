@@ -15,6 +15,7 @@ mod auth;
 mod backend;
 mod connection;
 pub mod convert;
+mod forward;
 mod http;
 mod metrics;
 mod node;

@@ -38,6 +38,10 @@ struct ServeArgs {
     /// Address to accept Bolt connections on.
     #[arg(long, env = "WEFT_BOLT_ADDRESS", default_value = "127.0.0.1:7687")]
     bolt_address: SocketAddr,
+    /// The Bolt address other members and drivers reach this instance at (routing
+    /// tables, forwarded writes), when it is not --bolt-address (a wildcard, NAT).
+    #[arg(long, env = "WEFT_ADVERTISED_ADDRESS", value_name = "HOST:PORT")]
+    advertised_address: Option<String>,
     /// Connections served at once; further clients wait until one closes.
     #[arg(long, env = "WEFT_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
     max_connections: usize,
@@ -151,7 +155,10 @@ fn cluster_settings(args: &ServeArgs) -> anyhow::Result<weft_server::ClusterSett
         _ => anyhow::bail!("--cluster-cert, --cluster-key and --cluster-ca go together: give all three, or none"),
     };
     Ok(weft_server::ClusterSettings {
-        name: args.bolt_address.to_string(),
+        name: args
+            .advertised_address
+            .clone()
+            .unwrap_or_else(|| args.bolt_address.to_string()),
         replication_host: args
             .replication_bind
             .clone()

@@ -182,6 +182,24 @@ impl Node {
         }
     }
 
+    /// The routing table a driver's ROUTE gets: a Raft member's lists the cluster's
+    /// members, any other instance routes every role to itself.
+    pub fn route(
+        &self,
+        routing: &weft_bolt::messages::Dict,
+        db: Option<&str>,
+    ) -> Result<weft_bolt::messages::Dict, weft_bolt::BackendError> {
+        match &self.inner.raft {
+            Some(member) => member.route(db),
+            None => self.role().route(routing, db),
+        }
+    }
+
+    /// The instance's Raft membership, when it is a member of a Raft cluster.
+    pub fn raft(&self) -> Option<&Arc<crate::raft::RaftMember>> {
+        self.inner.raft.as_ref()
+    }
+
     /// The instance's replication, when it has a data directory.
     pub fn replication(&self) -> Option<&Arc<Replication>> {
         self.inner.replication.as_ref()

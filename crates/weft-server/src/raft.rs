@@ -13,11 +13,17 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use parking_lot::Mutex;
-use weft_query::Engine;
+use weft_bolt::messages::Dict;
+use weft_bolt::{BackendError, BoltValue};
+use weft_query::{Engine, ReadOnlyCause};
 use weft_raft::machine::Host;
 use weft_raft::node::{MemberStatus, RaftNode, RaftNodeConfig};
 use weft_raft::propose::Proposer;
 use weft_storage::{GcWorker, Storage};
+
+/// Seconds a driver keeps a Raft member's routing table: short, so that a driver learns
+/// of a new leader soon even when it is not told by a failed write.
+const ROUTING_TTL: i64 = 10;
 
 /// How long a snapshot install waits for running reads before it gives up.
 const INSTALL_WAIT: Duration = Duration::from_secs(10);
@@ -70,6 +76,62 @@ impl RaftMember {
         self.node.lock().as_ref().map(|node| (node.status(), node.members()))
     }
 
+    /// Where writes go now: the leader's Bolt address, when a leader with a majority is
+    /// known and has told its address. `None` on the leader itself.
+    pub fn leader_bolt_address(&self) -> Option<(u64, String)> {
+        let (me, members) = self.status()?;
+        let leader = me.leader.filter(|_| me.quorum && me.leader != Some(me.id))?;
+        let (_, member) = members.into_iter().find(|(id, _)| *id == leader)?;
+        (!member.bolt_address.is_empty()).then_some((leader, member.bolt_address))
+    }
+
+    /// The routing table for ROUTE: the leader writes (none while no leader has a
+    /// majority), every member whose Bolt address is known reads and routes.
+    pub fn route(&self, db: Option<&str>) -> Result<Dict, BackendError> {
+        let (me, mut members) = self.status().ok_or_else(|| {
+            BackendError::new(
+                "Neo.TransientError.General.DatabaseUnavailable",
+                "the Raft member has stopped",
+            )
+        })?;
+        if !members.iter().any(|(id, _)| *id == me.id) {
+            members.push((me.id, me.member.clone()));
+        }
+        let address = |id: u64| {
+            let own = (id == me.id).then(|| me.member.bolt_address.clone());
+            own.or_else(|| {
+                members
+                    .iter()
+                    .find(|(m, _)| *m == id)
+                    .map(|(_, m)| m.bolt_address.clone())
+            })
+            .filter(|a| !a.is_empty())
+        };
+        let writers: Vec<String> = me.leader.filter(|_| me.quorum).and_then(address).into_iter().collect();
+        let everyone: Vec<String> = members.iter().filter_map(|(id, _)| address(*id)).collect();
+        let server = |role: &str, addresses: &[String]| {
+            BoltValue::Dictionary(vec![
+                (
+                    "addresses".to_string(),
+                    BoltValue::List(addresses.iter().cloned().map(BoltValue::String).collect()),
+                ),
+                ("role".to_string(), BoltValue::String(role.to_string())),
+            ])
+        };
+        Ok(vec![
+            ("ttl".to_string(), BoltValue::Integer(ROUTING_TTL)),
+            ("db".to_string(), BoltValue::String(db.unwrap_or("neo4j").to_string())),
+            (
+                "servers".to_string(),
+                BoltValue::List(vec![
+                    server("WRITE", &writers),
+                    server("READ", &everyone),
+                    server("ROUTE", &everyone),
+                ]),
+            ),
+        ])
+    }
+
     /// Stops the member, then garbage collection.
     pub fn stop(&self) {
         if let Some(node) = self.node.lock().take() {
@@ -102,6 +164,30 @@ impl Host for EngineHost {
             *gc = Some(installed.start_gc(crate::node::GC_INTERVAL));
         }
         Ok(())
+    }
+}
+
+/// Why a member in `status` refuses writes, if it does. Writable exactly when the
+/// proposer takes commits (a new leader only once it has applied its term's first entry,
+/// no member whose proposal failed) and a majority answers; a member out of touch with
+/// any majority says so with the retryable `NoQuorum`, a follower names its leader.
+fn refusal(failure: Option<String>, status: &MemberStatus) -> Option<(ReadOnlyCause, String)> {
+    let redirect = |why: String| Some((ReadOnlyCause::NotALeader, why));
+    match (failure, status.role) {
+        (Some(why), _) => redirect(format!("this Raft member must be restarted: {why}")),
+        (None, _) if !status.quorum => Some((
+            ReadOnlyCause::NoQuorum,
+            match status.role {
+                "leader" => format!("leader {} has not heard from a majority of the cluster", status.id),
+                role => format!("this member is a Raft {role} and knows no leader"),
+            },
+        )),
+        (None, _) if status.writable => None,
+        (None, "leader") => redirect("this member was just elected leader and is catching up; try again".into()),
+        (None, role) => redirect(match status.leader {
+            Some(leader) => format!("this member is a Raft {role}; send writes to the leader, member {leader}"),
+            None => format!("this member is a Raft {role} and knows no leader"),
+        }),
     }
 }
 
@@ -144,19 +230,8 @@ pub fn start(
     };
     let (switch, own) = (engine.clone(), proposer.clone());
     let node = RaftNode::start(config, host, proposer, move |status| {
-        // Writable exactly when the proposer takes commits: a new leader only once it has
-        // applied its term's first entry, and no member whose proposal failed.
-        let reason = match (own.failure(), status.role) {
-            (Some(why), _) => Some(format!("this Raft member must be restarted: {why}")),
-            (None, _) if status.writable => None,
-            (None, "leader") => Some("this member was just elected leader and is catching up; try again".into()),
-            (None, role) => Some(match status.leader {
-                Some(leader) => format!("this member is a Raft {role}; send writes to the leader, member {leader}"),
-                None => format!("this member is a Raft {role} and knows no leader (no quorum?)"),
-            }),
-        };
-        switch.set_read_only(reason);
-        tracing::info!(role = status.role, term = status.term, leader = ?status.leader, "Raft role");
+        switch.set_read_only_because(refusal(own.failure(), status));
+        tracing::info!(role = status.role, term = status.term, leader = ?status.leader, quorum = status.quorum, "Raft role");
     })
     .with_context(|| format!("cannot start the Raft member in {}", data_dir.display()))?;
     let id = node.id;
@@ -183,5 +258,50 @@ mod tests {
         assert!(parse_members("1=a:1,1=b:2").unwrap_err().contains("twice"));
         assert!(parse_members("x=a:1").unwrap_err().contains("not a member id"));
         assert!(parse_members("1:a:1").unwrap_err().contains("not id=host:port"));
+    }
+
+    fn status(role: &'static str, leader: Option<u64>, writable: bool, quorum: bool) -> MemberStatus {
+        MemberStatus {
+            id: 1,
+            member: weft_raft::Member::default(),
+            role,
+            term: 3,
+            last_log_index: Some(9),
+            applied_index: Some(9),
+            leader,
+            writable,
+            quorum,
+            replicated: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn writes_are_refused_for_the_reason_that_tells_the_client_what_to_do() {
+        let cause = |failure: Option<&str>, status: MemberStatus| {
+            refusal(failure.map(String::from), &status).map(|(cause, why)| (cause, why.contains("member 2")))
+        };
+        assert_eq!(cause(None, status("leader", Some(1), true, true)), None);
+        // A leader that lost its majority, and a member that knows no leader: retry later.
+        assert_eq!(
+            cause(None, status("leader", Some(1), true, false)),
+            Some((ReadOnlyCause::NoQuorum, false))
+        );
+        assert_eq!(
+            cause(None, status("candidate", None, false, false)),
+            Some((ReadOnlyCause::NoQuorum, false))
+        );
+        // A follower sends the client to its leader.
+        assert_eq!(
+            cause(None, status("follower", Some(2), false, true)),
+            Some((ReadOnlyCause::NotALeader, true))
+        );
+        assert_eq!(
+            cause(None, status("leader", Some(1), false, true)),
+            Some((ReadOnlyCause::NotALeader, false))
+        );
+        assert_eq!(
+            cause(Some("log"), status("leader", Some(1), true, true)),
+            Some((ReadOnlyCause::NotALeader, false))
+        );
     }
 }

@@ -36,7 +36,7 @@ pub fn run_in_slot<R>(slot: Arc<dyn Slot>, work: impl FnOnce() -> R) -> R {
 }
 
 /// Runs `wait` with this thread's slot given back, if it runs in one.
-pub(crate) fn outside_slot<R>(wait: impl FnOnce() -> R) -> R {
+pub fn outside_slot<R>(wait: impl FnOnce() -> R) -> R {
     let Some(slot) = CURRENT.with(|current| current.borrow().clone()) else {
         return wait();
     };

@@ -6,7 +6,9 @@
 //! that would write (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH, index and constraint
 //! changes) while writes are refused fails before it writes anything, with
 //! `Neo.ClientError.Cluster.NotALeader` when the engine is read-only (a redirect: the
-//! client goes to the leader) or `Neo.ClientError.Statement.AccessMode` in a read
+//! client goes to the leader), `Neo.TransientError.Cluster.NoQuorum` when it is read-only
+//! because its cluster has no majority (a retry later may succeed), or
+//! `Neo.ClientError.Statement.AccessMode` in a read
 //! transaction. Reads are never refused. As a second line, every write call of the
 //! executor passes `ExecCtx::graph_mut` (`exec/mod.rs`), which refuses it the same way; and
 //! a transaction that wrote before the switch went on cannot commit after it.
@@ -17,22 +19,35 @@ use crate::error::{ErrorKind, QueryError, Result};
 use crate::graph::local::{AccessMode, Txn};
 use std::sync::RwLock;
 
-/// The engine's read-only switch: the reason writes are refused, if they are.
+/// Why a read-only engine refuses writes, which decides what clients are told to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadOnlyCause {
+    /// Another instance takes the writes: the client should send them there.
+    NotALeader,
+    /// No instance can take writes now (the cluster has no majority): retry later.
+    NoQuorum,
+}
+
+/// The engine's read-only switch: why writes are refused, if they are.
 #[derive(Debug, Default)]
-pub(crate) struct ReadOnlySwitch(RwLock<Option<String>>);
+pub(crate) struct ReadOnlySwitch(RwLock<Option<(ReadOnlyCause, String)>>);
 
 impl ReadOnlySwitch {
     /// The error for a write while the switch is on, or `None` when it is off.
     pub(crate) fn refusal(&self) -> Option<QueryError> {
         let reason = self.0.read().unwrap_or_else(|e| e.into_inner());
-        reason.as_deref().map(not_a_leader)
+        reason.as_ref().map(|(cause, reason)| match cause {
+            ReadOnlyCause::NotALeader => {
+                let message =
+                    format!("This database is read-only and refuses writes ({reason}); send writes to the leader");
+                QueryError::runtime(ErrorKind::ReadOnly, "NotALeader", message)
+            }
+            ReadOnlyCause::NoQuorum => {
+                let message = format!("No quorum: writes are refused until a majority of the cluster is reachable ({reason}); reads go on");
+                QueryError::runtime(ErrorKind::ReadOnly, "NoQuorum", message)
+            }
+        })
     }
-}
-
-/// The error for a write on a read-only engine: a redirect to the leader.
-fn not_a_leader(reason: &str) -> QueryError {
-    let message = format!("This database is read-only and refuses writes ({reason}); send writes to the leader");
-    QueryError::runtime(ErrorKind::ReadOnly, "NotALeader", message)
 }
 
 impl Engine {
@@ -40,12 +55,19 @@ impl Engine {
     /// allowed again). Applies to every clone of the engine and to statements that start
     /// after the call; a statement already running keeps the access it started with.
     pub fn set_read_only(&self, reason: Option<String>) {
-        *self.read_only.0.write().unwrap_or_else(|e| e.into_inner()) = reason;
+        self.set_read_only_because(reason.map(|reason| (ReadOnlyCause::NotALeader, reason)));
+    }
+
+    /// As [`Engine::set_read_only`], naming the cause, which decides the status code
+    /// refused writes get.
+    pub fn set_read_only_because(&self, refusal: Option<(ReadOnlyCause, String)>) {
+        *self.read_only.0.write().unwrap_or_else(|e| e.into_inner()) = refusal;
     }
 
     /// Why writes are refused, when the engine is read-only.
     pub fn read_only(&self) -> Option<String> {
-        self.read_only.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+        let refusal = self.read_only.0.read().unwrap_or_else(|e| e.into_inner());
+        refusal.as_ref().map(|(_, reason)| reason.clone())
     }
 
     /// Starts a transaction for explicit use ([`Engine::execute_in`], [`Engine::start_in`]).

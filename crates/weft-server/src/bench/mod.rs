@@ -118,6 +118,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         database: args.database.clone(),
         user_agent: concat!("weft-bench/", env!("CARGO_PKG_VERSION")).to_string(),
         read_timeout: Some(seconds("--timeout", args.timeout)?),
+        version: None,
     };
     let duration = match (args.duration, args.count) {
         (None, None) => Some(Duration::from_secs(10)),
