@@ -9,6 +9,8 @@ after 30 s.
 import logging
 import os
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 
@@ -52,6 +54,20 @@ class Member(WeftProcess):
         return {row[0]: row for row in self.run("SHOW CLUSTER")}
 
 
+class Joiner(Member):
+    """A member started with only --node-id and --raft-address: it waits, without Bolt,
+    until ADD MEMBER adds it."""
+
+    def start(self):
+        self.extra = ["--node-id", str(self.n), "--raft-address", f"127.0.0.1:{self.raft_ports[self.n]}"]
+        self.process = subprocess.Popen([self.binary, "serve", *self.arguments()], stdout=self.log, stderr=self.log)
+
+    def wait_for_bolt(self):
+        wait_until(f"member {self.n} serves Bolt",
+                   lambda: socket.create_connection(("127.0.0.1", self.bolt_port), timeout=0.2).close() is None,
+                   OSError)
+
+
 def check(name, fn):
     global passed
     fn()
@@ -73,6 +89,7 @@ def leader(members):
 root = tempfile.mkdtemp(prefix="weft-raft-e2e-")
 raft_ports = {n: free_port() for n in (1, 2, 3)}
 members = [Member(n, root, raft_ports) for n in (1, 2, 3)]
+extra = []
 try:
     for m in members:
         m.start()
@@ -188,10 +205,33 @@ try:
     check("MAIN/REPLICA statements are refused on a member", replication_statements_are_refused_on_a_member)
     check("the leader SIGKILLed, a new leader takes writes, the old one restarts with no flags and catches up",
           the_leader_killed_a_new_one_takes_writes_and_the_old_one_catches_up_after_a_restart)
+    def a_member_is_added_catches_up_and_is_removed():
+        boss = leader(members)
+        raft_ports[4] = free_port()
+        joiner = Joiner(4, root, raft_ports)
+        extra.append(joiner)
+        joiner.start()
+        boss.run(f'ADD MEMBER 4 AT "127.0.0.1:{raft_ports[4]}"')
+        joiner.wait_for_bolt()
+        wait_until("member 4 holds every item",
+                   lambda: joiner.run("MATCH (i:Item) RETURN count(i)")[0][0] == 151, neo4j.exceptions.Neo4jError)
+        rows = boss.cluster()
+        assert sorted(rows) == [1, 2, 3, 4] and rows[4][3] == "follower", rows
+        boss.run("REMOVE MEMBER 4")
+        wait_until("member 4 is gone from the cluster", lambda: sorted(leader(members).cluster()) == [1, 2, 3])
+        joiner.kill()
+        try:
+            boss.run(f'ADD MEMBER 2 AT "127.0.0.1:{raft_ports[4]}"')
+            raise AssertionError("member 2 was added a second time")
+        except neo4j.exceptions.Neo4jError as error:
+            assert "already in the cluster" in error.message, error.message
+
     check("a member left without a majority refuses writes with NoQuorum and answers reads; the cluster heals",
           a_member_without_a_majority_refuses_writes_and_answers_reads)
+    check("ADD MEMBER adds a waiting member, which catches up and votes; REMOVE MEMBER takes it out",
+          a_member_is_added_catches_up_and_is_removed)
     print(f"e2e raft: {passed} passed, 0 failed")
 finally:
-    for m in members:
+    for m in members + extra:
         m.kill()
     shutil.rmtree(root, ignore_errors=True)

@@ -1,13 +1,22 @@
 //! Requests about the cluster itself, which only the leader can carry out because they
-//! change the membership: a member telling its Bolt address (so every member, and every
-//! driver asking for a routing table, learns where the others take clients).
+//! change the membership: adding a member (as a learner that catches up, then as a voter
+//! unless it is to stay a learner), removing one, and a member telling its Bolt address
+//! (so every member, and every driver asking for a routing table, learns where the others
+//! take clients).
 //!
 //! Owns: the [`AdminRequest`] messages, the leader's handling of them ([`handle`]), the
-//! client call that sends one to the leader ([`send`]) and each member's announcement of
-//! its own Bolt address ([`announce`]). A member that is not the leader answers
-//! [`AdminError::NotLeader`] naming the leader it knows; the caller goes there.
+//! client call that sends one to the leader ([`send`], [`to_leader`]) and each member's
+//! announcement of its own Bolt address ([`announce`]). A member that is not the leader
+//! answers [`AdminError::NotLeader`] naming the leader it knows; the caller goes there.
+//!
+//! Adding member N at an address: the leader first sends it [`AdminRequest::Join`], which
+//! a member started with only `--node-id N --raft-address` waits for: it learns the
+//! cluster's database id from the header and starts its Raft. Then the leader adds it as
+//! a learner, waits (bounded) until it holds the log up to the change, and makes it a
+//! voter. Promises: a member is never added under another member's id or address, and
+//! the last voter is never removed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use openraft::{ChangeMembers, Raft};
@@ -19,12 +28,47 @@ use weft_rpc::pb::{self, RaftRequest};
 
 use crate::{Member, TypeConfig};
 
-/// A request only the leader carries out.
+/// A request only the leader carries out (except [`AdminRequest::Join`], see the module docs).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AdminRequest {
     /// Member `id` takes Bolt clients at `bolt_address` (its Raft address stays as the
     /// membership has it).
     Announce { id: u64, bolt_address: String },
+    /// Adds member `id`, whose Raft service listens at `raft_address`; a voter once it
+    /// has caught up, unless `learner`.
+    AddMember {
+        id: u64,
+        raft_address: String,
+        learner: bool,
+    },
+    /// Takes member `id` out of the cluster.
+    RemoveMember { id: u64 },
+    /// The leader to a member waiting to be added: you are member `id` of the cluster
+    /// this request's header names.
+    Join { id: u64 },
+}
+
+/// How long the leader waits for a new member to catch up before it leaves it a learner.
+pub const CATCH_UP: Duration = Duration::from_secs(600);
+
+/// What the leader needs to reach other members: how to connect, and its header.
+#[derive(Clone, Debug)]
+pub struct Reach {
+    pub client: ClientConfig,
+    pub header: pb::Header,
+}
+
+impl Reach {
+    /// The same, for calls that may take as long as a new member's catch-up.
+    fn patient(&self) -> Reach {
+        Reach {
+            client: ClientConfig {
+                request_timeout: CATCH_UP + Duration::from_secs(60),
+                ..self.client.clone()
+            },
+            header: self.header.clone(),
+        }
+    }
 }
 
 /// Why an admin request was not carried out.
@@ -42,7 +86,7 @@ pub enum AdminError {
 pub type AdminReply = Result<(), AdminError>;
 
 /// Carries out `request` on this member, if it is the leader.
-pub async fn handle(raft: &Raft<TypeConfig>, request: AdminRequest) -> AdminReply {
+pub async fn handle(raft: &Raft<TypeConfig>, reach: &Reach, request: AdminRequest) -> AdminReply {
     let (me, leader, membership) = {
         let metrics = raft.metrics();
         let m = metrics.borrow();
@@ -56,6 +100,7 @@ pub async fn handle(raft: &Raft<TypeConfig>, request: AdminRequest) -> AdminRepl
         });
         return Err(AdminError::NotLeader { me, leader });
     }
+    let refused = |e: &dyn std::fmt::Display| AdminError::Refused(e.to_string());
     match request {
         AdminRequest::Announce { id, bolt_address } => {
             let Some(known) = membership.get_node(&id) else {
@@ -74,22 +119,134 @@ pub async fn handle(raft: &Raft<TypeConfig>, request: AdminRequest) -> AdminRepl
             raft.change_membership(ChangeMembers::SetNodes(nodes), true)
                 .await
                 .map(drop)
-                .map_err(|e| AdminError::Refused(e.to_string()))
+                .map_err(|e| refused(&e))
+        }
+        AdminRequest::AddMember {
+            id,
+            raft_address,
+            learner,
+        } => {
+            let voter = membership.voter_ids().any(|v| v == id);
+            match membership.get_node(&id) {
+                Some(known) if known.raft_address != raft_address => {
+                    return Err(AdminError::Refused(format!(
+                        "member {id} is already in the cluster at {}; remove it first to move it",
+                        known.raft_address
+                    )))
+                }
+                Some(_) if voter || learner => return Ok(()),
+                _ => {}
+            }
+            if let Some((other, _)) = membership
+                .nodes()
+                .find(|(o, m)| **o != id && m.raft_address == raft_address)
+            {
+                return Err(AdminError::Refused(format!(
+                    "{raft_address} is the Raft address of member {other} already"
+                )));
+            }
+            join(&raft_address, reach, id).await?;
+            let added = raft
+                .add_learner(
+                    id,
+                    Member {
+                        raft_address: raft_address.clone(),
+                        bolt_address: String::new(),
+                    },
+                    false,
+                )
+                .await
+                .map_err(|e| refused(&e))?;
+            if learner {
+                return Ok(());
+            }
+            let target = added.log_id.index;
+            let caught_up = raft
+                .wait(Some(CATCH_UP))
+                .metrics(
+                    |m| {
+                        let matched = m.replication.as_ref().and_then(|r| r.get(&id).cloned().flatten());
+                        matched.is_some_and(|log| log.index >= target)
+                    },
+                    "the new member catches up",
+                )
+                .await;
+            if caught_up.is_err() {
+                return Err(AdminError::Refused(format!(
+                    "member {id} did not catch up within {} s: it stays a learner; ADD MEMBER again makes it a voter \
+                     once it has",
+                    CATCH_UP.as_secs()
+                )));
+            }
+            raft.change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)
+                .await
+                .map(drop)
+                .map_err(|e| refused(&e))
+        }
+        AdminRequest::RemoveMember { id } => {
+            if membership.get_node(&id).is_none() {
+                return Err(AdminError::Refused(format!("member {id} is not in the cluster")));
+            }
+            let voters: BTreeSet<u64> = membership.voter_ids().collect();
+            if voters.contains(&id) {
+                if voters.len() == 1 {
+                    return Err(AdminError::Refused(format!(
+                        "member {id} is the last voter: a cluster cannot go on without one"
+                    )));
+                }
+                raft.change_membership(ChangeMembers::RemoveVoters(BTreeSet::from([id])), false)
+                    .await
+                    .map_err(|e| refused(&e))?;
+            }
+            // A voter removed without `retain` is gone already; a learner goes now.
+            let still = raft
+                .metrics()
+                .borrow()
+                .membership_config
+                .membership()
+                .get_node(&id)
+                .is_some();
+            if still {
+                raft.change_membership(ChangeMembers::RemoveNodes(BTreeSet::from([id])), false)
+                    .await
+                    .map_err(|e| refused(&e))?;
+            }
+            Ok(())
+        }
+        AdminRequest::Join { .. } => Err(AdminError::Refused(
+            "this member is in a cluster already; it joins no other".into(),
+        )),
+    }
+}
+
+/// How long the leader keeps trying to reach a new member (it may be starting still).
+const JOIN_WAIT: Duration = Duration::from_secs(15);
+
+/// Tells the member at `address` that it is member `id` of this cluster, trying again
+/// while it cannot be reached yet.
+async fn join(address: &str, reach: &Reach, id: u64) -> AdminReply {
+    let deadline = tokio::time::Instant::now() + JOIN_WAIT;
+    loop {
+        match send(address, reach, &AdminRequest::Join { id }).await {
+            Err(AdminError::Unreachable { .. }) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            answer => return answer,
         }
     }
 }
 
 /// Sends `request` to the member at `address` and returns its answer.
-pub async fn send(address: &str, config: &ClientConfig, header: pb::Header, request: &AdminRequest) -> AdminReply {
+pub async fn send(address: &str, reach: &Reach, request: &AdminRequest) -> AdminReply {
     let unreachable = |why: String| AdminError::Unreachable {
         address: address.to_string(),
         why,
     };
     let payload = postcard::to_allocvec(request).map_err(|e| unreachable(e.to_string()))?;
-    let channel = channel(address, config).map_err(|e| unreachable(e.to_string()))?;
+    let channel = channel(address, &reach.client).map_err(|e| unreachable(e.to_string()))?;
     let reply = RaftClient::new(channel)
         .admin(Request::new(RaftRequest {
-            header: Some(header),
+            header: Some(reach.header.clone()),
             payload,
         }))
         .await
@@ -98,14 +255,11 @@ pub async fn send(address: &str, config: &ClientConfig, header: pb::Header, requ
         .map_err(|e| unreachable(format!("an answer that does not decode: {e}")))?
 }
 
-/// Sends `request` to the leader this member knows, following one redirect.
-pub async fn to_leader(
-    raft: &Raft<TypeConfig>,
-    config: &ClientConfig,
-    header: &pb::Header,
-    request: &AdminRequest,
-) -> AdminReply {
-    let mut answer = handle(raft, request.clone()).await;
+/// Carries out `request` here if this member leads, else sends it to the leader it
+/// knows (following one more redirect).
+pub async fn to_leader(raft: &Raft<TypeConfig>, reach: &Reach, request: &AdminRequest) -> AdminReply {
+    let mut answer = handle(raft, reach, request.clone()).await;
+    let reach = reach.patient();
     for _ in 0..2 {
         let Err(AdminError::NotLeader {
             leader: Some((_, address)),
@@ -114,14 +268,14 @@ pub async fn to_leader(
         else {
             return answer;
         };
-        answer = send(address, config, header.clone(), request).await;
+        answer = send(address, &reach, request).await;
     }
     answer
 }
 
 /// Keeps this member's Bolt address in the membership: whenever the membership holds
-/// another one (or none) and a leader is known, tells the leader; retries every `pause`.
-pub fn announce(raft: Raft<TypeConfig>, id: u64, bolt_address: String, config: ClientConfig, header: pb::Header) {
+/// another one (or none) and a leader is known, tells the leader; retries every second.
+pub fn announce(raft: Raft<TypeConfig>, id: u64, bolt_address: String, reach: Reach) {
     tokio::spawn(async move {
         let mut metrics = raft.metrics();
         loop {
@@ -135,7 +289,7 @@ pub fn announce(raft: Raft<TypeConfig>, id: u64, bolt_address: String, config: C
                     id,
                     bolt_address: bolt_address.clone(),
                 };
-                match to_leader(&raft, &config, &header, &request).await {
+                match to_leader(&raft, &reach, &request).await {
                     Ok(()) => tracing::info!(id, %bolt_address, "told the leader this member's Bolt address"),
                     Err(error) => {
                         tracing::debug!(%error, "cannot tell the leader this member's Bolt address yet");

@@ -6,9 +6,14 @@
 //! `RaftReply`s (a reply holds openraft's own result, error included), the per-call
 //! deadline openraft asks for, and full snapshots: the storage snapshot file streamed
 //! with checksums (weft-rpc's files), the vote and meta in the request metadata. A
-//! member answers only members of its own database (the header's database id).
+//! member answers only members of its own database (the header's database id), except
+//! for the join that tells a new member which database that is ([`crate::admin`]).
 
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
+use tokio::sync::oneshot;
 
 use openraft::error::{
     Fatal, NetworkError, PayloadTooLarge, RPCError, RaftError, RemoteError, ReplicationClosed, StreamingError,
@@ -27,6 +32,7 @@ use weft_rpc::pb::raft_client::RaftClient;
 use weft_rpc::pb::{self, RaftReply, RaftRequest};
 use weft_rpc::Identity;
 
+use crate::admin::{AdminError, AdminReply, AdminRequest, Reach};
 use crate::machine::SnapshotFile;
 use crate::{Member, TypeConfig};
 
@@ -212,54 +218,124 @@ impl RaftNetwork<TypeConfig> for Network {
     }
 }
 
-/// The `Raft` gRPC service of one member.
+/// The `Raft` gRPC service of one member. It serves before the member's Raft exists: a
+/// member waiting to be added answers only [`AdminRequest::Join`] until then, and
+/// everything else is `Unavailable` (openraft retries).
 pub struct RaftService {
-    raft: openraft::Raft<TypeConfig>,
-    identity: Identity,
+    raft: Arc<OnceLock<openraft::Raft<TypeConfig>>>,
+    /// The cluster's identity; unknown to a member until it has joined.
+    identity: Arc<OnceLock<Identity>>,
+    /// This member's id: the one a join must name.
+    id: u64,
     name: String,
     /// Where received snapshot files land before they are installed.
     incoming: PathBuf,
+    /// How the leader reaches other members (for ADD MEMBER's join).
+    reach: Arc<OnceLock<Reach>>,
+    /// While the member waits to be added: where to say that it was, and as what.
+    joined: Arc<Mutex<Option<oneshot::Sender<Identity>>>>,
+}
+
+/// The handles the member keeps to finish starting a [`RaftService`] it serves.
+#[derive(Clone)]
+pub struct ServiceHandles {
+    pub raft: Arc<OnceLock<openraft::Raft<TypeConfig>>>,
+    pub identity: Arc<OnceLock<Identity>>,
+    pub reach: Arc<OnceLock<Reach>>,
 }
 
 impl RaftService {
-    /// The service of `raft`; snapshot files land in `incoming`, which belongs to it
-    /// alone: what a transfer cut short left there is removed now.
-    pub fn new(raft: openraft::Raft<TypeConfig>, identity: Identity, name: String, incoming: PathBuf) -> RaftService {
+    /// The service of member `id`; snapshot files land in `incoming`, which belongs to it
+    /// alone: what a transfer cut short left there is removed now. `joined` is told the
+    /// cluster's identity when a leader adds this member (for a member that waits).
+    pub fn new(
+        id: u64,
+        name: String,
+        incoming: PathBuf,
+        joined: Option<oneshot::Sender<Identity>>,
+    ) -> (RaftService, ServiceHandles) {
         if let Ok(listing) = std::fs::read_dir(&incoming) {
             for file in listing.flatten() {
                 let _ = std::fs::remove_file(file.path());
             }
         }
-        RaftService {
-            raft,
-            identity,
+        let handles = ServiceHandles {
+            raft: Arc::default(),
+            identity: Arc::default(),
+            reach: Arc::default(),
+        };
+        let service = RaftService {
+            raft: handles.raft.clone(),
+            identity: handles.identity.clone(),
+            id,
             name,
             incoming,
-        }
+            reach: handles.reach.clone(),
+            joined: Arc::new(Mutex::new(joined)),
+        };
+        (service, handles)
+    }
+
+    fn identity(&self) -> Result<&Identity, Status> {
+        self.identity
+            .get()
+            .ok_or_else(|| Status::unavailable(format!("{} waits to be added to a cluster", self.name)))
+    }
+
+    /// The member's Raft, once the sender is known to belong to its cluster.
+    fn checked(&self, header: Option<&pb::Header>) -> Result<&openraft::Raft<TypeConfig>, Status> {
+        self.identity()?.check(header)?;
+        self.raft
+            .get()
+            .ok_or_else(|| Status::unavailable(format!("{} is starting", self.name)))
     }
 
     fn reply<T: Serialize>(&self, answer: &T) -> Result<Response<RaftReply>, Status> {
         let payload = encode(answer).map_err(|e| Status::internal(format!("cannot encode the Raft reply: {e}")))?;
-        Ok(Response::new(RaftReply {
-            header: Some(self.identity.header(&self.name)),
-            payload,
-        }))
+        let header = self.identity.get().map(|identity| identity.header(&self.name));
+        Ok(Response::new(RaftReply { header, payload }))
+    }
+
+    /// A leader adds this member as `id`, for the cluster `remote` speaks for.
+    fn join(&self, id: u64, remote: Identity) -> AdminReply {
+        if id != self.id {
+            return Err(AdminError::Refused(format!(
+                "{} is member {}, not {id}",
+                self.name, self.id
+            )));
+        }
+        if let Some(known) = self.identity.get() {
+            return if known.database == remote.database {
+                Ok(())
+            } else {
+                Err(AdminError::Refused(format!(
+                    "{} belongs to database {} already, not to {}",
+                    self.name, known.database, remote.database
+                )))
+            };
+        }
+        let Some(joined) = self.joined.lock().take() else {
+            return Err(AdminError::Refused(format!("{} is not waiting to join", self.name)));
+        };
+        joined
+            .send(remote)
+            .map_err(|_| AdminError::Refused(format!("{} has stopped", self.name)))
     }
 }
 
 #[tonic::async_trait]
 impl pb::raft_server::Raft for RaftService {
     async fn append_entries(&self, request: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
-        self.identity.check(request.get_ref().header.as_ref())?;
+        let raft = self.checked(request.get_ref().header.as_ref())?;
         let rpc: AppendEntriesRequest<TypeConfig> = decode(&request.get_ref().payload)?;
-        let answer = self.raft.append_entries(rpc).await;
+        let answer = raft.append_entries(rpc).await;
         self.reply(&answer)
     }
 
     async fn vote(&self, request: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
-        self.identity.check(request.get_ref().header.as_ref())?;
+        let raft = self.checked(request.get_ref().header.as_ref())?;
         let rpc: VoteRequest<u64> = decode(&request.get_ref().payload)?;
-        let answer = self.raft.vote(rpc).await;
+        let answer = raft.vote(rpc).await;
         self.reply(&answer)
     }
 
@@ -267,6 +343,11 @@ impl pb::raft_server::Raft for RaftService {
         &self,
         request: Request<Streaming<pb::FileChunk>>,
     ) -> Result<Response<RaftReply>, Status> {
+        let raft = self
+            .raft
+            .get()
+            .ok_or_else(|| Status::unavailable(format!("{} is starting", self.name)))?;
+        let identity = self.identity()?;
         let meta = request
             .metadata()
             .get_bin(SNAPSHOT_META)
@@ -277,24 +358,31 @@ impl pb::raft_server::Raft for RaftService {
         tokio::fs::create_dir_all(&self.incoming)
             .await
             .map_err(|e| Status::internal(format!("cannot create {}: {e}", self.incoming.display())))?;
-        let received =
-            weft_rpc::files::receive(request.into_inner(), &self.incoming, &self.identity, MAX_SNAPSHOT).await?;
+        let received = weft_rpc::files::receive(request.into_inner(), &self.incoming, identity, MAX_SNAPSHOT).await?;
         let snapshot = Snapshot {
             meta,
             snapshot: Box::new(SnapshotFile {
                 path: received.path.clone(),
             }),
         };
-        let answer = self.raft.install_full_snapshot(vote, snapshot).await;
+        let answer = raft.install_full_snapshot(vote, snapshot).await;
         // Installed (the state machine kept a copy of its own) or refused: it goes.
         let _ = tokio::fs::remove_file(&received.path).await;
         self.reply(&answer)
     }
 
     async fn admin(&self, request: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
-        self.identity.check(request.get_ref().header.as_ref())?;
-        let admin: crate::admin::AdminRequest = decode(&request.get_ref().payload)?;
-        let answer = crate::admin::handle(&self.raft, admin).await;
+        let admin: AdminRequest = decode(&request.get_ref().payload)?;
+        if let AdminRequest::Join { id } = admin {
+            let (remote, _) = Identity::read(request.get_ref().header.as_ref())?;
+            return self.reply(&self.join(id, remote));
+        }
+        let raft = self.checked(request.get_ref().header.as_ref())?;
+        let reach = self
+            .reach
+            .get()
+            .ok_or_else(|| Status::unavailable(format!("{} is starting", self.name)))?;
+        let answer = crate::admin::handle(raft, reach, admin).await;
         self.reply(&answer)
     }
 }

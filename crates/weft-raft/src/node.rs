@@ -5,8 +5,9 @@
 //! cluster's database id, written at the first start, so a restart needs no flags),
 //! the log (`log/`, `raft-state`), the snapshots (`snapshots/`) and received snapshot
 //! files (`incoming/`); bootstrapping (the lowest id of the initial members initializes
-//! the cluster; the others wait to be contacted) and telling the instance its role as it
-//! changes. Promises: [`RaftNode::stop`] stops the Raft instance and the server.
+//! the cluster; the others wait to be contacted; a member started without initial
+//! members waits until a leader adds it, learning the cluster's database id then) and
+//! telling the instance its role as it changes. Promises: [`RaftNode::stop`] stops the Raft instance and the server.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ use weft_rpc::server::ServerConfig;
 use weft_rpc::{DatabaseId, Identity};
 use weft_storage::durability::Uuid;
 
+use crate::admin::{AdminReply, AdminRequest, Reach};
 use crate::log::LogStore;
 use crate::machine::{Host, StateMachine};
 use crate::network::{Connector, RaftService, MAX_MESSAGE};
@@ -65,6 +67,23 @@ pub struct MemberStatus {
     pub replicated: BTreeMap<u64, Option<u64>>,
 }
 
+/// Sends admin requests (membership changes) to the leader on a member's behalf.
+#[derive(Clone)]
+pub struct Admin {
+    runtime: tokio::runtime::Handle,
+    raft: Raft<TypeConfig>,
+    reach: Reach,
+}
+
+impl Admin {
+    /// Carries out `request` on the leader (here, if this member leads), waiting for
+    /// it; call it outside any async context.
+    pub fn run(&self, request: &AdminRequest) -> AdminReply {
+        self.runtime
+            .block_on(crate::admin::to_leader(&self.raft, &self.reach, request))
+    }
+}
+
 /// Why a member could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -94,6 +113,8 @@ pub struct RaftNode {
     member: Member,
     /// A leader that heard from no majority for longer has lost its quorum (ms).
     quorum_window: u64,
+    /// How this member reaches the others with admin requests.
+    reach: Reach,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -137,6 +158,47 @@ fn write_member(dir: &Path, id: u64, address: &str, database: Uuid) -> Result<()
     let path = dir.join(MEMBER_FILE);
     let text = format!("id={id}\nraft_address={address}\ndatabase={database}\n");
     weft_storage::durability::replace_file(&path, text.as_bytes()).map_err(|error| StartError::Io { path, error })
+}
+
+/// Writes a new member's Raft state and member file, in that order (a member file
+/// without the state beside it is refused at the next start).
+fn settle_identity(dir: &Path, id: u64, address: &str, database: Uuid) -> Result<(), StartError> {
+    crate::hard_state::HardState::default()
+        .store(dir)
+        .map_err(|e| StartError::Config(e.to_string()))?;
+    write_member(dir, id, address, database)
+}
+
+/// Binds the member's Raft address and serves `service` there until the returned
+/// sender is used or dropped.
+async fn serve(
+    config: &RaftNodeConfig,
+    raft_address: &str,
+    service: RaftService,
+) -> Result<oneshot::Sender<()>, StartError> {
+    let listen = |error| StartError::Listen {
+        address: raft_address.to_string(),
+        error,
+    };
+    let (incoming, _) = weft_rpc::server::bind(raft_address).await.map_err(listen)?;
+    let server = weft_rpc::pb::raft_server::RaftServer::new(service)
+        .max_decoding_message_size(MAX_MESSAGE)
+        .max_encoding_message_size(MAX_MESSAGE);
+    let router = weft_rpc::server::builder(&config.server)
+        .map_err(listen)?
+        .add_service(server);
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let served = router
+            .serve_with_incoming_shutdown(incoming, async {
+                let _ = stopped.await;
+            })
+            .await;
+        if let Err(error) = served {
+            tracing::error!(%error, "the Raft server stopped");
+        }
+    });
+    Ok(stop)
 }
 
 /// Whether `dir` holds a member (it was started as one before).
@@ -185,7 +247,7 @@ impl RaftNode {
                         dir.display()
                     )));
                 }
-                (id, address, database)
+                (id, address, Some(database))
             }
             None => {
                 let (Some(id), Some(address)) = (config.id, config.raft_address.clone()) else {
@@ -194,23 +256,18 @@ impl RaftNode {
                     ));
                 };
                 if config.initial_members.is_empty() {
-                    return Err(StartError::Config(
-                        "a new Raft member needs --initial-members (joining a running cluster with ADD MEMBER is not \
-                         supported yet)"
-                            .into(),
-                    ));
+                    // Not a founding member: it waits until a leader adds it.
+                    (id, address, None)
+                } else {
+                    if config.initial_members.get(&id) != Some(&address) {
+                        return Err(StartError::Config(format!(
+                            "--initial-members must list this member as {id}={address}"
+                        )));
+                    }
+                    let database = cluster_database(&config.initial_members);
+                    settle_identity(&dir, id, &address, database)?;
+                    (id, address, Some(database))
                 }
-                if config.initial_members.get(&id) != Some(&address) {
-                    return Err(StartError::Config(format!(
-                        "--initial-members must list this member as {id}={address}"
-                    )));
-                }
-                let database = cluster_database(&config.initial_members);
-                crate::hard_state::HardState::default()
-                    .store(&dir)
-                    .map_err(|e| StartError::Config(e.to_string()))?;
-                write_member(&dir, id, &address, database)?;
-                (id, address, database)
             }
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -222,11 +279,40 @@ impl RaftNode {
                 path: dir.clone(),
                 error,
             })?;
+        let name = format!("member {id} ({raft_address})");
+        // The Raft service answers from the start: a member waiting to be added hears
+        // its join through it.
+        let (join_sender, join) = oneshot::channel();
+        let joining = database.is_none().then_some(join_sender);
+        let (service, handles) = RaftService::new(id, name.clone(), dir.join("incoming"), joining);
+        let stop = runtime.block_on(serve(&config, &raft_address, service))?;
+        let database = match database {
+            Some(database) => database,
+            None => {
+                tracing::info!(
+                    id,
+                    raft = %raft_address,
+                    "this Raft member waits to be added: run ADD MEMBER {id} AT \"{raft_address}\" on a member of the cluster"
+                );
+                let identity = runtime
+                    .block_on(join)
+                    .map_err(|_| StartError::Raft("stopped while waiting to be added".into()))?;
+                let database = Uuid::from_bytes(identity.database.0);
+                settle_identity(&dir, id, &raft_address, database)?;
+                tracing::info!(id, %database, "added to the cluster");
+                database
+            }
+        };
         let identity = Identity {
             database: DatabaseId(*database.as_bytes()),
             epoch: 0,
         };
-        let name = format!("member {id} ({raft_address})");
+        let _ = handles.identity.set(identity);
+        let reach = Reach {
+            client: config.client.clone(),
+            header: identity.header(&name),
+        };
+        let _ = handles.reach.set(reach.clone());
         let log = LogStore::open(&dir, database)?;
         let machine = StateMachine::open(&dir.join("snapshots"), database, host)?;
         machine.set_proposer(proposer.clone());
@@ -250,38 +336,12 @@ impl RaftNode {
             raft_address: raft_address.clone(),
             bolt_address: config.bolt_address.clone(),
         };
-        let (raft, stop) = runtime.block_on(async {
+        let raft = runtime.block_on(async {
             let raft = Raft::new(id, Arc::new(raft_config), connector, log, machine)
                 .await
                 .map_err(|e| StartError::Raft(e.to_string()))?;
+            let _ = handles.raft.set(raft.clone());
             proposer.start(raft.clone(), applied);
-            let (incoming, _) = weft_rpc::server::bind(&raft_address)
-                .await
-                .map_err(|error| StartError::Listen {
-                    address: raft_address.clone(),
-                    error,
-                })?;
-            let service = RaftService::new(raft.clone(), identity, name.clone(), dir.join("incoming"));
-            let server = weft_rpc::pb::raft_server::RaftServer::new(service)
-                .max_decoding_message_size(MAX_MESSAGE)
-                .max_encoding_message_size(MAX_MESSAGE);
-            let router = weft_rpc::server::builder(&config.server)
-                .map_err(|error| StartError::Listen {
-                    address: raft_address.clone(),
-                    error,
-                })?
-                .add_service(server);
-            let (stop, stopped) = oneshot::channel::<()>();
-            tokio::spawn(async move {
-                let served = router
-                    .serve_with_incoming_shutdown(incoming, async {
-                        let _ = stopped.await;
-                    })
-                    .await;
-                if let Err(error) = served {
-                    tracing::error!(%error, "the Raft server stopped");
-                }
-            });
             // Whether to initialize is the log's to say, not the member file's: a first start
             // that failed after writing the file must still initialize on the next one.
             let lowest = config.initial_members.keys().next() == Some(&id);
@@ -289,7 +349,7 @@ impl RaftNode {
                 .is_initialized()
                 .await
                 .map_err(|e| StartError::Raft(e.to_string()))?;
-            if lowest && !initialized && !config.initial_members.is_empty() {
+            if lowest && !initialized {
                 let members: BTreeMap<u64, Member> = config
                     .initial_members
                     .iter()
@@ -315,16 +375,9 @@ impl RaftNode {
             }
             watch_role(raft.clone(), id, self_member.clone(), heartbeat * 6, role_changed);
             if !config.bolt_address.is_empty() {
-                let header = identity.header(&name);
-                crate::admin::announce(
-                    raft.clone(),
-                    id,
-                    config.bolt_address.clone(),
-                    config.client.clone(),
-                    header,
-                );
+                crate::admin::announce(raft.clone(), id, config.bolt_address.clone(), reach.clone());
             }
-            Ok::<_, StartError>((raft, stop))
+            Ok::<_, StartError>(raft)
         })?;
         tracing::info!(id, raft = %raft_address, %database, "Raft member started");
         Ok(RaftNode {
@@ -336,6 +389,7 @@ impl RaftNode {
             raft_address,
             member: self_member,
             quorum_window: heartbeat * 6,
+            reach,
             stop: Some(stop),
         })
     }
@@ -356,6 +410,27 @@ impl RaftNode {
         m.membership_config
             .nodes()
             .map(|(id, member)| (*id, member.clone()))
+            .collect()
+    }
+
+    /// What sends admin requests to the leader for this member (held apart from the
+    /// member, since a request may wait minutes); `None` once stopped.
+    pub fn admin(&self) -> Option<Admin> {
+        Some(Admin {
+            runtime: self.runtime.as_ref()?.handle().clone(),
+            raft: self.raft.clone(),
+            reach: self.reach.clone(),
+        })
+    }
+
+    /// The ids of the members that vote (the others are learners).
+    pub fn voters(&self) -> std::collections::BTreeSet<u64> {
+        self.raft
+            .metrics()
+            .borrow()
+            .membership_config
+            .membership()
+            .voter_ids()
             .collect()
     }
 

@@ -135,12 +135,9 @@ impl Node {
         };
         let raft = Raft::new(id, config(), connector, log, machine).await.unwrap();
         proposer.start(raft.clone(), applied);
-        let service = RaftService::new(
-            raft.clone(),
-            identity,
-            format!("member {id}"),
-            dir.join("raft-incoming"),
-        );
+        let (service, handles) = RaftService::new(id, format!("member {id}"), dir.join("raft-incoming"), None);
+        let _ = handles.identity.set(identity);
+        let _ = handles.raft.set(raft.clone());
         let server = weft_rpc::pb::raft_server::RaftServer::new(service)
             .max_decoding_message_size(MAX_MESSAGE)
             .max_encoding_message_size(MAX_MESSAGE);

@@ -117,7 +117,8 @@ struct ServeArgs {
     #[arg(long, env = "WEFT_CLUSTER_CA", value_name = "PATH")]
     cluster_ca: Option<std::path::PathBuf>,
     /// This instance's id in a Raft cluster (with --raft-address and --initial-members on
-    /// the first start; a restart finds all three in the data directory).
+    /// the first start; a restart finds all three in the data directory). Without
+    /// --initial-members, a new member waits until `ADD MEMBER` on the cluster adds it.
     #[arg(long, env = "WEFT_NODE_ID", value_name = "N")]
     node_id: Option<u64>,
     /// Where this member's Raft service listens and the others reach it (host:port).

@@ -16,6 +16,7 @@ use parking_lot::Mutex;
 use weft_bolt::messages::Dict;
 use weft_bolt::{BackendError, BoltValue};
 use weft_query::{Engine, ReadOnlyCause};
+use weft_raft::admin::{AdminError, AdminRequest};
 use weft_raft::machine::Host;
 use weft_raft::node::{MemberStatus, RaftNode, RaftNodeConfig};
 use weft_raft::propose::Proposer;
@@ -74,6 +75,19 @@ impl RaftMember {
     /// The member's own status, and every member it knows (id, Raft and Bolt address).
     pub fn status(&self) -> Option<(MemberStatus, Vec<(u64, weft_raft::Member)>)> {
         self.node.lock().as_ref().map(|node| (node.status(), node.members()))
+    }
+
+    /// Carries out a membership change on the leader, waiting for it (adding a member
+    /// waits until it has caught up).
+    pub fn change_membership(&self, request: &AdminRequest) -> Result<(), AdminError> {
+        let admin = self.node.lock().as_ref().and_then(RaftNode::admin);
+        let admin = admin.ok_or_else(|| AdminError::Refused("the Raft member has stopped".into()))?;
+        weft_storage::slot::outside_slot(|| admin.run(request))
+    }
+
+    /// The ids of the voting members (the others are learners).
+    pub fn voters(&self) -> std::collections::BTreeSet<u64> {
+        self.node.lock().as_ref().map(RaftNode::voters).unwrap_or_default()
     }
 
     /// Where writes go now: the leader's Bolt address, when a leader with a majority is

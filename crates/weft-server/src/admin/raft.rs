@@ -1,5 +1,6 @@
-//! The admin commands of a Raft member: `SHOW CLUSTER`, and the MAIN/REPLICA statements,
-//! which a member refuses with the reason.
+//! The admin commands of a Raft member: `SHOW CLUSTER`, `ADD MEMBER <id> AT "<h:p>" [AS
+//! LEARNER]`, `REMOVE MEMBER <id>`, and the MAIN/REPLICA statements, which a member
+//! refuses with the reason.
 //!
 //! Owns: turning the member's view of the cluster into rows. A member knows its own
 //! state fully; of the others it knows their addresses and, on the leader, how far each
@@ -8,7 +9,8 @@
 use std::sync::Arc;
 
 use weft_query::error::Result;
-use weft_query::{AdminCommand, Engine, ErrorKind, QueryError, QueryResult, ResultValue};
+use weft_query::{AdminArgs, AdminCommand, Engine, ErrorKind, QueryError, QueryResult, ResultValue};
+use weft_raft::admin::{AdminError, AdminRequest};
 
 use crate::raft::RaftMember;
 
@@ -19,6 +21,37 @@ pub fn register(engine: &Engine, member: &Arc<RaftMember>) {
         args.end()?;
         let member = weak.upgrade().ok_or_else(stopped)?;
         show_cluster(&member)
+    }));
+    let weak = Arc::downgrade(member);
+    engine.register_admin(AdminCommand::new("ADD MEMBER", false, move |_, args| {
+        let id = member_id(args)?;
+        args.keyword("AT")?;
+        let raft_address = args.string("the new member's Raft address, as \"host:port\"")?;
+        let learner = args.eat_keyword("AS");
+        if learner {
+            args.keyword("LEARNER")?;
+        }
+        args.end()?;
+        weft_rpc::client::host_of(&raft_address)
+            .map_err(|e| QueryError::runtime(ErrorKind::SemanticError, "RaftMembership", e.to_string()))?;
+        let member = weak.upgrade().ok_or_else(stopped)?;
+        let request = AdminRequest::AddMember {
+            id,
+            raft_address,
+            learner,
+        };
+        member.change_membership(&request).map_err(membership_error)?;
+        Ok(QueryResult::default())
+    }));
+    let weak = Arc::downgrade(member);
+    engine.register_admin(AdminCommand::new("REMOVE MEMBER", false, move |_, args| {
+        let id = member_id(args)?;
+        args.end()?;
+        let member = weak.upgrade().ok_or_else(stopped)?;
+        member
+            .change_membership(&AdminRequest::RemoveMember { id })
+            .map_err(membership_error)?;
+        Ok(QueryResult::default())
     }));
     for keywords in [
         "SHOW REPLICATION ROLE",
@@ -38,12 +71,38 @@ pub fn register(engine: &Engine, member: &Arc<RaftMember>) {
     }
 }
 
+/// A member id: a positive integer.
+fn member_id(args: &mut AdminArgs<'_>) -> Result<u64> {
+    let id = args.integer("a member id")?;
+    u64::try_from(id).map_err(|_| {
+        QueryError::runtime(
+            ErrorKind::SemanticError,
+            "RaftMembership",
+            format!("{id} is not a member id; ids are positive integers"),
+        )
+    })
+}
+
+/// A membership change that did not happen: the leader's refusal is the client's to fix;
+/// a leader out of reach is a retry later.
+fn membership_error(error: AdminError) -> QueryError {
+    match error {
+        AdminError::Refused(why) => QueryError::runtime(ErrorKind::SemanticError, "RaftMembership", why),
+        other => QueryError::runtime(
+            ErrorKind::ReadOnly,
+            "NoQuorum",
+            format!("the membership change did not reach a leader: {other}"),
+        ),
+    }
+}
+
 fn stopped() -> QueryError {
     QueryError::runtime(ErrorKind::DatabaseError, "Raft", "the Raft member has stopped")
 }
 
 fn show_cluster(member: &RaftMember) -> Result<QueryResult> {
     let (me, mut members) = member.status().ok_or_else(stopped)?;
+    let voters = member.voters();
     // A member that no leader has reached yet knows no membership: it still shows itself.
     if !members.iter().any(|(id, _)| *id == me.id) {
         members.insert(0, (me.id, me.member.clone()));
@@ -76,7 +135,8 @@ fn show_cluster(member: &RaftMember) -> Result<QueryResult> {
                     ("leader", None) => "unreachable",
                     _ => "unknown",
                 };
-                ("follower", None, matched, None, health)
+                let role = if voters.contains(&id) { "follower" } else { "learner" };
+                (role, None, matched, None, health)
             };
             let address = if id == me.id { &me.member } else { &known };
             vec![
