@@ -142,6 +142,41 @@ try:
                                                   .single()["c"]) == 1)
         boss.run("MATCH (r:Routed) DELETE r")
 
+    def reads_wait_for_bookmarks_and_for_the_consistency_asked():
+        boss = leader(members)
+        follower = next(m for m in members if m is not boss)
+        # Causal chaining: each write's bookmark makes the next read, wherever the
+        # routing driver sends it, see that write.
+        with neo4j.GraphDatabase.driver(f"neo4j://127.0.0.1:{follower.bolt_port}", auth=("a", "b")) as d:
+            with d.session() as s:
+                for n in range(20):
+                    s.execute_write(lambda tx: tx.run("CREATE (:Chain {n: $n})", n=n).consume())
+                    seen = s.execute_read(lambda tx: tx.run("MATCH (c:Chain) RETURN max(c.n) AS m").single()["m"])
+                    assert seen == n, (seen, n)
+        # A LINEARIZABLE session on a follower (pymgclient: one connection) sees a write
+        # acknowledged on the leader just before.
+        reader = mgclient.connect(host="127.0.0.1", port=follower.bolt_port)
+        reader.autocommit = True
+        cursor = reader.cursor()
+        cursor.execute("SET SESSION CONSISTENCY TO LINEARIZABLE")
+        for n in range(20, 30):
+            boss.run("CREATE (:Chain {n: $n})", n=n)
+            cursor.execute("MATCH (c:Chain) RETURN max(c.n)")
+            assert cursor.fetchall() == [(n,)]
+        try:
+            cursor.execute("SET SESSION CONSISTENCY TO SOMETIMES")
+            raise AssertionError("an unknown level was taken")
+        except mgclient.DatabaseError as error:
+            assert "not a consistency level" in str(error), error
+        reader.close()
+        # The level in a transaction's metadata (neo4j driver).
+        with neo4j.GraphDatabase.driver(f"bolt://127.0.0.1:{follower.bolt_port}", auth=("a", "b")) as d:
+            with d.session(default_access_mode=neo4j.READ_ACCESS) as s:
+                boss.run("CREATE (:Chain {n: 30})")
+                query = neo4j.Query("MATCH (c:Chain) RETURN max(c.n) AS m", metadata={"consistency": "LAST_COMMITTED"})
+                assert s.run(query).single()["m"] == 30
+        boss.run("MATCH (c:Chain) DELETE c")
+
     def show_cluster_lists_the_members():
         rows = leader(members).cluster()
         assert sorted(rows) == [1, 2, 3], rows
@@ -187,6 +222,13 @@ try:
                 return error.code == "Neo.TransientError.Cluster.NoQuorum"
         wait_until("the lone member refuses writes with NoQuorum", refused_for_no_quorum)
         assert lone.run("MATCH (i:Item) RETURN count(i)")[0][0] == 150
+        try:
+            with neo4j.GraphDatabase.driver(f"bolt://127.0.0.1:{lone.bolt_port}", auth=("a", "b")) as d:
+                with d.session() as s:
+                    s.run(neo4j.Query("MATCH (i:Item) RETURN count(i)", metadata={"consistency": "LINEARIZABLE"})).consume()
+            raise AssertionError("a LINEARIZABLE read ran without a majority")
+        except neo4j.exceptions.Neo4jError as error:
+            assert error.code == "Neo.TransientError.Cluster.NoQuorum", error.code
         for m in members:
             if m is not lone:
                 m.start()
@@ -201,6 +243,8 @@ try:
     check("writes sent to a follower (neo4j driver, explicit transaction, pymgclient) are forwarded to the leader",
           writes_sent_to_a_follower_are_forwarded_to_the_leader)
     check("a neo4j:// driver given a follower routes writes to the leader", a_routing_driver_sends_writes_to_the_leader_and_reads_anywhere)
+    check("reads wait for bookmarks (neo4j:// causal chaining) and for LINEARIZABLE / LAST_COMMITTED",
+          reads_wait_for_bookmarks_and_for_the_consistency_asked)
     check("SHOW CLUSTER lists the three members and one leader", show_cluster_lists_the_members)
     check("MAIN/REPLICA statements are refused on a member", replication_statements_are_refused_on_a_member)
     check("the leader SIGKILLed, a new leader takes writes, the old one restarts with no flags and catches up",

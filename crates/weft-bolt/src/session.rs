@@ -132,8 +132,9 @@ pub trait Backend {
     }
     /// Checks credentials; an error closes the connection.
     fn authenticate(&mut self, auth: &Auth) -> Result<(), BackendError>;
-    /// Starts a query, in the open transaction if `in_tx`, else as its own autocommit one.
-    fn run(&mut self, query: &str, parameters: &Dict, in_tx: bool) -> Result<RunInfo, BackendError>;
+    /// Starts a query, in the open transaction if `in_tx`, else as its own autocommit one;
+    /// `extra` is RUN's (bookmarks, tx_metadata, mode and db of an autocommit query).
+    fn run(&mut self, query: &str, parameters: &Dict, extra: &Dict, in_tx: bool) -> Result<RunInfo, BackendError>;
     /// Up to `n` records (-1: all) of query `qid`. An autocommit query commits when its
     /// last batch is produced and reports its `bookmark` in that batch's metadata.
     fn pull(&mut self, qid: i64, n: i64) -> Result<(Vec<Vec<BoltValue>>, Progress), BackendError>;
@@ -287,10 +288,22 @@ impl Session {
             (State::Authentication | State::Connected, Request::Reset) => Err(invalid("RESET", &self.state)),
             (_, Request::Reset) => Ok(self.reset(backend)),
             // Autocommit and transactional queries.
-            (State::Ready, Request::Run { query, parameters, .. }) => self.run(&query, &parameters, false, backend),
-            (State::TxReady | State::TxStreaming { .. }, Request::Run { query, parameters, .. }) => {
-                self.run(&query, &parameters, true, backend)
-            }
+            (
+                State::Ready,
+                Request::Run {
+                    query,
+                    parameters,
+                    extra,
+                },
+            ) => self.run(&query, &parameters, &extra, false, backend),
+            (
+                State::TxReady | State::TxStreaming { .. },
+                Request::Run {
+                    query,
+                    parameters,
+                    extra,
+                },
+            ) => self.run(&query, &parameters, &extra, true, backend),
             // Records from an open result.
             (State::Streaming { .. } | State::TxStreaming { .. }, Request::Pull { n, qid }) => {
                 self.pull(n, qid, backend)
@@ -350,10 +363,11 @@ impl Session {
         &mut self,
         query: &str,
         parameters: &Dict,
+        extra: &Dict,
         in_tx: bool,
         backend: &mut dyn Backend,
     ) -> Result<Vec<Response>, BackendError> {
-        let info = backend.run(query, parameters, in_tx)?;
+        let info = backend.run(query, parameters, extra, in_tx)?;
         let fields = info.fields.into_iter().map(BoltValue::String).collect();
         let mut metadata = vec![
             entry("fields", BoltValue::List(fields)),

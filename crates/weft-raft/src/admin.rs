@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use openraft::error::{ChangeMembershipError, ClientWriteError};
 use openraft::{ChangeMembers, Raft};
 use serde::{Deserialize, Serialize};
 use tonic::Request;
@@ -46,6 +47,17 @@ pub enum AdminRequest {
     /// The leader to a member waiting to be added: you are member `id` of the cluster
     /// this request's header names.
     Join { id: u64 },
+    /// The log index a read must see applied: the leader's applied index, after it has
+    /// confirmed its leadership with a majority when `linearizable`.
+    ReadIndex { linearizable: bool },
+}
+
+/// What a request that was carried out answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AdminAnswer {
+    Done,
+    /// For [`AdminRequest::ReadIndex`]: the index to wait for.
+    ReadIndex(u64),
 }
 
 /// How long the leader waits for a new member to catch up before it leaves it a learner.
@@ -83,7 +95,7 @@ pub enum AdminError {
 }
 
 /// What the leader answers: done, or why not.
-pub type AdminReply = Result<(), AdminError>;
+pub type AdminReply = Result<AdminAnswer, AdminError>;
 
 /// Carries out `request` on this member, if it is the leader.
 pub async fn handle(raft: &Raft<TypeConfig>, reach: &Reach, request: AdminRequest) -> AdminReply {
@@ -107,7 +119,7 @@ pub async fn handle(raft: &Raft<TypeConfig>, reach: &Reach, request: AdminReques
                 return Err(AdminError::Refused(format!("member {id} is not in the cluster")));
             };
             if known.bolt_address == bolt_address {
-                return Ok(());
+                return Ok(AdminAnswer::Done);
             }
             let member = Member {
                 raft_address: known.raft_address.clone(),
@@ -116,10 +128,9 @@ pub async fn handle(raft: &Raft<TypeConfig>, reach: &Reach, request: AdminReques
             // Replacing a node is safe here: its Raft address, by which the others reach
             // it, does not change.
             let nodes = BTreeMap::from([(id, member)]);
-            raft.change_membership(ChangeMembers::SetNodes(nodes), true)
+            change(raft, ChangeMembers::SetNodes(nodes), true)
                 .await
-                .map(drop)
-                .map_err(|e| refused(&e))
+                .map(|_| AdminAnswer::Done)
         }
         AdminRequest::AddMember {
             id,
@@ -134,7 +145,7 @@ pub async fn handle(raft: &Raft<TypeConfig>, reach: &Reach, request: AdminReques
                         known.raft_address
                     )))
                 }
-                Some(_) if voter || learner => return Ok(()),
+                Some(_) if voter || learner => return Ok(AdminAnswer::Done),
                 _ => {}
             }
             if let Some((other, _)) = membership
@@ -146,21 +157,14 @@ pub async fn handle(raft: &Raft<TypeConfig>, reach: &Reach, request: AdminReques
                 )));
             }
             join(&raft_address, reach, id).await?;
-            let added = raft
-                .add_learner(
-                    id,
-                    Member {
-                        raft_address: raft_address.clone(),
-                        bolt_address: String::new(),
-                    },
-                    false,
-                )
-                .await
-                .map_err(|e| refused(&e))?;
+            let node = Member {
+                raft_address: raft_address.clone(),
+                bolt_address: String::new(),
+            };
+            let target = change(raft, ChangeMembers::AddNodes(BTreeMap::from([(id, node)])), true).await?;
             if learner {
-                return Ok(());
+                return Ok(AdminAnswer::Done);
             }
-            let target = added.log_id.index;
             let caught_up = raft
                 .wait(Some(CATCH_UP))
                 .metrics(
@@ -178,10 +182,9 @@ pub async fn handle(raft: &Raft<TypeConfig>, reach: &Reach, request: AdminReques
                     CATCH_UP.as_secs()
                 )));
             }
-            raft.change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)
+            change(raft, ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)
                 .await
-                .map(drop)
-                .map_err(|e| refused(&e))
+                .map(|_| AdminAnswer::Done)
         }
         AdminRequest::RemoveMember { id } => {
             if membership.get_node(&id).is_none() {
@@ -194,9 +197,7 @@ pub async fn handle(raft: &Raft<TypeConfig>, reach: &Reach, request: AdminReques
                         "member {id} is the last voter: a cluster cannot go on without one"
                     )));
                 }
-                raft.change_membership(ChangeMembers::RemoveVoters(BTreeSet::from([id])), false)
-                    .await
-                    .map_err(|e| refused(&e))?;
+                change(raft, ChangeMembers::RemoveVoters(BTreeSet::from([id])), false).await?;
             }
             // A voter removed without `retain` is gone already; a learner goes now.
             let still = raft
@@ -207,15 +208,50 @@ pub async fn handle(raft: &Raft<TypeConfig>, reach: &Reach, request: AdminReques
                 .get_node(&id)
                 .is_some();
             if still {
-                raft.change_membership(ChangeMembers::RemoveNodes(BTreeSet::from([id])), false)
-                    .await
-                    .map_err(|e| refused(&e))?;
+                change(raft, ChangeMembers::RemoveNodes(BTreeSet::from([id])), false).await?;
             }
-            Ok(())
+            Ok(AdminAnswer::Done)
+        }
+        AdminRequest::ReadIndex { linearizable } => {
+            let index = if linearizable {
+                let (read, _) = raft.get_read_log_id().await.map_err(|e| refused(&e))?;
+                read.map_or(0, |log| log.index)
+            } else {
+                raft.metrics().borrow().last_applied.map_or(0, |log| log.index)
+            };
+            Ok(AdminAnswer::ReadIndex(index))
         }
         AdminRequest::Join { .. } => Err(AdminError::Refused(
             "this member is in a cluster already; it joins no other".into(),
         )),
+    }
+}
+
+/// How long a membership change waits for one in progress (an announcement, another
+/// member's addition) to finish.
+const CHANGE_WAIT: Duration = Duration::from_secs(30);
+
+/// Proposes a membership change, waiting while another one is in progress: openraft
+/// takes one at a time.
+/// Answers the log index of the change.
+async fn change(raft: &Raft<TypeConfig>, changes: ChangeMembers<u64, Member>, retain: bool) -> Result<u64, AdminError> {
+    let deadline = tokio::time::Instant::now() + CHANGE_WAIT;
+    loop {
+        match raft.change_membership(changes.clone(), retain).await {
+            Ok(done) => return Ok(done.log_id.index),
+            Err(error) => {
+                let busy = matches!(
+                    error.api_error(),
+                    Some(ClientWriteError::ChangeMembershipError(
+                        ChangeMembershipError::InProgress(_)
+                    ))
+                );
+                if !busy || tokio::time::Instant::now() >= deadline {
+                    return Err(AdminError::Refused(error.to_string()));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
     }
 }
 
@@ -290,7 +326,7 @@ pub fn announce(raft: Raft<TypeConfig>, id: u64, bolt_address: String, reach: Re
                     bolt_address: bolt_address.clone(),
                 };
                 match to_leader(&raft, &reach, &request).await {
-                    Ok(()) => tracing::info!(id, %bolt_address, "told the leader this member's Bolt address"),
+                    Ok(_) => tracing::info!(id, %bolt_address, "told the leader this member's Bolt address"),
                     Err(error) => {
                         tracing::debug!(%error, "cannot tell the leader this member's Bolt address yet");
                         tokio::time::sleep(Duration::from_secs(1)).await;

@@ -32,7 +32,7 @@ use weft_rpc::pb::raft_client::RaftClient;
 use weft_rpc::pb::{self, RaftReply, RaftRequest};
 use weft_rpc::Identity;
 
-use crate::admin::{AdminError, AdminReply, AdminRequest, Reach};
+use crate::admin::{AdminAnswer, AdminError, AdminReply, AdminRequest, Reach};
 use crate::machine::SnapshotFile;
 use crate::{Member, TypeConfig};
 
@@ -306,7 +306,7 @@ impl RaftService {
         }
         if let Some(known) = self.identity.get() {
             return if known.database == remote.database {
-                Ok(())
+                Ok(AdminAnswer::Done)
             } else {
                 Err(AdminError::Refused(format!(
                     "{} belongs to database {} already, not to {}",
@@ -319,6 +319,7 @@ impl RaftService {
         };
         joined
             .send(remote)
+            .map(|()| AdminAnswer::Done)
             .map_err(|_| AdminError::Refused(format!("{} has stopped", self.name)))
     }
 }

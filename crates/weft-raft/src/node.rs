@@ -22,7 +22,7 @@ use weft_rpc::server::ServerConfig;
 use weft_rpc::{DatabaseId, Identity};
 use weft_storage::durability::Uuid;
 
-use crate::admin::{AdminReply, AdminRequest, Reach};
+use crate::admin::{AdminAnswer, AdminError, AdminReply, AdminRequest, Reach};
 use crate::log::LogStore;
 use crate::machine::{Host, StateMachine};
 use crate::network::{Connector, RaftService, MAX_MESSAGE};
@@ -81,6 +81,31 @@ impl Admin {
     pub fn run(&self, request: &AdminRequest) -> AdminReply {
         self.runtime
             .block_on(crate::admin::to_leader(&self.raft, &self.reach, request))
+    }
+
+    /// Waits until this member has applied what a read must see: the leader's applied
+    /// index (`linearizable`: once the leader has confirmed with a majority that it still
+    /// leads). Gives up after `timeout`.
+    pub fn read_barrier(&self, linearizable: bool, timeout: Duration) -> Result<(), AdminError> {
+        self.runtime.block_on(async {
+            let asked = AdminRequest::ReadIndex { linearizable };
+            let answer = tokio::time::timeout(timeout, crate::admin::to_leader(&self.raft, &self.reach, &asked))
+                .await
+                .map_err(|_| {
+                    AdminError::Refused(format!("the leader did not answer within {} s", timeout.as_secs()))
+                })?;
+            let AdminAnswer::ReadIndex(index) = answer? else {
+                return Err(AdminError::Refused(
+                    "the leader answered something else than a read index".into(),
+                ));
+            };
+            self.raft
+                .wait(Some(timeout))
+                .applied_index_at_least(Some(index), "a read's index is applied")
+                .await
+                .map(drop)
+                .map_err(|e| AdminError::Refused(format!("this member did not apply index {index} in time: {e}")))
+        })
     }
 }
 

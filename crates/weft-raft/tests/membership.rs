@@ -74,7 +74,7 @@ fn commit(member: &Member, n: i64) {
 }
 
 fn admin(member: &Member, request: AdminRequest) -> Result<(), AdminError> {
-    member.node.admin().expect("running").run(&request)
+    member.node.admin().expect("running").run(&request).map(drop)
 }
 
 #[test]

@@ -26,6 +26,7 @@ use weft_query::{
     Txn,
 };
 
+use crate::consistency::{self, Consistency};
 use crate::convert;
 use crate::node::Node;
 
@@ -73,6 +74,8 @@ pub struct EngineBackend {
     forwarded: bool,
     /// The link to the leader that writes reaching a Raft follower go through.
     link: crate::forward::Link,
+    /// The session's consistency level (`SET SESSION CONSISTENCY TO …`).
+    consistency: Consistency,
 }
 
 impl EngineBackend {
@@ -99,7 +102,16 @@ impl EngineBackend {
             auth: Auth::from_dict(&Vec::new()),
             forwarded: false,
             link: crate::forward::Link::default(),
+            consistency: Consistency::None,
         }
+    }
+
+    /// Waits, before a transaction starts here, for what it must see: the level its
+    /// metadata or the session asks for, and the bookmarks it carries.
+    fn before_reading(&self, extra: &Dict) -> Result<(), BackendError> {
+        let level = consistency::requested(extra)?.unwrap_or(self.consistency);
+        let bookmark = consistency::newest_bookmark(extra)?;
+        consistency::before_reading(&self.node, level, bookmark)
     }
 
     /// Sets the negotiated Bolt version (the version a link to the leader speaks).
@@ -331,9 +343,17 @@ impl Backend for EngineBackend {
         Ok(())
     }
 
-    fn run(&mut self, query: &str, parameters: &Dict, in_tx: bool) -> Result<RunInfo, BackendError> {
+    fn run(&mut self, query: &str, parameters: &Dict, extra: &Dict, in_tx: bool) -> Result<RunInfo, BackendError> {
         let params = convert::parameters(parameters, self.dialect)
             .map_err(|e| BackendError::new(PARAMETER_TYPE_ERROR, e.to_string()))?;
+        if let Some(level) = consistency::session_statement(query) {
+            self.consistency = level?;
+            let open = Open::Buffered {
+                rows: VecDeque::new(),
+                summary: summary(true, &QueryStats::default()),
+            };
+            return Ok(self.open(Vec::new(), open));
+        }
         // Memgraph's clients (pymgclient) open and close transactions with the statements
         // BEGIN, COMMIT and ROLLBACK sent as queries; they drive the same transaction.
         if !in_tx {
@@ -380,6 +400,7 @@ impl Backend for EngineBackend {
         }
         // The session allows one autocommit result at a time; a leftover is rolled back.
         self.results.clear();
+        self.before_reading(extra)?;
         let cursor = match self.engine.start(query, &params) {
             Ok(cursor) => cursor,
             // Refused before it ran anything: a write on a follower goes to the leader.
@@ -422,6 +443,7 @@ impl Backend for EngineBackend {
             return Ok(());
         }
         let mode = if read { AccessMode::Read } else { AccessMode::ReadWrite };
+        self.before_reading(extra)?;
         self.tx = Some(self.engine.begin(mode));
         self.explicit = true;
         Ok(())

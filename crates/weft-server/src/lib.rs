@@ -14,6 +14,7 @@ mod admin;
 mod auth;
 mod backend;
 mod connection;
+mod consistency;
 pub mod convert;
 mod forward;
 mod http;

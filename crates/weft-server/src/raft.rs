@@ -82,7 +82,15 @@ impl RaftMember {
     pub fn change_membership(&self, request: &AdminRequest) -> Result<(), AdminError> {
         let admin = self.node.lock().as_ref().and_then(RaftNode::admin);
         let admin = admin.ok_or_else(|| AdminError::Refused("the Raft member has stopped".into()))?;
-        weft_storage::slot::outside_slot(|| admin.run(request))
+        weft_storage::slot::outside_slot(|| admin.run(request)).map(drop)
+    }
+
+    /// Waits until this member has applied what a read at `linearizable` or last-committed
+    /// consistency must see (see [`weft_raft::node::Admin::read_barrier`]).
+    pub fn read_barrier(&self, linearizable: bool, timeout: Duration) -> Result<(), AdminError> {
+        let admin = self.node.lock().as_ref().and_then(RaftNode::admin);
+        let admin = admin.ok_or_else(|| AdminError::Refused("the Raft member has stopped".into()))?;
+        weft_storage::slot::outside_slot(|| admin.read_barrier(linearizable, timeout))
     }
 
     /// The ids of the voting members (the others are learners).

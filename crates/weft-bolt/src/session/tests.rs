@@ -43,7 +43,7 @@ impl Backend for FakeBackend {
         }
     }
 
-    fn run(&mut self, query: &str, _parameters: &Dict, in_tx: bool) -> Result<RunInfo, BackendError> {
+    fn run(&mut self, query: &str, _parameters: &Dict, _extra: &Dict, in_tx: bool) -> Result<RunInfo, BackendError> {
         self.calls.push(format!("run {query} in_tx={in_tx}"));
         if query.contains("FAIL") {
             return Err(BackendError::new(SYNTAX_ERROR, "bad query"));
