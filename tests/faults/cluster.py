@@ -17,6 +17,8 @@ import shutil
 import subprocess
 import sys
 
+import neo4j
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from weft_process import WeftProcess  # noqa: E402 - the shared module lives one folder up
 
@@ -54,6 +56,10 @@ class Network:
         sh("ip", "addr", "add", f"198.18.{self.net}.254/24", "dev", self.bridge)
         sh("ip", "link", "set", self.bridge, "up")
 
+    def address(self, n):
+        """Node `n`'s address."""
+        return f"198.18.{self.net}.{n}"
+
     def attach(self, n):
         """A namespace for node `n` wired to the bridge; its address."""
         ns, host_end, node_end = f"weft{os.getpid()}n{n}", f"wv{os.getpid() % 100000}h{n}", f"wv{os.getpid() % 100000}n{n}"
@@ -64,7 +70,7 @@ class Network:
         sh("ip", "link", "set", host_end, "master", self.bridge)
         sh("ip", "link", "set", host_end, "up")
         sh("ip", "link", "set", node_end, "netns", ns)
-        address = f"198.18.{self.net}.{n}"
+        address = self.address(n)
         sh("ip", "netns", "exec", ns, "ip", "addr", "add", f"{address}/24", "dev", node_end)
         sh("ip", "netns", "exec", ns, "ip", "link", "set", node_end, "up")
         sh("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
@@ -121,6 +127,33 @@ class Node(WeftProcess):
         """Removes this node's partition rules, if any."""
         sh("ip", "netns", "exec", self.ns, "nft", "delete", "table", "inet", "weftfaults", check=False)
         self.cut = False
+
+
+class Member(Node):
+    """A Raft member: the first start names its id, Raft address and the initial members
+    (`members`: id -> Raft address); a restart finds them in its data directory."""
+
+    def __init__(self, binary, network, n, root, name, members):
+        super().__init__(binary, network, n, root, name)
+        self.n, self.members, self.founded = n, members, False
+
+    def arguments(self):
+        if self.founded:
+            return super().arguments()
+        initial = ",".join(f"{i}={address}" for i, address in self.members.items())
+        return super().arguments() + ["--node-id", str(self.n), "--raft-address", self.members[self.n],
+                                      "--initial-members", initial]
+
+    def start(self):
+        super().start()
+        self.founded = True
+
+
+def own_role(node):
+    """The Raft role `node` reports for itself in SHOW CLUSTER."""
+    with neo4j.GraphDatabase.driver(f"bolt://{node.bolt}", auth=("any", "thing"), connection_timeout=2) as drv:
+        rows = drv.execute_query("SHOW CLUSTER").records
+    return next(row[3] for row in rows if row[0] == node.n)
 
 
 def partition(side, rest):

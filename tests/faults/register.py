@@ -67,7 +67,8 @@ def last_values(history, key, n=3):
 def read(history, process, drv, key):
     history.add(process, "invoke", "read", [key, None])
     try:
-        rows = w.read(drv, f"MATCH (r:Register {{k: {key}}}) RETURN r.v")
+        # LINEARIZABLE: on a Raft follower the read waits for the leader's read index.
+        rows = w.read(drv, f"MATCH (r:Register {{k: {key}}}) RETURN r.v", "LINEARIZABLE")
         history.add(process, "ok", "read", [key, rows[0][0]])
     except Exception as error:  # noqa: BLE001 - a read that fails took no effect
         history.add(process, "fail", "read", [key, None], error)

@@ -1,10 +1,16 @@
-"""The fault suite: a MAIN with a SYNC, a STRICT_SYNC and an ASYNC replica, each a real
-`weft serve` in its own network namespace; the set, bank, large and register workloads run
-against them while a nemesis kills, pauses and isolates nodes and partitions the network;
-then the faults are healed and the history is checked (see workloads.py and register.py
-for what each workload promises).
+"""The fault suite, on one of two topologies, each node a real `weft serve` in its own
+network namespace:
+- replication: a MAIN with a SYNC, a STRICT_SYNC and an ASYNC replica; every write goes to
+  MAIN, reads go everywhere;
+- raft: a three-member Raft cluster; each workload writes through its own member (a
+  follower forwards to the leader), reads go everywhere, register reads are LINEARIZABLE.
+The set, bank, large and register workloads run while a nemesis kills, pauses and
+isolates nodes and partitions the network (leader and MAIN included); then the faults are
+healed and the history is checked (see workloads.py and register.py for what each
+workload promises).
 
-Usage: python run.py WEFT_BINARY [--seconds S] [--seed N]   (tests/faults/run.sh runs it).
+Usage: python run.py WEFT_BINARY [--topology replication|raft] [--seconds S] [--seed N]
+(tests/faults/run.sh runs both).
 Bounded: the load and the nemesis stop after S seconds; every wait after gives up in 60 s.
 Prints one line per check and 'N passed, N failed' at the end; exits non-zero on a failure.
 """
@@ -18,7 +24,7 @@ import tempfile
 import threading
 import time
 
-from cluster import Network, Node, available, partition
+from cluster import Member, Network, Node, available, own_role, partition
 import register
 import workloads as w
 
@@ -26,6 +32,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("binary")
 parser.add_argument("--seconds", type=float, default=20)
 parser.add_argument("--seed", type=int, default=int(time.time()))
+parser.add_argument("--topology", choices=["replication", "raft"], default="replication")
 args = parser.parse_args()
 
 # A killed server makes the driver log every dead connection; the history records them.
@@ -39,33 +46,12 @@ if not usable:
 
 register.self_check()
 rng = random.Random(args.seed)
-print(f"fault suite: seed {args.seed}, {args.seconds:.0f} s of faults", flush=True)
+print(f"fault suite ({args.topology}): seed {args.seed}, {args.seconds:.0f} s of faults", flush=True)
 root = tempfile.mkdtemp(prefix="weft-faults-")
 network = None
 nodes = []
 try:
     network = Network()
-    main = Node(args.binary, network, 1, root, "main")
-    replicas = {mode: Node(args.binary, network, n, root, name)
-                for n, (mode, name) in enumerate([("SYNC", "sync"), ("STRICT_SYNC", "strict"), ("ASYNC", "async")], 2)}
-    nodes = [main, *replicas.values()]
-    for node in nodes:
-        node.start()
-    with w.driver(main) as drv, drv.session() as s:
-        for mode, node in replicas.items():
-            with w.driver(node) as rd, rd.session() as rs:
-                rs.run("SET REPLICATION ROLE TO REPLICA WITH PORT 10000").consume()
-            s.run(f"REGISTER REPLICA {node.name} {mode} TO '{node.replication}'").consume()
-
-    def states():
-        with w.driver(main) as drv:
-            return {row[0]: (row[4], row[5]) for row in w.read(drv, "SHOW REPLICAS")}
-
-    def converged():
-        with w.driver(main) as drv:
-            last = w.read(drv, "SHOW STORAGE INFO")
-        last = dict((row[0], row[1]) for row in last)["last_commit_timestamp"]
-        return all(state == "ready" and ts == last for state, ts in states().values())
 
     def wait_until(what, done, seconds=60):
         deadline = time.time() + seconds
@@ -75,19 +61,72 @@ try:
                     return
             except Exception:  # noqa: BLE001 - a node still coming back
                 pass
-            assert time.time() < deadline, f"timed out waiting until {what}: {states()}"
+            assert time.time() < deadline, f"timed out waiting until {what}: {describe()}"
             time.sleep(0.2)
 
-    wait_until("every replica is ready", lambda: all(s == "ready" for s, _ in states().values()))
-    w.set_up_bank(main)
-    register.set_up(main)
-    wait_until("the accounts reached every replica", converged)
+    def last_commit(node):
+        with w.driver(node) as drv:
+            return dict((row[0], row[1]) for row in w.read(drv, "SHOW STORAGE INFO"))["last_commit_timestamp"]
+
+    if args.topology == "replication":
+        main = Node(args.binary, network, 1, root, "main")
+        replicas = {mode: Node(args.binary, network, n, root, name)
+                    for n, (mode, name) in enumerate([("SYNC", "sync"), ("STRICT_SYNC", "strict"), ("ASYNC", "async")], 2)}
+        nodes = [main, *replicas.values()]
+        for node in nodes:
+            node.start()
+        with w.driver(main) as drv, drv.session() as s:
+            for mode, node in replicas.items():
+                with w.driver(node) as rd, rd.session() as rs:
+                    rs.run("SET REPLICATION ROLE TO REPLICA WITH PORT 10000").consume()
+                s.run(f"REGISTER REPLICA {node.name} {mode} TO '{node.replication}'").consume()
+
+        def describe():
+            with w.driver(main) as drv:
+                return {row[0]: (row[4], row[5]) for row in w.read(drv, "SHOW REPLICAS")}
+
+        def converged():
+            last = last_commit(main)
+            return all(state == "ready" and ts == last for state, ts in describe().values())
+
+        wait_until("every replica is ready", lambda: all(s == "ready" for s, _ in describe().values()))
+        # Every write goes to MAIN; MAIN may not be paused or isolated (a replica is).
+        entry = {"set": main, "bank": main, "large": main, "register": main}
+        faults_of = {node.name: ["kill", "pause", "isolate", "partition"] for node in replicas.values()}
+        faults_of[main.name] = ["kill", "partition"]
+    else:
+        members = {n: f"{network.address(n)}:7000" for n in (1, 2, 3)}
+        nodes = [Member(args.binary, network, n, root, f"member{n}", members) for n in (1, 2, 3)]
+        for node in nodes:
+            node.start()
+
+        def describe():
+            return {node.name: own_role(node) for node in nodes}
+
+        def converged():
+            lasts = {last_commit(node) for node in nodes}
+            return len(lasts) == 1 and "leader" in describe().values()
+
+        def writable():
+            with w.driver(nodes[0]) as drv, drv.session() as s:
+                s.run("CREATE (:Probe) WITH 1 AS x MATCH (p:Probe) DELETE p").consume()
+            return True
+        wait_until("the cluster takes writes", writable)
+        # Each workload writes through a member of its own: followers forward to the leader.
+        entry = {"set": nodes[0], "bank": nodes[1], "large": nodes[2], "register": nodes[0]}
+        faults_of = {node.name: ["kill", "pause", "isolate", "partition"] for node in nodes}
+
+    w.set_up_bank(entry["bank"])
+    register.set_up(entry["register"])
+    wait_until("the set-up reached every node", converged)
 
     history = w.History(f"{root}/history.jsonl")
     deadline = time.time() + args.seconds
-    readers = [main, *replicas.values()]
-    threads = (w.set_clients(history, main, deadline) + w.bank_clients(history, main, readers, deadline, args.seed)
-               + w.large_clients(history, main, readers, deadline) + register.clients(history, main, deadline, args.seed))
+    readers = nodes
+    threads = (w.set_clients(history, entry["set"], deadline)
+               + w.bank_clients(history, entry["bank"], readers, deadline, args.seed)
+               + w.large_clients(history, entry["large"], readers, deadline)
+               + register.clients(history, entry["register"], deadline, args.seed))
 
     faults = []
 
@@ -103,8 +142,7 @@ try:
         while time.time() < deadline - 2:
             time.sleep(rng.uniform(1.0, 2.5))
             victim = rng.choice(nodes)
-            fault = rng.choice(["kill", "pause", "isolate", "partition"] if victim is not main
-                               else ["kill", "partition"])
+            fault = rng.choice(faults_of[victim.name])
             if fault == "partition":
                 # The victim and a random part of the rest (never all of it) on one side.
                 others = [n for n in nodes if n is not victim]
@@ -151,7 +189,7 @@ try:
             node.rejoin()
         if not node.running():
             node.start()
-    wait_until("every replica caught up after the faults", converged)
+    wait_until("every node caught up after the faults", converged, seconds=120)
 
     passed = failed = 0
 
@@ -174,12 +212,18 @@ try:
     check("bank: every read on every node sees the same total", w.check_bank(history))
     check("large: 10k-change transactions seen whole or not at all, acknowledged ones everywhere",
           w.check_large(history, nodes))
-    check("register: MAIN's reads, writes and compare-and-sets linearizable per key", register.check(history))
+    check(f"register: {entry['register'].name}'s reads, writes and compare-and-sets linearizable per key",
+          register.check(history))
     print(f"faults: {passed} passed, {failed} failed")
     if failed:
         print(f"history and logs kept in {root}")
         root = None
         sys.exit(1)
+except BaseException:
+    if root:
+        print(f"history and logs kept in {root}")
+        root = None
+    raise
 finally:
     for node in nodes:
         node.kill()

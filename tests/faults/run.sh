@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The fault suite (tests/faults/run.py): real `weft serve` processes in network namespaces
+# The fault suite (tests/faults/run.py), on MAIN/REPLICA replication and on a Raft cluster:
+# real `weft serve` processes in network namespaces
 # of their own, a nemesis, and workloads whose history is checked. Needs root; prints why
 # and passes when this machine cannot make network namespaces, unless WEFT_FAULTS_REQUIRED=1
 # (as in .ci/run), when that fails.
@@ -20,4 +21,7 @@ seconds=20
 for arg in "$@"; do [ "${prev:-}" = "--seconds" ] && seconds="$arg"; prev="$arg"; done
 # Bounded: the faults last S seconds; healing, catch-up and the checks get 5 minutes more.
 # SIGINT, so that the suite still removes its namespaces and bridge if it runs over.
-timeout -s INT -k 30 "$(python3 -c "print(int($seconds) + 300)")" "$venv/bin/python" tests/faults/run.py "$PWD/target/release/weft" "$@"
+for topology in replication raft; do
+  timeout -s INT -k 30 "$(python3 -c "print(int($seconds) + 300)")" \
+    "$venv/bin/python" tests/faults/run.py "$PWD/target/release/weft" --topology "$topology" "$@"
+done

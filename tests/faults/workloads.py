@@ -71,7 +71,11 @@ def write(history, process, drv, f, value, query, **params):
         time.sleep(0.05)
 
 
-def read(drv, query):
+def read(drv, query, consistency=None):
+    """The rows of a read; `consistency` goes in the transaction metadata (on a Raft
+    member: NONE, LAST_COMMITTED or LINEARIZABLE)."""
+    if consistency:
+        query = neo4j.Query(query, metadata={"consistency": consistency})
     with drv.session(default_access_mode=neo4j.READ_ACCESS) as s:
         return [r.values() for r in s.run(query)]
 

@@ -37,9 +37,16 @@ struct Inner {
     retainer: FileRetainer,
     /// Every entry after the purge point, by index.
     entries: RwLock<BTreeMap<u64, Entry>>,
-    /// Written through to `raft-state` on every change.
+    /// Written through to `raft-state` on every change, but the committed index at most
+    /// every [`COMMITTED_EVERY`].
     state: Mutex<HardState>,
+    /// When the committed index was last written.
+    committed_written: Mutex<std::time::Instant>,
 }
+
+/// How often the committed index reaches `raft-state`: a restarted member applies up to
+/// it before it serves reads, so its state is at most this much older than before.
+const COMMITTED_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Why the log could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -81,7 +88,7 @@ impl LogStore {
             path: wal_dir.clone(),
             error,
         })?;
-        let state = HardState::load(dir)?;
+        let mut state = HardState::load(dir)?;
         let wal_error = |error| OpenError::Wal {
             path: wal_dir.clone(),
             error: Box::new(error),
@@ -116,6 +123,13 @@ impl LogStore {
             }
             entries.insert(entry.log_id.index, entry);
         }
+        // The committed index is stored apart from the entries: after a machine crash it
+        // may name an entry whose write was lost. Such a member forgets it and learns it
+        // again from the leader.
+        let last = entries.keys().next_back().copied().or(state.purged.map(|p| p.index));
+        if state.committed.is_some_and(|c| Some(c.index) > last) {
+            state.committed = None;
+        }
         tracing::info!(dir = %dir.display(), entries = entries.len(), "Raft log opened");
         Ok(LogStore {
             inner: Arc::new(Inner {
@@ -124,6 +138,7 @@ impl LogStore {
                 retainer: FileRetainer::default(),
                 entries: RwLock::new(entries),
                 state: Mutex::new(state),
+                committed_written: Mutex::new(std::time::Instant::now()),
             }),
         })
     }
@@ -187,10 +202,22 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
-        // Kept in memory and written with the next vote or purge: openraft needs it only
-        // to apply sooner after a restart, and an fsync per commit would halve the write
-        // rate. After a crash the member re-learns it from the leader.
+        // Kept in memory and written every COMMITTED_EVERY (and with any vote or purge):
+        // an fsync per commit would halve the write rate, and openraft needs it only to
+        // apply what it knew committed at a restart, before the member serves reads.
         self.inner.state.lock().committed = committed;
+        let due = {
+            let mut written = self.inner.committed_written.lock();
+            let due = written.elapsed() >= COMMITTED_EVERY;
+            if due {
+                *written = std::time::Instant::now();
+            }
+            due
+        };
+        if due {
+            // Writes the state as it is now: a newer committed index may have come meanwhile.
+            self.update(|_| {}).await?;
+        }
         Ok(())
     }
 

@@ -45,6 +45,10 @@ const MAX_SNAPSHOT: u64 = 1 << 40;
 /// Longest a snapshot's transfer and install may take.
 const SNAPSHOT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
+/// Largest append of more than one entry (bytes): small enough to reach a follower and be
+/// fsynced there within a heartbeat interval.
+const APPEND_BUDGET: usize = 1 << 20;
+
 /// Largest message: a batch of entries may carry large commit records.
 pub const MAX_MESSAGE: usize = 256 << 20;
 
@@ -130,6 +134,13 @@ impl Network {
         E: std::error::Error + DeserializeOwned,
     {
         let payload = encode(request).map_err(|e| NetworkError::new(&e))?;
+        // openraft gives an append one heartbeat interval: a batch too large to send and
+        // fsync in that time would time out again on every retry, and the follower would
+        // never catch up. Asking for fewer entries keeps each append small.
+        if entries > 1 && payload.len() > APPEND_BUDGET {
+            let fit = (entries as usize * APPEND_BUDGET / payload.len()).max(1) as u64;
+            return Err(PayloadTooLarge::new_entries_hint(fit.min(entries - 1)).into());
+        }
         let mut call = Request::new(RaftRequest {
             header: Some(self.header.clone()),
             payload,

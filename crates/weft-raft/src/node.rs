@@ -423,6 +423,7 @@ impl RaftNode {
     /// membership names it).
     pub fn status(&self) -> MemberStatus {
         let mut status = status_of(&self.raft.metrics().borrow(), self.id, self.quorum_window);
+        status.writable = self.proposer.writable();
         status.member = self.member.clone();
         status
     }
@@ -486,7 +487,8 @@ impl Drop for RaftNode {
 }
 
 /// The status of member `id` from its metrics; a leader whose majority last answered
-/// more than `quorum_window` ms ago has lost its quorum.
+/// more than `quorum_window` ms ago has lost its quorum. `writable` is the caller's to
+/// fill in (it follows the leader's gate, which has a memory).
 fn status_of(m: &openraft::RaftMetrics<u64, Member>, id: u64, quorum_window: u64) -> MemberStatus {
     let role = match m.state {
         ServerState::Leader => "leader",
@@ -508,7 +510,7 @@ fn status_of(m: &openraft::RaftMetrics<u64, Member>, id: u64, quorum_window: u64
         last_log_index: m.last_log_index,
         applied_index: m.last_applied.map(|l| l.index),
         leader: m.current_leader,
-        writable: m.state == ServerState::Leader && m.last_applied.is_some_and(|l| l.leader_id.term == m.current_term),
+        writable: false,
         quorum: match m.state {
             ServerState::Leader => m.millis_since_quorum_ack.is_some_and(|ms| ms <= quorum_window),
             _ => m.current_leader.is_some(),
@@ -533,8 +535,11 @@ fn watch_role(
     let mut metrics = raft.metrics();
     tokio::spawn(async move {
         let mut last = None;
+        let mut gate = crate::propose::LeaderGate::default();
         loop {
-            let mut status = status_of(&metrics.borrow_and_update(), id, quorum_window);
+            let m = metrics.borrow_and_update().clone();
+            let mut status = status_of(&m, id, quorum_window);
+            status.writable = gate.writable(&m);
             status.member = me.clone();
             if last.as_ref() != Some(&status) {
                 changed(&status);

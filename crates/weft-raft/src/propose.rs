@@ -66,6 +66,32 @@ struct Progress {
     failed: Option<(u64, String)>,
 }
 
+/// When a leader may take writes: once it has applied every entry its log held when it
+/// took the lead, and an entry of its own term. Until then its storage lacks commits that
+/// a new transaction could clash with (a vertex id taken twice): a member that restarts
+/// as the leader it was replays its whole log first.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LeaderGate {
+    /// The term this member leads in and its log's last index when it was seen leading.
+    led: Option<(u64, Option<u64>)>,
+}
+
+impl LeaderGate {
+    /// Whether the member these metrics describe may take writes now.
+    pub fn writable(&mut self, m: &openraft::RaftMetrics<u64, crate::Member>) -> bool {
+        if m.state != ServerState::Leader {
+            self.led = None;
+            return false;
+        }
+        let caught_up = match self.led {
+            Some((term, caught_up)) if term == m.current_term => caught_up,
+            _ => self.led.insert((m.current_term, m.last_log_index)).1,
+        };
+        m.last_applied
+            .is_some_and(|l| l.leader_id.term == m.current_term && Some(l.index) >= caught_up)
+    }
+}
+
 impl Proposer {
     /// A proposer that takes no commit until [`Proposer::start`]'s watcher finds this
     /// member a writable leader.
@@ -88,13 +114,11 @@ impl Proposer {
         let me = self.clone();
         let mut metrics = raft.metrics();
         tokio::spawn(async move {
+            let mut gate = LeaderGate::default();
             loop {
                 let role = {
                     let m = metrics.borrow_and_update();
-                    // Writable once the newest applied entry is of the current term: the
-                    // term's first entry, and so every entry before it, is applied.
-                    let writable = m.state == ServerState::Leader
-                        && m.last_applied.is_some_and(|l| l.leader_id.term == m.current_term);
+                    let writable = gate.writable(&m);
                     let leader = m.current_leader.and_then(|id| {
                         let config = m.membership_config.membership();
                         config.get_node(&id).map(|n| {
@@ -278,5 +302,37 @@ impl CommitSink for Proposer {
                 ));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Member;
+    use openraft::{CommittedLeaderId, LogId, RaftMetrics};
+
+    fn metrics(state: ServerState, term: u64, last_log: u64, applied: Option<(u64, u64)>) -> RaftMetrics<u64, Member> {
+        let mut m = RaftMetrics::new_initial(1);
+        m.state = state;
+        m.current_term = term;
+        m.last_log_index = Some(last_log);
+        m.last_applied = applied.map(|(t, i)| LogId::new(CommittedLeaderId::new(t, 1), i));
+        m
+    }
+
+    #[test]
+    fn a_leader_writes_once_it_applied_its_whole_log_and_an_entry_of_its_term() {
+        let mut gate = LeaderGate::default();
+        assert!(!gate.writable(&metrics(ServerState::Follower, 2, 10, Some((2, 10)))));
+        // A member that restarts as the leader of term 2 with 204 entries: entries of its
+        // own term come back applied one by one; it writes only once all are.
+        assert!(!gate.writable(&metrics(ServerState::Leader, 2, 204, Some((2, 5)))));
+        assert!(!gate.writable(&metrics(ServerState::Leader, 2, 204, Some((2, 203)))));
+        assert!(gate.writable(&metrics(ServerState::Leader, 2, 204, Some((2, 204)))));
+        // Its own proposals lengthen the log: it stays writable.
+        assert!(gate.writable(&metrics(ServerState::Leader, 2, 230, Some((2, 210)))));
+        // Elected in term 3: the previous term's entries applied do not make it writable.
+        assert!(!gate.writable(&metrics(ServerState::Leader, 3, 231, Some((2, 230)))));
+        assert!(gate.writable(&metrics(ServerState::Leader, 3, 231, Some((3, 231)))));
     }
 }

@@ -66,7 +66,10 @@ impl Link {
             return Err(no_link());
         };
         let ran = weft_storage::slot::outside_slot(|| client.run(query, parameters));
-        let result = ran.map_err(|error| self.failed(error, false))?;
+        // An autocommit statement commits on the leader: a link lost meanwhile leaves
+        // its outcome unknown.
+        let committing = !self.in_tx;
+        let result = ran.map_err(|error| self.failed(error, committing))?;
         Ok(Forwarded {
             columns: result.columns,
             rows: result.rows,
@@ -121,6 +124,7 @@ impl Link {
                 },
                 user_agent: FORWARD_AGENT.to_string(),
                 version: Some(version),
+                read_timeout: Some(ANSWER_WAIT),
                 ..ConnectOptions::default()
             };
             let connected = weft_storage::slot::outside_slot(|| Client::connect_with(&leader.1, &options));
@@ -159,8 +163,8 @@ impl Link {
                     BackendError::new(
                         "Neo.DatabaseError.Transaction.CommitOutcomeUnknown",
                         format!(
-                            "the link to the leader ({leader}) was lost while it committed the forwarded transaction; \
-                             whether it committed is unknown: {lost_link}"
+                            "the link to the leader ({leader}) was lost while it ran or committed the forwarded \
+                             write; whether it committed is unknown: {lost_link}"
                         ),
                     )
                 } else {
@@ -170,6 +174,10 @@ impl Link {
         }
     }
 }
+
+/// Longest wait for the leader's answer to one forwarded request: a leader that stopped
+/// answering (paused, cut off) fails the request instead of holding it for ever.
+const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Retryable: the leader is out of reach now; a driver tries again.
 const UNAVAILABLE: &str = "Neo.TransientError.General.DatabaseUnavailable";

@@ -4,27 +4,28 @@
 //!
 //! Owns: the [`RaftMember`] the node holds (the running [`RaftNode`] and how to stop it),
 //! the host the state machine applies to (the engine's storage, replaced in place when a
-//! snapshot is installed) and the read-only switch that follows the member's role.
+//! snapshot is installed), the read-only switch that follows the member's role, and the
+//! member's restart in place: a member whose proposal failed (it lost the lead with
+//! commits in flight, which its storage holds and the log may not) or whose Raft stopped
+//! is stopped, given a fresh storage and started again on its directory, as a process
+//! restart would, by a supervisor thread of its own.
+
+mod route;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use parking_lot::Mutex;
-use weft_bolt::messages::Dict;
-use weft_bolt::{BackendError, BoltValue};
 use weft_query::{Engine, ReadOnlyCause};
 use weft_raft::admin::{AdminError, AdminRequest};
 use weft_raft::machine::Host;
 use weft_raft::node::{MemberStatus, RaftNode, RaftNodeConfig};
 use weft_raft::propose::Proposer;
 use weft_storage::{GcWorker, Storage};
-
-/// Seconds a driver keeps a Raft member's routing table: short, so that a driver learns
-/// of a new leader soon even when it is not told by a failed write.
-const ROUTING_TTL: i64 = 10;
 
 /// How long a snapshot install waits for running reads before it gives up.
 const INSTALL_WAIT: Duration = Duration::from_secs(10);
@@ -65,10 +66,19 @@ pub fn raft_dir(data_dir: &Path) -> std::path::PathBuf {
 pub struct RaftMember {
     /// Holds the data directory's lock: no second process opens it meanwhile.
     _dir: weft_storage::durability::DataDir,
+    /// The running member (`None` while it restarts, and once stopped).
     node: Mutex<Option<RaftNode>>,
     /// Garbage collection of the current storage (moved along when it is replaced).
     gc: Arc<Mutex<Option<GcWorker>>>,
     pub id: u64,
+    engine: Engine,
+    /// How the member starts (again).
+    config: RaftNodeConfig,
+    /// Which start of the member runs now: a restart request of an earlier one is stale.
+    generation: AtomicU64,
+    /// Where a running member asks its supervisor for a restart.
+    restarts: std::sync::mpsc::Sender<(u64, String)>,
+    stopping: AtomicBool,
 }
 
 impl RaftMember {
@@ -107,85 +117,142 @@ impl RaftMember {
         (!member.bolt_address.is_empty()).then_some((leader, member.bolt_address))
     }
 
-    /// The routing table for ROUTE: the leader writes (none while no leader has a
-    /// majority), every member whose Bolt address is known reads and routes.
-    pub fn route(&self, db: Option<&str>) -> Result<Dict, BackendError> {
-        let (me, mut members) = self.status().ok_or_else(|| {
-            BackendError::new(
-                "Neo.TransientError.General.DatabaseUnavailable",
-                "the Raft member has stopped",
-            )
-        })?;
-        if !members.iter().any(|(id, _)| *id == me.id) {
-            members.push((me.id, me.member.clone()));
-        }
-        let address = |id: u64| {
-            let own = (id == me.id).then(|| me.member.bolt_address.clone());
-            own.or_else(|| {
-                members
-                    .iter()
-                    .find(|(m, _)| *m == id)
-                    .map(|(_, m)| m.bolt_address.clone())
-            })
-            .filter(|a| !a.is_empty())
-        };
-        let writers: Vec<String> = me.leader.filter(|_| me.quorum).and_then(address).into_iter().collect();
-        let everyone: Vec<String> = members.iter().filter_map(|(id, _)| address(*id)).collect();
-        let server = |role: &str, addresses: &[String]| {
-            BoltValue::Dictionary(vec![
-                (
-                    "addresses".to_string(),
-                    BoltValue::List(addresses.iter().cloned().map(BoltValue::String).collect()),
-                ),
-                ("role".to_string(), BoltValue::String(role.to_string())),
-            ])
-        };
-        Ok(vec![
-            ("ttl".to_string(), BoltValue::Integer(ROUTING_TTL)),
-            ("db".to_string(), BoltValue::String(db.unwrap_or("neo4j").to_string())),
-            (
-                "servers".to_string(),
-                BoltValue::List(vec![
-                    server("WRITE", &writers),
-                    server("READ", &everyone),
-                    server("ROUTE", &everyone),
-                ]),
-            ),
-        ])
-    }
-
-    /// Stops the member, then garbage collection.
+    /// Stops the member, then garbage collection; no restart follows.
     pub fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
         if let Some(node) = self.node.lock().take() {
             node.stop();
         }
         self.gc.lock().take();
     }
+
+    /// Starts the member (again) on a fresh storage, which its snapshot and log fill.
+    fn launch(&self) -> Result<RaftNode, anyhow::Error> {
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let proposer = Proposer::new();
+        let storage = Storage::new();
+        storage.add_commit_sink(proposer.clone());
+        let host = Arc::new(EngineHost {
+            engine: self.engine.clone(),
+            proposer: proposer.clone(),
+            gc: self.gc.clone(),
+            pending: Mutex::new(Some(storage)),
+        });
+        let (switch, own, restarts) = (self.engine.clone(), proposer.clone(), self.restarts.clone());
+        let starting = host.clone();
+        let node = RaftNode::start(self.config.clone(), host.clone(), proposer.clone(), move |status| {
+            let failure = own.failure();
+            // Until the engine has the member's storage, no write may reach the one it had.
+            if !starting.is_pending() {
+                switch.set_read_only_because(refusal(failure.clone(), status));
+            }
+            tracing::info!(role = status.role, term = status.term, leader = ?status.leader, quorum = status.quorum, "Raft role");
+            let stopped = (status.role == "shutdown").then(|| "its Raft stopped".to_string());
+            if let Some(why) = failure.or(stopped) {
+                let _ = restarts.send((generation, why));
+            }
+        })
+        .with_context(|| format!("cannot start the Raft member in {}", self.config.dir.display()))?;
+        if let Err(error) = host.activate() {
+            node.stop();
+            anyhow::bail!("cannot give the engine the member's storage: {error}");
+        }
+        self.engine
+            .set_read_only_because(refusal(proposer.failure(), &node.status()));
+        Ok(node)
+    }
+
+    /// Stops the running member and starts it again (see the module docs), trying again
+    /// with a growing pause until it starts or the member is stopped.
+    fn restart(&self, why: &str) {
+        tracing::warn!(
+            id = self.id,
+            "restarting the Raft member in place, its storage rebuilt from its snapshot and log: {why}"
+        );
+        self.engine.set_read_only(Some("this Raft member is restarting".into()));
+        if let Some(node) = self.node.lock().take() {
+            node.stop();
+        }
+        let mut pause = Duration::from_millis(200);
+        while !self.stopping.load(Ordering::SeqCst) {
+            match self.launch() {
+                Ok(node) => {
+                    let mut running = self.node.lock();
+                    if self.stopping.load(Ordering::SeqCst) {
+                        // Stopped while it restarted: it stays stopped.
+                        drop(running);
+                        node.stop();
+                    } else {
+                        *running = Some(node);
+                        tracing::info!(id = self.id, "the Raft member restarted");
+                    }
+                    return;
+                }
+                Err(error) => {
+                    tracing::error!(
+                        id = self.id,
+                        "the Raft member did not restart: {error:#}; trying again in {pause:?}"
+                    );
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+    }
 }
 
 /// The engine's storage, as the state machine sees it.
+/// While a member starts, its snapshot and log fill a storage of its own (`pending`),
+/// which the engine takes only once the member has started: clients meanwhile read what
+/// the engine held before, never a half-filled storage.
 struct EngineHost {
     engine: Engine,
     proposer: Arc<Proposer>,
     gc: Arc<Mutex<Option<GcWorker>>>,
+    pending: Mutex<Option<Storage>>,
 }
 
-impl Host for EngineHost {
-    fn storage(&self) -> Storage {
-        self.engine.storage()
+impl EngineHost {
+    /// Whether the member still starts on a storage of its own.
+    fn is_pending(&self) -> bool {
+        self.pending.lock().is_some()
     }
 
-    fn replace_storage(&self, storage: Storage) -> Result<(), String> {
-        storage.add_commit_sink(self.proposer.clone());
+    /// Hands the storage the member started on to the engine.
+    fn activate(&self) -> Result<(), String> {
+        let mut pending = self.pending.lock();
+        let Some(storage) = pending.take() else {
+            return Ok(());
+        };
+        self.install(storage)
+    }
+
+    fn install(&self, storage: Storage) -> Result<(), String> {
         let installed = self
             .engine
             .replace_storage(INSTALL_WAIT, |_old| Ok::<_, String>(storage))
             .map_err(|e| e.to_string())?;
-        let mut gc = self.gc.lock();
-        if gc.is_some() {
-            *gc = Some(installed.start_gc(crate::node::GC_INTERVAL));
-        }
+        *self.gc.lock() = Some(installed.start_gc(crate::node::GC_INTERVAL));
         Ok(())
+    }
+}
+
+impl Host for EngineHost {
+    fn storage(&self) -> Storage {
+        match self.pending.lock().as_ref() {
+            Some(pending) => pending.clone(),
+            None => self.engine.storage(),
+        }
+    }
+
+    fn replace_storage(&self, storage: Storage) -> Result<(), String> {
+        storage.add_commit_sink(self.proposer.clone());
+        let mut pending = self.pending.lock();
+        if pending.is_some() {
+            *pending = Some(storage);
+            return Ok(());
+        }
+        self.install(storage)
     }
 }
 
@@ -214,7 +281,7 @@ fn refusal(failure: Option<String>, status: &MemberStatus) -> Option<(ReadOnlyCa
 }
 
 /// Starts the member in `data_dir`: an engine on a fresh storage, which the member's
-/// snapshot (if any) and log then fill.
+/// snapshot (if any) and log then fill, and the supervisor that restarts it in place.
 pub fn start(
     data_dir: &Path,
     settings: &RaftSettings,
@@ -224,17 +291,8 @@ pub fn start(
 ) -> anyhow::Result<(Engine, Arc<RaftMember>)> {
     let locked = weft_storage::durability::DataDir::open(data_dir)
         .with_context(|| format!("cannot open the data directory {}", data_dir.display()))?;
-    let proposer = Proposer::new();
-    let storage = Storage::new();
-    storage.add_commit_sink(proposer.clone());
-    let engine = Engine::with_storage(storage).with_query_timeout(query_timeout);
+    let engine = Engine::with_storage(Storage::new()).with_query_timeout(query_timeout);
     engine.set_read_only(Some("this Raft member has not found its leader yet".into()));
-    let gc = Arc::new(Mutex::new(Some(engine.storage().start_gc(crate::node::GC_INTERVAL))));
-    let host = Arc::new(EngineHost {
-        engine: engine.clone(),
-        proposer: proposer.clone(),
-        gc: gc.clone(),
-    });
     let config = RaftNodeConfig {
         dir: raft_dir(data_dir),
         id: settings.id,
@@ -250,22 +308,47 @@ pub fn start(
         },
         heartbeat: Duration::from_millis(100),
     };
-    let (switch, own) = (engine.clone(), proposer.clone());
-    let node = RaftNode::start(config, host, proposer, move |status| {
-        switch.set_read_only_because(refusal(own.failure(), status));
-        tracing::info!(role = status.role, term = status.term, leader = ?status.leader, quorum = status.quorum, "Raft role");
-    })
-    .with_context(|| format!("cannot start the Raft member in {}", data_dir.display()))?;
-    let id = node.id;
-    Ok((
-        engine,
-        Arc::new(RaftMember {
-            _dir: locked,
-            node: Mutex::new(Some(node)),
-            gc,
-            id,
-        }),
-    ))
+    let (restarts, requests) = std::sync::mpsc::channel();
+    let mut member = RaftMember {
+        _dir: locked,
+        node: Mutex::new(None),
+        gc: Arc::default(),
+        id: 0,
+        engine: engine.clone(),
+        config,
+        generation: AtomicU64::new(0),
+        restarts,
+        stopping: AtomicBool::new(false),
+    };
+    let node = member.launch()?;
+    member.id = node.id;
+    *member.node.lock() = Some(node);
+    let member = Arc::new(member);
+    supervise(Arc::downgrade(&member), requests);
+    Ok((engine, member))
+}
+
+/// Restarts the member when its running start asks; ends with the member.
+fn supervise(member: std::sync::Weak<RaftMember>, requests: std::sync::mpsc::Receiver<(u64, String)>) {
+    let spawned = std::thread::Builder::new()
+        .name("weft-raft-supervisor".into())
+        .spawn(move || {
+            while let Ok((generation, why)) = requests.recv() {
+                let Some(member) = member.upgrade() else {
+                    return;
+                };
+                let current = member.generation.load(Ordering::SeqCst);
+                if member.stopping.load(Ordering::SeqCst) {
+                    return;
+                }
+                if generation == current {
+                    member.restart(&why);
+                }
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "cannot start the Raft member's supervisor: a failed member will need a restart");
+    }
 }
 
 #[cfg(test)]
