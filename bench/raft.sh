@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Quorum writes of a three-member Raft cluster, as a ratio to one standalone instance in the
-# same run: one CREATE per transaction (`weft bench` create workload) at 1 and 16
+# Quorum writes of a three-member Raft cluster, as a ratio to one standalone instance and
+# beside a three-member etcd (installed from Debian if missing) in the same run: one CREATE per transaction (`weft bench` create workload) at 1 and 16
 # connections against the leader; then failover time: from the leader's SIGKILL until the
 # first write a new leader acknowledges (a client tries the other members in turn). Every instance on
 # this machine (2 cores shared by the members and the client), each commit fsynced on a
@@ -87,6 +87,47 @@ open(out, "w").write(f"{took:.2f}" if took is not None else "none within 30")
 PY
 stop_all
 
+echo "== etcd, three members" >&2
+# etcd from Debian (bench/ may install it); the same machine, the same fsync per commit.
+if ! command -v etcd > /dev/null && [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
+  timeout 300 apt-get install -y -qq etcd-server > /dev/null 2>&1 || echo "could not install etcd-server" >&2
+fi
+if command -v etcd > /dev/null; then
+  peers=() clients=() cluster=""
+  for n in 1 2 3; do
+    peers+=("$(free_port)") clients+=("$(free_port)")
+    cluster+="${cluster:+,}e$n=http://127.0.0.1:${peers[$((n - 1))]}"
+  done
+  for n in 1 2 3; do
+    etcd --name "e$n" --data-dir "$root/etcd$n" --listen-peer-urls "http://127.0.0.1:${peers[$((n - 1))]}" \
+      --initial-advertise-peer-urls "http://127.0.0.1:${peers[$((n - 1))]}" \
+      --listen-client-urls "http://127.0.0.1:${clients[$((n - 1))]}" \
+      --advertise-client-urls "http://127.0.0.1:${clients[$((n - 1))]}" \
+      --initial-cluster "$cluster" --initial-cluster-state new > "$root/etcd$n.log" 2>&1 &
+    pids+=($!)
+  done
+  endpoints="127.0.0.1:${clients[0]},127.0.0.1:${clients[1]},127.0.0.1:${clients[2]}"
+  # The leader's client endpoint, once the members agree on one.
+  etcd_leader=""
+  for _ in $(seq 1 100); do
+    etcd_leader=$(ETCDCTL_API=3 etcdctl --endpoints "$endpoints" endpoint status -w json 2>/dev/null | python3 -c '
+import json, sys
+for s in json.load(sys.stdin):
+    if s["Status"]["header"]["member_id"] == s["Status"]["leader"]:
+        print(s["Endpoint"].removeprefix("http://"))' || true)
+    [ -n "$etcd_leader" ] && break
+    sleep 0.2
+  done
+  [ -n "$etcd_leader" ] || { echo "etcd elected no leader" >&2; exit 1; }
+  for c in 1 16; do
+    "$venv/bin/python" bench/etcd_load.py --endpoint "$etcd_leader" --connections "$c" --seconds "$seconds" \
+      --warmup "$warmup" > "$root/etcd-$c.json"
+  done
+  stop_all
+else
+  echo "etcd is not installed: no comparison" >&2
+fi
+
 out="bench/results/raft-$(date -u +%Y-%m-%d).md"
 python3 - "$root" "$seconds" "$warmup" "$(git rev-parse --short HEAD)" > "$out" <<'PY'
 import json, sys, datetime
@@ -108,6 +149,20 @@ for name, table in (("standalone", alone), ("3 members", raft)):
         r = table[c]
         print(f"| {name} | {c} | {r['qps']:,.0f} | {r['qps'] / alone[c]['qps']:.2f} | "
               f"{r['latency_ms']['p50']:.3f} | {r['latency_ms']['p99']:.3f} | {r['errors']} |")
+import glob, os
+etcd = {json.load(open(p))["connections"]: json.load(open(p)) for p in glob.glob(f"{root}/etcd-*.json")}
+if etcd:
+    print("\n## Beside etcd (3 members on this machine)\n")
+    print("etcd 3.4 from Debian, default settings (fsync per commit); its clients: one process per connection, "
+          "keep-alive HTTP/1.1 to the JSON gateway of the leader (`/v3/kv/put`, a new 16-byte key each); Weft's: "
+          "`weft bench` (Rust) on the leader. Ratio: Weft q/s ÷ etcd q/s.\n")
+    print("| connections | Weft q/s | etcd q/s | ratio | Weft p50 / p99 ms | etcd p50 / p99 ms | etcd errors |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for c in sorted(etcd):
+        w, e = raft[c], etcd[c]
+        print(f"| {c} | {w['qps']:,.0f} | {e['qps']:,.0f} | {w['qps'] / e['qps']:.2f} | "
+              f"{w['latency_ms']['p50']:.2f} / {w['latency_ms']['p99']:.2f} | "
+              f"{e['latency_ms']['p50']:.2f} / {e['latency_ms']['p99']:.2f} | {e['errors']} |")
 print(f"\nFailover (leader SIGKILLed → first write a new leader acknowledged): "
       f"{open(f'{root}/failover.txt').read()} s")
 PY
