@@ -61,8 +61,15 @@ try:
                     return
             except Exception:  # noqa: BLE001 - a node still coming back
                 pass
-            assert time.time() < deadline, f"timed out waiting until {what}: {describe()}"
+            assert time.time() < deadline, f"timed out waiting until {what}: {safely(describe)}"
             time.sleep(0.2)
+
+    def safely(look):
+        """What `look()` says, or why it could not say (a node may be down)."""
+        try:
+            return look()
+        except Exception as error:  # noqa: BLE001 - only for a failure message
+            return f"(unknown: {error!r})"
 
     def last_commit(node):
         with w.driver(node) as drv:

@@ -97,6 +97,9 @@ pub enum AdminError {
 /// What the leader answers: done, or why not.
 pub type AdminReply = Result<AdminAnswer, AdminError>;
 
+/// Held by the leader's membership change in progress.
+static CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Carries out `request` on this member, if it is the leader.
 pub async fn handle(raft: &Raft<TypeConfig>, reach: &Reach, request: AdminRequest) -> AdminReply {
     let (me, leader, membership) = {
@@ -112,6 +115,14 @@ pub async fn handle(raft: &Raft<TypeConfig>, reach: &Reach, request: AdminReques
         });
         return Err(AdminError::NotLeader { me, leader });
     }
+    // Membership changes one at a time, each judged against the membership as it is once
+    // the one before has finished (a removal cannot slip between an announcement's check
+    // and its change).
+    let _turn = match request {
+        AdminRequest::ReadIndex { .. } => None,
+        _ => Some(CHANGES.lock().await),
+    };
+    let membership = raft.metrics().borrow().membership_config.membership().clone();
     let refused = |e: &dyn std::fmt::Display| AdminError::Refused(e.to_string());
     match request {
         AdminRequest::Announce { id, bolt_address } => {

@@ -67,44 +67,70 @@ pub struct MemberStatus {
     pub replicated: BTreeMap<u64, Option<u64>>,
 }
 
-/// Sends admin requests (membership changes) to the leader on a member's behalf.
+/// Sends admin requests (membership changes, read indexes) to the leader on a member's
+/// behalf.
 #[derive(Clone)]
 pub struct Admin {
     runtime: tokio::runtime::Handle,
     raft: Raft<TypeConfig>,
     reach: Reach,
+    /// The newest commit timestamp the state machine has applied.
+    applied: tokio::sync::watch::Receiver<u64>,
 }
 
+/// Longest any admin request may take from a caller's thread (ADD MEMBER's catch-up
+/// included).
+const ADMIN_BOUND: Duration = Duration::from_secs(900);
+
 impl Admin {
+    /// Runs `work` on the member's runtime and waits for it from this (non-async) thread,
+    /// at most `bound`; a member stopped meanwhile makes it an error, not a panic.
+    fn wait_for<T: Send + 'static>(
+        &self,
+        bound: Duration,
+        work: impl std::future::Future<Output = Result<T, AdminError>> + Send + 'static,
+    ) -> Result<T, AdminError> {
+        let (done, answer) = std::sync::mpsc::channel();
+        self.runtime.spawn(async move {
+            let _ = done.send(work.await);
+        });
+        answer.recv_timeout(bound).unwrap_or_else(|error| {
+            Err(AdminError::Refused(match error {
+                std::sync::mpsc::RecvTimeoutError::Timeout => format!("no answer within {} s", bound.as_secs()),
+                std::sync::mpsc::RecvTimeoutError::Disconnected => "the member stopped meanwhile".into(),
+            }))
+        })
+    }
+
     /// Carries out `request` on the leader (here, if this member leads), waiting for
     /// it; call it outside any async context.
     pub fn run(&self, request: &AdminRequest) -> AdminReply {
-        self.runtime
-            .block_on(crate::admin::to_leader(&self.raft, &self.reach, request))
+        let (raft, reach, request) = (self.raft.clone(), self.reach.clone(), request.clone());
+        self.wait_for(ADMIN_BOUND, async move {
+            crate::admin::to_leader(&raft, &reach, &request).await
+        })
     }
 
     /// Waits until this member has applied what a read must see: the leader's applied
     /// index (`linearizable`: once the leader has confirmed with a majority that it still
-    /// leads). Gives up after `timeout`.
-    pub fn read_barrier(&self, linearizable: bool, timeout: Duration) -> Result<(), AdminError> {
-        self.runtime.block_on(async {
+    /// leads). Answers the commit timestamp applied by then, which the storage must make
+    /// visible before the read starts (the leader's own commits become visible after
+    /// their entries are applied). Gives up after `timeout`.
+    pub fn read_barrier(&self, linearizable: bool, timeout: Duration) -> Result<u64, AdminError> {
+        let (raft, reach, applied) = (self.raft.clone(), self.reach.clone(), self.applied.clone());
+        self.wait_for(timeout, async move {
             let asked = AdminRequest::ReadIndex { linearizable };
-            let answer = tokio::time::timeout(timeout, crate::admin::to_leader(&self.raft, &self.reach, &asked))
-                .await
-                .map_err(|_| {
-                    AdminError::Refused(format!("the leader did not answer within {} s", timeout.as_secs()))
-                })?;
-            let AdminAnswer::ReadIndex(index) = answer? else {
+            let AdminAnswer::ReadIndex(index) = crate::admin::to_leader(&raft, &reach, &asked).await? else {
                 return Err(AdminError::Refused(
                     "the leader answered something else than a read index".into(),
                 ));
             };
-            self.raft
-                .wait(Some(timeout))
+            raft.wait(None)
                 .applied_index_at_least(Some(index), "a read's index is applied")
                 .await
-                .map(drop)
-                .map_err(|e| AdminError::Refused(format!("this member did not apply index {index} in time: {e}")))
+                .map_err(|e| AdminError::Refused(format!("this member did not apply index {index}: {e}")))?;
+            let ts = *applied.borrow();
+            Ok(ts)
         })
     }
 }
@@ -140,6 +166,8 @@ pub struct RaftNode {
     quorum_window: u64,
     /// How this member reaches the others with admin requests.
     reach: Reach,
+    /// The newest commit timestamp the state machine has applied.
+    applied: tokio::sync::watch::Receiver<u64>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -342,6 +370,7 @@ impl RaftNode {
         let machine = StateMachine::open(&dir.join("snapshots"), database, host)?;
         machine.set_proposer(proposer.clone());
         let applied = machine.watch_applied();
+        let applied_ts = applied.clone();
         let heartbeat = config.heartbeat.as_millis().max(10) as u64;
         let raft_config = openraft::Config {
             cluster_name: format!("weft-{database}"),
@@ -415,6 +444,7 @@ impl RaftNode {
             member: self_member,
             quorum_window: heartbeat * 6,
             reach,
+            applied: applied_ts,
             stop: Some(stop),
         })
     }
@@ -446,6 +476,7 @@ impl RaftNode {
             runtime: self.runtime.as_ref()?.handle().clone(),
             raft: self.raft.clone(),
             reach: self.reach.clone(),
+            applied: self.applied.clone(),
         })
     }
 

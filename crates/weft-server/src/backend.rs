@@ -332,7 +332,7 @@ impl EngineBackend {
 impl Backend for EngineBackend {
     fn hello(&mut self, extra: &Dict) {
         let agent = weft_bolt::packstream::dict_get(extra, "user_agent").and_then(BoltValue::as_str);
-        self.forwarded = agent == Some(crate::forward::FORWARD_AGENT);
+        self.forwarded = agent.is_some_and(crate::forward::is_link);
     }
 
     fn authenticate(&mut self, auth: &Auth) -> Result<(), BackendError> {
@@ -438,7 +438,8 @@ impl Backend for EngineBackend {
         // A transaction that may write, begun on a Raft follower, runs on the leader.
         if let Some(leader) = self.leader().filter(|_| !read) {
             let (auth, version) = (self.auth.clone(), self.version);
-            self.link.begin(&leader, &auth, version, extra)?;
+            let extra = consistency::with_level(extra, self.consistency);
+            self.link.begin(&leader, &auth, version, &extra)?;
             self.explicit = true;
             return Ok(());
         }

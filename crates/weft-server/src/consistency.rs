@@ -9,8 +9,8 @@
 //! commit timestamp a commit answered with, and a transaction that carries bookmarks
 //! waits until this instance has committed (or applied) up to the newest of them.
 //!
-//! Promises: every wait is bounded ([`WAIT`]) and ends in an error that names what was
-//! not reached; an instance that is not a Raft member is its own leader (standalone,
+//! Promises: every wait is bounded (the read index and the bookmark [`WAIT`] each) and
+//! ends in an error that names what was not reached; an instance that is not a Raft member is its own leader (standalone,
 //! MAIN), except a REPLICA, which refuses the two stronger levels.
 
 use std::time::{Duration, Instant};
@@ -88,6 +88,28 @@ pub fn requested(extra: &Dict) -> Result<Option<Consistency>, BackendError> {
     }
 }
 
+/// BEGIN's `extra` carrying the session's `level` in its metadata, unless the transaction
+/// names a level of its own (for a transaction forwarded to the leader).
+pub fn with_level(extra: &Dict, level: Consistency) -> Dict {
+    let name = match level {
+        Consistency::None => return extra.clone(),
+        Consistency::LastCommitted => "LAST_COMMITTED",
+        Consistency::Linearizable => "LINEARIZABLE",
+    };
+    let mut extra = extra.clone();
+    let entry = ("consistency".to_string(), BoltValue::String(name.into()));
+    match extra.iter_mut().find(|(key, _)| key == "tx_metadata") {
+        Some((_, BoltValue::Dictionary(metadata))) => {
+            if dict_get(metadata, "consistency").is_none() {
+                metadata.push(entry);
+            }
+        }
+        Some((_, other)) => *other = BoltValue::Dictionary(vec![entry]),
+        None => extra.push(("tx_metadata".to_string(), BoltValue::Dictionary(vec![entry]))),
+    }
+    extra
+}
+
 /// The newest commit timestamp among the `bookmarks` a driver sent, if any.
 pub fn newest_bookmark(extra: &Dict) -> Result<Option<u64>, BackendError> {
     let Some(BoltValue::List(bookmarks)) = dict_get(extra, "bookmarks") else {
@@ -109,16 +131,22 @@ pub fn newest_bookmark(extra: &Dict) -> Result<Option<u64>, BackendError> {
 
 /// Waits until `node` may start a read at `level` that has seen `bookmark`.
 pub fn before_reading(node: &Node, level: Consistency, bookmark: Option<u64>) -> Result<(), BackendError> {
+    let mut bookmark = bookmark;
     if level != Consistency::None {
         match node.raft() {
-            Some(member) => member
-                .read_barrier(level == Consistency::Linearizable, WAIT)
-                .map_err(|why| {
-                    BackendError::new(
-                        "Neo.TransientError.Cluster.NoQuorum",
-                        format!("a {level:?} read cannot start: {why}"),
-                    )
-                })?,
+            Some(member) => {
+                let applied = member
+                    .read_barrier(level == Consistency::Linearizable, WAIT)
+                    .map_err(|why| {
+                        BackendError::new(
+                            "Neo.TransientError.Cluster.NoQuorum",
+                            format!("a {level:?} read cannot start: {why}"),
+                        )
+                    })?;
+                // What was applied must also be visible (a leader's own commits are
+                // published just after their entries are applied).
+                bookmark = bookmark.max(Some(applied));
+            }
             None if node.role() == Role::Replica => {
                 return Err(BackendError::new(
                     INVALID,

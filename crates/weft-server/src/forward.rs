@@ -21,8 +21,14 @@ use weft_client::{Client, ClientError, ConnectOptions, Credentials};
 /// The `user_agent` of a member's connection to the leader.
 pub const FORWARD_AGENT: &str = concat!("weft-forward/", env!("CARGO_PKG_VERSION"));
 
-/// Where a link goes: the leader's member id and Bolt address.
-pub type Leader = (u64, String);
+/// Whether a session's `user_agent` is a member's link (of any version).
+pub fn is_link(user_agent: &str) -> bool {
+    user_agent.starts_with("weft-forward/")
+}
+
+/// Where a link goes: the leader's member id, Bolt address and term. A new term means a
+/// new connection: the one kept may lead to a process that has restarted since.
+pub type Leader = (u64, String, u64);
 
 /// A forwarded statement's outcome: its columns, rows and final summary.
 pub struct Forwarded {
@@ -104,7 +110,8 @@ impl Link {
             return;
         }
         if let Some((_, client)) = self.client.as_mut() {
-            if client.rollback().is_err_and(|e| e.connection_lost()) {
+            let rolled = weft_storage::slot::outside_slot(|| client.rollback());
+            if rolled.is_err_and(|e| e.connection_lost()) {
                 self.client = None;
             }
         }
@@ -157,7 +164,7 @@ impl Link {
                 let leader = self
                     .client
                     .take()
-                    .map(|((id, address), _)| format!("member {id} at {address}"));
+                    .map(|((id, address, _), _)| format!("member {id} at {address}"));
                 let leader = leader.unwrap_or_else(|| "the leader".into());
                 if committing {
                     BackendError::new(

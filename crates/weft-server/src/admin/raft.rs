@@ -84,14 +84,17 @@ fn member_id(args: &mut AdminArgs<'_>) -> Result<u64> {
 }
 
 /// A membership change that did not happen: the leader's refusal is the client's to fix;
-/// a leader out of reach is a retry later.
+/// a leader out of reach (or slow to answer) is a retry later, which is safe.
 fn membership_error(error: AdminError) -> QueryError {
     match error {
         AdminError::Refused(why) => QueryError::runtime(ErrorKind::SemanticError, "RaftMembership", why),
         other => QueryError::runtime(
             ErrorKind::ReadOnly,
             "NoQuorum",
-            format!("the membership change did not reach a leader: {other}"),
+            format!(
+                "the leader could not be asked, or did not answer in time ({other}); the change may or may not \
+                 have happened: SHOW CLUSTER tells, and asking again is safe"
+            ),
         ),
     }
 }

@@ -96,8 +96,9 @@ impl RaftMember {
     }
 
     /// Waits until this member has applied what a read at `linearizable` or last-committed
-    /// consistency must see (see [`weft_raft::node::Admin::read_barrier`]).
-    pub fn read_barrier(&self, linearizable: bool, timeout: Duration) -> Result<(), AdminError> {
+    /// consistency must see (see [`weft_raft::node::Admin::read_barrier`]); answers the
+    /// commit timestamp the storage must make visible before the read.
+    pub fn read_barrier(&self, linearizable: bool, timeout: Duration) -> Result<u64, AdminError> {
         let admin = self.node.lock().as_ref().and_then(RaftNode::admin);
         let admin = admin.ok_or_else(|| AdminError::Refused("the Raft member has stopped".into()))?;
         weft_storage::slot::outside_slot(|| admin.read_barrier(linearizable, timeout))
@@ -108,19 +109,21 @@ impl RaftMember {
         self.node.lock().as_ref().map(RaftNode::voters).unwrap_or_default()
     }
 
-    /// Where writes go now: the leader's Bolt address, when a leader with a majority is
-    /// known and has told its address. `None` on the leader itself.
-    pub fn leader_bolt_address(&self) -> Option<(u64, String)> {
+    /// Where writes go now: the leader's id, Bolt address and term, when a leader with a
+    /// majority is known and has told its address. `None` on the leader itself.
+    pub fn leader_bolt_address(&self) -> Option<(u64, String, u64)> {
         let (me, members) = self.status()?;
         let leader = me.leader.filter(|_| me.quorum && me.leader != Some(me.id))?;
         let (_, member) = members.into_iter().find(|(id, _)| *id == leader)?;
-        (!member.bolt_address.is_empty()).then_some((leader, member.bolt_address))
+        (!member.bolt_address.is_empty()).then_some((leader, member.bolt_address, me.term))
     }
 
     /// Stops the member, then garbage collection; no restart follows.
     pub fn stop(&self) {
         self.stopping.store(true, Ordering::SeqCst);
-        if let Some(node) = self.node.lock().take() {
+        // Taken out first: the lock is not held while the member stops.
+        let running = self.node.lock().take();
+        if let Some(node) = running {
             node.stop();
         }
         self.gc.lock().take();
@@ -136,7 +139,7 @@ impl RaftMember {
             engine: self.engine.clone(),
             proposer: proposer.clone(),
             gc: self.gc.clone(),
-            pending: Mutex::new(Some(storage)),
+            pending: Mutex::new(Some((0, storage))),
         });
         let (switch, own, restarts) = (self.engine.clone(), proposer.clone(), self.restarts.clone());
         let starting = host.clone();
@@ -153,9 +156,15 @@ impl RaftMember {
             }
         })
         .with_context(|| format!("cannot start the Raft member in {}", self.config.dir.display()))?;
-        if let Err(error) = host.activate() {
-            node.stop();
-            anyhow::bail!("cannot give the engine the member's storage: {error}");
+        // Running transactions on the old storage hold the hand-over back; the member
+        // runs meanwhile, its storage kept apart.
+        while let Err(error) = host.activate() {
+            if self.stopping.load(Ordering::SeqCst) {
+                node.stop();
+                anyhow::bail!("stopped before the engine took the member's storage");
+            }
+            tracing::warn!("the engine has not taken the member's storage yet: {error}; trying again");
+            std::thread::sleep(Duration::from_millis(500));
         }
         self.engine
             .set_read_only_because(refusal(proposer.failure(), &node.status()));
@@ -170,7 +179,8 @@ impl RaftMember {
             "restarting the Raft member in place, its storage rebuilt from its snapshot and log: {why}"
         );
         self.engine.set_read_only(Some("this Raft member is restarting".into()));
-        if let Some(node) = self.node.lock().take() {
+        let running = self.node.lock().take();
+        if let Some(node) = running {
             node.stop();
         }
         let mut pause = Duration::from_millis(200);
@@ -209,7 +219,9 @@ struct EngineHost {
     engine: Engine,
     proposer: Arc<Proposer>,
     gc: Arc<Mutex<Option<GcWorker>>>,
-    pending: Mutex<Option<Storage>>,
+    /// The storage the member starts on, numbered (a snapshot installed meanwhile
+    /// replaces it with the next number).
+    pending: Mutex<Option<(u64, Storage)>>,
 }
 
 impl EngineHost {
@@ -218,13 +230,21 @@ impl EngineHost {
         self.pending.lock().is_some()
     }
 
-    /// Hands the storage the member started on to the engine.
+    /// Hands the storage the member started on to the engine. The lock is not held while
+    /// the engine waits for its running transactions, so the state machine goes on
+    /// applying to the pending storage meanwhile.
     fn activate(&self) -> Result<(), String> {
-        let mut pending = self.pending.lock();
-        let Some(storage) = pending.take() else {
-            return Ok(());
-        };
-        self.install(storage)
+        loop {
+            let Some((number, storage)) = self.pending.lock().clone() else {
+                return Ok(());
+            };
+            self.install(storage)?;
+            let mut pending = self.pending.lock();
+            if pending.as_ref().is_some_and(|(now, _)| *now == number) {
+                *pending = None;
+                return Ok(());
+            }
+        }
     }
 
     fn install(&self, storage: Storage) -> Result<(), String> {
@@ -240,7 +260,7 @@ impl EngineHost {
 impl Host for EngineHost {
     fn storage(&self) -> Storage {
         match self.pending.lock().as_ref() {
-            Some(pending) => pending.clone(),
+            Some((_, pending)) => pending.clone(),
             None => self.engine.storage(),
         }
     }
@@ -248,8 +268,8 @@ impl Host for EngineHost {
     fn replace_storage(&self, storage: Storage) -> Result<(), String> {
         storage.add_commit_sink(self.proposer.clone());
         let mut pending = self.pending.lock();
-        if pending.is_some() {
-            *pending = Some(storage);
+        if let Some((number, _)) = pending.take() {
+            *pending = Some((number + 1, storage));
             return Ok(());
         }
         self.install(storage)
