@@ -86,6 +86,12 @@ def leader(members):
     return found[0]
 
 
+def leader_and_follower():
+    """The leader, and one member that is not it."""
+    boss = leader(members)
+    return boss, next(m for m in members if m is not boss)
+
+
 root = tempfile.mkdtemp(prefix="weft-raft-e2e-")
 raft_ports = {n: free_port() for n in (1, 2, 3)}
 members = [Member(n, root, raft_ports) for n in (1, 2, 3)]
@@ -104,8 +110,7 @@ try:
                        lambda m=m: m.run("MATCH (i:Item) RETURN count(i)")[0][0] == 100)
 
     def writes_sent_to_a_follower_are_forwarded_to_the_leader():
-        boss = leader(members)
-        follower = next(m for m in members if m is not boss)
+        boss, follower = leader_and_follower()
         wait_until("every member told its Bolt address",
                    lambda: all(row[2] for row in boss.cluster().values()), neo4j.exceptions.Neo4jError)
         # Autocommit with rows back, over the neo4j driver (bolt://: no routing).
@@ -131,8 +136,7 @@ try:
         boss.run("MATCH (i:Item) WHERE i.n < 0 DELETE i")
 
     def a_routing_driver_sends_writes_to_the_leader_and_reads_anywhere():
-        boss = leader(members)
-        follower = next(m for m in members if m is not boss)
+        boss, follower = leader_and_follower()
         with neo4j.GraphDatabase.driver(f"neo4j://127.0.0.1:{follower.bolt_port}", auth=("a", "b")) as d:
             with d.session() as s:
                 summary = s.execute_write(lambda tx: tx.run("CREATE (:Routed)").consume())
@@ -143,8 +147,7 @@ try:
         boss.run("MATCH (r:Routed) DELETE r")
 
     def reads_wait_for_bookmarks_and_for_the_consistency_asked():
-        boss = leader(members)
-        follower = next(m for m in members if m is not boss)
+        boss, follower = leader_and_follower()
         # Causal chaining: each write's bookmark makes the next read, wherever the
         # routing driver sends it, see that write.
         with neo4j.GraphDatabase.driver(f"neo4j://127.0.0.1:{follower.bolt_port}", auth=("a", "b")) as d:
