@@ -181,7 +181,10 @@ try:
         boss.run("MATCH (c:Chain) DELETE c")
 
     def show_cluster_lists_the_members():
-        rows = leader(members).cluster()
+        boss = leader(members)
+        rows = boss.cluster()
+        # In-flight queries: known of the member asked (this query at least), not of others.
+        assert rows[boss.n][8] >= 1 and all(row[8] is None for n, row in rows.items() if n != boss.n), rows
         assert sorted(rows) == [1, 2, 3], rows
         assert sum(1 for row in rows.values() if row[3] == "leader") == 1, rows
         for m in members:

@@ -120,7 +120,9 @@ where
         if !requests.is_empty() {
             let asked: Vec<Asked> = requests.iter().map(Asked::of).collect();
             let conversation_now = conversation.take().context("conversation lost")?;
+            let answering = context.node.answering();
             let (back, answers) = answer(conversation_now, requests, &context.workers).await?;
+            drop(answering);
             for (asked, responses) in asked.into_iter().zip(&answers) {
                 observer.observe(asked, received, responses);
             }

@@ -10,6 +10,7 @@
 //!
 //! Clones share one instance.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +23,15 @@ use weft_storage::durability::{BackgroundWorker, Durability, DurabilityConfig};
 use weft_storage::{GcWorker, Storage};
 
 use crate::role::Role;
+
+/// One Bolt request being answered; see [`Node::answering`].
+pub struct InFlight(Arc<AtomicU64>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 /// How often garbage collection runs.
 pub(crate) const GC_INTERVAL: Duration = Duration::from_secs(1);
@@ -78,6 +88,8 @@ struct Inner {
     /// Stopped (dropped) by `close`, before the final snapshot; shared with replication's
     /// host, whose snapshot installs move garbage collection to the new storage.
     workers: Arc<Mutex<Workers>>,
+    /// Bolt requests being answered now (`SHOW CLUSTER`'s in-flight queries).
+    in_flight: Arc<AtomicU64>,
 }
 
 #[derive(Default)]
@@ -120,8 +132,9 @@ impl Node {
             &config.cluster,
             config.query_timeout,
         )?;
+        let in_flight = Arc::new(AtomicU64::new(0));
         crate::admin::register(&engine, None, None);
-        crate::admin::raft::register(&engine, &member);
+        crate::admin::raft::register(&engine, &member, &in_flight);
         Ok(Node {
             inner: Arc::new(Inner {
                 engine,
@@ -130,6 +143,7 @@ impl Node {
                 raft: Some(member),
                 role: RwLock::new(Role::RaftMember),
                 workers: Arc::default(),
+                in_flight,
             }),
         })
     }
@@ -158,8 +172,15 @@ impl Node {
                 raft: None,
                 role: RwLock::new(Role::Standalone),
                 workers,
+                in_flight: Arc::default(),
             }),
         }
+    }
+
+    /// Counts a Bolt request as being answered until the guard drops.
+    pub fn answering(&self) -> InFlight {
+        self.inner.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self.inner.in_flight.clone())
     }
 
     /// The engine every connection queries.

@@ -6,6 +6,7 @@
 //! state fully; of the others it knows their addresses and, on the leader, how far each
 //! has replicated its log.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use weft_query::error::Result;
@@ -15,12 +16,13 @@ use weft_raft::admin::{AdminError, AdminRequest};
 use crate::raft::RaftMember;
 
 /// Registers `SHOW CLUSTER` and the refusals of replication's statements.
-pub fn register(engine: &Engine, member: &Arc<RaftMember>) {
+pub fn register(engine: &Engine, member: &Arc<RaftMember>, in_flight: &Arc<AtomicU64>) {
     let weak = Arc::downgrade(member);
+    let in_flight = in_flight.clone();
     engine.register_admin(AdminCommand::new("SHOW CLUSTER", true, move |_, args| {
         args.end()?;
         let member = weak.upgrade().ok_or_else(stopped)?;
-        show_cluster(&member)
+        show_cluster(&member, in_flight.load(Ordering::Relaxed))
     }));
     let weak = Arc::downgrade(member);
     engine.register_admin(AdminCommand::new("ADD MEMBER", false, move |_, args| {
@@ -103,7 +105,9 @@ fn stopped() -> QueryError {
     QueryError::runtime(ErrorKind::DatabaseError, "Raft", "the Raft member has stopped")
 }
 
-fn show_cluster(member: &RaftMember) -> Result<QueryResult> {
+/// The rows of `SHOW CLUSTER`; `in_flight`: the Bolt requests this member answers now
+/// (this one included). Of the others it is not known.
+fn show_cluster(member: &RaftMember, in_flight: u64) -> Result<QueryResult> {
     let (me, mut members) = member.status().ok_or_else(stopped)?;
     let voters = member.voters();
     // A member that no leader has reached yet knows no membership: it still shows itself.
@@ -151,6 +155,7 @@ fn show_cluster(member: &RaftMember) -> Result<QueryResult> {
                 int(last),
                 int(applied),
                 ResultValue::String(health.into()),
+                int((id == me.id).then_some(in_flight)),
             ]
         })
         .collect();
@@ -164,6 +169,7 @@ fn show_cluster(member: &RaftMember) -> Result<QueryResult> {
             "last_log_index",
             "applied_index",
             "health",
+            "in_flight_queries",
         ]
         .map(String::from)
         .to_vec(),
