@@ -1,12 +1,14 @@
 """The register workload and its linearizability checker.
 
 Owns: clients that read, write and compare-and-set a few registers (one `Register` vertex
-per key) on MAIN, recording each operation in the history, and the check that MAIN's
-answers are linearizable per key: some order of the operations, each taking effect at one
+per key) through the nodes given (MAIN; or every Raft member, reads LINEARIZABLE),
+recording each operation in the history, and the check that the answers are
+linearizable per key: some order of the operations, each taking effect at one
 instant between its invocation and its answer, explains every read and every
 compare-and-set. That is what MAIN promises, across its own crashes and restarts (a commit
-is answered only once durable); replicas promise less (their reads may be stale), so only
-MAIN is checked. An operation that definitely failed took no effect and is left out; one
+is answered only once durable), and what a Raft cluster promises through any member
+(writes go through the leader, reads confirm a read index); replicas promise less (their
+reads may be stale), so they are not asked. An operation that definitely failed took no effect and is left out; one
 whose outcome is unknown (info) may have taken effect at any time after its invocation,
 or never. The search is Wing and Gong's, with Lowe's memo of visited states, bounded in
 steps; every client loop stops at its deadline.
@@ -27,10 +29,11 @@ def set_up(main):
         s.run("UNWIND range(0, $n - 1) AS k CREATE (:Register {k: k, v: 0})", n=KEYS).consume()
 
 
-def clients(history, main, deadline, seed, count=3, limit=100_000):
+def clients(history, entries, deadline, seed, count=3, limit=100_000):
+    """`count` clients, client c talking to entries[c mod len(entries)]."""
     def client(c):
         rng = random.Random(seed * 100 + c)
-        with w.driver(main) as drv:
+        with w.driver(entries[c % len(entries)]) as drv:
             for i in range(limit):
                 if time.time() > deadline:
                     return

@@ -6,7 +6,7 @@ workloads (set, bank, large) and what each promises:
 - set: every acknowledged insert is present at the end on MAIN and on every replica;
   no insert that definitely failed is present anywhere.
 - bank: transfers between accounts keep the total; every read, on MAIN or a replica,
-  sees the same total (snapshot isolation on each).
+  sees the same total (snapshot isolation on each), and so does every node at the end.
 - large: transactions of 10,000 creates arrive whole or not at all: a read never sees part
   of one, and every acknowledged one is whole everywhere at the end.
 Every loop stops at its deadline.
@@ -140,10 +140,16 @@ def bank_clients(history, main, readers, deadline, seed):
         threading.Thread(target=reads, args=(n,), daemon=True) for n in readers]
 
 
-def check_bank(history):
+def check_bank(history, nodes):
     reads = [op["value"] for op in history.ops if op["f"] == "total"]
     wrong = [r for r in reads if r[1:] != [ACCOUNTS, TOTAL]]
-    return len(reads), [f"{len(wrong)} reads saw another total, e.g. {wrong[:3]}"] if wrong else []
+    problems = [f"{len(wrong)} reads saw another total, e.g. {wrong[:3]}"] if wrong else []
+    for node in nodes:
+        with driver(node) as drv:
+            final = read(drv, "MATCH (a:Account) RETURN count(a), sum(a.balance)")[0]
+        if final != [ACCOUNTS, TOTAL]:
+            problems.append(f"{node.name} ends with {final[0]} accounts holding {final[1]}")
+    return len(reads) + len(nodes), problems
 
 
 def large_clients(history, main, readers, deadline):
