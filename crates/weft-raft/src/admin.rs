@@ -16,12 +16,14 @@
 //! voter. Promises: a member is never added under another member's id or address, and
 //! the last voter is never removed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::error::{ChangeMembershipError, ClientWriteError};
 use openraft::{ChangeMembers, Raft};
 use serde::{Deserialize, Serialize};
+use tonic::transport::Channel;
 use tonic::Request;
 use weft_rpc::client::{channel, ClientConfig};
 use weft_rpc::pb::raft_client::RaftClient;
@@ -63,14 +65,26 @@ pub enum AdminAnswer {
 /// How long the leader waits for a new member to catch up before it leaves it a learner.
 pub const CATCH_UP: Duration = Duration::from_secs(600);
 
-/// What the leader needs to reach other members: how to connect, and its header.
+/// What a member needs to reach other members: how to connect, its header, and the
+/// channels it opened (one per address and time-out, kept: a read index per read must
+/// not cost a new connection). Belongs to one running member (channels live on its
+/// runtime).
 #[derive(Clone, Debug)]
 pub struct Reach {
     pub client: ClientConfig,
     pub header: pb::Header,
+    channels: Arc<parking_lot::Mutex<HashMap<(String, Duration), Channel>>>,
 }
 
 impl Reach {
+    pub fn new(client: ClientConfig, header: pb::Header) -> Reach {
+        Reach {
+            client,
+            header,
+            channels: Arc::default(),
+        }
+    }
+
     /// The same, for calls that may take as long as a new member's catch-up.
     fn patient(&self) -> Reach {
         Reach {
@@ -78,8 +92,19 @@ impl Reach {
                 request_timeout: CATCH_UP + Duration::from_secs(60),
                 ..self.client.clone()
             },
-            header: self.header.clone(),
+            ..self.clone()
         }
+    }
+
+    /// The channel to `address` (made on first use; it reconnects by itself).
+    fn channel(&self, address: &str) -> Result<Channel, weft_rpc::RpcError> {
+        let key = (address.to_string(), self.client.request_timeout);
+        if let Some(open) = self.channels.lock().get(&key) {
+            return Ok(open.clone());
+        }
+        let made = channel(address, &self.client)?;
+        self.channels.lock().insert(key, made.clone());
+        Ok(made)
     }
 }
 
@@ -290,7 +315,7 @@ pub async fn send(address: &str, reach: &Reach, request: &AdminRequest) -> Admin
         why,
     };
     let payload = postcard::to_allocvec(request).map_err(|e| unreachable(e.to_string()))?;
-    let channel = channel(address, &reach.client).map_err(|e| unreachable(e.to_string()))?;
+    let channel = reach.channel(address).map_err(|e| unreachable(e.to_string()))?;
     let reply = RaftClient::new(channel)
         .admin(Request::new(RaftRequest {
             header: Some(reach.header.clone()),

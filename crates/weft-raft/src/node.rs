@@ -361,10 +361,7 @@ impl RaftNode {
             epoch: 0,
         };
         let _ = handles.identity.set(identity);
-        let reach = Reach {
-            client: config.client.clone(),
-            header: identity.header(&name),
-        };
+        let reach = Reach::new(config.client.clone(), identity.header(&name));
         let _ = handles.reach.set(reach.clone());
         let log = LogStore::open(&dir, database)?;
         let machine = StateMachine::open(&dir.join("snapshots"), database, host)?;
