@@ -339,7 +339,11 @@ impl Backend for EngineBackend {
         self.credentials
             .as_ref()
             .map_or(Ok(()), |credentials| credentials.verify(auth))?;
-        self.auth = auth.clone();
+        if self.auth != *auth {
+            // Another user (LOGOFF, then LOGON): a link to the leader speaks for the last one.
+            self.link = crate::forward::Link::default();
+            self.auth = auth.clone();
+        }
         Ok(())
     }
 

@@ -311,6 +311,7 @@ pub fn start(
 ) -> anyhow::Result<(Engine, Arc<RaftMember>)> {
     let locked = weft_storage::durability::DataDir::open(data_dir)
         .with_context(|| format!("cannot open the data directory {}", data_dir.display()))?;
+    warn_unreachable_address(bolt_address);
     let engine = Engine::with_storage(Storage::new()).with_query_timeout(query_timeout);
     engine.set_read_only(Some("this Raft member has not found its leader yet".into()));
     let config = RaftNodeConfig {
@@ -346,6 +347,19 @@ pub fn start(
     let member = Arc::new(member);
     supervise(Arc::downgrade(&member), requests);
     Ok((engine, member))
+}
+
+/// Warns when the Bolt address other members and drivers are told cannot reach this
+/// member from elsewhere (a wildcard address).
+fn warn_unreachable_address(bolt_address: &str) {
+    let host = bolt_address.rsplit_once(':').map_or(bolt_address, |(host, _)| host);
+    if matches!(host.trim_matches(['[', ']']), "0.0.0.0" | "::" | "") {
+        tracing::warn!(
+            %bolt_address,
+            "the other members and drivers are told this Bolt address, which names no host: give \
+             --advertised-address HOST:PORT, or ROUTE tables and forwarded writes will not reach this member"
+        );
+    }
 }
 
 /// Restarts the member when its running start asks; ends with the member.
