@@ -62,6 +62,21 @@ pub struct ClusterSettings {
     pub tls: Option<Arc<ClusterTls>>,
 }
 
+impl ClusterSettings {
+    /// How this instance calls other instances (mutual TLS when configured).
+    pub fn client_config(&self) -> weft_rpc::client::ClientConfig {
+        weft_rpc::client::ClientConfig {
+            tls: self.tls.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// How this instance serves other instances.
+    pub fn server_config(&self) -> weft_rpc::server::ServerConfig {
+        weft_rpc::server::ServerConfig { tls: self.tls.clone() }
+    }
+}
+
 impl Default for ClusterSettings {
     fn default() -> ClusterSettings {
         ClusterSettings {
@@ -346,13 +361,8 @@ fn start_replication(
         },
         name: cluster.name.clone(),
         bind_host: cluster.replication_host.clone(),
-        client: weft_rpc::client::ClientConfig {
-            tls: cluster.tls.clone(),
-            ..Default::default()
-        },
-        server: weft_rpc::server::ServerConfig {
-            tls: cluster.tls.clone(),
-        },
+        client: cluster.client_config(),
+        server: cluster.server_config(),
     };
     let host = Arc::new(NodeHost {
         engine: engine.clone(),

@@ -90,8 +90,7 @@ impl RaftMember {
     /// Carries out a membership change on the leader, waiting for it (adding a member
     /// waits until it has caught up).
     pub fn change_membership(&self, request: &AdminRequest) -> Result<(), AdminError> {
-        let admin = self.node.lock().as_ref().and_then(RaftNode::admin);
-        let admin = admin.ok_or_else(|| AdminError::Refused("the Raft member has stopped".into()))?;
+        let admin = self.admin()?;
         weft_storage::slot::outside_slot(|| admin.run(request)).map(drop)
     }
 
@@ -99,9 +98,15 @@ impl RaftMember {
     /// consistency must see (see [`weft_raft::node::Admin::read_barrier`]); answers the
     /// commit timestamp the storage must make visible before the read.
     pub fn read_barrier(&self, linearizable: bool, timeout: Duration) -> Result<u64, AdminError> {
-        let admin = self.node.lock().as_ref().and_then(RaftNode::admin);
-        let admin = admin.ok_or_else(|| AdminError::Refused("the Raft member has stopped".into()))?;
+        let admin = self.admin()?;
         weft_storage::slot::outside_slot(|| admin.read_barrier(linearizable, timeout))
+    }
+
+    /// What sends admin requests for the running member (not holding the member's lock
+    /// while a request waits).
+    fn admin(&self) -> Result<weft_raft::node::Admin, AdminError> {
+        let admin = self.node.lock().as_ref().and_then(RaftNode::admin);
+        admin.ok_or_else(|| AdminError::Refused("the Raft member has stopped".into()))
     }
 
     /// The ids of the voting members (the others are learners).
@@ -320,13 +325,8 @@ pub fn start(
         raft_address: settings.raft_address.clone(),
         bolt_address: bolt_address.to_string(),
         initial_members: settings.initial_members.clone(),
-        client: weft_rpc::client::ClientConfig {
-            tls: cluster.tls.clone(),
-            ..Default::default()
-        },
-        server: weft_rpc::server::ServerConfig {
-            tls: cluster.tls.clone(),
-        },
+        client: cluster.client_config(),
+        server: cluster.server_config(),
         heartbeat: Duration::from_millis(100),
     };
     let (restarts, requests) = std::sync::mpsc::channel();
