@@ -40,6 +40,8 @@ class Member(WeftProcess):
             self.first = False
         else:
             self.extra = []
+        # Fingerprint checks often, so that a check follows every few writes here.
+        self.extra += ["--fingerprint-interval", "0.5"]
         super().start()
 
     def arguments(self):
@@ -184,12 +186,21 @@ try:
         boss = leader(members)
         rows = boss.cluster()
         # In-flight queries: known of the member asked (this query at least), not of others.
-        assert rows[boss.n][8] >= 1 and all(row[8] is None for n, row in rows.items() if n != boss.n), rows
+        assert rows[boss.n][9] >= 1 and all(row[9] is None for n, row in rows.items() if n != boss.n), rows
         assert sorted(rows) == [1, 2, 3], rows
         assert sum(1 for row in rows.values() if row[3] == "leader") == 1, rows
         for m in members:
             assert rows[m.n][1] == f"127.0.0.1:{raft_ports[m.n]}", rows
             assert rows[m.n][2] == f"127.0.0.1:{m.bolt_port}", rows
+        # Fingerprints: each member shows its own (digest@index); after a write, every
+        # member's check at the same index agrees with the leader's, and none is restricted.
+        boss.run("CREATE (:Printed {n: 1})")
+
+        def agreeing():
+            own = [m.cluster()[m.n] for m in members]
+            return own[0][7] is not None and all(row[7] == own[0][7] and row[3] != "restricted" for row in own)
+        wait_until("every member shows the same fingerprint", agreeing)
+        boss.run("MATCH (p:Printed) DELETE p")
 
     def replication_statements_are_refused_on_a_member():
         try:

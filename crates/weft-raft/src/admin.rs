@@ -52,6 +52,9 @@ pub enum AdminRequest {
     /// The log index a read must see applied: the leader's applied index, after it has
     /// confirmed its leadership with a majority when `linearizable`.
     ReadIndex { linearizable: bool },
+    /// Member `id`'s graph differs from the leader's (see [`crate::check`]): the leader
+    /// sends it a fresh snapshot of its own, which it takes.
+    Resync { id: u64 },
 }
 
 /// What a request that was carried out answers.
@@ -144,7 +147,7 @@ pub async fn handle(raft: &Raft<TypeConfig>, reach: &Reach, request: AdminReques
     // the one before has finished (a removal cannot slip between an announcement's check
     // and its change).
     let _turn = match request {
-        AdminRequest::ReadIndex { .. } => None,
+        AdminRequest::ReadIndex { .. } | AdminRequest::Resync { .. } => None,
         _ => Some(CHANGES.lock().await),
     };
     let membership = raft.metrics().borrow().membership_config.membership().clone();
@@ -257,10 +260,46 @@ pub async fn handle(raft: &Raft<TypeConfig>, reach: &Reach, request: AdminReques
             };
             Ok(AdminAnswer::ReadIndex(index))
         }
+        AdminRequest::Resync { id } => {
+            if id == me {
+                return Err(AdminError::Refused(format!(
+                    "member {id} leads: there is no other graph to resync it from"
+                )));
+            }
+            let target = membership
+                .get_node(&id)
+                .ok_or_else(|| AdminError::Refused(format!("member {id} is not in the cluster")))?;
+            let snapshot = fresh_snapshot(raft).await?;
+            let vote = raft.metrics().borrow().vote;
+            tracing::info!(id, snapshot = %snapshot.meta.snapshot_id, "sending member {id} this leader's snapshot to resync from");
+            crate::network::push_resync(reach, id, &target.raft_address, vote, snapshot).await
+        }
         AdminRequest::Join { .. } => Err(AdminError::Refused(
             "this member is in a cluster already; it joins no other".into(),
         )),
     }
+}
+
+/// Longest the leader waits for a snapshot of everything it has applied.
+const SNAPSHOT_WAIT: Duration = Duration::from_secs(120);
+
+/// A snapshot of the leader's graph as it is now (built for the purpose, so that it is
+/// newer than anything a follower has applied when the request came).
+async fn fresh_snapshot(raft: &Raft<TypeConfig>) -> Result<openraft::storage::Snapshot<TypeConfig>, AdminError> {
+    let refused = |e: &dyn std::fmt::Display| AdminError::Refused(format!("the leader has no snapshot to send: {e}"));
+    let applied = raft.metrics().borrow().last_applied;
+    raft.trigger().snapshot().await.map_err(|e| refused(&e))?;
+    raft.wait(Some(SNAPSHOT_WAIT))
+        .metrics(
+            |m| m.snapshot >= applied,
+            "the leader's snapshot covers what it applied",
+        )
+        .await
+        .map_err(|e| refused(&e))?;
+    raft.get_snapshot()
+        .await
+        .map_err(|e| refused(&e))?
+        .ok_or_else(|| refused(&"none was made"))
 }
 
 /// How long a membership change waits for one in progress (an announcement, another

@@ -7,7 +7,9 @@
 //! bytes):
 //! `format:u8=1 | term:varint | leader:varint | index:varint | kind:u8` then, by kind,
 //! 0 blank: nothing; 1 normal: `count:varint` and each commit record as bytes;
-//! 2 membership: a membership (below).
+//! 2 membership: a membership (below); 3 check: `present:u8`, then when 1 the leader's
+//! fingerprint at its previous check: `index:varint | digest:16 bytes LE | vertices:varint
+//! | edges:varint`.
 //! Membership: `configs:varint`, each `voters:varint` and each voter id as varint; then
 //! `nodes:varint`, each `id:varint | raft_address:str | bolt_address:str`.
 
@@ -19,6 +21,7 @@ use weft_common::encoding::{
     get_bytes, get_str, get_u8, get_varint, put_bytes, put_str, put_u8, put_varint, DecodeError,
 };
 
+use crate::check::{Check, CheckedAt};
 use crate::{Entry, LogId, Member, Membership, Proposal, Vote};
 
 /// The entry format this version writes (and the only one it reads).
@@ -27,6 +30,7 @@ pub const ENTRY_FORMAT: u8 = 1;
 const BLANK: u8 = 0;
 const NORMAL: u8 = 1;
 const MEMBERSHIP: u8 = 2;
+const CHECK: u8 = 3;
 
 /// Why bytes are not a Raft entry (or a part of the hard state).
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +52,19 @@ pub fn encode_entry(entry: &Entry) -> Vec<u8> {
     put_log_id(&mut out, &entry.log_id);
     match &entry.payload {
         EntryPayload::Blank => put_u8(&mut out, BLANK),
+        EntryPayload::Normal(Proposal { check: Some(check), .. }) => {
+            put_u8(&mut out, CHECK);
+            match &check.leader {
+                Some(at) => {
+                    put_u8(&mut out, 1);
+                    put_varint(&mut out, at.index);
+                    out.extend_from_slice(&at.digest.to_le_bytes());
+                    put_varint(&mut out, at.vertices);
+                    put_varint(&mut out, at.edges);
+                }
+                None => put_u8(&mut out, 0),
+            }
+        }
         EntryPayload::Normal(proposal) => {
             put_u8(&mut out, NORMAL);
             put_varint(&mut out, proposal.records.len() as u64);
@@ -79,7 +96,30 @@ pub fn decode_entry(bytes: &[u8]) -> Result<Entry, CodecError> {
             for _ in 0..count {
                 records.push(Arc::from(get_bytes(bytes, &mut at)?));
             }
-            EntryPayload::Normal(Proposal { records })
+            EntryPayload::Normal(Proposal { records, check: None })
+        }
+        CHECK => {
+            let leader = match get_u8(bytes, &mut at)? {
+                0 => None,
+                _ => {
+                    let index = get_varint(bytes, &mut at)?;
+                    let digest = bytes
+                        .get(at..at + 16)
+                        .and_then(|d| <[u8; 16]>::try_from(d).ok())
+                        .ok_or(DecodeError::Eof(at))?;
+                    at += 16;
+                    Some(CheckedAt {
+                        index,
+                        digest: u128::from_le_bytes(digest),
+                        vertices: get_varint(bytes, &mut at)?,
+                        edges: get_varint(bytes, &mut at)?,
+                    })
+                }
+            };
+            EntryPayload::Normal(Proposal {
+                records: Vec::new(),
+                check: Some(Check { leader }),
+            })
         }
         MEMBERSHIP => EntryPayload::Membership(get_membership(bytes, &mut at)?),
         kind => return Err(CodecError::UnknownKind(kind)),
@@ -241,6 +281,28 @@ mod tests {
                         Arc::from(&b""[..]),
                         Arc::from(&[0xff; 300][..]),
                     ],
+                    check: None,
+                }),
+            },
+            Entry {
+                log_id: log_id(2, 3, 8),
+                payload: EntryPayload::Normal(Proposal {
+                    records: Vec::new(),
+                    check: Some(Check {
+                        leader: Some(CheckedAt {
+                            index: 5,
+                            digest: u128::MAX - 3,
+                            vertices: 10,
+                            edges: 200,
+                        }),
+                    }),
+                }),
+            },
+            Entry {
+                log_id: log_id(2, 3, 9),
+                payload: EntryPayload::Normal(Proposal {
+                    records: Vec::new(),
+                    check: Some(Check { leader: None }),
                 }),
             },
             Entry {
@@ -261,6 +323,7 @@ mod tests {
             log_id: log_id(4, 1, 9),
             payload: EntryPayload::Normal(Proposal {
                 records: vec![Arc::from(&b"record"[..])],
+                check: None,
             }),
         };
         let bytes = encode_entry(&entry);

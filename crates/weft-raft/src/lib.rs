@@ -19,6 +19,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod admin;
+pub mod check;
 pub mod codec;
 pub mod hard_state;
 pub mod log;
@@ -46,11 +47,13 @@ impl fmt::Display for Member {
 }
 
 /// What one normal log entry carries: the encoded commit records of one or more
-/// transactions (or schema changes), in timestamp order. Concurrent commits share one
-/// entry, and so one round trip and one fsync on every member.
+/// transactions (or schema changes), in timestamp order, or a fingerprint check (then no
+/// records). Concurrent commits share one entry, and so one round trip and one fsync on
+/// every member.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Proposal {
     pub records: Vec<Arc<[u8]>>,
+    pub check: Option<check::Check>,
 }
 
 /// What applying an entry answers: the newest commit timestamp the storage holds after it.

@@ -27,6 +27,7 @@ use weft_storage::durability::{load_snapshot, write_snapshot, Uuid};
 use weft_storage::record::CommitRecord;
 use weft_storage::{Origin, Storage};
 
+use crate::check::Fingerprints;
 use crate::codec::{begin_sealed, get_membership, get_opt_log_id, open_sealed, put_membership, put_opt_log_id, seal};
 use crate::{Applied, Entry, LogId, Member, StorageError, TypeConfig};
 
@@ -94,6 +95,8 @@ struct Inner {
     /// This member's proposer, when it has one: its own records in flight are the only
     /// ones the storage may hold before they are applied.
     proposer: Mutex<Option<Arc<crate::propose::Proposer>>>,
+    /// This member's fingerprints at check entries, and whether its graph differs.
+    fingerprints: Arc<Fingerprints>,
 }
 
 #[derive(Clone, Default)]
@@ -167,6 +170,7 @@ impl StateMachine {
                 current: Mutex::new(current),
                 snapshots: Mutex::new(()),
                 proposer: Mutex::new(None),
+                fingerprints: Fingerprints::new(),
             }),
         })
     }
@@ -179,6 +183,49 @@ impl StateMachine {
     /// Tells the state machine which proposer makes this member's own commits.
     pub fn set_proposer(&self, proposer: Arc<crate::propose::Proposer>) {
         *self.inner.proposer.lock() = Some(proposer);
+    }
+
+    /// This member's fingerprints (see [`crate::check`]).
+    pub fn fingerprints(&self) -> Arc<Fingerprints> {
+        self.inner.fingerprints.clone()
+    }
+
+    /// Takes the leader's snapshot (`meta`, the file at `path`) as this member's current
+    /// one, also if its own is newer: a restricted member's own graph is not to be kept.
+    /// The member must restart to load it. Refuses a file that does not load.
+    pub fn adopt(&self, meta: Meta, path: &Path) -> Result<(), String> {
+        let inner = &self.inner;
+        let _adopting = inner.snapshots.lock();
+        let (_, info) =
+            load_snapshot(path, inner.db_id).map_err(|e| format!("the leader's snapshot does not load: {e}"))?;
+        let kept = inner.dir.join(weft_storage::durability::snapshot_name(info.ts));
+        copy_durably(path, &kept).map_err(|e| format!("cannot keep the leader's snapshot: {e}"))?;
+        inner
+            .make_current(meta, kept, true)
+            .map_err(|e| format!("cannot make the leader's snapshot current: {e}"))
+    }
+
+    /// Starts this member's fingerprint of the graph as of the check entry at `index`:
+    /// the state after every record applied so far, `applied_ts` the newest of them.
+    async fn begin_check(&self, index: u64, applied_ts: u64) {
+        let storage = self.inner.host.storage();
+        let fingerprints = self.inner.fingerprints.clone();
+        let begun = tokio::task::spawn_blocking(move || {
+            if !wait_visible(&storage, applied_ts) {
+                tracing::warn!(
+                    index,
+                    applied_ts,
+                    "commit applied but not visible; this check is skipped"
+                );
+                return;
+            }
+            let txn = storage.begin(weft_storage::IsolationLevel::SnapshotIsolation);
+            fingerprints.begin(index, txn);
+        })
+        .await;
+        if let Err(error) = begun {
+            tracing::warn!(%error, index, "cannot start this member's fingerprint; the check is skipped");
+        }
     }
 
     /// Follows [`StateMachine::applied_ts`] as entries are applied.
@@ -254,20 +301,31 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     {
         let mut replies = Vec::new();
         for entry in entries {
-            let (ts, membership) = match entry.payload {
-                EntryPayload::Normal(proposal) => (self.apply_records(entry.log_id, proposal.records).await?, None),
-                EntryPayload::Membership(membership) => (0, Some(membership)),
-                EntryPayload::Blank => (0, None),
+            let (mut ts, mut membership, mut check) = (0, None, None);
+            match entry.payload {
+                EntryPayload::Normal(proposal) if proposal.records.is_empty() => check = proposal.check,
+                EntryPayload::Normal(proposal) => ts = self.apply_records(entry.log_id, proposal.records).await?,
+                EntryPayload::Membership(change) => membership = Some(change),
+                EntryPayload::Blank => {}
             };
             // The log id and the membership move together: a snapshot build reads both.
-            let mut applied = self.inner.applied.lock();
-            if let Some(membership) = membership {
-                applied.membership = StoredMembership::new(Some(entry.log_id), membership);
+            let applied_ts = {
+                let mut applied = self.inner.applied.lock();
+                if let Some(membership) = membership {
+                    applied.membership = StoredMembership::new(Some(entry.log_id), membership);
+                }
+                applied.last = Some(entry.log_id);
+                applied.ts = applied.ts.max(ts);
+                applied.ts
+            };
+            replies.push(Applied { ts: applied_ts });
+            self.inner.applied_ts.send_replace(applied_ts);
+            if let Some(check) = check.take() {
+                self.begin_check(entry.log_id.index, applied_ts).await;
+                if let Some(leader) = check.leader {
+                    self.inner.fingerprints.expect(leader);
+                }
             }
-            applied.last = Some(entry.log_id);
-            applied.ts = applied.ts.max(ts);
-            replies.push(Applied { ts: applied.ts });
-            self.inner.applied_ts.send_replace(applied.ts);
         }
         Ok(replies)
     }
@@ -312,19 +370,29 @@ impl Inner {
     /// the current one.
     fn build(&self) -> Result<Snapshot<TypeConfig>, StorageError> {
         let _building = self.snapshots.lock();
+        // A restricted member's graph must not outlive it: it offers its last snapshot
+        // from before (openraft keeps the newer one it has), or none.
+        if let Some(why) = self.fingerprints.restricted() {
+            if let Some((meta, path)) = self.current.lock().clone() {
+                return Ok(Snapshot {
+                    meta,
+                    snapshot: Box::new(SnapshotFile { path }),
+                });
+            }
+            return Err(snapshot_error(
+                ErrorVerb::Write,
+                format!("this member is restricted ({why}): it makes no snapshot of its graph"),
+            ));
+        }
         let applied = self.applied.lock().clone();
         let storage = self.host.storage();
         // The leader's own commits become visible just after they are applied: wait for
         // them, so the file holds everything up to the log id it claims.
-        let deadline = Instant::now() + VISIBLE_WAIT;
-        while storage.last_committed() < applied.ts {
-            if Instant::now() > deadline {
-                return Err(snapshot_error(
-                    ErrorVerb::Write,
-                    format!("commit {} applied but not visible after {VISIBLE_WAIT:?}", applied.ts),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(1));
+        if !wait_visible(&storage, applied.ts) {
+            return Err(snapshot_error(
+                ErrorVerb::Write,
+                format!("commit {} applied but not visible after {VISIBLE_WAIT:?}", applied.ts),
+            ));
         }
         let info =
             write_snapshot(&storage, &self.dir, self.db_id, 0).map_err(|e| snapshot_error(ErrorVerb::Write, e))?;
@@ -340,7 +408,7 @@ impl Inner {
             last_membership: applied.membership,
             snapshot_id: id,
         };
-        self.make_current(meta.clone(), info.path.clone())?;
+        self.make_current(meta.clone(), info.path.clone(), false)?;
         Ok(Snapshot {
             meta,
             snapshot: Box::new(SnapshotFile { path: info.path }),
@@ -355,10 +423,12 @@ impl Inner {
         if path != kept {
             copy_durably(path, &kept).map_err(|e| snapshot_error(ErrorVerb::Write, e))?;
         }
-        self.make_current(meta.clone(), kept)?;
+        self.make_current(meta.clone(), kept, false)?;
         self.host
             .replace_storage(storage)
             .map_err(|e| snapshot_error(ErrorVerb::Write, e))?;
+        // The graph is the leader's now: a restriction, and fingerprints of the old one, go.
+        self.fingerprints.reset();
         *self.applied.lock() = AppliedState {
             last: meta.last_log_id,
             membership: meta.last_membership,
@@ -370,14 +440,15 @@ impl Inner {
     }
 
     /// Records `meta` and its file durably as the current snapshot (unless the current one
-    /// is newer: it never goes back), and removes the older snapshot files. Called with
-    /// the snapshot lock held.
-    fn make_current(&self, meta: Meta, path: PathBuf) -> Result<(), StorageError> {
-        let newer = self
-            .current
-            .lock()
-            .as_ref()
-            .is_some_and(|(current, _)| current.last_log_id > meta.last_log_id);
+    /// is newer and not `forced`: it goes back only for a resync), and removes the older
+    /// snapshot files. Called with the snapshot lock held.
+    fn make_current(&self, meta: Meta, path: PathBuf, forced: bool) -> Result<(), StorageError> {
+        let newer = !forced
+            && self
+                .current
+                .lock()
+                .as_ref()
+                .is_some_and(|(current, _)| current.last_log_id > meta.last_log_id);
         if newer {
             return Ok(());
         }
@@ -396,6 +467,19 @@ impl Inner {
         *self.current.lock() = Some((meta, path));
         Ok(())
     }
+}
+
+/// Waits (bounded) until the commit at `ts` is visible in `storage`: a leader's own
+/// commits are published just after their entries are applied. False when it is not.
+fn wait_visible(storage: &Storage, ts: u64) -> bool {
+    let deadline = Instant::now() + VISIBLE_WAIT;
+    while storage.last_committed() < ts {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    true
 }
 
 /// Copies `from` to `to` through a temporary file, fsynced and renamed.

@@ -33,11 +33,15 @@ use weft_rpc::pb::{self, RaftReply, RaftRequest};
 use weft_rpc::Identity;
 
 use crate::admin::{AdminAnswer, AdminError, AdminReply, AdminRequest, Reach};
-use crate::machine::SnapshotFile;
+use crate::machine::{SnapshotFile, StateMachine};
 use crate::{Member, TypeConfig};
 
 /// The metadata key that carries a snapshot's vote and meta.
 const SNAPSHOT_META: &str = "weft-raft-snapshot-bin";
+
+/// The metadata key that marks a snapshot sent for a resync (see [`crate::check`]): the
+/// member takes it as its own and restarts, rather than installing it through openraft.
+const RESYNC: &str = "weft-raft-resync";
 
 /// Largest snapshot a member accepts (1 TiB): a bound, not a target.
 const MAX_SNAPSHOT: u64 = 1 << 40;
@@ -204,6 +208,23 @@ impl RaftNetwork<TypeConfig> for Network {
         option: RPCOption,
     ) -> Result<SnapshotResponse<u64>, StreamingError<TypeConfig, Fatal<u64>>> {
         let _ = option;
+        let reply = self.send_snapshot(vote, &snapshot, false, cancel).await?;
+        let answer: Result<SnapshotResponse<u64>, Fatal<u64>> =
+            decode(&reply.payload).map_err(|status| NetworkError::new(&StatusError(status)))?;
+        answer.map_err(|e| StreamingError::RemoteError(RemoteError::new(self.target, e)))
+    }
+}
+
+impl Network {
+    /// Streams `snapshot`'s file to the peer, its vote and meta in the metadata (marked
+    /// as a resync when `resync`); the peer's reply.
+    async fn send_snapshot(
+        &mut self,
+        vote: openraft::Vote<u64>,
+        snapshot: &Snapshot<TypeConfig>,
+        resync: bool,
+        cancel: impl std::future::Future<Output = ReplicationClosed> + Send + 'static,
+    ) -> Result<RaftReply, StreamingError<TypeConfig, Fatal<u64>>> {
         let meta = encode(&(vote, snapshot.meta.clone())).map_err(|e| NetworkError::new(&e))?;
         // A name of its own for each transfer: a receiver never confuses two of them.
         let nonce = std::time::SystemTime::now()
@@ -214,6 +235,9 @@ impl RaftNetwork<TypeConfig> for Network {
         let mut call = Request::new(outgoing.chunks);
         call.metadata_mut()
             .insert_bin(SNAPSHOT_META, MetadataValue::from_bytes(&meta));
+        if resync {
+            call.metadata_mut().insert(RESYNC, MetadataValue::from_static("1"));
+        }
         let mut client = self.client(true)?;
         let reply = tokio::select! {
             reply = client.install_snapshot(call) => reply,
@@ -223,10 +247,45 @@ impl RaftNetwork<TypeConfig> for Network {
             RPCError::Unreachable(e) => StreamingError::Unreachable(e),
             _ => StreamingError::Network(NetworkError::new(&StatusError(status))),
         })?;
-        let answer: Result<SnapshotResponse<u64>, Fatal<u64>> =
-            decode(&reply.get_ref().payload).map_err(|status| NetworkError::new(&StatusError(status)))?;
-        answer.map_err(|e| StreamingError::RemoteError(RemoteError::new(self.target, e)))
+        Ok(reply.into_inner())
     }
+}
+
+/// Sends member `target` (at `address`) the leader's `snapshot` to resync from, and
+/// waits until it has taken it.
+pub async fn push_resync(
+    reach: &Reach,
+    target: u64,
+    address: &str,
+    vote: openraft::Vote<u64>,
+    snapshot: Snapshot<TypeConfig>,
+) -> AdminReply {
+    let unreachable = |why: String| AdminError::Unreachable {
+        address: address.to_string(),
+        why,
+    };
+    let client = channel(
+        address,
+        &ClientConfig {
+            request_timeout: SNAPSHOT_DEADLINE,
+            ..reach.client.clone()
+        },
+    )
+    .map(|channel| RaftClient::new(channel).max_decoding_message_size(MAX_MESSAGE))
+    .map_err(|e| e.to_string());
+    let mut network = Network {
+        target,
+        address: address.to_string(),
+        client: client.clone(),
+        snapshot_client: client,
+        header: reach.header.clone(),
+    };
+    let never = std::future::pending::<ReplicationClosed>();
+    let reply = network
+        .send_snapshot(vote, &snapshot, true, never)
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    decode::<AdminReply>(&reply.payload).map_err(|status| unreachable(status.message().to_string()))?
 }
 
 /// The `Raft` gRPC service of one member. It serves before the member's Raft exists: a
@@ -245,6 +304,8 @@ pub struct RaftService {
     reach: Arc<OnceLock<Reach>>,
     /// While the member waits to be added: where to say that it was, and as what.
     joined: Arc<Mutex<Option<oneshot::Sender<Identity>>>>,
+    /// The member's state machine (a resync hands it the leader's snapshot).
+    machine: Arc<OnceLock<StateMachine>>,
 }
 
 /// The handles the member keeps to finish starting a [`RaftService`] it serves.
@@ -253,6 +314,7 @@ pub struct ServiceHandles {
     pub raft: Arc<OnceLock<openraft::Raft<TypeConfig>>>,
     pub identity: Arc<OnceLock<Identity>>,
     pub reach: Arc<OnceLock<Reach>>,
+    pub machine: Arc<OnceLock<StateMachine>>,
 }
 
 impl RaftService {
@@ -274,6 +336,7 @@ impl RaftService {
             raft: Arc::default(),
             identity: Arc::default(),
             reach: Arc::default(),
+            machine: Arc::default(),
         };
         let service = RaftService {
             raft: handles.raft.clone(),
@@ -283,6 +346,7 @@ impl RaftService {
             incoming,
             reach: handles.reach.clone(),
             joined: Arc::new(Mutex::new(joined)),
+            machine: handles.machine.clone(),
         };
         (service, handles)
     }
@@ -367,10 +431,20 @@ impl pb::raft_server::Raft for RaftService {
             .to_bytes()
             .map_err(|e| Status::invalid_argument(format!("the snapshot meta is not binary metadata: {e}")))?;
         let (vote, meta): (openraft::Vote<u64>, Meta) = decode(&meta)?;
+        let resync = request.metadata().get(RESYNC).is_some();
         tokio::fs::create_dir_all(&self.incoming)
             .await
             .map_err(|e| Status::internal(format!("cannot create {}: {e}", self.incoming.display())))?;
         let received = weft_rpc::files::receive(request.into_inner(), &self.incoming, identity, MAX_SNAPSHOT).await?;
+        if resync {
+            let machine = self
+                .machine
+                .get()
+                .ok_or_else(|| Status::unavailable(format!("{} is starting", self.name)))?;
+            let answer = crate::check::take_leader_snapshot(raft, machine, meta, &received.path).await;
+            let _ = tokio::fs::remove_file(&received.path).await;
+            return self.reply(&answer);
+        }
         let snapshot = Snapshot {
             meta,
             snapshot: Box::new(SnapshotFile {

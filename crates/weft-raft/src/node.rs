@@ -23,6 +23,7 @@ use weft_rpc::{DatabaseId, Identity};
 use weft_storage::durability::Uuid;
 
 use crate::admin::{AdminAnswer, AdminError, AdminReply, AdminRequest, Reach};
+use crate::check::{CheckSettings, CheckedAt, Fingerprints};
 use crate::log::LogStore;
 use crate::machine::{Host, StateMachine};
 use crate::network::{Connector, RaftService, MAX_MESSAGE};
@@ -45,6 +46,8 @@ pub struct RaftNodeConfig {
     pub server: ServerConfig,
     /// Heartbeat interval; elections time out after 3 to 6 of them.
     pub heartbeat: Duration,
+    /// How often the leader checks every member's fingerprint.
+    pub checks: CheckSettings,
 }
 
 /// What a member reports of itself for `SHOW CLUSTER` and its role.
@@ -65,6 +68,10 @@ pub struct MemberStatus {
     pub quorum: bool,
     /// On a leader: the newest log index each member is known to hold.
     pub replicated: BTreeMap<u64, Option<u64>>,
+    /// This member's newest fingerprint (see [`crate::check`]).
+    pub fingerprint: Option<CheckedAt>,
+    /// Why this member is restricted (its graph differs from the leader's), when it is.
+    pub restricted: Option<String>,
 }
 
 /// Sends admin requests (membership changes, read indexes) to the leader on a member's
@@ -168,6 +175,7 @@ pub struct RaftNode {
     reach: Reach,
     /// The newest commit timestamp the state machine has applied.
     applied: tokio::sync::watch::Receiver<u64>,
+    fingerprints: Arc<Fingerprints>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -366,6 +374,8 @@ impl RaftNode {
         let log = LogStore::open(&dir, database)?;
         let machine = StateMachine::open(&dir.join("snapshots"), database, host)?;
         machine.set_proposer(proposer.clone());
+        let fingerprints = machine.fingerprints();
+        let _ = handles.machine.set(machine.clone());
         let applied = machine.watch_applied();
         let applied_ts = applied.clone();
         let heartbeat = config.heartbeat.as_millis().max(10) as u64;
@@ -393,6 +403,7 @@ impl RaftNode {
                 .map_err(|e| StartError::Raft(e.to_string()))?;
             let _ = handles.raft.set(raft.clone());
             proposer.start(raft.clone(), applied);
+            crate::check::start(raft.clone(), id, fingerprints.clone(), reach.clone(), config.checks);
             // Whether to initialize is the log's to say, not the member file's: a first start
             // that failed after writing the file must still initialize on the next one.
             let lowest = config.initial_members.keys().next() == Some(&id);
@@ -442,6 +453,7 @@ impl RaftNode {
             quorum_window: heartbeat * 6,
             reach,
             applied: applied_ts,
+            fingerprints,
             stop: Some(stop),
         })
     }
@@ -452,7 +464,19 @@ impl RaftNode {
         let mut status = status_of(&self.raft.metrics().borrow(), self.id, self.quorum_window);
         status.writable = self.proposer.writable();
         status.member = self.member.clone();
+        status.fingerprint = self.fingerprints.latest();
+        status.restricted = self.fingerprints.restricted();
         status
+    }
+
+    /// Why this member is restricted, when it is (see [`crate::check`]).
+    pub fn restricted(&self) -> Option<String> {
+        self.fingerprints.restricted()
+    }
+
+    /// Checks since this start that found this member's graph different from the leader's.
+    pub fn fingerprint_mismatches(&self) -> u64 {
+        self.fingerprints.mismatches()
     }
 
     /// Every member as this one knows them (its own view of the others: id, addresses and,
@@ -548,6 +572,8 @@ fn status_of(m: &openraft::RaftMetrics<u64, Member>, id: u64, quorum_window: u64
             .as_ref()
             .map(|r| r.iter().map(|(id, matched)| (*id, matched.map(|l| l.index))).collect())
             .unwrap_or_default(),
+        fingerprint: None,
+        restricted: None,
     }
 }
 

@@ -179,7 +179,7 @@ impl Proposer {
             }
             let first = batch[0].0;
             let records = batch.into_iter().map(|(_, record)| record).collect();
-            match raft.client_write_ff(Proposal { records }).await {
+            match raft.client_write_ff(Proposal { records, check: None }).await {
                 Ok(answer) => {
                     let me = self.clone();
                     in_flight.spawn(async move {

@@ -286,6 +286,7 @@ async fn propose(nodes: &[Node], leader: u64, records: Vec<Arc<[u8]>>, per: usiz
             .raft
             .client_write(Proposal {
                 records: chunk.to_vec(),
+                check: None,
             })
             .await
             .unwrap();

@@ -71,7 +71,10 @@ async fn a_record_at_a_timestamp_the_storage_staged_itself_stops_the_state_machi
     // Act: apply the log's entry.
     let entry = Entry {
         log_id: LogId::new(CommittedLeaderId::new(1, 1), 1),
-        payload: EntryPayload::Normal(Proposal { records: vec![record] }),
+        payload: EntryPayload::Normal(Proposal {
+            records: vec![record],
+            check: None,
+        }),
     };
     let applied = machine.apply([entry]).await;
 

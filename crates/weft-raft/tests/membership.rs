@@ -40,6 +40,7 @@ fn start(dir: &std::path::Path, id: u64, address: &str, initial: BTreeMap<u64, S
         client: Default::default(),
         server: Default::default(),
         heartbeat: Duration::from_millis(50),
+        checks: Default::default(),
     };
     let node = RaftNode::start(config, host.clone(), proposer, |_| {}).unwrap();
     Member { node, host }

@@ -20,6 +20,7 @@ fn config(dir: &std::path::Path, address: &str) -> RaftNodeConfig {
         client: Default::default(),
         server: Default::default(),
         heartbeat: Duration::from_millis(50),
+        checks: Default::default(),
     }
 }
 

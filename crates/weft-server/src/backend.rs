@@ -404,7 +404,13 @@ impl Backend for EngineBackend {
         }
         // The session allows one autocommit result at a time; a leftover is rolled back.
         self.results.clear();
-        self.before_reading(extra)?;
+        if let Err(error) = self.before_reading(extra) {
+            // A restricted Raft member still answers SHOW CLUSTER and the like.
+            let restricted = self.node.raft().is_some_and(|member| member.restricted().is_some());
+            if !restricted || !matches!(self.engine.classify_in_transaction(query), Ok(InTransaction::Anywhere)) {
+                return Err(error);
+            }
+        }
         let cursor = match self.engine.start(query, &params) {
             Ok(cursor) => cursor,
             // Refused before it ran anything: a write on a follower goes to the leader.

@@ -132,6 +132,12 @@ pub fn newest_bookmark(extra: &Dict) -> Result<Option<u64>, BackendError> {
 /// Waits until `node` may start a read at `level` that has seen `bookmark`.
 pub fn before_reading(node: &Node, level: Consistency, bookmark: Option<u64>) -> Result<(), BackendError> {
     let mut bookmark = bookmark;
+    if let Some(why) = node.raft().and_then(|member| member.restricted()) {
+        return Err(BackendError::new(
+            "Neo.TransientError.General.DatabaseUnavailable",
+            format!("this Raft member is restricted and serves no reads until it has resynced: {why}"),
+        ));
+    }
     if level != Consistency::None {
         match node.raft() {
             Some(member) => {

@@ -113,6 +113,9 @@ pub async fn serve(
         if let Some(replication) = replicas.replication() {
             metrics::record_replicas(&replication.replicas());
         }
+        if let Some(member) = replicas.raft() {
+            metrics::record_raft(member);
+        }
     });
     let http = http.map(|http| tokio::spawn(http::serve(http, exporter, refused, refresh, stopped.clone())));
     let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));

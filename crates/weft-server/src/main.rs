@@ -128,6 +128,15 @@ struct ServeArgs {
     /// each); the lowest id initializes the cluster.
     #[arg(long, env = "WEFT_INITIAL_MEMBERS", value_name = "ID=HOST:PORT,...")]
     initial_members: Option<String>,
+    /// Seconds between the leader's fingerprint checks: every member compares a digest of
+    /// its whole graph with the leader's at the same log index (idle logs are not checked).
+    #[arg(
+        long,
+        env = "WEFT_FINGERPRINT_INTERVAL",
+        value_name = "SECONDS",
+        default_value_t = 30.0
+    )]
+    fingerprint_interval: f64,
 }
 
 /// The Raft flags, when any is given.
@@ -165,6 +174,10 @@ fn cluster_settings(args: &ServeArgs) -> anyhow::Result<weft_server::ClusterSett
             .clone()
             .unwrap_or_else(|| args.bolt_address.ip().to_string()),
         tls,
+        fingerprint_every: std::time::Duration::try_from_secs_f64(args.fingerprint_interval)
+            .ok()
+            .filter(|every| !every.is_zero())
+            .ok_or_else(|| anyhow::anyhow!("--fingerprint-interval must be a positive number of seconds"))?,
     })
 }
 

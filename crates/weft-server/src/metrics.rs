@@ -6,8 +6,9 @@
 //! session and backend stay unaware of metrics. Promises to the HTTP endpoint: a
 //! [`PrometheusHandle`] that renders every `weft_` metric in the text format.
 //!
-//! Replication's figures (per replica, on a MAIN) are read from replication when
-//! `/metrics` is rendered ([`record_replicas`]).
+//! Replication's figures (per replica, on a MAIN) and a Raft member's (restricted,
+//! fingerprint mismatches) are read when `/metrics` is rendered ([`record_replicas`],
+//! [`record_raft`]).
 //!
 //! Counts are per process: several servers in one process (as in tests) share them.
 
@@ -33,6 +34,8 @@ const QUERY_DURATION: &str = "weft_query_duration_seconds";
 const COMMITTED: &str = "weft_transactions_committed_total";
 const ROLLED_BACK: &str = "weft_transactions_rolled_back_total";
 const AUTH_FAILURES: &str = "weft_authentication_failures_total";
+const RAFT_RESTRICTED: &str = "weft_raft_restricted";
+const RAFT_MISMATCHES: &str = "weft_raft_fingerprint_mismatches_total";
 
 /// Histogram buckets of query latency, in seconds.
 const DURATION_BUCKETS: &[f64] = &[0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0];
@@ -56,6 +59,13 @@ pub fn record_replicas(replicas: &[weft_replication::LinkStatus]) {
         gauge!(REPLICA_CONNECTED, "replica" => name.clone()).set(if replica.state.connected() { 1.0 } else { 0.0 });
         counter!(REPLICA_SHIPPED, "replica" => name).absolute(replica.shipped_bytes);
     }
+}
+
+/// Sets a Raft member's figures: whether its graph differs from the leader's, and how
+/// many checks found it so since it started.
+pub fn record_raft(member: &crate::raft::RaftMember) {
+    gauge!(RAFT_RESTRICTED).set(if member.restricted().is_some() { 1.0 } else { 0.0 });
+    counter!(RAFT_MISMATCHES).absolute(member.fingerprint_mismatches());
 }
 
 fn install() -> Option<PrometheusHandle> {
@@ -98,6 +108,14 @@ fn describe() {
         "1 while a replica takes records (ready or replicating), else 0"
     );
     describe_counter!(REPLICA_SHIPPED, Unit::Bytes, "Commit record bytes sent to a replica");
+    describe_gauge!(
+        RAFT_RESTRICTED,
+        "1 while this Raft member's graph differs from the leader's (it serves no reads and resyncs), else 0"
+    );
+    describe_counter!(
+        RAFT_MISMATCHES,
+        "Fingerprint checks that found this Raft member's graph different from the leader's"
+    );
     describe_gauge!(CONNECTIONS_OPEN, "Bolt connections open now");
     describe_counter!(CONNECTIONS_ACCEPTED, "Bolt connections accepted");
     describe_counter!(QUERIES, "Queries completed, by the summary's type (r, w, rw, s)");

@@ -60,6 +60,8 @@ pub struct ClusterSettings {
     pub replication_host: String,
     /// Mutual TLS between nodes (`--cluster-cert`, `--cluster-key`, `--cluster-ca`).
     pub tls: Option<Arc<ClusterTls>>,
+    /// How often a Raft leader checks the members' fingerprints.
+    pub fingerprint_every: std::time::Duration,
 }
 
 impl ClusterSettings {
@@ -83,6 +85,7 @@ impl Default for ClusterSettings {
             name: "weft".into(),
             replication_host: "127.0.0.1".into(),
             tls: None,
+            fingerprint_every: weft_raft::check::CheckSettings::default().every,
         }
     }
 }

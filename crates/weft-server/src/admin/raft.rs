@@ -106,7 +106,9 @@ fn stopped() -> QueryError {
 }
 
 /// The rows of `SHOW CLUSTER`; `in_flight`: the Bolt requests this member answers now
-/// (this one included). Of the others it is not known.
+/// (this one included). Of the others it is not known, nor their fingerprints (this
+/// member's: its newest, as `digest@log index`; a member whose graph differs from the
+/// leader's shows as `restricted`).
 fn show_cluster(member: &RaftMember, in_flight: u64) -> Result<QueryResult> {
     let (me, mut members) = member.status().ok_or_else(stopped)?;
     let voters = member.voters();
@@ -132,7 +134,11 @@ fn show_cluster(member: &RaftMember, in_flight: u64) -> Result<QueryResult> {
             // Of the others, a leader knows how far each holds its log; a follower knows
             // only who leads.
             let (role, term, last, applied, health) = if id == me.id {
-                (me.role, Some(me.term), me.last_log_index, me.applied_index, "up")
+                let (role, health) = match &me.restricted {
+                    Some(_) => ("restricted", "resyncing"),
+                    None => (me.role, "up"),
+                };
+                (role, Some(me.term), me.last_log_index, me.applied_index, health)
             } else if me.leader == Some(id) {
                 ("leader", Some(me.term), None, None, "leading")
             } else {
@@ -154,6 +160,10 @@ fn show_cluster(member: &RaftMember, in_flight: u64) -> Result<QueryResult> {
                 int(term),
                 int(last),
                 int(applied),
+                match (id == me.id).then_some(me.fingerprint).flatten() {
+                    Some(at) => ResultValue::String(format!("{}@{}", at.short(), at.index)),
+                    None => ResultValue::Null,
+                },
                 ResultValue::String(health.into()),
                 int((id == me.id).then_some(in_flight)),
             ]
@@ -168,6 +178,7 @@ fn show_cluster(member: &RaftMember, in_flight: u64) -> Result<QueryResult> {
             "term",
             "last_log_index",
             "applied_index",
+            "fingerprint",
             "health",
             "in_flight_queries",
         ]

@@ -87,6 +87,17 @@ impl RaftMember {
         self.node.lock().as_ref().map(|node| (node.status(), node.members()))
     }
 
+    /// Why this member is restricted (its graph differs from the leader's), when it is.
+    pub fn restricted(&self) -> Option<String> {
+        self.node.lock().as_ref().and_then(RaftNode::restricted)
+    }
+
+    /// Fingerprint checks that found this member's graph different (since its last start
+    /// in place).
+    pub fn fingerprint_mismatches(&self) -> u64 {
+        self.node.lock().as_ref().map_or(0, RaftNode::fingerprint_mismatches)
+    }
+
     /// Carries out a membership change on the leader, waiting for it (adding a member
     /// waits until it has caught up).
     pub fn change_membership(&self, request: &AdminRequest) -> Result<(), AdminError> {
@@ -328,6 +339,9 @@ pub fn start(
         client: cluster.client_config(),
         server: cluster.server_config(),
         heartbeat: Duration::from_millis(100),
+        checks: weft_raft::check::CheckSettings {
+            every: cluster.fingerprint_every,
+        },
     };
     let (restarts, requests) = std::sync::mpsc::channel();
     let mut member = RaftMember {
@@ -411,6 +425,8 @@ mod tests {
             writable,
             quorum,
             replicated: BTreeMap::new(),
+            fingerprint: None,
+            restricted: None,
         }
     }
 

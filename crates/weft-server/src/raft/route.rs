@@ -2,7 +2,7 @@
 //!
 //! Owns: turning the member's view of the cluster into Bolt's routing table: the leader
 //! writes (none while no leader has a majority), every member whose Bolt address is
-//! known reads and routes. The table lives [`ROUTING_TTL`] seconds in a driver.
+//! known routes, and reads unless it is this member and it is restricted. The table lives [`ROUTING_TTL`] seconds in a driver.
 
 use weft_bolt::messages::Dict;
 use weft_bolt::{BackendError, BoltValue};
@@ -38,6 +38,12 @@ impl RaftMember {
         };
         let writers: Vec<String> = me.leader.filter(|_| me.quorum).and_then(address).into_iter().collect();
         let everyone: Vec<String> = members.iter().filter_map(|(id, _)| address(*id)).collect();
+        // A restricted member's graph is not to be read: it leaves itself out of its readers.
+        let readers: Vec<String> = members
+            .iter()
+            .filter(|(id, _)| *id != me.id || me.restricted.is_none())
+            .filter_map(|(id, _)| address(*id))
+            .collect();
         let server = |role: &str, addresses: &[String]| {
             BoltValue::Dictionary(vec![
                 (
@@ -54,7 +60,7 @@ impl RaftMember {
                 "servers".to_string(),
                 BoltValue::List(vec![
                     server("WRITE", &writers),
-                    server("READ", &everyone),
+                    server("READ", &readers),
                     server("ROUTE", &everyone),
                 ]),
             ),
