@@ -138,22 +138,37 @@ class Member(Node):
         self.n, self.members, self.founded = n, members, False
 
     def arguments(self):
+        # Fingerprint checks every second: the run ends by comparing every member's.
+        checks = ["--fingerprint-interval", "1"]
         if self.founded:
-            return super().arguments()
+            return super().arguments() + checks
         initial = ",".join(f"{i}={address}" for i, address in self.members.items())
         return super().arguments() + ["--node-id", str(self.n), "--raft-address", self.members[self.n],
-                                      "--initial-members", initial]
+                                      "--initial-members", initial] + checks
 
     def start(self):
         super().start()
         self.founded = True
 
 
+def own_row(node):
+    """The SHOW CLUSTER row `node` reports for itself."""
+    # Autocommit, not execute_query: a write transaction on a follower runs on the leader.
+    with neo4j.GraphDatabase.driver(f"bolt://{node.bolt}", auth=("any", "thing"), connection_timeout=2) as drv:
+        with drv.session() as session:
+            rows = [record.values() for record in session.run("SHOW CLUSTER")]
+    return next(row for row in rows if row[0] == node.n)
+
+
 def own_role(node):
     """The Raft role `node` reports for itself in SHOW CLUSTER."""
-    with neo4j.GraphDatabase.driver(f"bolt://{node.bolt}", auth=("any", "thing"), connection_timeout=2) as drv:
-        rows = drv.execute_query("SHOW CLUSTER").records
-    return next(row[3] for row in rows if row[0] == node.n)
+    return own_row(node)[3]
+
+
+def own_fingerprint(node):
+    """The newest fingerprint (`digest@index`) `node` reports for itself, and its role."""
+    row = own_row(node)
+    return row[7], row[3]
 
 
 def partition(side, rest):
@@ -162,3 +177,22 @@ def partition(side, rest):
         node.cut_off(rest)
     for node in rest:
         node.cut_off(side)
+
+
+def fingerprints_agree(nodes, write, wait_until):
+    """Whether every member ends with the same graph: a write moves the log, so that the
+    leader proposes a check entry; then every member's own newest fingerprint must be the
+    same one (digest and log index), and no member restricted. As (members, problems)."""
+    write()
+    seen = {}
+
+    def agree():
+        seen.clear()
+        seen.update({node.name: own_fingerprint(node) for node in nodes})
+        prints = {fingerprint for fingerprint, _ in seen.values()}
+        return None not in prints and len(prints) == 1 and all(role != "restricted" for _, role in seen.values())
+    try:
+        wait_until("every member's fingerprint agrees", agree, seconds=60)
+    except AssertionError:
+        return len(nodes), [f"fingerprints and roles: {seen}"]
+    return len(nodes), []

@@ -7,7 +7,8 @@ network namespace:
 The set, bank, large and register workloads run while a nemesis kills, pauses and
 isolates nodes and partitions the network (leader and MAIN included); then the faults are
 healed and the history is checked (see workloads.py and register.py for what each
-workload promises).
+workload promises); on the Raft topology, every member's graph fingerprint must then
+agree with the others' at the same log index.
 
 Usage: python run.py WEFT_BINARY [--topology replication|raft] [--seconds S] [--seed N]
 (tests/faults/run.sh runs both).
@@ -24,7 +25,7 @@ import tempfile
 import threading
 import time
 
-from cluster import Member, Network, Node, available, own_role, partition
+from cluster import Member, Network, Node, available, fingerprints_agree, own_role, partition
 import register
 import workloads as w
 
@@ -221,6 +222,9 @@ try:
           w.check_bank(history, nodes))
     check("large: 10k-change transactions seen whole or not at all, acknowledged ones everywhere",
           w.check_large(history, nodes))
+    if args.topology == "raft":
+        check("fingerprints: every member's graph agrees with the others' at the same log index, none restricted",
+              fingerprints_agree(nodes, writable, wait_until))
     where = "+".join(node.name for node in entry["register"])
     check(f"register: reads, writes and compare-and-sets through {where} linearizable per key",
           register.check(history))
