@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests with the real Python drivers (neo4j, pymgclient), installed into a
 # virtual environment here; starts `weft serve` on a free loopback port and stops it (by pid)
-# whatever happens; then the replication and Raft checks, which start their own servers. Bounded:
+# whatever happens; then the replication, Raft and `weft proxy` checks, which start their own servers. Bounded:
 # each script has 300 s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,3 +20,4 @@ done
 timeout 300 "$venv/bin/python" tests/e2e/drivers.py "$port" "$server"
 timeout 300 "$venv/bin/python" tests/e2e/replication.py ./target/release/weft
 timeout 300 "$venv/bin/python" tests/e2e/raft.py ./target/release/weft
+timeout 300 "$venv/bin/python" tests/e2e/proxy.py ./target/release/weft

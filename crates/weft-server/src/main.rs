@@ -31,6 +31,9 @@ enum Command {
     /// Load a Bolt server (Weft or any other) with the standard workloads and report
     /// throughput, latency percentiles and CPU per query.
     Bench(bench::BenchArgs),
+    /// Run a Bolt proxy in front of a Raft cluster's members: writes to the leader, reads
+    /// to the least busy member.
+    Proxy(weft_proxy::ProxyArgs),
 }
 
 #[derive(Args)]
@@ -232,6 +235,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => run_serve(args),
         Command::Shell(args) => shell::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Proxy(args) => weft_proxy::run(args),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
