@@ -4,7 +4,8 @@
 # connections against the leader; then failover time: from the leader's SIGKILL until the
 # first write a new leader acknowledges (a client tries the other members in turn). Every instance on
 # this machine (2 cores shared by the members and the client), each commit fsynced on a
-# majority. Writes a dated table to bench/results/raft-<date>.md (commit it).
+# majority; then point reads through `weft proxy` with the leader alone and with all three
+# members serving them. Writes a dated table to bench/results/raft-<date>.md (commit it).
 #   bash bench/raft.sh [--seconds S] [--warmup S]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,7 +62,24 @@ while time.time() < deadline:
 sys.exit("no leader took a write within 30 s")
 PY
 }
-load "$(leader)" raft3
+leader_port=$(leader)
+load "$leader_port" raft3
+# Reads through `weft proxy`: point lookups marked read-only (mode r), the proxy given the
+# leader alone, then all three members (it sends each read to the least busy one).
+read_load() {
+  local port proxy
+  port=$(free_port)
+  "$weft" proxy --members "$1" --listen "127.0.0.1:$port" > "$root/$2-proxy.log" 2>&1 &
+  proxy=$!
+  wait_port "$port" "$proxy" "$root/$2-proxy.log"
+  "$weft" bench --address "127.0.0.1:$port" --workloads point --connections 1,16 --duration "$seconds" \
+    --warmup "$warmup" --persons 1000 --edges 1000 --read-only --json --output "$root/$2.json" > /dev/null
+  kill "$proxy"
+  wait "$proxy" 2>/dev/null || true
+}
+echo "== reads through weft proxy: the leader alone, then three members" >&2
+read_load "127.0.0.1:$leader_port" proxy1
+read_load "127.0.0.1:${bolts[0]},127.0.0.1:${bolts[1]},127.0.0.1:${bolts[2]}" proxy3
 "$venv/bin/python" - "$root/bolts" "$root/pids" "$root/failover.txt" <<'PY'
 import os, signal, sys, time, neo4j
 ports, pids, out = open(sys.argv[1]).read().split(), open(sys.argv[2]).read().split(), sys.argv[3]
@@ -163,6 +181,19 @@ if etcd:
         print(f"| {c} | {w['qps']:,.0f} | {e['qps']:,.0f} | {w['qps'] / e['qps']:.2f} | "
               f"{w['latency_ms']['p50']:.2f} / {w['latency_ms']['p99']:.2f} | "
               f"{e['latency_ms']['p50']:.2f} / {e['latency_ms']['p99']:.2f} | {e['errors']} |")
+one, three = rows("proxy1"), rows("proxy3")
+print("\n## Reads through `weft proxy`\n")
+print("`weft bench` point lookups (`MATCH (p:Person {id: $id}) RETURN p.name`, read-only: Bolt mode r) through "
+      "`weft proxy` on this machine, the proxy given the leader alone, then all three members (each read to the "
+      "member with the fewest queries in flight). Ratio: q/s with three ÷ q/s with one. The members, the proxy "
+      "and the client share the 2 cores.\n")
+print("| connections | 1 member q/s | 3 members q/s | ratio | 1 member p50 / p99 ms | 3 members p50 / p99 ms |")
+print("|---:|---:|---:|---:|---:|---:|")
+for c in sorted(one):
+    a, b = one[c], three[c]
+    print(f"| {c} | {a['qps']:,.0f} | {b['qps']:,.0f} | {b['qps'] / a['qps']:.2f} | "
+          f"{a['latency_ms']['p50']:.2f} / {a['latency_ms']['p99']:.2f} | "
+          f"{b['latency_ms']['p50']:.2f} / {b['latency_ms']['p99']:.2f} |")
 print(f"\nFailover (leader SIGKILLed → first write a new leader acknowledged): "
       f"{open(f'{root}/failover.txt').read()} s")
 PY

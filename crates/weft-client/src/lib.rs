@@ -107,6 +107,9 @@ pub struct ConnectOptions {
     /// Propose this version only (a relay that must speak its client's version);
     /// `None` proposes 5.0-5.8 and 4.4.
     pub version: Option<Version>,
+    /// Marks every RUN outside a transaction and every BEGIN read-only (mode `r`), as
+    /// drivers' read sessions do: routers and proxies may send them to any member.
+    pub read_only: bool,
 }
 
 impl Default for ConnectOptions {
@@ -117,6 +120,7 @@ impl Default for ConnectOptions {
             user_agent: USER_AGENT.to_string(),
             read_timeout: None,
             version: None,
+            read_only: false,
         }
     }
 }
@@ -159,10 +163,13 @@ impl Client {
     pub fn connect_with(address: &str, options: &ConnectOptions) -> Result<Client, ClientError> {
         let stream = connect_stream(address)?;
         stream.set_read_timeout(options.read_timeout)?;
-        let run_extra = match &options.database {
+        let mut run_extra = match &options.database {
             Some(db) => vec![("db".to_string(), BoltValue::String(db.clone()))],
             None => Vec::new(),
         };
+        if options.read_only {
+            run_extra.push(("mode".to_string(), BoltValue::String("r".into())));
+        }
         let mut client = Client {
             stream,
             decoder: ChunkDecoder::default(),

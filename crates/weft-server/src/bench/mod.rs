@@ -99,6 +99,11 @@ pub struct BenchArgs {
     /// Seconds to wait for any answer before the connection counts as lost.
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
     timeout: f64,
+    /// Mark the workload's queries read-only (Bolt mode `r`), as a driver's read session
+    /// does, so that a router or `weft proxy` may send them to any member. For read
+    /// workloads; the graph is set up on an ordinary connection first.
+    #[arg(long)]
+    read_only: bool,
     /// Print JSON instead of the table.
     #[arg(long)]
     json: bool,
@@ -119,6 +124,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         user_agent: concat!("weft-bench/", env!("CARGO_PKG_VERSION")).to_string(),
         read_timeout: Some(seconds("--timeout", args.timeout)?),
         version: None,
+        read_only: false,
     };
     let duration = match (args.duration, args.count) {
         (None, None) => Some(Duration::from_secs(10)),
@@ -137,7 +143,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         for &connections in &args.connections {
             let plan = run::Plan {
                 address: address.clone(),
-                options: options.clone(),
+                options: ConnectOptions {
+                    read_only: args.read_only,
+                    ..options.clone()
+                },
                 workload,
                 connections,
                 warmup,
