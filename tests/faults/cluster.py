@@ -180,19 +180,26 @@ def partition(side, rest):
 
 
 def fingerprints_agree(nodes, write, wait_until):
-    """Whether every member ends with the same graph: a write moves the log, so that the
-    leader proposes a check entry; then every member's own newest fingerprint must be the
-    same one (digest and log index), and no member restricted. As (members, problems)."""
-    write()
+    """Whether every member ends with the same graph, and none was ever restricted: writes
+    move the log (so that the leader proposes check entries) until every member's own
+    newest fingerprint is the same one (digest and log index) and none is restricted; and
+    no member's log tells of a restriction during the run. As (members, problems)."""
     seen = {}
 
     def agree():
+        write()
         seen.clear()
         seen.update({node.name: own_fingerprint(node) for node in nodes})
         prints = {fingerprint for fingerprint, _ in seen.values()}
         return None not in prints and len(prints) == 1 and all(role != "restricted" for _, role in seen.values())
+    problems = []
     try:
         wait_until("every member's fingerprint agrees", agree, seconds=60)
     except AssertionError:
-        return len(nodes), [f"fingerprints and roles: {seen}"]
-    return len(nodes), []
+        problems.append(f"fingerprints and roles: {seen}")
+    for node in nodes:
+        node.log.flush()
+        with open(node.log.name, "rb") as log:
+            if b"this Raft member is restricted" in log.read():
+                problems.append(f"{node.name} was restricted during the run (see its log)")
+    return len(nodes), problems

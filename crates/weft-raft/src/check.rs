@@ -15,11 +15,20 @@
 //! object, also ones that no record touched since (a storage damaged in memory, a
 //! snapshot loaded wrong), at the cost of one scan per check.
 //!
-//! Promises: a restricted member serves no reads (the server refuses them) and builds no
-//! snapshot of its own (its graph must not outlive it); it stays restricted until a
-//! snapshot from the leader replaces its graph.
+//! Promises: a restricted member serves no reads (the server refuses them), builds no
+//! snapshot of its own (its graph must not outlive it) and proposes no checks; it stays
+//! restricted until a snapshot from the leader replaces its graph (a restricted leader
+//! stops its Raft and restarts in place instead). One scan runs at a time (a check that
+//! comes while one runs, as in a replay of the log, is skipped), and a scan stops when its
+//! graph is replaced or the member stops. A check whose state the storage has passed
+//! already (it was loaded from a snapshot that holds later commits) is skipped.
+//!
+//! Not yet: a restriction is not kept across a restart of the process (the member is
+//! checked again at the next check), and the leader's digest is the measure (a majority's
+//! would be better).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -92,14 +101,22 @@ impl Default for CheckSettings {
 /// previous one, so a few are plenty).
 const KEPT: usize = 8;
 
-/// How often a restricted member asks the leader for its snapshot again.
-const RESYNC_EVERY: Duration = Duration::from_secs(3);
+/// How long a restricted member waits before it asks the leader for its snapshot again,
+/// at first and at most (the pause doubles in between).
+const RESYNC_FIRST: Duration = Duration::from_secs(3);
+const RESYNC_LAST: Duration = Duration::from_secs(120);
 
 /// One member's fingerprints and whether its graph differs; see the module docs.
 #[derive(Default)]
 pub struct Fingerprints {
     state: Mutex<State>,
     restricted: watch::Sender<Option<String>>,
+    /// True while a scan runs: one at a time (a check that comes meanwhile, as in a
+    /// replay of the log, is skipped).
+    scanning: AtomicBool,
+    /// Moved on to stop a running scan (its read transaction would hold a storage
+    /// replacement back, and its graph is about to go).
+    generation: AtomicU64,
 }
 
 #[derive(Default)]
@@ -120,6 +137,11 @@ impl Fingerprints {
     /// Computes, on a thread of its own, the fingerprint of what `txn` sees: the graph as
     /// of the check entry at `index`.
     pub fn begin(self: &Arc<Self>, index: u64, txn: Transaction) {
+        if self.scanning.swap(true, Ordering::SeqCst) {
+            tracing::debug!(index, "a fingerprint is being computed already; this check is skipped");
+            return;
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
         {
             let mut state = self.state.lock();
             state.computed.insert(index, None);
@@ -131,14 +153,30 @@ impl Fingerprints {
         let spawned = std::thread::Builder::new()
             .name("weft-fingerprint".into())
             .spawn(move || {
-                let fingerprint = txn.fingerprint();
+                let cancelled = || me.generation.load(Ordering::SeqCst) != generation;
+                let fingerprint = txn.fingerprint_unless(&cancelled);
                 drop(txn);
-                me.finish(index, fingerprint);
+                match fingerprint {
+                    Some(fingerprint) => me.finish(index, fingerprint),
+                    None => {
+                        let mut state = me.state.lock();
+                        state.computed.remove(&index);
+                        state.expected.remove(&index);
+                    }
+                }
+                me.scanning.store(false, Ordering::SeqCst);
             });
         if let Err(error) = spawned {
             tracing::warn!(%error, index, "cannot compute this member's fingerprint; the check is skipped");
             self.state.lock().computed.remove(&index);
+            self.scanning.store(false, Ordering::SeqCst);
         }
+    }
+
+    /// Stops a running scan soon (it records nothing): its graph is being replaced, or
+    /// the member stops.
+    pub fn cancel(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     fn finish(&self, index: u64, fingerprint: Fingerprint) {
@@ -218,6 +256,7 @@ impl Fingerprints {
     /// Forgets every fingerprint and the restriction: the graph was replaced by a
     /// snapshot from the leader.
     pub fn reset(&self) {
+        self.cancel();
         let mut state = self.state.lock();
         state.computed.clear();
         state.expected.clear();
@@ -245,8 +284,9 @@ pub fn start(raft: Raft<TypeConfig>, id: u64, fingerprints: Arc<Fingerprints>, r
             if !running {
                 return;
             }
-            // An idle log gets no checks: the last one stands for it.
-            if state != ServerState::Leader || last_index == last_checked {
+            // An idle log gets no checks: the last one stands for it; and a restricted
+            // member's digest is no measure for the others.
+            if state != ServerState::Leader || last_index == last_checked || own.restricted().is_some() {
                 continue;
             }
             let proposal = Proposal {
@@ -261,19 +301,33 @@ pub fn start(raft: Raft<TypeConfig>, id: u64, fingerprints: Arc<Fingerprints>, r
     });
     tokio::spawn(async move {
         let mut restricted = fingerprints.restricted.subscribe();
+        let mut pause = RESYNC_FIRST;
         loop {
             if restricted.wait_for(Option::is_some).await.is_err() {
                 return;
             }
-            if raft.metrics().borrow().running_state.is_err() {
+            let (running, leads) = {
+                let m = raft.metrics();
+                let m = m.borrow();
+                (m.running_state.is_ok(), m.state == ServerState::Leader)
+            };
+            if !running {
+                return;
+            }
+            if leads {
+                // No other graph to take here: it stops leading and restarts, its graph
+                // rebuilt from its snapshot and log, while another member leads.
+                tracing::error!("this Raft member leads but is restricted: it restarts to rebuild its graph");
+                let _ = raft.shutdown().await;
                 return;
             }
             let request = AdminRequest::Resync { id };
             match crate::admin::to_leader(&raft, &reach, &request).await {
                 Ok(_) => tracing::info!("the leader sent its snapshot; this member takes it"),
-                Err(error) => tracing::warn!(%error, "the leader did not send its snapshot; asking again"),
+                Err(error) => tracing::warn!(%error, "the leader did not send its snapshot; asking again in {pause:?}"),
             }
-            tokio::time::sleep(RESYNC_EVERY).await;
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(RESYNC_LAST);
         }
     });
 }

@@ -432,6 +432,17 @@ impl pb::raft_server::Raft for RaftService {
             .map_err(|e| Status::invalid_argument(format!("the snapshot meta is not binary metadata: {e}")))?;
         let (vote, meta): (openraft::Vote<u64>, Meta) = decode(&meta)?;
         let resync = request.metadata().get(RESYNC).is_some();
+        let restricted = self
+            .machine
+            .get()
+            .is_some_and(|m| m.fingerprints().restricted().is_some());
+        if resync && !restricted {
+            let refused: AdminReply = Err(AdminError::Refused(format!(
+                "{}'s graph agrees with the leader's: it takes no snapshot to resync",
+                self.name
+            )));
+            return self.reply(&refused);
+        }
         tokio::fs::create_dir_all(&self.incoming)
             .await
             .map_err(|e| Status::internal(format!("cannot create {}: {e}", self.incoming.display())))?;

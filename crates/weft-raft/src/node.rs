@@ -514,6 +514,7 @@ impl RaftNode {
 
     /// Stops Raft and the server, then the runtime.
     pub fn stop(mut self) {
+        self.fingerprints.cancel();
         if let Some(runtime) = self.runtime.take() {
             let raft = self.raft.clone();
             runtime.block_on(async move {
@@ -529,6 +530,7 @@ impl RaftNode {
 
 impl Drop for RaftNode {
     fn drop(&mut self) {
+        self.fingerprints.cancel();
         if let Some(runtime) = self.runtime.take() {
             if let Some(stop) = self.stop.take() {
                 let _ = stop.send(());

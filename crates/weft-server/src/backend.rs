@@ -406,7 +406,7 @@ impl Backend for EngineBackend {
         self.results.clear();
         if let Err(error) = self.before_reading(extra) {
             // A restricted Raft member still answers SHOW CLUSTER and the like.
-            let restricted = self.node.raft().is_some_and(|member| member.restricted().is_some());
+            let restricted = self.node.raft().is_some_and(|member| member.read_refusal().is_some());
             if !restricted || !matches!(self.engine.classify_in_transaction(query), Ok(InTransaction::Anywhere)) {
                 return Err(error);
             }

@@ -132,10 +132,10 @@ pub fn newest_bookmark(extra: &Dict) -> Result<Option<u64>, BackendError> {
 /// Waits until `node` may start a read at `level` that has seen `bookmark`.
 pub fn before_reading(node: &Node, level: Consistency, bookmark: Option<u64>) -> Result<(), BackendError> {
     let mut bookmark = bookmark;
-    if let Some(why) = node.raft().and_then(|member| member.restricted()) {
+    if let Some(why) = node.raft().and_then(|member| member.read_refusal()) {
         return Err(BackendError::new(
             "Neo.TransientError.General.DatabaseUnavailable",
-            format!("this Raft member is restricted and serves no reads until it has resynced: {why}"),
+            format!("this Raft member serves no reads now: {why}"),
         ));
     }
     if level != Consistency::None {

@@ -79,6 +79,8 @@ pub struct RaftMember {
     /// Where a running member asks its supervisor for a restart.
     restarts: std::sync::mpsc::Sender<(u64, String)>,
     stopping: AtomicBool,
+    /// Fingerprint mismatches found by the starts before the running one.
+    earlier_mismatches: AtomicU64,
 }
 
 impl RaftMember {
@@ -92,10 +94,23 @@ impl RaftMember {
         self.node.lock().as_ref().and_then(RaftNode::restricted)
     }
 
+    /// Why this member serves no reads now: it is restricted, or it restarts in place
+    /// (the engine may still hold the graph it restarts to replace).
+    pub fn read_refusal(&self) -> Option<String> {
+        match self.node.lock().as_ref() {
+            Some(node) => node
+                .restricted()
+                .map(|why| format!("it is restricted until it has resynced: {why}")),
+            None if self.stopping.load(Ordering::SeqCst) => Some("it has stopped".into()),
+            None => Some("it is restarting in place".into()),
+        }
+    }
+
     /// Fingerprint checks that found this member's graph different (since its last start
     /// in place).
     pub fn fingerprint_mismatches(&self) -> u64 {
-        self.node.lock().as_ref().map_or(0, RaftNode::fingerprint_mismatches)
+        let current = self.node.lock().as_ref().map_or(0, RaftNode::fingerprint_mismatches);
+        self.earlier_mismatches.load(Ordering::Relaxed) + current
     }
 
     /// Carries out a membership change on the leader, waiting for it (adding a member
@@ -197,6 +212,8 @@ impl RaftMember {
         self.engine.set_read_only(Some("this Raft member is restarting".into()));
         let running = self.node.lock().take();
         if let Some(node) = running {
+            self.earlier_mismatches
+                .fetch_add(node.fingerprint_mismatches(), Ordering::Relaxed);
             node.stop();
         }
         let mut pause = Duration::from_millis(200);
@@ -354,6 +371,7 @@ pub fn start(
         generation: AtomicU64::new(0),
         restarts,
         stopping: AtomicBool::new(false),
+        earlier_mismatches: AtomicU64::new(0),
     };
     let node = member.launch()?;
     member.id = node.id;
