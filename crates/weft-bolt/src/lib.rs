@@ -13,6 +13,7 @@
 //! temporals and points.
 
 pub mod chunking;
+pub mod control;
 pub mod handshake;
 pub mod messages;
 pub mod packstream;

@@ -23,6 +23,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
+use weft_bolt::control::{control_statement, Control};
 use weft_bolt::messages::Dict;
 use weft_bolt::packstream::dict_get;
 use weft_bolt::session::{single_instance_route, REQUEST_INVALID};
@@ -444,26 +445,6 @@ fn no_member(cluster: &Cluster) -> BackendError {
         "no member of the cluster can be reached now ({}); try again",
         members.join(", ")
     ))
-}
-
-/// A transaction-control statement sent as query text (pymgclient's way).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Control {
-    Begin,
-    Commit,
-    Rollback,
-}
-
-/// The statement `query` is, if it is BEGIN, COMMIT or ROLLBACK.
-fn control_statement(query: &str) -> Option<Control> {
-    let word = query.trim().trim_end_matches(';').trim();
-    [
-        ("BEGIN", Control::Begin),
-        ("COMMIT", Control::Commit),
-        ("ROLLBACK", Control::Rollback),
-    ]
-    .into_iter()
-    .find_map(|(text, control)| word.eq_ignore_ascii_case(text).then_some(control))
 }
 
 /// Whether `query` is `SET SESSION CONSISTENCY ...`.

@@ -19,6 +19,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use weft_bolt::control::{control_statement, Control};
 use weft_bolt::messages::Dict;
 use weft_bolt::{Auth, Backend, BackendError, BoltValue, Dialect, Progress, RunInfo, Version};
 use weft_query::{
@@ -504,28 +505,6 @@ impl Backend for EngineBackend {
     }
 }
 
-/// A transaction-control statement sent as query text (pymgclient's way).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Control {
-    Begin,
-    Commit,
-    Rollback,
-}
-
-/// The statement `query` is, if it is BEGIN, COMMIT or ROLLBACK.
-pub(crate) fn control_statement(query: &str) -> Option<Control> {
-    // Runs for every RUN (here and in the metrics): compare in place rather than copy
-    // the whole query text, which can be a large bulk load.
-    let word = query.trim().trim_end_matches(';').trim();
-    [
-        ("BEGIN", Control::Begin),
-        ("COMMIT", Control::Commit),
-        ("ROLLBACK", Control::Rollback),
-    ]
-    .into_iter()
-    .find_map(|(text, control)| word.eq_ignore_ascii_case(text).then_some(control))
-}
-
 fn query_error(error: QueryError) -> BackendError {
     BackendError::new(error.status(), error.message)
 }
@@ -578,18 +557,4 @@ fn counters(stats: &QueryStats) -> Dict {
             )
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{control_statement, Control};
-
-    #[test]
-    fn control_words_are_whole_statements_in_any_case() {
-        assert_eq!(control_statement(" begin; "), Some(Control::Begin));
-        assert_eq!(control_statement("COMMIT"), Some(Control::Commit));
-        assert_eq!(control_statement("Rollback ;"), Some(Control::Rollback));
-        assert_eq!(control_statement("BEGIN CREATE (n)"), None);
-        assert_eq!(control_statement("RETURN 1"), None);
-    }
 }

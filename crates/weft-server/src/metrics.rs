@@ -12,10 +12,10 @@
 //!
 //! Counts are per process: several servers in one process (as in tests) share them.
 
-use crate::backend::{control_statement, Control};
 use std::collections::VecDeque;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+use weft_bolt::control::{control_statement, Control};
 
 use ::metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};

@@ -37,14 +37,6 @@ fn only_bookmarks_metadata_or_a_timeout_need_a_transaction() {
 }
 
 #[test]
-fn transaction_control_words_are_whole_statements() {
-    assert_eq!(control_statement(" begin; "), Some(Control::Begin));
-    assert_eq!(control_statement("COMMIT"), Some(Control::Commit));
-    assert_eq!(control_statement("Rollback ;"), Some(Control::Rollback));
-    assert_eq!(control_statement("BEGIN CREATE (n)"), None);
-}
-
-#[test]
 fn the_session_consistency_statement_is_recognised() {
     assert!(is_session_consistency("set session  consistency TO linearizable"));
     assert!(!is_session_consistency("SET SESSION TIMEOUT"));
