@@ -3,6 +3,8 @@
 //! found at the next check, goes restricted, takes the leader's snapshot, restarts from it
 //! (as the server's supervisor restarts it) and agrees again, with the foreign object gone.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -13,14 +15,9 @@ use weft_raft::machine::{Host, StorageCell};
 use weft_raft::node::{RaftNode, RaftNodeConfig};
 use weft_raft::propose::Proposer;
 use weft_storage::record::{CommitRecord, RecordOp};
-use weft_storage::{Gid, IsolationLevel, Origin, Storage, Value};
+use weft_storage::{Gid, IsolationLevel, Origin, Storage};
 
-const WAIT: Duration = Duration::from_secs(30);
-
-fn free_address() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("127.0.0.1:{}", listener.local_addr().unwrap().port())
-}
+use support::{commit, free_address, items, wait_until, WAIT};
 
 struct Member {
     node: RaftNode,
@@ -42,33 +39,6 @@ fn start(config: RaftNodeConfig, stopped: mpsc::Sender<u64>) -> Member {
     })
     .unwrap();
     Member { node, host, config }
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-fn items(member: &Member) -> usize {
-    let storage = member.host.storage();
-    let txn = storage.begin(IsolationLevel::SnapshotIsolation);
-    txn.vertices_with_label(storage.label("Item")).len()
-}
-
-/// Commits one item through `leader`, retrying while it is not writable yet.
-fn commit(leader: &Member, n: i64) {
-    let storage = leader.host.storage();
-    let (label, key) = (storage.label("Item"), storage.property("n"));
-    wait_until("the leader takes the commit", || {
-        let mut txn = storage.begin(IsolationLevel::SnapshotIsolation);
-        let v = txn.create_vertex().unwrap();
-        txn.add_label(v, label).unwrap();
-        txn.set_vertex_property(v, key, Value::Int(n)).unwrap();
-        txn.commit().is_ok()
-    });
 }
 
 fn member(members: &[Option<Member>], id: u64) -> &Member {
@@ -102,10 +72,10 @@ fn a_member_whose_graph_differs_is_restricted_and_resyncs_from_the_leader() {
         .collect();
     wait_until("member 1 leads", || member(&members, 1).node.status().role == "leader");
     for n in 0..5 {
-        commit(member(&members, 1), n);
+        commit(&member(&members, 1).host, n);
     }
     wait_until("every member holds the items", || {
-        (1..=3).all(|id| items(member(&members, id)) == 5)
+        (1..=3).all(|id| items(&member(&members, id).host) == 5)
     });
 
     // Check: the members agree at a check index, and none is restricted.
@@ -141,7 +111,7 @@ fn a_member_whose_graph_differs_is_restricted_and_resyncs_from_the_leader() {
         if let Ok(id) = restarts.try_recv() {
             break id;
         }
-        commit(member(&members, 1), n);
+        commit(&member(&members, 1).host, n);
         n += 1;
         std::thread::sleep(Duration::from_millis(5));
     };
@@ -156,10 +126,12 @@ fn a_member_whose_graph_differs_is_restricted_and_resyncs_from_the_leader() {
     // Check: member 3 holds the leader's graph again (and not the foreign vertex), is not
     // restricted, and agrees at the checks that follow.
     for more in 0..3 {
-        commit(member(&members, 1), n + more);
+        commit(&member(&members, 1).host, n + more);
     }
     let total = n as usize + 3;
-    wait_until("member 3 holds every item", || items(member(&members, 3)) == total);
+    wait_until("member 3 holds every item", || {
+        items(&member(&members, 3).host) == total
+    });
     let restarted = member(&members, 3);
     let storage = restarted.host.storage();
     let txn = storage.begin(IsolationLevel::SnapshotIsolation);

@@ -3,22 +3,19 @@
 //! adds it, catches up and votes; one added AS LEARNER receives the log but does not
 //! vote; REMOVE MEMBER takes a member out; mistakes are refused with the reason.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use weft_raft::admin::{AdminError, AdminRequest};
-use weft_raft::machine::{Host, StorageCell};
+use weft_raft::machine::StorageCell;
 use weft_raft::node::{RaftNode, RaftNodeConfig};
 use weft_raft::propose::Proposer;
-use weft_storage::{IsolationLevel, Storage, Value};
+use weft_storage::Storage;
 
-const WAIT: Duration = Duration::from_secs(20);
-
-fn free_address() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("127.0.0.1:{}", listener.local_addr().unwrap().port())
-}
+use support::{commit, free_address, items, wait_until};
 
 /// A member and the storage its state machine applies to.
 struct Member {
@@ -46,34 +43,6 @@ fn start(dir: &std::path::Path, id: u64, address: &str, initial: BTreeMap<u64, S
     Member { node, host }
 }
 
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn items(member: &Member) -> usize {
-    let storage = member.host.storage();
-    let txn = storage.begin(IsolationLevel::SnapshotIsolation);
-    let label = storage.label("Item");
-    txn.vertices_with_label(label).len()
-}
-
-/// Commits one item on `member`, retrying while it is not writable yet.
-fn commit(member: &Member, n: i64) {
-    let storage = member.host.storage();
-    let (label, key) = (storage.label("Item"), storage.property("n"));
-    wait_until("the leader takes the commit", || {
-        let mut txn = storage.begin(IsolationLevel::SnapshotIsolation);
-        let v = txn.create_vertex().unwrap();
-        txn.add_label(v, label).unwrap();
-        txn.set_vertex_property(v, key, Value::Int(n)).unwrap();
-        txn.commit().is_ok()
-    });
-}
-
 fn admin(member: &Member, request: AdminRequest) -> Result<(), AdminError> {
     member.node.admin().expect("running").run(&request).map(drop)
 }
@@ -84,8 +53,8 @@ fn members_are_added_as_voters_or_learners_and_removed() {
     let root = tempfile::tempdir().unwrap();
     let (a1, a2, a3) = (free_address(), free_address(), free_address());
     let first = start(&root.path().join("1"), 1, &a1, BTreeMap::from([(1, a1.clone())]));
-    commit(&first, 1);
-    commit(&first, 2);
+    commit(&first.host, 1);
+    commit(&first.host, 2);
     let last_voter = admin(&first, AdminRequest::RemoveMember { id: 1 }).unwrap_err();
     assert!(last_voter.to_string().contains("last voter"), "{last_voter}");
 
@@ -105,9 +74,9 @@ fn members_are_added_as_voters_or_learners_and_removed() {
 
     // Check: member 2 votes, holds what was committed before it came, and what follows.
     assert_eq!(first.node.voters(), BTreeSet::from([1, 2]));
-    wait_until("member 2 holds the items", || items(&second) == 2);
-    commit(&first, 3);
-    wait_until("member 2 holds the new item", || items(&second) == 3);
+    wait_until("member 2 holds the items", || items(&second.host) == 2);
+    commit(&first.host, 3);
+    wait_until("member 2 holds the new item", || items(&second.host) == 3);
     wait_until("member 2 told its Bolt address", || {
         first
             .node
@@ -130,7 +99,7 @@ fn members_are_added_as_voters_or_learners_and_removed() {
     let third = waiting.join().unwrap();
 
     // Check: it receives the log and does not vote.
-    wait_until("learner 3 holds the items", || items(&third) == 3);
+    wait_until("learner 3 holds the items", || items(&third.host) == 3);
     assert_eq!(first.node.voters(), BTreeSet::from([1, 2]));
     assert!(first.node.members().iter().any(|(id, _)| *id == 3));
 
@@ -145,7 +114,7 @@ fn members_are_added_as_voters_or_learners_and_removed() {
         first.node.members()
     );
     assert_eq!(first.node.voters(), BTreeSet::from([1]));
-    commit(&first, 4);
+    commit(&first.host, 4);
     let gone = admin(&first, AdminRequest::RemoveMember { id: 9 }).unwrap_err();
     assert!(gone.to_string().contains("not in the cluster"), "{gone}");
     for member in [third, second, first] {
