@@ -142,7 +142,9 @@ impl From<StorageError> for QueryError {
             StorageError::Commit(c) => match c.kind {
                 CommitErrorKind::Retryable => (ErrorKind::TransientConflict, "CommitNotCompleted"),
                 CommitErrorKind::Redirect { .. } => (ErrorKind::ReadOnly, "NotALeader"),
-                CommitErrorKind::Fatal | CommitErrorKind::Rejected => (ErrorKind::DatabaseError, "Storage"),
+                CommitErrorKind::Fatal => (ErrorKind::DatabaseError, "Storage"),
+                // Never taken as it is (a record too large): the client must change it.
+                CommitErrorKind::Rejected => (ErrorKind::ArgumentError, "CommitRejected"),
                 // A warning, not an error; it only gets here if a caller made it one.
                 CommitErrorKind::Degraded => (ErrorKind::DatabaseError, "CommitNotConfirmed"),
             },
@@ -270,6 +272,10 @@ mod tests {
             "Neo.ClientError.Cluster.NotALeader"
         );
         assert_eq!(status(CommitErrorKind::Fatal), "Neo.DatabaseError.General.UnknownError");
+        assert_eq!(
+            status(CommitErrorKind::Rejected),
+            "Neo.ClientError.Statement.ArgumentError"
+        );
         let unconfirmed = StorageError::NotConfirmed(CommitError::new(CommitErrorKind::Retryable, "replica", "m"));
         let unconfirmed = QueryError::from(unconfirmed);
         assert!(!unconfirmed.is_retryable(), "a commit that stands is not retried");
