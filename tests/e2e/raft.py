@@ -185,20 +185,23 @@ try:
     def show_cluster_lists_the_members():
         boss = leader(members)
         rows = boss.cluster()
-        # In-flight queries: known of the member asked (this query at least), not of others.
-        assert rows[boss.n][9] >= 1 and all(row[9] is None for n, row in rows.items() if n != boss.n), rows
+        # In-flight queries: this query at least on the member asked; each other member
+        # answers for itself, and is up.
+        assert rows[boss.n][9] >= 1 and all(row[9] is not None and row[9] >= 0 for row in rows.values()), rows
+        assert all(row[8] == "up" for row in rows.values()), rows
         assert sorted(rows) == [1, 2, 3], rows
         assert sum(1 for row in rows.values() if row[3] == "leader") == 1, rows
         for m in members:
             assert rows[m.n][1] == f"127.0.0.1:{raft_ports[m.n]}", rows
             assert rows[m.n][2] == f"127.0.0.1:{m.bolt_port}", rows
-        # Fingerprints: each member shows its own (digest@index); after a write, every
-        # member's check at the same index agrees with the leader's, and none is restricted.
+        # Fingerprints (digest@index): after a write, every member's check at the same
+        # index agrees with the leader's, and none is restricted; seen from one member
+        # (the others answer for themselves) and by each member of itself.
         boss.run("CREATE (:Printed {n: 1})")
 
         def agreeing():
-            own = [m.cluster()[m.n] for m in members]
-            return own[0][7] is not None and all(row[7] == own[0][7] and row[3] != "restricted" for row in own)
+            seen = list(boss.cluster().values()) + [m.cluster()[m.n] for m in members]
+            return seen[0][7] is not None and all(row[7] == seen[0][7] and row[3] != "restricted" for row in seen)
         wait_until("every member shows the same fingerprint", agreeing)
         boss.run("MATCH (p:Printed) DELETE p")
 

@@ -55,14 +55,35 @@ pub enum AdminRequest {
     /// Member `id`'s graph differs from the leader's (see [`crate::check`]): the leader
     /// sends it a fresh snapshot of its own, which it takes.
     Resync { id: u64 },
+    /// Any member, not only the leader: how it is ([`MemberReport`]), for `SHOW CLUSTER`
+    /// on another member.
+    Status,
+}
+
+/// What a member tells of itself when asked ([`AdminRequest::Status`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberReport {
+    /// `leader`, `follower`, `candidate`, `learner` or `shutdown`.
+    pub role: String,
+    pub term: u64,
+    pub last_log_index: Option<u64>,
+    pub applied_index: Option<u64>,
+    /// Its newest fingerprint.
+    pub fingerprint: Option<crate::check::CheckedAt>,
+    /// Whether its graph differs from the leader's.
+    pub restricted: bool,
+    /// The client requests it answers now, when its host counts them.
+    pub in_flight: Option<u64>,
 }
 
 /// What a request that was carried out answers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AdminAnswer {
     Done,
     /// For [`AdminRequest::ReadIndex`]: the index to wait for.
     ReadIndex(u64),
+    /// For [`AdminRequest::Status`].
+    Status(MemberReport),
 }
 
 /// How long the leader waits for a new member to catch up before it leaves it a learner.
@@ -93,6 +114,19 @@ impl Reach {
         Reach {
             client: ClientConfig {
                 request_timeout: CATCH_UP + Duration::from_secs(60),
+                ..self.client.clone()
+            },
+            ..self.clone()
+        }
+    }
+
+    /// The same, for calls that must answer within `timeout` (a status asked while a
+    /// client waits).
+    pub fn brief(&self, timeout: Duration) -> Reach {
+        Reach {
+            client: ClientConfig {
+                request_timeout: timeout,
+                connect_timeout: timeout,
                 ..self.client.clone()
             },
             ..self.clone()
@@ -147,7 +181,7 @@ pub async fn handle(raft: &Raft<TypeConfig>, reach: &Reach, request: AdminReques
     // the one before has finished (a removal cannot slip between an announcement's check
     // and its change).
     let _turn = match request {
-        AdminRequest::ReadIndex { .. } | AdminRequest::Resync { .. } => None,
+        AdminRequest::ReadIndex { .. } | AdminRequest::Resync { .. } | AdminRequest::Status => None,
         _ => Some(CHANGES.lock().await),
     };
     let membership = raft.metrics().borrow().membership_config.membership().clone();
@@ -274,6 +308,9 @@ pub async fn handle(raft: &Raft<TypeConfig>, reach: &Reach, request: AdminReques
             tracing::info!(id, snapshot = %snapshot.meta.snapshot_id, "sending member {id} this leader's snapshot to resync from");
             crate::network::push_resync(reach, id, &target.raft_address, vote, snapshot).await
         }
+        AdminRequest::Status => Err(AdminError::Refused(
+            "a member answers a status request itself; it does not go to the leader".into(),
+        )),
         AdminRequest::Join { .. } => Err(AdminError::Refused(
             "this member is in a cluster already; it joins no other".into(),
         )),

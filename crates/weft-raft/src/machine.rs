@@ -37,6 +37,10 @@ pub trait Host: Send + Sync + 'static {
     fn storage(&self) -> Storage;
     /// Makes `storage` the one every query and commit uses from now on.
     fn replace_storage(&self, storage: Storage) -> Result<(), String>;
+    /// The client requests the instance answers now, when it counts them.
+    fn in_flight(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// The simplest host: one storage, replaced as a whole (tests, tools).
@@ -183,6 +187,11 @@ impl StateMachine {
     /// Tells the state machine which proposer makes this member's own commits.
     pub fn set_proposer(&self, proposer: Arc<crate::propose::Proposer>) {
         *self.inner.proposer.lock() = Some(proposer);
+    }
+
+    /// The client requests the host answers now, when it counts them.
+    pub fn in_flight(&self) -> Option<u64> {
+        self.inner.host.in_flight()
     }
 
     /// This member's fingerprints (see [`crate::check`]).

@@ -32,7 +32,7 @@ use weft_rpc::pb::raft_client::RaftClient;
 use weft_rpc::pb::{self, RaftReply, RaftRequest};
 use weft_rpc::Identity;
 
-use crate::admin::{AdminAnswer, AdminError, AdminReply, AdminRequest, Reach};
+use crate::admin::{AdminAnswer, AdminError, AdminReply, AdminRequest, MemberReport, Reach};
 use crate::machine::{SnapshotFile, StateMachine};
 use crate::{Member, TypeConfig};
 
@@ -371,6 +371,21 @@ impl RaftService {
         Ok(Response::new(RaftReply { header, payload }))
     }
 
+    /// How this member is, for another member's `SHOW CLUSTER`.
+    fn report(&self, raft: &openraft::Raft<TypeConfig>) -> MemberReport {
+        let machine = self.machine.get();
+        let m = raft.metrics().borrow().clone();
+        MemberReport {
+            role: crate::node::role_name(m.state).to_string(),
+            term: m.current_term,
+            last_log_index: m.last_log_index,
+            applied_index: m.last_applied.map(|l| l.index),
+            fingerprint: machine.and_then(|m| m.fingerprints().latest()),
+            restricted: machine.is_some_and(|m| m.fingerprints().restricted().is_some()),
+            in_flight: machine.and_then(StateMachine::in_flight),
+        }
+    }
+
     /// A leader adds this member as `id`, for the cluster `remote` speaks for.
     fn join(&self, id: u64, remote: Identity) -> AdminReply {
         if id != self.id {
@@ -475,6 +490,10 @@ impl pb::raft_server::Raft for RaftService {
             return self.reply(&self.join(id, remote));
         }
         let raft = self.checked(request.get_ref().header.as_ref())?;
+        if admin == AdminRequest::Status {
+            let answer: AdminReply = Ok(AdminAnswer::Status(self.report(raft)));
+            return self.reply(&answer);
+        }
         let reach = self
             .reach
             .get()

@@ -22,7 +22,7 @@ use weft_rpc::server::ServerConfig;
 use weft_rpc::{DatabaseId, Identity};
 use weft_storage::durability::Uuid;
 
-use crate::admin::{AdminAnswer, AdminError, AdminReply, AdminRequest, Reach};
+use crate::admin::{AdminAnswer, AdminError, AdminReply, AdminRequest, MemberReport, Reach};
 use crate::check::{CheckSettings, CheckedAt, Fingerprints};
 use crate::log::LogStore;
 use crate::machine::{Host, StateMachine};
@@ -116,6 +116,33 @@ impl Admin {
         self.wait_for(ADMIN_BOUND, async move {
             crate::admin::to_leader(&raft, &reach, &request).await
         })
+    }
+
+    /// Asks each of `members` (id, Raft address) how it is, all at once, each answer
+    /// bounded by `timeout`.
+    pub fn reports(
+        &self,
+        members: Vec<(u64, String)>,
+        timeout: Duration,
+    ) -> Vec<(u64, Result<MemberReport, AdminError>)> {
+        let reach = self.reach.brief(timeout);
+        let asked: Vec<u64> = members.iter().map(|(id, _)| *id).collect();
+        let answers = self.wait_for(timeout + Duration::from_secs(1), async move {
+            let mut calls = tokio::task::JoinSet::new();
+            for (id, address) in members {
+                let reach = reach.clone();
+                calls.spawn(async move {
+                    let answer = match crate::admin::send(&address, &reach, &AdminRequest::Status).await {
+                        Ok(AdminAnswer::Status(report)) => Ok(report),
+                        Ok(_) => Err(AdminError::Refused("an answer that is not a status".into())),
+                        Err(error) => Err(error),
+                    };
+                    (id, answer)
+                });
+            }
+            Ok(calls.join_all().await)
+        });
+        answers.unwrap_or_else(|error| asked.into_iter().map(|id| (id, Err(error.clone()))).collect())
     }
 
     /// Waits until this member has applied what a read must see: the leader's applied
@@ -540,17 +567,22 @@ impl Drop for RaftNode {
     }
 }
 
-/// The status of member `id` from its metrics; a leader whose majority last answered
-/// more than `quorum_window` ms ago has lost its quorum. `writable` is the caller's to
-/// fill in (it follows the leader's gate, which has a memory).
-fn status_of(m: &openraft::RaftMetrics<u64, Member>, id: u64, quorum_window: u64) -> MemberStatus {
-    let role = match m.state {
+/// A Raft state by the name `SHOW CLUSTER` gives it.
+pub(crate) fn role_name(state: ServerState) -> &'static str {
+    match state {
         ServerState::Leader => "leader",
         ServerState::Follower => "follower",
         ServerState::Candidate => "candidate",
         ServerState::Learner => "learner",
         ServerState::Shutdown => "shutdown",
-    };
+    }
+}
+
+/// The status of member `id` from its metrics; a leader whose majority last answered
+/// more than `quorum_window` ms ago has lost its quorum. `writable` is the caller's to
+/// fill in (it follows the leader's gate, which has a memory).
+fn status_of(m: &openraft::RaftMetrics<u64, Member>, id: u64, quorum_window: u64) -> MemberStatus {
+    let role = role_name(m.state);
     MemberStatus {
         id,
         member: m

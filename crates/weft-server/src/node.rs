@@ -143,14 +143,15 @@ impl Node {
     /// snapshots are the state machine's, so it opens no durability of its own.
     fn open_raft(config: &NodeConfig, dir: &std::path::Path) -> anyhow::Result<Node> {
         let settings = config.raft.clone().unwrap_or_default();
+        let in_flight = Arc::new(AtomicU64::new(0));
         let (engine, member) = crate::raft::start(
             dir,
             &settings,
             &config.cluster.name,
             &config.cluster,
             config.query_timeout,
+            in_flight.clone(),
         )?;
-        let in_flight = Arc::new(AtomicU64::new(0));
         crate::admin::register(&engine, None, None);
         crate::admin::raft::register(&engine, &member, &in_flight);
         Ok(Node {

@@ -2,12 +2,13 @@
 //! LEARNER]`, `REMOVE MEMBER <id>`, and the MAIN/REPLICA statements, which a member
 //! refuses with the reason.
 //!
-//! Owns: turning the member's view of the cluster into rows. A member knows its own
-//! state fully; of the others it knows their addresses and, on the leader, how far each
-//! has replicated its log.
+//! Owns: turning the member's view of the cluster into rows: its own state, and what
+//! each other member says of itself when asked (or, of one that does not answer, its
+//! address and, on the leader, how far it holds the log).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use weft_query::error::Result;
 use weft_query::{AdminArgs, AdminCommand, Engine, ErrorKind, QueryError, QueryResult, ResultValue};
@@ -101,17 +102,34 @@ fn membership_error(error: AdminError) -> QueryError {
     }
 }
 
+/// One row's figures.
+struct Report {
+    role: String,
+    term: Option<u64>,
+    last: Option<u64>,
+    applied: Option<u64>,
+    fingerprint: Option<weft_raft::check::CheckedAt>,
+    health: String,
+    in_flight: Option<u64>,
+}
+
 fn stopped() -> QueryError {
     QueryError::runtime(ErrorKind::DatabaseError, "Raft", "the Raft member has stopped")
 }
 
+/// How long `SHOW CLUSTER` waits for each other member to say how it is.
+const REPORT_WAIT: Duration = Duration::from_millis(500);
+
 /// The rows of `SHOW CLUSTER`; `in_flight`: the Bolt requests this member answers now
-/// (this one included). Of the others it is not known, nor their fingerprints (this
-/// member's: its newest, as `digest@log index`; a member whose graph differs from the
-/// leader's shows as `restricted`).
+/// (this one included). Each other member is asked how it is (role, log, fingerprint,
+/// requests in flight; at most [`REPORT_WAIT`], all at once); one that does not answer
+/// shows what this member knows of it (on a leader: how far it holds the log) with the
+/// health `unreachable`. A fingerprint shows as `digest@log index`; a member whose graph
+/// differs from the leader's shows as `restricted`.
 fn show_cluster(member: &RaftMember, in_flight: u64) -> Result<QueryResult> {
     let (me, mut members) = member.status().ok_or_else(stopped)?;
     let voters = member.voters();
+    let reports = member.reports(REPORT_WAIT);
     // A member that no leader has reached yet knows no membership: it still shows itself.
     if !members.iter().any(|(id, _)| *id == me.id) {
         members.insert(0, (me.id, me.member.clone()));
@@ -131,41 +149,64 @@ fn show_cluster(member: &RaftMember, in_flight: u64) -> Result<QueryResult> {
     let rows = members
         .into_iter()
         .map(|(id, known)| {
-            // Of the others, a leader knows how far each holds its log; a follower knows
-            // only who leads.
-            let (role, term, last, applied, health) = if id == me.id {
-                let (role, health) = match &me.restricted {
-                    Some(_) => ("restricted", "resyncing"),
-                    None => (me.role, "up"),
-                };
-                (role, Some(me.term), me.last_log_index, me.applied_index, health)
-            } else if me.leader == Some(id) {
-                ("leader", Some(me.term), None, None, "leading")
+            let own = Report {
+                role: if me.restricted.is_some() {
+                    "restricted".into()
+                } else {
+                    me.role.to_string()
+                },
+                term: Some(me.term),
+                last: me.last_log_index,
+                applied: me.applied_index,
+                fingerprint: me.fingerprint,
+                health: if me.restricted.is_some() { "resyncing" } else { "up" }.into(),
+                in_flight: Some(in_flight),
+            };
+            let row = if id == me.id {
+                own
             } else {
-                let matched = me.replicated.get(&id).copied().flatten();
-                let health = match (me.role, matched) {
-                    ("leader", Some(_)) => "replicating",
-                    ("leader", None) => "unreachable",
-                    _ => "unknown",
-                };
-                let role = if voters.contains(&id) { "follower" } else { "learner" };
-                (role, None, matched, None, health)
+                match reports.get(&id) {
+                    Some(Ok(report)) => Report {
+                        role: if report.restricted {
+                            "restricted".into()
+                        } else {
+                            report.role.clone()
+                        },
+                        term: Some(report.term),
+                        last: report.last_log_index,
+                        applied: report.applied_index,
+                        fingerprint: report.fingerprint,
+                        health: if report.restricted { "resyncing" } else { "up" }.into(),
+                        in_flight: report.in_flight,
+                    },
+                    // Of a member that did not answer, a leader knows how far it holds
+                    // the log; any member knows whether it votes.
+                    _ => Report {
+                        role: if voters.contains(&id) { "follower" } else { "learner" }.into(),
+                        term: None,
+                        last: me.replicated.get(&id).copied().flatten(),
+                        applied: None,
+                        fingerprint: None,
+                        health: "unreachable".into(),
+                        in_flight: None,
+                    },
+                }
             };
             let address = if id == me.id { &me.member } else { &known };
             vec![
                 ResultValue::Int(i64::try_from(id).unwrap_or(i64::MAX)),
                 text(&address.raft_address),
                 text(&address.bolt_address),
-                ResultValue::String(role.into()),
-                int(term),
-                int(last),
-                int(applied),
-                match (id == me.id).then_some(me.fingerprint).flatten() {
+                ResultValue::String(row.role),
+                int(row.term),
+                int(row.last),
+                int(row.applied),
+                match row.fingerprint {
                     Some(at) => ResultValue::String(format!("{}@{}", at.short(), at.index)),
                     None => ResultValue::Null,
                 },
-                ResultValue::String(health.into()),
-                int((id == me.id).then_some(in_flight)),
+                ResultValue::String(row.health),
+                int(row.in_flight),
             ]
         })
         .collect();

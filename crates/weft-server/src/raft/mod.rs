@@ -81,6 +81,8 @@ pub struct RaftMember {
     stopping: AtomicBool,
     /// Fingerprint mismatches found by the starts before the running one.
     earlier_mismatches: AtomicU64,
+    /// The Bolt requests the instance answers now (told to the other members).
+    in_flight: Arc<AtomicU64>,
 }
 
 impl RaftMember {
@@ -92,6 +94,26 @@ impl RaftMember {
     /// Why this member is restricted (its graph differs from the leader's), when it is.
     pub fn restricted(&self) -> Option<String> {
         self.node.lock().as_ref().and_then(RaftNode::restricted)
+    }
+
+    /// How each other member is, as it says when asked (at most `timeout` each, asked all
+    /// at once); why not, for one that did not answer.
+    pub fn reports(&self, timeout: Duration) -> BTreeMap<u64, Result<weft_raft::admin::MemberReport, String>> {
+        let Some((me, members)) = self.status() else {
+            return BTreeMap::new();
+        };
+        let Ok(admin) = self.admin() else {
+            return BTreeMap::new();
+        };
+        let others = members
+            .into_iter()
+            .filter(|(id, _)| *id != me.id)
+            .map(|(id, member)| (id, member.raft_address))
+            .collect();
+        weft_storage::slot::outside_slot(|| admin.reports(others, timeout))
+            .into_iter()
+            .map(|(id, answer)| (id, answer.map_err(|e| e.to_string())))
+            .collect()
     }
 
     /// Why this member serves no reads now: it is restricted, or it restarts in place
@@ -169,6 +191,7 @@ impl RaftMember {
         let host = Arc::new(EngineHost {
             engine: self.engine.clone(),
             proposer: proposer.clone(),
+            in_flight: self.in_flight.clone(),
             gc: self.gc.clone(),
             pending: Mutex::new(Some((0, storage))),
         });
@@ -251,6 +274,7 @@ impl RaftMember {
 struct EngineHost {
     engine: Engine,
     proposer: Arc<Proposer>,
+    in_flight: Arc<AtomicU64>,
     gc: Arc<Mutex<Option<GcWorker>>>,
     /// The storage the member starts on, numbered (a snapshot installed meanwhile
     /// replaces it with the next number).
@@ -298,6 +322,10 @@ impl Host for EngineHost {
         }
     }
 
+    fn in_flight(&self) -> Option<u64> {
+        Some(self.in_flight.load(Ordering::Relaxed))
+    }
+
     fn replace_storage(&self, storage: Storage) -> Result<(), String> {
         storage.add_commit_sink(self.proposer.clone());
         let mut pending = self.pending.lock();
@@ -341,6 +369,7 @@ pub fn start(
     bolt_address: &str,
     cluster: &crate::ClusterSettings,
     query_timeout: Option<Duration>,
+    in_flight: Arc<AtomicU64>,
 ) -> anyhow::Result<(Engine, Arc<RaftMember>)> {
     let locked = weft_storage::durability::DataDir::open(data_dir)
         .with_context(|| format!("cannot open the data directory {}", data_dir.display()))?;
@@ -372,6 +401,7 @@ pub fn start(
         restarts,
         stopping: AtomicBool::new(false),
         earlier_mismatches: AtomicU64::new(0),
+        in_flight,
     };
     let node = member.launch()?;
     member.id = node.id;
