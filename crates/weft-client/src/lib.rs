@@ -201,6 +201,12 @@ impl Client {
 
     /// Runs `query` in auto-commit mode and pulls all its records.
     pub fn run(&mut self, query: &str, parameters: &Dict) -> Result<QueryResult, ClientError> {
+        self.run_with(query, parameters, &Vec::new())
+    }
+
+    /// As [`Client::run`], with `extra` added to the RUN's own outside a transaction
+    /// (`mode: "r"` marks one statement read-only).
+    pub fn run_with(&mut self, query: &str, parameters: &Dict, extra: &Dict) -> Result<QueryResult, ClientError> {
         let run = Request::Run {
             query: query.to_string(),
             parameters: parameters.clone(),
@@ -208,7 +214,13 @@ impl Client {
             extra: if self.in_transaction {
                 Vec::new()
             } else {
-                self.run_extra.clone()
+                let mut own = self.run_extra.clone();
+                for (key, value) in extra {
+                    if !own.iter().any(|(known, _)| known == key) {
+                        own.push((key.clone(), value.clone()));
+                    }
+                }
+                own
             },
         };
         self.send(&[run, pull()])?;

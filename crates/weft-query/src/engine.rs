@@ -165,12 +165,18 @@ impl Engine {
     /// cursor owns: [`Cursor::close`] hands it back for the caller to commit once the rows
     /// are pulled. Admin statements run to completion here and own no transaction.
     pub fn start(&self, query: &str, params: &BTreeMap<String, Value>) -> Result<Cursor<'static>> {
+        self.start_as(AccessMode::ReadWrite, query, params)
+    }
+
+    /// As [`Engine::start`], in a transaction of `mode`: a read-only one refuses writes
+    /// (a driver's read session).
+    pub fn start_as(&self, mode: AccessMode, query: &str, params: &BTreeMap<String, Value>) -> Result<Cursor<'static>> {
         let statement = self.parse(query)?;
         self.refuse_schema_write(&statement)?;
         if let Some(result) = self.admin(&statement)? {
             return Ok(Cursor::ready(result, None));
         }
-        let txn = self.begin(AccessMode::ReadWrite);
+        let txn = self.begin(mode);
         self.start_statement(query, &statement, params, TxnHandle::Owned(Box::new(txn)))
     }
 

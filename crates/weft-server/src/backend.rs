@@ -412,7 +412,13 @@ impl Backend for EngineBackend {
                 return Err(error);
             }
         }
-        let cursor = match self.engine.start(query, &params) {
+        // A statement marked read-only (a driver's read session) refuses to write.
+        let mode = if weft_bolt::packstream::dict_get(extra, "mode").and_then(BoltValue::as_str) == Some("r") {
+            AccessMode::Read
+        } else {
+            AccessMode::ReadWrite
+        };
+        let cursor = match self.engine.start_as(mode, query, &params) {
             Ok(cursor) => cursor,
             // Refused before it ran anything: a write on a follower goes to the leader.
             Err(error) if error.is_redirect() => match self.leader() {

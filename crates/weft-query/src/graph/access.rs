@@ -85,16 +85,16 @@ impl Engine {
 
     /// The error a write gets in a transaction of `mode`, or `None` when it may write.
     pub fn write_refusal(&self, mode: AccessMode) -> Option<QueryError> {
-        if let Some(refused) = self.read_only.refusal() {
-            return Some(refused);
-        }
-        (mode == AccessMode::Read).then(|| {
-            QueryError::runtime(
+        // A read transaction's write is the client's mistake wherever it runs: never a
+        // redirect to a leader, which would carry it out.
+        if mode == AccessMode::Read {
+            return Some(QueryError::runtime(
                 ErrorKind::ReadOnly,
                 "AccessMode",
                 "Writing in a read access mode is not allowed; run the write in a read-write transaction",
-            )
-        })
+            ));
+        }
+        self.read_only.refusal()
     }
 
     /// Refuses a schema change (index or constraint DDL) while the engine is read-only.
