@@ -148,6 +148,18 @@ try:
         assert all(q >= 10 for q in served.values()), served
         print(f"   queries served per member for 60 reads: {served}", flush=True)
 
+    def a_write_in_a_read_session_is_refused_and_changes_nothing():
+        # Marked read-only on the member too: a write there is refused, never applied (so
+        # that a read the proxy sends again after a lost connection cannot write twice).
+        with proxy.driver() as d, d.session(default_access_mode=neo4j.READ_ACCESS) as s:
+            try:
+                s.run("CREATE (:Sneaked)").consume()
+                raise AssertionError("a write in a read session was taken")
+            except neo4j.exceptions.ClientError as error:
+                assert "AccessMode" in error.code or "read" in error.message.lower(), error
+        with proxy.driver() as d, d.session() as s:
+            assert count(s, "Sneaked") == 0
+
     def a_routing_driver_is_given_the_proxy_for_every_role():
         with proxy.driver("neo4j") as d, d.session() as s:
             summary = s.execute_write(lambda tx: tx.run("CREATE (:Routed)").consume())
@@ -239,6 +251,8 @@ try:
           writes_through_the_proxy_reach_the_leader_and_every_member)
     check("a wrong password is refused at the proxy", wrong_credentials_are_refused)
     check("execute_read reads are spread over all three members", reads_are_spread_over_every_member)
+    check("a write in a read session (autocommit) is refused and changes nothing",
+          a_write_in_a_read_session_is_refused_and_changes_nothing)
     check("neo4j://proxy gets the proxy for every role", a_routing_driver_is_given_the_proxy_for_every_role)
     check("bookmarks, SET SESSION CONSISTENCY (pymgclient) and tx metadata consistency pass through",
           bookmarks_and_consistency_pass_through)

@@ -119,6 +119,12 @@ impl ProxyBackend {
             let busy = member.busy();
             let outcome = match self.links.get(&member) {
                 Ok(link) if wrapped => in_transaction(&mut link.client, query, parameters, extra),
+                // Marked read-only on the member too: it refuses to write, so that a
+                // read sent again after a lost connection cannot write twice.
+                Ok(link) if read => link
+                    .client
+                    .run_with(query, parameters, &read_mode())
+                    .map_err(request_error),
                 Ok(link) => link.client.run(query, parameters).map_err(request_error),
                 Err(error) => Err(error),
             };
@@ -445,6 +451,11 @@ fn no_member(cluster: &Cluster) -> BackendError {
         "no member of the cluster can be reached now ({}); try again",
         members.join(", ")
     ))
+}
+
+/// The RUN metadata that marks a statement read-only.
+fn read_mode() -> Dict {
+    vec![("mode".to_string(), BoltValue::String("r".into()))]
 }
 
 /// Whether `query` is `SET SESSION CONSISTENCY ...`.

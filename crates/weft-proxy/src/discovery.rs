@@ -8,13 +8,16 @@
 //! leader as it was (nothing was learnt).
 //!
 //! Promises: the members are asked in parallel, each ask bounded by [`ASK_TIMEOUT`] once
-//! connected, so one unreachable member cannot hold the others' news back; the thread
-//! ends when the cluster view is stopped. Logs on with `--auth`, else with the latest
+//! connected, and a round waits at most [`ROUND_WAIT`] for them: a member that answers
+//! late (still connecting to a host that is gone, or frozen) is marked when it does, and
+//! cannot hold the others' news back; the thread ends when the cluster view is stopped. Logs on with `--auth`, else with the latest
 //! client's credentials (a member that requires a password refuses the asks until a
 //! client has logged on).
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use parking_lot::Mutex;
 
 use weft_bolt::BoltValue;
 use weft_client::{Client, ConnectOptions, Credentials};
@@ -45,7 +48,7 @@ pub fn spawn(cluster: Arc<Cluster>) -> std::io::Result<std::thread::JoinHandle<(
     std::thread::Builder::new()
         .name("weft-proxy-discovery".into())
         .spawn(move || {
-            let mut connections: Vec<Option<Client>> = Vec::new();
+            let mut connections: Vec<Slot> = Vec::new();
             let mut refusal_logged = false;
             while let Some(round) = cluster.next_round() {
                 let refused = run_round(&cluster, &mut connections);
@@ -62,37 +65,72 @@ pub fn spawn(cluster: Arc<Cluster>) -> std::io::Result<std::thread::JoinHandle<(
         })
 }
 
-/// Asks every member once and records what they said; a refusal's reason, if any.
-fn run_round(cluster: &Cluster, connections: &mut Vec<Option<Client>>) -> Option<String> {
+/// The connection kept for one member's asks; held by the ask under way.
+type Slot = Arc<Mutex<Option<Client>>>;
+
+/// Longest a round waits for the members' answers: a member that answers later (it is
+/// still connecting, or frozen) is marked up or down when it does, and its leader claim
+/// waits for the next round.
+const ROUND_WAIT: Duration = Duration::from_millis(1500);
+
+/// Asks every member once, each on a thread of its own, and records what they said; a
+/// refusal's reason, if any.
+fn run_round(cluster: &Arc<Cluster>, connections: &mut Vec<Slot>) -> Option<String> {
     let members = cluster.members();
-    connections.resize_with(members.len(), || None);
+    connections.resize_with(members.len(), Slot::default);
     let credentials = cluster.discovery_credentials().unwrap_or_default();
-    let reports: Vec<Report> = std::thread::scope(|scope| {
-        let asks: Vec<_> = members
-            .iter()
-            .zip(connections.iter_mut())
-            .map(|(member, connection)| scope.spawn(|| ask(member, connection, &credentials)))
-            .collect();
-        let joined = asks.into_iter().map(|ask| ask.join());
-        joined
-            .map(|report| report.unwrap_or_else(|_| Report::Unreachable("the ask failed".into())))
-            .collect()
-    });
+    let (answers, answered_by) = std::sync::mpsc::channel();
+    for (member, slot) in members.iter().zip(connections.iter()) {
+        let (member, slot, cluster, credentials, answers) = (
+            member.clone(),
+            slot.clone(),
+            cluster.clone(),
+            credentials.clone(),
+            answers.clone(),
+        );
+        let spawned = std::thread::Builder::new()
+            .name("weft-proxy-ask".into())
+            .spawn(move || {
+                // The ask of an earlier round still under way: its answer will do.
+                let Some(mut connection) = slot.try_lock() else {
+                    return;
+                };
+                let report = ask(&member, &mut connection, &credentials);
+                drop(connection);
+                let claim = match report {
+                    Report::Answered(claim, restricted) => {
+                        cluster.mark_up(&member);
+                        cluster.set_restricted(&member, restricted);
+                        Ok(claim)
+                    }
+                    Report::Refused(why) => {
+                        cluster.mark_up(&member);
+                        Err(Some(why))
+                    }
+                    Report::Unreachable(why) => {
+                        cluster.mark_down(&member, &why);
+                        Err(None)
+                    }
+                };
+                let _ = answers.send(claim);
+            });
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "cannot ask a member this round");
+        }
+    }
+    drop(answers);
+    let deadline = std::time::Instant::now() + ROUND_WAIT;
     let mut claims = Vec::new();
     let (mut answered, mut refusal) = (false, None);
-    for (member, report) in members.iter().zip(reports) {
-        match report {
-            Report::Answered(claim, restricted) => {
-                cluster.mark_up(member);
-                cluster.set_restricted(member, restricted);
+    for _ in 0..members.len() {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match answered_by.recv_timeout(left) {
+            Ok(Ok(claim)) => {
                 answered = true;
                 claims.extend(claim);
             }
-            Report::Refused(why) => {
-                cluster.mark_up(member);
-                refusal = Some(why);
-            }
-            Report::Unreachable(why) => cluster.mark_down(member, &why),
+            Ok(Err(why)) => refusal = why.or(refusal),
+            Err(_) => break,
         }
     }
     if answered {
@@ -139,32 +177,30 @@ fn ask(member: &Member, connection: &mut Option<Client>, credentials: &Credentia
     }
 }
 
-/// The leader a `SHOW CLUSTER` answer names, with its term: the row whose role is
-/// `leader` and whose Bolt address is known.
+/// The leader a `SHOW CLUSTER` answer names, with its term: of the rows whose role is
+/// `leader` and whose Bolt address is known, the one of the newest term (each member
+/// reports its own role: a deposed leader may still call itself one for a moment).
 pub fn leader_claim(columns: &[String], rows: &[Vec<BoltValue>]) -> Option<(u64, String)> {
     let column = |name: &str| columns.iter().position(|c| c == name);
     let (role, address, term) = (column("role")?, column("bolt_address")?, column("term")?);
-    rows.iter().find_map(|row| {
-        let role = row.get(role)?.as_str()?;
-        let address = row.get(address)?.as_str().filter(|a| !a.is_empty())?;
-        let term = row.get(term).and_then(BoltValue::as_int).unwrap_or(0);
-        (role == "leader").then(|| (u64::try_from(term).unwrap_or(0), address.to_string()))
-    })
+    rows.iter()
+        .filter_map(|row| {
+            let role = row.get(role)?.as_str()?;
+            let address = row.get(address)?.as_str().filter(|a| !a.is_empty())?;
+            let term = row.get(term).and_then(BoltValue::as_int).unwrap_or(0);
+            (role == "leader").then(|| (u64::try_from(term).unwrap_or(0), address.to_string()))
+        })
+        .max_by_key(|(term, _)| *term)
 }
 
-/// The role a member gives itself in its `SHOW CLUSTER` answer: that of the row with its
-/// own Bolt address, else of the only row with an in-flight count (a member knows only
-/// its own).
+/// The role `SHOW CLUSTER` gives the member at `address`: that of the row with that Bolt
+/// address (`None` when no row has it: the member advertises another spelling, and its
+/// restriction is then not known to the proxy).
 pub fn own_role<'a>(columns: &[String], rows: &'a [Vec<BoltValue>], address: &str) -> Option<&'a str> {
     let column = |name: &str| columns.iter().position(|c| c == name);
     let (role, bolt) = (column("role")?, column("bolt_address")?);
     let text = |row: &'a Vec<BoltValue>, at: usize| row.get(at).and_then(BoltValue::as_str);
-    let by_address = rows.iter().find(|row| text(row, bolt) == Some(address));
-    let counted = |row: &&Vec<BoltValue>| {
-        let in_flight = column("in_flight_queries").and_then(|at| row.get(at));
-        in_flight.is_some_and(|value| *value != BoltValue::Null)
-    };
-    let own = by_address.or_else(|| rows.iter().find(counted))?;
+    let own = rows.iter().find(|row| text(row, bolt) == Some(address))?;
     text(own, role)
 }
 
@@ -208,15 +244,18 @@ mod tests {
     }
 
     #[test]
-    fn a_member_finds_its_own_row_by_address_or_in_flight_count() {
-        let mut columns = columns();
-        columns.push("in_flight_queries".into());
-        let mut rows = vec![row(1, "h:1", "leader", Some(4)), row(2, "h:2", "restricted", Some(4))];
-        rows[0].push(BoltValue::Null);
-        rows[1].push(BoltValue::Integer(1));
-        assert_eq!(own_role(&columns, &rows, "h:1"), Some("leader"));
-        assert_eq!(own_role(&columns, &rows, "h:2"), Some("restricted"));
-        assert_eq!(own_role(&columns, &rows, "elsewhere:2"), Some("restricted"));
+    fn a_member_is_found_by_its_address_only() {
+        let rows = vec![row(1, "h:1", "leader", Some(4)), row(2, "h:2", "restricted", Some(4))];
+        assert_eq!(own_role(&columns(), &rows, "h:1"), Some("leader"));
+        assert_eq!(own_role(&columns(), &rows, "h:2"), Some("restricted"));
+        // Another spelling of an address matches no row: its role is not known.
+        assert_eq!(own_role(&columns(), &rows, "elsewhere:2"), None);
+    }
+
+    #[test]
+    fn of_two_leader_rows_the_newer_term_is_claimed() {
+        let rows = vec![row(1, "h:1", "leader", Some(4)), row(2, "h:2", "leader", Some(5))];
+        assert_eq!(leader_claim(&columns(), &rows), Some((5, "h:2".to_string())));
     }
 
     #[test]
