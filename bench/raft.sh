@@ -43,7 +43,8 @@ for n in 1 2 3; do
 done
 printf '%s\n' "${pids[@]}" > "$root/pids"
 printf '%s\n' "${bolts[@]}" > "$root/bolts"
-# The leader, once the members agree on one (its Bolt port).
+# The leader's Bolt port, once the members agree on one and it takes a write. A follower
+# takes writes too (it forwards them), so the leader is the member SHOW CLUSTER names.
 leader() {
   "$venv/bin/python" - "$root/bolts" <<'PY'
 import sys, time, neo4j
@@ -53,9 +54,12 @@ while time.time() < deadline:
     for port in ports:
         try:
             with neo4j.GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("a", "b")) as d, d.session() as s:
-                s.run("CREATE (:Probe) RETURN 1").consume()
-            print(port)
-            sys.exit(0)
+                rows = [r.values() for r in s.run("SHOW CLUSTER")]
+                lead = [row[2] for row in rows if row[3] == "leader" and row[2]]
+                if lead and lead[0].endswith(f":{port}"):
+                    s.run("CREATE (:Probe) RETURN 1").consume()
+                    print(port)
+                    sys.exit(0)
         except Exception:
             pass
     time.sleep(0.1)
@@ -80,26 +84,28 @@ read_load() {
 echo "== reads through weft proxy: the leader alone, then three members" >&2
 read_load "127.0.0.1:$leader_port" proxy1
 read_load "127.0.0.1:${bolts[0]},127.0.0.1:${bolts[1]},127.0.0.1:${bolts[2]}" proxy3
-"$venv/bin/python" - "$root/bolts" "$root/pids" "$root/failover.txt" <<'PY'
+"$venv/bin/python" - "$root/bolts" "$root/pids" "$root/failover.txt" "$(leader)" <<'PY'
 import os, signal, sys, time, neo4j
 ports, pids, out = open(sys.argv[1]).read().split(), open(sys.argv[2]).read().split(), sys.argv[3]
 def write(port):
     with neo4j.GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("a", "b"), connection_timeout=1,
                                     max_transaction_retry_time=0) as d, d.session() as s:
         s.run("CREATE (:Failover) RETURN 1").consume()
-def leader(candidates):
+def takes_write(candidates):
     for i in candidates:
         try:
             write(ports[i])
             return i
         except Exception:
             pass
-# One failover: three members keep a quorum through the loss of one only.
-old = leader(range(3))
+# One failover: three members keep a quorum through the loss of one only. The leader is
+# the one whose port the routine above found; a client then writes through any member
+# that is left (a follower forwards to the new leader).
+old = ports.index(sys.argv[4])
 os.kill(int(pids[old]), signal.SIGKILL)
 killed, rest, took = time.time(), [i for i in range(3) if i != old], None
 while took is None and time.time() - killed < 30:
-    if leader(rest) is not None:
+    if takes_write(rest) is not None:
         took = time.time() - killed
 open(out, "w").write(f"{took:.2f}" if took is not None else "none within 30")
 PY
