@@ -9,19 +9,21 @@
 //! snapshot of its own; the member takes it as its snapshot and restarts from it and its
 //! log (see [`crate::network`]'s resync and [`crate::machine::StateMachine::adopt`]).
 //!
-//! A fingerprint is computed from a read of the whole graph at exactly the state after the
-//! check entry's index (a snapshot-isolation transaction begun while the entry is
-//! applied, read on a thread of its own so that applying goes on), so it covers every
-//! object, also ones that no record touched since (a storage damaged in memory, a
-//! snapshot loaded wrong), at the cost of one scan per check.
+//! A member's fingerprint at a check entry is its storage's running digest
+//! ([`weft_storage::Storage::fingerprint_at`]) as of the newest commit applied before the
+//! entry: kept up to date by every commit (each one's objects hashed after it less before
+//! it), so a check costs no scan. The digest is started by one scan of the whole graph, at
+//! the first check a storage meets (on a thread of its own, so that applying goes on);
+//! that scan covers every object, also ones that no record touched since (a snapshot
+//! loaded wrong), and a storage that replaces the graph starts its own.
 //!
 //! Promises: a restricted member serves no reads (the server refuses them), builds no
 //! snapshot of its own (its graph must not outlive it) and proposes no checks; it stays
 //! restricted until a snapshot from the leader replaces its graph (a restricted leader
-//! stops its Raft and restarts in place instead). One scan runs at a time (a check that
-//! comes while one runs, as in a replay of the log, is skipped), and a scan stops when its
-//! graph is replaced or the member stops. A check whose state the storage has passed
-//! already (it was loaded from a snapshot that holds later commits) is skipped.
+//! stops its Raft and restarts in place instead). One first scan runs at a time (checks
+//! that come meanwhile are skipped), and it stops when its graph is replaced or the
+//! member stops. A check whose state the storage has passed already (it was loaded from
+//! a snapshot that holds later commits) is skipped.
 //!
 //! Not yet: a restriction is not kept across a restart of the process (the member is
 //! checked again at the next check), and the leader's digest is the measure (a majority's
@@ -36,7 +38,7 @@ use openraft::{Raft, ServerState};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
-use weft_storage::{Fingerprint, Transaction};
+use weft_storage::{Fingerprint, Storage};
 
 use std::path::Path;
 
@@ -134,14 +136,9 @@ impl Fingerprints {
         Arc::default()
     }
 
-    /// Computes, on a thread of its own, the fingerprint of what `txn` sees: the graph as
-    /// of the check entry at `index`.
-    pub fn begin(self: &Arc<Self>, index: u64, txn: Transaction) {
-        if self.scanning.swap(true, Ordering::SeqCst) {
-            tracing::debug!(index, "a fingerprint is being computed already; this check is skipped");
-            return;
-        }
-        let generation = self.generation.load(Ordering::SeqCst);
+    /// Records this member's fingerprint at the check entry at `index`, and compares it
+    /// with the leader's there if that came first.
+    pub fn found(&self, index: u64, fingerprint: Fingerprint) {
         {
             let mut state = self.state.lock();
             state.computed.insert(index, None);
@@ -149,16 +146,27 @@ impl Fingerprints {
                 state.computed.pop_first();
             }
         }
+        self.finish(index, fingerprint);
+    }
+
+    /// Starts `storage`'s running fingerprint with a scan on a thread of its own; when
+    /// the scan is as of commit `ts` (nothing was staged after the check entry at
+    /// `index`), its result is this member's fingerprint there.
+    pub fn start(self: &Arc<Self>, index: u64, ts: u64, storage: Storage) {
+        if self.scanning.swap(true, Ordering::SeqCst) {
+            tracing::debug!(index, "a first fingerprint scan runs already; this check is skipped");
+            return;
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
+        self.state.lock().computed.insert(index, None);
         let me = self.clone();
         let spawned = std::thread::Builder::new()
             .name("weft-fingerprint".into())
             .spawn(move || {
                 let cancelled = || me.generation.load(Ordering::SeqCst) != generation;
-                let fingerprint = txn.fingerprint_unless(&cancelled);
-                drop(txn);
-                match fingerprint {
-                    Some(fingerprint) => me.finish(index, fingerprint),
-                    None => {
+                match storage.keep_fingerprint(&cancelled) {
+                    Some((at, fingerprint)) if at == ts => me.finish(index, fingerprint),
+                    _ => {
                         let mut state = me.state.lock();
                         state.computed.remove(&index);
                         state.expected.remove(&index);
@@ -167,7 +175,7 @@ impl Fingerprints {
                 me.scanning.store(false, Ordering::SeqCst);
             });
         if let Err(error) = spawned {
-            tracing::warn!(%error, index, "cannot compute this member's fingerprint; the check is skipped");
+            tracing::warn!(%error, index, "cannot start this member's fingerprint; the check is skipped");
             self.state.lock().computed.remove(&index);
             self.scanning.store(false, Ordering::SeqCst);
         }

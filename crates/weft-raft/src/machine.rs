@@ -219,8 +219,9 @@ impl StateMachine {
             .map_err(|e| format!("cannot make the leader's snapshot current: {e}"))
     }
 
-    /// Starts this member's fingerprint of the graph as of the check entry at `index`:
-    /// the state after every record applied so far, `applied_ts` the newest of them.
+    /// This member's fingerprint at the check entry at `index`: the storage's running
+    /// digest as of `applied_ts`, the newest commit applied before it (started by a scan
+    /// at the first check a storage meets).
     async fn begin_check(&self, index: u64, applied_ts: u64) {
         let storage = self.inner.host.storage();
         let fingerprints = self.inner.fingerprints.clone();
@@ -239,12 +240,17 @@ impl StateMachine {
                 tracing::debug!(index, applied_ts, "the storage is ahead of this check; it is skipped");
                 return;
             }
-            let txn = storage.begin(weft_storage::IsolationLevel::SnapshotIsolation);
-            fingerprints.begin(index, txn);
+            match storage.fingerprint_at(applied_ts) {
+                Some(fingerprint) => fingerprints.found(index, fingerprint),
+                None if storage.keeps_fingerprint() => {
+                    tracing::debug!(index, "the running fingerprint is not ready; this check is skipped")
+                }
+                None => fingerprints.start(index, applied_ts, storage),
+            }
         })
         .await;
         if let Err(error) = begun {
-            tracing::warn!(%error, index, "cannot start this member's fingerprint; the check is skipped");
+            tracing::warn!(%error, index, "cannot take this member's fingerprint; the check is skipped");
         }
     }
 

@@ -53,6 +53,8 @@ pub(crate) struct Inner {
     pub pipeline: Pipeline,
     pub vertex_count: AtomicI64,
     pub label_counts: scc::HashMap<LabelId, i64>,
+    /// The running fingerprint, once asked for ([`crate::fingerprint::running`]).
+    pub fingerprint: Mutex<crate::fingerprint::running::Running>,
 }
 
 /// How a staged commit ended (see [`Inner::settle`]).
@@ -115,6 +117,7 @@ impl Storage {
             pipeline: Pipeline::default(),
             vertex_count: AtomicI64::new(0),
             label_counts: scc::HashMap::new(),
+            fingerprint: Mutex::default(),
         };
         Storage { inner: Arc::new(inner) }
     }

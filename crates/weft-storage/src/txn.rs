@@ -7,6 +7,7 @@
 
 use crate::delta::{Adjacent, CommitState, Delta, UndoAction, Viewer};
 use crate::error::{Result, StorageError};
+use crate::fingerprint::running;
 use crate::index::Schema;
 use crate::pipeline::{CommitEntry, CommitError};
 use crate::record::Op;
@@ -468,6 +469,8 @@ impl Transaction {
             return Ok(None);
         }
         let inner = self.inner.clone();
+        // Worked out before the lock: no other writer can touch this one's objects.
+        let change = running::kept(&inner).then(|| running::change_of(&inner, &self.log.ops));
         let serial = inner.commit_lock.lock();
         let staged = (|| {
             crate::constraints::validate_commit(&inner, &self.viewer, &self.log.vertices)?;
@@ -481,6 +484,7 @@ impl Transaction {
         })();
         match staged {
             Ok((ts, tickets)) => {
+                running::record(&inner, ts, change, &self.log.ops);
                 // Committed from here on: read-committed readers, constraint checks and
                 // write conflicts see it. New snapshots see it once it is published,
                 // after every sink holds its record.

@@ -1,6 +1,5 @@
-//! A fingerprint of a whole graph as one transaction sees it, for telling whether two
-//! storages that should hold the same graph (the members of a Raft cluster at the same log
-//! index) do.
+//! A fingerprint of a whole graph, for telling whether two storages that should hold the
+//! same graph (the members of a Raft cluster at the same log index) do.
 //!
 //! Owns: the digest. Each object is hashed from a canonical, name-based encoding (a
 //! vertex: its id, its label names sorted, its properties sorted by name; an edge: its id,
@@ -10,13 +9,23 @@
 //! visited in, nor on the ids a storage interned its names under, so two storages built
 //! by different histories of the same commits agree, and one object that differs in any
 //! label, property or endpoint changes it.
+//!
+//! Two ways to it: a scan of everything one transaction sees
+//! ([`Transaction::fingerprint`]), and the running digest a storage keeps once asked to
+//! ([`running`]): a scan once, then each commit's change (its objects' hashes after the
+//! commit less their hashes before it), so that the digest at any later commit costs
+//! nothing to read.
+
+pub(crate) mod running;
 
 use std::fmt;
 use std::hash::Hasher;
 
 use siphasher::sip128::{Hasher128, SipHasher13};
 use weft_common::encoding::{encode_value, put_str, put_varint};
+use weft_common::{EdgeRef, Gid, LabelId, PropertyId, Value};
 
+use crate::storage::Inner;
 use crate::txn::Transaction;
 use crate::vertex::Direction;
 
@@ -45,6 +54,53 @@ fn object_hash(bytes: &[u8]) -> u128 {
     hasher.finish128().as_u128()
 }
 
+/// The hash of a vertex with these labels and properties; `bytes` is scratch space.
+pub(crate) fn vertex_hash(
+    inner: &Inner,
+    bytes: &mut Vec<u8>,
+    gid: Gid,
+    labels: Vec<LabelId>,
+    props: Vec<(PropertyId, Value)>,
+) -> u128 {
+    let mut labels: Vec<String> = labels.into_iter().map(|l| inner.labels.name(l.0)).collect();
+    labels.sort_unstable();
+    bytes.clear();
+    bytes.push(b'V');
+    put_varint(bytes, gid.0);
+    put_varint(bytes, labels.len() as u64);
+    for label in &labels {
+        put_str(bytes, label);
+    }
+    put_props(inner, bytes, props);
+    object_hash(bytes)
+}
+
+/// The hash of an edge with these properties; `bytes` is scratch space.
+pub(crate) fn edge_hash(inner: &Inner, bytes: &mut Vec<u8>, edge: &EdgeRef, props: Vec<(PropertyId, Value)>) -> u128 {
+    bytes.clear();
+    bytes.push(b'E');
+    put_varint(bytes, edge.gid.0);
+    put_varint(bytes, edge.from.0);
+    put_varint(bytes, edge.to.0);
+    put_str(bytes, &inner.edge_types.name(edge.edge_type.0));
+    put_props(inner, bytes, props);
+    object_hash(bytes)
+}
+
+/// Properties by name, sorted by name.
+fn put_props(inner: &Inner, bytes: &mut Vec<u8>, props: Vec<(PropertyId, Value)>) {
+    let mut named: Vec<(String, Value)> = props
+        .into_iter()
+        .map(|(key, value)| (inner.properties.name(key.0), value))
+        .collect();
+    named.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    put_varint(bytes, named.len() as u64);
+    for (name, value) in &named {
+        put_str(bytes, name);
+        encode_value(bytes, value);
+    }
+}
+
 impl Transaction {
     /// The fingerprint of the graph this transaction sees (reads every object once).
     pub fn fingerprint(&self) -> Fingerprint {
@@ -56,54 +112,22 @@ impl Transaction {
     pub fn fingerprint_unless(&self, stop: &dyn Fn() -> bool) -> Option<Fingerprint> {
         let mut out = Fingerprint::default();
         let mut bytes = Vec::with_capacity(256);
+        let inner = &self.inner;
         for (n, gid) in self.vertices().enumerate() {
             if n % 4096 == 0 && stop() {
                 return None;
             }
-            let mut labels: Vec<String> = self
-                .labels(gid)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|l| self.inner.labels.name(l.0))
-                .collect();
-            labels.sort_unstable();
-            bytes.clear();
-            bytes.push(b'V');
-            put_varint(&mut bytes, gid.0);
-            put_varint(&mut bytes, labels.len() as u64);
-            for label in &labels {
-                put_str(&mut bytes, label);
-            }
-            self.put_props(&mut bytes, self.vertex_properties(gid).unwrap_or_default());
-            out.digest = out.digest.wrapping_add(object_hash(&bytes));
+            let (labels, props) = (self.labels(gid).unwrap_or_default(), self.vertex_properties(gid));
+            let hash = vertex_hash(inner, &mut bytes, gid, labels, props.unwrap_or_default());
+            out.digest = out.digest.wrapping_add(hash);
             out.vertices += 1;
             for edge in self.edges(gid, Direction::Out, &[]).unwrap_or_default() {
-                bytes.clear();
-                bytes.push(b'E');
-                put_varint(&mut bytes, edge.gid.0);
-                put_varint(&mut bytes, edge.from.0);
-                put_varint(&mut bytes, edge.to.0);
-                put_str(&mut bytes, &self.inner.edge_types.name(edge.edge_type.0));
-                self.put_props(&mut bytes, self.edge_properties(&edge).unwrap_or_default());
-                out.digest = out.digest.wrapping_add(object_hash(&bytes));
+                let props = self.edge_properties(&edge).unwrap_or_default();
+                out.digest = out.digest.wrapping_add(edge_hash(inner, &mut bytes, &edge, props));
                 out.edges += 1;
             }
         }
         Some(out)
-    }
-
-    /// Properties by name, sorted by name.
-    fn put_props(&self, bytes: &mut Vec<u8>, props: Vec<(weft_common::PropertyId, weft_common::Value)>) {
-        let mut named: Vec<(String, weft_common::Value)> = props
-            .into_iter()
-            .map(|(key, value)| (self.inner.properties.name(key.0), value))
-            .collect();
-        named.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        put_varint(bytes, named.len() as u64);
-        for (name, value) in &named {
-            put_str(bytes, name);
-            encode_value(bytes, value);
-        }
     }
 }
 
