@@ -25,9 +25,12 @@
 //! member stops. A check whose state the storage has passed already (it was loaded from
 //! a snapshot that holds later commits) is skipped.
 //!
-//! Not yet: a restriction is not kept across a restart of the process (the member is
-//! checked again at the next check), and the leader's digest is the measure (a majority's
-//! would be better).
+//! A restriction outlives a restart: it is written to the member's directory
+//! ([`RESTRICTED`]) when found, and removed only once the member took the leader's
+//! snapshot (or, for a restricted leader, when it restarts to rebuild its graph from its
+//! own snapshot and log, the one remedy it has).
+//!
+//! Not yet: the leader's digest is the measure (a majority's would be better).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -40,7 +43,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use weft_storage::{Fingerprint, Storage};
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use openraft::SnapshotMeta;
 
@@ -108,9 +111,14 @@ const KEPT: usize = 8;
 const RESYNC_FIRST: Duration = Duration::from_secs(3);
 const RESYNC_LAST: Duration = Duration::from_secs(120);
 
+/// The file in a member's directory that says it is restricted, and why.
+pub const RESTRICTED: &str = "restricted";
+
 /// One member's fingerprints and whether its graph differs; see the module docs.
 #[derive(Default)]
 pub struct Fingerprints {
+    /// Where the restriction is written, when the member has a directory.
+    marker: Option<PathBuf>,
     state: Mutex<State>,
     restricted: watch::Sender<Option<String>>,
     /// True while a scan runs: one at a time (a check that comes meanwhile, as in a
@@ -134,6 +142,29 @@ struct State {
 impl Fingerprints {
     pub fn new() -> Arc<Fingerprints> {
         Arc::default()
+    }
+
+    /// The fingerprints of the member whose directory is `dir`: restricted from the start
+    /// when it was when it stopped.
+    pub fn open(dir: &Path) -> Arc<Fingerprints> {
+        let marker = dir.join(RESTRICTED);
+        let fingerprints = Fingerprints {
+            marker: Some(marker.clone()),
+            ..Fingerprints::default()
+        };
+        match std::fs::read_to_string(&marker) {
+            Ok(why) => {
+                tracing::error!("this Raft member was restricted when it stopped ({why}); it resyncs from the leader's snapshot");
+                fingerprints.restricted.send_replace(Some(format!("{why} (found before it restarted)")));
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                let why = format!("its restriction marker {} cannot be read: {error}", marker.display());
+                tracing::error!("this Raft member is restricted: {why}");
+                fingerprints.restricted.send_replace(Some(why));
+            }
+        }
+        Arc::new(fingerprints)
     }
 
     /// Records this member's fingerprint at the check entry at `index`, and compares it
@@ -238,7 +269,31 @@ impl Fingerprints {
         );
         tracing::error!("this Raft member is restricted: {why}; it resyncs from the leader's snapshot");
         self.state.lock().mismatches += 1;
+        if let Some(marker) = &self.marker {
+            if let Err(error) = weft_storage::durability::replace_file(marker, why.as_bytes()) {
+                tracing::warn!(%error, "cannot write the restriction down; a restart would forget it");
+            }
+        }
         self.restricted.send_replace(Some(why));
+    }
+
+    /// Removes the restriction's record on disk (the graph it was about is gone: a
+    /// restart rebuilds another); the member stays restricted until then.
+    pub fn forget_marker(&self) {
+        let Some(marker) = &self.marker else {
+            return;
+        };
+        let removed = match std::fs::remove_file(marker) {
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return,
+            removed => removed,
+        };
+        let synced = removed.and_then(|()| match marker.parent() {
+            Some(dir) => std::fs::File::open(dir)?.sync_all(),
+            None => Ok(()),
+        });
+        if let Err(error) = synced {
+            tracing::warn!(%error, marker = %marker.display(), "cannot remove the restriction marker; the member may restart restricted");
+        }
     }
 
     /// The newest fingerprint this member has computed.
@@ -265,6 +320,7 @@ impl Fingerprints {
     /// snapshot from the leader.
     pub fn reset(&self) {
         self.cancel();
+        self.forget_marker();
         let mut state = self.state.lock();
         state.computed.clear();
         state.expected.clear();
@@ -326,6 +382,7 @@ pub fn start(raft: Raft<TypeConfig>, id: u64, fingerprints: Arc<Fingerprints>, r
                 // No other graph to take here: it stops leading and restarts, its graph
                 // rebuilt from its snapshot and log, while another member leads.
                 tracing::error!("this Raft member leads but is restricted: it restarts to rebuild its graph");
+                fingerprints.forget_marker();
                 let _ = raft.shutdown().await;
                 return;
             }
@@ -436,6 +493,22 @@ mod tests {
         assert_eq!(fingerprints.mismatches(), 1);
         fingerprints.reset();
         assert_eq!((fingerprints.restricted(), fingerprints.latest()), (None, None));
+    }
+
+    #[test]
+    fn a_restriction_outlives_a_restart_until_the_graph_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let fingerprints = Fingerprints::open(dir.path());
+        computed(&fingerprints, 10, 7);
+        fingerprints.expect(at(10, 8));
+        assert!(fingerprints.restricted().is_some());
+        let reopened = Fingerprints::open(dir.path());
+        let why = reopened.restricted().expect("restricted after a restart");
+        assert!(why.contains("log index 10") && why.contains("before it restarted"), "{why}");
+        reopened.forget_marker();
+        assert!(reopened.restricted().is_some(), "restricted until it restarts");
+        assert_eq!(Fingerprints::open(dir.path()).restricted(), None);
+        Fingerprints::open(dir.path()).reset();
     }
 
     #[test]

@@ -174,7 +174,7 @@ impl StateMachine {
                 current: Mutex::new(current),
                 snapshots: Mutex::new(()),
                 proposer: Mutex::new(None),
-                fingerprints: Fingerprints::new(),
+                fingerprints: Fingerprints::open(dir),
             }),
         })
     }
@@ -216,7 +216,10 @@ impl StateMachine {
         copy_durably(path, &kept).map_err(|e| format!("cannot keep the leader's snapshot: {e}"))?;
         inner
             .make_current(meta, kept, true)
-            .map_err(|e| format!("cannot make the leader's snapshot current: {e}"))
+            .map_err(|e| format!("cannot make the leader's snapshot current: {e}"))?;
+        // The restart builds the leader's graph: the restriction ends with it.
+        inner.fingerprints.forget_marker();
+        Ok(())
     }
 
     /// This member's fingerprint at the check entry at `index`: the storage's running
