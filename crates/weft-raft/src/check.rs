@@ -27,8 +27,9 @@
 //!
 //! A restriction outlives a restart: it is written to the member's directory
 //! ([`RESTRICTED`]) when found, and removed only once the member took the leader's
-//! snapshot (or, for a restricted leader, when it restarts to rebuild its graph from its
-//! own snapshot and log, the one remedy it has).
+//! snapshot. A restricted member never campaigns (elections are off for it), so a
+//! restricted leader restarts and resyncs as a follower of the member that leads next;
+//! a cluster whose every member is restricted waits for an operator.
 //!
 //! Not yet: the leader's digest is the measure (a majority's would be better).
 
@@ -154,8 +155,12 @@ impl Fingerprints {
         };
         match std::fs::read_to_string(&marker) {
             Ok(why) => {
-                tracing::error!("this Raft member was restricted when it stopped ({why}); it resyncs from the leader's snapshot");
-                fingerprints.restricted.send_replace(Some(format!("{why} (found before it restarted)")));
+                tracing::error!(
+                    "this Raft member was restricted when it stopped ({why}); it resyncs from the leader's snapshot"
+                );
+                fingerprints
+                    .restricted
+                    .send_replace(Some(format!("{why} (found before it restarted)")));
             }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
             Err(error) => {
@@ -195,8 +200,19 @@ impl Fingerprints {
             .name("weft-fingerprint".into())
             .spawn(move || {
                 let cancelled = || me.generation.load(Ordering::SeqCst) != generation;
-                match storage.keep_fingerprint(&cancelled) {
-                    Some((at, fingerprint)) if at == ts => me.finish(index, fingerprint),
+                let kept =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| storage.keep_fingerprint(&cancelled)));
+                let kept = kept.unwrap_or_else(|_| {
+                    tracing::error!(
+                        index,
+                        "the first fingerprint scan failed; the next check starts another"
+                    );
+                    None
+                });
+                match kept {
+                    // Not for a graph that was replaced meanwhile (its comparison would
+                    // restrict the new one).
+                    Some((at, fingerprint)) if at == ts && !cancelled() => me.finish(index, fingerprint),
                     _ => {
                         let mut state = me.state.lock();
                         state.computed.remove(&index);
@@ -267,8 +283,14 @@ impl Fingerprints {
             leader.vertices,
             leader.edges
         );
-        tracing::error!("this Raft member is restricted: {why}; it resyncs from the leader's snapshot");
         self.state.lock().mismatches += 1;
+        // Restricted already (or taking the leader's snapshot, its marker gone): the
+        // first reason stands.
+        if self.restricted().is_some() {
+            tracing::warn!("this restricted Raft member differs again: {why}");
+            return;
+        }
+        tracing::error!("this Raft member is restricted: {why}; it resyncs from the leader's snapshot");
         if let Some(marker) = &self.marker {
             if let Err(error) = weft_storage::durability::replace_file(marker, why.as_bytes()) {
                 tracing::warn!(%error, "cannot write the restriction down; a restart would forget it");
@@ -278,21 +300,18 @@ impl Fingerprints {
     }
 
     /// Removes the restriction's record on disk (the graph it was about is gone: a
-    /// restart rebuilds another); the member stays restricted until then.
-    pub fn forget_marker(&self) {
+    /// restart builds the leader's); the member stays restricted until then.
+    pub fn forget_marker(&self) -> std::io::Result<()> {
         let Some(marker) = &self.marker else {
-            return;
+            return Ok(());
         };
-        let removed = match std::fs::remove_file(marker) {
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return,
-            removed => removed,
+        match std::fs::remove_file(marker) {
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            removed => removed?,
         };
-        let synced = removed.and_then(|()| match marker.parent() {
+        match marker.parent() {
             Some(dir) => std::fs::File::open(dir)?.sync_all(),
             None => Ok(()),
-        });
-        if let Err(error) = synced {
-            tracing::warn!(%error, marker = %marker.display(), "cannot remove the restriction marker; the member may restart restricted");
         }
     }
 
@@ -320,7 +339,9 @@ impl Fingerprints {
     /// snapshot from the leader.
     pub fn reset(&self) {
         self.cancel();
-        self.forget_marker();
+        if let Err(error) = self.forget_marker() {
+            tracing::warn!(%error, "cannot remove the restriction marker; the member would restart restricted");
+        }
         let mut state = self.state.lock();
         state.computed.clear();
         state.expected.clear();
@@ -378,11 +399,14 @@ pub fn start(raft: Raft<TypeConfig>, id: u64, fingerprints: Arc<Fingerprints>, r
             if !running {
                 return;
             }
+            // A restricted member never campaigns: its graph is no measure for the
+            // others, and the leader it would be could not resync from anyone.
+            raft.runtime_config().elect(false);
             if leads {
-                // No other graph to take here: it stops leading and restarts, its graph
-                // rebuilt from its snapshot and log, while another member leads.
-                tracing::error!("this Raft member leads but is restricted: it restarts to rebuild its graph");
-                fingerprints.forget_marker();
+                // It led when the difference was found: it stops leading and restarts
+                // (still restricted, never campaigning), and resyncs from the member that
+                // leads then.
+                tracing::error!("this Raft member leads but is restricted: it restarts and resyncs as a follower");
                 let _ = raft.shutdown().await;
                 return;
             }
@@ -504,8 +528,11 @@ mod tests {
         assert!(fingerprints.restricted().is_some());
         let reopened = Fingerprints::open(dir.path());
         let why = reopened.restricted().expect("restricted after a restart");
-        assert!(why.contains("log index 10") && why.contains("before it restarted"), "{why}");
-        reopened.forget_marker();
+        assert!(
+            why.contains("log index 10") && why.contains("before it restarted"),
+            "{why}"
+        );
+        reopened.forget_marker().unwrap();
         assert!(reopened.restricted().is_some(), "restricted until it restarts");
         assert_eq!(Fingerprints::open(dir.path()).restricted(), None);
         Fingerprints::open(dir.path()).reset();

@@ -27,7 +27,7 @@ use weft_storage::durability::{load_snapshot, write_snapshot, Uuid};
 use weft_storage::record::CommitRecord;
 use weft_storage::{Origin, Storage};
 
-use crate::check::Fingerprints;
+use crate::check::{CheckedAt, Fingerprints};
 use crate::codec::{begin_sealed, get_membership, get_opt_log_id, open_sealed, put_membership, put_opt_log_id, seal};
 use crate::{Applied, Entry, LogId, Member, StorageError, TypeConfig};
 
@@ -218,41 +218,28 @@ impl StateMachine {
             .make_current(meta, kept, true)
             .map_err(|e| format!("cannot make the leader's snapshot current: {e}"))?;
         // The restart builds the leader's graph: the restriction ends with it.
-        inner.fingerprints.forget_marker();
-        Ok(())
+        inner
+            .fingerprints
+            .forget_marker()
+            .map_err(|e| format!("cannot remove the restriction marker: {e}"))
     }
 
     /// This member's fingerprint at the check entry at `index`: the storage's running
     /// digest as of `applied_ts`, the newest commit applied before it (started by a scan
     /// at the first check a storage meets).
-    async fn begin_check(&self, index: u64, applied_ts: u64) {
+    async fn begin_check(&self, index: u64, applied_ts: u64, leader: Option<CheckedAt>) {
         let storage = self.inner.host.storage();
         let fingerprints = self.inner.fingerprints.clone();
-        let begun = tokio::task::spawn_blocking(move || {
-            if !wait_visible(&storage, applied_ts) {
-                tracing::warn!(
-                    index,
-                    applied_ts,
-                    "commit applied but not visible; this check is skipped"
-                );
-                return;
-            }
-            // A storage loaded from a snapshot may hold commits of entries after the one
-            // the snapshot names: until the log passes them, it is not this index's graph.
-            if storage.last_committed() > applied_ts {
-                tracing::debug!(index, applied_ts, "the storage is ahead of this check; it is skipped");
-                return;
-            }
-            match storage.fingerprint_at(applied_ts) {
-                Some(fingerprint) => fingerprints.found(index, fingerprint),
-                None if storage.keeps_fingerprint() => {
-                    tracing::debug!(index, "the running fingerprint is not ready; this check is skipped")
-                }
-                None => fingerprints.start(index, applied_ts, storage),
+        // Off the runtime: waiting for visibility, and a difference found is written
+        // down (an fsync).
+        let checked = tokio::task::spawn_blocking(move || {
+            own_fingerprint(&storage, &fingerprints, index, applied_ts);
+            if let Some(leader) = leader {
+                fingerprints.expect(leader);
             }
         })
         .await;
-        if let Err(error) = begun {
+        if let Err(error) = checked {
             tracing::warn!(%error, index, "cannot take this member's fingerprint; the check is skipped");
         }
     }
@@ -271,36 +258,44 @@ impl StateMachine {
     async fn apply_records(&self, log_id: LogId, records: Vec<Arc<[u8]>>) -> Result<u64, StorageError> {
         let storage = self.inner.host.storage();
         let proposer = self.inner.proposer.lock().clone();
-        tokio::task::spawn_blocking(move || {
-            if let Some(why) = proposer.as_ref().and_then(|p| p.failure()) {
+        if let Some(why) = proposer.as_ref().and_then(|p| p.failure()) {
+            return Err(sm_error(
+                ErrorVerb::Write,
+                format!("this member's storage may hold a commit the log lacks ({why}); restart it"),
+            ));
+        }
+        // Sorted by header alone, here: on the leader every record is its own, held
+        // already, and the entry is applied without decoding one or leaving this task.
+        let (visible, assigned) = (storage.last_committed(), storage.last_assigned());
+        let mut to_apply = Vec::new();
+        let mut newest = visible;
+        for record in records {
+            let ts = CommitRecord::peek_ts(&record).map_err(|e| sm_error(ErrorVerb::Read, e))?;
+            newest = newest.max(ts);
+            // This member's own record first: its committer may not even have marked
+            // the timestamp assigned yet (it queues the record before it does).
+            if ts <= visible || proposer.as_ref().is_some_and(|p| p.holds(ts, &record)) {
+                continue;
+            }
+            if ts <= assigned {
                 return Err(sm_error(
                     ErrorVerb::Write,
-                    format!("this member's storage may hold a commit the log lacks ({why}); restart it"),
+                    format!(
+                        "entry {log_id} carries commit {ts}, which this member's storage holds differently; restart it"
+                    ),
                 ));
             }
-            let (visible, assigned) = (storage.last_committed(), storage.last_assigned());
-            let mut decoded = Vec::with_capacity(records.len());
-            let mut newest = visible;
-            for record in &records {
-                let commit = CommitRecord::decode(record).map_err(|e| sm_error(ErrorVerb::Read, e))?;
-                let ts = commit.ts();
-                newest = newest.max(ts);
-                // This member's own record first: its committer may not even have marked
-                // the timestamp assigned yet (it queues the record before it does).
-                if ts <= visible || proposer.as_ref().is_some_and(|p| p.holds(ts, record)) {
-                    continue;
-                }
-                if ts <= assigned {
-                    return Err(sm_error(
-                        ErrorVerb::Write,
-                        format!("entry {log_id} carries commit {ts}, which this member's storage holds differently; restart it"),
-                    ));
-                }
-                decoded.push((commit, &record[..]));
-            }
-            if decoded.is_empty() {
-                return Ok(newest);
-            }
+            to_apply.push(record);
+        }
+        if to_apply.is_empty() {
+            return Ok(newest);
+        }
+        tokio::task::spawn_blocking(move || {
+            let decoded = to_apply
+                .iter()
+                .map(|record| CommitRecord::decode(record).map(|commit| (commit, &record[..])))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| sm_error(ErrorVerb::Read, e))?;
             let epoch = log_id.leader_id.term;
             match storage.apply_group(decoded, Origin::Applied { epoch }) {
                 (_, Some(error)) => Err(sm_error(
@@ -350,10 +345,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             replies.push(Applied { ts: applied_ts });
             self.inner.applied_ts.send_replace(applied_ts);
             if let Some(check) = check.take() {
-                self.begin_check(entry.log_id.index, applied_ts).await;
-                if let Some(leader) = check.leader {
-                    self.inner.fingerprints.expect(leader);
-                }
+                self.begin_check(entry.log_id.index, applied_ts, check.leader).await;
             }
         }
         Ok(replies)
@@ -516,6 +508,32 @@ fn wait_visible(storage: &Storage, ts: u64) -> bool {
         std::thread::sleep(Duration::from_millis(1));
     }
     true
+}
+
+/// Records this member's fingerprint at the check entry at `index`: `storage`'s running
+/// digest as of `applied_ts` (or starts the digest, at the first check it meets).
+fn own_fingerprint(storage: &weft_storage::Storage, fingerprints: &Arc<Fingerprints>, index: u64, applied_ts: u64) {
+    if !wait_visible(storage, applied_ts) {
+        tracing::warn!(
+            index,
+            applied_ts,
+            "commit applied but not visible; this check is skipped"
+        );
+        return;
+    }
+    // A storage loaded from a snapshot may hold commits of entries after the one the
+    // snapshot names: until the log passes them, it is not this index's graph.
+    if storage.last_committed() > applied_ts {
+        tracing::debug!(index, applied_ts, "the storage is ahead of this check; it is skipped");
+        return;
+    }
+    match storage.fingerprint_at(applied_ts) {
+        Some(fingerprint) => fingerprints.found(index, fingerprint),
+        None if storage.keeps_fingerprint() => {
+            tracing::debug!(index, "the running fingerprint is not ready; this check is skipped")
+        }
+        None => fingerprints.start(index, applied_ts, storage.clone()),
+    }
 }
 
 /// Copies `from` to `to` through a temporary file, fsynced and renamed.

@@ -107,6 +107,20 @@ impl CommitRecord {
         buf
     }
 
+    /// The commit timestamp of an encoded record, read from its header alone (the rest
+    /// is not checked: [`CommitRecord::decode`] does that).
+    pub fn peek_ts(buf: &[u8]) -> std::result::Result<u64, DecodeError> {
+        let pos = &mut 0;
+        if get_u8(buf, pos)? != FORMAT_VERSION {
+            return Err(DecodeError::Invalid {
+                what: "record format version",
+                at: 0,
+            });
+        }
+        get_u8(buf, pos)?;
+        get_u64_le(buf, pos)
+    }
+
     /// Decodes a whole record; trailing bytes are an error.
     pub fn decode(buf: &[u8]) -> std::result::Result<Self, DecodeError> {
         let pos = &mut 0;

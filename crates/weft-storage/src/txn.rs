@@ -470,7 +470,8 @@ impl Transaction {
         }
         let inner = self.inner.clone();
         // Worked out before the lock: no other writer can touch this one's objects.
-        let change = running::kept(&inner).then(|| running::change_of(&inner, &self.log.ops));
+        let txn_id = self.viewer.txn_id;
+        let change = running::kept(&inner).then(|| running::change_of(&inner, txn_id, &self.log.ops));
         let serial = inner.commit_lock.lock();
         let staged = (|| {
             crate::constraints::validate_commit(&inner, &self.viewer, &self.log.vertices)?;
@@ -484,7 +485,7 @@ impl Transaction {
         })();
         match staged {
             Ok((ts, tickets)) => {
-                running::record(&inner, ts, change, &self.log.ops);
+                running::record(&inner, ts, change, txn_id, &self.log.ops);
                 // Committed from here on: read-committed readers, constraint checks and
                 // write conflicts see it. New snapshots see it once it is published,
                 // after every sink holds its record.

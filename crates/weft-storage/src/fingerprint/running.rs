@@ -27,7 +27,8 @@ use crate::storage::{Inner, Storage};
 use crate::vertex::{self, Direction};
 
 /// Changes kept unread beyond this many are folded in as of the newest visible commit
-/// (a member whose checks stopped must not grow without end).
+/// (a member whose checks stopped must not grow without end). While the first scan runs
+/// they are all kept: it takes seconds, not millions of commits.
 const MOST_PENDING: usize = 1 << 20;
 
 /// Whether, and from where, a storage keeps its running fingerprint.
@@ -36,7 +37,10 @@ pub(crate) enum Running {
     #[default]
     Off,
     /// The first scan runs, at `base_ts`; commits after it record their changes.
-    Scanning { base_ts: u64, pending: BTreeMap<u64, Change> },
+    Scanning {
+        base_ts: u64,
+        pending: BTreeMap<u64, Change>,
+    },
     /// `base` is the digest as of `base_ts`; `pending` the changes of later commits.
     Ready {
         base_ts: u64,
@@ -77,21 +81,24 @@ const BEFORE: Viewer = Viewer {
     isolation: IsolationLevel::ReadCommitted,
 };
 
-/// Sees the newest state, the committing transaction's writes included.
-const AFTER: Viewer = Viewer {
-    txn_id: u64::MAX,
-    start_ts: u64::MAX,
-    isolation: IsolationLevel::ReadUncommitted,
-};
+/// Sees the newest committed state and the writes of the transaction `txn_id` (the
+/// one committing), and no other running transaction's.
+fn after(txn_id: u64) -> Viewer {
+    Viewer {
+        txn_id,
+        start_ts: u64::MAX,
+        isolation: IsolationLevel::ReadCommitted,
+    }
+}
 
 /// Whether commits must record their changes.
 pub(crate) fn kept(inner: &Inner) -> bool {
     !matches!(*inner.fingerprint.lock(), Running::Off)
 }
 
-/// The change a committing transaction's `ops` make, from its writes as they stand
+/// The change the transaction `txn_id` makes by `ops`, from its writes as they stand
 /// (uncommitted) over the newest committed state.
-pub(crate) fn change_of(inner: &Inner, ops: &[Op]) -> Change {
+pub(crate) fn change_of(inner: &Inner, txn_id: u64, ops: &[Op]) -> Change {
     let mut vertices = BTreeSet::new();
     let mut edges = BTreeMap::new();
     for op in ops {
@@ -110,7 +117,7 @@ pub(crate) fn change_of(inner: &Inner, ops: &[Op]) -> Change {
     }
     let mut change = Change::default();
     let mut bytes = Vec::with_capacity(256);
-    for (viewer, sign) in [(BEFORE, -1), (AFTER, 1)] {
+    for (viewer, sign) in [(BEFORE, -1), (after(txn_id), 1)] {
         let mut add = |hash: u128| match sign {
             1 => change.digest = change.digest.wrapping_add(hash),
             _ => change.digest = change.digest.wrapping_sub(hash),
@@ -169,14 +176,14 @@ fn edge_as_seen(inner: &Inner, bytes: &mut Vec<u8>, edge: &EdgeRef, viewer: &Vie
 /// Records the change of the commit staged at `ts`, under the commit lock and before
 /// its writes are marked committed; `computed` is the change worked out before the lock
 /// was taken, if the digest was kept then.
-pub(crate) fn record(inner: &Inner, ts: u64, computed: Option<Change>, ops: &[Op]) {
+pub(crate) fn record(inner: &Inner, ts: u64, computed: Option<Change>, txn_id: u64, ops: &[Op]) {
     let mut running = inner.fingerprint.lock();
     let Some(pending) = running.pending() else {
         return;
     };
     // Kept since the change was skipped: the scan began after the lock was last free,
     // so this commit is after its point and must count.
-    let change = computed.unwrap_or_else(|| change_of(inner, ops));
+    let change = computed.unwrap_or_else(|| change_of(inner, txn_id, ops));
     pending.insert(ts, change);
     if pending.len() > MOST_PENDING {
         let visible = inner.engine.lock().last_committed;
@@ -200,6 +207,25 @@ fn fold(running: &mut Running, ts: u64) -> Option<Fingerprint> {
     Some(*base)
 }
 
+/// Turns a first scan that did not finish back to [`Running::Off`].
+struct Abandoned<'a> {
+    inner: &'a Inner,
+    at: u64,
+    armed: bool,
+}
+
+impl Drop for Abandoned<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let mut running = self.inner.fingerprint.lock();
+        if matches!(*running, Running::Scanning { base_ts, .. } if base_ts == self.at) {
+            *running = Running::Off;
+        }
+    }
+}
+
 impl Storage {
     /// Starts keeping this storage's running fingerprint: scans the graph once (on the
     /// calling thread) as of the newest commit handed out, and from then on every commit
@@ -220,8 +246,15 @@ impl Storage {
             txn
         };
         let at = txn.start_ts();
+        // Should the scan fail (a panic), nothing is kept and the next call starts over.
+        let mut abandoned = Abandoned {
+            inner: &self.inner,
+            at,
+            armed: true,
+        };
         let scanned = txn.fingerprint_unless(stop);
         drop(txn);
+        abandoned.armed = false;
         let mut running = self.inner.fingerprint.lock();
         match (scanned, &mut *running) {
             (Some(base), Running::Scanning { base_ts, pending }) if *base_ts == at => {
@@ -287,11 +320,17 @@ mod tests {
         let (at, base) = storage.keep_fingerprint(&|| false).unwrap();
         assert_eq!((at, base), (storage.last_committed(), scan(&storage)));
         assert_eq!(storage.keep_fingerprint(&|| false), None, "kept already");
-        let (name, knows, since) = (storage.property("name"), storage.edge_type("KNOWS"), storage.property("since"));
+        let (name, knows, since) = (
+            storage.property("name"),
+            storage.edge_type("KNOWS"),
+            storage.property("since"),
+        );
         type Step = Box<dyn Fn(&Storage, &mut Transaction)>;
         let steps: Vec<Step> = vec![
             Box::new(move |_, t| {
-                t.set_vertex_property(Gid(0), name, Value::from("ada")).map(drop).unwrap()
+                t.set_vertex_property(Gid(0), name, Value::from("ada"))
+                    .map(drop)
+                    .unwrap()
             }),
             Box::new(move |_, t| {
                 let b = t.create_vertex().unwrap();
@@ -337,7 +376,9 @@ mod tests {
     fn an_aborted_transaction_changes_nothing_and_reads_go_forward_only() {
         let storage = Storage::new();
         storage.keep_fingerprint(&|| false).unwrap();
-        write(&storage, IsolationLevel::SnapshotIsolation, |_, t| drop(t.create_vertex().unwrap()));
+        write(&storage, IsolationLevel::SnapshotIsolation, |_, t| {
+            t.create_vertex().unwrap();
+        });
         let first = storage.last_committed();
         let before = newest(&storage);
         let mut txn = storage.begin(IsolationLevel::SnapshotIsolation);
@@ -345,8 +386,14 @@ mod tests {
         txn.add_label(v, storage.label("Gone")).unwrap();
         txn.abort();
         assert_eq!(newest(&storage), before);
-        write(&storage, IsolationLevel::SnapshotIsolation, |_, t| drop(t.create_vertex().unwrap()));
-        assert_eq!(storage.fingerprint_at(storage.last_committed() + 1), None, "not handed out yet");
+        write(&storage, IsolationLevel::SnapshotIsolation, |_, t| {
+            t.create_vertex().unwrap();
+        });
+        assert_eq!(
+            storage.fingerprint_at(storage.last_committed() + 1),
+            None,
+            "not handed out yet"
+        );
         assert_eq!(newest(&storage).vertices, 2);
         assert_eq!(storage.fingerprint_at(first), None, "read past it already");
     }
@@ -354,7 +401,9 @@ mod tests {
     #[test]
     fn a_scan_told_to_stop_keeps_nothing() {
         let storage = Storage::new();
-        write(&storage, IsolationLevel::SnapshotIsolation, |_, t| drop(t.create_vertex().unwrap()));
+        write(&storage, IsolationLevel::SnapshotIsolation, |_, t| {
+            t.create_vertex().unwrap();
+        });
         assert_eq!(storage.keep_fingerprint(&|| true), None);
         assert!(!storage.keeps_fingerprint());
         assert_eq!(storage.fingerprint_at(storage.last_committed()), None);
