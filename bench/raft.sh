@@ -113,10 +113,11 @@ stop_all
 
 echo "== etcd, three members" >&2
 # etcd from Debian (bench/ may install it); the same machine, the same fsync per commit.
-if ! command -v etcd > /dev/null && [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
-  timeout 300 apt-get install -y -qq etcd-server > /dev/null 2>&1 || echo "could not install etcd-server" >&2
+# etcdctl (etcd-client) finds etcd's leader.
+if ! { command -v etcd && command -v etcdctl; } > /dev/null && [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
+  timeout 300 apt-get install -y -qq etcd-server etcd-client > /dev/null 2>&1 || echo "could not install etcd" >&2
 fi
-if command -v etcd > /dev/null; then
+if command -v etcd > /dev/null && command -v etcdctl > /dev/null; then
   peers=() clients=() cluster=""
   for n in 1 2 3; do
     peers+=("$(free_port)") clients+=("$(free_port)")

@@ -21,41 +21,19 @@ import urllib.request
 import mgclient
 import neo4j
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from weft_process import WeftProcess, free_port, wait_until  # noqa: E402 - the shared module lives one folder up
+from raft_member import Checks, RaftMember, free_port, leader, wait_until
 
 BINARY = sys.argv[1]
 AUTH = ("a", "b")
 FAILOVER = 15
 logging.getLogger("neo4j").setLevel(logging.CRITICAL)
-passed = 0
+check = Checks("proxy")
 
 
-class Member(WeftProcess):
+class Member(RaftMember):
     def __init__(self, n, root, raft_ports):
-        super().__init__(BINARY, f"member{n}", root, "127.0.0.1", free_port(), free_port())
-        self.n, self.raft_ports, self.first = n, raft_ports, True
-
-    def start(self):
-        # The Raft flags on the first start only: a restart finds them in the data directory.
-        self.extra = ["--auth", ":".join(AUTH)]
-        if self.first:
-            members = ",".join(f"{i}=127.0.0.1:{p}" for i, p in self.raft_ports.items())
-            self.extra += ["--node-id", str(self.n), "--raft-address", f"127.0.0.1:{self.raft_ports[self.n]}",
-                           "--initial-members", members]
-            self.first = False
-        super().start()
-
-    def arguments(self):
-        return super().arguments() + self.extra
-
-    def run(self, query, **params):
-        with neo4j.GraphDatabase.driver(f"bolt://127.0.0.1:{self.bolt_port}", auth=AUTH) as d:
-            with d.session() as s:
-                return [r.values() for r in s.run(query, params)]
-
-    def role(self):
-        return next(row[3] for row in self.run("SHOW CLUSTER") if row[0] == self.n)
+        # --auth: the proxy must pass the clients' credentials on.
+        super().__init__(BINARY, n, root, raft_ports, flags=["--auth", ":".join(AUTH)], auth=AUTH)
 
     def queries(self):
         """This member's `weft_queries_total`, all types together."""
@@ -82,24 +60,6 @@ class ProxyProcess:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=30)
-
-
-def check(name, fn):
-    global passed
-    fn()
-    passed += 1
-    print(f"ok proxy: {name}", flush=True)
-
-
-def leader(candidates):
-    """The running member that says it is the leader, once one does."""
-    found = []
-
-    def one():
-        found[:] = [m for m in candidates if m.running() and m.role() == "leader"]
-        return len(found) == 1
-    wait_until("a leader is elected", one, (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError))
-    return found[0]
 
 
 def count(session, label):
@@ -260,7 +220,7 @@ try:
     check("reads keep working while a follower is killed", reads_go_on_while_a_follower_is_down)
     check(f"the leader SIGKILLed: its open transaction fails as transient, writes resume within {FAILOVER} s",
           the_leader_killed_its_open_transaction_fails_and_writes_resume)
-    print(f"e2e proxy: {passed} passed, 0 failed")
+    print(f"e2e proxy: {check.passed} passed, 0 failed")
 except BaseException:
     # What the proxy saw, before its directory goes.
     with open(os.path.join(root, "proxy.log"), "rb") as log:

@@ -7,7 +7,6 @@ prints one line; any failed assertion exits non-zero. Bounded: every wait gives 
 after 30 s.
 """
 import logging
-import os
 import shutil
 import socket
 import subprocess
@@ -17,43 +16,17 @@ import tempfile
 import mgclient
 import neo4j
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from weft_process import WeftProcess, free_port, wait_until  # noqa: E402 - the shared module lives one folder up
+from raft_member import Checks, RaftMember, free_port, leader, wait_until
 
 BINARY = sys.argv[1]
 logging.getLogger("neo4j").setLevel(logging.CRITICAL)
-passed = 0
+check = Checks("raft")
 
 
-class Member(WeftProcess):
+class Member(RaftMember):
     def __init__(self, n, root, raft_ports):
-        super().__init__(BINARY, f"member{n}", root, "127.0.0.1", free_port(), free_port())
-        self.n, self.raft_ports = n, raft_ports
-        self.first = True
-
-    def start(self):
-        # The Raft flags on the first start only: a restart finds them in the data directory.
-        if self.first:
-            members = ",".join(f"{i}=127.0.0.1:{p}" for i, p in self.raft_ports.items())
-            self.extra = ["--node-id", str(self.n), "--raft-address", f"127.0.0.1:{self.raft_ports[self.n]}",
-                          "--initial-members", members]
-            self.first = False
-        else:
-            self.extra = []
         # Fingerprint checks often, so that a check follows every few writes here.
-        self.extra += ["--fingerprint-interval", "0.5"]
-        super().start()
-
-    def arguments(self):
-        return super().arguments() + self.extra
-
-    def run(self, query, **params):
-        with neo4j.GraphDatabase.driver(f"bolt://127.0.0.1:{self.bolt_port}", auth=("a", "b")) as d:
-            with d.session() as s:
-                return [r.values() for r in s.run(query, params)]
-
-    def cluster(self):
-        return {row[0]: row for row in self.run("SHOW CLUSTER")}
+        super().__init__(BINARY, n, root, raft_ports, flags=["--fingerprint-interval", "0.5"])
 
 
 class Joiner(Member):
@@ -68,24 +41,6 @@ class Joiner(Member):
         wait_until(f"member {self.n} serves Bolt",
                    lambda: socket.create_connection(("127.0.0.1", self.bolt_port), timeout=0.2).close() is None,
                    OSError)
-
-
-def check(name, fn):
-    global passed
-    fn()
-    passed += 1
-    print(f"ok raft: {name}", flush=True)
-
-
-def leader(members):
-    """The running member that says it is the leader, once one does."""
-    found = []
-
-    def one():
-        found[:] = [m for m in members if m.running() and m.cluster().get(m.n, [None] * 4)[3] == "leader"]
-        return len(found) == 1
-    wait_until("a leader is elected", one, neo4j.exceptions.Neo4jError)
-    return found[0]
 
 
 def leader_and_follower():
@@ -294,7 +249,7 @@ try:
           a_member_without_a_majority_refuses_writes_and_answers_reads)
     check("ADD MEMBER adds a waiting member, which catches up and votes; REMOVE MEMBER takes it out",
           a_member_is_added_catches_up_and_is_removed)
-    print(f"e2e raft: {passed} passed, 0 failed")
+    print(f"e2e raft: {check.passed} passed, 0 failed")
 finally:
     for m in members + extra:
         m.kill()

@@ -47,6 +47,13 @@ struct OpenTx {
     _busy: Busy,
 }
 
+/// Which failures of a try on a member [`ProxyBackend::on_a_member`] tries again after.
+#[derive(Clone, Copy)]
+struct Retry {
+    not_a_leader: bool,
+    after_lost: bool,
+}
+
 /// A result read from a member, handed out by PULL.
 struct Buffered {
     rows: VecDeque<Vec<BoltValue>>,
@@ -107,36 +114,32 @@ impl ProxyBackend {
         })
     }
 
-    /// Runs an autocommit statement where `extra` says, retrying where that is safe.
-    fn run_autocommit(&mut self, query: &str, parameters: &Dict, extra: &Dict) -> Result<Ran, BackendError> {
-        let read = is_read(extra);
-        let wrapped = needs_transaction(extra);
+    /// Runs `attempt` on the member chosen for a read (`read`) or a write, choosing again
+    /// where that is safe: after `NotALeader` when `not_a_leader` says so (a follower
+    /// refused a write before running it), after an unreachable member, and after a lost
+    /// connection when `after_lost` says so (nothing of it can have run, or it was only a
+    /// read). A write lost after it was sent is of unknown outcome. Returns what the try
+    /// gave, the member and its in-flight count.
+    fn on_a_member<T>(
+        &mut self,
+        read: bool,
+        retry: Retry,
+        mut attempt: impl FnMut(&mut crate::links::Link) -> Result<T, MemberError>,
+    ) -> Result<(T, Arc<Member>, Busy), BackendError> {
         let deadline = Instant::now() + LEADER_WAIT;
         let mut tries = 0;
         loop {
             tries += 1;
             let member = self.choose(read, deadline)?;
             let busy = member.busy();
-            let outcome = match self.links.get(&member) {
-                Ok(link) if wrapped => in_transaction(&mut link.client, query, parameters, extra),
-                // Marked read-only on the member too: it refuses to write, so that a
-                // read sent again after a lost connection cannot write twice.
-                Ok(link) if read => link
-                    .client
-                    .run_with(query, parameters, &read_mode())
-                    .map_err(request_error),
-                Ok(link) => link.client.run(query, parameters).map_err(request_error),
-                Err(error) => Err(error),
+            let error = match self.links.get(&member).and_then(&mut attempt) {
+                Ok(done) => return Ok((done, member, busy)),
+                Err(error) => error,
             };
             drop(busy);
             let again = tries <= self.cluster.member_count() + 1 && Instant::now() < deadline;
-            let error = match outcome {
-                Ok(result) => return Ok(Ran { result, member }),
-                Err(error) => error,
-            };
             match error {
-                // A follower refused the write before running it: find the leader, again.
-                MemberError::NotALeader(_) if !read && again => {
+                MemberError::NotALeader(_) if retry.not_a_leader && again => {
                     self.cluster.not_the_leader(&member);
                     std::thread::sleep(NOT_A_LEADER_PAUSE);
                 }
@@ -152,7 +155,7 @@ impl ProxyBackend {
                 }
                 MemberError::Lost(why) => {
                     self.lost(&member, &why);
-                    if !read {
+                    if !retry.after_lost {
                         return Err(outcome_unknown(&member.address, &why));
                     }
                     if !again {
@@ -161,6 +164,30 @@ impl ProxyBackend {
                 }
             }
         }
+    }
+
+    /// Runs an autocommit statement where `extra` says, retrying where that is safe.
+    fn run_autocommit(&mut self, query: &str, parameters: &Dict, extra: &Dict) -> Result<Ran, BackendError> {
+        let read = is_read(extra);
+        let wrapped = needs_transaction(extra);
+        let retry = Retry {
+            not_a_leader: !read,
+            after_lost: read,
+        };
+        let (result, member, _busy) = self.on_a_member(read, retry, |link| {
+            if wrapped {
+                in_transaction(&mut link.client, query, parameters, extra)
+            } else if read {
+                // Marked read-only on the member too: it refuses to write, so that a read
+                // sent again after a lost connection cannot write twice.
+                link.client
+                    .run_with(query, parameters, &read_mode())
+                    .map_err(request_error)
+            } else {
+                link.client.run(query, parameters).map_err(request_error)
+            }
+        })?;
+        Ok(Ran { result, member })
     }
 
     /// Runs a statement in the open explicit transaction.
@@ -322,35 +349,20 @@ impl Backend for ProxyBackend {
         self.end_transaction();
         self.results.clear();
         let read = is_read(extra);
-        let deadline = Instant::now() + LEADER_WAIT;
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            let member = self.choose(read, deadline)?;
-            let busy = member.busy();
-            let begun = self
-                .links
-                .get(&member)
-                .and_then(|link| link.client.begin_with(extra.clone()).map_err(request_error));
-            let why = match begun {
-                Ok(()) => {
-                    self.tx = Some(OpenTx {
-                        member,
-                        read,
-                        _busy: busy,
-                    });
-                    return Ok(());
-                }
-                Err(MemberError::Refused(error) | MemberError::NotALeader(error)) => return Err(error),
-                // Nothing ran yet: another member (or the next leader) may take it.
-                Err(MemberError::Unreachable(why) | MemberError::Lost(why)) => why,
-            };
-            self.lost(&member, &why);
-            if tries > self.cluster.member_count() || Instant::now() >= deadline {
-                let message = format!("member {} cannot begin the transaction: {why}", member.address);
-                return Err(unavailable(message));
-            }
-        }
+        // Nothing ran yet: another member (or the next leader) may take it.
+        let retry = Retry {
+            not_a_leader: false,
+            after_lost: true,
+        };
+        let ((), member, busy) = self.on_a_member(read, retry, |link| {
+            link.client.begin_with(extra.clone()).map_err(request_error)
+        })?;
+        self.tx = Some(OpenTx {
+            member,
+            read,
+            _busy: busy,
+        });
+        Ok(())
     }
 
     fn commit(&mut self) -> Result<Dict, BackendError> {
