@@ -248,6 +248,71 @@ fn corruption_in_the_middle_of_the_wal_stops_the_start_naming_file_and_offset() 
     assert!(people(&durability.storage()).len() < 300);
 }
 
+/// Where each frame of a WAL segment's bytes starts (after the 64-byte header, frames are
+/// `length:u32 | crc32c:u32 | payload`).
+fn frame_starts(bytes: &[u8]) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut at = 64;
+    while at + 8 <= bytes.len() {
+        starts.push(at);
+        let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        at += 8 + len;
+    }
+    starts
+}
+
+#[test]
+fn an_older_wal_segment_cut_at_a_frame_boundary_or_a_missing_one_stops_the_start() {
+    // Set up: a WAL of several small segments.
+    let dir = tempfile::tempdir().unwrap();
+    let durability = reopen(config(dir.path()));
+    add_people(&durability.storage(), 0, 300);
+    let db = durability.db_id();
+    drop(durability);
+    let segments: Vec<_> = list_segments(&dir.path().join("wal"), db)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.path)
+        .collect();
+    assert!(segments.len() >= 4, "small segments rotate: {segments:?}");
+
+    // Act: the first segment loses its last two records, cut exactly between frames (its
+    // own frames all check out).
+    let bytes = fs::read(&segments[0]).unwrap();
+    let starts = frame_starts(&bytes);
+    fs::write(&segments[0], &bytes[..starts[starts.len() - 2]]).unwrap();
+
+    // Check: the start is refused, naming both segments and the missing commits.
+    let error = Durability::open(config(dir.path())).err().expect("refused");
+    assert!(matches!(error, DurabilityError::SegmentEndsEarly { .. }), "{error}");
+    let message = error.to_string();
+    for segment in &segments[..2] {
+        let name = segment.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(message.contains(&name), "{message}");
+    }
+    assert!(message.contains("missing"), "{message}");
+
+    // Act + check: a segment gone from the middle is named the same way.
+    fs::write(&segments[0], &bytes).unwrap();
+    fs::remove_file(&segments[2]).unwrap();
+    let error = Durability::open(config(dir.path())).err().expect("refused");
+    match error {
+        DurabilityError::SegmentEndsEarly { path, next, .. } => {
+            assert_eq!((path, next), (segments[1].clone(), segments[3].clone()));
+        }
+        other => panic!("expected a segment that ends early, got {other}"),
+    }
+
+    // Accepting the loss knowingly starts without the missing commits.
+    let accepting = DurabilityConfig {
+        skip_corrupt: true,
+        ..config(dir.path())
+    };
+    let durability = reopen(accepting);
+    let people = people(&durability.storage());
+    assert!(people.len() < 300 && people.contains(&299), "{} people", people.len());
+}
+
 #[test]
 fn starting_without_recovery_sets_the_old_files_aside() {
     let dir = tempfile::tempdir().unwrap();

@@ -70,6 +70,10 @@ fn read(dir: &Path, db: Uuid, skip_corrupt: bool) -> Result<Vec<u64>, Durability
         skip_corrupt,
         ..ReadOptions::default()
     };
+    read_with(dir, db, options)
+}
+
+fn read_with(dir: &Path, db: Uuid, options: ReadOptions) -> Result<Vec<u64>, DurabilityError> {
     let records = read_segments(dir, db, options)?;
     records
         .map(|r| {
@@ -129,12 +133,35 @@ fn truncating_an_older_segment_is_an_error_naming_file_and_offset() {
         std::fs::write(path, &bytes[..cut]).unwrap();
         let result = read(dir, wal.db, false);
 
-        // Check: a cut at a frame boundary cannot be seen; inside a frame it is named.
+        // Check: a cut at a frame boundary cannot be seen in the segment itself (the WAL
+        // allows holes between timestamps), but a contiguous log names both segments;
+        // inside a frame it is named.
         let whole: Vec<_> = wal.frames[0].iter().filter(|f| f.2 <= cut).copied().collect();
         if wal.frames[0].iter().any(|f| f.1 == cut) {
             let mut expected = timestamps(&whole);
             expected.extend(timestamps(&wal.frames[1]));
             assert_eq!(result.unwrap(), expected, "cut {cut}");
+            let contiguous = ReadOptions {
+                contiguous: true,
+                ..ReadOptions::default()
+            };
+            match read_with(dir, wal.db, contiguous) {
+                Err(DurabilityError::SegmentEndsEarly {
+                    path: p,
+                    last,
+                    next,
+                    next_from,
+                }) => {
+                    assert_eq!((&p, &next), (path, &wal.files[1].0), "cut {cut}");
+                    assert_eq!((last, next_from), (whole.len() as u64, RECORDS + 1), "cut {cut}");
+                }
+                other => panic!("cut {cut}: expected a segment that ends early, got {other:?}"),
+            }
+            let skipping = ReadOptions {
+                skip_corrupt: true,
+                ..contiguous
+            };
+            assert_eq!(read_with(dir, wal.db, skipping).unwrap(), expected, "cut {cut}");
             continue;
         }
         match result {

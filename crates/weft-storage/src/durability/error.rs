@@ -68,6 +68,18 @@ pub enum DurabilityError {
          it; epochs must not decrease along the log (move the misplaced segment away)"
     )]
     EpochDecreases { path: PathBuf, epoch: u64, previous: u64 },
+    #[error(
+        "WAL segment {path} ends early: its last record is commit {last}, but the next segment {next} \
+         starts at commit {next_from}, so commits {} to {} are missing (the segment was cut short, or \
+         a segment between them is gone); restore the files, or start with --recover-skip-corrupt to go \
+         on without them", last + 1, next_from - 1
+    )]
+    SegmentEndsEarly {
+        path: PathBuf,
+        last: u64,
+        next: PathBuf,
+        next_from: u64,
+    },
     #[error("record timestamp {ts} is not newer than the last appended {last}")]
     TimestampNotIncreasing { ts: u64, last: u64 },
     #[error("record of {len} bytes exceeds the frame limit of {max} bytes")]
@@ -96,7 +108,10 @@ impl DurabilityError {
     pub fn is_corruption(&self) -> bool {
         matches!(
             self,
-            DurabilityError::Header { .. } | DurabilityError::Corrupt { .. } | DurabilityError::OutOfOrder { .. }
+            DurabilityError::Header { .. }
+                | DurabilityError::Corrupt { .. }
+                | DurabilityError::OutOfOrder { .. }
+                | DurabilityError::SegmentEndsEarly { .. }
         )
     }
 

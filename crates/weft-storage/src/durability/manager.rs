@@ -388,6 +388,7 @@ fn recover(
         after_ts: after,
         skip_corrupt,
         while_written: false,
+        contiguous: true,
     };
     // One thread reads and decodes records while this one applies them, in order.
     let (decoded, to_apply) = std::sync::mpsc::sync_channel(DECODE_AHEAD);

@@ -144,6 +144,7 @@ impl Durability {
             after_ts: after,
             skip_corrupt: false,
             while_written: true,
+            contiguous: true,
         };
         let records = read_segments_with(self.fs.clone(), &self.wal_dir(), self.db_id, options)?;
         Ok(Some((files, records)))

@@ -6,7 +6,11 @@
 //! names the file and offset, after the records before it — unless
 //! [`ReadOptions::skip_corrupt`] is set, when the rest of the damaged segment is skipped
 //! with a warning and reading goes on with the next segment. A segment of another
-//! database is always an error.
+//! database is always an error. With [`ReadOptions::contiguous`] (a storage's log, whose
+//! commits are numbered one after another), a segment that starts after the timestamp
+//! following the last record before it means the segment before it ends early (cut at a
+//! frame boundary, which its own frames cannot show) or one between them is gone; that is
+//! damage too, named with both files.
 
 use super::segment::{parse_name, scan, segment_paths};
 use crate::durability::error::DurabilityError;
@@ -28,6 +32,9 @@ pub struct ReadOptions {
     /// The log is being written while it is read (a catch-up): the newest segment's torn
     /// tail is where the writer is, not a crash, and is cut without a warning.
     pub while_written: bool,
+    /// Timestamps follow on without a hole from one segment to the next (see the module
+    /// docs); the WAL itself allows holes, a storage's commits leave none.
+    pub contiguous: bool,
 }
 
 /// Reads the WAL in `dir` (which must belong to `db_id`). Segments are read one at a time
@@ -66,6 +73,7 @@ pub fn read_segments_with(
         segments,
         current: None,
         last_ts: None,
+        previous: None,
         done: false,
     })
 }
@@ -80,6 +88,8 @@ pub struct WalRecords {
     segments: VecDeque<(PathBuf, bool)>,
     current: Option<Loaded>,
     last_ts: Option<u64>,
+    /// The segment read before the current one, and the timestamp after its last record.
+    previous: Option<(PathBuf, u64)>,
     done: bool,
 }
 
@@ -149,6 +159,27 @@ impl WalRecords {
             }
             Err(e) => return Err(e),
         };
+        // The timestamp the next segment must start at: after this one's last record, or
+        // at this one's start when it holds none.
+        let follows = scanned
+            .records
+            .last()
+            .map_or(scanned.from_ts, |(ts, _)| ts.saturating_add(1));
+        let before = self.previous.replace((path.clone(), follows));
+        if let (true, Some((before, expected))) = (self.options.contiguous, before) {
+            if scanned.from_ts > expected {
+                let error = DurabilityError::SegmentEndsEarly {
+                    path: before,
+                    last: expected - 1,
+                    next: path.clone(),
+                    next_from: scanned.from_ts,
+                };
+                if !self.options.skip_corrupt {
+                    return Err(error);
+                }
+                tracing::warn!(%error, "going on without the missing records (skip_corrupt)");
+            }
+        }
         let then = match scanned.damage {
             None => None,
             Some(d) if d.torn && newest && self.options.while_written => None,

@@ -124,6 +124,8 @@ pub(super) struct Damage {
 /// The result of checking one segment's bytes.
 #[derive(Debug)]
 pub(super) struct SegmentScan {
+    /// The header's first timestamp.
+    pub from_ts: u64,
     /// Timestamp and byte range (within the file) of each valid record, in order.
     pub records: Vec<(u64, Range<usize>)>,
     /// Offset just past the last valid frame.
@@ -173,6 +175,7 @@ pub(super) fn scan(path: &Path, bytes: &[u8], db_id: Uuid) -> Result<SegmentScan
     };
     let valid_len = damage.map_or(bytes.len() as u64, |d| d.offset);
     Ok(SegmentScan {
+        from_ts: header.from_ts,
         records,
         valid_len,
         damage,
