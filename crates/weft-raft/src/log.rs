@@ -273,9 +273,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             let kept = entries.split_off(&(log_id.index + 1));
             *entries = kept;
         }
-        self.inner
-            .wal
-            .purge_upto(log_id.index + 1, &self.inner.retainer)
+        // Off the runtime: it waits for the WAL's files, which a group fsync holds.
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.wal.purge_upto(log_id.index + 1, &inner.retainer))
+            .await
+            .map_err(|e| io_error(ErrorVerb::Delete, std::io::Error::other(e.to_string())))?
             .map_err(|e| io_error(ErrorVerb::Delete, e))?;
         Ok(())
     }

@@ -148,12 +148,16 @@ fn truncating_an_older_segment_is_an_error_naming_file_and_offset() {
             match read_with(dir, wal.db, contiguous) {
                 Err(DurabilityError::SegmentEndsEarly {
                     path: p,
-                    last,
+                    missing_from,
                     next,
                     next_from,
                 }) => {
                     assert_eq!((&p, &next), (path, &wal.files[1].0), "cut {cut}");
-                    assert_eq!((last, next_from), (whole.len() as u64, RECORDS + 1), "cut {cut}");
+                    assert_eq!(
+                        (missing_from, next_from),
+                        (whole.len() as u64 + 1, RECORDS + 1),
+                        "cut {cut}"
+                    );
                 }
                 other => panic!("cut {cut}: expected a segment that ends early, got {other:?}"),
             }

@@ -69,14 +69,15 @@ pub enum DurabilityError {
     )]
     EpochDecreases { path: PathBuf, epoch: u64, previous: u64 },
     #[error(
-        "WAL segment {path} ends early: its last record is commit {last}, but the next segment {next} \
-         starts at commit {next_from}, so commits {} to {} are missing (the segment was cut short, or \
-         a segment between them is gone); restore the files, or start with --recover-skip-corrupt to go \
-         on without them", last + 1, next_from - 1
+        "WAL segment {path} ends early: the next segment {next} starts at commit {next_from}, so \
+         commits {missing_from} to {} are in neither (the segment was cut short, or a segment \
+         between them is gone); restore the files, or start with --recover-skip-corrupt to go on \
+         without them", next_from - 1
     )]
     SegmentEndsEarly {
         path: PathBuf,
-        last: u64,
+        /// The first commit the segment should have held, or the next one started at.
+        missing_from: u64,
         next: PathBuf,
         next_from: u64,
     },
