@@ -3,7 +3,9 @@
 //! Owns: the axum router with `GET /health` (200 and `{"status":"ok","version":...}`
 //! while the server accepts connections and writes; 503 and `"status":"writes_refused"`
 //! with the reason once the commit pipeline has stopped) and `GET /metrics` (the
-//! Prometheus text format, rendered on request by the exporter from `metrics.rs`).
+//! Prometheus text format, rendered on request by the exporter from `metrics.rs`); and,
+//! while the instance starts, the router [`serve_starting`] answers with (`/health`: 503
+//! and `"status":"recovering"` with the recovery's phase and figures).
 //! Promises to `serve`: runs on the server's tokio runtime and returns once the shutdown
 //! signal is sent and in-flight requests are answered. Needs from the server only a
 //! function that says why writes are refused, if they are.
@@ -17,6 +19,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use weft_storage::durability::RecoveryProgress;
 
 /// The content type of the Prometheus text exposition format.
 const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -43,6 +46,37 @@ pub async fn serve(
         let _ = stopped.wait_for(|stopped| *stopped).await;
     };
     axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+}
+
+/// Answers `/health` with the recovery's progress (and every other path with 503) until
+/// `stopped` turns true: the instance is starting and serves nothing else yet.
+pub async fn serve_starting(
+    listener: TcpListener,
+    progress: Arc<RecoveryProgress>,
+    mut stopped: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let router = Router::new()
+        .route("/health", get(starting).with_state(progress))
+        .fallback(|| async { (StatusCode::SERVICE_UNAVAILABLE, "the instance is starting\n") });
+    let shutdown = async move {
+        let _ = stopped.wait_for(|stopped| *stopped).await;
+    };
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+}
+
+async fn starting(State(progress): State<Arc<RecoveryProgress>>) -> Response {
+    let (records, bytes) = progress.wal();
+    let seconds = progress.elapsed().as_secs_f64();
+    let body = serde_json::json!({
+        "status": "recovering",
+        "phase": progress.phase().name(),
+        "wal_records": records,
+        "wal_bytes": bytes,
+        "seconds": (seconds * 10.0).round() / 10.0,
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    let json = [(header::CONTENT_TYPE, "application/json")];
+    (StatusCode::SERVICE_UNAVAILABLE, json, body.to_string()).into_response()
 }
 
 async fn health(State(refused): State<WritesRefused>) -> Response {

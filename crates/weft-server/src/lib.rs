@@ -18,6 +18,7 @@ mod consistency;
 pub mod convert;
 mod forward;
 mod http;
+pub use http::serve_starting;
 mod metrics;
 mod node;
 pub mod raft;

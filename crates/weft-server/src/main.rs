@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use weft_server::{serve, Node, NodeConfig, ServerConfig, DEFAULT_MAX_CONNECTIONS};
-use weft_storage::durability::{DurabilityConfig, SyncPolicy};
+use weft_storage::durability::{DurabilityConfig, RecoveryProgress, SyncPolicy};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -226,6 +226,7 @@ fn durability_config(args: &ServeArgs) -> DurabilityConfig {
         snapshot_retention: args.snapshot_retention,
         recover: args.recover,
         skip_corrupt: args.recover_skip_corrupt,
+        progress: RecoveryProgress::new(),
     }
 }
 
@@ -253,21 +254,48 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         (None, None) => None,
         _ => anyhow::bail!("--bolt-cert and --bolt-key go together: give both for TLS, or neither"),
     };
-    let node = Node::open(NodeConfig {
-        durability: Some(durability_config(&args)),
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // HTTP first: while the data directory is recovered, /health says how far it is.
+    let http = std::net::TcpListener::bind(args.http_address).map_err(|error| {
+        anyhow::anyhow!(
+            "cannot listen for HTTP (--http-address) on {}: {error}",
+            args.http_address
+        )
+    })?;
+    http.set_nonblocking(true)?;
+    let progress = RecoveryProgress::new();
+    let (started, starting) = tokio::sync::watch::channel(false);
+    let early = {
+        let (listener, progress) = (http.try_clone()?, progress.clone());
+        runtime.spawn(async move {
+            match tokio::net::TcpListener::from_std(listener) {
+                Ok(listener) => weft_server::serve_starting(listener, progress, starting).await,
+                Err(error) => Err(error),
+            }
+        })
+    };
+    let opened = Node::open(NodeConfig {
+        durability: Some(DurabilityConfig {
+            progress,
+            ..durability_config(&args)
+        }),
         snapshot_interval: (args.snapshot_interval > 0).then(|| Duration::from_secs(args.snapshot_interval)),
         query_timeout: (args.query_timeout > 0).then(|| Duration::from_secs(args.query_timeout)),
         cluster: cluster_settings(&args)?,
         raft: raft_settings(&args)?,
-    })?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    });
+    started.send_replace(true);
+    if let Ok(Err(error)) = runtime.block_on(early) {
+        tracing::warn!(%error, "the HTTP endpoint failed while the instance started");
+    }
+    let node = opened?;
     runtime.block_on(async {
         let bind = |address: SocketAddr, what: &'static str| async move {
             let bound = tokio::net::TcpListener::bind(address).await;
             bound.map_err(|error| anyhow::anyhow!("cannot listen for {what} on {address}: {error}"))
         };
         let bolt = bind(args.bolt_address, "Bolt (--bolt-address)").await?;
-        let http = bind(args.http_address, "HTTP (--http-address)").await?;
+        let http = tokio::net::TcpListener::from_std(http)?;
         let (tls_on, auth_on) = (tls.is_some(), args.auth.is_some());
         tracing::info!(bolt = %bolt.local_addr()?, http = %http.local_addr()?, tls = tls_on, auth = auth_on,
             data_dir = %args.data_dir.display(), role = node.role().name(), "Weft is serving Bolt");

@@ -131,3 +131,50 @@ fn metrics_count_queries_errors_and_transactions() {
     );
     server.shutdown();
 }
+
+#[test]
+fn while_the_instance_starts_health_says_recovering_and_how_far() {
+    // Set up: the starting endpoint, as `weft serve` runs it before the data directory
+    // is recovered; a data directory with five commits in its WAL.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let progress = weft_storage::durability::RecoveryProgress::new();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let serving = runtime.spawn(weft_server::serve_starting(listener, progress.clone(), stopped));
+    let dir = tempfile::tempdir().unwrap();
+    let config = weft_storage::durability::DurabilityConfig::new(dir.path());
+    let durability = weft_storage::durability::Durability::open(config.clone()).unwrap();
+    for _ in 0..5 {
+        let storage = durability.storage();
+        let mut txn = storage.begin(weft_storage::IsolationLevel::SnapshotIsolation);
+        txn.create_vertex().unwrap();
+        txn.commit().unwrap();
+    }
+    drop(durability);
+
+    // Act + check: before the recovery, 503 "recovering", phase "starting"; other paths 503.
+    let (status, body) = http_get(port, "/health");
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains(r#""status":"recovering""#) && body.contains(r#""phase":"starting""#),
+        "{body}"
+    );
+    assert_eq!(http_get(port, "/metrics").0, 503);
+
+    // Act + check: a recovery through the same progress shows what it applied.
+    let recovered = weft_storage::durability::Durability::open(weft_storage::durability::DurabilityConfig {
+        progress: progress.clone(),
+        ..config
+    })
+    .unwrap();
+    let (status, body) = http_get(port, "/health");
+    assert_eq!(status, 503, "still starting until the server serves: {body}");
+    assert!(
+        body.contains(r#""phase":"done""#) && body.contains(r#""wal_records":5"#),
+        "{body}"
+    );
+    drop(recovered);
+    stop.send_replace(true);
+    runtime.block_on(serving).unwrap().unwrap();
+}

@@ -15,6 +15,7 @@ pub use catch_up::{CatchUp, CatchUpPlan};
 
 use super::data_dir::DataDir;
 use super::io::{self, FileSystem};
+use super::progress::{RecoveryPhase, RecoveryProgress};
 use super::retainer::FileRetainer;
 use super::snapshot::{list_snapshots_with, load_snapshot_with, write_snapshot_with, SnapshotInfo};
 use super::wal::{
@@ -50,6 +51,8 @@ pub struct DurabilityConfig {
     pub recover: bool,
     /// Accept knowingly the loss of damaged WAL records instead of refusing to start.
     pub skip_corrupt: bool,
+    /// Where the recovery at open reports how far it has come.
+    pub progress: Arc<RecoveryProgress>,
 }
 
 impl DurabilityConfig {
@@ -62,6 +65,7 @@ impl DurabilityConfig {
             snapshot_retention: DEFAULT_SNAPSHOT_RETENTION,
             recover: true,
             skip_corrupt: false,
+            progress: RecoveryProgress::new(),
         }
     }
 }
@@ -124,7 +128,7 @@ impl Durability {
             tracing::warn!(moved_to = %aside.display(), "recovery is off: the old files were set aside; starting empty");
         }
         let retainer = FileRetainer::with_fs(fs.clone());
-        let (storage, recovery) = recover(&dir, &retainer, config.skip_corrupt)?;
+        let (storage, recovery) = recover(&dir, &retainer, config.skip_corrupt, &config.progress)?;
         let options = WalOptions {
             db_id: dir.db_id,
             epoch: dir.epoch,
@@ -349,6 +353,7 @@ fn recover(
     dir: &DataDir,
     retainer: &FileRetainer,
     skip_corrupt: bool,
+    progress: &RecoveryProgress,
 ) -> Result<(Storage, RecoveryReport), DurabilityError> {
     let started = Instant::now();
     let mut locker = retainer.locker();
@@ -363,6 +368,7 @@ fn recover(
         });
     }
     let mut base = None;
+    progress.enter(RecoveryPhase::Snapshot);
     for snapshot in snapshots.iter().rev() {
         locker.add(&snapshot.path);
         match load_snapshot_with(fs, &snapshot.path, dir.db_id) {
@@ -380,6 +386,7 @@ fn recover(
     }
     let after = report.snapshot.as_ref().map_or(0, |s| s.ts);
     let storage = base.unwrap_or_default();
+    progress.enter(RecoveryPhase::Wal);
     let wal_dir = dir.wal_dir();
     let segments = list_segments_with(fs, &wal_dir, dir.db_id)?;
     check_epochs(segments.iter().map(|s| (s.path.as_path(), s.epoch)), dir.epoch)?;
@@ -435,6 +442,7 @@ fn recover(
                 })?;
             report.wal_records += 1;
             report.wal_bytes += payload.len() as u64;
+            progress.applied(payload.len() as u64);
             if last_log.elapsed() >= Duration::from_secs(1) {
                 last_log = Instant::now();
                 log_progress(&report, started.elapsed(), "recovering from the WAL");
@@ -447,6 +455,7 @@ fn recover(
         storage.collect_garbage();
     }
     report.elapsed = started.elapsed();
+    progress.enter(RecoveryPhase::Done);
     log_progress(&report, report.elapsed, "recovery finished");
     Ok((storage, report))
 }

@@ -53,6 +53,7 @@ pub mod frame;
 pub mod header;
 pub mod io;
 pub mod manager;
+pub mod progress;
 pub mod retainer;
 pub mod snapshot;
 pub mod wal;
@@ -69,6 +70,7 @@ pub use io::{FileSystem, RealFs};
 pub use manager::{
     BackgroundWorker, CatchUp, CatchUpPlan, Durability, DurabilityConfig, DurabilityInfo, RecoveryReport,
 };
+pub use progress::{RecoveryPhase, RecoveryProgress};
 pub use retainer::{FileLocker, FileRetainer};
 pub use snapshot::{
     list_snapshots, list_snapshots_with, load_snapshot, load_snapshot_with, snapshot_name, write_snapshot,
