@@ -17,6 +17,10 @@
 //!    snapshot. Beside it, the sequential read rate of the WAL files just written (1 MiB
 //!    reads). When `/proc/sys/vm/drop_caches` is writable, the page cache is dropped before
 //!    the read and before each recovery (cold); otherwise every figure is from the cache.
+//! 3. Snapshot under load (with 2): the recovered graph reopened under the policy
+//!    `always`, 8 client threads committing as in 1; the p50/p99 of `commit()` while a
+//!    snapshot of the whole graph is written, beside the same figures over as long a
+//!    window without one (the issue's goal: p99 within 2×).
 //!
 //! Everything goes under `--dir` (default `target/durability-bench`), removed at the end.
 //! Prints markdown tables on stdout, progress on stderr. Uses mimalloc, as `weft serve` does.
@@ -25,6 +29,7 @@ use std::error::Error;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 use weft_storage::durability::{Durability, DurabilityConfig, RecoveryReport, SyncPolicy, WalStats};
@@ -187,32 +192,12 @@ fn commit_run(root: &Path, policy: &'static str, sync: SyncPolicy, clients: usiz
     // One commit first, so the window does not include creating the first segment.
     one_vertex(&storage, u64::MAX, 0)?;
     let before = durability.info()?.wal;
-    let barrier = Arc::new(Barrier::new(clients + 1));
-    let window = Duration::from_secs_f64(seconds);
-    let threads: Vec<_> = (0..clients as u64)
-        .map(|client| {
-            let (storage, barrier) = (storage.clone(), barrier.clone());
-            std::thread::spawn(move || -> Result<Vec<u32>, String> {
-                barrier.wait();
-                let deadline = Instant::now() + window;
-                let mut latencies = Vec::with_capacity(1 << 16);
-                for i in 0.. {
-                    if Instant::now() >= deadline {
-                        break;
-                    }
-                    let nanos = one_vertex(&storage, client, i).map_err(|e| e.to_string())?;
-                    latencies.push(nanos);
-                }
-                Ok(latencies)
-            })
-        })
-        .collect();
-    barrier.wait();
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients_running = run_clients(&storage, clients, &stop);
     let started = Instant::now();
-    let mut latencies = Vec::new();
-    for thread in threads {
-        latencies.extend(thread.join().map_err(|_| "a client thread panicked")??);
-    }
+    std::thread::sleep(Duration::from_secs_f64(seconds));
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies: Vec<u32> = clients_running.join()?.into_iter().map(|(_, nanos)| nanos).collect();
     let elapsed = started.elapsed().as_secs_f64();
     let after = durability.info()?.wal;
     durability.close(false)?;
@@ -235,6 +220,48 @@ fn commit_run(root: &Path, policy: &'static str, sync: SyncPolicy, clients: usiz
             segments_created: after.segments_created - before.segments_created,
         },
     })
+}
+
+/// Each commit's start and latency (ns), as one client thread recorded them.
+type Latencies = Result<Vec<(Instant, u32)>, String>;
+
+/// Client threads committing [`one_vertex`] transactions until `stop` is set.
+struct Clients(Vec<std::thread::JoinHandle<Latencies>>);
+
+impl Clients {
+    /// Every commit's start and latency (ns), once every client stopped.
+    fn join(self) -> Res<Vec<(Instant, u32)>> {
+        let mut all = Vec::new();
+        for thread in self.0 {
+            all.extend(thread.join().map_err(|_| "a client thread panicked")??);
+        }
+        Ok(all)
+    }
+}
+
+/// Starts `clients` committing threads; returns once all of them have begun.
+fn run_clients(storage: &Storage, clients: usize, stop: &Arc<AtomicBool>) -> Clients {
+    let barrier = Arc::new(Barrier::new(clients + 1));
+    let threads = (0..clients as u64)
+        .map(|client| {
+            let (storage, barrier, stop) = (storage.clone(), barrier.clone(), stop.clone());
+            std::thread::spawn(move || -> Latencies {
+                barrier.wait();
+                let mut latencies = Vec::with_capacity(1 << 16);
+                for i in 0.. {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let at = Instant::now();
+                    let nanos = one_vertex(&storage, client, i).map_err(|e| e.to_string())?;
+                    latencies.push((at, nanos));
+                }
+                Ok(latencies)
+            })
+        })
+        .collect();
+    barrier.wait();
+    Clients(threads)
 }
 
 /// Creates one vertex with a label and 2 properties and commits; returns the nanoseconds
@@ -314,6 +341,7 @@ fn recovery_section(args: &Args) -> Res<()> {
         return Err("recovery did not use the snapshot".into());
     }
     drop(snap_durability);
+    let under_load = snapshot_under_load(&dir)?;
 
     let cache = if cold {
         "cold: page cache dropped before each"
@@ -358,7 +386,84 @@ fn recovery_section(args: &Args) -> Res<()> {
         wal.report.wal_bytes as f64 / 1e6,
         wal.report.wal_bytes as f64 / 1e6 / wal.report.elapsed.as_secs_f64()
     );
+    under_load.print();
     Ok(())
+}
+
+/// Commit latencies with and without a snapshot being written (see the module docs).
+struct UnderLoad {
+    snapshot_seconds: f64,
+    quiet_seconds: f64,
+    quiet: Vec<u32>,
+    during: Vec<u32>,
+}
+
+impl UnderLoad {
+    fn print(&self) {
+        let quiet_p99 = percentile(&self.quiet, 0.99);
+        println!();
+        println!(
+            "Snapshot under load: {LOAD_CLIENTS} clients committing (sync always) while a snapshot of the graph \
+             is written ({:.1} s), and over as long a window without one.",
+            self.snapshot_seconds
+        );
+        println!();
+        println!("| window | commits/s | p50 µs | p99 µs | p99 ÷ p99 without |");
+        println!("|---|---:|---:|---:|---:|");
+        let windows = [
+            ("without a snapshot", &self.quiet, self.quiet_seconds),
+            ("while a snapshot is written", &self.during, self.snapshot_seconds),
+        ];
+        for (name, latencies, seconds) in windows {
+            println!(
+                "| {name} | {:.0} | {:.0} | {:.0} | {:.2} |",
+                latencies.len() as f64 / seconds.max(1e-9),
+                percentile(latencies, 0.50),
+                percentile(latencies, 0.99),
+                percentile(latencies, 0.99) / quiet_p99.max(1e-9)
+            );
+        }
+    }
+}
+
+/// Committing clients while a snapshot is taken.
+const LOAD_CLIENTS: usize = 8;
+
+fn snapshot_under_load(dir: &Path) -> Res<UnderLoad> {
+    eprintln!("snapshot under load: {LOAD_CLIENTS} clients");
+    let durability = Durability::open(DurabilityConfig::new(dir))?;
+    let storage = durability.storage().clone();
+    // During: from the snapshot's start to its end, after a moment of load.
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients = run_clients(&storage, LOAD_CLIENTS, &stop);
+    std::thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    durability.create_snapshot()?;
+    let ended = Instant::now();
+    stop.store(true, Ordering::Relaxed);
+    let mut during: Vec<u32> = clients
+        .join()?
+        .into_iter()
+        .filter(|(at, _)| *at >= started && *at < ended)
+        .map(|(_, nanos)| nanos)
+        .collect();
+    // Without: as long a window, no snapshot.
+    let snapshot_seconds = (ended - started).as_secs_f64();
+    let quiet_seconds = snapshot_seconds.max(0.5);
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients = run_clients(&storage, LOAD_CLIENTS, &stop);
+    std::thread::sleep(Duration::from_secs_f64(quiet_seconds));
+    stop.store(true, Ordering::Relaxed);
+    let mut quiet: Vec<u32> = clients.join()?.into_iter().map(|(_, nanos)| nanos).collect();
+    durability.close(false)?;
+    during.sort_unstable();
+    quiet.sort_unstable();
+    Ok(UnderLoad {
+        snapshot_seconds,
+        quiet_seconds,
+        quiet,
+        during,
+    })
 }
 
 /// Builds the graph under the sync policy `off` and closes; returns the seconds it took.

@@ -209,7 +209,25 @@ impl Durability {
         let _one_at_a_time = self.snapshotting.lock();
         let started = Instant::now();
         let (dir, epoch) = (self.snapshot_dir(), self.epoch());
-        let info = write_snapshot_with(self.fs.as_ref(), &self.storage(), &dir, self.db_id, epoch)?;
+        let storage = self.storage();
+        // On a thread of its own at a lower CPU priority: a snapshot is a long scan, and
+        // committers must not wait for the cores it would otherwise take.
+        let info = std::thread::scope(|scope| {
+            let writer = std::thread::Builder::new()
+                .name("weft-snapshot".into())
+                .spawn_scoped(scope, || {
+                    lower_priority();
+                    write_snapshot_with(self.fs.as_ref(), &storage, &dir, self.db_id, epoch)
+                })
+                .map_err(|e| DurabilityError::io(&dir, "start the snapshot writer for", e))?;
+            writer.join().unwrap_or_else(|_| {
+                Err(DurabilityError::io(
+                    &dir,
+                    "write a snapshot in",
+                    std::io::Error::other("the snapshot writer panicked"),
+                ))
+            })
+        })?;
         tracing::info!(
             ts = info.ts,
             vertices = info.vertices,
@@ -348,6 +366,19 @@ fn background(
     }
 }
 
+/// How much less CPU a snapshot writer gets than a committer when both want it (a nice
+/// value: 10 gives it about a tenth of a committer's share).
+const SNAPSHOT_NICE: i32 = 10;
+
+/// Lowers the calling thread's CPU priority to [`SNAPSHOT_NICE`] (Linux: a nice value
+/// per thread); where that is refused, the thread goes on at its priority.
+fn lower_priority() {
+    let thread = rustix::thread::gettid();
+    if let Err(error) = rustix::process::setpriority_process(Some(thread), SNAPSHOT_NICE) {
+        tracing::debug!(%error, "cannot lower the snapshot writer's priority");
+    }
+}
+
 /// Newest valid snapshot, then the WAL records after it, in timestamp order.
 fn recover(
     dir: &DataDir,
@@ -470,4 +501,24 @@ fn log_progress(report: &RecoveryReport, elapsed: Duration, what: &str) {
         seconds,
         "{what}"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_snapshot_writer_runs_at_a_lower_priority_than_its_caller() {
+        let caller = rustix::process::getpriority_process(None).unwrap();
+        let writer = std::thread::spawn(|| {
+            super::lower_priority();
+            rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(writer, super::SNAPSHOT_NICE.max(caller));
+        assert_eq!(
+            rustix::process::getpriority_process(None).unwrap(),
+            caller,
+            "the caller keeps its own"
+        );
+    }
 }
