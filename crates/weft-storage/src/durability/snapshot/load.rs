@@ -60,8 +60,15 @@ pub fn load_snapshot_with(
             .ok_or_else(|| ctx.bad(file.counters_at, "vertex id counter out of range"))?;
     }
     storage.inner.next_edge.fetch_max(next_edge, Ordering::AcqRel);
-    let vertices = parallel(&file.vertex_frames, |at, payload| ctx.load_vertices(at, payload))?;
-    let edges = parallel(&file.edge_frames, |at, payload| ctx.load_edges(at, payload))?;
+    let progress = Loading::new(path, file.footer.vertices + file.footer.edges, bytes.len() as u64);
+    let vertices = parallel(&file.vertex_frames, |at, payload| {
+        ctx.load_vertices(at, payload)
+            .inspect(|n| progress.frame(*n, payload.len()))
+    })?;
+    let edges = parallel(&file.edge_frames, |at, payload| {
+        ctx.load_edges(at, payload)
+            .inspect(|n| progress.frame(*n, payload.len()))
+    })?;
     if vertices != file.footer.vertices || edges != file.footer.edges {
         return Err(ctx.bad(file.footer_at, "footer counts do not match the snapshot's objects"));
     }
@@ -347,6 +354,58 @@ impl Ctx<'_> {
         }
         f(&mut v);
         Ok(())
+    }
+}
+
+/// How often a long load says how far it is.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A snapshot load's progress, logged every [`PROGRESS_EVERY`] by whichever loading
+/// thread finishes a frame after that time.
+struct Loading<'a> {
+    path: &'a Path,
+    started: std::time::Instant,
+    last: parking_lot::Mutex<std::time::Instant>,
+    objects: std::sync::atomic::AtomicU64,
+    bytes: std::sync::atomic::AtomicU64,
+    total_objects: u64,
+    total_bytes: u64,
+}
+
+impl<'a> Loading<'a> {
+    fn new(path: &'a Path, total_objects: u64, total_bytes: u64) -> Loading<'a> {
+        let now = std::time::Instant::now();
+        Loading {
+            path,
+            started: now,
+            last: parking_lot::Mutex::new(now),
+            objects: Default::default(),
+            bytes: Default::default(),
+            total_objects,
+            total_bytes,
+        }
+    }
+
+    /// A frame of `objects` objects and `bytes` bytes is loaded.
+    fn frame(&self, objects: u64, bytes: usize) {
+        let objects = self.objects.fetch_add(objects, Ordering::Relaxed) + objects;
+        let bytes = self.bytes.fetch_add(bytes as u64, Ordering::Relaxed) + bytes as u64;
+        let Some(mut last) = self.last.try_lock() else { return };
+        if last.elapsed() < PROGRESS_EVERY {
+            return;
+        }
+        *last = std::time::Instant::now();
+        let seconds = self.started.elapsed().as_secs_f64().max(1e-9);
+        tracing::info!(
+            path = %self.path.display(),
+            objects,
+            of = self.total_objects,
+            mb = bytes as f64 / 1e6,
+            of_mb = self.total_bytes as f64 / 1e6,
+            mb_per_s = bytes as f64 / 1e6 / seconds,
+            objects_per_s = objects as f64 / seconds,
+            "loading the snapshot"
+        );
     }
 }
 
