@@ -175,14 +175,18 @@ impl Fingerprints {
     /// Records this member's fingerprint at the check entry at `index`, and compares it
     /// with the leader's there if that came first.
     pub fn found(&self, index: u64, fingerprint: Fingerprint) {
-        {
-            let mut state = self.state.lock();
-            state.computed.insert(index, None);
-            while state.computed.len() > KEPT {
-                state.computed.pop_first();
-            }
-        }
+        self.reserve(index);
         self.finish(index, fingerprint);
+    }
+
+    /// Makes room for this member's fingerprint at `index` (the oldest beyond [`KEPT`]
+    /// go); a leader's fingerprint for it that comes before it waits there.
+    fn reserve(&self, index: u64) {
+        let mut state = self.state.lock();
+        state.computed.insert(index, None);
+        while state.computed.len() > KEPT {
+            state.computed.pop_first();
+        }
     }
 
     /// Starts `storage`'s running fingerprint with a scan on a thread of its own; when
@@ -194,7 +198,7 @@ impl Fingerprints {
             return;
         }
         let generation = self.generation.load(Ordering::SeqCst);
-        self.state.lock().computed.insert(index, None);
+        self.reserve(index);
         let me = self.clone();
         let spawned = std::thread::Builder::new()
             .name("weft-fingerprint".into())
@@ -302,17 +306,9 @@ impl Fingerprints {
     /// Removes the restriction's record on disk (the graph it was about is gone: a
     /// restart builds the leader's); the member stays restricted until then.
     pub fn forget_marker(&self) -> std::io::Result<()> {
-        let Some(marker) = &self.marker else {
-            return Ok(());
-        };
-        match std::fs::remove_file(marker) {
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            removed => removed?,
-        };
-        match marker.parent() {
-            Some(dir) => std::fs::File::open(dir)?.sync_all(),
-            None => Ok(()),
-        }
+        self.marker
+            .as_deref()
+            .map_or(Ok(()), weft_storage::durability::remove_file)
     }
 
     /// The newest fingerprint this member has computed.

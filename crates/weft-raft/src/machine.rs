@@ -512,7 +512,7 @@ fn wait_visible(storage: &Storage, ts: u64) -> bool {
 
 /// Records this member's fingerprint at the check entry at `index`: `storage`'s running
 /// digest as of `applied_ts` (or starts the digest, at the first check it meets).
-fn own_fingerprint(storage: &weft_storage::Storage, fingerprints: &Arc<Fingerprints>, index: u64, applied_ts: u64) {
+fn own_fingerprint(storage: &Storage, fingerprints: &Arc<Fingerprints>, index: u64, applied_ts: u64) {
     if !wait_visible(storage, applied_ts) {
         tracing::warn!(
             index,

@@ -36,16 +36,19 @@ pub async fn serve(
     metrics: Option<PrometheusHandle>,
     refused: WritesRefused,
     refresh: Refresh,
-    mut stopped: watch::Receiver<bool>,
+    stopped: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let router = Router::new()
         .route("/health", get(health).with_state(refused))
         .route("/metrics", get(render_metrics).with_state((metrics, refresh)));
-    let shutdown = async move {
-        // An error means the server dropped the sender: it is gone, so stop too.
-        let _ = stopped.wait_for(|stopped| *stopped).await;
-    };
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router)
+        .with_graceful_shutdown(until(stopped))
+        .await
+}
+
+/// Completes once `stopped` turns true, or its sender is gone (the server is gone too).
+async fn until(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stopped| *stopped).await;
 }
 
 /// Answers `/health` with the recovery's progress (and every other path with 503) until
@@ -53,15 +56,14 @@ pub async fn serve(
 pub async fn serve_starting(
     listener: TcpListener,
     progress: Arc<RecoveryProgress>,
-    mut stopped: watch::Receiver<bool>,
+    stopped: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let router = Router::new()
         .route("/health", get(starting).with_state(progress))
         .fallback(|| async { (StatusCode::SERVICE_UNAVAILABLE, "the instance is starting\n") });
-    let shutdown = async move {
-        let _ = stopped.wait_for(|stopped| *stopped).await;
-    };
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router)
+        .with_graceful_shutdown(until(stopped))
+        .await
 }
 
 async fn starting(State(progress): State<Arc<RecoveryProgress>>) -> Response {

@@ -213,7 +213,8 @@ fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{text:?} is out of range (at least 4KiB)"))
 }
 
-fn durability_config(args: &ServeArgs) -> DurabilityConfig {
+/// The data directory's settings; recovery reports its progress to `progress`.
+fn durability_config(args: &ServeArgs, progress: std::sync::Arc<RecoveryProgress>) -> DurabilityConfig {
     let wal_sync = match args.wal_sync {
         WalSync::Always => SyncPolicy::Always,
         WalSync::Interval => SyncPolicy::Interval(Duration::from_millis(args.wal_sync_interval.max(1))),
@@ -226,7 +227,7 @@ fn durability_config(args: &ServeArgs) -> DurabilityConfig {
         snapshot_retention: args.snapshot_retention,
         recover: args.recover,
         skip_corrupt: args.recover_skip_corrupt,
-        progress: RecoveryProgress::new(),
+        progress,
     }
 }
 
@@ -275,10 +276,7 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         })
     };
     let opened = Node::open(NodeConfig {
-        durability: Some(DurabilityConfig {
-            progress,
-            ..durability_config(&args)
-        }),
+        durability: Some(durability_config(&args, progress)),
         snapshot_interval: (args.snapshot_interval > 0).then(|| Duration::from_secs(args.snapshot_interval)),
         query_timeout: (args.query_timeout > 0).then(|| Duration::from_secs(args.query_timeout)),
         cluster: cluster_settings(&args)?,

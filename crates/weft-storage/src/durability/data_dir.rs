@@ -185,6 +185,16 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
+/// Removes the small file at `path`, if it is there, so that a crash cannot bring it back:
+/// the directory is fsynced after (the counterpart of [`replace_file`]).
+pub fn remove_file(path: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        removed => removed?,
+    }
+    std::fs::File::open(path.parent().unwrap_or(Path::new(".")))?.sync_all()
+}
+
 /// Makes a directory's entries (creations, renames, deletions) durable.
 pub fn sync_dir(fs: &dyn FileSystem, dir: &Path) -> Result<(), DurabilityError> {
     fs.sync_dir(dir)

@@ -63,7 +63,7 @@ mod error;
 /// The WAL's name in the commit pipeline.
 pub const WAL_SINK: &str = "wal";
 
-pub use data_dir::{replace_file, DataDir};
+pub use data_dir::{remove_file, replace_file, DataDir};
 pub use error::DurabilityError;
 pub use header::{FileHeader, FileKind, HeaderError};
 pub use io::{FileSystem, RealFs};
