@@ -1,5 +1,5 @@
-//! Applying a commit record to a storage: the records a MAIN or a Raft leader sends, and
-//! the ones recovery reads back from the WAL.
+//! Applying a commit record to a storage others may read: the records a MAIN or a Raft
+//! leader sends (recovery loads the WAL's records directly: [`crate::direct`]).
 //!
 //! Owns: turning a decoded record's operations into a transaction (or a schema change) at
 //! the record's own timestamp, and passing the record's bytes on through the commit
@@ -18,14 +18,8 @@ impl Storage {
     /// last commit. The record's bytes go through the commit pipeline unchanged, marked
     /// with `origin` so that sinks do not ship them on.
     pub fn apply(&self, record: &[u8], origin: Origin) -> Result<u64> {
-        self.apply_record(CommitRecord::decode(record)?, record, origin)
-    }
-
-    /// As [`Storage::apply`], for a record already decoded from `bytes` (recovery decodes
-    /// on another thread while this one applies).
-    pub fn apply_record(&self, record: CommitRecord, bytes: &[u8], origin: Origin) -> Result<u64> {
-        let (applied, error) = self.apply_group([(record, bytes)], origin);
-        match (applied, error) {
+        let decoded = CommitRecord::decode(record)?;
+        match self.apply_group([(decoded, record)], origin) {
             (_, Some(error)) => Err(error),
             (Some(ts), None) => Ok(ts),
             (None, None) => Err(StorageError::Apply("no record was applied".into())),

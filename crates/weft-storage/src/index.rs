@@ -9,6 +9,7 @@
 //! while holding the object's lock, which is what makes building an index while writes
 //! go on consistent (see `Storage::build_index`).
 
+use crate::vertex::VertexData;
 use scc::{Guard, TreeIndex};
 use std::collections::HashMap;
 use std::ops::Bound;
@@ -192,5 +193,29 @@ impl Schema {
     pub fn all_tuple_indexes(&self) -> impl Iterator<Item = &TupleIndex> {
         let plain = self.label_property.values().map(|i| i.as_ref());
         plain.chain(self.unique.iter().map(|u| &u.index))
+    }
+
+    /// Inserts the entries of a vertex that just gained `label` (its writer holds its lock).
+    pub(crate) fn label_added(&self, gid: Gid, v: &VertexData, label: LabelId) {
+        if let Some(index) = self.label.get(&label) {
+            index.insert(gid);
+        }
+        for index in self.tuple_indexes_for(label) {
+            if let Some(key) = index.key_of(gid, |p| v.props.get(p)) {
+                index.insert(key);
+            }
+        }
+    }
+
+    /// Inserts the entries of a vertex whose property `prop` was just set (its writer
+    /// holds its lock).
+    pub(crate) fn property_set(&self, gid: Gid, v: &VertexData, prop: PropertyId) {
+        for label in v.label_vec().iter() {
+            for index in self.tuple_indexes_for(*label).filter(|i| i.props.contains(&prop)) {
+                if let Some(key) = index.key_of(gid, |p| v.props.get(p)) {
+                    index.insert(key);
+                }
+            }
+        }
     }
 }

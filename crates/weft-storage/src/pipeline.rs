@@ -190,6 +190,11 @@ impl Pipeline {
         sinks.len() != before
     }
 
+    /// Whether any sink is attached.
+    pub fn has_sinks(&self) -> bool {
+        !self.sinks.read().is_empty()
+    }
+
     pub fn names(&self) -> Vec<String> {
         self.sinks.read().iter().map(|s| s.name().to_string()).collect()
     }

@@ -8,7 +8,6 @@
 use crate::delta::{Adjacent, CommitState, Delta, UndoAction, Viewer};
 use crate::error::{Result, StorageError};
 use crate::fingerprint::running;
-use crate::index::Schema;
 use crate::pipeline::{CommitEntry, CommitError};
 use crate::record::Op;
 use crate::storage::Inner;
@@ -43,7 +42,7 @@ impl TxnLog {
 }
 
 /// Edge ids stay below this, so the id counter can never wrap around and repeat an id.
-const MAX_EDGE_ID: u64 = 1 << 62;
+pub(crate) const MAX_EDGE_ID: u64 = 1 << 62;
 
 /// Refuses values the durable encoding cannot read back.
 fn check_value(value: &Value) -> Result<()> {
@@ -108,29 +107,6 @@ impl Inner {
             .entry_sync(e.gid)
             .or_insert_with(|| Arc::new(EdgeObject::default()));
         entry.get().clone()
-    }
-}
-
-/// Inserts index entries for a vertex that just gained `label`.
-fn index_label_added(schema: &Schema, gid: Gid, v: &VertexData, label: LabelId) {
-    if let Some(index) = schema.label.get(&label) {
-        index.insert(gid);
-    }
-    for index in schema.tuple_indexes_for(label) {
-        if let Some(key) = index.key_of(gid, |p| v.props.get(p)) {
-            index.insert(key);
-        }
-    }
-}
-
-/// Inserts index entries for a vertex whose property `prop` was just set.
-fn index_property_set(schema: &Schema, gid: Gid, v: &VertexData, prop: PropertyId) {
-    for label in v.label_vec().iter() {
-        for index in schema.tuple_indexes_for(*label).filter(|i| i.props.contains(&prop)) {
-            if let Some(key) = index.key_of(gid, |p| v.props.get(p)) {
-                index.insert(key);
-            }
-        }
     }
 }
 
@@ -259,7 +235,7 @@ impl Transaction {
         }
         push_delta(&mut v.delta, &self.state, UndoAction::RemoveLabel(label));
         v.push_label(label);
-        index_label_added(&self.inner.schema(), gid, &v, label);
+        self.inner.schema().label_added(gid, &v, label);
         drop(v);
         self.inner.count_label(label, 1);
         self.log.vertex(gid);
@@ -291,7 +267,7 @@ impl Transaction {
         let old = v.props.set(key, Some(value.clone()));
         push_delta(&mut v.delta, &self.state, UndoAction::SetProperty(key, old.clone()));
         if !value.is_null() {
-            index_property_set(&self.inner.schema(), gid, &v, key);
+            self.inner.schema().property_set(gid, &v, key);
         }
         drop(v);
         self.log.vertex(gid);

@@ -22,7 +22,6 @@ use super::wal::{
     check_epochs, list_segments_with, read_segments_with, ReadOptions, SyncPolicy, WalOptions, WalStats, WalWriter,
 };
 use super::DurabilityError;
-use crate::pipeline::Origin;
 use crate::record::CommitRecord;
 use crate::storage::Storage;
 use parking_lot::{Condvar, Mutex, RwLock};
@@ -462,10 +461,10 @@ fn recover(
             if report.wal_records == 0 && ts > after + 1 && !skip_corrupt {
                 return Err(DurabilityError::MissingHistory { first_wal_ts: ts });
             }
-            // Nothing listens to the pipeline yet: the record is not logged again.
-            let origin = Origin::Applied { epoch: dir.epoch };
+            // Nobody uses the storage yet: the record is written straight into its
+            // objects, and not logged again.
             storage
-                .apply_record(record, &payload, origin)
+                .load_record(record, &payload)
                 .map_err(|source| DurabilityError::Replay {
                     path: wal_dir.clone(),
                     ts,
@@ -482,7 +481,7 @@ fn recover(
         Ok(())
     })?;
     if report.wal_records > 0 {
-        // Replay made undo deltas that no reader can need: free them before serving.
+        // Sweep the index entries that replayed removals left stale before serving.
         storage.collect_garbage();
     }
     report.elapsed = started.elapsed();

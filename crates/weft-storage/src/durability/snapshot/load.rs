@@ -15,6 +15,7 @@ use crate::delta::Adjacent;
 use crate::durability::error::DurabilityError;
 use crate::durability::frame::{FrameProblem, FrameRead, FrameReader};
 use crate::durability::header::HEADER_LEN;
+use crate::prefetch::{prefetch_adjacency, prefetch_slot, AHEAD};
 use crate::props::PropertyStore;
 use crate::record::{CommitRecord, DdlOp};
 use crate::storage::{Inner, Storage};
@@ -307,14 +308,27 @@ impl Ctx<'_> {
         let batch =
             codec::decode_batch(payload, codec::get_edge).ok_or_else(|| self.bad(at, "malformed edge frame"))?;
         let count = batch.len() as u64;
-        for RawEdge {
-            gid,
-            from,
-            to,
-            edge_type,
-            props,
-        } in batch
+        let ends: Vec<(u64, u64)> = batch.iter().map(|e| (e.from, e.to)).collect();
+        for (
+            i,
+            RawEdge {
+                gid,
+                from,
+                to,
+                edge_type,
+                props,
+            },
+        ) in batch.into_iter().enumerate()
         {
+            let vertices = &self.inner.vertices;
+            if let Some((from, to)) = ends.get(i + AHEAD) {
+                prefetch_slot(vertices, *from);
+                prefetch_slot(vertices, *to);
+            }
+            if let Some((from, to)) = ends.get(i + AHEAD / 2) {
+                prefetch_adjacency(vertices, *from, |v| &v.out_edges);
+                prefetch_adjacency(vertices, *to, |v| &v.in_edges);
+            }
             let edge_type = usize::try_from(edge_type)
                 .ok()
                 .and_then(|t| self.names.edge_types.get(t));
