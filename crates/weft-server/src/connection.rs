@@ -1,4 +1,5 @@
-//! One Bolt connection: the socket loop around weft-bolt's handshake, framing and session.
+//! One Bolt connection: the socket loop around weft-bolt's handshake, framing and session,
+//! answered by the node's engine or, while the instance starts, by [`StartingBackend`].
 //!
 //! Owns: reading bytes from a plain or TLS stream, feeding them to the [`ChunkDecoder`],
 //! answering each request through the [`Session`] and writing the chunked responses.
@@ -19,21 +20,33 @@ use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use weft_bolt::handshake::HANDSHAKE_LEN;
+use weft_bolt::session::Backend;
 use weft_bolt::session::REQUEST_INVALID;
 use weft_bolt::{negotiate, ChunkDecoder, ChunkEncoder, Dialect, Request, Response, Session};
+use weft_storage::durability::RecoveryProgress;
 
 use crate::auth::Credentials;
 use crate::backend::EngineBackend;
 use crate::metrics::{Asked, Observer};
 use crate::node::Node;
+use crate::starting::StartingBackend;
 
 /// Bytes read from the socket at a time.
 const READ_BUFFER: usize = 64 * 1024;
 
+/// What the connections answer from.
+#[derive(Clone)]
+pub enum Serving {
+    /// The instance's engine.
+    Node(Node),
+    /// Nothing yet: the instance is recovering its data directory ([`StartingBackend`]).
+    Starting(Arc<RecoveryProgress>),
+}
+
 /// What every connection of one server shares.
 #[derive(Clone)]
 pub struct Context {
-    pub node: Node,
+    pub serving: Serving,
     /// The user every session must authenticate as; `None` accepts any credentials.
     pub credentials: Option<Arc<Credentials>>,
     /// One permit per worker: a request holds one while the engine answers it.
@@ -43,7 +56,7 @@ pub struct Context {
 /// The session and backend travel together to the blocking pool and back per request.
 struct Conversation {
     session: Session,
-    backend: EngineBackend,
+    backend: Box<dyn Backend + Send>,
 }
 
 /// Serves one client until it says GOODBYE, hangs up, misbehaves or the server stops,
@@ -79,12 +92,13 @@ where
         bail!("the client proposed no Bolt version this server speaks");
     };
     tracing::debug!(connection = id, %version, "Bolt version negotiated");
-    let backend = EngineBackend::new(
-        context.node.clone(),
-        Dialect::for_version(version),
-        context.credentials.clone(),
-    )
-    .speaking(version);
+    let credentials = context.credentials.clone();
+    let backend: Box<dyn Backend + Send> = match &context.serving {
+        Serving::Node(node) => {
+            Box::new(EngineBackend::new(node.clone(), Dialect::for_version(version), credentials).speaking(version))
+        }
+        Serving::Starting(progress) => Box::new(StartingBackend::new(progress.clone(), credentials)),
+    };
     let mut conversation = Some(Conversation {
         session: Session::new(version).with_connection_id(format!("bolt-{id}")),
         backend,
@@ -120,7 +134,10 @@ where
         if !requests.is_empty() {
             let asked: Vec<Asked> = requests.iter().map(Asked::of).collect();
             let conversation_now = conversation.take().context("conversation lost")?;
-            let answering = context.node.answering();
+            let answering = match &context.serving {
+                Serving::Node(node) => Some(node.answering()),
+                Serving::Starting(_) => None,
+            };
             let (back, answers) = answer(conversation_now, requests, &context.workers).await?;
             drop(answering);
             for (asked, responses) in asked.into_iter().zip(&answers) {
@@ -163,7 +180,7 @@ async fn answer(
                 if conversation.session.is_defunct() {
                     break;
                 }
-                answers.push(conversation.session.handle(request, &mut conversation.backend));
+                answers.push(conversation.session.handle(request, conversation.backend.as_mut()));
             }
             (conversation, answers)
         })

@@ -68,10 +68,13 @@ pub async fn serve_starting(
 
 async fn starting(State(progress): State<Arc<RecoveryProgress>>) -> Response {
     let (records, bytes) = progress.wal();
+    let (loaded, objects) = progress.snapshot();
     let seconds = progress.elapsed().as_secs_f64();
     let body = serde_json::json!({
         "status": "recovering",
         "phase": progress.phase().name(),
+        "snapshot_objects_loaded": loaded,
+        "snapshot_objects": objects,
         "wal_records": records,
         "wal_bytes": bytes,
         "seconds": (seconds * 10.0).round() / 10.0,

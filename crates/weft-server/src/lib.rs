@@ -23,6 +23,7 @@ mod metrics;
 mod node;
 pub mod raft;
 mod role;
+pub mod starting;
 mod tls;
 
 use std::future::Future;
@@ -41,7 +42,7 @@ pub use node::{ClusterSettings, Node, NodeConfig};
 pub use role::Role;
 pub use tls::{TlsConfig, TlsError};
 
-use connection::Context;
+use connection::{Context, Serving};
 
 /// Default for `--max-connections`.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
@@ -119,18 +120,59 @@ pub async fn serve(
         }
     });
     let http = http.map(|http| tokio::spawn(http::serve(http, exporter, refused, refresh, stopped.clone())));
-    let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let context = Context {
-        node,
+        serving: Serving::Node(node),
         credentials: config.auth.clone(),
         workers: Arc::new(Semaphore::new(config.workers.max(1))),
     };
+    run_connections(&listener, context, &config, (stop, stopped), shutdown).await;
+    if let Some(http) = http {
+        http.await??;
+    }
+    Ok(())
+}
+
+/// Answers Bolt on `listener` while the instance starts, until `started` turns true:
+/// clients can authenticate and ask `SHOW STORAGE INFO` how far the recovery is; every
+/// other statement fails with a transient error ([`starting`]). Then the connections
+/// are closed between requests and the listener is free for [`serve`].
+pub async fn serve_starting_bolt(
+    listener: &TcpListener,
+    progress: Arc<weft_storage::durability::RecoveryProgress>,
+    config: &ServerConfig,
+    started: watch::Receiver<bool>,
+) {
+    let context = Context {
+        serving: Serving::Starting(progress),
+        credentials: config.auth.clone(),
+        workers: Arc::new(Semaphore::new(config.workers.max(1))),
+    };
+    let mut until = started.clone();
+    let started = async move {
+        let _ = until.wait_for(|started| *started).await;
+    };
+    run_connections(listener, context, config, watch::channel(false), started).await;
+}
+
+/// Accepts connections on `listener`, each answered through `context`, until `shutdown`
+/// completes; then tells them all to stop (`stop`) and waits for them.
+async fn run_connections(
+    listener: &TcpListener,
+    context: Context,
+    config: &ServerConfig,
+    (stop, stopped): (watch::Sender<bool>, watch::Receiver<bool>),
+    shutdown: impl Future<Output = ()>,
+) {
+    let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let ids = AtomicU64::new(1);
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
-            permit = limit.clone().acquire_owned() => permit?,
+            permit = limit.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
             _ = &mut shutdown => break,
         };
         let (stream, peer) = tokio::select! {
@@ -161,13 +203,9 @@ pub async fn serve(
         // Reap finished connections so the set does not grow with the server's lifetime.
         while connections.try_join_next().is_some() {}
     }
-    tracing::info!("shutting down: closing {} connection(s)", connections.len());
+    tracing::info!("closing {} connection(s)", connections.len());
     let _ = stop.send(true);
     while connections.join_next().await.is_some() {}
-    if let Some(http) = http {
-        http.await??;
-    }
-    Ok(())
 }
 
 /// Serves one accepted connection, after a TLS handshake when TLS is on.

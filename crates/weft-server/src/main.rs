@@ -264,15 +264,37 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         )
     })?;
     http.set_nonblocking(true)?;
+    // Bolt too: a client may ask SHOW STORAGE INFO how far the recovery is.
+    let bolt = std::net::TcpListener::bind(args.bolt_address).map_err(|error| {
+        anyhow::anyhow!(
+            "cannot listen for Bolt (--bolt-address) on {}: {error}",
+            args.bolt_address
+        )
+    })?;
+    bolt.set_nonblocking(true)?;
+    let config = ServerConfig {
+        max_connections: args.max_connections,
+        workers: args.workers,
+        auth: args.auth.clone().map(std::sync::Arc::new),
+        tls,
+    };
     let progress = RecoveryProgress::new();
     let (started, starting) = tokio::sync::watch::channel(false);
     let early = {
-        let (listener, progress) = (http.try_clone()?, progress.clone());
+        let (listener, progress, starting) = (http.try_clone()?, progress.clone(), starting.clone());
         runtime.spawn(async move {
             match tokio::net::TcpListener::from_std(listener) {
                 Ok(listener) => weft_server::serve_starting(listener, progress, starting).await,
                 Err(error) => Err(error),
             }
+        })
+    };
+    let early_bolt = {
+        let (listener, progress, config) = (bolt.try_clone()?, progress.clone(), config.clone());
+        runtime.spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            weft_server::serve_starting_bolt(&listener, progress, &config, starting).await;
+            Ok::<(), std::io::Error>(())
         })
     };
     let opened = Node::open(NodeConfig {
@@ -286,23 +308,16 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Ok(Err(error)) = runtime.block_on(early) {
         tracing::warn!(%error, "the HTTP endpoint failed while the instance started");
     }
+    if let Ok(Err(error)) = runtime.block_on(early_bolt) {
+        tracing::warn!(%error, "the Bolt endpoint failed while the instance started");
+    }
     let node = opened?;
     runtime.block_on(async {
-        let bind = |address: SocketAddr, what: &'static str| async move {
-            let bound = tokio::net::TcpListener::bind(address).await;
-            bound.map_err(|error| anyhow::anyhow!("cannot listen for {what} on {address}: {error}"))
-        };
-        let bolt = bind(args.bolt_address, "Bolt (--bolt-address)").await?;
+        let bolt = tokio::net::TcpListener::from_std(bolt)?;
         let http = tokio::net::TcpListener::from_std(http)?;
-        let (tls_on, auth_on) = (tls.is_some(), args.auth.is_some());
+        let (tls_on, auth_on) = (config.tls.is_some(), config.auth.is_some());
         tracing::info!(bolt = %bolt.local_addr()?, http = %http.local_addr()?, tls = tls_on, auth = auth_on,
             data_dir = %args.data_dir.display(), role = node.role().name(), "Weft is serving Bolt");
-        let config = ServerConfig {
-            max_connections: args.max_connections,
-            workers: args.workers,
-            auth: args.auth.map(std::sync::Arc::new),
-            tls,
-        };
         let listeners = weft_server::Listeners { bolt, http: Some(http) };
         serve(listeners, node.clone(), config, shutdown_signal()).await
     })?;

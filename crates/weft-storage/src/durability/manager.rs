@@ -17,7 +17,7 @@ use super::data_dir::DataDir;
 use super::io::{self, FileSystem};
 use super::progress::{RecoveryPhase, RecoveryProgress};
 use super::retainer::FileRetainer;
-use super::snapshot::{list_snapshots_with, load_snapshot_with, write_snapshot_with, SnapshotInfo};
+use super::snapshot::{list_snapshots_with, load_snapshot_watched, write_snapshot_with, SnapshotInfo};
 use super::wal::{
     check_epochs, list_segments_with, read_segments_with, ReadOptions, SyncPolicy, WalOptions, WalStats, WalWriter,
 };
@@ -401,7 +401,7 @@ fn recover(
     progress.enter(RecoveryPhase::Snapshot);
     for snapshot in snapshots.iter().rev() {
         locker.add(&snapshot.path);
-        match load_snapshot_with(fs, &snapshot.path, dir.db_id) {
+        match load_snapshot_watched(fs, &snapshot.path, dir.db_id, Some(progress)) {
             Ok((storage, info)) => {
                 tracing::info!(path = %info.path.display(), ts = info.ts, vertices = info.vertices, edges = info.edges, "snapshot loaded");
                 report.snapshot = Some(info);

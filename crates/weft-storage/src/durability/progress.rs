@@ -40,6 +40,8 @@ pub struct RecoveryProgress {
     phase: AtomicU8,
     wal_records: AtomicU64,
     wal_bytes: AtomicU64,
+    snapshot_objects: AtomicU64,
+    snapshot_total: AtomicU64,
 }
 
 impl Default for RecoveryProgress {
@@ -49,6 +51,8 @@ impl Default for RecoveryProgress {
             phase: AtomicU8::new(0),
             wal_records: AtomicU64::new(0),
             wal_bytes: AtomicU64::new(0),
+            snapshot_objects: AtomicU64::new(0),
+            snapshot_total: AtomicU64::new(0),
         }
     }
 }
@@ -77,6 +81,16 @@ impl RecoveryProgress {
         )
     }
 
+    /// Objects of the snapshot being loaded that are in memory so far, and how many it
+    /// holds (both 0 before a snapshot is read; a damaged one's count starts again for
+    /// the older one tried next).
+    pub fn snapshot(&self) -> (u64, u64) {
+        (
+            self.snapshot_objects.load(Ordering::Relaxed),
+            self.snapshot_total.load(Ordering::Relaxed),
+        )
+    }
+
     /// Time since this progress was made (the start).
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()
@@ -85,6 +99,16 @@ impl RecoveryProgress {
     pub(crate) fn enter(&self, phase: RecoveryPhase) {
         let at = PHASES.iter().position(|p| *p == phase).unwrap_or(0);
         self.phase.store(at as u8, Ordering::Relaxed);
+    }
+
+    /// A snapshot of `total` objects starts loading.
+    pub(crate) fn snapshot_started(&self, total: u64) {
+        self.snapshot_objects.store(0, Ordering::Relaxed);
+        self.snapshot_total.store(total, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot_loaded(&self, objects: u64) {
+        self.snapshot_objects.fetch_add(objects, Ordering::Relaxed);
     }
 
     pub(crate) fn applied(&self, bytes: u64) {

@@ -43,6 +43,7 @@ mod codec;
 mod load;
 mod write;
 
+pub(crate) use load::load_snapshot_watched;
 pub use load::{load_snapshot, load_snapshot_with};
 pub use write::{write_snapshot, write_snapshot_with};
 

@@ -15,6 +15,7 @@ use crate::delta::Adjacent;
 use crate::durability::error::DurabilityError;
 use crate::durability::frame::{FrameProblem, FrameRead, FrameReader};
 use crate::durability::header::HEADER_LEN;
+use crate::durability::progress::RecoveryProgress;
 use crate::prefetch::{prefetch_adjacency, prefetch_slot, AHEAD};
 use crate::props::PropertyStore;
 use crate::record::{CommitRecord, DdlOp};
@@ -39,6 +40,16 @@ pub fn load_snapshot_with(
     path: &Path,
     db_id: Uuid,
 ) -> Result<(Storage, SnapshotInfo), DurabilityError> {
+    load_snapshot_watched(fs, path, db_id, None)
+}
+
+/// [`load_snapshot_with`], counting the objects loaded into `progress` as it goes.
+pub(crate) fn load_snapshot_watched(
+    fs: &dyn crate::durability::io::FileSystem,
+    path: &Path,
+    db_id: Uuid,
+    progress: Option<&RecoveryProgress>,
+) -> Result<(Storage, SnapshotInfo), DurabilityError> {
     let bytes = fs.read(path).map_err(|e| DurabilityError::io(path, "read", e))?;
     let (header, ts) = check_header(path, &bytes, db_id)?;
     let file = Parsed::scan(path, &bytes)?;
@@ -61,7 +72,12 @@ pub fn load_snapshot_with(
             .ok_or_else(|| ctx.bad(file.counters_at, "vertex id counter out of range"))?;
     }
     storage.inner.next_edge.fetch_max(next_edge, Ordering::AcqRel);
-    let progress = Loading::new(path, file.footer.vertices + file.footer.edges, bytes.len() as u64);
+    let progress = Loading::new(
+        path,
+        file.footer.vertices + file.footer.edges,
+        bytes.len() as u64,
+        progress,
+    );
     let vertices = parallel(&file.vertex_frames, |at, payload| {
         ctx.load_vertices(at, payload)
             .inspect(|n| progress.frame(*n, payload.len()))
@@ -384,12 +400,17 @@ struct Loading<'a> {
     bytes: std::sync::atomic::AtomicU64,
     total_objects: u64,
     total_bytes: u64,
+    watcher: Option<&'a RecoveryProgress>,
 }
 
 impl<'a> Loading<'a> {
-    fn new(path: &'a Path, total_objects: u64, total_bytes: u64) -> Loading<'a> {
+    fn new(path: &'a Path, total_objects: u64, total_bytes: u64, watcher: Option<&'a RecoveryProgress>) -> Loading<'a> {
+        if let Some(watcher) = watcher {
+            watcher.snapshot_started(total_objects);
+        }
         let now = std::time::Instant::now();
         Loading {
+            watcher,
             path,
             started: now,
             last: parking_lot::Mutex::new(now),
@@ -402,6 +423,9 @@ impl<'a> Loading<'a> {
 
     /// A frame of `objects` objects and `bytes` bytes is loaded.
     fn frame(&self, objects: u64, bytes: usize) {
+        if let Some(watcher) = self.watcher {
+            watcher.snapshot_loaded(objects);
+        }
         let objects = self.objects.fetch_add(objects, Ordering::Relaxed) + objects;
         let bytes = self.bytes.fetch_add(bytes as u64, Ordering::Relaxed) + bytes as u64;
         let Some(mut last) = self.last.try_lock() else { return };
