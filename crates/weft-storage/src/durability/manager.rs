@@ -215,7 +215,7 @@ impl Durability {
             let writer = std::thread::Builder::new()
                 .name("weft-snapshot".into())
                 .spawn_scoped(scope, || {
-                    lower_priority();
+                    super::priority::lower_priority();
                     write_snapshot_with(self.fs.as_ref(), &storage, &dir, self.db_id, epoch)
                 })
                 .map_err(|e| DurabilityError::io(&dir, "start the snapshot writer for", e))?;
@@ -365,19 +365,6 @@ fn background(
     }
 }
 
-/// How much less CPU a snapshot writer gets than a committer when both want it (a nice
-/// value: 10 gives it about a tenth of a committer's share).
-const SNAPSHOT_NICE: i32 = 10;
-
-/// Lowers the calling thread's CPU priority to [`SNAPSHOT_NICE`] (Linux: a nice value
-/// per thread); where that is refused, the thread goes on at its priority.
-fn lower_priority() {
-    let thread = rustix::thread::gettid();
-    if let Err(error) = rustix::process::setpriority_process(Some(thread), SNAPSHOT_NICE) {
-        tracing::debug!(%error, "cannot lower the snapshot writer's priority");
-    }
-}
-
 /// Newest valid snapshot, then the WAL records after it, in timestamp order.
 fn recover(
     dir: &DataDir,
@@ -500,24 +487,4 @@ fn log_progress(report: &RecoveryReport, elapsed: Duration, what: &str) {
         seconds,
         "{what}"
     );
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_snapshot_writer_runs_at_a_lower_priority_than_its_caller() {
-        let caller = rustix::process::getpriority_process(None).unwrap();
-        let writer = std::thread::spawn(|| {
-            super::lower_priority();
-            rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap()
-        })
-        .join()
-        .unwrap();
-        assert_eq!(writer, super::SNAPSHOT_NICE.max(caller));
-        assert_eq!(
-            rustix::process::getpriority_process(None).unwrap(),
-            caller,
-            "the caller keeps its own"
-        );
-    }
 }

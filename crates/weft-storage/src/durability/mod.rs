@@ -53,6 +53,7 @@ pub mod frame;
 pub mod header;
 pub mod io;
 pub mod manager;
+mod priority;
 pub mod progress;
 pub mod retainer;
 pub mod snapshot;
