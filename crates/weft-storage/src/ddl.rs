@@ -9,7 +9,7 @@
 
 use crate::delta::{chain, UndoAction, Viewer};
 use crate::error::{Result, StorageError};
-use crate::index::{EdgeTypeIndex, LabelIndex, Schema, TupleIndex, UniqueConstraint};
+use crate::index::{EdgeTypeIndex, LabelIndex, Schema, TupleIndex, TupleKey, UniqueConstraint};
 use crate::pipeline::{CommitEntry, Origin};
 use crate::record::{CommitRecord, DdlOp};
 use crate::storage::{Inner, Storage};
@@ -295,7 +295,9 @@ impl Storage {
                 let Some(index) = after.label_property.get(&(self.label(l), self.property(p))) else {
                     return;
                 };
-                for_each_vertex(&self.inner, |gid, v| index_versions(index, gid, v));
+                let mut keys = Vec::new();
+                for_each_vertex(&self.inner, |gid, v| index_versions(index, gid, v, &mut keys));
+                insert_sorted(keys, |key| index.insert(key));
             }
             DdlOp::CreateUniqueConstraint(l, ps) => {
                 let label = self.label(l);
@@ -307,14 +309,20 @@ impl Storage {
                 else {
                     return;
                 };
-                for_each_vertex(&self.inner, |gid, v| index_versions(&unique.index, gid, v));
+                let mut keys = Vec::new();
+                for_each_vertex(&self.inner, |gid, v| index_versions(&unique.index, gid, v, &mut keys));
+                insert_sorted(keys, |key| unique.index.insert(key));
             }
             DdlOp::CreateEdgeTypeIndex(t) => {
                 let edge_type = self.edge_type(t);
                 let Some(index) = after.edge_type.get(&edge_type) else {
                     return;
                 };
-                for_each_vertex(&self.inner, |gid, v| index_edges(index, edge_type, gid, v));
+                let mut entries = Vec::new();
+                for_each_vertex(&self.inner, |gid, v| index_edges(&mut entries, edge_type, gid, v));
+                insert_sorted(entries, |(edge, ends)| {
+                    let _ = index.entries.insert_sync(edge, ends);
+                });
             }
             _ => {}
         }
@@ -332,16 +340,16 @@ fn for_each_vertex(inner: &Inner, mut f: impl FnMut(Gid, &VertexData)) {
     }
 }
 
-/// Inserts a tuple-index entry for every version of a vertex still in its undo chain.
-fn index_versions(index: &TupleIndex, gid: Gid, v: &VertexData) {
+/// The tuple-index keys of every version of a vertex still in its undo chain.
+fn index_versions(index: &TupleIndex, gid: Gid, v: &VertexData, keys: &mut Vec<TupleKey>) {
     let mut labels: Vec<LabelId> = v.label_vec();
     let mut values: Vec<Option<Value>> = index.props.iter().map(|p| v.props.get(*p)).collect();
-    let insert = |labels: &[LabelId], values: &[Option<Value>]| {
+    let mut insert = |labels: &[LabelId], values: &[Option<Value>]| {
         if labels.contains(&index.label) {
             if let Some(key) = index.key_of(gid, |p| {
                 index.props.iter().position(|x| *x == p).and_then(|i| values[i].clone())
             }) {
-                index.insert(key);
+                keys.push(key);
             }
         }
     };
@@ -361,8 +369,8 @@ fn index_versions(index: &TupleIndex, gid: Gid, v: &VertexData) {
     }
 }
 
-/// Inserts edge-type entries for a vertex's out-edges of `edge_type`, current and past.
-fn index_edges(index: &EdgeTypeIndex, edge_type: EdgeTypeId, gid: Gid, v: &VertexData) {
+/// The edge-type entries of a vertex's out-edges of `edge_type`, current and past.
+fn index_edges(entries: &mut Vec<(Gid, (Gid, Gid))>, edge_type: EdgeTypeId, gid: Gid, v: &VertexData) {
     let past = chain(&v.delta).filter_map(|d| match &d.action {
         UndoAction::AddOutEdge(a) => Some(*a),
         _ => None,
@@ -374,8 +382,17 @@ fn index_edges(index: &EdgeTypeIndex, edge_type: EdgeTypeId, gid: Gid, v: &Verte
         .chain(past)
         .filter(|a| a.edge_type() == edge_type)
     {
-        let _ = index.entries.insert_sync(a.edge(), (gid, a.other()));
+        entries.push((a.edge(), (gid, a.other())));
     }
+}
+
+/// Inserts a new index's entries in key order: a B+ tree fills several times faster from
+/// sorted keys (each insert lands in the leaf the last one filled) than from the scan's
+/// order, which for edges and property values is scattered. (Splitting the sorted keys
+/// among threads by range was tried: no faster.)
+fn insert_sorted<T: Ord>(mut entries: Vec<T>, insert: impl FnMut(T)) {
+    entries.sort_unstable();
+    entries.into_iter().for_each(insert);
 }
 
 /// A viewer that sees every committed change (used while holding the commit lock).
