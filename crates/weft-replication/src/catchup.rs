@@ -24,12 +24,31 @@ use crate::link::{Shipped, BATCH_BYTES};
 const ROUND_BATCH: usize = 256;
 
 /// What a round yields: a batch of records, or why it could not go on.
-pub type RoundItem = Result<Vec<Shipped>, String>;
+pub type RoundItem = Result<Vec<Shipped>, RoundError>;
+
+/// Why a round stopped.
+#[derive(Debug)]
+pub struct RoundError {
+    pub message: String,
+    /// The WAL misses the commits before this one: the next catch-up must go by a
+    /// snapshot past it.
+    pub hole_end: Option<u64>,
+}
+
+impl From<String> for RoundError {
+    fn from(message: String) -> Self {
+        RoundError {
+            message,
+            hole_end: None,
+        }
+    }
+}
 
 /// Chooses how a replica holding every commit up to `held` catches up (possibly taking a
-/// snapshot first), with the files held.
-pub async fn plan(durability: Arc<Durability>, held: u64) -> Result<CatchUp, String> {
-    tokio::task::spawn_blocking(move || durability.plan_catch_up(held).map_err(|e| e.to_string()))
+/// snapshot first), with the files held; `hole_end` is where a hole found in the WAL
+/// ends (0: none), which only a snapshot gets a replica past.
+pub async fn plan(durability: Arc<Durability>, held: u64, hole_end: u64) -> Result<CatchUp, String> {
+    tokio::task::spawn_blocking(move || durability.plan_catch_up_past(held, hole_end).map_err(|e| e.to_string()))
         .await
         .map_err(|e| format!("planning the catch-up failed: {e}"))?
 }
@@ -91,16 +110,25 @@ pub fn wal_round(durability: Arc<Durability>, after: u64, durable: u64) -> mpsc:
     receiver
 }
 
-fn read_round(durability: &Durability, after: u64, durable: u64, out: &mpsc::Sender<RoundItem>) -> Result<(), String> {
+fn read_round(
+    durability: &Durability,
+    after: u64,
+    durable: u64,
+    out: &mpsc::Sender<RoundItem>,
+) -> Result<(), RoundError> {
     let Some((_held, records)) = durability.wal_after(after).map_err(|e| e.to_string())? else {
         return Err(format!(
             "MAIN's WAL no longer holds the commits after {after} (retention removed them); a snapshot is needed"
-        ));
+        )
+        .into());
     };
     let (mut prev, mut batch, mut bytes) = (after, Vec::new(), 0);
     let now = Instant::now();
     for record in records {
-        let (ts, record) = record.map_err(|e| format!("reading MAIN's WAL for the catch-up failed: {e}"))?;
+        let (ts, record) = record.map_err(|e| RoundError {
+            message: format!("reading MAIN's WAL for the catch-up failed: {e}"),
+            hole_end: e.hole_end(),
+        })?;
         if ts > durable {
             break;
         }
@@ -126,7 +154,8 @@ fn read_round(durability: &Durability, after: u64, durable: u64, out: &mpsc::Sen
         return Err(format!(
             "MAIN's WAL ends at commit {prev}, before its durable commit {durable}: the log lacks records; a snapshot \
              is needed"
-        ));
+        )
+        .into());
     }
     Ok(())
 }

@@ -126,6 +126,9 @@ pub struct ReplicaLink {
     /// Records come from files, not the queue: the replica is not caught up, so commits
     /// do not wait for it (it stays `recovery`).
     catching_up: AtomicBool,
+    /// The first commit after a hole found in MAIN's WAL (0: none found): a catch-up from
+    /// before it goes by a snapshot past it.
+    wal_hole_end: AtomicU64,
     shipped_bytes: AtomicU64,
     /// STRICT_SYNC prepares waiting for the shipper's connection to send them.
     prepares: mpsc::UnboundedSender<PrepareJob>,
@@ -168,6 +171,7 @@ impl ReplicaLink {
             stopped: AtomicBool::new(false),
             overflowed: AtomicBool::new(false),
             catching_up: AtomicBool::new(false),
+            wal_hole_end: AtomicU64::new(0),
             shipped_bytes: AtomicU64::new(0),
         }
     }
@@ -229,6 +233,16 @@ impl ReplicaLink {
         self.catching_up.store(true, Ordering::SeqCst);
         self.overflowed.store(false, Ordering::SeqCst);
         self.set_state(LinkState::Recovery, None);
+    }
+
+    /// A catch-up read found MAIN's WAL missing the commits before `end`.
+    pub fn wal_hole_found(&self, end: u64) {
+        self.wal_hole_end.fetch_max(end, Ordering::SeqCst);
+    }
+
+    /// The end of the newest hole found in MAIN's WAL, 0 when none was.
+    pub fn wal_hole_end(&self) -> u64 {
+        self.wal_hole_end.load(Ordering::SeqCst)
     }
 
     /// The queue follows on from what was sent: the link is live again.

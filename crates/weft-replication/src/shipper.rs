@@ -103,7 +103,7 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
     if link.needs_files(held, context.sink.durable_ts()) {
         // Decided before the acknowledgement below, which would show the link ready.
         link.begin_catch_up();
-        let catch_up = catchup::plan(durability.clone(), held)
+        let catch_up = catchup::plan(durability.clone(), held, link.wal_hole_end())
             .await
             .map_err(|e| (LinkState::Behind, e))?;
         tracing::info!(replica = %link.name, held, plan = ?catch_up.plan, "catching a replica up from files");
@@ -165,7 +165,13 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
             },
             item = next_round_item(&mut files), if pending.is_none() && files.is_some() => match item {
                 Some(Ok(batch)) => pending = Some(batch),
-                Some(Err(error)) => return Err((LinkState::Behind, error)),
+                Some(Err(error)) => {
+                    if let Some(end) = error.hole_end {
+                        // The next session plans past it, by a snapshot.
+                        link.wal_hole_found(end);
+                    }
+                    return Err((LinkState::Behind, error.message));
+                }
                 None => files = None,
             },
             permit = batches.reserve(), if pending.is_some() => {

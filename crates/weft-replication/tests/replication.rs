@@ -429,6 +429,30 @@ fn a_replica_whose_missing_commits_were_purged_gets_a_snapshot_then_the_wal() {
     assert_eq!(reopened.values(), values);
 }
 
+#[test]
+fn a_hole_in_mains_wal_is_never_skipped_a_snapshot_past_it_is_sent_instead() {
+    // Set up: MAIN's WAL of small segments, one from the middle gone (no snapshot yet).
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let main = Instance::open_with(small_files(dirs[0].path(), 3), "main");
+    main.write_all(0..500);
+    let durability = &main.host.durability;
+    let segments =
+        weft_storage::durability::list_segments(&durability.data_dir().join("wal"), durability.db_id()).unwrap();
+    assert!(segments.len() >= 4, "small segments rotate: {}", segments.len());
+    std::fs::remove_file(&segments[1].path).unwrap();
+
+    // Act: a fresh replica registers; reading the WAL from the start meets the hole.
+    let late = register_late(&main, dirs[1].path(), "late", ReplicaMode::Async, 20);
+
+    // Check: it holds every commit MAIN has (register_late compares), which it got from
+    // a snapshot past the hole, not from the records either side of it.
+    let installed = late.host.durability.snapshots().unwrap();
+    assert!(
+        installed.iter().any(|s| s.ts + 1 >= segments[2].from_ts),
+        "no snapshot past the hole was installed: {installed:?}"
+    );
+}
+
 /// A MAIN `a` with a SYNC replica `b` holding its 10 commits; `b` then loses `a`.
 fn failover_pair(dirs: &[tempfile::TempDir]) -> (Instance, Instance) {
     let a = Instance::open(dirs[0].path(), "a");

@@ -120,3 +120,50 @@ fn purged_history_is_never_offered_and_a_snapshot_is_taken_when_none_serves() {
         plan => panic!("{plan:?}"),
     }
 }
+
+#[test]
+fn a_hole_in_the_wal_stops_the_reading_and_a_snapshot_past_it_is_planned() {
+    // Set up: a WAL of small segments, then one segment from the middle gone.
+    let dir = tempfile::tempdir().unwrap();
+    let durability = open_with_segments(dir.path(), 3, 1 << 10);
+    overwrite(&durability.storage(), 200);
+    let segments = weft_storage::durability::list_segments(&dir.path().join("wal"), durability.db_id()).unwrap();
+    assert!(segments.len() >= 4, "small segments rotate: {}", segments.len());
+    std::fs::remove_file(&segments[1].path).unwrap();
+    let hole_end = segments[2].from_ts;
+
+    // Act + check: reading from the start stops at the hole with an error that says
+    // where it ends, after the records before it; nothing after the hole comes through.
+    let (_held, records) = durability.wal_after(0).unwrap().unwrap();
+    let mut read = Vec::new();
+    let mut failed = None;
+    for record in records {
+        match record {
+            Ok((ts, _)) => read.push(ts),
+            Err(error) => {
+                failed = Some(error);
+                break;
+            }
+        }
+    }
+    let error = failed.expect("the hole is an error");
+    assert_eq!(error.hole_end(), Some(hole_end), "{error}");
+    assert!(read.iter().all(|ts| *ts < segments[1].from_ts), "{read:?}");
+
+    // Act + check: a member that holds everything before the hole is planned the WAL
+    // (no snapshot is kept yet) and reads it to its end.
+    let last = durability.storage().last_committed();
+    let plan = durability.plan_catch_up_past(hole_end - 1, hole_end).unwrap().plan;
+    assert!(matches!(plan, CatchUpPlan::Wal { .. }), "{plan:?}");
+    let (_held, records) = durability.wal_after(hole_end - 1).unwrap().unwrap();
+    let timestamps: Vec<u64> = records.map(|r| r.unwrap().0).collect();
+    assert_eq!(timestamps, (hole_end..=last).collect::<Vec<_>>());
+
+    // Act + check: planned past the hole, a member from before it gets a snapshot at or
+    // after the commit before the hole's end (none is kept: one is taken).
+    let plan = durability.plan_catch_up_past(0, hole_end).unwrap().plan;
+    match plan {
+        CatchUpPlan::Snapshot { snapshot, .. } => assert!(snapshot.ts + 1 >= hole_end, "{snapshot:?}"),
+        plan => panic!("only a snapshot gets past the hole: {plan:?}"),
+    }
+}

@@ -116,6 +116,16 @@ impl DurabilityError {
         )
     }
 
+    /// For a WAL that misses commits (a segment that ends early, or one gone between two
+    /// others): the first commit after the hole, which a catch-up must get from a
+    /// snapshot instead.
+    pub fn hole_end(&self) -> Option<u64> {
+        match self {
+            DurabilityError::SegmentEndsEarly { next_from, .. } => Some(*next_from),
+            _ => None,
+        }
+    }
+
     /// An I/O failure; a full disk (`ENOSPC`) becomes [`DurabilityError::DiskFull`].
     pub(crate) fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
         if source.kind() == std::io::ErrorKind::StorageFull {

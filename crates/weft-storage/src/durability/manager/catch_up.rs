@@ -6,7 +6,9 @@
 //! that retention postpones deleting it until the reader lets go.
 //! Promises: a way is offered only when the files cover every commit after the member's
 //! newest one: the oldest WAL segment kept starts at or before the commit after it (a
-//! later start could hide commits that were purged). Records are read as the WAL reader
+//! later start could hide commits that were purged), and reading stops with an error at
+//! a hole inside the log, after which the caller plans past it
+//! ([`Durability::plan_catch_up_past`]). Records are read as the WAL reader
 //! yields them (whole, checked, in timestamp order); the newest segment is read while the
 //! writer appends to it, without blocking it, and the caller ships only what is durable.
 
@@ -87,6 +89,15 @@ impl Durability {
     /// with its files held. When no kept snapshot serves and the WAL does not reach back
     /// far enough, a snapshot is taken now.
     pub fn plan_catch_up(&self, held: u64) -> Result<CatchUp, DurabilityError> {
+        self.plan_catch_up_past(held, 0)
+    }
+
+    /// [`Durability::plan_catch_up`] for a WAL known to miss the commits just before
+    /// `hole_end` (a read found the hole: [`DurabilityError::hole_end`]): unless the member
+    /// holds every commit before `hole_end` already, only a snapshot at or after the
+    /// commit before it serves (one is taken when none is kept).
+    pub fn plan_catch_up_past(&self, held: u64, hole_end: u64) -> Result<CatchUp, DurabilityError> {
+        let past = hole_end.saturating_sub(1);
         // Files are listed, held, then listed again: one deleted between the first listing
         // and the hold is gone from the second, and a plan is only made from files that
         // were still there once held.
@@ -99,10 +110,10 @@ impl Durability {
             let segments = self.segments()?;
             let kept = self.snapshots()?;
             let last = self.storage().last_committed();
-            let wal = segments.cover(held, last).then(|| segments.bytes_after(held, last));
+            let wal = (held >= past && segments.cover(held, last)).then(|| segments.bytes_after(held, last));
             let snapshot = kept
                 .into_iter()
-                .rfind(|s| s.ts > held && segments.cover(s.ts, last) && snapshots.contains(s))
+                .rfind(|s| s.ts > held && s.ts >= past && segments.cover(s.ts, last) && snapshots.contains(s))
                 .map(|s| {
                     let bytes = s.bytes + segments.bytes_after(s.ts, last);
                     (s, bytes)
@@ -133,6 +144,8 @@ impl Durability {
 
     /// The WAL records after `after`, oldest first, with the segments read held against
     /// deletion; `None` when the WAL no longer reaches back to the record after `after`.
+    /// A hole in the log after `after` is an error where the reading reaches it
+    /// ([`DurabilityError::hole_end`] says where a snapshot must take over).
     pub fn wal_after(&self, after: u64) -> Result<Option<(FileLocker, WalRecords)>, DurabilityError> {
         let mut files = self.retainer.locker();
         self.segments()?.after(after).for_each(|s| files.add(&s.path));
@@ -144,9 +157,10 @@ impl Durability {
             after_ts: after,
             skip_corrupt: false,
             while_written: true,
-            // Not yet: a hole a snapshot covers would stop the catch-up for good (see
-            // `ReadOptions::contiguous`); the replica checks each record's predecessor.
-            contiguous: false,
+            // A storage's commits follow on one by one: a record after a hole would pass
+            // the replica's check of its predecessor (the one before the hole), and the
+            // commits in the hole would be missing there without a word.
+            contiguous: true,
         };
         let records = read_segments_with(self.fs.clone(), &self.wal_dir(), self.db_id, options)?;
         Ok(Some((files, records)))

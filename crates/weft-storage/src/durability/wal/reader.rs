@@ -10,9 +10,8 @@
 //! commits are numbered one after another), a segment that starts after the timestamp
 //! following the last record before it means the segment before it ends early (cut at a
 //! frame boundary, which its own frames cannot show) or one between them is gone; that is
-//! damage too, named with both files. Recovery reads so; a replica's catch-up does not yet
-//! (a hole that a snapshot covers, below the newest snapshot, would stop it for good:
-//! it needs a way to choose the snapshot instead).
+//! damage too, named with both files. Recovery and a replica's catch-up read so (a
+//! catch-up that meets a hole goes by a snapshot past it instead).
 
 use super::segment::{parse_name, scan, segment_paths};
 use crate::durability::error::DurabilityError;
