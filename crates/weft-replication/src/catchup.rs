@@ -6,9 +6,9 @@
 //! snapshot file, and reading WAL records in rounds on a blocking thread.
 //! Promises: only records MAIN holds durably are read (a round stops at the durable
 //! timestamp it was started with); each record carries the commit before it in MAIN's log,
-//! the first one the commit the round started after (the plan made sure the log holds
-//! every record after it); the files read are held against retention until the round or
-//! transfer ends.
+//! the first one the commit the round started after (the plan made sure the log reaches
+//! back to it, and the reading stops at a hole inside it); the files read are held
+//! against retention until the round or transfer ends.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -98,8 +98,9 @@ pub async fn send_snapshot(
 
 /// Reads the WAL records after `after` and up to `durable` on a blocking thread, in
 /// batches of about [`BATCH_BYTES`]; the channel closes when the round is done. A round
-/// that ends before `durable` (the log lacks records MAIN acknowledged) fails instead of
-/// being started again and again.
+/// that meets damage or ends before `durable` (the log lacks records MAIN acknowledged)
+/// fails saying where a snapshot must take over ([`RoundError::hole_end`]), so that the
+/// next catch-up is not the same round again.
 pub fn wal_round(durability: Arc<Durability>, after: u64, durable: u64) -> mpsc::Receiver<RoundItem> {
     let (batches, receiver) = mpsc::channel(4);
     tokio::task::spawn_blocking(move || {
@@ -127,7 +128,11 @@ fn read_round(
     for record in records {
         let (ts, record) = record.map_err(|e| RoundError {
             message: format!("reading MAIN's WAL for the catch-up failed: {e}"),
-            hole_end: e.hole_end(),
+            // Damage the reading cannot pass (a hole, a corrupt or misordered record):
+            // the next catch-up goes by a snapshot past it, or past every commit MAIN
+            // holds durably when the damage does not say where it ends. An I/O failure
+            // may pass: the same plan is tried again.
+            hole_end: e.hole_end().or(e.is_corruption().then_some(durable + 1)),
         })?;
         if ts > durable {
             break;
@@ -151,11 +156,13 @@ fn read_round(
         return Ok(());
     }
     if prev < durable {
-        return Err(format!(
-            "MAIN's WAL ends at commit {prev}, before its durable commit {durable}: the log lacks records; a snapshot \
-             is needed"
-        )
-        .into());
+        return Err(RoundError {
+            message: format!(
+                "MAIN's WAL ends at commit {prev}, before its durable commit {durable}: the log lacks records; a \
+                 snapshot is needed"
+            ),
+            hole_end: Some(durable + 1),
+        });
     }
     Ok(())
 }

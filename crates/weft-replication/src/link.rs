@@ -245,6 +245,13 @@ impl ReplicaLink {
         self.wal_hole_end.load(Ordering::SeqCst)
     }
 
+    /// The replica installed a snapshot at `ts`: a hole before `ts + 1` is behind it.
+    pub fn snapshot_installed(&self, ts: u64) {
+        let _ = self
+            .wal_hole_end
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |end| (end <= ts + 1).then_some(0));
+    }
+
     /// The queue follows on from what was sent: the link is live again.
     pub fn end_catch_up(&self) {
         self.catching_up.store(false, Ordering::SeqCst);

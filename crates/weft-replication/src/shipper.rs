@@ -112,6 +112,7 @@ async fn session(link: &ReplicaLink, context: &ShipperContext, backoff: &mut Bac
                 .await
                 .map_err(|e| (LinkState::Behind, e))?;
             link.shipped(bytes);
+            link.snapshot_installed(installed);
             held = installed;
         }
         // The rounds hold the WAL segments they read themselves.

@@ -1,8 +1,9 @@
 //! One Bolt connection: the socket loop around weft-bolt's handshake, framing and session,
 //! answered by the node's engine or, while the instance starts, by [`StartingBackend`].
 //!
-//! Owns: reading bytes from a plain or TLS stream, feeding them to the [`ChunkDecoder`],
-//! answering each request through the [`Session`] and writing the chunked responses.
+//! Owns: choosing the backend from what the server serves ([`Serving`]), reading bytes
+//! from a plain or TLS stream, feeding them to the [`ChunkDecoder`], answering each
+//! request through the [`Session`] and writing the chunked responses.
 //! Promises: malformed input gets a `Neo.ClientError.Request.Invalid` FAILURE and ends
 //! this connection only; query work runs on tokio's blocking pool, at most one request
 //! per permit of the server's worker semaphore, given back while a commit only waits for

@@ -125,7 +125,7 @@ pub async fn serve(
         credentials: config.auth.clone(),
         workers: Arc::new(Semaphore::new(config.workers.max(1))),
     };
-    run_connections(&listener, context, &config, (stop, stopped), shutdown).await;
+    run_connections(&listener, context, &config, (stop, stopped), shutdown, None).await;
     if let Some(http) = http {
         http.await??;
     }
@@ -151,17 +151,31 @@ pub async fn serve_starting_bolt(
     let started = async move {
         let _ = until.wait_for(|started| *started).await;
     };
-    run_connections(listener, context, config, watch::channel(false), started).await;
+    run_connections(
+        listener,
+        context,
+        config,
+        watch::channel(false),
+        started,
+        Some(STARTING_DRAIN),
+    )
+    .await;
 }
 
+/// How long the connections of a starting instance get to close once it serves: a client
+/// that stopped reading must not keep the real server from starting.
+const STARTING_DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Accepts connections on `listener`, each answered through `context`, until `shutdown`
-/// completes; then tells them all to stop (`stop`) and waits for them.
+/// completes; then tells them all to stop (`stop`) and waits for them, at most `drain`
+/// when given (those still open then are dropped).
 async fn run_connections(
     listener: &TcpListener,
     context: Context,
     config: &ServerConfig,
     (stop, stopped): (watch::Sender<bool>, watch::Receiver<bool>),
     shutdown: impl Future<Output = ()>,
+    drain: Option<std::time::Duration>,
 ) {
     let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let ids = AtomicU64::new(1);
@@ -205,7 +219,17 @@ async fn run_connections(
     }
     tracing::info!("closing {} connection(s)", connections.len());
     let _ = stop.send(true);
-    while connections.join_next().await.is_some() {}
+    let closed = async { while connections.join_next().await.is_some() {} };
+    match drain {
+        None => closed.await,
+        Some(drain) => {
+            if tokio::time::timeout(drain, closed).await.is_err() {
+                tracing::warn!("dropping connections that did not close within {drain:?}");
+                connections.abort_all();
+                while connections.join_next().await.is_some() {}
+            }
+        }
+    }
 }
 
 /// Serves one accepted connection, after a TLS handshake when TLS is on.

@@ -153,6 +153,12 @@ impl Backend for StartingBackend {
     fn reset(&mut self) {
         self.open = None;
     }
+
+    /// No routing table yet: this instance does not know its role (a Raft member may turn
+    /// out a follower), and a driver would keep a guess for the table's whole lifetime.
+    fn route(&mut self, _: &Dict, _: Option<&str>) -> Result<Dict, BackendError> {
+        Err(self.unavailable())
+    }
 }
 
 #[cfg(test)]
@@ -178,6 +184,7 @@ mod tests {
         assert_eq!(refused.code, STARTING);
         assert!(refused.message.contains("recovering"), "{}", refused.message);
         assert_eq!(backend.begin(&Vec::new()).unwrap_err().code, STARTING);
+        assert_eq!(backend.route(&Vec::new(), None).unwrap_err().code, STARTING);
 
         let run = backend
             .run("SHOW STORAGE INFO", &Vec::new(), &Vec::new(), false)

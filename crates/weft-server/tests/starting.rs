@@ -117,3 +117,45 @@ fn while_starting_bolt_answers_storage_info_and_refuses_the_rest() {
     let _ = stop.send(());
     runtime.block_on(serving).unwrap().unwrap();
 }
+
+#[test]
+fn a_client_that_stops_reading_does_not_keep_the_instance_from_serving() {
+    // Set up: the starting endpoint and a client that sends requests without end and
+    // never reads the answers, so the server's writes to it block.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (started, starting) = tokio::sync::watch::channel(false);
+    let early = runtime.spawn(async move {
+        let config = ServerConfig::default();
+        weft_server::serve_starting_bolt(&listener, RecoveryProgress::new(), &config, starting).await;
+        listener
+    });
+    let mut client = connect(port);
+    let version = client.handshake();
+    assert_success(client.authenticate(version, basic("neo4j", "any")));
+    let mut flood = client.stream.try_clone().unwrap();
+    std::thread::spawn(move || {
+        let mut requests = Vec::new();
+        for request in [run("SHOW STORAGE INFO"), Request::Pull { n: -1, qid: -1 }] {
+            weft_bolt::ChunkEncoder::default().encode(&request.encode().unwrap(), &mut requests);
+        }
+        // Ends when the server drops the connection (the write fails).
+        for _ in 0..1_000_000 {
+            if std::io::Write::write_all(&mut flood, &requests).is_err() {
+                return;
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(500));
+
+    // Act: the instance is ready.
+    started.send_replace(true);
+
+    // Check: the starting endpoint lets go within its drain time, and the listener is
+    // free for the real server.
+    let began = std::time::Instant::now();
+    let listener = runtime.block_on(early).unwrap();
+    assert!(began.elapsed() < Duration::from_secs(10), "{:?}", began.elapsed());
+    drop(listener);
+}

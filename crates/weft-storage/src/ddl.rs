@@ -3,9 +3,11 @@
 //!
 //! Building an index while writes go on: the new schema is published first, so every
 //! writer that locks a vertex afterwards maintains the index itself; then every vertex is
-//! visited under its lock and entries are inserted for each of its versions still in its
-//! undo chain. A writer that read the old schema held the vertex lock while writing, so
-//! the visit sees its write. Entries are over-complete by design; readers re-check.
+//! visited under its lock and the entries of each of its versions still in its undo chain
+//! are gathered, and inserted sorted by key once the scan is done (all of it under the
+//! commit lock, so no commit is published before the index is whole). A writer that read
+//! the old schema held the vertex lock while writing, so the visit sees its write.
+//! Entries are over-complete by design; readers re-check.
 
 use crate::delta::{chain, UndoAction, Viewer};
 use crate::error::{Result, StorageError};

@@ -13,6 +13,7 @@
 
 use crate::delta::Adjacent;
 use crate::error::{Result, StorageError};
+use crate::gc::shrink_if_sparse;
 use crate::index::Schema;
 use crate::pipeline::{CommitEntry, Origin};
 use crate::prefetch::{prefetch_adjacency, prefetch_slot, AHEAD};
@@ -255,8 +256,15 @@ impl Loader<'_> {
     fn delete_edge(&mut self, e: &RecordEdge) -> Result<()> {
         self.find_edge(e)?;
         let gid = Gid(e.gid);
-        self.live(Gid(e.from), |v, _, _| remove_adjacent(&mut v.out_edges, gid))?;
-        self.live(Gid(e.to), |v, _, _| remove_adjacent(&mut v.in_edges, gid))?;
+        // Capacity left over is given back as the collector would give it back.
+        self.live(Gid(e.from), |v, _, _| {
+            remove_adjacent(&mut v.out_edges, gid);
+            shrink_if_sparse(&mut v.out_edges);
+        })?;
+        self.live(Gid(e.to), |v, _, _| {
+            remove_adjacent(&mut v.in_edges, gid);
+            shrink_if_sparse(&mut v.in_edges);
+        })?;
         self.inner.edges.remove_sync(&gid);
         self.inner.gc.mark_dirty();
         Ok(())

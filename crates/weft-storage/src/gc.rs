@@ -155,7 +155,7 @@ fn collect_vertex(inner: &Inner, gid: Gid, oldest: u64, stats: &mut GcStats) {
 }
 
 /// Gives back adjacency capacity left over from deletions.
-fn shrink_if_sparse<T>(list: &mut ThinVec<T>) {
+pub(crate) fn shrink_if_sparse<T>(list: &mut ThinVec<T>) {
     if list.capacity() >= 2 * list.len() + 8 {
         list.shrink_to_fit();
     }

@@ -7,7 +7,7 @@
 //! collector removes entries that match no state anyone can see any more.
 //! The set of indexes is an immutable [`Schema`] swapped whole by DDL; writers read it
 //! while holding the object's lock, which is what makes building an index while writes
-//! go on consistent (see `Storage::build_index`).
+//! go on consistent (see the module docs of `ddl.rs`).
 
 use crate::vertex::VertexData;
 use scc::{Guard, TreeIndex};

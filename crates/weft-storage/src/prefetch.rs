@@ -3,6 +3,10 @@
 //! another, is what bounds a load's speed. A loader that knows its next operations asks
 //! for their memory [`AHEAD`] operations early (the slots), then half as early (the
 //! adjacency lists, whose addresses are in the slots).
+//!
+//! Owns: the look-ahead distance and the two hints (a slot, an adjacency list's header
+//! and next entry); callers are the direct loader (`direct.rs`) and the snapshot's edge
+//! loading.
 
 use crate::delta::Adjacent;
 use crate::table::SlotTable;

@@ -17,7 +17,7 @@ use super::data_dir::DataDir;
 use super::io::{self, FileSystem};
 use super::progress::{RecoveryPhase, RecoveryProgress};
 use super::retainer::FileRetainer;
-use super::snapshot::{list_snapshots_with, load_snapshot_watched, write_snapshot_with, SnapshotInfo};
+use super::snapshot::{list_snapshots_with, load_snapshot_watched, write_snapshot_then, SnapshotInfo};
 use super::wal::{
     check_epochs, list_segments_with, read_segments_with, ReadOptions, SyncPolicy, WalOptions, WalStats, WalWriter,
 };
@@ -215,8 +215,10 @@ impl Durability {
             let writer = std::thread::Builder::new()
                 .name("weft-snapshot".into())
                 .spawn_scoped(scope, || {
-                    super::priority::lower_priority();
-                    write_snapshot_with(self.fs.as_ref(), &storage, &dir, self.db_id, epoch)
+                    let fs = self.fs.as_ref();
+                    // Lowered once the snapshot's transaction has begun: a thread of the
+                    // idle policy must never hold the commit lock.
+                    write_snapshot_then(fs, &storage, &dir, self.db_id, epoch, super::priority::lower_priority)
                 })
                 .map_err(|e| DurabilityError::io(&dir, "start the snapshot writer for", e))?;
             writer.join().unwrap_or_else(|_| {

@@ -6,6 +6,11 @@
 //! fsync, takes the core at once instead of waiting for the writer's time slice to end,
 //! which a lower nice value alone does not give. The threads the writer starts inherit
 //! the policy. A writer that cannot have it runs at nice [`SNAPSHOT_NICE`] instead.
+//! The writer lowers its priority only after taking its consistent view (under the
+//! commit lock, which an idle-policy thread must never hold: every commit would wait for
+//! it while ordinary threads keep the cores busy). Its scan still takes each vertex's lock
+//! for a moment, so a committer writing that very vertex can wait for it until a core is
+//! free.
 
 /// The nice value of a snapshot writer (10: about a tenth of a committer's share of a
 /// busy core), set whatever the policy.

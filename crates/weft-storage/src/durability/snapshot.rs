@@ -45,6 +45,7 @@ mod write;
 
 pub(crate) use load::load_snapshot_watched;
 pub use load::{load_snapshot, load_snapshot_with};
+pub(crate) use write::write_snapshot_then;
 pub use write::{write_snapshot, write_snapshot_with};
 
 use crate::durability::error::DurabilityError;

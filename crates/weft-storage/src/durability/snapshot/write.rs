@@ -43,7 +43,22 @@ pub fn write_snapshot_with(
     db_id: Uuid,
     epoch: u64,
 ) -> Result<SnapshotInfo, DurabilityError> {
+    write_snapshot_then(fs, storage, dir, db_id, epoch, || ())
+}
+
+/// [`write_snapshot_with`], calling `begun` once the snapshot's transaction has begun
+/// (the commit lock is free again) and before the long scan: the durability manager's
+/// writer thread lowers its own priority there, never while holding the lock.
+pub(crate) fn write_snapshot_then(
+    fs: &dyn FileSystem,
+    storage: &Storage,
+    dir: &Path,
+    db_id: Uuid,
+    epoch: u64,
+    begun: impl FnOnce(),
+) -> Result<SnapshotInfo, DurabilityError> {
     let (txn, schema) = begin_consistent(storage);
+    begun();
     let ts = txn.start_ts();
     // Read after the transaction began: at least every id any object it sees carries.
     let counters = [
