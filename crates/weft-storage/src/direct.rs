@@ -186,21 +186,14 @@ impl Loader<'_> {
     /// Deletes a vertex without edges (a record names every edge a detach removed); its
     /// slot is freed at once, as the collector would free it.
     fn delete_vertex(&mut self, gid: Gid) -> Result<()> {
-        let slot = self
-            .inner
-            .vertices
-            .get(gid.0)
-            .ok_or(StorageError::VertexNotFound(gid))?;
-        let mut v = slot.lock();
-        if v.life != Life::Live {
-            return Err(StorageError::VertexNotFound(gid));
-        }
-        if !v.out_edges.is_empty() || !v.in_edges.is_empty() {
-            return Err(StorageError::VertexHasEdges(gid));
-        }
-        let labels = v.label_vec();
-        *v = VertexData::default();
-        drop(v);
+        let mut labels = None;
+        self.live(gid, |v, _, _| {
+            if v.out_edges.is_empty() && v.in_edges.is_empty() {
+                labels = Some(v.label_vec());
+                *v = VertexData::default();
+            }
+        })?;
+        let labels = labels.ok_or(StorageError::VertexHasEdges(gid))?;
         for label in labels {
             *self.labels.entry(label).or_default() -= 1;
         }
