@@ -16,7 +16,7 @@ dir="target/bench/durability-$$"
 trap 'rm -rf "$dir"' EXIT
 mkdir -p "$dir"
 echo "# durability $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-cargo run --quiet --release -p weft-storage --example durability_bench -- --dir "$dir/data" "$@"
+cargo run --quiet --release -p weft-storage --example durability_bench -- --dir "$dir/data" --keep "$@"
 
 # The same data directory served: time from starting `weft serve` to /health saying ok
 # (recovery from the newest snapshot and the WAL after it, indexes rebuilt, then Bolt).

@@ -12,7 +12,8 @@
 //!    raw fsync rate: append 100 bytes + `fdatasync` (what the writer calls) in a loop.
 //! 2. Recovery: builds `--vertices` vertices (a label and an integer property each) and
 //!    `--edges` edges (one type, random ends, no properties) in transactions of 10k objects
-//!    under the policy `off`, closes, then times `Durability::open` recovering from the WAL
+//!    under the policy `off`, then a label, a label+property and an edge-type index over
+//!    them (timed: recovery rebuilds them), closes, then times `Durability::open` recovering from the WAL
 //!    only, takes a snapshot, closes, and times `Durability::open` recovering from the
 //!    snapshot. Beside it, the sequential read rate of the WAL files just written (1 MiB
 //!    reads). When `/proc/sys/vm/drop_caches` is writable, the page cache is dropped before
@@ -22,7 +23,8 @@
 //!    snapshot of the whole graph is written, beside the same figures over as long a
 //!    window without one (the goal: p99 within 2×).
 //!
-//! Everything goes under `--dir` (default `target/durability-bench`), removed at the end.
+//! Everything goes under `--dir` (default `target/durability-bench`), removed at the end
+//! unless `--keep`.
 //! Prints markdown tables on stdout, progress on stderr. Uses mimalloc, as `weft serve` does.
 
 use std::error::Error;
@@ -54,6 +56,8 @@ struct Args {
     commits: bool,
     recovery: bool,
     drop_caches: bool,
+    /// Leave the data directory in place (bench/durability.sh serves it, then removes it).
+    keep: bool,
 }
 
 fn parse_args() -> Res<Args> {
@@ -67,6 +71,7 @@ fn parse_args() -> Res<Args> {
         commits: true,
         recovery: true,
         drop_caches: true,
+        keep: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -85,6 +90,7 @@ fn parse_args() -> Res<Args> {
             "--no-commits" => args.commits = false,
             "--no-recovery" => args.recovery = false,
             "--no-drop-caches" => args.drop_caches = false,
+            "--keep" => args.keep = true,
             _ => return Err(format!("unknown flag {flag}; see the doc comment of {}", file!()).into()),
         }
     }
@@ -98,6 +104,9 @@ fn main() -> Res<()> {
     let args = parse_args()?;
     std::fs::create_dir_all(&args.dir)?;
     let outcome = run(&args);
+    if args.keep {
+        return outcome;
+    }
     let cleanup = std::fs::remove_dir_all(&args.dir);
     outcome?;
     Ok(cleanup?)
