@@ -333,6 +333,9 @@ impl Host for EngineHost {
             *pending = Some((number + 1, storage));
             return Ok(());
         }
+        // Started: nothing makes the storage pending again. The install may wait for
+        // running transactions, which must not find `storage()` locked meanwhile.
+        drop(pending);
         self.install(storage)
     }
 }
