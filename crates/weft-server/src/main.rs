@@ -41,6 +41,12 @@ struct ServeArgs {
     /// Address to accept Bolt connections on.
     #[arg(long, env = "WEFT_BOLT_ADDRESS", default_value = "127.0.0.1:7687")]
     bolt_address: SocketAddr,
+    /// Listen for Bolt while the data directory is recovered: SHOW STORAGE INFO says how
+    /// far it is, every other statement fails with a transient error until the instance
+    /// serves. Off by default: the Bolt port then opens only once queries can run, which
+    /// is what scripts that wait for the port expect.
+    #[arg(long, env = "WEFT_BOLT_WHILE_STARTING")]
+    bolt_while_starting: bool,
     /// The Bolt address other members and drivers reach this instance at (routing
     /// tables, forwarded writes), when it is not --bolt-address (a wildcard, NAT).
     #[arg(long, env = "WEFT_ADVERTISED_ADDRESS", value_name = "HOST:PORT")]
@@ -264,14 +270,18 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         )
     })?;
     http.set_nonblocking(true)?;
-    // Bolt too: a client may ask SHOW STORAGE INFO how far the recovery is.
-    let bolt = std::net::TcpListener::bind(args.bolt_address).map_err(|error| {
-        anyhow::anyhow!(
-            "cannot listen for Bolt (--bolt-address) on {}: {error}",
-            args.bolt_address
-        )
-    })?;
-    bolt.set_nonblocking(true)?;
+    let bind_bolt = || -> anyhow::Result<std::net::TcpListener> {
+        let bolt = std::net::TcpListener::bind(args.bolt_address).map_err(|error| {
+            anyhow::anyhow!(
+                "cannot listen for Bolt (--bolt-address) on {}: {error}",
+                args.bolt_address
+            )
+        })?;
+        bolt.set_nonblocking(true)?;
+        Ok(bolt)
+    };
+    // With --bolt-while-starting, Bolt too: a client may ask how far the recovery is.
+    let early_listener = args.bolt_while_starting.then(bind_bolt).transpose()?;
     let config = ServerConfig {
         max_connections: args.max_connections,
         workers: args.workers,
@@ -289,13 +299,16 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             }
         })
     };
-    let early_bolt = {
-        let (listener, progress, config) = (bolt.try_clone()?, progress.clone(), config.clone());
-        runtime.spawn(async move {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
-            weft_server::serve_starting_bolt(&listener, progress, &config, starting).await;
-            Ok::<(), std::io::Error>(())
-        })
+    let early_bolt = match &early_listener {
+        Some(bolt) => {
+            let (listener, progress, config) = (bolt.try_clone()?, progress.clone(), config.clone());
+            Some(runtime.spawn(async move {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                weft_server::serve_starting_bolt(&listener, progress, &config, starting).await;
+                Ok::<(), std::io::Error>(())
+            }))
+        }
+        None => None,
     };
     let opened = Node::open(NodeConfig {
         durability: Some(durability_config(&args, progress)),
@@ -308,10 +321,14 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Ok(Err(error)) = runtime.block_on(early) {
         tracing::warn!(%error, "the HTTP endpoint failed while the instance started");
     }
-    if let Ok(Err(error)) = runtime.block_on(early_bolt) {
+    if let Some(Ok(Err(error))) = early_bolt.map(|task| runtime.block_on(task)) {
         tracing::warn!(%error, "the Bolt endpoint failed while the instance started");
     }
     let node = opened?;
+    let bolt = match early_listener {
+        Some(bolt) => bolt,
+        None => bind_bolt()?,
+    };
     runtime.block_on(async {
         let bolt = tokio::net::TcpListener::from_std(bolt)?;
         let http = tokio::net::TcpListener::from_std(http)?;
