@@ -122,8 +122,8 @@ impl Storage {
         self.apply_ddl(op, None)
     }
 
-    /// Re-creates one schema entry of a snapshot being loaded, at timestamp `ts`, as if
-    /// its record had been received.
+    /// Re-creates one schema entry of a snapshot or WAL being loaded, at timestamp `ts`, as
+    /// if its record had been received.
     pub(crate) fn load_ddl(&self, op: &DdlOp, ts: u64) -> Result<u64> {
         let record = CommitRecord::Ddl { ts, op: op.clone() }.encode();
         let origin = Origin::Applied { epoch: 0 };

@@ -15,8 +15,7 @@ use crate::delta::Adjacent;
 use crate::error::{Result, StorageError};
 use crate::gc::shrink_if_sparse;
 use crate::index::Schema;
-use crate::pipeline::{CommitEntry, Origin};
-use crate::prefetch::{prefetch_adjacency, prefetch_slot, AHEAD};
+use crate::prefetch;
 use crate::record::{CommitRecord, RecordEdge, RecordOp};
 use crate::storage::{Inner, Storage};
 use crate::txn::MAX_EDGE_ID;
@@ -27,12 +26,12 @@ use std::sync::Arc;
 use weft_common::{EdgeTypeId, Gid, LabelId};
 
 impl Storage {
-    /// Loads a decoded commit record (`bytes` is its encoding) straight into this storage
-    /// at the record's timestamp, which must be newer than the last commit. For recovery
-    /// only: refused while a transaction runs, a commit sink is attached or a fingerprint
-    /// is kept, since nothing of this reaches them. On error the storage may hold part of
-    /// the record and must be given up.
-    pub fn load_record(&self, record: CommitRecord, bytes: &[u8]) -> Result<u64> {
+    /// Loads a decoded commit record straight into this storage at the record's
+    /// timestamp, which must be newer than the last commit. For recovery only: refused
+    /// while a transaction runs, a commit sink is attached or a fingerprint is kept, since
+    /// nothing of this reaches them. On error the storage may hold part of the record and
+    /// must be given up.
+    pub fn load_record(&self, record: CommitRecord) -> Result<u64> {
         let inner = &self.inner;
         if !inner.engine.lock().active.is_empty()
             || inner.pipeline.has_sinks()
@@ -57,14 +56,7 @@ impl Storage {
                 inner.publish(ts, None, None);
                 Ok(ts)
             }
-            CommitRecord::Ddl { op, .. } => {
-                let entry = CommitEntry {
-                    ts,
-                    record: bytes,
-                    origin: Origin::Applied { epoch: 0 },
-                };
-                self.apply_ddl(&op, Some(entry))
-            }
+            CommitRecord::Ddl { op, .. } => self.load_ddl(&op, ts),
         }
     }
 }
@@ -83,14 +75,7 @@ impl Loader<'_> {
     fn ops(&mut self, ops: Vec<RecordOp>) -> Result<()> {
         let ends: Vec<(u64, u64)> = ops.iter().map(ends_of).collect();
         for (i, op) in ops.into_iter().enumerate() {
-            if let Some((from, to)) = ends.get(i + AHEAD) {
-                prefetch_slot(&self.inner.vertices, *from);
-                prefetch_slot(&self.inner.vertices, *to);
-            }
-            if let Some((from, to)) = ends.get(i + AHEAD / 2) {
-                prefetch_adjacency(&self.inner.vertices, *from, |v| &v.out_edges);
-                prefetch_adjacency(&self.inner.vertices, *to, |v| &v.in_edges);
-            }
+            prefetch::ahead(&self.inner.vertices, &ends, i);
             self.op(op)?;
         }
         Ok(())

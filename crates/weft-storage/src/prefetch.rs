@@ -5,8 +5,8 @@
 //! adjacency lists, whose addresses are in the slots).
 //!
 //! Owns: the look-ahead distance and the two hints (a slot, an adjacency list's header
-//! and next entry); callers are the direct loader (`direct.rs`) and the snapshot's edge
-//! loading.
+//! and next entry), given through [`ahead`]; callers are the direct loader (`direct.rs`)
+//! and the snapshot's edge loading.
 
 use crate::delta::Adjacent;
 use crate::table::SlotTable;
@@ -14,10 +14,25 @@ use crate::vertex::{VertexData, VertexSlot};
 use thin_vec::ThinVec;
 
 /// How many operations ahead a loader asks for a vertex slot.
-pub(crate) const AHEAD: usize = 16;
+const AHEAD: usize = 16;
+
+/// Called before a loader's operation `i` of `ends` (each operation's `(from, to)`
+/// vertices: an edge's ends, or one vertex twice): asks for the slots of the operation
+/// [`AHEAD`] on, and for the adjacency lists (out of `from`, into `to`) of the one half as
+/// far on.
+pub(crate) fn ahead(vertices: &SlotTable<VertexSlot>, ends: &[(u64, u64)], i: usize) {
+    if let Some((from, to)) = ends.get(i + AHEAD) {
+        prefetch_slot(vertices, *from);
+        prefetch_slot(vertices, *to);
+    }
+    if let Some((from, to)) = ends.get(i + AHEAD / 2) {
+        prefetch_adjacency(vertices, *from, |v| &v.out_edges);
+        prefetch_adjacency(vertices, *to, |v| &v.in_edges);
+    }
+}
 
 /// Asks for the slot of vertex `gid`, if the table has one.
-pub(crate) fn prefetch_slot(vertices: &SlotTable<VertexSlot>, gid: u64) {
+fn prefetch_slot(vertices: &SlotTable<VertexSlot>, gid: u64) {
     if let Some(slot) = vertices.get(gid) {
         let start = (slot as *const VertexSlot).cast::<u8>();
         prefetch(start);
@@ -28,11 +43,7 @@ pub(crate) fn prefetch_slot(vertices: &SlotTable<VertexSlot>, gid: u64) {
 /// Asks for the header of one of a vertex's adjacency lists and the place its next entry
 /// goes (the slot was asked for earlier, so its lock is at hand; a slot someone holds is
 /// skipped).
-pub(crate) fn prefetch_adjacency(
-    vertices: &SlotTable<VertexSlot>,
-    gid: u64,
-    list: impl Fn(&VertexData) -> &ThinVec<Adjacent>,
-) {
+fn prefetch_adjacency(vertices: &SlotTable<VertexSlot>, gid: u64, list: impl Fn(&VertexData) -> &ThinVec<Adjacent>) {
     let Some(v) = vertices.get(gid).and_then(|slot| slot.try_lock()) else {
         return;
     };

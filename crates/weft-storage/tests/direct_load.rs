@@ -11,15 +11,8 @@ use weft_storage::{Direction, Gid, IsolationLevel, Storage, StorageError, Value}
 
 const SI: IsolationLevel = IsolationLevel::SnapshotIsolation;
 
-fn record(ts: u64, ops: Vec<RecordOp>) -> (CommitRecord, Vec<u8>) {
-    let record = CommitRecord::Transaction { ts, ops };
-    let bytes = record.encode();
-    (record, bytes)
-}
-
 fn load(storage: &Storage, ts: u64, ops: Vec<RecordOp>) -> Result<u64, StorageError> {
-    let (record, bytes) = record(ts, ops);
-    storage.load_record(record, &bytes)
+    storage.load_record(CommitRecord::Transaction { ts, ops })
 }
 
 fn knows(gid: u64, from: u64, to: u64) -> RecordEdge {

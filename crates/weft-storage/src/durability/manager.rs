@@ -431,7 +431,7 @@ fn recover(
             for record in records {
                 let item = record.and_then(|(ts, payload)| {
                     CommitRecord::decode(&payload)
-                        .map(|record| (ts, record, payload))
+                        .map(|record| (ts, record, payload.len() as u64))
                         .map_err(|source| DurabilityError::Replay {
                             path: wal_dir_reader.clone(),
                             ts,
@@ -446,22 +446,20 @@ fn recover(
         });
         let mut last_log = Instant::now();
         for item in to_apply {
-            let (ts, record, payload) = item?;
+            let (ts, record, bytes) = item?;
             if report.wal_records == 0 && ts > after + 1 && !skip_corrupt {
                 return Err(DurabilityError::MissingHistory { first_wal_ts: ts });
             }
             // Nobody uses the storage yet: the record is written straight into its
             // objects, and not logged again.
-            storage
-                .load_record(record, &payload)
-                .map_err(|source| DurabilityError::Replay {
-                    path: wal_dir.clone(),
-                    ts,
-                    source,
-                })?;
+            storage.load_record(record).map_err(|source| DurabilityError::Replay {
+                path: wal_dir.clone(),
+                ts,
+                source,
+            })?;
             report.wal_records += 1;
-            report.wal_bytes += payload.len() as u64;
-            progress.applied(payload.len() as u64);
+            report.wal_bytes += bytes;
+            progress.applied(bytes);
             if last_log.elapsed() >= Duration::from_secs(1) {
                 last_log = Instant::now();
                 log_progress(&report, started.elapsed(), "recovering from the WAL");

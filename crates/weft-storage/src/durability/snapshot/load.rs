@@ -16,7 +16,6 @@ use crate::durability::error::DurabilityError;
 use crate::durability::frame::{FrameProblem, FrameRead, FrameReader};
 use crate::durability::header::HEADER_LEN;
 use crate::durability::progress::RecoveryProgress;
-use crate::prefetch::{prefetch_adjacency, prefetch_slot, AHEAD};
 use crate::props::PropertyStore;
 use crate::record::{CommitRecord, DdlOp};
 use crate::storage::{Inner, Storage};
@@ -336,15 +335,7 @@ impl Ctx<'_> {
             },
         ) in batch.into_iter().enumerate()
         {
-            let vertices = &self.inner.vertices;
-            if let Some((from, to)) = ends.get(i + AHEAD) {
-                prefetch_slot(vertices, *from);
-                prefetch_slot(vertices, *to);
-            }
-            if let Some((from, to)) = ends.get(i + AHEAD / 2) {
-                prefetch_adjacency(vertices, *from, |v| &v.out_edges);
-                prefetch_adjacency(vertices, *to, |v| &v.in_edges);
-            }
+            crate::prefetch::ahead(&self.inner.vertices, &ends, i);
             let edge_type = usize::try_from(edge_type)
                 .ok()
                 .and_then(|t| self.names.edge_types.get(t));
