@@ -47,7 +47,7 @@ pub async fn serve(
 }
 
 /// Completes once `stopped` turns true, or its sender is gone (the server is gone too).
-async fn until(mut stopped: watch::Receiver<bool>) {
+pub(crate) async fn until(mut stopped: watch::Receiver<bool>) {
     let _ = stopped.wait_for(|stopped| *stopped).await;
 }
 

@@ -147,16 +147,12 @@ pub async fn serve_starting_bolt(
         credentials: config.auth.clone(),
         workers: Arc::new(Semaphore::new(config.workers.max(1))),
     };
-    let mut until = started.clone();
-    let started = async move {
-        let _ = until.wait_for(|started| *started).await;
-    };
     run_connections(
         listener,
         context,
         config,
         watch::channel(false),
-        started,
+        http::until(started),
         Some(STARTING_DRAIN),
     )
     .await;

@@ -263,23 +263,8 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     // HTTP first: while the data directory is recovered, /health says how far it is.
-    let http = std::net::TcpListener::bind(args.http_address).map_err(|error| {
-        anyhow::anyhow!(
-            "cannot listen for HTTP (--http-address) on {}: {error}",
-            args.http_address
-        )
-    })?;
-    http.set_nonblocking(true)?;
-    let bind_bolt = || -> anyhow::Result<std::net::TcpListener> {
-        let bolt = std::net::TcpListener::bind(args.bolt_address).map_err(|error| {
-            anyhow::anyhow!(
-                "cannot listen for Bolt (--bolt-address) on {}: {error}",
-                args.bolt_address
-            )
-        })?;
-        bolt.set_nonblocking(true)?;
-        Ok(bolt)
-    };
+    let http = listen(args.http_address, "HTTP (--http-address)")?;
+    let bind_bolt = || listen(args.bolt_address, "Bolt (--bolt-address)");
     // With --bolt-while-starting, Bolt too: a client may ask how far the recovery is.
     let early_listener = args.bolt_while_starting.then(bind_bolt).transpose()?;
     let config = ServerConfig {
@@ -341,6 +326,15 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     node.close(args.snapshot_on_exit)?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// A non-blocking listener on `address` (for the tokio runtime to take over), or an error
+/// naming `what` listens there.
+fn listen(address: SocketAddr, what: &str) -> anyhow::Result<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind(address)
+        .map_err(|error| anyhow::anyhow!("cannot listen for {what} on {address}: {error}"))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
 }
 
 /// Completes on Ctrl-C or, on Unix, SIGTERM.
