@@ -11,7 +11,7 @@
 
 use crate::delta::{chain, UndoAction, Viewer};
 use crate::error::{Result, StorageError};
-use crate::index::{EdgeTypeIndex, LabelIndex, Schema, TupleIndex, TupleKey, UniqueConstraint};
+use crate::index::{EdgeTypeIndex, Schema, TupleIndex, TupleKey, UniqueConstraint};
 use crate::pipeline::{CommitEntry, Origin};
 use crate::record::{CommitRecord, DdlOp};
 use crate::storage::{Inner, Storage};
@@ -82,7 +82,7 @@ impl Storage {
         let schema = self.inner.schema();
         let mut out: Vec<IndexInfo> = schema
             .label
-            .keys()
+            .iter()
             .map(|l| IndexInfo::Label(self.label_name(*l)))
             .collect();
         out.extend(
@@ -188,17 +188,12 @@ impl Storage {
         match op {
             DdlOp::CreateLabelIndex(l) => {
                 let label = self.label(l);
-                if schema.label.contains_key(&label) {
+                if !schema.label.insert(label) {
                     return exists(format!("index on :{l}"));
                 }
-                schema.label.insert(label, Arc::new(LabelIndex::default()));
             }
             DdlOp::DropLabelIndex(l) => {
-                if self
-                    .find_label(l)
-                    .and_then(|label| schema.label.remove(&label))
-                    .is_none()
-                {
+                if self.find_label(l).is_none_or(|label| !schema.label.remove(&label)) {
                     return missing(format!("index on :{l}"));
                 }
             }
@@ -283,16 +278,6 @@ impl Storage {
     fn build_new_structure(&self, op: &DdlOp) {
         let after = self.inner.schema();
         match op {
-            DdlOp::CreateLabelIndex(l) => {
-                let label = self.label(l);
-                let Some(index) = after.label.get(&label) else { return };
-                for_each_vertex(&self.inner, |gid, v| {
-                    let added_back = chain(&v.delta).any(|d| matches!(d.action, UndoAction::AddLabel(x) if x == label));
-                    if v.has_label(label) || added_back {
-                        index.insert(gid);
-                    }
-                });
-            }
             DdlOp::CreateLabelPropertyIndex(l, p) => {
                 let Some(index) = after.label_property.get(&(self.label(l), self.property(p))) else {
                     return;

@@ -87,10 +87,11 @@ impl Loader<'_> {
             RecordOp::DeleteVertex(g) => self.delete_vertex(Gid(g)),
             RecordOp::AddLabel(g, l) => {
                 let label = self.storage.label(&l);
+                let inner = self.inner;
                 self.live(Gid(g), |v, schema, labels| {
                     if !v.has_label(label) {
                         v.push_label(label);
-                        schema.label_added(Gid(g), v, label);
+                        inner.label_added(schema, Gid(g), v, label);
                         *labels.entry(label).or_default() += 1;
                     }
                 })
@@ -98,9 +99,13 @@ impl Loader<'_> {
             RecordOp::RemoveLabel(g, l) => {
                 let label = self.storage.label(&l);
                 self.inner.gc.mark_dirty();
+                let inner: &Inner = self.inner;
+                let members = &inner.members;
                 self.live(Gid(g), |v, _, labels| {
                     if v.has_label(label) {
                         v.pull_label(label);
+                        // Nobody else reads the storage while it loads: no older state to keep.
+                        members.settle(Gid(g), |l| v.has_label(l));
                         *labels.entry(label).or_default() -= 1;
                     }
                 })
@@ -172,10 +177,13 @@ impl Loader<'_> {
     /// slot is freed at once, as the collector would free it.
     fn delete_vertex(&mut self, gid: Gid) -> Result<()> {
         let mut labels = None;
+        let inner: &Inner = self.inner;
+        let members = &inner.members;
         self.live(gid, |v, _, _| {
             if v.out_edges.is_empty() && v.in_edges.is_empty() {
                 labels = Some(v.label_vec());
                 *v = VertexData::default();
+                members.settle(gid, |_| false);
             }
         })?;
         let labels = labels.ok_or(StorageError::VertexHasEdges(gid))?;

@@ -131,7 +131,7 @@ fn collect(inner: &Inner) -> GcStats {
         }
     }
     if inner.gc.dirty.swap(false, Ordering::AcqRel) || !ready.is_empty() {
-        stats.index_entries_removed = crate::gc_index::sweep(inner);
+        stats.index_entries_removed += crate::gc_index::sweep(inner);
     }
     stats
 }
@@ -142,6 +142,9 @@ fn collect_vertex(inner: &Inner, gid: Gid, oldest: u64, stats: &mut GcStats) {
     let cut = truncate_chain(&mut v.delta, oldest);
     stats.deltas_freed += chain(&cut).count();
     if v.delta.is_none() {
+        // Its newest state is the only one left: label bits it lost can go.
+        let live = v.life == Life::Live;
+        stats.index_entries_removed += inner.members.settle(gid, |l| live && v.has_label(l));
         if v.life == Life::Deleted {
             *v = VertexData::default();
             stats.vertices_freed += 1;

@@ -6,20 +6,17 @@
 //! chain keep their entries until a later pass.
 
 use crate::delta::Adjacent;
-use crate::index::{LabelIndex, TupleIndex};
+use crate::index::TupleIndex;
 use crate::storage::Inner;
 use crate::vertex::{Life, VertexData};
 use scc::Guard;
 use weft_common::value::OrderedValue;
-use weft_common::{Gid, LabelId};
+use weft_common::Gid;
 
 /// Sweeps every index; returns how many entries were removed.
 pub(crate) fn sweep(inner: &Inner) -> usize {
     let schema = inner.schema();
     let mut removed = 0;
-    for (label, index) in &schema.label {
-        removed += sweep_label(inner, *label, index);
-    }
     for index in schema.all_tuple_indexes() {
         removed += sweep_tuple(inner, index);
     }
@@ -45,16 +42,6 @@ fn settled(inner: &Inner, gid: Gid, stale: impl FnOnce(&VertexData) -> bool) -> 
     inner
         .with_vertex(gid, |v| v.delta.is_none() && (v.life != Life::Live || stale(v)))
         .unwrap_or(true)
-}
-
-fn sweep_label(inner: &Inner, label: LabelId, index: &LabelIndex) -> usize {
-    let stale: Vec<Gid> = index
-        .gids()
-        .into_iter()
-        .filter(|gid| settled(inner, *gid, |v| !v.has_label(label)))
-        .collect();
-    stale.iter().for_each(|gid| index.remove(*gid));
-    stale.len()
 }
 
 fn sweep_tuple(inner: &Inner, index: &TupleIndex) -> usize {

@@ -11,7 +11,7 @@
 
 use crate::vertex::VertexData;
 use scc::{Guard, TreeIndex};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -24,33 +24,6 @@ use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId, Value};
 pub struct TupleKey {
     pub values: Box<[OrderedValue]>,
     pub gid: Gid,
-}
-
-/// Vertices with one label.
-#[derive(Default)]
-pub struct LabelIndex {
-    pub entries: TreeIndex<Gid, ()>,
-    pub len: AtomicI64,
-}
-
-impl LabelIndex {
-    pub fn insert(&self, gid: Gid) {
-        if self.entries.insert_sync(gid, ()).is_ok() {
-            self.len.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    pub fn remove(&self, gid: Gid) {
-        if self.entries.remove_sync(&gid) {
-            self.len.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-
-    /// Every gid with an entry, in gid order.
-    pub fn gids(&self) -> Vec<Gid> {
-        let guard = Guard::new();
-        self.entries.iter(&guard).map(|(g, _)| *g).collect()
-    }
 }
 
 /// Vertices with a label, keyed by the values of one or more properties (all present).
@@ -174,7 +147,9 @@ pub struct UniqueConstraint {
 /// The set of indexes and constraints in force; replaced whole by DDL.
 #[derive(Default, Clone)]
 pub struct Schema {
-    pub label: HashMap<LabelId, Arc<LabelIndex>>,
+    /// Labels with a declared label index. Every label's members are kept whether or not
+    /// one is declared (`members.rs`); the declaration is what `SHOW INDEX INFO` lists.
+    pub label: BTreeSet<LabelId>,
     pub label_property: HashMap<(LabelId, PropertyId), Arc<TupleIndex>>,
     pub edge_type: HashMap<EdgeTypeId, Arc<EdgeTypeIndex>>,
     pub existence: Vec<(LabelId, PropertyId)>,
@@ -195,11 +170,9 @@ impl Schema {
         plain.chain(self.unique.iter().map(|u| &u.index))
     }
 
-    /// Inserts the entries of a vertex that just gained `label` (its writer holds its lock).
+    /// Inserts the tuple-index entries of a vertex that just gained `label` (its writer
+    /// holds its lock).
     pub(crate) fn label_added(&self, gid: Gid, v: &VertexData, label: LabelId) {
-        if let Some(index) = self.label.get(&label) {
-            index.insert(gid);
-        }
         for index in self.tuple_indexes_for(label) {
             if let Some(key) = index.key_of(gid, |p| v.props.get(p)) {
                 index.insert(key);

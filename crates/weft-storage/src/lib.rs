@@ -44,6 +44,7 @@ mod fingerprint;
 mod gc;
 mod gc_index;
 mod index;
+mod members;
 mod names;
 pub mod pipeline;
 mod prefetch;

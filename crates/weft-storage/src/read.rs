@@ -149,18 +149,17 @@ impl Transaction {
         }
     }
 
-    /// Vertices with `label`, from the label index when there is one.
+    /// Vertices with `label`, in id order, from the label's members (`members.rs`).
     pub fn vertices_with_label(&self, label: LabelId) -> Vec<Gid> {
-        let schema = self.inner.schema();
+        let Some(members) = self.inner.members.set(label) else {
+            return Vec::new();
+        };
         let check = |gid: &Gid| {
             self.inner
                 .with_vertex(*gid, |v| vertex::visible_has_label(v, self.viewer(), label))
                 .unwrap_or(false)
         };
-        match schema.label.get(&label) {
-            Some(index) => index.gids().into_iter().filter(check).collect(),
-            None => self.vertices().filter(check).collect(),
-        }
+        members.gids().into_iter().filter(check).collect()
     }
 
     /// Vertices with `label` whose `key` equals `value` (Cypher equality).

@@ -53,6 +53,8 @@ pub(crate) struct Inner {
     pub pipeline: Pipeline,
     pub vertex_count: AtomicI64,
     pub label_counts: scc::HashMap<LabelId, i64>,
+    /// Every label's vertices, for label scans.
+    pub members: crate::members::LabelMembers,
     /// The running fingerprint, once asked for ([`crate::fingerprint::running`]).
     pub fingerprint: Mutex<crate::fingerprint::running::Running>,
 }
@@ -117,6 +119,7 @@ impl Storage {
             pipeline: Pipeline::default(),
             vertex_count: AtomicI64::new(0),
             label_counts: scc::HashMap::new(),
+            members: Default::default(),
             fingerprint: Mutex::default(),
         };
         Storage { inner: Arc::new(inner) }
@@ -285,6 +288,13 @@ impl Inner {
                 engine.active.remove(&start_ts);
             }
         }
+    }
+
+    /// Records that a vertex just gained `label`: its label set and the tuple indexes of
+    /// `schema` (the writer holds the vertex's lock).
+    pub(crate) fn label_added(&self, schema: &Schema, gid: Gid, v: &crate::vertex::VertexData, label: LabelId) {
+        self.members.insert(label, gid);
+        schema.label_added(gid, v, label);
     }
 
     /// Adds `by` to a label's count.

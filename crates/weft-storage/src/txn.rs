@@ -235,7 +235,7 @@ impl Transaction {
         }
         push_delta(&mut v.delta, &self.state, UndoAction::RemoveLabel(label));
         v.push_label(label);
-        self.inner.schema().label_added(gid, &v, label);
+        self.inner.label_added(&self.inner.schema(), gid, &v, label);
         drop(v);
         self.inner.count_label(label, 1);
         self.log.vertex(gid);

@@ -289,3 +289,39 @@ fn unique_constraint_holds_under_concurrent_writers() {
     assert_eq!(dump.vertices.len(), 50);
     assert_eq!(emails.len(), 50);
 }
+
+#[test]
+fn label_scans_without_a_declared_index_see_each_snapshot_and_gc_drops_lost_members() {
+    // Set up: three Person vertices and one Robot; no index declared.
+    let storage = Storage::new();
+    let people: Vec<Gid> = (0..3).map(|_| person(&storage, "Person", &[]).unwrap()).collect();
+    let robot = person(&storage, "Robot", &[]).unwrap();
+    let label = storage.label("Person");
+    let before = storage.begin(SI);
+
+    // Act: one loses the label, one is deleted, the robot gains it, and a transaction
+    // that adds it to a fourth aborts.
+    let mut txn = storage.begin(SI);
+    txn.remove_label(people[0], label).unwrap();
+    txn.delete_vertex(people[1], false).unwrap();
+    txn.add_label(robot, label).unwrap();
+    txn.commit().unwrap();
+    let mut aborted = storage.begin(SI);
+    let stray = aborted.create_vertex().unwrap();
+    aborted.add_label(stray, label).unwrap();
+    aborted.abort();
+
+    // Check: the older snapshot still sees its three, a new one sees the change, and
+    // neither sees the aborted vertex; once the older reader ends, GC clears the bits of
+    // the two that lost the label for good.
+    assert_eq!(before.vertices_with_label(label), people);
+    assert_eq!(storage.begin(SI).vertices_with_label(label), vec![people[2], robot]);
+    drop(before);
+    let stats = storage.collect_garbage();
+    assert!(stats.index_entries_removed >= 2, "{stats:?}");
+    assert_eq!(storage.begin(SI).vertices_with_label(label), vec![people[2], robot]);
+    assert!(storage
+        .begin(SI)
+        .vertices_with_label(storage.label("Nobody"))
+        .is_empty());
+}

@@ -309,6 +309,7 @@ impl Ctx<'_> {
             for label in labels {
                 if !v.has_label(label) {
                     v.push_label(label);
+                    self.inner.members.insert(label, Gid(gid));
                     self.inner.count_label(label, 1);
                 }
             }
