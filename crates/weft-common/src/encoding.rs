@@ -160,8 +160,16 @@ pub fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
 }
 
 /// Reads a canonical LEB128 varint.
+#[inline]
 pub fn get_varint(buf: &[u8], pos: &mut usize) -> Result<u64, DecodeError> {
     let start = *pos;
+    // Most varints (keys, tags, short lengths) are one byte.
+    if let Some(&byte) = buf.get(start) {
+        if byte < 0x80 {
+            *pos = start + 1;
+            return Ok(u64::from(byte));
+        }
+    }
     let rest = buf.get(start..).unwrap_or_default();
     let mut value = 0u64;
     for (i, &byte) in rest.iter().take(MAX_VARINT_LEN).enumerate() {

@@ -26,6 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = args.first().ok_or("usage: social_bench DIR [SECONDS_PER_QUERY]")?;
     let budget = Duration::from_secs_f64(args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(3.0));
     let engine = Engine::new();
+    // As `weft serve` does with its default --workers: one scan thread per CPU.
+    engine.set_scan_threads(std::thread::available_parallelism().map_or(1, |n| n.get()));
     let persons = load(&engine, dir)?;
 
     let queries = [

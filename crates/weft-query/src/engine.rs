@@ -33,6 +33,8 @@ pub struct Engine {
     plans: Arc<Mutex<HashMap<String, Arc<Plan>>>>,
     procedures: Arc<Registry>,
     query_timeout: Option<Duration>,
+    /// Threads one large label scan may use (shared by clones; see `set_scan_threads`).
+    scan_threads: Arc<std::sync::atomic::AtomicUsize>,
     admin: Arc<AdminRegistry>,
     pub(crate) read_only: Arc<crate::graph::access::ReadOnlySwitch>,
 }
@@ -60,6 +62,7 @@ impl Engine {
             plans: Arc::default(),
             procedures: Arc::default(),
             query_timeout: None,
+            scan_threads: Arc::new(std::sync::atomic::AtomicUsize::new(1)),
             admin: Arc::default(),
             read_only: Arc::default(),
         }
@@ -70,6 +73,13 @@ impl Engine {
     pub fn with_query_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.query_timeout = timeout;
         self
+    }
+
+    /// Lets up to `threads` threads share one large label scan (default 1), for this
+    /// engine and its clones: a server passes its query worker count.
+    pub fn set_scan_threads(&self, threads: usize) {
+        self.scan_threads
+            .store(threads.max(1), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Registers (or replaces) a procedure for `CALL`.
@@ -274,6 +284,7 @@ impl Engine {
         let graph = LocalGraph::new(storage, txn);
         let mut ctx = ExecCtx::new(graph, params)
             .with_deadline(deadline)
+            .with_scan_threads(self.scan_threads.load(std::sync::atomic::Ordering::Relaxed))
             .refusing_writes(refusal);
         if mode == Mode::Profile {
             plan.root.time_all();

@@ -310,6 +310,8 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::warn!(%error, "the Bolt endpoint failed while the instance started");
     }
     let node = opened?;
+    // A large label scan may use as many threads as queries may run at once.
+    node.engine().set_scan_threads(args.workers);
     let bolt = match early_listener {
         Some(bolt) => bolt,
         None => bind_bolt()?,

@@ -24,6 +24,9 @@ impl Inner {
     }
 }
 
+/// Members below which a label scan stays on one thread (starting threads costs more).
+const PARALLEL_SCAN_MIN: usize = 16_384;
+
 impl Transaction {
     fn viewer(&self) -> &Viewer {
         &self.viewer
@@ -160,6 +163,89 @@ impl Transaction {
                 .unwrap_or(false)
         };
         members.gids().into_iter().filter(check).collect()
+    }
+
+    /// The column form of a label scan: the vertices with `label` this transaction sees,
+    /// in id order, with the values of `keys` on each (`None` in `keys`: a property no
+    /// vertex has), handed to `f` in batches of up to `batch` vertices as one vector of
+    /// values per key. One lock per vertex serves the label check and every key. With
+    /// `threads` above one and a large label, that many threads read batches side by
+    /// side (batch `i` by thread `i % threads`); `f` still runs on the caller's thread,
+    /// on the batches in order, with at most two batches per thread read ahead.
+    pub fn label_columns<E>(
+        &self,
+        label: LabelId,
+        keys: &[Option<PropertyId>],
+        batch: usize,
+        threads: usize,
+        mut f: impl FnMut(&[Gid], &[Vec<Option<Value>>]) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let Some(members) = self.inner.members.set(label) else {
+            return Ok(());
+        };
+        let members = members.gids();
+        let batches: Vec<&[Gid]> = members.chunks(batch.max(1)).collect();
+        let threads = threads.clamp(1, batches.len().max(1));
+        if threads == 1 || members.len() < PARALLEL_SCAN_MIN {
+            for candidates in batches {
+                let (gids, columns) = self.read_columns(label, keys, candidates);
+                if !gids.is_empty() {
+                    f(&gids, &columns)?;
+                }
+            }
+            return Ok(());
+        }
+        std::thread::scope(|scope| {
+            let (senders, receivers): (Vec<_>, Vec<_>) = (0..threads).map(|_| std::sync::mpsc::sync_channel(2)).unzip();
+            for (t, sender) in senders.into_iter().enumerate() {
+                let batches = &batches;
+                scope.spawn(move || {
+                    for candidates in batches.iter().skip(t).step_by(threads) {
+                        // The caller stopped (an error from `f`): stop reading.
+                        if sender.send(self.read_columns(label, keys, candidates)).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            for i in 0..batches.len() {
+                let Ok((gids, columns)) = receivers[i % threads].recv() else {
+                    break;
+                };
+                if !gids.is_empty() {
+                    f(&gids, &columns)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// One batch of [`Transaction::label_columns`]: the candidates that have `label` for
+    /// this transaction and their values of `keys`.
+    fn read_columns(
+        &self,
+        label: LabelId,
+        keys: &[Option<PropertyId>],
+        candidates: &[Gid],
+    ) -> (Vec<Gid>, Vec<Vec<Option<Value>>>) {
+        let mut gids = Vec::with_capacity(candidates.len());
+        let mut columns: Vec<Vec<Option<Value>>> = keys.iter().map(|_| Vec::with_capacity(candidates.len())).collect();
+        for &gid in candidates {
+            self.inner.with_vertex(gid, |v| {
+                if !vertex::visible_has_label(v, self.viewer(), label) {
+                    return;
+                }
+                gids.push(gid);
+                for (key, column) in keys.iter().zip(columns.iter_mut()) {
+                    let value = key.and_then(|key| match v.delta {
+                        None => v.props.get(key),
+                        Some(_) => vertex::visible_property(true, &v.props, &v.delta, self.viewer(), key).1,
+                    });
+                    column.push(value);
+                }
+            });
+        }
+        (gids, columns)
     }
 
     /// Vertices with `label` whose `key` equals `value` (Cypher equality).

@@ -32,8 +32,72 @@ fn new_states(aggs: &[AggSpec]) -> Result<Vec<Box<dyn Aggregator>>> {
         .collect()
 }
 
+/// Groups rows by their key values and keeps one aggregator state per group and
+/// aggregate: what both the row path and the column path (`columns.rs`) feed.
+pub(crate) struct Groups<'a> {
+    aggs: &'a [AggSpec],
+    index: FastMap<Vec<GroupKey>, usize>,
+    groups: Vec<Group>,
+    /// The key being built, kept across rows: only a new group copies it.
+    pub key: Vec<GroupKey>,
+    /// One aggregate's arguments being built, kept across rows.
+    pub args: Vec<QValue>,
+}
+
+impl<'a> Groups<'a> {
+    pub fn new(aggs: &'a [AggSpec]) -> Self {
+        Groups {
+            aggs,
+            index: FastMap::default(),
+            groups: Vec::new(),
+            key: Vec::new(),
+            args: Vec::new(),
+        }
+    }
+
+    /// The group of the key in [`Groups::key`], made when new.
+    pub fn group(&mut self) -> Result<usize> {
+        if let Some(at) = self.index.get(self.key.as_slice()) {
+            return Ok(*at);
+        }
+        self.groups.push(Group {
+            keys: self.key.iter().map(|k| k.0.clone()).collect(),
+            states: new_states(self.aggs)?,
+        });
+        self.index.insert(self.key.clone(), self.groups.len() - 1);
+        Ok(self.groups.len() - 1)
+    }
+
+    /// Feeds the arguments in [`Groups::args`] to aggregate `agg` of group `at`.
+    pub fn update(&mut self, at: usize, agg: usize) -> Result<()> {
+        self.groups[at].states[agg].update(&self.args)
+    }
+
+    /// One row per group (one with the aggregates' empty results when there are no keys
+    /// and no group), with the keys in their slots.
+    pub fn finish(mut self, keys: &[(usize, CExpr)], width: usize) -> Result<VecDeque<Row>> {
+        if self.groups.is_empty() && keys.is_empty() {
+            self.key.clear();
+            self.group()?;
+        }
+        let mut out = VecDeque::new();
+        for mut group in self.groups {
+            let mut row = vec![QValue::Null; width];
+            for ((slot, _), v) in keys.iter().zip(group.keys.drain(..)) {
+                row[*slot] = v;
+            }
+            for (spec, state) in self.aggs.iter().zip(group.states.iter_mut()) {
+                row[spec.slot] = state.finish()?;
+            }
+            out.push_back(row);
+        }
+        Ok(out)
+    }
+}
+
 /// Groups the input by `keys` and runs `aggs` per group; one row per group (one row
-/// with the aggregates' empty results when there are no keys and no input).
+/// with the aggregates' empty results when there are no keys and no input). A first
+/// clause's label scan grouped by its node's properties runs in column form instead.
 pub(crate) fn aggregate<G: GraphWrite>(
     input: &mut Op,
     keys: &[(usize, CExpr)],
@@ -41,64 +105,26 @@ pub(crate) fn aggregate<G: GraphWrite>(
     width: usize,
     ctx: &mut ExecCtx<G>,
 ) -> Result<VecDeque<Row>> {
-    let mut index: FastMap<Vec<GroupKey>, usize> = FastMap::default();
-    let mut groups: Vec<Group> = Vec::new();
-    let mut args: Vec<QValue> = Vec::new();
-    let mut key: Vec<GroupKey> = Vec::with_capacity(keys.len());
+    if let Some(scan) = crate::exec::columns::ColumnScan::of(input, keys, aggs) {
+        return scan.aggregate(input, keys, aggs, width, ctx);
+    }
+    let mut groups = Groups::new(aggs);
     input.drain(ctx, &mut |row, ctx| {
-        let at = if keys.is_empty() {
-            if groups.is_empty() {
-                groups.push(Group {
-                    keys: Vec::new(),
-                    states: new_states(aggs)?,
-                });
-            }
-            0
-        } else {
-            // The key is built in a buffer kept across rows: only a new group copies it.
-            key.clear();
-            for (_, e) in keys {
-                key.push(GroupKey::from(eval(e, row, ctx)?));
-            }
-            match index.get(key.as_slice()) {
-                Some(at) => *at,
-                None => {
-                    groups.push(Group {
-                        keys: key.iter().map(|k| k.0.clone()).collect(),
-                        states: new_states(aggs)?,
-                    });
-                    index.insert(key.clone(), groups.len() - 1);
-                    groups.len() - 1
-                }
-            }
-        };
-        for (spec, state) in aggs.iter().zip(groups[at].states.iter_mut()) {
-            args.clear();
+        groups.key.clear();
+        for (_, e) in keys {
+            groups.key.push(GroupKey::from(eval(e, row, ctx)?));
+        }
+        let at = groups.group()?;
+        for (i, spec) in aggs.iter().enumerate() {
+            groups.args.clear();
             for e in &spec.args {
-                args.push(eval(e, row, ctx)?);
+                groups.args.push(eval(e, row, ctx)?);
             }
-            state.update(&args)?;
+            groups.update(at, i)?;
         }
         Ok(())
     })?;
-    if groups.is_empty() && keys.is_empty() {
-        groups.push(Group {
-            keys: Vec::new(),
-            states: new_states(aggs)?,
-        });
-    }
-    let mut out = VecDeque::new();
-    for mut group in groups {
-        let mut row = vec![QValue::Null; width];
-        for ((slot, _), v) in keys.iter().zip(group.keys.drain(..)) {
-            row[*slot] = v;
-        }
-        for (spec, state) in aggs.iter().zip(group.states.iter_mut()) {
-            row[spec.slot] = state.finish()?;
-        }
-        out.push_back(row);
-    }
-    Ok(out)
+    groups.finish(keys, width)
 }
 
 /// The input ordered by `keys` (each descending when its flag is set), cut to `limit`.

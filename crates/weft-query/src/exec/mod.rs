@@ -5,6 +5,7 @@
 //! the statement may not write (read-only engine or transaction) and forgets the label
 //! checks remembered since the last write.
 
+pub(crate) mod columns;
 pub(crate) mod cursor;
 pub(crate) mod eager;
 pub(crate) mod materialise;
@@ -52,6 +53,8 @@ pub struct ExecCtx<G> {
     write_generation: u64,
     /// Why the statement may not write, if it may not.
     refuse_writes: Option<Box<QueryError>>,
+    /// Threads that may share one large label scan.
+    scan_threads: usize,
 }
 
 impl<G: GraphRead> ExecCtx<G> {
@@ -75,7 +78,19 @@ impl<G: GraphRead> ExecCtx<G> {
             property_ids: Default::default(),
             write_generation: 0,
             refuse_writes: None,
+            scan_threads: 1,
         }
+    }
+
+    /// Lets up to `threads` threads share one large label scan.
+    pub fn with_scan_threads(mut self, threads: usize) -> Self {
+        self.scan_threads = threads.max(1);
+        self
+    }
+
+    /// Threads that may share one large label scan.
+    pub fn scan_threads(&self) -> usize {
+        self.scan_threads
     }
 
     /// The id of property `key`, if any object ever had it.

@@ -490,7 +490,17 @@ impl Op {
             OpKind::Filter { input, .. } => ("Filter", vec![input]),
             OpKind::Unwind { input, .. } => ("Unwind", vec![input]),
             OpKind::Project { input, .. } => ("Produce", vec![input]),
-            OpKind::Aggregate { input, .. } => ("Aggregate", vec![input]),
+            OpKind::Aggregate { input, keys, aggs, .. } => {
+                let columns = crate::exec::columns::ColumnScan::of(input, keys, aggs).is_some();
+                (
+                    if columns {
+                        "Aggregate (label columns)"
+                    } else {
+                        "Aggregate"
+                    },
+                    vec![input],
+                )
+            }
             OpKind::Distinct { input, .. } => ("Distinct", vec![input]),
             OpKind::Sort { input, limit, .. } => (if limit.is_some() { "TopK" } else { "OrderBy" }, vec![input]),
             OpKind::Skip { input, .. } => ("Skip", vec![input]),

@@ -256,6 +256,17 @@ impl GraphRead for LocalGraph<'_> {
     fn vertices_with_label(&self, label: LabelId) -> Vec<Gid> {
         self.read().vertices_with_label(label)
     }
+    fn label_columns(
+        &self,
+        label: LabelId,
+        keys: &[Option<PropertyId>],
+        batch: usize,
+        threads: usize,
+        f: &mut dyn FnMut(&[Gid], &[Vec<Option<Value>>]) -> Result<()>,
+    ) -> Result<()> {
+        self.read().label_columns(label, keys, batch, threads, f)
+    }
+
     fn index_lookup(&self, label: LabelId, key: PropertyId, value: &Value) -> Option<Vec<Gid>> {
         self.storage.approx_label_property_count(label, key)?;
         Some(self.read().vertices_with_property(label, key, value))

@@ -90,6 +90,32 @@ pub trait GraphRead: GraphStats {
     fn vertex_properties_many(&self, nodes: &[Gid]) -> Result<Vec<Vec<(PropertyId, Value)>>> {
         nodes.iter().map(|n| self.vertex_properties(*n)).collect()
     }
+    /// The column form of [`GraphRead::vertices_with_label`]: the nodes with `label` and
+    /// the values of `keys` on each (`None` in `keys`: a key no node has), handed to `f`
+    /// in batches of up to `batch` nodes as one vector of values per key, in order. Up to
+    /// `threads` threads may read batches side by side (`f` runs on the caller's). A
+    /// remote implementation answers a batch in one round trip; the local one locks each
+    /// node once for all keys.
+    fn label_columns(
+        &self,
+        label: LabelId,
+        keys: &[Option<PropertyId>],
+        batch: usize,
+        _threads: usize,
+        f: &mut dyn FnMut(&[Gid], &[Vec<Option<Value>>]) -> Result<()>,
+    ) -> Result<()> {
+        for nodes in self.vertices_with_label(label).chunks(batch.max(1)) {
+            let columns = keys
+                .iter()
+                .map(|key| match key {
+                    Some(key) => self.vertex_property_many(nodes, *key),
+                    None => Ok(vec![None; nodes.len()]),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            f(nodes, &columns)?;
+        }
+        Ok(())
+    }
     /// [`GraphRead::edges`] from many nodes (one expand step of a whole frontier).
     fn edges_many(&self, nodes: &[Gid], dir: Direction, types: &[EdgeTypeId]) -> Result<Vec<Vec<EdgeRef>>> {
         nodes.iter().map(|n| self.edges(*n, dir, types)).collect()

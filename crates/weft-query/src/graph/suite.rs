@@ -160,6 +160,23 @@ fn batch_calls_agree_with_single_calls<G: GraphWrite>(g: &mut G) {
     let out = g.edges_many(&nodes, Direction::Out, &[t]).expect("expand");
     assert_eq!(out.iter().map(Vec::len).collect::<Vec<_>>(), vec![1, 1, 0]);
     assert_eq!(out[0], g.edges(nodes[0], Direction::Out, &[t]).expect("single"));
+
+    // The column scan: batches of two, the known key and one no node has.
+    let unlabelled = g.create_vertex().expect("unlabelled");
+    g.set_vertex_property(unlabelled, key, Value::Int(9)).expect("set");
+    let (mut seen, mut values) = (Vec::new(), Vec::new());
+    g.label_columns(l, &[Some(key), None], 2, 2, &mut |batch, columns| {
+        assert!(batch.len() <= 2 && columns.len() == 2);
+        assert!(columns[1].iter().all(Option::is_none));
+        seen.extend_from_slice(batch);
+        values.extend(columns[0].iter().cloned());
+        Ok(())
+    })
+    .expect("columns");
+    let mut want = g.vertices_with_label(l);
+    want.sort();
+    assert_eq!(seen, want);
+    assert_eq!(values, g.vertex_property_many(&seen, key).expect("props"));
 }
 
 #[cfg(test)]
