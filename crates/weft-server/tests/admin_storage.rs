@@ -58,6 +58,15 @@ fn snapshots_are_taken_and_listed_by_query() {
         figures["commit_pipeline"],
         ResultValue::String("wal -> replication".to_string())
     );
+    // Resident memory by owner: each estimated figure is there, and they sum to it.
+    let int = |name: &str| match figures[name] {
+        ResultValue::Int(n) => n,
+        ref other => panic!("{name}: {other:?}"),
+    };
+    let owners = ["vertices", "edges", "properties", "indexes", "version_chains", "other"];
+    let sum: i64 = owners.iter().map(|o| int(&format!("memory_{o}"))).sum();
+    assert!(int("memory_vertices") > 0 && int("memory_edges") > 0 && int("memory_properties") > 0);
+    assert_eq!(sum, int("memory_res"));
     node.close(false).unwrap();
 }
 

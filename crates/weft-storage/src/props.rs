@@ -33,6 +33,11 @@ impl PropertyStore {
         None
     }
 
+    /// The encoded string (for memory accounting).
+    pub fn bytes(&self) -> &ThinVec<u8> {
+        &self.bytes
+    }
+
     /// True when `key` is set.
     pub fn contains(&self, key: PropertyId) -> bool {
         self.get(key).is_some()

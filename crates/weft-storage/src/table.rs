@@ -68,6 +68,12 @@ impl<T: Default> SlotTable<T> {
         chunk.get(id as usize & (CHUNK - 1))
     }
 
+    /// Slots allocated so far (whole chunks, used or not).
+    pub fn allocated_slots(&self) -> u64 {
+        let chunks = self.high_water().div_ceil(CHUNK as u64);
+        (0..chunks as usize).filter(|c| self.chunks[*c].get().is_some()).count() as u64 * CHUNK as u64
+    }
+
     /// One past the largest id handed out so far.
     pub fn high_water(&self) -> u64 {
         self.next.load(Ordering::Acquire)

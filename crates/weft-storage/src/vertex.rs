@@ -62,6 +62,11 @@ impl VertexData {
     }
 
     /// The newest state's labels.
+    /// The labels after the first (for memory accounting).
+    pub fn extra_labels(&self) -> &ThinVec<LabelId> {
+        &self.more_labels
+    }
+
     pub fn label_vec(&self) -> Vec<LabelId> {
         let first = (self.first_label != NO_LABEL).then_some(LabelId(self.first_label));
         first.into_iter().chain(self.more_labels.iter().copied()).collect()

@@ -13,10 +13,20 @@ use weft_storage::{Direction, IsolationLevel, Storage};
 /// `SHOW STORAGE INFO`: one row per figure, as `(storage info, value)`.
 pub fn storage_info(storage: &Storage, durability: Option<&Durability>) -> Result<QueryResult> {
     let int = |v: u64| ResultValue::Int(i64::try_from(v).unwrap_or(i64::MAX));
+    let resident = resident_bytes();
+    let memory = storage.memory_breakdown();
     let mut rows = vec![
         ("vertex_count", int(storage.approx_vertex_count())),
         ("edge_count", int(edge_count(storage)?)),
-        ("memory_res", int(resident_bytes())),
+        ("memory_res", int(resident)),
+        // Resident memory by owner, estimated from the objects' sizes; "other" is the
+        // rest: the allocator's rounding and kept free memory, buffers, code, stacks.
+        ("memory_vertices", int(memory.vertices)),
+        ("memory_edges", int(memory.edges)),
+        ("memory_properties", int(memory.properties)),
+        ("memory_indexes", int(memory.indexes)),
+        ("memory_version_chains", int(memory.version_chains)),
+        ("memory_other", int(resident.saturating_sub(memory.total()))),
         ("last_commit_timestamp", int(storage.last_committed())),
         ("active_transactions", int(storage.active_transactions() as u64)),
         (
