@@ -51,7 +51,7 @@ impl Storage {
                     labels: HashMap::new(),
                 };
                 let loaded = loader.ops(ops);
-                loader.flush_counts();
+                inner.count_labels(ts, loader.labels.drain());
                 loaded?;
                 inner.publish(ts, None, None);
                 Ok(ts)
@@ -254,14 +254,6 @@ impl Loader<'_> {
         self.inner.edges.remove_sync(&gid);
         self.inner.gc.mark_dirty();
         Ok(())
-    }
-
-    fn flush_counts(&mut self) {
-        for (label, by) in self.labels.drain() {
-            if by != 0 {
-                self.inner.count_label(label, by);
-            }
-        }
     }
 }
 

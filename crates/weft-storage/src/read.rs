@@ -165,6 +165,21 @@ impl Transaction {
         members.gids().into_iter().filter(check).collect()
     }
 
+    /// How many vertices with `label` this transaction sees, when the label's count
+    /// answers that without a scan: a snapshot transaction that has written nothing, and
+    /// no commit it cannot see has changed the count. `None`: scan instead.
+    pub fn exact_label_count(&self, label: LabelId) -> Option<u64> {
+        if !self.wrote_nothing() || self.viewer.isolation != crate::IsolationLevel::SnapshotIsolation {
+            return None;
+        }
+        let counts = self.inner.label_counts.lock();
+        match counts.get(&label) {
+            None => Some(0),
+            Some(c) if c.changed_at <= self.viewer.start_ts => Some(c.vertices.max(0) as u64),
+            Some(_) => None,
+        }
+    }
+
     /// The column form of a label scan: the vertices with `label` this transaction sees,
     /// in id order, with the values of `keys` on each (`None` in `keys`: a property no
     /// vertex has), handed to `f` in batches of up to `batch` vertices as one vector of

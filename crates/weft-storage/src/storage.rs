@@ -52,11 +52,22 @@ pub(crate) struct Inner {
     pub gc: GcQueue,
     pub pipeline: Pipeline,
     pub vertex_count: AtomicI64,
-    pub label_counts: scc::HashMap<LabelId, i64>,
+    /// Per label, the vertices with it as of the newest staged commit, and the timestamp
+    /// of the last commit that changed that number (see [`Inner::count_labels`]).
+    pub label_counts: Mutex<std::collections::HashMap<LabelId, LabelCount>>,
     /// Every label's vertices, for label scans.
     pub members: crate::members::LabelMembers,
     /// The running fingerprint, once asked for ([`crate::fingerprint::running`]).
     pub fingerprint: Mutex<crate::fingerprint::running::Running>,
+}
+
+/// How many vertices have a label, and since when that number holds.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct LabelCount {
+    pub vertices: i64,
+    /// The newest commit that changed `vertices`: a snapshot at or after it sees exactly
+    /// that many.
+    pub changed_at: u64,
 }
 
 /// How a staged commit ended (see [`Inner::settle`]).
@@ -118,7 +129,7 @@ impl Storage {
             gc: GcQueue::default(),
             pipeline: Pipeline::default(),
             vertex_count: AtomicI64::new(0),
-            label_counts: scc::HashMap::new(),
+            label_counts: Mutex::default(),
             members: Default::default(),
             fingerprint: Mutex::default(),
         };
@@ -240,12 +251,10 @@ impl Storage {
         self.inner.vertex_count.load(Ordering::Relaxed).max(0) as u64
     }
 
-    /// Approximate number of vertices with `label` (for planning).
+    /// Number of vertices with `label` as of the newest commit (for planning).
     pub fn approx_label_count(&self, label: LabelId) -> u64 {
-        self.inner
-            .label_counts
-            .read_sync(&label, |_, c| (*c).max(0) as u64)
-            .unwrap_or(0)
+        let counts = self.inner.label_counts.lock();
+        counts.get(&label).map_or(0, |c| c.vertices.max(0) as u64)
     }
 
     /// Approximate number of vertices with `label` and `prop` set, when that index exists.
@@ -297,9 +306,18 @@ impl Inner {
         schema.label_added(gid, v, label);
     }
 
-    /// Adds `by` to a label's count.
-    pub fn count_label(&self, label: LabelId, by: i64) {
-        *self.label_counts.entry_sync(label).or_insert(0).get_mut() += by;
+    /// Adds a commit's label count changes, at its timestamp `ts`: called under the
+    /// commit lock once the commit is staged (its changes are then committed state), or
+    /// by a loader that fills the storage before anyone reads it (`ts` 0).
+    pub fn count_labels(&self, ts: u64, changes: impl IntoIterator<Item = (LabelId, i64)>) {
+        let mut counts = self.label_counts.lock();
+        for (label, by) in changes {
+            if by != 0 {
+                let count = counts.entry(label).or_default();
+                count.vertices += by;
+                count.changed_at = count.changed_at.max(ts);
+            }
+        }
     }
 
     /// The schema in force; callers that maintain indexes must hold the object's lock

@@ -23,6 +23,8 @@ pub struct Transaction {
     pub(crate) viewer: Viewer,
     state: Arc<CommitState>,
     log: TxnLog,
+    /// Label count changes this transaction made, counted when it commits.
+    label_changes: Vec<(LabelId, i64)>,
     open: bool,
 }
 
@@ -118,12 +120,18 @@ impl Transaction {
         }
     }
 
+    /// True while the transaction has made no change.
+    pub(crate) fn wrote_nothing(&self) -> bool {
+        self.log.ops.is_empty()
+    }
+
     pub(crate) fn new(inner: Arc<Inner>, viewer: Viewer, state: Arc<CommitState>) -> Self {
         Transaction {
             inner,
             viewer,
             state,
             log: TxnLog::default(),
+            label_changes: Vec::new(),
             open: true,
         }
     }
@@ -208,7 +216,7 @@ impl Transaction {
                 push_delta(&mut v.delta, &self.state, UndoAction::RecreateObject);
                 let labels: Vec<LabelId> = v.label_vec();
                 drop(v);
-                labels.iter().for_each(|l| self.inner.count_label(*l, -1));
+                self.label_changes.extend(labels.iter().map(|l| (*l, -1)));
                 self.inner.vertex_count.fetch_sub(1, Ordering::Relaxed);
                 self.log.vertex(gid);
                 self.log.ops.push(Op::DeleteVertex(gid));
@@ -237,7 +245,7 @@ impl Transaction {
         v.push_label(label);
         self.inner.label_added(&self.inner.schema(), gid, &v, label);
         drop(v);
-        self.inner.count_label(label, 1);
+        self.label_changes.push((label, 1));
         self.log.vertex(gid);
         self.log.ops.push(Op::AddLabel(gid, label));
         Ok(true)
@@ -253,7 +261,7 @@ impl Transaction {
         push_delta(&mut v.delta, &self.state, UndoAction::AddLabel(label));
         v.pull_label(label);
         drop(v);
-        self.inner.count_label(label, -1);
+        self.label_changes.push((label, -1));
         self.log.vertex(gid);
         self.log.ops.push(Op::RemoveLabel(gid, label));
         Ok(true)
@@ -462,6 +470,7 @@ impl Transaction {
         match staged {
             Ok((ts, tickets)) => {
                 running::record(&inner, ts, change, txn_id, &self.log.ops);
+                inner.count_labels(ts, self.label_changes.drain(..));
                 // Committed from here on: read-committed readers, constraint checks and
                 // write conflicts see it. New snapshots see it once it is published,
                 // after every sink holds its record.
@@ -504,7 +513,7 @@ impl Transaction {
             while let Some(d) = v.delta.take_if(|d| Arc::ptr_eq(&d.state, &self.state)) {
                 let Delta { action, next, .. } = *d;
                 v.delta = next;
-                self.uncount(&v, &action);
+                self.uncount(&action);
                 undo_vertex(&mut v, action);
             }
         }
@@ -523,18 +532,16 @@ impl Transaction {
         self.inner.finish(self.viewer.start_ts);
     }
 
-    /// Keeps the planner's counters right while undoing `action` on `v`.
-    fn uncount(&self, v: &VertexData, action: &UndoAction) {
+    /// Keeps the vertex counter right while undoing `action` (label counts change only
+    /// at commit).
+    fn uncount(&self, action: &UndoAction) {
         match action {
             UndoAction::DeleteObject => {
                 self.inner.vertex_count.fetch_sub(1, Ordering::Relaxed);
             }
             UndoAction::RecreateObject => {
                 self.inner.vertex_count.fetch_add(1, Ordering::Relaxed);
-                v.label_vec().iter().for_each(|l| self.inner.count_label(*l, 1));
             }
-            UndoAction::AddLabel(l) => self.inner.count_label(*l, 1),
-            UndoAction::RemoveLabel(l) => self.inner.count_label(*l, -1),
             _ => {}
         }
     }

@@ -325,3 +325,40 @@ fn label_scans_without_a_declared_index_see_each_snapshot_and_gc_drops_lost_memb
         .vertices_with_label(storage.label("Nobody"))
         .is_empty());
 }
+
+#[test]
+fn a_label_count_answers_a_snapshot_only_when_no_later_commit_changed_it() {
+    // Set up: three committed Person vertices.
+    let storage = Storage::new();
+    for _ in 0..3 {
+        person(&storage, "Person", &[]).unwrap();
+    }
+    let label = storage.label("Person");
+    let early = storage.begin(SI);
+    assert_eq!(early.exact_label_count(label), Some(3));
+    assert_eq!(early.exact_label_count(storage.label("Nobody")), Some(0));
+
+    // Act: a commit adds one, an aborted transaction adds one, a running one removes one.
+    let added = person(&storage, "Person", &[]).unwrap();
+    let mut aborted = storage.begin(SI);
+    let stray = aborted.create_vertex().unwrap();
+    aborted.add_label(stray, label).unwrap();
+    aborted.abort();
+    let mut writer = storage.begin(SI);
+    writer.remove_label(added, label).unwrap();
+
+    // Check: the early snapshot must scan (a commit it cannot see changed the count),
+    // a new one is answered with four, and a transaction that wrote must scan.
+    assert_eq!(early.exact_label_count(label), None);
+    assert_eq!(early.vertices_with_label(label).len(), 3);
+    assert_eq!(storage.begin(SI).exact_label_count(label), Some(4));
+    assert_eq!(writer.exact_label_count(label), None);
+    writer.commit().unwrap();
+    assert_eq!(storage.begin(SI).exact_label_count(label), Some(3));
+    let read_committed = storage.begin(IsolationLevel::ReadCommitted);
+    assert_eq!(
+        read_committed.exact_label_count(label),
+        None,
+        "only snapshots are answered"
+    );
+}

@@ -7,10 +7,15 @@
 //! row is built, no pattern is walked per node, each node is locked once, and property
 //! names are resolved once per statement.
 //!
+//! Without keys and with only `count(*)` / `count(n)`, the label's kept count answers
+//! when the graph has one for the transaction ([`GraphRead::label_count`]), and no node
+//! is visited.
+//!
 //! Promises: the same groups, values and errors as the row path (`eager.rs`), which it
 //! shares the grouping and aggregator states with; any other shape — a WHERE, a second
 //! label, pattern properties, an expression other than `n` or `n.key`, an earlier
-//! clause — runs on the row path. Under PROFILE the scan's rows are counted on its Match.
+//! clause — runs on the row path. Under PROFILE the scan's rows are counted on its Match
+//! (none when the count answered).
 
 use crate::error::Result;
 use crate::exec::eager::Groups;
@@ -81,6 +86,20 @@ impl ColumnScan {
         Some(scan)
     }
 
+    /// True when the result is one row of node counts: no keys, and every aggregate is
+    /// `count(*)` or `count(n)` (each counts every scanned node once).
+    fn counts_only(&self, aggs: &[AggSpec]) -> bool {
+        self.keys.is_empty()
+            && aggs
+                .iter()
+                .zip(&self.args)
+                .all(|(spec, args)| match spec.name.as_deref() {
+                    None => true,
+                    Some("count") => !spec.distinct && matches!(args.as_slice(), [Source::Node]),
+                    Some(_) => false,
+                })
+    }
+
     /// Where `e` is read from: `n` or `n.key` of the scanned node in `slot`.
     fn source(&mut self, e: &CExpr, slot: usize) -> Option<Source> {
         match e {
@@ -114,6 +133,15 @@ impl ColumnScan {
         let label = ctx
             .label_ids(std::slice::from_ref(&self.label))
             .and_then(|l| l.first().copied());
+        let counted = label.filter(|_| self.counts_only(aggs));
+        if let Some(count) = counted.and_then(|l| ctx.graph().label_count(l)) {
+            mark_run(input, 0, started);
+            let mut row = vec![QValue::Null; width];
+            for spec in aggs {
+                row[spec.slot] = QValue::Int(i64::try_from(count).unwrap_or(i64::MAX));
+            }
+            return Ok(VecDeque::from([row]));
+        }
         if let Some(label) = label {
             let ids: Vec<Option<PropertyId>> = self.properties.iter().map(|p| ctx.graph().find_property(p)).collect();
             let ctx = &*ctx;

@@ -256,6 +256,10 @@ impl GraphRead for LocalGraph<'_> {
     fn vertices_with_label(&self, label: LabelId) -> Vec<Gid> {
         self.read().vertices_with_label(label)
     }
+    fn label_count(&self, label: LabelId) -> Option<u64> {
+        self.read().exact_label_count(label)
+    }
+
     fn label_columns(
         &self,
         label: LabelId,

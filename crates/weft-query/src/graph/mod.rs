@@ -90,6 +90,11 @@ pub trait GraphRead: GraphStats {
     fn vertex_properties_many(&self, nodes: &[Gid]) -> Result<Vec<Vec<(PropertyId, Value)>>> {
         nodes.iter().map(|n| self.vertex_properties(*n)).collect()
     }
+    /// How many nodes with `label` this transaction sees, when a kept count answers it
+    /// without a scan; `None` (the default): scan instead.
+    fn label_count(&self, _label: LabelId) -> Option<u64> {
+        None
+    }
     /// The column form of [`GraphRead::vertices_with_label`]: the nodes with `label` and
     /// the values of `keys` on each (`None` in `keys`: a key no node has), handed to `f`
     /// in batches of up to `batch` nodes as one vector of values per key, in order. Up to

@@ -21,6 +21,7 @@ use crate::record::{CommitRecord, DdlOp};
 use crate::storage::{Inner, Storage};
 use crate::vertex::{EdgeData, EdgeObject, Life};
 use parking_lot::Mutex;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -284,6 +285,7 @@ impl Ctx<'_> {
         let batch =
             codec::decode_batch(payload, codec::get_vertex).ok_or_else(|| self.bad(at, "malformed vertex frame"))?;
         let count = batch.len() as u64;
+        let mut counted: HashMap<LabelId, i64> = HashMap::new();
         for RawVertex { gid, labels, props } in batch {
             let labels = labels
                 .iter()
@@ -310,12 +312,14 @@ impl Ctx<'_> {
                 if !v.has_label(label) {
                     v.push_label(label);
                     self.inner.members.insert(label, Gid(gid));
-                    self.inner.count_label(label, 1);
+                    *counted.entry(label).or_default() += 1;
                 }
             }
             drop(v);
             self.inner.vertex_count.fetch_add(1, Ordering::Relaxed);
         }
+        // Loaded before anyone reads: every snapshot taken later sees them.
+        self.inner.count_labels(0, counted);
         Ok(count)
     }
 
