@@ -266,7 +266,7 @@ impl GraphRead for LocalGraph<'_> {
         keys: &[Option<PropertyId>],
         batch: usize,
         threads: usize,
-        f: &mut dyn FnMut(&[Gid], &[Vec<Option<Value>>]) -> Result<()>,
+        f: &mut crate::graph::ColumnsConsumer<'_>,
     ) -> Result<()> {
         self.read().label_columns(label, keys, batch, threads, f)
     }

@@ -32,6 +32,10 @@ use weft_common::temporal::ZonedDateTime;
 pub use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId, Value};
 pub use weft_storage::{Direction, EdgeRef};
 
+/// What [`GraphRead::label_columns`] hands each batch to: the nodes, and per key one
+/// value per node.
+pub type ColumnsConsumer<'f> = dyn FnMut(&[Gid], &[Vec<Option<Value>>]) -> Result<()> + 'f;
+
 /// Ids of labels, relationship types and property keys by name, and back. Ids are stable:
 /// once a name has an id it keeps it.
 pub trait GraphNames {
@@ -107,7 +111,7 @@ pub trait GraphRead: GraphStats {
         keys: &[Option<PropertyId>],
         batch: usize,
         _threads: usize,
-        f: &mut dyn FnMut(&[Gid], &[Vec<Option<Value>>]) -> Result<()>,
+        f: &mut ColumnsConsumer<'_>,
     ) -> Result<()> {
         for nodes in self.vertices_with_label(label).chunks(batch.max(1)) {
             let columns = keys
