@@ -265,14 +265,10 @@ impl Transaction {
 
     /// Vertices with `label` whose `key` equals `value` (Cypher equality).
     pub fn vertices_with_property(&self, label: LabelId, key: PropertyId, value: &Value) -> Vec<Gid> {
-        self.vertices_in_range(label, key, Bound::Included(value), Bound::Included(value))
+        self.range_hits(label, key, Bound::Included(value), Bound::Included(value))
             .into_iter()
-            .filter(|gid| {
-                self.vertex_property(*gid, key)
-                    .ok()
-                    .flatten()
-                    .is_some_and(|v| v.cypher_eq(value) == Some(true))
-            })
+            .filter(|(v, _)| v.0.cypher_eq(value) == Some(true))
+            .map(|(_, gid)| gid)
             .collect()
     }
 
@@ -285,6 +281,20 @@ impl Transaction {
         lower: Bound<&Value>,
         upper: Bound<&Value>,
     ) -> Vec<Gid> {
+        self.range_hits(label, key, lower, upper)
+            .into_iter()
+            .map(|(_, gid)| gid)
+            .collect()
+    }
+
+    /// [`Transaction::vertices_in_range`] with the value this transaction sees on each.
+    fn range_hits(
+        &self,
+        label: LabelId,
+        key: PropertyId,
+        lower: Bound<&Value>,
+        upper: Bound<&Value>,
+    ) -> Vec<(OrderedValue, Gid)> {
         let schema = self.inner.schema();
         let index = schema.label_property.get(&(label, key));
         // Index hits carry the entry's value: a vertex is reported at the entry that matches
@@ -304,13 +314,17 @@ impl Transaction {
         let mut hits: Vec<(OrderedValue, Gid)> = candidates
             .into_iter()
             .filter_map(|(entry, gid)| {
-                let Ok(true) = self.has_label(gid, label) else {
-                    return None;
-                };
-                let Ok(Some(v)) = self.vertex_property(gid, key) else {
-                    return None;
-                };
-                let v = OrderedValue(v);
+                // One lock: the label and the value as this transaction sees them.
+                let seen = self.inner.with_vertex(gid, |v| {
+                    if !vertex::visible_has_label(v, self.viewer(), label) {
+                        return None;
+                    }
+                    match v.delta {
+                        None => v.props.get(key),
+                        Some(_) => vertex::visible_property(true, &v.props, &v.delta, self.viewer(), key).1,
+                    }
+                });
+                let v = OrderedValue(seen.flatten()?);
                 let matches = entry.is_none_or(|e| e == v);
                 let inside = std::ops::RangeBounds::contains(&(bounds.0.as_ref(), bounds.1.as_ref()), &v);
                 (matches && inside).then_some((v, gid))
@@ -319,7 +333,7 @@ impl Transaction {
         if index.is_none() {
             hits.sort();
         }
-        hits.into_iter().map(|(_, gid)| gid).collect()
+        hits
     }
 
     /// Edges of one type, from the edge-type index when there is one.

@@ -142,10 +142,18 @@ pub fn visible_labels(v: &VertexData, viewer: &Viewer) -> Option<Vec<LabelId>> {
 
 /// Whether a viewer sees label `label` on an existing vertex.
 pub fn visible_has_label(v: &VertexData, viewer: &Viewer, label: LabelId) -> bool {
-    if v.delta.is_none() {
-        return v.life == Life::Live && v.has_label(label);
+    let (mut exists, mut has) = (v.life == Life::Live, v.has_label(label));
+    // Undone newest first, as `visible_labels` does, following this one label only.
+    for d in undo_steps(&v.delta, viewer) {
+        match &d.action {
+            UndoAction::DeleteObject => exists = false,
+            UndoAction::RecreateObject => exists = true,
+            UndoAction::AddLabel(l) if *l == label => has = true,
+            UndoAction::RemoveLabel(l) if *l == label => has = false,
+            _ => {}
+        }
     }
-    visible_labels(v, viewer).is_some_and(|ls| ls.contains(&label))
+    exists && has
 }
 
 /// The value of one property a viewer sees (`None` also when the vertex is invisible).

@@ -244,6 +244,12 @@ impl<G: Entities> Value<G> {
     /// booleans, numbers, NaN, null).
     pub fn order_cmp(&self, other: &Value<G>) -> Ordering {
         use Value as V;
+        // Index keys are mostly integers or strings: those need no type ranks.
+        match (self, other) {
+            (V::Int(a), V::Int(b)) => return a.cmp(b),
+            (V::String(a), V::String(b)) => return a.cmp(b),
+            _ => {}
+        }
         let by_type = self.type_order_rank().cmp(&other.type_order_rank());
         if by_type.is_ne() {
             return by_type;

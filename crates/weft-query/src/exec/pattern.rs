@@ -13,6 +13,7 @@ use crate::expr::{compile, eval, CExpr};
 use crate::graph::{Direction, EdgeRef, EdgeTypeId, Gid, GraphRead, LabelId};
 use crate::plan::scope::{Scope, Slots, VarKind};
 use crate::value::{PathValue, QValue};
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// What the pattern is compiled for.
@@ -599,7 +600,7 @@ fn check_rel_props<G: GraphRead>(rel: &CRel, edge: &EdgeRef, row: &mut [QValue],
 }
 
 fn props_match<G: GraphRead>(props: &CExpr, entity: &QValue, row: &mut [QValue], ctx: &ExecCtx<G>) -> Result<bool> {
-    let QValue::Map(wanted) = eval(props, row, ctx)? else {
+    let Some(wanted) = pattern_props(props, row, ctx)? else {
         return Err(QueryError::runtime(
             ErrorKind::TypeError,
             "InvalidArgumentType",
@@ -612,6 +613,32 @@ fn props_match<G: GraphRead>(props: &CExpr, entity: &QValue, row: &mut [QValue],
         }
     }
     Ok(true)
+}
+
+/// The keys and values of pattern properties (`None` when they are not a map). Written
+/// out as a map literal with distinct keys, as they almost always are, only the values
+/// are evaluated: no map is built and no key copied for each row and node.
+fn pattern_props<'e, G: GraphRead>(
+    props: &'e CExpr,
+    row: &mut [QValue],
+    ctx: &ExecCtx<G>,
+) -> Result<Option<Vec<(Cow<'e, str>, QValue)>>> {
+    if let CExpr::Map(entries) = props {
+        let distinct = entries
+            .iter()
+            .enumerate()
+            .all(|(i, (k, _))| entries[..i].iter().all(|(other, _)| other != k));
+        if distinct {
+            let values = entries
+                .iter()
+                .map(|(k, e)| Ok((Cow::Borrowed(k.as_str()), eval(e, row, ctx)?)));
+            return values.collect::<Result<_>>().map(Some);
+        }
+    }
+    Ok(match eval(props, row, ctx)? {
+        QValue::Map(map) => Some(map.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect()),
+        _ => None,
+    })
 }
 
 /// Start candidates for a traversal: the bound value, an index lookup, a label scan, or
@@ -629,7 +656,7 @@ fn start_candidates<G: GraphRead>(n: &CNode, row: &mut [QValue], ctx: &ExecCtx<G
         };
     }
     if let (Some(props), false) = (&n.props, n.labels.is_empty()) {
-        if let QValue::Map(wanted) = eval(props, row, ctx)? {
+        if let Some(wanted) = pattern_props(props, row, ctx)? {
             for (k, v) in &wanted {
                 if let Some(gids) = ctx.index_lookup(&n.labels, k, v) {
                     return Ok(Candidates::unchecked(gids));

@@ -343,10 +343,18 @@ pub fn eval<G: GraphRead>(e: &CExpr, row: &mut [QValue], ctx: &ExecCtx<G>) -> Re
                 .map(|(k, v)| Ok((k.clone(), eval(v, row, ctx)?)))
                 .collect::<Result<BTreeMap<_, _>>>()?,
         ),
-        CExpr::Property(base, key) => {
-            let base = eval(base, row, ctx)?;
-            ctx.property(&base, key)?
-        }
+        CExpr::Property(base, key) => match **base {
+            // A variable's property is read in place: a map held in a row is not copied
+            // to read one of its keys.
+            CExpr::Slot(s) => match row.get(s) {
+                Some(value) => ctx.property(value, key)?,
+                None => QValue::Null,
+            },
+            _ => {
+                let base = eval(base, row, ctx)?;
+                ctx.property(&base, key)?
+            }
+        },
         CExpr::Index(base, idx) => ops::subscript(&eval(base, row, ctx)?, &eval(idx, row, ctx)?, ctx)?,
         CExpr::Slice(base, from, to) => {
             let base = eval(base, row, ctx)?;
