@@ -210,8 +210,9 @@ pub fn create_index(client: &mut Client) -> anyhow::Result<()> {
     }
 }
 
-/// Loads `graph` through `client`, printing progress to stderr, and checks the counts.
-pub fn load(client: &mut Client, graph: &Graph) -> anyhow::Result<()> {
+/// Loads `graph` through `client`, printing progress to stderr, and checks the counts;
+/// returns how long the load took (index and batches, not the count check).
+pub fn load(client: &mut Client, graph: &Graph) -> anyhow::Result<std::time::Duration> {
     let started = Instant::now();
     create_index(client)?;
     let batches = graph.persons.len().div_ceil(BATCH) + graph.knows.len().div_ceil(BATCH);
@@ -230,6 +231,7 @@ pub fn load(client: &mut Client, graph: &Graph) -> anyhow::Result<()> {
             last_report = Instant::now();
         }
     }
+    let took = started.elapsed();
     let expected = (graph.persons.len() as i64, graph.knows.len() as i64);
     let counted = count(client)?;
     if counted != expected {
@@ -241,7 +243,7 @@ pub fn load(client: &mut Client, graph: &Graph) -> anyhow::Result<()> {
             expected.1
         );
     }
-    Ok(())
+    Ok(took)
 }
 
 #[cfg(test)]

@@ -134,7 +134,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut control =
         Client::connect_with(&address, &options).with_context(|| format!("cannot connect to {address}"))?;
     let server_agent = control.server_agent().map(str::to_owned);
-    let (persons, graph_text) = prepare_graph(&mut control, &args)?;
+    let (persons, graph_text, load_time) = prepare_graph(&mut control, &args)?;
+    // The server's resident memory once the graph is in (before any run adds to it).
+    let rss_after_load = args.server_pid.and_then(run::process_rss);
     drop(control); // no GOODBYE: see run::drive
 
     let run_tag = chrono::Utc::now().timestamp() as u64;
@@ -185,6 +187,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             "database": args.database,
             "inline_parameters": args.inline_parameters,
         }),
+        load_s: load_time.map(|t| t.as_secs_f64()),
+        server_rss_after_load: rss_after_load,
     };
     let document = report::json(&context, &outcomes);
     if let Some(path) = &args.output {
@@ -202,9 +206,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Makes sure the graph is there; returns the number of persons to draw ids from and a
-/// line describing the graph.
-fn prepare_graph(client: &mut Client, args: &BenchArgs) -> anyhow::Result<(u32, String)> {
+/// Makes sure the graph is there; returns the number of persons to draw ids from, a
+/// line describing the graph, and how long loading it took when this run loaded it.
+fn prepare_graph(client: &mut Client, args: &BenchArgs) -> anyhow::Result<(u32, String, Option<Duration>)> {
     let spec = GraphSpec {
         persons: args.persons,
         edges: args.edges,
@@ -219,7 +223,11 @@ fn prepare_graph(client: &mut Client, args: &BenchArgs) -> anyhow::Result<(u32, 
         GraphSource::Existing if persons == 0 => bail!("--graph existing: the server holds no :Person nodes"),
         GraphSource::Existing => {
             let persons = u32::try_from(persons).context("more persons than ids can be drawn for")?;
-            return Ok((persons, format!("as found: {persons} persons, {edges} KNOWS edges")));
+            return Ok((
+                persons,
+                format!("as found: {persons} persons, {edges} KNOWS edges"),
+                None,
+            ));
         }
         GraphSource::Load | GraphSource::Auto if persons == 0 => true,
         // Persons that earlier create runs added have ids above the standard ones.
@@ -235,11 +243,11 @@ fn prepare_graph(client: &mut Client, args: &BenchArgs) -> anyhow::Result<(u32, 
         eprintln!("drawing the {standard}");
         let graph = Graph::generate(spec)?;
         eprintln!("loading it in batches of {}", graph::BATCH);
-        graph::load(client, &graph)?;
-    } else {
-        eprintln!("using the graph already loaded ({persons} persons, {edges} KNOWS edges)");
+        let took = graph::load(client, &graph)?;
+        return Ok((spec.persons, standard, Some(took)));
     }
-    Ok((spec.persons, standard))
+    eprintln!("using the graph already loaded ({persons} persons, {edges} KNOWS edges)");
+    Ok((spec.persons, standard, None))
 }
 
 /// A non-negative, finite number of seconds.

@@ -15,6 +15,10 @@ pub struct Context {
     pub graph: String,
     pub started: String,
     pub settings: Json,
+    /// Seconds loading the graph took, when this run loaded it.
+    pub load_s: Option<f64>,
+    /// The server's resident bytes right after the load (with `--server-pid`).
+    pub server_rss_after_load: Option<u64>,
 }
 
 fn ms(outcome: &Outcome, quantile: f64) -> f64 {
@@ -44,6 +48,16 @@ pub fn table(context: &Context, outcomes: &[Outcome]) -> String {
         context.graph,
         context.started
     );
+    if let Some(load_s) = context.load_s {
+        out.push_str(&format!("loaded in {load_s:.1} s"));
+        if let Some(rss) = context.server_rss_after_load {
+            out.push_str(&format!(
+                "; server resident memory after the load {:.1} MiB",
+                rss as f64 / 1048576.0
+            ));
+        }
+        out.push_str("\n\n");
+    }
     out.push_str(
         "| workload | conns | q/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | server CPU µs/q | client CPU µs/q |\n",
     );
@@ -119,6 +133,8 @@ pub fn json(context: &Context, outcomes: &[Outcome]) -> Json {
         "graph": context.graph,
         "started": context.started,
         "settings": context.settings,
+        "load_s": context.load_s.map(number),
+        "server_rss_after_load_bytes": context.server_rss_after_load,
         "runs": runs,
     })
 }

@@ -242,8 +242,25 @@ pub fn process_cpu(pid: u32) -> Option<Duration> {
     Some(Duration::from_secs_f64(ticks as f64 / USER_HZ))
 }
 
+/// A process's resident memory in bytes (Linux `/proc`), if it can be read.
+pub fn process_rss(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn reads_this_process_resident_memory() {
+        // Set up: a megabyte this process has written to, so it is resident.
+        let touched = vec![1u8; 1 << 20];
+        let rss = super::process_rss(std::process::id()).expect("VmRSS");
+        assert!(rss >= touched.len() as u64, "{rss}");
+        assert_eq!(super::process_rss(u32::MAX), None);
+    }
+
     #[test]
     fn reads_this_process_cpu_time() {
         // Spin until the kernel has counted a tick of this process's CPU time (one tick
