@@ -58,7 +58,8 @@ fn snapshots_are_taken_and_listed_by_query() {
         figures["commit_pipeline"],
         ResultValue::String("wal -> replication".to_string())
     );
-    // Resident memory by owner: each estimated figure is there, and they sum to it.
+    // Resident memory by owner: each estimated figure is there, the owners of this graph's
+    // objects have some, and "other" is what the estimates leave of resident memory.
     let int = |name: &str| match figures[name] {
         ResultValue::Int(n) => n,
         ref other => panic!("{name}: {other:?}"),

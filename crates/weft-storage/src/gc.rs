@@ -8,9 +8,9 @@
 //! Passes run on demand ([`Storage::collect_garbage`]) and from a background thread
 //! ([`Storage::start_gc`]).
 
-use crate::delta::{chain, drop_chain, truncate_chain};
+use crate::delta::{chain, drop_chain, truncate_chain, UndoAction};
 use crate::storage::{Inner, Storage};
-use crate::vertex::{Life, VertexData};
+use crate::vertex::{some_version_has_label, Life, VertexData};
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,6 +60,7 @@ pub struct GcStats {
     pub deltas_freed: usize,
     pub vertices_freed: usize,
     pub edge_objects_freed: usize,
+    /// Index entries and label member bits that matched no visible state any more.
     pub index_entries_removed: usize,
 }
 
@@ -141,10 +142,13 @@ fn collect_vertex(inner: &Inner, gid: Gid, oldest: u64, stats: &mut GcStats) {
     let mut v = slot.lock();
     let cut = truncate_chain(&mut v.delta, oldest);
     stats.deltas_freed += chain(&cut).count();
+    // The versions cut away may be the last with a label (one removed, or the vertex
+    // deleted): clear the member bits no version left has. Only then: a pass over every
+    // label's set for each collected vertex would cost as much as the labels in use.
+    if chain(&cut).any(|d| matches!(d.action, UndoAction::AddLabel(_) | UndoAction::RecreateObject)) {
+        stats.index_entries_removed += inner.members.settle(gid, |l| some_version_has_label(&v, l));
+    }
     if v.delta.is_none() {
-        // Its newest state is the only one left: label bits it lost can go.
-        let live = v.life == Life::Live;
-        stats.index_entries_removed += inner.members.settle(gid, |l| live && v.has_label(l));
         if v.life == Life::Deleted {
             *v = VertexData::default();
             stats.vertices_freed += 1;

@@ -1,5 +1,6 @@
-//! Secondary indexes: label, label+property (also used for composite uniqueness
-//! constraints) and edge type.
+//! Secondary indexes: label+property (also used for composite uniqueness constraints)
+//! and edge type, and the declarations of label indexes (every label's members are kept
+//! anyway, in `members.rs`).
 //!
 //! Entries are versioned by omission: a write inserts an entry for the new state and never
 //! removes one, so an index holds every state some transaction may still see. Readers

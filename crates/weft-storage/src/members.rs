@@ -1,5 +1,6 @@
-//! Label membership: for every label, the set of vertex ids that have it in some version
-//! a transaction may still see, kept for every label without being asked for.
+//! Label membership: for every label, a set of vertex ids that holds every vertex having
+//! it in some version a transaction may still see (and possibly some that no longer
+//! do), kept for every label without being asked for.
 //!
 //! Owns: the sets label scans read instead of visiting every vertex. A set is a bitset
 //! over vertex ids, cut into blocks of [`BLOCK_BITS`] ids allocated the first time a
@@ -11,8 +12,8 @@
 //! lock. A bit may outlive the label (removed, aborted, deleted): readers re-check every
 //! member against the state they see, and a bit is cleared only under the vertex's lock,
 //! once its newest state is the only one anyone can see and lacks the label
-//! ([`LabelMembers::settle`], called by the garbage collector and by direct loading).
-//! An aborted label add leaves its bit until the vertex is next collected.
+//! ([`LabelMembers::settle`], called by the garbage collector, by an abort that leaves no
+//! older version, and by direct loading).
 
 use parking_lot::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -5,7 +5,7 @@
 //! adjacency and label lists, property strings, index entries, undo deltas); what the
 //! allocator adds on top (rounding to size classes, freed memory it keeps) is not seen
 //! here and lands in the caller's "other" (resident memory minus the sum). The walk
-//! visits every vertex and edge object once, locking each briefly, like a scan.
+//! visits every vertex and every edge id once, locking each object briefly, like a scan.
 
 use crate::delta::{chain, Delta, UndoAction};
 use crate::index::TupleKey;
@@ -103,16 +103,15 @@ impl Storage {
             out.version_chains += chain_bytes(&v.delta);
         }
         // The map's table (a key, a pointer and a control byte per place) and, per edge
-        // object, its shared allocation (two counts and the object). Objects are locked
-        // after the walk of the map, never under its bucket locks.
+        // object, its shared allocation (two counts and the object). Objects are found by
+        // id and locked one at a time, never under the map's bucket locks.
         let places = inner.edges.capacity() as u64;
         out.edges += places * (size_of::<Gid>() + size_of::<Arc<EdgeObject>>() + 1) as u64;
-        let mut objects = Vec::with_capacity(inner.edges.len());
-        inner.edges.iter_sync(|_, object| {
-            objects.push(object.clone());
-            true
-        });
-        for object in objects {
+        let edge_ids = inner.next_edge.load(std::sync::atomic::Ordering::Acquire);
+        for id in 0..edge_ids {
+            let Some(object) = inner.edges.read_sync(&Gid(id), |_, o| o.clone()) else {
+                continue;
+            };
             let data = object.data.lock();
             out.edges += (2 * size_of::<usize>() + size_of::<EdgeObject>()) as u64;
             out.properties += props_bytes(&data.props);

@@ -27,6 +27,37 @@ impl Inner {
 /// Members below which a label scan stays on one thread (starting threads costs more).
 const PARALLEL_SCAN_MIN: usize = 16_384;
 
+/// Helper threads all label scans of the process may run at once: one per CPU.
+static MAX_SCAN_HELPERS: std::sync::LazyLock<usize> =
+    std::sync::LazyLock::new(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+
+/// Helper threads scans are running now.
+static SCAN_HELPERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Helper threads one scan took from the process's allowance, given back when dropped.
+struct ScanHelpers {
+    count: usize,
+}
+
+impl ScanHelpers {
+    /// Up to `wanted` helpers, as many as the allowance has left (maybe none).
+    fn reserve(wanted: usize) -> ScanHelpers {
+        use std::sync::atomic::Ordering::AcqRel;
+        let mut count = 0;
+        let _ = SCAN_HELPERS.fetch_update(AcqRel, std::sync::atomic::Ordering::Acquire, |running| {
+            count = wanted.min(MAX_SCAN_HELPERS.saturating_sub(running));
+            Some(running + count)
+        });
+        ScanHelpers { count }
+    }
+}
+
+impl Drop for ScanHelpers {
+    fn drop(&mut self) {
+        SCAN_HELPERS.fetch_sub(self.count, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
 impl Transaction {
     fn viewer(&self) -> &Viewer {
         &self.viewer
@@ -183,10 +214,13 @@ impl Transaction {
     /// The column form of a label scan: the vertices with `label` this transaction sees,
     /// in id order, with the values of `keys` on each (`None` in `keys`: a property no
     /// vertex has), handed to `f` in batches of up to `batch` vertices as one vector of
-    /// values per key. One lock per vertex serves the label check and every key. With
-    /// `threads` above one and a large label, that many threads read batches side by
-    /// side (batch `i` by thread `i % threads`); `f` still runs on the caller's thread,
-    /// on the batches in order, with at most two batches per thread read ahead.
+    /// values per key. One lock per vertex serves the label check and every key.
+    ///
+    /// With `threads` above one and a large label, helper threads read batches ahead
+    /// (batch `i` by participant `i % n`, the caller being participant 0), at most one
+    /// helper per CPU across all scans of the process at once; `f` still runs on
+    /// the caller's thread, on the batches in order. A helper that cannot be started
+    /// leaves its share to the caller.
     pub fn label_columns<E>(
         &self,
         label: LabelId,
@@ -200,33 +234,34 @@ impl Transaction {
         };
         let members = members.gids();
         let batches: Vec<&[Gid]> = members.chunks(batch.max(1)).collect();
-        let threads = threads.clamp(1, batches.len().max(1));
-        if threads == 1 || members.len() < PARALLEL_SCAN_MIN {
-            for candidates in batches {
-                let (gids, columns) = self.read_columns(label, keys, candidates);
-                if !gids.is_empty() {
-                    f(&gids, &columns)?;
-                }
-            }
-            return Ok(());
-        }
+        let wanted = if members.len() < PARALLEL_SCAN_MIN {
+            0
+        } else {
+            threads.min(batches.len()).saturating_sub(1)
+        };
+        let helpers = ScanHelpers::reserve(wanted);
+        let participants = helpers.count + 1;
         std::thread::scope(|scope| {
-            let (senders, receivers): (Vec<_>, Vec<_>) = (0..threads).map(|_| std::sync::mpsc::sync_channel(2)).unzip();
-            for (t, sender) in senders.into_iter().enumerate() {
+            // Per participant, where its batches come from: the caller reads its own.
+            let mut sources: Vec<Option<std::sync::mpsc::Receiver<_>>> = vec![None];
+            for t in 1..participants {
+                let (sender, receiver) = std::sync::mpsc::sync_channel(2);
                 let batches = &batches;
-                scope.spawn(move || {
-                    for candidates in batches.iter().skip(t).step_by(threads) {
-                        // The caller stopped (an error from `f`): stop reading.
-                        if sender.send(self.read_columns(label, keys, candidates)).is_err() {
-                            return;
+                let started = std::thread::Builder::new()
+                    .name("weft-scan".into())
+                    .spawn_scoped(scope, move || {
+                        for candidates in batches.iter().skip(t).step_by(participants) {
+                            // The caller stopped (an error from `f`): stop reading.
+                            if sender.send(self.read_columns(label, keys, candidates)).is_err() {
+                                return;
+                            }
                         }
-                    }
-                });
+                    });
+                sources.push(started.ok().map(|_| receiver));
             }
-            for i in 0..batches.len() {
-                let Ok((gids, columns)) = receivers[i % threads].recv() else {
-                    break;
-                };
+            for (i, candidates) in batches.iter().enumerate() {
+                let received = sources[i % participants].as_ref().and_then(|r| r.recv().ok());
+                let (gids, columns) = received.unwrap_or_else(|| self.read_columns(label, keys, candidates));
                 if !gids.is_empty() {
                     f(&gids, &columns)?;
                 }
@@ -305,7 +340,11 @@ impl Transaction {
                 .into_iter()
                 .map(|(v, g)| (Some(v), g))
                 .collect(),
-            None => self.vertices_with_label(label).into_iter().map(|g| (None, g)).collect(),
+            // Every member: the check below reads label and value under one lock.
+            None => match self.inner.members.set(label) {
+                Some(members) => members.gids().into_iter().map(|g| (None, g)).collect(),
+                None => Vec::new(),
+            },
         };
         let bounds = (
             lower.map(|v| OrderedValue(v.clone())),

@@ -251,6 +251,12 @@ impl Storage {
         self.inner.vertex_count.load(Ordering::Relaxed).max(0) as u64
     }
 
+    /// Ids in `label`'s member set: every vertex with the label, and any whose bit was
+    /// not cleared yet (for diagnostics and tests; see `members.rs`).
+    pub fn label_members(&self, label: LabelId) -> usize {
+        self.inner.members.set(label).map_or(0, |m| m.gids().len())
+    }
+
     /// Number of vertices with `label` as of the newest commit (for planning).
     pub fn approx_label_count(&self, label: LabelId) -> u64 {
         let counts = self.inner.label_counts.lock();
@@ -307,8 +313,9 @@ impl Inner {
     }
 
     /// Adds a commit's label count changes, at its timestamp `ts`: called under the
-    /// commit lock once the commit is staged (its changes are then committed state), or
-    /// by a loader that fills the storage before anyone reads it (`ts` 0).
+    /// commit lock once the commit is staged (its changes are then committed state), by
+    /// the direct loader at the record's timestamp, or by the snapshot loader, which fills
+    /// the storage before anyone reads it, at 0.
     pub fn count_labels(&self, ts: u64, changes: impl IntoIterator<Item = (LabelId, i64)>) {
         let mut counts = self.label_counts.lock();
         for (label, by) in changes {

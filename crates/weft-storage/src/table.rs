@@ -70,8 +70,9 @@ impl<T: Default> SlotTable<T> {
 
     /// Slots allocated so far (whole chunks, used or not).
     pub fn allocated_slots(&self) -> u64 {
-        let chunks = self.high_water().div_ceil(CHUNK as u64);
-        (0..chunks as usize).filter(|c| self.chunks[*c].get().is_some()).count() as u64 * CHUNK as u64
+        let chunks = self.high_water().min(MAX_SLOTS).div_ceil(CHUNK as u64) as usize;
+        let allocated = self.chunks.iter().take(chunks).filter(|c| c.get().is_some()).count();
+        allocated as u64 * CHUNK as u64
     }
 
     /// One past the largest id handed out so far.

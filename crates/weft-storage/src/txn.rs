@@ -11,7 +11,7 @@ use crate::fingerprint::running;
 use crate::pipeline::{CommitEntry, CommitError};
 use crate::record::Op;
 use crate::storage::Inner;
-use crate::vertex::{remove_adjacent, undo_edge, undo_vertex, EdgeObject, Life, VertexData};
+use crate::vertex::{remove_adjacent, some_version_has_label, undo_edge, undo_vertex, EdgeObject, Life, VertexData};
 use parking_lot::MutexGuard;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -23,7 +23,8 @@ pub struct Transaction {
     pub(crate) viewer: Viewer,
     state: Arc<CommitState>,
     log: TxnLog,
-    /// Label count changes this transaction made, counted when it commits.
+    /// Label count changes this transaction made, one entry per label, counted when it
+    /// commits.
     label_changes: Vec<(LabelId, i64)>,
     open: bool,
 }
@@ -117,6 +118,14 @@ impl Transaction {
     pub fn storage(&self) -> crate::Storage {
         crate::Storage {
             inner: self.inner.clone(),
+        }
+    }
+
+    /// Adds `by` to this transaction's change of `label`'s count (one entry per label).
+    fn count_change(&mut self, label: LabelId, by: i64) {
+        match self.label_changes.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, n)) => *n += by,
+            None => self.label_changes.push((label, by)),
         }
     }
 
@@ -216,7 +225,7 @@ impl Transaction {
                 push_delta(&mut v.delta, &self.state, UndoAction::RecreateObject);
                 let labels: Vec<LabelId> = v.label_vec();
                 drop(v);
-                self.label_changes.extend(labels.iter().map(|l| (*l, -1)));
+                labels.iter().for_each(|l| self.count_change(*l, -1));
                 self.inner.vertex_count.fetch_sub(1, Ordering::Relaxed);
                 self.log.vertex(gid);
                 self.log.ops.push(Op::DeleteVertex(gid));
@@ -245,7 +254,7 @@ impl Transaction {
         v.push_label(label);
         self.inner.label_added(&self.inner.schema(), gid, &v, label);
         drop(v);
-        self.label_changes.push((label, 1));
+        self.count_change(label, 1);
         self.log.vertex(gid);
         self.log.ops.push(Op::AddLabel(gid, label));
         Ok(true)
@@ -261,7 +270,7 @@ impl Transaction {
         push_delta(&mut v.delta, &self.state, UndoAction::AddLabel(label));
         v.pull_label(label);
         drop(v);
-        self.label_changes.push((label, -1));
+        self.count_change(label, -1);
         self.log.vertex(gid);
         self.log.ops.push(Op::RemoveLabel(gid, label));
         Ok(true)
@@ -510,11 +519,18 @@ impl Transaction {
                 continue;
             };
             let mut v = slot.lock();
+            let mut lost_label = false;
             while let Some(d) = v.delta.take_if(|d| Arc::ptr_eq(&d.state, &self.state)) {
                 let Delta { action, next, .. } = *d;
                 v.delta = next;
                 self.uncount(&action);
+                lost_label |= matches!(action, UndoAction::RemoveLabel(_) | UndoAction::DeleteObject);
                 undo_vertex(&mut v, action);
+            }
+            // A label this transaction added is gone again: unless an older version has
+            // it, its member bit can go now (nothing queues the vertex for collection).
+            if lost_label {
+                self.inner.members.settle(*gid, |l| some_version_has_label(&v, l));
             }
         }
         for gid in self.log.edges.iter().rev() {

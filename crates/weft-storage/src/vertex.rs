@@ -61,12 +61,12 @@ impl VertexData {
         self.first_label == label.0 || self.more_labels.contains(&label)
     }
 
-    /// The newest state's labels.
     /// The labels after the first (for memory accounting).
     pub fn extra_labels(&self) -> &ThinVec<LabelId> {
         &self.more_labels
     }
 
+    /// The newest state's labels.
     pub fn label_vec(&self) -> Vec<LabelId> {
         let first = (self.first_label != NO_LABEL).then_some(LabelId(self.first_label));
         first.into_iter().chain(self.more_labels.iter().copied()).collect()
@@ -138,6 +138,14 @@ pub fn visible_labels(v: &VertexData, viewer: &Viewer) -> Option<Vec<LabelId>> {
         }
     }
     exists.then_some(labels)
+}
+
+/// Whether the newest state or an older version still in the undo chain has `label`:
+/// while one does, a reader may meet the vertex with it, so its member bit must stay.
+pub fn some_version_has_label(v: &VertexData, label: LabelId) -> bool {
+    // A deleted vertex's labels stay on it: its older, live version has them.
+    let exists = v.life == Life::Live || (v.life == Life::Deleted && v.delta.is_some());
+    (exists && v.has_label(label)) || chain(&v.delta).any(|d| matches!(d.action, UndoAction::AddLabel(l) if l == label))
 }
 
 /// Whether a viewer sees label `label` on an existing vertex.

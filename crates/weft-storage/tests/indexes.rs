@@ -362,3 +362,47 @@ fn a_label_count_answers_a_snapshot_only_when_no_later_commit_changed_it() {
         "only snapshots are answered"
     );
 }
+
+#[test]
+fn member_bits_go_after_an_abort_and_after_a_removal_that_older_versions_outlived() {
+    // Set up: one Person; an aborted transaction that labels a new vertex and the Person.
+    let storage = Storage::new();
+    let v = person(&storage, "Person", &[]).unwrap();
+    let (label, n) = (storage.label("Person"), storage.property("n"));
+    let mut aborted = storage.begin(SI);
+    let stray = aborted.create_vertex().unwrap();
+    aborted.add_label(stray, label).unwrap();
+    aborted.add_label(v, storage.label("Admin")).unwrap();
+    assert_eq!(storage.label_members(label), 2);
+    aborted.abort();
+    // Check: the abort clears the bits it set (no older version needs them).
+    assert_eq!(storage.label_members(label), 1);
+    assert_eq!(storage.label_members(storage.label("Admin")), 0);
+
+    // Act: the label is removed while one reader needs the old version, then the vertex
+    // changes again while a second reader needs that newer one: when the first reader
+    // ends, the version with the label goes while the vertex's chain stays.
+    let first = storage.begin(SI);
+    let mut txn = storage.begin(SI);
+    txn.remove_label(v, label).unwrap();
+    txn.commit().unwrap();
+    let second = storage.begin(SI);
+    let mut txn = storage.begin(SI);
+    txn.set_vertex_property(v, n, Value::Int(1)).unwrap();
+    txn.commit().unwrap();
+    storage.collect_garbage();
+    let needed_by_first = storage.label_members(label);
+    drop(first);
+    let stats = storage.collect_garbage();
+
+    // Check: the bit stays while a version with the label may be read, and goes as soon
+    // as none may, though the second reader still holds a newer version.
+    assert_eq!(needed_by_first, 1);
+    assert_eq!(storage.label_members(label), 0, "{stats:?}");
+    assert!(second.vertices_with_label(label).is_empty());
+    assert_eq!(
+        second.vertex_property(v, n).unwrap(),
+        None,
+        "the second reader's version"
+    );
+}

@@ -615,6 +615,10 @@ fn props_match<G: GraphRead>(props: &CExpr, entity: &QValue, row: &mut [QValue],
     Ok(true)
 }
 
+/// Pattern properties as key and value pairs; keys borrowed from the pattern when it
+/// writes them out.
+type PropPairs<'e> = Vec<(Cow<'e, str>, QValue)>;
+
 /// The keys and values of pattern properties (`None` when they are not a map). Written
 /// out as a map literal with distinct keys, as they almost always are, only the values
 /// are evaluated: no map is built and no key copied for each row and node.
@@ -622,7 +626,7 @@ fn pattern_props<'e, G: GraphRead>(
     props: &'e CExpr,
     row: &mut [QValue],
     ctx: &ExecCtx<G>,
-) -> Result<Option<Vec<(Cow<'e, str>, QValue)>>> {
+) -> Result<Option<PropPairs<'e>>> {
     if let CExpr::Map(entries) = props {
         let distinct = entries
             .iter()

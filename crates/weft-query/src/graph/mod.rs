@@ -102,9 +102,9 @@ pub trait GraphRead: GraphStats {
     /// The column form of [`GraphRead::vertices_with_label`]: the nodes with `label` and
     /// the values of `keys` on each (`None` in `keys`: a key no node has), handed to `f`
     /// in batches of up to `batch` nodes as one vector of values per key, in order. Up to
-    /// `threads` threads may read batches side by side (`f` runs on the caller's). A
-    /// remote implementation answers a batch in one round trip; the local one locks each
-    /// node once for all keys.
+    /// `threads` threads may read batches side by side (`f` runs on the caller's). The
+    /// default asks per node and per key; the local graph locks each node once for all
+    /// keys, and a remote one would answer a batch in one round trip.
     fn label_columns(
         &self,
         label: LabelId,

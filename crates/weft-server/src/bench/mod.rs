@@ -136,7 +136,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let server_agent = control.server_agent().map(str::to_owned);
     let (persons, graph_text, load_time) = prepare_graph(&mut control, &args)?;
     // The server's resident memory once the graph is in (before any run adds to it).
-    let rss_after_load = args.server_pid.and_then(run::process_rss);
+    let rss_after_load = load_time.and(args.server_pid).and_then(run::process_rss);
     drop(control); // no GOODBYE: see run::drive
 
     let run_tag = chrono::Utc::now().timestamp() as u64;
