@@ -2,7 +2,7 @@
 # Weft beside Kuzu, both embedded, in one run on the standard social graph (100k persons,
 # 1M KNOWS, seed 42): point, hop1, hop2 and agg with the same query text and start ids,
 # each for a time budget. Weft through `Engine::execute` (bench/query.sh), Kuzu through its
-# Python API (bench/kuzu.py; its per-call Python cost, some microseconds, counts against
+# Python API (bench/kuzu_bench.py; its per-call Python cost, some microseconds, counts against
 # it). Writes the side-by-side table to bench/results/kuzu-<date>.md (commit it).
 #   bash bench/kuzu.sh [SECONDS_PER_QUERY]      (default 3)
 set -euo pipefail
@@ -25,7 +25,7 @@ git diff --quiet HEAD -- crates Cargo.toml Cargo.lock || commit+=" + uncommitted
 echo "== Weft (in process)" >&2
 bash bench/query.sh "$seconds" | tee "$out/weft.txt" >&2
 echo "== Kuzu (embedded, Python API)" >&2
-"$venv/bin/python" bench/kuzu.py "$data" "$seconds" "$out/kuzu.json" >&2
+"$venv/bin/python" bench/kuzu_bench.py "$data" "$seconds" "$out/kuzu.json" >&2
 
 date=$(date -u +%Y-%m-%d)
 python3 - "$out" "$commit" "$seconds" > "bench/results/kuzu-$date.md" <<'REPORT'

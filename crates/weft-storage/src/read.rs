@@ -216,11 +216,11 @@ impl Transaction {
     /// vertex has), handed to `f` in batches of up to `batch` vertices as one vector of
     /// values per key. One lock per vertex serves the label check and every key.
     ///
-    /// With `threads` above one and a large label, helper threads read batches ahead
-    /// (batch `i` by participant `i % n`, the caller being participant 0), at most one
-    /// helper per CPU across all scans of the process at once; `f` still runs on
-    /// the caller's thread, on the batches in order. A helper that cannot be started
-    /// leaves its share to the caller.
+    /// With `threads` above one and a large label, up to `threads` helper threads read
+    /// the batches (batch `i` by helper `i % n`) while the caller runs `f` on them in
+    /// order, so reading and consuming overlap. At most one helper per CPU runs across
+    /// all scans of the process at once; when the allowance is used up, or a helper
+    /// cannot be started, the caller reads those batches itself.
     pub fn label_columns<E>(
         &self,
         label: LabelId,
@@ -234,17 +234,17 @@ impl Transaction {
         };
         let members = members.gids();
         let batches: Vec<&[Gid]> = members.chunks(batch.max(1)).collect();
-        let wanted = if members.len() < PARALLEL_SCAN_MIN {
-            0
+        let wanted = if threads > 1 && members.len() >= PARALLEL_SCAN_MIN {
+            threads.min(batches.len())
         } else {
-            threads.min(batches.len()).saturating_sub(1)
+            0
         };
         let helpers = ScanHelpers::reserve(wanted);
-        let participants = helpers.count + 1;
+        let participants = helpers.count.max(1);
         std::thread::scope(|scope| {
-            // Per participant, where its batches come from: the caller reads its own.
-            let mut sources: Vec<Option<std::sync::mpsc::Receiver<_>>> = vec![None];
-            for t in 1..participants {
+            // Per helper, where its batches come from (`None`: the caller reads them).
+            let mut sources: Vec<Option<std::sync::mpsc::Receiver<_>>> = (0..participants).map(|_| None).collect();
+            for (t, source) in sources.iter_mut().enumerate().take(helpers.count) {
                 let (sender, receiver) = std::sync::mpsc::sync_channel(2);
                 let batches = &batches;
                 let started = std::thread::Builder::new()
@@ -257,7 +257,7 @@ impl Transaction {
                             }
                         }
                     });
-                sources.push(started.ok().map(|_| receiver));
+                *source = started.ok().map(|_| receiver);
             }
             for (i, candidates) in batches.iter().enumerate() {
                 let received = sources[i % participants].as_ref().and_then(|r| r.recv().ok());
