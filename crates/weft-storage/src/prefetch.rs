@@ -4,9 +4,11 @@
 //! for their memory [`AHEAD`] operations early (the slots), then half as early (the
 //! adjacency lists, whose addresses are in the slots).
 //!
-//! Owns: the look-ahead distance and the two hints (a slot, an adjacency list's header
-//! and next entry), given through [`ahead`]; callers are the direct loader (`direct.rs`)
-//! and the snapshot's edge loading.
+//! Owns: the look-ahead distance and the hints (a slot, an adjacency list's header and
+//! next entry, a property string), given through [`ahead`] to the direct loader
+//! (`direct.rs`) and the snapshot's edge loading, and through [`scan_ahead`] to label
+//! scans that read properties (`read.rs`), which meet the same two misses per vertex:
+//! its slot, then its property string.
 
 use crate::delta::Adjacent;
 use crate::table::SlotTable;
@@ -29,6 +31,25 @@ pub(crate) fn ahead(vertices: &SlotTable<VertexSlot>, ends: &[(u64, u64)], i: us
         prefetch_adjacency(vertices, *from, |v| &v.out_edges);
         prefetch_adjacency(vertices, *to, |v| &v.in_edges);
     }
+}
+
+/// Called before a scan reads vertex `i` of `gids`: asks for the slot [`AHEAD`] vertices
+/// on, and for the property string of the one half as far on.
+pub(crate) fn scan_ahead(vertices: &SlotTable<VertexSlot>, gids: &[weft_common::Gid], i: usize) {
+    if let Some(gid) = gids.get(i + AHEAD) {
+        prefetch_slot(vertices, gid.0);
+    }
+    let Some(v) = gids
+        .get(i + AHEAD / 2)
+        .and_then(|g| vertices.get(g.0))
+        .and_then(|slot| slot.try_lock())
+    else {
+        return;
+    };
+    let bytes = v.props.bytes();
+    // The length and capacity sit just before the bytes; most strings fit a line or two.
+    prefetch(bytes.as_ptr().wrapping_sub(2 * std::mem::size_of::<usize>()));
+    prefetch(bytes.as_ptr().wrapping_add(48));
 }
 
 /// Asks for the slot of vertex `gid`, if the table has one.

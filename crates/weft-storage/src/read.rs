@@ -216,11 +216,12 @@ impl Transaction {
     /// vertex has), handed to `f` in batches of up to `batch` vertices as one vector of
     /// values per key. One lock per vertex serves the label check and every key.
     ///
-    /// With `threads` above one and a large label, up to `threads` helper threads read
-    /// the batches (batch `i` by helper `i % n`) while the caller runs `f` on them in
-    /// order, so reading and consuming overlap. At most one helper per CPU runs across
-    /// all scans of the process at once; when the allowance is used up, or a helper
-    /// cannot be started, the caller reads those batches itself.
+    /// With `threads` above one and a large label, up to `threads - 1` helper threads read
+    /// batches while the caller runs `f` on them in order, so reading and consuming
+    /// overlap; the caller also reads one batch in every `2n + 1` for `n` helpers (it has
+    /// `f` to run besides). At most one helper per CPU runs across all scans of the
+    /// process at once; when the allowance is used up, or a helper cannot be started, the
+    /// caller reads those batches itself.
     pub fn label_columns<E>(
         &self,
         label: LabelId,
@@ -234,13 +235,17 @@ impl Transaction {
         };
         let members = members.gids();
         let batches: Vec<&[Gid]> = members.chunks(batch.max(1)).collect();
+        // The caller is one of the `threads`.
         let wanted = if threads > 1 && members.len() >= PARALLEL_SCAN_MIN {
-            threads.min(batches.len())
+            threads.min(batches.len()) - 1
         } else {
             0
         };
         let helpers = ScanHelpers::reserve(wanted);
         let participants = helpers.count.max(1);
+        // Who reads batch `i`: `None` the caller, `Some(t)` helper `t`.
+        let period = 2 * helpers.count + 1;
+        let reader = |i: usize| (i % period).checked_sub(1).map(|r| r % participants);
         std::thread::scope(|scope| {
             // Per helper, where its batches come from (`None`: the caller reads them).
             let mut sources: Vec<Option<std::sync::mpsc::Receiver<_>>> = (0..participants).map(|_| None).collect();
@@ -250,7 +255,8 @@ impl Transaction {
                 let started = std::thread::Builder::new()
                     .name("weft-scan".into())
                     .spawn_scoped(scope, move || {
-                        for candidates in batches.iter().skip(t).step_by(participants) {
+                        let mine = batches.iter().enumerate().filter(|(i, _)| reader(*i) == Some(t));
+                        for (_, candidates) in mine {
                             // The caller stopped (an error from `f`): stop reading.
                             if sender.send(self.read_columns(label, keys, candidates)).is_err() {
                                 return;
@@ -260,7 +266,8 @@ impl Transaction {
                 *source = started.ok().map(|_| receiver);
             }
             for (i, candidates) in batches.iter().enumerate() {
-                let received = sources[i % participants].as_ref().and_then(|r| r.recv().ok());
+                let source = reader(i).and_then(|t| sources[t].as_ref());
+                let received = source.and_then(|r| r.recv().ok());
                 let (gids, columns) = received.unwrap_or_else(|| self.read_columns(label, keys, candidates));
                 if !gids.is_empty() {
                     f(&gids, &columns)?;
@@ -280,7 +287,8 @@ impl Transaction {
     ) -> (Vec<Gid>, Vec<Vec<Option<Value>>>) {
         let mut gids = Vec::with_capacity(candidates.len());
         let mut columns: Vec<Vec<Option<Value>>> = keys.iter().map(|_| Vec::with_capacity(candidates.len())).collect();
-        for &gid in candidates {
+        for (i, &gid) in candidates.iter().enumerate() {
+            crate::prefetch::scan_ahead(&self.inner.vertices, candidates, i);
             self.inner.with_vertex(gid, |v| {
                 if !vertex::visible_has_label(v, self.viewer(), label) {
                     return;
