@@ -150,6 +150,9 @@ pub fn some_version_has_label(v: &VertexData, label: LabelId) -> bool {
 
 /// Whether a viewer sees label `label` on an existing vertex.
 pub fn visible_has_label(v: &VertexData, viewer: &Viewer, label: LabelId) -> bool {
+    if v.delta.is_none() {
+        return v.life == Life::Live && v.has_label(label);
+    }
     let (mut exists, mut has) = (v.life == Life::Live, v.has_label(label));
     // Undone newest first, as `visible_labels` does, following this one label only.
     for d in undo_steps(&v.delta, viewer) {
