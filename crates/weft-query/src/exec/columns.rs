@@ -1,5 +1,5 @@
-//! The column path of aggregation: a query's first `MATCH (n:Label)` grouped and
-//! aggregated over `n` and its properties, run batch at a time.
+//! The column path of aggregation: a query's first `MATCH (n:Label) [WHERE ...]` grouped
+//! and aggregated over `n` and its properties, run batch at a time.
 //!
 //! Owns: recognising that shape in a plan that has not run, and running it as one label
 //! scan that hands back, per batch of nodes, one vector of values per property read
@@ -11,10 +11,16 @@
 //! when the graph has one for the transaction ([`GraphRead::label_count`]), and no node
 //! is visited.
 //!
+//! A WHERE made of `n`, its properties, constants, parameters, operators, comparisons,
+//! label tests and function calls is evaluated per node on a scratch row that holds the
+//! node and the values read (`ColumnScan::rewrite`).
+//!
 //! Promises: the same groups, values and errors as the row path (`eager.rs`), which it
-//! shares the grouping and aggregator states with; any other shape — a WHERE, a second
-//! label, pattern properties, an expression other than `n` or `n.key`, an earlier
-//! clause — runs on the row path. Under PROFILE the scan's rows are counted on its Match
+//! shares the grouping and aggregator states with; any other shape — another kind of
+//! WHERE (a pattern, a subquery, a comprehension; a bound on one property, which an
+//! index range could serve), a second label, pattern properties, an
+//! expression other than `n` or `n.key` in the return, an earlier clause — runs on the
+//! row path. Under PROFILE the scan's rows are counted on its Match
 //! (none when the count answered).
 
 use crate::error::Result;
@@ -23,9 +29,9 @@ use crate::exec::pattern::CPattern;
 use crate::exec::pipeline::{AggSpec, Op, OpKind};
 use crate::exec::row::Row;
 use crate::exec::ExecCtx;
-use crate::expr::CExpr;
+use crate::expr::{eval, CExpr};
 use crate::graph::{GraphWrite, PropertyId};
-use crate::value::{GroupKey, QValue};
+use crate::value::{GroupKey, QValue, Truth};
 use std::collections::VecDeque;
 use std::time::Instant;
 
@@ -44,6 +50,12 @@ enum Source {
 /// A recognised first-clause label scan under an aggregation.
 pub(crate) struct ColumnScan {
     label: String,
+    /// The scanned node's slot, and the width of the rows its Match makes.
+    node_slot: usize,
+    width: usize,
+    /// The Match's WHERE, with `n.key` read from a scratch row: the node in its slot,
+    /// property `i` of [`ColumnScan::properties`] in slot `width + i`.
+    filter: Option<CExpr>,
     /// Property names read, each once.
     properties: Vec<String>,
     keys: Vec<Source>,
@@ -57,7 +69,7 @@ impl ColumnScan {
         let OpKind::Match {
             input: first,
             pattern,
-            filter: None,
+            filter,
             optional: None,
             buffer,
             current: None,
@@ -65,16 +77,25 @@ impl ColumnScan {
         else {
             return None;
         };
-        if !buffer.is_empty() || !matches!(first.kind, OpKind::Once { .. }) {
+        let OpKind::Once { width, .. } = first.kind else {
+            return None;
+        };
+        if !buffer.is_empty() {
             return None;
         }
         let (slot, label) = single_labelled_node(pattern)?;
         let mut scan = ColumnScan {
             label,
+            node_slot: slot,
+            width,
+            filter: None,
             properties: Vec::new(),
             keys: Vec::new(),
             args: Vec::new(),
         };
+        if let Some(filter) = filter {
+            scan.filter = Some(scan.rewrite(filter)?);
+        }
         for (_, e) in keys {
             let source = scan.source(e, slot)?;
             scan.keys.push(source);
@@ -90,6 +111,7 @@ impl ColumnScan {
     /// `count(*)` or `count(n)` (each counts every scanned node once).
     fn counts_only(&self, aggs: &[AggSpec]) -> bool {
         self.keys.is_empty()
+            && self.filter.is_none()
             && aggs
                 .iter()
                 .zip(&self.args)
@@ -105,17 +127,62 @@ impl ColumnScan {
         match e {
             CExpr::Slot(s) if *s == slot => Some(Source::Node),
             CExpr::Property(base, key) if matches!(**base, CExpr::Slot(s) if s == slot) => {
-                let at = match self.properties.iter().position(|p| p == key) {
-                    Some(at) => at,
-                    None => {
-                        self.properties.push(key.clone());
-                        self.properties.len() - 1
-                    }
-                };
-                Some(Source::Property(at))
+                Some(Source::Property(self.property(key)))
             }
             _ => None,
         }
+    }
+
+    /// The position of property `key` among those read, added when new.
+    fn property(&mut self, key: &str) -> usize {
+        match self.properties.iter().position(|p| p == key) {
+            Some(at) => at,
+            None => {
+                self.properties.push(key.to_owned());
+                self.properties.len() - 1
+            }
+        }
+    }
+
+    /// `e` with every `n.key` of the scanned node turned into its scratch slot, when `e`
+    /// is made of constants, parameters, the node, its properties, operators,
+    /// comparisons, label tests and function calls (which evaluate their arguments as
+    /// values); `None` for anything else, which leaves the query on the row path.
+    fn rewrite(&mut self, e: &CExpr) -> Option<CExpr> {
+        let node = self.node_slot;
+        if let CExpr::Property(base, key) = e {
+            if matches!(**base, CExpr::Slot(s) if s == node) {
+                return Some(CExpr::Slot(self.width + self.property(key)));
+            }
+        }
+        let mut boxed = |e: &CExpr| self.rewrite(e).map(Box::new);
+        Some(match e {
+            CExpr::Const(_) | CExpr::Param(_) => e.clone(),
+            CExpr::Slot(s) if *s == node => e.clone(),
+            CExpr::Not(a) => CExpr::Not(boxed(a)?),
+            CExpr::Neg(a) => CExpr::Neg(boxed(a)?),
+            CExpr::Plus(a) => CExpr::Plus(boxed(a)?),
+            CExpr::IsNull(a, negated) => CExpr::IsNull(boxed(a)?, *negated),
+            CExpr::HasLabels(a, labels) => CExpr::HasLabels(boxed(a)?, labels.clone()),
+            CExpr::Binary(op, a, b) => {
+                let a = boxed(a)?;
+                CExpr::Binary(*op, a, self.rewrite(b).map(Box::new)?)
+            }
+            CExpr::Comparison(first, rest) => {
+                let first = boxed(first)?;
+                let rest = rest
+                    .iter()
+                    .map(|(op, e)| Some((*op, self.rewrite(e)?)))
+                    .collect::<Option<_>>()?;
+                CExpr::Comparison(first, rest)
+            }
+            CExpr::List(items) => CExpr::List(items.iter().map(|i| self.rewrite(i)).collect::<Option<_>>()?),
+            CExpr::Function(name, args) => CExpr::Function(
+                name.clone(),
+                args.iter().map(|a| self.rewrite(a)).collect::<Option<_>>()?,
+            ),
+            _ => return None,
+        })
     }
 
     /// Runs the scan and the aggregation; marks `input` (the Match and its Once) as run.
@@ -144,6 +211,7 @@ impl ColumnScan {
         }
         if let Some(label) = label {
             let ids: Vec<Option<PropertyId>> = self.properties.iter().map(|p| ctx.graph().find_property(p)).collect();
+            let mut scratch = vec![QValue::Null; self.width + self.properties.len()];
             let ctx = &*ctx;
             ctx.graph()
                 .label_columns(label, &ids, BATCH, ctx.scan_threads(), &mut |nodes, columns| {
@@ -153,6 +221,16 @@ impl ColumnScan {
                     };
                     for i in 0..nodes.len() {
                         ctx.step()?;
+                        if let Some(filter) = &self.filter {
+                            scratch[self.node_slot] = QValue::Node(nodes[i]);
+                            for (p, column) in columns.iter().enumerate() {
+                                scratch[self.width + p] = column[i].clone().map_or(QValue::Null, QValue::from);
+                            }
+                            if eval(filter, &mut scratch, ctx)?.as_bool_or_null()? != Some(true) {
+                                continue;
+                            }
+                        }
+                        rows += 1;
                         groups.key.clear();
                         for source in &self.keys {
                             groups.key.push(GroupKey::from(read(*source, i)));
@@ -164,7 +242,6 @@ impl ColumnScan {
                             groups.update(at, agg)?;
                         }
                     }
-                    rows += nodes.len() as u64;
                     Ok(())
                 })?;
         }
