@@ -3,6 +3,7 @@
 //! values and errors, on small graphs and on one large enough for a shared scan.
 
 use std::collections::BTreeMap;
+use weft_common::Value;
 use weft_query::{Engine, QueryResult, ResultValue};
 
 fn run(engine: &Engine, query: &str) -> QueryResult {
@@ -11,17 +12,20 @@ fn run(engine: &Engine, query: &str) -> QueryResult {
         .unwrap_or_else(|e| panic!("{query}: {e} ({:?})", e.detail))
 }
 
-/// The rows of `MATCH (p:<label>) RETURN <ret>` on the column path and on the row path,
-/// each sorted (group order is not part of the contract).
-fn both_paths(engine: &Engine, label: &str, ret: &str) -> (Vec<String>, Vec<String>) {
-    let render = |r: QueryResult| {
-        let mut rows: Vec<String> = r.rows.iter().map(|row| format!("{row:?}")).collect();
+/// The rows of `<head> RETURN <ret>` (`head` a `MATCH (p:...)` with or without a WHERE)
+/// on the column path and, with a `WITH p` before the RETURN, on the row path, each sorted
+/// (group order is not part of the contract).
+fn both_paths(engine: &Engine, head: &str, ret: &str, params: &BTreeMap<String, Value>) -> (Vec<String>, Vec<String>) {
+    let render = |q: String| {
+        let result = engine.execute(&q, params).unwrap_or_else(|e| panic!("{q}: {e}"));
+        let mut rows: Vec<String> = result.rows.iter().map(|row| format!("{row:?}")).collect();
         rows.sort();
         rows
     };
-    let columns = render(run(engine, &format!("MATCH (p:{label}) RETURN {ret}")));
-    let rows = render(run(engine, &format!("MATCH (p:{label}) WITH p RETURN {ret}")));
-    (columns, rows)
+    (
+        render(format!("{head} RETURN {ret}")),
+        render(format!("{head} WITH p RETURN {ret}")),
+    )
 }
 
 /// Plan operator names of `PROFILE query`.
@@ -60,14 +64,15 @@ fn the_column_path_answers_as_the_row_path_does() {
     run(&engine, "MATCH (p:Person) WHERE p.score >= 444 REMOVE p:Person");
 
     for ret in RETURNS {
-        let (columns, rows) = both_paths(&engine, "Person", ret);
+        let (columns, rows) = both_paths(&engine, "MATCH (p:Person)", ret, &BTreeMap::new());
         assert_eq!(columns, rows, "RETURN {ret}");
         assert!(!columns.is_empty());
     }
     // A label no node has: one row of empty aggregates, or no groups, on both paths.
-    let (columns, rows) = both_paths(&engine, "Nobody", "count(*) AS c, collect(p) AS l");
+    let nobody = "MATCH (p:Nobody)";
+    let (columns, rows) = both_paths(&engine, nobody, "count(*) AS c, collect(p) AS l", &BTreeMap::new());
     assert_eq!((columns.len(), &columns), (1, &rows));
-    let (columns, rows) = both_paths(&engine, "Nobody", "p.age AS a, count(*) AS c");
+    let (columns, rows) = both_paths(&engine, nobody, "p.age AS a, count(*) AS c", &BTreeMap::new());
     assert!(columns.is_empty() && rows.is_empty());
 
     // The counts agree with what was written: 300 persons, 4 deleted, 4 relabelled.
@@ -104,17 +109,10 @@ fn a_where_on_the_node_and_its_properties_filters_on_the_column_path_as_on_rows(
         "p.nowhere = 1",
         "p.age > $min",
     ];
-    let params = BTreeMap::from([("min".to_owned(), weft_common::Value::Int(42))]);
+    let params = BTreeMap::from([("min".to_owned(), Value::Int(42))]);
     for filter in filters {
         for ret in ["p.city AS city, count(*) AS c, sum(p.age) AS s", "count(*) AS c"] {
-            let render = |q: String| {
-                let result = engine.execute(&q, &params).unwrap_or_else(|e| panic!("{q}: {e}"));
-                let mut rows: Vec<String> = result.rows.iter().map(|r| format!("{r:?}")).collect();
-                rows.sort();
-                rows
-            };
-            let columns = render(format!("MATCH (p:Person) WHERE {filter} RETURN {ret}"));
-            let rows = render(format!("MATCH (p:Person) WHERE {filter} WITH p RETURN {ret}"));
+            let (columns, rows) = both_paths(&engine, &format!("MATCH (p:Person) WHERE {filter}"), ret, &params);
             assert_eq!(columns, rows, "WHERE {filter} RETURN {ret}");
         }
     }
