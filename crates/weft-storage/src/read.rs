@@ -295,10 +295,8 @@ impl Transaction {
                 }
                 gids.push(gid);
                 for (key, column) in keys.iter().zip(columns.iter_mut()) {
-                    let value = key.and_then(|key| match v.delta {
-                        None => v.props.get(key),
-                        Some(_) => vertex::visible_property(true, &v.props, &v.delta, self.viewer(), key).1,
-                    });
+                    let value =
+                        key.and_then(|key| vertex::visible_property(true, &v.props, &v.delta, self.viewer(), key).1);
                     column.push(value);
                 }
             });
@@ -366,10 +364,7 @@ impl Transaction {
                     if !vertex::visible_has_label(v, self.viewer(), label) {
                         return None;
                     }
-                    match v.delta {
-                        None => v.props.get(key),
-                        Some(_) => vertex::visible_property(true, &v.props, &v.delta, self.viewer(), key).1,
-                    }
+                    vertex::visible_property(true, &v.props, &v.delta, self.viewer(), key).1
                 });
                 let v = OrderedValue(seen.flatten()?);
                 let matches = entry.is_none_or(|e| e == v);

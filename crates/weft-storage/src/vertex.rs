@@ -175,8 +175,11 @@ pub fn visible_property(
     viewer: &Viewer,
     key: PropertyId,
 ) -> (bool, Option<Value>) {
-    let mut exists = exists_now;
     let mut value = props.get(key);
+    if head.is_none() {
+        return (exists_now, value);
+    }
+    let mut exists = exists_now;
     for d in undo_steps(head, viewer) {
         match &d.action {
             UndoAction::DeleteObject => exists = false,

@@ -222,9 +222,9 @@ impl ColumnScan {
                     for i in 0..nodes.len() {
                         ctx.step()?;
                         if let Some(filter) = &self.filter {
-                            scratch[self.node_slot] = QValue::Node(nodes[i]);
-                            for (p, column) in columns.iter().enumerate() {
-                                scratch[self.width + p] = column[i].clone().map_or(QValue::Null, QValue::from);
+                            scratch[self.node_slot] = read(Source::Node, i);
+                            for p in 0..columns.len() {
+                                scratch[self.width + p] = read(Source::Property(p), i);
                             }
                             if eval(filter, &mut scratch, ctx)?.as_bool_or_null()? != Some(true) {
                                 continue;
