@@ -11,13 +11,13 @@
 
 use crate::delta::{chain, UndoAction, Viewer};
 use crate::error::{Result, StorageError};
-use crate::index::{EdgeTypeIndex, Schema, TupleIndex, TupleKey, UniqueConstraint};
+use crate::index::{Schema, TupleIndex, TupleKey, UniqueConstraint};
 use crate::pipeline::{CommitEntry, Origin};
 use crate::record::{CommitRecord, DdlOp};
 use crate::storage::{Inner, Storage};
 use crate::vertex::{Life, VertexData};
 use std::sync::Arc;
-use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId, Value};
+use weft_common::{Gid, LabelId, PropertyId, Value};
 
 /// A description of one index, for `SHOW INDEX INFO`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -94,7 +94,7 @@ impl Storage {
         out.extend(
             schema
                 .edge_type
-                .keys()
+                .iter()
                 .map(|t| IndexInfo::EdgeType(self.edge_type_name(*t))),
         );
         out.sort();
@@ -214,17 +214,12 @@ impl Storage {
             }
             DdlOp::CreateEdgeTypeIndex(t) => {
                 let edge_type = self.edge_type(t);
-                if schema.edge_type.contains_key(&edge_type) {
+                if !schema.edge_type.insert(edge_type) {
                     return exists(format!("edge index on :{t}"));
                 }
-                schema.edge_type.insert(edge_type, Arc::new(EdgeTypeIndex::default()));
             }
             DdlOp::DropEdgeTypeIndex(t) => {
-                if self
-                    .find_edge_type(t)
-                    .and_then(|e| schema.edge_type.remove(&e))
-                    .is_none()
-                {
+                if self.find_edge_type(t).is_none_or(|e| !schema.edge_type.remove(&e)) {
                     return missing(format!("edge index on :{t}"));
                 }
             }
@@ -300,17 +295,6 @@ impl Storage {
                 for_each_vertex(&self.inner, |gid, v| index_versions(&unique.index, gid, v, &mut keys));
                 insert_sorted(keys, |key| unique.index.insert(key));
             }
-            DdlOp::CreateEdgeTypeIndex(t) => {
-                let edge_type = self.edge_type(t);
-                let Some(index) = after.edge_type.get(&edge_type) else {
-                    return;
-                };
-                let mut entries = Vec::new();
-                for_each_vertex(&self.inner, |gid, v| index_edges(&mut entries, edge_type, gid, v));
-                insert_sorted(entries, |(edge, ends)| {
-                    let _ = index.entries.insert_sync(edge, ends);
-                });
-            }
             _ => {}
         }
     }
@@ -353,23 +337,6 @@ fn index_versions(index: &TupleIndex, gid: Gid, v: &VertexData, keys: &mut Vec<T
             _ => continue,
         }
         insert(&labels, &values);
-    }
-}
-
-/// The edge-type entries of a vertex's out-edges of `edge_type`, current and past.
-fn index_edges(entries: &mut Vec<(Gid, (Gid, Gid))>, edge_type: EdgeTypeId, gid: Gid, v: &VertexData) {
-    let past = chain(&v.delta).filter_map(|d| match &d.action {
-        UndoAction::AddOutEdge(a) => Some(*a),
-        _ => None,
-    });
-    for a in v
-        .out_edges
-        .iter()
-        .copied()
-        .chain(past)
-        .filter(|a| a.edge_type() == edge_type)
-    {
-        entries.push((a.edge(), (gid, a.other())));
     }
 }
 

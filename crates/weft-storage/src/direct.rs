@@ -184,6 +184,7 @@ impl Loader<'_> {
                 labels = Some(v.label_vec());
                 *v = VertexData::default();
                 members.settle(gid, |_| false);
+                inner.sources.settle(gid, |_| false);
             }
         })?;
         let labels = labels.ok_or(StorageError::VertexHasEdges(gid))?;
@@ -211,14 +212,16 @@ impl Loader<'_> {
         for end in [from, to] {
             self.live(end, |_, _, _| ())?;
         }
-        self.live(from, |v, _, _| v.out_edges.push(Adjacent::new(edge_type, to, gid)))?;
+        let inner: &Inner = self.inner;
+        let sources = &inner.sources;
+        self.live(from, |v, _, _| {
+            v.out_edges.push(Adjacent::new(edge_type, to, gid));
+            sources.insert(edge_type, from);
+        })?;
         self.live(to, |v, _, _| v.in_edges.push(Adjacent::new(edge_type, from, gid)))?;
         self.inner
             .next_edge
             .fetch_max(e.gid.saturating_add(1), Ordering::Relaxed);
-        if let Some(index) = self.schema.edge_type.get(&edge_type) {
-            let _ = index.entries.insert_sync(gid, (from, to));
-        }
         Ok(())
     }
 
@@ -243,9 +246,12 @@ impl Loader<'_> {
         self.find_edge(e)?;
         let gid = Gid(e.gid);
         // Capacity left over is given back as the collector would give it back.
+        let inner: &Inner = self.inner;
+        let sources = &inner.sources;
         self.live(Gid(e.from), |v, _, _| {
             remove_adjacent(&mut v.out_edges, gid);
             shrink_if_sparse(&mut v.out_edges);
+            sources.settle(Gid(e.from), |t| v.out_edges.iter().any(|a| a.edge_type() == t));
         })?;
         self.live(Gid(e.to), |v, _, _| {
             remove_adjacent(&mut v.in_edges, gid);

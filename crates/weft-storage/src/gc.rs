@@ -10,7 +10,7 @@
 
 use crate::delta::{chain, drop_chain, truncate_chain, UndoAction};
 use crate::storage::{Inner, Storage};
-use crate::vertex::{some_version_has_label, Life, VertexData};
+use crate::vertex::{some_version_has_label, some_version_has_out_type, Life, VertexData};
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -147,6 +147,10 @@ fn collect_vertex(inner: &Inner, gid: Gid, oldest: u64, stats: &mut GcStats) {
     // label's set for each collected vertex would cost as much as the labels in use.
     if chain(&cut).any(|d| matches!(d.action, UndoAction::AddLabel(_) | UndoAction::RecreateObject)) {
         stats.index_entries_removed += inner.members.settle(gid, |l| some_version_has_label(&v, l));
+    }
+    // Likewise for the edge types of out-edges deleted in the versions cut away.
+    if chain(&cut).any(|d| matches!(d.action, UndoAction::AddOutEdge(_))) {
+        stats.index_entries_removed += inner.sources.settle(gid, |t| some_version_has_out_type(&v, t));
     }
     if v.delta.is_none() {
         if v.life == Life::Deleted {

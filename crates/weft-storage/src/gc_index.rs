@@ -5,7 +5,6 @@
 //! one state everybody sees) and that state does not match the entry. Vertices with a
 //! chain keep their entries until a later pass.
 
-use crate::delta::Adjacent;
 use crate::index::TupleIndex;
 use crate::storage::Inner;
 use crate::vertex::{Life, VertexData};
@@ -19,19 +18,6 @@ pub(crate) fn sweep(inner: &Inner) -> usize {
     let mut removed = 0;
     for index in schema.all_tuple_indexes() {
         removed += sweep_tuple(inner, index);
-    }
-    for index in schema.edge_type.values() {
-        let stale: Vec<Gid> = index
-            .all()
-            .into_iter()
-            .filter(|(edge, from, _)| {
-                settled(inner, *from, |v| {
-                    !v.out_edges.iter().any(|a: &Adjacent| a.edge() == *edge)
-                })
-            })
-            .map(|(edge, _, _)| edge)
-            .collect();
-        removed += stale.iter().filter(|edge| index.entries.remove_sync(*edge)).count();
     }
     removed
 }

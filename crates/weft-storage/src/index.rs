@@ -1,6 +1,6 @@
-//! Secondary indexes: label+property (also used for composite uniqueness constraints)
-//! and edge type, and the declarations of label indexes (every label's members are kept
-//! anyway, in `members.rs`).
+//! Secondary indexes: label+property (also used for composite uniqueness constraints),
+//! and the declarations of label and edge-type indexes (every label's vertices and every
+//! edge type's source vertices are kept anyway, in `members.rs`).
 //!
 //! Entries are versioned by omission: a write inserts an entry for the new state and never
 //! removes one, so an index holds every state some transaction may still see. Readers
@@ -126,20 +126,6 @@ fn bound_key(v: &Value, gid: Gid) -> TupleKey {
     }
 }
 
-/// Edges of one type: edge id → (from, to).
-#[derive(Default)]
-pub struct EdgeTypeIndex {
-    pub entries: TreeIndex<Gid, (Gid, Gid)>,
-}
-
-impl EdgeTypeIndex {
-    /// Every entry as (edge, from, to), in edge id order.
-    pub fn all(&self) -> Vec<(Gid, Gid, Gid)> {
-        let guard = Guard::new();
-        self.entries.iter(&guard).map(|(e, (f, t))| (*e, *f, *t)).collect()
-    }
-}
-
 /// A uniqueness constraint and the tuple index that enforces it.
 pub struct UniqueConstraint {
     pub index: TupleIndex,
@@ -152,7 +138,9 @@ pub struct Schema {
     /// one is declared (`members.rs`); the declaration is what `SHOW INDEX INFO` lists.
     pub label: BTreeSet<LabelId>,
     pub label_property: HashMap<(LabelId, PropertyId), Arc<TupleIndex>>,
-    pub edge_type: HashMap<EdgeTypeId, Arc<EdgeTypeIndex>>,
+    /// Edge types with a declared edge index. Every type's source vertices are kept
+    /// whether or not one is declared (`members.rs`), as for labels.
+    pub edge_type: BTreeSet<EdgeTypeId>,
     pub existence: Vec<(LabelId, PropertyId)>,
     pub unique: Vec<Arc<UniqueConstraint>>,
 }

@@ -3,7 +3,7 @@
 //!
 //! Owns: vertices and edges, their labels/types/properties, transactions (snapshot
 //! isolation, read committed, read uncommitted), undo-delta MVCC and garbage collection,
-//! label / label+property / edge-type indexes, existence and uniqueness constraints, the
+//! label and edge-type member sets, label+property indexes, existence and uniqueness constraints, the
 //! commit record that durability and replication consume ([`record`]), and durability
 //! itself: WAL, snapshots, recovery and retention ([`durability`]).
 //! Promises to the layer above: every read a transaction makes is consistent with its

@@ -1,24 +1,25 @@
-//! Label membership: for every label, a set of vertex ids that holds every vertex having
-//! it in some version a transaction may still see (and possibly some that no longer
-//! do), kept for every label without being asked for.
+//! Membership sets kept for every label and every edge type without being asked for:
+//! for a label, the vertices having it; for an edge type, the vertices with an outgoing
+//! edge of it ("sources"). Each set holds every vertex that qualifies in some version a
+//! transaction may still see (and possibly some that no longer do).
 //!
-//! Owns: the sets label scans read instead of visiting every vertex. A set is a bitset
+//! Owns: the sets label scans and edge-type scans read instead of visiting every vertex. A set is a bitset
 //! over vertex ids, cut into blocks of [`BLOCK_BITS`] ids allocated the first time a
 //! member falls in them, so a label costs one bit per id in the ranges it occupies
 //! (12.5 KiB for 100k vertices) and nothing elsewhere.
 //!
-//! Promises: a vertex is in its label's set before any transaction can see it with the
-//! label — the bit is set by the writer that adds the label, while it holds the vertex's
-//! lock. A bit may outlive the label (removed, aborted, deleted): readers re-check every
-//! member against the state they see, and a bit is cleared only under the vertex's lock,
-//! once its newest state is the only one anyone can see and lacks the label
-//! ([`LabelMembers::settle`], called by the garbage collector, by an abort that leaves no
-//! older version, and by direct loading).
+//! Promises: a vertex is in a set before any transaction can see it with the label (or
+//! the out-edge) — the bit is set by the writer that adds it, while it holds the vertex's
+//! lock. A bit may outlive what put it there (removed, aborted, deleted): readers re-check
+//! every member against the state they see, and a bit is cleared only under the vertex's
+//! lock, once no version left qualifies ([`Members::settle`], called by the garbage
+//! collector, by an abort, and by direct loading).
 
 use parking_lot::RwLock;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use weft_common::{Gid, LabelId};
+use weft_common::{EdgeTypeId, Gid, LabelId};
 
 /// Ids per block of a set (512 bytes of bits).
 pub const BLOCK_BITS: u64 = 4096;
@@ -26,7 +27,7 @@ const WORDS: usize = (BLOCK_BITS / 64) as usize;
 
 type Block = Box<[AtomicU64; WORDS]>;
 
-/// The members of one label.
+/// The members of one label or edge type.
 #[derive(Default)]
 pub struct MemberSet {
     blocks: RwLock<Vec<Option<Block>>>,
@@ -95,33 +96,72 @@ fn place(gid: Gid) -> (usize, usize, u64) {
     (block, word, 1u64 << (gid.0 % 64))
 }
 
-/// Every label's set, indexed by label id.
-#[derive(Default)]
-pub struct LabelMembers {
-    sets: RwLock<Vec<Option<Arc<MemberSet>>>>,
+/// What a family of sets is keyed by: a label or an edge type, both dense small ids.
+pub trait MemberKey: Copy {
+    fn index(self) -> usize;
+    fn from_index(i: usize) -> Self;
 }
 
-impl LabelMembers {
-    /// Adds `gid` to `label`'s set; the caller holds the vertex's lock and has just given
-    /// it the label.
-    pub fn insert(&self, label: LabelId, gid: Gid) {
-        self.set_or_create(label).insert(gid);
+impl MemberKey for LabelId {
+    fn index(self) -> usize {
+        self.0 as usize
+    }
+    fn from_index(i: usize) -> Self {
+        LabelId(i as u32)
+    }
+}
+
+impl MemberKey for EdgeTypeId {
+    fn index(self) -> usize {
+        self.0 as usize
+    }
+    fn from_index(i: usize) -> Self {
+        EdgeTypeId(i as u32)
+    }
+}
+
+/// One set per key, indexed by the key's id.
+pub struct Members<K> {
+    sets: RwLock<Vec<Option<Arc<MemberSet>>>>,
+    key: PhantomData<fn(K)>,
+}
+
+/// The vertices of every label.
+pub type LabelMembers = Members<LabelId>;
+
+/// For every edge type, the vertices with an outgoing edge of it.
+pub type TypeSources = Members<EdgeTypeId>;
+
+impl<K> Default for Members<K> {
+    fn default() -> Self {
+        Members {
+            sets: RwLock::default(),
+            key: PhantomData,
+        }
+    }
+}
+
+impl<K: MemberKey> Members<K> {
+    /// Adds `gid` to `key`'s set; the caller holds the vertex's lock and has just given
+    /// it the label (or the out-edge).
+    pub fn insert(&self, key: K, gid: Gid) {
+        self.set_or_create(key).insert(gid);
     }
 
-    /// The set of `label`, when any vertex ever had it.
-    pub fn set(&self, label: LabelId) -> Option<Arc<MemberSet>> {
-        self.sets.read().get(label.0 as usize).cloned().flatten()
+    /// The set of `key`, when any vertex ever qualified.
+    pub fn set(&self, key: K) -> Option<Arc<MemberSet>> {
+        self.sets.read().get(key.index()).cloned().flatten()
     }
 
-    /// Clears every bit of `gid` whose label `keeps` says the vertex no longer has. The
-    /// caller holds the vertex's lock and knows its newest state is the only one any
-    /// transaction can see. Returns how many bits it cleared.
-    pub fn settle(&self, gid: Gid, keeps: impl Fn(LabelId) -> bool) -> usize {
+    /// Clears every bit of `gid` whose key `keeps` says the vertex no longer qualifies
+    /// for. The caller holds the vertex's lock and has checked every version it still
+    /// has. Returns how many bits it cleared.
+    pub fn settle(&self, gid: Gid, keeps: impl Fn(K) -> bool) -> usize {
         let sets = self.sets.read();
         let mut cleared = 0;
-        for (label, set) in sets.iter().enumerate() {
+        for (i, set) in sets.iter().enumerate() {
             let Some(set) = set else { continue };
-            if set.contains(gid) && !keeps(LabelId(label as u32)) {
+            if set.contains(gid) && !keeps(K::from_index(i)) {
                 set.remove(gid);
                 cleared += 1;
             }
@@ -134,12 +174,12 @@ impl LabelMembers {
         self.sets.read().iter().flatten().map(|s| s.heap_bytes()).sum()
     }
 
-    fn set_or_create(&self, label: LabelId) -> Arc<MemberSet> {
-        if let Some(set) = self.set(label) {
+    fn set_or_create(&self, key: K) -> Arc<MemberSet> {
+        if let Some(set) = self.set(key) {
             return set;
         }
         let mut sets = self.sets.write();
-        let i = label.0 as usize;
+        let i = key.index();
         if sets.len() <= i {
             sets.resize_with(i + 1, || None);
         }

@@ -26,7 +26,7 @@ pub struct MemoryBreakdown {
     pub edges: u64,
     /// Encoded property strings of vertices and edges.
     pub properties: u64,
-    /// Label members, label+property, uniqueness and edge-type index entries.
+    /// Label and edge-type member sets, label+property and uniqueness index entries.
     pub indexes: u64,
     /// Undo deltas kept for transactions that may still read older versions.
     pub version_chains: u64,
@@ -91,7 +91,7 @@ impl Storage {
         let inner = &self.inner;
         let mut out = MemoryBreakdown {
             vertices: inner.vertices.allocated_slots() * size_of::<VertexSlot>() as u64,
-            indexes: inner.members.heap_bytes() as u64,
+            indexes: (inner.members.heap_bytes() + inner.sources.heap_bytes()) as u64,
             ..MemoryBreakdown::default()
         };
         for id in 0..inner.vertices.high_water() {
@@ -122,9 +122,6 @@ impl Storage {
             let len = index.len.load(std::sync::atomic::Ordering::Relaxed).max(0) as u64;
             let values = index.props.len() * size_of::<Value>();
             out.indexes += len * tree_entry_bytes(size_of::<TupleKey>() + values);
-        }
-        for index in schema.edge_type.values() {
-            out.indexes += index.entries.len() as u64 * tree_entry_bytes(size_of::<Gid>() * 3);
         }
         out
     }

@@ -378,27 +378,17 @@ impl Transaction {
         hits
     }
 
-    /// Edges of one type, from the edge-type index when there is one.
+    /// Edges of one type, grouped by source vertex in id order: the type's source
+    /// vertices (`members.rs`) are visited, not every vertex.
     pub fn edges_with_type(&self, edge_type: EdgeTypeId) -> Vec<EdgeRef> {
-        let schema = self.inner.schema();
-        match schema.edge_type.get(&edge_type) {
-            Some(index) => index
-                .all()
-                .into_iter()
-                .map(|(gid, from, to)| EdgeRef {
-                    gid,
-                    from,
-                    to,
-                    edge_type,
-                })
-                .filter(|e| self.edge_exists(e))
-                .collect(),
-            None => self
-                .all_edges()
-                .into_iter()
-                .filter(|e| e.edge_type == edge_type)
-                .collect(),
-        }
+        let Some(sources) = self.inner.sources.set(edge_type) else {
+            return Vec::new();
+        };
+        sources
+            .gids()
+            .into_iter()
+            .flat_map(|gid| self.edges(gid, Direction::Out, &[edge_type]).unwrap_or_default())
+            .collect()
     }
 
     /// Every edge this transaction sees, grouped by source vertex.

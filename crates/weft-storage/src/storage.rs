@@ -57,6 +57,8 @@ pub(crate) struct Inner {
     pub label_counts: Mutex<std::collections::HashMap<LabelId, LabelCount>>,
     /// Every label's vertices, for label scans.
     pub members: crate::members::LabelMembers,
+    /// Every edge type's source vertices, for edge-type scans.
+    pub sources: crate::members::TypeSources,
     /// The running fingerprint, once asked for ([`crate::fingerprint::running`]).
     pub fingerprint: Mutex<crate::fingerprint::running::Running>,
 }
@@ -131,6 +133,7 @@ impl Storage {
             vertex_count: AtomicI64::new(0),
             label_counts: Mutex::default(),
             members: Default::default(),
+            sources: Default::default(),
             fingerprint: Mutex::default(),
         };
         Storage { inner: Arc::new(inner) }
@@ -255,6 +258,11 @@ impl Storage {
     /// not cleared yet (for diagnostics and tests; see `members.rs`).
     pub fn label_members(&self, label: LabelId) -> usize {
         self.inner.members.set(label).map_or(0, |m| m.gids().len())
+    }
+
+    /// Ids in `edge_type`'s source set (as [`Storage::label_members`] for labels).
+    pub fn type_sources(&self, edge_type: EdgeTypeId) -> usize {
+        self.inner.sources.set(edge_type).map_or(0, |m| m.gids().len())
     }
 
     /// Number of vertices with `label` as of the newest commit (for planning).

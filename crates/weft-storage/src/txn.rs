@@ -11,7 +11,8 @@ use crate::fingerprint::running;
 use crate::pipeline::{CommitEntry, CommitError};
 use crate::record::Op;
 use crate::storage::Inner;
-use crate::vertex::{remove_adjacent, some_version_has_label, undo_edge, undo_vertex, EdgeObject, Life, VertexData};
+use crate::vertex::{
+    remove_adjacent, some_version_has_label, some_version_has_out_type, undo_edge, undo_vertex, EdgeObject, Life, VertexData};
 use parking_lot::MutexGuard;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -329,9 +330,7 @@ impl Transaction {
         };
         push_delta(&mut target.delta, &self.state, UndoAction::RemoveInEdge(e.gid));
         target.in_edges.push(Adjacent::new(e.edge_type, e.from, e.gid));
-        if let Some(index) = self.inner.schema().edge_type.get(&e.edge_type) {
-            let _ = index.entries.insert_sync(e.gid, (e.from, e.to));
-        }
+        self.inner.sources.insert(e.edge_type, e.from);
         drop((from, to));
         self.log.vertex(e.from);
         self.log.vertex(e.to);
@@ -519,18 +518,22 @@ impl Transaction {
                 continue;
             };
             let mut v = slot.lock();
-            let mut lost_label = false;
+            let (mut lost_label, mut lost_out_edge) = (false, false);
             while let Some(d) = v.delta.take_if(|d| Arc::ptr_eq(&d.state, &self.state)) {
                 let Delta { action, next, .. } = *d;
                 v.delta = next;
                 self.uncount(&action);
                 lost_label |= matches!(action, UndoAction::RemoveLabel(_) | UndoAction::DeleteObject);
+                lost_out_edge |= matches!(action, UndoAction::RemoveOutEdge(_));
                 undo_vertex(&mut v, action);
             }
             // A label this transaction added is gone again: unless an older version has
             // it, its member bit can go now (nothing queues the vertex for collection).
             if lost_label {
                 self.inner.members.settle(*gid, |l| some_version_has_label(&v, l));
+            }
+            if lost_out_edge {
+                self.inner.sources.settle(*gid, |t| some_version_has_out_type(&v, t));
             }
         }
         for gid in self.log.edges.iter().rev() {

@@ -12,7 +12,7 @@ use crate::delta::{chain, Adjacent, Delta, UndoAction, Viewer};
 use crate::props::PropertyStore;
 use parking_lot::Mutex;
 use thin_vec::ThinVec;
-use weft_common::{Gid, LabelId, PropertyId, Value};
+use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId, Value};
 
 /// Life state of an object slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -146,6 +146,12 @@ pub fn some_version_has_label(v: &VertexData, label: LabelId) -> bool {
     // A deleted vertex's labels stay on it: its older, live version has them.
     let exists = v.life == Life::Live || (v.life == Life::Deleted && v.delta.is_some());
     (exists && v.has_label(label)) || chain(&v.delta).any(|d| matches!(d.action, UndoAction::AddLabel(l) if l == label))
+}
+
+/// Whether any version of the vertex still in its chain has an out-edge of `edge_type`.
+pub fn some_version_has_out_type(v: &VertexData, edge_type: EdgeTypeId) -> bool {
+    v.out_edges.iter().any(|a| a.edge_type() == edge_type)
+        || chain(&v.delta).any(|d| matches!(d.action, UndoAction::AddOutEdge(a) if a.edge_type() == edge_type))
 }
 
 /// Whether a viewer sees label `label` on an existing vertex.

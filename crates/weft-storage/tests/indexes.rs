@@ -169,6 +169,39 @@ fn edge_type_index_lists_visible_edges() {
     assert_eq!(txn.edges_with_type(knows), vec![k2]);
     storage.collect_garbage();
     assert_eq!(txn.edges_with_type(knows), vec![k2]);
+    assert_eq!(storage.index_info(), vec![IndexInfo::EdgeType("KNOWS".into())]);
+}
+
+#[test]
+fn edge_type_sources_follow_creates_aborts_deletes_and_collection() {
+    let storage = Storage::new();
+    let knows = storage.edge_type("KNOWS");
+    let mut txn = storage.begin(SI);
+    let (a, b, c) = (txn.create_vertex().unwrap(), txn.create_vertex().unwrap(), txn.create_vertex().unwrap());
+    let ab = txn.create_edge(a, b, knows).unwrap();
+    let cb = txn.create_edge(c, b, knows).unwrap();
+    txn.commit().unwrap();
+    assert_eq!(storage.type_sources(knows), 2, "a and c have a KNOWS out-edge");
+
+    // An aborted creation takes its source bit back with it.
+    let mut txn = storage.begin(SI);
+    txn.create_edge(b, a, knows).unwrap();
+    assert_eq!(storage.type_sources(knows), 3);
+    txn.abort();
+    assert_eq!(storage.type_sources(knows), 2);
+
+    // A deleted edge keeps its source in the set while a reader may still see it.
+    let reader = storage.begin(SI);
+    let mut txn = storage.begin(SI);
+    txn.delete_edge(&ab).unwrap();
+    txn.commit().unwrap();
+    storage.collect_garbage();
+    assert_eq!(storage.type_sources(knows), 2);
+    assert_eq!(reader.edges_with_type(knows), vec![ab, cb]);
+    drop(reader);
+    storage.collect_garbage();
+    assert_eq!(storage.type_sources(knows), 1, "a lost its only KNOWS out-edge");
+    assert_eq!(storage.begin(SI).edges_with_type(knows), vec![cb]);
 }
 
 #[test]

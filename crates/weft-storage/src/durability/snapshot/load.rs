@@ -361,7 +361,11 @@ impl Ctx<'_> {
                 }
             }
             let (gid, from, to) = (Gid(gid), Gid(from), Gid(to));
-            self.link(at, from, |v| v.out_edges.push(Adjacent::new(edge_type, to, gid)))?;
+            let sources = &self.inner.sources;
+            self.link(at, from, |v| {
+                v.out_edges.push(Adjacent::new(edge_type, to, gid));
+                sources.insert(edge_type, from);
+            })?;
             self.link(at, to, |v| v.in_edges.push(Adjacent::new(edge_type, from, gid)))?;
         }
         Ok(count)
