@@ -369,3 +369,39 @@ fn shortest_path_is_refused_with_a_clear_error() {
     assert_eq!(err.detail, "UnsupportedFeature");
     assert!(err.message.contains("shortestPath"), "{err}");
 }
+
+#[test]
+fn patterns_started_from_a_types_sources_match_as_from_every_node() {
+    // Set up: nodes with and without edges of each type, a self loop, a deleted edge and a
+    // deleted node.
+    let engine = Engine::new();
+    run(
+        &engine,
+        "UNWIND range(0, 39) AS i CREATE (:N {i: i})
+         WITH count(*) AS made
+         MATCH (a:N), (b:N) WHERE b.i = (a.i * 7 + 3) % 40 AND a.i % 3 <> 0
+         CREATE (a)-[:T {i: a.i}]->(b)
+         WITH count(*) AS made
+         MATCH (a:N), (b:N) WHERE b.i = (a.i + 1) % 40 AND a.i % 4 = 0
+         CREATE (a)-[:U]->(b)",
+    );
+    run(&engine, "MATCH (a:N {i: 5}) CREATE (a)-[:T]->(a)");
+    run(&engine, "MATCH ()-[r:T {i: 7}]->() DELETE r");
+    run(&engine, "MATCH (a:N {i: 8}) DETACH DELETE a");
+    // Each pattern against the same pattern started from a node already bound (no scan).
+    for pattern in [
+        "(a)-[:T]->(b)",
+        "(a)<-[:T]-(b)",
+        "(a)-[:T|U]->(b)",
+        "(a)-[:T]-(b)",
+        "(a)-[:T*1..2]->(b)",
+        "(a)-[:T*0..1]->(b)",
+        "(a)-[:U]->(b)-[:T]->(c)",
+        "(a)-[:NOWHERE]->(b)",
+    ] {
+        let scanned = run(&engine, &format!("MATCH {pattern} RETURN count(*) AS c"));
+        let bound = run(&engine, &format!("MATCH (a) WITH a MATCH {pattern} RETURN count(*) AS c"));
+        assert_eq!(ints(&scanned), ints(&bound), "{pattern}");
+    }
+    assert_eq!(ints(&run(&engine, "MATCH (a)-[:T]->(b) RETURN count(*)")), vec![vec![24]]);
+}

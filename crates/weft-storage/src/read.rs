@@ -196,6 +196,28 @@ impl Transaction {
         members.gids().into_iter().filter(check).collect()
     }
 
+    /// Vertices with an out-edge of one of `types` in some version, that this transaction
+    /// sees, in id order, from the types' source sets (`members.rs`). Whether the edge
+    /// itself is visible is for the caller's expand to find out.
+    pub fn vertices_with_out_type(&self, types: &[EdgeTypeId]) -> Vec<Gid> {
+        let mut gids: Vec<Gid> = types
+            .iter()
+            .filter_map(|t| self.inner.sources.set(*t))
+            .flat_map(|set| set.gids())
+            .collect();
+        if types.len() > 1 {
+            gids.sort_unstable();
+            gids.dedup();
+        }
+        let exists = |gid: &Gid| {
+            self.inner
+                .with_vertex(*gid, |v| vertex::visible_exists(v, self.viewer()))
+                .unwrap_or(false)
+        };
+        gids.retain(exists);
+        gids
+    }
+
     /// How many vertices with `label` this transaction sees, when the label's count
     /// answers that without a scan: a snapshot transaction that has written nothing, and
     /// no commit it cannot see has changed the count. `None`: scan instead.
@@ -381,11 +403,7 @@ impl Transaction {
     /// Edges of one type, grouped by source vertex in id order: the type's source
     /// vertices (`members.rs`) are visited, not every vertex.
     pub fn edges_with_type(&self, edge_type: EdgeTypeId) -> Vec<EdgeRef> {
-        let Some(sources) = self.inner.sources.set(edge_type) else {
-            return Vec::new();
-        };
-        sources
-            .gids()
+        self.vertices_with_out_type(&[edge_type])
             .into_iter()
             .flat_map(|gid| self.edges(gid, Direction::Out, &[edge_type]).unwrap_or_default())
             .collect()

@@ -229,6 +229,14 @@ impl<G: GraphRead> ExecCtx<G> {
         }
     }
 
+    /// Nodes with an outgoing relationship of one of `types` (unknown names match nothing).
+    pub fn source_scan(&self, types: &[String]) -> Vec<Gid> {
+        match self.edge_type_ids(types) {
+            ids if ids.is_empty() => Vec::new(),
+            ids => self.graph.vertices_with_out_type(&ids),
+        }
+    }
+
     /// `value.key`: map entries, node and relationship properties; null stays null.
     pub fn property(&self, value: &QValue, key: &str) -> Result<QValue> {
         match value {

@@ -280,7 +280,7 @@ fn match_parts<G: GraphRead>(
     let Some(part) = parts.first() else {
         return f(row);
     };
-    for candidate in start_candidates(&part.nodes[start_index(part)], row, ctx)?.gids {
+    for candidate in start_candidates(part, row, ctx)?.gids {
         if !match_from(parts, candidate, false, row, ctx, used, f)? {
             return Ok(false);
         }
@@ -299,7 +299,7 @@ fn start_index(part: &CElement) -> usize {
 /// The start candidates of a pattern's first part for this row (empty pattern: none).
 pub fn first_candidates<G: GraphRead>(p: &CPattern, row: &mut [QValue], ctx: &ExecCtx<G>) -> Result<Candidates> {
     match p.parts.first() {
-        Some(part) => start_candidates(&part.nodes[start_index(part)], row, ctx),
+        Some(part) => start_candidates(part, row, ctx),
         None => Ok(Candidates::default()),
     }
 }
@@ -645,9 +645,10 @@ fn pattern_props<'e, G: GraphRead>(
     })
 }
 
-/// Start candidates for a traversal: the bound value, an index lookup, a label scan, or
-/// every node.
-fn start_candidates<G: GraphRead>(n: &CNode, row: &mut [QValue], ctx: &ExecCtx<G>) -> Result<Candidates> {
+/// Start candidates for a part's traversal: the bound value, an index lookup, a label
+/// scan, the sources of the first relationship's types, or every node.
+fn start_candidates<G: GraphRead>(part: &CElement, row: &mut [QValue], ctx: &ExecCtx<G>) -> Result<Candidates> {
+    let n = &part.nodes[start_index(part)];
     if n.bound {
         return match &row[n.slot] {
             QValue::Node(g) => Ok(Candidates::unchecked(vec![*g])),
@@ -687,7 +688,23 @@ fn start_candidates<G: GraphRead>(n: &CNode, row: &mut [QValue], ctx: &ExecCtx<G
             labels_checked_at: (n.labels.len() == 1).then(|| ctx.write_generation()),
         });
     }
+    if let Some(types) = outgoing_types(part) {
+        return Ok(Candidates::unchecked(ctx.source_scan(types)));
+    }
     Ok(Candidates::unchecked(ctx.graph().all_vertices()))
+}
+
+/// The types of the first relationship a part traverses, when it leaves the start node
+/// outgoing and takes at least one hop: only the sources of those types can start a match.
+fn outgoing_types(part: &CElement) -> Option<&[String]> {
+    let rel = if part.reversed { part.rels.last()? } else { part.rels.first()? };
+    let outgoing = match rel.direction {
+        RelDirection::Outgoing => !part.reversed,
+        RelDirection::Incoming => part.reversed,
+        RelDirection::Both => false,
+    };
+    let hops = rel.length.is_none_or(|(min, _)| min >= 1);
+    (outgoing && hops && !rel.types.is_empty()).then_some(&rel.types[..])
 }
 
 /// Checks a node against the pattern (and binds it when new).

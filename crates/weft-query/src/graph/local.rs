@@ -256,6 +256,9 @@ impl GraphRead for LocalGraph<'_> {
     fn vertices_with_label(&self, label: LabelId) -> Vec<Gid> {
         self.read().vertices_with_label(label)
     }
+    fn vertices_with_out_type(&self, types: &[EdgeTypeId]) -> Vec<Gid> {
+        self.read().vertices_with_out_type(types)
+    }
     fn label_count(&self, label: LabelId) -> Option<u64> {
         self.read().exact_label_count(label)
     }

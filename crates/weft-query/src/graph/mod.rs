@@ -76,6 +76,12 @@ pub trait GraphRead: GraphStats {
     fn all_vertices(&self) -> Vec<Gid>;
     /// Nodes with `label`.
     fn vertices_with_label(&self, label: LabelId) -> Vec<Gid>;
+    /// Nodes that may have an outgoing relationship of one of `types`, in id order: at
+    /// least every node that has one (the caller expands and finds out).
+    fn vertices_with_out_type(&self, types: &[EdgeTypeId]) -> Vec<Gid> {
+        let _ = types;
+        self.all_vertices()
+    }
     /// Nodes with `label` whose `key` equals `value` from the label+property index, or
     /// `None` when there is no such index (the caller scans instead).
     fn index_lookup(&self, label: LabelId, key: PropertyId, value: &Value) -> Option<Vec<Gid>>;
