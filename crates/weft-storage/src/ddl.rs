@@ -125,16 +125,31 @@ impl Storage {
     /// Re-creates one schema entry of a snapshot or WAL being loaded, at timestamp `ts`, as
     /// if its record had been received.
     pub(crate) fn load_ddl(&self, op: &DdlOp, ts: u64) -> Result<u64> {
+        self.load_ddl_then(op, ts, Fill::Now)
+    }
+
+    /// Re-creates a loaded snapshot's schema, entry `i` at timestamp `i + 1`: every
+    /// declaration first, then the new indexes filled together (see [`fill_indexes`]).
+    /// On error, returns the entry that failed with its error.
+    pub(crate) fn load_schema(&self, ops: &[DdlOp]) -> std::result::Result<(), (usize, StorageError)> {
+        for (i, op) in ops.iter().enumerate() {
+            self.load_ddl_then(op, i as u64 + 1, Fill::Later).map_err(|e| (i, e))?;
+        }
+        let schema = self.inner.schema();
+        let indexes: Vec<&TupleIndex> = ops.iter().filter_map(|op| self.new_index(&schema, op)).collect();
+        fill_indexes(&self.inner, &indexes);
+        Ok(())
+    }
+
+    fn load_ddl_then(&self, op: &DdlOp, ts: u64, fill: Fill) -> Result<u64> {
         let record = CommitRecord::Ddl { ts, op: op.clone() }.encode();
         let origin = Origin::Applied { epoch: 0 };
-        self.apply_ddl(
-            op,
-            Some(CommitEntry {
-                ts,
-                record: &record,
-                origin,
-            }),
-        )
+        let entry = CommitEntry {
+            ts,
+            record: &record,
+            origin,
+        };
+        self.apply_ddl_then(op, Some(entry), fill)
     }
 
     /// Runs one DDL change: under the commit lock it takes a timestamp, changes the
@@ -142,6 +157,12 @@ impl Storage {
     /// pipeline; outside the lock it waits for the pipeline like any commit. `applied`
     /// is a received record's entry (its timestamp and bytes).
     pub(crate) fn apply_ddl(&self, op: &DdlOp, applied: Option<CommitEntry<'_>>) -> Result<u64> {
+        self.apply_ddl_then(op, applied, Fill::Now)
+    }
+
+    /// [`Storage::apply_ddl`], filling a new index now or leaving that to the caller (who
+    /// must do it before anyone reads the storage).
+    fn apply_ddl_then(&self, op: &DdlOp, applied: Option<CommitEntry<'_>>, fill: Fill) -> Result<u64> {
         let inner = &self.inner;
         let serial = inner.commit_lock.lock();
         let ts = inner.next_commit_ts(applied.map(|a| a.ts))?;
@@ -150,7 +171,11 @@ impl Storage {
         self.change_schema(&mut after, op)?;
         let after = Arc::new(after);
         *inner.schema.write() = after.clone();
-        self.build_new_structure(op);
+        if fill == Fill::Now {
+            if let Some(index) = self.new_index(&after, op) {
+                fill_indexes(inner, &[index]);
+            }
+        }
         let mut encoded = Vec::new();
         let entry = CommitEntry::applied_or_local(applied, ts, &mut encoded, || {
             CommitRecord::Ddl { ts, op: op.clone() }.encode()
@@ -269,35 +294,63 @@ impl Storage {
         Ok(())
     }
 
-    /// Fills the structure a creation just published.
-    fn build_new_structure(&self, op: &DdlOp) {
-        let after = self.inner.schema();
+    /// The index a creation published in `schema` (a label+property index or a
+    /// uniqueness constraint's), which needs filling over the graph.
+    fn new_index<'s>(&self, schema: &'s Schema, op: &DdlOp) -> Option<&'s TupleIndex> {
         match op {
-            DdlOp::CreateLabelPropertyIndex(l, p) => {
-                let Some(index) = after.label_property.get(&(self.label(l), self.property(p))) else {
-                    return;
-                };
-                let mut keys = Vec::new();
-                for_each_vertex(&self.inner, |gid, v| index_versions(index, gid, v, &mut keys));
-                insert_sorted(keys, |key| index.insert(key));
-            }
+            DdlOp::CreateLabelPropertyIndex(l, p) => schema
+                .label_property
+                .get(&(self.find_label(l)?, self.find_property(p)?))
+                .map(|index| &**index),
             DdlOp::CreateUniqueConstraint(l, ps) => {
-                let label = self.label(l);
-                let props: Vec<PropertyId> = ps.iter().map(|p| self.property(p)).collect();
-                let Some(unique) = after
+                let label = self.find_label(l)?;
+                let props: Vec<PropertyId> = ps.iter().map(|p| self.find_property(p)).collect::<Option<_>>()?;
+                schema
                     .unique
                     .iter()
                     .find(|u| u.index.label == label && u.index.props == props)
-                else {
-                    return;
-                };
-                let mut keys = Vec::new();
-                for_each_vertex(&self.inner, |gid, v| index_versions(&unique.index, gid, v, &mut keys));
-                insert_sorted(keys, |key| unique.index.insert(key));
+                    .map(|u| &u.index)
             }
-            _ => {}
+            _ => None,
         }
     }
+}
+
+/// Whether a DDL change fills the index it creates at once.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fill {
+    Now,
+    Later,
+}
+
+/// Fills new indexes over every vertex: one scan under the vertex locks gathers every
+/// index's entries, then each index is sorted and filled on a thread of its own (as many
+/// threads as cores, taking indexes in turn), since one index fills on one thread only.
+fn fill_indexes(inner: &Inner, indexes: &[&TupleIndex]) {
+    let mut keys: Vec<Vec<TupleKey>> = indexes.iter().map(|_| Vec::new()).collect();
+    for_each_vertex(inner, |gid, v| {
+        for (index, keys) in indexes.iter().zip(&mut keys) {
+            index_versions(index, gid, v, keys);
+        }
+    });
+    let mut work: Vec<(&TupleIndex, Vec<TupleKey>)> = indexes.iter().copied().zip(keys).collect();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if work.len() <= 1 || cores <= 1 {
+        work.into_iter()
+            .for_each(|(index, keys)| insert_sorted(keys, |key| index.insert(key)));
+        return;
+    }
+    // Largest first, so the longest fill starts at once.
+    work.sort_by_key(|(_, keys)| keys.len());
+    let work = parking_lot::Mutex::new(work);
+    std::thread::scope(|s| {
+        for _ in 0..cores.min(work.lock().len()) {
+            s.spawn(|| loop {
+                let Some((index, keys)) = work.lock().pop() else { break };
+                insert_sorted(keys, |key| index.insert(key));
+            });
+        }
+    });
 }
 
 /// Visits every vertex slot under its lock.

@@ -7,6 +7,7 @@ mod sinks;
 
 use sinks::RecordingSink;
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -76,6 +77,7 @@ fn random_graph(seed: u64, vertices: usize) -> Storage {
     let storage = Storage::new();
     storage.create_label_index("A").unwrap();
     storage.create_label_property_index("B", "p0").unwrap();
+    storage.create_label_property_index("A", "p1").unwrap();
     storage.create_edge_type_index("T1").unwrap();
     storage.create_existence_constraint("C", "id").unwrap();
     storage.create_unique_constraint("C", &["id"]).unwrap();
@@ -183,6 +185,25 @@ fn round_trip_keeps_graph_schema_timestamp_and_ids() {
     let probe = Value::from("s1");
     let index_hits = txn.vertices_with_property(b, p0, &probe);
     assert_eq!(index_hits, old.vertices_with_property(b, p0, &probe));
+    // Every index, filled together on load, holds what the original's does; every edge
+    // type's sources were rebuilt.
+    for (l, p) in [("A", "p1"), ("B", "p0"), ("C", "id")] {
+        let all = |s: &Storage, t: &weft_storage::Transaction| {
+            let mut hits = t.vertices_in_range(s.label(l), s.property(p), Bound::Unbounded, Bound::Unbounded);
+            hits.sort();
+            hits
+        };
+        let hits = all(&loaded, &txn);
+        assert!(!hits.is_empty(), ":{l}({p})");
+        assert_eq!(hits, all(&original, &old), ":{l}({p})");
+    }
+    for t in ["T0", "T1"] {
+        let ends = |s: &Storage, txn: &weft_storage::Transaction| {
+            let edges = txn.edges_with_type(s.edge_type(t));
+            edges.iter().map(|e| (e.gid, e.from, e.to)).collect::<Vec<_>>()
+        };
+        assert_eq!(ends(&loaded, &txn), ends(&original, &old), "{t}");
+    }
     drop((txn, old));
 
     // Check: new ids collide with nothing the snapshot held, vertex or edge.

@@ -221,7 +221,7 @@ impl<'a> Parsed<'a> {
         if ops.len() as u64 > ts {
             return Err(bad("more schema entries than commits before the snapshot"));
         }
-        for (i, op) in ops.iter().enumerate() {
+        for op in &ops {
             if !matches!(
                 op,
                 DdlOp::CreateLabelIndex(_)
@@ -232,12 +232,11 @@ impl<'a> Parsed<'a> {
             ) {
                 return Err(bad("schema entry is not a creation"));
             }
-            if let Err(e) = storage.load_ddl(op, i as u64 + 1) {
-                tracing::error!(path = %self.path.display(), error = %e, "snapshot schema does not apply to its graph");
-                return Err(bad("schema entry does not apply to the snapshot's graph"));
-            }
         }
-        Ok(())
+        storage.load_schema(&ops).map_err(|(i, e)| {
+            tracing::error!(path = %self.path.display(), entry = i, error = %e, "snapshot schema does not apply to its graph");
+            bad("schema entry does not apply to the snapshot's graph")
+        })
     }
 }
 
