@@ -35,14 +35,22 @@ pub struct MemberSet {
 
 impl MemberSet {
     fn insert(&self, gid: Gid) {
-        let (block, word, bit) = place(gid);
-        {
-            let blocks = self.blocks.read();
-            if let Some(Some(b)) = blocks.get(block) {
-                b[word].fetch_or(bit, Ordering::Relaxed);
-                return;
-            }
+        if !set_bit(&self.blocks.read(), gid) {
+            self.insert_new_block(gid);
         }
+    }
+
+    /// Inserts many ids under one read lock.
+    fn insert_all(&self, gids: impl Iterator<Item = Gid>) {
+        let missed: Vec<Gid> = {
+            let blocks = self.blocks.read();
+            gids.filter(|gid| !set_bit(&blocks, *gid)).collect()
+        };
+        missed.into_iter().for_each(|gid| self.insert_new_block(gid));
+    }
+
+    fn insert_new_block(&self, gid: Gid) {
+        let (block, word, bit) = place(gid);
         let mut blocks = self.blocks.write();
         if blocks.len() <= block {
             blocks.resize_with(block + 1, || None);
@@ -87,6 +95,19 @@ impl MemberSet {
         blocks.capacity() * std::mem::size_of::<Option<Block>>()
             + blocks.iter().flatten().count() * std::mem::size_of::<[AtomicU64; WORDS]>()
     }
+}
+
+/// Sets `gid`'s bit when its block exists (reading first, so a bit already set costs no
+/// write to a line other threads read); false when the block is missing.
+fn set_bit(blocks: &[Option<Block>], gid: Gid) -> bool {
+    let (block, word, bit) = place(gid);
+    let Some(Some(b)) = blocks.get(block) else {
+        return false;
+    };
+    if b[word].load(Ordering::Relaxed) & bit == 0 {
+        b[word].fetch_or(bit, Ordering::Relaxed);
+    }
+    true
 }
 
 /// Block, word within it and bit within that word of a vertex id.
@@ -145,7 +166,20 @@ impl<K: MemberKey> Members<K> {
     /// Adds `gid` to `key`'s set; the caller holds the vertex's lock and has just given
     /// it the label (or the out-edge).
     pub fn insert(&self, key: K, gid: Gid) {
+        if let Some(Some(set)) = self.sets.read().get(key.index()) {
+            return set.insert(gid);
+        }
         self.set_or_create(key).insert(gid);
+    }
+
+    /// [`Members::insert`] for many (key, id) pairs, taking each set's lock once per key
+    /// rather than once per pair: for loaders, which insert millions.
+    pub fn insert_many(&self, mut pairs: Vec<(K, Gid)>) {
+        pairs.sort_unstable_by_key(|(k, gid)| (k.index(), *gid));
+        pairs.dedup_by_key(|(k, gid)| (k.index(), *gid));
+        for group in pairs.chunk_by(|a, b| a.0.index() == b.0.index()) {
+            self.set_or_create(group[0].0).insert_all(group.iter().map(|(_, gid)| *gid));
+        }
     }
 
     /// The set of `key`, when any vertex ever qualified.
@@ -214,6 +248,18 @@ mod tests {
         assert_eq!(members.settle(Gid(1 << 30), |_| false), 0);
         assert_eq!(members.set(person).unwrap().gids().len(), 6);
         assert!(members.heap_bytes() >= 4 * 512);
+    }
+
+    #[test]
+    fn insert_many_groups_by_key_and_ignores_repeats() {
+        let sources = TypeSources::default();
+        let (t, u) = (EdgeTypeId(2), EdgeTypeId(0));
+        sources.insert(t, Gid(5));
+        let pairs = vec![(t, Gid(9_000)), (u, Gid(1)), (t, Gid(5)), (t, Gid(9_000)), (t, Gid(3))];
+        sources.insert_many(pairs);
+        assert_eq!(sources.set(t).unwrap().gids(), vec![Gid(3), Gid(5), Gid(9_000)]);
+        assert_eq!(sources.set(u).unwrap().gids(), vec![Gid(1)]);
+        assert!(sources.set(EdgeTypeId(1)).is_none());
     }
 
     #[test]

@@ -285,6 +285,7 @@ impl Ctx<'_> {
             codec::decode_batch(payload, codec::get_vertex).ok_or_else(|| self.bad(at, "malformed vertex frame"))?;
         let count = batch.len() as u64;
         let mut counted: HashMap<LabelId, i64> = HashMap::new();
+        let mut members = Vec::with_capacity(batch.len());
         for RawVertex { gid, labels, props } in batch {
             let labels = labels
                 .iter()
@@ -310,7 +311,7 @@ impl Ctx<'_> {
             for label in labels {
                 if !v.has_label(label) {
                     v.push_label(label);
-                    self.inner.members.insert(label, Gid(gid));
+                    members.push((label, Gid(gid)));
                     *counted.entry(label).or_default() += 1;
                 }
             }
@@ -318,6 +319,7 @@ impl Ctx<'_> {
             self.inner.vertex_count.fetch_add(1, Ordering::Relaxed);
         }
         // Loaded before anyone reads: every snapshot taken later sees them.
+        self.inner.members.insert_many(members);
         self.inner.count_labels(0, counted);
         Ok(count)
     }
@@ -328,6 +330,7 @@ impl Ctx<'_> {
             codec::decode_batch(payload, codec::get_edge).ok_or_else(|| self.bad(at, "malformed edge frame"))?;
         let count = batch.len() as u64;
         let ends: Vec<(u64, u64)> = batch.iter().map(|e| (e.from, e.to)).collect();
+        let mut sources = Vec::with_capacity(batch.len());
         for (
             i,
             RawEdge {
@@ -360,13 +363,12 @@ impl Ctx<'_> {
                 }
             }
             let (gid, from, to) = (Gid(gid), Gid(from), Gid(to));
-            let sources = &self.inner.sources;
-            self.link(at, from, |v| {
-                v.out_edges.push(Adjacent::new(edge_type, to, gid));
-                sources.insert(edge_type, from);
-            })?;
+            self.link(at, from, |v| v.out_edges.push(Adjacent::new(edge_type, to, gid)))?;
             self.link(at, to, |v| v.in_edges.push(Adjacent::new(edge_type, from, gid)))?;
+            sources.push((edge_type, from));
         }
+        // Loaded before anyone reads, so the sources may follow their edges.
+        self.inner.sources.insert_many(sources);
         Ok(count)
     }
 
