@@ -400,8 +400,14 @@ fn patterns_started_from_a_types_sources_match_as_from_every_node() {
         "(a)-[:NOWHERE]->(b)",
     ] {
         let scanned = run(&engine, &format!("MATCH {pattern} RETURN count(*) AS c"));
-        let bound = run(&engine, &format!("MATCH (a) WITH a MATCH {pattern} RETURN count(*) AS c"));
+        let bound = run(
+            &engine,
+            &format!("MATCH (a) WITH a MATCH {pattern} RETURN count(*) AS c"),
+        );
         assert_eq!(ints(&scanned), ints(&bound), "{pattern}");
     }
-    assert_eq!(ints(&run(&engine, "MATCH (a)-[:T]->(b) RETURN count(*)")), vec![vec![24]]);
+    assert_eq!(
+        ints(&run(&engine, "MATCH (a)-[:T]->(b) RETURN count(*)")),
+        vec![vec![24]]
+    );
 }

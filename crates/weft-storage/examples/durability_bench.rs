@@ -24,7 +24,8 @@
 //!    window without one (the goal: p99 within 2×).
 //!
 //! Everything goes under `--dir` (default `target/durability-bench`), removed at the end
-//! unless `--keep`.
+//! unless `--keep`. `--under-load-only N` runs step 3 alone, N times, on the `recovery`
+//! directory a `--keep` run left under `--dir` (for trying changes to the snapshot writer).
 //! Prints markdown tables on stdout, progress on stderr. Uses mimalloc, as `weft serve` does.
 
 use std::error::Error;
@@ -58,6 +59,8 @@ struct Args {
     drop_caches: bool,
     /// Leave the data directory in place (bench/durability.sh serves it, then removes it).
     keep: bool,
+    /// Run only the snapshot-under-load step, this many times, on a kept directory.
+    under_load_only: u32,
 }
 
 fn parse_args() -> Res<Args> {
@@ -72,6 +75,7 @@ fn parse_args() -> Res<Args> {
         recovery: true,
         drop_caches: true,
         keep: false,
+        under_load_only: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -91,9 +95,12 @@ fn parse_args() -> Res<Args> {
             "--no-recovery" => args.recovery = false,
             "--no-drop-caches" => args.drop_caches = false,
             "--keep" => args.keep = true,
+            "--under-load-only" => args.under_load_only = value()?.parse()?,
             _ => return Err(format!("unknown flag {flag}; see the doc comment of {}", file!()).into()),
         }
     }
+    // The directory it reads was left by an earlier run; it stays for the next.
+    args.keep |= args.under_load_only > 0;
     if args.vertices == 0 {
         return Err("--vertices must be at least 1".into());
     }
@@ -113,6 +120,12 @@ fn main() -> Res<()> {
 }
 
 fn run(args: &Args) -> Res<()> {
+    if args.under_load_only > 0 {
+        for _ in 0..args.under_load_only {
+            snapshot_under_load(&args.dir.join("recovery"))?.print();
+        }
+        return Ok(());
+    }
     println!("data directory: {} ({})", args.dir.display(), filesystem(&args.dir));
     if args.commits {
         commit_section(args)?;

@@ -178,7 +178,8 @@ impl<K: MemberKey> Members<K> {
         pairs.sort_unstable_by_key(|(k, gid)| (k.index(), *gid));
         pairs.dedup_by_key(|(k, gid)| (k.index(), *gid));
         for group in pairs.chunk_by(|a, b| a.0.index() == b.0.index()) {
-            self.set_or_create(group[0].0).insert_all(group.iter().map(|(_, gid)| *gid));
+            self.set_or_create(group[0].0)
+                .insert_all(group.iter().map(|(_, gid)| *gid));
         }
     }
 

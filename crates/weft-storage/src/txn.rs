@@ -12,7 +12,9 @@ use crate::pipeline::{CommitEntry, CommitError};
 use crate::record::Op;
 use crate::storage::Inner;
 use crate::vertex::{
-    remove_adjacent, some_version_has_label, some_version_has_out_type, undo_edge, undo_vertex, EdgeObject, Life, VertexData};
+    remove_adjacent, some_version_has_label, some_version_has_out_type, undo_edge, undo_vertex, EdgeObject, Life,
+    VertexData,
+};
 use parking_lot::MutexGuard;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

@@ -177,7 +177,11 @@ fn edge_type_sources_follow_creates_aborts_deletes_and_collection() {
     let storage = Storage::new();
     let knows = storage.edge_type("KNOWS");
     let mut txn = storage.begin(SI);
-    let (a, b, c) = (txn.create_vertex().unwrap(), txn.create_vertex().unwrap(), txn.create_vertex().unwrap());
+    let (a, b, c) = (
+        txn.create_vertex().unwrap(),
+        txn.create_vertex().unwrap(),
+        txn.create_vertex().unwrap(),
+    );
     let ab = txn.create_edge(a, b, knows).unwrap();
     let cb = txn.create_edge(c, b, knows).unwrap();
     txn.commit().unwrap();

@@ -697,7 +697,11 @@ fn start_candidates<G: GraphRead>(part: &CElement, row: &mut [QValue], ctx: &Exe
 /// The types of the first relationship a part traverses, when it leaves the start node
 /// outgoing and takes at least one hop: only the sources of those types can start a match.
 fn outgoing_types(part: &CElement) -> Option<&[String]> {
-    let rel = if part.reversed { part.rels.last()? } else { part.rels.first()? };
+    let rel = if part.reversed {
+        part.rels.last()?
+    } else {
+        part.rels.first()?
+    };
     let outgoing = match rel.direction {
         RelDirection::Outgoing => !part.reversed,
         RelDirection::Incoming => part.reversed,

@@ -10,6 +10,7 @@
 //! thing that makes data (file handles) or names (directories) survive a crash.
 //! Needs from below: a POSIX-like file system.
 
+mod direct;
 pub mod faulty;
 
 use std::fs::{self, File, OpenOptions};
@@ -50,6 +51,12 @@ pub trait FileSystem: Send + Sync + std::fmt::Debug {
     fn create_new(&self, path: &Path) -> io::Result<Box<dyn WriteFile>>;
     /// Creates a file, emptying it if it exists.
     fn create(&self, path: &Path) -> io::Result<Box<dyn WriteFile>>;
+    /// Like [`FileSystem::create`], for one long sequential write that should leave no
+    /// dirty pages behind (a snapshot): [`RealFs`] writes it with `O_DIRECT` where the
+    /// file system allows (`io/direct.rs`). Such a file is only appended to.
+    fn create_streaming(&self, path: &Path) -> io::Result<Box<dyn WriteFile>> {
+        self.create(path)
+    }
     /// Opens an existing file for writing at its end.
     fn open_write(&self, path: &Path) -> io::Result<Box<dyn WriteFile>>;
     /// The whole content of a file.
@@ -128,6 +135,10 @@ impl FileSystem for RealFs {
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         File::open(dir)?.sync_all()
+    }
+
+    fn create_streaming(&self, path: &Path) -> io::Result<Box<dyn WriteFile>> {
+        direct::create(path)
     }
 
     fn create_new(&self, path: &Path) -> io::Result<Box<dyn WriteFile>> {
