@@ -147,7 +147,6 @@ impl super::WriteFile for DirectFile {
 
 #[cfg(test)]
 mod tests {
-    use super::super::WriteFile;
 
     #[test]
     fn bytes_come_back_exactly_across_chunks_blocks_and_syncs() {
