@@ -8,6 +8,9 @@
 //! commit lock, so no commit is published before the index is whole). A writer that read
 //! the old schema held the vertex lock while writing, so the visit sees its write.
 //! Entries are over-complete by design; readers re-check.
+//!
+//! A snapshot being loaded is the exception: nobody reads it yet, so its whole schema is
+//! declared first and its indexes filled together afterwards ([`Storage::load_schema`]).
 
 use crate::delta::{chain, UndoAction, Viewer};
 use crate::error::{Result, StorageError};
@@ -342,9 +345,10 @@ fn fill_indexes(inner: &Inner, indexes: &[&TupleIndex]) {
     }
     // Largest first, so the longest fill starts at once.
     work.sort_by_key(|(_, keys)| keys.len());
+    let threads = cores.min(work.len());
     let work = parking_lot::Mutex::new(work);
     std::thread::scope(|s| {
-        for _ in 0..cores.min(work.lock().len()) {
+        for _ in 0..threads {
             s.spawn(|| loop {
                 let Some((index, keys)) = work.lock().pop() else { break };
                 insert_sorted(keys, |key| index.insert(key));

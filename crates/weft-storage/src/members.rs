@@ -10,7 +10,8 @@
 //!
 //! Promises: a vertex is in a set before any transaction can see it with the label (or
 //! the out-edge) — the bit is set by the writer that adds it, while it holds the vertex's
-//! lock. A bit may outlive what put it there (removed, aborted, deleted): readers re-check
+//! lock (the snapshot loader, which nobody reads while it runs, sets a frame's bits after
+//! the frame). A bit may outlive what put it there (removed, aborted, deleted): readers re-check
 //! every member against the state they see, and a bit is cleared only under the vertex's
 //! lock, once no version left qualifies ([`Members::settle`], called by the garbage
 //! collector, by an abort, and by direct loading).
@@ -36,27 +37,23 @@ pub struct MemberSet {
 impl MemberSet {
     fn insert(&self, gid: Gid) {
         if !set_bit(&self.blocks.read(), gid) {
-            self.insert_new_block(gid);
+            set_bit_in_new_block(&mut self.blocks.write(), gid);
         }
     }
 
-    /// Inserts many ids under one read lock.
+    /// Inserts many ids, taking the read lock once, then the write lock once for all the
+    /// ids whose blocks were missing.
     fn insert_all(&self, gids: impl Iterator<Item = Gid>) {
         let missed: Vec<Gid> = {
             let blocks = self.blocks.read();
             gids.filter(|gid| !set_bit(&blocks, *gid)).collect()
         };
-        missed.into_iter().for_each(|gid| self.insert_new_block(gid));
-    }
-
-    fn insert_new_block(&self, gid: Gid) {
-        let (block, word, bit) = place(gid);
-        let mut blocks = self.blocks.write();
-        if blocks.len() <= block {
-            blocks.resize_with(block + 1, || None);
+        if !missed.is_empty() {
+            let mut blocks = self.blocks.write();
+            missed
+                .into_iter()
+                .for_each(|gid| set_bit_in_new_block(&mut blocks, gid));
         }
-        let b = blocks[block].get_or_insert_with(|| Box::new(std::array::from_fn(|_| AtomicU64::new(0))));
-        b[word].fetch_or(bit, Ordering::Relaxed);
     }
 
     fn remove(&self, gid: Gid) {
@@ -108,6 +105,16 @@ fn set_bit(blocks: &[Option<Block>], gid: Gid) -> bool {
         b[word].fetch_or(bit, Ordering::Relaxed);
     }
     true
+}
+
+/// Sets `gid`'s bit, allocating its block if it is still missing.
+fn set_bit_in_new_block(blocks: &mut Vec<Option<Block>>, gid: Gid) {
+    let (block, word, bit) = place(gid);
+    if blocks.len() <= block {
+        blocks.resize_with(block + 1, || None);
+    }
+    let b = blocks[block].get_or_insert_with(|| Box::new(std::array::from_fn(|_| AtomicU64::new(0))));
+    b[word].fetch_or(bit, Ordering::Relaxed);
 }
 
 /// Block, word within it and bit within that word of a vertex id.

@@ -25,7 +25,6 @@ const ALIGN: usize = 4096;
 const CHUNK: usize = 1 << 20;
 
 /// A file written with `O_DIRECT` (see the module docs).
-#[derive(Debug)]
 pub(super) struct DirectFile {
     file: File,
     /// `CHUNK + ALIGN` bytes; the aligned window starts at `start`.
@@ -35,6 +34,20 @@ pub(super) struct DirectFile {
     pending: usize,
     /// Bytes before the window's first byte: always a multiple of `ALIGN`.
     flushed: u64,
+    /// A write, cut or seek failed: where the file stands is unknown, so every later call
+    /// fails too.
+    failed: bool,
+}
+
+impl std::fmt::Debug for DirectFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirectFile")
+            .field("file", &self.file)
+            .field("pending", &self.pending)
+            .field("flushed", &self.flushed)
+            .field("failed", &self.failed)
+            .finish()
+    }
 }
 
 /// Creates (or empties) `path` for direct writing; an ordinary file where the file
@@ -69,7 +82,18 @@ impl DirectFile {
             start,
             pending: 0,
             flushed: 0,
+            failed: false,
         }
+    }
+
+    /// Runs one step that moves the file, failing for good once one step has failed.
+    fn step(&mut self, f: impl FnOnce(&mut Self) -> io::Result<()>) -> io::Result<()> {
+        if self.failed {
+            return Err(io::Error::other("an earlier write to this file failed"));
+        }
+        let result = f(self);
+        self.failed = result.is_err();
+        result
     }
 
     fn window(&mut self) -> &mut [u8] {
@@ -111,30 +135,37 @@ impl DirectFile {
 }
 
 impl super::WriteFile for DirectFile {
-    fn write_all(&mut self, mut bytes: &[u8]) -> io::Result<()> {
-        while !bytes.is_empty() {
-            let pending = self.pending;
-            let n = bytes.len().min(CHUNK - pending);
-            self.window()[pending..pending + n].copy_from_slice(&bytes[..n]);
-            self.pending += n;
-            bytes = &bytes[n..];
-            if self.pending == CHUNK {
-                self.write_window(CHUNK)?;
-                self.flushed += CHUNK as u64;
-                self.pending = 0;
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.step(|this| {
+            let mut bytes = bytes;
+            while !bytes.is_empty() {
+                let pending = this.pending;
+                let n = bytes.len().min(CHUNK - pending);
+                this.window()[pending..pending + n].copy_from_slice(&bytes[..n]);
+                this.pending += n;
+                bytes = &bytes[n..];
+                if this.pending == CHUNK {
+                    this.write_window(CHUNK)?;
+                    this.flushed += CHUNK as u64;
+                    this.pending = 0;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn sync_data(&mut self) -> io::Result<()> {
-        self.write_through()?;
-        self.file.sync_data()
+        self.step(|this| {
+            this.write_through()?;
+            this.file.sync_data()
+        })
     }
 
     fn sync_all(&mut self) -> io::Result<()> {
-        self.write_through()?;
-        self.file.sync_all()
+        self.step(|this| {
+            this.write_through()?;
+            this.file.sync_all()
+        })
     }
 
     fn set_len(&mut self, _len: u64) -> io::Result<()> {
