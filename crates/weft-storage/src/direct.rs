@@ -19,7 +19,7 @@ use crate::prefetch;
 use crate::record::{CommitRecord, RecordEdge, RecordOp};
 use crate::storage::{Inner, Storage};
 use crate::txn::MAX_EDGE_ID;
-use crate::vertex::{remove_adjacent, EdgeObject, Life, VertexData};
+use crate::vertex::{remove_adjacent, EdgeData, Life, VertexData};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -129,14 +129,7 @@ impl Loader<'_> {
             RecordOp::SetEdgeProperty(e, k, value) => {
                 let key = self.storage.property(&k);
                 self.find_edge(&e)?;
-                let object = self
-                    .inner
-                    .edges
-                    .entry_sync(Gid(e.gid))
-                    .or_insert_with(|| Arc::new(EdgeObject::default()))
-                    .get()
-                    .clone();
-                object.data.lock().props.set(key, Some(value));
+                self.inner.edge_slot(Gid(e.gid))?.lock().props.set(key, Some(value));
                 Ok(())
             }
         }
@@ -205,7 +198,7 @@ impl Loader<'_> {
         if e.gid >= MAX_EDGE_ID {
             return Err(StorageError::Apply(format!("edge id {gid} is out of range")));
         }
-        if self.inner.edges.contains_sync(&gid) {
+        if self.inner.edge_in_use(gid) {
             return Err(StorageError::Apply(format!("edge id {gid} is already in use")));
         }
         // Both endpoints are checked before either changes.
@@ -257,7 +250,9 @@ impl Loader<'_> {
             remove_adjacent(&mut v.in_edges, gid);
             shrink_if_sparse(&mut v.in_edges);
         })?;
-        self.inner.edges.remove_sync(&gid);
+        if let Some(slot) = self.inner.edges.get(gid.0) {
+            *slot.lock() = EdgeData::default();
+        }
         self.inner.gc.mark_dirty();
         Ok(())
     }

@@ -173,16 +173,19 @@ pub(crate) fn shrink_if_sparse<T>(list: &mut ThinVec<T>) {
 }
 
 fn collect_edge(inner: &Inner, gid: Gid, oldest: u64, stats: &mut GcStats) {
-    let Some(object) = inner.edges.read_sync(&gid, |_, o| o.clone()) else {
+    let Some(slot) = inner.edges.get(gid.0) else {
         return;
     };
-    let mut data = object.data.lock();
+    let mut data = slot.lock();
     let cut = truncate_chain(&mut data.delta, oldest);
     stats.deltas_freed += chain(&cut).count();
-    let gone = data.deleted && data.delta.is_none();
+    // A deleted edge nobody can see any more: its slot is vacant again (ids are not
+    // reused, so nothing else will take it).
+    let freed = (data.deleted && data.delta.is_none()).then(|| std::mem::take(&mut *data));
     drop(data);
     drop_chain(cut);
-    if gone && inner.edges.remove_if_sync(&gid, |o| Arc::ptr_eq(o, &object)).is_some() {
+    if let Some(freed) = freed {
+        drop(freed);
         stats.edge_objects_freed += 1;
     }
 }

@@ -11,11 +11,10 @@ use crate::delta::{chain, Delta, UndoAction};
 use crate::index::TupleKey;
 use crate::props::PropertyStore;
 use crate::storage::Storage;
-use crate::vertex::{EdgeObject, VertexSlot};
+use crate::vertex::{EdgeSlot, VertexSlot};
 use std::mem::size_of;
-use std::sync::Arc;
 use thin_vec::ThinVec;
-use weft_common::{Gid, Value};
+use weft_common::Value;
 
 /// Estimated bytes per owner.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -102,18 +101,11 @@ impl Storage {
             out.properties += props_bytes(&v.props);
             out.version_chains += chain_bytes(&v.delta);
         }
-        // The map's table (a key, a pointer and a control byte per place) and, per edge
-        // object, its shared allocation (two counts and the object). Objects are found by
-        // id and locked one at a time, never under the map's bucket locks.
-        let places = inner.edges.capacity() as u64;
-        out.edges += places * (size_of::<Gid>() + size_of::<Arc<EdgeObject>>() + 1) as u64;
-        let edge_ids = inner.next_edge.load(std::sync::atomic::Ordering::Acquire);
-        for id in 0..edge_ids {
-            let Some(object) = inner.edges.read_sync(&Gid(id), |_, o| o.clone()) else {
-                continue;
-            };
-            let data = object.data.lock();
-            out.edges += (2 * size_of::<usize>() + size_of::<EdgeObject>()) as u64;
+        // Edge slots come in whole chunks, allocated where some edge used its slot.
+        out.edges += inner.edges.allocated_slots() * size_of::<EdgeSlot>() as u64;
+        for id in 0..inner.edges.high_water() {
+            let Some(slot) = inner.edges.get(id) else { continue };
+            let data = slot.lock();
             out.properties += props_bytes(&data.props);
             out.version_chains += chain_bytes(&data.delta);
         }

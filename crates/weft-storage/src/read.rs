@@ -157,19 +157,19 @@ impl Transaction {
 
     /// One property of an edge.
     pub fn edge_property(&self, e: &EdgeRef, key: PropertyId) -> Result<Option<Value>> {
-        let Some(object) = self.inner.edges.read_sync(&e.gid, |_, o| o.clone()) else {
+        let Some(slot) = self.inner.edges.get(e.gid.0) else {
             return Ok(None);
         };
-        let data = object.data.lock();
+        let data = slot.lock();
         Ok(vertex::visible_property(true, &data.props, &data.delta, self.viewer(), key).1)
     }
 
     /// All properties of an edge, in key order.
     pub fn edge_properties(&self, e: &EdgeRef) -> Result<Vec<(PropertyId, Value)>> {
-        let Some(object) = self.inner.edges.read_sync(&e.gid, |_, o| o.clone()) else {
+        let Some(slot) = self.inner.edges.get(e.gid.0) else {
             return Ok(Vec::new());
         };
-        let data = object.data.lock();
+        let data = slot.lock();
         Ok(vertex::visible_properties(true, &data.props, &data.delta, self.viewer()).1)
     }
 

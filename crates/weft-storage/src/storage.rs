@@ -22,7 +22,7 @@ use crate::names::NameMapper;
 use crate::pipeline::{CommitError, CommitSink, Pipeline, Tickets};
 use crate::table::SlotTable;
 use crate::txn::Transaction;
-use crate::vertex::{EdgeObject, VertexSlot};
+use crate::vertex::{EdgeSlot, VertexSlot};
 use parking_lot::{Mutex, RwLock};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -42,7 +42,8 @@ pub(crate) struct EngineState {
 pub(crate) struct Inner {
     pub vertices: SlotTable<VertexSlot>,
     pub next_edge: AtomicU64,
-    pub edges: scc::HashMap<Gid, Arc<EdgeObject>>,
+    /// Edge slots by edge id; see `vertex.rs` for when an edge uses its slot.
+    pub edges: SlotTable<EdgeSlot>,
     pub labels: NameMapper,
     pub edge_types: NameMapper,
     pub properties: NameMapper,
@@ -116,7 +117,7 @@ impl Storage {
         let inner = Inner {
             vertices: SlotTable::new(),
             next_edge: AtomicU64::new(0),
-            edges: scc::HashMap::new(),
+            edges: SlotTable::new(),
             labels: NameMapper::default(),
             edge_types: NameMapper::default(),
             properties: NameMapper::default(),

@@ -12,7 +12,7 @@ use crate::pipeline::{CommitEntry, CommitError};
 use crate::record::Op;
 use crate::storage::Inner;
 use crate::vertex::{
-    remove_adjacent, some_version_has_label, some_version_has_out_type, undo_edge, undo_vertex, EdgeObject, Life,
+    remove_adjacent, some_version_has_label, some_version_has_out_type, undo_edge, undo_vertex, EdgeSlot, Life,
     VertexData,
 };
 use parking_lot::MutexGuard;
@@ -47,8 +47,9 @@ impl TxnLog {
     }
 }
 
-/// Edge ids stay below this, so the id counter can never wrap around and repeat an id.
-pub(crate) const MAX_EDGE_ID: u64 = 1 << 62;
+/// Edge ids stay below this, the size of the edge table (as vertex ids stay below the
+/// vertex table's); ids are not reused.
+pub(crate) const MAX_EDGE_ID: u64 = crate::table::MAX_SLOTS;
 
 /// Refuses values the durable encoding cannot read back.
 fn check_value(value: &Value) -> Result<()> {
@@ -106,13 +107,16 @@ impl Inner {
         })
     }
 
-    /// The object of an edge, created on first need.
-    fn edge_object(&self, e: &EdgeRef) -> Arc<EdgeObject> {
-        let entry = self
-            .edges
-            .entry_sync(e.gid)
-            .or_insert_with(|| Arc::new(EdgeObject::default()));
-        entry.get().clone()
+    /// The slot of an edge (an edge id is always below [`MAX_EDGE_ID`], the table's size).
+    pub(crate) fn edge_slot(&self, gid: Gid) -> Result<&EdgeSlot> {
+        self.edges
+            .ensure(gid.0)
+            .ok_or_else(|| StorageError::Apply(format!("edge id {gid} is out of range")))
+    }
+
+    /// Whether an edge id has a slot in use (a new edge's id must not).
+    pub(crate) fn edge_in_use(&self, gid: Gid) -> bool {
+        self.edges.get(gid.0).is_some_and(|slot| !slot.lock().is_vacant())
     }
 }
 
@@ -299,6 +303,10 @@ impl Transaction {
     pub fn create_edge(&mut self, from: Gid, to: Gid, edge_type: EdgeTypeId) -> Result<EdgeRef> {
         self.ensure_open()?;
         let gid = Gid(self.inner.next_edge.fetch_add(1, Ordering::Relaxed));
+        if gid.0 >= MAX_EDGE_ID {
+            self.inner.next_edge.fetch_sub(1, Ordering::Relaxed);
+            return Err(StorageError::Limit("edge ids exhausted".into()));
+        }
         self.link_edge(EdgeRef {
             gid,
             from,
@@ -313,7 +321,7 @@ impl Transaction {
         if e.gid.0 >= MAX_EDGE_ID {
             return Err(StorageError::Apply(format!("edge id {} is out of range", e.gid)));
         }
-        if self.inner.edges.contains_sync(&e.gid) {
+        if self.inner.edge_in_use(e.gid) {
             return Err(StorageError::Apply(format!("edge id {} is already in use", e.gid)));
         }
         self.inner
@@ -354,8 +362,7 @@ impl Transaction {
         else {
             return Err(StorageError::EdgeNotFound(e.gid));
         };
-        let object = self.inner.edge_object(e);
-        let mut data = object.data.lock();
+        let mut data = self.inner.edge_slot(e.gid)?.lock();
         if let Some(d) = &data.delta {
             if self.viewer.conflicts_with(d.state.get()) {
                 return Err(StorageError::SerializationConflict(format!("edge {}", e.gid)));
@@ -407,8 +414,7 @@ impl Transaction {
                 StorageError::EdgeNotFound(e.gid)
             });
         }
-        let object = self.inner.edge_object(e);
-        let mut data = object.data.lock();
+        let mut data = self.inner.edge_slot(e.gid)?.lock();
         if let Some(d) = &data.delta {
             if self.viewer.conflicts_with(d.state.get()) {
                 return Err(StorageError::SerializationConflict(format!("edge {}", e.gid)));
@@ -539,10 +545,10 @@ impl Transaction {
             }
         }
         for gid in self.log.edges.iter().rev() {
-            let Some(object) = self.inner.edges.read_sync(gid, |_, o| o.clone()) else {
+            let Some(slot) = self.inner.edges.get(gid.0) else {
                 continue;
             };
-            let mut data = object.data.lock();
+            let mut data = slot.lock();
             while let Some(d) = data.delta.take_if(|d| Arc::ptr_eq(&d.state, &self.state)) {
                 let Delta { action, next, .. } = *d;
                 data.delta = next;

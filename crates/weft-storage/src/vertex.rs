@@ -5,8 +5,10 @@
 //! adjacency lists and the head of the undo chain, about 48 bytes before heap blocks.
 //! Edges without properties have no object of their own: their existence is versioned by
 //! the adjacency entries of their two endpoints (undo deltas on those vertices). An edge
-//! gets an [`EdgeObject`] when it first has properties or is deleted, so that property
-//! writes and deletion conflict like any other write.
+//! takes its slot in the edge table ([`EdgeSlot`], indexed by edge id like vertices) when
+//! it first has properties or is deleted, so that property writes and deletion conflict
+//! like any other write; until then the slot is vacant (and its chunk of the table may
+//! not even be allocated).
 
 use crate::delta::{chain, Adjacent, Delta, UndoAction, Viewer};
 use crate::props::PropertyStore;
@@ -105,11 +107,16 @@ pub struct EdgeData {
     pub delta: Option<Box<Delta>>,
 }
 
-/// An edge with properties or a pending deletion.
-#[derive(Debug, Default)]
-pub struct EdgeObject {
-    pub data: Mutex<EdgeData>,
+impl EdgeData {
+    /// True for the state of a slot no edge uses: no properties, no deletion, no versions.
+    pub fn is_vacant(&self) -> bool {
+        !self.deleted && self.delta.is_none() && self.props == PropertyStore::default()
+    }
 }
+
+/// An edge's slot in the edge table: used by an edge with properties or a pending
+/// deletion, vacant otherwise.
+pub type EdgeSlot = Mutex<EdgeData>;
 
 /// What a viewer sees of a vertex's labels and existence.
 pub fn visible_exists(v: &VertexData, viewer: &Viewer) -> bool {

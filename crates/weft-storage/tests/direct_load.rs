@@ -147,3 +147,30 @@ fn a_record_that_does_not_fit_the_graph_names_what_is_missing() {
     let txn = storage.begin(SI);
     assert_eq!(txn.edges(Gid(0), Direction::Out, &[]).unwrap().len(), 1);
 }
+
+#[test]
+fn edge_ids_end_at_the_edge_tables_size_with_a_clear_error() {
+    // Set up: the last id the edge table holds, with a property (so it takes its slot).
+    let last = (1u64 << 32) - 1;
+    let storage = Storage::new();
+    let ops = vec![
+        RecordOp::CreateVertex(0),
+        RecordOp::CreateEdge(knows(last, 0, 0)),
+        RecordOp::SetEdgeProperty(knows(last, 0, 0), "w".into(), Value::Int(1)),
+    ];
+    assert_eq!(load(&storage, 1, ops), Ok(1));
+    // Act / check: one past it is refused, in a record and in a transaction alike.
+    let past = load(&storage, 2, vec![RecordOp::CreateEdge(knows(last + 1, 0, 0))]).unwrap_err();
+    assert!(past.to_string().contains("out of range"), "{past}");
+    let mut txn = storage.begin(SI);
+    let err = txn.create_edge(Gid(0), Gid(0), storage.edge_type("KNOWS")).unwrap_err();
+    assert!(matches!(err, StorageError::Limit(_)), "{err}");
+    assert!(err.to_string().contains("edge ids exhausted"), "{err}");
+    txn.abort();
+    let txn = storage.begin(SI);
+    let edge = txn.edges(Gid(0), Direction::Out, &[]).unwrap()[0];
+    assert_eq!(
+        txn.edge_property(&edge, storage.property("w")).unwrap(),
+        Some(Value::Int(1))
+    );
+}

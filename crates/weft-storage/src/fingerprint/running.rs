@@ -164,9 +164,9 @@ fn edge_as_seen(inner: &Inner, bytes: &mut Vec<u8>, edge: &EdgeRef, viewer: &Vie
     }
     let props = inner
         .edges
-        .read_sync(&edge.gid, |_, object| object.clone())
-        .map(|object| {
-            let data = object.data.lock();
+        .get(edge.gid.0)
+        .map(|slot| {
+            let data = slot.lock();
             vertex::visible_properties(true, &data.props, &data.delta, viewer).1
         })
         .unwrap_or_default();

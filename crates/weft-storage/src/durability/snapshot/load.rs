@@ -19,12 +19,10 @@ use crate::durability::progress::RecoveryProgress;
 use crate::props::PropertyStore;
 use crate::record::{CommitRecord, DdlOp};
 use crate::storage::{Inner, Storage};
-use crate::vertex::{EdgeData, EdgeObject, Life};
-use parking_lot::Mutex;
+use crate::vertex::{EdgeData, Life};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use uuid::Uuid;
 use weft_common::encoding::{get_bytes, get_str, get_varint};
 use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId};
@@ -357,10 +355,16 @@ impl Ctx<'_> {
                     props,
                     delta: None,
                 };
-                let object = Arc::new(EdgeObject { data: Mutex::new(data) });
-                if self.inner.edges.insert_sync(Gid(gid), object).is_err() {
+                let slot = self
+                    .inner
+                    .edges
+                    .ensure(gid)
+                    .ok_or_else(|| self.bad(at, "edge id out of range"))?;
+                let mut stored = slot.lock();
+                if !stored.is_vacant() {
                     return Err(self.bad(at, "edge id appears twice"));
                 }
+                *stored = data;
             }
             let (gid, from, to) = (Gid(gid), Gid(from), Gid(to));
             self.link(at, from, |v| v.out_edges.push(Adjacent::new(edge_type, to, gid)))?;
