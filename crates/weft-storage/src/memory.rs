@@ -21,7 +21,8 @@ use weft_common::Value;
 pub struct MemoryBreakdown {
     /// Vertex slots (allocated in chunks) and extra-label lists.
     pub vertices: u64,
-    /// Adjacency lists on both ends and the objects of edges with properties.
+    /// Adjacency lists on both ends and the edge slots (allocated in chunks where some
+    /// edge has properties).
     pub edges: u64,
     /// Encoded property strings of vertices and edges.
     pub properties: u64,

@@ -1,7 +1,8 @@
 //! A concurrent, append-mostly table of object slots indexed by dense 64-bit ids.
 //!
-//! Ids are handed out by an atomic counter, so the table is an array: a fixed directory of
-//! lazily allocated chunks of `CHUNK` slots. Lookup is two array reads and no hashing;
+//! Ids are handed out by an atomic counter (the table's own, or for edges the storage's
+//! edge counter), so the table is an array: a fixed directory of lazily allocated chunks
+//! of `CHUNK` slots. Lookup is two array reads and no hashing;
 //! memory per object is the slot itself, with at most one partly used chunk of slack.
 //! A slot is never moved or freed while the table lives, so references to slots are
 //! stable; objects deleted by the garbage collector give back everything the slot owns

@@ -362,15 +362,25 @@ impl Transaction {
         else {
             return Err(StorageError::EdgeNotFound(e.gid));
         };
-        let mut data = self.inner.edge_slot(e.gid)?.lock();
-        if let Some(d) = &data.delta {
-            if self.viewer.conflicts_with(d.state.get()) {
-                return Err(StorageError::SerializationConflict(format!("edge {}", e.gid)));
+        // An edge whose slot is in use (it has properties, or a property write is pending)
+        // is marked deleted there, so that a concurrent property write conflicts on it.
+        // One without takes no slot: its deletion is versioned by the adjacency deltas of
+        // its ends, which a property write checks (`set_edge_property`), so deleting
+        // property-less edges allocates nothing.
+        let used = match self.inner.edges.get(e.gid.0) {
+            Some(slot) => Some(slot.lock()).filter(|data| !data.is_vacant()),
+            None => None,
+        };
+        let marked = used.is_some();
+        if let Some(mut data) = used {
+            if let Some(d) = &data.delta {
+                if self.viewer.conflicts_with(d.state.get()) {
+                    return Err(StorageError::SerializationConflict(format!("edge {}", e.gid)));
+                }
             }
+            data.deleted = true;
+            push_delta(&mut data.delta, &self.state, UndoAction::RecreateObject);
         }
-        data.deleted = true;
-        push_delta(&mut data.delta, &self.state, UndoAction::RecreateObject);
-        drop(data);
         remove_adjacent(&mut from.out_edges, e.gid);
         push_delta(&mut from.delta, &self.state, UndoAction::AddOutEdge(out));
         let target: &mut VertexData = match &mut to {
@@ -383,7 +393,9 @@ impl Transaction {
         drop((from, to));
         self.log.vertex(e.from);
         self.log.vertex(e.to);
-        self.log.edges.push(e.gid);
+        if marked {
+            self.log.edges.push(e.gid);
+        }
         self.log.ops.push(Op::DeleteEdge(*e));
         Ok(())
     }
@@ -413,6 +425,15 @@ impl Transaction {
             } else {
                 StorageError::EdgeNotFound(e.gid)
             });
+        }
+        // A deletion this transaction must not overlook (pending, or committed after it
+        // started) of an edge without a slot shows only on the source vertex.
+        let deleted_meanwhile = crate::delta::chain(&from.delta).any(|d| {
+            matches!(d.action, UndoAction::AddOutEdge(a) if a.edge() == e.gid)
+                && self.viewer.conflicts_with(d.state.get())
+        });
+        if deleted_meanwhile {
+            return Err(StorageError::SerializationConflict(format!("edge {}", e.gid)));
         }
         let mut data = self.inner.edge_slot(e.gid)?.lock();
         if let Some(d) = &data.delta {

@@ -1,14 +1,15 @@
-//! Vertex and edge-property objects: their newest state, and the reconstruction of the
-//! state a given viewer sees by undoing deltas.
+//! Vertex and edge slots: their newest state, and the reconstruction of the state a given
+//! viewer sees by undoing deltas.
 //!
 //! A vertex slot is a mutex around [`VertexData`]: labels, encoded properties, both
 //! adjacency lists and the head of the undo chain, about 48 bytes before heap blocks.
 //! Edges without properties have no object of their own: their existence is versioned by
 //! the adjacency entries of their two endpoints (undo deltas on those vertices). An edge
 //! takes its slot in the edge table ([`EdgeSlot`], indexed by edge id like vertices) when
-//! it first has properties or is deleted, so that property writes and deletion conflict
-//! like any other write; until then the slot is vacant (and its chunk of the table may
-//! not even be allocated).
+//! it first has properties, so that property writes conflict like any other write (and a
+//! deletion, marked in a used slot, with them); until then the slot is vacant and its
+//! chunk of the table may not be allocated. Deleting an edge without properties touches
+//! no slot: a property write finds that deletion on the source vertex's undo chain.
 
 use crate::delta::{chain, Adjacent, Delta, UndoAction, Viewer};
 use crate::props::PropertyStore;
@@ -289,7 +290,7 @@ pub fn undo_vertex(v: &mut VertexData, action: UndoAction) {
     }
 }
 
-/// Applies one undo action to an edge object's newest state.
+/// Applies one undo action to an edge slot's newest state.
 pub fn undo_edge(e: &mut EdgeData, action: UndoAction) {
     match action {
         UndoAction::RecreateObject => e.deleted = false,

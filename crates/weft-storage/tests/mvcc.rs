@@ -209,6 +209,32 @@ fn deleting_an_edge_conflicts_with_setting_its_property() {
         late.set_edge_property(&e, p, Value::Int(1)).unwrap_err(),
         StorageError::EdgeNotFound(e.gid)
     );
+
+    // A deletion committed after the setter started conflicts too (the edge has no
+    // properties, so only its ends record the deletion), and so does a deletion that
+    // meets a pending property write, in either order, on an edge between two vertices.
+    let mut txn = storage.begin(SI);
+    let b = txn.create_vertex().unwrap();
+    let f = txn.create_edge(a, b, t).unwrap();
+    txn.commit().unwrap();
+    let mut setter = storage.begin(SI);
+    let mut deleter = storage.begin(SI);
+    deleter.delete_edge(&f).unwrap();
+    deleter.commit().unwrap();
+    assert!(setter
+        .set_edge_property(&f, p, Value::Int(1))
+        .unwrap_err()
+        .is_retryable());
+
+    let mut txn = storage.begin(SI);
+    let g = txn.create_edge(a, b, t).unwrap();
+    txn.commit().unwrap();
+    let mut setter = storage.begin(SI);
+    let mut deleter = storage.begin(SI);
+    setter.set_edge_property(&g, p, Value::Int(2)).unwrap();
+    assert!(deleter.delete_edge(&g).unwrap_err().is_retryable());
+    setter.commit().unwrap();
+    assert_eq!(storage.begin(SI).edge_property(&g, p).unwrap(), Some(Value::Int(2)));
 }
 
 #[test]
@@ -300,13 +326,15 @@ fn a_commit_sink_refusal_aborts_the_transaction() {
 
 #[test]
 fn gc_frees_deltas_and_deleted_objects_but_not_what_readers_need() {
-    // Set up: a vertex with an edge, and a reader pinned before its deletion.
+    // Set up: a vertex with an edge that has a property (so it uses its edge slot), and a
+    // reader pinned before its deletion.
     let storage = Storage::new();
     let t = storage.edge_type("T");
     let mut txn = storage.begin(SI);
     let a = txn.create_vertex().unwrap();
     let b = txn.create_vertex().unwrap();
-    txn.create_edge(a, b, t).unwrap();
+    let e = txn.create_edge(a, b, t).unwrap();
+    txn.set_edge_property(&e, storage.property("w"), Value::Int(1)).unwrap();
     txn.commit().unwrap();
     let reader = storage.begin(SI);
     let mut txn = storage.begin(SI);
@@ -319,7 +347,7 @@ fn gc_frees_deltas_and_deleted_objects_but_not_what_readers_need() {
     assert!(reader.vertex_exists(a));
     assert_eq!(reader.edges(b, Direction::In, &[]).unwrap().len(), 1);
 
-    // Act + check: once it ends, the deleted vertex and edge object go.
+    // Act + check: once it ends, the deleted vertex goes and the edge's slot is vacant.
     drop(reader);
     let second = storage.collect_garbage();
     assert_eq!(second.vertices_freed, 1);

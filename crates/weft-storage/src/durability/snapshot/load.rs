@@ -69,6 +69,9 @@ pub(crate) fn load_snapshot_watched(
             .ensure(last)
             .ok_or_else(|| ctx.bad(file.counters_at, "vertex id counter out of range"))?;
     }
+    if next_edge > crate::txn::MAX_EDGE_ID {
+        return Err(ctx.bad(file.counters_at, "edge id counter out of range"));
+    }
     storage.inner.next_edge.fetch_max(next_edge, Ordering::AcqRel);
     let progress = Loading::new(
         path,
