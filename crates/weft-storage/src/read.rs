@@ -147,12 +147,9 @@ impl Transaction {
     /// True when the edge exists for this transaction.
     pub fn edge_exists(&self, e: &EdgeRef) -> bool {
         self.inner
-            .with_vertex(e.from, |v| vertex::visible_adjacency(v, self.viewer(), Direction::Out))
+            .with_vertex(e.from, |v| vertex::visible_out_edge(v, self.viewer(), e.gid))
             .flatten()
-            .is_some_and(|list| {
-                list.iter()
-                    .any(|a| a.edge() == e.gid && a.other() == e.to && a.edge_type() == e.edge_type)
-            })
+            .is_some_and(|a| a.other() == e.to && a.edge_type() == e.edge_type)
     }
 
     /// One property of an edge.

@@ -410,11 +410,8 @@ impl Transaction {
             .get(e.from.0)
             .ok_or(StorageError::EdgeNotFound(e.gid))?;
         let from = slot.lock();
-        let visible =
-            crate::vertex::visible_adjacency(&from, &self.viewer, crate::vertex::Direction::Out).is_some_and(|list| {
-                list.iter()
-                    .any(|a| a.edge() == e.gid && a.other() == e.to && a.edge_type() == e.edge_type)
-            });
+        let visible = crate::vertex::visible_out_edge(&from, &self.viewer, e.gid)
+            .is_some_and(|a| a.other() == e.to && a.edge_type() == e.edge_type);
         if !visible {
             let conflict = from
                 .delta

@@ -267,6 +267,25 @@ pub fn visible_adjacency(v: &VertexData, viewer: &Viewer, dir: Direction) -> Opt
     exists.then_some(list)
 }
 
+/// The out-edge `edge` of a vertex as a viewer sees it: [`visible_adjacency`] followed
+/// for that one edge, without copying the list (a property write on an edge checks this,
+/// and a vertex being loaded can have many out-edges).
+pub fn visible_out_edge(v: &VertexData, viewer: &Viewer, edge: Gid) -> Option<Adjacent> {
+    let mut exists = v.life == Life::Live;
+    // Newest edges are at the end: a write to an edge just created finds it at once.
+    let mut found = v.out_edges.iter().rev().find(|a| a.edge() == edge).copied();
+    for d in undo_steps(&v.delta, viewer) {
+        match &d.action {
+            UndoAction::DeleteObject => exists = false,
+            UndoAction::RecreateObject => exists = true,
+            UndoAction::AddOutEdge(a) if a.edge() == edge => found = Some(*a),
+            UndoAction::RemoveOutEdge(e) if *e == edge => found = None,
+            _ => {}
+        }
+    }
+    found.filter(|_| exists)
+}
+
 /// Deltas a viewer must undo, from the head, stopping at the first one it may see.
 fn undo_steps<'a>(head: &'a Option<Box<Delta>>, viewer: &'a Viewer) -> impl Iterator<Item = &'a Delta> {
     chain(head).take_while(move |d| viewer.must_undo(d.state.get()))

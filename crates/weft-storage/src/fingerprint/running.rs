@@ -24,7 +24,7 @@ use super::{edge_hash, vertex_hash, Fingerprint};
 use crate::delta::{IsolationLevel, Viewer};
 use crate::record::Op;
 use crate::storage::{Inner, Storage};
-use crate::vertex::{self, Direction};
+use crate::vertex;
 
 /// Changes kept unread beyond this many are folded in as of the newest visible commit
 /// (a member whose checks stopped must not grow without end). While the first scan runs
@@ -156,9 +156,9 @@ fn vertex_as_seen(inner: &Inner, bytes: &mut Vec<u8>, gid: Gid, viewer: &Viewer)
 /// An edge's hash as `viewer` sees it, `None` when it does not exist for it.
 fn edge_as_seen(inner: &Inner, bytes: &mut Vec<u8>, edge: &EdgeRef, viewer: &Viewer) -> Option<u128> {
     let exists = inner
-        .with_vertex(edge.from, |v| vertex::visible_adjacency(v, viewer, Direction::Out))
+        .with_vertex(edge.from, |v| vertex::visible_out_edge(v, viewer, edge.gid))
         .flatten()
-        .is_some_and(|list| list.iter().any(|a| a.edge() == edge.gid));
+        .is_some();
     if !exists {
         return None;
     }
