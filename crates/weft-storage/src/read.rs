@@ -325,11 +325,32 @@ impl Transaction {
 
     /// Vertices with `label` whose `key` equals `value` (Cypher equality).
     pub fn vertices_with_property(&self, label: LabelId, key: PropertyId, value: &Value) -> Vec<Gid> {
-        self.range_hits(label, key, Bound::Included(value), Bound::Included(value))
-            .into_iter()
-            .filter(|(v, _)| v.0.cypher_eq(value) == Some(true))
-            .map(|(_, gid)| gid)
-            .collect()
+        let schema = self.inner.schema();
+        let Some(index) = schema.label_property.get(&(label, key)) else {
+            return self
+                .range_hits(label, key, Bound::Included(value), Bound::Included(value))
+                .into_iter()
+                .filter(|(v, _)| v.0.cypher_eq(value) == Some(true))
+                .map(|(_, gid)| gid)
+                .collect();
+        };
+        // The entries equal to `value` (no values copied out of the index), each checked
+        // against the label and value this transaction sees. A vertex can hold two such
+        // entries (say 1 and then 1.0), hence the dedup.
+        let mut gids = index.lookup(&[OrderedValue(value.clone())]);
+        gids.sort_unstable();
+        gids.dedup();
+        gids.retain(|gid| {
+            self.inner
+                .with_vertex(*gid, |v| {
+                    vertex::visible_has_label(v, self.viewer(), label)
+                        && vertex::visible_property(true, &v.props, &v.delta, self.viewer(), key)
+                            .1
+                            .is_some_and(|seen| seen.cypher_eq(value) == Some(true))
+                })
+                .unwrap_or(false)
+        });
+        gids
     }
 
     /// Vertices with `label` whose `key` lies within the bounds in Cypher's total order,

@@ -443,3 +443,58 @@ fn member_bits_go_after_an_abort_and_after_a_removal_that_older_versions_outlive
         "the second reader's version"
     );
 }
+
+#[test]
+fn equality_lookups_through_an_index_answer_like_the_member_scan() {
+    // Set up: the same writes into a storage with a :P(id) index and one without; ids
+    // mixing integers and floats, a changed value (a stale entry stays behind), a removed
+    // label, a deleted vertex, and a reader pinned before the last changes.
+    let (indexed, plain) = (Storage::new(), Storage::new());
+    indexed.create_label_property_index("P", "id").unwrap();
+    let mut pinned = Vec::new();
+    for storage in [&indexed, &plain] {
+        let ids = [
+            Value::Int(1),
+            Value::Float(1.0),
+            Value::Int(2),
+            Value::Int(1),
+            Value::Int(3),
+        ];
+        let gids: Vec<Gid> = ids
+            .iter()
+            .map(|v| person(storage, "P", &[("id", v.clone())]).unwrap())
+            .collect();
+        pinned.push(storage.begin(SI));
+        let (p, id) = (storage.label("P"), storage.property("id"));
+        let mut txn = storage.begin(SI);
+        txn.set_vertex_property(gids[2], id, Value::Int(1)).unwrap();
+        txn.remove_label(gids[3], p).unwrap();
+        txn.delete_vertex(gids[4], true).unwrap();
+        txn.commit().unwrap();
+    }
+    // Check: every probe, for a reader now and the pinned one, gives the same vertices.
+    let probes = [
+        Value::Int(1),
+        Value::Float(1.0),
+        Value::Int(2),
+        Value::Int(3),
+        Value::from("1"),
+    ];
+    for probe in &probes {
+        let now = |s: &Storage| {
+            s.begin(SI)
+                .vertices_with_property(s.label("P"), s.property("id"), probe)
+        };
+        assert_eq!(now(&indexed), now(&plain), "now, {probe:?}");
+        let then = |i: usize, s: &Storage| pinned[i].vertices_with_property(s.label("P"), s.property("id"), probe);
+        assert_eq!(then(0, &indexed), then(1, &plain), "pinned, {probe:?}");
+    }
+    let ones = indexed
+        .begin(SI)
+        .vertices_with_property(indexed.label("P"), indexed.property("id"), &Value::Int(1));
+    assert_eq!(
+        ones,
+        vec![Gid(0), Gid(1), Gid(2)],
+        "1, 1.0, and the vertex changed to 1"
+    );
+}
