@@ -334,12 +334,10 @@ impl Transaction {
                 .map(|(_, gid)| gid)
                 .collect();
         };
-        // The entries equal to `value` (no values copied out of the index), each checked
-        // against the label and value this transaction sees. A vertex can hold two such
-        // entries (say 1 and then 1.0), hence the dedup.
+        // The entries equal to `value` (no values copied out of the index; one per vertex,
+        // in id order, since equal values make equal keys), each checked against the label
+        // and value this transaction sees.
         let mut gids = index.lookup(&[OrderedValue(value.clone())]);
-        gids.sort_unstable();
-        gids.dedup();
         gids.retain(|gid| {
             self.inner
                 .with_vertex(*gid, |v| {

@@ -424,11 +424,12 @@ impl Transaction {
             });
         }
         // A deletion this transaction must not overlook (pending, or committed after it
-        // started) of an edge without a slot shows only on the source vertex.
-        let deleted_meanwhile = crate::delta::chain(&from.delta).any(|d| {
-            matches!(d.action, UndoAction::AddOutEdge(a) if a.edge() == e.gid)
-                && self.viewer.conflicts_with(d.state.get())
-        });
+        // started) of an edge without a slot shows only on the source vertex. Such deltas
+        // can only sit at the head of its chain: no writer adds to a vertex whose head it
+        // conflicts with, so the walk stops at the first delta this one does not.
+        let deleted_meanwhile = crate::delta::chain(&from.delta)
+            .take_while(|d| self.viewer.conflicts_with(d.state.get()))
+            .any(|d| matches!(d.action, UndoAction::AddOutEdge(a) if a.edge() == e.gid));
         if deleted_meanwhile {
             return Err(StorageError::SerializationConflict(format!("edge {}", e.gid)));
         }

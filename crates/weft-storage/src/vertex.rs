@@ -115,8 +115,8 @@ impl EdgeData {
     }
 }
 
-/// An edge's slot in the edge table: used by an edge with properties or a pending
-/// deletion, vacant otherwise.
+/// An edge's slot in the edge table: used once the edge has properties (a deletion of
+/// such an edge is marked in it), vacant otherwise.
 pub type EdgeSlot = Mutex<EdgeData>;
 
 /// What a viewer sees of a vertex's labels and existence.

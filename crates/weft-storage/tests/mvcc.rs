@@ -235,6 +235,18 @@ fn deleting_an_edge_conflicts_with_setting_its_property() {
     assert!(deleter.delete_edge(&g).unwrap_err().is_retryable());
     setter.commit().unwrap();
     assert_eq!(storage.begin(SI).edge_property(&g, p).unwrap(), Some(Value::Int(2)));
+
+    // A deletion taken back leaves nothing to conflict with.
+    let mut txn = storage.begin(SI);
+    let h = txn.create_edge(a, b, t).unwrap();
+    txn.commit().unwrap();
+    let mut deleter = storage.begin(SI);
+    deleter.delete_edge(&h).unwrap();
+    deleter.abort();
+    let mut setter = storage.begin(SI);
+    setter.set_edge_property(&h, p, Value::Int(3)).unwrap();
+    setter.commit().unwrap();
+    assert_eq!(storage.begin(SI).edge_property(&h, p).unwrap(), Some(Value::Int(3)));
 }
 
 #[test]
