@@ -15,11 +15,20 @@ import time
 WAIT = 30
 
 
+_handed_out = set()
+
+
 def free_port():
-    """A loopback TCP port nothing listens on at the moment."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback TCP port nothing listens on at the moment, and never one this process
+    handed out before: the kernel may give the same free port to two calls in a row, and
+    two servers of one test would then race for it."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def wait_until(what, done, ignore=()):

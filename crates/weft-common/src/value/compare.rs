@@ -242,14 +242,21 @@ impl<G: Entities> Value<G> {
     /// openCypher orderability: the total order used by `ORDER BY` and index ranges
     /// (ascending: maps, nodes, relationships, lists, paths, points, temporals, strings,
     /// booleans, numbers, NaN, null).
+    #[inline]
     pub fn order_cmp(&self, other: &Value<G>) -> Ordering {
-        use Value as V;
-        // Index keys are mostly integers or strings: those need no type ranks.
+        // Index keys are mostly integers or strings: those need no type ranks, and are
+        // compared inline where a B+ tree searches (the rest is out of line).
         match (self, other) {
-            (V::Int(a), V::Int(b)) => return a.cmp(b),
-            (V::String(a), V::String(b)) => return a.cmp(b),
-            _ => {}
+            (Value::Int(a), Value::Int(b)) => a.cmp(b),
+            (Value::String(a), Value::String(b)) => a.cmp(b),
+            _ => self.order_cmp_ranked(other),
         }
+    }
+
+    /// [`Value::order_cmp`] for every other pair: type ranks first.
+    #[inline(never)]
+    fn order_cmp_ranked(&self, other: &Value<G>) -> Ordering {
+        use Value as V;
         let by_type = self.type_order_rank().cmp(&other.type_order_rank());
         if by_type.is_ne() {
             return by_type;
