@@ -19,7 +19,7 @@ use crate::prefetch;
 use crate::record::{CommitRecord, RecordEdge, RecordOp};
 use crate::storage::{Inner, Storage};
 use crate::txn::MAX_EDGE_ID;
-use crate::vertex::{remove_adjacent, EdgeData, Life, VertexData};
+use crate::vertex::{remove_adjacent, some_version_has_out_type, EdgeData, Life, VertexData};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -244,7 +244,7 @@ impl Loader<'_> {
         self.live(Gid(e.from), |v, _, _| {
             remove_adjacent(&mut v.out_edges, gid);
             shrink_if_sparse(&mut v.out_edges);
-            sources.settle(Gid(e.from), |t| v.out_edges.iter().any(|a| a.edge_type() == t));
+            sources.settle(Gid(e.from), |t| some_version_has_out_type(v, t));
         })?;
         self.live(Gid(e.to), |v, _, _| {
             remove_adjacent(&mut v.in_edges, gid);

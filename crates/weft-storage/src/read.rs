@@ -339,16 +339,23 @@ impl Transaction {
         // and value this transaction sees.
         let mut gids = index.lookup(&[OrderedValue(value.clone())]);
         gids.retain(|gid| {
-            self.inner
-                .with_vertex(*gid, |v| {
-                    vertex::visible_has_label(v, self.viewer(), label)
-                        && vertex::visible_property(true, &v.props, &v.delta, self.viewer(), key)
-                            .1
-                            .is_some_and(|seen| seen.cypher_eq(value) == Some(true))
-                })
-                .unwrap_or(false)
+            self.labelled_value(*gid, label, key)
+                .is_some_and(|seen| seen.cypher_eq(value) == Some(true))
         });
         gids
+    }
+
+    /// The value of `key` on vertex `gid` as this transaction sees it, when it sees the
+    /// vertex with `label` (one lock for both).
+    fn labelled_value(&self, gid: Gid, label: LabelId, key: PropertyId) -> Option<Value> {
+        self.inner
+            .with_vertex(gid, |v| {
+                if !vertex::visible_has_label(v, self.viewer(), label) {
+                    return None;
+                }
+                vertex::visible_property(true, &v.props, &v.delta, self.viewer(), key).1
+            })
+            .flatten()
     }
 
     /// Vertices with `label` whose `key` lies within the bounds in Cypher's total order,
@@ -397,14 +404,7 @@ impl Transaction {
         let mut hits: Vec<(OrderedValue, Gid)> = candidates
             .into_iter()
             .filter_map(|(entry, gid)| {
-                // One lock: the label and the value as this transaction sees them.
-                let seen = self.inner.with_vertex(gid, |v| {
-                    if !vertex::visible_has_label(v, self.viewer(), label) {
-                        return None;
-                    }
-                    vertex::visible_property(true, &v.props, &v.delta, self.viewer(), key).1
-                });
-                let v = OrderedValue(seen.flatten()?);
+                let v = OrderedValue(self.labelled_value(gid, label, key)?);
                 let matches = entry.is_none_or(|e| e == v);
                 let inside = std::ops::RangeBounds::contains(&(bounds.0.as_ref(), bounds.1.as_ref()), &v);
                 (matches && inside).then_some((v, gid))
