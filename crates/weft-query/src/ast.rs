@@ -82,6 +82,52 @@ pub struct SingleQuery {
     pub clauses: Vec<Clause>,
 }
 
+/// Which outer variables a `CALL { }` subquery part sees: those of its leading
+/// importing `WITH` (plain variables, nothing else), all of them for `WITH *`, else none.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Imports<'q> {
+    Nothing,
+    All,
+    Names(&'q [ProjectionItem]),
+}
+
+impl SingleQuery {
+    /// What this part, as the body of `CALL { }`, imports from the outer query.
+    pub fn imports(&self) -> Imports<'_> {
+        let Some(ClauseKind::With(p)) = self.clauses.first().map(|c| &c.kind) else {
+            return Imports::Nothing;
+        };
+        let plain = p.items.iter().all(|item| match &item.expr.kind {
+            ExprKind::Variable(v) => item.alias.as_ref().is_none_or(|a| a == v),
+            _ => false,
+        });
+        let bare = !p.distinct && p.order_by.is_empty() && p.skip.is_none() && p.limit.is_none() && p.where_.is_none();
+        match (plain && bare, p.star) {
+            (false, _) => Imports::Nothing,
+            (true, true) => Imports::All,
+            (true, false) => Imports::Names(&p.items),
+        }
+    }
+
+    /// Whether the part ends in RETURN (a returning subquery) rather than an update.
+    pub fn returns(&self) -> bool {
+        matches!(self.clauses.last().map(|c| &c.kind), Some(ClauseKind::Return(_)))
+    }
+}
+
+impl Imports<'_> {
+    /// Whether the outer variable `name` is visible inside.
+    pub fn includes(&self, name: &str) -> bool {
+        match self {
+            Imports::Nothing => false,
+            Imports::All => true,
+            Imports::Names(items) => items
+                .iter()
+                .any(|item| matches!(&item.expr.kind, ExprKind::Variable(v) if v == name)),
+        }
+    }
+}
+
 /// One clause, with the position of its first keyword.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Clause {
@@ -132,6 +178,20 @@ pub enum ClauseKind {
         variable: String,
         list: Expr,
         clauses: Vec<Clause>,
+    },
+    /// `LOAD CSV [WITH HEADERS] FROM source AS variable [FIELDTERMINATOR 'c']`: one row
+    /// per record of the file, a map by header name or a list of fields.
+    LoadCsv {
+        source: Expr,
+        headers: bool,
+        variable: String,
+        terminator: Option<String>,
+    },
+    /// `CALL { query }`, run once per incoming row; with `IN TRANSACTIONS [OF n ROWS]`
+    /// (`batch` is `Some`, holding `n` when given) every `n` rows commit on their own.
+    Subquery {
+        query: Box<Query>,
+        batch: Option<Option<Expr>>,
     },
 }
 

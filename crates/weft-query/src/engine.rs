@@ -37,6 +37,9 @@ pub struct Engine {
     scan_threads: Arc<std::sync::atomic::AtomicUsize>,
     admin: Arc<AdminRegistry>,
     pub(crate) read_only: Arc<crate::graph::access::ReadOnlySwitch>,
+    /// The only directory LOAD CSV reads from (unset: LOAD CSV is refused); shared by
+    /// clones, set once.
+    import_dir: Arc<std::sync::OnceLock<Arc<std::path::Path>>>,
 }
 
 /// Parsed statements kept by query text (parameters are bound at run time, so one entry
@@ -65,7 +68,14 @@ impl Engine {
             scan_threads: Arc::new(std::sync::atomic::AtomicUsize::new(1)),
             admin: Arc::default(),
             read_only: Arc::default(),
+            import_dir: Arc::default(),
         }
+    }
+
+    /// Lets LOAD CSV read files inside `dir`, and nowhere else, for this engine and its
+    /// clones. Only the first call counts: it returns `false` when one came before.
+    pub fn set_import_dir(&self, dir: std::path::PathBuf) -> bool {
+        self.import_dir.set(Arc::from(dir)).is_ok()
     }
 
     /// Stops any statement that runs longer than `timeout` (`None`: no limit) with a
@@ -150,7 +160,7 @@ impl Engine {
             return Ok(result);
         }
         let mut txn = self.begin(AccessMode::ReadWrite);
-        let result = self.run(query, &statement, params, &mut txn)?;
+        let result = self.run(query, &statement, params, &mut txn, true)?;
         txn.commit()?;
         Ok(result)
     }
@@ -160,7 +170,7 @@ impl Engine {
     pub fn execute_in(&self, txn: &mut Txn, query: &str, params: &BTreeMap<String, Value>) -> Result<QueryResult> {
         let statement = self.parse(query)?;
         refuse_admin(&statement)?;
-        self.run(query, &statement, params, txn)
+        self.run(query, &statement, params, txn, false)
     }
 
     /// Starts a statement inside a caller's transaction and returns a cursor to pull its
@@ -168,7 +178,7 @@ impl Engine {
     pub fn cursor<'t>(&self, txn: &'t mut Txn, query: &str, params: &BTreeMap<String, Value>) -> Result<Cursor<'t>> {
         let statement = self.parse(query)?;
         refuse_admin(&statement)?;
-        self.start_statement(query, &statement, params, TxnHandle::Borrowed(txn))
+        self.start_statement(query, &statement, params, TxnHandle::Borrowed(txn), false)
     }
 
     /// Starts one statement in a transaction of its own (autocommit), which the returned
@@ -187,7 +197,7 @@ impl Engine {
             return Ok(Cursor::ready(result, None));
         }
         let txn = self.begin(mode);
-        self.start_statement(query, &statement, params, TxnHandle::Owned(Box::new(txn)))
+        self.start_statement(query, &statement, params, TxnHandle::Owned(Box::new(txn)), true)
     }
 
     /// Starts a statement in an explicit transaction that the returned cursor takes over
@@ -196,7 +206,7 @@ impl Engine {
     pub fn start_in(&self, txn: Txn, query: &str, params: &BTreeMap<String, Value>) -> Result<Cursor<'static>> {
         let statement = self.parse(query)?;
         refuse_admin(&statement)?;
-        self.start_statement(query, &statement, params, TxnHandle::Owned(Box::new(txn)))
+        self.start_statement(query, &statement, params, TxnHandle::Owned(Box::new(txn)), false)
     }
 
     fn run(
@@ -205,8 +215,9 @@ impl Engine {
         statement: &Statement,
         params: &BTreeMap<String, Value>,
         txn: &mut Txn,
+        own: bool,
     ) -> Result<QueryResult> {
-        self.start_statement(query, statement, params, TxnHandle::Borrowed(txn))?
+        self.start_statement(query, statement, params, TxnHandle::Borrowed(txn), own)?
             .collect()
     }
 
@@ -249,6 +260,7 @@ impl Engine {
         statement: &Statement,
         params: &BTreeMap<String, Value>,
         txn: TxnHandle<'t>,
+        own_transaction: bool,
     ) -> Result<Cursor<'t>> {
         let (query, mode) = match statement {
             Statement::Query(q) => (q, Mode::Run),
@@ -276,6 +288,14 @@ impl Engine {
         if mode == Mode::Explain {
             return Ok(Cursor::ready(plan_rows(&plan.root, false), Some(txn)));
         }
+        if plan.batched && !own_transaction {
+            return Err(QueryError::compile(
+                ErrorKind::SemanticError,
+                "ForbiddenDueToTransactionType",
+                "A query with 'CALL { ... } IN TRANSACTIONS' can only run as an auto-commit query \
+                 (session.run), not inside an explicit or managed transaction",
+            ));
+        }
         let params = params
             .iter()
             .map(|(k, v)| (k.clone(), QValue::from(v.clone())))
@@ -285,6 +305,8 @@ impl Engine {
         let mut ctx = ExecCtx::new(graph, params)
             .with_deadline(deadline)
             .with_scan_threads(self.scan_threads.load(std::sync::atomic::Ordering::Relaxed))
+            .with_import_dir(self.import_dir.get().cloned())
+            .in_own_transaction(own_transaction)
             .refusing_writes(refusal);
         if mode == Mode::Profile {
             plan.root.time_all();

@@ -187,6 +187,11 @@ pub const STATUS_CODES: &[StatusCode] = &[
     row(ErrorKind::SyntaxError, "", "Neo.ClientError.Statement.SyntaxError"),
     row(ErrorKind::SemanticError, "", "Neo.ClientError.Statement.SemanticError"),
     row(ErrorKind::TypeError, "", "Neo.ClientError.Statement.TypeError"),
+    row(
+        ErrorKind::ArgumentError,
+        "ExternalResourceFailed",
+        "Neo.ClientError.Statement.ExternalResourceFailed",
+    ),
     row(ErrorKind::ArgumentError, "", "Neo.ClientError.Statement.ArgumentError"),
     row(
         ErrorKind::ArithmeticError,

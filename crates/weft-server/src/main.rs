@@ -25,7 +25,7 @@ struct Cli {
 enum Command {
     /// Serve Bolt clients. The graph lives in memory; every commit is written to the WAL in
     /// --data-dir first, and the database is recovered from there at the next start.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run Cypher against a Bolt server: a prompt on a terminal, else `-c` or stdin.
     Shell(shell::ShellArgs),
     /// Load a Bolt server (Weft or any other) with the standard workloads and report
@@ -75,6 +75,11 @@ struct ServeArgs {
     /// first start; locked while this server runs.
     #[arg(long, env = "WEFT_DATA_DIR", default_value = "./weft-data")]
     data_dir: std::path::PathBuf,
+    /// The only directory LOAD CSV reads files from (`file:///name.csv` is
+    /// `<import-dir>/name.csv`; paths leading outside it are refused). Default: `import`
+    /// inside --data-dir, created on start.
+    #[arg(long, env = "WEFT_IMPORT_DIR")]
+    import_dir: Option<std::path::PathBuf>,
     /// When a commit is acknowledged: `always` once its WAL record is fsynced (nothing
     /// acknowledged is lost, even on power failure); `interval` once written, fsynced
     /// every --wal-sync-interval (a machine crash may lose that much); `off` never
@@ -240,7 +245,7 @@ fn durability_config(args: &ServeArgs, progress: std::sync::Arc<RecoveryProgress
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt().with_target(false).init();
     let outcome = match Cli::parse().command {
-        Command::Serve(args) => run_serve(args),
+        Command::Serve(args) => run_serve(*args),
         Command::Shell(args) => shell::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Proxy(args) => weft_proxy::run(args),
@@ -312,6 +317,11 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let node = opened?;
     // A large label scan may use as many threads as queries may run at once.
     node.engine().set_scan_threads(args.workers);
+    let import_dir = args.import_dir.clone().unwrap_or_else(|| args.data_dir.join("import"));
+    if let Err(error) = std::fs::create_dir_all(&import_dir) {
+        tracing::warn!(dir = %import_dir.display(), %error, "the import directory cannot be created; LOAD CSV will fail");
+    }
+    node.engine().set_import_dir(import_dir);
     let bolt = match early_listener {
         Some(bolt) => bolt,
         None => bind_bolt()?,

@@ -8,10 +8,12 @@
 pub(crate) mod columns;
 pub(crate) mod cursor;
 pub(crate) mod eager;
+pub(crate) mod load_csv;
 pub(crate) mod materialise;
 pub(crate) mod pattern;
 pub(crate) mod pipeline;
 pub(crate) mod row;
+pub(crate) mod subquery;
 pub(crate) mod write;
 
 use crate::error::{ErrorKind, QueryError, Result};
@@ -55,6 +57,11 @@ pub struct ExecCtx<G> {
     refuse_writes: Option<Box<QueryError>>,
     /// Threads that may share one large label scan.
     scan_threads: usize,
+    /// Where LOAD CSV may read files from (`None`: it may not).
+    import_dir: Option<std::sync::Arc<std::path::Path>>,
+    /// Whether the statement runs in a transaction of its own, so that
+    /// `CALL { } IN TRANSACTIONS` may commit it in batches.
+    own_transaction: bool,
 }
 
 impl<G: GraphRead> ExecCtx<G> {
@@ -79,7 +86,27 @@ impl<G: GraphRead> ExecCtx<G> {
             write_generation: 0,
             refuse_writes: None,
             scan_threads: 1,
+            import_dir: None,
+            own_transaction: false,
         }
+    }
+
+    /// Lets LOAD CSV read files from `dir` (and from nowhere else).
+    pub fn with_import_dir(mut self, dir: Option<std::sync::Arc<std::path::Path>>) -> Self {
+        self.import_dir = dir;
+        self
+    }
+
+    /// Where LOAD CSV may read files from.
+    pub fn import_dir(&self) -> Option<&std::path::Path> {
+        self.import_dir.as_deref()
+    }
+
+    /// Marks the statement as running in a transaction of its own (autocommit), which it
+    /// may commit in batches.
+    pub fn in_own_transaction(mut self, own: bool) -> Self {
+        self.own_transaction = own;
+        self
     }
 
     /// Lets up to `threads` threads share one large label scan.
@@ -274,6 +301,23 @@ impl<G: GraphWrite> ExecCtx<G> {
         self.label_memo.get_mut().clear();
         self.write_generation += 1;
         Ok(&mut self.graph)
+    }
+
+    /// Commits the statement's writes so far and goes on in a new transaction
+    /// (`CALL { } IN TRANSACTIONS`); refused inside a transaction the client opened.
+    pub fn commit_batch(&mut self) -> Result<()> {
+        if !self.own_transaction {
+            return Err(QueryError::runtime(
+                ErrorKind::SemanticError,
+                "ForbiddenDueToTransactionType",
+                "A query with 'CALL { ... } IN TRANSACTIONS' can only run in a transaction of its own \
+                 (an auto-commit query), not inside an explicit transaction",
+            ));
+        }
+        // What was checked in the old transaction may differ in the new one.
+        self.label_memo.get_mut().clear();
+        self.write_generation += 1;
+        self.graph.commit_batch()
     }
 }
 

@@ -128,6 +128,18 @@ pub enum OpKind {
         out_slots: Vec<usize>,
         seen: Option<FastSet<Vec<GroupKey>>>,
     },
+    /// One row per record of a CSV file (LOAD CSV), read as rows are pulled.
+    LoadCsv {
+        input: Box<Op>,
+        load: Box<crate::exec::load_csv::LoadCsv>,
+    },
+    /// `CALL { }`: the subquery `sub` (a plan that has not run) once per input row; see
+    /// [`crate::exec::subquery::Apply`].
+    Apply {
+        input: Box<Op>,
+        sub: Box<Op>,
+        apply: Box<crate::exec::subquery::Apply>,
+    },
     /// A procedure call; `outputs` maps output positions to slots. A procedure without
     /// outputs passes each input row through once.
     Call {
@@ -370,6 +382,8 @@ impl Op {
                 }
                 return Ok(Some(out));
             },
+            OpKind::LoadCsv { input, load } => load.pull(input, ctx),
+            OpKind::Apply { input, sub, apply } => apply.pull(input, sub, ctx),
             OpKind::Call {
                 input,
                 procedure,
@@ -433,13 +447,27 @@ impl Op {
     /// Runs every write operator the consumer never pulled (e.g. below `LIMIT 0`):
     /// updates happen whether or not their rows are returned.
     pub fn finish_writes<G: GraphWrite>(&mut self, ctx: &mut ExecCtx<G>) -> Result<()> {
-        if let OpKind::Write { output: None, .. } = &self.kind {
-            self.next(ctx)?;
-            return Ok(());
+        match &mut self.kind {
+            OpKind::Write { output: None, .. } => {
+                self.next(ctx)?;
+                return Ok(());
+            }
+            // A subquery's plan is a template, run once per row: the rows left run now.
+            OpKind::Apply { apply, .. } if apply.writes => {
+                while self.next(ctx)?.is_some() {}
+                return Ok(());
+            }
+            OpKind::Apply { input, .. } => return input.finish_writes(ctx),
+            _ => {}
         }
         self.children_mut()
             .into_iter()
             .try_for_each(|child| child.finish_writes(ctx))
+    }
+
+    /// Whether this plan contains an update.
+    pub(crate) fn writes(&mut self) -> bool {
+        matches!(self.kind, OpKind::Write { .. }) || self.children_mut().into_iter().any(|c| c.writes())
     }
 
     /// Turns on timing for this operator and everything below it (PROFILE).
@@ -449,7 +477,7 @@ impl Op {
     }
 
     /// Gives the [`OpKind::Argument`] leaf of a subquery plan the outer row.
-    fn set_argument(&mut self, outer: &Row) {
+    pub(crate) fn set_argument(&mut self, outer: &Row) {
         match &mut self.kind {
             OpKind::Argument { row } => *row = Some(outer.clone()),
             _ => self.children_mut().into_iter().for_each(|c| c.set_argument(outer)),
@@ -460,7 +488,9 @@ impl Op {
     pub(crate) fn children_mut(&mut self) -> Vec<&mut Op> {
         match &mut self.kind {
             OpKind::Once { .. } | OpKind::Argument { .. } => Vec::new(),
-            OpKind::SemiApply { input, sub, .. } => vec![input.as_mut(), sub.as_mut()],
+            OpKind::SemiApply { input, sub, .. } | OpKind::Apply { input, sub, .. } => {
+                vec![input.as_mut(), sub.as_mut()]
+            }
             OpKind::Union { inputs, .. } => inputs.iter_mut().map(|(op, _)| op).collect(),
             OpKind::Match { input, .. }
             | OpKind::Filter { input, .. }
@@ -472,6 +502,7 @@ impl Op {
             | OpKind::Skip { input, .. }
             | OpKind::Limit { input, .. }
             | OpKind::Write { input, .. }
+            | OpKind::LoadCsv { input, .. }
             | OpKind::Call { input, .. } => vec![input.as_mut()],
         }
     }
@@ -508,6 +539,11 @@ impl Op {
             OpKind::Write { input, clause, .. } => (clause.name(), vec![input]),
             OpKind::Union { inputs, .. } => ("Union", inputs.iter().map(|(op, _)| op).collect()),
             OpKind::Call { input, .. } => ("CallProcedure", vec![input]),
+            OpKind::LoadCsv { input, .. } => ("LoadCSV", vec![input]),
+            OpKind::Apply { input, sub, apply } => (
+                if apply.batched() { "TransactionApply" } else { "Apply" },
+                vec![input, sub],
+            ),
         };
         out.push((format!("{}* {name}", "| ".repeat(depth)), self.rows, self.elapsed));
         for child in children {

@@ -259,6 +259,17 @@ fn compile_function(name: &str, args: &[Expr], scope: &Scope, slots: &mut Slots)
         return Err(aggregate_misplaced(&format!("{name}(...)")));
     }
     crate::functions::check_arity(name, args.len())?;
+    // The record LOAD CSV is on: slots its operator fills, null outside one.
+    let record = match name.to_lowercase().as_str() {
+        "linenumber" => Some(crate::exec::load_csv::LINE_VARIABLE),
+        "file" => Some(crate::exec::load_csv::FILE_VARIABLE),
+        _ => None,
+    };
+    if let Some(hidden) = record {
+        return Ok(scope
+            .get(hidden)
+            .map_or(CExpr::Const(QValue::Null), |(slot, _)| CExpr::Slot(slot)));
+    }
     let args = args.iter().map(|a| compile(a, scope, slots)).collect::<Result<_>>()?;
     Ok(CExpr::Function(name.to_lowercase(), args))
 }

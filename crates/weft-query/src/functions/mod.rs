@@ -81,7 +81,7 @@ const FUNCTIONS: &[Spec] = &[
     scalar("keys", 1, 1), scalar("properties", 1, 1), scalar("startnode", 1, 1), scalar("endnode", 1, 1),
     scalar("nodes", 1, 1), scalar("relationships", 1, 1), scalar("length", 1, 1),
     scalar("coalesce", 1, MANY), scalar("timestamp", 0, 0), scalar("exists", 1, 1),
-    scalar("randomuuid", 0, 0),
+    scalar("randomuuid", 0, 0), scalar("linenumber", 0, 0), scalar("file", 0, 0),
     // Conversions.
     scalar("toboolean", 1, 1), scalar("tobooleanornull", 1, 1), scalar("tointeger", 1, 1),
     scalar("tointegerornull", 1, 1), scalar("tofloat", 1, 1), scalar("tofloatornull", 1, 1),

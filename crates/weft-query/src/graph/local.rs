@@ -33,6 +33,9 @@ pub struct Txn {
     wrote: bool,
     /// The engine's switch: a transaction that wrote does not commit while it is on.
     read_only: Arc<ReadOnlySwitch>,
+    /// A warning from a batch this statement already committed (`IN TRANSACTIONS`),
+    /// passed on with the final commit's.
+    warning: Option<String>,
 }
 
 impl Txn {
@@ -42,6 +45,7 @@ impl Txn {
             mode,
             wrote: false,
             read_only,
+            warning: None,
         }
     }
 
@@ -71,7 +75,7 @@ impl Txn {
             return Err(refused);
         }
         let (ts, warning) = self.inner.commit_warned()?;
-        Ok((ts, warning.map(|w| w.message)))
+        Ok((ts, warning.map(|w| w.message).or(self.warning)))
     }
 
     /// Rolls back every write of the transaction.
@@ -327,5 +331,18 @@ impl GraphWrite for LocalGraph<'_> {
     }
     fn delete_edge(&mut self, rel: &EdgeRef) -> Result<()> {
         Ok(self.write().delete_edge(rel)?)
+    }
+
+    fn commit_batch(&mut self) -> Result<()> {
+        let txn = self.txn.txn_mut();
+        // The next transaction must start after the commit to see it, and the handle
+        // must hold a transaction meanwhile: an empty one stands in (dropped unused).
+        let stand_in = Txn::begin(&txn.storage(), txn.mode, txn.read_only.clone());
+        let done = std::mem::replace(txn, stand_in);
+        let (_, warning) = done.commit_warned()?;
+        let mut next = Txn::begin(&txn.storage(), txn.mode, txn.read_only.clone());
+        next.warning = warning.or(txn.warning.take());
+        std::mem::replace(txn, next).abort();
+        Ok(())
     }
 }

@@ -159,6 +159,11 @@ pub trait GraphWrite: GraphRead {
     fn create_edge(&mut self, from: Gid, to: Gid, edge_type: EdgeTypeId) -> Result<EdgeRef>;
     fn set_edge_property(&mut self, rel: &EdgeRef, key: PropertyId, value: Value) -> Result<Option<Value>>;
     fn delete_edge(&mut self, rel: &EdgeRef) -> Result<()>;
+
+    /// Commits what the statement wrote so far and carries on in a new transaction of the
+    /// same access mode (`CALL { } IN TRANSACTIONS`); reads afterwards see the commit.
+    /// Only the executor calls it, and only for a statement in a transaction of its own.
+    fn commit_batch(&mut self) -> Result<()>;
 }
 
 /// Read access to the graph a statement runs against, in the query's terms (names and

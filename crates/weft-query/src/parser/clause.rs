@@ -39,7 +39,7 @@ impl Parser<'_> {
     }
 
     fn at_query_end(&self) -> bool {
-        self.at_end() || self.at_sym(Sym::Semicolon) || self.at_kw("UNION")
+        self.at_end() || self.at_sym(Sym::Semicolon) || self.at_sym(Sym::RBrace) || self.at_kw("UNION")
     }
 
     fn single_query(&mut self) -> PResult<SingleQuery> {
@@ -81,6 +81,8 @@ impl Parser<'_> {
                 self.advance();
                 ClauseKind::Return(self.projection(false)?)
             }
+            "CALL" if self.sym_at(1, Sym::LBrace) => self.nested(|p| p.subquery())?,
+            "LOAD" => self.load_csv()?,
             "CALL" => {
                 let (kind, star) = self.call()?;
                 yield_star = star;
@@ -369,6 +371,64 @@ impl Parser<'_> {
             },
             star,
         ))
+    }
+
+    /// `CALL { query } [IN TRANSACTIONS [OF n ROW|ROWS]]`; the cursor is at CALL.
+    fn subquery(&mut self) -> PResult<ClauseKind> {
+        self.advance();
+        self.expect_sym(Sym::LBrace, "{")?;
+        let query = self.query()?;
+        self.expect_sym(Sym::RBrace, "}")?;
+        let batch = if self.eat_kw("IN") {
+            self.expect_kw("TRANSACTIONS")?;
+            let rows = if self.eat_kw("OF") {
+                let n = self.expr()?;
+                if !self.eat_kw("ROWS") {
+                    self.expect_kw("ROW")?;
+                }
+                Some(n)
+            } else {
+                None
+            };
+            Some(rows)
+        } else {
+            None
+        };
+        Ok(ClauseKind::Subquery {
+            query: Box::new(query),
+            batch,
+        })
+    }
+
+    /// `LOAD CSV [WITH HEADERS] FROM expr AS variable [FIELDTERMINATOR string]`.
+    fn load_csv(&mut self) -> PResult<ClauseKind> {
+        self.advance();
+        self.expect_kw("CSV")?;
+        let headers = self.eat_kw("WITH");
+        if headers {
+            self.expect_kw("HEADERS")?;
+        }
+        self.expect_kw("FROM")?;
+        let source = self.expr()?;
+        self.expect_kw("AS")?;
+        let variable = self.variable()?;
+        let terminator = if self.eat_kw("FIELDTERMINATOR") {
+            match self.peek().clone() {
+                Tok::Str(s) => {
+                    self.advance();
+                    Some(s)
+                }
+                _ => return Err(self.error_expected("a string literal after FIELDTERMINATOR")),
+            }
+        } else {
+            None
+        };
+        Ok(ClauseKind::LoadCsv {
+            source,
+            headers,
+            variable,
+            terminator,
+        })
     }
 
     fn yield_item(&mut self) -> PResult<YieldItem> {

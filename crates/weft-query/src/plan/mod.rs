@@ -29,6 +29,9 @@ pub struct Plan {
     /// Every storage statistic the planner consulted, with what it saw: the only input
     /// besides the query and its parameter names (see [`Plan::still_fits`]).
     pub estimates: Vec<Estimated>,
+    /// Whether the query commits in batches (`CALL { } IN TRANSACTIONS`), which only a
+    /// statement in a transaction of its own may.
+    pub batched: bool,
 }
 
 /// Builds plans for one graph (whose statistics guide start-point choice).
@@ -40,6 +43,10 @@ pub struct Planner<'s> {
     params: HashSet<String>,
     /// The estimates made so far (they go into the plan).
     estimates: std::cell::RefCell<Vec<Estimated>>,
+    /// How many `CALL { }` subqueries enclose the clause being planned.
+    pub(crate) subquery_depth: usize,
+    /// Whether the query has a `CALL { } IN TRANSACTIONS`.
+    pub(crate) batched: bool,
 }
 
 pub(crate) fn error(kind: ErrorKind, detail: &'static str, message: impl Into<String>) -> QueryError {
@@ -62,6 +69,8 @@ impl<'s> Planner<'s> {
             procedures,
             params,
             estimates: Default::default(),
+            subquery_depth: 0,
+            batched: false,
         }
     }
 
@@ -77,6 +86,7 @@ impl<'s> Planner<'s> {
                 columns,
                 out_slots: slots,
                 estimates: self.estimates.take(),
+                batched: self.batched,
             });
         }
         let all = q.unions[0].0;
@@ -110,6 +120,7 @@ impl<'s> Planner<'s> {
             columns,
             out_slots: slots,
             estimates: self.estimates.take(),
+            batched: self.batched,
         })
     }
 
@@ -160,7 +171,11 @@ impl<'s> Planner<'s> {
             op = self.clause(op, &mut scope, clause).map_err(|e| e.at(clause.position))?;
         }
         match q.clauses.last().map(|c| &c.kind) {
-            Some(kind) if crate::semantic::is_update(kind) || matches!(kind, ClauseKind::Call { .. }) => {
+            Some(kind)
+                if crate::semantic::is_update(kind)
+                    || matches!(kind, ClauseKind::Call { .. })
+                    || crate::plan::subquery::is_unit(kind) =>
+            {
                 Ok((op, Vec::new(), Vec::new()))
             }
             _ => Err(syntax(
@@ -225,6 +240,32 @@ impl<'s> Planner<'s> {
                     current: None,
                 })
             }
+            ClauseKind::LoadCsv {
+                source,
+                headers,
+                variable,
+                terminator,
+            } => {
+                use crate::exec::load_csv::{delimiter, LoadCsv, OpenFile, FILE_VARIABLE, LINE_VARIABLE};
+                let source = compile(source, scope, &mut self.slots)?;
+                let delimiter = delimiter(terminator.as_deref())?;
+                let slot = self.bind_new(scope, variable, VarKind::Value)?;
+                let line_slot = scope.bind(LINE_VARIABLE, VarKind::Value, &mut self.slots);
+                let file_slot = scope.bind(FILE_VARIABLE, VarKind::Value, &mut self.slots);
+                Op::new(OpKind::LoadCsv {
+                    input: Box::new(input),
+                    load: Box::new(LoadCsv {
+                        source,
+                        headers: *headers,
+                        delimiter,
+                        slot,
+                        line_slot,
+                        file_slot,
+                        open: OpenFile::default(),
+                    }),
+                })
+            }
+            ClauseKind::Subquery { query, batch } => self.call_subquery(input, scope, query, batch.as_ref())?,
             ClauseKind::With(p) => self.projection(input, scope, p, false)?.0,
             ClauseKind::Return(_) => unreachable_return()?,
             ClauseKind::Call {

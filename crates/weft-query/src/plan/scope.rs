@@ -91,6 +91,17 @@ impl Scope {
         }
     }
 
+    /// The names for which `keep` holds, with their slots, plus every generated one.
+    pub fn only(&self, keep: impl Fn(&str) -> bool) -> Scope {
+        let mut scope = Scope::default();
+        for name in &self.order {
+            if let Some((slot, kind)) = self.get(name).filter(|_| name.starts_with("  ") || keep(name)) {
+                scope.bind_slot(name, slot, kind);
+            }
+        }
+        scope
+    }
+
     /// Visible names in introduction order, skipping generated ones.
     pub fn names(&self) -> Vec<String> {
         self.order

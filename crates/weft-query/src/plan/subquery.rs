@@ -1,15 +1,21 @@
-//! Planning of full `EXISTS { MATCH ... WITH ... RETURN ... }` subqueries: a WHERE
+//! Planning of subqueries. A full `EXISTS { MATCH ... WITH ... RETURN ... }` in a WHERE
 //! condition (alone or AND-ed with others, possibly under NOT) becomes a SemiApply
-//! operator that runs the subquery's plan once per row, starting from that row.
+//! operator that runs the subquery's plan once per row, starting from that row; a
+//! `CALL { }` clause becomes an Apply operator (`exec/subquery.rs`) the same way.
 //!
 //! The short forms (`EXISTS { pattern WHERE ... }`) stay expressions; a full subquery
 //! anywhere else is refused by expression compilation.
 
-use crate::ast::{BinaryOp, Expr, ExprKind, SingleQuery, UnaryOp};
+use crate::ast::{BinaryOp, Clause, ClauseKind, Expr, ExprKind, Query, SingleQuery, UnaryOp};
 use crate::error::Result;
+use crate::exec::load_csv::{FILE_VARIABLE, LINE_VARIABLE};
 use crate::exec::pipeline::{Op, OpKind};
-use crate::plan::scope::Scope;
-use crate::plan::Planner;
+use crate::exec::subquery::{Apply, Batch, DEFAULT_BATCH_ROWS};
+use crate::expr::{compile, CExpr};
+use crate::plan::scope::{Scope, VarKind};
+use crate::plan::{syntax, Planner};
+use crate::value::QValue;
+use std::collections::VecDeque;
 
 /// A WHERE split into the full subqueries it requires (with whether they are negated)
 /// and the remaining condition.
@@ -86,5 +92,128 @@ impl Planner<'_> {
             });
         }
         Ok(input)
+    }
+}
+
+/// Whether a clause is a `CALL { }` without RETURN, whose rows are the incoming ones.
+pub(crate) fn is_unit(kind: &ClauseKind) -> bool {
+    matches!(kind, ClauseKind::Subquery { query, .. } if !query.first.returns())
+}
+
+impl Planner<'_> {
+    /// Plans `CALL { query } [IN TRANSACTIONS [OF n ROWS]]` over `input`: each part
+    /// sees only the outer variables it imports; the returned names join `scope`.
+    pub(crate) fn call_subquery(
+        &mut self,
+        input: Op,
+        scope: &mut Scope,
+        q: &Query,
+        batch: Option<&Option<Expr>>,
+    ) -> Result<Op> {
+        if batch.is_some() && self.subquery_depth > 0 {
+            return Err(syntax(
+                "InvalidClauseComposition",
+                "CALL { ... } IN TRANSACTIONS cannot be nested inside another subquery",
+            ));
+        }
+        self.subquery_depth += 1;
+        let planned = self.subquery_parts(q, scope);
+        self.subquery_depth -= 1;
+        let (mut sub, columns, returns) = planned?;
+        for (name, slot) in columns.iter().zip(&returns) {
+            if scope.get(name).is_some() {
+                return Err(syntax(
+                    "VariableAlreadyBound",
+                    format!("Variable `{name}` already declared in outer scope"),
+                ));
+            }
+            scope.bind_slot(name, *slot, VarKind::Any);
+        }
+        let record = scope
+            .get(LINE_VARIABLE)
+            .zip(scope.get(FILE_VARIABLE))
+            .map(|((line, _), (file, _))| (line, file));
+        let batch = match batch {
+            None => None,
+            Some(rows) => {
+                self.batched = true;
+                let size = match rows {
+                    Some(e) => compile(e, &Scope::default(), &mut self.slots)?,
+                    None => CExpr::Const(QValue::Int(DEFAULT_BATCH_ROWS)),
+                };
+                Some(Batch {
+                    size,
+                    rows: None,
+                    pending: 0,
+                    first_line: None,
+                })
+            }
+        };
+        Ok(Op::new(OpKind::Apply {
+            input: Box::new(input),
+            apply: Box::new(Apply {
+                returns,
+                batch,
+                record,
+                writes: sub.writes(),
+                buffer: VecDeque::new(),
+            }),
+            sub: Box::new(sub),
+        }))
+    }
+
+    /// The subquery's parts, each from an Argument leaf, joined by a Union when more
+    /// than one; with the returned column names and their slots.
+    fn subquery_parts(&mut self, q: &Query, outer: &Scope) -> Result<(Op, Vec<String>, Vec<usize>)> {
+        let all = q.unions.first().is_none_or(|(all, _)| *all);
+        if q.unions.iter().any(|(a, _)| *a != all) {
+            return Err(syntax(
+                "InvalidClauseComposition",
+                "Invalid combination of UNION and UNION ALL",
+            ));
+        }
+        let mut parts = Vec::new();
+        for part in std::iter::once(&q.first).chain(q.unions.iter().map(|(_, p)| p)) {
+            if let Some(Clause {
+                kind: ClauseKind::Return(p),
+                ..
+            }) = part.clauses.last()
+            {
+                let unnamed = p.star
+                    || p.items
+                        .iter()
+                        .any(|i| i.alias.is_none() && !matches!(i.expr.kind, ExprKind::Variable(_)));
+                if unnamed {
+                    return Err(syntax(
+                        "NoExpressionAlias",
+                        "Each item a CALL { } subquery returns must be a variable or have an alias (use AS)",
+                    ));
+                }
+            }
+            let imports = part.imports();
+            let leaf = Op::new(OpKind::Argument { row: None });
+            parts.push(self.single_from(part, leaf, outer.only(|name| imports.includes(name)))?);
+        }
+        let (first, columns, slots) = parts.remove(0);
+        if parts.is_empty() {
+            return Ok((first, columns, slots));
+        }
+        let mut inputs = vec![(first, slots.clone())];
+        for (op, part_columns, part_slots) in parts {
+            if part_columns != columns {
+                return Err(syntax(
+                    "DifferentColumnsInUnion",
+                    "All sub queries in an UNION must have the same column names",
+                ));
+            }
+            inputs.push((op, part_slots));
+        }
+        let union = Op::new(OpKind::Union {
+            inputs,
+            current: 0,
+            out_slots: slots.clone(),
+            seen: (!all).then(crate::exec::row::FastSet::default),
+        });
+        Ok((union, columns, slots))
     }
 }

@@ -155,6 +155,35 @@ impl Analyzer {
                     self.predicate(w, scope)?;
                 }
             }
+            ClauseKind::LoadCsv {
+                source,
+                headers,
+                variable,
+                ..
+            } => {
+                self.expr(source, scope)?;
+                let record = if *headers { Ty::Map } else { Ty::List(Box::new(Ty::Str)) };
+                scope.insert(variable.clone(), record);
+            }
+            ClauseKind::Subquery { query, batch } => {
+                let mut returned = Scope::new();
+                for part in std::iter::once(&query.first).chain(query.unions.iter().map(|(_, p)| p)) {
+                    let imports = part.imports();
+                    let mut inner: Scope = scope
+                        .iter()
+                        .filter(|(name, _)| imports.includes(name))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    self.clauses(&part.clauses, &mut inner)?;
+                    if part.returns() {
+                        returned = inner;
+                    }
+                }
+                if let Some(Some(rows)) = batch {
+                    self.expr(rows, &Scope::new())?;
+                }
+                scope.extend(returned);
+            }
             ClauseKind::Foreach {
                 variable,
                 list,
@@ -386,15 +415,20 @@ impl Analyzer {
 
 /// CREATE, MERGE, SET, REMOVE, DELETE and FOREACH.
 pub(crate) fn is_update(kind: &ClauseKind) -> bool {
-    matches!(
-        kind,
-        ClauseKind::Create { .. }
-            | ClauseKind::Merge { .. }
-            | ClauseKind::Set { .. }
-            | ClauseKind::Remove { .. }
-            | ClauseKind::Delete { .. }
-            | ClauseKind::Foreach { .. }
-    )
+    match kind {
+        ClauseKind::Subquery { query, .. } => std::iter::once(&query.first)
+            .chain(query.unions.iter().map(|(_, part)| part))
+            .any(|part| part.clauses.iter().any(|c| is_update(&c.kind))),
+        _ => matches!(
+            kind,
+            ClauseKind::Create { .. }
+                | ClauseKind::Merge { .. }
+                | ClauseKind::Set { .. }
+                | ClauseKind::Remove { .. }
+                | ClauseKind::Delete { .. }
+                | ClauseKind::Foreach { .. }
+        ),
+    }
 }
 
 fn fits_node(t: &Ty) -> bool {

@@ -1,0 +1,459 @@
+//! LOAD CSV: where a file may come from, and reading it record by record.
+//!
+//! Owns: resolving a `file:///…` URL (or a bare relative path) inside the server's import
+//! directory — `..` and symlinks that lead outside it are refused, and so are other
+//! schemes — and a streaming reader over the file (RFC 4180 quoting by the `csv` crate,
+//! `.gz` decompressed on the fly, a UTF-8 byte-order mark dropped). Each record becomes
+//! a list of strings or, with headers, a map by header name; an empty field is null in
+//! a map, as Neo4j reads it. Progress (rows, bytes, rate, ETA) goes to the log every
+//! [`PROGRESS_EVERY`] on long files.
+//!
+//! Errors name the file, the line and, where one field is at fault, its column.
+
+use crate::error::{ErrorKind, QueryError, Result};
+use crate::exec::pipeline::Op;
+use crate::exec::row::Row;
+use crate::exec::ExecCtx;
+use crate::expr::{eval, CExpr};
+use crate::graph::GraphWrite;
+use crate::value::QValue;
+use std::collections::BTreeMap;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The generated names (never visible to queries or `RETURN *`) under which the planner
+/// keeps the current record's line and file for `linenumber()` and `file()`.
+pub const LINE_VARIABLE: &str = "  csv line";
+pub const FILE_VARIABLE: &str = "  csv file";
+
+/// How often a long import reports its progress in the log.
+pub const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+
+/// Read buffer in front of the file (and of the decompressor).
+const READ_BUFFER: usize = 256 * 1024;
+
+/// The error of a file that cannot be read: Neo4j's `ExternalResourceFailed`.
+pub(crate) fn resource_error(message: impl Into<String>) -> QueryError {
+    QueryError::runtime(ErrorKind::ArgumentError, "ExternalResourceFailed", message)
+}
+
+/// The file `url` names inside `import_dir`, checked to stay inside it.
+pub(crate) fn resolve(url: &str, import_dir: Option<&Path>) -> Result<PathBuf> {
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("ftp://") {
+        return Err(resource_error(format!(
+            "LOAD CSV from '{url}' is refused: this server reads files from its import directory only \
+             (copy the file there and use 'file:///name.csv')"
+        )));
+    }
+    let relative = if let Some(rest) = lower.strip_prefix("file:") {
+        let rest = &url[url.len() - rest.len()..];
+        percent_decode(rest.trim_start_matches('/'))?
+    } else if lower.contains("://") {
+        return Err(resource_error(format!(
+            "LOAD CSV cannot read '{url}': only file:/// URLs inside the import directory are supported"
+        )));
+    } else {
+        url.trim_start_matches('/').to_owned()
+    };
+    let Some(dir) = import_dir else {
+        return Err(resource_error(
+            "LOAD CSV is not available: the server has no import directory (start it with --data-dir or --import-dir)",
+        ));
+    };
+    let root = dir
+        .canonicalize()
+        .map_err(|e| resource_error(format!("the import directory {} cannot be opened: {e}", dir.display())))?;
+    let wanted = root.join(&relative);
+    let path = wanted
+        .canonicalize()
+        .map_err(|e| resource_error(format!("cannot open '{url}' (looked for {}): {e}", wanted.display())))?;
+    if !path.starts_with(&root) {
+        return Err(resource_error(format!(
+            "LOAD CSV may only read files inside the import directory {}: '{url}' leads outside it",
+            root.display()
+        )));
+    }
+    if !path.is_file() {
+        return Err(resource_error(format!("'{url}' is not a file ({})", path.display())));
+    }
+    Ok(path)
+}
+
+/// `%20` and friends in a file URL, decoded.
+fn percent_decode(s: &str) -> Result<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+            let Some(byte) = hex else {
+                return Err(resource_error(format!(
+                    "malformed escape in file URL '{s}' at byte {i}"
+                )));
+            };
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| resource_error(format!("file URL '{s}' does not decode to UTF-8")))
+}
+
+/// Counts the bytes read from the file (before decompression), for progress.
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// An open CSV file being read record by record.
+pub struct CsvSource {
+    reader: csv::Reader<Box<dyn Read + Send + Sync>>,
+    /// The header names, when the file has a header row.
+    headers: Option<Vec<String>>,
+    /// The path as `file()` reports it.
+    path: String,
+    record: csv::ByteRecord,
+    first: bool,
+    rows: u64,
+    read: Arc<AtomicU64>,
+    size: u64,
+    started: Instant,
+    reported: Instant,
+}
+
+impl CsvSource {
+    /// Opens `path` (already resolved) with `delimiter`; reads the header row if asked.
+    pub fn open(path: &Path, headers: bool, delimiter: u8) -> Result<CsvSource> {
+        let shown = path.display().to_string();
+        let file = std::fs::File::open(path).map_err(|e| resource_error(format!("cannot open {shown}: {e}")))?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let read = Arc::new(AtomicU64::new(0));
+        let counted = Counting {
+            inner: file,
+            read: read.clone(),
+        };
+        let input: Box<dyn Read + Send + Sync> = if shown.ends_with(".gz") {
+            Box::new(BufReader::with_capacity(
+                READ_BUFFER,
+                flate2::read::MultiGzDecoder::new(BufReader::with_capacity(READ_BUFFER, counted)),
+            ))
+        } else {
+            Box::new(counted)
+        };
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .buffer_capacity(READ_BUFFER)
+            .from_reader(input);
+        let now = Instant::now();
+        let mut source = CsvSource {
+            reader,
+            headers: None,
+            path: shown,
+            record: csv::ByteRecord::new(),
+            first: true,
+            rows: 0,
+            read,
+            size,
+            started: now,
+            reported: now,
+        };
+        if headers {
+            source.headers = Some(match source.next_fields()? {
+                Some((fields, _)) => fields,
+                None => Vec::new(),
+            });
+        }
+        Ok(source)
+    }
+
+    /// The path as `file()` reports it.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The next record as a row value and the line it starts on, or `None` at the end.
+    pub fn next_row(&mut self) -> Result<Option<(QValue, u64)>> {
+        let Some((fields, line)) = self.next_fields()? else {
+            self.report(true);
+            return Ok(None);
+        };
+        self.rows += 1;
+        if self.reported.elapsed() >= PROGRESS_EVERY {
+            self.report(false);
+        }
+        let Some(headers) = &self.headers else {
+            return Ok(Some((
+                QValue::List(fields.into_iter().map(QValue::String).collect()),
+                line,
+            )));
+        };
+        if fields.len() > headers.len() {
+            return Err(self.malformed(
+                line,
+                headers.len() + 1,
+                format!(
+                    "the record has {} fields but the header names {}",
+                    fields.len(),
+                    headers.len()
+                ),
+            ));
+        }
+        let mut map = BTreeMap::new();
+        let mut fields = fields.into_iter();
+        for name in headers {
+            let value = match fields.next() {
+                Some(f) if !f.is_empty() => QValue::String(f),
+                _ => QValue::Null,
+            };
+            map.insert(name.clone(), value);
+        }
+        Ok(Some((QValue::Map(map), line)))
+    }
+
+    /// The next record's fields as UTF-8 strings, and its line.
+    fn next_fields(&mut self) -> Result<Option<(Vec<String>, u64)>> {
+        let more = self.reader.read_byte_record(&mut self.record).map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            resource_error(format!("cannot read {} at line {line}: {e}", self.path))
+        })?;
+        if !more {
+            return Ok(None);
+        }
+        let line = self.record.position().map_or(0, |p| p.line());
+        let mut fields = Vec::with_capacity(self.record.len());
+        for (column, raw) in self.record.iter().enumerate() {
+            let raw = if self.first && column == 0 {
+                raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
+            } else {
+                raw
+            };
+            match std::str::from_utf8(raw) {
+                Ok(s) => fields.push(s.to_owned()),
+                Err(e) => {
+                    let message = format!("field is not valid UTF-8 (from byte {})", e.valid_up_to());
+                    return Err(self.malformed(line, column + 1, message));
+                }
+            }
+        }
+        self.first = false;
+        Ok(Some((fields, line)))
+    }
+
+    fn malformed(&self, line: u64, column: usize, what: String) -> QueryError {
+        QueryError::runtime(
+            ErrorKind::ArgumentError,
+            "ExternalResourceFailed",
+            format!("malformed CSV in {}, line {line}, column {column}: {what}", self.path),
+        )
+    }
+
+    /// Logs rows, bytes, rate and (for an uncompressed file of known size) the time left.
+    fn report(&mut self, done: bool) {
+        self.reported = Instant::now();
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        if done && secs < PROGRESS_EVERY.as_secs_f64() {
+            return;
+        }
+        let read = self.read.load(Ordering::Relaxed);
+        let rate = read as f64 / secs;
+        let eta = (rate > 0.0 && self.size > read).then(|| (self.size - read) as f64 / rate);
+        tracing::info!(
+            file = %self.path,
+            rows = self.rows,
+            mb = read as f64 / 1e6,
+            of_mb = self.size as f64 / 1e6,
+            mb_per_s = rate / 1e6,
+            rows_per_s = self.rows as f64 / secs,
+            eta_s = eta.unwrap_or(0.0),
+            done,
+            "LOAD CSV progress"
+        );
+    }
+}
+
+/// The LOAD CSV operator's state: what it reads and where each record goes.
+#[derive(Clone)]
+pub struct LoadCsv {
+    pub source: CExpr,
+    pub headers: bool,
+    pub delimiter: u8,
+    /// Slots of the record's value, of its line and of the file's path (read by
+    /// `linenumber()` and `file()`).
+    pub slot: usize,
+    pub line_slot: usize,
+    pub file_slot: usize,
+    pub open: OpenFile,
+}
+
+/// The file being read and the input row it was opened for. A clone is closed: a
+/// copy of an operator that has not run is a fresh plan.
+#[derive(Default)]
+pub struct OpenFile(Option<(Row, Box<CsvSource>)>);
+
+impl Clone for OpenFile {
+    fn clone(&self) -> Self {
+        OpenFile(None)
+    }
+}
+
+impl LoadCsv {
+    /// The next row: the next record of the open file, else of the file the next input
+    /// row names.
+    pub fn pull<G: GraphWrite>(&mut self, input: &mut Op, ctx: &mut ExecCtx<G>) -> Result<Option<Row>> {
+        loop {
+            if let Some((row, file)) = &mut self.open.0 {
+                if let Some((value, line)) = file.next_row()? {
+                    let mut out = row.clone();
+                    out[self.slot] = value;
+                    out[self.line_slot] = QValue::Int(line as i64);
+                    out[self.file_slot] = QValue::String(file.path().to_owned());
+                    return Ok(Some(out));
+                }
+                self.open.0 = None;
+            }
+            let Some(mut row) = input.next(ctx)? else {
+                return Ok(None);
+            };
+            let url = match eval(&self.source, &mut row, ctx)? {
+                QValue::String(url) => url,
+                other => {
+                    return Err(QueryError::runtime(
+                        ErrorKind::TypeError,
+                        "InvalidArgumentType",
+                        format!("LOAD CSV FROM expects a STRING (a file URL), got {}", other.type_name()),
+                    ))
+                }
+            };
+            let path = resolve(&url, ctx.import_dir())?;
+            let file = CsvSource::open(&path, self.headers, self.delimiter)?;
+            self.open.0 = Some((row, Box::new(file)));
+        }
+    }
+}
+
+/// The delimiter a FIELDTERMINATOR names: one byte, or `\t` written out.
+pub(crate) fn delimiter(terminator: Option<&str>) -> Result<u8> {
+    let Some(t) = terminator else { return Ok(b',') };
+    match t {
+        "\\t" => Ok(b'\t'),
+        t if t.len() == 1 => Ok(t.as_bytes()[0]),
+        t => Err(QueryError::compile(
+            ErrorKind::SyntaxError,
+            "InvalidArgumentValue",
+            format!("FIELDTERMINATOR must be a single ASCII character, got '{t}'"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in files {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+        }
+        dir
+    }
+
+    fn rows(path: &Path, headers: bool) -> Vec<(QValue, u64)> {
+        let mut source = CsvSource::open(path, headers, b',').unwrap();
+        std::iter::from_fn(|| source.next_row().unwrap()).collect()
+    }
+
+    #[test]
+    fn quoted_fields_newlines_and_bom() {
+        let dir = dir_with(&[(
+            "a.csv",
+            b"\xEF\xBB\xBFid,name\n1,\"Smith, \"\"J\"\"\"\n2,\"two\nlines\"\n3,\n",
+        )]);
+        let got = rows(&dir.path().join("a.csv"), true);
+        assert_eq!(got.len(), 3);
+        let QValue::Map(first) = &got[0].0 else { panic!("map") };
+        assert_eq!(first["id"], QValue::String("1".into()));
+        assert_eq!(first["name"], QValue::String("Smith, \"J\"".into()));
+        assert_eq!(got[0].1, 2);
+        let QValue::Map(second) = &got[1].0 else { panic!("map") };
+        assert_eq!(second["name"], QValue::String("two\nlines".into()));
+        let QValue::Map(third) = &got[2].0 else { panic!("map") };
+        assert_eq!((got[2].1, &third["name"]), (5, &QValue::Null));
+    }
+
+    #[test]
+    fn gzip_is_read_through() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"a;b\nx;y\n").unwrap();
+        let dir = dir_with(&[("z.csv.gz", &gz.finish().unwrap())]);
+        let mut source = CsvSource::open(&dir.path().join("z.csv.gz"), false, b';').unwrap();
+        let (first, _) = source.next_row().unwrap().unwrap();
+        assert_eq!(
+            first,
+            QValue::List(vec![QValue::String("a".into()), QValue::String("b".into())])
+        );
+    }
+
+    #[test]
+    fn too_many_fields_and_bad_utf8_name_line_and_column() {
+        let dir = dir_with(&[("bad.csv", b"a,b\n1,2,3\n"), ("enc.csv", b"a\n\xff\n")]);
+        let mut source = CsvSource::open(&dir.path().join("bad.csv"), true, b',').unwrap();
+        let e = source.next_row().unwrap_err();
+        assert!(e.message.contains("line 2, column 3"), "{}", e.message);
+        let mut source = CsvSource::open(&dir.path().join("enc.csv"), true, b',').unwrap();
+        let e = source.next_row().unwrap_err();
+        assert!(
+            e.message.contains("line 2, column 1") && e.message.contains("UTF-8"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn paths_stay_inside_the_import_directory() {
+        let outer = tempfile::tempdir().unwrap();
+        let import = outer.path().join("import");
+        std::fs::create_dir(&import).unwrap();
+        std::fs::write(outer.path().join("secret.csv"), "x").unwrap();
+        std::fs::write(import.join("my file.csv"), "x").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(outer.path().join("secret.csv"), import.join("link.csv")).unwrap();
+        let ok = resolve("file:///my%20file.csv", Some(&import)).unwrap();
+        assert!(ok.ends_with("my file.csv"));
+        for url in ["file:///../secret.csv", "../secret.csv", "file:///link.csv"] {
+            let e = resolve(url, Some(&import)).unwrap_err();
+            assert!(e.message.contains("outside"), "{url}: {}", e.message);
+        }
+        for url in ["https://example.com/a.csv", "s3://bucket/a.csv"] {
+            assert_eq!(
+                resolve(url, Some(&import)).unwrap_err().detail,
+                "ExternalResourceFailed"
+            );
+        }
+        assert!(resolve("file:///a.csv", None)
+            .unwrap_err()
+            .message
+            .contains("--import-dir"));
+        assert!(resolve("file:///missing.csv", Some(&import))
+            .unwrap_err()
+            .message
+            .contains("missing.csv"));
+    }
+}

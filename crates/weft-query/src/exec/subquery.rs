@@ -1,0 +1,134 @@
+//! `CALL { }` subqueries at run time: the subquery's plan runs once per incoming row,
+//! from an Argument leaf holding that row, and — with `IN TRANSACTIONS` — every `n`
+//! incoming rows the statement's transaction is committed and a new one begun, so an
+//! import of any size holds at most one batch of changes.
+//!
+//! A returning subquery extends the incoming row with the values it returns, once per
+//! row it returns; a unit subquery (no RETURN) passes the incoming row on once, after
+//! its updates. An error while a row from LOAD CSV is processed names the file and line.
+
+use crate::error::{QueryError, Result};
+use crate::exec::pipeline::{constant_count, Op};
+use crate::exec::row::Row;
+use crate::exec::ExecCtx;
+use crate::expr::CExpr;
+use crate::graph::GraphWrite;
+use crate::value::QValue;
+use std::collections::VecDeque;
+
+/// The state of one `CALL { }`.
+#[derive(Clone)]
+pub struct Apply {
+    /// Slots the subquery returns (empty: a unit subquery).
+    pub returns: Vec<usize>,
+    /// `IN TRANSACTIONS`: how many incoming rows go into one transaction.
+    pub batch: Option<Batch>,
+    /// The line and file slots of the LOAD CSV the incoming rows come from, if any.
+    pub record: Option<(usize, usize)>,
+    /// Whether the subquery updates the graph (its rows must all run, pulled or not).
+    pub writes: bool,
+    pub buffer: VecDeque<Row>,
+}
+
+/// Batching of `IN TRANSACTIONS`.
+#[derive(Clone)]
+pub struct Batch {
+    /// The `OF n ROWS` expression (1000 when not written).
+    pub size: CExpr,
+    /// Its value, once evaluated.
+    pub rows: Option<u64>,
+    /// Incoming rows processed since the last commit.
+    pub pending: u64,
+    /// The CSV line of the batch's first row, when its rows come from LOAD CSV.
+    pub first_line: Option<i64>,
+}
+
+/// Rows per transaction when `IN TRANSACTIONS` names no count (as in Neo4j).
+pub const DEFAULT_BATCH_ROWS: i64 = 1000;
+
+impl Apply {
+    /// Whether the subquery commits in batches.
+    pub fn batched(&self) -> bool {
+        self.batch.is_some()
+    }
+
+    /// The next outgoing row.
+    pub fn pull<G: GraphWrite>(&mut self, input: &mut Op, sub: &Op, ctx: &mut ExecCtx<G>) -> Result<Option<Row>> {
+        loop {
+            if let Some(row) = self.buffer.pop_front() {
+                return Ok(Some(row));
+            }
+            let Some(row) = input.next(ctx)? else {
+                return Ok(None);
+            };
+            self.run(sub, &row, ctx).map_err(|e| self.at_record(e, &row))?;
+            if let Some(batch) = &mut self.batch {
+                let rows = match batch.rows {
+                    Some(rows) => rows,
+                    None => {
+                        let rows = constant_count(&batch.size, ctx, "IN TRANSACTIONS OF")?.max(1);
+                        *batch.rows.insert(rows)
+                    }
+                };
+                batch.pending += 1;
+                let line = self.record.and_then(|(line, _)| match row[line] {
+                    QValue::Int(line) => Some(line),
+                    _ => None,
+                });
+                let first = *batch.first_line.get_or_insert(line.unwrap_or(0));
+                if batch.pending >= rows {
+                    batch.pending = 0;
+                    batch.first_line = None;
+                    ctx.commit_batch().map_err(|e| match (line, self.record) {
+                        (Some(last), Some((_, file))) => QueryError {
+                            message: format!(
+                                "{} (while committing {}, lines {first}-{last})",
+                                e.message,
+                                text(&row[file])
+                            ),
+                            ..e
+                        },
+                        _ => e,
+                    })?;
+                }
+            }
+        }
+    }
+
+    /// Runs the subquery for one incoming row, buffering what goes on.
+    fn run<G: GraphWrite>(&mut self, sub: &Op, row: &Row, ctx: &mut ExecCtx<G>) -> Result<()> {
+        let mut run = sub.clone();
+        run.set_argument(row);
+        if self.returns.is_empty() {
+            while run.next(ctx)?.is_some() {}
+            self.buffer.push_back(row.clone());
+            return Ok(());
+        }
+        while let Some(returned) = run.next(ctx)? {
+            let mut out = row.clone();
+            for slot in &self.returns {
+                out[*slot] = returned[*slot].clone();
+            }
+            self.buffer.push_back(out);
+        }
+        Ok(())
+    }
+
+    /// `error`, naming the CSV record `row` came from when it came from one.
+    fn at_record(&self, mut error: QueryError, row: &Row) -> QueryError {
+        let Some((line, file)) = self.record else {
+            return error;
+        };
+        if let (QValue::Int(line), QValue::String(file)) = (&row[line], &row[file]) {
+            error.message = format!("{} (while importing {file}, line {line})", error.message);
+        }
+        error
+    }
+}
+
+fn text(v: &QValue) -> &str {
+    match v {
+        QValue::String(s) => s,
+        _ => "?",
+    }
+}
