@@ -18,6 +18,7 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 timeout 300 "$venv/bin/python" tests/e2e/drivers.py "$port" "$server"
+timeout 300 "$venv/bin/python" tests/e2e/imports.py "$port" "$server" "$data/import"
 timeout 300 "$venv/bin/python" tests/e2e/replication.py ./target/release/weft
 timeout 300 "$venv/bin/python" tests/e2e/raft.py ./target/release/weft
 timeout 300 "$venv/bin/python" tests/e2e/proxy.py ./target/release/weft
