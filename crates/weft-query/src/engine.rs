@@ -40,6 +40,8 @@ pub struct Engine {
     /// The only directory LOAD CSV reads from (unset: LOAD CSV is refused); shared by
     /// clones, set once.
     import_dir: Arc<std::sync::OnceLock<Arc<std::path::Path>>>,
+    /// The files LOAD CSV statements are reading now.
+    imports: Arc<crate::exec::load_csv::Imports>,
 }
 
 /// Parsed statements kept by query text (parameters are bound at run time, so one entry
@@ -69,6 +71,7 @@ impl Engine {
             admin: Arc::default(),
             read_only: Arc::default(),
             import_dir: Arc::default(),
+            imports: Arc::default(),
         }
     }
 
@@ -306,6 +309,7 @@ impl Engine {
             .with_deadline(deadline)
             .with_scan_threads(self.scan_threads.load(std::sync::atomic::Ordering::Relaxed))
             .with_import_dir(self.import_dir.get().cloned())
+            .with_imports(self.imports.clone())
             .in_own_transaction(own_transaction)
             .refusing_writes(refusal);
         if mode == Mode::Profile {

@@ -1,14 +1,16 @@
 //! Procedures callable with `CALL`: a registry of signatures (name, typed inputs, typed
 //! outputs) and bodies. Built in: `db.labels()`, `db.relationshipTypes()`,
-//! `db.propertyKeys()`. Fixed-table procedures can be registered (rows of input values
-//! followed by output values; a call returns the outputs of rows whose inputs equal the
-//! arguments), which is how the TCK's test procedures are declared.
+//! `db.propertyKeys()`, and `weft.imports()` (the LOAD CSV files being read). Fixed-table
+//! procedures can be registered (rows of input values followed by output values; a call
+//! returns the outputs of rows whose inputs equal the arguments), which is how the TCK's
+//! test procedures are declared.
 
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::ExecCtx;
 use crate::graph::{Direction, GraphRead};
 use crate::value::QValue;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 use weft_common::Value;
 
@@ -72,6 +74,8 @@ pub enum Body {
     Labels,
     RelationshipTypes,
     PropertyKeys,
+    /// The LOAD CSV files being read now (`weft.imports()`).
+    Imports,
     /// Rows of input values then output values.
     Table(Vec<Vec<Value>>),
 }
@@ -156,6 +160,21 @@ impl Default for Registry {
             Body::RelationshipTypes,
         ));
         registry.register(builtin("db.propertyKeys", "propertyKey", Body::PropertyKeys));
+        registry.register(Procedure {
+            name: "weft.imports".to_owned(),
+            inputs: Vec::new(),
+            outputs: [
+                ("file", ProcType::String),
+                ("rows", ProcType::Integer),
+                ("bytes", ProcType::Integer),
+                ("size", ProcType::Integer),
+                ("seconds", ProcType::Float),
+            ]
+            .into_iter()
+            .map(|(n, t)| (n.to_owned(), t))
+            .collect(),
+            body: Body::Imports,
+        });
         registry
     }
 }
@@ -206,6 +225,21 @@ pub fn run<G: GraphRead>(p: &Procedure, args: &[QValue], ctx: &ExecCtx<G>) -> Re
                     .all(|(have, want)| QValue::from(have.clone()).equivalent(want))
             })
             .map(|row| row[p.inputs.len()..].iter().cloned().map(QValue::from).collect())
+            .collect()),
+        Body::Imports => Ok(ctx
+            .imports()
+            .running()
+            .iter()
+            .map(|p| {
+                let count = |n: &std::sync::atomic::AtomicU64| QValue::Int(n.load(Ordering::Relaxed) as i64);
+                vec![
+                    QValue::String(p.path.clone()),
+                    count(&p.rows),
+                    count(&p.read),
+                    QValue::Int(p.size as i64),
+                    QValue::Float(p.started.elapsed().as_secs_f64()),
+                ]
+            })
             .collect()),
         body => schema_names(body, ctx).map(|names| names.into_iter().map(|n| vec![QValue::String(n)]).collect()),
     }

@@ -178,7 +178,7 @@ impl EngineBackend {
     /// Ends a statement whose rows are all pulled or discarded: completes its updates,
     /// commits it if it is autocommit (the summary then carries the bookmark) or hands
     /// the explicit transaction back.
-    fn end_statement(&mut self, cursor: Box<Cursor<'static>>, autocommit: bool) -> Result<Dict, QueryError> {
+    fn end_statement(&mut self, cursor: Cursor<'static>, autocommit: bool) -> Result<Dict, QueryError> {
         let no_columns = cursor.columns().is_empty();
         let (stats, txn) = cursor.close()?;
         if !autocommit && stats.writes_data() {
@@ -216,7 +216,7 @@ impl EngineBackend {
         };
         let rows = cursor.fetch(usize::MAX)?;
         let rows = self.rows(rows).into();
-        let summary = self.end_statement(cursor, autocommit)?;
+        let summary = self.end_statement(*cursor, autocommit)?;
         self.results.insert(qid, Open::Buffered { rows, summary });
         Ok(())
     }
@@ -251,7 +251,7 @@ impl EngineBackend {
         let metadata = match self.results.remove(&qid) {
             Some(Open::Buffered { summary, .. }) => summary,
             Some(Open::Live { cursor, autocommit }) => {
-                self.end_statement(cursor, autocommit).map_err(|e| self.fail(e))?
+                self.end_statement(*cursor, autocommit).map_err(|e| self.fail(e))?
             }
             None => Vec::new(),
         };
@@ -269,7 +269,7 @@ impl EngineBackend {
     fn skip(&mut self, qid: i64, n: i64) -> Result<Progress, BackendError> {
         if n < 0 {
             if let Some(Open::Live { cursor, autocommit }) = self.results.remove(&qid) {
-                let metadata = self.end_statement(cursor, autocommit).map_err(|e| self.fail(e))?;
+                let metadata = self.end_statement(*cursor, autocommit).map_err(|e| self.fail(e))?;
                 return Ok(Progress {
                     has_more: false,
                     metadata,

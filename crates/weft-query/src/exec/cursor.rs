@@ -14,7 +14,7 @@ enum Source<'t> {
     /// A running pipeline.
     Plan {
         plan: Box<Plan>,
-        ctx: ExecCtx<LocalGraph<'t>>,
+        ctx: Box<ExecCtx<LocalGraph<'t>>>,
     },
     /// A result computed up front (EXPLAIN, PROFILE, admin statements), with the
     /// transaction it ran in when there was one.
@@ -38,7 +38,7 @@ impl<'t> Cursor<'t> {
             columns: plan.columns.clone(),
             source: Source::Plan {
                 plan: Box::new(plan),
-                ctx,
+                ctx: Box::new(ctx),
             },
             exhausted: false,
         }
@@ -113,7 +113,7 @@ impl<'t> Cursor<'t> {
             Source::Plan { mut plan, mut ctx } => {
                 plan.root.finish_writes(&mut ctx)?;
                 let stats = ctx.stats;
-                Ok((stats, ctx.into_graph().into_txn().into_owned()))
+                Ok((stats, (*ctx).into_graph().into_txn().into_owned()))
             }
         }
     }

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 /// The generated names (never visible to queries or `RETURN *`) under which the planner
@@ -106,16 +106,63 @@ fn percent_decode(s: &str) -> Result<String> {
     String::from_utf8(out).map_err(|_| resource_error(format!("file URL '{s}' does not decode to UTF-8")))
 }
 
+/// The imports running in one engine, for `CALL weft.imports()` (which `weft shell`
+/// polls to draw a progress bar).
+#[derive(Debug, Default)]
+pub struct Imports {
+    running: Mutex<Vec<Weak<Progress>>>,
+}
+
+/// How far one file has been read.
+#[derive(Debug)]
+pub struct Progress {
+    /// The file's path.
+    pub path: String,
+    /// Its size on disk (compressed size for `.gz`).
+    pub size: u64,
+    pub started: Instant,
+    /// Bytes read from disk so far.
+    pub read: AtomicU64,
+    /// Records read so far.
+    pub rows: AtomicU64,
+}
+
+impl Imports {
+    /// Registers a file being read; it leaves the list when the returned handle drops.
+    fn start(&self, path: &str, size: u64) -> Arc<Progress> {
+        let progress = Arc::new(Progress {
+            path: path.to_owned(),
+            size,
+            started: Instant::now(),
+            read: AtomicU64::new(0),
+            rows: AtomicU64::new(0),
+        });
+        if let Ok(mut running) = self.running.lock() {
+            running.retain(|p| p.strong_count() > 0);
+            running.push(Arc::downgrade(&progress));
+        }
+        progress
+    }
+
+    /// The files being read now, oldest first.
+    pub fn running(&self) -> Vec<Arc<Progress>> {
+        self.running
+            .lock()
+            .map(|running| running.iter().filter_map(Weak::upgrade).collect())
+            .unwrap_or_default()
+    }
+}
+
 /// Counts the bytes read from the file (before decompression), for progress.
 struct Counting<R> {
     inner: R,
-    read: Arc<AtomicU64>,
+    progress: Arc<Progress>,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        self.progress.read.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -130,22 +177,21 @@ pub struct CsvSource {
     record: csv::ByteRecord,
     first: bool,
     rows: u64,
-    read: Arc<AtomicU64>,
-    size: u64,
-    started: Instant,
+    progress: Arc<Progress>,
     reported: Instant,
 }
 
 impl CsvSource {
-    /// Opens `path` (already resolved) with `delimiter`; reads the header row if asked.
-    pub fn open(path: &Path, headers: bool, delimiter: u8) -> Result<CsvSource> {
+    /// Opens `path` (already resolved) with `delimiter`, listed in `imports` while it is
+    /// read; reads the header row if asked.
+    pub fn open(path: &Path, headers: bool, delimiter: u8, imports: &Imports) -> Result<CsvSource> {
         let shown = path.display().to_string();
         let file = std::fs::File::open(path).map_err(|e| resource_error(format!("cannot open {shown}: {e}")))?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let read = Arc::new(AtomicU64::new(0));
+        let progress = imports.start(&shown, size);
         let counted = Counting {
             inner: file,
-            read: read.clone(),
+            progress: progress.clone(),
         };
         let input: Box<dyn Read + Send + Sync> = if shown.ends_with(".gz") {
             Box::new(BufReader::with_capacity(
@@ -161,7 +207,6 @@ impl CsvSource {
             .delimiter(delimiter)
             .buffer_capacity(READ_BUFFER)
             .from_reader(input);
-        let now = Instant::now();
         let mut source = CsvSource {
             reader,
             headers: None,
@@ -169,10 +214,8 @@ impl CsvSource {
             record: csv::ByteRecord::new(),
             first: true,
             rows: 0,
-            read,
-            size,
-            started: now,
-            reported: now,
+            progress,
+            reported: Instant::now(),
         };
         if headers {
             source.headers = Some(match source.next_fields()? {
@@ -195,6 +238,7 @@ impl CsvSource {
             return Ok(None);
         };
         self.rows += 1;
+        self.progress.rows.store(self.rows, Ordering::Relaxed);
         if self.reported.elapsed() >= PROGRESS_EVERY {
             self.report(false);
         }
@@ -267,18 +311,18 @@ impl CsvSource {
     /// Logs rows, bytes, rate and (for an uncompressed file of known size) the time left.
     fn report(&mut self, done: bool) {
         self.reported = Instant::now();
-        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        let secs = self.progress.started.elapsed().as_secs_f64().max(1e-3);
         if done && secs < PROGRESS_EVERY.as_secs_f64() {
             return;
         }
-        let read = self.read.load(Ordering::Relaxed);
+        let (read, size) = (self.progress.read.load(Ordering::Relaxed), self.progress.size);
         let rate = read as f64 / secs;
-        let eta = (rate > 0.0 && self.size > read).then(|| (self.size - read) as f64 / rate);
+        let eta = (rate > 0.0 && size > read).then(|| (size - read) as f64 / rate);
         tracing::info!(
             file = %self.path,
             rows = self.rows,
             mb = read as f64 / 1e6,
-            of_mb = self.size as f64 / 1e6,
+            of_mb = size as f64 / 1e6,
             mb_per_s = rate / 1e6,
             rows_per_s = self.rows as f64 / secs,
             eta_s = eta.unwrap_or(0.0),
@@ -342,7 +386,7 @@ impl LoadCsv {
                 }
             };
             let path = resolve(&url, ctx.import_dir())?;
-            let file = CsvSource::open(&path, self.headers, self.delimiter)?;
+            let file = CsvSource::open(&path, self.headers, self.delimiter, ctx.imports())?;
             self.open.0 = Some((row, Box::new(file)));
         }
     }
@@ -375,7 +419,7 @@ mod tests {
     }
 
     fn rows(path: &Path, headers: bool) -> Vec<(QValue, u64)> {
-        let mut source = CsvSource::open(path, headers, b',').unwrap();
+        let mut source = CsvSource::open(path, headers, b',', &Imports::default()).unwrap();
         std::iter::from_fn(|| source.next_row().unwrap()).collect()
     }
 
@@ -398,12 +442,27 @@ mod tests {
     }
 
     #[test]
+    fn a_file_is_listed_while_it_is_read() {
+        let dir = dir_with(&[("l.csv", b"a\n1\n2\n")]);
+        let imports = Imports::default();
+        let mut source = CsvSource::open(&dir.path().join("l.csv"), true, b',', &imports).unwrap();
+        source.next_row().unwrap();
+        let running = imports.running();
+        assert_eq!(running.len(), 1);
+        assert!(running[0].path.ends_with("l.csv"));
+        assert_eq!((running[0].rows.load(Ordering::Relaxed), running[0].size), (1, 6));
+        assert_eq!(running[0].read.load(Ordering::Relaxed), 6);
+        drop((running, source));
+        assert!(imports.running().is_empty());
+    }
+
+    #[test]
     fn gzip_is_read_through() {
         use std::io::Write;
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(b"a;b\nx;y\n").unwrap();
         let dir = dir_with(&[("z.csv.gz", &gz.finish().unwrap())]);
-        let mut source = CsvSource::open(&dir.path().join("z.csv.gz"), false, b';').unwrap();
+        let mut source = CsvSource::open(&dir.path().join("z.csv.gz"), false, b';', &Imports::default()).unwrap();
         let (first, _) = source.next_row().unwrap().unwrap();
         assert_eq!(
             first,
@@ -414,10 +473,10 @@ mod tests {
     #[test]
     fn too_many_fields_and_bad_utf8_name_line_and_column() {
         let dir = dir_with(&[("bad.csv", b"a,b\n1,2,3\n"), ("enc.csv", b"a\n\xff\n")]);
-        let mut source = CsvSource::open(&dir.path().join("bad.csv"), true, b',').unwrap();
+        let mut source = CsvSource::open(&dir.path().join("bad.csv"), true, b',', &Imports::default()).unwrap();
         let e = source.next_row().unwrap_err();
         assert!(e.message.contains("line 2, column 3"), "{}", e.message);
-        let mut source = CsvSource::open(&dir.path().join("enc.csv"), true, b',').unwrap();
+        let mut source = CsvSource::open(&dir.path().join("enc.csv"), true, b',', &Imports::default()).unwrap();
         let e = source.next_row().unwrap_err();
         assert!(
             e.message.contains("line 2, column 1") && e.message.contains("UTF-8"),

@@ -59,6 +59,8 @@ pub struct ExecCtx<G> {
     scan_threads: usize,
     /// Where LOAD CSV may read files from (`None`: it may not).
     import_dir: Option<std::sync::Arc<std::path::Path>>,
+    /// The engine's list of files being read, which LOAD CSV adds to.
+    imports: std::sync::Arc<load_csv::Imports>,
     /// Whether the statement runs in a transaction of its own, so that
     /// `CALL { } IN TRANSACTIONS` may commit it in batches.
     own_transaction: bool,
@@ -87,6 +89,7 @@ impl<G: GraphRead> ExecCtx<G> {
             refuse_writes: None,
             scan_threads: 1,
             import_dir: None,
+            imports: Default::default(),
             own_transaction: false,
         }
     }
@@ -100,6 +103,17 @@ impl<G: GraphRead> ExecCtx<G> {
     /// Where LOAD CSV may read files from.
     pub fn import_dir(&self) -> Option<&std::path::Path> {
         self.import_dir.as_deref()
+    }
+
+    /// Reports LOAD CSV's progress to `imports` (the engine's list).
+    pub fn with_imports(mut self, imports: std::sync::Arc<load_csv::Imports>) -> Self {
+        self.imports = imports;
+        self
+    }
+
+    /// The files LOAD CSV is reading now, in this engine.
+    pub fn imports(&self) -> &load_csv::Imports {
+        &self.imports
     }
 
     /// Marks the statement as running in a transaction of its own (autocommit), which it

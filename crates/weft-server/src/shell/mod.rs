@@ -13,6 +13,7 @@
 
 mod format;
 mod input;
+mod progress;
 mod repl;
 mod value;
 
@@ -59,7 +60,7 @@ pub fn run(args: ShellArgs) -> anyhow::Result<()> {
         ..ConnectOptions::default()
     };
     let client = Client::connect_with(&address, &options).with_context(|| format!("cannot connect to {address}"))?;
-    let mut shell = Shell::new(client, args.format);
+    let mut shell = Shell::new(client, args.format).with_progress(&address, &options);
     for param in &args.params {
         let (name, literal) = param
             .split_once('=')

@@ -21,7 +21,7 @@ use weft_bolt::messages::Dict;
 use weft_bolt::BoltValue;
 
 use super::format::{self, Format};
-use super::{input, value};
+use super::{input, progress, value};
 use weft_client::{Client, ClientError};
 
 const PROMPT: &str = "weft> ";
@@ -52,6 +52,9 @@ pub struct Shell {
     /// Paint errors red (stderr is a terminal and `NO_COLOR` is unset).
     color: bool,
     failed: bool,
+    /// Where to open a second connection for the progress bar of an import (set when
+    /// stderr is a terminal).
+    progress: Option<(String, weft_client::ConnectOptions)>,
 }
 
 impl Shell {
@@ -64,7 +67,17 @@ impl Shell {
             terminal: std::io::stdout().is_terminal(),
             color,
             failed: false,
+            progress: None,
         }
+    }
+
+    /// Draws a progress bar on stderr while a LOAD CSV statement runs, from a second
+    /// connection to `address` (only when stderr is a terminal).
+    pub fn with_progress(mut self, address: &str, options: &weft_client::ConnectOptions) -> Shell {
+        if std::io::stderr().is_terminal() {
+            self.progress = Some((address.to_owned(), options.clone()));
+        }
+        self
     }
 
     /// Whether any query or command failed.
@@ -171,7 +184,14 @@ impl Shell {
             return Ok(true);
         }
         let started = Instant::now();
-        let result = match self.client.run(statement.trim(), &self.params) {
+        let watcher = self
+            .progress
+            .as_ref()
+            .filter(|_| progress::imports(statement))
+            .map(|(address, options)| progress::Watcher::start(address.clone(), options.clone()));
+        let result = self.client.run(statement.trim(), &self.params);
+        drop(watcher);
+        let result = match result {
             Ok(result) => result,
             Err(error @ ClientError::Query { .. }) => {
                 self.error(&error.to_string());
