@@ -310,6 +310,7 @@ impl Engine {
             .with_scan_threads(self.scan_threads.load(std::sync::atomic::Ordering::Relaxed))
             .with_import_dir(self.import_dir.get().cloned())
             .with_imports(self.imports.clone())
+            .with_procedures(self.procedures.clone())
             .in_own_transaction(own_transaction)
             .refusing_writes(refusal);
         if mode == Mode::Profile {

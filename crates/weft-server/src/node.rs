@@ -96,6 +96,17 @@ pub struct Node {
     inner: Arc<Inner>,
 }
 
+/// A [`Node`] that may have been dropped.
+#[derive(Clone)]
+pub struct WeakNode(std::sync::Weak<Inner>);
+
+impl WeakNode {
+    /// The instance, while it exists.
+    pub fn upgrade(&self) -> Option<Node> {
+        self.0.upgrade().map(|inner| Node { inner })
+    }
+}
+
 struct Inner {
     engine: Engine,
     durability: Option<Arc<Durability>>,
@@ -154,7 +165,7 @@ impl Node {
         )?;
         crate::admin::register(&engine, None, None);
         crate::admin::raft::register(&engine, &member, &in_flight);
-        Ok(Node {
+        let node = Node {
             inner: Arc::new(Inner {
                 engine,
                 durability: None,
@@ -164,7 +175,9 @@ impl Node {
                 workers: Arc::default(),
                 in_flight,
             }),
-        })
+        };
+        crate::admin::routing::register(node.downgrade());
+        Ok(node)
     }
 
     /// An in-memory instance around `engine` (tests, embedding); no workers run.
@@ -183,7 +196,7 @@ impl Node {
         if collect_garbage {
             workers.lock().gc = Some(engine.storage().start_gc(GC_INTERVAL));
         }
-        Node {
+        let node = Node {
             inner: Arc::new(Inner {
                 engine,
                 durability,
@@ -193,7 +206,15 @@ impl Node {
                 workers,
                 in_flight: Arc::default(),
             }),
-        }
+        };
+        crate::admin::routing::register(node.downgrade());
+        node
+    }
+
+    /// A handle that does not keep the instance alive (for what the engine holds, such
+    /// as procedures, which would otherwise keep it from ever being dropped).
+    pub fn downgrade(&self) -> WeakNode {
+        WeakNode(Arc::downgrade(&self.inner))
     }
 
     /// Counts a Bolt request as being answered until the guard drops.

@@ -386,7 +386,7 @@ impl LoadCsv {
                 }
             };
             let path = resolve(&url, ctx.import_dir())?;
-            let file = CsvSource::open(&path, self.headers, self.delimiter, ctx.imports())?;
+            let file = CsvSource::open(&path, self.headers, self.delimiter, &ctx.imports())?;
             self.open.0 = Some((row, Box::new(file)));
         }
     }

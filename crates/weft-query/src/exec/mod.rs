@@ -60,7 +60,9 @@ pub struct ExecCtx<G> {
     /// Where LOAD CSV may read files from (`None`: it may not).
     import_dir: Option<std::sync::Arc<std::path::Path>>,
     /// The engine's list of files being read, which LOAD CSV adds to.
-    imports: std::sync::Arc<load_csv::Imports>,
+    imports: Option<std::sync::Arc<load_csv::Imports>>,
+    /// The engine's procedures (SHOW PROCEDURES lists them).
+    procedures: Option<std::sync::Arc<crate::procedures::Registry>>,
     /// Whether the statement runs in a transaction of its own, so that
     /// `CALL { } IN TRANSACTIONS` may commit it in batches.
     own_transaction: bool,
@@ -89,7 +91,8 @@ impl<G: GraphRead> ExecCtx<G> {
             refuse_writes: None,
             scan_threads: 1,
             import_dir: None,
-            imports: Default::default(),
+            imports: None,
+            procedures: None,
             own_transaction: false,
         }
     }
@@ -107,13 +110,24 @@ impl<G: GraphRead> ExecCtx<G> {
 
     /// Reports LOAD CSV's progress to `imports` (the engine's list).
     pub fn with_imports(mut self, imports: std::sync::Arc<load_csv::Imports>) -> Self {
-        self.imports = imports;
+        self.imports = Some(imports);
         self
     }
 
-    /// The files LOAD CSV is reading now, in this engine.
-    pub fn imports(&self) -> &load_csv::Imports {
-        &self.imports
+    /// Lists the engine's procedures as `procedures` (for SHOW PROCEDURES).
+    pub fn with_procedures(mut self, procedures: std::sync::Arc<crate::procedures::Registry>) -> Self {
+        self.procedures = Some(procedures);
+        self
+    }
+
+    /// The engine's procedures (none for a statement run outside an engine).
+    pub fn procedures(&self) -> Vec<std::sync::Arc<crate::procedures::Procedure>> {
+        self.procedures.as_ref().map(|r| r.all()).unwrap_or_default()
+    }
+
+    /// The files LOAD CSV is reading now, in this engine (an empty list outside one).
+    pub fn imports(&self) -> std::sync::Arc<load_csv::Imports> {
+        self.imports.clone().unwrap_or_default()
     }
 
     /// Marks the statement as running in a transaction of its own (autocommit), which it

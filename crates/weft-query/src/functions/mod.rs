@@ -125,8 +125,7 @@ const FUNCTIONS: &[Spec] = &[
     aggregate("stdevp", 1, 1), aggregate("percentilecont", 2, 2), aggregate("percentiledisc", 2, 2),
 ];
 
-/// Every registered function as (name, fewest arguments, most arguments), for tests.
-#[cfg(test)]
+/// Every registered function as (name, fewest arguments, most arguments).
 pub(crate) fn registered() -> impl Iterator<Item = (&'static str, usize, usize)> {
     FUNCTIONS.iter().map(|spec| (spec.name, spec.min, spec.max))
 }

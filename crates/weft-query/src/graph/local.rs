@@ -13,7 +13,7 @@ use crate::graph::{
 };
 use std::ops::Bound;
 use std::sync::Arc;
-use weft_storage::{IsolationLevel, Storage, StorageError, Transaction};
+use weft_storage::{ConstraintInfo, IndexInfo, IsolationLevel, Storage, StorageError, Transaction};
 
 /// Whether a transaction may write.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -189,6 +189,12 @@ impl GraphStats for Storage {
     fn approx_label_property_count(&self, label: LabelId, key: PropertyId) -> Option<u64> {
         Storage::approx_label_property_count(self, label, key)
     }
+    fn indexes(&self) -> Vec<IndexInfo> {
+        self.index_info()
+    }
+    fn constraints(&self) -> Vec<ConstraintInfo> {
+        self.constraint_info()
+    }
 }
 
 impl GraphNames for LocalGraph<'_> {
@@ -221,6 +227,12 @@ impl GraphStats for LocalGraph<'_> {
     }
     fn approx_label_property_count(&self, label: LabelId, key: PropertyId) -> Option<u64> {
         self.storage.approx_label_property_count(label, key)
+    }
+    fn indexes(&self) -> Vec<IndexInfo> {
+        self.storage.index_info()
+    }
+    fn constraints(&self) -> Vec<ConstraintInfo> {
+        self.storage.constraint_info()
     }
 }
 

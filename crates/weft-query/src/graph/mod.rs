@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use weft_common::temporal::ZonedDateTime;
 pub use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId, Value};
-pub use weft_storage::{Direction, EdgeRef};
+pub use weft_storage::{ConstraintInfo, Direction, EdgeRef, IndexInfo};
 
 /// What [`GraphRead::label_columns`] hands each batch to: the nodes, and per key one
 /// value per node.
@@ -53,6 +53,14 @@ pub trait GraphStats: GraphNames {
     fn approx_label_count(&self, label: LabelId) -> u64;
     /// Entries of the label+property index, or `None` when there is no such index.
     fn approx_label_property_count(&self, label: LabelId, key: PropertyId) -> Option<u64>;
+    /// The indexes that exist (SHOW INDEXES); none by default.
+    fn indexes(&self) -> Vec<IndexInfo> {
+        Vec::new()
+    }
+    /// The constraints that exist (SHOW CONSTRAINTS); none by default.
+    fn constraints(&self) -> Vec<ConstraintInfo> {
+        Vec::new()
+    }
 }
 
 /// A transaction's view of the graph.

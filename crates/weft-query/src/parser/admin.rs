@@ -10,15 +10,25 @@
 //! CREATE|DROP CONSTRAINT ON (n:L) ASSERT n.a, n.b IS UNIQUE
 //! CREATE|DROP CONSTRAINT ON (n:L) ASSERT EXISTS (n.p)
 //! SHOW INDEX INFO | SHOW CONSTRAINT INFO
+//! SHOW [ALL] INDEXES | CONSTRAINTS | PROCEDURES | [BUILT IN] FUNCTIONS | DATABASES | DATABASE name
+//!      [YIELD * | YIELD field [AS alias], ...] [WHERE predicate] [further clauses, e.g. RETURN]
 //! <registered keywords> (word | `name` | 'string' | "string" | number | symbol)*
 //! ```
+//!
+//! The catalog SHOWs of the second form become queries: a call of the built-in procedure
+//! that lists the same columns (`db.indexes`, `db.constraints`, `dbms.procedures`,
+//! `dbms.functions`, `dbms.databases`), so YIELD, WHERE and RETURN work as on any call.
 //!
 //! The optional index name of the `FOR` form is accepted but not kept (the AST has no
 //! place for it). Variables in `FOR (n:L) ON (n.p)` and constraints must agree.
 
 use super::lexer::{Sym, Tok};
 use super::{PResult, Parser};
-use crate::ast::{AdminArg, AdminCall, ConstraintTarget, IndexTarget, Statement};
+use crate::ast::{
+    AdminArg, AdminCall, BinaryOp, Clause, ClauseKind, ConstraintTarget, Expr, ExprKind, IndexTarget, Query, Statement,
+    YieldItem,
+};
+use crate::error::Position;
 
 impl Parser<'_> {
     /// An admin statement if one starts here, otherwise `None` (nothing consumed).
@@ -67,13 +77,20 @@ impl Parser<'_> {
     }
 
     fn show_statement(&mut self) -> PResult<Statement> {
+        if let Some(procedure) = self.show_catalog() {
+            return self.show_query(procedure).map(Statement::Query);
+        }
         let statement = if self.eat_kw("INDEX") {
             Statement::ShowIndexInfo
         } else if self.eat_kw("CONSTRAINT") {
             Statement::ShowConstraintInfo
         } else {
             // Name the registered SHOW commands too, so the message lists every choice.
-            let mut choices = vec!["'INDEX'".to_string(), "'CONSTRAINT'".to_string()];
+            let mut choices: Vec<String> = ["INDEX INFO", "CONSTRAINT INFO", "INDEXES", "CONSTRAINTS"]
+                .iter()
+                .chain(&["PROCEDURES", "FUNCTIONS", "DATABASES"])
+                .map(|c| format!("'{c}'"))
+                .collect();
             let registered = self.commands.iter().filter(|c| c.len() > 1 && c[0] == "SHOW");
             choices.extend(registered.map(|c| format!("'{}'", c[1..].join(" "))));
             choices.dedup();
@@ -81,6 +98,101 @@ impl Parser<'_> {
         };
         self.expect_kw("INFO")?;
         Ok(statement)
+    }
+
+    /// After SHOW: the procedure behind Neo4j 5's `SHOW [ALL] INDEXES`, `SHOW CONSTRAINTS`,
+    /// `SHOW PROCEDURES`, `SHOW [BUILT IN] FUNCTIONS`, `SHOW DATABASES` and
+    /// `SHOW DATABASE name` (Memgraph's `SHOW INDEX INFO` and `SHOW CONSTRAINT INFO` are
+    /// not these). Consumes the keywords only when it finds one.
+    fn show_catalog(&mut self) -> Option<&'static str> {
+        let skip = usize::from(self.at_kw("ALL") || self.at_kw("RANGE") || self.at_kw("LOOKUP"));
+        let skip = skip
+            + if self.kw_at(0, "BUILT") && self.kw_at(1, "IN") {
+                2
+            } else {
+                0
+            };
+        let word = match self.peek_at(skip) {
+            Tok::Name(w) => w.to_ascii_uppercase(),
+            _ => return None,
+        };
+        let info = self.kw_at(skip + 1, "INFO");
+        let procedure = match word.as_str() {
+            "INDEX" | "INDEXES" if !info => "db.indexes",
+            "CONSTRAINT" | "CONSTRAINTS" if !info => "db.constraints",
+            "PROCEDURE" | "PROCEDURES" => "dbms.procedures",
+            "FUNCTION" | "FUNCTIONS" => "dbms.functions",
+            "DATABASE" | "DATABASES" => "dbms.databases",
+            _ => return None,
+        };
+        (0..=skip).for_each(|_| self.advance());
+        Some(procedure)
+    }
+
+    /// The rest of a catalog SHOW as a query: a call of `procedure` with Neo4j's
+    /// optional `YIELD ... [WHERE ...]` or `WHERE ...`, then any further clauses
+    /// (`RETURN ...`). `SHOW DATABASE name` keeps the row of that name.
+    fn show_query(&mut self, procedure: &str) -> PResult<Query> {
+        let position = self.position();
+        let all = || {
+            crate::procedures::builtin_outputs(procedure)
+                .into_iter()
+                .map(|field| YieldItem { field, alias: None })
+                .collect::<Vec<_>>()
+        };
+        let mut where_ = None;
+        if procedure == "dbms.databases" && !self.at_end() && !self.at_kw("YIELD") && !self.at_kw("WHERE") {
+            if let Tok::Name(name) | Tok::Quoted(name) = self.peek().clone() {
+                self.advance();
+                where_ = Some(Self::name_is(&name, position));
+            }
+        }
+        let yields = if self.eat_kw("YIELD") {
+            if self.eat_sym(Sym::Star) {
+                Some(all())
+            } else {
+                let mut items = vec![self.yield_item()?];
+                while self.eat_sym(Sym::Comma) {
+                    items.push(self.yield_item()?);
+                }
+                Some(items)
+            }
+        } else {
+            Some(all())
+        };
+        if self.eat_kw("WHERE") {
+            let condition = self.predicate()?;
+            where_ = Some(match where_ {
+                Some(name) => Expr {
+                    position,
+                    kind: ExprKind::Binary(BinaryOp::And, Box::new(name), Box::new(condition)),
+                },
+                None => condition,
+            });
+        }
+        let call = Clause {
+            kind: ClauseKind::Call {
+                procedure: procedure.to_owned(),
+                args: Some(Vec::new()),
+                yields,
+                where_,
+            },
+            position,
+        };
+        let first = self.single_query_from(vec![call])?;
+        Ok(Query {
+            first,
+            unions: Vec::new(),
+        })
+    }
+
+    /// `name = 'value'` as a parsed predicate.
+    fn name_is(value: &str, position: Position) -> Expr {
+        let e = |kind| Expr { kind, position };
+        e(ExprKind::Comparison(
+            Box::new(e(ExprKind::Variable("name".into()))),
+            vec![(BinaryOp::Eq, e(ExprKind::String(value.to_owned())))],
+        ))
     }
 
     /// A registered command if its keywords start here (`CREATE snapshot = (a)` stays a

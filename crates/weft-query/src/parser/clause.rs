@@ -43,7 +43,14 @@ impl Parser<'_> {
     }
 
     fn single_query(&mut self) -> PResult<SingleQuery> {
-        let mut clauses = Vec::new();
+        self.single_query_from(Vec::new())
+    }
+
+    /// A single query whose first `clauses` are already parsed (none: a whole one).
+    pub(super) fn single_query_from(&mut self, mut clauses: Vec<Clause>) -> PResult<SingleQuery> {
+        if !clauses.is_empty() && self.at_query_end() {
+            return Ok(SingleQuery { clauses });
+        }
         loop {
             let first = clauses.is_empty();
             let (clause, yield_star) = self.clause()?;
@@ -431,7 +438,7 @@ impl Parser<'_> {
         })
     }
 
-    fn yield_item(&mut self) -> PResult<YieldItem> {
+    pub(super) fn yield_item(&mut self) -> PResult<YieldItem> {
         let field = self.schema_name("a procedure output name")?;
         let alias = if self.eat_kw("AS") {
             Some(self.variable()?)

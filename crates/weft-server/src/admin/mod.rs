@@ -3,10 +3,12 @@
 //!
 //! Owns: which commands exist on an instance: durability's ([`storage`]: `SHOW STORAGE
 //! INFO`, `CREATE SNAPSHOT`, `SHOW SNAPSHOTS`), replication's ([`replication`]: roles and
-//! replicas) and, on a Raft member, the cluster's ([`raft`]).
+//! replicas) and, on a Raft member, the cluster's ([`raft`]); and the procedures they add
+//! ([`routing`]: `dbms.cluster.routing.getRoutingTable`).
 
 pub mod raft;
 pub mod replication;
+pub mod routing;
 pub mod storage;
 
 use std::sync::Arc;

@@ -1,16 +1,24 @@
 //! Procedures callable with `CALL`: a registry of signatures (name, typed inputs, typed
-//! outputs) and bodies. Built in: `db.labels()`, `db.relationshipTypes()`,
-//! `db.propertyKeys()`, and `weft.imports()` (the LOAD CSV files being read). Fixed-table
-//! procedures can be registered (rows of input values followed by output values; a call
-//! returns the outputs of rows whose inputs equal the arguments), which is how the TCK's
-//! test procedures are declared.
+//! outputs, a description and a mode) and bodies.
+//!
+//! Built in (`catalog.rs`): what drivers and tools call on connect — `db.labels()`,
+//! `db.relationshipTypes()`, `db.propertyKeys()`, `dbms.components()`,
+//! `db.schema.nodeTypeProperties()`, `db.schema.relTypeProperties()`, Memgraph's
+//! `mg.procedures()` — and the tables behind Neo4j 5's SHOW INDEXES, SHOW CONSTRAINTS,
+//! SHOW PROCEDURES, SHOW FUNCTIONS and SHOW DATABASES (the parser turns each into a call,
+//! so YIELD, WHERE and RETURN work on them), plus `weft.imports()` (the LOAD CSV files
+//! being read). Other layers add theirs as [`Body::Native`] (the server registers
+//! `dbms.cluster.routing.getRoutingTable`). Fixed-table procedures can be registered too
+//! (rows of input values followed by output values; a call returns the outputs of rows
+//! whose inputs equal the arguments), which is how the TCK's test procedures are declared.
+
+mod catalog;
 
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::ExecCtx;
-use crate::graph::{Direction, GraphRead};
+use crate::graph::GraphRead;
 use crate::value::QValue;
-use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::Ordering;
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use weft_common::Value;
 
@@ -32,6 +40,23 @@ pub enum ProcType {
 }
 
 impl ProcType {
+    /// The type's name in signatures.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProcType::Any => "ANY",
+            ProcType::Boolean => "BOOLEAN",
+            ProcType::Integer => "INTEGER",
+            ProcType::Float => "FLOAT",
+            ProcType::Number => "NUMBER",
+            ProcType::String => "STRING",
+            ProcType::List => "LIST<ANY>",
+            ProcType::Map => "MAP",
+            ProcType::Node => "NODE",
+            ProcType::Relationship => "RELATIONSHIP",
+            ProcType::Path => "PATH",
+        }
+    }
+
     fn parse(text: &str) -> std::result::Result<Self, String> {
         Ok(match text.trim().trim_end_matches('?').to_uppercase().as_str() {
             "ANY" => ProcType::Any,
@@ -68,16 +93,45 @@ impl ProcType {
     }
 }
 
+/// A procedure body another layer supplies: the arguments in, one output row per record.
+pub type NativeBody = dyn Fn(&[QValue]) -> Result<Vec<Vec<QValue>>> + Send + Sync;
+
 /// What a procedure does.
-#[derive(Debug)]
 pub enum Body {
-    Labels,
-    RelationshipTypes,
-    PropertyKeys,
-    /// The LOAD CSV files being read now (`weft.imports()`).
-    Imports,
+    /// One of the engine's own (see `catalog.rs`).
+    Builtin(catalog::Builtin),
     /// Rows of input values then output values.
     Table(Vec<Vec<Value>>),
+    /// Code of another layer.
+    Native(Arc<NativeBody>),
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Body::Builtin(b) => write!(f, "Builtin({b:?})"),
+            Body::Table(rows) => write!(f, "Table({} rows)", rows.len()),
+            Body::Native(_) => f.write_str("Native"),
+        }
+    }
+}
+
+/// What a procedure may do, as SHOW PROCEDURES reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcMode {
+    Read,
+    Write,
+    Dbms,
+}
+
+impl ProcMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            ProcMode::Read => "READ",
+            ProcMode::Write => "WRITE",
+            ProcMode::Dbms => "DBMS",
+        }
+    }
 }
 
 /// A procedure's signature and body.
@@ -86,6 +140,8 @@ pub struct Procedure {
     pub name: String,
     pub inputs: Vec<(String, ProcType)>,
     pub outputs: Vec<(String, ProcType)>,
+    pub description: String,
+    pub mode: ProcMode,
     pub body: Body,
 }
 
@@ -113,8 +169,37 @@ impl Procedure {
             name: name.trim().to_owned(),
             inputs,
             outputs,
+            description: String::new(),
+            mode: ProcMode::Read,
             body: Body::Table(rows),
         })
+    }
+
+    /// A procedure of another layer from a signature such as
+    /// `dbms.thing(x :: STRING?) :: (y :: INTEGER?)` and its body.
+    pub fn native(
+        signature: &str,
+        description: &str,
+        mode: ProcMode,
+        body: impl Fn(&[QValue]) -> Result<Vec<Vec<QValue>>> + Send + Sync + 'static,
+    ) -> std::result::Result<Self, String> {
+        let mut p = Procedure::from_signature(signature, Vec::new())?;
+        p.description = description.to_owned();
+        p.mode = mode;
+        p.body = Body::Native(Arc::new(body));
+        Ok(p)
+    }
+
+    /// The signature as SHOW PROCEDURES prints it: `name(a :: TYPE?) :: (b :: TYPE?)`.
+    pub fn signature(&self) -> String {
+        let list = |fields: &[(String, ProcType)]| {
+            fields
+                .iter()
+                .map(|(n, t)| format!("{n} :: {}?", t.name()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!("{}({}) :: ({})", self.name, list(&self.inputs), list(&self.outputs))
     }
 
     /// The output field names.
@@ -144,37 +229,12 @@ pub struct Registry {
 
 impl Default for Registry {
     fn default() -> Self {
-        let builtin = |name: &str, field: &str, body| Procedure {
-            name: name.to_owned(),
-            inputs: Vec::new(),
-            outputs: vec![(field.to_owned(), ProcType::String)],
-            body,
-        };
         let registry = Registry {
             procedures: RwLock::new(HashMap::new()),
         };
-        registry.register(builtin("db.labels", "label", Body::Labels));
-        registry.register(builtin(
-            "db.relationshipTypes",
-            "relationshipType",
-            Body::RelationshipTypes,
-        ));
-        registry.register(builtin("db.propertyKeys", "propertyKey", Body::PropertyKeys));
-        registry.register(Procedure {
-            name: "weft.imports".to_owned(),
-            inputs: Vec::new(),
-            outputs: [
-                ("file", ProcType::String),
-                ("rows", ProcType::Integer),
-                ("bytes", ProcType::Integer),
-                ("size", ProcType::Integer),
-                ("seconds", ProcType::Float),
-            ]
-            .into_iter()
-            .map(|(n, t)| (n.to_owned(), t))
-            .collect(),
-            body: Body::Imports,
-        });
+        for procedure in catalog::procedures() {
+            registry.register(procedure);
+        }
         registry
     }
 }
@@ -185,6 +245,17 @@ impl Registry {
         if let Ok(mut map) = self.procedures.write() {
             map.insert(p.name.to_lowercase(), Arc::new(p));
         }
+    }
+
+    /// Every procedure, by name.
+    pub fn all(&self) -> Vec<Arc<Procedure>> {
+        let mut all: Vec<Arc<Procedure>> = self
+            .procedures
+            .read()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all
     }
 
     /// A procedure by name (case-insensitive), or `ProcedureNotFound`.
@@ -202,6 +273,15 @@ impl Registry {
             )
         })
     }
+}
+
+/// The output names of built-in procedure `name` (empty for one that is not built in).
+pub fn builtin_outputs(name: &str) -> Vec<String> {
+    catalog::procedures()
+        .into_iter()
+        .find(|p| p.name == name)
+        .map(|p| p.output_names())
+        .unwrap_or_default()
 }
 
 /// Runs a procedure; each record holds the output values in signature order.
@@ -226,55 +306,7 @@ pub fn run<G: GraphRead>(p: &Procedure, args: &[QValue], ctx: &ExecCtx<G>) -> Re
             })
             .map(|row| row[p.inputs.len()..].iter().cloned().map(QValue::from).collect())
             .collect()),
-        Body::Imports => Ok(ctx
-            .imports()
-            .running()
-            .iter()
-            .map(|p| {
-                let count = |n: &std::sync::atomic::AtomicU64| QValue::Int(n.load(Ordering::Relaxed) as i64);
-                vec![
-                    QValue::String(p.path.clone()),
-                    count(&p.rows),
-                    count(&p.read),
-                    QValue::Int(p.size as i64),
-                    QValue::Float(p.started.elapsed().as_secs_f64()),
-                ]
-            })
-            .collect()),
-        body => schema_names(body, ctx).map(|names| names.into_iter().map(|n| vec![QValue::String(n)]).collect()),
+        Body::Native(body) => body(args),
+        Body::Builtin(builtin) => catalog::run(*builtin, ctx),
     }
-}
-
-/// The label, relationship type or property key names in use.
-fn schema_names<G: GraphRead>(body: &Body, ctx: &ExecCtx<G>) -> Result<BTreeSet<String>> {
-    let graph = ctx.graph();
-    let mut found = BTreeSet::new();
-    for gid in graph.all_vertices() {
-        match body {
-            Body::Labels => found.extend(graph.vertex_labels(gid)?.into_iter().map(|l| graph.label_name(l))),
-            Body::RelationshipTypes => found.extend(
-                graph
-                    .edges(gid, Direction::Out, &[])?
-                    .into_iter()
-                    .map(|e| graph.edge_type_name(e.edge_type)),
-            ),
-            _ => {
-                found.extend(
-                    graph
-                        .vertex_properties(gid)?
-                        .into_iter()
-                        .map(|(k, _)| graph.property_name(k)),
-                );
-                for e in graph.edges(gid, Direction::Out, &[])? {
-                    found.extend(
-                        graph
-                            .edge_properties(&e)?
-                            .into_iter()
-                            .map(|(k, _)| graph.property_name(k)),
-                    );
-                }
-            }
-        }
-    }
-    Ok(found)
 }

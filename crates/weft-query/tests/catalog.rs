@@ -1,0 +1,166 @@
+//! The procedures and SHOW statements drivers, shells and tools call: Neo4j 5's catalog
+//! SHOWs (with YIELD, WHERE and RETURN), `dbms.components()`, the schema procedures,
+//! Memgraph's `mg.procedures()`, and a procedure another layer registers.
+
+use std::collections::BTreeMap;
+use weft_query::procedures::{ProcMode, Procedure};
+use weft_query::{Engine, QValue, QueryResult, ResultValue};
+
+fn run(engine: &Engine, query: &str) -> QueryResult {
+    engine
+        .execute(query, &BTreeMap::new())
+        .unwrap_or_else(|e| panic!("{query}: {e} ({:?})", e.detail))
+}
+
+fn text(v: &ResultValue) -> String {
+    match v {
+        ResultValue::String(s) => s.clone(),
+        ResultValue::Null => "null".into(),
+        ResultValue::Int(i) => i.to_string(),
+        ResultValue::Bool(b) => b.to_string(),
+        ResultValue::List(items) => format!("[{}]", items.iter().map(text).collect::<Vec<_>>().join(",")),
+        other => format!("{other:?}"),
+    }
+}
+
+fn rows(result: &QueryResult) -> Vec<Vec<String>> {
+    result.rows.iter().map(|r| r.iter().map(text).collect()).collect()
+}
+
+#[test]
+fn show_indexes_and_constraints_in_neo4j_columns() {
+    let engine = Engine::new();
+    run(&engine, "CREATE INDEX ON :Person(id)");
+    run(&engine, "CREATE INDEX ON :City");
+    run(&engine, "CREATE CONSTRAINT ON (p:Person) ASSERT p.email IS UNIQUE");
+    let all = run(&engine, "SHOW INDEXES");
+    assert_eq!(
+        all.columns,
+        [
+            "id",
+            "name",
+            "state",
+            "populationPercent",
+            "type",
+            "entityType",
+            "labelsOrTypes",
+            "properties",
+            "indexProvider",
+            "owningConstraint",
+            "lastRead",
+            "readCount"
+        ]
+    );
+    assert_eq!(all.rows.len(), 2);
+    let range = run(
+        &engine,
+        "SHOW INDEXES YIELD name, type, labelsOrTypes, properties WHERE type = 'RANGE' RETURN name, labelsOrTypes, properties",
+    );
+    assert_eq!(rows(&range), vec![vec!["index_Person_id", "[Person]", "[id]"]]);
+    let lookup = run(&engine, "SHOW ALL INDEXES WHERE type = 'LOOKUP'");
+    assert_eq!(lookup.rows.len(), 1);
+    let constraints = run(&engine, "SHOW CONSTRAINTS YIELD type, labelsOrTypes, properties");
+    assert_eq!(rows(&constraints), vec![vec!["UNIQUENESS", "[Person]", "[email]"]]);
+    // Memgraph's forms are unchanged.
+    assert_eq!(run(&engine, "SHOW INDEX INFO").rows.len(), 2);
+    assert_eq!(run(&engine, "SHOW CONSTRAINT INFO").rows.len(), 1);
+}
+
+#[test]
+fn show_procedures_functions_and_databases() {
+    let engine = Engine::new();
+    let schema = run(
+        &engine,
+        "SHOW PROCEDURES YIELD name, mode WHERE name STARTS WITH 'db.schema' RETURN name, mode ORDER BY name",
+    );
+    assert_eq!(
+        rows(&schema),
+        vec![
+            vec!["db.schema.nodeTypeProperties", "READ"],
+            vec!["db.schema.relTypeProperties", "READ"]
+        ]
+    );
+    let functions = run(
+        &engine,
+        "SHOW FUNCTIONS YIELD name, category WHERE name IN ['count', 'tolower'] RETURN *",
+    );
+    let mut got = rows(&functions);
+    got.sort();
+    assert_eq!(got, vec![vec!["Aggregating", "count"], vec!["Scalar", "tolower"]]);
+    let dbs = run(&engine, "SHOW DATABASES YIELD name, currentStatus, default");
+    assert_eq!(rows(&dbs), vec![vec!["neo4j", "online", "true"]]);
+    assert_eq!(run(&engine, "SHOW DATABASE neo4j").rows.len(), 1);
+    assert_eq!(run(&engine, "SHOW DATABASE other").rows.len(), 0);
+    let mg = run(
+        &engine,
+        "CALL mg.procedures() YIELD name WHERE name = 'db.labels' RETURN name",
+    );
+    assert_eq!(mg.rows.len(), 1);
+    let components = run(
+        &engine,
+        "CALL dbms.components() YIELD name, versions, edition RETURN name, versions[0]",
+    );
+    assert_eq!(rows(&components), vec![vec!["Neo4j Kernel", "5.13.0"]]);
+}
+
+#[test]
+fn schema_procedures_describe_what_is_stored() {
+    let engine = Engine::new();
+    run(
+        &engine,
+        "CREATE (:A {x: 1}), (:A {x: 2, y: 'two'}), (:B:A {x: 1.5}), (:C)-[:R {w: [1, 2]}]->(:C)-[:R]->(:C)",
+    );
+    let nodes = run(
+        &engine,
+        "CALL db.schema.nodeTypeProperties() YIELD nodeType, propertyName, propertyTypes, mandatory \
+         RETURN nodeType, propertyName, propertyTypes, `mandatory` ORDER BY nodeType, propertyName",
+    );
+    assert_eq!(
+        rows(&nodes),
+        vec![
+            vec![":`A`", "x", "[Long]", "true"],
+            vec![":`A`", "y", "[String]", "false"],
+            vec![":`A`:`B`", "x", "[Double]", "true"],
+            vec![":`C`", "null", "null", "false"],
+        ]
+    );
+    let rels = run(
+        &engine,
+        "CALL db.schema.relTypeProperties() YIELD relType, propertyName, propertyTypes, mandatory",
+    );
+    assert_eq!(rows(&rels), vec![vec![":`R`", "w", "[LongArray]", "false"]]);
+}
+
+#[test]
+fn another_layer_adds_a_procedure() {
+    let engine = Engine::new();
+    let echo = Procedure::native(
+        "test.echo(value :: STRING?) :: (said :: STRING?, length :: INTEGER?)",
+        "Says it back.",
+        ProcMode::Read,
+        |args| {
+            let said = match args.first() {
+                Some(QValue::String(s)) => s.clone(),
+                _ => String::new(),
+            };
+            Ok(vec![vec![QValue::Int(said.len() as i64), QValue::String(said)]
+                .into_iter()
+                .rev()
+                .collect()])
+        },
+    )
+    .unwrap();
+    engine.register_procedure(echo);
+    let said = run(&engine, "CALL test.echo('hi') YIELD said, length RETURN said, length");
+    assert_eq!(rows(&said), vec![vec!["hi", "2"]]);
+    let listed = run(
+        &engine,
+        "SHOW PROCEDURES YIELD name, signature WHERE name = 'test.echo' RETURN signature",
+    );
+    assert_eq!(
+        rows(&listed),
+        vec![vec![
+            "test.echo(value :: STRING?) :: (said :: STRING?, length :: INTEGER?)"
+        ]]
+    );
+}
