@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tests/venv.sh
-venv_with neo4j pymgclient
+venv_with neo4j pymgclient gqlalchemy
 cargo build --quiet --release -p weft-server
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -19,6 +19,7 @@ for _ in $(seq 1 50); do
 done
 timeout 300 "$venv/bin/python" tests/e2e/drivers.py "$port" "$server"
 timeout 300 "$venv/bin/python" tests/e2e/imports.py "$port" "$server" "$data/import"
+timeout 300 "$venv/bin/python" tests/e2e/tools.py "$port"
 timeout 300 "$venv/bin/python" tests/e2e/replication.py ./target/release/weft
 timeout 300 "$venv/bin/python" tests/e2e/raft.py ./target/release/weft
 timeout 300 "$venv/bin/python" tests/e2e/proxy.py ./target/release/weft
