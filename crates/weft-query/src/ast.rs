@@ -261,10 +261,46 @@ pub struct PatternPart {
     pub shortest: Option<Shortest>,
 }
 
+/// The path selector of a pattern part: `shortestPath(...)` / `SHORTEST 1` (`One`),
+/// `allShortestPaths(...)` / `ALL SHORTEST` (`All`), `SHORTEST k` (`Count(k)`, the `k`
+/// shortest paths, by length, of each pair of ends).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shortest {
     One,
     All,
+    Count(u64),
+}
+
+/// Memgraph's path searches written inside a relationship pattern:
+/// `-[*BFS ..n (r, n | filter)]->`, `-[*WSHORTEST (r, n | weight) total (r, n | filter)]->`,
+/// `-[*ALLSHORTEST (r, n | weight) total]->`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PathSearch {
+    pub kind: SearchKind,
+    /// The weight of one step (the weighted searches).
+    pub weight: Option<Lambda>,
+    /// The variable that receives a weighted path's total weight.
+    pub total: Option<String>,
+    /// Which steps the search may take.
+    pub filter: Option<Lambda>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchKind {
+    /// Breadth first: a shortest path by length.
+    Bfs,
+    /// A path of least total weight.
+    WeightedShortest,
+    /// Every path of least total weight.
+    AllWeightedShortest,
+}
+
+/// `(r, n | expr)`: an expression of the relationship a step takes and the node it reaches.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lambda {
+    pub edge: String,
+    pub node: String,
+    pub body: Expr,
 }
 
 /// A node followed by zero or more (relationship, node) steps.
@@ -304,6 +340,8 @@ pub struct RelPattern {
     /// Variable length: `Some((min, max))`; `*` alone is `Some((None, None))`.
     pub length: Option<(Option<i64>, Option<i64>)>,
     pub properties: Option<Box<Expr>>,
+    /// Memgraph's `*BFS`, `*WSHORTEST`, `*ALLSHORTEST` (with a variable length).
+    pub search: Option<Box<PathSearch>>,
     pub position: Position,
 }
 

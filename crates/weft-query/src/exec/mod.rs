@@ -13,6 +13,7 @@ pub(crate) mod materialise;
 pub(crate) mod pattern;
 pub(crate) mod pipeline;
 pub(crate) mod row;
+pub(crate) mod shortest;
 pub(crate) mod subquery;
 pub(crate) mod write;
 

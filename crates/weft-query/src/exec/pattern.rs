@@ -6,8 +6,9 @@
 //! not repeat within one MATCH (relationship isomorphism); variables that occur twice
 //! must bind the same entity.
 
-use crate::ast::{NodePattern, PatternElement, PatternPart, RelDirection, RelPattern};
+use crate::ast::{Lambda, NodePattern, PatternElement, PatternPart, RelDirection, RelPattern, Shortest};
 use crate::error::{ErrorKind, QueryError, Result};
+use crate::exec::shortest::{CLambda, CSearch, Ends, SearchKind};
 use crate::exec::ExecCtx;
 use crate::expr::{compile, eval, CExpr};
 use crate::graph::{Direction, EdgeRef, EdgeTypeId, Gid, GraphRead, LabelId};
@@ -59,6 +60,8 @@ pub struct CRel {
     pub bound: bool,
     /// `types` resolved to ids, once every name is known to the storage.
     pub type_ids: std::sync::OnceLock<Vec<EdgeTypeId>>,
+    /// A shortest-path search instead of every path (variable length only).
+    pub search: Option<Box<CSearch>>,
 }
 
 /// One pattern part, ready to traverse.
@@ -144,7 +147,38 @@ fn rel(r: &RelPattern, scope: &mut Scope, slots: &mut Slots, mode: Mode) -> Resu
             Some((check(min)?.unwrap_or(1), check(max)?))
         }
     };
+    let search = match &r.search {
+        None => None,
+        Some(s) => {
+            let lambda = |l: &Option<Lambda>, slots: &mut Slots| -> Result<Option<CLambda>> {
+                let Some(l) = l else { return Ok(None) };
+                let mut inner = scope.clone();
+                let edge_slot = inner.bind(&l.edge, VarKind::Relationship, slots);
+                let node_slot = inner.bind(&l.node, VarKind::Node, slots);
+                let body = compile(&l.body, &inner, slots)?;
+                Ok(Some(CLambda {
+                    edge_slot,
+                    node_slot,
+                    body,
+                }))
+            };
+            let kind = match s.kind {
+                crate::ast::SearchKind::Bfs => SearchKind::Unweighted { all: false },
+                crate::ast::SearchKind::WeightedShortest => SearchKind::Weighted { all: false },
+                crate::ast::SearchKind::AllWeightedShortest => SearchKind::Weighted { all: true },
+            };
+            let (filter, weight) = (lambda(&s.filter, slots)?, lambda(&s.weight, slots)?);
+            let total_slot = s.total.as_deref().map(|name| scope.bind(name, VarKind::Value, slots));
+            Some(Box::new(CSearch {
+                kind,
+                filter,
+                weight,
+                total_slot,
+            }))
+        }
+    };
     Ok(CRel {
+        search,
         slot,
         name: r.variable.clone(),
         types: r.types.clone(),
@@ -219,20 +253,53 @@ pub fn compile_parts_with(
         .collect();
     let mut out = Vec::new();
     for part in parts {
-        if part.shortest.is_some() {
-            // Refused rather than answered wrongly: matching would return every path.
-            return Err(QueryError::compile(
-                ErrorKind::SemanticError,
-                "UnsupportedFeature",
-                "shortestPath() and allShortestPaths() are not supported yet",
-            ));
-        }
         let mut e = element(&part.element, part.variable.as_deref(), scope, slots, mode)?;
+        if let Some(selector) = part.shortest {
+            shortest_part(&mut e, selector)?;
+        }
         orient(&mut e, &bound, estimate);
         bound.extend(e.nodes.iter().map(|n| n.slot).chain(e.rels.iter().map(|r| r.slot)));
         out.push(e);
     }
     Ok(CPattern { parts: out })
+}
+
+/// Makes the one relationship of a `shortestPath(...)`-like part a shortest-path search.
+fn shortest_part(e: &mut CElement, selector: Shortest) -> Result<()> {
+    let [rel] = e.rels.as_mut_slice() else {
+        return Err(QueryError::compile(
+            ErrorKind::SyntaxError,
+            "InvalidShortestPath",
+            "a shortest path is searched over a pattern of exactly one relationship, such as (a)-[:T*]-(b)",
+        ));
+    };
+    if rel.search.is_some() {
+        return Err(QueryError::compile(
+            ErrorKind::SyntaxError,
+            "InvalidShortestPath",
+            "shortestPath() and SHORTEST take a plain relationship pattern, not *BFS or *WSHORTEST",
+        ));
+    }
+    if rel.length.is_some_and(|(min, _)| min > 1) {
+        return Err(QueryError::compile(
+            ErrorKind::SyntaxError,
+            "InvalidShortestPath",
+            "a shortest path must allow a minimal length of 0 or 1",
+        ));
+    }
+    let kind = match selector {
+        Shortest::One => SearchKind::Unweighted { all: false },
+        Shortest::All => SearchKind::Unweighted { all: true },
+        Shortest::Count(k) => SearchKind::Count(k),
+    };
+    rel.length.get_or_insert((1, Some(1)));
+    rel.search = Some(Box::new(CSearch {
+        kind,
+        filter: None,
+        weight: None,
+        total_slot: None,
+    }));
+    Ok(())
 }
 
 /// Picks the traversal end and marks which occurrences check instead of bind.
@@ -468,6 +535,9 @@ fn walk<G: GraphRead>(
             }
             Ok(true)
         }
+        Some((min, max)) if rel.search.is_some() => {
+            search(part, step, rel, next, dir, from, min, max, trail, row, ctx, used, done)
+        }
         Some((min, max)) => {
             let mut hops = Vec::new();
             var_length(
@@ -475,6 +545,70 @@ fn walk<G: GraphRead>(
             )
         }
     }
+}
+
+/// A variable-length step that searches shortest paths: each path found continues the
+/// walk from its far end, its relationships bound like any variable-length ones.
+#[allow(clippy::too_many_arguments)]
+fn search<G: GraphRead>(
+    part: &CElement,
+    step: usize,
+    rel: &CRel,
+    next: &CNode,
+    dir: Option<Direction>,
+    from: Gid,
+    min: u64,
+    max: Option<u64>,
+    trail: &mut Trail,
+    row: &mut [QValue],
+    ctx: &ExecCtx<G>,
+    used: &mut Vec<Gid>,
+    done: &mut Done,
+) -> Result<bool> {
+    let Some(search) = rel.search.as_deref() else {
+        return Ok(true);
+    };
+    let to = match (next.bound, &row[next.slot]) {
+        (false, _) => None,
+        (true, QValue::Node(g)) => Some(*g),
+        (true, _) => return Ok(true),
+    };
+    let taken = used.clone();
+    let ends = Ends {
+        from,
+        to,
+        dir,
+        min,
+        max,
+        used: &taken,
+    };
+    let mut accept = |row: &mut [QValue], hops: Vec<EdgeRef>, end: Gid, total: Option<f64>| -> Result<bool> {
+        if !bind_node(next, end, row, ctx)? {
+            return Ok(true);
+        }
+        let mut list: Vec<QValue> = hops.iter().map(|e| QValue::Relationship(*e)).collect();
+        if part.reversed {
+            list.reverse();
+        }
+        let list = QValue::List(list);
+        if rel.bound && row[rel.slot].cypher_eq(&list) != Some(true) {
+            return Ok(true);
+        }
+        if !rel.bound {
+            row[rel.slot] = list;
+        }
+        if let (Some(slot), Some(total)) = (search.total_slot, total) {
+            row[slot] = QValue::Float(total);
+        }
+        let before = used.len();
+        used.extend(hops.iter().map(|e| e.gid));
+        trail.push(end, || hops.clone());
+        let go_on = walk(part, step + 1, trail, row, ctx, used, done);
+        trail.pop();
+        used.truncate(before);
+        go_on
+    };
+    crate::exec::shortest::run(search, rel, &ends, row, ctx, &mut accept)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -539,7 +673,12 @@ fn var_length<G: GraphRead>(
 
 /// Edges leaving `at` in `dir` (both when `None`) with the rel's types; a self-loop is
 /// listed once.
-fn neighbours<G: GraphRead>(at: Gid, dir: Option<Direction>, rel: &CRel, ctx: &ExecCtx<G>) -> Result<Vec<EdgeRef>> {
+pub(crate) fn neighbours<G: GraphRead>(
+    at: Gid,
+    dir: Option<Direction>,
+    rel: &CRel,
+    ctx: &ExecCtx<G>,
+) -> Result<Vec<EdgeRef>> {
     let types = match rel.type_ids.get() {
         Some(ids) => ids.as_slice(),
         None => {
@@ -576,7 +715,7 @@ fn edges_of<G: GraphRead>(
 }
 
 /// The end of `edge` that is not `at` (`at` itself for a self-loop).
-fn other_end(edge: &EdgeRef, at: Gid) -> Gid {
+pub(crate) fn other_end(edge: &EdgeRef, at: Gid) -> Gid {
     if edge.from == at {
         edge.to
     } else {
@@ -594,7 +733,12 @@ fn check_rel<G: GraphRead>(rel: &CRel, edge: &EdgeRef, row: &mut [QValue], ctx: 
     check_rel_props(rel, edge, row, ctx)
 }
 
-fn check_rel_props<G: GraphRead>(rel: &CRel, edge: &EdgeRef, row: &mut [QValue], ctx: &ExecCtx<G>) -> Result<bool> {
+pub(crate) fn check_rel_props<G: GraphRead>(
+    rel: &CRel,
+    edge: &EdgeRef,
+    row: &mut [QValue],
+    ctx: &ExecCtx<G>,
+) -> Result<bool> {
     let Some(props) = &rel.props else { return Ok(true) };
     props_match(props, &QValue::Relationship(*edge), row, ctx)
 }

@@ -9,7 +9,8 @@
 use super::lexer::{Sym, Tok};
 use super::{PResult, Parser};
 use crate::ast::{
-    Expr, ExprKind, NodePattern, Pattern, PatternElement, PatternPart, RelDirection, RelPattern, Shortest,
+    Expr, ExprKind, Lambda, NodePattern, PathSearch, Pattern, PatternElement, PatternPart, RelDirection, RelPattern,
+    SearchKind, Shortest,
 };
 
 const BAD_REL: &str = "InvalidRelationshipPattern";
@@ -24,12 +25,20 @@ impl Parser<'_> {
         Ok(parts)
     }
 
-    /// `[p =] element` or `[p =] shortestPath(element)` / `allShortestPaths(element)`.
+    /// `[p =] element`, `[p =] shortestPath(element)` / `allShortestPaths(element)`, or
+    /// `[p =] SHORTEST k | ALL SHORTEST | ANY [SHORTEST] element`.
     pub(super) fn pattern_part(&mut self) -> PResult<PatternPart> {
         let mut variable = None;
         if self.name_at(0) && self.sym_at(1, Sym::Eq) {
             variable = Some(self.variable()?);
             self.advance();
+        }
+        if let Some(selector) = self.path_selector()? {
+            return Ok(PatternPart {
+                variable,
+                element: self.pattern_element()?,
+                shortest: Some(selector),
+            });
         }
         let shortest = if self.kw_at(0, "shortestPath") && self.sym_at(1, Sym::LParen) {
             Some(Shortest::One)
@@ -52,6 +61,40 @@ impl Parser<'_> {
             element,
             shortest,
         })
+    }
+
+    /// GQL's path selectors before a pattern: `SHORTEST k [PATH|PATHS]`, `ALL SHORTEST
+    /// [PATH|PATHS]` and `ANY SHORTEST [PATH]`. Nothing is consumed when none starts here.
+    fn path_selector(&mut self) -> PResult<Option<Shortest>> {
+        let selector = if self.kw_at(0, "SHORTEST") && matches!(self.peek_at(1), Tok::Int(_)) {
+            self.advance();
+            let Tok::Int(k) = *self.peek() else {
+                unreachable!("checked above")
+            };
+            self.advance();
+            if k == 0 {
+                return Err(self.error_expected("a number of paths of at least 1 after SHORTEST"));
+            }
+            if k == 1 {
+                Shortest::One
+            } else {
+                Shortest::Count(k)
+            }
+        } else if self.kw_at(0, "ALL") && self.kw_at(1, "SHORTEST") {
+            self.advance();
+            self.advance();
+            Shortest::All
+        } else if self.kw_at(0, "ANY") && self.kw_at(1, "SHORTEST") {
+            self.advance();
+            self.advance();
+            Shortest::One
+        } else {
+            return Ok(None);
+        };
+        if !self.eat_kw("PATHS") {
+            self.eat_kw("PATH");
+        }
+        Ok(Some(selector))
     }
 
     /// A node followed by any number of (relationship, node) steps; `((a)-->(b))` may be
@@ -132,6 +175,7 @@ impl Parser<'_> {
             direction: RelDirection::Both,
             length: None,
             properties: None,
+            search: None,
             position,
         };
         if self.at_sym(Sym::LBracket) {
@@ -161,7 +205,19 @@ impl Parser<'_> {
             }
         }
         if self.eat_sym(Sym::Star) {
+            let kind = match self.peek() {
+                Tok::Name(w) if w.eq_ignore_ascii_case("BFS") => Some(SearchKind::Bfs),
+                Tok::Name(w) if w.eq_ignore_ascii_case("WSHORTEST") => Some(SearchKind::WeightedShortest),
+                Tok::Name(w) if w.eq_ignore_ascii_case("ALLSHORTEST") => Some(SearchKind::AllWeightedShortest),
+                _ => None,
+            };
+            if kind.is_some() {
+                self.advance();
+            }
             rel.length = Some(self.length_range()?);
+            if let Some(kind) = kind {
+                rel.search = Some(Box::new(self.path_search(kind)?));
+            }
         } else if self.at_sym(Sym::DotDot) || matches!(self.peek(), Tok::Int(_)) {
             let message = format!("Invalid input '{}': a length range must follow '*'", self.token_text());
             return Err(self.error_at(BAD_REL, message, self.position()));
@@ -172,6 +228,42 @@ impl Parser<'_> {
         }
         self.advance();
         Ok(())
+    }
+
+    /// After `*BFS [range]`, `*WSHORTEST`, `*ALLSHORTEST`: the lambdas (weight, then the
+    /// total's variable, for the weighted ones; then an optional filter).
+    fn path_search(&mut self, kind: SearchKind) -> PResult<PathSearch> {
+        let mut search = PathSearch {
+            kind,
+            weight: None,
+            total: None,
+            filter: None,
+        };
+        if kind != SearchKind::Bfs {
+            if !self.at_sym(Sym::LParen) {
+                return Err(self.error_expected("a weight lambda such as (r, n | r.weight)"));
+            }
+            search.weight = Some(self.lambda()?);
+            if self.variable_at(0) {
+                search.total = Some(self.variable()?);
+            }
+        }
+        if self.at_sym(Sym::LParen) {
+            search.filter = Some(self.lambda()?);
+        }
+        Ok(search)
+    }
+
+    /// `(r, n | expr)`.
+    fn lambda(&mut self) -> PResult<Lambda> {
+        self.expect_sym(Sym::LParen, "(")?;
+        let edge = self.variable()?;
+        self.expect_sym(Sym::Comma, ",")?;
+        let node = self.variable()?;
+        self.expect_sym(Sym::Pipe, "|")?;
+        let body = self.expr()?;
+        self.expect_sym(Sym::RParen, ")")?;
+        Ok(Lambda { edge, node, body })
     }
 
     /// After `*`: nothing, `n`, `n..`, `..m` or `n..m`. A single `n` means exactly `n`.

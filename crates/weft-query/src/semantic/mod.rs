@@ -317,6 +317,17 @@ impl Analyzer {
     fn rel(&mut self, r: &RelPattern, scope: &mut Scope, usage: PatternUse) -> Result<()> {
         self.properties(r.properties.as_deref(), scope, usage != PatternUse::Predicate)
             .map_err(|e| e.at(r.position))?;
+        if let Some(search) = &r.search {
+            for lambda in search.weight.iter().chain(search.filter.iter()) {
+                let mut inner = scope.clone();
+                inner.insert(lambda.edge.clone(), Ty::Rel);
+                inner.insert(lambda.node.clone(), Ty::Node);
+                self.expr(&lambda.body, &inner)?;
+            }
+            if let Some(total) = &search.total {
+                scope.insert(total.clone(), Ty::Float);
+            }
+        }
         let Some(name) = &r.variable else {
             return Ok(());
         };
