@@ -187,12 +187,32 @@ pub enum ClauseKind {
         variable: String,
         terminator: Option<String>,
     },
-    /// `CALL { query }`, run once per incoming row; with `IN TRANSACTIONS [OF n ROWS]`
+    /// `CALL [(scope)] { query }`, run once per incoming row; with `IN TRANSACTIONS [OF n ROWS]`
     /// (`batch` is `Some`, holding `n` when given) every `n` rows commit on their own.
     Subquery {
         query: Box<Query>,
         batch: Option<Option<Expr>>,
+        /// `CALL (a, b) { }` / `CALL (*) { }`: the outer variables it sees, declared;
+        /// `None`: those of each part's importing WITH.
+        scope: Option<CallScope>,
     },
+}
+
+/// The variables a `CALL (...) { }` declares it sees.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CallScope {
+    Everything,
+    Variables(Vec<String>),
+}
+
+impl CallScope {
+    /// Whether the outer variable `name` is visible inside.
+    pub fn includes(&self, name: &str) -> bool {
+        match self {
+            CallScope::Everything => true,
+            CallScope::Variables(names) => names.iter().any(|n| n == name),
+        }
+    }
 }
 
 /// `YIELD field [AS alias]`.
@@ -429,6 +449,10 @@ pub enum ExprKind {
     /// `EXISTS { MATCH ... WITH ... RETURN ... }`: a full subquery over the outer
     /// variables, true when it yields a row (the short forms are [`ExprKind::ExistsSubquery`]).
     ExistsQuery(Box<SingleQuery>),
+    /// `COUNT { ... }`: how many rows the subquery yields (the pattern form counts matches).
+    CountQuery(Box<Query>),
+    /// `COLLECT { ... RETURN x }`: the subquery's one column as a list.
+    CollectQuery(Box<Query>),
     /// `n {.a, .*, b: expr, c}`
     MapProjection {
         variable: String,

@@ -159,7 +159,18 @@ fn full_exists_subquery_runs_per_row() {
     assert_eq!(run(&e, q).rows, [[ps]]);
     let q = "MATCH (n) WITH n WHERE EXISTS { MATCH (n)-->(m) RETURN m LIMIT 1 } RETURN count(*) AS c";
     assert_eq!(run(&e, q).rows, [[weft_query::ResultValue::Int(2)]]);
-    let q = "MATCH (n) RETURN EXISTS { MATCH (n)-->(m) WITH m RETURN m } AS x";
+    let q = "MATCH (n) RETURN n.p AS p, EXISTS { MATCH (n)-->(m) WITH m RETURN m } AS x ORDER BY p, x";
+    let (t, f) = (
+        weft_query::ResultValue::Bool(true),
+        weft_query::ResultValue::Bool(false),
+    );
+    let int = weft_query::ResultValue::Int;
+    assert_eq!(
+        run(&e, q).rows,
+        [[int(1), t.clone()], [int(1), t], [int(2), f.clone()], [int(3), f]]
+    );
+    // Inside a comprehension the subquery would need the comprehension's variable.
+    let q = "MATCH (n) RETURN [x IN [1] | EXISTS { MATCH (n)-->(m) WITH m RETURN m }] AS x";
     fails(
         &e,
         q,

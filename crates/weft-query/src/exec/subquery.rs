@@ -13,6 +13,7 @@ use crate::exec::row::Row;
 use crate::exec::ExecCtx;
 use crate::expr::CExpr;
 use crate::graph::GraphWrite;
+use crate::plan::subquery::ValueOf;
 use crate::value::QValue;
 use std::collections::VecDeque;
 
@@ -27,6 +28,9 @@ pub struct Apply {
     pub record: Option<(usize, usize)>,
     /// Whether the subquery updates the graph (its rows must all run, pulled or not).
     pub writes: bool,
+    /// For a subquery used as a value (EXISTS, COUNT, COLLECT): what it gives and the
+    /// slot that receives it; each incoming row then goes on once.
+    pub value: Option<(ValueOf, usize)>,
     pub buffer: VecDeque<Row>,
 }
 
@@ -99,6 +103,28 @@ impl Apply {
     fn run<G: GraphWrite>(&mut self, sub: &Op, row: &Row, ctx: &mut ExecCtx<G>) -> Result<()> {
         let mut run = sub.clone();
         run.set_argument(row);
+        if let Some((kind, slot)) = self.value {
+            let mut out = row.clone();
+            out[slot] = match kind {
+                ValueOf::Exists => QValue::Bool(run.next(ctx)?.is_some()),
+                ValueOf::Count => {
+                    let mut n = 0;
+                    while run.next(ctx)?.is_some() {
+                        n += 1;
+                    }
+                    QValue::Int(n)
+                }
+                ValueOf::Collect => {
+                    let mut items = Vec::new();
+                    while let Some(returned) = run.next(ctx)? {
+                        items.push(returned[self.returns[0]].clone());
+                    }
+                    QValue::List(items)
+                }
+            };
+            self.buffer.push_back(out);
+            return Ok(());
+        }
         if self.returns.is_empty() {
             while run.next(ctx)?.is_some() {}
             self.buffer.push_back(row.clone());

@@ -199,12 +199,12 @@ fn compile_inner(e: &Expr, scope: &Scope, slots: &mut Slots) -> Result<CExpr> {
             let pattern = pattern::compile_parts(parts, &mut inner, slots, pattern::Mode::Match)?;
             CExpr::PatternExists(Box::new(pattern), opt(where_, &inner, slots)?)
         }
-        ExprKind::ExistsQuery(_) => {
+        ExprKind::ExistsQuery(_) | ExprKind::CountQuery(_) | ExprKind::CollectQuery(_) => {
             return Err(QueryError::compile(
                 ErrorKind::SemanticError,
                 "UnsupportedFeature",
-                "An EXISTS subquery with more than MATCH ... WHERE is supported only as a condition \
-                 of MATCH ... WHERE or WITH ... WHERE (alone or joined by AND)",
+                "EXISTS, COUNT and COLLECT subqueries are supported in WHERE and in the items of \
+                 WITH and RETURN, not inside list comprehensions, ORDER BY or other clauses",
             ))
         }
         ExprKind::PatternComprehension {

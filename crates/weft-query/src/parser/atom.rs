@@ -84,6 +84,7 @@ impl Parser<'_> {
             }
             "REDUCE" if call && self.name_at(2) && self.sym_at(3, Sym::Eq) => self.reduce(),
             "EXISTS" if self.sym_at(1, Sym::LBrace) => self.exists_subquery(),
+            "COUNT" | "COLLECT" if self.sym_at(1, Sym::LBrace) => self.nested(|p| p.value_subquery(&upper)),
             "EXISTS" if call => self.with_patterns(true, |p| p.function_call()),
             _ if self.function_call_ahead() => self.function_call(),
             _ => self.variable_atom(),

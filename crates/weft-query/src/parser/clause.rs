@@ -9,8 +9,8 @@
 use super::lexer::{Sym, Tok};
 use super::{PResult, Parser};
 use crate::ast::{
-    Clause, ClauseKind, Expr, ExprKind, Projection, ProjectionItem, Query, RemoveItem, SetItem, SingleQuery, SortItem,
-    Statement, YieldItem,
+    CallScope, Clause, ClauseKind, Expr, ExprKind, Projection, ProjectionItem, Query, RemoveItem, SetItem, SingleQuery,
+    SortItem, Statement, YieldItem,
 };
 
 impl Parser<'_> {
@@ -88,7 +88,7 @@ impl Parser<'_> {
                 self.advance();
                 ClauseKind::Return(self.projection(false)?)
             }
-            "CALL" if self.sym_at(1, Sym::LBrace) => self.nested(|p| p.subquery())?,
+            "CALL" if self.sym_at(1, Sym::LBrace) || self.sym_at(1, Sym::LParen) => self.nested(|p| p.subquery())?,
             "LOAD" => self.load_csv()?,
             "CALL" => {
                 let (kind, star) = self.call()?;
@@ -380,9 +380,28 @@ impl Parser<'_> {
         ))
     }
 
-    /// `CALL { query } [IN TRANSACTIONS [OF n ROW|ROWS]]`; the cursor is at CALL.
+    /// `CALL [(a, b) | (*) | ()] { query } [IN TRANSACTIONS [OF n ROW|ROWS]]`; the cursor
+    /// is at CALL.
     fn subquery(&mut self) -> PResult<ClauseKind> {
         self.advance();
+        let scope = if self.eat_sym(Sym::LParen) {
+            let scope = if self.eat_sym(Sym::Star) {
+                CallScope::Everything
+            } else {
+                let mut names = Vec::new();
+                while !self.at_sym(Sym::RParen) {
+                    names.push(self.variable()?);
+                    if !self.eat_sym(Sym::Comma) {
+                        break;
+                    }
+                }
+                CallScope::Variables(names)
+            };
+            self.expect_sym(Sym::RParen, ")")?;
+            Some(scope)
+        } else {
+            None
+        };
         self.expect_sym(Sym::LBrace, "{")?;
         let query = self.query()?;
         self.expect_sym(Sym::RBrace, "}")?;
@@ -404,6 +423,7 @@ impl Parser<'_> {
         Ok(ClauseKind::Subquery {
             query: Box::new(query),
             batch,
+            scope,
         })
     }
 
@@ -446,6 +466,62 @@ impl Parser<'_> {
             None
         };
         Ok(YieldItem { field, alias })
+    }
+
+    /// `COUNT { pattern [WHERE pred] }`, `COUNT { query }` or `COLLECT { query }` (a query
+    /// ending in RETURN, UNION allowed); the cursor is at COUNT or COLLECT. The pattern
+    /// form becomes `MATCH pattern [WHERE pred] RETURN 1`, whose rows it counts.
+    pub(super) fn value_subquery(&mut self, keyword: &str) -> PResult<ExprKind> {
+        let position = self.position();
+        self.advance();
+        self.expect_sym(Sym::LBrace, "{")?;
+        let clause_start = ["MATCH", "OPTIONAL", "UNWIND", "WITH", "CALL", "RETURN"];
+        let query = if keyword == "COUNT" && !clause_start.iter().any(|kw| self.at_kw(kw)) {
+            let pattern = self.pattern()?;
+            let where_ = self.where_clause()?;
+            let one = Expr {
+                kind: ExprKind::Int(1),
+                position,
+            };
+            let ret = Projection {
+                distinct: false,
+                star: false,
+                items: vec![ProjectionItem {
+                    expr: one,
+                    alias: Some("  matched".into()),
+                    text: "1".into(),
+                }],
+                order_by: Vec::new(),
+                skip: None,
+                limit: None,
+                where_: None,
+            };
+            let clauses = vec![
+                Clause {
+                    kind: ClauseKind::Match {
+                        optional: false,
+                        pattern,
+                        where_,
+                    },
+                    position,
+                },
+                Clause {
+                    kind: ClauseKind::Return(ret),
+                    position,
+                },
+            ];
+            Query {
+                first: SingleQuery { clauses },
+                unions: Vec::new(),
+            }
+        } else {
+            self.query()?
+        };
+        self.expect_sym(Sym::RBrace, "}")?;
+        Ok(match keyword {
+            "COUNT" => ExprKind::CountQuery(Box::new(query)),
+            _ => ExprKind::CollectQuery(Box::new(query)),
+        })
     }
 
     /// `EXISTS { pattern [WHERE pred] }`, or `EXISTS { clauses }` ending in RETURN; the

@@ -152,6 +152,8 @@ pub(super) fn sexpr(e: &Expr) -> String {
             format!("(exists {} {})", parts.join(", "), opt(where_))
         }
         ExprKind::ExistsQuery(q) => format!("(exists-query {} clauses)", q.clauses.len()),
+        ExprKind::CountQuery(q) => format!("(count-query {} clauses)", q.first.clauses.len()),
+        ExprKind::CollectQuery(q) => format!("(collect-query {} clauses)", q.first.clauses.len()),
         ExprKind::MapProjection { variable, items } => {
             let items: Vec<String> = items
                 .iter()

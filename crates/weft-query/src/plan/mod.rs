@@ -265,7 +265,11 @@ impl<'s> Planner<'s> {
                     }),
                 })
             }
-            ClauseKind::Subquery { query, batch } => self.call_subquery(input, scope, query, batch.as_ref())?,
+            ClauseKind::Subquery {
+                query,
+                batch,
+                scope: declared,
+            } => self.call_subquery(input, scope, query, batch.as_ref(), declared.as_ref())?,
             ClauseKind::With(p) => self.projection(input, scope, p, false)?.0,
             ClauseKind::Return(_) => unreachable_return()?,
             ClauseKind::Call {

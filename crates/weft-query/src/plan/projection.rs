@@ -7,6 +7,7 @@ use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::pipeline::{AggSpec, Op, OpKind};
 use crate::expr::{compile, contains_aggregate, CExpr};
 use crate::plan::scope::{Scope, VarKind};
+use crate::plan::subquery::has_value_subquery;
 use crate::plan::{syntax, Planner};
 use std::collections::HashSet;
 
@@ -26,11 +27,24 @@ impl Planner<'_> {
     /// operator, column names and column slots.
     pub(crate) fn projection(
         &mut self,
-        input: Op,
+        mut input: Op,
         scope: &mut Scope,
         p: &Projection,
         is_return: bool,
     ) -> Result<(Op, Vec<String>, Vec<usize>)> {
+        // Items holding EXISTS, COUNT or COLLECT subqueries read their values from
+        // generated variables, computed for each incoming row first.
+        let hoisted;
+        let p = if p.items.iter().any(|i| has_value_subquery(&i.expr)) {
+            let mut owned = p.clone();
+            for item in &mut owned.items {
+                self.hoist_subqueries(&mut input, scope, &mut item.expr)?;
+            }
+            hoisted = owned;
+            &hoisted
+        } else {
+            p
+        };
         let star_exprs: Vec<Expr> = if p.star {
             // `*` projects the visible names in alphabetical order (as openCypher's
             // column order for `RETURN *`); `WITH *` may project none.
@@ -428,7 +442,9 @@ impl Planner<'_> {
 
 /// Direct sub-expressions that share the enclosing scope (comprehension bodies, which
 /// bind their own variable, are left alone except for their list).
-fn children_mut(e: &mut Expr) -> Vec<&mut Expr> {
+/// The sub-expressions of `e` that see the same variables as `e` (not the bodies of
+/// comprehensions, quantifiers and reductions, which bind their own).
+pub(crate) fn children_mut(e: &mut Expr) -> Vec<&mut Expr> {
     match &mut e.kind {
         ExprKind::List(items) => items.iter_mut().collect(),
         ExprKind::Map(entries) => entries.iter_mut().map(|(_, x)| x).collect(),

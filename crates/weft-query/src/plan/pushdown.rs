@@ -127,6 +127,8 @@ fn independent(e: &Expr, scope: &Scope) -> bool {
         ExprKind::PatternPredicate(_)
         | ExprKind::ExistsSubquery { .. }
         | ExprKind::ExistsQuery(_)
+        | ExprKind::CountQuery(_)
+        | ExprKind::CollectQuery(_)
         | ExprKind::PatternComprehension { .. }
         | ExprKind::ListComprehension { .. }
         | ExprKind::Quantifier { .. }

@@ -6,7 +6,7 @@
 //! The short forms (`EXISTS { pattern WHERE ... }`) stay expressions; a full subquery
 //! anywhere else is refused by expression compilation.
 
-use crate::ast::{BinaryOp, Clause, ClauseKind, Expr, ExprKind, Query, SingleQuery, UnaryOp};
+use crate::ast::{BinaryOp, CallScope, Clause, ClauseKind, Expr, ExprKind, Query, SingleQuery, UnaryOp};
 use crate::error::Result;
 use crate::exec::load_csv::{FILE_VARIABLE, LINE_VARIABLE};
 use crate::exec::pipeline::{Op, OpKind};
@@ -17,11 +17,13 @@ use crate::plan::{syntax, Planner};
 use crate::value::QValue;
 use std::collections::VecDeque;
 
-/// A WHERE split into the full subqueries it requires (with whether they are negated)
-/// and the remaining condition.
+/// A WHERE split into the full subqueries it requires (with whether they are negated),
+/// the conditions that hold a COUNT, COLLECT or nested EXISTS subquery (checked after
+/// those are computed), and the remaining condition.
 pub(crate) struct SplitWhere<'q> {
     pub rest: Option<Expr>,
     pub subqueries: Vec<(&'q SingleQuery, bool)>,
+    pub deferred: Vec<Expr>,
 }
 
 /// Splits `where_` at its top-level ANDs into full EXISTS subqueries and the rest; a
@@ -30,14 +32,17 @@ pub(crate) fn split_where(where_: Option<&Expr>) -> SplitWhere<'_> {
     let mut split = SplitWhere {
         rest: None,
         subqueries: Vec::new(),
+        deferred: Vec::new(),
     };
     let Some(w) = where_ else { return split };
-    if !has_exists_query(w) {
+    if !has_value_subquery(w) {
         split.rest = Some(w.clone());
         return split;
     }
     let mut rest = Vec::new();
     conjuncts(w, &mut split.subqueries, &mut rest);
+    let (deferred, rest): (Vec<Expr>, Vec<Expr>) = rest.into_iter().partition(has_value_subquery);
+    split.deferred = deferred;
     split.rest = rest.into_iter().reduce(|a, b| Expr {
         position: a.position,
         kind: ExprKind::Binary(BinaryOp::And, Box::new(a), Box::new(b)),
@@ -52,6 +57,7 @@ pub(crate) fn split_match_where(where_: Option<&Expr>, optional: bool) -> SplitW
         return SplitWhere {
             rest: where_.cloned(),
             subqueries: Vec::new(),
+            deferred: Vec::new(),
         };
     }
     split_where(where_)
@@ -72,10 +78,33 @@ fn conjuncts<'q>(e: &'q Expr, subqueries: &mut Vec<(&'q SingleQuery, bool)>, res
     }
 }
 
-fn has_exists_query(e: &Expr) -> bool {
+/// Whether `e` holds a full EXISTS, a COUNT or a COLLECT subquery.
+pub(crate) fn has_value_subquery(e: &Expr) -> bool {
     let mut found = false;
-    crate::expr::visit(e, &mut |x| found |= matches!(x.kind, ExprKind::ExistsQuery(_)));
+    crate::expr::visit(e, &mut |x| {
+        found |= matches!(
+            x.kind,
+            ExprKind::ExistsQuery(_) | ExprKind::CountQuery(_) | ExprKind::CollectQuery(_)
+        )
+    });
     found
+}
+
+/// Which outer variables a subquery's parts see.
+#[derive(Clone, Copy)]
+enum Sees<'q> {
+    /// A `CALL { }`: those it declares, else those of each part's importing WITH.
+    Called(Option<&'q CallScope>),
+    /// An EXISTS, COUNT or COLLECT subquery: all of them.
+    Everything,
+}
+
+/// What a subquery used as a value gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueOf {
+    Exists,
+    Count,
+    Collect,
 }
 
 impl Planner<'_> {
@@ -91,7 +120,70 @@ impl Planner<'_> {
                 negated: *negated,
             });
         }
+        // Conditions on COUNT, COLLECT or nested EXISTS: their values first, then a filter.
+        let mut inner = scope.clone();
+        for condition in &split.deferred {
+            let mut condition = condition.clone();
+            self.hoist_subqueries(&mut input, &mut inner, &mut condition)?;
+            let predicate = compile(&condition, &inner, &mut self.slots)?;
+            input = Op::new(OpKind::Filter {
+                input: Box::new(input),
+                predicate,
+            });
+        }
         Ok(input)
+    }
+
+    /// Replaces each EXISTS, COUNT and COLLECT subquery in `e` (outside comprehension
+    /// bodies, whose variables a subquery planned here could not see) by a generated
+    /// variable of `scope`, which an Apply over `op` fills for every row.
+    pub(crate) fn hoist_subqueries(&mut self, op: &mut Op, scope: &mut Scope, e: &mut Expr) -> Result<()> {
+        let value = match &e.kind {
+            ExprKind::CountQuery(q) => Some((ValueOf::Count, q.as_ref().clone())),
+            ExprKind::CollectQuery(q) => Some((ValueOf::Collect, q.as_ref().clone())),
+            ExprKind::ExistsQuery(q) => Some((
+                ValueOf::Exists,
+                Query {
+                    first: q.as_ref().clone(),
+                    unions: Vec::new(),
+                },
+            )),
+            _ => None,
+        };
+        let Some((kind, q)) = value else {
+            for child in crate::plan::projection::children_mut(e) {
+                self.hoist_subqueries(op, scope, child)?;
+            }
+            return Ok(());
+        };
+        let (sub, columns, returns) = self.subquery_parts(&q, scope, Sees::Everything)?;
+        if kind == ValueOf::Collect && columns.len() != 1 {
+            return Err(syntax(
+                "InvalidClauseComposition",
+                "A COLLECT subquery must end in a RETURN of exactly one column",
+            ));
+        }
+        let slot = self.slots.alloc();
+        let name = format!("  subquery {slot}");
+        let input = std::mem::replace(op, Op::new(OpKind::Once { width: 0, done: true }));
+        *op = Op::new(OpKind::Apply {
+            input: Box::new(input),
+            sub: Box::new(sub),
+            apply: Box::new(Apply {
+                returns,
+                batch: None,
+                record: None,
+                writes: false,
+                value: Some((kind, slot)),
+                buffer: VecDeque::new(),
+            }),
+        });
+        scope.bind_slot(&name, slot, VarKind::Any);
+        *e = Expr {
+            kind: ExprKind::Variable(name),
+            position: e.position,
+        };
+        Ok(())
     }
 }
 
@@ -109,6 +201,7 @@ impl Planner<'_> {
         scope: &mut Scope,
         q: &Query,
         batch: Option<&Option<Expr>>,
+        declared: Option<&CallScope>,
     ) -> Result<Op> {
         if batch.is_some() && self.subquery_depth > 0 {
             return Err(syntax(
@@ -117,7 +210,7 @@ impl Planner<'_> {
             ));
         }
         self.subquery_depth += 1;
-        let planned = self.subquery_parts(q, scope);
+        let planned = self.subquery_parts(q, scope, Sees::Called(declared));
         self.subquery_depth -= 1;
         let (mut sub, columns, returns) = planned?;
         for (name, slot) in columns.iter().zip(&returns) {
@@ -156,6 +249,7 @@ impl Planner<'_> {
                 batch,
                 record,
                 writes: sub.writes(),
+                value: None,
                 buffer: VecDeque::new(),
             }),
             sub: Box::new(sub),
@@ -163,8 +257,11 @@ impl Planner<'_> {
     }
 
     /// The subquery's parts, each from an Argument leaf, joined by a Union when more
-    /// than one; with the returned column names and their slots.
-    fn subquery_parts(&mut self, q: &Query, outer: &Scope) -> Result<(Op, Vec<String>, Vec<usize>)> {
+    /// than one; with the returned column names and their slots. A `CALL { }` part
+    /// (`called`) sees the outer variables it imports and must name what it returns; an
+    /// EXISTS, COUNT or COLLECT part sees them all.
+    fn subquery_parts(&mut self, q: &Query, outer: &Scope, sees: Sees) -> Result<(Op, Vec<String>, Vec<usize>)> {
+        let called = matches!(sees, Sees::Called(_));
         let all = q.unions.first().is_none_or(|(all, _)| *all);
         if q.unions.iter().any(|(a, _)| *a != all) {
             return Err(syntax(
@@ -174,10 +271,13 @@ impl Planner<'_> {
         }
         let mut parts = Vec::new();
         for part in std::iter::once(&q.first).chain(q.unions.iter().map(|(_, p)| p)) {
-            if let Some(Clause {
-                kind: ClauseKind::Return(p),
-                ..
-            }) = part.clauses.last()
+            if let (
+                true,
+                Some(Clause {
+                    kind: ClauseKind::Return(p),
+                    ..
+                }),
+            ) = (called, part.clauses.last())
             {
                 let unnamed = p.star
                     || p.items
@@ -191,8 +291,13 @@ impl Planner<'_> {
                 }
             }
             let imports = part.imports();
+            let visible = match sees {
+                Sees::Called(Some(declared)) => outer.only(|name| declared.includes(name)),
+                Sees::Called(None) => outer.only(|name| imports.includes(name)),
+                Sees::Everything => outer.clone(),
+            };
             let leaf = Op::new(OpKind::Argument { row: None });
-            parts.push(self.single_from(part, leaf, outer.only(|name| imports.includes(name)))?);
+            parts.push(self.single_from(part, leaf, visible)?);
         }
         let (first, columns, slots) = parts.remove(0);
         if parts.is_empty() {

@@ -165,13 +165,21 @@ impl Analyzer {
                 let record = if *headers { Ty::Map } else { Ty::List(Box::new(Ty::Str)) };
                 scope.insert(variable.clone(), record);
             }
-            ClauseKind::Subquery { query, batch } => {
+            ClauseKind::Subquery {
+                query,
+                batch,
+                scope: declared,
+            } => {
                 let mut returned = Scope::new();
                 for part in std::iter::once(&query.first).chain(query.unions.iter().map(|(_, p)| p)) {
                     let imports = part.imports();
+                    let sees = |name: &str| match declared {
+                        Some(declared) => declared.includes(name),
+                        None => imports.includes(name),
+                    };
                     let mut inner: Scope = scope
                         .iter()
-                        .filter(|(name, _)| imports.includes(name))
+                        .filter(|(name, _)| sees(name))
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect();
                     self.clauses(&part.clauses, &mut inner)?;

@@ -260,6 +260,25 @@ impl Analyzer {
                 }
                 Ty::Bool
             }
+            ExprKind::CountQuery(q) | ExprKind::CollectQuery(q) => {
+                let count = matches!(e.kind, ExprKind::CountQuery(_));
+                for part in std::iter::once(&q.first).chain(q.unions.iter().map(|(_, p)| p)) {
+                    if part.clauses.iter().any(|c| super::is_update(&c.kind)) {
+                        return Err(QueryError::compile(
+                            ErrorKind::SyntaxError,
+                            "InvalidClauseComposition",
+                            "A COUNT or COLLECT subquery cannot update the graph",
+                        ));
+                    }
+                    let mut inner = scope.clone();
+                    self.clauses(&part.clauses, &mut inner)?;
+                }
+                if count {
+                    Ty::Int
+                } else {
+                    Ty::List(Box::new(Ty::Any))
+                }
+            }
             ExprKind::ExistsQuery(q) => {
                 if q.clauses.iter().any(|c| super::is_update(&c.kind)) {
                     return Err(QueryError::compile(
