@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# End-to-end tests with the real Python drivers (neo4j, pymgclient), installed into a
-# virtual environment here; starts `weft serve` on a free loopback port and stops it (by pid)
-# whatever happens; then the replication, Raft and `weft proxy` checks, which start their own servers. Bounded:
+# End-to-end tests with the real Python clients (neo4j, pymgclient, GQLAlchemy), installed
+# into a virtual environment here; starts `weft serve` on a free loopback port and stops it
+# (by pid) whatever happens, and runs the driver, LOAD CSV and tool checks against it; then
+# the replication, Raft and `weft proxy` checks, which start their own servers. Bounded:
 # each script has 300 s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
