@@ -45,6 +45,11 @@ def neo4j_catalog():
         assert props == [["id", True], ["name", True], ["weight", False]], props
         rel = s.run("CALL db.schema.relTypeProperties()").single()
         assert rel["relType"] == ":`NEXT_TO`" and rel["propertyTypes"] == ["Long"], rel
+        schema = s.run("CALL db.schema.visualization()").single()
+        assert [sorted(n.labels) for n in schema["nodes"]] == [["Tool"]], schema
+        assert [(r.type, r.start_node.element_id == r.end_node.element_id) for r in schema["relationships"]] == \
+            [("NEXT_TO", True)], schema
+        assert all(n.id < 0 for n in schema["nodes"]), schema
         route = s.run("CALL dbms.cluster.routing.getRoutingTable($context, 'neo4j')",
                       context={"address": f"127.0.0.1:{PORT}"}).single()
         roles = sorted(server["role"] for server in route["servers"])

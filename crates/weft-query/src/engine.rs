@@ -311,7 +311,7 @@ impl Engine {
             .with_import_dir(self.import_dir.get().cloned())
             .with_imports(self.imports.clone())
             .with_procedures(self.procedures.clone())
-            .in_own_transaction(own_transaction)
+            .in_own_transaction(own_transaction, self.query_timeout)
             .refusing_writes(refusal);
         if mode == Mode::Profile {
             plan.root.time_all();

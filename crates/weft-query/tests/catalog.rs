@@ -59,6 +59,8 @@ fn show_indexes_and_constraints_in_neo4j_columns() {
     assert_eq!(rows(&range), vec![vec!["index_Person_id", "[Person]", "[id]"]]);
     let lookup = run(&engine, "SHOW ALL INDEXES WHERE type = 'LOOKUP'");
     assert_eq!(lookup.rows.len(), 1);
+    assert_eq!(run(&engine, "SHOW RANGE INDEXES").rows.len(), 1);
+    assert_eq!(run(&engine, "SHOW LOOKUP INDEXES").rows.len(), 1);
     let constraints = run(&engine, "SHOW CONSTRAINTS YIELD type, labelsOrTypes, properties");
     assert_eq!(rows(&constraints), vec![vec!["UNIQUENESS", "[Person]", "[email]"]]);
     // Memgraph's forms are unchanged.
@@ -69,6 +71,16 @@ fn show_indexes_and_constraints_in_neo4j_columns() {
 #[test]
 fn show_procedures_functions_and_databases() {
     let engine = Engine::new();
+    // Without YIELD, Neo4j's default columns; YIELD * gives every one.
+    assert_eq!(
+        run(&engine, "SHOW PROCEDURES").columns,
+        ["name", "description", "mode", "worksOnSystem"]
+    );
+    assert_eq!(
+        run(&engine, "SHOW FUNCTIONS").columns,
+        ["name", "category", "description"]
+    );
+    assert_eq!(run(&engine, "SHOW FUNCTIONS YIELD *").columns.len(), 6);
     let schema = run(
         &engine,
         "SHOW PROCEDURES YIELD name, mode WHERE name STARTS WITH 'db.schema' RETURN name, mode ORDER BY name",
@@ -77,7 +89,8 @@ fn show_procedures_functions_and_databases() {
         rows(&schema),
         vec![
             vec!["db.schema.nodeTypeProperties", "READ"],
-            vec!["db.schema.relTypeProperties", "READ"]
+            vec!["db.schema.relTypeProperties", "READ"],
+            vec!["db.schema.visualization", "READ"]
         ]
     );
     let functions = run(
@@ -163,4 +176,40 @@ fn another_layer_adds_a_procedure() {
             "test.echo(value :: STRING?) :: (said :: STRING?, length :: INTEGER?)"
         ]]
     );
+}
+
+#[test]
+fn the_schema_as_a_graph_of_virtual_entities() {
+    let engine = Engine::new();
+    run(&engine, "CREATE INDEX ON :Person(id)");
+    run(&engine, "CREATE CONSTRAINT ON (c:City) ASSERT c.name IS UNIQUE");
+    run(
+        &engine,
+        "CREATE (:Person {id: 1})-[:KNOWS]->(:Person {id: 2})-[:LIVES_IN]->(:City {name: 'Oslo'})",
+    );
+    let schema = run(
+        &engine,
+        "CALL db.schema.visualization() YIELD nodes, relationships \
+         RETURN [n IN nodes | labels(n)[0]] AS labels, [n IN nodes | n.indexes] AS indexes, \
+                [n IN nodes | n.constraints] AS constraints, \
+                [r IN relationships | startNode(r).name + '-' + type(r) + '->' + endNode(r).name] AS rels",
+    );
+    assert_eq!(
+        rows(&schema),
+        vec![vec![
+            "[City,Person]",
+            "[[],[id]]",
+            "[[UNIQUE (name)],[]]",
+            "[Person-KNOWS->Person,Person-LIVES_IN->City]"
+        ]]
+    );
+    // The entities are virtual: their ids come from the top of the range.
+    let nodes = run(&engine, "CALL db.schema.visualization() YIELD nodes RETURN nodes");
+    let ResultValue::List(nodes) = &nodes.rows[0][0] else {
+        panic!("a list")
+    };
+    for node in nodes {
+        let ResultValue::Node(n) = node else { panic!("a node") };
+        assert!((n.id as i64) < 0, "{}", n.id);
+    }
 }

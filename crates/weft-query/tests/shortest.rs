@@ -253,3 +253,49 @@ proptest! {
         prop_assert_eq!(got, undirected.map(|d| d.to_string()).into_iter().collect::<Vec<_>>());
     }
 }
+
+#[test]
+fn every_shortest_path_of_a_grid_and_a_long_chain() {
+    // A 6×6 grid with edges right and down: C(10, 5) = 252 shortest corner-to-corner paths.
+    let engine = Engine::new();
+    run(&engine, "CREATE INDEX ON :G(k)");
+    run(
+        &engine,
+        "UNWIND range(0, 5) AS i UNWIND range(0, 5) AS j CREATE (:G {k: i * 10 + j})",
+    );
+    run(
+        &engine,
+        "UNWIND range(0, 5) AS i UNWIND range(0, 5) AS j MATCH (a:G {k: i * 10 + j}) \
+         OPTIONAL MATCH (r:G {k: i * 10 + j + 1}) WHERE j < 5 OPTIONAL MATCH (d:G {k: i * 10 + j + 10}) \
+         FOREACH (x IN CASE WHEN r IS NULL THEN [] ELSE [r] END | CREATE (a)-[:E]->(x)) \
+         FOREACH (x IN CASE WHEN d IS NULL THEN [] ELSE [d] END | CREATE (a)-[:E]->(x))",
+    );
+    let corners = "MATCH (a:G {k: 0}), (b:G {k: 55})";
+    let all = run(
+        &engine,
+        &format!("{corners} MATCH p = allShortestPaths((a)-[:E*]->(b)) RETURN count(p)"),
+    );
+    assert_eq!(rows(&all), vec![vec!["252"]]);
+    let distinct = run(
+        &engine,
+        &format!("{corners} MATCH p = ALL SHORTEST (a)-[:E*]->(b) RETURN count(DISTINCT [x IN nodes(p) | x.k])"),
+    );
+    assert_eq!(rows(&distinct), vec![vec!["252"]]);
+    let first = run(
+        &engine,
+        &format!("{corners} MATCH p = allShortestPaths((a)-[:E*]->(b)) RETURN length(p) LIMIT 1"),
+    );
+    assert_eq!(rows(&first), vec![vec!["10"]]);
+    // A chain of 3,000 nodes: one trail, found without a call per step.
+    run(&engine, "CREATE INDEX ON :N(i)");
+    run(&engine, "UNWIND range(1, 3000) AS i CREATE (:N {i: i})");
+    run(
+        &engine,
+        "UNWIND range(1, 2999) AS i MATCH (a:N {i: i}), (b:N {i: i + 1}) CREATE (a)-[:NEXT]->(b)",
+    );
+    let chain = run(
+        &engine,
+        "MATCH (a:N {i: 1}), (b:N {i: 3000}) MATCH p = SHORTEST 2 (a)-[:NEXT*]->(b) RETURN length(p)",
+    );
+    assert_eq!(rows(&chain), vec![vec!["2999"]]);
+}

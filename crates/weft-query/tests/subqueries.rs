@@ -71,6 +71,15 @@ fn count_subqueries() {
          UNION MATCH (p)-[:KNOWS]->(f) RETURN f.name AS n } AS names",
     );
     assert_eq!(rows(&union), vec![vec!["3"]]);
+    // A body without RETURN counts its rows.
+    let bare = run(
+        &engine,
+        "MATCH (p:Person) RETURN p.name, COUNT { MATCH (p)-[:HAS_DOG]->(d) WHERE d.name <> 'Fido' } AS n ORDER BY p.name",
+    );
+    assert_eq!(
+        rows(&bare),
+        vec![vec!["Andy", "1"], vec!["Peter", "1"], vec!["Timothy", "0"]]
+    );
     // In WITH ... WHERE, next to an ordinary condition.
     let with = run(
         &engine,
@@ -142,4 +151,30 @@ fn call_with_a_scope_clause() {
         )
         .unwrap_err();
     assert!(e.message.contains("`b` not defined"), "{}", e.message);
+}
+
+#[test]
+fn misplaced_batches_and_counts_are_refused_without_harm() {
+    let engine = people();
+    let refused = |q: &str| engine.execute(q, &BTreeMap::new()).expect_err(q);
+    let nested = refused("MATCH (n) RETURN COUNT { CALL { MATCH (m) RETURN m } IN TRANSACTIONS OF 1 ROW RETURN m }");
+    assert!(nested.message.contains("nested"), "{}", nested.message);
+    let zero = refused("UNWIND [1] AS x CALL { WITH x CREATE (:Z) } IN TRANSACTIONS OF 0 ROWS");
+    assert!(zero.message.contains("at least 1"), "{}", zero.message);
+    for q in [
+        "UNWIND [1, 2] AS x RETURN x LIMIT size([y IN [1] | y])",
+        "UNWIND [1] AS x CALL { WITH x CREATE (:Z) } IN TRANSACTIONS OF size([y IN [1] | y]) ROWS",
+    ] {
+        assert_eq!(refused(q).detail, "NonConstantExpression", "{q}");
+    }
+    let shortest_where = refused(
+        "MATCH (a:Person {name: 'Andy'}), (b:Person {name: 'Peter'}), p = shortestPath((a)-[*]-(b)) \
+         WHERE all(n IN nodes(p) WHERE n.age > 20) RETURN p",
+    );
+    assert_eq!(shortest_where.detail, "UnsupportedFeature");
+    let merge =
+        refused("MATCH (a:Person {name: 'Andy'}), (b:Person {name: 'Peter'}) MERGE p = shortestPath((a)-[:R]->(b))");
+    assert_eq!(merge.detail, "InvalidShortestPath");
+    let count = run(&engine, "MATCH (n) RETURN count(n)");
+    assert_eq!(rows(&count), vec![vec!["6"]]);
 }

@@ -74,8 +74,10 @@ fn properties(map: BTreeMap<String, ResultValue>, dialect: Dialect) -> Vec<(Stri
 }
 
 /// Ids are `u64` in storage and `i64` on the wire; storage never hands out ids that large.
+/// A Bolt id: stored entities' ids are far below 2^63; virtual ones (counted down from the
+/// top of the range, `weft_query`'s `exec/virtuals.rs`) come out negative, as Neo4j's do.
 fn id(raw: u64) -> i64 {
-    i64::try_from(raw).unwrap_or(i64::MAX)
+    raw as i64
 }
 
 fn node(n: weft_query::Node, dialect: Dialect) -> Node {
@@ -83,7 +85,7 @@ fn node(n: weft_query::Node, dialect: Dialect) -> Node {
         id: id(n.id),
         labels: n.labels,
         properties: properties(n.properties, dialect),
-        element_id: n.id.to_string(),
+        element_id: id(n.id).to_string(),
     }
 }
 
@@ -94,9 +96,9 @@ fn relationship(r: weft_query::Relationship, dialect: Dialect) -> Relationship {
         end_node_id: id(r.end),
         rel_type: r.rel_type,
         properties: properties(r.properties, dialect),
-        element_id: r.id.to_string(),
-        start_node_element_id: r.start.to_string(),
-        end_node_element_id: r.end.to_string(),
+        element_id: id(r.id).to_string(),
+        start_node_element_id: id(r.start).to_string(),
+        end_node_element_id: id(r.end).to_string(),
     }
 }
 
@@ -115,7 +117,7 @@ fn path(p: weft_query::Path, dialect: Dialect) -> Path {
         id: id(r.id),
         rel_type: r.rel_type,
         properties: properties(r.properties, dialect),
-        element_id: r.id.to_string(),
+        element_id: id(r.id).to_string(),
     });
     Path {
         nodes: p.nodes.into_iter().map(|n| node(n, dialect)).collect(),

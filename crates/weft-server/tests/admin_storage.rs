@@ -94,7 +94,11 @@ fn the_engine_alone_knows_no_durability_commands() {
         "{}",
         error.message
     );
-    assert!(error.message.contains("'INDEX', 'CONSTRAINT'"), "{}", error.message);
+    assert!(
+        error.message.contains("'INDEX INFO', 'CONSTRAINT INFO'"),
+        "{}",
+        error.message
+    );
 }
 
 #[test]

@@ -8,7 +8,9 @@
 //! a map, as Neo4j reads it. Progress (rows, bytes, rate, ETA) goes to the log every
 //! [`PROGRESS_EVERY`] on long files.
 //!
-//! Errors name the file, the line and, where one field is at fault, its column.
+//! Also owns the LOAD CSV operator's state ([`LoadCsv`]) and the engine's list of files
+//! being read ([`Imports`], behind `CALL weft.imports()`). Errors name the file, the line
+//! and, where one field is at fault, its column.
 
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::pipeline::Op;
@@ -18,8 +20,8 @@ use crate::expr::{eval, CExpr};
 use crate::graph::GraphWrite;
 use crate::value::QValue;
 use std::collections::BTreeMap;
-use std::io::{BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -67,15 +69,29 @@ pub(crate) fn resolve(url: &str, import_dir: Option<&Path>) -> Result<PathBuf> {
     let root = dir
         .canonicalize()
         .map_err(|e| resource_error(format!("the import directory {} cannot be opened: {e}", dir.display())))?;
-    let wanted = root.join(&relative);
+    let outside = || {
+        resource_error(format!(
+            "LOAD CSV may only read files inside the import directory {}: '{url}' leads outside it",
+            root.display()
+        ))
+    };
+    // First by the text alone, so that the answer says nothing of what exists outside;
+    // then once more after following symlinks.
+    let mut within = PathBuf::new();
+    for part in Path::new(&relative).components() {
+        match part {
+            Component::Normal(name) => within.push(name),
+            Component::CurDir => {}
+            Component::ParentDir if within.pop() => {}
+            _ => return Err(outside()),
+        }
+    }
+    let wanted = root.join(&within);
     let path = wanted
         .canonicalize()
         .map_err(|e| resource_error(format!("cannot open '{url}' (looked for {}): {e}", wanted.display())))?;
     if !path.starts_with(&root) {
-        return Err(resource_error(format!(
-            "LOAD CSV may only read files inside the import directory {}: '{url}' leads outside it",
-            root.display()
-        )));
+        return Err(outside());
     }
     if !path.is_file() {
         return Err(resource_error(format!("'{url}' is not a file ({})", path.display())));
@@ -175,7 +191,6 @@ pub struct CsvSource {
     /// The path as `file()` reports it.
     path: String,
     record: csv::ByteRecord,
-    first: bool,
     rows: u64,
     progress: Arc<Progress>,
     reported: Instant,
@@ -194,13 +209,23 @@ impl CsvSource {
             progress: progress.clone(),
         };
         let input: Box<dyn Read + Send + Sync> = if shown.ends_with(".gz") {
-            Box::new(BufReader::with_capacity(
+            Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
                 READ_BUFFER,
-                flate2::read::MultiGzDecoder::new(BufReader::with_capacity(READ_BUFFER, counted)),
-            ))
+                counted,
+            )))
         } else {
             Box::new(counted)
         };
+        // A UTF-8 byte-order mark goes before the CSV parser sees the first field (a
+        // quoted first header would otherwise keep its quotes).
+        let mut input = BufReader::with_capacity(READ_BUFFER, input);
+        let head = input
+            .fill_buf()
+            .map_err(|e| resource_error(format!("cannot read {shown}: {e}")))?;
+        if head.starts_with(b"\xEF\xBB\xBF") {
+            input.consume(3);
+        }
+        let input: Box<dyn Read + Send + Sync> = Box::new(input);
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -212,7 +237,6 @@ impl CsvSource {
             headers: None,
             path: shown,
             record: csv::ByteRecord::new(),
-            first: true,
             rows: 0,
             progress,
             reported: Instant::now(),
@@ -283,11 +307,6 @@ impl CsvSource {
         let line = self.record.position().map_or(0, |p| p.line());
         let mut fields = Vec::with_capacity(self.record.len());
         for (column, raw) in self.record.iter().enumerate() {
-            let raw = if self.first && column == 0 {
-                raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
-            } else {
-                raw
-            };
             match std::str::from_utf8(raw) {
                 Ok(s) => fields.push(s.to_owned()),
                 Err(e) => {
@@ -296,7 +315,6 @@ impl CsvSource {
                 }
             }
         }
-        self.first = false;
         Ok(Some((fields, line)))
     }
 
@@ -425,10 +443,18 @@ mod tests {
 
     #[test]
     fn quoted_fields_newlines_and_bom() {
-        let dir = dir_with(&[(
-            "a.csv",
-            b"\xEF\xBB\xBFid,name\n1,\"Smith, \"\"J\"\"\"\n2,\"two\nlines\"\n3,\n",
-        )]);
+        let dir = dir_with(&[
+            (
+                "a.csv",
+                b"\xEF\xBB\xBFid,name\n1,\"Smith, \"\"J\"\"\"\n2,\"two\nlines\"\n3,\n",
+            ),
+            ("q.csv", b"\xEF\xBB\xBF\"id\",\"name\"\n7,x\n"),
+        ]);
+        let quoted = rows(&dir.path().join("q.csv"), true);
+        let QValue::Map(header) = &quoted[0].0 else {
+            panic!("map")
+        };
+        assert_eq!(header["id"], QValue::String("7".into()), "a BOM before a quoted header");
         let got = rows(&dir.path().join("a.csv"), true);
         assert_eq!(got.len(), 3);
         let QValue::Map(first) = &got[0].0 else { panic!("map") };
@@ -496,7 +522,12 @@ mod tests {
         std::os::unix::fs::symlink(outer.path().join("secret.csv"), import.join("link.csv")).unwrap();
         let ok = resolve("file:///my%20file.csv", Some(&import)).unwrap();
         assert!(ok.ends_with("my file.csv"));
-        for url in ["file:///../secret.csv", "../secret.csv", "file:///link.csv"] {
+        for url in [
+            "file:///../secret.csv",
+            "../secret.csv",
+            "file:///link.csv",
+            "sub/../../nothing-there.csv",
+        ] {
             let e = resolve(url, Some(&import)).unwrap_err();
             assert!(e.message.contains("outside"), "{url}: {}", e.message);
         }

@@ -15,6 +15,7 @@ pub(crate) mod pipeline;
 pub(crate) mod row;
 pub(crate) mod shortest;
 pub(crate) mod subquery;
+pub(crate) mod virtuals;
 pub(crate) mod write;
 
 use crate::error::{ErrorKind, QueryError, Result};
@@ -67,6 +68,11 @@ pub struct ExecCtx<G> {
     /// Whether the statement runs in a transaction of its own, so that
     /// `CALL { } IN TRANSACTIONS` may commit it in batches.
     own_transaction: bool,
+    /// The query timeout, which each committed batch starts again (an import in
+    /// batches may run as long as each batch keeps within it).
+    batch_timeout: Option<std::time::Duration>,
+    /// Nodes and relationships procedures made up for their answers.
+    virtuals: std::cell::RefCell<virtuals::Virtuals>,
 }
 
 impl<G: GraphRead> ExecCtx<G> {
@@ -95,6 +101,8 @@ impl<G: GraphRead> ExecCtx<G> {
             imports: None,
             procedures: None,
             own_transaction: false,
+            batch_timeout: None,
+            virtuals: Default::default(),
         }
     }
 
@@ -126,15 +134,21 @@ impl<G: GraphRead> ExecCtx<G> {
         self.procedures.as_ref().map(|r| r.all()).unwrap_or_default()
     }
 
+    /// The statement's virtual nodes and relationships (see `exec/virtuals.rs`).
+    pub fn virtuals(&self) -> std::cell::RefMut<'_, virtuals::Virtuals> {
+        self.virtuals.borrow_mut()
+    }
+
     /// The files LOAD CSV is reading now, in this engine (an empty list outside one).
     pub fn imports(&self) -> std::sync::Arc<load_csv::Imports> {
         self.imports.clone().unwrap_or_default()
     }
 
     /// Marks the statement as running in a transaction of its own (autocommit), which it
-    /// may commit in batches.
-    pub fn in_own_transaction(mut self, own: bool) -> Self {
+    /// may commit in batches, each given `timeout` anew.
+    pub fn in_own_transaction(mut self, own: bool, timeout: Option<std::time::Duration>) -> Self {
         self.own_transaction = own;
+        self.batch_timeout = timeout;
         self
     }
 
@@ -346,12 +360,19 @@ impl<G: GraphWrite> ExecCtx<G> {
         // What was checked in the old transaction may differ in the new one.
         self.label_memo.get_mut().clear();
         self.write_generation += 1;
-        self.graph.commit_batch()
+        self.graph.commit_batch()?;
+        if let Some(timeout) = self.batch_timeout {
+            self.deadline = Some(Instant::now() + timeout);
+        }
+        Ok(())
     }
 }
 
 impl<G: GraphRead> GraphContext for ExecCtx<G> {
     fn node_labels(&self, node: Gid) -> Result<Vec<String>> {
+        if let Some((labels, _)) = self.virtuals.borrow().find_node(node) {
+            return Ok(labels.clone());
+        }
         Ok(self
             .graph
             .vertex_labels(node)?
@@ -361,6 +382,9 @@ impl<G: GraphRead> GraphContext for ExecCtx<G> {
     }
 
     fn node_property(&self, node: Gid, key: &str) -> Result<QValue> {
+        if let Some((_, props)) = self.virtuals.borrow().find_node(node) {
+            return Ok(props.get(key).cloned().unwrap_or(QValue::Null));
+        }
         let Some(prop) = self.property_id(key) else {
             // Still fail for a deleted node, as other property reads do.
             self.graph.vertex_labels(node)?;
@@ -374,11 +398,17 @@ impl<G: GraphRead> GraphContext for ExecCtx<G> {
     }
 
     fn node_properties(&self, node: Gid) -> Result<BTreeMap<String, QValue>> {
+        if let Some((_, props)) = self.virtuals.borrow().find_node(node) {
+            return Ok(props.clone());
+        }
         let props = self.graph.vertex_properties(node)?;
         Ok(self.named(props))
     }
 
     fn rel_property(&self, rel: &EdgeRef, key: &str) -> Result<QValue> {
+        if let Some((_, props)) = self.virtuals.borrow().find_relationship(rel) {
+            return Ok(props.get(key).cloned().unwrap_or(QValue::Null));
+        }
         // Storage still shows a deleted relationship's properties to the transaction
         // that deleted it; only a statement that deleted relationships pays the check.
         if self.stats.relationships_deleted > 0 && !self.graph.edge_exists(rel) {
@@ -399,11 +429,17 @@ impl<G: GraphRead> GraphContext for ExecCtx<G> {
     }
 
     fn rel_properties(&self, rel: &EdgeRef) -> Result<BTreeMap<String, QValue>> {
+        if let Some((_, props)) = self.virtuals.borrow().find_relationship(rel) {
+            return Ok(props.clone());
+        }
         let props = self.graph.edge_properties(rel)?;
         Ok(self.named(props))
     }
 
     fn rel_type(&self, rel: &EdgeRef) -> String {
+        if let Some((rel_type, _)) = self.virtuals.borrow().find_relationship(rel) {
+            return rel_type.clone();
+        }
         self.graph.edge_type_name(rel.edge_type)
     }
 

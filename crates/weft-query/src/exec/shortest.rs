@@ -18,7 +18,7 @@ use crate::expr::{eval, CExpr};
 use crate::graph::{Direction, EdgeRef, Gid, GraphRead};
 use crate::value::QValue;
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::BinaryHeap;
 
 /// What a search looks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,8 +120,19 @@ pub fn run<G: GraphRead>(
 type Reached<T> = FastMap<Gid, (T, Vec<(EdgeRef, Gid)>)>;
 type Parents = Reached<u64>;
 
-/// Receives each trail of the `k` shortest; returns whether to look for more.
-type Take<'a> = dyn FnMut(&mut [QValue], Vec<EdgeRef>) -> Result<bool> + 'a;
+/// Receives each trail of the `k` shortest.
+type Take<'a> = dyn FnMut(&mut [QValue], Vec<EdgeRef>) -> Result<Taken> + 'a;
+
+/// What happens after a trail is handed on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Taken {
+    /// Look for more.
+    More,
+    /// `k` are found: the search is over, the match goes on.
+    Enough,
+    /// The consumer wants no more rows at all.
+    Stop,
+}
 
 struct Walker<'a, G> {
     search: &'a CSearch,
@@ -171,10 +182,11 @@ impl<G: GraphRead> Walker<'_, G> {
                 if self.ends.to.is_some_and(|to| to != node) {
                     continue;
                 }
-                for path in paths_to(&parents, node, all) {
-                    if !found(row, path, node, None)? {
-                        return Ok(false);
-                    }
+                let ctx = self.ctx;
+                if !each_path(&parents, node, all, ctx, &mut |path| {
+                    found(row, path.to_vec(), node, None)
+                })? {
+                    return Ok(false);
                 }
                 if self.ends.to.is_some() {
                     return Ok(true);
@@ -242,18 +254,20 @@ impl<G: GraphRead> Walker<'_, G> {
             let Some(length) = meetings.iter().map(|m| ahead[m].0 + behind[m].0).min() else {
                 continue;
             };
+            let ctx = self.ctx;
             for m in meetings.into_iter().filter(|m| ahead[m].0 + behind[m].0 == length) {
-                for head in paths_to(&ahead, m, all) {
-                    for tail in paths_to(&behind, m, all) {
-                        let mut path = head.clone();
-                        path.extend(tail.into_iter().rev());
-                        if !found(row, path, to, None)? {
-                            return Ok(false);
-                        }
-                        if !all {
-                            return Ok(true);
-                        }
-                    }
+                // The path to the meeting node, then from it to the far end.
+                let go_on = each_path(&ahead, m, all, ctx, &mut |head| {
+                    each_path(&behind, m, all, ctx, &mut |tail| {
+                        let path = head.iter().chain(tail.iter().rev()).copied().collect();
+                        found(row, path, to, None)
+                    })
+                })?;
+                if !go_on {
+                    return Ok(false);
+                }
+                if !all {
+                    return Ok(true);
                 }
             }
             return Ok(true);
@@ -291,53 +305,68 @@ impl<G: GraphRead> Walker<'_, G> {
         };
         let longest = self.ends.max.unwrap_or(u64::MAX).min(edges.len() as u64);
         // The search ends after `k` trails; the match goes on unless `found` said stop.
-        let (mut left, mut stopped) = (k, false);
-        let mut take = |row: &mut [QValue], path: Vec<EdgeRef>| -> Result<bool> {
-            let go_on = found(row, path, to, None)?;
-            stopped = !go_on;
-            left -= 1;
-            Ok(go_on && left > 0)
-        };
+        let mut left = k;
         let mut length = shortest.max(1);
         while length <= longest {
-            let mut trail = Vec::new();
-            if !self.trails(self.ends.from, to, length, &distance, &mut trail, row, &mut take)? {
-                break;
-            }
-            length += 1;
-        }
-        Ok(!stopped)
-    }
-
-    /// Every trail of exactly `left_steps` more steps from `at` to `to`, each handed to
-    /// `take`; false once `take` wants no more.
-    #[allow(clippy::too_many_arguments)]
-    fn trails(
-        &self,
-        at: Gid,
-        to: Gid,
-        left_steps: u64,
-        distance: &Parents,
-        trail: &mut Vec<EdgeRef>,
-        row: &mut [QValue],
-        take: &mut Take,
-    ) -> Result<bool> {
-        if left_steps == 0 {
-            return if at == to { take(row, trail.clone()) } else { Ok(true) };
-        }
-        for (edge, next) in self.steps(at, false, row)? {
-            let near_enough = distance.get(&next).is_some_and(|(d, _)| *d < left_steps);
-            if !near_enough || trail.iter().any(|e| e.gid == edge.gid) {
-                continue;
-            }
-            trail.push(edge);
-            let go_on = self.trails(next, to, left_steps - 1, distance, trail, row, take)?;
-            trail.pop();
-            if !go_on {
-                return Ok(false);
+            let mut take = |row: &mut [QValue], path: Vec<EdgeRef>| -> Result<Taken> {
+                if !found(row, path, to, None)? {
+                    return Ok(Taken::Stop);
+                }
+                left -= 1;
+                Ok(if left == 0 { Taken::Enough } else { Taken::More })
+            };
+            let (taken, longer) = self.trails(length, &distance, row, &mut take)?;
+            match taken {
+                Taken::Stop => return Ok(false),
+                Taken::Enough => return Ok(true),
+                Taken::More if !longer => return Ok(true),
+                Taken::More => length += 1,
             }
         }
         Ok(true)
+    }
+
+    /// Every trail of exactly `length` steps from the start to `to`, each handed to
+    /// `take`, depth first with an explicit stack (no recursion per step), pruned by each
+    /// node's distance to `to`. Also says whether a longer trail may exist: only if some
+    /// branch ran out of steps (was cut by `length`) rather than out of relationships.
+    fn trails(&self, length: u64, distance: &Parents, row: &mut [QValue], take: &mut Take) -> Result<(Taken, bool)> {
+        let mut cut = false;
+        let mut trail: Vec<EdgeRef> = Vec::new();
+        let mut frames = vec![(self.steps(self.ends.from, false, row)?, 0usize)];
+        while let Some((steps, next)) = frames.last_mut() {
+            let Some(&(edge, node)) = steps.get(*next) else {
+                frames.pop();
+                trail.pop();
+                continue;
+            };
+            *next += 1;
+            if trail.iter().any(|e| e.gid == edge.gid) {
+                continue;
+            }
+            let left = length - trail.len() as u64 - 1;
+            match distance.get(&node) {
+                None => continue,
+                Some((d, _)) if *d > left => {
+                    cut = true;
+                    continue;
+                }
+                Some(_) => {}
+            }
+            trail.push(edge);
+            if left == 0 {
+                // Only `to` is at distance 0. A longer trail may pass through it.
+                cut = true;
+                match take(row, trail.clone())? {
+                    Taken::More => {}
+                    done => return Ok((done, cut)),
+                }
+                trail.pop();
+                continue;
+            }
+            frames.push((self.steps(node, false, row)?, 0));
+        }
+        Ok((Taken::More, cut))
     }
 
     /// Dijkstra from the start by the weight lambda; each node is handed on (with one or
@@ -361,10 +390,11 @@ impl<G: GraphRead> Walker<'_, G> {
             }
             settled.insert(at, ());
             if at != self.ends.from && self.ends.to.is_none_or(|to| to == at) {
-                for path in paths_to(&best, at, all) {
-                    if !found(row, path, at, Some(cost))? {
-                        return Ok(false);
-                    }
+                let ctx = self.ctx;
+                if !each_path(&best, at, all, ctx, &mut |path| {
+                    found(row, path.to_vec(), at, Some(cost))
+                })? {
+                    return Ok(false);
                 }
                 if self.ends.to.is_some() {
                     return Ok(true);
@@ -409,29 +439,49 @@ impl Ord for Queued {
     }
 }
 
-/// The paths to `node` through `parents` (one, or every one), start first.
-fn paths_to<T>(parents: &Reached<T>, node: Gid, all: bool) -> Vec<Vec<EdgeRef>> {
-    let mut out = Vec::new();
-    let mut stack = VecDeque::new();
-    stack.push_back((node, Vec::new()));
-    while let Some((at, mut tail)) = stack.pop_back() {
-        let via = parents.get(&at).map(|(_, via)| via.as_slice()).unwrap_or(&[]);
+/// Hands each path to `node` through `parents` (the first, or every one), start first,
+/// to `f`, one at a time: depth first over the parent lists back to the start, so the
+/// exponentially many paths of a grid are never held at once. False once `f` says stop.
+fn each_path<T, G: GraphRead>(
+    parents: &Reached<T>,
+    node: Gid,
+    all: bool,
+    ctx: &ExecCtx<G>,
+    f: &mut dyn FnMut(&[EdgeRef]) -> Result<bool>,
+) -> Result<bool> {
+    // Frame `i` is a node and the next of its parents to try; edge `i` leads from frame
+    // `i + 1`'s node to frame `i`'s.
+    let mut frames: Vec<(Gid, usize)> = vec![(node, 0)];
+    let mut edges: Vec<EdgeRef> = Vec::new();
+    let mut path: Vec<EdgeRef> = Vec::new();
+    while let Some((at, next)) = frames.last_mut() {
+        ctx.step()?;
+        let via = parents.get(at).map(|(_, via)| via.as_slice()).unwrap_or(&[]);
         if via.is_empty() {
-            tail.reverse();
-            out.push(tail);
-            if !all {
-                break;
+            path.clear();
+            path.extend(edges.iter().rev());
+            if !f(&path)? {
+                return Ok(false);
             }
+            if !all {
+                return Ok(true);
+            }
+            frames.pop();
+            edges.pop();
             continue;
         }
-        let take = if all { via.len() } else { 1 };
-        for (edge, prev) in via.iter().take(take) {
-            let mut longer = tail.clone();
-            longer.push(*edge);
-            stack.push_back((*prev, longer));
+        let tried = if all { via.len() } else { 1 };
+        if *next >= tried {
+            frames.pop();
+            edges.pop();
+            continue;
         }
+        let (edge, prev) = via[*next];
+        *next += 1;
+        edges.push(edge);
+        frames.push((prev, 0));
     }
-    out
+    Ok(true)
 }
 
 /// Whether the filter lambda holds for a step along `edge` to `node`.

@@ -5,9 +5,11 @@
 //!
 //! A returning subquery extends the incoming row with the values it returns, once per
 //! row it returns; a unit subquery (no RETURN) passes the incoming row on once, after
-//! its updates. An error while a row from LOAD CSV is processed names the file and line.
+//! its updates; a subquery used as a value (EXISTS, COUNT, COLLECT, hoisted out of an
+//! expression by the planner) puts that value in a generated variable of the row. An
+//! error while a row from LOAD CSV is processed names the file and line.
 
-use crate::error::{QueryError, Result};
+use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::pipeline::{constant_count, Op};
 use crate::exec::row::Row;
 use crate::exec::ExecCtx;
@@ -69,10 +71,16 @@ impl Apply {
             if let Some(batch) = &mut self.batch {
                 let rows = match batch.rows {
                     Some(rows) => rows,
-                    None => {
-                        let rows = constant_count(&batch.size, ctx, "IN TRANSACTIONS OF")?.max(1);
-                        *batch.rows.insert(rows)
-                    }
+                    None => match constant_count(&batch.size, ctx, "IN TRANSACTIONS OF")? {
+                        0 => {
+                            return Err(QueryError::runtime(
+                                ErrorKind::ArgumentError,
+                                "InvalidArgumentValue",
+                                "IN TRANSACTIONS OF n ROWS needs n of at least 1",
+                            ))
+                        }
+                        rows => *batch.rows.insert(rows),
+                    },
                 };
                 batch.pending += 1;
                 let line = self.record.and_then(|(line, _)| match row[line] {

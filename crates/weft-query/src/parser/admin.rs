@@ -77,8 +77,8 @@ impl Parser<'_> {
     }
 
     fn show_statement(&mut self) -> PResult<Statement> {
-        if let Some(procedure) = self.show_catalog() {
-            return self.show_query(procedure).map(Statement::Query);
+        if let Some((procedure, index_type)) = self.show_catalog() {
+            return self.show_query(procedure, index_type).map(Statement::Query);
         }
         let statement = if self.eat_kw("INDEX") {
             Statement::ShowIndexInfo
@@ -104,8 +104,15 @@ impl Parser<'_> {
     /// `SHOW PROCEDURES`, `SHOW [BUILT IN] FUNCTIONS`, `SHOW DATABASES` and
     /// `SHOW DATABASE name` (Memgraph's `SHOW INDEX INFO` and `SHOW CONSTRAINT INFO` are
     /// not these). Consumes the keywords only when it finds one.
-    fn show_catalog(&mut self) -> Option<&'static str> {
-        let skip = usize::from(self.at_kw("ALL") || self.at_kw("RANGE") || self.at_kw("LOOKUP"));
+    fn show_catalog(&mut self) -> Option<(&'static str, Option<&'static str>)> {
+        let kind = if self.at_kw("RANGE") {
+            Some("RANGE")
+        } else if self.at_kw("LOOKUP") {
+            Some("LOOKUP")
+        } else {
+            None
+        };
+        let skip = usize::from(self.at_kw("ALL") || kind.is_some());
         let skip = skip
             + if self.kw_at(0, "BUILT") && self.kw_at(1, "IN") {
                 2
@@ -119,32 +126,43 @@ impl Parser<'_> {
         let info = self.kw_at(skip + 1, "INFO");
         let procedure = match word.as_str() {
             "INDEX" | "INDEXES" if !info => "db.indexes",
-            "CONSTRAINT" | "CONSTRAINTS" if !info => "db.constraints",
-            "PROCEDURE" | "PROCEDURES" => "dbms.procedures",
-            "FUNCTION" | "FUNCTIONS" => "dbms.functions",
-            "DATABASE" | "DATABASES" => "dbms.databases",
+            "CONSTRAINT" | "CONSTRAINTS" if !info && kind.is_none() => "db.constraints",
+            "PROCEDURE" | "PROCEDURES" if kind.is_none() => "dbms.procedures",
+            "FUNCTION" | "FUNCTIONS" if kind.is_none() => "dbms.functions",
+            "DATABASE" | "DATABASES" if kind.is_none() => "dbms.databases",
             _ => return None,
         };
         (0..=skip).for_each(|_| self.advance());
-        Some(procedure)
+        Some((procedure, kind))
     }
 
     /// The rest of a catalog SHOW as a query: a call of `procedure` with Neo4j's
     /// optional `YIELD ... [WHERE ...]` or `WHERE ...`, then any further clauses
     /// (`RETURN ...`). `SHOW DATABASE name` keeps the row of that name.
-    fn show_query(&mut self, procedure: &str) -> PResult<Query> {
+    fn show_query(&mut self, procedure: &str, index_type: Option<&str>) -> PResult<Query> {
         let position = self.position();
-        let all = || {
-            crate::procedures::builtin_outputs(procedure)
+        let items = |fields: Vec<String>| {
+            fields
                 .into_iter()
                 .map(|field| YieldItem { field, alias: None })
                 .collect::<Vec<_>>()
         };
-        let mut where_ = None;
+        let all = || items(crate::procedures::builtin_outputs(procedure));
+        // Without YIELD, Neo4j shows fewer columns of procedures and functions.
+        let default = || match procedure {
+            "dbms.procedures" => items(
+                ["name", "description", "mode", "worksOnSystem"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
+            "dbms.functions" => items(["name", "category", "description"].map(String::from).to_vec()),
+            _ => all(),
+        };
+        let mut where_ = index_type.map(|kind| Self::column_is("type", kind, position));
         if procedure == "dbms.databases" && !self.at_end() && !self.at_kw("YIELD") && !self.at_kw("WHERE") {
             if let Tok::Name(name) | Tok::Quoted(name) = self.peek().clone() {
                 self.advance();
-                where_ = Some(Self::name_is(&name, position));
+                where_ = Some(Self::column_is("name", &name, position));
             }
         }
         let yields = if self.eat_kw("YIELD") {
@@ -158,7 +176,7 @@ impl Parser<'_> {
                 Some(items)
             }
         } else {
-            Some(all())
+            Some(default())
         };
         if self.eat_kw("WHERE") {
             let condition = self.predicate()?;
@@ -186,11 +204,11 @@ impl Parser<'_> {
         })
     }
 
-    /// `name = 'value'` as a parsed predicate.
-    fn name_is(value: &str, position: Position) -> Expr {
+    /// `column = 'value'` as a parsed predicate.
+    fn column_is(column: &str, value: &str, position: Position) -> Expr {
         let e = |kind| Expr { kind, position };
         e(ExprKind::Comparison(
-            Box::new(e(ExprKind::Variable("name".into()))),
+            Box::new(e(ExprKind::Variable(column.into()))),
             vec![(BinaryOp::Eq, e(ExprKind::String(value.to_owned())))],
         ))
     }

@@ -476,18 +476,15 @@ impl Parser<'_> {
         self.advance();
         self.expect_sym(Sym::LBrace, "{")?;
         let clause_start = ["MATCH", "OPTIONAL", "UNWIND", "WITH", "CALL", "RETURN"];
-        let query = if keyword == "COUNT" && !clause_start.iter().any(|kw| self.at_kw(kw)) {
-            let pattern = self.pattern()?;
-            let where_ = self.where_clause()?;
-            let one = Expr {
-                kind: ExprKind::Int(1),
-                position,
-            };
+        let one = || {
             let ret = Projection {
                 distinct: false,
                 star: false,
                 items: vec![ProjectionItem {
-                    expr: one,
+                    expr: Expr {
+                        kind: ExprKind::Int(1),
+                        position,
+                    },
                     alias: Some("  matched".into()),
                     text: "1".into(),
                 }],
@@ -496,6 +493,14 @@ impl Parser<'_> {
                 limit: None,
                 where_: None,
             };
+            Clause {
+                kind: ClauseKind::Return(ret),
+                position,
+            }
+        };
+        let query = if keyword == "COUNT" && !clause_start.iter().any(|kw| self.at_kw(kw)) {
+            let pattern = self.pattern()?;
+            let where_ = self.where_clause()?;
             let clauses = vec![
                 Clause {
                     kind: ClauseKind::Match {
@@ -505,17 +510,23 @@ impl Parser<'_> {
                     },
                     position,
                 },
-                Clause {
-                    kind: ClauseKind::Return(ret),
-                    position,
-                },
+                one(),
             ];
             Query {
                 first: SingleQuery { clauses },
                 unions: Vec::new(),
             }
         } else {
-            self.query()?
+            let mut query = self.query()?;
+            // COUNT counts the rows of a body that need not end in RETURN.
+            if keyword == "COUNT" {
+                for part in std::iter::once(&mut query.first).chain(query.unions.iter_mut().map(|(_, p)| p)) {
+                    if !part.returns() {
+                        part.clauses.push(one());
+                    }
+                }
+            }
+            query
         };
         self.expect_sym(Sym::RBrace, "}")?;
         Ok(match keyword {

@@ -194,6 +194,9 @@ impl<'s> Planner<'s> {
             } => {
                 let before: HashSet<usize> = visible_slots(scope);
                 let before_names = scope.clone();
+                if let Some(w) = where_ {
+                    refuse_conditions_on_shortest(parts, w)?;
+                }
                 let split = crate::plan::subquery::split_match_where(where_.as_ref(), *optional);
                 let where_ = &split.rest;
                 let pushed = crate::plan::pushdown::push_equalities(parts, where_.as_ref(), scope);
@@ -438,6 +441,12 @@ impl<'s> Planner<'s> {
                 on_create,
                 on_match,
             } => {
+                if part.shortest.is_some() {
+                    return Err(syntax(
+                        "InvalidShortestPath",
+                        "MERGE cannot use shortestPath(), allShortestPaths() or SHORTEST",
+                    ));
+                }
                 let before: HashSet<String> = scope.names().into_iter().collect();
                 for rel in part.element.chain.iter().map(|(r, _)| r) {
                     if rel.length.is_some() {
@@ -688,4 +697,38 @@ pub(crate) fn set_width(op: &mut Op, width: usize) {
         _ => {}
     }
     op.children_mut().into_iter().for_each(|child| set_width(child, width));
+}
+
+/// Refuses a WHERE that reads the path or the relationships of a `shortestPath()`-like
+/// part: Neo4j looks past shortest paths that fail such a condition for longer ones,
+/// while Weft's search hands on only the shortest, so filtering them would lose rows.
+fn refuse_conditions_on_shortest(parts: &[PatternPart], where_: &Expr) -> Result<()> {
+    let names: Vec<&str> = parts
+        .iter()
+        .filter(|p| p.shortest.is_some())
+        .flat_map(|p| {
+            let rels = p.element.chain.iter().filter_map(|(r, _)| r.variable.as_deref());
+            p.variable.as_deref().into_iter().chain(rels)
+        })
+        .collect();
+    let mut read = None;
+    crate::expr::visit(where_, &mut |x| {
+        if let crate::ast::ExprKind::Variable(v) = &x.kind {
+            if names.contains(&v.as_str()) {
+                read = Some(v.clone());
+            }
+        }
+    });
+    match read {
+        None => Ok(()),
+        Some(name) => Err(error(
+            ErrorKind::SemanticError,
+            "UnsupportedFeature",
+            format!(
+                "a WHERE condition on `{name}`, the path or relationships of a shortest-path search, is not \
+                 supported yet (the search would not look past shortest paths that fail it): put conditions \
+                 on the end nodes, or use Memgraph's *BFS with a filter lambda, (r, n | condition)"
+            ),
+        )),
+    }
 }

@@ -418,7 +418,30 @@ impl Planner<'_> {
 
     /// Compiles a SKIP/LIMIT expression, which may not depend on any variable; a literal
     /// that is not a non-negative integer is refused now.
-    fn constant(&mut self, e: &Expr) -> Result<CExpr> {
+    pub(crate) fn constant(&mut self, e: &Expr) -> Result<CExpr> {
+        // Only literals, parameters and operators on them: an expression that binds a
+        // variable of its own would need a row to run in.
+        let mut binds = false;
+        crate::expr::visit(e, &mut |x| {
+            binds |= matches!(
+                x.kind,
+                ExprKind::ListComprehension { .. }
+                    | ExprKind::Quantifier { .. }
+                    | ExprKind::Reduce { .. }
+                    | ExprKind::PatternComprehension { .. }
+                    | ExprKind::PatternPredicate(_)
+                    | ExprKind::ExistsSubquery { .. }
+                    | ExprKind::ExistsQuery(_)
+                    | ExprKind::CountQuery(_)
+                    | ExprKind::CollectQuery(_)
+            )
+        });
+        if binds {
+            return Err(syntax(
+                "NonConstantExpression",
+                "SKIP, LIMIT and IN TRANSACTIONS OF take a constant: literals and parameters only",
+            ));
+        }
         let compiled = compile(e, &Scope::default(), &mut self.slots).map_err(|err| {
             if err.detail == "UndefinedVariable" {
                 syntax("NonConstantExpression", "SKIP and LIMIT must be constant expressions")
@@ -440,8 +463,6 @@ impl Planner<'_> {
     }
 }
 
-/// Direct sub-expressions that share the enclosing scope (comprehension bodies, which
-/// bind their own variable, are left alone except for their list).
 /// The sub-expressions of `e` that see the same variables as `e` (not the bodies of
 /// comprehensions, quantifiers and reductions, which bind their own).
 pub(crate) fn children_mut(e: &mut Expr) -> Vec<&mut Expr> {

@@ -1,10 +1,14 @@
 //! Planning of subqueries. A full `EXISTS { MATCH ... WITH ... RETURN ... }` in a WHERE
 //! condition (alone or AND-ed with others, possibly under NOT) becomes a SemiApply
 //! operator that runs the subquery's plan once per row, starting from that row; a
-//! `CALL { }` clause becomes an Apply operator (`exec/subquery.rs`) the same way.
+//! `CALL [(scope)] { }` clause becomes an Apply operator (`exec/subquery.rs`) the same
+//! way, seeing the outer variables it imports or declares. Any other EXISTS, and every
+//! COUNT and COLLECT, in a WHERE condition or a WITH/RETURN item is hoisted: an Apply
+//! computes it into a generated variable before the condition or item reads it.
 //!
 //! The short forms (`EXISTS { pattern WHERE ... }`) stay expressions; a full subquery
-//! anywhere else is refused by expression compilation.
+//! anywhere else (inside a comprehension, ORDER BY, SET) is refused by expression
+//! compilation.
 
 use crate::ast::{BinaryOp, CallScope, Clause, ClauseKind, Expr, ExprKind, Query, SingleQuery, UnaryOp};
 use crate::error::Result;
@@ -113,7 +117,10 @@ impl Planner<'_> {
     pub(crate) fn semi_apply(&mut self, mut input: Op, scope: &Scope, split: &SplitWhere) -> Result<Op> {
         for (q, negated) in &split.subqueries {
             let leaf = Op::new(OpKind::Argument { row: None });
-            let (sub, _, _) = self.single_from(q, leaf, scope.clone())?;
+            self.subquery_depth += 1;
+            let planned = self.single_from(q, leaf, scope.clone());
+            self.subquery_depth -= 1;
+            let (sub, _, _) = planned?;
             input = Op::new(OpKind::SemiApply {
                 input: Box::new(input),
                 sub: Box::new(sub),
@@ -209,9 +216,7 @@ impl Planner<'_> {
                 "CALL { ... } IN TRANSACTIONS cannot be nested inside another subquery",
             ));
         }
-        self.subquery_depth += 1;
         let planned = self.subquery_parts(q, scope, Sees::Called(declared));
-        self.subquery_depth -= 1;
         let (mut sub, columns, returns) = planned?;
         for (name, slot) in columns.iter().zip(&returns) {
             if scope.get(name).is_some() {
@@ -231,7 +236,7 @@ impl Planner<'_> {
             Some(rows) => {
                 self.batched = true;
                 let size = match rows {
-                    Some(e) => compile(e, &Scope::default(), &mut self.slots)?,
+                    Some(e) => self.constant(e)?,
                     None => CExpr::Const(QValue::Int(DEFAULT_BATCH_ROWS)),
                 };
                 Some(Batch {
@@ -261,6 +266,13 @@ impl Planner<'_> {
     /// (`called`) sees the outer variables it imports and must name what it returns; an
     /// EXISTS, COUNT or COLLECT part sees them all.
     fn subquery_parts(&mut self, q: &Query, outer: &Scope, sees: Sees) -> Result<(Op, Vec<String>, Vec<usize>)> {
+        self.subquery_depth += 1;
+        let planned = self.plan_parts(q, outer, sees);
+        self.subquery_depth -= 1;
+        planned
+    }
+
+    fn plan_parts(&mut self, q: &Query, outer: &Scope, sees: Sees) -> Result<(Op, Vec<String>, Vec<usize>)> {
         let called = matches!(sees, Sees::Called(_));
         let all = q.unions.first().is_none_or(|(all, _)| *all);
         if q.unions.iter().any(|(a, _)| *a != all) {

@@ -32,6 +32,7 @@ pub enum Builtin {
     Functions,
     Databases,
     MgProcedures,
+    SchemaVisualization,
 }
 
 /// Every built-in procedure.
@@ -95,6 +96,13 @@ pub fn procedures() -> Vec<Procedure> {
             "Each relationship type in use, its property keys, their value types and whether every such relationship has them.",
             Read,
             RelTypeProperties,
+        ),
+        p(
+            "db.schema.visualization",
+            &[("nodes", List), ("relationships", List)],
+            "The schema as a graph: a virtual node per label (with its indexes and constraints) and a virtual relationship per type between the labels it joins.",
+            Read,
+            SchemaVisualization,
         ),
         p(
             "db.indexes",
@@ -222,6 +230,7 @@ pub fn run<G: GraphRead>(which: Builtin, ctx: &ExecCtx<G>) -> Result<Vec<Vec<QVa
             text(concat!("weft ", env!("CARGO_PKG_VERSION"))),
         ]],
         Builtin::NodeTypeProperties => node_type_properties(ctx)?,
+        Builtin::SchemaVisualization => schema_visualization(ctx)?,
         Builtin::RelTypeProperties => rel_type_properties(ctx)?,
         Builtin::Indexes => indexes(ctx),
         Builtin::Constraints => constraints(ctx),
@@ -432,6 +441,69 @@ fn rel_type_properties<G: GraphRead>(ctx: &ExecCtx<G>) -> Result<Vec<Vec<QValue>
         kind.rows(|| vec![text(&format!(":`{rel_type}`"))], &mut out);
     }
     Ok(out)
+}
+
+fn schema_visualization<G: GraphRead>(ctx: &ExecCtx<G>) -> Result<Vec<Vec<QValue>>> {
+    let graph = ctx.graph();
+    let mut labels_of: crate::exec::row::FastMap<weft_common::Gid, Vec<String>> = Default::default();
+    let mut labels = BTreeSet::new();
+    let mut joins = BTreeSet::new();
+    let mut named = |gid| -> Result<Vec<String>> {
+        if let Some(known) = labels_of.get(&gid) {
+            return Ok(known.clone());
+        }
+        let names: Vec<String> = graph
+            .vertex_labels(gid)?
+            .into_iter()
+            .map(|l| graph.label_name(l))
+            .collect();
+        labels_of.insert(gid, names.clone());
+        Ok(names)
+    };
+    for gid in graph.all_vertices() {
+        let from = named(gid)?;
+        labels.extend(from.iter().cloned());
+        for e in graph.edges(gid, Direction::Out, &[])? {
+            let rel_type = graph.edge_type_name(e.edge_type);
+            for to in named(e.to)? {
+                for start in &from {
+                    joins.insert((start.clone(), rel_type.clone(), to.clone()));
+                }
+            }
+        }
+    }
+    let (indexes, constraints) = (graph.indexes(), graph.constraints());
+    let mut virtuals = ctx.virtuals();
+    let mut nodes = BTreeMap::new();
+    for label in &labels {
+        let on_label = indexes.iter().filter_map(|i| match i {
+            IndexInfo::LabelProperty(l, p) if l == label => Some(p.as_str()),
+            _ => None,
+        });
+        let constrained = constraints.iter().filter_map(|c| match c {
+            ConstraintInfo::Exists(l, p) if l == label => Some(format!("EXISTS ({p})")),
+            ConstraintInfo::Unique(l, ps) if l == label => Some(format!("UNIQUE ({})", ps.join(", "))),
+            _ => None,
+        });
+        let props = BTreeMap::from([
+            ("name".to_owned(), text(label)),
+            ("indexes".to_owned(), texts(on_label)),
+            (
+                "constraints".to_owned(),
+                QValue::List(constrained.map(|c| text(&c)).collect()),
+            ),
+        ]);
+        nodes.insert(label.clone(), virtuals.node(vec![label.clone()], props));
+    }
+    let rels = joins
+        .iter()
+        .map(|(from, rel_type, to)| {
+            let props = BTreeMap::from([("name".to_owned(), text(rel_type))]);
+            QValue::Relationship(virtuals.relationship(nodes[from], nodes[to], rel_type.clone(), props))
+        })
+        .collect();
+    let nodes = nodes.values().map(|n| QValue::Node(*n)).collect();
+    Ok(vec![vec![QValue::List(nodes), QValue::List(rels)]])
 }
 
 fn indexes<G: GraphRead>(ctx: &ExecCtx<G>) -> Vec<Vec<QValue>> {
