@@ -11,6 +11,7 @@ use crate::admin::{AdminArgs, AdminCommand, AdminRegistry};
 use crate::ast::{ConstraintTarget, IndexTarget, Statement};
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::cursor::Cursor;
+use crate::exec::explain::plan_rows;
 use crate::exec::ExecCtx;
 use crate::graph::local::{AccessMode, LocalGraph, Txn, TxnHandle};
 use crate::plan::{Plan, Planner};
@@ -289,7 +290,7 @@ impl Engine {
         let storage = txn.storage();
         let mut plan = self.plan(&storage, query_text, query, params)?;
         if mode == Mode::Explain {
-            return Ok(Cursor::ready(plan_rows(&plan.root, false), Some(txn)));
+            return Ok(Cursor::ready(plan_rows(&plan.root, &storage, false), Some(txn)));
         }
         if plan.batched && !own_transaction {
             return Err(QueryError::compile(
@@ -304,7 +305,7 @@ impl Engine {
             .map(|(k, v)| (k.clone(), QValue::from(v.clone())))
             .collect();
         let deadline = self.query_timeout.map(|timeout| Instant::now() + timeout);
-        let graph = LocalGraph::new(storage, txn);
+        let graph = LocalGraph::new(storage.clone(), txn);
         let mut ctx = ExecCtx::new(graph, params)
             .with_deadline(deadline)
             .with_scan_threads(self.scan_threads.load(std::sync::atomic::Ordering::Relaxed))
@@ -318,7 +319,7 @@ impl Engine {
             while plan.root.next(&mut ctx)?.is_some() {}
             plan.root.finish_writes(&mut ctx)?;
             return Ok(Cursor::ready(
-                plan_rows(&plan.root, true),
+                plan_rows(&plan.root, &storage, true),
                 Some(ctx.into_graph().into_txn()),
             ));
         }
@@ -478,33 +479,4 @@ fn admin_not_plannable() -> QueryError {
         "NotPlannable",
         "EXPLAIN and PROFILE apply to queries only",
     )
-}
-
-fn plan_rows(root: &crate::exec::pipeline::Op, profile: bool) -> QueryResult {
-    let mut lines = Vec::new();
-    root.describe(0, &mut lines);
-    let rows = lines
-        .into_iter()
-        .map(|(name, rows, elapsed)| {
-            let mut row = vec![ResultValue::String(name)];
-            if profile {
-                row.push(ResultValue::Int(rows as i64));
-                row.push(ResultValue::Float(elapsed.as_secs_f64() * 1e3));
-            }
-            row
-        })
-        .collect();
-    let mut columns = vec!["QUERY PLAN".to_owned()];
-    if profile {
-        columns = vec![
-            "OPERATOR".to_owned(),
-            "ACTUAL HITS".to_owned(),
-            "INCLUSIVE TIME (ms)".to_owned(),
-        ];
-    }
-    QueryResult {
-        columns,
-        rows,
-        ..Default::default()
-    }
 }

@@ -255,6 +255,12 @@ impl Storage {
         self.inner.vertex_count.load(Ordering::Relaxed).max(0) as u64
     }
 
+    /// Edge ids handed out so far: the number of edges, plus those deleted since the
+    /// last restart (for planning estimates).
+    pub fn approx_edge_count(&self) -> u64 {
+        self.inner.next_edge.load(Ordering::Relaxed)
+    }
+
     /// Ids in `label`'s member set: every vertex with the label, and any whose bit was
     /// not cleared yet (for diagnostics and tests; see `members.rs`).
     pub fn label_members(&self, label: LabelId) -> usize {

@@ -8,6 +8,7 @@
 pub(crate) mod columns;
 pub(crate) mod cursor;
 pub(crate) mod eager;
+pub(crate) mod explain;
 pub(crate) mod load_csv;
 pub(crate) mod materialise;
 pub(crate) mod pattern;
@@ -209,6 +210,11 @@ impl<G: GraphRead> ExecCtx<G> {
     /// The graph, for reads.
     pub fn graph(&self) -> &G {
         &self.graph
+    }
+
+    /// Graph accesses the statement has made so far (PROFILE's db hits).
+    pub fn db_hits(&self) -> u64 {
+        self.graph.hits()
     }
 
     /// Changes whenever the statement may have written (see [`ExecCtx::graph_mut`]).

@@ -43,6 +43,8 @@ pub struct Op {
     pub rows: u64,
     pub timed: bool,
     pub elapsed: std::time::Duration,
+    /// Graph accesses under PROFILE, its inputs included (see [`ExecCtx::db_hits`]).
+    pub hits: u64,
 }
 
 #[derive(Clone)]
@@ -158,16 +160,18 @@ impl Op {
             rows: 0,
             timed: false,
             elapsed: std::time::Duration::ZERO,
+            hits: 0,
         }
     }
 
     /// The next row, or `None` at the end.
     pub fn next<G: GraphWrite>(&mut self, ctx: &mut ExecCtx<G>) -> Result<Option<Row>> {
         ctx.step()?;
-        let started = self.timed.then(std::time::Instant::now);
+        let started = self.timed.then(|| (std::time::Instant::now(), ctx.db_hits()));
         let row = self.pull(ctx);
-        if let Some(t) = started {
+        if let Some((t, hits)) = started {
             self.elapsed += t.elapsed();
+            self.hits += ctx.db_hits() - hits;
         }
         let row = row?;
         if row.is_some() {
@@ -504,50 +508,6 @@ impl Op {
             | OpKind::Write { input, .. }
             | OpKind::LoadCsv { input, .. }
             | OpKind::Call { input, .. } => vec![input.as_mut()],
-        }
-    }
-
-    /// Operator names top-down with row counts and times, for EXPLAIN and PROFILE.
-    pub fn describe(&self, depth: usize, out: &mut Vec<(String, u64, std::time::Duration)>) {
-        let (name, children): (&str, Vec<&Op>) = match &self.kind {
-            OpKind::Once { .. } => ("Once", vec![]),
-            OpKind::Argument { .. } => ("Argument", vec![]),
-            OpKind::SemiApply { input, sub, negated } => {
-                (if *negated { "AntiSemiApply" } else { "SemiApply" }, vec![input, sub])
-            }
-            OpKind::Match { input, optional, .. } => {
-                (if optional.is_some() { "OptionalMatch" } else { "Match" }, vec![input])
-            }
-            OpKind::Filter { input, .. } => ("Filter", vec![input]),
-            OpKind::Unwind { input, .. } => ("Unwind", vec![input]),
-            OpKind::Project { input, .. } => ("Produce", vec![input]),
-            OpKind::Aggregate { input, keys, aggs, .. } => {
-                let columns = crate::exec::columns::ColumnScan::of(input, keys, aggs).is_some();
-                (
-                    if columns {
-                        "Aggregate (label columns)"
-                    } else {
-                        "Aggregate"
-                    },
-                    vec![input],
-                )
-            }
-            OpKind::Distinct { input, .. } => ("Distinct", vec![input]),
-            OpKind::Sort { input, limit, .. } => (if limit.is_some() { "TopK" } else { "OrderBy" }, vec![input]),
-            OpKind::Skip { input, .. } => ("Skip", vec![input]),
-            OpKind::Limit { input, .. } => ("Limit", vec![input]),
-            OpKind::Write { input, clause, .. } => (clause.name(), vec![input]),
-            OpKind::Union { inputs, .. } => ("Union", inputs.iter().map(|(op, _)| op).collect()),
-            OpKind::Call { input, .. } => ("CallProcedure", vec![input]),
-            OpKind::LoadCsv { input, .. } => ("LoadCSV", vec![input]),
-            OpKind::Apply { input, sub, apply } => (
-                if apply.batched() { "TransactionApply" } else { "Apply" },
-                vec![input, sub],
-            ),
-        };
-        out.push((format!("{}* {name}", "| ".repeat(depth)), self.rows, self.elapsed));
-        for child in children {
-            child.describe(depth + 1, out);
         }
     }
 }

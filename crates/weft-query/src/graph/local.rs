@@ -130,11 +130,22 @@ impl TxnHandle<'_> {
 pub struct LocalGraph<'t> {
     storage: Storage,
     txn: TxnHandle<'t>,
+    /// Reads served: one per call, plus one per object a scan or expand returns.
+    hits: std::cell::Cell<u64>,
 }
 
 impl<'t> LocalGraph<'t> {
     pub fn new(storage: Storage, txn: TxnHandle<'t>) -> Self {
-        LocalGraph { storage, txn }
+        LocalGraph {
+            storage,
+            txn,
+            hits: std::cell::Cell::new(0),
+        }
+    }
+
+    /// Counts `n` reads.
+    fn hit(&self, n: usize) {
+        self.hits.set(self.hits.get() + n as u64);
     }
 
     /// The transaction's access mode.
@@ -148,6 +159,7 @@ impl<'t> LocalGraph<'t> {
     }
 
     fn read(&self) -> &Transaction {
+        self.hit(1);
         &self.txn.txn().inner
     }
 
@@ -192,6 +204,9 @@ impl GraphStats for Storage {
     fn indexes(&self) -> Vec<IndexInfo> {
         self.index_info()
     }
+    fn approx_edge_count(&self) -> u64 {
+        Storage::approx_edge_count(self)
+    }
     fn constraints(&self) -> Vec<ConstraintInfo> {
         self.constraint_info()
     }
@@ -231,6 +246,9 @@ impl GraphStats for LocalGraph<'_> {
     fn indexes(&self) -> Vec<IndexInfo> {
         self.storage.index_info()
     }
+    fn approx_edge_count(&self) -> u64 {
+        self.storage.approx_edge_count()
+    }
     fn constraints(&self) -> Vec<ConstraintInfo> {
         self.storage.constraint_info()
     }
@@ -263,17 +281,28 @@ impl GraphRead for LocalGraph<'_> {
         Ok(self.read().edge_properties(rel)?)
     }
     fn edges(&self, node: Gid, dir: Direction, types: &[EdgeTypeId]) -> Result<Vec<EdgeRef>> {
-        Ok(self.read().edges(node, dir, types)?)
+        let edges = self.read().edges(node, dir, types)?;
+        self.hit(edges.len());
+        Ok(edges)
     }
 
     fn all_vertices(&self) -> Vec<Gid> {
-        self.read().vertices().collect()
+        let all: Vec<Gid> = self.read().vertices().collect();
+        self.hit(all.len());
+        all
     }
     fn vertices_with_label(&self, label: LabelId) -> Vec<Gid> {
-        self.read().vertices_with_label(label)
+        let found = self.read().vertices_with_label(label);
+        self.hit(found.len());
+        found
     }
     fn vertices_with_out_type(&self, types: &[EdgeTypeId]) -> Vec<Gid> {
-        self.read().vertices_with_out_type(types)
+        let found = self.read().vertices_with_out_type(types);
+        self.hit(found.len());
+        found
+    }
+    fn hits(&self) -> u64 {
+        self.hits.get()
     }
     fn label_count(&self, label: LabelId) -> Option<u64> {
         self.read().exact_label_count(label)
@@ -292,11 +321,15 @@ impl GraphRead for LocalGraph<'_> {
 
     fn index_lookup(&self, label: LabelId, key: PropertyId, value: &Value) -> Option<Vec<Gid>> {
         self.storage.approx_label_property_count(label, key)?;
-        Some(self.read().vertices_with_property(label, key, value))
+        let found = self.read().vertices_with_property(label, key, value);
+        self.hit(found.len());
+        Some(found)
     }
     fn index_range(&self, label: LabelId, key: PropertyId, lo: Bound<&Value>, hi: Bound<&Value>) -> Option<Vec<Gid>> {
         self.storage.approx_label_property_count(label, key)?;
-        Some(self.read().vertices_in_range(label, key, lo, hi))
+        let found = self.read().vertices_in_range(label, key, lo, hi);
+        self.hit(found.len());
+        Some(found)
     }
 }
 

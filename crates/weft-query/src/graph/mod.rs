@@ -53,6 +53,10 @@ pub trait GraphStats: GraphNames {
     fn approx_label_count(&self, label: LabelId) -> u64;
     /// Entries of the label+property index, or `None` when there is no such index.
     fn approx_label_property_count(&self, label: LabelId, key: PropertyId) -> Option<u64>;
+    /// Relationships, roughly (EXPLAIN's estimates); none known by default.
+    fn approx_edge_count(&self) -> u64 {
+        0
+    }
     /// The indexes that exist (SHOW INDEXES); none by default.
     fn indexes(&self) -> Vec<IndexInfo> {
         Vec::new()
@@ -138,6 +142,11 @@ pub trait GraphRead: GraphStats {
             f(nodes, &columns)?;
         }
         Ok(())
+    }
+    /// Graph accesses this view has served so far (PROFILE's db hits); 0 when it does not
+    /// count them.
+    fn hits(&self) -> u64 {
+        0
     }
     /// [`GraphRead::edges`] from many nodes (one expand step of a whole frontier).
     fn edges_many(&self, nodes: &[Gid], dir: Direction, types: &[EdgeTypeId]) -> Result<Vec<Vec<EdgeRef>>> {
