@@ -279,6 +279,10 @@ pub struct PatternPart {
     pub variable: Option<String>,
     pub element: PatternElement,
     pub shortest: Option<Shortest>,
+    /// Written as `shortestPath(...)` / `allShortestPaths(...)`: the MATCH's WHERE then
+    /// picks among the paths (shortest of those it keeps), where the GQL selectors
+    /// (`SHORTEST k`, `ALL SHORTEST`) filter the paths they selected.
+    pub legacy: bool,
 }
 
 /// The path selector of a pattern part: `shortestPath(...)` / `SHORTEST 1` (`One`),

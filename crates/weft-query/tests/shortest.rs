@@ -165,6 +165,63 @@ fn memgraph_bfs_with_filters_and_weights() {
 }
 
 #[test]
+fn a_where_on_the_path_picks_the_shortest_path_it_keeps() {
+    let engine = roads();
+    let ends = "MATCH (a:P {n: 'a'}), (d:P {n: 'd'})";
+    let avoid_e = run(
+        &engine,
+        &format!(
+            "{ends} MATCH p = shortestPath((a)-[:R*]->(d)) WHERE none(x IN nodes(p) WHERE x.n = 'e') RETURN {NAMES}"
+        ),
+    );
+    assert_eq!(rows(&avoid_e), vec![vec!["[a,f,d]"]]);
+    let avoid_both = run(
+        &engine,
+        &format!(
+            "{ends} MATCH p = shortestPath((a)-[:R*]->(d)) WHERE none(x IN nodes(p) WHERE x.n IN ['e', 'f']) RETURN {NAMES}"
+        ),
+    );
+    assert_eq!(rows(&avoid_both), vec![vec!["[a,b,c,d]"]]);
+    let light = run(
+        &engine,
+        &format!("{ends} MATCH p = allShortestPaths((a)-[r:R*]->(d)) WHERE all(x IN r WHERE x.w < 5) RETURN {NAMES}"),
+    );
+    assert_eq!(rows(&light), vec![vec!["[a,b,c,d]"]]);
+    let all = run(
+        &engine,
+        &format!(
+            "{ends} MATCH p = allShortestPaths((a)-[:R*]->(d)) WHERE length(p) > 0 RETURN {NAMES} AS names ORDER BY names"
+        ),
+    );
+    assert_eq!(rows(&all), vec![vec!["[a,e,d]"], vec!["[a,f,d]"]]);
+    let none = run(
+        &engine,
+        &format!("{ends} MATCH p = shortestPath((a)-[:R*]->(d)) WHERE length(p) > 5 RETURN p"),
+    );
+    assert!(none.rows.is_empty());
+    // The GQL selectors choose first and filter after, as Neo4j orders path selection.
+    let gql = run(
+        &engine,
+        &format!(
+            "{ends} MATCH p = SHORTEST 1 (a)-[:R*]->(d) WHERE none(x IN nodes(p) WHERE x.n IN ['e', 'f']) RETURN p"
+        ),
+    );
+    assert!(gql.rows.is_empty());
+    // A far end the pattern refuses ends the search at once.
+    let missing = run(
+        &engine,
+        &format!("{ends} MATCH p = SHORTEST 3 (a)-[:R*]->(d:Missing) RETURN p"),
+    );
+    assert!(missing.rows.is_empty());
+    // The ends must be bound before the search for it to test the WHERE on each path.
+    let e = fail(
+        &engine,
+        "MATCH p = shortestPath((a:P {n: 'a'})-[:R*]->(d:P {n: 'd'})) WHERE length(p) > 1 RETURN p",
+    );
+    assert!(e.message.contains("both ends bound"), "{}", e.message);
+}
+
+#[test]
 fn malformed_searches_are_refused() {
     let engine = roads();
     let e = fail(&engine, "MATCH p = shortestPath((a)-[*]->(b)-[*]->(c)) RETURN p");

@@ -83,6 +83,11 @@ fn describe(op: &Op, depth: usize, stats: &dyn GraphStats, out: &mut Vec<Line>) 
     });
     let inputs: Vec<f64> = children.iter().map(|c| describe(c, depth + 1, stats, out)).collect();
     let estimate = estimate(op, &inputs, stats);
+    let estimate = if estimate.is_finite() {
+        estimate.max(0.0)
+    } else {
+        f64::MAX
+    };
     out[at].estimate = estimate;
     estimate
 }
@@ -206,7 +211,7 @@ fn fan_out(rel: &CRel, degree: f64) -> f64 {
     match rel.length {
         None => step,
         Some((min, max)) => {
-            let hops = max.unwrap_or(min.max(1) + 2).min(min.max(1) + 2).max(1);
+            let hops = max.unwrap_or(min.max(1) + 2).min(min.max(1) + 2).clamp(1, 32);
             step.powi(hops as i32)
         }
     }

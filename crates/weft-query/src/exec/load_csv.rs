@@ -20,7 +20,7 @@ use crate::expr::{eval, CExpr};
 use crate::graph::GraphWrite;
 use crate::value::QValue;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -218,14 +218,19 @@ impl CsvSource {
         };
         // A UTF-8 byte-order mark goes before the CSV parser sees the first field (a
         // quoted first header would otherwise keep its quotes).
-        let mut input = BufReader::with_capacity(READ_BUFFER, input);
-        let head = input
-            .fill_buf()
-            .map_err(|e| resource_error(format!("cannot read {shown}: {e}")))?;
-        if head.starts_with(b"\xEF\xBB\xBF") {
-            input.consume(3);
+        let mut input = input;
+        let mut head = [0u8; 3];
+        let mut got = 0;
+        while got < head.len() {
+            match input.read(&mut head[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(resource_error(format!("cannot read {shown}: {e}"))),
+            }
         }
-        let input: Box<dyn Read + Send + Sync> = Box::new(input);
+        let kept = if head[..got] == *b"\xEF\xBB\xBF" { 0 } else { got };
+        let input: Box<dyn Read + Send + Sync> = Box::new(std::io::Cursor::new(head[..kept].to_vec()).chain(input));
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)

@@ -8,12 +8,12 @@
 
 use crate::ast::{Lambda, NodePattern, PatternElement, PatternPart, RelDirection, RelPattern, Shortest};
 use crate::error::{ErrorKind, QueryError, Result};
-use crate::exec::shortest::{CLambda, CSearch, Ends, SearchKind};
+use crate::exec::shortest::{CLambda, CSearch, Ends, SearchKind, Took};
 use crate::exec::ExecCtx;
 use crate::expr::{compile, eval, CExpr};
 use crate::graph::{Direction, EdgeRef, EdgeTypeId, Gid, GraphRead, LabelId};
 use crate::plan::scope::{Scope, Slots, VarKind};
-use crate::value::{PathValue, QValue};
+use crate::value::{PathValue, QValue, Truth};
 use std::borrow::Cow;
 use std::collections::HashSet;
 
@@ -174,6 +174,7 @@ fn rel(r: &RelPattern, scope: &mut Scope, slots: &mut Slots, mode: Mode) -> Resu
                 filter,
                 weight,
                 total_slot,
+                path_filter: None,
             }))
         }
     };
@@ -298,6 +299,7 @@ fn shortest_part(e: &mut CElement, selector: Shortest) -> Result<()> {
         filter: None,
         weight: None,
         total_slot: None,
+        path_filter: None,
     }));
     Ok(())
 }
@@ -573,6 +575,12 @@ fn search<G: GraphRead>(
         (true, QValue::Node(g)) => Some(*g),
         (true, _) => return Ok(true),
     };
+    // A far end the pattern refuses is refused for every path: no search.
+    if let Some(to) = to {
+        if !bind_node(next, to, row, ctx)? {
+            return Ok(true);
+        }
+    }
     let taken = used.clone();
     let ends = Ends {
         from,
@@ -582,9 +590,9 @@ fn search<G: GraphRead>(
         max,
         used: &taken,
     };
-    let mut accept = |row: &mut [QValue], hops: Vec<EdgeRef>, end: Gid, total: Option<f64>| -> Result<bool> {
+    let mut accept = |row: &mut [QValue], hops: Vec<EdgeRef>, end: Gid, total: Option<f64>| -> Result<Took> {
         if !bind_node(next, end, row, ctx)? {
-            return Ok(true);
+            return Ok(Took::Refused);
         }
         let mut list: Vec<QValue> = hops.iter().map(|e| QValue::Relationship(*e)).collect();
         if part.reversed {
@@ -592,7 +600,7 @@ fn search<G: GraphRead>(
         }
         let list = QValue::List(list);
         if rel.bound && row[rel.slot].cypher_eq(&list) != Some(true) {
-            return Ok(true);
+            return Ok(Took::Refused);
         }
         if !rel.bound {
             row[rel.slot] = list;
@@ -600,13 +608,23 @@ fn search<G: GraphRead>(
         if let (Some(slot), Some(total)) = (search.total_slot, total) {
             row[slot] = QValue::Float(total);
         }
+        trail.push(end, || hops.clone());
+        if let Some(filter) = &search.path_filter {
+            // The part's only relationship: the trail is the whole path.
+            if let Some(slot) = part.path_slot {
+                row[slot] = QValue::Path(trail.path(part.reversed));
+            }
+            if eval(filter, row, ctx)?.as_bool_or_null()? != Some(true) {
+                trail.pop();
+                return Ok(Took::Refused);
+            }
+        }
         let before = used.len();
         used.extend(hops.iter().map(|e| e.gid));
-        trail.push(end, || hops.clone());
         let go_on = walk(part, step + 1, trail, row, ctx, used, done);
         trail.pop();
         used.truncate(before);
-        go_on
+        Ok(if go_on? { Took::Kept } else { Took::Stop })
     };
     crate::exec::shortest::run(search, rel, &ends, row, ctx, &mut accept)
 }

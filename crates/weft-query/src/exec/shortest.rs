@@ -48,11 +48,34 @@ pub struct CSearch {
     pub weight: Option<CLambda>,
     /// Where a weighted path's total weight goes.
     pub total_slot: Option<usize>,
+    /// The MATCH's WHERE when it reads the path: a shortest path is then the shortest
+    /// of those it keeps (the matcher evaluates it on each path the search hands on).
+    pub path_filter: Option<CExpr>,
+}
+
+/// What became of a path handed on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Took {
+    /// It was kept (it passed the path filter, if any).
+    Kept,
+    /// The path filter refused it: the search looks further.
+    Refused,
+    /// The consumer wants no more rows at all.
+    Stop,
 }
 
 /// Receives each path found: its relationships from the start, its far end and (for a
-/// weighted search) its total weight; returns whether to go on.
-pub type Found<'a> = dyn FnMut(&mut [QValue], Vec<EdgeRef>, Gid, Option<f64>) -> Result<bool> + 'a;
+/// weighted search) its total weight.
+pub type Found<'a> = dyn FnMut(&mut [QValue], Vec<EdgeRef>, Gid, Option<f64>) -> Result<Took> + 'a;
+
+/// How many trails the search by length wants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Want {
+    /// The first `k` kept.
+    First(u64),
+    /// Every kept trail of the shortest length at which one is kept.
+    AllOfFirstLength,
+}
 
 /// Where a search starts and may go.
 pub struct Ends<'a> {
@@ -82,20 +105,46 @@ pub fn run<G: GraphRead>(
             "a shortest-path search must allow paths of length 0 or 1 (write *0.. or *1..)",
         ));
     }
-    if ends.min == 0 && ends.to.is_none_or(|to| to == ends.from) && !found(row, Vec::new(), ends.from, Some(0.0))? {
+    if ends.min == 0
+        && ends.to.is_none_or(|to| to == ends.from)
+        && found(row, Vec::new(), ends.from, Some(0.0))? == Took::Stop
+    {
         return Ok(false);
     }
     if ends.to == Some(ends.from) {
         return Ok(true);
     }
     let mut walker = Walker { search, rel, ends, ctx };
+    if search.path_filter.is_some() {
+        // Shortest among the paths the WHERE keeps: by length, until enough are kept.
+        let Some(to) = ends.to else {
+            return Err(QueryError::runtime(
+                ErrorKind::SemanticError,
+                "UnsupportedFeature",
+                "a WHERE on a shortest path needs both ends of the path bound",
+            ));
+        };
+        let want = match search.kind {
+            SearchKind::Unweighted { all: true } => Want::AllOfFirstLength,
+            SearchKind::Unweighted { all: false } => Want::First(1),
+            SearchKind::Count(k) => Want::First(k),
+            SearchKind::Weighted { .. } => {
+                return Err(QueryError::runtime(
+                    ErrorKind::SemanticError,
+                    "UnsupportedFeature",
+                    "a WHERE on a weighted shortest path is not supported: use a filter lambda",
+                ))
+            }
+        };
+        return walker.by_length(to, want, row, found);
+    }
     match search.kind {
         SearchKind::Unweighted { all } => match ends.to {
             Some(to) if search.filter.is_none() => walker.both_ways(to, all, row, found),
             _ => walker.breadth_first(all, row, found),
         },
         SearchKind::Count(k) => match ends.to {
-            Some(to) => walker.k_shortest(to, k, row, found),
+            Some(to) => walker.by_length(to, Want::First(k), row, found),
             None => Err(QueryError::runtime(
                 ErrorKind::SemanticError,
                 "UnsupportedFeature",
@@ -183,9 +232,8 @@ impl<G: GraphRead> Walker<'_, G> {
                     continue;
                 }
                 let ctx = self.ctx;
-                if !each_path(&parents, node, all, ctx, &mut |path| {
-                    found(row, path.to_vec(), node, None)
-                })? {
+                let mut take = |path: &[EdgeRef]| Ok(found(row, path.to_vec(), node, None)? != Took::Stop);
+                if !each_path(&parents, node, all, ctx, &mut take)? {
                     return Ok(false);
                 }
                 if self.ends.to.is_some() {
@@ -260,7 +308,7 @@ impl<G: GraphRead> Walker<'_, G> {
                 let go_on = each_path(&ahead, m, all, ctx, &mut |head| {
                     each_path(&behind, m, all, ctx, &mut |tail| {
                         let path = head.iter().chain(tail.iter().rev()).copied().collect();
-                        found(row, path, to, None)
+                        Ok(found(row, path, to, None)? != Took::Stop)
                     })
                 })?;
                 if !go_on {
@@ -274,10 +322,10 @@ impl<G: GraphRead> Walker<'_, G> {
         }
     }
 
-    /// The `k` shortest trails (no relationship twice) from the start to `to`, by
-    /// length: every trail of one length before any longer one, pruned by each node's
-    /// distance to `to`.
-    fn k_shortest(&mut self, to: Gid, k: u64, row: &mut [QValue], found: &mut Found) -> Result<bool> {
+    /// Trails (no relationship twice) from the start to `to` by length, every trail of
+    /// one length before any longer one, pruned by each node's distance to `to`, until
+    /// `want` is met among those `found` keeps.
+    fn by_length(&mut self, to: Gid, want: Want, row: &mut [QValue], found: &mut Found) -> Result<bool> {
         // Distances to `to`, walking backwards from it, and every relationship on the
         // way: a trail to `to` takes only those, each once, so none is longer than
         // there are of them.
@@ -304,13 +352,19 @@ impl<G: GraphRead> Walker<'_, G> {
             return Ok(true);
         };
         let longest = self.ends.max.unwrap_or(u64::MAX).min(edges.len() as u64);
-        // The search ends after `k` trails; the match goes on unless `found` said stop.
-        let mut left = k;
+        // The search ends once `want` is met; the match goes on unless `found` said stop.
+        let mut left = match want {
+            Want::First(k) => k,
+            Want::AllOfFirstLength => u64::MAX,
+        };
         let mut length = shortest.max(1);
         while length <= longest {
+            let mut kept = false;
             let mut take = |row: &mut [QValue], path: Vec<EdgeRef>| -> Result<Taken> {
-                if !found(row, path, to, None)? {
-                    return Ok(Taken::Stop);
+                match found(row, path, to, None)? {
+                    Took::Stop => return Ok(Taken::Stop),
+                    Took::Refused => return Ok(Taken::More),
+                    Took::Kept => kept = true,
                 }
                 left -= 1;
                 Ok(if left == 0 { Taken::Enough } else { Taken::More })
@@ -320,6 +374,7 @@ impl<G: GraphRead> Walker<'_, G> {
                 Taken::Stop => return Ok(false),
                 Taken::Enough => return Ok(true),
                 Taken::More if !longer => return Ok(true),
+                Taken::More if kept && want == Want::AllOfFirstLength => return Ok(true),
                 Taken::More => length += 1,
             }
         }
@@ -391,9 +446,8 @@ impl<G: GraphRead> Walker<'_, G> {
             settled.insert(at, ());
             if at != self.ends.from && self.ends.to.is_none_or(|to| to == at) {
                 let ctx = self.ctx;
-                if !each_path(&best, at, all, ctx, &mut |path| {
-                    found(row, path.to_vec(), at, Some(cost))
-                })? {
+                let mut take = |path: &[EdgeRef]| Ok(found(row, path.to_vec(), at, Some(cost))? != Took::Stop);
+                if !each_path(&best, at, all, ctx, &mut take)? {
                     return Ok(false);
                 }
                 if self.ends.to.is_some() {

@@ -38,6 +38,7 @@ impl Parser<'_> {
                 variable,
                 element: self.pattern_element()?,
                 shortest: Some(selector),
+                legacy: false,
             });
         }
         let shortest = if self.kw_at(0, "shortestPath") && self.sym_at(1, Sym::LParen) {
@@ -59,6 +60,7 @@ impl Parser<'_> {
         Ok(PatternPart {
             variable,
             element,
+            legacy: shortest.is_some(),
             shortest,
         })
     }

@@ -194,10 +194,23 @@ impl<'s> Planner<'s> {
             } => {
                 let before: HashSet<usize> = visible_slots(scope);
                 let before_names = scope.clone();
-                if let Some(w) = where_ {
-                    refuse_conditions_on_shortest(parts, w)?;
-                }
                 let split = crate::plan::subquery::split_match_where(where_.as_ref(), *optional);
+                // Conditions next to a subquery are checked after the MATCH: one on the
+                // path there would filter the shortest paths instead of choosing them.
+                let reads = |e: &Expr| conditions_on_shortest(parts, e);
+                let filters_path = match &split.rest {
+                    Some(rest) => reads(rest)?,
+                    None => false,
+                };
+                let deferred = split.deferred.iter().map(reads).collect::<Result<Vec<_>>>()?;
+                if deferred.contains(&true) || filters_path && !split.subqueries.is_empty() {
+                    return Err(error(
+                        ErrorKind::SemanticError,
+                        "UnsupportedFeature",
+                        "a condition on a shortest path next to an EXISTS, COUNT or COLLECT subquery is not \
+                         supported yet: test the subquery in a WITH ... WHERE after the MATCH",
+                    ));
+                }
                 let where_ = &split.rest;
                 let pushed = crate::plan::pushdown::push_equalities(parts, where_.as_ref(), scope);
                 let parts = &pushed;
@@ -218,6 +231,22 @@ impl<'s> Planner<'s> {
                     .as_ref()
                     .map(|w| compile(w, scope, &mut self.slots))
                     .transpose()?;
+                if filters_path {
+                    // The search keeps only paths the WHERE keeps (see exec/shortest.rs);
+                    // it needs both ends bound when it starts.
+                    let part = &mut pattern.parts[0];
+                    if !part.nodes.iter().all(|n| n.bound) {
+                        return Err(error(
+                            ErrorKind::SemanticError,
+                            "UnsupportedFeature",
+                            "a WHERE on a shortest path needs both ends bound by an earlier MATCH \
+                             (MATCH (a ...), (b ...) MATCH p = shortestPath((a)-[*]-(b)) WHERE ...)",
+                        ));
+                    }
+                    if let Some(search) = part.rels.first_mut().and_then(|r| r.search.as_mut()) {
+                        search.path_filter = filter.clone();
+                    }
+                }
                 let optional = optional.then(|| {
                     let mut new: Vec<usize> = visible_slots(scope).difference(&before).copied().collect();
                     new.extend(anonymous_slots(&pattern));
@@ -699,13 +728,15 @@ pub(crate) fn set_width(op: &mut Op, width: usize) {
     op.children_mut().into_iter().for_each(|child| set_width(child, width));
 }
 
-/// Refuses a WHERE that reads the path or the relationships of a `shortestPath()`-like
-/// part: Neo4j looks past shortest paths that fail such a condition for longer ones,
-/// while Weft's search hands on only the shortest, so filtering them would lose rows.
-fn refuse_conditions_on_shortest(parts: &[PatternPart], where_: &Expr) -> Result<()> {
+/// Whether a WHERE reads the path or the relationships of a `shortestPath()`-like part:
+/// then the search must find the shortest paths the WHERE keeps (Neo4j looks past the
+/// shortest ones that fail it), so it evaluates the WHERE on each path it finds. That
+/// needs the part to be the MATCH's only one (every variable the WHERE reads is bound
+/// when a path is found); with other parts the query is refused.
+fn conditions_on_shortest(parts: &[PatternPart], where_: &Expr) -> Result<bool> {
     let names: Vec<&str> = parts
         .iter()
-        .filter(|p| p.shortest.is_some())
+        .filter(|p| p.shortest.is_some() && p.legacy)
         .flat_map(|p| {
             let rels = p.element.chain.iter().filter_map(|(r, _)| r.variable.as_deref());
             p.variable.as_deref().into_iter().chain(rels)
@@ -720,14 +751,15 @@ fn refuse_conditions_on_shortest(parts: &[PatternPart], where_: &Expr) -> Result
         }
     });
     match read {
-        None => Ok(()),
+        None => Ok(false),
+        Some(_) if parts.len() == 1 => Ok(true),
         Some(name) => Err(error(
             ErrorKind::SemanticError,
             "UnsupportedFeature",
             format!(
-                "a WHERE condition on `{name}`, the path or relationships of a shortest-path search, is not \
-                 supported yet (the search would not look past shortest paths that fail it): put conditions \
-                 on the end nodes, or use Memgraph's *BFS with a filter lambda, (r, n | condition)"
+                "a WHERE condition on `{name}`, the path or relationships of a shortest-path search, is \
+                 supported only when the search is the MATCH's only pattern: match the ends first \
+                 (MATCH (a ...), (b ...) MATCH p = shortestPath((a)-[*]-(b)) WHERE ...)"
             ),
         )),
     }
