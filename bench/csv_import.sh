@@ -37,8 +37,6 @@ source bench/ports.sh
 now() { date +%s.%N; }
 rss_kib() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-persons_query="LOAD CSV WITH HEADERS FROM 'file:///persons.csv' AS row CALL { WITH row CREATE (:Person {id: toInteger(row.id), name: row.name, age: toInteger(row.age)}) } IN TRANSACTIONS OF 10000 ROWS"
-knows_query="LOAD CSV WITH HEADERS FROM 'file:///knows.csv' AS row CALL { WITH row MATCH (a:Person {id: toInteger(row.src)}), (b:Person {id: toInteger(row.dst)}) CREATE (a)-[:KNOWS {since: toInteger(row.since)}]->(b) } IN TRANSACTIONS OF 10000 ROWS"
 
 # weft_import SYNC: imports both files into a fresh server; appends a line of results.
 weft_import() {

@@ -1,5 +1,5 @@
-# Shared by the benchmark scripts (source it): a free local port, and waiting for a server
-# that this script started to listen.
+# Shared by the benchmark scripts (source it): a free local port, waiting for a server
+# that this script started to listen, and loading the standard graph with LOAD CSV.
 
 # Prints a TCP port nothing listens on at the moment.
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -13,4 +13,15 @@ wait_port() {
     sleep 0.1
   done
   echo "nothing listens on port $1" >&2; return 1
+}
+
+# The standard graph's CSV files (gen_graph.py's persons.csv and knows.csv, in a server's
+# import directory) loaded with LOAD CSV in batches: the statements, for timing them one
+# by one, and load_standard_csv WEFT_SHELL_COMMAND... to run both.
+persons_query="LOAD CSV WITH HEADERS FROM 'file:///persons.csv' AS row CALL { WITH row CREATE (:Person {id: toInteger(row.id), name: row.name, age: toInteger(row.age)}) } IN TRANSACTIONS OF 10000 ROWS"
+knows_query="LOAD CSV WITH HEADERS FROM 'file:///knows.csv' AS row CALL { WITH row MATCH (a:Person {id: toInteger(row.src)}), (b:Person {id: toInteger(row.dst)}) CREATE (a)-[:KNOWS {since: toInteger(row.since)}]->(b) } IN TRANSACTIONS OF 10000 ROWS"
+load_standard_csv() {
+  "$@" -c "CREATE INDEX ON :Person(id)" >/dev/null
+  "$@" -c "$persons_query" >/dev/null
+  "$@" -c "$knows_query" >/dev/null
 }

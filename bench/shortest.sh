@@ -32,9 +32,7 @@ server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 wait_port "$port" "$server" "$out/weft.log"
 sh=("$weft" shell --address "127.0.0.1:$port")
-"${sh[@]}" -c "CREATE INDEX ON :Person(id)" >/dev/null
-"${sh[@]}" -c "LOAD CSV WITH HEADERS FROM 'file:///persons.csv' AS row CALL { WITH row CREATE (:Person {id: toInteger(row.id), name: row.name, age: toInteger(row.age)}) } IN TRANSACTIONS OF 10000 ROWS" >/dev/null
-"${sh[@]}" -c "LOAD CSV WITH HEADERS FROM 'file:///knows.csv' AS row CALL { WITH row MATCH (a:Person {id: toInteger(row.src)}), (b:Person {id: toInteger(row.dst)}) CREATE (a)-[:KNOWS {since: toInteger(row.since)}]->(b) } IN TRANSACTIONS OF 10000 ROWS" >/dev/null
+load_standard_csv "${sh[@]}"
 "$py" bench/shortest_bench.py weft "$port" $persons "$count" "$out/weft.json"
 kill "$server"; wait "$server" 2>/dev/null || true
 trap - EXIT

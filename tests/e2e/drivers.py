@@ -11,17 +11,12 @@ import threading
 import mgclient
 import neo4j
 
+import checks
+from checks import check
+
 PORT = int(sys.argv[1])
 SERVER_PID = int(sys.argv[2])
 URI = f"bolt://127.0.0.1:{PORT}"
-passed = 0
-
-
-def check(name, fn):
-    global passed
-    fn()
-    passed += 1
-    print(f"ok {name}", flush=True)
 
 
 def neo4j_round_trip():
@@ -156,11 +151,7 @@ def neo4j_streams_large_results():
 
 
 def server_rss_kib():
-    with open(f"/proc/{SERVER_PID}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS for the server")
+    return checks.server_rss_kib(SERVER_PID)
 
 
 def neo4j_million_rows_bounded_memory():
@@ -263,4 +254,4 @@ check("neo4j: a million rows stream with bounded server memory", neo4j_million_r
 check("neo4j: 50 concurrent sessions", neo4j_fifty_concurrent_sessions)
 check("neo4j: schema statements in managed transactions; ParameterMissing", neo4j_schema_in_managed_transactions)
 check("pymgclient: autocommit, transactions, errors", pymgclient_autocommit_and_transactions)
-print(f"e2e: {passed} passed, 0 failed")
+print(f"e2e: {checks.passed} passed, 0 failed")

@@ -12,26 +12,17 @@ import sys
 import mgclient
 import neo4j
 
+import checks
+from checks import check
+
 PORT = int(sys.argv[1])
 SERVER_PID = int(sys.argv[2])
 IMPORT_DIR = sys.argv[3]
 URI = f"bolt://127.0.0.1:{PORT}"
-passed = 0
-
-
-def check(name, fn):
-    global passed
-    fn()
-    passed += 1
-    print(f"ok {name}", flush=True)
 
 
 def server_rss_kib():
-    with open(f"/proc/{SERVER_PID}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS for the server")
+    return checks.server_rss_kib(SERVER_PID)
 
 
 def write(name, text, compress=False):
@@ -134,4 +125,4 @@ check("neo4j: LOAD CSV in batches, quoted fields, BOM, .csv.gz, linenumber()", p
 check("neo4j: malformed rows, paths outside the import dir, batches in a managed transaction", malformed_rows_and_forbidden_places)
 check("neo4j: a 64 MB file streams through batches in flat memory", a_large_file_streams_in_flat_memory)
 check("pymgclient: LOAD CSV", pymgclient_loads_csv)
-print(f"e2e imports: {passed} passed, 0 failed")
+print(f"e2e imports: {checks.passed} passed, 0 failed")

@@ -2,30 +2,12 @@
 //! SHOWs (with YIELD, WHERE and RETURN), `dbms.components()`, the schema procedures,
 //! Memgraph's `mg.procedures()`, and a procedure another layer registers.
 
-use std::collections::BTreeMap;
+mod support;
+
+use support::{rows, run};
+
 use weft_query::procedures::{ProcMode, Procedure};
-use weft_query::{Engine, QValue, QueryResult, ResultValue};
-
-fn run(engine: &Engine, query: &str) -> QueryResult {
-    engine
-        .execute(query, &BTreeMap::new())
-        .unwrap_or_else(|e| panic!("{query}: {e} ({:?})", e.detail))
-}
-
-fn text(v: &ResultValue) -> String {
-    match v {
-        ResultValue::String(s) => s.clone(),
-        ResultValue::Null => "null".into(),
-        ResultValue::Int(i) => i.to_string(),
-        ResultValue::Bool(b) => b.to_string(),
-        ResultValue::List(items) => format!("[{}]", items.iter().map(text).collect::<Vec<_>>().join(",")),
-        other => format!("{other:?}"),
-    }
-}
-
-fn rows(result: &QueryResult) -> Vec<Vec<String>> {
-    result.rows.iter().map(|r| r.iter().map(text).collect()).collect()
-}
+use weft_query::{Engine, QValue, ResultValue};
 
 #[test]
 fn show_indexes_and_constraints_in_neo4j_columns() {

@@ -3,40 +3,18 @@
 //! batches that commit on their own and a failing batch that leaves nothing behind,
 //! the import directory's bounds, and the scoping rules of subqueries.
 
+mod support;
+
+use support::{fail, rows, run, text};
+
 use std::collections::BTreeMap;
-use weft_query::{AccessMode, Engine, ErrorKind, QueryError, QueryResult, ResultValue};
-
-fn run(engine: &Engine, query: &str) -> QueryResult {
-    engine
-        .execute(query, &BTreeMap::new())
-        .unwrap_or_else(|e| panic!("{query}: {e} ({:?})", e.detail))
-}
-
-fn fail(engine: &Engine, query: &str) -> QueryError {
-    match engine.execute(query, &BTreeMap::new()) {
-        Ok(r) => panic!("{query} should fail, returned {:?}", r.rows),
-        Err(e) => e,
-    }
-}
+use weft_query::{AccessMode, Engine, ErrorKind, ResultValue};
 
 fn count(engine: &Engine, query: &str) -> i64 {
     match &run(engine, query).rows[0][0] {
         ResultValue::Int(n) => *n,
         other => panic!("{query}: not a count: {other:?}"),
     }
-}
-
-fn text(v: &ResultValue) -> String {
-    match v {
-        ResultValue::String(s) => s.clone(),
-        ResultValue::Null => "null".into(),
-        ResultValue::Int(i) => i.to_string(),
-        other => format!("{other:?}"),
-    }
-}
-
-fn rows(result: &QueryResult) -> Vec<Vec<String>> {
-    result.rows.iter().map(|r| r.iter().map(text).collect()).collect()
 }
 
 /// An engine reading from a fresh import directory holding `files`.

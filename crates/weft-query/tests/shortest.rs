@@ -3,34 +3,12 @@
 //! with their lambdas, on small graphs whose answers are known, and against an
 //! exhaustive search on random graphs.
 
+mod support;
+
+use support::{fail, rows, run, text};
+
 use proptest::prelude::*;
-use std::collections::BTreeMap;
-use weft_query::{Engine, ErrorKind, QueryError, QueryResult, ResultValue};
-
-fn run(engine: &Engine, query: &str) -> QueryResult {
-    engine
-        .execute(query, &BTreeMap::new())
-        .unwrap_or_else(|e| panic!("{query}: {e} ({:?})", e.detail))
-}
-
-fn fail(engine: &Engine, query: &str) -> QueryError {
-    engine.execute(query, &BTreeMap::new()).expect_err(query)
-}
-
-fn text(v: &ResultValue) -> String {
-    match v {
-        ResultValue::String(s) => s.clone(),
-        ResultValue::Null => "null".into(),
-        ResultValue::Int(i) => i.to_string(),
-        ResultValue::Float(f) => f.to_string(),
-        ResultValue::List(items) => format!("[{}]", items.iter().map(text).collect::<Vec<_>>().join(",")),
-        other => format!("{other:?}"),
-    }
-}
-
-fn rows(result: &QueryResult) -> Vec<Vec<String>> {
-    result.rows.iter().map(|r| r.iter().map(text).collect()).collect()
-}
+use weft_query::{Engine, ErrorKind};
 
 /// Three ways from a to d: a-b-c-d (3 steps, weight 3), a-e-d and a-f-d (2 steps,
 /// weight 10 each).

@@ -2,29 +2,12 @@
 //! dogs and friends): COUNT, COLLECT and EXISTS as values in WHERE, WITH and RETURN, and
 //! `CALL (scope) { }`.
 
+mod support;
+
+use support::{rows, run};
+
 use std::collections::BTreeMap;
-use weft_query::{Engine, QueryResult, ResultValue};
-
-fn run(engine: &Engine, query: &str) -> QueryResult {
-    engine
-        .execute(query, &BTreeMap::new())
-        .unwrap_or_else(|e| panic!("{query}: {e} ({:?})", e.detail))
-}
-
-fn text(v: &ResultValue) -> String {
-    match v {
-        ResultValue::String(s) => s.clone(),
-        ResultValue::Null => "null".into(),
-        ResultValue::Int(i) => i.to_string(),
-        ResultValue::Bool(b) => b.to_string(),
-        ResultValue::List(items) => format!("[{}]", items.iter().map(text).collect::<Vec<_>>().join(",")),
-        other => format!("{other:?}"),
-    }
-}
-
-fn rows(result: &QueryResult) -> Vec<Vec<String>> {
-    result.rows.iter().map(|r| r.iter().map(text).collect()).collect()
-}
+use weft_query::Engine;
 
 fn people() -> Engine {
     let engine = Engine::new();

@@ -538,6 +538,13 @@ fn each_path<T, G: GraphRead>(
     Ok(true)
 }
 
+/// A lambda's value for a step along `edge` to `node`.
+fn apply<G: GraphRead>(l: &CLambda, edge: &EdgeRef, node: Gid, row: &mut [QValue], ctx: &ExecCtx<G>) -> Result<QValue> {
+    row[l.edge_slot] = QValue::Relationship(*edge);
+    row[l.node_slot] = QValue::Node(node);
+    eval(&l.body, row, ctx)
+}
+
 /// Whether the filter lambda holds for a step along `edge` to `node`.
 fn lambda_holds<G: GraphRead>(
     l: &CLambda,
@@ -546,9 +553,7 @@ fn lambda_holds<G: GraphRead>(
     row: &mut [QValue],
     ctx: &ExecCtx<G>,
 ) -> Result<bool> {
-    row[l.edge_slot] = QValue::Relationship(*edge);
-    row[l.node_slot] = QValue::Node(node);
-    Ok(matches!(eval(&l.body, row, ctx)?, QValue::Bool(true)))
+    Ok(matches!(apply(l, edge, node, row, ctx)?, QValue::Bool(true)))
 }
 
 /// The weight lambda's value for a step: a number of at least zero.
@@ -559,9 +564,7 @@ fn step_weight<G: GraphRead>(
     row: &mut [QValue],
     ctx: &ExecCtx<G>,
 ) -> Result<f64> {
-    row[l.edge_slot] = QValue::Relationship(*edge);
-    row[l.node_slot] = QValue::Node(node);
-    let w = match eval(&l.body, row, ctx)? {
+    let w = match apply(l, edge, node, row, ctx)? {
         QValue::Int(i) => i as f64,
         QValue::Float(f) => f,
         other => {
