@@ -47,6 +47,13 @@ def neo4j_catalog():
         next_to = [r for r in schema["relationships"] if r.type == "NEXT_TO"]
         assert [r.start_node.element_id == r.end_node.element_id for r in next_to] == [True], schema
         assert all(n.id < 0 for n in schema["nodes"]), schema
+        # Plans reach the driver's summary, as Neo4j's do.
+        plan = s.run("EXPLAIN MATCH (t:Tool)-[:NEXT_TO]->(u) RETURN u").consume().plan
+        assert plan["operatorType"] == "Produce" and plan["children"], plan
+        assert plan["args"]["EstimatedRows"] >= 0, plan
+        profile = s.run("PROFILE MATCH (t:Tool)-[:NEXT_TO]->(u) RETURN u").consume().profile
+        match = profile["children"][0]
+        assert match["operatorType"] == "Match" and match["rows"] == 1 and match["dbHits"] > 0, profile
         route = s.run("CALL dbms.cluster.routing.getRoutingTable($context, 'neo4j')",
                       context={"address": f"127.0.0.1:{PORT}"}).single()
         roles = sorted(server["role"] for server in route["servers"])

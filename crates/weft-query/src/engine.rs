@@ -11,7 +11,7 @@ use crate::admin::{AdminArgs, AdminCommand, AdminRegistry};
 use crate::ast::{ConstraintTarget, IndexTarget, Statement};
 use crate::error::{ErrorKind, QueryError, Result};
 use crate::exec::cursor::Cursor;
-use crate::exec::explain::plan_rows;
+use crate::exec::explain::describe_plan;
 use crate::exec::ExecCtx;
 use crate::graph::local::{AccessMode, LocalGraph, Txn, TxnHandle};
 use crate::plan::{Plan, Planner};
@@ -290,7 +290,8 @@ impl Engine {
         let storage = txn.storage();
         let mut plan = self.plan(&storage, query_text, query, params)?;
         if mode == Mode::Explain {
-            return Ok(Cursor::ready(plan_rows(&plan.root, &storage, false), Some(txn)));
+            let (rows, tree) = describe_plan(&plan.root, &storage, false);
+            return Ok(Cursor::planned(rows, tree, Some(txn)));
         }
         if plan.batched && !own_transaction {
             return Err(QueryError::compile(
@@ -318,10 +319,8 @@ impl Engine {
             plan.root.time_all();
             while plan.root.next(&mut ctx)?.is_some() {}
             plan.root.finish_writes(&mut ctx)?;
-            return Ok(Cursor::ready(
-                plan_rows(&plan.root, &storage, true),
-                Some(ctx.into_graph().into_txn()),
-            ));
+            let (rows, tree) = describe_plan(&plan.root, &storage, true);
+            return Ok(Cursor::planned(rows, tree, Some(ctx.into_graph().into_txn())));
         }
         Ok(Cursor::running(plan, ctx))
     }

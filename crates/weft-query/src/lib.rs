@@ -62,6 +62,7 @@ pub use admin::{AdminArgs, AdminCommand};
 pub use engine::Engine;
 pub use error::{classify_status, ErrorKind, Phase, Position, QueryError};
 pub use exec::cursor::Cursor;
+pub use exec::explain::{PlanTree, Profiled};
 pub use graph::access::ReadOnlyCause;
 pub use graph::local::{AccessMode, LocalGraph, Txn};
 pub use procedures::Procedure;

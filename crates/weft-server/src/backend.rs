@@ -180,6 +180,7 @@ impl EngineBackend {
     /// the explicit transaction back.
     fn end_statement(&mut self, cursor: Cursor<'static>, autocommit: bool) -> Result<Dict, QueryError> {
         let no_columns = cursor.columns().is_empty();
+        let plan = cursor.plan().map(plan_metadata);
         let (stats, txn) = cursor.close()?;
         if !autocommit && stats.writes_data() {
             if !self.schema.is_empty() {
@@ -188,6 +189,7 @@ impl EngineBackend {
             self.wrote_data = true;
         }
         let mut metadata = summary(no_columns, &stats);
+        metadata.extend(plan);
         if autocommit {
             // A statement that wrote nothing (or an admin statement, which commits by
             // itself) saw everything up to the newest commit: that is its bookmark.
@@ -513,6 +515,44 @@ impl Backend for EngineBackend {
 
 fn query_error(error: QueryError) -> BackendError {
     BackendError::new(error.status(), error.message)
+}
+
+/// An EXPLAIN's or PROFILE's plan as the summary entry Neo4j's drivers read
+/// (`summary.plan` / `summary.profile`): operator, estimated rows and inputs, and under
+/// PROFILE the rows, db hits and time (ns) each operator measured.
+fn plan_metadata(tree: &weft_query::PlanTree) -> (String, BoltValue) {
+    fn node(t: &weft_query::PlanTree) -> BoltValue {
+        let text = |s: &str| BoltValue::String(s.to_string());
+        let mut args = vec![("EstimatedRows".to_string(), BoltValue::Float(t.estimated_rows))];
+        let mut entries = vec![
+            ("operatorType".to_string(), text(&t.operator)),
+            ("identifiers".to_string(), BoltValue::List(Vec::new())),
+            (
+                "children".to_string(),
+                BoltValue::List(t.children.iter().map(node).collect()),
+            ),
+        ];
+        if let Some(p) = t.profile {
+            let int = |n: u64| BoltValue::Integer(i64::try_from(n).unwrap_or(i64::MAX));
+            let time = int(u64::try_from(p.time.as_nanos()).unwrap_or(u64::MAX));
+            args.extend([
+                ("Rows".to_string(), int(p.rows)),
+                ("DbHits".to_string(), int(p.db_hits)),
+                ("Time".to_string(), time.clone()),
+            ]);
+            entries.extend([
+                ("rows".to_string(), int(p.rows)),
+                ("dbHits".to_string(), int(p.db_hits)),
+                ("time".to_string(), time),
+                ("pageCacheHits".to_string(), int(0)),
+                ("pageCacheMisses".to_string(), int(0)),
+            ]);
+        }
+        entries.push(("args".to_string(), BoltValue::Dictionary(args)));
+        BoltValue::Dictionary(entries)
+    }
+    let key = if tree.profile.is_some() { "profile" } else { "plan" };
+    (key.to_string(), node(tree))
 }
 
 /// The code of the warning a client gets when a SYNC replica did not confirm its commit.

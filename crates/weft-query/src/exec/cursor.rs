@@ -3,6 +3,7 @@
 //! runs as far as the rows pulled, except that updates always complete.
 
 use crate::error::Result;
+use crate::exec::explain::PlanTree;
 use crate::exec::materialise::materialise;
 use crate::exec::ExecCtx;
 use crate::graph::local::{LocalGraph, Txn, TxnHandle};
@@ -30,6 +31,8 @@ pub struct Cursor<'t> {
     columns: Vec<String>,
     source: Source<'t>,
     exhausted: bool,
+    /// The plan of an EXPLAIN or PROFILE, for a server's summary.
+    plan: Option<PlanTree>,
 }
 
 impl<'t> Cursor<'t> {
@@ -41,7 +44,21 @@ impl<'t> Cursor<'t> {
                 ctx: Box::new(ctx),
             },
             exhausted: false,
+            plan: None,
         }
+    }
+
+    /// The rows of EXPLAIN or PROFILE, with the plan they describe.
+    pub(crate) fn planned(result: QueryResult, plan: PlanTree, txn: Option<TxnHandle<'t>>) -> Self {
+        let mut cursor = Cursor::ready(result, txn);
+        cursor.plan = Some(plan);
+        cursor
+    }
+
+    /// The plan, when the statement was EXPLAIN or PROFILE (a PROFILE's with what
+    /// running it measured).
+    pub fn plan(&self) -> Option<&PlanTree> {
+        self.plan.as_ref()
     }
 
     pub(crate) fn ready(result: QueryResult, txn: Option<TxnHandle<'t>>) -> Self {
@@ -53,6 +70,7 @@ impl<'t> Cursor<'t> {
                 txn,
             },
             exhausted: false,
+            plan: None,
         }
     }
 

@@ -22,36 +22,33 @@ const SELECTIVITY: f64 = 0.3;
 const ROWS_PER_LIST: f64 = 10.0;
 const ROWS_PER_FILE: f64 = 1000.0;
 
-struct Line {
-    text: String,
-    estimate: f64,
-    rows: u64,
-    hits: u64,
-    time: Duration,
+/// An operator of a described plan, with its inputs: what EXPLAIN and PROFILE report,
+/// and what a Bolt server sends as the summary's `plan` or `profile`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanTree {
+    pub operator: String,
+    pub estimated_rows: f64,
+    /// Under PROFILE: what running it showed.
+    pub profile: Option<Profiled>,
+    pub children: Vec<PlanTree>,
 }
 
-/// The plan of `root` as a result: EXPLAIN's `QUERY PLAN` and `ESTIMATED ROWS`, or
-/// (`profile`) PROFILE's columns.
-pub(crate) fn plan_rows(root: &Op, stats: &dyn GraphStats, profile: bool) -> QueryResult {
-    let mut lines = Vec::new();
-    describe(root, 0, stats, &mut lines);
-    let rows = lines
-        .into_iter()
-        .map(|l| {
-            let estimate = ResultValue::Int(l.estimate.round().min(i64::MAX as f64) as i64);
-            if profile {
-                vec![
-                    ResultValue::String(l.text),
-                    ResultValue::Int(l.rows as i64),
-                    estimate,
-                    ResultValue::Int(l.hits as i64),
-                    ResultValue::Float(l.time.as_secs_f64() * 1e3),
-                ]
-            } else {
-                vec![ResultValue::String(l.text), estimate]
-            }
-        })
-        .collect();
+/// What PROFILE measured of one operator.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Profiled {
+    pub rows: u64,
+    /// Graph accesses of this operator alone (its inputs' not counted).
+    pub db_hits: u64,
+    /// Time with its inputs'.
+    pub time: Duration,
+}
+
+/// The plan of `root` as a tree (`profile`: with what running it measured) and as rows:
+/// EXPLAIN's `QUERY PLAN` and `ESTIMATED ROWS`, or PROFILE's columns.
+pub(crate) fn describe_plan(root: &Op, stats: &dyn GraphStats, profile: bool) -> (QueryResult, PlanTree) {
+    let tree = tree(root, stats, profile);
+    let mut rows = Vec::new();
+    flatten(&tree, 0, &mut rows);
     let columns: &[&str] = if profile {
         &[
             "OPERATOR",
@@ -63,33 +60,54 @@ pub(crate) fn plan_rows(root: &Op, stats: &dyn GraphStats, profile: bool) -> Que
     } else {
         &["QUERY PLAN", "ESTIMATED ROWS"]
     };
-    QueryResult {
+    let result = QueryResult {
         columns: columns.iter().map(|c| (*c).to_owned()).collect(),
         rows,
         ..Default::default()
+    };
+    (result, tree)
+}
+
+/// The tree's operators top down, each indented under the one that pulls from it.
+fn flatten(t: &PlanTree, depth: usize, out: &mut Vec<Vec<ResultValue>>) {
+    let text = ResultValue::String(format!("{}* {}", "| ".repeat(depth), t.operator));
+    let estimate = ResultValue::Int(t.estimated_rows.round().min(i64::MAX as f64) as i64);
+    out.push(match t.profile {
+        Some(p) => vec![
+            text,
+            ResultValue::Int(p.rows as i64),
+            estimate,
+            ResultValue::Int(p.db_hits as i64),
+            ResultValue::Float(p.time.as_secs_f64() * 1e3),
+        ],
+        None => vec![text, estimate],
+    });
+    for child in &t.children {
+        flatten(child, depth + 1, out);
     }
 }
 
-/// Adds `op`'s line and its inputs' below it; returns `op`'s estimate.
-fn describe(op: &Op, depth: usize, stats: &dyn GraphStats, out: &mut Vec<Line>) -> f64 {
-    let (name, children) = name(op);
-    let at = out.len();
-    out.push(Line {
-        text: format!("{}* {name}", "| ".repeat(depth)),
-        estimate: 0.0,
-        rows: op.rows,
-        hits: op.hits - children.iter().map(|c| c.hits).sum::<u64>().min(op.hits),
-        time: op.elapsed,
-    });
-    let inputs: Vec<f64> = children.iter().map(|c| describe(c, depth + 1, stats, out)).collect();
-    let estimate = estimate(op, &inputs, stats);
-    let estimate = if estimate.is_finite() {
-        estimate.max(0.0)
-    } else {
-        f64::MAX
-    };
-    out[at].estimate = estimate;
-    estimate
+/// `op` and its inputs as a tree, estimates computed from the inputs up.
+fn tree(op: &Op, stats: &dyn GraphStats, profile: bool) -> PlanTree {
+    let (name, inputs) = name(op);
+    let inputs_hits: u64 = inputs.iter().map(|c| c.hits).sum();
+    let children: Vec<PlanTree> = inputs.iter().map(|c| tree(c, stats, profile)).collect();
+    let estimates: Vec<f64> = children.iter().map(|c| c.estimated_rows).collect();
+    let estimate = estimate(op, &estimates, stats);
+    PlanTree {
+        operator: name.to_owned(),
+        estimated_rows: if estimate.is_finite() {
+            estimate.max(0.0)
+        } else {
+            f64::MAX
+        },
+        profile: profile.then_some(Profiled {
+            rows: op.rows,
+            db_hits: op.hits - inputs_hits.min(op.hits),
+            time: op.elapsed,
+        }),
+        children,
+    }
 }
 
 fn name(op: &Op) -> (&str, Vec<&Op>) {
