@@ -179,13 +179,18 @@ pub enum ClauseKind {
         list: Expr,
         clauses: Vec<Clause>,
     },
-    /// `LOAD CSV [WITH HEADERS] FROM source AS variable [FIELDTERMINATOR 'c']`: one row
-    /// per record of the file, a map by header name or a list of fields.
+    /// `LOAD CSV [WITH HEADERS] FROM source AS variable [FIELDTERMINATOR 'c']` (Neo4j), or
+    /// `LOAD CSV FROM source WITH HEADER | NO HEADER [IGNORE BAD] [DELIMITER 'c']
+    /// [QUOTE 'c'] [NULLIF 's'] AS variable` (Memgraph): one row per record of the file, a
+    /// map by header name or a list of fields.
     LoadCsv {
         source: Expr,
         headers: bool,
         variable: String,
         terminator: Option<String>,
+        quote: Option<String>,
+        null_if: Option<String>,
+        ignore_bad: bool,
     },
     /// `CALL [(scope)] { query }`, run once per incoming row; with `IN TRANSACTIONS [OF n ROWS]`
     /// (`batch` is `Some`, holding `n` when given) every `n` rows commit on their own.

@@ -235,3 +235,34 @@ fn plans_show_the_new_operators() {
     assert!(text.iter().any(|l| l.contains("TransactionApply")), "{text:?}");
     assert!(text.iter().any(|l| l.contains("LoadCSV")), "{text:?}");
 }
+
+#[test]
+fn memgraphs_load_csv_syntax() {
+    let (engine, dir) = importing(&[("m.csv", "id|name\n1|'a|b'\n2|NA\n3\n4|x|y\n5|e\n")]);
+    // WITH HEADER, IGNORE BAD (the record with three fields), DELIMITER, QUOTE, NULLIF,
+    // and a path on the server inside the import directory.
+    let path = dir.path().join("m.csv");
+    let result = run(
+        &engine,
+        &format!(
+            "LOAD CSV FROM '{}' WITH HEADER IGNORE BAD DELIMITER '|' QUOTE \"'\" NULLIF 'NA' AS row \
+             RETURN row.id, row.name",
+            path.display()
+        ),
+    );
+    assert_eq!(
+        rows(&result),
+        vec![vec!["1", "a|b"], vec!["2", "null"], vec!["3", "null"], vec!["5", "e"]]
+    );
+    let lists = run(
+        &engine,
+        "LOAD CSV FROM 'm.csv' NO HEADER DELIMITER '|' AS row RETURN row LIMIT 1",
+    );
+    assert_eq!(rows(&lists), vec![vec!["[id,name]"]]);
+    // Without IGNORE BAD the malformed record fails the statement.
+    let e = fail(
+        &engine,
+        "LOAD CSV FROM 'm.csv' WITH HEADER DELIMITER '|' QUOTE \"'\" AS row RETURN row",
+    );
+    assert!(e.message.contains("line 5"), "{}", e.message);
+}

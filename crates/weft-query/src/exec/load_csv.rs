@@ -51,16 +51,11 @@ pub(crate) fn resolve(url: &str, import_dir: Option<&Path>) -> Result<PathBuf> {
              (copy the file there and use 'file:///name.csv')"
         )));
     }
-    let relative = if let Some(rest) = lower.strip_prefix("file:") {
-        let rest = &url[url.len() - rest.len()..];
-        percent_decode(rest.trim_start_matches('/'))?
-    } else if lower.contains("://") {
+    if lower.contains("://") && !lower.starts_with("file:") {
         return Err(resource_error(format!(
             "LOAD CSV cannot read '{url}': only file:/// URLs inside the import directory are supported"
         )));
-    } else {
-        url.trim_start_matches('/').to_owned()
-    };
+    }
     let Some(dir) = import_dir else {
         return Err(resource_error(
             "LOAD CSV is not available: the server has no import directory (start it with --data-dir or --import-dir)",
@@ -75,10 +70,24 @@ pub(crate) fn resolve(url: &str, import_dir: Option<&Path>) -> Result<PathBuf> {
             root.display()
         ))
     };
+    let relative = if let Some(rest) = lower.strip_prefix("file:") {
+        // Neo4j's form: file:///name.csv is <import-dir>/name.csv.
+        let rest = &url[url.len() - rest.len()..];
+        PathBuf::from(percent_decode(rest.trim_start_matches('/'))?)
+    } else if Path::new(url).is_absolute() {
+        // Memgraph's form: a path on the server, which must lie in the import directory.
+        let path = Path::new(url);
+        match path.strip_prefix(&root).or_else(|_| path.strip_prefix(dir)) {
+            Ok(inside) => inside.to_path_buf(),
+            Err(_) => return Err(outside()),
+        }
+    } else {
+        PathBuf::from(url)
+    };
     // First by the text alone, so that the answer says nothing of what exists outside;
     // then once more after following symlinks.
     let mut within = PathBuf::new();
-    for part in Path::new(&relative).components() {
+    for part in relative.components() {
         match part {
             Component::Normal(name) => within.push(name),
             Component::CurDir => {}
@@ -183,11 +192,38 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// How a file is read: what LOAD CSV's clause says.
+#[derive(Clone, Debug)]
+pub struct CsvFormat {
+    /// The first record names the fields (rows are maps, not lists).
+    pub headers: bool,
+    pub delimiter: u8,
+    pub quote: u8,
+    /// A field equal to this is null (Memgraph's NULLIF).
+    pub null_if: Option<String>,
+    /// Malformed records are skipped instead of failing the statement (IGNORE BAD).
+    pub ignore_bad: bool,
+}
+
+impl Default for CsvFormat {
+    fn default() -> Self {
+        CsvFormat {
+            headers: false,
+            delimiter: b',',
+            quote: b'"',
+            null_if: None,
+            ignore_bad: false,
+        }
+    }
+}
+
 /// An open CSV file being read record by record.
 pub struct CsvSource {
     reader: csv::Reader<Box<dyn Read + Send + Sync>>,
     /// The header names, when the file has a header row.
     headers: Option<Vec<String>>,
+    null_if: Option<String>,
+    ignore_bad: bool,
     /// The path as `file()` reports it.
     path: String,
     record: csv::ByteRecord,
@@ -197,9 +233,9 @@ pub struct CsvSource {
 }
 
 impl CsvSource {
-    /// Opens `path` (already resolved) with `delimiter`, listed in `imports` while it is
-    /// read; reads the header row if asked.
-    pub fn open(path: &Path, headers: bool, delimiter: u8, imports: &Imports) -> Result<CsvSource> {
+    /// Opens `path` (already resolved) to read as `format` says, listed in `imports` while
+    /// it is read; reads the header row if there is one.
+    pub fn open(path: &Path, format: &CsvFormat, imports: &Imports) -> Result<CsvSource> {
         let shown = path.display().to_string();
         let file = std::fs::File::open(path).map_err(|e| resource_error(format!("cannot open {shown}: {e}")))?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -234,19 +270,22 @@ impl CsvSource {
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .delimiter(delimiter)
+            .delimiter(format.delimiter)
+            .quote(format.quote)
             .buffer_capacity(READ_BUFFER)
             .from_reader(input);
         let mut source = CsvSource {
             reader,
             headers: None,
+            null_if: format.null_if.clone(),
+            ignore_bad: format.ignore_bad,
             path: shown,
             record: csv::ByteRecord::new(),
             rows: 0,
             progress,
             reported: Instant::now(),
         };
-        if headers {
+        if format.headers {
             source.headers = Some(match source.next_fields()? {
                 Some((fields, _)) => fields,
                 None => Vec::new(),
@@ -260,8 +299,18 @@ impl CsvSource {
         &self.path
     }
 
-    /// The next record as a row value and the line it starts on, or `None` at the end.
+    /// The next record as a row value and the line it starts on, or `None` at the end;
+    /// with IGNORE BAD, malformed records are passed over.
     pub fn next_row(&mut self) -> Result<Option<(QValue, u64)>> {
+        loop {
+            match self.next_record() {
+                Err(e) if self.ignore_bad && e.detail == "ExternalResourceFailed" => continue,
+                other => return other,
+            }
+        }
+    }
+
+    fn next_record(&mut self) -> Result<Option<(QValue, u64)>> {
         let Some((fields, line)) = self.next_fields()? else {
             self.report(true);
             return Ok(None);
@@ -271,11 +320,13 @@ impl CsvSource {
         if self.reported.elapsed() >= PROGRESS_EVERY {
             self.report(false);
         }
+        let null_if = self.null_if.as_deref();
+        let value = |f: String| match null_if {
+            Some(null) if f == null => QValue::Null,
+            _ => QValue::String(f),
+        };
         let Some(headers) = &self.headers else {
-            return Ok(Some((
-                QValue::List(fields.into_iter().map(QValue::String).collect()),
-                line,
-            )));
+            return Ok(Some((QValue::List(fields.into_iter().map(value).collect()), line)));
         };
         if fields.len() > headers.len() {
             return Err(self.malformed(
@@ -292,7 +343,7 @@ impl CsvSource {
         let mut fields = fields.into_iter();
         for name in headers {
             let value = match fields.next() {
-                Some(f) if !f.is_empty() => QValue::String(f),
+                Some(f) if !f.is_empty() => value(f),
                 _ => QValue::Null,
             };
             map.insert(name.clone(), value);
@@ -359,8 +410,7 @@ impl CsvSource {
 #[derive(Clone)]
 pub struct LoadCsv {
     pub source: CExpr,
-    pub headers: bool,
-    pub delimiter: u8,
+    pub format: CsvFormat,
     /// Slots of the record's value, of its line and of the file's path (read by
     /// `linenumber()` and `file()`).
     pub slot: usize,
@@ -409,22 +459,23 @@ impl LoadCsv {
                 }
             };
             let path = resolve(&url, ctx.import_dir())?;
-            let file = CsvSource::open(&path, self.headers, self.delimiter, &ctx.imports())?;
+            let file = CsvSource::open(&path, &self.format, &ctx.imports())?;
             self.open.0 = Some((row, Box::new(file)));
         }
     }
 }
 
-/// The delimiter a FIELDTERMINATOR names: one byte, or `\t` written out.
-pub(crate) fn delimiter(terminator: Option<&str>) -> Result<u8> {
-    let Some(t) = terminator else { return Ok(b',') };
-    match t {
-        "\\t" => Ok(b'\t'),
-        t if t.len() == 1 => Ok(t.as_bytes()[0]),
-        t => Err(QueryError::compile(
+/// The one byte a FIELDTERMINATOR, DELIMITER or QUOTE names (`'\t'` written out is a
+/// tab), or `default` when the clause names none.
+pub(crate) fn one_char(what: &str, given: Option<&str>, default: u8) -> Result<u8> {
+    match given {
+        None => Ok(default),
+        Some("\\t") => Ok(b'\t'),
+        Some(t) if t.len() == 1 => Ok(t.as_bytes()[0]),
+        Some(t) => Err(QueryError::compile(
             ErrorKind::SyntaxError,
             "InvalidArgumentValue",
-            format!("FIELDTERMINATOR must be a single ASCII character, got '{t}'"),
+            format!("{what} must be a single ASCII character, got '{t}'"),
         )),
     }
 }
@@ -441,8 +492,19 @@ mod tests {
         dir
     }
 
+    fn headed() -> CsvFormat {
+        CsvFormat {
+            headers: true,
+            ..CsvFormat::default()
+        }
+    }
+
     fn rows(path: &Path, headers: bool) -> Vec<(QValue, u64)> {
-        let mut source = CsvSource::open(path, headers, b',', &Imports::default()).unwrap();
+        let format = CsvFormat {
+            headers,
+            ..CsvFormat::default()
+        };
+        let mut source = CsvSource::open(path, &format, &Imports::default()).unwrap();
         std::iter::from_fn(|| source.next_row().unwrap()).collect()
     }
 
@@ -476,7 +538,7 @@ mod tests {
     fn a_file_is_listed_while_it_is_read() {
         let dir = dir_with(&[("l.csv", b"a\n1\n2\n")]);
         let imports = Imports::default();
-        let mut source = CsvSource::open(&dir.path().join("l.csv"), true, b',', &imports).unwrap();
+        let mut source = CsvSource::open(&dir.path().join("l.csv"), &headed(), &imports).unwrap();
         source.next_row().unwrap();
         let running = imports.running();
         assert_eq!(running.len(), 1);
@@ -493,7 +555,15 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(b"a;b\nx;y\n").unwrap();
         let dir = dir_with(&[("z.csv.gz", &gz.finish().unwrap())]);
-        let mut source = CsvSource::open(&dir.path().join("z.csv.gz"), false, b';', &Imports::default()).unwrap();
+        let mut source = CsvSource::open(
+            &dir.path().join("z.csv.gz"),
+            &CsvFormat {
+                delimiter: b';',
+                ..CsvFormat::default()
+            },
+            &Imports::default(),
+        )
+        .unwrap();
         let (first, _) = source.next_row().unwrap().unwrap();
         assert_eq!(
             first,
@@ -504,10 +574,10 @@ mod tests {
     #[test]
     fn too_many_fields_and_bad_utf8_name_line_and_column() {
         let dir = dir_with(&[("bad.csv", b"a,b\n1,2,3\n"), ("enc.csv", b"a\n\xff\n")]);
-        let mut source = CsvSource::open(&dir.path().join("bad.csv"), true, b',', &Imports::default()).unwrap();
+        let mut source = CsvSource::open(&dir.path().join("bad.csv"), &headed(), &Imports::default()).unwrap();
         let e = source.next_row().unwrap_err();
         assert!(e.message.contains("line 2, column 3"), "{}", e.message);
-        let mut source = CsvSource::open(&dir.path().join("enc.csv"), true, b',', &Imports::default()).unwrap();
+        let mut source = CsvSource::open(&dir.path().join("enc.csv"), &headed(), &Imports::default()).unwrap();
         let e = source.next_row().unwrap_err();
         assert!(
             e.message.contains("line 2, column 1") && e.message.contains("UTF-8"),
@@ -527,6 +597,14 @@ mod tests {
         std::os::unix::fs::symlink(outer.path().join("secret.csv"), import.join("link.csv")).unwrap();
         let ok = resolve("file:///my%20file.csv", Some(&import)).unwrap();
         assert!(ok.ends_with("my file.csv"));
+        // Memgraph's absolute paths: inside the import directory only.
+        let absolute = import.join("my file.csv");
+        assert_eq!(resolve(absolute.to_str().unwrap(), Some(&import)).unwrap(), ok);
+        let secret = outer.path().join("secret.csv");
+        assert!(resolve(secret.to_str().unwrap(), Some(&import))
+            .unwrap_err()
+            .message
+            .contains("outside"));
         for url in [
             "file:///../secret.csv",
             "../secret.csv",

@@ -427,35 +427,64 @@ impl Parser<'_> {
         })
     }
 
-    /// `LOAD CSV [WITH HEADERS] FROM expr AS variable [FIELDTERMINATOR string]`.
+    /// `LOAD CSV [WITH HEADERS] FROM expr AS variable [FIELDTERMINATOR string]` (Neo4j) or
+    /// `LOAD CSV FROM expr WITH HEADER | NO HEADER [IGNORE BAD] [DELIMITER string]
+    /// [QUOTE string] [NULLIF string] AS variable` (Memgraph).
     fn load_csv(&mut self) -> PResult<ClauseKind> {
         self.advance();
         self.expect_kw("CSV")?;
-        let headers = self.eat_kw("WITH");
+        let mut headers = self.eat_kw("WITH");
         if headers {
             self.expect_kw("HEADERS")?;
         }
         self.expect_kw("FROM")?;
         let source = self.expr()?;
+        let (mut terminator, mut quote, mut null_if, mut ignore_bad) = (None, None, None, false);
+        if self.eat_kw("WITH") {
+            self.expect_kw("HEADER")?;
+            headers = true;
+        } else if self.eat_kw("NO") {
+            self.expect_kw("HEADER")?;
+        }
+        loop {
+            if self.eat_kw("IGNORE") {
+                self.expect_kw("BAD")?;
+                ignore_bad = true;
+            } else if self.eat_kw("DELIMITER") {
+                terminator = Some(self.string_literal("DELIMITER")?);
+            } else if self.eat_kw("QUOTE") {
+                quote = Some(self.string_literal("QUOTE")?);
+            } else if self.eat_kw("NULLIF") {
+                null_if = Some(self.string_literal("NULLIF")?);
+            } else {
+                break;
+            }
+        }
         self.expect_kw("AS")?;
         let variable = self.variable()?;
-        let terminator = if self.eat_kw("FIELDTERMINATOR") {
-            match self.peek().clone() {
-                Tok::Str(s) => {
-                    self.advance();
-                    Some(s)
-                }
-                _ => return Err(self.error_expected("a string literal after FIELDTERMINATOR")),
-            }
-        } else {
-            None
-        };
+        if self.eat_kw("FIELDTERMINATOR") {
+            terminator = Some(self.string_literal("FIELDTERMINATOR")?);
+        }
         Ok(ClauseKind::LoadCsv {
             source,
             headers,
             variable,
             terminator,
+            quote,
+            null_if,
+            ignore_bad,
         })
+    }
+
+    /// A string literal after `keyword`.
+    fn string_literal(&mut self, keyword: &str) -> PResult<String> {
+        match self.peek().clone() {
+            Tok::Str(s) => {
+                self.advance();
+                Ok(s)
+            }
+            _ => Err(self.error_expected(&format!("a string literal after {keyword}"))),
+        }
     }
 
     pub(super) fn yield_item(&mut self) -> PResult<YieldItem> {

@@ -277,10 +277,19 @@ impl<'s> Planner<'s> {
                 headers,
                 variable,
                 terminator,
+                quote,
+                null_if,
+                ignore_bad,
             } => {
-                use crate::exec::load_csv::{delimiter, LoadCsv, OpenFile, FILE_VARIABLE, LINE_VARIABLE};
+                use crate::exec::load_csv::{one_char, CsvFormat, LoadCsv, OpenFile, FILE_VARIABLE, LINE_VARIABLE};
                 let source = compile(source, scope, &mut self.slots)?;
-                let delimiter = delimiter(terminator.as_deref())?;
+                let format = CsvFormat {
+                    headers: *headers,
+                    delimiter: one_char("FIELDTERMINATOR", terminator.as_deref(), b',')?,
+                    quote: one_char("QUOTE", quote.as_deref(), b'"')?,
+                    null_if: null_if.clone(),
+                    ignore_bad: *ignore_bad,
+                };
                 let slot = self.bind_new(scope, variable, VarKind::Value)?;
                 let line_slot = scope.bind(LINE_VARIABLE, VarKind::Value, &mut self.slots);
                 let file_slot = scope.bind(FILE_VARIABLE, VarKind::Value, &mut self.slots);
@@ -288,8 +297,7 @@ impl<'s> Planner<'s> {
                     input: Box::new(input),
                     load: Box::new(LoadCsv {
                         source,
-                        headers: *headers,
-                        delimiter,
+                        format,
                         slot,
                         line_slot,
                         file_slot,
