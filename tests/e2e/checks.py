@@ -1,14 +1,19 @@
-"""What the e2e check scripts share: running a named check and counting it, and reading a
-server's resident memory by pid."""
-passed = 0
+"""What the e2e check scripts share: running named checks and counting them, and reading
+a server's resident memory by pid."""
 
 
-def check(name, fn):
-    """Runs fn; a failed assertion ends the script with its traceback."""
-    global passed
-    fn()
-    passed += 1
-    print(f"ok {name}", flush=True)
+class Checks:
+    """Runs named checks; each that passes prints `ok [<suite>: ]<name>`. A failed
+    assertion ends the script with its traceback."""
+
+    def __init__(self, suite=None):
+        self.suite, self.passed = suite, 0
+
+    def __call__(self, name, fn):
+        fn()
+        self.passed += 1
+        label = f"{self.suite}: {name}" if self.suite else name
+        print(f"ok {label}", flush=True)
 
 
 def server_rss_kib(pid):

@@ -11,6 +11,8 @@ import sys
 
 import neo4j
 
+from checks import Checks  # noqa: F401 - raft.py and proxy.py take it from here
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from weft_process import WeftProcess, free_port, wait_until  # noqa: E402 - the shared module lives one folder up
 
@@ -58,13 +60,3 @@ def leader(members):
     return found[0]
 
 
-class Checks:
-    """Runs named checks; each that passes prints `ok <suite>: <name>`."""
-
-    def __init__(self, suite):
-        self.suite, self.passed = suite, 0
-
-    def __call__(self, name, fn):
-        fn()
-        self.passed += 1
-        print(f"ok {self.suite}: {name}", flush=True)

@@ -17,11 +17,12 @@ import neo4j
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from weft_process import WeftProcess, free_port, wait_until  # noqa: E402 - the shared module lives one folder up
+from checks import Checks  # noqa: E402
 
 BINARY = sys.argv[1]
+check = Checks()
 # The warnings a commit's summary carries are checked below; the driver need not print them.
 logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
-passed = 0
 
 
 class Server(WeftProcess):
@@ -47,11 +48,6 @@ class Server(WeftProcess):
         return self.run("MATCH (n:Item) RETURN count(n)")[0][0]
 
 
-def check(name, fn):
-    global passed
-    fn()
-    passed += 1
-    print(f"ok {name}", flush=True)
 
 
 def replica_states(main):
@@ -214,7 +210,7 @@ try:
     check("replication: MAIN killed, its SYNC replica promoted, the old MAIN returns as its replica", failover_to_the_sync_replica_and_the_old_main_returns_as_its_replica)
     check("replication: a replica with commits MAIN lacks is refused as diverged, its data untouched", a_replica_with_commits_main_lacks_is_refused_as_diverged)
     check("replication: a STRICT_SYNC replica applies before the ack; while it is gone commits fail, naming it, and leave nothing", a_strict_sync_replica_applies_before_the_ack_and_writes_stop_while_it_is_gone)
-    print(f"e2e replication: {passed} passed, 0 failed")
+    print(f"e2e replication: {check.passed} passed, 0 failed")
 finally:
     for server in servers:
         server.kill()
