@@ -294,12 +294,7 @@ impl Engine {
             return Ok(Cursor::planned(rows, tree, Some(txn)));
         }
         if plan.batched && !own_transaction {
-            return Err(QueryError::compile(
-                ErrorKind::SemanticError,
-                "ForbiddenDueToTransactionType",
-                "A query with 'CALL { ... } IN TRANSACTIONS' can only run as an auto-commit query \
-                 (session.run), not inside an explicit or managed transaction",
-            ));
+            return Err(crate::exec::batches_refused());
         }
         let params = params
             .iter()

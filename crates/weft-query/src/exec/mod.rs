@@ -37,6 +37,17 @@ const LABEL_MEMO_ENTRIES: usize = 1 << 16;
 /// Property names a statement remembers the ids of (looked up by a linear scan).
 const PROPERTY_ID_MEMO_ENTRIES: usize = 16;
 
+/// The error of `CALL { } IN TRANSACTIONS` in a transaction the client opened: the
+/// engine gives it before the statement runs, and a batch commit checks again.
+pub(crate) fn batches_refused() -> QueryError {
+    QueryError::compile(
+        ErrorKind::SemanticError,
+        "ForbiddenDueToTransactionType",
+        "A query with 'CALL { ... } IN TRANSACTIONS' can only run as an auto-commit query \
+         (session.run), not inside an explicit or managed transaction",
+    )
+}
+
 /// Everything a running statement needs.
 pub struct ExecCtx<G> {
     graph: G,
@@ -356,12 +367,7 @@ impl<G: GraphWrite> ExecCtx<G> {
     /// (`CALL { } IN TRANSACTIONS`); refused inside a transaction the client opened.
     pub fn commit_batch(&mut self) -> Result<()> {
         if !self.own_transaction {
-            return Err(QueryError::runtime(
-                ErrorKind::SemanticError,
-                "ForbiddenDueToTransactionType",
-                "A query with 'CALL { ... } IN TRANSACTIONS' can only run in a transaction of its own \
-                 (an auto-commit query), not inside an explicit transaction",
-            ));
+            return Err(batches_refused());
         }
         // What was checked in the old transaction may differ in the new one.
         self.label_memo.get_mut().clear();

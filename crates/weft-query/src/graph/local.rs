@@ -384,9 +384,10 @@ impl GraphWrite for LocalGraph<'_> {
         // must hold a transaction meanwhile: an empty one stands in (dropped unused).
         let stand_in = Txn::begin(&txn.storage(), txn.mode, txn.read_only.clone());
         let done = std::mem::replace(txn, stand_in);
+        // The committed transaction's warning already includes its earlier batches'.
         let (_, warning) = done.commit_warned()?;
         let mut next = Txn::begin(&txn.storage(), txn.mode, txn.read_only.clone());
-        next.warning = warning.or(txn.warning.take());
+        next.warning = warning;
         std::mem::replace(txn, next).abort();
         Ok(())
     }
