@@ -265,20 +265,28 @@ impl CommitSink for Proposer {
                 ),
             ));
         }
-        let role = self.role.lock().clone();
-        if !role.writable {
-            let why = match &role.leader {
-                Some(leader) => format!("this member is not the Raft leader; the leader is at {leader}"),
-                None => "this member is not the Raft leader, and no leader is known".to_string(),
-            };
-            return Err(CommitError::new(
-                CommitErrorKind::Redirect { to: role.leader },
-                RAFT_SINK,
-                why,
-            ));
+        if let Some(refusal) = self.local_refusal() {
+            return Err(refusal);
         }
         *self.pending.lock() = Some((entry.ts, Arc::from(entry.record)));
         Ok(SinkTicket(entry.ts))
+    }
+
+    /// A member that is not the writable leader refuses, naming the leader it knows.
+    fn local_refusal(&self) -> Option<CommitError> {
+        let role = self.role.lock().clone();
+        if role.writable {
+            return None;
+        }
+        let why = match &role.leader {
+            Some(leader) => format!("this member is not the Raft leader; the leader is at {leader}"),
+            None => "this member is not the Raft leader, and no leader is known".to_string(),
+        };
+        Some(CommitError::new(
+            CommitErrorKind::Redirect { to: role.leader },
+            RAFT_SINK,
+            why,
+        ))
     }
 
     fn confirm(&self, ticket: SinkTicket) {

@@ -90,6 +90,7 @@ impl Storage {
     /// sees the records of its group that came before it.
     fn stage_transaction(&self, entry: CommitEntry<'_>, ops: &[RecordOp]) -> Result<Staged> {
         let mut txn = self.begin_after_assigned();
+        txn.replay = true;
         let edge = |e: &RecordEdge| EdgeRef {
             gid: Gid(e.gid),
             from: Gid(e.from),

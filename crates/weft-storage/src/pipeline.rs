@@ -143,6 +143,13 @@ pub trait CommitSink: Send + Sync {
     fn confirm(&self, ticket: SinkTicket) {
         let _ = ticket;
     }
+    /// Why this sink would refuse any local commit now (a Raft member that is not the
+    /// writable leader), or `None`. Asked before a local transaction's first change, so
+    /// that a write bound to be refused takes no object that a record this member
+    /// applies may need (a vertex id the leader hands out next).
+    fn local_refusal(&self) -> Option<CommitError> {
+        None
+    }
     /// Blocks until the record of `ticket` is where this sink promises (durable, held by
     /// a replica); called outside the commit lock, after every earlier sink's wait.
     /// Success must cover every earlier record of this sink too (records are held in
@@ -202,6 +209,11 @@ impl Pipeline {
     /// The error that stopped the pipeline, if one did.
     pub fn failure(&self) -> Option<CommitError> {
         self.failed.read().clone()
+    }
+
+    /// The first sink's [`CommitSink::local_refusal`], if any sink refuses.
+    pub fn local_refusal(&self) -> Option<CommitError> {
+        self.sinks.read().iter().find_map(|sink| sink.local_refusal())
     }
 
     /// Step 1, under the commit lock: every sink takes the record, or none keeps it.

@@ -30,6 +30,8 @@ pub struct Transaction {
     /// commits.
     label_changes: Vec<(LabelId, i64)>,
     open: bool,
+    /// Applies a received commit record: its first change asks no sink's leave.
+    pub(crate) replay: bool,
 }
 
 #[derive(Default)]
@@ -149,6 +151,7 @@ impl Transaction {
             log: TxnLog::default(),
             label_changes: Vec::new(),
             open: true,
+            replay: false,
         }
     }
 
@@ -165,9 +168,22 @@ impl Transaction {
         }
     }
 
+    /// Before a change: the transaction is open and, before its first change, the commit
+    /// pipeline would take a local commit now. A refused write holds nothing, so it can
+    /// never stand in the way of a record this member applies.
+    fn ensure_writable(&self) -> Result<()> {
+        self.ensure_open()?;
+        if self.log.ops.is_empty() && !self.replay {
+            if let Some(refusal) = self.inner.pipeline.local_refusal() {
+                return Err(StorageError::Commit(refusal));
+            }
+        }
+        Ok(())
+    }
+
     /// Creates a vertex without labels or properties.
     pub fn create_vertex(&mut self) -> Result<Gid> {
-        self.ensure_open()?;
+        self.ensure_writable()?;
         let (id, _) = self
             .inner
             .vertices
@@ -208,7 +224,7 @@ impl Transaction {
     /// Deletes a vertex; with `detach`, its edges first, otherwise a vertex with edges is
     /// refused.
     pub fn delete_vertex(&mut self, gid: Gid, detach: bool) -> Result<()> {
-        self.ensure_open()?;
+        self.ensure_writable()?;
         loop {
             let mut v = self.inner.write_vertex(&self.viewer, gid)?;
             let mut edges: Vec<EdgeRef> = v
@@ -252,7 +268,7 @@ impl Transaction {
 
     /// Adds a label; `false` when the vertex already had it.
     pub fn add_label(&mut self, gid: Gid, label: LabelId) -> Result<bool> {
-        self.ensure_open()?;
+        self.ensure_writable()?;
         let mut v = self.inner.write_vertex(&self.viewer, gid)?;
         if v.has_label(label) {
             return Ok(false);
@@ -269,7 +285,7 @@ impl Transaction {
 
     /// Removes a label; `false` when the vertex did not have it.
     pub fn remove_label(&mut self, gid: Gid, label: LabelId) -> Result<bool> {
-        self.ensure_open()?;
+        self.ensure_writable()?;
         let mut v = self.inner.write_vertex(&self.viewer, gid)?;
         if !v.has_label(label) {
             return Ok(false);
@@ -285,7 +301,7 @@ impl Transaction {
 
     /// Sets a vertex property (`Value::Null` removes it); returns the old value.
     pub fn set_vertex_property(&mut self, gid: Gid, key: PropertyId, value: Value) -> Result<Option<Value>> {
-        self.ensure_open()?;
+        self.ensure_writable()?;
         check_value(&value)?;
         let mut v = self.inner.write_vertex(&self.viewer, gid)?;
         let old = v.props.set(key, Some(value.clone()));
@@ -301,7 +317,7 @@ impl Transaction {
 
     /// Creates an edge `from -[edge_type]-> to`.
     pub fn create_edge(&mut self, from: Gid, to: Gid, edge_type: EdgeTypeId) -> Result<EdgeRef> {
-        self.ensure_open()?;
+        self.ensure_writable()?;
         let gid = Gid(self.inner.next_edge.fetch_add(1, Ordering::Relaxed));
         if gid.0 >= MAX_EDGE_ID {
             self.inner.next_edge.fetch_sub(1, Ordering::Relaxed);
@@ -350,7 +366,7 @@ impl Transaction {
 
     /// Deletes an edge.
     pub fn delete_edge(&mut self, e: &EdgeRef) -> Result<()> {
-        self.ensure_open()?;
+        self.ensure_writable()?;
         let (mut from, mut to) = self.inner.write_pair(&self.viewer, e.from, e.to)?;
         // The handle must describe the stored edge exactly, or the two adjacency lists
         // would be changed inconsistently.
@@ -402,7 +418,7 @@ impl Transaction {
 
     /// Sets an edge property (`Value::Null` removes it); returns the old value.
     pub fn set_edge_property(&mut self, e: &EdgeRef, key: PropertyId, value: Value) -> Result<Option<Value>> {
-        self.ensure_open()?;
+        self.ensure_writable()?;
         check_value(&value)?;
         let slot = self
             .inner

@@ -36,9 +36,12 @@ pub fn items(host: &StorageCell) -> usize {
 pub fn commit(host: &StorageCell, n: i64) {
     let storage = host.storage();
     let (label, key) = (storage.label("Item"), storage.property("n"));
+    // Until the member leads, the first change is refused (a redirect).
     wait_until("the leader takes the commit", || {
         let mut txn = storage.begin(IsolationLevel::SnapshotIsolation);
-        let v = txn.create_vertex().unwrap();
+        let Ok(v) = txn.create_vertex() else {
+            return false;
+        };
         txn.add_label(v, label).unwrap();
         txn.set_vertex_property(v, key, Value::Int(n)).unwrap();
         txn.commit().is_ok()
