@@ -194,4 +194,11 @@ fn the_schema_as_a_graph_of_virtual_entities() {
         let ResultValue::Node(n) = node else { panic!("a node") };
         assert!((n.id as i64) < 0, "{}", n.id);
     }
+    // They answer label checks and property reads as stored nodes do.
+    let cities = run(
+        &engine,
+        "CALL db.schema.visualization() YIELD nodes UNWIND nodes AS n \
+         WITH n WHERE n:City AND NOT n:Person RETURN n.name AS name, n:City AS city",
+    );
+    assert_eq!(rows(&cities), vec![vec!["City", "true"]]);
 }
