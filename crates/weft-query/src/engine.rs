@@ -301,9 +301,11 @@ impl Engine {
             .map(|(k, v)| (k.clone(), QValue::from(v.clone())))
             .collect();
         let deadline = self.query_timeout.map(|timeout| Instant::now() + timeout);
+        let terminator = txn.terminator();
         let graph = LocalGraph::new(storage.clone(), txn);
         let mut ctx = ExecCtx::new(graph, params)
             .with_deadline(deadline)
+            .with_terminator(terminator)
             .with_scan_threads(self.scan_threads.load(std::sync::atomic::Ordering::Relaxed))
             .with_import_dir(self.import_dir.get().cloned())
             .with_imports(self.imports.clone())

@@ -88,6 +88,15 @@ impl QueryError {
         )
     }
 
+    /// A statement stopped because its client cancelled it (its transaction terminated).
+    pub fn terminated() -> Self {
+        QueryError::runtime(
+            ErrorKind::TimedOut,
+            "TransactionTerminated",
+            "The transaction was terminated (its client cancelled it) and is rolled back",
+        )
+    }
+
     /// Syntax error at a position, the message saying what was expected.
     pub fn syntax(detail: &'static str, message: impl Into<String>, position: Position) -> Self {
         let message = format!(
@@ -217,6 +226,11 @@ pub const STATUS_CODES: &[StatusCode] = &[
         ErrorKind::TransientConflict,
         "",
         "Neo.TransientError.Transaction.Conflict",
+    ),
+    row(
+        ErrorKind::TimedOut,
+        "TransactionTerminated",
+        "Neo.ClientError.Transaction.Terminated",
     ),
     row(
         ErrorKind::TimedOut,

@@ -95,3 +95,29 @@ fn a_statement_past_the_query_timeout_stops_with_a_timeout_error() {
         1_000_000
     );
 }
+
+#[test]
+fn a_terminated_transaction_stops_its_running_statement_and_writes_nothing() {
+    let engine = Engine::new();
+    let none = BTreeMap::new();
+    let txn = engine.begin(AccessMode::ReadWrite);
+    let stop = txn.terminator();
+    let mut cursor = engine
+        .start_in(
+            txn,
+            "UNWIND range(1, 100000) AS i UNWIND range(1, 100000) AS j CREATE (:T {i: i}) RETURN count(*)",
+            &none,
+        )
+        .unwrap();
+    // Another thread (a client's cancel) sets the flag while the statement runs.
+    let setter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let error = cursor.fetch(1).unwrap_err();
+    setter.join().unwrap();
+    assert_eq!(error.kind, ErrorKind::TimedOut);
+    assert_eq!(error.status(), "Neo.ClientError.Transaction.Terminated");
+    drop(cursor);
+    assert_eq!(count(&engine, "MATCH (n:T) RETURN count(n)"), 0);
+}

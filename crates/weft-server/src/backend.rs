@@ -115,6 +115,13 @@ impl EngineBackend {
         consistency::before_reading(&self.node, level, bookmark)
     }
 
+    /// The open explicit transaction's terminate flag ([`weft_query::Txn::terminator`]):
+    /// set from another thread, it stops the statement running in it. `None` without a
+    /// local transaction (none open, or one forwarded to the leader).
+    pub fn terminator(&self) -> Option<std::sync::Arc<std::sync::atomic::AtomicBool>> {
+        self.tx.as_ref().map(|tx| tx.terminator())
+    }
+
     /// Sets the negotiated Bolt version (the version a link to the leader speaks).
     pub fn speaking(mut self, version: Version) -> EngineBackend {
         self.version = version;

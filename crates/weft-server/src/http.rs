@@ -1,4 +1,5 @@
-//! The operator's HTTP endpoint (`--http-address`): liveness and Prometheus metrics.
+//! The operator's HTTP endpoint (`--http-address`): liveness and Prometheus metrics, and
+//! beside them the query API and console of [`crate::web`].
 //!
 //! Owns: the axum router with `GET /health` (200 and `{"status":"ok","version":...}`
 //! while the server accepts connections and writes; 503 and `"status":"writes_refused"`
@@ -36,11 +37,15 @@ pub async fn serve(
     metrics: Option<PrometheusHandle>,
     refused: WritesRefused,
     refresh: Refresh,
+    web: Option<crate::web::Web>,
     stopped: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let router = Router::new()
+    let mut router = Router::new()
         .route("/health", get(health).with_state(refused))
         .route("/metrics", get(render_metrics).with_state((metrics, refresh)));
+    if let Some(web) = web {
+        router = router.merge(web.router(stopped.clone()));
+    }
     axum::serve(listener, router)
         .with_graceful_shutdown(until(stopped))
         .await

@@ -25,6 +25,8 @@ pub mod raft;
 mod role;
 pub mod starting;
 mod tls;
+pub mod value;
+pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -66,6 +68,8 @@ pub struct ServerConfig {
     pub auth: Option<Arc<Credentials>>,
     /// Bolt over TLS when set; plain TCP otherwise.
     pub tls: Option<TlsConfig>,
+    /// The HTTP query API and console.
+    pub web: web::WebConfig,
 }
 
 impl Default for ServerConfig {
@@ -75,6 +79,7 @@ impl Default for ServerConfig {
             workers: default_workers(),
             auth: None,
             tls: None,
+            web: web::WebConfig::default(),
         }
     }
 }
@@ -84,7 +89,7 @@ impl Default for ServerConfig {
 #[derive(Debug)]
 pub struct Listeners {
     pub bolt: TcpListener,
-    /// `GET /health` and `GET /metrics`.
+    /// `GET /health`, `GET /metrics`, the HTTP query API and the console.
     pub http: Option<TcpListener>,
 }
 
@@ -119,11 +124,22 @@ pub async fn serve(
             metrics::record_raft(member);
         }
     });
-    let http = http.map(|http| tokio::spawn(http::serve(http, exporter, refused, refresh, stopped.clone())));
+    let workers = Arc::new(Semaphore::new(config.workers.max(1)));
+    let web = web::Web::new(node.clone(), config.auth.clone(), workers.clone(), &config.web);
+    let http = http.map(|http| {
+        tokio::spawn(http::serve(
+            http,
+            exporter,
+            refused,
+            refresh,
+            Some(web),
+            stopped.clone(),
+        ))
+    });
     let context = Context {
         serving: Serving::Node(node),
         credentials: config.auth.clone(),
-        workers: Arc::new(Semaphore::new(config.workers.max(1))),
+        workers,
     };
     run_connections(&listener, context, &config, (stop, stopped), shutdown, None).await;
     if let Some(http) = http {

@@ -60,11 +60,20 @@ struct ServeArgs {
     #[arg(long, env = "WEFT_WORKERS", default_value_t = weft_server::default_workers(),
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     workers: usize,
-    /// Address for HTTP `GET /health` and `GET /metrics` (Prometheus text format).
+    /// Address for the web console (`/`), the HTTP query API (`/db/neo4j/tx/...`),
+    /// `GET /health` and `GET /metrics` (Prometheus text format).
     #[arg(long, env = "WEFT_HTTP_ADDRESS", default_value = weft_server::DEFAULT_HTTP_ADDRESS)]
     http_address: SocketAddr,
-    /// Require this user and password (basic scheme) from every Bolt client; without it
-    /// any credentials are accepted.
+    /// An origin (`scheme://host:port`) whose pages may call the HTTP API; by default
+    /// only the server's own pages (the console) may.
+    #[arg(long, env = "WEFT_HTTP_ALLOW_ORIGIN", value_name = "ORIGIN")]
+    http_allow_origin: Option<String>,
+    /// Seconds an open HTTP transaction may stay unused before it is rolled back.
+    #[arg(long, env = "WEFT_HTTP_TRANSACTION_TIMEOUT", value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..))]
+    http_transaction_timeout: u64,
+    /// Require this user and password (basic scheme) from every Bolt client and HTTP
+    /// request; without it any credentials are accepted.
     #[arg(long, env = "WEFT_AUTH", value_name = "USER:PASSWORD", hide_env_values = true)]
     auth: Option<weft_server::Credentials>,
     /// Seconds a query may run before it is stopped with TransactionTimedOut (counted
@@ -276,6 +285,10 @@ fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         max_connections: args.max_connections,
         workers: args.workers,
         auth: args.auth.clone().map(std::sync::Arc::new),
+        web: weft_server::web::WebConfig {
+            allow_origin: args.http_allow_origin.clone(),
+            transaction_timeout: Some(Duration::from_secs(args.http_transaction_timeout)),
+        },
         tls,
     };
     let progress = RecoveryProgress::new();

@@ -55,6 +55,8 @@ pub struct ExecCtx<G> {
     pub stats: QueryStats,
     now: ZonedDateTime,
     deadline: Option<Instant>,
+    /// The transaction's terminate flag, checked with the deadline.
+    terminated: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     steps: std::cell::Cell<u32>,
     /// Whether a node has a label, as seen since the statement last wrote: a traversal
     /// meets the same well-connected nodes again and again, and each storage check takes
@@ -103,6 +105,7 @@ impl<G: GraphRead> ExecCtx<G> {
             stats: QueryStats::default(),
             now: ZonedDateTime::now_utc(),
             deadline: None,
+            terminated: None,
             steps: std::cell::Cell::new(0),
             label_memo: Default::default(),
             property_ids: Default::default(),
@@ -201,10 +204,23 @@ impl<G: GraphRead> ExecCtx<G> {
         if !steps.is_multiple_of(DEADLINE_CHECK_EVERY) {
             return Ok(());
         }
+        if self
+            .terminated
+            .as_ref()
+            .is_some_and(|t| t.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            return Err(QueryError::terminated());
+        }
         match self.deadline {
             Some(deadline) if Instant::now() >= deadline => Err(QueryError::timed_out()),
             _ => Ok(()),
         }
+    }
+
+    /// Stops the statement with `TransactionTerminated` once `flag` is set.
+    pub fn with_terminator(mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Self {
+        self.terminated = Some(flag);
+        self
     }
 
     /// Refuses every write of the statement with `error` (`None`: writes allowed).

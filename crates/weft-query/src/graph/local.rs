@@ -12,6 +12,7 @@ use crate::graph::{
     Direction, EdgeRef, EdgeTypeId, Gid, GraphNames, GraphRead, GraphStats, GraphWrite, LabelId, PropertyId, Value,
 };
 use std::ops::Bound;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use weft_storage::{ConstraintInfo, IndexInfo, IsolationLevel, Storage, StorageError, Transaction};
 
@@ -36,6 +37,8 @@ pub struct Txn {
     /// A warning from a batch this statement already committed (`IN TRANSACTIONS`),
     /// passed on with the final commit's.
     warning: Option<String>,
+    /// Set from outside ([`Txn::terminator`]) to stop the statement running in it.
+    terminated: Arc<AtomicBool>,
 }
 
 impl Txn {
@@ -46,7 +49,15 @@ impl Txn {
             wrote: false,
             read_only,
             warning: None,
+            terminated: Arc::default(),
         }
+    }
+
+    /// A flag that, once set (by another thread: a client cancelling its query), makes
+    /// the statement running in this transaction fail with `TransactionTerminated` at
+    /// its next check, as a query timeout does; the caller then rolls it back.
+    pub fn terminator(&self) -> Arc<AtomicBool> {
+        self.terminated.clone()
     }
 
     /// Whether the transaction may write.
@@ -109,6 +120,11 @@ impl TxnHandle<'_> {
             TxnHandle::Borrowed(_) => None,
             TxnHandle::Owned(txn) => Some(*txn),
         }
+    }
+
+    /// The transaction's terminate flag ([`Txn::terminator`]).
+    pub fn terminator(&self) -> Arc<AtomicBool> {
+        self.txn().terminator()
     }
 
     fn txn(&self) -> &Txn {

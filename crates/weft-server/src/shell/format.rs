@@ -15,8 +15,8 @@ use std::time::Duration;
 use weft_bolt::packstream::dict_get;
 use weft_bolt::{BoltValue, Dialect};
 
-use super::value;
 use weft_client::QueryResult;
+use weft_server::value;
 
 /// The output layouts `--format` chooses from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -15,7 +15,7 @@ mod format;
 mod input;
 mod progress;
 mod repl;
-mod value;
+use weft_server::value;
 
 use std::io::{BufRead, IsTerminal};
 

@@ -5,9 +5,9 @@ use std::time::Duration;
 use weft_bolt::structs::{TAG_DATE, TAG_NODE, TAG_PATH, TAG_RELATIONSHIP, TAG_UNBOUND_RELATIONSHIP};
 use weft_bolt::{BoltValue, Dialect, Structure};
 
-use super::super::value::{json, text};
 use super::{csv, json_lines, summary, table};
 use weft_client::QueryResult;
+use weft_server::value::{json, text};
 
 const V5: Dialect = Dialect {
     element_ids: true,

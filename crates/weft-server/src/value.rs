@@ -1,4 +1,4 @@
-//! How the shell shows one Bolt value: as Cypher-like text and as JSON.
+//! How a Bolt value reads: as Cypher-like text (the shell) and as JSON (the shell and the HTTP API).
 //!
 //! Owns: the readable text of every value a query can return — strings quoted and
 //! escaped, floats always with a decimal point, nodes as `(:Person {name: "A"})`,
@@ -178,7 +178,7 @@ fn point_text(p: &Point) -> String {
 }
 
 /// `{"srid": 7203, "x": 1.5, "y": 2.5}`, with `"z"` in 3D.
-fn point_json(p: &Point) -> Json {
+pub fn point_json(p: &Point) -> Json {
     let mut map = Map::new();
     map.insert("srid".into(), Json::from(p.srid()));
     for (name, c) in ["x", "y", "z"].iter().zip(p.coords()) {
@@ -188,7 +188,7 @@ fn point_json(p: &Point) -> Json {
     Json::Object(map)
 }
 
-fn temporal_text(t: &Temporal) -> String {
+pub fn temporal_text(t: &Temporal) -> String {
     match t {
         Temporal::Date(d) => d.to_string(),
         Temporal::Time(t) => t.to_string(),
@@ -262,7 +262,7 @@ fn json_path(path: &Path, dialect: Dialect) -> Json {
     json!({"nodes": nodes, "relationships": rels})
 }
 
-fn json_map(entries: &[(String, BoltValue)], dialect: Dialect) -> Json {
+pub fn json_map(entries: &[(String, BoltValue)], dialect: Dialect) -> Json {
     let map: Map<String, Json> = entries.iter().map(|(k, v)| (k.clone(), json(v, dialect))).collect();
     Json::Object(map)
 }

@@ -1,0 +1,264 @@
+//! The web side of `--http-address`: Neo4j's HTTP query API ([`api`]) and the console
+//! served at `/` ([`assets`]), with the checks every request of theirs passes.
+//!
+//! Owns: [`Web`] (what the handlers share), the router of these routes, the same-origin
+//! rule, HTTP basic authentication against the server's `--auth` user, and the console's
+//! two JSON endpoints (`/console/config`, `/console/cluster`).
+//! Promises:
+//! - a request that carries an `Origin` other than the server's own (the `Host` it was
+//!   sent to) is refused with 403, unless `--http-allow-origin` names that origin; an
+//!   allowed one gets the CORS headers and its preflight an answer;
+//! - with `--auth`, every API call and `/console/cluster` needs the user's `Basic`
+//!   credentials (401 otherwise, the same `Neo.ClientError.Security.Unauthorized` Bolt
+//!   sends); a request marked `X-Requested-With` gets no `WWW-Authenticate` challenge, so
+//!   the console shows its own login form instead of the browser's;
+//! - only one database exists: `/db/{name}` with another name is `DatabaseNotFound`.
+
+mod api;
+mod assets;
+mod results;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::Engine as _;
+use serde_json::json;
+use tokio::sync::{watch, Semaphore};
+use weft_bolt::{Auth, BackendError};
+
+use crate::auth::Credentials;
+use crate::node::Node;
+
+/// The one database's name in `/db/{name}` (what `SHOW DATABASES` lists).
+pub const DATABASE: &str = "neo4j";
+
+/// Default of `--http-transaction-timeout`: Neo4j's idle timeout for HTTP transactions.
+pub const DEFAULT_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Largest request body taken (statements and their parameters).
+const MAX_BODY: usize = 64 << 20;
+
+/// What the web handlers share; cheap to clone.
+#[derive(Clone)]
+pub struct Web {
+    node: Node,
+    credentials: Option<Arc<Credentials>>,
+    /// The server's worker permits, shared with Bolt.
+    workers: Arc<Semaphore>,
+    allow_origin: Option<String>,
+    transaction_timeout: Duration,
+    transactions: Arc<api::Transactions>,
+}
+
+/// The settings of the web side.
+#[derive(Clone, Debug, Default)]
+pub struct WebConfig {
+    /// An origin (`scheme://host:port`) allowed to call the API from its pages.
+    pub allow_origin: Option<String>,
+    /// How long an open HTTP transaction may stay unused before it is rolled back.
+    pub transaction_timeout: Option<Duration>,
+}
+
+impl Web {
+    pub fn new(node: Node, credentials: Option<Arc<Credentials>>, workers: Arc<Semaphore>, config: &WebConfig) -> Web {
+        Web {
+            node,
+            credentials,
+            workers,
+            allow_origin: config.allow_origin.clone(),
+            transaction_timeout: config.transaction_timeout.unwrap_or(DEFAULT_TRANSACTION_TIMEOUT),
+            transactions: Arc::default(),
+        }
+    }
+
+    /// The API and console routes, behind the origin check.
+    pub fn router(self, stopped: watch::Receiver<bool>) -> Router {
+        tokio::spawn(api::reap(self.clone(), stopped));
+        let origin = self.allow_origin.clone();
+        Router::new()
+            .route("/db/{db}/tx/commit", post(api::commit_now))
+            .route("/db/{db}/tx", post(api::open))
+            .route("/db/{db}/tx/{id}", post(api::run_open).delete(api::roll_back))
+            .route("/db/{db}/tx/{id}/commit", post(api::commit_open))
+            .route("/console/config", get(config))
+            .route("/console/cluster", get(cluster))
+            .route("/", get(assets::index))
+            .route("/console/{*path}", get(assets::file))
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+            .with_state(self)
+            .layer(axum::middleware::from_fn_with_state(origin, same_origin))
+    }
+
+    /// Checks the database name and the credentials of a request; the `Auth` its session
+    /// authenticates with.
+    fn admit(&self, db: &str, headers: &HeaderMap) -> Result<Auth, Box<Response>> {
+        if db != DATABASE {
+            let error = BackendError::new(
+                "Neo.ClientError.Database.DatabaseNotFound",
+                format!("there is no database {db:?}; this server has one, {DATABASE:?}"),
+            );
+            return Err(Box::new(error_body(StatusCode::NOT_FOUND, &error)));
+        }
+        self.authenticate(headers)
+    }
+
+    fn authenticate(&self, headers: &HeaderMap) -> Result<Auth, Box<Response>> {
+        let auth = basic_auth(headers);
+        let Some(credentials) = &self.credentials else {
+            return Ok(auth);
+        };
+        match credentials.verify(&auth) {
+            Ok(()) => Ok(auth),
+            Err(mut error) => {
+                if auth.scheme == "none" {
+                    error.message = "this server requires a user and password (HTTP basic authentication)".into();
+                }
+                let mut response = error_body(StatusCode::UNAUTHORIZED, &error);
+                if !headers.contains_key("x-requested-with") {
+                    response.headers_mut().insert(
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static("Basic realm=\"Weft\""),
+                    );
+                }
+                Err(Box::new(response))
+            }
+        }
+    }
+}
+
+/// The `Auth` of an `Authorization: Basic` header; scheme `none` without one (or with
+/// one that cannot be read, which then fails as wrong credentials would).
+fn basic_auth(headers: &HeaderMap) -> Auth {
+    let none = Auth {
+        scheme: "none".into(),
+        principal: None,
+        credentials: None,
+    };
+    let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+        return none;
+    };
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Auth {
+            scheme: value.to_ascii_lowercase(),
+            ..none
+        };
+    };
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    match (
+        scheme.eq_ignore_ascii_case("basic"),
+        decoded.as_deref().and_then(|d| d.split_once(':')),
+    ) {
+        (true, Some((user, password))) => Auth {
+            scheme: "basic".into(),
+            principal: Some(user.to_string()),
+            credentials: Some(password.to_string()),
+        },
+        _ => Auth {
+            scheme: scheme.to_ascii_lowercase(),
+            ..none
+        },
+    }
+}
+
+/// A response whose body is Neo4j's error list with one error.
+fn error_body(status: StatusCode, error: &BackendError) -> Response {
+    let body = json!({"results": [], "errors": [{"code": error.code, "message": error.message}]});
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+/// The same-origin rule (see the module docs), and CORS for the allowed origin.
+async fn same_origin(State(allowed): State<Option<String>>, request: Request, next: Next) -> Response {
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let Some(origin) = origin else {
+        return next.run(request).await;
+    };
+    let host = request.headers().get(header::HOST).and_then(|v| v.to_str().ok());
+    let own = host.is_some_and(|host| origin == format!("http://{host}") || origin == format!("https://{host}"));
+    if own {
+        return next.run(request).await;
+    }
+    if allowed.as_deref() != Some(origin.as_str()) {
+        let error = BackendError::new(
+            "Neo.ClientError.Security.Forbidden",
+            format!(
+                "a request from a page of {origin} is refused: only this server's own pages may call it \
+                 (start the server with --http-allow-origin {origin} to allow that origin)"
+            ),
+        );
+        return error_body(StatusCode::FORBIDDEN, &error);
+    }
+    let mut response = if request.method() == Method::OPTIONS {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        next.run(request).await
+    };
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&origin) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Authorization, Content-Type, X-Requested-With"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("Location"),
+    );
+    response
+}
+
+/// `GET /console/config`: what the console needs before its user logs in.
+async fn config(State(web): State<Web>) -> Response {
+    let body = json!({
+        "auth_required": web.credentials.is_some(),
+        "version": env!("CARGO_PKG_VERSION"),
+        "database": DATABASE,
+    });
+    ([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+/// `GET /console/cluster`: the replication or Raft members as `SHOW REPLICAS` or
+/// `SHOW CLUSTER` lists them, and this server's role.
+async fn cluster(State(web): State<Web>, headers: HeaderMap) -> Response {
+    let auth = match web.authenticate(&headers) {
+        Ok(auth) => auth,
+        Err(refused) => return *refused,
+    };
+    let (mode, role, statement) = if let Some(member) = web.node.raft() {
+        let role = member.status().map_or("unknown", |(status, _)| status.role);
+        ("raft", role.to_string(), Some("SHOW CLUSTER"))
+    } else if web.node.replication().is_some() {
+        ("replication", web.node.role().name().to_string(), Some("SHOW REPLICAS"))
+    } else {
+        ("single", web.node.role().name().to_string(), None)
+    };
+    let members = match statement {
+        None => Ok(serde_json::Value::Null),
+        Some(statement) => api::table(&web, auth, statement).await,
+    };
+    match members {
+        Ok(members) => {
+            let body = json!({"mode": mode, "role": role, "members": members});
+            ([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+        }
+        Err(response) => *response,
+    }
+}
