@@ -6,12 +6,16 @@ each with its own data directory, and stops them (by pid) whatever happens. Each
 prints one line; any failed assertion exits non-zero. Bounded: every wait gives up
 after 30 s.
 """
+import base64
+import json
 import logging
+import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import urllib.request
 
 import mgclient
 import neo4j
@@ -137,6 +141,36 @@ try:
                 assert s.run(query).single()["m"] == 30
         boss.run("MATCH (c:Chain) DELETE c")
 
+    def http(member, method, path, body=None):
+        """One HTTP API call to `member` as the cluster's user; the parsed JSON answer."""
+        token = base64.b64encode(":".join(member.auth).encode()).decode()
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{member.http_port}{path}", data=data, method=method,
+                                         headers={"Authorization": f"Basic {token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def http_on_a_follower_forwards_writes_and_shows_the_cluster():
+        boss = leader(members)
+        follower = next(m for m in members if m is not boss)
+        written = http(follower, "POST", "/db/neo4j/tx/commit",
+                       {"statements": [{"statement": "CREATE (:ViaHttp {n: 1}) RETURN 1"}]})
+        assert written["errors"] == [], written
+        assert boss.run("MATCH (x:ViaHttp) RETURN count(x)") == [[1]]
+        cluster = http(follower, "GET", "/console/cluster")
+        assert (cluster["mode"], cluster["role"]) == ("raft", "follower"), cluster
+        roles = [row[cluster["members"]["columns"].index("role")] for row in cluster["members"]["rows"]]
+        assert sorted(roles) == ["follower", "follower", "leader"], cluster
+
+    def the_console_shows_the_cluster():
+        follower = next(m for m in members if m is not leader(members))
+        shots = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "target", "console-screenshots")
+        if not (shutil.which("chromium") and shutil.which("chromedriver")):
+            print("   skipped: Debian's chromium and chromium-driver are not installed", flush=True)
+            return
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "console.py"),
+                        str(follower.http_port), shots, "--cluster", "3"], check=True, timeout=120)
+
     def show_cluster_lists_the_members():
         boss = leader(members)
         rows = boss.cluster()
@@ -222,6 +256,9 @@ try:
           reads_wait_for_bookmarks_and_for_the_consistency_asked)
     check("SHOW CLUSTER lists the three members and one leader", show_cluster_lists_the_members)
     check("MAIN/REPLICA statements are refused on a member", replication_statements_are_refused_on_a_member)
+    check("HTTP: a write posted to a follower reaches the leader; /console/cluster lists the members",
+          http_on_a_follower_forwards_writes_and_shows_the_cluster)
+    check("the console of a follower shows the cluster view (headless Chromium)", the_console_shows_the_cluster)
     check("the leader SIGKILLed, a new leader takes writes, the old one restarts with no flags and catches up",
           the_leader_killed_a_new_one_takes_writes_and_the_old_one_catches_up_after_a_restart)
     def a_member_is_added_catches_up_and_is_removed():

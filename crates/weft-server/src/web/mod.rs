@@ -245,7 +245,11 @@ async fn cluster(State(web): State<Web>, headers: HeaderMap) -> Response {
     let (mode, role, statement) = if let Some(member) = web.node.raft() {
         let role = member.status().map_or("unknown", |(status, _)| status.role);
         ("raft", role.to_string(), Some("SHOW CLUSTER"))
-    } else if web.node.replication().is_some() {
+    } else if web
+        .node
+        .replication()
+        .is_some_and(|r| web.node.role() == crate::Role::Replica || !r.replicas().is_empty())
+    {
         ("replication", web.node.role().name().to_string(), Some("SHOW REPLICAS"))
     } else {
         ("single", web.node.role().name().to_string(), None)
