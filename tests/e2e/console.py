@@ -129,6 +129,43 @@ def table_and_graph_show_a_match():
     screenshot("console-graph.png")
 
 
+def double_clicking_a_node_adds_its_neighbours():
+    created = run(f"MATCH (g:Person {{name:'Grace', console:'{TOKEN}'}}) "
+                  f"CREATE (g)-[:KNOWS]->(:Person {{name:'Hopper', console:'{TOKEN}'}})")
+    assert not created["errors"], created["errors"]
+    result = run(f"MATCH (a:Person {{name:'Ada', console:'{TOKEN}'}})-[r:KNOWS]->(b) RETURN a, r, b")
+    assert not result["errors"], result["errors"]
+    element("tab-graph").click()
+    edges = "const cy = window.weftConsole.cy; return [cy.nodes().length, cy.edges().length];"
+    wait_for("Ada and Grace in the graph", lambda: script(edges) == [2, 1])
+    # What cytoscape reports for a double click (tap twice) on Grace.
+    script("window.weftConsole.cy.nodes().filter(n => n.data('caption') === 'Grace')[0].emit('dbltap');")
+    wait_for("Grace's neighbour Hopper added to the graph", lambda: script(edges) == [3, 2])
+
+
+def a_long_query_can_be_cancelled():
+    long = (f"UNWIND range(1, 100000) AS i UNWIND range(1, 100000) AS j "
+            f"CREATE (:Endless {{console:'{TOKEN}'}}) RETURN count(*)")
+    script("window.weftConsole.lastResult = null; window.weftConsole.editor.setValue(arguments[0]);", long)
+    element("run").click()
+    wait_for("the spinner and the Cancel button", lambda: shown("spinner") and shown("cancel"))
+    element("cancel").click()
+    wait_for("the cancelled notice", lambda: shown("notice") and "cancelled" in element("notice").text.lower())
+    wait_for("the console ready again", lambda: not shown("spinner") and shown("run"))
+    # The server stopped the statement and rolled it back: nothing of it was written. The
+    # server has one worker (run.sh), so this answer also shows the statement let it go.
+    result = run(f"MATCH (e:Endless {{console:'{TOKEN}'}}) RETURN count(e) AS n")
+    assert result["results"][0]["data"][0]["row"] == [0], result
+
+
+def batches_run_in_transactions_of_their_own():
+    result = run(f"UNWIND range(1, 3) AS i CALL (i) {{ CREATE (:Batched {{console:'{TOKEN}', i: i}}) }} "
+                 f"IN TRANSACTIONS OF 1 ROWS")
+    assert not result["errors"], result["errors"]
+    result = run(f"MATCH (b:Batched {{console:'{TOKEN}'}}) RETURN count(b) AS n")
+    assert result["results"][0]["data"][0]["row"] == [3], result
+
+
 def a_failing_query_shows_the_error():
     result = run("RETURN 1 +")
     assert result["errors"], result
@@ -210,6 +247,10 @@ try:
     check("log in: " + ("the form refuses a wrong password and takes the right one" if USER else "no form without --auth"),
           logs_in)
     check("CREATE, then MATCH: the table has 1 row, the graph 2 nodes and 1 edge", table_and_graph_show_a_match)
+    check("double-clicking a node adds its neighbours to the graph", double_clicking_a_node_adds_its_neighbours)
+    check("a long query shows the spinner; Cancel stops it on the server and nothing is written",
+          a_long_query_can_be_cancelled)
+    check("CALL { } IN TRANSACTIONS runs from the editor", batches_run_in_transactions_of_their_own)
     check("a failing query shows its SyntaxError code and message", a_failing_query_shows_the_error)
     check("EXPLAIN shows the Plan tab with the operator tree", explain_shows_the_plan)
     check("the schema panel lists Person; clicking it puts a query in the editor", the_schema_panel_lists_person)

@@ -31,12 +31,13 @@ timeout 300 "$venv/bin/python" tests/e2e/replication.py ./target/release/weft
 timeout 300 "$venv/bin/python" tests/e2e/raft.py ./target/release/weft
 timeout 300 "$venv/bin/python" tests/e2e/proxy.py ./target/release/weft
 
-# The console, in a real browser, against a server that requires a password.
+# The console, in a real browser, against a server that requires a password; one worker,
+# so that a cancelled query that kept running would stall the next one.
 if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
   console_data=$(mktemp -d)
   http_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   ./target/release/weft serve --bolt-address 127.0.0.1:0 --http-address "127.0.0.1:$http_port" \
-    --data-dir "$console_data" --auth console:s3cret > target/e2e-console-server.log 2>&1 &
+    --data-dir "$console_data" --auth console:s3cret --workers 1 > target/e2e-console-server.log 2>&1 &
   console_server=$!
   trap 'kill "$server" "$console_server" 2>/dev/null || true; wait "$server" "$console_server" 2>/dev/null || true; rm -rf "$data" "$console_data"' EXIT
   for _ in $(seq 1 50); do

@@ -149,7 +149,15 @@
         return;
       }
       run.id = begun.id;
-      const json = await api.commitIn(run.id, [api.statement(text)], run.controller.signal);
+      let json = await api.commitIn(run.id, [api.statement(text)], run.controller.signal);
+      // What must run on its own (CALL { } IN TRANSACTIONS, some admin commands) is
+      // refused inside a transaction, before it did anything: run it as autocommit then
+      // (which Cancel cannot stop on the server).
+      const refused = api.firstError(json);
+      if (!run.cancelled && refused && /ForbiddenDueToTransactionType$/.test(refused.code)) {
+        run.id = null;
+        json = await api.run(text);
+      }
       if (!run.cancelled) showResponse(json, performance.now() - run.started);
     } catch (e) {
       if (run.cancelled) return;

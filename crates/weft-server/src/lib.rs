@@ -127,6 +127,10 @@ pub async fn serve(
     let workers = Arc::new(Semaphore::new(config.workers.max(1)));
     let web = web::Web::new(node.clone(), config.auth.clone(), workers.clone(), &config.web);
     let http = http.map(|http| {
+        let web = match http.local_addr() {
+            Ok(address) => web.listening_on(address),
+            Err(_) => web,
+        };
         tokio::spawn(http::serve(
             http,
             exporter,

@@ -43,9 +43,12 @@ fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: Opt
     stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
     let body = body.map(Json::to_string).unwrap_or_default();
     let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
         body.len()
     );
+    if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
+        request.push_str(&format!("Host: 127.0.0.1:{port}\r\n"));
+    }
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -394,5 +397,136 @@ fn the_console_is_served_from_the_binary() {
         (cluster["mode"].as_str(), cluster["members"].is_null()),
         (Some("single"), true)
     );
+    server.shutdown();
+}
+
+#[test]
+fn a_page_that_rebinds_a_dns_name_to_loopback_is_refused() {
+    let server = with_web(WebConfig::default(), None);
+    let port = server.http_port.unwrap();
+    let rebound = format!("attacker.example:{port}");
+    let body = statements(&["CREATE (:Rebound)"]);
+    let refused = http(port, "POST", "/db/neo4j/tx/commit", &[("Host", &rebound)], Some(&body));
+    assert_eq!(
+        (refused.status, refused.error_code().as_str()),
+        (403, "Neo.ClientError.Security.Forbidden")
+    );
+    assert_eq!(count(port, "Rebound"), 0);
+    for host in [
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+        "127.0.0.1".to_string(),
+    ] {
+        let reply = http(port, "GET", "/console/config", &[("Host", &host)], None);
+        assert_eq!(reply.status, 200, "{host}");
+    }
+    server.shutdown();
+}
+
+#[test]
+fn a_transaction_answers_only_its_opener() {
+    let server = with_web(WebConfig::default(), None);
+    let port = server.http_port.unwrap();
+    // ann:one and bob:two in base64; the server checks no password, but keeps them apart.
+    let ann = [("Authorization", "Basic YW5uOm9uZQ==")];
+    let bob = [("Authorization", "Basic Ym9iOnR3bw==")];
+    let opened = http(
+        port,
+        "POST",
+        "/db/neo4j/tx",
+        &ann,
+        Some(&statements(&["CREATE (:Anns)"])),
+    );
+    let id = tx_id(&opened);
+    let path = format!("/db/neo4j/tx/{id}/commit");
+    let other = http(port, "POST", &path, &bob, Some(&statements(&[])));
+    assert_eq!(
+        (other.status, other.error_code().as_str()),
+        (403, "Neo.ClientError.Security.Forbidden")
+    );
+    let deleted = http(port, "DELETE", &format!("/db/neo4j/tx/{id}"), &bob, None);
+    assert_eq!(deleted.status, 403);
+    let own = http(port, "POST", &path, &ann, Some(&statements(&[])));
+    assert_eq!(own.json()["errors"], json!([]));
+    assert_eq!(count(port, "Anns"), 1);
+    server.shutdown();
+}
+
+#[test]
+fn delete_before_a_queued_statement_starts_means_it_never_runs() {
+    // One worker: a long statement holds it while another request waits for it.
+    let config = ServerConfig {
+        workers: 1,
+        ..ServerConfig::default()
+    };
+    let server = TestServer::start_with(config, true);
+    let port = server.http_port.unwrap();
+    let queued_tx = tx_id(&post(port, "/db/neo4j/tx", &statements(&[])));
+    let long_tx = tx_id(&post(port, "/db/neo4j/tx", &statements(&[])));
+    let long = "UNWIND range(1, 100000) AS i UNWIND range(1, 100000) AS j RETURN count(*)";
+    let long_path = format!("/db/neo4j/tx/{long_tx}");
+    let running = std::thread::spawn(move || post(port, &long_path, &statements(&[long])));
+    std::thread::sleep(Duration::from_millis(300));
+    let queued_path = format!("/db/neo4j/tx/{queued_tx}/commit");
+    let queued = std::thread::spawn(move || post(port, &queued_path, &statements(&["CREATE (:Queued)"])));
+    std::thread::sleep(Duration::from_millis(300));
+
+    assert_eq!(
+        http(port, "DELETE", &format!("/db/neo4j/tx/{queued_tx}"), &[], None).status,
+        200
+    );
+    assert_eq!(
+        http(port, "DELETE", &format!("/db/neo4j/tx/{long_tx}"), &[], None).status,
+        200
+    );
+    assert_eq!(
+        running.join().unwrap().error_code(),
+        "Neo.ClientError.Transaction.Terminated"
+    );
+    let queued = queued.join().unwrap();
+    assert_eq!(
+        queued.error_code(),
+        "Neo.ClientError.Transaction.Terminated",
+        "{}",
+        queued.body
+    );
+    assert_eq!(count(port, "Queued"), 0);
+    server.shutdown();
+}
+
+#[test]
+fn a_client_that_hangs_up_mid_statement_leaves_no_transaction_behind() {
+    let server = with_web(WebConfig::default(), None);
+    let port = server.http_port.unwrap();
+    let id = tx_id(&post(port, "/db/neo4j/tx", &statements(&[])));
+    // Send a long statement, then hang up without reading the answer.
+    let long = statements(&["UNWIND range(1, 100000) AS i UNWIND range(1, 100000) AS j RETURN count(*)"]).to_string();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let request = format!(
+        "POST /db/neo4j/tx/{id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{long}",
+        long.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(stream);
+
+    // DELETE stops the statement; the request's own work then ends the transaction.
+    assert_eq!(
+        http(port, "DELETE", &format!("/db/neo4j/tx/{id}"), &[], None).status,
+        200
+    );
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let probe = post(port, &format!("/db/neo4j/tx/{id}"), &statements(&[]));
+        if probe.status == 404 {
+            break;
+        }
+        assert_eq!(probe.status, 409, "{}", probe.body);
+        assert!(
+            Instant::now() < deadline,
+            "transaction {id} stayed taken after its client left"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     server.shutdown();
 }

@@ -398,12 +398,15 @@ impl GraphWrite for LocalGraph<'_> {
         let txn = self.txn.txn_mut();
         // The next transaction must start after the commit to see it, and the handle
         // must hold a transaction meanwhile: an empty one stands in (dropped unused).
-        let stand_in = Txn::begin(&txn.storage(), txn.mode, txn.read_only.clone());
+        // Both keep the terminate flag: a cancel reaches every batch.
+        let mut stand_in = Txn::begin(&txn.storage(), txn.mode, txn.read_only.clone());
+        stand_in.terminated = txn.terminated.clone();
         let done = std::mem::replace(txn, stand_in);
         // The committed transaction's warning already includes its earlier batches'.
         let (_, warning) = done.commit_warned()?;
         let mut next = Txn::begin(&txn.storage(), txn.mode, txn.read_only.clone());
         next.warning = warning;
+        next.terminated = txn.terminated.clone();
         std::mem::replace(txn, next).abort();
         Ok(())
     }

@@ -47,6 +47,10 @@ struct Open {
     expires: Instant,
     /// Set by DELETE while a request runs in it: that request ends it.
     doomed: bool,
+    /// Set once a request has decided to commit it: DELETE can no longer take it back.
+    committing: bool,
+    /// Who opened it: every later request must come with the same credentials.
+    auth: Auth,
 }
 
 /// The open transactions of the HTTP API, by id.
@@ -144,7 +148,13 @@ struct Ran {
 
 /// Runs `statements` on `backend`, in its open transaction if `in_tx` (else each as
 /// autocommit, after `extra`'s bookmarks); stops at the first error.
-fn run_all(backend: &mut EngineBackend, statements: &[Statement], in_tx: bool, extra: &[(String, BoltValue)]) -> Ran {
+fn run_all(
+    backend: &mut EngineBackend,
+    statements: &[Statement],
+    in_tx: bool,
+    extra: &[(String, BoltValue)],
+    stop: Option<&AtomicBool>,
+) -> Ran {
     let dialect = Dialect::for_version(VERSION);
     let mut ran = Ran {
         results: Vec::new(),
@@ -152,6 +162,11 @@ fn run_all(backend: &mut EngineBackend, statements: &[Statement], in_tx: bool, e
         bookmark: None,
     };
     for statement in statements {
+        // A DELETE that came before the statement started: it does not start.
+        if stop.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+            ran.error = Some(terminated_error());
+            break;
+        }
         let outcome = backend
             .run(&statement.text, &statement.parameters, &extra.to_vec(), in_tx)
             .and_then(|info| backend.pull(info.qid, -1).map(|pulled| (info.fields, pulled)));
@@ -278,6 +293,7 @@ pub async fn commit_now(
                 &request.statements,
                 false,
                 &begin_extra(&request.bookmarks),
+                None,
             );
         }
         if let Err(error) = backend.begin(&begin_extra(&request.bookmarks)) {
@@ -287,7 +303,7 @@ pub async fn commit_now(
                 bookmark: None,
             };
         }
-        let mut ran = run_all(&mut backend, &request.statements, true, &[]);
+        let mut ran = run_all(&mut backend, &request.statements, true, &[], None);
         if ran.error.is_none() {
             match backend.commit() {
                 Ok(meta) => {
@@ -316,6 +332,10 @@ pub async fn open(
     headers: HeaderMap,
     raw: axum::body::Bytes,
 ) -> Response {
+    detached(open_detached(web, db, headers, raw)).await
+}
+
+async fn open_detached(web: Web, db: String, headers: HeaderMap, raw: axum::body::Bytes) -> Response {
     let auth = match web.admit(&db, &headers) {
         Ok(auth) => auth,
         Err(refused) => return *refused,
@@ -324,14 +344,10 @@ pub async fn open(
         Ok(request) => request,
         Err(e) => return error_body(StatusCode::BAD_REQUEST, &e),
     };
-    if web.transactions.open.lock().len() >= MAX_OPEN {
-        let error = BackendError::new(
-            "Neo.TransientError.Request.ResourceExhaustion",
-            format!("{MAX_OPEN} HTTP transactions are open; commit or roll back some, or let them expire"),
-        );
-        return error_body(StatusCode::SERVICE_UNAVAILABLE, &error);
-    }
-    let id = web.transactions.next.fetch_add(1, Ordering::Relaxed) + 1;
+    let id = match web.reserve(auth.clone()) {
+        Ok(id) => id,
+        Err(refused) => return *refused,
+    };
     let worker = web.clone();
     let opened = on_worker(&web, move || {
         let mut backend = match session(&worker, &auth) {
@@ -341,18 +357,15 @@ pub async fn open(
         if let Err(error) = backend.begin(&begin_extra(&request.bookmarks)) {
             return (None, failed(error));
         }
+        // Known before the statements run, so DELETE can stop them.
         let terminator = backend.terminator();
-        // Registered before the statements run, so DELETE can stop them.
-        worker.transactions.open.lock().insert(
-            id,
-            Open {
-                backend: None,
-                terminator,
-                expires: Instant::now() + worker.transaction_timeout,
-                doomed: false,
-            },
-        );
-        let ran = run_all(&mut backend, &request.statements, true, &[]);
+        if let Some(entry) = worker.transactions.open.lock().get_mut(&id) {
+            entry.terminator = terminator.clone();
+            if entry.doomed {
+                terminator.iter().for_each(|flag| flag.store(true, Ordering::Relaxed));
+            }
+        }
+        let ran = run_all(&mut backend, &request.statements, true, &[], terminator.as_deref());
         (Some(backend), ran)
     })
     .await;
@@ -387,6 +400,19 @@ pub async fn open(
     }
 }
 
+/// Runs a handler's work as a task of its own, so that a client hanging up mid-request
+/// (which drops the handler's future) cannot leave a transaction taken and never given
+/// back: the work finishes and cleans up either way.
+async fn detached(work: impl std::future::Future<Output = Response> + Send + 'static) -> Response {
+    tokio::spawn(work).await.unwrap_or_else(|e| {
+        let error = BackendError::new(
+            "Neo.DatabaseError.General.UnknownError",
+            format!("the request failed: {e}"),
+        );
+        error_body(StatusCode::INTERNAL_SERVER_ERROR, &error)
+    })
+}
+
 fn failed(error: BackendError) -> Ran {
     Ran {
         results: Vec::new(),
@@ -395,14 +421,16 @@ fn failed(error: BackendError) -> Ran {
     }
 }
 
+fn terminated_error() -> BackendError {
+    BackendError::new(
+        "Neo.ClientError.Transaction.Terminated",
+        "the transaction was rolled back (DELETE) while this request ran",
+    )
+}
+
 /// A request whose transaction was rolled back by DELETE while it ran.
 fn terminated(mut ran: Ran) -> Ran {
-    if ran.error.is_none() {
-        ran.error = Some(BackendError::new(
-            "Neo.ClientError.Transaction.Terminated",
-            "the transaction was rolled back (DELETE) while this request ran",
-        ));
-    }
+    ran.error.get_or_insert_with(terminated_error);
     ran
 }
 
@@ -413,7 +441,7 @@ pub async fn run_open(
     headers: HeaderMap,
     raw: axum::body::Bytes,
 ) -> Response {
-    run_in(web, db, id, headers, raw, false).await
+    detached(run_in(web, db, id, headers, raw, false)).await
 }
 
 /// `POST /db/{db}/tx/{id}/commit`.
@@ -423,7 +451,7 @@ pub async fn commit_open(
     headers: HeaderMap,
     raw: axum::body::Bytes,
 ) -> Response {
-    run_in(web, db, id, headers, raw, true).await
+    detached(run_in(web, db, id, headers, raw, true)).await
 }
 
 /// Runs a request's statements in open transaction `id`, then commits it if `commit`.
@@ -436,16 +464,17 @@ async fn run_in(web: Web, db: String, id: u64, headers: HeaderMap, raw: axum::bo
         Ok(request) => request,
         Err(e) => return error_body(StatusCode::BAD_REQUEST, &e),
     };
-    let mut backend = match web.take(id) {
-        Ok(backend) => backend,
+    let (mut backend, stop) = match web.take(id, &auth) {
+        Ok(taken) => taken,
         Err(refused) => return *refused,
     };
-    if let Err(error) = backend.authenticate(&auth) {
-        web.give_back(id, backend);
-        return error_body(StatusCode::UNAUTHORIZED, &error);
-    }
+    let worker = web.clone();
     let done = on_worker(&web, move || {
-        let mut ran = run_all(&mut backend, &request.statements, true, &[]);
+        let mut ran = run_all(&mut backend, &request.statements, true, &[], stop.as_deref());
+        // Past this point DELETE can no longer take the transaction back.
+        if commit && ran.error.is_none() && !worker.begin_commit(id) {
+            ran.error = Some(terminated_error());
+        }
         if commit && ran.error.is_none() {
             match backend.commit() {
                 Ok(meta) => {
@@ -484,14 +513,35 @@ async fn run_in(web: Web, db: String, id: u64, headers: HeaderMap, raw: axum::bo
 
 /// `DELETE /db/{db}/tx/{id}`: rolls back; a statement of it that runs now is stopped.
 pub async fn roll_back(State(web): State<Web>, Path((db, id)): Path<(String, u64)>, headers: HeaderMap) -> Response {
-    if let Err(refused) = web.admit(&db, &headers) {
-        return *refused;
+    let auth = match web.admit(&db, &headers) {
+        Ok(auth) => auth,
+        Err(refused) => return *refused,
+    };
+    if web
+        .transactions
+        .open
+        .lock()
+        .get(&id)
+        .is_some_and(|entry| entry.auth != auth)
+    {
+        let error = BackendError::new(
+            "Neo.ClientError.Security.Forbidden",
+            format!("transaction {id} was opened with other credentials"),
+        );
+        return error_body(StatusCode::FORBIDDEN, &error);
     }
     let idle = {
         let mut open = web.transactions.open.lock();
         let Some(entry) = open.get_mut(&id) else {
             return not_found(id);
         };
+        if entry.committing {
+            let error = BackendError::new(
+                "Neo.ClientError.Transaction.ConcurrentRequest",
+                format!("transaction {id} is being committed; it can no longer be rolled back"),
+            );
+            return error_body(StatusCode::CONFLICT, &error);
+        }
         match entry.backend.take() {
             Some(backend) => {
                 open.remove(&id);
@@ -524,19 +574,65 @@ fn not_found(id: u64) -> Response {
 }
 
 impl Web {
-    /// Takes transaction `id`'s backend for one request.
-    fn take(&self, id: u64) -> Result<Box<EngineBackend>, Box<Response>> {
+    /// Reserves an id for a new transaction opened by `auth`; refused while
+    /// [`MAX_OPEN`] are open.
+    fn reserve(&self, auth: Auth) -> Result<u64, Box<Response>> {
+        let mut open = self.transactions.open.lock();
+        if open.len() >= MAX_OPEN {
+            let error = BackendError::new(
+                "Neo.TransientError.Request.ResourceExhaustion",
+                format!("{MAX_OPEN} HTTP transactions are open; commit or roll back some, or let them expire"),
+            );
+            return Err(Box::new(error_body(StatusCode::SERVICE_UNAVAILABLE, &error)));
+        }
+        let id = self.transactions.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let entry = Open {
+            backend: None,
+            terminator: None,
+            expires: Instant::now() + self.transaction_timeout,
+            doomed: false,
+            committing: false,
+            auth,
+        };
+        open.insert(id, entry);
+        Ok(id)
+    }
+
+    /// Takes transaction `id`'s backend (and its terminate flag) for one request made
+    /// with `auth`, which must be its opener's.
+    #[allow(clippy::type_complexity)]
+    fn take(&self, id: u64, auth: &Auth) -> Result<(Box<EngineBackend>, Option<Arc<AtomicBool>>), Box<Response>> {
         let mut open = self.transactions.open.lock();
         let Some(entry) = open.get_mut(&id) else {
             return Err(Box::new(not_found(id)));
         };
-        entry.backend.take().ok_or_else(|| {
+        if entry.auth != *auth {
+            let error = BackendError::new(
+                "Neo.ClientError.Security.Forbidden",
+                format!("transaction {id} was opened with other credentials"),
+            );
+            return Err(Box::new(error_body(StatusCode::FORBIDDEN, &error)));
+        }
+        let backend = entry.backend.take().ok_or_else(|| {
             let error = BackendError::new(
                 "Neo.ClientError.Transaction.ConcurrentRequest",
                 format!("another request is using transaction {id}; send one request at a time"),
             );
             Box::new(error_body(StatusCode::CONFLICT, &error))
-        })
+        })?;
+        Ok((backend, entry.terminator.clone()))
+    }
+
+    /// Decides, under the lock DELETE takes too, that transaction `id` commits: false if
+    /// DELETE came first.
+    fn begin_commit(&self, id: u64) -> bool {
+        match self.transactions.open.lock().get_mut(&id) {
+            Some(entry) if !entry.doomed => {
+                entry.committing = true;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Puts a backend back after a request and renews the expiry; false (and the backend
@@ -609,7 +705,7 @@ pub async fn table(web: &Web, auth: Auth, statement: &'static str) -> Result<Jso
             },
             include_stats: false,
         }];
-        run_all(&mut backend, &statements, false, &[])
+        run_all(&mut backend, &statements, false, &[], None)
     })
     .await?;
     if let Some(error) = &ran.error {

@@ -5,11 +5,13 @@
 //! rule, HTTP basic authentication against the server's `--auth` user, and the console's
 //! two JSON endpoints (`/console/config`, `/console/cluster`).
 //! Promises:
+//! - on a loopback listener, a request whose `Host` is not a loopback name or address is
+//!   refused with 403 (a DNS re-binding page cannot reach the API);
 //! - a request that carries an `Origin` other than the server's own (the `Host` it was
 //!   sent to) is refused with 403, unless `--http-allow-origin` names that origin; an
 //!   allowed one gets the CORS headers and its preflight an answer;
 //! - with `--auth`, every API call and `/console/cluster` needs the user's `Basic`
-//!   credentials (401 otherwise, the same `Neo.ClientError.Security.Unauthorized` Bolt
+//!   credentials, checked before the request's body is read (401 otherwise, the same `Neo.ClientError.Security.Unauthorized` Bolt
 //!   sends); a request marked `X-Requested-With` gets no `WWW-Authenticate` challenge, so
 //!   the console shows its own login form instead of the browser's;
 //! - only one database exists: `/db/{name}` with another name is `DatabaseNotFound`.
@@ -52,6 +54,8 @@ pub struct Web {
     /// The server's worker permits, shared with Bolt.
     workers: Arc<Semaphore>,
     allow_origin: Option<String>,
+    /// Listening on a loopback address: only loopback names may be in `Host`.
+    loopback: bool,
     transaction_timeout: Duration,
     transactions: Arc<api::Transactions>,
 }
@@ -72,15 +76,22 @@ impl Web {
             credentials,
             workers,
             allow_origin: config.allow_origin.clone(),
+            loopback: false,
             transaction_timeout: config.transaction_timeout.unwrap_or(DEFAULT_TRANSACTION_TIMEOUT),
             transactions: Arc::default(),
         }
     }
 
-    /// The API and console routes, behind the origin check.
+    /// Tells the rules which address the HTTP listener has (see [`guard`]).
+    pub fn listening_on(mut self, address: std::net::SocketAddr) -> Web {
+        self.loopback = address.ip().is_loopback();
+        self
+    }
+
+    /// The API and console routes, behind [`guard`].
     pub fn router(self, stopped: watch::Receiver<bool>) -> Router {
         tokio::spawn(api::reap(self.clone(), stopped));
-        let origin = self.allow_origin.clone();
+        let guarded = self.clone();
         Router::new()
             .route("/db/{db}/tx/commit", post(api::commit_now))
             .route("/db/{db}/tx", post(api::open))
@@ -92,7 +103,7 @@ impl Web {
             .route("/console/{*path}", get(assets::file))
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
             .with_state(self)
-            .layer(axum::middleware::from_fn_with_state(origin, same_origin))
+            .layer(axum::middleware::from_fn_with_state(guarded, guard))
     }
 
     /// Checks the database name and the credentials of a request; the `Auth` its session
@@ -175,8 +186,36 @@ fn error_body(status: StatusCode, error: &BackendError) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
-/// The same-origin rule (see the module docs), and CORS for the allowed origin.
-async fn same_origin(State(allowed): State<Option<String>>, request: Request, next: Next) -> Response {
+/// Whether `host` (a `Host` header: name or address, and maybe a port) names this
+/// machine's loopback interface.
+fn loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The rules every web request passes before its body is read: the `Host` rule, the
+/// same-origin rule (see the module docs, and CORS for the allowed origin), and the
+/// credentials of the API and the cluster endpoint.
+async fn guard(State(web): State<Web>, request: Request, next: Next) -> Response {
+    let host = request.headers().get(header::HOST).and_then(|v| v.to_str().ok());
+    // A server on loopback is reached by loopback names only: a page that re-binds its
+    // own DNS name to 127.0.0.1 sends that name, and is refused.
+    if let Some(host) = host.filter(|host| web.loopback && !loopback_host(host)) {
+        let error = BackendError::new(
+            "Neo.ClientError.Security.Forbidden",
+            format!("a request for host {host:?} is refused: this server listens on a loopback address, so only localhost names reach it"),
+        );
+        return error_body(StatusCode::FORBIDDEN, &error);
+    }
+    let path = request.uri().path();
+    if (path.starts_with("/db/") || path == "/console/cluster") && request.method() != Method::OPTIONS {
+        if let Err(refused) = web.authenticate(request.headers()) {
+            return *refused;
+        }
+    }
     let origin = request
         .headers()
         .get(header::ORIGIN)
@@ -185,6 +224,7 @@ async fn same_origin(State(allowed): State<Option<String>>, request: Request, ne
     let Some(origin) = origin else {
         return next.run(request).await;
     };
+    let allowed = web.allow_origin.clone();
     let host = request.headers().get(header::HOST).and_then(|v| v.to_str().ok());
     let own = host.is_some_and(|host| origin == format!("http://{host}") || origin == format!("https://{host}"));
     if own {
