@@ -266,25 +266,15 @@ pub async fn commit_now(
     headers: HeaderMap,
     raw: axum::body::Bytes,
 ) -> Response {
-    let auth = match web.admit(&db, &headers) {
-        Ok(auth) => auth,
+    let (auth, request) = match admit_request(&web, &db, &headers, &raw) {
+        Ok(admitted) => admitted,
         Err(refused) => return *refused,
-    };
-    let request = match parse_request(&raw) {
-        Ok(request) => request,
-        Err(e) => return error_body(StatusCode::BAD_REQUEST, &e),
     };
     let worker = web.clone();
     let ran = on_worker(&web, move || {
         let mut backend = match session(&worker, &auth) {
             Ok(backend) => backend,
-            Err(error) => {
-                return Ran {
-                    results: Vec::new(),
-                    error: Some(error),
-                    bookmark: None,
-                }
-            }
+            Err(error) => return failed(error),
         };
         if request.statements.len() == 1 {
             // Alone, a statement runs as autocommit: as a driver's session.run would.
@@ -297,22 +287,11 @@ pub async fn commit_now(
             );
         }
         if let Err(error) = backend.begin(&begin_extra(&request.bookmarks)) {
-            return Ran {
-                results: Vec::new(),
-                error: Some(error),
-                bookmark: None,
-            };
+            return failed(error);
         }
         let mut ran = run_all(&mut backend, &request.statements, true, &[], None);
         if ran.error.is_none() {
-            match backend.commit() {
-                Ok(meta) => {
-                    if let Some(BoltValue::String(b)) = weft_bolt::packstream::dict_get(&meta, "bookmark") {
-                        ran.bookmark = Some(b.clone());
-                    }
-                }
-                Err(error) => ran.error = Some(error),
-            }
+            commit_into(&mut backend, &mut ran);
         } else {
             backend.reset();
         }
@@ -336,13 +315,9 @@ pub async fn open(
 }
 
 async fn open_detached(web: Web, db: String, headers: HeaderMap, raw: axum::body::Bytes) -> Response {
-    let auth = match web.admit(&db, &headers) {
-        Ok(auth) => auth,
+    let (auth, request) = match admit_request(&web, &db, &headers, &raw) {
+        Ok(admitted) => admitted,
         Err(refused) => return *refused,
-    };
-    let request = match parse_request(&raw) {
-        Ok(request) => request,
-        Err(e) => return error_body(StatusCode::BAD_REQUEST, &e),
     };
     let id = match web.reserve(auth.clone()) {
         Ok(id) => id,
@@ -380,11 +355,7 @@ async fn open_detached(web: Web, db: String, headers: HeaderMap, raw: axum::body
         Some(backend) if ran.error.is_none() => match web.give_back(id, backend) {
             true => {
                 let location = web.location(&headers, &db, id);
-                let extra = [
-                    ("commit", Json::String(format!("{location}/commit"))),
-                    ("transaction", json!({"expires": web.expiry_text()})),
-                ];
-                let mut response = ok(StatusCode::CREATED, body(&ran, extra));
+                let mut response = ok(StatusCode::CREATED, body(&ran, web.still_open(&location)));
                 if let Ok(value) = location.parse() {
                     response.headers_mut().insert(header::LOCATION, value);
                 }
@@ -411,6 +382,25 @@ async fn detached(work: impl std::future::Future<Output = Response> + Send + 'st
         );
         error_body(StatusCode::INTERNAL_SERVER_ERROR, &error)
     })
+}
+
+/// The database name and credentials checked, then the body read.
+fn admit_request(web: &Web, db: &str, headers: &HeaderMap, raw: &[u8]) -> Result<(Auth, Request), Box<Response>> {
+    let auth = web.admit(db, headers)?;
+    let request = parse_request(raw).map_err(|e| Box::new(error_body(StatusCode::BAD_REQUEST, &e)))?;
+    Ok((auth, request))
+}
+
+/// Commits the backend's open transaction into `ran`: its bookmark, or its error.
+fn commit_into(backend: &mut EngineBackend, ran: &mut Ran) {
+    match backend.commit() {
+        Ok(meta) => {
+            if let Some(BoltValue::String(b)) = weft_bolt::packstream::dict_get(&meta, "bookmark") {
+                ran.bookmark = Some(b.clone());
+            }
+        }
+        Err(error) => ran.error = Some(error),
+    }
 }
 
 fn failed(error: BackendError) -> Ran {
@@ -456,13 +446,9 @@ pub async fn commit_open(
 
 /// Runs a request's statements in open transaction `id`, then commits it if `commit`.
 async fn run_in(web: Web, db: String, id: u64, headers: HeaderMap, raw: axum::body::Bytes, commit: bool) -> Response {
-    let auth = match web.admit(&db, &headers) {
-        Ok(auth) => auth,
+    let (auth, request) = match admit_request(&web, &db, &headers, &raw) {
+        Ok(admitted) => admitted,
         Err(refused) => return *refused,
-    };
-    let request = match parse_request(&raw) {
-        Ok(request) => request,
-        Err(e) => return error_body(StatusCode::BAD_REQUEST, &e),
     };
     let (mut backend, stop) = match web.take(id, &auth) {
         Ok(taken) => taken,
@@ -476,14 +462,7 @@ async fn run_in(web: Web, db: String, id: u64, headers: HeaderMap, raw: axum::bo
             ran.error = Some(terminated_error());
         }
         if commit && ran.error.is_none() {
-            match backend.commit() {
-                Ok(meta) => {
-                    if let Some(BoltValue::String(b)) = weft_bolt::packstream::dict_get(&meta, "bookmark") {
-                        ran.bookmark = Some(b.clone());
-                    }
-                }
-                Err(error) => ran.error = Some(error),
-            }
+            commit_into(&mut backend, &mut ran);
         }
         (backend, ran)
     })
@@ -504,11 +483,7 @@ async fn run_in(web: Web, db: String, id: u64, headers: HeaderMap, raw: axum::bo
         return ok(StatusCode::OK, body(&terminated(ran), []));
     }
     let location = web.location(&headers, &db, id);
-    let extra = [
-        ("commit", Json::String(format!("{location}/commit"))),
-        ("transaction", json!({"expires": web.expiry_text()})),
-    ];
-    ok(StatusCode::OK, body(&ran, extra))
+    ok(StatusCode::OK, body(&ran, web.still_open(&location)))
 }
 
 /// `DELETE /db/{db}/tx/{id}`: rolls back; a statement of it that runs now is stopped.
@@ -661,6 +636,15 @@ impl Web {
             .and_then(|h| h.to_str().ok())
             .unwrap_or("localhost");
         format!("http://{host}/db/{db}/tx/{id}")
+    }
+
+    /// What an answer about a transaction still open carries: where to commit it and
+    /// when it expires.
+    fn still_open(&self, location: &str) -> [(&'static str, Json); 2] {
+        [
+            ("commit", Json::String(format!("{location}/commit"))),
+            ("transaction", json!({"expires": self.expiry_text()})),
+        ]
     }
 
     /// When a transaction renewed now expires, as an HTTP date.
