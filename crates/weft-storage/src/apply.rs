@@ -98,6 +98,8 @@ impl Storage {
             edge_type: self.edge_type(&e.edge_type),
         };
         for op in ops {
+            // What a local transaction that cannot commit holds is taken from it.
+            self.inner.clear_for_replay(op, txn.commit_state());
             match op {
                 RecordOp::CreateVertex(g) => txn.create_vertex_with_gid(Gid(*g)).map(drop)?,
                 RecordOp::DeleteVertex(g) => txn.delete_vertex(Gid(*g), false)?,

@@ -11,7 +11,7 @@
 //! conflict detection) sit at the head. A reader therefore undoes deltas from the head
 //! until it meets the first one it may see, and stops there.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId, Value};
 
@@ -20,12 +20,23 @@ pub const TXN_ID_BASE: u64 = 1 << 63;
 
 /// The shared "has this transaction committed, and when" cell.
 #[derive(Debug)]
-pub struct CommitState(AtomicU64);
+pub struct CommitState(AtomicU64, AtomicBool);
 
 impl CommitState {
     /// A running transaction's state.
     pub fn running(txn_id: u64) -> Arc<Self> {
-        Arc::new(CommitState(AtomicU64::new(txn_id)))
+        Arc::new(CommitState(AtomicU64::new(txn_id), AtomicBool::new(false)))
+    }
+
+    /// Marks the transaction wounded (`wound.rs`): an applied commit took objects from it,
+    /// so it may change nothing more and must not commit.
+    pub fn wound(&self) {
+        self.1.store(true, Ordering::Release);
+    }
+
+    /// Whether [`CommitState::wound`] was called.
+    pub fn is_wounded(&self) -> bool {
+        self.1.load(Ordering::Acquire)
     }
 
     /// The transaction id while running, the commit timestamp afterwards.

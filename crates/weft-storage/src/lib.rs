@@ -57,6 +57,7 @@ mod storage;
 mod table;
 mod txn;
 mod vertex;
+mod wound;
 
 pub use ddl::{ConstraintInfo, IndexInfo};
 pub use delta::IsolationLevel;

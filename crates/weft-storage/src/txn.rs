@@ -11,10 +11,7 @@ use crate::fingerprint::running;
 use crate::pipeline::{CommitEntry, CommitError};
 use crate::record::Op;
 use crate::storage::Inner;
-use crate::vertex::{
-    remove_adjacent, some_version_has_label, some_version_has_out_type, undo_edge, undo_vertex, EdgeSlot, Life,
-    VertexData,
-};
+use crate::vertex::{remove_adjacent, EdgeSlot, Life, VertexData};
 use parking_lot::MutexGuard;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -168,11 +165,29 @@ impl Transaction {
         }
     }
 
+    /// A transaction an applied commit took objects from (`wound.rs`) fails from then on.
+    fn ensure_unwounded(&self) -> Result<()> {
+        if self.state.is_wounded() {
+            return Err(StorageError::SerializationConflict(
+                "this transaction was rolled back: this member applied a commit from its leader that changes \
+                 the same objects (it no longer takes writes); retry on the leader"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// This transaction's commit state (an applier compares it with what it meets).
+    pub(crate) fn commit_state(&self) -> &Arc<CommitState> {
+        &self.state
+    }
+
     /// Before a change: the transaction is open and, before its first change, the commit
     /// pipeline would take a local commit now. A refused write holds nothing, so it can
     /// never stand in the way of a record this member applies.
     fn ensure_writable(&self) -> Result<()> {
         self.ensure_open()?;
+        self.ensure_unwounded()?;
         if self.log.ops.is_empty() && !self.replay {
             if let Some(refusal) = self.inner.pipeline.local_refusal() {
                 return Err(StorageError::Commit(refusal));
@@ -509,6 +524,8 @@ impl Transaction {
         let change = running::kept(&inner).then(|| running::change_of(&inner, txn_id, &self.log.ops));
         let serial = inner.commit_lock.lock();
         let staged = (|| {
+            // Under the commit lock, which wounding takes too.
+            self.ensure_unwounded()?;
             crate::constraints::validate_commit(&inner, &self.viewer, &self.log.vertices)?;
             let ts = inner.next_commit_ts(applied.map(|a| a.ts))?;
             let mut encoded = Vec::new();
@@ -560,52 +577,16 @@ impl Transaction {
             let Some(slot) = self.inner.vertices.get(gid.0) else {
                 continue;
             };
-            let mut v = slot.lock();
-            let (mut lost_label, mut lost_out_edge) = (false, false);
-            while let Some(d) = v.delta.take_if(|d| Arc::ptr_eq(&d.state, &self.state)) {
-                let Delta { action, next, .. } = *d;
-                v.delta = next;
-                self.uncount(&action);
-                lost_label |= matches!(action, UndoAction::RemoveLabel(_) | UndoAction::DeleteObject);
-                lost_out_edge |= matches!(action, UndoAction::RemoveOutEdge(_));
-                undo_vertex(&mut v, action);
-            }
-            // A label this transaction added is gone again: unless an older version has
-            // it, its member bit can go now (nothing queues the vertex for collection).
-            if lost_label {
-                self.inner.members.settle(*gid, |l| some_version_has_label(&v, l));
-            }
-            if lost_out_edge {
-                self.inner.sources.settle(*gid, |t| some_version_has_out_type(&v, t));
-            }
+            self.inner.undo_vertex_changes(*gid, &mut slot.lock(), &self.state);
         }
         for gid in self.log.edges.iter().rev() {
             let Some(slot) = self.inner.edges.get(gid.0) else {
                 continue;
             };
-            let mut data = slot.lock();
-            while let Some(d) = data.delta.take_if(|d| Arc::ptr_eq(&d.state, &self.state)) {
-                let Delta { action, next, .. } = *d;
-                data.delta = next;
-                undo_edge(&mut data, action);
-            }
+            Inner::undo_edge_changes(&mut slot.lock(), &self.state);
         }
         self.inner.gc.mark_dirty();
         self.inner.finish(self.viewer.start_ts);
-    }
-
-    /// Keeps the vertex counter right while undoing `action` (label counts change only
-    /// at commit).
-    fn uncount(&self, action: &UndoAction) {
-        match action {
-            UndoAction::DeleteObject => {
-                self.inner.vertex_count.fetch_sub(1, Ordering::Relaxed);
-            }
-            UndoAction::RecreateObject => {
-                self.inner.vertex_count.fetch_add(1, Ordering::Relaxed);
-            }
-            _ => {}
-        }
     }
 }
 

@@ -306,37 +306,13 @@ fn a_group_cut_short_by_a_panic_still_publishes_what_it_staged() {
     assert_eq!(create_vertex(&member), Ok(Some(2)));
 }
 
-/// A follower's sink: refuses every local commit, as a Raft member that is not the
-/// leader does.
-struct Follower;
-
-impl weft_storage::CommitSink for Follower {
-    fn name(&self) -> &str {
-        "follower"
-    }
-    fn append(&self, _: &weft_storage::CommitEntry<'_>) -> Result<weft_storage::SinkTicket, weft_storage::CommitError> {
-        Ok(weft_storage::SinkTicket::NOTHING)
-    }
-    fn wait(&self, _: weft_storage::SinkTicket) -> Result<(), weft_storage::CommitError> {
-        Ok(())
-    }
-    fn local_refusal(&self) -> Option<weft_storage::CommitError> {
-        let to = Some("leader:7687".to_string());
-        Some(weft_storage::CommitError::new(
-            CommitErrorKind::Redirect { to },
-            "follower",
-            "not the leader",
-        ))
-    }
-}
-
 #[test]
 fn a_write_the_pipeline_would_refuse_takes_nothing_that_an_applied_record_needs() {
     let leader = Storage::new();
     let shipped = RecordingSink::new("to follower");
     shipped.attach(&leader);
     let follower = Storage::new();
-    follower.add_commit_sink(std::sync::Arc::new(Follower));
+    follower.add_commit_sink(sinks::Member::follower());
 
     // A local write on the follower, begun before the leader's record arrives, is refused
     // at its first change; it held no vertex id when the record takes the same one.

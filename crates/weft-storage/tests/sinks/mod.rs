@@ -128,3 +128,44 @@ impl CommitSink for RecordingSink {
         Ok(())
     }
 }
+
+/// A Raft member's sink as far as local writes go: takes local commits while it leads,
+/// refuses them (a redirect) once [`Member::demote`] is called.
+#[derive(Default)]
+pub struct Member {
+    follower: AtomicBool,
+}
+
+impl Member {
+    /// A member that follows from the start.
+    pub fn follower() -> Arc<Member> {
+        let member = Arc::new(Member::default());
+        member.demote();
+        member
+    }
+
+    pub fn demote(&self) {
+        self.follower.store(true, Ordering::SeqCst);
+    }
+}
+
+impl CommitSink for Member {
+    fn name(&self) -> &str {
+        "member"
+    }
+    fn append(&self, entry: &CommitEntry<'_>) -> Result<SinkTicket, CommitError> {
+        match self.local_refusal().filter(|_| entry.origin == Origin::Local) {
+            Some(refusal) => Err(refusal),
+            None => Ok(SinkTicket::NOTHING),
+        }
+    }
+    fn wait(&self, _: SinkTicket) -> Result<(), CommitError> {
+        Ok(())
+    }
+    fn local_refusal(&self) -> Option<CommitError> {
+        let to = Some("leader:7687".to_string());
+        self.follower
+            .load(Ordering::SeqCst)
+            .then(|| CommitError::new(CommitErrorKind::Redirect { to }, "member", "not the leader"))
+    }
+}
