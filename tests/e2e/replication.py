@@ -5,6 +5,7 @@ four replicas as `weft serve` processes on free loopback ports, each with its ow
 directory, and stops them (by pid) whatever happens. Each check prints one line; any
 failed assertion exits non-zero. Bounded: every wait gives up after 30 s.
 """
+import json
 import logging
 import os
 import shutil
@@ -92,6 +93,15 @@ try:
         assert figures['weft_replica_shipped_bytes_total{replica="async_one"}'] > 0, figures
         assert 'weft_replica_behind_transactions{replica="sync_one"}' in figures, figures
         assert 'weft_replica_lag_seconds{replica="async_one"}' in figures, figures
+        # The console's cluster view: MAIN lists both replicas; a replica says it is one.
+        with urllib.request.urlopen(f"http://127.0.0.1:{main.http}/console/cluster", timeout=5) as response:
+            cluster = json.loads(response.read())
+        assert (cluster["mode"], cluster["role"]) == ("replication", "main"), cluster
+        name, state = (cluster["members"]["columns"].index(c) for c in ("name", "state"))
+        assert {row[name]: row[state] for row in cluster["members"]["rows"]} == \
+            {"sync_one": "ready", "async_one": "ready"}, cluster
+        with urllib.request.urlopen(f"http://127.0.0.1:{sync.http}/console/cluster", timeout=5) as response:
+            assert json.loads(response.read())["role"] == "replica"
 
     def replicas_refuse_writes_naming_the_main():
         try:
@@ -202,7 +212,8 @@ try:
         assert strict.count() == sync.count() == before + 1
 
     check("replication: roles and replicas set up with Memgraph's statements", set_up_with_memgraph_statements)
-    check("replication: writes reach the SYNC replica before they are acknowledged, and the ASYNC one", writes_reach_every_replica)
+    check("replication: writes reach the SYNC replica before they are acknowledged, and the ASYNC one; "
+          "the console's cluster view lists both", writes_reach_every_replica)
     check("replication: a replica refuses writes with NotALeader naming its MAIN", replicas_refuse_writes_naming_the_main)
     check("replication: a killed SYNC replica does not stop commits (each warns, naming it), and catches up after a restart", a_killed_sync_replica_does_not_stop_commits_and_catches_up)
     check("replication: a restarted MAIN keeps its role and replicas", a_restarted_main_keeps_its_replicas)

@@ -282,21 +282,24 @@ async fn cluster(State(web): State<Web>, headers: HeaderMap) -> Response {
         Ok(auth) => auth,
         Err(refused) => return *refused,
     };
-    let (mode, role, statement) = if let Some(member) = web.node.raft() {
+    const RAFT: &[&str] = &["id", "bolt_address", "role", "term", "applied_index", "lag", "health"];
+    const REPLICAS: &[&str] = &["name", "socket_address", "sync_mode", "state", "behind", "last_error"];
+    let (mode, role, statement, shown) = if let Some(member) = web.node.raft() {
         let role = member.status().map_or("unknown", |(status, _)| status.role);
-        ("raft", role.to_string(), Some("SHOW CLUSTER"))
+        ("raft", role.to_string(), Some("SHOW CLUSTER"), RAFT)
     } else if web
         .node
         .replication()
         .is_some_and(|r| web.node.role() == crate::Role::Replica || !r.replicas().is_empty())
     {
-        ("replication", web.node.role().name().to_string(), Some("SHOW REPLICAS"))
+        let role = web.node.role().name().to_string();
+        ("replication", role, Some("SHOW REPLICAS"), REPLICAS)
     } else {
-        ("single", web.node.role().name().to_string(), None)
+        ("single", web.node.role().name().to_string(), None, RAFT)
     };
     let members = match statement {
         None => Ok(serde_json::Value::Null),
-        Some(statement) => api::table(&web, auth, statement).await,
+        Some(statement) => api::table(&web, auth, statement).await.map(|t| members_view(t, shown)),
     };
     match members {
         Ok(members) => {
@@ -304,5 +307,51 @@ async fn cluster(State(web): State<Web>, headers: HeaderMap) -> Response {
             ([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
         }
         Err(response) => *response,
+    }
+}
+
+/// The columns of a members table the cluster view shows, in `shown`'s order; `lag` is
+/// how many log entries a member has applied fewer than the furthest one.
+fn members_view(table: serde_json::Value, shown: &[&str]) -> serde_json::Value {
+    let columns: Vec<&str> = table["columns"]
+        .as_array()
+        .map(|c| c.iter().filter_map(|c| c.as_str()).collect())
+        .unwrap_or_default();
+    let rows = table["rows"].as_array().cloned().unwrap_or_default();
+    let applied = columns.iter().position(|c| *c == "applied_index");
+    let newest = applied.and_then(|at| rows.iter().filter_map(|r| r[at].as_i64()).max());
+    let cell = |row: &serde_json::Value, name: &str| match (name, applied, newest) {
+        ("lag", Some(at), Some(newest)) => row[at].as_i64().map_or(serde_json::Value::Null, |i| json!(newest - i)),
+        _ => columns
+            .iter()
+            .position(|c| *c == name)
+            .map_or(serde_json::Value::Null, |at| row[at].clone()),
+    };
+    let shown: Vec<&str> = shown
+        .iter()
+        .copied()
+        .filter(|name| columns.contains(name) || (*name == "lag" && applied.is_some()))
+        .collect();
+    let rows: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|row| shown.iter().map(|name| cell(row, name)).collect())
+        .collect();
+    json!({"columns": shown, "rows": rows})
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn the_cluster_view_keeps_its_columns_and_counts_the_lag() {
+        let table = json!({
+            "columns": ["id", "raft_address", "role", "applied_index", "health"],
+            "rows": [[1, "a:1", "leader", 40, "up"], [2, "a:2", "follower", 37, "up"], [3, "a:3", "follower", null, "down"]],
+        });
+        let view = super::members_view(table, &["id", "role", "applied_index", "lag", "health", "absent"]);
+        assert_eq!(view["columns"], json!(["id", "role", "applied_index", "lag", "health"]));
+        assert_eq!(view["rows"][1], json!([2, "follower", 37, 3, "up"]));
+        assert_eq!(view["rows"][2][3], json!(null));
     }
 }
