@@ -62,6 +62,8 @@ pub struct Proposer {
 #[derive(Clone, Debug, Default)]
 struct Role {
     writable: bool,
+    /// The term it leads in while writable.
+    term: u64,
     /// The leader's Bolt address (or Raft address while the Bolt one is unknown).
     leader: Option<String>,
 }
@@ -137,7 +139,11 @@ impl Proposer {
                             }
                         })
                     });
-                    Role { writable, leader }
+                    Role {
+                        writable,
+                        term: m.current_term,
+                        leader,
+                    }
                 };
                 *me.role.lock() = role;
                 let stopped = match &metrics.borrow().running_state {
@@ -287,6 +293,12 @@ impl CommitSink for Proposer {
             RAFT_SINK,
             why,
         ))
+    }
+
+    /// The term this member leads in: a transaction begun in an earlier term of its
+    /// leadership does not commit in a later one.
+    fn local_epoch(&self) -> u64 {
+        self.role.lock().term
     }
 
     fn confirm(&self, ticket: SinkTicket) {

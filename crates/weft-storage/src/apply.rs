@@ -9,7 +9,11 @@ use crate::error::{Result, StorageError};
 use crate::pipeline::{CommitEntry, Origin};
 use crate::record::{CommitRecord, RecordEdge, RecordOp};
 use crate::storage::Storage;
-use crate::txn::Staged;
+use crate::txn::{Staged, Transaction};
+
+/// How often one operation of an applied record clears local writers out of its way
+/// before its failure stands (each clear wounds them, so they stop after one more change).
+const REPLAY_CLEARS: u32 = 64;
 use weft_common::{EdgeRef, Gid};
 
 impl Storage {
@@ -85,6 +89,24 @@ impl Storage {
         first.map_or(Ok(()), Err)
     }
 
+    /// Runs one operation of a received record in the applying transaction.
+    fn run_op(&self, txn: &mut Transaction, op: &RecordOp, edge: &impl Fn(&RecordEdge) -> EdgeRef) -> Result<()> {
+        match op {
+            RecordOp::CreateVertex(g) => txn.create_vertex_with_gid(Gid(*g)).map(drop),
+            RecordOp::DeleteVertex(g) => txn.delete_vertex(Gid(*g), false),
+            RecordOp::AddLabel(g, l) => txn.add_label(Gid(*g), self.label(l)).map(drop),
+            RecordOp::RemoveLabel(g, l) => txn.remove_label(Gid(*g), self.label(l)).map(drop),
+            RecordOp::SetVertexProperty(g, k, v) => {
+                txn.set_vertex_property(Gid(*g), self.property(k), v.clone()).map(drop)
+            }
+            RecordOp::CreateEdge(e) => txn.create_edge_with_gid(edge(e)).map(drop),
+            RecordOp::DeleteEdge(e) => txn.delete_edge(&edge(e)),
+            RecordOp::SetEdgeProperty(e, k, v) => {
+                txn.set_edge_property(&edge(e), self.property(k), v.clone()).map(drop)
+            }
+        }
+    }
+
     /// Runs a transaction record's operations and stages its commit. The transaction
     /// starts after every commit assigned so far, published or only staged, so that it
     /// sees the records of its group that came before it.
@@ -98,20 +120,19 @@ impl Storage {
             edge_type: self.edge_type(&e.edge_type),
         };
         for op in ops {
-            // What a local transaction that cannot commit holds is taken from it.
+            // What a local transaction that cannot commit holds is taken from it. A local
+            // writer may take the object again between the clear and the operation (one
+            // that was mid-change): then it is cleared again, a bounded number of times.
             self.inner.clear_for_replay(op, txn.commit_state());
-            match op {
-                RecordOp::CreateVertex(g) => txn.create_vertex_with_gid(Gid(*g)).map(drop)?,
-                RecordOp::DeleteVertex(g) => txn.delete_vertex(Gid(*g), false)?,
-                RecordOp::AddLabel(g, l) => txn.add_label(Gid(*g), self.label(l)).map(drop)?,
-                RecordOp::RemoveLabel(g, l) => txn.remove_label(Gid(*g), self.label(l)).map(drop)?,
-                RecordOp::SetVertexProperty(g, k, v) => txn
-                    .set_vertex_property(Gid(*g), self.property(k), v.clone())
-                    .map(drop)?,
-                RecordOp::CreateEdge(e) => txn.create_edge_with_gid(edge(e)).map(drop)?,
-                RecordOp::DeleteEdge(e) => txn.delete_edge(&edge(e))?,
-                RecordOp::SetEdgeProperty(e, k, v) => {
-                    txn.set_edge_property(&edge(e), self.property(k), v.clone()).map(drop)?
+            let mut tries = 0;
+            loop {
+                match self.run_op(&mut txn, op, &edge) {
+                    Err(StorageError::SerializationConflict(_) | StorageError::Apply(_))
+                        if tries < REPLAY_CLEARS && self.inner.clear_for_replay(op, txn.commit_state()) =>
+                    {
+                        tries += 1;
+                    }
+                    done => break done?,
                 }
             }
         }

@@ -150,6 +150,13 @@ pub trait CommitSink: Send + Sync {
     fn local_refusal(&self) -> Option<CommitError> {
         None
     }
+    /// Which spell of taking local commits this is (a Raft member's leadership term);
+    /// constant for sinks that always take them. A transaction that began writing in one
+    /// spell does not commit in another: between them this member applied commits of
+    /// another leader, which may have reused what the transaction holds.
+    fn local_epoch(&self) -> u64 {
+        0
+    }
     /// Blocks until the record of `ticket` is where this sink promises (durable, held by
     /// a replica); called outside the commit lock, after every earlier sink's wait.
     /// Success must cover every earlier record of this sink too (records are held in
@@ -209,6 +216,14 @@ impl Pipeline {
     /// The error that stopped the pipeline, if one did.
     pub fn failure(&self) -> Option<CommitError> {
         self.failed.read().clone()
+    }
+
+    /// Every sink's [`CommitSink::local_epoch`], combined (one at most is not 0).
+    pub fn local_epoch(&self) -> u64 {
+        self.sinks
+            .read()
+            .iter()
+            .fold(0, |epoch, sink| epoch.max(sink.local_epoch()))
     }
 
     /// The first sink's [`CommitSink::local_refusal`], if any sink refuses.

@@ -29,6 +29,8 @@ pub struct Transaction {
     open: bool,
     /// Applies a received commit record: its first change asks no sink's leave.
     pub(crate) replay: bool,
+    /// The pipeline's local epoch at this transaction's first change.
+    epoch: Option<u64>,
 }
 
 #[derive(Default)]
@@ -149,6 +151,7 @@ impl Transaction {
             label_changes: Vec::new(),
             open: true,
             replay: false,
+            epoch: None,
         }
     }
 
@@ -185,15 +188,29 @@ impl Transaction {
     /// Before a change: the transaction is open and, before its first change, the commit
     /// pipeline would take a local commit now. A refused write holds nothing, so it can
     /// never stand in the way of a record this member applies.
-    fn ensure_writable(&self) -> Result<()> {
+    fn ensure_writable(&mut self) -> Result<()> {
         self.ensure_open()?;
         self.ensure_unwounded()?;
         if self.log.ops.is_empty() && !self.replay {
             if let Some(refusal) = self.inner.pipeline.local_refusal() {
                 return Err(StorageError::Commit(refusal));
             }
+            self.epoch.get_or_insert_with(|| self.inner.pipeline.local_epoch());
         }
         Ok(())
+    }
+
+    /// At commit, under the commit lock: the transaction began writing in this spell of
+    /// taking local commits ([`crate::CommitSink::local_epoch`]).
+    fn ensure_same_epoch(&self) -> Result<()> {
+        match self.epoch {
+            Some(epoch) if epoch != self.inner.pipeline.local_epoch() => Err(StorageError::SerializationConflict(
+                "this transaction began writing before this member last lost and regained the lead; \
+                 retry it"
+                    .into(),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Creates a vertex without labels or properties.
@@ -526,6 +543,7 @@ impl Transaction {
         let staged = (|| {
             // Under the commit lock, which wounding takes too.
             self.ensure_unwounded()?;
+            self.ensure_same_epoch()?;
             crate::constraints::validate_commit(&inner, &self.viewer, &self.log.vertices)?;
             let ts = inner.next_commit_ts(applied.map(|a| a.ts))?;
             let mut encoded = Vec::new();

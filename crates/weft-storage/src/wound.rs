@@ -7,7 +7,10 @@
 //! as the transaction's own abort would.
 //!
 //! Owns: the undo of one transaction's uncommitted changes to one vertex or edge (which
-//! abort uses too) and the wounding. Promises: a transaction is wounded only under the
+//! abort uses too) and the wounding. A local transaction that held only ids without
+//! versions (an edge without properties between other vertices) is not wounded; it cannot
+//! commit anyway, since it began in an earlier spell of this member's lead
+//! ([`crate::CommitSink::local_epoch`]). Promises: a transaction is wounded only under the
 //! commit lock, and a transaction checks for a wound under that lock before it stages its
 //! commit, so a wounded transaction never commits and a committing one is never wounded.
 //! A transaction that has committed is never touched: an applied record that meets one
@@ -64,8 +67,9 @@ impl Inner {
     }
 
     /// Before an applied record's operation: every vertex and edge slot it touches that a
-    /// local uncommitted transaction other than `own` holds is taken from it.
-    pub(crate) fn clear_for_replay(&self, op: &RecordOp, own: &Arc<CommitState>) {
+    /// local uncommitted transaction other than `own` holds is taken from it. True if
+    /// anything was taken.
+    pub(crate) fn clear_for_replay(&self, op: &RecordOp, own: &Arc<CommitState>) -> bool {
         let (vertices, edge) = match op {
             RecordOp::CreateVertex(g)
             | RecordOp::DeleteVertex(g)
@@ -76,47 +80,53 @@ impl Inner {
                 ([Some(e.from), Some(e.to)], Some(e.gid))
             }
         };
+        let mut took = false;
         for gid in vertices.into_iter().flatten() {
-            self.clear_vertex(Gid(gid), own);
+            took |= self.clear_vertex(Gid(gid), own);
         }
         if let Some(gid) = edge {
-            self.clear_edge(gid, own);
+            took |= self.clear_edge(gid, own);
         }
+        took
     }
 
-    fn clear_vertex(&self, gid: Gid, own: &Arc<CommitState>) {
+    fn clear_vertex(&self, gid: Gid, own: &Arc<CommitState>) -> bool {
         let Some(slot) = self.vertices.get(gid.0) else {
-            return;
+            return false;
         };
         let holder = |v: &VertexData| v.delta.as_ref().and_then(|d| held_by_other(&d.state, own));
         if holder(&slot.lock()).is_none() {
-            return;
+            return false;
         }
         // Commit lock, then the vertex: the order committers take them in.
         let _serial = self.commit_lock.lock();
         let mut v = slot.lock();
-        if let Some(state) = holder(&v) {
-            wound(&state, gid);
-            self.undo_vertex_changes(gid, &mut v, &state);
-            self.gc.mark_dirty();
-        }
+        let Some(state) = holder(&v) else {
+            return false;
+        };
+        wound(&state, gid);
+        self.undo_vertex_changes(gid, &mut v, &state);
+        self.gc.mark_dirty();
+        true
     }
 
-    fn clear_edge(&self, gid: u64, own: &Arc<CommitState>) {
+    fn clear_edge(&self, gid: u64, own: &Arc<CommitState>) -> bool {
         let Some(slot) = self.edges.get(gid) else {
-            return;
+            return false;
         };
         let holder = |e: &EdgeData| e.delta.as_ref().and_then(|d| held_by_other(&d.state, own));
         if holder(&slot.lock()).is_none() {
-            return;
+            return false;
         }
         let _serial = self.commit_lock.lock();
         let mut data = slot.lock();
-        if let Some(state) = holder(&data) {
-            wound(&state, Gid(gid));
-            Self::undo_edge_changes(&mut data, &state);
-            self.gc.mark_dirty();
-        }
+        let Some(state) = holder(&data) else {
+            return false;
+        };
+        wound(&state, Gid(gid));
+        Self::undo_edge_changes(&mut data, &state);
+        self.gc.mark_dirty();
+        true
     }
 }
 

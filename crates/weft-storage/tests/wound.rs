@@ -1,19 +1,30 @@
 //! Applied records win over local transactions that cannot commit: a member that led,
 //! began a transaction, and was demoted before it committed, applies its new leader's
 //! commits on the objects that transaction held; the transaction is rolled back (its next
-//! change and its commit fail), and the member ends up holding exactly the leader's graph.
+//! change and its commit fail, even on objects the leader did not touch, and even once the
+//! member leads again), and the member ends up holding exactly the leader's graph.
 
 mod sinks;
 
-use sinks::{Member, RecordingSink};
-use weft_storage::{IsolationLevel, Origin, Storage, StorageError, Value};
+use std::sync::Arc;
 
-/// The leader's storage and the records it ships.
-fn leader() -> (Storage, std::sync::Arc<RecordingSink>) {
-    let storage = Storage::new();
+use sinks::{Member, RecordingSink};
+use weft_storage::{Direction, Gid, IsolationLevel, Origin, Storage, StorageError, Value};
+
+/// The new leader's storage, the records it ships, and a member that holds the same graph
+/// and leads (until the test demotes it).
+fn cluster(vertices: usize) -> (Storage, Arc<RecordingSink>, Storage, Arc<Member>, Vec<Gid>) {
+    let leader = Storage::new();
     let shipped = RecordingSink::new("to members");
-    shipped.attach(&storage);
-    (storage, shipped)
+    shipped.attach(&leader);
+    let member = Storage::new();
+    let role = Arc::new(Member::default());
+    member.add_commit_sink(role.clone());
+    let mut txn = leader.begin(IsolationLevel::SnapshotIsolation);
+    let ids = (0..vertices).map(|_| txn.create_vertex().unwrap()).collect();
+    txn.commit().unwrap();
+    apply_all(&member, &shipped, 0);
+    (leader, shipped, member, role, ids)
 }
 
 fn apply_all(member: &Storage, shipped: &RecordingSink, from: usize) {
@@ -22,63 +33,53 @@ fn apply_all(member: &Storage, shipped: &RecordingSink, from: usize) {
     }
 }
 
+fn is_conflict<T: std::fmt::Debug>(result: Result<T, StorageError>) -> bool {
+    matches!(result, Err(StorageError::SerializationConflict(_)))
+}
+
 #[test]
 fn a_demoted_member_s_open_transaction_gives_way_to_the_new_leader_s_commits() {
-    // Set up: both hold vertex 0 with age 1; the member leads and has a transaction that
-    // changed vertex 0 and created vertex 1 (the next id), not committed.
-    let (new_leader, shipped) = leader();
-    let member = Storage::new();
-    let role = std::sync::Arc::new(Member::default());
-    member.add_commit_sink(role.clone());
-    let age = new_leader.property("age");
-    let mut txn = new_leader.begin(IsolationLevel::SnapshotIsolation);
-    let v = txn.create_vertex().unwrap();
-    txn.set_vertex_property(v, age, Value::Int(1)).unwrap();
-    txn.commit().unwrap();
-    apply_all(&member, &shipped, 0);
+    // Set up: the member's transaction changed vertices v and w and created the next id.
+    let (leader, shipped, member, role, ids) = cluster(2);
+    let (v, w) = (ids[0], ids[1]);
+    let (age, label) = (member.property("age"), member.label("Local"));
     let mut local = member.begin(IsolationLevel::SnapshotIsolation);
-    let (member_age, label) = (member.property("age"), member.label("Local"));
-    local.set_vertex_property(v, member_age, Value::Int(99)).unwrap();
+    local.set_vertex_property(v, age, Value::Int(99)).unwrap();
+    local.set_vertex_property(w, age, Value::Int(5)).unwrap();
     let held = local.create_vertex().unwrap();
     local.add_label(held, label).unwrap();
 
-    // Act: the member is demoted; the new leader changes vertex 0 and creates vertex 1.
+    // Act: demoted; the new leader changes v (not w) and creates the same next id.
     role.demote();
-    let mut txn = new_leader.begin(IsolationLevel::SnapshotIsolation);
-    txn.set_vertex_property(v, age, Value::Int(2)).unwrap();
+    let mut txn = leader.begin(IsolationLevel::SnapshotIsolation);
+    txn.set_vertex_property(v, leader.property("age"), Value::Int(2))
+        .unwrap();
     let created = txn.create_vertex().unwrap();
     assert_eq!(
         created, held,
         "the new leader hands out the id the local transaction holds"
     );
-    txn.add_label(created, new_leader.label("Remote")).unwrap();
+    txn.add_label(created, leader.label("Remote")).unwrap();
     txn.commit().unwrap();
     apply_all(&member, &shipped, 1);
 
-    // Check: the member applied them; the local transaction can neither change more nor
-    // commit; once it is gone the member holds exactly the leader's graph.
-    let next = local.set_vertex_property(held, member_age, Value::Int(5));
-    assert!(matches!(next, Err(StorageError::SerializationConflict(_))), "{next:?}");
-    assert!(local.commit().is_err());
-    assert_eq!(member.dump(), new_leader.dump());
-    let (count, labels) = {
-        let txn = member.begin(IsolationLevel::SnapshotIsolation);
-        (txn.vertices().count(), txn.labels(held).unwrap())
-    };
-    assert_eq!(count, 2);
-    assert_eq!(labels, vec![member.label("Remote")]);
+    // Check: the transaction is wounded — it cannot change w, which the leader never
+    // touched and whose newest version is its own — nor commit once the member leads
+    // again; the member holds exactly the leader's graph.
+    assert!(is_conflict(local.set_vertex_property(w, age, Value::Int(6))));
+    role.promote();
+    assert!(is_conflict(local.commit()));
+    assert_eq!(member.dump(), leader.dump());
+    let txn = member.begin(IsolationLevel::SnapshotIsolation);
+    assert_eq!(txn.vertices().count(), 3);
+    assert_eq!(txn.labels(held).unwrap(), vec![member.label("Remote")]);
+    assert_eq!(txn.vertex_property(w, age).unwrap(), None);
 }
 
 #[test]
-fn an_edge_a_local_transaction_created_gives_way_too() {
-    let (new_leader, shipped) = leader();
-    let member = Storage::new();
-    let role = std::sync::Arc::new(Member::default());
-    member.add_commit_sink(role.clone());
-    let mut txn = new_leader.begin(IsolationLevel::SnapshotIsolation);
-    let (a, b) = (txn.create_vertex().unwrap(), txn.create_vertex().unwrap());
-    txn.commit().unwrap();
-    apply_all(&member, &shipped, 0);
+fn an_edge_whose_slot_a_local_transaction_holds_gives_way() {
+    let (leader, shipped, member, role, ids) = cluster(2);
+    let (a, b) = (ids[0], ids[1]);
     let mut local = member.begin(IsolationLevel::SnapshotIsolation);
     let mine = local.create_edge(a, b, member.edge_type("MINE")).unwrap();
     local
@@ -86,14 +87,43 @@ fn an_edge_a_local_transaction_created_gives_way_too() {
         .unwrap();
 
     role.demote();
-    let mut txn = new_leader.begin(IsolationLevel::SnapshotIsolation);
-    let theirs = txn.create_edge(b, a, new_leader.edge_type("THEIRS")).unwrap();
+    let mut txn = leader.begin(IsolationLevel::SnapshotIsolation);
+    let theirs = txn.create_edge(b, a, leader.edge_type("THEIRS")).unwrap();
     assert_eq!(theirs.gid, mine.gid);
-    txn.set_edge_property(&theirs, new_leader.property("w"), Value::Int(7))
+    txn.set_edge_property(&theirs, leader.property("w"), Value::Int(7))
         .unwrap();
     txn.commit().unwrap();
     apply_all(&member, &shipped, 1);
 
-    drop(local);
-    assert_eq!(member.dump(), new_leader.dump());
+    role.promote();
+    assert!(is_conflict(local.commit()));
+    assert_eq!(member.dump(), leader.dump());
+}
+
+#[test]
+fn a_transaction_begun_in_an_earlier_term_of_the_lead_does_not_commit_in_a_later_one() {
+    // The local edge has no properties and joins vertices the leader's edge does not, so
+    // the apply meets nothing of it: only the term tells that it must not commit.
+    let (leader, shipped, member, role, ids) = cluster(4);
+    let mut local = member.begin(IsolationLevel::SnapshotIsolation);
+    let mine = local.create_edge(ids[0], ids[1], member.edge_type("MINE")).unwrap();
+
+    role.demote();
+    let mut txn = leader.begin(IsolationLevel::SnapshotIsolation);
+    let theirs = txn.create_edge(ids[2], ids[3], leader.edge_type("THEIRS")).unwrap();
+    assert_eq!(theirs.gid, mine.gid, "the same edge id, on other vertices");
+    txn.set_edge_property(&theirs, leader.property("w"), Value::Int(7))
+        .unwrap();
+    txn.commit().unwrap();
+    apply_all(&member, &shipped, 1);
+
+    role.promote();
+    assert!(is_conflict(local.commit()));
+    assert_eq!(member.dump(), leader.dump());
+    let txn = member.begin(IsolationLevel::SnapshotIsolation);
+    assert_eq!(txn.edges(ids[0], Direction::Out, &[]).unwrap(), vec![]);
+    // A transaction begun in the new term commits as usual.
+    let mut fresh = member.begin(IsolationLevel::SnapshotIsolation);
+    fresh.create_vertex().unwrap();
+    fresh.commit().unwrap();
 }

@@ -282,7 +282,7 @@ async fn cluster(State(web): State<Web>, headers: HeaderMap) -> Response {
         Ok(auth) => auth,
         Err(refused) => return *refused,
     };
-    const RAFT: &[&str] = &["id", "bolt_address", "role", "term", "applied_index", "lag", "health"];
+    const RAFT: &[&str] = &["id", "bolt_address", "role", "lag", "health"];
     const REPLICAS: &[&str] = &["name", "socket_address", "sync_mode", "state", "behind", "last_error"];
     let (mode, role, statement, shown) = if let Some(member) = web.node.raft() {
         let role = member.status().map_or("unknown", |(status, _)| status.role);

@@ -134,6 +134,8 @@ impl CommitSink for RecordingSink {
 #[derive(Default)]
 pub struct Member {
     follower: AtomicBool,
+    /// Counts the spells of leading: [`Member::promote`] starts a new one.
+    term: std::sync::atomic::AtomicU64,
 }
 
 impl Member {
@@ -146,6 +148,12 @@ impl Member {
 
     pub fn demote(&self) {
         self.follower.store(true, Ordering::SeqCst);
+    }
+
+    /// Leads again, in a new term.
+    pub fn promote(&self) {
+        self.term.fetch_add(1, Ordering::SeqCst);
+        self.follower.store(false, Ordering::SeqCst);
     }
 }
 
@@ -161,6 +169,9 @@ impl CommitSink for Member {
     }
     fn wait(&self, _: SinkTicket) -> Result<(), CommitError> {
         Ok(())
+    }
+    fn local_epoch(&self) -> u64 {
+        self.term.load(Ordering::SeqCst)
     }
     fn local_refusal(&self) -> Option<CommitError> {
         let to = Some("leader:7687".to_string());
