@@ -160,7 +160,22 @@ pub(crate) fn sort<G: GraphWrite>(
             }
         }
     }
-    rows.sort_by(|a, b| compare(&a.0, &b.0));
+    // A long sort still answers the deadline and a cancel: once a check fails, every
+    // further comparison is "equal", so the sort ends at once, and the error stands.
+    let stopped = std::cell::RefCell::new(None);
+    rows.sort_by(|a, b| {
+        if stopped.borrow().is_some() {
+            return std::cmp::Ordering::Equal;
+        }
+        if let Err(error) = ctx.step() {
+            *stopped.borrow_mut() = Some(error);
+            return std::cmp::Ordering::Equal;
+        }
+        compare(&a.0, &b.0)
+    });
+    if let Some(error) = stopped.into_inner() {
+        return Err(error);
+    }
     if let Some(k) = limit {
         rows.truncate(k as usize);
     }
