@@ -282,6 +282,47 @@ try:
         except neo4j.exceptions.Neo4jError as error:
             assert "already in the cluster" in error.message, error.message
 
+    def a_transaction_open_on_a_leader_that_loses_the_lead_gives_way():
+        old = leader(members)
+        log = os.path.join(root, f"member{old.n}.log")
+
+        def restarts():
+            with open(log, encoding="utf-8", errors="replace") as f:
+                return f.read().count("restarting the Raft member in place")
+        before = restarts()
+        with neo4j.GraphDatabase.driver(f"bolt://127.0.0.1:{old.bolt_port}", auth=old.auth) as d:
+            with d.session() as s:
+                # It takes the next vertex id, which the next leader will hand out too.
+                tx = s.begin_transaction()
+                tx.run("CREATE (:Held {n: 1})").consume()
+                old.pause()
+                try:
+                    boss = leader([m for m in members if m is not old])
+                    wait_until("the new leader takes writes",
+                               lambda: boss.run("CREATE (:After {n: 0}) RETURN 1") is not None,
+                               neo4j.exceptions.Neo4jError)
+                    boss.run("UNWIND range(1, 9) AS n CREATE (:After {n: n})")
+                finally:
+                    old.resume()
+                wait_until("the old leader applies the new leader's commits",
+                           lambda: old.run("MATCH (a:After) RETURN count(a)")[0][0] == 10, neo4j.exceptions.Neo4jError)
+                # Refused as NotALeader (which the driver reports as no write service) or
+                # as a conflict, if it had changed objects the new leader's commits took.
+                try:
+                    tx.commit()
+                    raise AssertionError("a transaction begun on a leader that lost the lead committed")
+                except neo4j.exceptions.WriteServiceUnavailable:
+                    pass
+                except neo4j.exceptions.Neo4jError as error:
+                    assert error.code == "Neo.TransientError.Transaction.Conflict", error.code
+        assert restarts() == before, "the old leader had to restart to apply the new leader's commits"
+        for m in members:
+            wait_until(f"member {m.n} holds the new leader's 10 nodes",
+                       lambda m=m: m.run("MATCH (a:After) RETURN count(a)") == [[10]], neo4j.exceptions.Neo4jError)
+            assert m.run("MATCH (h:Held) RETURN count(h)") == [[0]], f"member {m.n} holds the uncommitted node"
+
+    check("a transaction open on a leader that loses the lead never commits; the new leader's commits take its ids "
+          "without stopping the old leader", a_transaction_open_on_a_leader_that_loses_the_lead_gives_way)
     check("a member left without a majority refuses writes with NoQuorum and answers reads; the cluster heals",
           a_member_without_a_majority_refuses_writes_and_answers_reads)
     check("ADD MEMBER adds a waiting member, which catches up and votes; REMOVE MEMBER takes it out",
