@@ -121,3 +121,16 @@ fn a_terminated_transaction_stops_its_running_statement_and_writes_nothing() {
     drop(cursor);
     assert_eq!(count(&engine, "MATCH (n:T) RETURN count(n)"), 0);
 }
+
+#[test]
+fn a_long_expression_over_one_row_answers_the_timeout() {
+    // One row, but a reduce over ten million items: the work inside the expression counts.
+    let engine = Engine::new().with_query_timeout(Some(Duration::ZERO));
+    let error = engine
+        .execute(
+            "RETURN reduce(s = 0, i IN range(1, 10000000) | s + i) AS total",
+            &BTreeMap::new(),
+        )
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::TimedOut);
+}

@@ -408,6 +408,8 @@ pub fn eval<G: GraphRead>(e: &CExpr, row: &mut [QValue], ctx: &ExecCtx<G>) -> Re
                 return Ok(QValue::Null);
             };
             for item in items {
+                // A long list is work like rows are: the deadline and a cancel reach it.
+                ctx.step()?;
                 row[*slot] = item.clone();
                 if let Some(p) = predicate {
                     if eval(p, row, ctx)?.as_bool_or_null()? != Some(true) {
@@ -439,6 +441,7 @@ pub fn eval<G: GraphRead>(e: &CExpr, row: &mut [QValue], ctx: &ExecCtx<G>) -> Re
                 return Ok(QValue::Null);
             };
             for item in items {
+                ctx.step()?;
                 row[*slot] = item;
                 row[*acc] = eval(expr, row, ctx)?;
             }
