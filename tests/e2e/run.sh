@@ -46,6 +46,7 @@ if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
   console_server=$!
   trap 'kill "$server" "$console_server" 2>/dev/null || true; wait "$server" "$console_server" 2>/dev/null || true; rm -rf "$data" "$console_data"' EXIT
   wait_for_port "$http_port"
+  timeout 300 "$venv/bin/python" tests/e2e/http_api.py "$http_port" "$console_server" console s3cret
   mkdir -p target/console-screenshots
   timeout 300 "$venv/bin/python" tests/e2e/console.py "$http_port" target/console-screenshots console s3cret
 else

@@ -16,9 +16,11 @@
 //!   the console shows its own login form instead of the browser's;
 //! - only one database exists: `/db/{name}` with another name is `DatabaseNotFound`.
 
+mod answer;
 mod api;
 mod assets;
 mod results;
+mod transactions;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,7 +59,7 @@ pub struct Web {
     /// Listening on a loopback address: only loopback names may be in `Host`.
     loopback: bool,
     transaction_timeout: Duration,
-    transactions: Arc<api::Transactions>,
+    transactions: Arc<transactions::Transactions>,
 }
 
 /// The settings of the web side.
@@ -90,7 +92,7 @@ impl Web {
 
     /// The API and console routes, behind [`guard`].
     pub fn router(self, stopped: watch::Receiver<bool>) -> Router {
-        tokio::spawn(api::reap(self.clone(), stopped));
+        tokio::spawn(transactions::reap(self.clone(), stopped));
         let guarded = self.clone();
         Router::new()
             .route("/db/{db}/tx/commit", post(api::commit_now))

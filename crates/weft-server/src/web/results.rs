@@ -52,7 +52,9 @@ impl Contents {
     }
 }
 
-/// One statement's entry of `results`.
+/// One statement's entry of `results`, whole: what the streamed answer writes part by part
+/// ([`record_json`], then [`summary_fields`]).
+#[cfg(test)]
 pub fn statement_result(
     columns: &[String],
     rows: &[Vec<BoltValue>],
@@ -61,32 +63,42 @@ pub fn statement_result(
     include_stats: bool,
     dialect: Dialect,
 ) -> Json {
-    let data: Vec<Json> = rows
-        .iter()
-        .map(|record| {
-            let mut entry = Map::new();
-            if contents.row {
-                entry.insert("row".into(), record.iter().map(|v| row(v, dialect)).collect());
-                entry.insert("meta".into(), record.iter().map(|v| meta(v, dialect)).collect());
-            }
-            if contents.graph {
-                entry.insert("graph".into(), graph(record, dialect));
-            }
-            Json::Object(entry)
-        })
-        .collect();
     let mut result = Map::new();
     result.insert("columns".into(), json!(columns));
+    let data = rows
+        .iter()
+        .map(|record| record_json(record, contents, dialect))
+        .collect();
     result.insert("data".into(), Json::Array(data));
+    result.extend(summary_fields(summary, include_stats));
+    Json::Object(result)
+}
+
+/// One record's entry of `data`: its `row` and `meta`, and its `graph`, as asked.
+pub fn record_json(record: &[BoltValue], contents: Contents, dialect: Dialect) -> Json {
+    let mut entry = Map::new();
+    if contents.row {
+        entry.insert("row".into(), record.iter().map(|v| row(v, dialect)).collect());
+        entry.insert("meta".into(), record.iter().map(|v| meta(v, dialect)).collect());
+    }
+    if contents.graph {
+        entry.insert("graph".into(), graph(record, dialect));
+    }
+    Json::Object(entry)
+}
+
+/// What follows a statement's `data`: `stats` if asked, and an EXPLAIN/PROFILE plan.
+pub fn summary_fields(summary: &[(String, BoltValue)], include_stats: bool) -> Map<String, Json> {
+    let mut fields = Map::new();
     if include_stats {
-        result.insert("stats".into(), stats(summary));
+        fields.insert("stats".into(), stats(summary));
     }
     for key in ["plan", "profile"] {
         if let Some(plan) = dict_get(summary, key) {
-            result.insert(key.into(), json!({ "root": plan_json(plan) }));
+            fields.insert(key.into(), json!({ "root": plan_json(plan) }));
         }
     }
-    Json::Object(result)
+    fields
 }
 
 /// Neo4j's HTTP counter names, every one present (zero when the summary lacks it).
