@@ -542,3 +542,35 @@ fn a_client_that_hangs_up_mid_statement_leaves_no_transaction_behind() {
     }
     server.shutdown();
 }
+
+#[test]
+fn a_client_that_stops_reading_does_not_keep_the_worker_once_its_transaction_is_deleted() {
+    // One worker: while it waits on a client that reads nothing, no one else is served.
+    let config = ServerConfig {
+        workers: 1,
+        ..ServerConfig::default()
+    };
+    let server = TestServer::start_with(config, true);
+    let port = server.http_port.unwrap();
+    let id = tx_id(&post(port, "/db/neo4j/tx", &statements(&[])));
+    let huge = statements(&["UNWIND range(1, 20000000) AS i RETURN i, 'padding padding padding' AS p"]).to_string();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let request = format!(
+        "POST /db/neo4j/tx/{id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{huge}",
+        huge.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    // The client reads nothing: the answer fills the socket and the server's channel.
+    std::thread::sleep(Duration::from_secs(2));
+
+    assert_eq!(
+        http(port, "DELETE", &format!("/db/neo4j/tx/{id}"), &[], None).status,
+        200
+    );
+    let started = Instant::now();
+    let after = post(port, "/db/neo4j/tx/commit", &statements(&["RETURN 1"]));
+    assert_eq!(after.json()["errors"], json!([]), "{}", after.body);
+    assert!(started.elapsed() < TIMEOUT, "the worker stayed with the stalled client");
+    drop(stream);
+    server.shutdown();
+}

@@ -11,6 +11,8 @@
 //!   ([`Answer::gone`]), so it rolls the transaction back.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use serde_json::{json, Value as Json};
@@ -27,6 +29,13 @@ const BATCH: i64 = 1000;
 
 /// Bytes gathered before they are sent on.
 const CHUNK: usize = 64 * 1024;
+
+/// Longest a piece of the answer waits for a client that reads nothing: then the client
+/// counts as gone, and the worker and the transaction are let go.
+const STALLED_CLIENT: Duration = Duration::from_secs(30);
+
+/// What the body channel carries: a piece, or the error that aborts the connection.
+pub type Piece = Result<Bytes, std::io::Error>;
 
 /// One statement of a request body.
 pub struct Statement {
@@ -45,18 +54,22 @@ pub struct Ran {
 
 /// A response body being written; see the module docs.
 pub struct Answer {
-    to: Option<mpsc::Sender<Result<Bytes, std::convert::Infallible>>>,
+    to: Option<(mpsc::Sender<Piece>, tokio::runtime::Handle)>,
     buffer: Vec<u8>,
     gone: bool,
+    /// The transaction's terminate flag: a DELETE also ends a wait for the client.
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl Answer {
-    /// An answer sent through `to` as it is written.
-    pub fn streamed(to: mpsc::Sender<Result<Bytes, std::convert::Infallible>>) -> Answer {
+    /// An answer sent through `to` as it is written (from a thread of the blocking pool
+    /// of the runtime `handle` belongs to).
+    pub fn streamed(to: mpsc::Sender<Piece>, handle: tokio::runtime::Handle) -> Answer {
         let mut answer = Answer {
-            to: Some(to),
+            to: Some((to, handle)),
             buffer: Vec::with_capacity(CHUNK),
             gone: false,
+            stop: None,
         };
         answer.text("{\"results\":[");
         answer
@@ -68,14 +81,15 @@ impl Answer {
             to: None,
             buffer: Vec::new(),
             gone: false,
+            stop: None,
         };
         answer.text("{\"results\":[");
         answer
     }
 
-    /// Whether the client has gone away.
+    /// Whether the client has gone away (hung up, or read nothing for too long).
     pub fn gone(&self) -> bool {
-        self.gone
+        self.gone || self.to.as_ref().is_some_and(|(to, _)| to.is_closed())
     }
 
     fn text(&mut self, text: &str) {
@@ -93,8 +107,10 @@ impl Answer {
         }
     }
 
+    /// Sends what is gathered, waiting while the client reads slowly: at most
+    /// [`STALLED_CLIENT`] in all, and no longer once the transaction is being deleted.
     fn send(&mut self) {
-        let Some(to) = &self.to else {
+        let Some((to, handle)) = &self.to else {
             return;
         };
         if self.gone || self.buffer.is_empty() {
@@ -102,7 +118,21 @@ impl Answer {
             return;
         }
         let chunk = Bytes::from(std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK)));
-        self.gone = to.blocking_send(Ok(chunk)).is_err();
+        let deadline = Instant::now() + STALLED_CLIENT;
+        loop {
+            match handle.block_on(tokio::time::timeout(Duration::from_secs(1), to.reserve())) {
+                Ok(Ok(slot)) => return slot.send(Ok(chunk)),
+                Ok(Err(_closed)) => break,
+                Err(_waited) => {
+                    let stopped = self.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed));
+                    if stopped || Instant::now() >= deadline {
+                        tracing::info!("an HTTP client stopped reading its answer; its request is ended");
+                        break;
+                    }
+                }
+            }
+        }
+        self.gone = true;
     }
 
     /// Runs `statements` on `backend`, in its open transaction if `in_tx` (else each as
@@ -114,8 +144,9 @@ impl Answer {
         statements: &[Statement],
         in_tx: bool,
         extra: &[(String, BoltValue)],
-        stop: Option<&AtomicBool>,
+        stop: Option<&Arc<AtomicBool>>,
     ) -> Ran {
+        self.stop = stop.cloned();
         let mut ran = Ran::default();
         for (i, statement) in statements.iter().enumerate() {
             // A DELETE that came before the statement started: it does not start.
@@ -150,7 +181,7 @@ impl Answer {
                 }
             }
             self.text("}");
-            if ran.error.is_some() || self.gone {
+            if ran.error.is_some() || self.gone() {
                 break;
             }
         }
@@ -183,7 +214,7 @@ impl Answer {
                 first = false;
                 self.json(&record_json(record, statement.contents, dialect));
             }
-            if self.gone {
+            if self.gone() {
                 return None;
             }
             if !progress.has_more {

@@ -25,12 +25,12 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::Value as Json;
+use serde_json::{json, Value as Json};
 use tokio::sync::mpsc;
 use weft_bolt::session::Backend;
 use weft_bolt::{Auth, BackendError, BoltValue, Dialect, Version};
 
-use super::answer::{Answer, Ran, Statement};
+use super::answer::{Answer, Piece, Ran, Statement};
 use super::results::Contents;
 use super::transactions::{drop_on_worker, not_found, Open};
 use super::{error_body, Web};
@@ -144,32 +144,38 @@ fn failed(error: BackendError) -> Ran {
 }
 
 /// Answers with `status` and a body that `work` writes on the blocking pool once a worker
-/// is free. The work runs to its end even if the client goes away (`Answer::gone`).
+/// is free. The work runs to its end even if the client goes away (`Answer::gone`); if
+/// it fails outright (a panic), the connection is aborted rather than ended cleanly, so
+/// the client cannot take a cut answer for a whole one.
 fn streamed(
     web: &Web,
     status: StatusCode,
     location: Option<String>,
     work: impl FnOnce(&mut Answer) + Send + 'static,
 ) -> Response {
-    let (to, from) = mpsc::channel::<Result<Bytes, std::convert::Infallible>>(4);
+    let (to, from) = mpsc::channel::<Piece>(4);
     let workers = web.workers.clone();
     tokio::spawn(async move {
         let Ok(permit) = workers.acquire_owned().await else {
-            let mut answer = Answer::streamed(to);
-            let stopping = BackendError::new(
-                "Neo.TransientError.General.DatabaseUnavailable",
-                "the server is stopping",
-            );
-            answer.finish(&failed(stopping), []);
+            let body = json!({"results": [], "errors": [{
+                "code": "Neo.TransientError.General.DatabaseUnavailable",
+                "message": "the server is stopping",
+            }]});
+            let _ = to.send(Ok(Bytes::from(body.to_string()))).await;
             return;
         };
+        let failure = to.clone();
+        let handle = tokio::runtime::Handle::current();
         let done = tokio::task::spawn_blocking(move || {
-            let mut answer = Answer::streamed(to);
+            let mut answer = Answer::streamed(to, handle);
             work(&mut answer);
             drop(permit);
         });
         if let Err(e) = done.await {
             tracing::error!("an HTTP API request failed: {e}");
+            let _ = failure
+                .send(Err(std::io::Error::other("the request failed on the server")))
+                .await;
         }
     });
     let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(from));
@@ -178,6 +184,22 @@ fn streamed(
         response.headers_mut().insert(header::LOCATION, value);
     }
     response
+}
+
+/// Forgets open transaction `id` when dropped while a request still holds it: the request
+/// failed outright (a panic), and its backend, with the transaction, is gone.
+struct Release<'w> {
+    web: &'w Web,
+    id: u64,
+}
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        let mut open = self.web.transactions.open.lock();
+        if open.get(&self.id).is_some_and(|entry| entry.backend.is_none()) {
+            open.remove(&self.id);
+        }
+    }
 }
 
 /// `POST /db/{db}/tx/commit`.
@@ -233,6 +255,7 @@ pub async fn open(
     let worker = web.clone();
     let open_at = location.clone();
     streamed(&web, StatusCode::CREATED, Some(location), move |answer| {
+        let _release = Release { web: &worker, id };
         let mut backend = match session(&worker, &auth) {
             Ok(backend) => backend,
             Err(error) => {
@@ -252,7 +275,7 @@ pub async fn open(
                 terminator.iter().for_each(|flag| flag.store(true, Ordering::Relaxed));
             }
         }
-        let ran = answer.statements(&mut backend, &request.statements, true, &[], terminator.as_deref());
+        let ran = answer.statements(&mut backend, &request.statements, true, &[], terminator.as_ref());
         settle(&worker, id, backend, ran, answer, &open_at);
     })
 }
@@ -290,7 +313,8 @@ fn run_in(web: Web, db: String, id: u64, headers: HeaderMap, raw: axum::body::By
     let location = web.location(&headers, &db, id);
     let worker = web.clone();
     streamed(&web, StatusCode::OK, None, move |answer| {
-        let mut ran = answer.statements(&mut backend, &request.statements, true, &[], stop.as_deref());
+        let _release = Release { web: &worker, id };
+        let mut ran = answer.statements(&mut backend, &request.statements, true, &[], stop.as_ref());
         if !commit {
             return settle(&worker, id, backend, ran, answer, &location);
         }
@@ -353,7 +377,7 @@ pub async fn roll_back(State(web): State<Web>, Path((db, id)): Path<(String, u64
     if let Some(backend) = idle {
         drop_on_worker(backend);
     }
-    let body = serde_json::json!({"results": [], "errors": []});
+    let body = json!({"results": [], "errors": []});
     ([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
@@ -424,5 +448,5 @@ pub async fn table(web: &Web, auth: Auth, statement: &'static str) -> Result<Jso
         .as_array()
         .map(|data| data.iter().map(|d| d["row"].clone()).collect())
         .unwrap_or_default();
-    Ok(serde_json::json!({"columns": result["columns"], "rows": rows}))
+    Ok(json!({"columns": result["columns"], "rows": rows}))
 }
