@@ -161,3 +161,28 @@ fn misplaced_batches_and_counts_are_refused_without_harm() {
     let count = run(&engine, "MATCH (n) RETURN count(n)");
     assert_eq!(rows(&count), vec![vec!["6"]]);
 }
+
+#[test]
+fn value_subqueries_order_rows() {
+    let engine = people();
+    // Neo4j's manual: people by how many dogs they have, most first.
+    let by_dogs = run(
+        &engine,
+        "MATCH (p:Person) RETURN p.name AS name ORDER BY COUNT { (p)-[:HAS_DOG]->(:Dog) } DESC, name",
+    );
+    assert_eq!(rows(&by_dogs), vec![vec!["Peter"], vec!["Andy"], vec!["Timothy"]]);
+    // The key may use the projection's names, and EXISTS orders false before true.
+    let by_friend = run(
+        &engine,
+        "MATCH (p:Person) RETURN p.name AS name \
+         ORDER BY EXISTS { MATCH (p)-[:KNOWS]->(f) WHERE f.name <> name } DESC, name LIMIT 2",
+    );
+    assert_eq!(rows(&by_friend), vec![vec!["Andy"], vec!["Peter"]]);
+    // With DISTINCT, on the projected names only.
+    let distinct = run(
+        &engine,
+        "MATCH (p:Person) WITH DISTINCT p ORDER BY COLLECT { MATCH (p)-[:HAS_DOG]->(d) RETURN d.name }[0] \
+         RETURN p.name AS name",
+    );
+    assert_eq!(rows(&distinct), vec![vec!["Andy"], vec!["Peter"], vec!["Timothy"]]);
+}

@@ -131,6 +131,22 @@ impl Planner<'_> {
                 seen: crate::exec::row::FastSet::default(),
             });
         }
+        // ORDER BY keys holding EXISTS, COUNT or COLLECT subqueries read generated
+        // variables too, computed after the projection (so they see its names and the
+        // names before it) and before the sort. An aggregating projection plans its keys
+        // itself (`aggregation`), and refuses them there.
+        let mut order_scope = order_scope;
+        let hoisted_order;
+        let p = if !aggregating && p.order_by.iter().any(|s| has_value_subquery(&s.expr)) {
+            let mut owned = p.clone();
+            for sort in &mut owned.order_by {
+                self.hoist_subqueries(&mut op, &mut order_scope, &mut sort.expr)?;
+            }
+            hoisted_order = owned;
+            &hoisted_order
+        } else {
+            p
+        };
         op = self.order_skip_limit(op, &order_scope, &items, &slots, p, sort_keys)?;
         if let Some(w) = &p.where_ {
             if contains_aggregate(w) {
