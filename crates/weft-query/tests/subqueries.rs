@@ -186,3 +186,31 @@ fn value_subqueries_order_rows() {
     );
     assert_eq!(rows(&distinct), vec![vec!["Andy"], vec!["Peter"], vec!["Timothy"]]);
 }
+
+#[test]
+fn value_subqueries_in_set() {
+    let engine = people();
+    run(
+        &engine,
+        "MATCH (p:Person) SET p.dogs = COUNT { (p)-[:HAS_DOG]->(:Dog) }, \
+         p += {friends: COLLECT { MATCH (p)-[:KNOWS]->(f) RETURN f.name ORDER BY f.name }}",
+    );
+    let set = run(
+        &engine,
+        "MATCH (p:Person) RETURN p.name, p.dogs, p.friends ORDER BY p.name",
+    );
+    assert_eq!(
+        rows(&set),
+        vec![
+            vec!["Andy", "1", "[Peter,Timothy]"],
+            vec!["Peter", "2", "[]"],
+            vec!["Timothy", "0", "[]"],
+        ]
+    );
+    // The generated variable stays out of sight.
+    let star = run(
+        &engine,
+        "MATCH (p:Person {name: 'Andy'}) SET p.x = EXISTS { (p)--() } RETURN *",
+    );
+    assert_eq!(star.columns, vec!["p"]);
+}

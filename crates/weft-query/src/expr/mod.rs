@@ -203,8 +203,9 @@ fn compile_inner(e: &Expr, scope: &Scope, slots: &mut Slots) -> Result<CExpr> {
             return Err(QueryError::compile(
                 ErrorKind::SemanticError,
                 "UnsupportedFeature",
-                "EXISTS, COUNT and COLLECT subqueries are supported in WHERE and in the items of \
-                 WITH and RETURN, not inside list comprehensions, ORDER BY or other clauses",
+                "EXISTS, COUNT and COLLECT subqueries are supported in WHERE, in the items and \
+                 ORDER BY of WITH and RETURN, and in SET values; not inside list comprehensions, \
+                 aggregating ORDER BY keys or other clauses",
             ))
         }
         ExprKind::PatternComprehension {

@@ -330,6 +330,25 @@ impl<'s> Planner<'s> {
                 .0
             }
             _ => {
+                let mut input = input;
+                let hoisted;
+                let clause = match &clause.kind {
+                    // SET values holding EXISTS, COUNT or COLLECT subqueries read generated
+                    // variables, computed for each incoming row first.
+                    ClauseKind::Set { items } if items.iter().any(set_value_has_subquery) => {
+                        let mut owned = clause.clone();
+                        if let ClauseKind::Set { items } = &mut owned.kind {
+                            for item in items {
+                                if let SetItem::Property { value, .. } | SetItem::Variable { value, .. } = item {
+                                    self.hoist_subqueries(&mut input, scope, value)?;
+                                }
+                            }
+                        }
+                        hoisted = owned;
+                        &hoisted
+                    }
+                    _ => clause,
+                };
                 let write = self.write_clause(scope, clause)?;
                 Op::new(OpKind::Write {
                     input: Box::new(input),
@@ -770,5 +789,15 @@ fn conditions_on_shortest(parts: &[PatternPart], where_: &Expr) -> Result<bool> 
                  (MATCH (a ...), (b ...) MATCH p = shortestPath((a)-[*]-(b)) WHERE ...)"
             ),
         )),
+    }
+}
+
+/// Whether a SET item's value holds an EXISTS, COUNT or COLLECT subquery.
+fn set_value_has_subquery(item: &SetItem) -> bool {
+    match item {
+        SetItem::Property { value, .. } | SetItem::Variable { value, .. } => {
+            crate::plan::subquery::has_value_subquery(value)
+        }
+        SetItem::Labels { .. } => false,
     }
 }
