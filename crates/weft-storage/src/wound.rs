@@ -19,6 +19,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use parking_lot::Mutex;
 use weft_common::Gid;
 
 use crate::delta::{CommitState, Delta, UndoAction, TXN_ID_BASE};
@@ -91,40 +92,46 @@ impl Inner {
     }
 
     fn clear_vertex(&self, gid: Gid, own: &Arc<CommitState>) -> bool {
-        let Some(slot) = self.vertices.get(gid.0) else {
-            return false;
-        };
-        let holder = |v: &VertexData| v.delta.as_ref().and_then(|d| held_by_other(&d.state, own));
-        if holder(&slot.lock()).is_none() {
-            return false;
-        }
-        // Commit lock, then the vertex: the order committers take them in.
-        let _serial = self.commit_lock.lock();
-        let mut v = slot.lock();
-        let Some(state) = holder(&v) else {
-            return false;
-        };
-        wound(&state, gid);
-        self.undo_vertex_changes(gid, &mut v, &state);
-        self.gc.mark_dirty();
-        true
+        self.vertices.get(gid.0).is_some_and(|slot| {
+            self.clear_slot(
+                slot,
+                gid,
+                own,
+                |v| &v.delta,
+                |v, state| self.undo_vertex_changes(gid, v, state),
+            )
+        })
     }
 
     fn clear_edge(&self, gid: u64, own: &Arc<CommitState>) -> bool {
-        let Some(slot) = self.edges.get(gid) else {
-            return false;
-        };
-        let holder = |e: &EdgeData| e.delta.as_ref().and_then(|d| held_by_other(&d.state, own));
+        self.edges
+            .get(gid)
+            .is_some_and(|slot| self.clear_slot(slot, Gid(gid), own, |e| &e.delta, Self::undo_edge_changes))
+    }
+
+    /// Takes the object in `slot` (`at`) from a local uncommitted transaction other than
+    /// `own` that holds its newest version: under the commit lock, wounds it and `undo`es
+    /// its changes there. True if it took anything.
+    fn clear_slot<T>(
+        &self,
+        slot: &Mutex<T>,
+        at: Gid,
+        own: &Arc<CommitState>,
+        delta: fn(&T) -> &Option<Box<Delta>>,
+        undo: impl FnOnce(&mut T, &Arc<CommitState>),
+    ) -> bool {
+        let holder = |data: &T| delta(data).as_ref().and_then(|d| held_by_other(&d.state, own));
         if holder(&slot.lock()).is_none() {
             return false;
         }
+        // Commit lock, then the object: the order committers take them in.
         let _serial = self.commit_lock.lock();
         let mut data = slot.lock();
         let Some(state) = holder(&data) else {
             return false;
         };
-        wound(&state, Gid(gid));
-        Self::undo_edge_changes(&mut data, &state);
+        wound(&state, at);
+        undo(&mut data, &state);
         self.gc.mark_dirty();
         true
     }

@@ -9,7 +9,7 @@ mod sinks;
 use std::sync::Arc;
 
 use sinks::{Member, RecordingSink};
-use weft_storage::{Direction, Gid, IsolationLevel, Origin, Storage, StorageError, Value};
+use weft_storage::{Direction, EdgeRef, Gid, IsolationLevel, Origin, Storage, StorageError, Value};
 
 /// The new leader's storage, the records it ships, and a member that holds the same graph
 /// and leads (until the test demotes it).
@@ -31,6 +31,17 @@ fn apply_all(member: &Storage, shipped: &RecordingSink, from: usize) {
     for record in &shipped.received()[from..] {
         member.apply(&record.record, Origin::Applied { epoch: 2 }).unwrap();
     }
+}
+
+/// The leader commits an edge `from -[:THEIRS {w: 7}]-> to`; the member applies it.
+fn leader_edge(leader: &Storage, shipped: &RecordingSink, member: &Storage, from: Gid, to: Gid) -> EdgeRef {
+    let mut txn = leader.begin(IsolationLevel::SnapshotIsolation);
+    let edge = txn.create_edge(from, to, leader.edge_type("THEIRS")).unwrap();
+    txn.set_edge_property(&edge, leader.property("w"), Value::Int(7))
+        .unwrap();
+    txn.commit().unwrap();
+    apply_all(member, shipped, 1);
+    edge
 }
 
 fn is_conflict<T: std::fmt::Debug>(result: Result<T, StorageError>) -> bool {
@@ -87,13 +98,8 @@ fn an_edge_whose_slot_a_local_transaction_holds_gives_way() {
         .unwrap();
 
     role.demote();
-    let mut txn = leader.begin(IsolationLevel::SnapshotIsolation);
-    let theirs = txn.create_edge(b, a, leader.edge_type("THEIRS")).unwrap();
+    let theirs = leader_edge(&leader, &shipped, &member, b, a);
     assert_eq!(theirs.gid, mine.gid);
-    txn.set_edge_property(&theirs, leader.property("w"), Value::Int(7))
-        .unwrap();
-    txn.commit().unwrap();
-    apply_all(&member, &shipped, 1);
 
     role.promote();
     assert!(is_conflict(local.commit()));
@@ -109,13 +115,8 @@ fn a_transaction_begun_in_an_earlier_term_of_the_lead_does_not_commit_in_a_later
     let mine = local.create_edge(ids[0], ids[1], member.edge_type("MINE")).unwrap();
 
     role.demote();
-    let mut txn = leader.begin(IsolationLevel::SnapshotIsolation);
-    let theirs = txn.create_edge(ids[2], ids[3], leader.edge_type("THEIRS")).unwrap();
+    let theirs = leader_edge(&leader, &shipped, &member, ids[2], ids[3]);
     assert_eq!(theirs.gid, mine.gid, "the same edge id, on other vertices");
-    txn.set_edge_property(&theirs, leader.property("w"), Value::Int(7))
-        .unwrap();
-    txn.commit().unwrap();
-    apply_all(&member, &shipped, 1);
 
     role.promote();
     assert!(is_conflict(local.commit()));
