@@ -120,6 +120,27 @@ fn with_web(web: WebConfig, auth: Option<Credentials>) -> TestServer {
     TestServer::start_with(config, true)
 }
 
+/// A server whose one worker a single request occupies.
+fn one_worker() -> TestServer {
+    let config = ServerConfig {
+        workers: 1,
+        ..ServerConfig::default()
+    };
+    TestServer::start_with(config, true)
+}
+
+/// Sends `body` to `path` and reads nothing back; the connection stays open.
+fn send_without_reading(port: u16, path: &str, body: &Json) -> TcpStream {
+    let body = body.to_string();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    stream
+}
+
 /// The transaction id at the end of a `commit` URL (`…/tx/7/commit`).
 fn tx_id(reply: &Reply) -> String {
     let commit = reply.json()["commit"].as_str().expect("a commit URL").to_string();
@@ -467,11 +488,7 @@ fn a_transaction_answers_only_its_opener() {
 #[test]
 fn delete_before_a_queued_statement_starts_means_it_never_runs() {
     // One worker: a long statement holds it while another request waits for it.
-    let config = ServerConfig {
-        workers: 1,
-        ..ServerConfig::default()
-    };
-    let server = TestServer::start_with(config, true);
+    let server = one_worker();
     let port = server.http_port.unwrap();
     let queued_tx = tx_id(&post(port, "/db/neo4j/tx", &statements(&[])));
     let long_tx = tx_id(&post(port, "/db/neo4j/tx", &statements(&[])));
@@ -512,13 +529,8 @@ fn a_client_that_hangs_up_mid_statement_leaves_no_transaction_behind() {
     let port = server.http_port.unwrap();
     let id = tx_id(&post(port, "/db/neo4j/tx", &statements(&[])));
     // Send a long statement, then hang up without reading the answer.
-    let long = statements(&["UNWIND range(1, 100000) AS i UNWIND range(1, 100000) AS j RETURN count(*)"]).to_string();
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let request = format!(
-        "POST /db/neo4j/tx/{id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{long}",
-        long.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
+    let long = statements(&["UNWIND range(1, 100000) AS i UNWIND range(1, 100000) AS j RETURN count(*)"]);
+    let stream = send_without_reading(port, &format!("/db/neo4j/tx/{id}"), &long);
     std::thread::sleep(Duration::from_millis(300));
     drop(stream);
 
@@ -546,20 +558,11 @@ fn a_client_that_hangs_up_mid_statement_leaves_no_transaction_behind() {
 #[test]
 fn a_client_that_stops_reading_does_not_keep_the_worker_once_its_transaction_is_deleted() {
     // One worker: while it waits on a client that reads nothing, no one else is served.
-    let config = ServerConfig {
-        workers: 1,
-        ..ServerConfig::default()
-    };
-    let server = TestServer::start_with(config, true);
+    let server = one_worker();
     let port = server.http_port.unwrap();
     let id = tx_id(&post(port, "/db/neo4j/tx", &statements(&[])));
-    let huge = statements(&["UNWIND range(1, 20000000) AS i RETURN i, 'padding padding padding' AS p"]).to_string();
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let request = format!(
-        "POST /db/neo4j/tx/{id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{huge}",
-        huge.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
+    let huge = statements(&["UNWIND range(1, 20000000) AS i RETURN i, 'padding padding padding' AS p"]);
+    let stream = send_without_reading(port, &format!("/db/neo4j/tx/{id}"), &huge);
     // The client reads nothing: the answer fills the socket and the server's channel.
     std::thread::sleep(Duration::from_secs(2));
 
