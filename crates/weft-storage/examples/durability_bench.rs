@@ -27,6 +27,8 @@
 //! Everything goes under `--dir` (default `target/durability-bench`), removed at the end
 //! unless `--keep`. `--under-load-only N` runs step 3 alone, N times, on the `recovery`
 //! directory a `--keep` run left under `--dir` (for trying changes to the snapshot writer).
+//! `--recover-only N` opens that directory N times (cold when it may drop the page cache)
+//! and prints each recovery's time, for profiling recovery on its own.
 //! Prints markdown tables on stdout, progress on stderr. Uses mimalloc, as `weft serve` does.
 
 use std::error::Error;
@@ -62,6 +64,8 @@ struct Args {
     keep: bool,
     /// Run only the snapshot-under-load step, this many times, on a kept directory.
     under_load_only: u32,
+    /// Only recover the kept directory, this many times.
+    recover_only: u32,
 }
 
 fn parse_args() -> Res<Args> {
@@ -77,6 +81,7 @@ fn parse_args() -> Res<Args> {
         drop_caches: true,
         keep: false,
         under_load_only: 0,
+        recover_only: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -97,11 +102,12 @@ fn parse_args() -> Res<Args> {
             "--no-drop-caches" => args.drop_caches = false,
             "--keep" => args.keep = true,
             "--under-load-only" => args.under_load_only = value()?.parse()?,
+            "--recover-only" => args.recover_only = value()?.parse()?,
             _ => return Err(format!("unknown flag {flag}; see the doc comment of {}", file!()).into()),
         }
     }
     // The directory it reads was left by an earlier run; it stays for the next.
-    args.keep |= args.under_load_only > 0;
+    args.keep |= args.under_load_only > 0 || args.recover_only > 0;
     if args.vertices == 0 {
         return Err("--vertices must be at least 1".into());
     }
@@ -125,6 +131,20 @@ fn run(args: &Args) -> Res<()> {
         for _ in 0..args.under_load_only {
             snapshot_under_load(&args.dir.join("recovery"))?.print();
         }
+        return Ok(());
+    }
+    for _ in 0..args.recover_only {
+        let (r, durability) = recover(&args.dir.join("recovery"), args, "kept directory", 0, 0)?;
+        let objects = durability.storage().approx_vertex_count() + durability.storage().approx_edge_count();
+        let secs = r.report.elapsed.as_secs_f64();
+        println!(
+            "recovered {objects} objects in {secs:.2} s ({:.0} objects/s; snapshot: {}, {} WAL records)",
+            objects as f64 / secs,
+            r.report.snapshot.is_some(),
+            r.report.wal_records
+        );
+    }
+    if args.recover_only > 0 {
         return Ok(());
     }
     println!("data directory: {} ({})", args.dir.display(), filesystem(&args.dir));

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use weft_common::temporal::{self, Date, LocalDateTime, LocalTime, ZonedDateTime, ZonedTime};
-use weft_storage::durability::frame::{FrameRead, FrameReader};
+use weft_storage::durability::frame::{encode_frame, FrameRead, FrameReader};
 use weft_storage::durability::{list_snapshots, load_snapshot, write_snapshot, DurabilityError, Uuid};
 use weft_storage::{Direction, Gid, IsolationLevel, Origin, Storage, Value};
 
@@ -424,4 +424,99 @@ fn large_graph_round_trips_through_parallel_frames() {
     // Check.
     assert_eq!((info.vertices, info.edges), (200_000, 200_000));
     assert_same(&storage, &loaded);
+}
+
+/// The snapshot file's frames rewritten by `change` (each payload, kind byte first), the
+/// footer's frame count following.
+fn rewrite_frames(bytes: &[u8], change: impl Fn(Vec<u8>) -> Option<Vec<u8>>) -> Vec<u8> {
+    let mut out = bytes[..64].to_vec();
+    let mut reader = FrameReader::new(bytes, 64);
+    let mut frames = 0u64;
+    while let FrameRead::Frame { payload, .. } = reader.next_frame() {
+        let payload = if payload[0] == 6 {
+            let mut footer = payload.to_vec();
+            footer[17..25].copy_from_slice(&frames.to_le_bytes());
+            footer
+        } else {
+            match change(payload.to_vec()) {
+                Some(p) => p,
+                None => continue,
+            }
+        };
+        frames += 1;
+        encode_frame(&[&payload], &mut out).unwrap();
+    }
+    out
+}
+
+#[test]
+fn a_version_2_snapshot_stores_each_edge_with_both_ends_and_refuses_halves_that_disagree() {
+    // Set up: a -[T {w: 1}]-> b, snapshotted.
+    let dir = tempfile::tempdir().unwrap();
+    let db = Uuid::new_v4();
+    let storage = Storage::new();
+    let mut txn = storage.begin(SI);
+    let (a, b) = (txn.create_vertex().unwrap(), txn.create_vertex().unwrap());
+    let e = txn.create_edge(a, b, storage.edge_type("T")).unwrap();
+    txn.set_edge_property(&e, storage.property("w"), Value::Int(1)).unwrap();
+    txn.commit().unwrap();
+    let info = write_snapshot(&storage, dir.path(), db, 0).unwrap();
+    let good = std::fs::read(&info.path).unwrap();
+
+    // Check: the header says version 2, and the graph frame holds each vertex with both
+    // lists: a's out entry (type 0, b, edge 0 with properties) and b's in entry (type 0, a,
+    // edge 0).
+    assert_eq!(&good[8..10], &2u16.to_le_bytes());
+    let mut graph = None;
+    let mut reader = FrameReader::new(&good, 64);
+    while let FrameRead::Frame { payload, .. } = reader.next_frame() {
+        if payload[0] == 7 {
+            graph = Some(payload.to_vec());
+        }
+    }
+    let graph = graph.expect("a graph frame");
+    assert_eq!(graph, [7, 2, 0, 0, 0, 1, 0, 1, 1, 0, 1, 0, 0, 0, 1, 0, 0, 0]);
+
+    // Act + check: b's in entry naming b itself as the source, checksum made good, is
+    // refused; so is the file without its edge property frame.
+    let damaged = dir.path().join("snapshot-00000000000000000099.snap");
+    let bent = rewrite_frames(&good, |mut p| {
+        if p[0] == 7 {
+            p[16] = 1;
+        }
+        Some(p)
+    });
+    assert_refused(&damaged, &bent, db, "halves disagree");
+    let err = load_snapshot(&damaged, db).err().unwrap().to_string();
+    assert!(err.contains("adjacency lists of the snapshot do not match"), "{err}");
+    let bare = rewrite_frames(&good, |p| (p[0] != 8).then_some(p));
+    assert_refused(&damaged, &bare, db, "edge properties missing");
+    let err = load_snapshot(&damaged, db).err().unwrap().to_string();
+    assert!(err.contains("edge properties of the snapshot do not match"), "{err}");
+
+    // Check: rewritten unchanged, it loads as the original.
+    std::fs::write(&damaged, rewrite_frames(&good, Some)).unwrap();
+    assert_same(&storage, &load_snapshot(&damaged, db).unwrap().0);
+}
+
+#[test]
+fn a_version_1_snapshot_still_loads() {
+    // Set up: a snapshot written by the version 1 writer (before 2026-12-07) of
+    // `random_graph(11, 300)` for this database id.
+    let dir = tempfile::tempdir().unwrap();
+    let db = Uuid::from_u128(0x5eed_0001);
+    let path = dir.path().join("snapshot-00000000000000000010.snap");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/snapshot-v1.snap"),
+        &path,
+    )
+    .unwrap();
+    assert_eq!(&std::fs::read(&path).unwrap()[8..10], &1u16.to_le_bytes());
+
+    // Act: load it.
+    let (loaded, info) = load_snapshot(&path, db).unwrap();
+
+    // Check: the same graph, schema and timestamp as the graph built again here.
+    assert_same(&random_graph(11, 300), &loaded);
+    assert_eq!((info.ts, info.epoch), (loaded.last_committed(), 2));
 }

@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 /// Length of the header in bytes.
 pub const HEADER_LEN: usize = 64;
-/// The header (and framing) format version this code writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+/// The oldest format version this code reads, of either kind of file.
+pub const OLDEST_VERSION: u16 = 1;
 /// `to_ts` value meaning "open / not known from the header".
 const TS_OPEN: u64 = u64::MAX;
 const CRC_AT: usize = 60;
@@ -33,6 +33,16 @@ impl FileKind {
         }
     }
 
+    /// The format version this build writes for files of this kind, and the newest it
+    /// reads: WAL segments are at 1; snapshots are at 2 (vertices carry both adjacency
+    /// lists, see [`crate::durability::snapshot`]), and version 1 snapshots still load.
+    pub fn version(self) -> u16 {
+        match self {
+            FileKind::WalSegment => 1,
+            FileKind::Snapshot => 2,
+        }
+    }
+
     fn from_magic(magic: &[u8]) -> Option<FileKind> {
         [FileKind::WalSegment, FileKind::Snapshot]
             .into_iter()
@@ -49,8 +59,8 @@ pub enum HeaderError {
     BadMagic { found: [u8; 8] },
     #[error("expected a {expected:?} file, found a {found:?} file")]
     WrongKind { expected: FileKind, found: FileKind },
-    #[error("format version {found} is not supported (this build reads version {FORMAT_VERSION})")]
-    UnsupportedVersion { found: u16 },
+    #[error("format version {found} is not supported (this build reads versions {OLDEST_VERSION} to {newest} of this kind of file)")]
+    UnsupportedVersion { found: u16, newest: u16 },
     #[error("reserved header bytes are not zero")]
     ReservedNotZero,
     #[error("header checksum mismatch (stored {stored:#010x}, computed {computed:#010x})")]
@@ -61,6 +71,8 @@ pub enum HeaderError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FileHeader {
     pub kind: FileKind,
+    /// The format version the file is written in (see [`FileKind::version`]).
+    pub version: u16,
     /// The database whose history this file holds.
     pub db_id: Uuid,
     /// The epoch (MAIN promotion generation) the file was written in.
@@ -77,7 +89,7 @@ impl FileHeader {
     pub fn encode(&self) -> [u8; HEADER_LEN] {
         let mut out = [0u8; HEADER_LEN];
         out[0..8].copy_from_slice(&self.kind.magic());
-        out[8..10].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out[8..10].copy_from_slice(&self.version.to_le_bytes());
         out[12..28].copy_from_slice(self.db_id.as_bytes());
         out[28..36].copy_from_slice(&self.epoch.to_le_bytes());
         out[36..44].copy_from_slice(&self.from_ts.to_le_bytes());
@@ -98,8 +110,11 @@ impl FileHeader {
             return Err(HeaderError::WrongKind { expected, found });
         }
         let version = u16::from_le_bytes(array(&h[8..10]));
-        if version != FORMAT_VERSION {
-            return Err(HeaderError::UnsupportedVersion { found: version });
+        if !(OLDEST_VERSION..=found.version()).contains(&version) {
+            return Err(HeaderError::UnsupportedVersion {
+                found: version,
+                newest: found.version(),
+            });
         }
         if h[10..12] != [0, 0] || h[52..60] != [0; 8] {
             return Err(HeaderError::ReservedNotZero);
@@ -112,6 +127,7 @@ impl FileHeader {
         let to_ts = u64::from_le_bytes(array(&h[44..52]));
         Ok(FileHeader {
             kind: found,
+            version,
             db_id: Uuid::from_bytes(array(&h[12..28])),
             epoch: u64::from_le_bytes(array(&h[28..36])),
             from_ts: u64::from_le_bytes(array(&h[36..44])),
@@ -166,6 +182,7 @@ mod tests {
     fn sample() -> FileHeader {
         FileHeader {
             kind: FileKind::WalSegment,
+            version: 1,
             db_id: Uuid::from_bytes([7; 16]),
             epoch: 3,
             from_ts: 10,
@@ -180,6 +197,7 @@ mod tests {
         assert_eq!(FileHeader::decode(&open.encode(), FileKind::WalSegment), Ok(open));
         let closed = FileHeader {
             kind: FileKind::Snapshot,
+            version: 2,
             to_ts: Some(20),
             ..open
         };
@@ -205,8 +223,16 @@ mod tests {
         version[8] = 2;
         assert_eq!(
             FileHeader::decode(&version, FileKind::WalSegment),
-            Err(HeaderError::UnsupportedVersion { found: 2 })
+            Err(HeaderError::UnsupportedVersion { found: 2, newest: 1 })
         );
+        let mut snapshot = closed.encode();
+        snapshot[8] = 3;
+        assert_eq!(
+            FileHeader::decode(&snapshot, FileKind::Snapshot),
+            Err(HeaderError::UnsupportedVersion { found: 3, newest: 2 })
+        );
+        let old = FileHeader { version: 1, ..closed };
+        assert_eq!(FileHeader::decode(&old.encode(), FileKind::Snapshot), Ok(old));
         assert_eq!(open.check_database(Uuid::nil()), Err(open.db_id));
     }
 

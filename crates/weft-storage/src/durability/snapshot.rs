@@ -17,29 +17,45 @@
 //! crate-internal object tables (loading writes newest states directly, with no undo
 //! deltas, as if every object had been committed long ago and collected).
 //!
-//! # File format (version 1)
+//! # File format (version 2; version 1 still loads)
 //!
 //! ```text
-//! file     := header(kind Snapshot, from_ts = to_ts = ts) schema counters data* names footer
+//! file     := header(kind Snapshot, version 2, from_ts = to_ts = ts)
+//!             schema counters objects* names footer
 //! frame payloads start with a kind byte; integers are LEB128 varints unless noted:
 //! schema   := 1 count (len ddl_record)*     each a commit record `CommitRecord::Ddl`
 //!                                            (ts 0) that recreates one index/constraint
 //! counters := 2 vertex_high_water next_edge  one past the largest vertex slot / edge id
 //!                                            handed out when the snapshot was begun
-//! vertices := 3 count (gid n_labels label_id* props)*
-//! edges    := 4 count (gid from to type_id props)*
+//! graph    := 7 count (gid n_labels label_id* props out in)*
+//! out, in  := n entry*                       the first entries of the vertex's outgoing
+//!                                            and incoming lists, at most LIST_CAP each
+//! entry    := type_id other edge             other: the far end; edge: id << 1 | 1 when
+//!                                            the edge has properties
+//! edgeprops:= 8 count (edge_id props)*       every edge marked with properties, once
+//! adjacency:= 9 count (gid dir n entry*)*    the rest of a long list (dir 0 out, 1 in)
 //! props    := n (property_id value)*         values in `weft_common::encoding`
 //! names    := 5 (count string*) x 3          label, edge type, property names, in id
 //!                                            order: the ids above index these lists
 //! footer   := 6 vertices:u64-LE edges:u64-LE frames:u64-LE   (frames before it)
 //! ```
 //!
+//! Every edge is written twice, in its source's out list and its target's in list, so a
+//! loader builds each vertex whole from its own item, with no lookups of other vertices;
+//! it checks that the two halves agree over the whole file ([`graph`]).
+//!
+//! Version 1 had, in place of kinds 7 to 9, `vertices := 3 count (gid n_labels label_id*
+//! props)*` and `edges := 4 count (gid from to type_id props)*`; a loader adds each edge of
+//! a version 1 file to both its ends after every vertex is in. Each version refuses the
+//! other's object kinds.
+//!
 //! The footer is always the last frame and has a fixed size (33 bytes framed), so a
-//! listing reads it from the end of the file. Vertex and edge frames hold at most
-//! [`BATCH`] objects (and about 16 MiB) each and may come in any order: a loader reads the
-//! whole file, then loads every vertex frame before any edge frame.
+//! listing reads it from the end of the file. Object frames hold at most [`BATCH`] items
+//! (and about 16 MiB) each and may come in any order: a loader reads and checks the whole
+//! file before it loads any of them.
 
 mod codec;
+mod graph;
 mod load;
 mod write;
 

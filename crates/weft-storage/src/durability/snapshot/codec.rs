@@ -14,11 +14,25 @@ use weft_common::{PropertyId, Value};
 pub mod kind {
     pub const SCHEMA: u8 = 1;
     pub const COUNTERS: u8 = 2;
+    /// Version 1 only: vertices without their edges.
     pub const VERTICES: u8 = 3;
+    /// Version 1 only: edges, each with both ends.
     pub const EDGES: u8 = 4;
     pub const NAMES: u8 = 5;
     pub const FOOTER: u8 = 6;
+    /// Version 2: vertices, each with both its adjacency lists.
+    pub const GRAPH: u8 = 7;
+    /// Version 2: the properties of the edges that have any.
+    pub const EDGE_PROPS: u8 = 8;
+    /// Version 2: the rest of adjacency lists too long to write inline.
+    pub const ADJACENCY: u8 = 9;
 }
+
+/// Adjacency entries a vertex's item carries inline per list; the rest go into
+/// [`kind::ADJACENCY`] items of at most this many each, so that no frame outgrows its
+/// limit however many edges one vertex has. Only the writer uses it: a reader takes what
+/// each item says it holds.
+pub const LIST_CAP: usize = if cfg!(test) { 64 } else { 1 << 20 };
 
 const FOOTER_LEN: usize = 1 + 3 * 8;
 /// Bytes of the framed footer at the end of every snapshot.

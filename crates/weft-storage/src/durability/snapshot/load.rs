@@ -1,7 +1,9 @@
 //! Loading a snapshot into a fresh storage: check the whole file first (header, every
 //! frame's checksum, the footer), then build objects directly in the object tables, in
-//! parallel: all vertex frames, then all edge frames; then the schema, whose creation
-//! fills the indexes and checks the constraints over the loaded graph.
+//! parallel; then the schema, whose creation fills the indexes and checks the constraints
+//! over the loaded graph. A version 2 file's vertices come with their adjacency lists and
+//! load in one pass ([`super::graph`]); a version 1 file's vertex frames load first, then
+//! its edge frames, each edge added to both its ends (here).
 //!
 //! Objects are written as newest states without undo deltas, so to every reader they are
 //! committed at or before the snapshot's timestamp, and the garbage collector has nothing
@@ -10,6 +12,7 @@
 //! storage's newest commit is then set to the snapshot's timestamp.
 
 use super::codec::{self, kind, Footer, RawEdge, RawVertex};
+use super::graph::Tally;
 use super::{check_header, SnapshotInfo};
 use crate::delta::Adjacent;
 use crate::durability::error::DurabilityError;
@@ -50,7 +53,7 @@ pub(crate) fn load_snapshot_watched(
 ) -> Result<(Storage, SnapshotInfo), DurabilityError> {
     let bytes = fs.read(path).map_err(|e| DurabilityError::io(path, "read", e))?;
     let (header, ts) = check_header(path, &bytes, db_id)?;
-    let file = Parsed::scan(path, &bytes)?;
+    let file = Parsed::scan(path, &bytes, header.version)?;
     let storage = Storage::new();
     let names = file.names(&storage)?;
     let [high_water, next_edge] = file.counters()?;
@@ -79,14 +82,30 @@ pub(crate) fn load_snapshot_watched(
         bytes.len() as u64,
         progress,
     );
-    let vertices = parallel(&file.vertex_frames, |at, payload| {
-        ctx.load_vertices(at, payload)
-            .inspect(|n| progress.frame(*n, payload.len()))
-    })?;
-    let edges = parallel(&file.edge_frames, |at, payload| {
-        ctx.load_edges(at, payload)
-            .inspect(|n| progress.frame(*n, payload.len()))
-    })?;
+    let frame = |n: u64, payload: &[u8]| progress.frame(n, payload.len());
+    let (vertices, edges) = if header.version == 1 {
+        let vertices = parallel(&file.vertex_frames, |at, payload| {
+            ctx.load_vertices(at, payload).inspect(|n| frame(*n, payload))
+        })?;
+        let edges = parallel(&file.edge_frames, |at, payload| {
+            ctx.load_edges(at, payload).inspect(|n| frame(*n, payload))
+        })?;
+        (vertices, edges)
+    } else {
+        let tally = Tally::default();
+        let vertices = parallel(&file.vertex_frames, |at, payload| {
+            ctx.load_graph(at, payload, &tally).inspect(|n| frame(*n, payload))
+        })?;
+        parallel(&file.edge_frames, |at, payload| {
+            ctx.load_edge_props(at, payload, &tally)
+        })?;
+        parallel(&file.adjacency_frames, |at, payload| {
+            ctx.load_adjacency(at, payload, &tally).inspect(|n| frame(*n, payload))
+        })?;
+        let edges = tally.edges().map_err(|what| ctx.bad(file.footer_at, what))?;
+        progress.frame(edges, 0);
+        (vertices, edges)
+    };
     if vertices != file.footer.vertices || edges != file.footer.edges {
         return Err(ctx.bad(file.footer_at, "footer counts do not match the snapshot's objects"));
     }
@@ -111,19 +130,25 @@ struct Parsed<'a> {
     counters: &'a [u8],
     counters_at: u64,
     names: (u64, &'a [u8]),
+    /// Version 1 vertex frames, or version 2 graph frames.
     vertex_frames: Vec<(u64, &'a [u8])>,
+    /// Version 1 edge frames, or version 2 edge property frames.
     edge_frames: Vec<(u64, &'a [u8])>,
+    /// Version 2 adjacency frames.
+    adjacency_frames: Vec<(u64, &'a [u8])>,
     footer: Footer,
     footer_at: u64,
 }
 
 impl<'a> Parsed<'a> {
-    /// Checks every frame and the footer, and sorts the frames by kind.
-    fn scan(path: &'a Path, bytes: &'a [u8]) -> Result<Self, DurabilityError> {
+    /// Checks every frame and the footer, and sorts the frames by kind; a frame of a
+    /// kind that `version` does not have is refused.
+    fn scan(path: &'a Path, bytes: &'a [u8], version: u16) -> Result<Self, DurabilityError> {
         let bad = |offset, what| codec::malformed(path, offset, what);
         let mut reader = FrameReader::new(bytes, HEADER_LEN);
         let (mut schema, mut counters, mut names) = (None, None, None);
-        let (mut vertex_frames, mut edge_frames) = (Vec::new(), Vec::new());
+        let (mut vertex_frames, mut edge_frames, mut adjacency_frames) = (Vec::new(), Vec::new(), Vec::new());
+        let v1 = version == 1;
         let mut frames = 0u64;
         loop {
             let (offset, payload) = match reader.next_frame() {
@@ -141,8 +166,11 @@ impl<'a> Parsed<'a> {
                 Some(kind::SCHEMA) => once(&mut schema)?,
                 Some(kind::COUNTERS) => once(&mut counters)?,
                 Some(kind::NAMES) => once(&mut names)?,
-                Some(kind::VERTICES) => vertex_frames.push((offset, payload)),
-                Some(kind::EDGES) => edge_frames.push((offset, payload)),
+                Some(kind::VERTICES) if v1 => vertex_frames.push((offset, payload)),
+                Some(kind::EDGES) if v1 => edge_frames.push((offset, payload)),
+                Some(kind::GRAPH) if !v1 => vertex_frames.push((offset, payload)),
+                Some(kind::EDGE_PROPS) if !v1 => edge_frames.push((offset, payload)),
+                Some(kind::ADJACENCY) if !v1 => adjacency_frames.push((offset, payload)),
                 Some(kind::FOOTER) => {
                     let footer = codec::decode_footer(payload).ok_or_else(|| bad(offset, "malformed footer"))?;
                     if reader.position() != bytes.len() as u64 {
@@ -161,11 +189,12 @@ impl<'a> Parsed<'a> {
                         names: names.ok_or_else(|| missing("snapshot has no names frame"))?,
                         vertex_frames,
                         edge_frames,
+                        adjacency_frames,
                         footer,
                         footer_at: offset,
                     });
                 }
-                _ => return Err(bad(offset, "unknown snapshot frame kind")),
+                _ => return Err(bad(offset, "frame kind unknown to this snapshot's version")),
             }
             frames += 1;
         }
@@ -250,27 +279,36 @@ fn corrupt(path: &Path, offset: u64, problem: FrameProblem) -> DurabilityError {
 }
 
 /// New ids of the writer's name ids.
-struct Names {
+pub(super) struct Names {
     labels: Vec<u32>,
-    edge_types: Vec<u32>,
+    pub(super) edge_types: Vec<u32>,
     properties: Vec<u32>,
 }
 
 /// What loading object frames needs.
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     path: &'a Path,
-    inner: &'a Inner,
-    names: &'a Names,
-    high_water: u64,
-    next_edge: u64,
+    pub(super) inner: &'a Inner,
+    pub(super) names: &'a Names,
+    pub(super) high_water: u64,
+    pub(super) next_edge: u64,
 }
 
 impl Ctx<'_> {
-    fn bad(&self, offset: u64, what: &'static str) -> DurabilityError {
+    pub(super) fn bad(&self, offset: u64, what: &'static str) -> DurabilityError {
         codec::malformed(self.path, offset, what)
     }
 
-    fn props(&self, at: u64, raw: Vec<(u64, weft_common::Value)>) -> Result<PropertyStore, DurabilityError> {
+    /// The loaded id of the writer's label id `label`.
+    pub(super) fn label(&self, at: u64, label: u64) -> Result<LabelId, DurabilityError> {
+        usize::try_from(label)
+            .ok()
+            .and_then(|l| self.names.labels.get(l))
+            .map(|l| LabelId(*l))
+            .ok_or_else(|| self.bad(at, "label id without a name"))
+    }
+
+    pub(super) fn props(&self, at: u64, raw: Vec<(u64, weft_common::Value)>) -> Result<PropertyStore, DurabilityError> {
         let mut props = PropertyStore::default();
         for (key, value) in raw {
             let key = usize::try_from(key).ok().and_then(|k| self.names.properties.get(k));
@@ -290,14 +328,8 @@ impl Ctx<'_> {
         for RawVertex { gid, labels, props } in batch {
             let labels = labels
                 .iter()
-                .map(|l| {
-                    usize::try_from(*l)
-                        .ok()
-                        .and_then(|l| self.names.labels.get(l))
-                        .map(|l| LabelId(*l))
-                })
-                .collect::<Option<Vec<LabelId>>>()
-                .ok_or_else(|| self.bad(at, "label id without a name"))?;
+                .map(|l| self.label(at, *l))
+                .collect::<Result<Vec<LabelId>, _>>()?;
             let props = self.props(at, props)?;
             let slot = (gid < self.high_water)
                 .then(|| self.inner.vertices.ensure(gid))

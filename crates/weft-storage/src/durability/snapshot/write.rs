@@ -96,6 +96,7 @@ pub(crate) fn write_snapshot_then(
 fn header_for(db_id: Uuid, epoch: u64, ts: u64) -> FileHeader {
     FileHeader {
         kind: FileKind::Snapshot,
+        version: FileKind::Snapshot.version(),
         db_id,
         epoch,
         from_ts: ts,
@@ -245,42 +246,83 @@ fn write_objects(
     Ok(total)
 }
 
-/// Encodes the vertices of one id range and their out-edges: vertex frames, then edge
-/// frames.
+/// Encodes the vertices of one id range, each with both its adjacency lists (an edge's
+/// properties once, from its source's side): graph frames, then edge property frames, then
+/// the continuations of lists longer than [`codec::LIST_CAP`].
 fn encode_range(txn: &Transaction, ids: Range<u64>) -> Result<Encoded, DurabilityError> {
-    let mut vertices = Batcher::new(kind::VERTICES);
-    let mut edges = Batcher::new(kind::EDGES);
+    let mut vertices = Batcher::new(kind::GRAPH);
+    let mut edge_props = Batcher::new(kind::EDGE_PROPS);
+    let mut overflow = Batcher::new(kind::ADJACENCY);
+    let mut edges = 0;
     for id in ids {
         let gid = Gid(id);
         // Not visible to the snapshot (never created, deleted, or created later).
         let Ok(labels) = txn.labels(gid) else { continue };
         let props = txn.vertex_properties(gid).unwrap_or_default();
+        let out = txn.edges(gid, Direction::Out, &[]).unwrap_or_default();
+        let inc = txn.edges(gid, Direction::In, &[]).unwrap_or_default();
+        let mut with_props = Vec::new();
+        let out: Vec<Entry> = out
+            .iter()
+            .map(|e| {
+                let props = txn.edge_properties(e).unwrap_or_default();
+                let entry = (e.edge_type, e.to, e.gid, !props.is_empty());
+                if !props.is_empty() {
+                    with_props.push((e.gid, props));
+                }
+                entry
+            })
+            .collect();
+        let inc: Vec<Entry> = inc.iter().map(|e| (e.edge_type, e.from, e.gid, false)).collect();
+        edges += out.len() as u64;
         let buf = vertices.item_buf();
         put_varint(buf, id);
         put_varint(buf, labels.len() as u64);
         labels.iter().for_each(|l| put_varint(buf, u64::from(l.0)));
         codec::put_props(buf, &props);
+        for list in [&out, &inc] {
+            let inline = list.len().min(codec::LIST_CAP);
+            put_varint(buf, inline as u64);
+            list[..inline].iter().for_each(|e| put_entry(buf, e));
+        }
         vertices.added()?;
-        for e in txn.edges(gid, Direction::Out, &[]).unwrap_or_default() {
-            let props = txn.edge_properties(&e).unwrap_or_default();
-            let buf = edges.item_buf();
-            [e.gid.0, e.from.0, e.to.0, u64::from(e.edge_type.0)]
-                .iter()
-                .for_each(|v| put_varint(buf, *v));
+        for (dir, list) in [(0, &out), (1, &inc)] {
+            for part in list.get(codec::LIST_CAP..).unwrap_or_default().chunks(codec::LIST_CAP) {
+                let buf = overflow.item_buf();
+                [id, dir, part.len() as u64].iter().for_each(|v| put_varint(buf, *v));
+                part.iter().for_each(|e| put_entry(buf, e));
+                overflow.added()?;
+            }
+        }
+        for (edge, props) in with_props {
+            let buf = edge_props.item_buf();
+            put_varint(buf, edge.0);
             codec::put_props(buf, &props);
-            edges.added()?;
+            edge_props.added()?;
         }
     }
-    vertices.flush()?;
-    edges.flush()?;
-    let mut bytes = vertices.out;
-    bytes.extend_from_slice(&edges.out);
+    let (mut bytes, mut frames, written) = (Vec::new(), 0, vertices.total);
+    for mut batch in [vertices, edge_props, overflow] {
+        batch.flush()?;
+        bytes.extend_from_slice(&batch.out);
+        frames += batch.frames;
+    }
     Ok(Encoded {
         bytes,
-        vertices: vertices.total,
-        edges: edges.total,
-        frames: vertices.frames + edges.frames,
+        vertices: written,
+        edges,
+        frames,
     })
+}
+
+/// One adjacency entry to write: the edge's type, the vertex at its other end, its id and
+/// whether it has properties.
+type Entry = (weft_common::EdgeTypeId, Gid, Gid, bool);
+
+fn put_entry(buf: &mut Vec<u8>, (edge_type, other, edge, has_props): &Entry) {
+    put_varint(buf, u64::from(edge_type.0));
+    put_varint(buf, other.0);
+    put_varint(buf, edge.0 << 1 | u64::from(*has_props));
 }
 
 /// Bytes gathered before one write to the file.

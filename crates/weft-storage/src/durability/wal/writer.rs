@@ -395,6 +395,7 @@ impl WalWriter {
         }
         let header = FileHeader {
             kind: FileKind::WalSegment,
+            version: FileKind::WalSegment.version(),
             db_id: self.options.db_id,
             epoch: files.epoch,
             from_ts,
