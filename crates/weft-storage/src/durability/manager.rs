@@ -33,6 +33,8 @@ use uuid::Uuid;
 
 /// Decoded WAL records queued ahead of the thread applying them during recovery.
 const DECODE_AHEAD: usize = 256;
+/// Operations recovery gathers into one run of records to load together.
+const RUN_OPS: usize = 1 << 16;
 
 /// Snapshots kept by default.
 pub const DEFAULT_SNAPSHOT_RETENTION: usize = 3;
@@ -445,21 +447,57 @@ fn recover(
             }
         });
         let mut last_log = Instant::now();
-        for item in to_apply {
-            let (ts, record, bytes) = item?;
-            if report.wal_records == 0 && ts > after + 1 && !skip_corrupt {
-                return Err(DurabilityError::MissingHistory { first_wal_ts: ts });
+        while let Ok(first) = to_apply.recv() {
+            // One record, and whatever more is decoded already, up to a bound: a long
+            // enough run loads split between two threads (`Storage::load_records`).
+            let mut items = vec![first];
+            let mut ops = 0;
+            while ops < RUN_OPS {
+                let Some(Ok((_, record, _))) = items.last() else { break };
+                ops += match record {
+                    CommitRecord::Transaction { ops, .. } => ops.len(),
+                    CommitRecord::Ddl { .. } => 1,
+                };
+                match to_apply.try_recv() {
+                    Ok(item) => items.push(item),
+                    Err(_) => break,
+                }
             }
-            // Nobody uses the storage yet: the record is written straight into its
+            let (mut run, mut stamps, mut failed) = (Vec::new(), Vec::new(), None);
+            for item in items {
+                match item {
+                    Ok((ts, record, bytes)) => {
+                        stamps.push((ts, bytes));
+                        run.push(record);
+                    }
+                    // What came before the damage is applied first.
+                    Err(error) => {
+                        failed = Some(error);
+                        break;
+                    }
+                }
+            }
+            if let Some(&(ts, _)) = stamps.first() {
+                if report.wal_records == 0 && ts > after + 1 && !skip_corrupt {
+                    return Err(DurabilityError::MissingHistory { first_wal_ts: ts });
+                }
+            }
+            // Nobody uses the storage yet: the records are written straight into its
             // objects, and not logged again.
-            storage.load_record(record).map_err(|source| DurabilityError::Replay {
-                path: wal_dir.clone(),
-                ts,
-                source,
-            })?;
-            report.wal_records += 1;
+            storage
+                .load_records(run)
+                .map_err(|(i, source)| DurabilityError::Replay {
+                    path: wal_dir.clone(),
+                    ts: stamps[i].0,
+                    source,
+                })?;
+            let bytes: u64 = stamps.iter().map(|(_, b)| b).sum();
+            report.wal_records += stamps.len() as u64;
             report.wal_bytes += bytes;
             progress.applied(bytes);
+            if let Some(error) = failed {
+                return Err(error);
+            }
             if last_log.elapsed() >= Duration::from_secs(1) {
                 last_log = Instant::now();
                 log_progress(&report, started.elapsed(), "recovering from the WAL");
