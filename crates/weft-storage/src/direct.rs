@@ -41,8 +41,9 @@ impl Storage {
         self.load_records(vec![record]).map_err(|(_, e)| e)
     }
 
-    /// Loads a run of decoded records, as [`Storage::load_record`] each in turn; returns the
-    /// last one's timestamp, or the index of the record that failed with its error. The
+    /// Loads a run of decoded records, as [`Storage::load_record`] each in turn (except that
+    /// every timestamp is checked before any record loads); returns the last one's
+    /// timestamp, or the index of the record that failed with its error. The
     /// operations of a run of transaction records large enough to pay for it are split by
     /// vertex between two threads (see [`Storage::load_records_split`]).
     pub fn load_records(&self, records: Vec<CommitRecord>) -> std::result::Result<u64, (usize, StorageError)> {
@@ -127,18 +128,20 @@ impl Storage {
                 *counts.entry(label).or_default() += by;
             }
             inner.count_labels(last_ts, counts);
-            // The earlier record's error is the one to report.
-            match (failed_a, failed_b) {
-                (Some(x), Some(y)) => return Err(if x.0 <= y.0 { x } else { y }),
-                (Some(x), None) | (None, Some(x)) => return Err(x),
-                (None, None) => {}
+            // The error of the earlier operation is the one to report.
+            let failed = match (failed_a, failed_b) {
+                (Some(x), Some(y)) => Some(if (x.0, x.1) <= (y.0, y.1) { x } else { y }),
+                (x, y) => x.or(y),
+            };
+            if let Some((i, _, e)) = failed {
+                return Err((i, e));
             }
         } else {
             for record in &run {
                 let (counts, failed) = self.load_share(std::slice::from_ref(record), None);
                 inner.count_labels(record.1, counts);
-                if let Some(failed) = failed {
-                    return Err(failed);
+                if let Some((i, _, e)) = failed {
+                    return Err((i, e));
                 }
             }
         }
@@ -149,12 +152,13 @@ impl Storage {
     /// Applies, in order, the share of every operation of `run` that thread `k` of two
     /// owns (`owner` is `(k, shift)`: vertex `g` is the thread's when `(g >> shift) & 1 ==
     /// k`), or every operation whole when `owner` is `None`. Returns the label count
-    /// changes and the first failure with its record's index.
+    /// changes and the first failure with its record's index and its operation's place in
+    /// the run.
     fn load_share(
         &self,
         run: &[(usize, u64, Vec<RecordOp>)],
         owner: Option<(usize, u32)>,
-    ) -> (HashMap<LabelId, i64>, Option<(usize, StorageError)>) {
+    ) -> (HashMap<LabelId, i64>, Option<Failed>) {
         let mine = |gid: u64| owner.is_none_or(|(k, shift)| (gid >> shift) as usize & 1 == k);
         let inner = &self.inner;
         let mut loader = Loader {
@@ -170,14 +174,14 @@ impl Storage {
         let ends: Vec<(u64, u64)> = ops().filter_map(|(_, op)| share_ends(op, &mine)).collect();
         let mut at = 0;
         let mut failed = None;
-        for (i, op) in ops() {
+        for (place, (i, op)) in ops().enumerate() {
             if share_ends(op, &mine).is_none() {
                 continue;
             }
             prefetch::ahead(&inner.vertices, &ends, at);
             at += 1;
             if let Err(e) = loader.op(op, &mine) {
-                failed = Some((i, e));
+                failed = Some((i, place, e));
                 break;
             }
         }
@@ -185,6 +189,10 @@ impl Storage {
         (loader.pending.counts, failed)
     }
 }
+
+/// A share's first failure: the record's index in the run, the operation's place in the
+/// run, and the error.
+type Failed = (usize, usize, StorageError);
 
 /// The vertices whose memory the share of `op` that `mine` picks reads first, as
 /// `(source, target)` (one twice when it reads one); `None` when the share is empty.
@@ -447,7 +455,10 @@ impl Loader<'_> {
         Ok(())
     }
 
-    /// An edge's out half: a new id, its source live (and, with `cross`, its target).
+    /// An edge's out half: a new id, its source live (and, with `cross`, its target). The
+    /// edge's slot is only ever touched by its source's owner: a valid log never gives one
+    /// id to two edges, and a log that does is refused (which thread's error is reported
+    /// then may vary).
     fn create_out(&mut self, gid: Gid, from: Gid, to: Gid, edge_type: EdgeTypeId) -> Result<()> {
         if gid.0 >= MAX_EDGE_ID {
             return Err(StorageError::Apply(format!("edge id {gid} is out of range")));

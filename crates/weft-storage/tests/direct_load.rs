@@ -174,3 +174,30 @@ fn edge_ids_end_at_the_edge_tables_size_with_a_clear_error() {
         Some(Value::Int(1))
     );
 }
+
+#[test]
+fn split_between_threads_the_earliest_failing_record_is_reported() {
+    // Set up: the second record's edge names a missing target (the first thread's half),
+    // the third labels a missing vertex (the second thread's, which gets there first).
+    let storage = Storage::new();
+    let records = vec![
+        CommitRecord::Transaction {
+            ts: 1,
+            ops: vec![RecordOp::CreateVertex(0), RecordOp::CreateVertex(1)],
+        },
+        CommitRecord::Transaction {
+            ts: 2,
+            ops: vec![RecordOp::AddLabel(0, "A".into()), RecordOp::CreateEdge(knows(3, 0, 8))],
+        },
+        CommitRecord::Transaction {
+            ts: 3,
+            ops: vec![RecordOp::AddLabel(7, "A".into())],
+        },
+    ];
+
+    // Act + check: the second record (index 1) is the one named.
+    assert_eq!(
+        storage.load_records_split(records),
+        Err((1, StorageError::VertexNotFound(Gid(8))))
+    );
+}

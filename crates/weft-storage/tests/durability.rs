@@ -9,8 +9,10 @@ use std::fs;
 use std::path::Path;
 use std::sync::Arc;
 use weft_common::spatial::{Crs, Point};
-use weft_storage::durability::{list_segments, Durability, DurabilityConfig, DurabilityError, SyncPolicy};
-use weft_storage::record::CommitRecord;
+use weft_storage::durability::{
+    list_segments, Durability, DurabilityConfig, DurabilityError, SyncPolicy, WalOptions, WalWriter,
+};
+use weft_storage::record::{CommitRecord, RecordOp};
 use weft_storage::{IsolationLevel, Origin, Storage, Value};
 
 fn config(dir: &Path) -> DurabilityConfig {
@@ -502,4 +504,56 @@ fn an_applied_group_shares_its_wal_fsyncs_and_survives_a_reopen() {
     let reopened = reopen(config(dir.path()));
     assert_eq!(reopened.storage().dump(), leader.dump());
     assert_eq!(reopened.storage().index_info().len(), 1);
+}
+
+/// Opens `dir`, failing the test if recovery takes a minute (it must end, not hang).
+fn open_within_a_minute(dir: &Path) -> Result<Arc<Durability>, DurabilityError> {
+    let (done, result) = std::sync::mpsc::channel();
+    let config = config(dir);
+    std::thread::spawn(move || done.send(Durability::open(config)));
+    result
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("recovery ended within a minute")
+}
+
+/// Appends transaction records `(ts, ops)` to the WAL of the data directory at `dir`.
+fn append_records(dir: &Path, db: weft_storage::durability::Uuid, records: Vec<(u64, Vec<RecordOp>)>) {
+    let mut options = WalOptions::new(db);
+    options.sync = SyncPolicy::Off;
+    let wal = WalWriter::open(&dir.join("wal"), options).unwrap();
+    for (ts, ops) in records {
+        wal.append_durable(ts, &CommitRecord::Transaction { ts, ops }.encode())
+            .unwrap();
+    }
+    wal.close().unwrap();
+}
+
+#[test]
+fn a_bad_record_or_missing_history_early_in_a_long_wal_stops_the_start_with_its_error() {
+    // Set up: two data directories whose WALs hold far more records than recovery decodes
+    // ahead; in one the first record does not fit the graph, the other starts at ts 3.
+    let creates = |from: u64| (from..from + 2_000).map(|ts| (ts, vec![RecordOp::CreateVertex(ts)]));
+    let (bad, late) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for (dir, records) in [
+        (
+            bad.path(),
+            std::iter::once((1, vec![RecordOp::DeleteVertex(9)]))
+                .chain(creates(2))
+                .collect(),
+        ),
+        (late.path(), creates(3).collect::<Vec<_>>()),
+    ] {
+        let db = reopen(config(dir)).db_id();
+        append_records(dir, db, records);
+    }
+
+    // Act + check: each start ends, with the error that names its problem.
+    match open_within_a_minute(bad.path()) {
+        Err(DurabilityError::Replay { ts: 1, .. }) => {}
+        other => panic!("expected the record at ts 1 refused, got {:?}", other.err()),
+    }
+    match open_within_a_minute(late.path()) {
+        Err(DurabilityError::MissingHistory { first_wal_ts: 3 }) => {}
+        other => panic!("expected missing history, got {:?}", other.err()),
+    }
 }

@@ -494,6 +494,38 @@ fn a_version_2_snapshot_stores_each_edge_with_both_ends_and_refuses_halves_that_
     let err = load_snapshot(&damaged, db).err().unwrap().to_string();
     assert!(err.contains("edge properties of the snapshot do not match"), "{err}");
 
+    // Act + check: a graph frame twice, and a version 1 vertex frame in a version 2
+    // file, are refused too.
+    let repeated = {
+        let mut out = good[..64].to_vec();
+        let mut reader = FrameReader::new(&good, 64);
+        let mut frames = 0u64;
+        while let FrameRead::Frame { payload, .. } = reader.next_frame() {
+            let copies = if payload[0] == 7 { 2 } else { 1 };
+            for _ in 0..copies {
+                let mut p = payload.to_vec();
+                if p[0] == 6 {
+                    p[17..25].copy_from_slice(&frames.to_le_bytes());
+                }
+                frames += 1;
+                encode_frame(&[&p], &mut out).unwrap();
+            }
+        }
+        out
+    };
+    assert_refused(&damaged, &repeated, db, "a graph frame twice");
+    let err = load_snapshot(&damaged, db).err().unwrap().to_string();
+    assert!(err.contains("vertex id appears twice"), "{err}");
+    let old_kind = rewrite_frames(&good, |mut p| {
+        if p[0] == 7 {
+            p[0] = 3;
+        }
+        Some(p)
+    });
+    assert_refused(&damaged, &old_kind, db, "a version 1 frame");
+    let err = load_snapshot(&damaged, db).err().unwrap().to_string();
+    assert!(err.contains("frame kind unknown to this snapshot's version"), "{err}");
+
     // Check: rewritten unchanged, it loads as the original.
     std::fs::write(&damaged, rewrite_frames(&good, Some)).unwrap();
     assert_same(&storage, &load_snapshot(&damaged, db).unwrap().0);

@@ -446,6 +446,9 @@ fn recover(
                 }
             }
         });
+        // Owned here, so that an early return drops it and the reader, blocked on a
+        // full channel, sees the hang-up and ends instead of holding up the scope.
+        let to_apply = to_apply;
         let mut last_log = Instant::now();
         while let Ok(first) = to_apply.recv() {
             // One record, and whatever more is decoded already, up to a bound: a long
@@ -494,7 +497,7 @@ fn recover(
             let bytes: u64 = stamps.iter().map(|(_, b)| b).sum();
             report.wal_records += stamps.len() as u64;
             report.wal_bytes += bytes;
-            progress.applied(bytes);
+            progress.applied(stamps.len() as u64, bytes);
             if let Some(error) = failed {
                 return Err(error);
             }

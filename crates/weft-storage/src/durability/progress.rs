@@ -111,8 +111,9 @@ impl RecoveryProgress {
         self.snapshot_objects.fetch_add(objects, Ordering::Relaxed);
     }
 
-    pub(crate) fn applied(&self, bytes: u64) {
-        self.wal_records.fetch_add(1, Ordering::Relaxed);
+    /// `records` more WAL records of `bytes` bytes are applied.
+    pub(crate) fn applied(&self, records: u64, bytes: u64) {
+        self.wal_records.fetch_add(records, Ordering::Relaxed);
         self.wal_bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 }

@@ -21,7 +21,7 @@
 //!
 //! ```text
 //! file     := header(kind Snapshot, version 2, from_ts = to_ts = ts)
-//!             schema counters objects* names footer
+//!             schema counters (graph | edgeprops | adjacency)* names footer
 //! frame payloads start with a kind byte; integers are LEB128 varints unless noted:
 //! schema   := 1 count (len ddl_record)*     each a commit record `CommitRecord::Ddl`
 //!                                            (ts 0) that recreates one index/constraint
@@ -71,7 +71,7 @@ use crate::durability::io::{self, FileSystem};
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
-/// Objects per vertex or edge frame.
+/// Items per object frame.
 pub const BATCH: usize = 1 << 16;
 
 /// One snapshot file.

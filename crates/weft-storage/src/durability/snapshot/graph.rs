@@ -1,8 +1,8 @@
 //! Loading the object frames of a version 2 snapshot: each vertex arrives with both its
-//! adjacency lists, so a frame builds its vertices whole, with lists allocated once at
-//! their final length, touching no other vertex. Frames load on several threads at once
-//! in any order; edge property frames fill the edge table beside them; the rest of a list
-//! too long to write inline follows in adjacency frames, appended once every vertex is in.
+//! adjacency lists, so a frame builds its vertices whole, each list allocated once for
+//! what the item holds, touching no other vertex. Graph frames load on several threads
+//! at once in any order; then edge property frames fill the edge table; then the rest of
+//! any list too long to write inline, from adjacency frames, is appended.
 //!
 //! Nothing ties a vertex's lists to the other ends' lists but the file itself, so the load
 //! keeps a tally: every out-entry `(from, to, edge, type)` must match an in-entry stored
@@ -120,7 +120,8 @@ impl Ctx<'_> {
             let mut lists = [ThinVec::new(), ThinVec::new()];
             for (dir, list) in lists.iter_mut().enumerate() {
                 let inline = varint(payload, pos).ok_or_else(|| bad("malformed graph frame"))?;
-                list.reserve(codec::bounded(inline, payload, *pos));
+                // An entry takes at least three bytes.
+                list.reserve(inline.min((payload.len() - *pos) as u64 / 3) as usize);
                 for _ in 0..inline {
                     let (adjacent, has_props) = self.entry(at, payload, pos)?;
                     let (from, to) = ends(dir as u64, gid, adjacent.other().0);

@@ -78,7 +78,7 @@ pub(crate) fn load_snapshot_watched(
     storage.inner.next_edge.fetch_max(next_edge, Ordering::AcqRel);
     let progress = Loading::new(
         path,
-        file.footer.vertices + file.footer.edges,
+        file.footer.vertices.saturating_add(file.footer.edges),
         bytes.len() as u64,
         progress,
     );
@@ -99,8 +99,9 @@ pub(crate) fn load_snapshot_watched(
         parallel(&file.edge_frames, |at, payload| {
             ctx.load_edge_props(at, payload, &tally)
         })?;
+        // Edges are counted once, below, when every half has matched.
         parallel(&file.adjacency_frames, |at, payload| {
-            ctx.load_adjacency(at, payload, &tally).inspect(|n| frame(*n, payload))
+            ctx.load_adjacency(at, payload, &tally)
         })?;
         let edges = tally.edges().map_err(|what| ctx.bad(file.footer_at, what))?;
         progress.frame(edges, 0);

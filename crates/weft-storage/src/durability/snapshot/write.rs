@@ -208,7 +208,7 @@ struct Encoded {
     frames: u64,
 }
 
-/// Encodes every vertex (and its out-edges) below `high_water` that `txn` sees, in
+/// Encodes every vertex (with its edges) below `high_water` that `txn` sees, in
 /// chunks of ids encoded by parallel workers, and hands the frames to `sink` in id order.
 fn write_objects(
     txn: &Transaction,
