@@ -21,8 +21,12 @@ use std::path::Path;
 
 /// Alignment of every direct write (the largest logical block size in common use).
 const ALIGN: usize = 4096;
-/// Bytes per direct write.
-const CHUNK: usize = 1 << 20;
+/// Bytes per direct write. Each write is synchronous and holds the disk until it is
+/// done, so a WAL fsync issued meanwhile waits behind it: measured with 8 committers on
+/// this project's VM, the p99 commit latency during a snapshot was 2.65× the quiet one at
+/// 1 MiB writes (median of 12 runs) and 1.98× at 256 KiB (9 runs), with no slower
+/// snapshot.
+const CHUNK: usize = 1 << 18;
 
 /// A file written with `O_DIRECT` (see the module docs).
 pub(super) struct DirectFile {
