@@ -557,3 +557,30 @@ fn a_bad_record_or_missing_history_early_in_a_long_wal_stops_the_start_with_its_
         other => panic!("expected missing history, got {:?}", other.err()),
     }
 }
+
+#[test]
+fn recovery_progress_counts_every_snapshot_object_and_wal_record_once() {
+    // Set up: 100 people, each knowing the next, in a snapshot; 50 more people after it.
+    let dir = tempfile::tempdir().unwrap();
+    let durability = reopen(config(dir.path()));
+    let storage = durability.storage();
+    add_people(&storage, 0, 100);
+    let mut txn = storage.begin(IsolationLevel::SnapshotIsolation);
+    let people: Vec<_> = txn.vertices().collect();
+    for pair in people.windows(2) {
+        txn.create_edge(pair[0], pair[1], storage.edge_type("KNOWS")).unwrap();
+    }
+    txn.commit().unwrap();
+    durability.create_snapshot().unwrap();
+    add_people(&storage, 100, 150);
+    drop((storage, durability));
+
+    // Act: recover, watching the progress.
+    let config = config(dir.path());
+    let progress = config.progress.clone();
+    let _durability = reopen(config);
+
+    // Check: the snapshot's 100 vertices and 99 edges, and the 50 records, once each.
+    assert_eq!(progress.snapshot(), (199, 199));
+    assert_eq!(progress.wal().0, 50);
+}

@@ -99,8 +99,15 @@ const OUT: u64 = 0;
 const IN: u64 = 1;
 
 impl Ctx<'_> {
-    /// Builds the vertices of one graph frame with their lists; returns how many.
-    pub(super) fn load_graph(&self, at: u64, payload: &[u8], tally: &Tally) -> Result<u64, DurabilityError> {
+    /// Builds the vertices of one graph frame with their lists; returns how many, and
+    /// tells `report` how many objects that came to (vertices and outgoing edges).
+    pub(super) fn load_graph(
+        &self,
+        at: u64,
+        payload: &[u8],
+        tally: &Tally,
+        report: &dyn Fn(u64),
+    ) -> Result<u64, DurabilityError> {
         let bad = |what| self.bad(at, what);
         let pos = &mut 1;
         let n = varint(payload, pos).ok_or_else(|| bad("malformed graph frame"))?;
@@ -170,6 +177,7 @@ impl Ctx<'_> {
         self.inner.members.insert_many(members);
         self.inner.sources.insert_many(sources);
         self.inner.count_labels(0, counted);
+        report(n + out.count);
         out.into(&tally.out);
         into.into(&tally.into);
         marked.into(&tally.marked);
@@ -215,9 +223,15 @@ impl Ctx<'_> {
         Ok(n)
     }
 
-    /// Appends one adjacency frame's entries to lists of loaded vertices; returns how many
-    /// entries. Runs after every graph frame.
-    pub(super) fn load_adjacency(&self, at: u64, payload: &[u8], tally: &Tally) -> Result<u64, DurabilityError> {
+    /// Appends one adjacency frame's entries to lists of loaded vertices (after every
+    /// graph frame); returns how many, and tells `report` how many were outgoing (edges).
+    pub(super) fn load_adjacency(
+        &self,
+        at: u64,
+        payload: &[u8],
+        tally: &Tally,
+        report: &dyn Fn(u64),
+    ) -> Result<u64, DurabilityError> {
         let bad = |what| self.bad(at, what);
         let pos = &mut 1;
         let n = varint(payload, pos).ok_or_else(|| bad("malformed adjacency frame"))?;
@@ -271,6 +285,7 @@ impl Ctx<'_> {
         if *pos != payload.len() {
             return Err(bad("malformed adjacency frame"));
         }
+        report(out.count);
         out.into(&tally.out);
         into.into(&tally.into);
         marked.into(&tally.marked);

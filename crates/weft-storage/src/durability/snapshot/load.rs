@@ -94,17 +94,15 @@ pub(crate) fn load_snapshot_watched(
     } else {
         let tally = Tally::default();
         let vertices = parallel(&file.vertex_frames, |at, payload| {
-            ctx.load_graph(at, payload, &tally).inspect(|n| frame(*n, payload))
+            ctx.load_graph(at, payload, &tally, &|objects| frame(objects, payload))
         })?;
         parallel(&file.edge_frames, |at, payload| {
             ctx.load_edge_props(at, payload, &tally)
         })?;
-        // Edges are counted once, below, when every half has matched.
         parallel(&file.adjacency_frames, |at, payload| {
-            ctx.load_adjacency(at, payload, &tally)
+            ctx.load_adjacency(at, payload, &tally, &|objects| frame(objects, payload))
         })?;
         let edges = tally.edges().map_err(|what| ctx.bad(file.footer_at, what))?;
-        progress.frame(edges, 0);
         (vertices, edges)
     };
     if vertices != file.footer.vertices || edges != file.footer.edges {
