@@ -49,7 +49,7 @@ impl Local {
         self.mix = self.mix.wrapping_add(mix);
     }
 
-    fn into(self, sums: &Sums) {
+    fn add_to(self, sums: &Sums) {
         sums.count.fetch_add(self.count, Ordering::Relaxed);
         sums.mix.fetch_add(self.mix, Ordering::Relaxed);
     }
@@ -111,7 +111,7 @@ impl Ctx<'_> {
         let bad = |what| self.bad(at, what);
         let pos = &mut 1;
         let n = varint(payload, pos).ok_or_else(|| bad("malformed graph frame"))?;
-        let (mut out, mut into, mut marked) = (Local::default(), Local::default(), Local::default());
+        let mut share = Share::default();
         let mut counted: HashMap<LabelId, i64> = HashMap::new();
         let (mut members, mut sources) = (Vec::new(), Vec::new());
         let mut labels = Vec::new();
@@ -129,30 +129,16 @@ impl Ctx<'_> {
                 let inline = varint(payload, pos).ok_or_else(|| bad("malformed graph frame"))?;
                 // An entry takes at least three bytes.
                 list.reserve(inline.min((payload.len() - *pos) as u64 / 3) as usize);
-                for _ in 0..inline {
-                    let (adjacent, has_props) = self.entry(at, payload, pos)?;
-                    let (from, to) = ends(dir as u64, gid, adjacent.other().0);
-                    let mix = edge_mix(from, to, adjacent.edge().0, adjacent.edge_type().0);
-                    if dir as u64 == OUT {
-                        out.add(mix);
-                        if has_props {
-                            marked.add(finish(adjacent.edge().0));
-                        }
-                    } else {
-                        into.add(mix);
-                    }
-                    list.push(adjacent);
-                }
+                self.entries(at, payload, pos, (gid, dir as u64, inline), &mut share, |a| {
+                    list.push(a)
+                })?;
             }
             let [out_edges, in_edges] = lists;
             let slot = (gid < self.high_water)
                 .then(|| self.inner.vertices.ensure(gid))
                 .flatten()
                 .ok_or_else(|| bad("vertex id above the vertex counter"))?;
-            let mut types: Vec<EdgeTypeId> = out_edges.iter().map(Adjacent::edge_type).collect();
-            types.sort_unstable();
-            types.dedup();
-            sources.extend(types.into_iter().map(|t| (t, Gid(gid))));
+            sources.extend(types_of(&out_edges).map(|t| (t, Gid(gid))));
             let mut v = slot.lock();
             if v.life != Life::Empty {
                 return Err(bad("vertex id appears twice"));
@@ -177,10 +163,8 @@ impl Ctx<'_> {
         self.inner.members.insert_many(members);
         self.inner.sources.insert_many(sources);
         self.inner.count_labels(0, counted);
-        report(n + out.count);
-        out.into(&tally.out);
-        into.into(&tally.into);
-        marked.into(&tally.marked);
+        report(n + share.out.count);
+        share.add_to(tally);
         Ok(n)
     }
 
@@ -219,7 +203,7 @@ impl Ctx<'_> {
         if *pos != payload.len() {
             return Err(bad("malformed edge property frame"));
         }
-        with_props.into(&tally.with_props);
+        with_props.add_to(&tally.with_props);
         Ok(n)
     }
 
@@ -235,7 +219,7 @@ impl Ctx<'_> {
         let bad = |what| self.bad(at, what);
         let pos = &mut 1;
         let n = varint(payload, pos).ok_or_else(|| bad("malformed adjacency frame"))?;
-        let (mut out, mut into, mut marked) = (Local::default(), Local::default(), Local::default());
+        let mut share = Share::default();
         let mut entries = 0;
         let mut part = Vec::new();
         for _ in 0..n {
@@ -244,27 +228,12 @@ impl Ctx<'_> {
                 return Err(bad("malformed adjacency frame"));
             };
             part.clear();
-            for _ in 0..count {
-                let (adjacent, has_props) = self.entry(at, payload, pos)?;
-                let (from, to) = ends(dir, gid, adjacent.other().0);
-                let mix = edge_mix(from, to, adjacent.edge().0, adjacent.edge_type().0);
-                if dir == OUT {
-                    out.add(mix);
-                    if has_props {
-                        marked.add(finish(adjacent.edge().0));
-                    }
-                } else {
-                    into.add(mix);
-                }
-                part.push(adjacent);
-            }
-            let mut types: Vec<EdgeTypeId> = if dir == OUT {
-                part.iter().map(Adjacent::edge_type).collect()
+            self.entries(at, payload, pos, (gid, dir, count), &mut share, |a| part.push(a))?;
+            let types: Vec<EdgeTypeId> = if dir == OUT {
+                types_of(&part).collect()
             } else {
                 Vec::new()
             };
-            types.sort_unstable();
-            types.dedup();
             let slot = self
                 .inner
                 .vertices
@@ -285,11 +254,37 @@ impl Ctx<'_> {
         if *pos != payload.len() {
             return Err(bad("malformed adjacency frame"));
         }
-        report(out.count);
-        out.into(&tally.out);
-        into.into(&tally.into);
-        marked.into(&tally.marked);
+        report(share.out.count);
+        share.add_to(tally);
         Ok(entries)
+    }
+
+    /// Reads `count` entries of the list of vertex `gid` in direction `dir`, each
+    /// tallied into `share` and handed to `push`.
+    fn entries(
+        &self,
+        at: u64,
+        payload: &[u8],
+        pos: &mut usize,
+        (gid, dir, count): (u64, u64, u64),
+        share: &mut Share,
+        mut push: impl FnMut(Adjacent),
+    ) -> Result<(), DurabilityError> {
+        for _ in 0..count {
+            let (adjacent, has_props) = self.entry(at, payload, pos)?;
+            let (from, to) = ends(dir, gid, adjacent.other().0);
+            let mix = edge_mix(from, to, adjacent.edge().0, adjacent.edge_type().0);
+            if dir == OUT {
+                share.out.add(mix);
+                if has_props {
+                    share.marked.add(finish(adjacent.edge().0));
+                }
+            } else {
+                share.into.add(mix);
+            }
+            push(adjacent);
+        }
+        Ok(())
     }
 
     /// One adjacency entry: type, other end, and edge id with its properties bit.
@@ -311,6 +306,30 @@ impl Ctx<'_> {
             return Err(bad("edge id above the edge counter"));
         }
         Ok((Adjacent::new(EdgeTypeId(*edge_type), Gid(other), Gid(id)), has_props))
+    }
+}
+
+/// The edge types of `list`, each once.
+fn types_of(list: &[Adjacent]) -> impl Iterator<Item = EdgeTypeId> {
+    let mut types: Vec<EdgeTypeId> = list.iter().map(Adjacent::edge_type).collect();
+    types.sort_unstable();
+    types.dedup();
+    types.into_iter()
+}
+
+/// One frame's adjacency entries, tallied, added to the file's [`Tally`] at its end.
+#[derive(Default)]
+struct Share {
+    out: Local,
+    into: Local,
+    marked: Local,
+}
+
+impl Share {
+    fn add_to(self, tally: &Tally) {
+        self.out.add_to(&tally.out);
+        self.into.add_to(&tally.into);
+        self.marked.add_to(&tally.marked);
     }
 }
 
