@@ -39,6 +39,7 @@ fn profile(engine: &Engine, query: &str) -> Vec<String> {
 
 const RETURNS: &[&str] = &[
     "p.age AS age, count(*) AS c",
+    "p.age AS age, count(*) AS c, count(*) AS again",
     "count(*) AS c",
     "count(p) AS c, count(p.age) AS ages",
     "p.age AS age, p.city AS city, sum(p.score) AS s, avg(p.score) AS a",

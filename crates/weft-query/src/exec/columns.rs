@@ -27,10 +27,10 @@ use crate::error::Result;
 use crate::exec::eager::Groups;
 use crate::exec::pattern::CPattern;
 use crate::exec::pipeline::{AggSpec, Op, OpKind};
-use crate::exec::row::Row;
+use crate::exec::row::{FastMap, Row};
 use crate::exec::ExecCtx;
 use crate::expr::{eval, CExpr};
-use crate::graph::{GraphWrite, PropertyId};
+use crate::graph::{GraphWrite, PropertyId, Value};
 use crate::value::{GroupKey, QValue, Truth};
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -212,6 +212,15 @@ impl ColumnScan {
         if let Some(label) = label {
             let ids: Vec<Option<PropertyId>> = self.properties.iter().map(|p| ctx.graph().find_property(p)).collect();
             let mut scratch = vec![QValue::Null; self.width + self.properties.len()];
+            // Rows counted by an integer key: grouped on the integer itself and counted in
+            // place, their groups made (in first-seen order, like any other) through
+            // `groups`, so that other values still meet them as equal keys.
+            let by_int = match (&self.filter, self.keys.as_slice()) {
+                (None, [Source::Property(p)]) if aggs.iter().all(|a| a.name.is_none()) => Some(*p),
+                _ => None,
+            };
+            let mut int_groups: FastMap<i64, usize> = FastMap::default();
+            let mut counted: Vec<u64> = Vec::new();
             let ctx = &*ctx;
             ctx.graph()
                 .label_columns(label, &ids, BATCH, ctx.scan_threads(), &mut |nodes, columns| {
@@ -221,6 +230,24 @@ impl ColumnScan {
                     };
                     for i in 0..nodes.len() {
                         ctx.step()?;
+                        if let Some(Some(Value::Int(key))) = by_int.map(|p| &columns[p][i]) {
+                            rows += 1;
+                            let at = match int_groups.get(key) {
+                                Some(at) => *at,
+                                None => {
+                                    groups.key.clear();
+                                    groups.key.push(GroupKey::from(QValue::Int(*key)));
+                                    let at = groups.group()?;
+                                    int_groups.insert(*key, at);
+                                    at
+                                }
+                            };
+                            if counted.len() <= at {
+                                counted.resize(at + 1, 0);
+                            }
+                            counted[at] += 1;
+                            continue;
+                        }
                         if let Some(filter) = &self.filter {
                             scratch[self.node_slot] = read(Source::Node, i);
                             for p in 0..columns.len() {
@@ -244,6 +271,12 @@ impl ColumnScan {
                     }
                     Ok(())
                 })?;
+            groups.args.clear();
+            for (at, n) in counted.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+                for agg in 0..aggs.len() {
+                    groups.update_rows(at, agg, n)?;
+                }
+            }
         }
         mark_run(input, rows, started);
         groups.finish(keys, width)

@@ -73,6 +73,11 @@ impl<'a> Groups<'a> {
         self.groups[at].states[agg].update(&self.args)
     }
 
+    /// [`Groups::update`] for `rows` rows with the same arguments.
+    pub fn update_rows(&mut self, at: usize, agg: usize, rows: u64) -> Result<()> {
+        self.groups[at].states[agg].update_rows(&self.args, rows)
+    }
+
     /// One row per group (one with the aggregates' empty results when there are no keys
     /// and no group), with the keys in their slots.
     pub fn finish(mut self, keys: &[(usize, CExpr)], width: usize) -> Result<VecDeque<Row>> {

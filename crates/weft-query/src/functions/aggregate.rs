@@ -24,6 +24,10 @@ use crate::value::{GroupKey, QValue};
 pub trait Aggregator: Send {
     /// Adds one row's evaluated arguments.
     fn update(&mut self, args: &[QValue]) -> Result<()>;
+    /// Adds `rows` rows with the same arguments.
+    fn update_rows(&mut self, args: &[QValue], rows: u64) -> Result<()> {
+        (0..rows).try_for_each(|_| self.update(args))
+    }
     /// The aggregate over all rows seen; called once, after the last `update`.
     fn finish(&mut self) -> Result<QValue>;
 }
@@ -107,6 +111,11 @@ struct CountStar(i64);
 impl Aggregator for CountStar {
     fn update(&mut self, _args: &[QValue]) -> Result<()> {
         self.0 = self.0.saturating_add(1);
+        Ok(())
+    }
+
+    fn update_rows(&mut self, _args: &[QValue], rows: u64) -> Result<()> {
+        self.0 = self.0.saturating_add(i64::try_from(rows).unwrap_or(i64::MAX));
         Ok(())
     }
 
