@@ -42,7 +42,8 @@ impl Storage {
     }
 
     /// Loads a run of decoded records, as [`Storage::load_record`] each in turn (except that
-    /// every timestamp is checked before any record loads); returns the last one's
+    /// the timestamps of the transaction records before a DDL record, or the end, are all
+    /// checked before those records load); returns the last one's
     /// timestamp, or the index of the record that failed with its error. The
     /// operations of a run of transaction records large enough to pay for it are split by
     /// vertex between two threads (see [`Storage::load_records_split`]).

@@ -28,7 +28,8 @@ pub trait Aggregator: Send {
     fn update_rows(&mut self, args: &[QValue], rows: u64) -> Result<()> {
         (0..rows).try_for_each(|_| self.update(args))
     }
-    /// The aggregate over all rows seen; called once, after the last `update`.
+    /// The aggregate over all rows seen; called once, after the last `update` or
+    /// `update_rows`.
     fn finish(&mut self) -> Result<QValue>;
 }
 

@@ -96,8 +96,9 @@ pub(crate) fn load_snapshot_watched(
         let vertices = parallel(&file.vertex_frames, |at, payload| {
             ctx.load_graph(at, payload, &tally, &|objects| frame(objects, payload))
         })?;
+        // Their edges are counted with the graph frames; their bytes here.
         parallel(&file.edge_frames, |at, payload| {
-            ctx.load_edge_props(at, payload, &tally)
+            ctx.load_edge_props(at, payload, &tally).inspect(|_| frame(0, payload))
         })?;
         parallel(&file.adjacency_frames, |at, payload| {
             ctx.load_adjacency(at, payload, &tally, &|objects| frame(objects, payload))

@@ -278,7 +278,8 @@ impl WalWriter {
                 // cost more than the writes (commits fell as committers grew).
                 if self.options.sync == SyncPolicy::Off && yields < OFF_YIELDS {
                     yields += 1;
-                    MutexGuard::unlocked(&mut state, std::thread::yield_now);
+                    // Fair: a leader back from its write takes the lock first.
+                    MutexGuard::unlocked_fair(&mut state, std::thread::yield_now);
                 } else {
                     self.wake.wait(&mut state);
                 }
