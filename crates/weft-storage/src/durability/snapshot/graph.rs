@@ -11,15 +11,14 @@
 //! whole file (and counts), which also proves every edge's far end is a vertex of the file.
 
 use super::codec;
-use super::load::Ctx;
+use super::load::{Ctx, FrameLabels};
 use crate::delta::Adjacent;
 use crate::durability::error::DurabilityError;
 use crate::vertex::{EdgeData, Life};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use thin_vec::ThinVec;
 use weft_common::encoding::get_varint;
-use weft_common::{EdgeTypeId, Gid, LabelId};
+use weft_common::{EdgeTypeId, Gid};
 
 /// What the loaded frames promised each other, summed over the whole file.
 #[derive(Default)]
@@ -112,8 +111,7 @@ impl Ctx<'_> {
         let pos = &mut 1;
         let n = varint(payload, pos).ok_or_else(|| bad("malformed graph frame"))?;
         let mut share = Share::default();
-        let mut counted: HashMap<LabelId, i64> = HashMap::new();
-        let (mut members, mut sources) = (Vec::new(), Vec::new());
+        let (mut frame, mut sources) = (FrameLabels::default(), Vec::new());
         let mut labels = Vec::new();
         for _ in 0..n {
             let gid = varint(payload, pos).ok_or_else(|| bad("malformed graph frame"))?;
@@ -134,35 +132,18 @@ impl Ctx<'_> {
                 })?;
             }
             let [out_edges, in_edges] = lists;
-            let slot = (gid < self.high_water)
-                .then(|| self.inner.vertices.ensure(gid))
-                .flatten()
-                .ok_or_else(|| bad("vertex id above the vertex counter"))?;
             sources.extend(types_of(&out_edges).map(|t| (t, Gid(gid))));
-            let mut v = slot.lock();
-            if v.life != Life::Empty {
-                return Err(bad("vertex id appears twice"));
-            }
-            v.life = Life::Live;
-            v.props = props;
+            let mut v = self.create_vertex(at, gid, props, &labels, &mut frame)?;
             v.out_edges = out_edges;
             v.in_edges = in_edges;
-            for label in &labels {
-                if !v.has_label(*label) {
-                    v.push_label(*label);
-                    members.push((*label, Gid(gid)));
-                    *counted.entry(*label).or_default() += 1;
-                }
-            }
         }
         if *pos != payload.len() {
             return Err(bad("malformed graph frame"));
         }
         self.inner.vertex_count.fetch_add(n as i64, Ordering::Relaxed);
         // Loaded before anyone reads: every snapshot taken later sees them.
-        self.inner.members.insert_many(members);
         self.inner.sources.insert_many(sources);
-        self.inner.count_labels(0, counted);
+        frame.publish(self.inner);
         report(n + share.out.count);
         share.add_to(tally);
         Ok(n)

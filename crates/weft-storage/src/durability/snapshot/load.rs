@@ -22,7 +22,7 @@ use crate::durability::progress::RecoveryProgress;
 use crate::props::PropertyStore;
 use crate::record::{CommitRecord, DdlOp};
 use crate::storage::{Inner, Storage};
-use crate::vertex::{EdgeData, Life};
+use crate::vertex::{EdgeData, Life, VertexData};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -285,6 +285,22 @@ pub(super) struct Names {
     properties: Vec<u32>,
 }
 
+/// The labels given to one frame's vertices, published once per frame.
+#[derive(Default)]
+pub(super) struct FrameLabels {
+    members: Vec<(LabelId, Gid)>,
+    counted: HashMap<LabelId, i64>,
+}
+
+impl FrameLabels {
+    /// Sets the member bits and label counts. Loaded before anyone reads: every snapshot
+    /// taken later sees them.
+    pub(super) fn publish(self, inner: &Inner) {
+        inner.members.insert_many(self.members);
+        inner.count_labels(0, self.counted);
+    }
+}
+
 /// What loading object frames needs.
 pub(super) struct Ctx<'a> {
     path: &'a Path,
@@ -294,7 +310,38 @@ pub(super) struct Ctx<'a> {
     pub(super) next_edge: u64,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// Makes the empty slot of vertex `gid` (below the vertex counter) a live vertex with
+    /// `props` and `labels`, gathering its labels into `frame`; returns it locked, for
+    /// the caller to finish. The caller counts it in `vertex_count`.
+    pub(super) fn create_vertex(
+        &self,
+        at: u64,
+        gid: u64,
+        props: PropertyStore,
+        labels: &[LabelId],
+        frame: &mut FrameLabels,
+    ) -> Result<parking_lot::MutexGuard<'a, VertexData>, DurabilityError> {
+        let slot = (gid < self.high_water)
+            .then(|| self.inner.vertices.ensure(gid))
+            .flatten()
+            .ok_or_else(|| self.bad(at, "vertex id above the vertex counter"))?;
+        let mut v = slot.lock();
+        if v.life != Life::Empty {
+            return Err(self.bad(at, "vertex id appears twice"));
+        }
+        v.life = Life::Live;
+        v.props = props;
+        for label in labels {
+            if !v.has_label(*label) {
+                v.push_label(*label);
+                frame.members.push((*label, Gid(gid)));
+                *frame.counted.entry(*label).or_default() += 1;
+            }
+        }
+        Ok(v)
+    }
+
     pub(super) fn bad(&self, offset: u64, what: &'static str) -> DurabilityError {
         codec::malformed(self.path, offset, what)
     }
@@ -323,37 +370,17 @@ impl Ctx<'_> {
         let batch =
             codec::decode_batch(payload, codec::get_vertex).ok_or_else(|| self.bad(at, "malformed vertex frame"))?;
         let count = batch.len() as u64;
-        let mut counted: HashMap<LabelId, i64> = HashMap::new();
-        let mut members = Vec::with_capacity(batch.len());
+        let mut frame = FrameLabels::default();
         for RawVertex { gid, labels, props } in batch {
             let labels = labels
                 .iter()
                 .map(|l| self.label(at, *l))
                 .collect::<Result<Vec<LabelId>, _>>()?;
             let props = self.props(at, props)?;
-            let slot = (gid < self.high_water)
-                .then(|| self.inner.vertices.ensure(gid))
-                .flatten()
-                .ok_or_else(|| self.bad(at, "vertex id above the vertex counter"))?;
-            let mut v = slot.lock();
-            if v.life != Life::Empty {
-                return Err(self.bad(at, "vertex id appears twice"));
-            }
-            v.life = Life::Live;
-            v.props = props;
-            for label in labels {
-                if !v.has_label(label) {
-                    v.push_label(label);
-                    members.push((label, Gid(gid)));
-                    *counted.entry(label).or_default() += 1;
-                }
-            }
-            drop(v);
-            self.inner.vertex_count.fetch_add(1, Ordering::Relaxed);
+            drop(self.create_vertex(at, gid, props, &labels, &mut frame)?);
         }
-        // Loaded before anyone reads: every snapshot taken later sees them.
-        self.inner.members.insert_many(members);
-        self.inner.count_labels(0, counted);
+        self.inner.vertex_count.fetch_add(count as i64, Ordering::Relaxed);
+        frame.publish(self.inner);
         Ok(count)
     }
 
