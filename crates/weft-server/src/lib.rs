@@ -19,6 +19,7 @@ pub mod convert;
 mod forward;
 mod http;
 pub use http::serve_starting;
+pub mod memory;
 mod metrics;
 mod node;
 pub mod raft;

@@ -34,7 +34,14 @@ impl Drop for InFlight {
 }
 
 /// How often garbage collection runs.
-pub(crate) const GC_INTERVAL: Duration = Duration::from_secs(1);
+const GC_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Starts `storage`'s garbage collector, which also hands freed memory back to the OS
+/// when writes go quiet ([`crate::memory`]).
+pub(crate) fn start_gc(storage: &Storage) -> GcWorker {
+    let mut release = crate::memory::Release::new();
+    storage.start_gc_with(GC_INTERVAL, move |stats| release.after_pass(stats))
+}
 
 /// What an instance is built from (the `weft serve` flags that are not about sockets).
 #[derive(Clone, Debug, Default)]
@@ -194,7 +201,7 @@ impl Node {
     ) -> Node {
         crate::admin::register(&engine, durability.clone(), replication.clone());
         if collect_garbage {
-            workers.lock().gc = Some(engine.storage().start_gc(GC_INTERVAL));
+            workers.lock().gc = Some(start_gc(&engine.storage()));
         }
         let node = Node {
             inner: Arc::new(Inner {
@@ -333,7 +340,7 @@ fn install(
     })?;
     let mut workers = workers.lock();
     if workers.gc.is_some() {
-        workers.gc = Some(installed.start_gc(GC_INTERVAL));
+        workers.gc = Some(start_gc(&installed));
     }
     Ok(installed.last_committed())
 }

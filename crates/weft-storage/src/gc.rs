@@ -73,6 +73,13 @@ impl Storage {
     /// Starts a background thread that collects garbage every `interval` until the
     /// returned handle or the storage is dropped.
     pub fn start_gc(&self, interval: Duration) -> GcWorker {
+        self.start_gc_with(interval, |_| {})
+    }
+
+    /// As [`Storage::start_gc`], calling `after_pass` on the collector's thread with what
+    /// each pass freed (the server uses it to hand freed memory back to the OS once writes
+    /// go quiet).
+    pub fn start_gc_with(&self, interval: Duration, mut after_pass: impl FnMut(&GcStats) + Send + 'static) -> GcWorker {
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let weak: Weak<Inner> = Arc::downgrade(&self.inner);
         let signal = stop.clone();
@@ -89,7 +96,9 @@ impl Storage {
                     }
                 }
                 let Some(inner) = weak.upgrade() else { return };
-                collect(&inner);
+                let stats = collect(&inner);
+                drop(inner);
+                after_pass(&stats);
             })
             .expect("spawning the GC thread");
         GcWorker {

@@ -389,6 +389,29 @@ fn background_gc_runs_and_stops_with_its_handle() {
 }
 
 #[test]
+fn the_background_collector_reports_each_pass_to_its_hook() {
+    let storage = Storage::new();
+    let (passes, seen) = std::sync::mpsc::channel();
+    let worker = storage.start_gc_with(std::time::Duration::from_millis(5), move |stats| {
+        let _ = passes.send(*stats);
+    });
+    let mut txn = storage.begin(SI);
+    txn.create_vertex().unwrap();
+    txn.commit().unwrap();
+
+    // The hook hears of the pass that took the commit (bounded wait).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut took_it = false;
+    while !took_it && std::time::Instant::now() < deadline {
+        if let Ok(stats) = seen.recv_timeout(std::time::Duration::from_millis(100)) {
+            took_it = stats.commits == 1;
+        }
+    }
+    drop(worker);
+    assert!(took_it, "no pass reported the commit");
+}
+
+#[test]
 fn values_nested_deeper_than_the_encoding_allows_are_refused() {
     let storage = Storage::new();
     let p = storage.property("p");

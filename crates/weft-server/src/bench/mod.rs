@@ -27,6 +27,9 @@ use weft_client::{normalize_address, Client, ConnectOptions, Credentials};
 use graph::{Graph, GraphSpec};
 use workload::Workload;
 
+/// How long after the load the server's resident memory is read a second time.
+pub const RSS_SETTLE: Duration = Duration::from_secs(3);
+
 /// Where the graph comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum GraphSource {
@@ -135,8 +138,13 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Client::connect_with(&address, &options).with_context(|| format!("cannot connect to {address}"))?;
     let server_agent = control.server_agent().map(str::to_owned);
     let (persons, graph_text, load_time) = prepare_graph(&mut control, &args)?;
-    // The server's resident memory once the graph is in (before any run adds to it).
+    // The server's resident memory once the graph is in (before any run adds to it), right
+    // away and again after RSS_SETTLE, the same wait for every server.
     let rss_after_load = load_time.and(args.server_pid).and_then(run::process_rss);
+    let rss_settled = rss_after_load.and(args.server_pid).and_then(|pid| {
+        std::thread::sleep(RSS_SETTLE);
+        run::process_rss(pid)
+    });
     drop(control); // no GOODBYE: see run::drive
 
     let run_tag = chrono::Utc::now().timestamp() as u64;
@@ -189,6 +197,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         }),
         load_s: load_time.map(|t| t.as_secs_f64()),
         server_rss_after_load: rss_after_load,
+        server_rss_settled: rss_settled,
     };
     let document = report::json(&context, &outcomes);
     if let Some(path) = &args.output {

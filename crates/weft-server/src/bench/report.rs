@@ -19,6 +19,9 @@ pub struct Context {
     pub load_s: Option<f64>,
     /// The server's resident bytes right after the load (with `--server-pid`).
     pub server_rss_after_load: Option<u64>,
+    /// The same, [`super::RSS_SETTLE`] later: once the server has had the moment to hand
+    /// back what the load's burst freed.
+    pub server_rss_settled: Option<u64>,
 }
 
 fn ms(outcome: &Outcome, quantile: f64) -> f64 {
@@ -54,6 +57,13 @@ pub fn table(context: &Context, outcomes: &[Outcome]) -> String {
             out.push_str(&format!(
                 "; server resident memory after the load {:.1} MiB",
                 rss as f64 / 1048576.0
+            ));
+        }
+        if let Some(rss) = context.server_rss_settled {
+            out.push_str(&format!(
+                ", {:.1} MiB {} s later",
+                rss as f64 / 1048576.0,
+                super::RSS_SETTLE.as_secs()
             ));
         }
         out.push_str("\n\n");
@@ -135,6 +145,7 @@ pub fn json(context: &Context, outcomes: &[Outcome]) -> Json {
         "settings": context.settings,
         "load_s": context.load_s.map(number),
         "server_rss_after_load_bytes": context.server_rss_after_load,
+        "server_rss_settled_bytes": context.server_rss_settled,
         "runs": runs,
     })
 }

@@ -309,7 +309,7 @@ impl EngineHost {
             .engine
             .replace_storage(INSTALL_WAIT, |_old| Ok::<_, String>(storage))
             .map_err(|e| e.to_string())?;
-        *self.gc.lock() = Some(installed.start_gc(crate::node::GC_INTERVAL));
+        *self.gc.lock() = Some(crate::node::start_gc(&installed));
         Ok(())
     }
 }

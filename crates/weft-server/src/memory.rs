@@ -1,0 +1,89 @@
+//! Handing memory the server has freed back to the operating system.
+//!
+//! Owns: when the heap's free pages are returned. mimalloc keeps pages that became free
+//! for about a second and returns them only when some thread next works in the same part
+//! of the heap, so after a burst of writes (a bulk load) the memory the burst freed (undo
+//! deltas, parsed statements, result rows) stays resident for as long as the server is
+//! idle. The garbage collector's thread calls [`Release::after_pass`] after each pass;
+//! it returns the free pages once writes go quiet, and at least every
+//! [`RELEASE_EVERY`] otherwise, so a read-only workload's churn goes back too.
+//! Nothing here changes what is allocated; it only shortens how long free pages are held.
+
+use std::time::{Duration, Instant};
+
+use weft_storage::GcStats;
+
+/// The longest the server holds free pages while queries keep running.
+pub const RELEASE_EVERY: Duration = Duration::from_secs(10);
+
+/// The collector's view of write activity, deciding when to return free pages.
+pub(crate) struct Release {
+    writes_last_pass: bool,
+    last: Instant,
+    /// How many times it has released (for tests and logs).
+    releases: u64,
+}
+
+impl Release {
+    pub(crate) fn new() -> Release {
+        Release {
+            writes_last_pass: false,
+            last: Instant::now(),
+            releases: 0,
+        }
+    }
+
+    /// Called after every collector pass with what it freed: releases once a pass finds
+    /// no new commits after one that did, or when [`RELEASE_EVERY`] has gone by.
+    pub(crate) fn after_pass(&mut self, stats: &GcStats) {
+        let went_quiet = self.writes_last_pass && stats.commits == 0;
+        self.writes_last_pass = stats.commits > 0;
+        if went_quiet || self.last.elapsed() >= RELEASE_EVERY {
+            release_free_memory();
+            self.last = Instant::now();
+            self.releases += 1;
+        }
+    }
+}
+
+/// Returns the allocator's free pages to the OS now, whichever thread freed them.
+pub fn release_free_memory() {
+    // SAFETY: `mi_collect` takes no pointers and may be called from any thread at any
+    // time; it frees nothing that is in use, only purges pages mimalloc holds free.
+    // Exercised by tests/memory_release.rs, which runs it under mimalloc.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pass(commits: usize) -> GcStats {
+        GcStats {
+            commits,
+            ..GcStats::default()
+        }
+    }
+
+    #[test]
+    fn releases_when_writes_go_quiet_and_not_while_they_run() {
+        let mut release = Release::new();
+        release.after_pass(&pass(3));
+        release.after_pass(&pass(5));
+        assert_eq!(release.releases, 0, "no release while commits keep coming");
+        release.after_pass(&pass(0));
+        assert_eq!(release.releases, 1, "the first quiet pass after writes releases");
+        release.after_pass(&pass(0));
+        assert_eq!(release.releases, 1, "a second quiet pass has nothing new to return");
+    }
+
+    #[test]
+    fn releases_on_a_schedule_when_writes_never_stop() {
+        let mut release = Release::new();
+        release.last = Instant::now() - RELEASE_EVERY;
+        release.after_pass(&pass(1));
+        assert_eq!(release.releases, 1);
+        release.after_pass(&pass(1));
+        assert_eq!(release.releases, 1, "the schedule restarts from the last release");
+    }
+}
