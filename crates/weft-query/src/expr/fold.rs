@@ -20,6 +20,16 @@ pub fn fold(e: CExpr) -> Result<CExpr> {
     if !foldable(&e) {
         return Ok(e);
     }
+    // Lists and maps of constants take their items over rather than copying them: a
+    // bulk load's literal list holds thousands of maps.
+    let e = match e {
+        CExpr::List(items) => return Ok(CExpr::Const(QValue::List(items.into_iter().map(into_value).collect()))),
+        CExpr::Map(entries) => {
+            let map = entries.into_iter().map(|(k, v)| (k, into_value(v))).collect();
+            return Ok(CExpr::Const(QValue::Map(map)));
+        }
+        other => other,
+    };
     match evaluate(&e) {
         Ok(v) => Ok(CExpr::Const(v)),
         Err(err) if err.kind == ErrorKind::TypeError || err.kind == ErrorKind::SyntaxError => {
@@ -81,10 +91,16 @@ fn value(e: &CExpr) -> &QValue {
     }
 }
 
+/// The value of a constant (`foldable` has checked that it is one).
+fn into_value(e: CExpr) -> QValue {
+    match e {
+        CExpr::Const(v) => v,
+        _ => QValue::Null,
+    }
+}
+
 fn evaluate(e: &CExpr) -> Result<QValue> {
     Ok(match e {
-        CExpr::List(items) => QValue::List(items.iter().map(|i| value(i).clone()).collect()),
-        CExpr::Map(entries) => QValue::Map(entries.iter().map(|(k, v)| (k.clone(), value(v).clone())).collect()),
         CExpr::Property(b, key) => ops::property(value(b), key, &NoGraph)?,
         CExpr::Not(b) => ops::not(value(b))?,
         CExpr::Neg(b) => ops::neg(value(b))?,
