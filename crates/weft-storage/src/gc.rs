@@ -18,12 +18,14 @@ use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use thin_vec::ThinVec;
-use weft_common::Gid;
+use weft_common::{Gid, LabelId};
 
 struct Pending {
     ts: u64,
     vertices: Vec<Gid>,
     edges: Vec<Gid>,
+    /// Labels whose membership the commit changed, counted out once it is collected.
+    labels: Vec<LabelId>,
 }
 
 /// Commits waiting for their deltas to become unneeded.
@@ -36,8 +38,13 @@ pub(crate) struct GcQueue {
 
 impl GcQueue {
     /// Queues a commit's objects; called under the commit lock, so in timestamp order.
-    pub fn push(&self, ts: u64, vertices: Vec<Gid>, edges: Vec<Gid>) {
-        self.pending.lock().push_back(Pending { ts, vertices, edges });
+    pub fn push(&self, ts: u64, vertices: Vec<Gid>, edges: Vec<Gid>, labels: Vec<LabelId>) {
+        self.pending.lock().push_back(Pending {
+            ts,
+            vertices,
+            edges,
+            labels,
+        });
         self.dirty.store(true, Ordering::Release);
     }
 
@@ -135,6 +142,10 @@ fn collect(inner: &Inner) -> GcStats {
     for pending in &ready {
         for gid in &pending.vertices {
             collect_vertex(inner, *gid, oldest, &mut stats);
+        }
+        // Everyone sees the commit now and the bits of what it took away are settled.
+        for label in &pending.labels {
+            inner.members.end_change(*label);
         }
         for gid in &pending.edges {
             collect_edge(inner, *gid, oldest, &mut stats);

@@ -15,6 +15,16 @@
 //! every member against the state they see, and a bit is cleared only under the vertex's
 //! lock, once no version left qualifies ([`Members::settle`], called by the garbage
 //! collector, by an abort, and by direct loading).
+//!
+//! Exact answers: a label's set also counts the transactions that changed who has the
+//! label and are not settled yet (not aborted, or committed and not yet collected by the
+//! garbage collector, which settles the bits of what they changed). While that count is
+//! zero, every bit says exactly whether every reader sees the label, so
+//! [`Members::settled_contains`] answers from the bit without visiting the vertex. A
+//! writer counts itself in ([`Members::begin_change`]) before it sets a bit or changes a
+//! label's visibility, and out ([`Members::end_change`]) once settled; a reader checks the
+//! count before and a change counter around its read of the bit, so a writer that starts
+//! meanwhile sends it to the vertex. Loaders, which run before anyone reads, do not count.
 
 use parking_lot::RwLock;
 use std::marker::PhantomData;
@@ -32,6 +42,10 @@ type Block = Box<[AtomicU64; WORDS]>;
 #[derive(Default)]
 pub struct MemberSet {
     blocks: RwLock<Vec<Option<Block>>>,
+    /// Transactions counted in by [`Members::begin_change`] and not yet out.
+    unsettled: AtomicU64,
+    /// How many times a transaction has counted in, ever.
+    changes: AtomicU64,
 }
 
 impl MemberSet {
@@ -68,6 +82,22 @@ impl MemberSet {
         matches!(self.blocks.read().get(block), Some(Some(b)) if b[word].load(Ordering::Relaxed) & bit != 0)
     }
 
+    /// `gid`'s bit when no transaction that changed the set is unsettled, from before the
+    /// read to after it; `None` otherwise. Orderings: a bit set or cleared before the
+    /// count went back to zero is seen (the writer's or collector's release, this
+    /// acquire); a bit set by a writer counted in after the first load changes `changes`
+    /// before the bit (its store is a release), so the second load sees the difference.
+    fn settled_contains(&self, gid: Gid) -> Option<bool> {
+        let changes = self.changes.load(Ordering::Acquire);
+        if self.unsettled.load(Ordering::Acquire) != 0 {
+            return None;
+        }
+        let (block, word, bit) = place(gid);
+        let member =
+            matches!(self.blocks.read().get(block), Some(Some(b)) if b[word].load(Ordering::Acquire) & bit != 0);
+        (self.changes.load(Ordering::Acquire) == changes).then_some(member)
+    }
+
     /// Every member, in id order.
     pub fn gids(&self) -> Vec<Gid> {
         let blocks = self.blocks.read();
@@ -102,7 +132,7 @@ fn set_bit(blocks: &[Option<Block>], gid: Gid) -> bool {
         return false;
     };
     if b[word].load(Ordering::Relaxed) & bit == 0 {
-        b[word].fetch_or(bit, Ordering::Relaxed);
+        b[word].fetch_or(bit, Ordering::Release);
     }
     true
 }
@@ -114,7 +144,7 @@ fn set_bit_in_new_block(blocks: &mut Vec<Option<Block>>, gid: Gid) {
         blocks.resize_with(block + 1, || None);
     }
     let b = blocks[block].get_or_insert_with(|| Box::new(std::array::from_fn(|_| AtomicU64::new(0))));
-    b[word].fetch_or(bit, Ordering::Relaxed);
+    b[word].fetch_or(bit, Ordering::Release);
 }
 
 /// Block, word within it and bit within that word of a vertex id.
@@ -187,6 +217,32 @@ impl<K: MemberKey> Members<K> {
         for group in pairs.chunk_by(|a, b| a.0.index() == b.0.index()) {
             self.set_or_create(group[0].0)
                 .insert_all(group.iter().map(|(_, gid)| *gid));
+        }
+    }
+
+    /// Counts a transaction in as changing who has `key`: called before its first such
+    /// change (a bit set, a label removed, a vertex with the label deleted).
+    pub fn begin_change(&self, key: K) {
+        let set = self.set_or_create(key);
+        // The count first: a reader that sees the new `changes` also sees the count.
+        set.unsettled.fetch_add(1, Ordering::AcqRel);
+        set.changes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Counts a transaction out again once what it changed is settled: aborted and undone,
+    /// or committed and collected.
+    pub fn end_change(&self, key: K) {
+        if let Some(set) = self.set(key) {
+            set.unsettled.fetch_sub(1, Ordering::Release);
+        }
+    }
+
+    /// Whether `gid` is in `key`'s set, when that answers for every reader (see the
+    /// module docs); `None` when the vertex must be asked.
+    pub fn settled_contains(&self, key: K, gid: Gid) -> Option<bool> {
+        match self.sets.read().get(key.index()) {
+            Some(Some(set)) => set.settled_contains(gid),
+            _ => None,
         }
     }
 

@@ -88,6 +88,14 @@ impl Transaction {
             .unwrap_or(false)
     }
 
+    /// Whether the vertex exists and has `label` for this transaction, answered from the
+    /// label's member bits when those are exact for every reader (no transaction that
+    /// changed the label is unsettled; see [`crate::members`]), without visiting the
+    /// vertex; `None` when the vertex must be asked ([`Transaction::vertex_has_labels`]).
+    pub fn settled_has_label(&self, gid: Gid, label: LabelId) -> Option<bool> {
+        self.inner.members.settled_contains(label, gid)
+    }
+
     /// Whether the vertex has `label`.
     pub fn has_label(&self, gid: Gid, label: LabelId) -> Result<bool> {
         Ok(self.labels(gid)?.contains(&label))

@@ -26,6 +26,10 @@ pub struct Transaction {
     /// Label count changes this transaction made, one entry per label, counted when it
     /// commits.
     label_changes: Vec<(LabelId, i64)>,
+    /// Labels whose membership this transaction changed, each counted in once
+    /// ([`crate::members::Members::begin_change`]); counted out when it aborts, or by the
+    /// garbage collector once its commit is collected.
+    changing_labels: Vec<LabelId>,
     open: bool,
     /// Applies a received commit record: its first change asks no sink's leave.
     pub(crate) replay: bool,
@@ -137,6 +141,16 @@ impl Transaction {
         }
     }
 
+    /// Counts the transaction in as changing `label`'s membership, once per label; called
+    /// before the change. Takes the two fields it needs, so a caller holding a vertex's
+    /// lock (which borrows `inner`) can call it.
+    fn begin_label_change(inner: &Inner, changing: &mut Vec<LabelId>, label: LabelId) {
+        if !changing.contains(&label) {
+            inner.members.begin_change(label);
+            changing.push(label);
+        }
+    }
+
     /// True while the transaction has made no change.
     pub(crate) fn wrote_nothing(&self) -> bool {
         self.log.ops.is_empty()
@@ -149,6 +163,7 @@ impl Transaction {
             state,
             log: TxnLog::default(),
             label_changes: Vec::new(),
+            changing_labels: Vec::new(),
             open: true,
             replay: false,
             epoch: None,
@@ -276,9 +291,12 @@ impl Transaction {
                 }))
                 .collect();
             if edges.is_empty() {
+                let labels: Vec<LabelId> = v.label_vec();
+                for label in &labels {
+                    Self::begin_label_change(&self.inner, &mut self.changing_labels, *label);
+                }
                 v.life = Life::Deleted;
                 push_delta(&mut v.delta, &self.state, UndoAction::RecreateObject);
-                let labels: Vec<LabelId> = v.label_vec();
                 drop(v);
                 labels.iter().for_each(|l| self.count_change(*l, -1));
                 self.inner.vertex_count.fetch_sub(1, Ordering::Relaxed);
@@ -305,6 +323,7 @@ impl Transaction {
         if v.has_label(label) {
             return Ok(false);
         }
+        Self::begin_label_change(&self.inner, &mut self.changing_labels, label);
         push_delta(&mut v.delta, &self.state, UndoAction::RemoveLabel(label));
         v.push_label(label);
         self.inner.label_added(&self.inner.schema(), gid, &v, label);
@@ -322,6 +341,7 @@ impl Transaction {
         if !v.has_label(label) {
             return Ok(false);
         }
+        Self::begin_label_change(&self.inner, &mut self.changing_labels, label);
         push_delta(&mut v.delta, &self.state, UndoAction::AddLabel(label));
         v.pull_label(label);
         drop(v);
@@ -563,7 +583,8 @@ impl Transaction {
                 self.state.commit(ts);
                 inner.assign(ts);
                 let log = std::mem::take(&mut self.log);
-                inner.gc.push(ts, log.vertices, log.edges);
+                let labels = std::mem::take(&mut self.changing_labels);
+                inner.gc.push(ts, log.vertices, log.edges, labels);
                 self.open = false;
                 drop(serial);
                 Ok(Some(Staged {
@@ -602,6 +623,10 @@ impl Transaction {
                 continue;
             };
             Inner::undo_edge_changes(&mut slot.lock(), &self.state);
+        }
+        // Undone, with the member bits it set settled: counted out.
+        for label in self.changing_labels.drain(..) {
+            self.inner.members.end_change(label);
         }
         self.inner.gc.mark_dirty();
         self.inner.finish(self.viewer.start_ts);

@@ -254,6 +254,9 @@ impl<G: GraphRead> ExecCtx<G> {
         let [label] = labels else {
             return self.graph.vertex_has_labels(node, labels);
         };
+        if let Some(has) = self.graph.settled_has_label(node, *label) {
+            return has;
+        }
         let mut memo = self.label_memo.borrow_mut();
         if let Some(known) = memo.get(&(node, *label)) {
             return *known;

@@ -280,6 +280,11 @@ impl GraphRead for LocalGraph<'_> {
     fn vertex_has_labels(&self, node: Gid, labels: &[LabelId]) -> bool {
         self.read().vertex_has_labels(node, labels)
     }
+    fn settled_has_label(&self, node: Gid, label: LabelId) -> Option<bool> {
+        // A bit read, not a visit to the node: no db hit, as for an answer the
+        // statement's memo gives.
+        self.txn.txn().inner.settled_has_label(node, label)
+    }
     fn vertex_property(&self, node: Gid, key: PropertyId) -> Result<Option<Value>> {
         Ok(self.read().vertex_property(node, key)?)
     }

@@ -75,6 +75,11 @@ pub trait GraphRead: GraphStats {
     fn vertex_labels(&self, node: Gid) -> Result<Vec<LabelId>>;
     /// Whether the node exists and has every one of `labels`.
     fn vertex_has_labels(&self, node: Gid, labels: &[LabelId]) -> bool;
+    /// Whether the node exists and has `label`, when the graph can say without visiting
+    /// the node (from a label's membership bits that are exact); `None` otherwise.
+    fn settled_has_label(&self, _node: Gid, _label: LabelId) -> Option<bool> {
+        None
+    }
     fn vertex_property(&self, node: Gid, key: PropertyId) -> Result<Option<Value>>;
     fn vertex_properties(&self, node: Gid) -> Result<Vec<(PropertyId, Value)>>;
 
