@@ -65,6 +65,7 @@ pub use dump::{EdgeDump, GraphDump, VertexDump};
 pub use error::{ErrorKind, Result, StorageError};
 pub use fingerprint::Fingerprint;
 pub use gc::{GcStats, GcWorker};
+pub use members::LabelProbe;
 pub use memory::MemoryBreakdown;
 pub use pipeline::{CommitEntry, CommitError, CommitErrorKind, CommitSink, Origin, SinkTicket};
 pub use read::VertexScan;

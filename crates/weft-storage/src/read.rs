@@ -6,6 +6,7 @@
 
 use crate::delta::Viewer;
 use crate::error::{Result, StorageError};
+use crate::members::LabelProbe;
 use crate::storage::Inner;
 use crate::txn::Transaction;
 use crate::vertex::{self, Direction, VertexData};
@@ -94,6 +95,12 @@ impl Transaction {
     /// vertex; `None` when the vertex must be asked ([`Transaction::vertex_has_labels`]).
     pub fn settled_has_label(&self, gid: Gid, label: LabelId) -> Option<bool> {
         self.inner.members.settled_contains(label, gid)
+    }
+
+    /// [`Transaction::settled_has_label`] for many vertices: a probe into `label`'s set,
+    /// to keep for the statement (`None` while no vertex ever had the label).
+    pub fn label_probe(&self, label: LabelId) -> Option<LabelProbe> {
+        self.inner.members.probe(label)
     }
 
     /// Whether the vertex has `label`.

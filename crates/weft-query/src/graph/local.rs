@@ -148,6 +148,9 @@ pub struct LocalGraph<'t> {
     txn: TxnHandle<'t>,
     /// Reads served: one per call, plus one per object a scan or expand returns.
     hits: std::cell::Cell<u64>,
+    /// Probes into the label sets checked so far (a statement checks a few labels many
+    /// times); `None` for a label no vertex had when first checked.
+    probes: std::cell::RefCell<Vec<(LabelId, Option<weft_storage::LabelProbe>)>>,
 }
 
 impl<'t> LocalGraph<'t> {
@@ -156,6 +159,7 @@ impl<'t> LocalGraph<'t> {
             storage,
             txn,
             hits: std::cell::Cell::new(0),
+            probes: Default::default(),
         }
     }
 
@@ -283,7 +287,15 @@ impl GraphRead for LocalGraph<'_> {
     fn settled_has_label(&self, node: Gid, label: LabelId) -> Option<bool> {
         // A bit read, not a visit to the node: no db hit, as for an answer the
         // statement's memo gives.
-        self.txn.txn().inner.settled_has_label(node, label)
+        let mut probes = self.probes.borrow_mut();
+        let i = match probes.iter().position(|(l, _)| *l == label) {
+            Some(i) => i,
+            None => {
+                probes.push((label, self.txn.txn().inner.label_probe(label)));
+                probes.len() - 1
+            }
+        };
+        probes[i].1.as_ref()?.settled_contains(node)
     }
     fn vertex_property(&self, node: Gid, key: PropertyId) -> Result<Option<Value>> {
         Ok(self.read().vertex_property(node, key)?)
