@@ -409,3 +409,17 @@ fn patterns_started_from_a_types_sources_match_as_from_every_node() {
         vec![vec![24]]
     );
 }
+
+#[test]
+fn count_distinct_tells_nodes_apart_from_each_other_and_from_other_values() {
+    let engine = Engine::new();
+    run(&engine, "CREATE (:N {i: 1})-[:R]->(:N {i: 2}), (:N {i: 3})");
+    // Two-hop style: the same node reached twice counts once; null does not count;
+    // 1 and 1.0 are one value; a node is never equal to a number.
+    let result = run(
+        &engine,
+        "MATCH (a:N) WITH collect(a) AS ns \
+         UNWIND ns + ns + [null, 1, 1.0, ns[0]] AS x RETURN count(DISTINCT x) AS d, count(x) AS c",
+    );
+    assert_eq!(ints(&result), vec![vec![4, 9]]);
+}

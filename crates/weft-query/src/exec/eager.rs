@@ -57,6 +57,10 @@ impl<'a> Groups<'a> {
 
     /// The group of the key in [`Groups::key`], made when new.
     pub fn group(&mut self) -> Result<usize> {
+        // Without keys there is one group: no lookup per row.
+        if self.key.is_empty() && !self.groups.is_empty() {
+            return Ok(0);
+        }
         if let Some(at) = self.index.get(self.key.as_slice()) {
             return Ok(*at);
         }
