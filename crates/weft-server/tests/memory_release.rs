@@ -45,3 +45,34 @@ fn freed_pages_leave_the_resident_set_when_released() {
         peak / MIB
     );
 }
+
+#[test]
+fn pages_another_thread_freed_leave_when_this_one_releases() {
+    // Set up: a thread that writes 256 MiB, frees it, and stays alive without touching
+    // the allocator again (as a worker does when the server goes idle).
+    let before = resident();
+    let (freed, stay) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+    let (freed_tx, freed_rx) = freed;
+    let (stay_tx, stay_rx) = stay;
+    let worker = std::thread::spawn(move || {
+        let blocks: Vec<Vec<u8>> = (0..4096).map(|_| vec![1u8; 64 * 1024]).collect();
+        drop(blocks);
+        freed_tx.send(()).unwrap();
+        let _ = stay_rx.recv();
+    });
+    freed_rx.recv().unwrap();
+
+    // Act: release from this thread, as the collector's thread does.
+    weft_server::memory::release_free_memory();
+
+    // Check, then let the worker go.
+    let after = resident();
+    stay_tx.send(()).unwrap();
+    worker.join().unwrap();
+    assert!(
+        after < before + 64 * MIB,
+        "resident memory stayed at {} MiB after the release (started at {} MiB)",
+        after / MIB,
+        before / MIB
+    );
+}
