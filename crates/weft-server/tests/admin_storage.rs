@@ -84,6 +84,23 @@ fn without_a_data_directory_snapshots_are_refused_clearly() {
 }
 
 #[test]
+fn labels_a_write_changed_settle_once_the_collector_has_run() {
+    let node = Node::open(NodeConfig::default()).unwrap();
+    let engine = node.engine();
+    engine.execute("CREATE (:Person)", &BTreeMap::new()).unwrap();
+    // The node's collector runs every second; wait for it (bounded).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let settled = loop {
+        let unsettled = info(engine)["labels_unsettled"].clone();
+        if unsettled == ResultValue::Int(0) || std::time::Instant::now() > deadline {
+            break unsettled;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(settled, ResultValue::Int(0));
+}
+
+#[test]
 fn the_engine_alone_knows_no_durability_commands() {
     let error = Engine::new()
         .execute("SHOW STORAGE INFO", &BTreeMap::new())

@@ -328,6 +328,15 @@ impl<K: MemberKey> Members<K> {
         self.sets.read().iter().flatten().map(|s| s.heap_bytes()).sum()
     }
 
+    /// How many sets have a transaction counted in.
+    pub fn unsettled_keys(&self) -> usize {
+        let sets = self.sets.read();
+        sets.iter()
+            .flatten()
+            .filter(|s| s.unsettled.load(Ordering::Relaxed) != 0)
+            .count()
+    }
+
     fn set_or_create(&self, key: K) -> Arc<MemberSet> {
         if let Some(set) = self.set(key) {
             return set;

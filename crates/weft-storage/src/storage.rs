@@ -296,6 +296,13 @@ impl Storage {
     pub fn active_transactions(&self) -> usize {
         self.inner.engine.lock().active.values().sum()
     }
+
+    /// Labels whose membership a transaction changed that is not settled yet (running,
+    /// or committed and not yet collected): checks of these labels visit the vertex
+    /// instead of reading the member bit ([`crate::members`]).
+    pub fn unsettled_labels(&self) -> usize {
+        self.inner.members.unsettled_keys()
+    }
 }
 
 impl Inner {

@@ -23,7 +23,9 @@ fn a_committed_label_is_answered_from_the_bits_once_collected() {
 
     // Committed, not collected: still the vertex's to say.
     assert_eq!(storage.begin(SI).settled_has_label(v, person), None);
+    assert_eq!(storage.unsettled_labels(), 1);
     storage.collect_garbage();
+    assert_eq!(storage.unsettled_labels(), 0);
     let reader = storage.begin(SI);
     assert_eq!(reader.settled_has_label(v, person), Some(true));
     assert_eq!(reader.settled_has_label(bare, person), Some(false));
