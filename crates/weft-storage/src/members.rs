@@ -20,7 +20,7 @@
 //! label and are not settled yet (not aborted, or committed and not yet collected by the
 //! garbage collector, which settles the bits of what they changed). While that count is
 //! zero, every bit says exactly whether every reader sees the label, so
-//! [`Members::settled_contains`] answers from the bit without visiting the vertex. A
+//! [`LabelProbe::settled_contains`] answers from the bit without visiting the vertex. A
 //! writer counts itself in ([`Members::begin_change`]) before it sets a bit or changes a
 //! label's visibility, and out ([`Members::end_change`]) once settled; a reader checks the
 //! count before and a change counter around its read of the bit, so a writer that starts
@@ -198,8 +198,8 @@ fn place(gid: Gid) -> Place {
 pub struct LabelProbe(Arc<MemberSet>);
 
 impl LabelProbe {
-    /// Whether `gid` has the label for every reader, when the set can say
-    /// ([`Members::settled_contains`]); `None` when the vertex must be asked.
+    /// Whether `gid` has the label for every reader, when the set can say (see the
+    /// module docs); `None` when the vertex must be asked.
     pub fn settled_contains(&self, gid: Gid) -> Option<bool> {
         self.0.settled_contains(gid)
     }
@@ -285,15 +285,6 @@ impl<K: MemberKey> Members<K> {
     pub fn end_change(&self, key: K) {
         if let Some(set) = self.set(key) {
             set.unsettled.fetch_sub(1, Ordering::Release);
-        }
-    }
-
-    /// Whether `gid` is in `key`'s set, when that answers for every reader (see the
-    /// module docs); `None` when the vertex must be asked.
-    pub fn settled_contains(&self, key: K, gid: Gid) -> Option<bool> {
-        match self.sets.read().get(key.index()) {
-            Some(Some(set)) => set.settled_contains(gid),
-            _ => None,
         }
     }
 

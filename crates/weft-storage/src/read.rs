@@ -94,7 +94,7 @@ impl Transaction {
     /// changed the label is unsettled; see [`crate::members`]), without visiting the
     /// vertex; `None` when the vertex must be asked ([`Transaction::vertex_has_labels`]).
     pub fn settled_has_label(&self, gid: Gid, label: LabelId) -> Option<bool> {
-        self.inner.members.settled_contains(label, gid)
+        self.label_probe(label)?.settled_contains(gid)
     }
 
     /// [`Transaction::settled_has_label`] for many vertices: a probe into `label`'s set,
