@@ -76,7 +76,7 @@ print("- owners: SHOW STORAGE INFO's estimate from the objects' sizes; other = r
 print("| owner | after the load, MiB | after a restart from the WAL, MiB |")
 print("|---|---:|---:|")
 for key in ["memory_vertices", "memory_edges", "memory_properties", "memory_indexes",
-            "memory_version_chains", "memory_other", "memory_res"]:
+            "memory_version_chains", "memory_columns", "memory_other", "memory_res"]:
     name = "resident (total)" if key == "memory_res" else key.removeprefix("memory_").replace("_", " ")
     print(f"| {name} | {mib(loaded[key])} | {mib(restarted[key])} |")
 per_edge = (loaded["memory_edges"] + loaded["memory_properties"]) / int(edges)

@@ -64,7 +64,15 @@ fn snapshots_are_taken_and_listed_by_query() {
         ResultValue::Int(n) => n,
         ref other => panic!("{name}: {other:?}"),
     };
-    let owners = ["vertices", "edges", "properties", "indexes", "version_chains", "other"];
+    let owners = [
+        "vertices",
+        "edges",
+        "properties",
+        "indexes",
+        "version_chains",
+        "columns",
+        "other",
+    ];
     let sum: i64 = owners.iter().map(|o| int(&format!("memory_{o}"))).sum();
     assert!(int("memory_vertices") > 0 && int("memory_edges") > 0 && int("memory_properties") > 0);
     assert_eq!(sum, int("memory_res"));
@@ -89,15 +97,63 @@ fn labels_a_write_changed_settle_once_the_collector_has_run() {
     let engine = node.engine();
     engine.execute("CREATE (:Person)", &BTreeMap::new()).unwrap();
     // The node's collector runs every second; wait for it (bounded).
+    settle(engine);
+}
+
+/// Waits (bounded) for the node's collector to settle every label and property key.
+fn settle(engine: &Engine) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let settled = loop {
-        let unsettled = info(engine)["labels_unsettled"].clone();
-        if unsettled == ResultValue::Int(0) || std::time::Instant::now() > deadline {
-            break unsettled;
+    loop {
+        let figures = info(engine);
+        let zero = |name: &str| figures[name] == ResultValue::Int(0);
+        if zero("labels_unsettled") && zero("properties_unsettled") {
+            return;
         }
+        assert!(std::time::Instant::now() < deadline, "still unsettled: {figures:?}");
         std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_large_label_aggregation_keeps_columns_that_follow_later_writes() {
+    let node = Node::open(NodeConfig::default()).unwrap();
+    let engine = node.engine();
+    let none = BTreeMap::new();
+    let counts = || -> BTreeMap<i64, i64> {
+        let result = engine
+            .execute("MATCH (p:Person) RETURN p.age AS age, count(*) AS n", &none)
+            .unwrap();
+        let int = |v: &ResultValue| match v {
+            ResultValue::Int(n) => *n,
+            other => panic!("not an integer: {other:?}"),
+        };
+        result.rows.iter().map(|row| (int(&row[0]), int(&row[1]))).collect()
     };
-    assert_eq!(settled, ResultValue::Int(0));
+    engine
+        .execute("UNWIND range(0, 4999) AS i CREATE (:Person {age: i % 10})", &none)
+        .unwrap();
+    settle(engine);
+    let even: BTreeMap<i64, i64> = (0..10).map(|age| (age, 500)).collect();
+    assert_eq!(counts(), even);
+    let kept = |engine: &Engine| info(engine)["memory_columns"].clone();
+    assert!(
+        matches!(kept(engine), ResultValue::Int(n) if n > 5000 * 8),
+        "{:?}",
+        kept(engine)
+    );
+    assert_eq!(counts(), even, "answered from the kept columns");
+
+    // A write is seen at once, before and after the collector settles it.
+    engine
+        .execute("MATCH (p:Person) WHERE p.age = 3 SET p.age = 30", &none)
+        .unwrap();
+    let mut moved = even.clone();
+    moved.remove(&3);
+    moved.insert(30, 500);
+    assert_eq!(counts(), moved);
+    settle(engine);
+    assert_eq!(counts(), moved);
+    assert_eq!(counts(), moved);
 }
 
 #[test]

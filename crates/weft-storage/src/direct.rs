@@ -78,6 +78,9 @@ impl Storage {
                 StorageError::Apply("records load directly only into a storage nobody else uses".into()),
             ));
         }
+        // Nothing here counts in as changing labels or properties: no column is kept
+        // from before or during the load.
+        let _loading = inner.columns.loading();
         let mut last = inner.next_commit_ts(None).map_err(|e| (0, e))? - 1;
         let mut run = Vec::new();
         for (i, record) in records.into_iter().enumerate() {

@@ -18,14 +18,23 @@ use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use thin_vec::ThinVec;
-use weft_common::{Gid, LabelId};
+use weft_common::{Gid, LabelId, PropertyId};
 
 struct Pending {
     ts: u64,
     vertices: Vec<Gid>,
     edges: Vec<Gid>,
-    /// Labels whose membership the commit changed, counted out once it is collected.
-    labels: Vec<LabelId>,
+    settles: Settles,
+}
+
+/// What a commit counted in as changing ([`crate::settle`]), counted out once the commit
+/// is collected.
+#[derive(Default)]
+pub(crate) struct Settles {
+    /// Labels whose membership the commit changed.
+    pub labels: Vec<LabelId>,
+    /// Vertex property keys the commit set.
+    pub props: Vec<PropertyId>,
 }
 
 /// Commits waiting for their deltas to become unneeded.
@@ -38,12 +47,12 @@ pub(crate) struct GcQueue {
 
 impl GcQueue {
     /// Queues a commit's objects; called under the commit lock, so in timestamp order.
-    pub fn push(&self, ts: u64, vertices: Vec<Gid>, edges: Vec<Gid>, labels: Vec<LabelId>) {
+    pub fn push(&self, ts: u64, vertices: Vec<Gid>, edges: Vec<Gid>, settles: Settles) {
         self.pending.lock().push_back(Pending {
             ts,
             vertices,
             edges,
-            labels,
+            settles,
         });
         self.dirty.store(true, Ordering::Release);
     }
@@ -144,8 +153,11 @@ fn collect(inner: &Inner) -> GcStats {
             collect_vertex(inner, *gid, oldest, &mut stats);
         }
         // Everyone sees the commit now and the bits of what it took away are settled.
-        for label in &pending.labels {
+        for label in &pending.settles.labels {
             inner.members.end_change(*label);
+        }
+        for key in &pending.settles.props {
+            inner.columns.end_property_change(*key);
         }
         for gid in &pending.edges {
             collect_edge(inner, *gid, oldest, &mut stats);

@@ -33,6 +33,7 @@
 //! ```
 
 mod apply;
+mod columns;
 mod constraints;
 mod ddl;
 mod delta;
@@ -52,6 +53,7 @@ mod prefetch;
 mod props;
 mod read;
 pub mod record;
+mod settle;
 pub mod slot;
 mod storage;
 mod table;

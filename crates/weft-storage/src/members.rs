@@ -26,6 +26,7 @@
 //! count before and a change counter around its read of the bit, so a writer that starts
 //! meanwhile sends it to the vertex. Loaders, which run before anyone reads, do not count.
 
+use crate::settle::ChangeCount;
 use parking_lot::RwLock;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,18 +56,16 @@ fn lazy<T>(n: usize) -> Box<[OnceLock<T>]> {
 /// member in, plus its blocks.
 pub struct MemberSet {
     top: Box<[OnceLock<Mid>]>,
-    /// Transactions counted in by [`Members::begin_change`] and not yet out.
-    unsettled: AtomicU64,
-    /// How many times a transaction has counted in, ever.
-    changes: AtomicU64,
+    /// Transactions that changed who is in the set, counted in by
+    /// [`Members::begin_change`].
+    count: ChangeCount,
 }
 
 impl Default for MemberSet {
     fn default() -> Self {
         MemberSet {
             top: lazy(TOP),
-            unsettled: AtomicU64::new(0),
-            changes: AtomicU64::new(0),
+            count: ChangeCount::default(),
         }
     }
 }
@@ -114,17 +113,20 @@ impl MemberSet {
     /// `gid`'s bit when no transaction that changed the set is unsettled, from before the
     /// read to after it; `None` otherwise. Orderings: a bit set or cleared before the
     /// count went back to zero is seen (the writer's or collector's release, this
-    /// acquire); a bit set by a writer counted in after the first load changes `changes`
-    /// before the bit (its store is a release), so the second load sees the difference.
+    /// acquire); a bit set by a writer counted in after the first load changes the
+    /// counter before the bit (its store is a release), so the second load sees the
+    /// difference.
     fn settled_contains(&self, gid: Gid) -> Option<bool> {
-        let changes = self.changes.load(Ordering::Acquire);
-        if self.unsettled.load(Ordering::Acquire) != 0 {
-            return None;
-        }
+        let changes = self.count.settled()?;
         let member = self
             .block(gid)
             .is_some_and(|(block, word, bit)| block[word].load(Ordering::Acquire) & bit != 0);
-        (self.changes.load(Ordering::Acquire) == changes).then_some(member)
+        (self.count.changes() == changes).then_some(member)
+    }
+
+    /// Who changes the set ([`crate::settle`]).
+    pub fn change_count(&self) -> &ChangeCount {
+        &self.count
     }
 
     /// The blocks that exist, in id order, with the first id each covers.
@@ -274,17 +276,14 @@ impl<K: MemberKey> Members<K> {
     /// Counts a transaction in as changing who has `key`: called before its first such
     /// change (a bit set, a label removed, a vertex with the label deleted).
     pub fn begin_change(&self, key: K) {
-        let set = self.set_or_create(key);
-        // The count first: a reader that sees the new `changes` also sees the count.
-        set.unsettled.fetch_add(1, Ordering::AcqRel);
-        set.changes.fetch_add(1, Ordering::AcqRel);
+        self.set_or_create(key).count.begin();
     }
 
     /// Counts a transaction out again once what it changed is settled: aborted and undone,
     /// or committed and collected.
     pub fn end_change(&self, key: K) {
         if let Some(set) = self.set(key) {
-            set.unsettled.fetch_sub(1, Ordering::Release);
+            set.count.end();
         }
     }
 
@@ -322,10 +321,7 @@ impl<K: MemberKey> Members<K> {
     /// How many sets have a transaction counted in.
     pub fn unsettled_keys(&self) -> usize {
         let sets = self.sets.read();
-        sets.iter()
-            .flatten()
-            .filter(|s| s.unsettled.load(Ordering::Relaxed) != 0)
-            .count()
+        sets.iter().flatten().filter(|s| s.count.is_unsettled()).count()
     }
 
     fn set_or_create(&self, key: K) -> Arc<MemberSet> {

@@ -30,12 +30,14 @@ pub struct MemoryBreakdown {
     pub indexes: u64,
     /// Undo deltas kept for transactions that may still read older versions.
     pub version_chains: u64,
+    /// Property columns kept between label scans (`columns.rs`).
+    pub columns: u64,
 }
 
 impl MemoryBreakdown {
     /// The sum of every owner.
     pub fn total(&self) -> u64 {
-        self.vertices + self.edges + self.properties + self.indexes + self.version_chains
+        self.vertices + self.edges + self.properties + self.indexes + self.version_chains + self.columns
     }
 }
 
@@ -52,7 +54,7 @@ fn props_bytes(p: &PropertyStore) -> u64 {
 }
 
 /// Heap bytes of a value beyond its own size (strings, lists, maps; roughly).
-fn value_heap_bytes(v: &Value) -> u64 {
+pub(crate) fn value_heap_bytes(v: &Value) -> u64 {
     match v {
         Value::String(s) => s.capacity() as u64,
         Value::List(items) => items
@@ -92,6 +94,7 @@ impl Storage {
         let mut out = MemoryBreakdown {
             vertices: inner.vertices.allocated_slots() * size_of::<VertexSlot>() as u64,
             indexes: (inner.members.heap_bytes() + inner.sources.heap_bytes()) as u64,
+            columns: inner.columns.heap_bytes() as u64,
             ..MemoryBreakdown::default()
         };
         for id in 0..inner.vertices.high_water() {

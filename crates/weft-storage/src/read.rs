@@ -256,19 +256,77 @@ impl Transaction {
     /// `f` to run besides). At most one helper per CPU runs across all scans of the
     /// process at once; when the allowance is used up, or a helper cannot be started, the
     /// caller reads those batches itself.
+    ///
+    /// A large label's scan read while nobody was changing the label or the keys leaves
+    /// its columns kept, and later scans read those while that still holds, visiting no
+    /// vertex (`columns.rs`).
     pub fn label_columns<E>(
         &self,
         label: LabelId,
         keys: &[Option<PropertyId>],
         batch: usize,
         threads: usize,
-        mut f: impl FnMut(&[Gid], &[Vec<Option<Value>>]) -> std::result::Result<(), E>,
+        mut f: impl FnMut(&[Gid], &[&[Option<Value>]]) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
-        let Some(members) = self.inner.members.set(label) else {
+        let Some(set) = self.inner.members.set(label) else {
             return Ok(());
         };
-        let members = members.gids();
-        let batches: Vec<&[Gid]> = members.chunks(batch.max(1)).collect();
+        let batch = batch.max(1);
+        let columns = &self.inner.columns;
+        if let Some((kept, at)) = columns.find(label, set.change_count(), keys) {
+            let absent = vec![None; batch.min(kept.gids.len())];
+            for (i, gids) in kept.gids.chunks(batch).enumerate() {
+                let range = i * batch..i * batch + gids.len();
+                let values: Vec<&[Option<Value>]> = at
+                    .iter()
+                    .map(|at| at.map_or(&absent[..gids.len()], |at| &kept.values(at)[range.clone()]))
+                    .collect();
+                f(gids, &values)?;
+            }
+            return Ok(());
+        }
+        let members = set.gids();
+        let known: Vec<PropertyId> = keys.iter().flatten().copied().collect();
+        // Read while settled, the scan's columns can serve the next scans too.
+        let stamp = columns
+            .worth_keeping(members.len())
+            .then(|| columns.stamp(set.change_count(), &known))
+            .flatten();
+        let mut kept_gids = Vec::new();
+        let mut kept_values: Vec<Vec<Option<Value>>> = known.iter().map(|_| Vec::new()).collect();
+        let mut consume = |gids: Vec<Gid>, values: Vec<Vec<Option<Value>>>| {
+            if gids.is_empty() {
+                return Ok(());
+            }
+            f(&gids, &values.iter().map(Vec::as_slice).collect::<Vec<_>>())?;
+            if stamp.is_some() {
+                kept_gids.extend_from_slice(&gids);
+                let known_values = keys.iter().zip(values).filter(|(k, _)| k.is_some());
+                for (column, (_, values)) in kept_values.iter_mut().zip(known_values) {
+                    column.extend(values);
+                }
+            }
+            Ok(())
+        };
+        self.scan_columns(label, keys, &members, batch, threads, &mut consume)?;
+        if let Some(stamp) = stamp {
+            columns.keep(label, set.change_count(), stamp, kept_gids, kept_values);
+        }
+        Ok(())
+    }
+
+    /// The reading part of [`Transaction::label_columns`] over `members`, batch by batch,
+    /// handing each batch's visible vertices and values to `consume` in order.
+    fn scan_columns<E>(
+        &self,
+        label: LabelId,
+        keys: &[Option<PropertyId>],
+        members: &[Gid],
+        batch: usize,
+        threads: usize,
+        consume: &mut impl FnMut(Vec<Gid>, Vec<Vec<Option<Value>>>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let batches: Vec<&[Gid]> = members.chunks(batch).collect();
         // The caller is one of the `threads`.
         let wanted = if threads > 1 && members.len() >= PARALLEL_SCAN_MIN {
             threads.min(batches.len()) - 1
@@ -303,9 +361,7 @@ impl Transaction {
                 let source = reader(i).and_then(|t| sources[t].as_ref());
                 let received = source.and_then(|r| r.recv().ok());
                 let (gids, columns) = received.unwrap_or_else(|| self.read_columns(label, keys, candidates));
-                if !gids.is_empty() {
-                    f(&gids, &columns)?;
-                }
+                consume(gids, columns)?;
             }
             Ok(())
         })

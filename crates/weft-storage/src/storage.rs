@@ -60,6 +60,8 @@ pub(crate) struct Inner {
     pub members: crate::members::LabelMembers,
     /// Every edge type's source vertices, for edge-type scans.
     pub sources: crate::members::TypeSources,
+    /// Property change counts and the property columns kept between scans.
+    pub columns: crate::columns::Columns,
     /// The running fingerprint, once asked for ([`crate::fingerprint::running`]).
     pub fingerprint: Mutex<crate::fingerprint::running::Running>,
 }
@@ -135,6 +137,7 @@ impl Storage {
             label_counts: Mutex::default(),
             members: Default::default(),
             sources: Default::default(),
+            columns: Default::default(),
             fingerprint: Mutex::default(),
         };
         Storage { inner: Arc::new(inner) }
@@ -302,6 +305,19 @@ impl Storage {
     /// instead of reading the member bit ([`crate::members`]).
     pub fn unsettled_labels(&self) -> usize {
         self.inner.members.unsettled_keys()
+    }
+
+    /// Property keys a transaction set on some vertex that is not settled yet: label
+    /// scans reading them visit every vertex instead of kept columns (`columns.rs`).
+    pub fn unsettled_properties(&self) -> usize {
+        self.inner.columns.unsettled_properties()
+    }
+
+    /// Keeps the columns of label scans over at least `members` vertices (4096 unless
+    /// set): for tests, which keep them on small graphs.
+    #[doc(hidden)]
+    pub fn keep_columns_from(&self, members: usize) {
+        self.inner.columns.set_keep_min(members);
     }
 }
 

@@ -30,6 +30,9 @@ pub struct Transaction {
     /// ([`crate::members::Members::begin_change`]); counted out when it aborts, or by the
     /// garbage collector once its commit is collected.
     changing_labels: Vec<LabelId>,
+    /// Vertex property keys this transaction set, each counted in once
+    /// ([`crate::columns::Columns::begin_property_change`]) and out as `changing_labels`.
+    changing_props: Vec<PropertyId>,
     open: bool,
     /// Applies a received commit record: its first change asks no sink's leave.
     pub(crate) replay: bool,
@@ -164,6 +167,7 @@ impl Transaction {
             log: TxnLog::default(),
             label_changes: Vec::new(),
             changing_labels: Vec::new(),
+            changing_props: Vec::new(),
             open: true,
             replay: false,
             epoch: None,
@@ -356,6 +360,10 @@ impl Transaction {
         self.ensure_writable()?;
         check_value(&value)?;
         let mut v = self.inner.write_vertex(&self.viewer, gid)?;
+        if !self.changing_props.contains(&key) {
+            self.inner.columns.begin_property_change(key);
+            self.changing_props.push(key);
+        }
         let old = v.props.set(key, Some(value.clone()));
         push_delta(&mut v.delta, &self.state, UndoAction::SetProperty(key, old.clone()));
         if !value.is_null() {
@@ -583,8 +591,11 @@ impl Transaction {
                 self.state.commit(ts);
                 inner.assign(ts);
                 let log = std::mem::take(&mut self.log);
-                let labels = std::mem::take(&mut self.changing_labels);
-                inner.gc.push(ts, log.vertices, log.edges, labels);
+                let settles = crate::gc::Settles {
+                    labels: std::mem::take(&mut self.changing_labels),
+                    props: std::mem::take(&mut self.changing_props),
+                };
+                inner.gc.push(ts, log.vertices, log.edges, settles);
                 self.open = false;
                 drop(serial);
                 Ok(Some(Staged {
@@ -627,6 +638,9 @@ impl Transaction {
         // Undone, with the member bits it set settled: counted out.
         for label in self.changing_labels.drain(..) {
             self.inner.members.end_change(label);
+        }
+        for key in self.changing_props.drain(..) {
+            self.inner.columns.end_property_change(key);
         }
         self.inner.gc.mark_dirty();
         self.inner.finish(self.viewer.start_ts);

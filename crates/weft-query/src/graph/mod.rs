@@ -34,7 +34,7 @@ pub use weft_storage::{ConstraintInfo, Direction, EdgeRef, IndexInfo};
 
 /// What [`GraphRead::label_columns`] hands each batch to: the nodes, and per key one
 /// value per node.
-pub type ColumnsConsumer<'f> = dyn FnMut(&[Gid], &[Vec<Option<Value>>]) -> Result<()> + 'f;
+pub type ColumnsConsumer<'f> = dyn FnMut(&[Gid], &[&[Option<Value>]]) -> Result<()> + 'f;
 
 /// Ids of labels, relationship types and property keys by name, and back. Ids are stable:
 /// once a name has an id it keeps it.
@@ -144,7 +144,7 @@ pub trait GraphRead: GraphStats {
                     None => Ok(vec![None; nodes.len()]),
                 })
                 .collect::<Result<Vec<_>>>()?;
-            f(nodes, &columns)?;
+            f(nodes, &columns.iter().map(Vec::as_slice).collect::<Vec<_>>())?;
         }
         Ok(())
     }

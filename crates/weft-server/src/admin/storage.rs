@@ -26,12 +26,16 @@ pub fn storage_info(storage: &Storage, durability: Option<&Durability>) -> Resul
         ("memory_properties", int(memory.properties)),
         ("memory_indexes", int(memory.indexes)),
         ("memory_version_chains", int(memory.version_chains)),
+        ("memory_columns", int(memory.columns)),
         ("memory_other", int(resident.saturating_sub(memory.total()))),
         ("last_commit_timestamp", int(storage.last_committed())),
         ("active_transactions", int(storage.active_transactions() as u64)),
         // Labels a writer changed that garbage collection has not settled: their checks
         // visit the vertex. Staying above zero points at a transaction left open.
         ("labels_unsettled", int(storage.unsettled_labels() as u64)),
+        // The same for property keys: label scans reading them visit every node instead
+        // of the columns kept from an earlier scan.
+        ("properties_unsettled", int(storage.unsettled_properties() as u64)),
         (
             "commit_pipeline",
             ResultValue::String(storage.commit_sinks().join(" -> ")),
