@@ -6,7 +6,10 @@
 //! is final for everyone, so the chains of its objects are cut there. Index entries are
 //! swept for vertices whose chain is then empty (their newest state is the only state).
 //! Passes run on demand ([`Storage::collect_garbage`]) and from a background thread
-//! ([`Storage::start_gc`]).
+//! ([`Storage::start_gc`]), which comes back sooner while writes keep it busy
+//! ([`BUSY_INTERVAL`]) so that their deltas are freed, and their memory reused, soon after
+//! they stop being needed; its index sweeps, which visit every entry, stay at the
+//! interval asked for.
 
 use crate::delta::{chain, drop_chain, truncate_chain, UndoAction};
 use crate::storage::{Inner, Storage};
@@ -69,6 +72,10 @@ impl GcQueue {
     }
 }
 
+/// The background collector's wait after a pass that collected some commit, when
+/// shorter than its interval.
+pub const BUSY_INTERVAL: Duration = Duration::from_millis(100);
+
 /// What one pass freed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GcStats {
@@ -101,20 +108,32 @@ impl Storage {
         let signal = stop.clone();
         let handle = std::thread::Builder::new()
             .name("weft-gc".into())
-            .spawn(move || loop {
-                {
-                    let mut stopped = signal.0.lock();
-                    if !*stopped {
-                        signal.1.wait_for(&mut stopped, interval);
+            .spawn(move || {
+                let (mut wait, mut swept) = (interval, std::time::Instant::now());
+                loop {
+                    {
+                        let mut stopped = signal.0.lock();
+                        if !*stopped {
+                            signal.1.wait_for(&mut stopped, wait);
+                        }
+                        if *stopped {
+                            return;
+                        }
                     }
-                    if *stopped {
-                        return;
+                    let Some(inner) = weak.upgrade() else { return };
+                    let sweep = swept.elapsed() >= interval;
+                    let stats = collect_then(&inner, sweep);
+                    drop(inner);
+                    if sweep {
+                        swept = std::time::Instant::now();
                     }
+                    wait = if stats.commits > 0 {
+                        interval.min(BUSY_INTERVAL)
+                    } else {
+                        interval
+                    };
+                    after_pass(&stats);
                 }
-                let Some(inner) = weak.upgrade() else { return };
-                let stats = collect(&inner);
-                drop(inner);
-                after_pass(&stats);
             })
             .expect("spawning the GC thread");
         GcWorker {
@@ -141,6 +160,12 @@ impl Drop for GcWorker {
 }
 
 fn collect(inner: &Inner) -> GcStats {
+    collect_then(inner, true)
+}
+
+/// One pass; with `sweep`, also the index sweep when something may have gone stale
+/// (left for a later sweeping pass otherwise).
+fn collect_then(inner: &Inner, sweep: bool) -> GcStats {
     let _one_at_a_time = inner.gc.running.lock();
     let oldest = inner.oldest_active();
     let ready = inner.gc.take_ready(oldest);
@@ -163,7 +188,10 @@ fn collect(inner: &Inner) -> GcStats {
             collect_edge(inner, *gid, oldest, &mut stats);
         }
     }
-    if inner.gc.dirty.swap(false, Ordering::AcqRel) || !ready.is_empty() {
+    if !ready.is_empty() {
+        inner.gc.mark_dirty();
+    }
+    if sweep && inner.gc.dirty.swap(false, Ordering::AcqRel) {
         stats.index_entries_removed += crate::gc_index::sweep(inner);
     }
     stats
