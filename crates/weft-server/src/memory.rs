@@ -19,10 +19,17 @@ use weft_storage::GcStats;
 /// The longest the server holds free pages while queries keep running.
 pub const RELEASE_EVERY: Duration = Duration::from_secs(10);
 
+/// The shortest time between two releases for writes going quiet: the collector comes
+/// back every 100 ms while writes keep it busy, so bursty writes go quiet many times a
+/// second, and a release walks the whole heap.
+pub const RELEASE_GAP: Duration = Duration::from_secs(1);
+
 /// The collector's view of write activity, deciding when to return free pages.
 pub(crate) struct Release {
     /// Whether the last pass collected any commit (the deltas of writes it freed).
     writes_last_pass: bool,
+    /// Writes went quiet and no release has followed yet.
+    owed: bool,
     last: Instant,
     /// How many times it has released (for tests and logs).
     releases: u64,
@@ -32,6 +39,7 @@ impl Release {
     pub(crate) fn new() -> Release {
         Release {
             writes_last_pass: false,
+            owed: false,
             last: Instant::now(),
             releases: 0,
         }
@@ -40,14 +48,18 @@ impl Release {
     /// Called after every collector pass with what it freed: releases once a pass
     /// collects no commit after one that did (the collector has caught up with the
     /// writes; a long-running reader, which holds collection back, delays this until it
-    /// ends), or when [`RELEASE_EVERY`] has gone by.
+    /// ends), at most once per [`RELEASE_GAP`] (a quiet pass inside the gap leaves the
+    /// release to the next quiet pass after it), or when [`RELEASE_EVERY`] has gone by.
     pub(crate) fn after_pass(&mut self, stats: &GcStats) {
-        let went_quiet = self.writes_last_pass && stats.commits == 0;
+        self.owed |= self.writes_last_pass && stats.commits == 0;
         self.writes_last_pass = stats.commits > 0;
-        if went_quiet || self.last.elapsed() >= RELEASE_EVERY {
+        let gap_passed = self.releases == 0 || self.last.elapsed() >= RELEASE_GAP;
+        let quiet_release = self.owed && stats.commits == 0 && gap_passed;
+        if quiet_release || self.last.elapsed() >= RELEASE_EVERY {
             release_free_memory();
             self.last = Instant::now();
             self.releases += 1;
+            self.owed = false;
         }
     }
 }
@@ -82,6 +94,27 @@ mod tests {
         assert_eq!(release.releases, 1, "the first quiet pass after writes releases");
         release.after_pass(&pass(0));
         assert_eq!(release.releases, 1, "a second quiet pass has nothing new to return");
+    }
+
+    #[test]
+    fn quiet_spells_closer_than_the_gap_wait_for_it() {
+        let mut release = Release::new();
+        release.after_pass(&pass(2));
+        release.after_pass(&pass(0));
+        assert_eq!(release.releases, 1);
+        release.after_pass(&pass(4));
+        release.after_pass(&pass(0));
+        assert_eq!(release.releases, 1, "quiet again within the gap: owed, not done");
+        release.last = Instant::now() - RELEASE_GAP;
+        release.after_pass(&pass(3));
+        assert_eq!(release.releases, 1, "not while commits are being collected");
+        release.after_pass(&pass(0));
+        assert_eq!(
+            release.releases, 2,
+            "the owed release, on the first quiet pass after the gap"
+        );
+        release.after_pass(&pass(0));
+        assert_eq!(release.releases, 2);
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! change counters. A writer counts in before setting a vertex property
 //! ([`Columns::begin_property_change`], from `txn.rs`) and before changing who has a
 //! label; those are the only changes that can alter what a label's columns hold. Loaders
-//! that fill the storage directly, without counting in, hold a [`Loading`] guard, which
+//! that fill the storage directly, without counting in, hold a [`DirectLoad`] guard, which
 //! drops every kept column and keeps none while it lives.
 //!
 //! [`Transaction::label_columns`]: crate::Transaction::label_columns
@@ -38,7 +38,9 @@ const BUDGET: usize = 256 << 20;
 /// Property change counts and the kept columns of one storage.
 pub(crate) struct Columns {
     /// Per property key id, who changes that property on vertices.
-    props: RwLock<Vec<Option<Arc<ChangeCount>>>>,
+    counts: RwLock<Vec<Option<Arc<ChangeCount>>>>,
+    /// Scans answered from kept columns.
+    reads: AtomicU64,
     kept: Mutex<HashMap<LabelId, Arc<Kept>>>,
     /// Even while no direct loader runs; moves at each loader's start and end.
     epoch: AtomicU64,
@@ -51,7 +53,8 @@ pub(crate) struct Columns {
 impl Default for Columns {
     fn default() -> Self {
         Columns {
-            props: RwLock::default(),
+            counts: RwLock::default(),
+            reads: AtomicU64::new(0),
             kept: Mutex::default(),
             epoch: AtomicU64::new(0),
             clock: AtomicU64::new(0),
@@ -77,6 +80,8 @@ struct Column {
     changes: u64,
     /// Per member, in the order of [`Kept::gids`].
     values: Vec<Option<Value>>,
+    /// What `values` holds, with the strings and lists in it.
+    bytes: usize,
 }
 
 impl Kept {
@@ -95,9 +100,9 @@ pub(crate) struct Stamp {
 
 /// Held by a loader that writes without counting in: no column is kept or used while
 /// it lives.
-pub(crate) struct Loading<'a>(&'a Columns);
+pub(crate) struct DirectLoad<'a>(&'a Columns);
 
-impl Drop for Loading<'_> {
+impl Drop for DirectLoad<'_> {
     fn drop(&mut self) {
         self.0.kept.lock().clear();
         self.0.epoch.fetch_add(1, Ordering::AcqRel);
@@ -119,7 +124,7 @@ impl Columns {
 
     /// How many property keys have a transaction counted in.
     pub fn unsettled_properties(&self) -> usize {
-        self.props.read().iter().flatten().filter(|c| c.is_unsettled()).count()
+        self.counts.read().iter().flatten().filter(|c| c.is_unsettled()).count()
     }
 
     /// True when a scan of a label with `members` members keeps its columns.
@@ -133,21 +138,21 @@ impl Columns {
     }
 
     /// Starts a direct load: every kept column goes, and none is kept until it ends.
-    pub fn loading(&self) -> Loading<'_> {
+    pub fn direct_load(&self) -> DirectLoad<'_> {
         self.epoch.fetch_add(1, Ordering::AcqRel);
         self.kept.lock().clear();
-        Loading(self)
+        DirectLoad(self)
     }
 
     fn count(&self, key: PropertyId) -> Option<Arc<ChangeCount>> {
-        self.props.read().get(key.0 as usize).cloned().flatten()
+        self.counts.read().get(key.0 as usize).cloned().flatten()
     }
 
     fn count_or_create(&self, key: PropertyId) -> Arc<ChangeCount> {
         if let Some(count) = self.count(key) {
             return count;
         }
-        let mut props = self.props.write();
+        let mut props = self.counts.write();
         let i = key.0 as usize;
         if props.len() <= i {
             props.resize_with(i + 1, || None);
@@ -176,7 +181,12 @@ impl Columns {
     ) -> Option<(Arc<Kept>, Vec<Option<usize>>)> {
         let epoch = self.epoch()?;
         let kept = self.kept.lock().get(&label).cloned()?;
-        if kept.epoch != epoch || label_count.settled() != Some(kept.label_changes) {
+        if kept.epoch != epoch || label_count.changes() != kept.label_changes {
+            // The members changed since (counters only grow): never valid again.
+            self.drop_if_same(label, &kept);
+            return None;
+        }
+        if label_count.settled() != Some(kept.label_changes) {
             return None;
         }
         let mut at = Vec::with_capacity(keys.len());
@@ -193,7 +203,21 @@ impl Columns {
         }
         kept.used
             .store(self.clock.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        self.reads.fetch_add(1, Ordering::Relaxed);
         Some((kept, at))
+    }
+
+    /// Forgets `label`'s kept columns when they are still `kept`.
+    fn drop_if_same(&self, label: LabelId, kept: &Arc<Kept>) {
+        let mut map = self.kept.lock();
+        if map.get(&label).is_some_and(|k| Arc::ptr_eq(k, kept)) {
+            map.remove(&label);
+        }
+    }
+
+    /// Scans answered from kept columns so far.
+    pub fn reads(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
     }
 
     /// What a scan of a label and `keys` sees settled before it reads, when all of it is.
@@ -228,15 +252,18 @@ impl Columns {
         if !unchanged {
             return;
         }
+        debug_assert!(values.iter().all(|v| v.len() == gids.len()));
         let mut columns: Vec<Arc<Column>> = stamp
             .props
             .iter()
             .zip(values)
             .map(|((key, changes), values)| {
+                let bytes = values_bytes(&values);
                 Arc::new(Column {
                     key: *key,
                     changes: *changes,
                     values,
+                    bytes,
                 })
             })
             .collect();
@@ -251,7 +278,7 @@ impl Columns {
                 }
             }
         }
-        let bytes = gids.len() * size_of::<Gid>() + columns.iter().map(|c| column_bytes(c)).sum::<usize>();
+        let bytes = gids.capacity() * size_of::<Gid>() + columns.iter().map(|c| c.bytes).sum::<usize>();
         if bytes > BUDGET {
             kept.remove(&label);
             return;
@@ -284,12 +311,7 @@ impl Columns {
     }
 }
 
-fn column_bytes(column: &Column) -> usize {
-    let heap: u64 = column
-        .values
-        .iter()
-        .flatten()
-        .map(crate::memory::value_heap_bytes)
-        .sum();
-    column.values.capacity() * size_of::<Option<Value>>() + heap as usize
+fn values_bytes(values: &Vec<Option<Value>>) -> usize {
+    let heap: u64 = values.iter().flatten().map(crate::memory::value_heap_bytes).sum();
+    values.capacity() * size_of::<Option<Value>>() + heap as usize
 }

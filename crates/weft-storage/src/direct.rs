@@ -80,7 +80,7 @@ impl Storage {
         }
         // Nothing here counts in as changing labels or properties: no column is kept
         // from before or during the load.
-        let _loading = inner.columns.loading();
+        let _loading = inner.columns.direct_load();
         let mut last = inner.next_commit_ts(None).map_err(|e| (0, e))? - 1;
         let mut run = Vec::new();
         for (i, record) in records.into_iter().enumerate() {

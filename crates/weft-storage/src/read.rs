@@ -285,13 +285,13 @@ impl Transaction {
             }
             return Ok(());
         }
-        let members = set.gids();
+        // Read while settled, the scan's columns can serve the next scans too. The stamp
+        // comes before the members are listed, so that a member added after the listing
+        // moves a counter the stamp holds.
         let known: Vec<PropertyId> = keys.iter().flatten().copied().collect();
-        // Read while settled, the scan's columns can serve the next scans too.
-        let stamp = columns
-            .worth_keeping(members.len())
-            .then(|| columns.stamp(set.change_count(), &known))
-            .flatten();
+        let stamp = columns.stamp(set.change_count(), &known);
+        let members = set.gids();
+        let stamp = stamp.filter(|_| columns.worth_keeping(members.len()));
         let mut kept_gids = Vec::new();
         let mut kept_values: Vec<Vec<Option<Value>>> = known.iter().map(|_| Vec::new()).collect();
         let mut consume = |gids: Vec<Gid>, values: Vec<Vec<Option<Value>>>| {

@@ -38,10 +38,13 @@ impl ChangeCount {
 
     /// The change counter, when no transaction is counted in; `None` while one is. A
     /// caller that reads again later and gets the same number knows nobody counted in
-    /// between (a writer raises the count before the counter).
+    /// between (a writer raises the count before the counter). The counter is read on
+    /// both sides of the count, so a transaction that counted in and out between the
+    /// two reads is not missed either.
     pub fn settled(&self) -> Option<u64> {
         let changes = self.changes.load(Ordering::Acquire);
-        (self.unsettled.load(Ordering::Acquire) == 0).then_some(changes)
+        let quiet = self.unsettled.load(Ordering::Acquire) == 0;
+        (quiet && self.changes.load(Ordering::Acquire) == changes).then_some(changes)
     }
 
     /// The change counter, settled or not.

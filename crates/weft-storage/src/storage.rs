@@ -313,6 +313,11 @@ impl Storage {
         self.inner.columns.unsettled_properties()
     }
 
+    /// Label scans answered from columns an earlier scan kept, since the start.
+    pub fn kept_column_reads(&self) -> u64 {
+        self.inner.columns.reads()
+    }
+
     /// Keeps the columns of label scans over at least `members` vertices (4096 unless
     /// set): for tests, which keep them on small graphs.
     #[doc(hidden)]

@@ -64,7 +64,14 @@ fn a_settled_scan_keeps_its_columns_and_later_scans_answer_the_same() {
     assert_eq!(first, rows(&reader, person, &keys));
     assert_eq!(first.len(), 20);
     assert!(kept_bytes(&storage) > 0, "a settled scan keeps its columns");
+    assert_eq!(storage.kept_column_reads(), 0);
     assert_eq!(scan(&storage.begin(SI), person, &keys), first);
+    assert_eq!(storage.kept_column_reads(), 1, "the second scan read the kept columns");
+    for isolation in [IsolationLevel::ReadCommitted, IsolationLevel::ReadUncommitted] {
+        let other = storage.begin(isolation);
+        assert_eq!(scan(&other, person, &keys), rows(&other, person, &keys));
+    }
+    assert_eq!(storage.kept_column_reads(), 3);
 
     // A second key joins the label's columns; the first stays.
     let name = storage.property("name");
@@ -72,7 +79,52 @@ fn a_settled_scan_keeps_its_columns_and_later_scans_answer_the_same() {
     let before = kept_bytes(&storage);
     assert_eq!(scan(&reader, person, &both), rows(&reader, person, &both));
     assert!(kept_bytes(&storage) > before);
+    let reads = storage.kept_column_reads();
     assert_eq!(scan(&reader, person, &[Some(age)]), rows(&reader, person, &[Some(age)]));
+    assert_eq!(
+        scan(&reader, person, &[Some(name)]),
+        rows(&reader, person, &[Some(name)])
+    );
+    assert_eq!(storage.kept_column_reads(), reads + 2);
+}
+
+#[test]
+fn a_label_scanned_by_several_threads_keeps_the_same_columns() {
+    // Above the size from which a label scan shares its batches with helper threads.
+    let (storage, person, age, _) = people(40_000);
+    let keys = [Some(age)];
+    let reader = storage.begin(SI);
+    let mut read = Vec::new();
+    reader
+        .label_columns(person, &keys, 1024, 2, |gids, columns| {
+            read.extend(gids.iter().copied().zip(columns[0].iter().cloned()));
+            Ok::<_, ()>(())
+        })
+        .unwrap();
+    let want: Vec<_> = rows(&reader, person, &keys)
+        .into_iter()
+        .map(|(g, v)| (g, v[0].clone()))
+        .collect();
+    assert_eq!(read, want);
+    assert_eq!(scan(&reader, person, &keys), rows(&reader, person, &keys));
+    assert_eq!(storage.kept_column_reads(), 1);
+}
+
+#[test]
+fn a_direct_load_drops_the_kept_columns() {
+    use weft_storage::record::{CommitRecord, RecordOp};
+    let (storage, person, age, gids) = people(8);
+    let keys = [Some(age)];
+    scan(&storage.begin(SI), person, &keys);
+    assert!(kept_bytes(&storage) > 0);
+    // Recovery's path writes without counting in: nothing kept survives it.
+    let ts = storage.last_committed() + 1;
+    let ops = vec![RecordOp::SetVertexProperty(gids[2].0, "age".into(), Value::Int(99))];
+    storage.load_record(CommitRecord::Transaction { ts, ops }).unwrap();
+    assert_eq!(kept_bytes(&storage), 0);
+    let reader = storage.begin(SI);
+    assert_eq!(scan(&reader, person, &keys)[2].1, vec![Some(Value::Int(99))]);
+    assert_eq!(scan(&reader, person, &keys), rows(&reader, person, &keys));
 }
 
 #[test]
@@ -117,8 +169,10 @@ fn members_that_come_and_go_and_aborted_writes_are_followed() {
     let (storage, person, age, gids) = people(10);
     let keys = [Some(age)];
     scan(&storage.begin(SI), person, &keys);
+    let reads = storage.kept_column_reads();
 
-    // An aborted change: settled at once, the columns still hold.
+    // An aborted change: settled at once, so the next scan keeps fresh columns (the
+    // change counters moved) and the one after it reads them.
     let mut txn = storage.begin(SI);
     txn.set_vertex_property(gids[0], age, Value::Int(-1)).unwrap();
     txn.remove_label(gids[1], person).unwrap();
@@ -127,6 +181,7 @@ fn members_that_come_and_go_and_aborted_writes_are_followed() {
     let reader = storage.begin(SI);
     assert_eq!(scan(&reader, person, &keys), rows(&reader, person, &keys));
     assert_eq!(scan(&reader, person, &keys).len(), 10);
+    assert_eq!(storage.kept_column_reads(), reads + 1);
     drop(reader);
 
     // A label removed, a node deleted, a new member: each seen once committed.

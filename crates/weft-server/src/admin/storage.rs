@@ -36,6 +36,7 @@ pub fn storage_info(storage: &Storage, durability: Option<&Durability>) -> Resul
         // The same for property keys: label scans reading them visit every node instead
         // of the columns kept from an earlier scan.
         ("properties_unsettled", int(storage.unsettled_properties() as u64)),
+        ("scans_from_kept_columns", int(storage.kept_column_reads())),
         (
             "commit_pipeline",
             ResultValue::String(storage.commit_sinks().join(" -> ")),
