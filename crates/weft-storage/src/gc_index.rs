@@ -5,7 +5,7 @@
 //! one state everybody sees) and that state does not match the entry. Vertices with a
 //! chain keep their entries until a later pass.
 
-use crate::index::TupleIndex;
+use crate::index::{TupleIndex, TupleKey};
 use crate::storage::Inner;
 use crate::vertex::{Life, VertexData};
 use scc::Guard;
@@ -31,21 +31,31 @@ fn settled(inner: &Inner, gid: Gid, stale: impl FnOnce(&VertexData) -> bool) -> 
 }
 
 fn sweep_tuple(inner: &Inner, index: &TupleIndex) -> usize {
+    let stale = |k: &TupleKey, v: &VertexData| {
+        let now = index.key_of(k.gid, |p| v.props.get(p));
+        !v.has_label(index.label) || now.is_none_or(|now| !same_values(&now.values, &k.values))
+    };
     let guard = Guard::new();
-    let stale: Vec<_> = index
+    let candidates: Vec<TupleKey> = index
         .entries
         .iter(&guard)
         .map(|(k, _)| k)
-        .filter(|k| {
-            settled(inner, k.gid, |v| {
-                let now = index.key_of(k.gid, |p| v.props.get(p));
-                !v.has_label(index.label) || now.is_none_or(|now| !same_values(&now.values, &k.values))
-            })
-        })
+        .filter(|k| settled(inner, k.gid, |v| stale(k, v)))
         .cloned()
         .collect();
-    stale.iter().for_each(|k| index.remove(k));
-    stale.len()
+    // Each removed under its vertex's lock after checking again: a writer that gave the
+    // vertex these values back since the first check found the entry still there and
+    // added none, and it held the same lock.
+    let mut removed = 0;
+    for k in &candidates {
+        let remove = inner
+            .with_vertex(k.gid, |v| {
+                v.delta.is_none() && (v.life != Life::Live || stale(k, v)) && index.remove(k)
+            })
+            .unwrap_or_else(|| index.remove(k));
+        removed += usize::from(remove);
+    }
+    removed
 }
 
 fn same_values(a: &[OrderedValue], b: &[OrderedValue]) -> bool {

@@ -60,10 +60,13 @@ impl TupleIndex {
         }
     }
 
-    pub fn remove(&self, key: &TupleKey) {
-        if self.entries.remove_sync(key) {
+    /// Removes `key`; `true` when it was there.
+    pub fn remove(&self, key: &TupleKey) -> bool {
+        let removed = self.entries.remove_sync(key);
+        if removed {
             self.len.fetch_sub(1, Ordering::Relaxed);
         }
+        removed
     }
 
     /// Entries (value, gid) whose single-property value lies within the bounds (a

@@ -149,6 +149,48 @@ fn gc_removes_index_entries_no_one_can_see() {
     assert!(storage.begin(SI).vertices_with_label(label).is_empty());
 }
 
+/// A value set back while the collector sweeps the entry it had before: the entry stays
+/// (the sweep checks again under the vertex's lock), so the vertex is always found by it.
+#[test]
+fn a_value_set_back_during_a_sweep_keeps_its_entry() {
+    const ROUNDS: i64 = 1500;
+    let storage = Storage::new();
+    storage.create_label_property_index("P", "n").unwrap();
+    let v = person(&storage, "P", &[("n", Value::Int(0))]).unwrap();
+    let (label, n) = (storage.label("P"), storage.property("n"));
+    /// Tells the collector thread to stop when dropped, a failed assertion included.
+    struct Stop<'a>(&'a std::sync::atomic::AtomicBool);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                storage.collect_garbage();
+            }
+        });
+        let _stop = Stop(&done);
+        for round in 0..ROUNDS {
+            for value in [1, 0] {
+                let mut txn = storage.begin(SI);
+                txn.set_vertex_property(v, n, Value::Int(value)).unwrap();
+                txn.commit().unwrap();
+            }
+            let found = storage.begin(SI).vertices_with_property(label, n, &Value::Int(0));
+            assert_eq!(found, vec![v], "round {round}");
+        }
+    });
+    storage.collect_garbage();
+    assert_eq!(
+        storage.begin(SI).vertices_with_property(label, n, &Value::Int(0)),
+        vec![v]
+    );
+    assert_eq!(storage.approx_label_property_count(label, n), Some(1));
+}
+
 #[test]
 fn edge_type_index_lists_visible_edges() {
     let storage = Storage::new();
