@@ -6,16 +6,22 @@
 //! removes one, so an index holds every state some transaction may still see. Readers
 //! re-check each hit against the object's state as they see it, and the garbage
 //! collector removes entries that match no state anyone can see any more.
+//!
+//! A tuple index keeps its entries twice: ordered in a B+ tree, for ranges, and by a hash
+//! of their values, for equality lookups (a bulk load's `MATCH (a:Person {id: r.s})`
+//! probes a hash instead of descending the tree). Both change together, entry by entry.
 //! The set of indexes is an immutable [`Schema`] swapped whole by DDL; writers read it
 //! while holding the object's lock, which is what makes building an index while writes
 //! go on consistent (see the module docs of `ddl.rs`).
 
 use crate::vertex::VertexData;
-use scc::{Guard, TreeIndex};
+use scc::{Guard, HashMap as ConcurrentMap, TreeIndex};
 use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use thin_vec::ThinVec;
 use weft_common::value::OrderedValue;
 use weft_common::{EdgeTypeId, Gid, LabelId, PropertyId, Value};
 
@@ -32,7 +38,16 @@ pub struct TupleIndex {
     pub label: LabelId,
     pub props: Vec<PropertyId>,
     pub entries: TreeIndex<TupleKey, ()>,
+    /// The same entries' vertices by the hash of their values ([`values_hash`]).
+    by_hash: ConcurrentMap<u64, ThinVec<Gid>>,
     pub len: AtomicI64,
+}
+
+/// The hash of a value tuple, equal for equivalent tuples (`1` and `1.0` alike).
+fn values_hash(values: &[OrderedValue]) -> u64 {
+    let mut hasher = siphasher::sip::SipHasher13::new();
+    values.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl TupleIndex {
@@ -41,6 +56,7 @@ impl TupleIndex {
             label,
             props,
             entries: TreeIndex::new(),
+            by_hash: ConcurrentMap::default(),
             len: AtomicI64::new(0),
         }
     }
@@ -55,7 +71,9 @@ impl TupleIndex {
     }
 
     pub fn insert(&self, key: TupleKey) {
+        let (hash, gid) = (values_hash(&key.values), key.gid);
         if self.entries.insert_sync(key, ()).is_ok() {
+            self.by_hash.entry_sync(hash).or_default().get_mut().push(gid);
             self.len.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -64,6 +82,14 @@ impl TupleIndex {
     pub fn remove(&self, key: &TupleKey) -> bool {
         let removed = self.entries.remove_sync(key);
         if removed {
+            // One of the vertex's ids under the hash goes: another tuple of the same
+            // vertex may share the hash and keep the other.
+            self.by_hash.remove_if_sync(&values_hash(&key.values), |gids| {
+                if let Some(at) = gids.iter().position(|g| *g == key.gid) {
+                    gids.swap_remove(at);
+                }
+                gids.is_empty()
+            });
             self.len.fetch_sub(1, Ordering::Relaxed);
         }
         removed
@@ -94,17 +120,17 @@ impl TupleIndex {
             .collect()
     }
 
-    /// Entries whose whole tuple equals `values`.
+    /// The vertices of the entries whose whole tuple equals `values`, in id order, and
+    /// possibly some whose tuple only hashes alike: callers check each vertex's values,
+    /// as they must anyway (an entry may be of a state they do not see).
     pub fn lookup(&self, values: &[OrderedValue]) -> Vec<Gid> {
-        let key = |gid| TupleKey {
-            values: values.to_vec().into_boxed_slice(),
-            gid,
-        };
-        let guard = Guard::new();
-        self.entries
-            .range(key(Gid(0))..=key(Gid(u64::MAX)), &guard)
-            .map(|(k, _)| k.gid)
-            .collect()
+        let mut gids = self
+            .by_hash
+            .read_sync(&values_hash(values), |_, gids| gids.to_vec())
+            .unwrap_or_default();
+        gids.sort_unstable();
+        gids.dedup();
+        gids
     }
 
     /// Number of distinct value tuples among the entries (for the planner).
