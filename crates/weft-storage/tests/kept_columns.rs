@@ -3,8 +3,10 @@
 //! columns an earlier scan kept. Named scenarios for each kind of change, a random model
 //! of interleaved writers, readers, aborts and collections, and threads.
 
+mod interleave;
+
+use interleave::{collector, end_round, step, World, SLOTS};
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
 use weft_storage::{Gid, IsolationLevel, LabelId, PropertyId, Storage, Transaction, Value};
 
 const SI: IsolationLevel = IsolationLevel::SnapshotIsolation;
@@ -204,51 +206,20 @@ fn members_that_come_and_go_and_aborted_writes_are_followed() {
     }
 }
 
-#[derive(Debug, Clone)]
-enum Step {
-    Begin(usize),
-    Set(usize, usize, usize, i64),
-    AddLabel(usize, usize),
-    RemoveLabel(usize, usize),
-    Delete(usize, usize),
-    Commit(usize),
-    Abort(usize),
-    Collect,
-}
-
-const SLOTS: usize = 3;
 const VERTICES: usize = 8;
 const KEYS: usize = 2;
 
-fn step() -> impl Strategy<Value = Step> {
-    let (s, v) = (0..SLOTS, 0..VERTICES);
-    prop_oneof![
-        s.clone().prop_map(Step::Begin),
-        (s.clone(), v.clone(), 0..KEYS, -2..3i64).prop_map(|(s, v, k, x)| Step::Set(s, v, k, x)),
-        (s.clone(), v.clone()).prop_map(|(s, v)| Step::AddLabel(s, v)),
-        (s.clone(), v.clone()).prop_map(|(s, v)| Step::RemoveLabel(s, v)),
-        (s.clone(), v).prop_map(|(s, v)| Step::Delete(s, v)),
-        s.clone().prop_map(Step::Commit),
-        s.prop_map(Step::Abort),
-        Just(Step::Collect),
-    ]
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 256,
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(interleave::config())]
 
     /// Whatever writers, readers, aborts and collections interleave, every open
     /// transaction's scan (of one key, the other, or both) is what it sees node by node.
     #[test]
-    fn a_scan_is_always_what_the_transaction_sees(steps in prop::collection::vec(step(), 1..60)) {
+    fn a_scan_is_always_what_the_transaction_sees(steps in prop::collection::vec(step(VERTICES, 1, KEYS), 1..60)) {
         let storage = Storage::new();
         storage.keep_columns_from(1);
         let label = storage.label("A");
-        let keys = [storage.property("x"), storage.property("y")];
+        let keys = vec![storage.property("x"), storage.property("y")];
         let mut setup = storage.begin(SI);
         let vertices: Vec<_> = (0..VERTICES).map(|_| setup.create_vertex().unwrap()).collect();
         for (i, v) in vertices.iter().enumerate() {
@@ -261,60 +232,23 @@ proptest! {
         storage.collect_garbage();
 
         let shapes = [vec![Some(keys[0])], vec![Some(keys[1]), Some(keys[0])], vec![None, Some(keys[1])]];
-        let mut slots: Vec<Option<Transaction>> = (0..SLOTS).map(|_| None).collect();
+        let slots = (0..SLOTS).map(|_| None).collect();
+        let mut world = World { storage, vertices, labels: vec![label], keys, slots };
         for (n, step) in steps.into_iter().enumerate() {
-            // Writes may fail (a conflict, a vertex already deleted): the model only
-            // needs whatever state results.
-            match step {
-                Step::Begin(s) => slots[s] = Some(storage.begin(SI)),
-                Step::Set(s, v, k, x) => {
-                    if let Some(t) = slots[s].as_mut() {
-                        let value = if x == 0 { Value::Null } else { Value::Int(x) };
-                        let _ = t.set_vertex_property(vertices[v], keys[k], value);
-                    }
-                }
-                Step::AddLabel(s, v) => {
-                    if let Some(t) = slots[s].as_mut() {
-                        let _ = t.add_label(vertices[v], label);
-                    }
-                }
-                Step::RemoveLabel(s, v) => {
-                    if let Some(t) = slots[s].as_mut() {
-                        let _ = t.remove_label(vertices[v], label);
-                    }
-                }
-                Step::Delete(s, v) => {
-                    if let Some(t) = slots[s].as_mut() {
-                        let _ = t.delete_vertex(vertices[v], false);
-                    }
-                }
-                Step::Commit(s) => {
-                    if let Some(t) = slots[s].take() {
-                        let _ = t.commit();
-                    }
-                }
-                Step::Abort(s) => {
-                    if let Some(t) = slots[s].take() {
-                        t.abort();
-                    }
-                }
-                Step::Collect => {
-                    storage.collect_garbage();
-                }
-            }
-            let fresh = storage.begin(SI);
-            for t in slots.iter().flatten().chain(std::iter::once(&fresh)) {
+            world.apply(step);
+            let fresh = world.storage.begin(SI);
+            for t in world.open().chain(std::iter::once(&fresh)) {
                 let shape = &shapes[n % shapes.len()];
                 prop_assert_eq!(scan(t, label, shape), rows(t, label, shape));
             }
         }
-        drop(slots);
-        storage.collect_garbage();
-        let last = storage.begin(SI);
+        world.slots.clear();
+        world.storage.collect_garbage();
+        let last = world.storage.begin(SI);
         for shape in &shapes {
             prop_assert_eq!(scan(&last, label, shape), rows(&last, label, shape));
         }
-        prop_assert!(kept_bytes(&storage) > 0, "settled at the end, the scans keep columns");
+        prop_assert!(kept_bytes(&world.storage) > 0, "settled at the end, the scans keep columns");
     }
 }
 
@@ -337,23 +271,11 @@ fn scans_hold_while_writers_and_the_collector_run() {
                         1 => txn.remove_label(v, person).map(drop),
                         _ => txn.add_label(v, person).map(drop),
                     };
-                    if round % 5 == 0 {
-                        txn.abort();
-                    } else {
-                        let _ = txn.commit();
-                    }
+                    end_round(txn, round);
                 }
             });
         }
-        let collector = {
-            let storage = &storage;
-            scope.spawn(move || {
-                for _ in 0..ROUNDS {
-                    storage.collect_garbage();
-                    std::thread::yield_now();
-                }
-            })
-        };
+        let collector = collector(scope, &storage, ROUNDS);
         for _ in 0..ROUNDS {
             let reader = storage.begin(SI);
             assert_eq!(scan(&reader, person, &keys), rows(&reader, person, &keys));

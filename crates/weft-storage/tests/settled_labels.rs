@@ -3,9 +3,11 @@
 //! the vertex itself gives. Named scenarios for each kind of change, then a random model
 //! of interleaved writers, readers, aborts and collections.
 
+mod interleave;
+
+use interleave::{collector, end_round, step, World, SLOTS};
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
-use weft_storage::{IsolationLevel, Storage, Transaction};
+use weft_storage::{IsolationLevel, Storage};
 
 const SI: IsolationLevel = IsolationLevel::SnapshotIsolation;
 
@@ -89,48 +91,18 @@ fn an_aborted_label_and_a_deleted_vertex_settle_to_absent() {
     assert_eq!(storage.begin(SI).settled_has_label(deleted, person), Some(false));
 }
 
-/// One step of the model.
-#[derive(Clone, Debug)]
-enum Step {
-    Begin(usize),
-    AddLabel(usize, usize, usize),
-    RemoveLabel(usize, usize, usize),
-    Delete(usize, usize),
-    Commit(usize),
-    Abort(usize),
-    Collect,
-}
-
-const SLOTS: usize = 3;
 const VERTICES: usize = 6;
 const LABELS: usize = 2;
 
-fn step() -> impl Strategy<Value = Step> {
-    let (s, v, l) = (0..SLOTS, 0..VERTICES, 0..LABELS);
-    prop_oneof![
-        s.clone().prop_map(Step::Begin),
-        (s.clone(), v.clone(), l.clone()).prop_map(|(s, v, l)| Step::AddLabel(s, v, l)),
-        (s.clone(), v.clone(), l).prop_map(|(s, v, l)| Step::RemoveLabel(s, v, l)),
-        (s.clone(), v).prop_map(|(s, v)| Step::Delete(s, v)),
-        s.clone().prop_map(Step::Commit),
-        s.prop_map(Step::Abort),
-        Just(Step::Collect),
-    ]
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 256,
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(interleave::config())]
 
     /// Whatever writers, readers, aborts and collections interleave, a settled answer is
     /// the answer every open transaction gets from the vertex.
     #[test]
-    fn a_settled_answer_is_always_the_vertex_answer(steps in prop::collection::vec(step(), 1..60)) {
+    fn a_settled_answer_is_always_the_vertex_answer(steps in prop::collection::vec(step(VERTICES, LABELS, 1), 1..60)) {
         let storage = Storage::new();
-        let labels = [storage.label("A"), storage.label("B")];
+        let labels = vec![storage.label("A"), storage.label("B")];
         let mut setup = storage.begin(SI);
         let vertices: Vec<_> = (0..VERTICES).map(|_| setup.create_vertex().unwrap()).collect();
         for (i, v) in vertices.iter().enumerate() {
@@ -139,59 +111,29 @@ proptest! {
         setup.commit().unwrap();
         storage.collect_garbage();
 
-        let mut slots: Vec<Option<Transaction>> = (0..SLOTS).map(|_| None).collect();
+        let keys = vec![storage.property("x")];
+        let slots = (0..SLOTS).map(|_| None).collect();
+        let mut world = World { storage, vertices, labels, keys, slots };
         for step in steps {
-            // Writes may fail (a conflict, a vertex already deleted): the model only
-            // needs whatever state results.
-            match step {
-                Step::Begin(s) => slots[s] = Some(storage.begin(SI)),
-                Step::AddLabel(s, v, l) => {
-                    if let Some(t) = slots[s].as_mut() {
-                        let _ = t.add_label(vertices[v], labels[l]);
-                    }
-                }
-                Step::RemoveLabel(s, v, l) => {
-                    if let Some(t) = slots[s].as_mut() {
-                        let _ = t.remove_label(vertices[v], labels[l]);
-                    }
-                }
-                Step::Delete(s, v) => {
-                    if let Some(t) = slots[s].as_mut() {
-                        let _ = t.delete_vertex(vertices[v], false);
-                    }
-                }
-                Step::Commit(s) => {
-                    if let Some(t) = slots[s].take() {
-                        let _ = t.commit();
-                    }
-                }
-                Step::Abort(s) => {
-                    if let Some(t) = slots[s].take() {
-                        t.abort();
-                    }
-                }
-                Step::Collect => {
-                    storage.collect_garbage();
-                }
-            }
-            let fresh = storage.begin(SI);
-            for t in slots.iter().flatten().chain(std::iter::once(&fresh)) {
-                for v in &vertices {
-                    for l in labels {
-                        if let Some(settled) = t.settled_has_label(*v, l) {
-                            prop_assert_eq!(settled, t.vertex_has_labels(*v, &[l]), "vertex {:?} label {:?}", v, l);
+            world.apply(step);
+            let fresh = world.storage.begin(SI);
+            for t in world.open().chain(std::iter::once(&fresh)) {
+                for v in &world.vertices {
+                    for l in &world.labels {
+                        if let Some(settled) = t.settled_has_label(*v, *l) {
+                            prop_assert_eq!(settled, t.vertex_has_labels(*v, &[*l]), "vertex {:?} label {:?}", v, l);
                         }
                     }
                 }
             }
         }
         // With every transaction ended and the garbage collected, every label settles.
-        drop(slots);
-        storage.collect_garbage();
-        let last = storage.begin(SI);
-        for v in &vertices {
-            for l in labels {
-                prop_assert_eq!(last.settled_has_label(*v, l), Some(last.vertex_has_labels(*v, &[l])));
+        world.slots.clear();
+        world.storage.collect_garbage();
+        let last = world.storage.begin(SI);
+        for v in &world.vertices {
+            for l in &world.labels {
+                prop_assert_eq!(last.settled_has_label(*v, *l), Some(last.vertex_has_labels(*v, &[*l])));
             }
         }
     }
@@ -221,23 +163,11 @@ fn settled_answers_hold_while_writers_and_the_collector_run() {
                     } else {
                         txn.remove_label(v, person)
                     };
-                    if round % 5 == 0 {
-                        txn.abort();
-                    } else {
-                        let _ = txn.commit();
-                    }
+                    end_round(txn, round);
                 }
             });
         }
-        let collector = {
-            let storage = &storage;
-            scope.spawn(move || {
-                for _ in 0..ROUNDS {
-                    storage.collect_garbage();
-                    std::thread::yield_now();
-                }
-            })
-        };
+        let collector = collector(scope, &storage, ROUNDS);
         let (mut settled, mut checked) = (0usize, 0usize);
         for _ in 0..ROUNDS {
             let reader = storage.begin(SI);
