@@ -10,6 +10,8 @@
 //! A tuple index keeps its entries twice: ordered in a B+ tree, for ranges, and by a hash
 //! of their values, for equality lookups (a bulk load's `MATCH (a:Person {id: r.s})`
 //! probes a hash instead of descending the tree). Both change together, entry by entry.
+//! A hash shared by more than [`FEW`] entries (a common value) stops listing them and
+//! sends its lookups to the tree, so no list grows long.
 //! The set of indexes is an immutable [`Schema`] swapped whole by DDL; writers read it
 //! while holding the object's lock, which is what makes building an index while writes
 //! go on consistent (see the module docs of `ddl.rs`).
@@ -38,10 +40,14 @@ pub struct TupleIndex {
     pub label: LabelId,
     pub props: Vec<PropertyId>,
     pub entries: TreeIndex<TupleKey, ()>,
-    /// The same entries' vertices by the hash of their values ([`values_hash`]).
-    by_hash: ConcurrentMap<u64, ThinVec<Gid>>,
+    /// The same entries' vertices by the hash of their values ([`values_hash`]); `None`
+    /// for a hash that more than [`FEW`] entries shared at some point.
+    by_hash: ConcurrentMap<u64, Option<ThinVec<Gid>>>,
     pub len: AtomicI64,
 }
+
+/// Entries a hash lists before its lookups go to the tree instead.
+pub const FEW: usize = 16;
 
 /// The hash of a value tuple, equal for equivalent tuples (`1` and `1.0` alike).
 fn values_hash(values: &[OrderedValue]) -> u64 {
@@ -73,7 +79,18 @@ impl TupleIndex {
     pub fn insert(&self, key: TupleKey) {
         let (hash, gid) = (values_hash(&key.values), key.gid);
         if self.entries.insert_sync(key, ()).is_ok() {
-            self.by_hash.entry_sync(hash).or_default().get_mut().push(gid);
+            let mut listed = self.by_hash.entry_sync(hash).or_insert(Some(ThinVec::new()));
+            let crowded = match listed.get_mut() {
+                Some(gids) if gids.len() < FEW => {
+                    gids.push(gid);
+                    false
+                }
+                Some(_) => true,
+                None => false,
+            };
+            if crowded {
+                *listed.get_mut() = None;
+            }
             self.len.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -84,12 +101,16 @@ impl TupleIndex {
         if removed {
             // One of the vertex's ids under the hash goes: another tuple of the same
             // vertex may share the hash and keep the other.
-            self.by_hash.remove_if_sync(&values_hash(&key.values), |gids| {
-                if let Some(at) = gids.iter().position(|g| *g == key.gid) {
-                    gids.swap_remove(at);
-                }
-                gids.is_empty()
-            });
+            self.by_hash
+                .remove_if_sync(&values_hash(&key.values), |listed| match listed {
+                    Some(gids) => {
+                        if let Some(at) = gids.iter().position(|g| *g == key.gid) {
+                            gids.swap_remove(at);
+                        }
+                        gids.is_empty()
+                    }
+                    None => false,
+                });
             self.len.fetch_sub(1, Ordering::Relaxed);
         }
         removed
@@ -124,13 +145,31 @@ impl TupleIndex {
     /// possibly some whose tuple only hashes alike: callers check each vertex's values,
     /// as they must anyway (an entry may be of a state they do not see).
     pub fn lookup(&self, values: &[OrderedValue]) -> Vec<Gid> {
-        let mut gids = self
+        let listed = self
             .by_hash
-            .read_sync(&values_hash(values), |_, gids| gids.to_vec())
-            .unwrap_or_default();
-        gids.sort_unstable();
-        gids.dedup();
-        gids
+            .read_sync(&values_hash(values), |_, listed| listed.as_ref().map(|g| g.to_vec()));
+        match listed {
+            None => Vec::new(),
+            Some(Some(mut gids)) => {
+                gids.sort_unstable();
+                gids.dedup();
+                gids
+            }
+            Some(None) => self.tree_lookup(values),
+        }
+    }
+
+    /// The entries whose whole tuple equals `values`, from the tree, in id order.
+    fn tree_lookup(&self, values: &[OrderedValue]) -> Vec<Gid> {
+        let key = |gid| TupleKey {
+            values: values.to_vec().into_boxed_slice(),
+            gid,
+        };
+        let guard = Guard::new();
+        self.entries
+            .range(key(Gid(0))..=key(Gid(u64::MAX)), &guard)
+            .map(|(k, _)| k.gid)
+            .collect()
     }
 
     /// Number of distinct value tuples among the entries (for the planner).

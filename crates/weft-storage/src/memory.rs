@@ -118,8 +118,9 @@ impl Storage {
             let len = index.len.load(std::sync::atomic::Ordering::Relaxed).max(0) as u64;
             let values = index.props.len() * size_of::<Value>();
             out.indexes += len * tree_entry_bytes(size_of::<TupleKey>() + values);
-            // The hashed copy: a hash, a list header and an id per entry, about.
-            out.indexes += len * (2 * size_of::<u64>() + 3 * size_of::<usize>()) as u64;
+            // The hashed copy: per entry, about a hash slot, a list header with room for a
+            // few ids, and spare capacity.
+            out.indexes += len * 10 * size_of::<u64>() as u64;
         }
         out
     }

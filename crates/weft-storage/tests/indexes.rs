@@ -191,6 +191,36 @@ fn a_value_set_back_during_a_sweep_keeps_its_entry() {
     assert_eq!(storage.approx_label_property_count(label, n), Some(1));
 }
 
+/// Equality lookups find every vertex of a value more vertices share than the index's
+/// hash lists keep (those go to the tree), and an integer entry by an equal float.
+#[test]
+fn equality_lookups_find_common_values_and_equal_numbers_of_another_type() {
+    let storage = Storage::new();
+    storage.create_label_property_index("P", "n").unwrap();
+    let (label, n) = (storage.label("P"), storage.property("n"));
+    let common: Vec<Gid> = (0..40)
+        .map(|_| person(&storage, "P", &[("n", Value::Int(7))]).unwrap())
+        .collect();
+    let one = person(&storage, "P", &[("n", Value::Int(1))]).unwrap();
+    let txn = storage.begin(SI);
+    assert_eq!(txn.vertices_with_property(label, n, &Value::Int(7)), common);
+    assert_eq!(txn.vertices_with_property(label, n, &Value::Float(1.0)), vec![one]);
+    assert!(txn.vertices_with_property(label, n, &Value::Int(2)).is_empty());
+    drop(txn);
+
+    // Half of them move to another value; collected, their old entries go.
+    for v in &common[..20] {
+        let mut txn = storage.begin(SI);
+        txn.set_vertex_property(*v, n, Value::Int(8)).unwrap();
+        txn.commit().unwrap();
+    }
+    storage.collect_garbage();
+    let txn = storage.begin(SI);
+    assert_eq!(txn.vertices_with_property(label, n, &Value::Int(7)), common[20..]);
+    assert_eq!(txn.vertices_with_property(label, n, &Value::Int(8)), common[..20]);
+    assert_eq!(storage.approx_label_property_count(label, n), Some(41));
+}
+
 #[test]
 fn edge_type_index_lists_visible_edges() {
     let storage = Storage::new();
