@@ -1,36 +1,40 @@
-//! The column path of aggregation: a query's first `MATCH (n:Label) [WHERE ...]` grouped
-//! and aggregated over `n` and its properties, run batch at a time.
+//! The column path: a query's first `MATCH (n:Label) [WHERE ...]` run batch at a time,
+//! under an aggregation (grouped over `n` and its properties) or under a projection and
+//! a sort (`RETURN ... ORDER BY ... [LIMIT k]`, or the same WITH).
 //!
-//! Owns: recognising that shape in a plan that has not run, and running it as one label
-//! scan that hands back, per batch of nodes, one vector of values per property read
-//! ([`GraphRead::label_columns`]); keys and arguments are read from those vectors, so no
-//! row is built, no pattern is walked per node, each node is locked once, and property
-//! names are resolved once per statement.
+//! Owns: recognising those shapes in a plan that has not run, and running each as one
+//! label scan that hands back, per batch of nodes, one vector of values per property read
+//! ([`GraphRead::label_columns`]); keys, arguments, items and sort keys are read from
+//! those vectors, so no pattern is walked per node, each node is locked once, and
+//! property names are resolved once per statement. A sort keeps only its best `k` rows
+//! as it goes (`Sorter`), and builds rows only for the nodes its WHERE keeps.
 //!
 //! Without keys and with only `count(*)` / `count(n)`, the label's kept count answers
 //! when the graph has one for the transaction ([`GraphRead::label_count`]), and no node
 //! is visited.
 //!
-//! A WHERE made of `n`, its properties, constants, parameters, operators, comparisons,
-//! label tests and function calls is evaluated per node on a scratch row that holds the
-//! node and the values read (`ColumnScan::rewrite`).
+//! A WHERE (and a projection's item or sort key) made of `n`, its properties, constants,
+//! parameters, operators, comparisons, label tests and function calls is evaluated per
+//! node on a scratch row that holds the node and the values read (`ColumnScan::rewrite`).
 //!
-//! Promises: the same groups, values and errors as the row path (`eager.rs`), which it
-//! shares the grouping and aggregator states with; any other shape — another kind of
-//! WHERE (a pattern, a subquery, a comprehension; a bound on one property, which an
-//! index range could serve), a second label, pattern properties, an
-//! expression other than `n` or `n.key` in the return, an earlier clause — runs on the
-//! row path. Under PROFILE the scan's rows are counted on its Match
-//! (none when the count answered).
+//! Promises: the same rows, groups, order, values and errors as the row path
+//! (`eager.rs`), which it shares the grouping, aggregator states and sorting with; any
+//! other shape — another kind of WHERE (a pattern, a subquery, a comprehension), a
+//! second label, pattern properties, an aggregation key other than `n` or `n.key`, a
+//! DISTINCT or a SKIP without ORDER BY, an earlier clause — runs on the row path, as does
+//! a WHERE bound on one property that a label+property index serves
+//! ([`ColumnScan::indexed`]). Under PROFILE the scan's rows are counted on its Match
+//! (none when the count answered) and on the projection.
 
 use crate::error::Result;
-use crate::exec::eager::Groups;
+use crate::exec::column_filter::ColumnFilter;
+use crate::exec::eager::{Groups, Sorter};
 use crate::exec::pattern::CPattern;
 use crate::exec::pipeline::{AggSpec, Op, OpKind};
 use crate::exec::row::{FastMap, Row};
 use crate::exec::ExecCtx;
 use crate::expr::{eval, CExpr};
-use crate::graph::{GraphWrite, PropertyId, Value};
+use crate::graph::{GraphStats, GraphWrite, PropertyId, Value};
 use crate::value::{GroupKey, QValue, Truth};
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -50,14 +54,27 @@ enum Source {
 /// A recognised first-clause label scan under an aggregation.
 pub(crate) struct ColumnScan {
     label: String,
+    /// The key of a range the WHERE puts on one property: an index on the label and
+    /// that key serves it better, and takes the query to the row path.
+    range: Option<String>,
     /// The scanned node's slot, and the width of the rows its Match makes.
     node_slot: usize,
     width: usize,
     /// The Match's WHERE, with `n.key` read from a scratch row: the node in its slot,
     /// property `i` of [`ColumnScan::properties`] in slot `width + i`.
     filter: Option<CExpr>,
+    /// The same WHERE tested on the columns, when it has that shape.
+    column_filter: Option<ColumnFilter>,
     /// Property names read, each once.
     properties: Vec<String>,
+    /// Slots other than the node's that a rewritten expression may read as they stand
+    /// on the scratch row (the columns a projection wrote there), and among them those
+    /// that hold the node itself (`RETURN n`), whose properties are read as the node's.
+    readable: Vec<usize>,
+    aliases: Vec<usize>,
+    /// Readable slots whose item is a plain read (see [`plain`]): their expression is
+    /// used in place of the slot, so a sort key can be had before the items are.
+    inlined: Vec<(usize, CExpr)>,
     keys: Vec<Source>,
     /// Per aggregate, its arguments.
     args: Vec<Vec<Source>>,
@@ -66,6 +83,23 @@ pub(crate) struct ColumnScan {
 impl ColumnScan {
     /// The column form of aggregating `input` by `keys`, when the plan has that shape.
     pub fn of(input: &Op, keys: &[(usize, CExpr)], aggs: &[AggSpec]) -> Option<ColumnScan> {
+        let mut scan = ColumnScan::first_match(input)?;
+        let slot = scan.node_slot;
+        for (_, e) in keys {
+            let source = scan.source(e, slot)?;
+            scan.keys.push(source);
+        }
+        for spec in aggs {
+            let args = spec.args.iter().map(|e| scan.source(e, slot)).collect::<Option<_>>()?;
+            scan.args.push(args);
+        }
+        Some(scan)
+    }
+
+    /// The scan of `input` when it is a query's first clause, `MATCH (n:Label)` with at
+    /// most a WHERE the column path evaluates; the WHERE's properties come first among
+    /// [`ColumnScan::properties`].
+    fn first_match(input: &Op) -> Option<ColumnScan> {
         let OpKind::Match {
             input: first,
             pattern,
@@ -83,28 +117,37 @@ impl ColumnScan {
         if !buffer.is_empty() {
             return None;
         }
-        let (slot, label) = single_labelled_node(pattern)?;
+        let (slot, label, range) = single_labelled_node(pattern)?;
         let mut scan = ColumnScan {
             label,
+            range,
             node_slot: slot,
             width,
             filter: None,
+            column_filter: None,
             properties: Vec::new(),
+            readable: Vec::new(),
+            aliases: Vec::new(),
+            inlined: Vec::new(),
             keys: Vec::new(),
             args: Vec::new(),
         };
         if let Some(filter) = filter {
-            scan.filter = Some(scan.rewrite(filter)?);
-        }
-        for (_, e) in keys {
-            let source = scan.source(e, slot)?;
-            scan.keys.push(source);
-        }
-        for spec in aggs {
-            let args = spec.args.iter().map(|e| scan.source(e, slot)).collect::<Option<_>>()?;
-            scan.args.push(args);
+            let filter = scan.rewrite(filter)?;
+            scan.column_filter = ColumnFilter::of(&filter, width);
+            scan.filter = Some(filter);
         }
         Some(scan)
+    }
+
+    /// True when an index serves the WHERE's range: the row path reads only the nodes
+    /// in range from it, where this path would read every node with the label.
+    pub fn indexed(&self, stats: &dyn GraphStats) -> bool {
+        let Some(key) = &self.range else { return false };
+        let (Some(label), Some(key)) = (stats.find_label(&self.label), stats.find_property(key)) else {
+            return false;
+        };
+        stats.approx_label_property_count(label, key).is_some()
     }
 
     /// True when the result is one row of node counts: no keys, and every aggregate is
@@ -151,14 +194,19 @@ impl ColumnScan {
     fn rewrite(&mut self, e: &CExpr) -> Option<CExpr> {
         let node = self.node_slot;
         if let CExpr::Property(base, key) = e {
-            if matches!(**base, CExpr::Slot(s) if s == node) {
+            if matches!(**base, CExpr::Slot(s) if s == node || self.aliases.contains(&s)) {
                 return Some(CExpr::Slot(self.width + self.property(key)));
             }
+        }
+        if let CExpr::Slot(s) = e {
+            if let Some((_, inlined)) = self.inlined.iter().find(|(slot, _)| slot == s) {
+                return Some(inlined.clone());
+            }
+            return (*s == node || self.readable.contains(s)).then(|| e.clone());
         }
         let mut boxed = |e: &CExpr| self.rewrite(e).map(Box::new);
         Some(match e {
             CExpr::Const(_) | CExpr::Param(_) => e.clone(),
-            CExpr::Slot(s) if *s == node => e.clone(),
             CExpr::Not(a) => CExpr::Not(boxed(a)?),
             CExpr::Neg(a) => CExpr::Neg(boxed(a)?),
             CExpr::Plus(a) => CExpr::Plus(boxed(a)?),
@@ -215,8 +263,9 @@ impl ColumnScan {
             // Rows counted by an integer key: grouped on the integer itself and counted in
             // place, their groups made (in first-seen order, like any other) through
             // `groups`, so that other values still meet them as equal keys.
-            let by_int = match (&self.filter, self.keys.as_slice()) {
-                (None, [Source::Property(p)]) if aggs.iter().all(|a| a.name.is_none()) => Some(*p),
+            let fast = self.column_filter.as_ref().and_then(|f| f.bind(ctx));
+            let by_int = match (self.filter.is_none() || fast.is_some(), self.keys.as_slice()) {
+                (true, [Source::Property(p)]) if aggs.iter().all(|a| a.name.is_none()) => Some(*p),
                 _ => None,
             };
             let mut int_groups: FastMap<i64, usize> = FastMap::default();
@@ -230,6 +279,19 @@ impl ColumnScan {
                     };
                     for i in 0..nodes.len() {
                         ctx.step()?;
+                        if let Some(fast) = &fast {
+                            if fast.test(columns, i) != Some(true) {
+                                continue;
+                            }
+                        } else if let Some(filter) = &self.filter {
+                            scratch[self.node_slot] = read(Source::Node, i);
+                            for p in 0..columns.len() {
+                                scratch[self.width + p] = read(Source::Property(p), i);
+                            }
+                            if eval(filter, &mut scratch, ctx)?.as_bool_or_null()? != Some(true) {
+                                continue;
+                            }
+                        }
                         if let Some(Some(Value::Int(key))) = by_int.map(|p| &columns[p][i]) {
                             rows += 1;
                             let at = match int_groups.get(key) {
@@ -247,15 +309,6 @@ impl ColumnScan {
                             }
                             counted[at] += 1;
                             continue;
-                        }
-                        if let Some(filter) = &self.filter {
-                            scratch[self.node_slot] = read(Source::Node, i);
-                            for p in 0..columns.len() {
-                                scratch[self.width + p] = read(Source::Property(p), i);
-                            }
-                            if eval(filter, &mut scratch, ctx)?.as_bool_or_null()? != Some(true) {
-                                continue;
-                            }
                         }
                         rows += 1;
                         groups.key.clear();
@@ -283,14 +336,175 @@ impl ColumnScan {
     }
 }
 
-/// The slot and label of a pattern that is one new node with one label and nothing else.
-fn single_labelled_node(pattern: &CPattern) -> Option<(usize, String)> {
+/// A recognised first-clause label scan under a projection and a sort:
+/// `MATCH (n:Label) [WHERE ...] RETURN items ORDER BY keys [LIMIT k]` (or WITH), each
+/// item and key made of what [`ColumnScan::rewrite`] takes (keys may also read the
+/// projected columns).
+pub(crate) struct ColumnSort {
+    scan: ColumnScan,
+    /// How many of the scan's properties the WHERE reads (the first ones): only those
+    /// are read for a node the WHERE may still drop.
+    filtered: usize,
+    items: Vec<(usize, CExpr)>,
+    keys: Vec<(CExpr, bool)>,
+    /// Every item is a plain read, so the keys (which then read no item) are evaluated
+    /// first and the items only for a row the sort keeps.
+    keys_first: bool,
+}
+
+impl ColumnSort {
+    /// The column form of sorting `input` by `keys`, when the plan has that shape.
+    pub fn of(input: &Op, keys: &[(CExpr, bool)]) -> Option<ColumnSort> {
+        let OpKind::Project { input: matched, items } = &input.kind else {
+            return None;
+        };
+        let mut scan = ColumnScan::first_match(matched)?;
+        let filtered = scan.properties.len();
+        let items: Vec<(usize, CExpr)> = items
+            .iter()
+            .map(|(slot, e)| Some((*slot, scan.rewrite(e)?)))
+            .collect::<Option<_>>()?;
+        scan.readable = items.iter().map(|(slot, _)| *slot).collect();
+        let node = scan.node_slot;
+        scan.aliases = items
+            .iter()
+            .filter(|(_, e)| matches!(e, CExpr::Slot(s) if *s == node))
+            .map(|(slot, _)| *slot)
+            .collect();
+        scan.inlined = items.iter().filter(|(_, e)| plain(e)).cloned().collect();
+        let keys = keys
+            .iter()
+            .map(|(e, descending)| Some((scan.rewrite(e)?, *descending)))
+            .collect::<Option<_>>()?;
+        // Keys read no item then, and plain items cannot fail: a row's keys may come
+        // first, and its items only when the sort keeps it.
+        let keys_first = items.iter().all(|(_, e)| plain(e));
+        Some(ColumnSort {
+            scan,
+            filtered,
+            items,
+            keys,
+            keys_first,
+        })
+    }
+
+    /// See [`ColumnScan::indexed`].
+    pub fn indexed(&self, stats: &dyn GraphStats) -> bool {
+        self.scan.indexed(stats)
+    }
+
+    /// Runs the scan, the projection and the sort, keeping the best `limit` rows along
+    /// the way; marks `input` (the projection, its Match and Once) as run.
+    pub fn sort<G: GraphWrite>(
+        self,
+        input: &mut Op,
+        limit: Option<u64>,
+        ctx: &mut ExecCtx<G>,
+    ) -> Result<VecDeque<Row>> {
+        let started = Instant::now();
+        let ColumnSort {
+            scan,
+            filtered,
+            items,
+            keys,
+            keys_first,
+        } = self;
+        let mut sorter = Sorter::new(&keys, limit);
+        let mut rows = 0u64;
+        let label = ctx
+            .label_ids(std::slice::from_ref(&scan.label))
+            .and_then(|l| l.first().copied());
+        if let Some(label) = label {
+            let ids: Vec<Option<PropertyId>> = scan.properties.iter().map(|p| ctx.graph().find_property(p)).collect();
+            let width = scan.width;
+            let mut scratch = vec![QValue::Null; width + scan.properties.len()];
+            let mut values = Vec::with_capacity(items.len());
+            let fast = scan.column_filter.as_ref().and_then(|f| f.bind(ctx));
+            let ctx = &*ctx;
+            ctx.graph()
+                .label_columns(label, &ids, BATCH, ctx.scan_threads(), &mut |nodes, columns| {
+                    let read = |p: usize, i: usize| columns[p][i].clone().map_or(QValue::Null, QValue::from);
+                    for (i, node) in nodes.iter().enumerate() {
+                        ctx.step()?;
+                        scratch[scan.node_slot] = QValue::Node(*node);
+                        let mut unread = 0;
+                        if let Some(fast) = &fast {
+                            if fast.test(columns, i) != Some(true) {
+                                continue;
+                            }
+                        } else if let Some(filter) = &scan.filter {
+                            for p in 0..filtered {
+                                scratch[width + p] = read(p, i);
+                            }
+                            if eval(filter, &mut scratch, ctx)?.as_bool_or_null()? != Some(true) {
+                                continue;
+                            }
+                            unread = filtered;
+                        }
+                        for p in unread..columns.len() {
+                            scratch[width + p] = read(p, i);
+                        }
+                        rows += 1;
+                        let mut key = Vec::new();
+                        if keys_first {
+                            key = sort_key(&keys, &mut scratch, ctx)?;
+                            if !sorter.wants(&key) {
+                                continue;
+                            }
+                        }
+                        // As the projection does: every item from the row as it came, then
+                        // each written to its column.
+                        values.clear();
+                        for (_, e) in &items {
+                            values.push(eval(e, &mut scratch, ctx)?);
+                        }
+                        for ((slot, _), value) in items.iter().zip(values.drain(..)) {
+                            scratch[*slot] = value;
+                        }
+                        if !keys_first {
+                            key = sort_key(&keys, &mut scratch, ctx)?;
+                        }
+                        // The item columns are written afresh for the next node before
+                        // anything reads them (neither the WHERE nor the items do).
+                        if sorter.wants(&key) {
+                            sorter.push(key, scratch[..width].to_vec());
+                        }
+                    }
+                    Ok(())
+                })?;
+        }
+        if let OpKind::Project { input: matched, .. } = &mut input.kind {
+            mark_run(matched, rows, started);
+        }
+        input.rows += rows;
+        if input.timed {
+            input.elapsed += started.elapsed();
+        }
+        sorter.finish(ctx)
+    }
+}
+
+/// A row's sort key.
+fn sort_key<G: GraphWrite>(keys: &[(CExpr, bool)], row: &mut [QValue], ctx: &ExecCtx<G>) -> Result<Vec<QValue>> {
+    keys.iter().map(|(e, _)| eval(e, row, ctx)).collect()
+}
+
+/// True for an expression that reads a slot or a constant: it cannot fail and gives the
+/// same value however often it is evaluated.
+fn plain(e: &CExpr) -> bool {
+    matches!(e, CExpr::Slot(_) | CExpr::Const(_))
+}
+
+/// The slot and label of a pattern that is one new node with one label and nothing else,
+/// and the key of the range its WHERE bounds, if any (the WHERE still filters).
+fn single_labelled_node(pattern: &CPattern) -> Option<(usize, String, Option<String>)> {
     let [part] = pattern.parts.as_slice() else { return None };
     let [node] = part.nodes.as_slice() else { return None };
     let [label] = node.labels.as_slice() else { return None };
     let plain = part.rels.is_empty() && part.path_slot.is_none();
-    let unconstrained = !node.bound && node.props.is_none() && node.range.is_none();
-    (plain && unconstrained).then(|| (node.slot, label.clone()))
+    let unconstrained = !node.bound && node.props.is_none();
+    let range = node.range.as_ref().map(|r| r.key.clone());
+    (plain && unconstrained).then(|| (node.slot, label.clone(), range))
 }
 
 /// Leaves the Match and the Once below it as having run: the Once gave its one row and

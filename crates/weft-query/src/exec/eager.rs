@@ -114,7 +114,8 @@ pub(crate) fn aggregate<G: GraphWrite>(
     width: usize,
     ctx: &mut ExecCtx<G>,
 ) -> Result<VecDeque<Row>> {
-    if let Some(scan) = crate::exec::columns::ColumnScan::of(input, keys, aggs) {
+    let scan = crate::exec::columns::ColumnScan::of(input, keys, aggs);
+    if let Some(scan) = scan.filter(|s| !s.indexed(ctx.graph())) {
         return scan.aggregate(input, keys, aggs, width, ctx);
     }
     let mut groups = Groups::new(aggs);
@@ -144,49 +145,107 @@ pub(crate) fn sort<G: GraphWrite>(
     ctx: &mut ExecCtx<G>,
 ) -> Result<VecDeque<Row>> {
     let limit = limit.map(|l| constant_count(l, ctx, "LIMIT")).transpose()?;
-    let mut rows: Vec<(Vec<QValue>, Row)> = Vec::new();
-    let compare = |a: &Vec<QValue>, b: &Vec<QValue>| {
-        for ((x, y), (_, desc)) in a.iter().zip(b.iter()).zip(keys.iter()) {
-            let o = x.order_cmp(y);
-            let o = if *desc { o.reverse() } else { o };
-            if o != std::cmp::Ordering::Equal {
-                return o;
-            }
-        }
-        std::cmp::Ordering::Equal
-    };
+    let scan = crate::exec::columns::ColumnSort::of(input, keys);
+    if let Some(scan) = scan.filter(|s| !s.indexed(ctx.graph())) {
+        return scan.sort(input, limit, ctx);
+    }
+    let mut sorter = Sorter::new(keys, limit);
     while let Some(mut row) = input.next(ctx)? {
         let sort_key: Vec<QValue> = keys
             .iter()
             .map(|(e, _)| eval(e, &mut row, ctx))
             .collect::<Result<_>>()?;
-        rows.push((sort_key, row));
+        sorter.push(sort_key, row);
+    }
+    sorter.finish(ctx)
+}
+
+/// openCypher's order of two sort keys, each part reversed where `descending` says.
+fn compare(descending: &[bool], a: &[QValue], b: &[QValue]) -> std::cmp::Ordering {
+    for ((x, y), desc) in a.iter().zip(b).zip(descending) {
+        let o = x.order_cmp(y);
+        let o = if *desc { o.reverse() } else { o };
+        if o != std::cmp::Ordering::Equal {
+            return o;
+        }
+    }
+    std::cmp::Ordering::Equal
+}
+
+/// Rows with their sort keys, ordered at the end (stably: rows with equal keys keep the
+/// order they came in), and kept to the best `limit` along the way.
+pub(crate) struct Sorter {
+    descending: Vec<bool>,
+    limit: Option<u64>,
+    rows: Vec<(Vec<QValue>, Row)>,
+    /// With a limit, once `limit` rows were kept: the key of the last of them. A later
+    /// row with this key or one after it can never be among the first `limit`.
+    last_kept: Option<Vec<QValue>>,
+}
+
+impl Sorter {
+    pub fn new(keys: &[(CExpr, bool)], limit: Option<u64>) -> Sorter {
+        Sorter {
+            descending: keys.iter().map(|(_, d)| *d).collect(),
+            limit,
+            rows: Vec::new(),
+            last_kept: None,
+        }
+    }
+
+    /// Whether a row with `key`, coming after every row pushed so far, can still be among
+    /// the first `limit` (callers may skip building a row that cannot).
+    pub fn wants(&self, key: &[QValue]) -> bool {
+        self.limit != Some(0)
+            && self
+                .last_kept
+                .as_ref()
+                .is_none_or(|last| compare(&self.descending, key, last) == std::cmp::Ordering::Less)
+    }
+
+    pub fn push(&mut self, key: Vec<QValue>, row: Row) {
+        if !self.wants(&key) {
+            return;
+        }
+        self.rows.push((key, row));
         // Top-k: keep at most 2k rows between compactions.
-        if let Some(k) = limit {
-            if rows.len() as u64 > 2 * k.max(512) {
-                rows.sort_by(|a, b| compare(&a.0, &b.0));
-                rows.truncate(k as usize);
+        if let Some(k) = self.limit {
+            if self.rows.len() as u64 > 2 * k.max(512) {
+                let descending = &self.descending;
+                self.rows.sort_by(|a, b| compare(descending, &a.0, &b.0));
+                self.rows.truncate(k as usize);
+                self.last_kept = self.rows.last().map(|(key, _)| key.clone()).filter(|_| k > 0);
             }
         }
     }
-    // A long sort still answers the deadline and a cancel: once a check fails, every
-    // further comparison is "equal", so the sort ends at once, and the error stands.
-    let stopped = std::cell::RefCell::new(None);
-    rows.sort_by(|a, b| {
-        if stopped.borrow().is_some() {
-            return std::cmp::Ordering::Equal;
+
+    /// The rows in order, cut to the limit.
+    pub fn finish<G: GraphWrite>(self, ctx: &ExecCtx<G>) -> Result<VecDeque<Row>> {
+        let Sorter {
+            descending,
+            limit,
+            mut rows,
+            ..
+        } = self;
+        // A long sort still answers the deadline and a cancel: once a check fails, every
+        // further comparison is "equal", so the sort ends at once, and the error stands.
+        let stopped = std::cell::RefCell::new(None);
+        rows.sort_by(|a, b| {
+            if stopped.borrow().is_some() {
+                return std::cmp::Ordering::Equal;
+            }
+            if let Err(error) = ctx.step() {
+                *stopped.borrow_mut() = Some(error);
+                return std::cmp::Ordering::Equal;
+            }
+            compare(&descending, &a.0, &b.0)
+        });
+        if let Some(error) = stopped.into_inner() {
+            return Err(error);
         }
-        if let Err(error) = ctx.step() {
-            *stopped.borrow_mut() = Some(error);
-            return std::cmp::Ordering::Equal;
+        if let Some(k) = limit {
+            rows.truncate(k as usize);
         }
-        compare(&a.0, &b.0)
-    });
-    if let Some(error) = stopped.into_inner() {
-        return Err(error);
+        Ok(rows.into_iter().map(|(_, r)| r).collect())
     }
-    if let Some(k) = limit {
-        rows.truncate(k as usize);
-    }
-    Ok(rows.into_iter().map(|(_, r)| r).collect())
 }

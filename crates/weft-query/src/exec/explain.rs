@@ -89,7 +89,7 @@ fn flatten(t: &PlanTree, depth: usize, out: &mut Vec<Vec<ResultValue>>) {
 
 /// `op` and its inputs as a tree, estimates computed from the inputs up.
 fn tree(op: &Op, stats: &dyn GraphStats, profile: bool) -> PlanTree {
-    let (name, inputs) = name(op);
+    let (name, inputs) = name(op, stats);
     let inputs_hits: u64 = inputs.iter().map(|c| c.hits).sum();
     let children: Vec<PlanTree> = inputs.iter().map(|c| tree(c, stats, profile)).collect();
     let estimates: Vec<f64> = children.iter().map(|c| c.estimated_rows).collect();
@@ -110,7 +110,7 @@ fn tree(op: &Op, stats: &dyn GraphStats, profile: bool) -> PlanTree {
     }
 }
 
-fn name(op: &Op) -> (&str, Vec<&Op>) {
+fn name<'a>(op: &'a Op, stats: &dyn GraphStats) -> (&'a str, Vec<&'a Op>) {
     match &op.kind {
         OpKind::Once { .. } => ("Once", vec![]),
         OpKind::Argument { .. } => ("Argument", vec![]),
@@ -124,7 +124,8 @@ fn name(op: &Op) -> (&str, Vec<&Op>) {
         OpKind::Unwind { input, .. } => ("Unwind", vec![input]),
         OpKind::Project { input, .. } => ("Produce", vec![input]),
         OpKind::Aggregate { input, keys, aggs, .. } => {
-            let columns = crate::exec::columns::ColumnScan::of(input, keys, aggs).is_some();
+            let scan = crate::exec::columns::ColumnScan::of(input, keys, aggs);
+            let columns = scan.is_some_and(|s| !s.indexed(stats));
             let name = if columns {
                 "Aggregate (label columns)"
             } else {
@@ -133,7 +134,17 @@ fn name(op: &Op) -> (&str, Vec<&Op>) {
             (name, vec![input])
         }
         OpKind::Distinct { input, .. } => ("Distinct", vec![input]),
-        OpKind::Sort { input, limit, .. } => (if limit.is_some() { "TopK" } else { "OrderBy" }, vec![input]),
+        OpKind::Sort { input, keys, limit, .. } => {
+            let scan = crate::exec::columns::ColumnSort::of(input, keys);
+            let columns = scan.is_some_and(|s| !s.indexed(stats));
+            let name = match (limit.is_some(), columns) {
+                (true, true) => "TopK (label columns)",
+                (true, false) => "TopK",
+                (false, true) => "OrderBy (label columns)",
+                (false, false) => "OrderBy",
+            };
+            (name, vec![input])
+        }
         OpKind::Skip { input, .. } => ("Skip", vec![input]),
         OpKind::Limit { input, .. } => ("Limit", vec![input]),
         OpKind::Write { input, clause, .. } => (clause.name(), vec![input]),

@@ -5,6 +5,7 @@
 //! the statement may not write (read-only engine or transaction) and forgets the label
 //! checks remembered since the last write.
 
+pub(crate) mod column_filter;
 pub(crate) mod columns;
 pub(crate) mod cursor;
 pub(crate) mod eager;
