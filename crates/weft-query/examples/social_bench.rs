@@ -44,6 +44,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "agg",
             "MATCH (p:Person) RETURN p.age AS age, count(*) AS c ORDER BY age",
         ),
+        ("deg", "MATCH (a:Person)-[:KNOWS]->(b) RETURN count(*)"),
+        (
+            "pairs",
+            "MATCH (a:Person)-[:KNOWS]->(b:Person) WHERE a.age < b.age RETURN count(*)",
+        ),
+        (
+            "fof",
+            "MATCH (a:Person)-[:KNOWS]->(b:Person) RETURN b.age AS age, count(*) AS c",
+        ),
         (
             "top",
             "MATCH (p:Person) WHERE p.age < 30 RETURN p.name AS name, p.id AS id ORDER BY name DESC, id LIMIT 10",

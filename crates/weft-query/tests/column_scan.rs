@@ -401,3 +401,110 @@ fn comparisons_tested_on_the_columns_answer_as_expressions_do() {
     );
     assert_eq!(columns, rows);
 }
+
+#[test]
+fn a_one_hop_aggregation_on_columns_answers_as_the_row_path_does_in_the_same_order() {
+    // Set up: persons, robots and unlabelled nodes; KNOWS and LIKES both ways, parallel
+    // relationships and self loops; then some deleted, relabelled and removed.
+    let engine = Engine::new();
+    run(
+        &engine,
+        "UNWIND range(0, 59) AS i
+         CREATE (:Person {age: CASE WHEN i % 9 = 0 THEN null ELSE i % 7 END, city: 'c' + toString(i % 3), i: i})",
+    );
+    run(
+        &engine,
+        "UNWIND range(0, 9) AS i CREATE (:Robot {age: i}), ({age: 100 + i})",
+    );
+    run(
+        &engine,
+        "MATCH (a:Person), (b) WHERE (id(a) * 7 + id(b) * 3) % 11 = 0
+         CREATE (a)-[:KNOWS {since: id(b) % 5}]->(b)
+         WITH a, b WHERE id(b) % 2 = 0 CREATE (b)-[:LIKES]->(a)",
+    );
+    run(
+        &engine,
+        "MATCH (a:Person) WHERE a.i % 10 = 0 CREATE (a)-[:KNOWS]->(a), (a)-[:KNOWS]->(a)",
+    );
+    run(&engine, "MATCH (a:Person) WHERE a.i % 13 = 0 SET a:Admin");
+    run(&engine, "MATCH (a:Person) WHERE a.i = 5 DETACH DELETE a");
+    run(&engine, "MATCH (a:Person) WHERE a.i = 6 REMOVE a:Person");
+    run(&engine, "MATCH ()-[k:KNOWS]->() WHERE k.since = 4 DELETE k");
+
+    let patterns = [
+        "(a:Person)-[r:KNOWS]->(b:Person)",
+        "(a:Person)<-[r:KNOWS]-(b:Person)",
+        "(a:Person)-[r:KNOWS]-(b:Person)",
+        "(a:Person)-[r]->(b)",
+        "(a:Person)-[r:KNOWS|LIKES]-(b:Robot)",
+        "(a:Person)-[r:NOPE]->(b:Person)",
+        "(a:Nobody)-[r]->(b)",
+        "(a:Person)-[r]->(b:Nobody)",
+    ];
+    let wheres = [
+        "",
+        "WHERE a.age < b.age",
+        "WHERE a.city = 'c1' AND b.age > $min OR b.age IS NULL",
+        "WHERE b:Admin OR a.age = 3",
+        "WHERE r.since > 1",
+    ];
+    let returns = [
+        "count(*) AS c",
+        "b.age AS age, count(*) AS c",
+        "a.city AS ac, b.city AS bc, count(*) AS c, sum(b.age) AS s, collect(r) AS rs",
+        "a AS a, count(b) AS c, collect(b.age) AS ages",
+        "count(DISTINCT b) AS d, min(a.age) AS lo, max(b.age) AS hi",
+        "b.age AS age, count(*) AS c, count(*) AS again",
+    ];
+    let params = BTreeMap::from([("min".to_owned(), Value::Int(2))]);
+    let rows_of = |q: &str| engine.execute(q, &params).unwrap_or_else(|e| panic!("{q}: {e}")).rows;
+    let mut on_columns = 0;
+    for pattern in patterns {
+        for filter in wheres {
+            for ret in returns {
+                let columns = format!("MATCH {pattern} {filter} RETURN {ret}");
+                let rows = format!("MATCH {pattern} {filter} WITH a, r, b RETURN {ret}");
+                assert_eq!(rows_of(&columns), rows_of(&rows), "{columns}");
+                let plan = rows_of(&format!("PROFILE {columns}"));
+                if plan.iter().any(|row| format!("{:?}", row[0]).contains("expand")) {
+                    on_columns += 1;
+                }
+            }
+        }
+    }
+    // Every pattern but none with `r`'s property in the WHERE, nor `b`'s properties
+    // without a label on `b`, ran on columns.
+    assert!(on_columns >= 100, "{on_columns}");
+    let some = rows_of("MATCH (a:Person)-[r:KNOWS]->(b:Person) RETURN count(*) AS c");
+    assert!(matches!(some[0][0], ResultValue::Int(n) if n > 20), "{some:?}");
+    // The Match counts the relationships that passed.
+    let query = "MATCH (a:Person)-[r:KNOWS]->(b:Person) WHERE a.age < b.age RETURN count(*)";
+    let passed = rows_of(query);
+    assert_eq!(vec![ResultValue::Int(scanned(&engine, query))], passed[0]);
+    // An error while aggregating is the row path's error.
+    let error = |q: &str| engine.execute(q, &BTreeMap::new()).expect_err(q).to_string();
+    assert_eq!(
+        error("MATCH (a:Person)-[r]->(b:Person) RETURN sum(a.city)"),
+        error("MATCH (a:Person)-[r]->(b:Person) WITH a, r, b RETURN sum(a.city)")
+    );
+
+    // In a transaction, its own relationships and labels count, and nothing outside it.
+    let mut txn = engine.begin(weft_query::AccessMode::ReadWrite);
+    let in_txn = |txn: &mut weft_query::Txn, q: &str| engine.execute_in(txn, q, &params).expect(q).rows;
+    let query = "MATCH (a:Person)-[r:KNOWS]->(b:Robot) RETURN b.age AS age, count(*) AS c";
+    let before = run(&engine, query).rows;
+    in_txn(
+        &mut txn,
+        "MATCH (a:Person), (b:Robot) WHERE a.i < 3 AND b.age < 2 CREATE (a)-[:KNOWS]->(b)",
+    );
+    in_txn(&mut txn, "MATCH (b:Robot {age: 9}) REMOVE b:Robot");
+    let inside = in_txn(&mut txn, query);
+    let inside_rows = in_txn(
+        &mut txn,
+        "MATCH (a:Person)-[r:KNOWS]->(b:Robot) WITH a, r, b RETURN b.age AS age, count(*) AS c",
+    );
+    assert_eq!(inside, inside_rows);
+    assert_ne!(inside, before);
+    txn.abort();
+    assert_eq!(run(&engine, query).rows, before);
+}

@@ -1,6 +1,6 @@
 //! WHEREs of the column path tested on the column vectors themselves: comparisons of a
-//! property with a constant or a parameter, null checks, and AND / OR / XOR / NOT of
-//! those, with openCypher's three-valued logic.
+//! property with a constant, a parameter or another property, null checks, and AND / OR /
+//! XOR / NOT of those, with openCypher's three-valued logic.
 //!
 //! Owns: recognising that shape in a rewritten WHERE (`ColumnScan::rewrite`: property
 //! `i` read from scratch slot `width + i`), fixing its constants and parameters as
@@ -19,16 +19,21 @@ use crate::expr::CExpr;
 use crate::graph::{GraphRead, Value};
 use weft_common::value::ComparisonOp;
 
+/// One side of a comparison: a property (its position among those read), or a constant
+/// or parameter (`V`: its expression, then its value).
+#[derive(Clone, Debug)]
+pub(crate) enum Operand<V> {
+    Prop(usize),
+    Fixed(V),
+}
+
 /// A WHERE over property columns, its operands not yet fixed.
 #[derive(Clone, Debug)]
 pub(crate) enum ColumnFilter<V = CExpr> {
-    /// Property `prop` (its position among those read) `op` the operand; `flipped` when
-    /// the operand stood on the left.
     Compare {
-        prop: usize,
+        left: Operand<V>,
         op: BinaryOp,
-        operand: V,
-        flipped: bool,
+        right: Operand<V>,
     },
     IsNull {
         prop: usize,
@@ -45,7 +50,10 @@ impl ColumnFilter {
             CExpr::Slot(s) if *s >= width => Some(*s - width),
             _ => None,
         };
-        let operand = |e: &CExpr| matches!(e, CExpr::Const(_) | CExpr::Param(_)).then(|| e.clone());
+        let operand = |e: &CExpr| match e {
+            CExpr::Const(_) | CExpr::Param(_) => Some(Operand::Fixed(e.clone())),
+            _ => prop(e).map(Operand::Prop),
+        };
         let boxed = |e: &CExpr| ColumnFilter::of(e, width).map(Box::new);
         Some(match e {
             CExpr::Comparison(first, rest) => {
@@ -56,16 +64,10 @@ impl ColumnFilter {
                 ) {
                     return None;
                 }
-                let (prop, operand, flipped) = match (prop(first), prop(second)) {
-                    (Some(p), None) => (p, operand(second)?, false),
-                    (None, Some(p)) => (p, operand(first)?, true),
-                    _ => return None,
-                };
                 ColumnFilter::Compare {
-                    prop,
+                    left: operand(first)?,
                     op: *op,
-                    operand,
-                    flipped,
+                    right: operand(second)?,
                 }
             }
             CExpr::IsNull(inner, negated) => ColumnFilter::IsNull {
@@ -85,22 +87,19 @@ impl ColumnFilter {
     pub fn bind<G: GraphRead>(&self, ctx: &ExecCtx<G>) -> Option<ColumnFilter<Value>> {
         let bind = |f: &ColumnFilter| f.bind(ctx).map(Box::new);
         Some(match self {
-            ColumnFilter::Compare {
-                prop,
-                op,
-                operand,
-                flipped,
-            } => {
-                let value = match operand {
-                    CExpr::Const(v) => v.to_value()?,
-                    CExpr::Param(name) => ctx.param(name).ok()?.into_value()?,
-                    _ => return None,
+            ColumnFilter::Compare { left, op, right } => {
+                let bind = |side: &Operand<CExpr>| {
+                    Some(match side {
+                        Operand::Prop(p) => Operand::Prop(*p),
+                        Operand::Fixed(CExpr::Const(v)) => Operand::Fixed(v.to_value()?),
+                        Operand::Fixed(CExpr::Param(name)) => Operand::Fixed(ctx.param(name).ok()?.into_value()?),
+                        Operand::Fixed(_) => return None,
+                    })
                 };
                 ColumnFilter::Compare {
-                    prop: *prop,
+                    left: bind(left)?,
                     op: *op,
-                    operand: value,
-                    flipped: *flipped,
+                    right: bind(right)?,
                 }
             }
             ColumnFilter::IsNull { prop, negated } => ColumnFilter::IsNull {
@@ -114,17 +113,16 @@ impl ColumnFilter {
 }
 
 impl ColumnFilter<Value> {
-    /// The WHERE's value for node `i` of a batch (`None`: null).
-    pub fn test(&self, columns: &[&[Option<Value>]], i: usize) -> Option<bool> {
+    /// The WHERE's value (`None`: null) where `value(p)` is property `p`'s value, `None`
+    /// when absent.
+    pub fn test<'a>(&'a self, value: &impl Fn(usize) -> Option<&'a Value>) -> Option<bool> {
+        let side = |operand: &'a Operand<Value>| match operand {
+            Operand::Prop(p) => value(*p),
+            Operand::Fixed(v) => Some(v),
+        };
         match self {
-            ColumnFilter::Compare {
-                prop,
-                op,
-                operand,
-                flipped,
-            } => {
-                let value = columns[*prop][i].as_ref()?;
-                let (left, right) = if *flipped { (operand, value) } else { (value, operand) };
+            ColumnFilter::Compare { left, op, right } => {
+                let (left, right) = (side(left)?, side(right)?);
                 match op {
                     BinaryOp::Eq => left.cypher_eq(right),
                     BinaryOp::Ne => left.cypher_eq(right).map(|eq| !eq),
@@ -135,18 +133,18 @@ impl ColumnFilter<Value> {
                 }
             }
             ColumnFilter::IsNull { prop, negated } => {
-                let null = columns[*prop][i].as_ref().is_none_or(|v| matches!(v, Value::Null));
+                let null = value(*prop).is_none_or(|v| matches!(v, Value::Null));
                 Some(null != *negated)
             }
-            ColumnFilter::Not(inner) => inner.test(columns, i).map(|b| !b),
+            ColumnFilter::Not(inner) => inner.test(value).map(|b| !b),
             ColumnFilter::Logic(op, a, b) => {
-                let a = a.test(columns, i);
+                let a = a.test(value);
                 match (op, a) {
                     (BinaryOp::And, Some(false)) => return Some(false),
                     (BinaryOp::Or, Some(true)) => return Some(true),
                     _ => {}
                 }
-                let b = b.test(columns, i);
+                let b = b.test(value);
                 match op {
                     BinaryOp::And => match (a, b) {
                         (Some(false), _) | (_, Some(false)) => Some(false),

@@ -40,7 +40,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 /// Nodes per batch.
-const BATCH: usize = 1024;
+pub(crate) const BATCH: usize = 1024;
 
 /// Where a key or argument is read from.
 #[derive(Clone, Copy)]
@@ -187,50 +187,9 @@ impl ColumnScan {
         }
     }
 
-    /// `e` with every `n.key` of the scanned node turned into its scratch slot, when `e`
-    /// is made of constants, parameters, the node, its properties, operators,
-    /// comparisons, label tests and function calls (which evaluate their arguments as
-    /// values); `None` for anything else, which leaves the query on the row path.
+    /// `e` over the scratch row; see [`rewrite`].
     fn rewrite(&mut self, e: &CExpr) -> Option<CExpr> {
-        let node = self.node_slot;
-        if let CExpr::Property(base, key) = e {
-            if matches!(**base, CExpr::Slot(s) if s == node || self.aliases.contains(&s)) {
-                return Some(CExpr::Slot(self.width + self.property(key)));
-            }
-        }
-        if let CExpr::Slot(s) = e {
-            if let Some((_, inlined)) = self.inlined.iter().find(|(slot, _)| slot == s) {
-                return Some(inlined.clone());
-            }
-            return (*s == node || self.readable.contains(s)).then(|| e.clone());
-        }
-        let mut boxed = |e: &CExpr| self.rewrite(e).map(Box::new);
-        Some(match e {
-            CExpr::Const(_) | CExpr::Param(_) => e.clone(),
-            CExpr::Not(a) => CExpr::Not(boxed(a)?),
-            CExpr::Neg(a) => CExpr::Neg(boxed(a)?),
-            CExpr::Plus(a) => CExpr::Plus(boxed(a)?),
-            CExpr::IsNull(a, negated) => CExpr::IsNull(boxed(a)?, *negated),
-            CExpr::HasLabels(a, labels) => CExpr::HasLabels(boxed(a)?, labels.clone()),
-            CExpr::Binary(op, a, b) => {
-                let a = boxed(a)?;
-                CExpr::Binary(*op, a, self.rewrite(b).map(Box::new)?)
-            }
-            CExpr::Comparison(first, rest) => {
-                let first = boxed(first)?;
-                let rest = rest
-                    .iter()
-                    .map(|(op, e)| Some((*op, self.rewrite(e)?)))
-                    .collect::<Option<_>>()?;
-                CExpr::Comparison(first, rest)
-            }
-            CExpr::List(items) => CExpr::List(items.iter().map(|i| self.rewrite(i)).collect::<Option<_>>()?),
-            CExpr::Function(name, args) => CExpr::Function(
-                name.clone(),
-                args.iter().map(|a| self.rewrite(a)).collect::<Option<_>>()?,
-            ),
-            _ => return None,
-        })
+        rewrite(e, self)
     }
 
     /// Runs the scan and the aggregation; marks `input` (the Match and its Once) as run.
@@ -268,8 +227,7 @@ impl ColumnScan {
                 (true, [Source::Property(p)]) if aggs.iter().all(|a| a.name.is_none()) => Some(*p),
                 _ => None,
             };
-            let mut int_groups: FastMap<i64, usize> = FastMap::default();
-            let mut counted: Vec<u64> = Vec::new();
+            let mut counts = IntCounts::default();
             let ctx = &*ctx;
             ctx.graph()
                 .label_columns(label, &ids, BATCH, ctx.scan_threads(), &mut |nodes, columns| {
@@ -280,7 +238,7 @@ impl ColumnScan {
                     for i in 0..nodes.len() {
                         ctx.step()?;
                         if let Some(fast) = &fast {
-                            if fast.test(columns, i) != Some(true) {
+                            if fast.test(&|p| columns[p][i].as_ref()) != Some(true) {
                                 continue;
                             }
                         } else if let Some(filter) = &self.filter {
@@ -294,20 +252,7 @@ impl ColumnScan {
                         }
                         if let Some(Some(Value::Int(key))) = by_int.map(|p| &columns[p][i]) {
                             rows += 1;
-                            let at = match int_groups.get(key) {
-                                Some(at) => *at,
-                                None => {
-                                    groups.key.clear();
-                                    groups.key.push(GroupKey::from(QValue::Int(*key)));
-                                    let at = groups.group()?;
-                                    int_groups.insert(*key, at);
-                                    at
-                                }
-                            };
-                            if counted.len() <= at {
-                                counted.resize(at + 1, 0);
-                            }
-                            counted[at] += 1;
+                            counts.add(*key, &mut groups)?;
                             continue;
                         }
                         rows += 1;
@@ -324,12 +269,7 @@ impl ColumnScan {
                     }
                     Ok(())
                 })?;
-            groups.args.clear();
-            for (at, n) in counted.into_iter().enumerate().filter(|(_, n)| *n > 0) {
-                for agg in 0..aggs.len() {
-                    groups.update_rows(at, agg, n)?;
-                }
-            }
+            counts.finish(&mut groups, aggs.len())?;
         }
         mark_run(input, rows, started);
         groups.finish(keys, width)
@@ -429,7 +369,7 @@ impl ColumnSort {
                         scratch[scan.node_slot] = QValue::Node(*node);
                         let mut unread = 0;
                         if let Some(fast) = &fast {
-                            if fast.test(columns, i) != Some(true) {
+                            if fast.test(&|p| columns[p][i].as_ref()) != Some(true) {
                                 continue;
                             }
                         } else if let Some(filter) = &scan.filter {
@@ -484,6 +424,112 @@ impl ColumnSort {
     }
 }
 
+/// Rows of an aggregation whose only key is an integer and whose aggregates are all
+/// `count(*)`: grouped on the integer itself and counted in place, their groups made (in
+/// first-seen order, like any other) through `groups`, so that other values still meet
+/// them as equal keys.
+#[derive(Default)]
+pub(crate) struct IntCounts {
+    at: FastMap<i64, usize>,
+    counted: Vec<u64>,
+}
+
+impl IntCounts {
+    pub fn add(&mut self, key: i64, groups: &mut Groups) -> Result<()> {
+        let at = match self.at.get(&key) {
+            Some(at) => *at,
+            None => {
+                groups.key.clear();
+                groups.key.push(GroupKey::from(QValue::Int(key)));
+                let at = groups.group()?;
+                self.at.insert(key, at);
+                at
+            }
+        };
+        if self.counted.len() <= at {
+            self.counted.resize(at + 1, 0);
+        }
+        self.counted[at] += 1;
+        Ok(())
+    }
+
+    /// Adds the counts to the groups' `aggregates` count(*) states.
+    pub fn finish(self, groups: &mut Groups, aggregates: usize) -> Result<()> {
+        groups.args.clear();
+        for (at, n) in self.counted.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+            for agg in 0..aggregates {
+                groups.update_rows(at, agg, n)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where a rewritten expression reads from, for [`rewrite`].
+pub(crate) trait Scratch {
+    /// The scratch slot holding property `key` of the node in `slot`, when that node is
+    /// one the scan reads properties of.
+    fn property_slot(&mut self, slot: usize, key: &str) -> Option<usize>;
+    /// What stands for slot `slot` in a rewritten expression (the slot itself when it may
+    /// be read as it is); `None` when it may not be read.
+    fn slot(&self, slot: usize) -> Option<CExpr>;
+}
+
+impl Scratch for ColumnScan {
+    fn property_slot(&mut self, slot: usize, key: &str) -> Option<usize> {
+        (slot == self.node_slot || self.aliases.contains(&slot)).then(|| self.width + self.property(key))
+    }
+
+    fn slot(&self, slot: usize) -> Option<CExpr> {
+        if let Some((_, inlined)) = self.inlined.iter().find(|(s, _)| *s == slot) {
+            return Some(inlined.clone());
+        }
+        (slot == self.node_slot || self.readable.contains(&slot)).then_some(CExpr::Slot(slot))
+    }
+}
+
+/// `e` with every property of a scanned node turned into its scratch slot, when `e` is
+/// made of constants, parameters, readable slots, those properties, operators,
+/// comparisons, label tests and function calls (which evaluate their arguments as
+/// values); `None` for anything else, which leaves the query on the row path.
+pub(crate) fn rewrite(e: &CExpr, on: &mut dyn Scratch) -> Option<CExpr> {
+    if let CExpr::Property(base, key) = e {
+        if let CExpr::Slot(s) = **base {
+            if let Some(slot) = on.property_slot(s, key) {
+                return Some(CExpr::Slot(slot));
+            }
+        }
+    }
+    let mut boxed = |e: &CExpr| rewrite(e, on).map(Box::new);
+    Some(match e {
+        CExpr::Slot(s) => on.slot(*s)?,
+        CExpr::Const(_) | CExpr::Param(_) => e.clone(),
+        CExpr::Not(a) => CExpr::Not(boxed(a)?),
+        CExpr::Neg(a) => CExpr::Neg(boxed(a)?),
+        CExpr::Plus(a) => CExpr::Plus(boxed(a)?),
+        CExpr::IsNull(a, negated) => CExpr::IsNull(boxed(a)?, *negated),
+        CExpr::HasLabels(a, labels) => CExpr::HasLabels(boxed(a)?, labels.clone()),
+        CExpr::Binary(op, a, b) => {
+            let a = boxed(a)?;
+            CExpr::Binary(*op, a, boxed(b)?)
+        }
+        CExpr::Comparison(first, rest) => {
+            let first = boxed(first)?;
+            let rest = rest
+                .iter()
+                .map(|(op, e)| Some((*op, rewrite(e, on)?)))
+                .collect::<Option<_>>()?;
+            CExpr::Comparison(first, rest)
+        }
+        CExpr::List(items) => CExpr::List(items.iter().map(|i| rewrite(i, on)).collect::<Option<_>>()?),
+        CExpr::Function(name, args) => CExpr::Function(
+            name.clone(),
+            args.iter().map(|a| rewrite(a, on)).collect::<Option<_>>()?,
+        ),
+        _ => return None,
+    })
+}
+
 /// A row's sort key.
 fn sort_key<G: GraphWrite>(keys: &[(CExpr, bool)], row: &mut [QValue], ctx: &ExecCtx<G>) -> Result<Vec<QValue>> {
     keys.iter().map(|(e, _)| eval(e, row, ctx)).collect()
@@ -509,7 +555,7 @@ fn single_labelled_node(pattern: &CPattern) -> Option<(usize, String, Option<Str
 
 /// Leaves the Match and the Once below it as having run: the Once gave its one row and
 /// the Match `rows` (with the time under PROFILE).
-fn mark_run(input: &mut Op, rows: u64, started: Instant) {
+pub(crate) fn mark_run(input: &mut Op, rows: u64, started: Instant) {
     if let OpKind::Match { input: first, .. } = &mut input.kind {
         if let OpKind::Once { done, .. } = &mut first.kind {
             *done = true;

@@ -118,6 +118,10 @@ pub(crate) fn aggregate<G: GraphWrite>(
     if let Some(scan) = scan.filter(|s| !s.indexed(ctx.graph())) {
         return scan.aggregate(input, keys, aggs, width, ctx);
     }
+    let expand = crate::exec::columns_expand::ExpandScan::of(input, keys, aggs);
+    if let Some(expand) = expand.filter(|s| !s.indexed(ctx.graph())) {
+        return expand.aggregate(input, keys, aggs, width, ctx);
+    }
     let mut groups = Groups::new(aggs);
     input.drain(ctx, &mut |row, ctx| {
         groups.key.clear();

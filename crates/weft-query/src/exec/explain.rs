@@ -125,9 +125,11 @@ fn name<'a>(op: &'a Op, stats: &dyn GraphStats) -> (&'a str, Vec<&'a Op>) {
         OpKind::Project { input, .. } => ("Produce", vec![input]),
         OpKind::Aggregate { input, keys, aggs, .. } => {
             let scan = crate::exec::columns::ColumnScan::of(input, keys, aggs);
-            let columns = scan.is_some_and(|s| !s.indexed(stats));
-            let name = if columns {
+            let expand = crate::exec::columns_expand::ExpandScan::of(input, keys, aggs);
+            let name = if scan.is_some_and(|s| !s.indexed(stats)) {
                 "Aggregate (label columns)"
+            } else if expand.is_some_and(|s| !s.indexed(stats)) {
+                "Aggregate (label columns, expand)"
             } else {
                 "Aggregate"
             };

@@ -7,6 +7,7 @@
 
 pub(crate) mod column_filter;
 pub(crate) mod columns;
+pub(crate) mod columns_expand;
 pub(crate) mod cursor;
 pub(crate) mod eager;
 pub(crate) mod explain;
