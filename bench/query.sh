@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # In-process query benchmark on the standard synthetic social graph (100k persons, 1M KNOWS
 # edges, seed 42 — see ../shared/bench/README.md): point lookup by indexed id, 1-hop and
-# 2-hop neighbour counts, and an aggregation. Prints queries/s, p50/p99 latency, rows/s and
-# the ratio to the same work done directly on the storage API in the same run.
+# 2-hop neighbour counts, an aggregation, a filtered top-k, and one-hop aggregations over
+# every relationship. Prints queries/s, p50/p99 latency, rows/s, the ratio to the same work
+# done directly on the storage API, and for the column path's shapes its speedup over the
+# row path, all in the same run.
 #   bash bench/query.sh [SECONDS_PER_QUERY]      (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -3,11 +3,16 @@
 //! `cargo run --release -p weft-query --example social_bench -- DIR [SECONDS_PER_QUERY]`
 //! where DIR holds `persons.csv` and `knows.csv` from `../shared/bench/gen_graph.py`.
 //! Loads the graph through Cypher (UNWIND batches with an index on `:Person(id)`), then
-//! runs each standard workload query (point, hop1, hop2, agg, and a top-k of a filtered label scan) with seeded uniform start
-//! ids for a bounded time, and reports rows/s and latency percentiles. The baseline in
-//! the same run is the same work done directly on the storage API (no parsing, planning
-//! or expression evaluation), so the ratio shows what the query engine costs.
-//! `WEFT_BENCH_ONLY=hop2` runs one query only (for profiling).
+//! runs each query with seeded uniform start ids for a bounded time, and reports rows/s
+//! and latency percentiles: the standard workload (point, hop1, hop2, agg), a top-k of a
+//! filtered label scan (top), and one-hop aggregations over every KNOWS relationship
+//! (deg, pairs, fof).
+//!
+//! Two comparisons in the same run: the baseline is the same work done directly on the
+//! storage API (no parsing, planning or expression evaluation), so the ratio shows what
+//! the query engine costs; and for the shapes the column path runs, the same query with
+//! a `WITH` that keeps it on the row path, so the speedup shows what the column path
+//! gains. `WEFT_BENCH_ONLY=hop2` runs one query only (for profiling).
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
@@ -30,58 +35,78 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     engine.set_scan_threads(std::thread::available_parallelism().map_or(1, |n| n.get()));
     let persons = load(&engine, dir)?;
 
-    let queries = [
-        ("point", "MATCH (p:Person {id: $id}) RETURN p.name"),
+    // Name, query, and for the shapes the column path runs, the same query kept on the
+    // row path by a `WITH` (measured beside it in the same run).
+    let queries: [(&str, &str, Option<&str>); 8] = [
+        ("point", "MATCH (p:Person {id: $id}) RETURN p.name", None),
         (
             "hop1",
             "MATCH (a:Person {id: $id})-[:KNOWS]->(b:Person) RETURN count(b)",
+            None,
         ),
         (
             "hop2",
             "MATCH (a:Person {id: $id})-[:KNOWS]->(:Person)-[:KNOWS]->(c:Person) RETURN count(DISTINCT c)",
+            None,
         ),
         (
             "agg",
             "MATCH (p:Person) RETURN p.age AS age, count(*) AS c ORDER BY age",
-        ),
-        ("deg", "MATCH (a:Person)-[:KNOWS]->(b) RETURN count(*)"),
-        (
-            "pairs",
-            "MATCH (a:Person)-[:KNOWS]->(b:Person) WHERE a.age < b.age RETURN count(*)",
-        ),
-        (
-            "fof",
-            "MATCH (a:Person)-[:KNOWS]->(b:Person) RETURN b.age AS age, count(*) AS c",
+            Some("MATCH (p:Person) WITH p RETURN p.age AS age, count(*) AS c ORDER BY age"),
         ),
         (
             "top",
             "MATCH (p:Person) WHERE p.age < 30 RETURN p.name AS name, p.id AS id ORDER BY name DESC, id LIMIT 10",
+            Some("MATCH (p:Person) WHERE p.age < 30 WITH p RETURN p.name AS name, p.id AS id ORDER BY name DESC, id LIMIT 10"),
+        ),
+        (
+            "deg",
+            "MATCH (a:Person)-[:KNOWS]->(b) RETURN count(*)",
+            Some("MATCH (a:Person)-[:KNOWS]->(b) WITH a, b RETURN count(*)"),
+        ),
+        (
+            "pairs",
+            "MATCH (a:Person)-[:KNOWS]->(b:Person) WHERE a.age < b.age RETURN count(*)",
+            Some("MATCH (a:Person)-[:KNOWS]->(b:Person) WHERE a.age < b.age WITH a, b RETURN count(*)"),
+        ),
+        (
+            "fof",
+            "MATCH (a:Person)-[:KNOWS]->(b:Person) RETURN b.age AS age, count(*) AS c",
+            Some("MATCH (a:Person)-[:KNOWS]->(b:Person) WITH a, b RETURN b.age AS age, count(*) AS c"),
         ),
     ];
     println!(
-        "{:<6} {:>10} {:>10} {:>10} {:>10} {:>12} {:>9}",
-        "query", "queries/s", "p50 us", "p99 us", "rows/s", "baseline q/s", "ratio"
+        "{:<6} {:>10} {:>10} {:>10} {:>10} {:>12} {:>9} {:>12} {:>9}",
+        "query", "queries/s", "p50 us", "p99 us", "rows/s", "baseline q/s", "ratio", "row p50 us", "speedup"
     );
     let only = std::env::var("WEFT_BENCH_ONLY").ok();
-    for (name, text) in queries
+    for (name, text, rows_text) in queries
         .into_iter()
-        .filter(|(n, _)| only.as_deref().is_none_or(|o| o == *n))
+        .filter(|(n, _, _)| only.as_deref().is_none_or(|o| o == *n))
     {
-        let engine_run = measure(budget, persons, |id| {
-            let params = BTreeMap::from([("id".to_owned(), Value::Int(id))]);
-            let result = engine.execute(text, &params).map_err(|e| e.to_string())?;
-            Ok(result.rows.len())
-        })?;
+        let run = |text: &str| {
+            measure(budget, persons, |id| {
+                let params = BTreeMap::from([("id".to_owned(), Value::Int(id))]);
+                let result = engine.execute(text, &params).map_err(|e| e.to_string())?;
+                Ok(result.rows.len())
+            })
+        };
+        let engine_run = run(text)?;
         let baseline = measure(budget, persons, |id| direct(&engine, name, id))?;
+        let row_path = rows_text.map(run).transpose()?;
         println!(
-            "{:<6} {:>10.0} {:>10.0} {:>10.0} {:>10.0} {:>12.0} {:>9.2}",
+            "{:<6} {:>10.0} {:>10.0} {:>10.0} {:>10.0} {:>12.0} {:>9.2} {:>12} {:>9}",
             name,
             engine_run.qps,
             engine_run.p50_us,
             engine_run.p99_us,
             engine_run.rows_per_s,
             baseline.qps,
-            engine_run.qps / baseline.qps
+            engine_run.qps / baseline.qps,
+            row_path.as_ref().map_or("-".to_owned(), |r| format!("{:.0}", r.p50_us)),
+            row_path
+                .as_ref()
+                .map_or("-".to_owned(), |r| format!("{:.2}", engine_run.qps / r.qps)),
         );
     }
     Ok(())
@@ -208,6 +233,37 @@ fn direct(engine: &Engine, name: &str, id: i64) -> Result<usize, String> {
                 }
             }
             1
+        }
+        "deg" => {
+            let mut count = 0;
+            for a in txn.vertices_with_label(person) {
+                count += out(a).len();
+            }
+            usize::from(count > 0)
+        }
+        "pairs" | "fof" => {
+            let age = s.find_property("age").ok_or("no age")?;
+            let age_of = |v| match txn.vertex_property(v, age) {
+                Ok(Some(Value::Int(a))) => Some(a),
+                _ => None,
+            };
+            let persons: HashSet<_> = txn.vertices_with_label(person).into_iter().collect();
+            let mut groups: BTreeMap<Option<i64>, i64> = BTreeMap::new();
+            for a in &persons {
+                let near = age_of(*a);
+                for e in out(*a) {
+                    if !persons.contains(&e.to) {
+                        continue;
+                    }
+                    let far = age_of(e.to);
+                    match name {
+                        "pairs" if near.zip(far).is_some_and(|(n, f)| n < f) => *groups.entry(None).or_default() += 1,
+                        "pairs" => {}
+                        _ => *groups.entry(far).or_default() += 1,
+                    }
+                }
+            }
+            groups.len()
         }
         "top" => {
             let (age, name, id) = (
