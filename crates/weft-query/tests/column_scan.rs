@@ -508,3 +508,57 @@ fn a_one_hop_aggregation_on_columns_answers_as_the_row_path_does_in_the_same_ord
     txn.abort();
     assert_eq!(run(&engine, query).rows, before);
 }
+
+#[test]
+fn a_where_range_decides_on_the_column_path_as_at_the_row_paths_start() {
+    // Set up: persons, one with no games; no KNOWS relationships yet.
+    let engine = Engine::new();
+    run(
+        &engine,
+        "UNWIND range(0, 9) AS i CREATE (:Person {age: i, total: i * 3, games: i % 4, name: 'n' + toString(i)})",
+    );
+    let outcome = |q: &str, params: &BTreeMap<String, Value>| match engine.execute(q, params) {
+        Ok(result) => Ok(format!("{:?}", result.rows)),
+        Err(e) => Err(e.to_string()),
+    };
+    let null_min = BTreeMap::from([("min".to_owned(), Value::Null), ("from".to_owned(), Value::from("x"))]);
+    let cases = [
+        // A bound that fails fails even where no node would reach it.
+        ("MATCH (p:Nobody) WHERE p.age > 1 / 0", "RETURN p.name AS n ORDER BY n"),
+        (
+            "MATCH (p:Person) WHERE p.name STARTS WITH 'z' AND p.age >= date($from)",
+            "RETURN count(*) AS c",
+        ),
+        (
+            "MATCH (a:Person)-[r:KNOWS]->(b:Person) WHERE a.age > 1 / 0",
+            "RETURN count(*) AS c",
+        ),
+        // A null bound leaves no node, so the rest of the WHERE never runs.
+        (
+            "MATCH (p:Person) WHERE p.age > $min AND p.total / p.games > 2",
+            "RETURN p.name AS n ORDER BY n",
+        ),
+        (
+            "MATCH (p:Person) WHERE p.age > $min AND p.total / p.games > 2",
+            "RETURN count(*) AS c",
+        ),
+        (
+            "MATCH (a:Person)-[r]->(b) WHERE a.age > $min AND a.total / a.games > 2",
+            "RETURN count(*) AS c",
+        ),
+    ];
+    for (head, ret) in cases {
+        let columns = outcome(&format!("{head} {ret}"), &null_min);
+        let rows = outcome(&format!("{head} WITH * {ret}"), &null_min);
+        assert_eq!(columns, rows, "{head} {ret}");
+    }
+    // A far label much larger than the walk from the near one keeps the row path.
+    run(&engine, "UNWIND range(1, 6000) AS i CREATE (:Big {i: i})");
+    run(
+        &engine,
+        "MATCH (a:Person {age: 1}), (b:Big) WHERE b.i < 4 CREATE (a)-[:KNOWS]->(b)",
+    );
+    let query = "MATCH (a:Person)-[r:KNOWS]->(b:Big) RETURN b.i AS i, count(*) AS c";
+    assert!(!profile(&engine, query).iter().any(|p| p.contains("expand")));
+    assert_eq!(run(&engine, query).rows.len(), 3);
+}

@@ -29,7 +29,7 @@
 use crate::error::Result;
 use crate::exec::column_filter::ColumnFilter;
 use crate::exec::eager::{Groups, Sorter};
-use crate::exec::pattern::CPattern;
+use crate::exec::pattern::{CPattern, RangeScan};
 use crate::exec::pipeline::{AggSpec, Op, OpKind};
 use crate::exec::row::{FastMap, Row};
 use crate::exec::ExecCtx;
@@ -51,12 +51,14 @@ enum Source {
     Property(usize),
 }
 
-/// A recognised first-clause label scan under an aggregation.
+/// A recognised first-clause label scan: the scan, its WHERE, and under an aggregation its
+/// keys and arguments ([`ColumnSort`] holds one for a sort).
 pub(crate) struct ColumnScan {
     label: String,
-    /// The key of a range the WHERE puts on one property: an index on the label and
-    /// that key serves it better, and takes the query to the row path.
-    range: Option<String>,
+    /// The range the WHERE puts on one property: an index on the label and that key
+    /// serves it better, and takes the query to the row path; without one, its bounds
+    /// still decide as the row path's start does ([`range_allows`]).
+    range: Option<RangeScan>,
     /// The scanned node's slot, and the width of the rows its Match makes.
     node_slot: usize,
     width: usize,
@@ -143,11 +145,7 @@ impl ColumnScan {
     /// True when an index serves the WHERE's range: the row path reads only the nodes
     /// in range from it, where this path would read every node with the label.
     pub fn indexed(&self, stats: &dyn GraphStats) -> bool {
-        let Some(key) = &self.range else { return false };
-        let (Some(label), Some(key)) = (stats.find_label(&self.label), stats.find_property(key)) else {
-            return false;
-        };
-        stats.approx_label_property_count(label, key).is_some()
+        range_indexed(stats, &self.label, self.range.as_ref())
     }
 
     /// True when the result is one row of node counts: no keys, and every aggregate is
@@ -201,15 +199,19 @@ impl ColumnScan {
         width: usize,
         ctx: &mut ExecCtx<G>,
     ) -> Result<VecDeque<Row>> {
-        let started = Instant::now();
+        let started = Started::now(ctx);
         let mut groups = Groups::new(aggs);
         let mut rows = 0u64;
         let label = ctx
             .label_ids(std::slice::from_ref(&self.label))
             .and_then(|l| l.first().copied());
+        let label = match range_allows(self.range.as_ref(), self.width, ctx)? {
+            true => label,
+            false => None,
+        };
         let counted = label.filter(|_| self.counts_only(aggs));
         if let Some(count) = counted.and_then(|l| ctx.graph().label_count(l)) {
-            mark_run(input, 0, started);
+            mark_run(input, 0, &started, ctx);
             let mut row = vec![QValue::Null; width];
             for spec in aggs {
                 row[spec.slot] = QValue::Int(i64::try_from(count).unwrap_or(i64::MAX));
@@ -219,9 +221,6 @@ impl ColumnScan {
         if let Some(label) = label {
             let ids: Vec<Option<PropertyId>> = self.properties.iter().map(|p| ctx.graph().find_property(p)).collect();
             let mut scratch = vec![QValue::Null; self.width + self.properties.len()];
-            // Rows counted by an integer key: grouped on the integer itself and counted in
-            // place, their groups made (in first-seen order, like any other) through
-            // `groups`, so that other values still meet them as equal keys.
             let fast = self.column_filter.as_ref().and_then(|f| f.bind(ctx));
             let by_int = match (self.filter.is_none() || fast.is_some(), self.keys.as_slice()) {
                 (true, [Source::Property(p)]) if aggs.iter().all(|a| a.name.is_none()) => Some(*p),
@@ -250,28 +249,17 @@ impl ColumnScan {
                                 continue;
                             }
                         }
-                        if let Some(Some(Value::Int(key))) = by_int.map(|p| &columns[p][i]) {
-                            rows += 1;
-                            counts.add(*key, &mut groups)?;
-                            continue;
-                        }
                         rows += 1;
-                        groups.key.clear();
-                        for source in &self.keys {
-                            groups.key.push(GroupKey::from(read(*source, i)));
-                        }
-                        let at = groups.group()?;
-                        for (agg, args) in self.args.iter().enumerate() {
-                            groups.args.clear();
-                            groups.args.extend(args.iter().map(|source| read(*source, i)));
-                            groups.update(at, agg)?;
-                        }
+                        let int_key = by_int.and_then(|p| columns[p][i].as_ref());
+                        feed(&mut groups, &mut counts, int_key, &self.keys, &self.args, |s| {
+                            read(s, i)
+                        })?;
                     }
                     Ok(())
                 })?;
             counts.finish(&mut groups, aggs.len())?;
         }
-        mark_run(input, rows, started);
+        mark_run(input, rows, &started, ctx);
         groups.finish(keys, width)
     }
 }
@@ -341,7 +329,7 @@ impl ColumnSort {
         limit: Option<u64>,
         ctx: &mut ExecCtx<G>,
     ) -> Result<VecDeque<Row>> {
-        let started = Instant::now();
+        let started = Started::now(ctx);
         let ColumnSort {
             scan,
             filtered,
@@ -354,6 +342,10 @@ impl ColumnSort {
         let label = ctx
             .label_ids(std::slice::from_ref(&scan.label))
             .and_then(|l| l.first().copied());
+        let label = match range_allows(scan.range.as_ref(), scan.width, ctx)? {
+            true => label,
+            false => None,
+        };
         if let Some(label) = label {
             let ids: Vec<Option<PropertyId>> = scan.properties.iter().map(|p| ctx.graph().find_property(p)).collect();
             let width = scan.width;
@@ -404,22 +396,20 @@ impl ColumnSort {
                         if !keys_first {
                             key = sort_key(&keys, &mut scratch, ctx)?;
                         }
+                        if !keys_first && !sorter.wants(&key) {
+                            continue;
+                        }
                         // The item columns are written afresh for the next node before
                         // anything reads them (neither the WHERE nor the items do).
-                        if sorter.wants(&key) {
-                            sorter.push(key, scratch[..width].to_vec());
-                        }
+                        sorter.push(key, scratch[..width].to_vec());
                     }
                     Ok(())
                 })?;
         }
         if let OpKind::Project { input: matched, .. } = &mut input.kind {
-            mark_run(matched, rows, started);
+            mark_run(matched, rows, &started, ctx);
         }
-        input.rows += rows;
-        if input.timed {
-            input.elapsed += started.elapsed();
-        }
+        started.charge(input, rows, ctx);
         sorter.finish(ctx)
     }
 }
@@ -463,6 +453,33 @@ impl IntCounts {
         }
         Ok(())
     }
+}
+
+/// Feeds one row to an aggregation: counted in place when `int_key`, its only key, is an
+/// integer ([`IntCounts`]), else grouped by `keys` with `args` per aggregate, each value
+/// given by `read`.
+pub(crate) fn feed<S: Copy>(
+    groups: &mut Groups,
+    counts: &mut IntCounts,
+    int_key: Option<&Value>,
+    keys: &[S],
+    args: &[Vec<S>],
+    read: impl Fn(S) -> QValue,
+) -> Result<()> {
+    if let Some(Value::Int(key)) = int_key {
+        return counts.add(*key, groups);
+    }
+    groups.key.clear();
+    for source in keys {
+        groups.key.push(GroupKey::from(read(*source)));
+    }
+    let at = groups.group()?;
+    for (agg, args) in args.iter().enumerate() {
+        groups.args.clear();
+        groups.args.extend(args.iter().map(|source| read(*source)));
+        groups.update(at, agg)?;
+    }
+    Ok(())
 }
 
 /// Where a rewritten expression reads from, for [`rewrite`].
@@ -530,6 +547,30 @@ pub(crate) fn rewrite(e: &CExpr, on: &mut dyn Scratch) -> Option<CExpr> {
     })
 }
 
+/// Whether the row path's start would scan the label for a WHERE range without an
+/// index: it evaluates both bounds first (so their errors stand, node or no node), and
+/// a null or unstorable bound on a key the graph knows leaves it no candidate at all.
+pub(crate) fn range_allows<G: GraphWrite>(range: Option<&RangeScan>, width: usize, ctx: &ExecCtx<G>) -> Result<bool> {
+    let Some(range) = range else { return Ok(true) };
+    let mut row = vec![QValue::Null; width];
+    let mut bound = |b: &Option<(CExpr, bool)>| b.as_ref().map(|(e, _)| eval(e, &mut row, ctx)).transpose();
+    let (lower, upper) = (bound(&range.lower)?, bound(&range.upper)?);
+    if ctx.graph().find_property(&range.key).is_none() {
+        return Ok(true);
+    }
+    let storable = |b: Option<QValue>| b.is_none_or(|v| v.to_value().is_some_and(|v| !v.is_null()));
+    Ok(storable(lower) && storable(upper))
+}
+
+/// Whether an index on `label` and the range's key exists.
+pub(crate) fn range_indexed(stats: &dyn GraphStats, label: &str, range: Option<&RangeScan>) -> bool {
+    let Some(range) = range else { return false };
+    let (Some(label), Some(key)) = (stats.find_label(label), stats.find_property(&range.key)) else {
+        return false;
+    };
+    stats.approx_label_property_count(label, key).is_some()
+}
+
 /// A row's sort key.
 fn sort_key<G: GraphWrite>(keys: &[(CExpr, bool)], row: &mut [QValue], ctx: &ExecCtx<G>) -> Result<Vec<QValue>> {
     keys.iter().map(|(e, _)| eval(e, row, ctx)).collect()
@@ -542,28 +583,49 @@ fn plain(e: &CExpr) -> bool {
 }
 
 /// The slot and label of a pattern that is one new node with one label and nothing else,
-/// and the key of the range its WHERE bounds, if any (the WHERE still filters).
-fn single_labelled_node(pattern: &CPattern) -> Option<(usize, String, Option<String>)> {
+/// and the range its WHERE bounds, if any (the WHERE still filters).
+fn single_labelled_node(pattern: &CPattern) -> Option<(usize, String, Option<RangeScan>)> {
     let [part] = pattern.parts.as_slice() else { return None };
     let [node] = part.nodes.as_slice() else { return None };
     let [label] = node.labels.as_slice() else { return None };
     let plain = part.rels.is_empty() && part.path_slot.is_none();
     let unconstrained = !node.bound && node.props.is_none();
-    let range = node.range.as_ref().map(|r| r.key.clone());
-    (plain && unconstrained).then(|| (node.slot, label.clone(), range))
+    (plain && unconstrained).then(|| (node.slot, label.clone(), node.range.clone()))
+}
+
+/// When a column path started: the time, and the graph accesses made so far.
+pub(crate) struct Started {
+    at: Instant,
+    hits: u64,
+}
+
+impl Started {
+    pub fn now<G: GraphWrite>(ctx: &ExecCtx<G>) -> Started {
+        Started {
+            at: Instant::now(),
+            hits: ctx.db_hits(),
+        }
+    }
+
+    /// Charges `op` with `rows` and, under PROFILE, with the time and the graph accesses
+    /// since the start (PROFILE reports an operator's accesses less its inputs').
+    pub fn charge<G: GraphWrite>(&self, op: &mut Op, rows: u64, ctx: &ExecCtx<G>) {
+        op.rows += rows;
+        if op.timed {
+            op.elapsed += self.at.elapsed();
+            op.hits += ctx.db_hits() - self.hits;
+        }
+    }
 }
 
 /// Leaves the Match and the Once below it as having run: the Once gave its one row and
-/// the Match `rows` (with the time under PROFILE).
-pub(crate) fn mark_run(input: &mut Op, rows: u64, started: Instant) {
+/// the Match `rows`, with the time and the graph accesses under PROFILE.
+pub(crate) fn mark_run<G: GraphWrite>(input: &mut Op, rows: u64, started: &Started, ctx: &ExecCtx<G>) {
     if let OpKind::Match { input: first, .. } = &mut input.kind {
         if let OpKind::Once { done, .. } = &mut first.kind {
             *done = true;
         }
         first.rows += 1;
     }
-    input.rows += rows;
-    if input.timed {
-        input.elapsed += started.elapsed();
-    }
+    started.charge(input, rows, ctx);
 }

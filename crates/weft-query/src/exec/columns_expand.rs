@@ -20,17 +20,16 @@
 use crate::ast::RelDirection;
 use crate::error::Result;
 use crate::exec::column_filter::ColumnFilter;
-use crate::exec::columns::{mark_run, rewrite, IntCounts, Scratch, BATCH};
+use crate::exec::columns::{feed, mark_run, range_allows, range_indexed, rewrite, IntCounts, Scratch, Started, BATCH};
 use crate::exec::eager::Groups;
-use crate::exec::pattern::{neighbours, other_end, CRel};
+use crate::exec::pattern::{neighbours, other_end, CRel, RangeScan};
 use crate::exec::pipeline::{AggSpec, Op, OpKind};
 use crate::exec::row::{FastMap, Row};
 use crate::exec::ExecCtx;
 use crate::expr::{eval, CExpr};
 use crate::graph::{Direction, Gid, GraphStats, GraphWrite, PropertyId, Value};
-use crate::value::{GroupKey, QValue, Truth};
+use crate::value::{QValue, Truth};
 use std::collections::VecDeque;
-use std::time::Instant;
 
 /// Which end of the relationship a property is read from.
 #[derive(Clone, Copy, PartialEq)]
@@ -53,8 +52,8 @@ enum Source {
 /// A recognised first-clause one-hop match under an aggregation.
 pub(crate) struct ExpandScan {
     near_label: String,
-    /// As [`crate::exec::columns::ColumnScan`]'s: a WHERE range on `a` an index serves.
-    range: Option<String>,
+    /// As [`crate::exec::columns::ColumnScan`]'s: a WHERE range on `a`.
+    range: Option<RangeScan>,
     far_label: Option<String>,
     near: usize,
     far: usize,
@@ -124,7 +123,7 @@ impl ExpandScan {
         }
         let mut scan = ExpandScan {
             near_label: near_label.clone(),
-            range: a.range.as_ref().map(|r| r.key.clone()),
+            range: a.range.clone(),
             far_label,
             near: a.slot,
             far: b.slot,
@@ -159,13 +158,23 @@ impl ExpandScan {
         (scan.far_label.is_some() || !far_read).then_some(scan)
     }
 
-    /// See [`crate::exec::columns::ColumnScan::indexed`].
-    pub fn indexed(&self, stats: &dyn GraphStats) -> bool {
-        let Some(key) = &self.range else { return false };
-        let (Some(label), Some(key)) = (stats.find_label(&self.near_label), stats.find_property(key)) else {
+    /// True when the row path is the better plan: an index serves the WHERE's range on
+    /// `a` (see [`crate::exec::columns::ColumnScan::indexed`]), or `b`'s label is so much
+    /// larger than the relationships `a`'s members are expected to have that reading all
+    /// of it would cost more than the row path's walk.
+    pub fn prefers_rows(&self, stats: &dyn GraphStats) -> bool {
+        if range_indexed(stats, &self.near_label, self.range.as_ref()) {
+            return true;
+        }
+        let (Some(near), Some(Some(far))) = (
+            stats.find_label(&self.near_label),
+            self.far_label.as_ref().map(|l| stats.find_label(l)),
+        ) else {
             return false;
         };
-        stats.approx_label_property_count(label, key).is_some()
+        let degree = stats.approx_edge_count() / stats.approx_vertex_count().max(1);
+        let walked = stats.approx_label_count(near).saturating_mul(degree.max(1));
+        stats.approx_label_count(far) > walked.saturating_mul(4).saturating_add(4096)
     }
 
     fn source(&mut self, e: &CExpr) -> Option<Source> {
@@ -202,7 +211,7 @@ impl ExpandScan {
         width: usize,
         ctx: &mut ExecCtx<G>,
     ) -> Result<VecDeque<Row>> {
-        let started = Instant::now();
+        let started = Started::now(ctx);
         let mut groups = Groups::new(aggs);
         let mut rows = 0u64;
         let near_label = ctx.graph().find_label(&self.near_label);
@@ -219,6 +228,10 @@ impl ExpandScan {
             at.push(keys.len());
             keys.push(ctx.graph().find_property(key));
         }
+        let near_label = match range_allows(self.range.as_ref(), self.width, ctx)? {
+            true => near_label,
+            false => None,
+        };
         if let (Some(near_label), None | Some(Some(_))) = (near_label, far_label) {
             let far = match far_label.flatten() {
                 Some(label) => Some(FarTable::read(label, &far_keys, ctx)?),
@@ -276,20 +289,8 @@ impl ExpandScan {
                                 }
                             }
                             rows += 1;
-                            if let Some(Some(Value::Int(key))) = by_int.map(value) {
-                                counts.add(*key, &mut groups)?;
-                                continue;
-                            }
-                            groups.key.clear();
-                            for source in &self.keys {
-                                groups.key.push(GroupKey::from(read(*source)));
-                            }
-                            let group = groups.group()?;
-                            for (agg, args) in self.args.iter().enumerate() {
-                                groups.args.clear();
-                                groups.args.extend(args.iter().map(|source| read(*source)));
-                                groups.update(group, agg)?;
-                            }
+                            let int_key = by_int.and_then(value);
+                            feed(&mut groups, &mut counts, int_key, &self.keys, &self.args, read)?;
                         }
                     }
                     Ok(())
@@ -297,7 +298,7 @@ impl ExpandScan {
             )?;
             counts.finish(&mut groups, aggs.len())?;
         }
-        mark_run(input, rows, started);
+        mark_run(input, rows, &started, ctx);
         groups.finish(keys, width)
     }
 }
@@ -322,7 +323,9 @@ impl FarTable {
         let mut columns = vec![Vec::new(); keys.len()];
         ctx.graph()
             .label_columns(label, keys, BATCH, ctx.scan_threads(), &mut |nodes, read| {
-                ctx.step()?;
+                for _ in nodes {
+                    ctx.step()?;
+                }
                 members.extend_from_slice(nodes);
                 for (column, values) in columns.iter_mut().zip(read) {
                     column.extend_from_slice(values);

@@ -119,7 +119,7 @@ pub(crate) fn aggregate<G: GraphWrite>(
         return scan.aggregate(input, keys, aggs, width, ctx);
     }
     let expand = crate::exec::columns_expand::ExpandScan::of(input, keys, aggs);
-    if let Some(expand) = expand.filter(|s| !s.indexed(ctx.graph())) {
+    if let Some(expand) = expand.filter(|s| !s.prefers_rows(ctx.graph())) {
         return expand.aggregate(input, keys, aggs, width, ctx);
     }
     let mut groups = Groups::new(aggs);
@@ -159,7 +159,9 @@ pub(crate) fn sort<G: GraphWrite>(
             .iter()
             .map(|(e, _)| eval(e, &mut row, ctx))
             .collect::<Result<_>>()?;
-        sorter.push(sort_key, row);
+        if sorter.wants(&sort_key) {
+            sorter.push(sort_key, row);
+        }
     }
     sorter.finish(ctx)
 }
@@ -207,10 +209,8 @@ impl Sorter {
                 .is_none_or(|last| compare(&self.descending, key, last) == std::cmp::Ordering::Less)
     }
 
+    /// Keeps a row that [`Sorter::wants`].
     pub fn push(&mut self, key: Vec<QValue>, row: Row) {
-        if !self.wants(&key) {
-            return;
-        }
         self.rows.push((key, row));
         // Top-k: keep at most 2k rows between compactions.
         if let Some(k) = self.limit {

@@ -128,7 +128,7 @@ fn name<'a>(op: &'a Op, stats: &dyn GraphStats) -> (&'a str, Vec<&'a Op>) {
             let expand = crate::exec::columns_expand::ExpandScan::of(input, keys, aggs);
             let name = if scan.is_some_and(|s| !s.indexed(stats)) {
                 "Aggregate (label columns)"
-            } else if expand.is_some_and(|s| !s.indexed(stats)) {
+            } else if expand.is_some_and(|s| !s.prefers_rows(stats)) {
                 "Aggregate (label columns, expand)"
             } else {
                 "Aggregate"
