@@ -250,10 +250,11 @@ impl ColumnScan {
                             }
                         }
                         rows += 1;
-                        let int_key = by_int.and_then(|p| columns[p][i].as_ref());
-                        feed(&mut groups, &mut counts, int_key, &self.keys, &self.args, |s| {
-                            read(s, i)
-                        })?;
+                        if let Some(Some(Value::Int(key))) = by_int.map(|p| &columns[p][i]) {
+                            counts.add(*key, &mut groups)?;
+                            continue;
+                        }
+                        feed(&mut groups, &self.keys, &self.args, |s| read(s, i))?;
                     }
                     Ok(())
                 })?;
@@ -425,17 +426,24 @@ pub(crate) struct IntCounts {
 }
 
 impl IntCounts {
+    #[inline(always)]
     pub fn add(&mut self, key: i64, groups: &mut Groups) -> Result<()> {
-        let at = match self.at.get(&key) {
-            Some(at) => *at,
-            None => {
-                groups.key.clear();
-                groups.key.push(GroupKey::from(QValue::Int(key)));
-                let at = groups.group()?;
-                self.at.insert(key, at);
-                at
+        match self.at.get(&key) {
+            Some(at) => {
+                self.counted[*at] += 1;
+                Ok(())
             }
-        };
+            None => self.first(key, groups),
+        }
+    }
+
+    /// The first row of `key`: its group made.
+    #[cold]
+    fn first(&mut self, key: i64, groups: &mut Groups) -> Result<()> {
+        groups.key.clear();
+        groups.key.push(GroupKey::from(QValue::Int(key)));
+        let at = groups.group()?;
+        self.at.insert(key, at);
         if self.counted.len() <= at {
             self.counted.resize(at + 1, 0);
         }
@@ -455,20 +463,15 @@ impl IntCounts {
     }
 }
 
-/// Feeds one row to an aggregation: counted in place when `int_key`, its only key, is an
-/// integer ([`IntCounts`]), else grouped by `keys` with `args` per aggregate, each value
-/// given by `read`.
+/// Feeds one row to an aggregation: grouped by `keys` with `args` per aggregate, each
+/// value given by `read`. (Rows [`IntCounts`] takes are counted before, at the call:
+/// the check kept there, out of this call, keeps the counting loop tight.)
 pub(crate) fn feed<S: Copy>(
     groups: &mut Groups,
-    counts: &mut IntCounts,
-    int_key: Option<&Value>,
     keys: &[S],
     args: &[Vec<S>],
     read: impl Fn(S) -> QValue,
 ) -> Result<()> {
-    if let Some(Value::Int(key)) = int_key {
-        return counts.add(*key, groups);
-    }
     groups.key.clear();
     for source in keys {
         groups.key.push(GroupKey::from(read(*source)));

@@ -289,8 +289,11 @@ impl ExpandScan {
                                 }
                             }
                             rows += 1;
-                            let int_key = by_int.and_then(value);
-                            feed(&mut groups, &mut counts, int_key, &self.keys, &self.args, read)?;
+                            if let Some(Some(Value::Int(key))) = by_int.map(value) {
+                                counts.add(*key, &mut groups)?;
+                                continue;
+                            }
+                            feed(&mut groups, &self.keys, &self.args, read)?;
                         }
                     }
                     Ok(())
