@@ -3,12 +3,14 @@
 //! bounded top-k when a LIMIT follows).
 
 use crate::error::{ErrorKind, QueryError, Result};
+use crate::exec::columns::{ColumnScan, ColumnSort};
+use crate::exec::columns_expand::ExpandScan;
 use crate::exec::pipeline::{constant_count, AggSpec, Op};
 use crate::exec::row::{FastMap, Row};
 use crate::exec::ExecCtx;
 use crate::expr::{eval, CExpr};
 use crate::functions::Aggregator;
-use crate::graph::GraphWrite;
+use crate::graph::{GraphStats, GraphWrite};
 use crate::value::{GroupKey, QValue};
 use std::collections::VecDeque;
 
@@ -104,24 +106,62 @@ impl<'a> Groups<'a> {
     }
 }
 
+/// Which path an aggregation takes.
+pub(crate) enum AggregatePath {
+    Columns(ColumnScan),
+    Expand(ExpandScan),
+    Rows,
+}
+
+impl AggregatePath {
+    /// The path for aggregating `input`, by its shape and the graph's statistics.
+    pub fn of(input: &Op, keys: &[(usize, CExpr)], aggs: &[AggSpec], stats: &dyn GraphStats) -> AggregatePath {
+        if let Some(scan) = ColumnScan::of(input, keys, aggs).filter(|s| !s.indexed(stats)) {
+            return AggregatePath::Columns(scan);
+        }
+        match ExpandScan::of(input, keys, aggs).filter(|s| !s.prefers_rows(stats)) {
+            Some(expand) => AggregatePath::Expand(expand),
+            None => AggregatePath::Rows,
+        }
+    }
+
+    /// The operator's name under EXPLAIN and PROFILE.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AggregatePath::Columns(_) => "Aggregate (label columns)",
+            AggregatePath::Expand(_) => "Aggregate (label columns, expand)",
+            AggregatePath::Rows => "Aggregate",
+        }
+    }
+}
+
 /// Groups the input by `keys` and runs `aggs` per group; one row per group (one row
-/// with the aggregates' empty results when there are no keys and no input). A first
-/// clause's label scan grouped by its node's properties runs in column form instead.
+/// with the aggregates' empty results when there are no keys and no input). The shapes
+/// of [`AggregatePath`] run in column form instead. Also returns the path's name.
 pub(crate) fn aggregate<G: GraphWrite>(
     input: &mut Op,
     keys: &[(usize, CExpr)],
     aggs: &[AggSpec],
     width: usize,
     ctx: &mut ExecCtx<G>,
+) -> Result<(VecDeque<Row>, &'static str)> {
+    let path = AggregatePath::of(input, keys, aggs, ctx.graph());
+    let name = path.name();
+    let rows = match path {
+        AggregatePath::Columns(scan) => scan.aggregate(input, keys, aggs, width, ctx)?,
+        AggregatePath::Expand(expand) => expand.aggregate(input, keys, aggs, width, ctx)?,
+        AggregatePath::Rows => aggregate_rows(input, keys, aggs, width, ctx)?,
+    };
+    Ok((rows, name))
+}
+
+fn aggregate_rows<G: GraphWrite>(
+    input: &mut Op,
+    keys: &[(usize, CExpr)],
+    aggs: &[AggSpec],
+    width: usize,
+    ctx: &mut ExecCtx<G>,
 ) -> Result<VecDeque<Row>> {
-    let scan = crate::exec::columns::ColumnScan::of(input, keys, aggs);
-    if let Some(scan) = scan.filter(|s| !s.indexed(ctx.graph())) {
-        return scan.aggregate(input, keys, aggs, width, ctx);
-    }
-    let expand = crate::exec::columns_expand::ExpandScan::of(input, keys, aggs);
-    if let Some(expand) = expand.filter(|s| !s.prefers_rows(ctx.graph())) {
-        return expand.aggregate(input, keys, aggs, width, ctx);
-    }
     let mut groups = Groups::new(aggs);
     input.drain(ctx, &mut |row, ctx| {
         groups.key.clear();
@@ -141,17 +181,33 @@ pub(crate) fn aggregate<G: GraphWrite>(
     groups.finish(keys, width)
 }
 
-/// The input ordered by `keys` (each descending when its flag is set), cut to `limit`.
+/// A sort's column form, when its input has that shape and no index serves its range.
+pub(crate) fn column_sort(input: &Op, keys: &[(CExpr, bool)], stats: &dyn GraphStats) -> Option<ColumnSort> {
+    ColumnSort::of(input, keys).filter(|s| !s.indexed(stats))
+}
+
+/// A sort's name under EXPLAIN and PROFILE.
+pub(crate) fn sort_name(limited: bool, columns: bool) -> &'static str {
+    match (limited, columns) {
+        (true, true) => "TopK (label columns)",
+        (true, false) => "TopK",
+        (false, true) => "OrderBy (label columns)",
+        (false, false) => "OrderBy",
+    }
+}
+
+/// The input ordered by `keys` (each descending when its flag is set), cut to `limit`;
+/// and the sort's name (see [`sort_name`]).
 pub(crate) fn sort<G: GraphWrite>(
     input: &mut Op,
     keys: &[(CExpr, bool)],
     limit: Option<&CExpr>,
     ctx: &mut ExecCtx<G>,
-) -> Result<VecDeque<Row>> {
+) -> Result<(VecDeque<Row>, &'static str)> {
+    let limited = limit.is_some();
     let limit = limit.map(|l| constant_count(l, ctx, "LIMIT")).transpose()?;
-    let scan = crate::exec::columns::ColumnSort::of(input, keys);
-    if let Some(scan) = scan.filter(|s| !s.indexed(ctx.graph())) {
-        return scan.sort(input, limit, ctx);
+    if let Some(scan) = column_sort(input, keys, ctx.graph()) {
+        return Ok((scan.sort(input, limit, ctx)?, sort_name(limited, true)));
     }
     let mut sorter = Sorter::new(keys, limit);
     while let Some(mut row) = input.next(ctx)? {
@@ -163,7 +219,7 @@ pub(crate) fn sort<G: GraphWrite>(
             sorter.push(sort_key, row);
         }
     }
-    sorter.finish(ctx)
+    Ok((sorter.finish(ctx)?, sort_name(limited, false)))
 }
 
 /// openCypher's order of two sort keys, each part reversed where `descending` says.
@@ -211,6 +267,7 @@ impl Sorter {
 
     /// Keeps a row that [`Sorter::wants`].
     pub fn push(&mut self, key: Vec<QValue>, row: Row) {
+        debug_assert!(self.wants(&key), "a row the sort refuses");
         self.rows.push((key, row));
         // Top-k: keep at most 2k rows between compactions.
         if let Some(k) = self.limit {

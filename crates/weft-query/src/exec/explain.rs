@@ -7,6 +7,7 @@
 //! the average number of relationships per node; a condition is taken to keep 30% of the
 //! rows and an UNWIND to give ten per list, as nothing says better before running.
 
+use crate::exec::eager::{column_sort, sort_name, AggregatePath};
 use crate::exec::pattern::{CElement, CRel};
 use crate::exec::pipeline::{Op, OpKind};
 use crate::graph::GraphStats;
@@ -123,28 +124,22 @@ fn name<'a>(op: &'a Op, stats: &dyn GraphStats) -> (&'a str, Vec<&'a Op>) {
         OpKind::Filter { input, .. } => ("Filter", vec![input]),
         OpKind::Unwind { input, .. } => ("Unwind", vec![input]),
         OpKind::Project { input, .. } => ("Produce", vec![input]),
-        OpKind::Aggregate { input, keys, aggs, .. } => {
-            let scan = crate::exec::columns::ColumnScan::of(input, keys, aggs);
-            let expand = crate::exec::columns_expand::ExpandScan::of(input, keys, aggs);
-            let name = if scan.is_some_and(|s| !s.indexed(stats)) {
-                "Aggregate (label columns)"
-            } else if expand.is_some_and(|s| !s.prefers_rows(stats)) {
-                "Aggregate (label columns, expand)"
-            } else {
-                "Aggregate"
-            };
+        // Once run, the path taken; before (EXPLAIN), the path it would take now.
+        OpKind::Aggregate {
+            input, keys, aggs, ran, ..
+        } => {
+            let name = ran.unwrap_or_else(|| AggregatePath::of(input, keys, aggs, stats).name());
             (name, vec![input])
         }
         OpKind::Distinct { input, .. } => ("Distinct", vec![input]),
-        OpKind::Sort { input, keys, limit, .. } => {
-            let scan = crate::exec::columns::ColumnSort::of(input, keys);
-            let columns = scan.is_some_and(|s| !s.indexed(stats));
-            let name = match (limit.is_some(), columns) {
-                (true, true) => "TopK (label columns)",
-                (true, false) => "TopK",
-                (false, true) => "OrderBy (label columns)",
-                (false, false) => "OrderBy",
-            };
+        OpKind::Sort {
+            input,
+            keys,
+            limit,
+            ran,
+            ..
+        } => {
+            let name = ran.unwrap_or_else(|| sort_name(limit.is_some(), column_sort(input, keys, stats).is_some()));
             (name, vec![input])
         }
         OpKind::Skip { input, .. } => ("Skip", vec![input]),

@@ -97,6 +97,9 @@ pub enum OpKind {
         aggs: Vec<AggSpec>,
         output: Option<VecDeque<Row>>,
         width: usize,
+        /// Once it has run: its name as PROFILE shows it, which says whether a column
+        /// path ran (`exec/columns.rs`).
+        ran: Option<&'static str>,
     },
     Distinct {
         input: Box<Op>,
@@ -108,6 +111,8 @@ pub enum OpKind {
         keys: Vec<(CExpr, bool)>,
         limit: Option<CExpr>,
         output: Option<VecDeque<Row>>,
+        /// As [`OpKind::Aggregate`]'s.
+        ran: Option<&'static str>,
     },
     Skip {
         input: Box<Op>,
@@ -301,9 +306,12 @@ impl Op {
                 aggs,
                 output,
                 width,
+                ran,
             } => {
                 if output.is_none() {
-                    *output = Some(aggregate(input, keys, aggs, *width, ctx)?);
+                    let (rows, name) = aggregate(input, keys, aggs, *width, ctx)?;
+                    *output = Some(rows);
+                    *ran = Some(name);
                 }
                 Ok(output.as_mut().and_then(|o| o.pop_front()))
             }
@@ -319,9 +327,12 @@ impl Op {
                 keys,
                 limit,
                 output,
+                ran,
             } => {
                 if output.is_none() {
-                    *output = Some(sort(input, keys, limit.as_ref(), ctx)?);
+                    let (rows, name) = sort(input, keys, limit.as_ref(), ctx)?;
+                    *output = Some(rows);
+                    *ran = Some(name);
                 }
                 Ok(output.as_mut().and_then(|o| o.pop_front()))
             }

@@ -289,6 +289,7 @@ impl Planner<'_> {
             aggs: specs,
             output: None,
             width: 0,
+            ran: None,
         });
         let op = Op::new(OpKind::Project {
             input: Box::new(agg),
@@ -411,6 +412,7 @@ impl Planner<'_> {
                 keys,
                 limit,
                 output: None,
+                ran: None,
             });
         }
         if let Some(s) = &p.skip {
