@@ -546,6 +546,20 @@ fn a_where_range_decides_on_the_column_path_as_at_the_row_paths_start() {
             "MATCH (a:Person)-[r]->(b) WHERE a.age > $min AND a.total / a.games > 2",
             "RETURN count(*) AS c",
         ),
+        // On a key no node has, a null bound leaves the scan (and the WHERE) as they are.
+        (
+            "MATCH (p:Person) WHERE p.nokey > $min AND p.total / p.games > 2",
+            "RETURN count(*) AS c",
+        ),
+        // Storable bounds of other kinds: a list, NaN.
+        (
+            "MATCH (p:Person) WHERE p.age > [1, 2] OR p.games = 0",
+            "RETURN p.name AS n ORDER BY n",
+        ),
+        (
+            "MATCH (p:Person) WHERE p.age < 0.0 / 0.0 OR p.games = 1",
+            "RETURN count(*) AS c",
+        ),
     ];
     for (head, ret) in cases {
         let columns = outcome(&format!("{head} {ret}"), &null_min);
