@@ -102,23 +102,7 @@ impl ColumnScan {
     /// most a WHERE the column path evaluates; the WHERE's properties come first among
     /// [`ColumnScan::properties`].
     fn first_match(input: &Op) -> Option<ColumnScan> {
-        let OpKind::Match {
-            input: first,
-            pattern,
-            filter,
-            optional: None,
-            buffer,
-            current: None,
-        } = &input.kind
-        else {
-            return None;
-        };
-        let OpKind::Once { width, .. } = first.kind else {
-            return None;
-        };
-        if !buffer.is_empty() {
-            return None;
-        }
+        let (pattern, filter, width) = first_clause(input)?;
         let (slot, label, range) = single_labelled_node(pattern)?;
         let mut scan = ColumnScan {
             label,
@@ -583,6 +567,26 @@ fn sort_key<G: GraphWrite>(keys: &[(CExpr, bool)], row: &mut [QValue], ctx: &Exe
 /// same value however often it is evaluated.
 fn plain(e: &CExpr) -> bool {
     matches!(e, CExpr::Slot(_) | CExpr::Const(_))
+}
+
+/// The pattern, WHERE and row width of `input` when it is a query's first clause: a
+/// MATCH (not OPTIONAL) over the one empty row, that has not begun.
+pub(crate) fn first_clause(input: &Op) -> Option<(&CPattern, Option<&CExpr>, usize)> {
+    let OpKind::Match {
+        input: first,
+        pattern,
+        filter,
+        optional: None,
+        buffer,
+        current: None,
+    } = &input.kind
+    else {
+        return None;
+    };
+    let OpKind::Once { width, .. } = first.kind else {
+        return None;
+    };
+    buffer.is_empty().then_some((pattern, filter.as_ref(), width))
 }
 
 /// The slot and label of a pattern that is one new node with one label and nothing else,

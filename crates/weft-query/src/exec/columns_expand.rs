@@ -20,10 +20,12 @@
 use crate::ast::RelDirection;
 use crate::error::Result;
 use crate::exec::column_filter::ColumnFilter;
-use crate::exec::columns::{feed, mark_run, range_allows, range_indexed, rewrite, IntCounts, Scratch, Started, BATCH};
+use crate::exec::columns::{
+    feed, first_clause, mark_run, range_allows, range_indexed, rewrite, IntCounts, Scratch, Started, BATCH,
+};
 use crate::exec::eager::Groups;
 use crate::exec::pattern::{neighbours, other_end, CRel, RangeScan};
-use crate::exec::pipeline::{AggSpec, Op, OpKind};
+use crate::exec::pipeline::{AggSpec, Op};
 use crate::exec::row::{FastMap, Row};
 use crate::exec::ExecCtx;
 use crate::expr::{eval, CExpr};
@@ -92,20 +94,7 @@ impl Scratch for ExpandScan {
 impl ExpandScan {
     /// The column form of aggregating `input` by `keys`, when the plan has that shape.
     pub fn of(input: &Op, keys: &[(usize, CExpr)], aggs: &[AggSpec]) -> Option<ExpandScan> {
-        let OpKind::Match {
-            input: first,
-            pattern,
-            filter,
-            optional: None,
-            buffer,
-            current: None,
-        } = &input.kind
-        else {
-            return None;
-        };
-        let OpKind::Once { width, .. } = first.kind else {
-            return None;
-        };
+        let (pattern, filter, width) = first_clause(input)?;
         let [part] = pattern.parts.as_slice() else { return None };
         let ([a, b], [rel]) = (part.nodes.as_slice(), part.rels.as_slice()) else {
             return None;
@@ -118,7 +107,7 @@ impl ExpandScan {
         };
         let plain_ends = !a.bound && !b.bound && a.props.is_none() && b.props.is_none() && a.slot != b.slot;
         let plain_rel = !rel.bound && rel.props.is_none() && rel.length.is_none() && rel.search.is_none();
-        if !buffer.is_empty() || part.reversed || part.path_slot.is_some() || !plain_ends || !plain_rel {
+        if part.reversed || part.path_slot.is_some() || !plain_ends || !plain_rel {
             return None;
         }
         let mut scan = ExpandScan {
