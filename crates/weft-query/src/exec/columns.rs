@@ -34,7 +34,7 @@ use crate::exec::pipeline::{AggSpec, Op, OpKind};
 use crate::exec::row::{FastMap, Row};
 use crate::exec::ExecCtx;
 use crate::expr::{eval, CExpr};
-use crate::graph::{GraphStats, GraphWrite, PropertyId, Value};
+use crate::graph::{GraphStats, GraphWrite, LabelId, PropertyId, Value};
 use crate::value::{GroupKey, QValue, Truth};
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -57,7 +57,7 @@ pub(crate) struct ColumnScan {
     label: String,
     /// The range the WHERE puts on one property: an index on the label and that key
     /// serves it better, and takes the query to the row path; without one, its bounds
-    /// still decide as the row path's start does ([`range_allows`]).
+    /// still decide as the row path's start does ([`start_label`]).
     range: Option<RangeScan>,
     /// The scanned node's slot, and the width of the rows its Match makes.
     node_slot: usize,
@@ -186,13 +186,7 @@ impl ColumnScan {
         let started = Started::now(ctx);
         let mut groups = Groups::new(aggs);
         let mut rows = 0u64;
-        let label = ctx
-            .label_ids(std::slice::from_ref(&self.label))
-            .and_then(|l| l.first().copied());
-        let label = match range_allows(self.range.as_ref(), self.width, ctx)? {
-            true => label,
-            false => None,
-        };
+        let label = start_label(&self.label, self.range.as_ref(), self.width, ctx)?;
         let counted = label.filter(|_| self.counts_only(aggs));
         if let Some(count) = counted.and_then(|l| ctx.graph().label_count(l)) {
             mark_run(input, 0, &started, ctx);
@@ -324,14 +318,7 @@ impl ColumnSort {
         } = self;
         let mut sorter = Sorter::new(&keys, limit);
         let mut rows = 0u64;
-        let label = ctx
-            .label_ids(std::slice::from_ref(&scan.label))
-            .and_then(|l| l.first().copied());
-        let label = match range_allows(scan.range.as_ref(), scan.width, ctx)? {
-            true => label,
-            false => None,
-        };
-        if let Some(label) = label {
+        if let Some(label) = start_label(&scan.label, scan.range.as_ref(), scan.width, ctx)? {
             let ids: Vec<Option<PropertyId>> = scan.properties.iter().map(|p| ctx.graph().find_property(p)).collect();
             let width = scan.width;
             let mut scratch = vec![QValue::Null; width + scan.properties.len()];
@@ -534,10 +521,24 @@ pub(crate) fn rewrite(e: &CExpr, on: &mut dyn Scratch) -> Option<CExpr> {
     })
 }
 
+/// The label a first-clause scan reads, as the row path's start decides it: `None` when
+/// the graph has never seen the name, or when the WHERE range (with no index serving
+/// it) leaves no candidate.
+pub(crate) fn start_label<G: GraphWrite>(
+    label: &str,
+    range: Option<&RangeScan>,
+    width: usize,
+    ctx: &ExecCtx<G>,
+) -> Result<Option<LabelId>> {
+    Ok(range_allows(range, width, ctx)?
+        .then(|| ctx.graph().find_label(label))
+        .flatten())
+}
+
 /// Whether the row path's start would scan the label for a WHERE range without an
 /// index: it evaluates both bounds first (so their errors stand, node or no node), and
 /// a null or unstorable bound on a key the graph knows leaves it no candidate at all.
-pub(crate) fn range_allows<G: GraphWrite>(range: Option<&RangeScan>, width: usize, ctx: &ExecCtx<G>) -> Result<bool> {
+fn range_allows<G: GraphWrite>(range: Option<&RangeScan>, width: usize, ctx: &ExecCtx<G>) -> Result<bool> {
     let Some(range) = range else { return Ok(true) };
     let mut row = vec![QValue::Null; width];
     let mut bound = |b: &Option<(CExpr, bool)>| b.as_ref().map(|(e, _)| eval(e, &mut row, ctx)).transpose();

@@ -21,7 +21,7 @@ use crate::ast::RelDirection;
 use crate::error::Result;
 use crate::exec::column_filter::ColumnFilter;
 use crate::exec::columns::{
-    feed, first_clause, mark_run, range_allows, range_indexed, rewrite, IntCounts, Scratch, Started, BATCH,
+    feed, first_clause, mark_run, range_indexed, rewrite, start_label, IntCounts, Scratch, Started, BATCH,
 };
 use crate::exec::eager::Groups;
 use crate::exec::pattern::{neighbours, other_end, CRel, RangeScan};
@@ -203,7 +203,6 @@ impl ExpandScan {
         let started = Started::now(ctx);
         let mut groups = Groups::new(aggs);
         let mut rows = 0u64;
-        let near_label = ctx.graph().find_label(&self.near_label);
         let far_label = self.far_label.as_ref().map(|l| ctx.graph().find_label(l));
         // Where each property is in its end's columns.
         let mut at = Vec::with_capacity(self.properties.len());
@@ -217,10 +216,7 @@ impl ExpandScan {
             at.push(keys.len());
             keys.push(ctx.graph().find_property(key));
         }
-        let near_label = match range_allows(self.range.as_ref(), self.width, ctx)? {
-            true => near_label,
-            false => None,
-        };
+        let near_label = start_label(&self.near_label, self.range.as_ref(), self.width, ctx)?;
         if let (Some(near_label), None | Some(Some(_))) = (near_label, far_label) {
             let far = match far_label.flatten() {
                 Some(label) => Some(FarTable::read(label, &far_keys, ctx)?),
