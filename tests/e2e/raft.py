@@ -227,6 +227,10 @@ try:
             try:
                 lone.run("CREATE (:Item {n: -9})")
                 return False
+            except neo4j.exceptions.WriteServiceUnavailable:
+                # Until its election timeout the lone member still follows the killed
+                # leader and answers NotALeader, which the driver raises as this.
+                return False
             except neo4j.exceptions.Neo4jError as error:
                 return error.code == "Neo.TransientError.Cluster.NoQuorum"
         wait_until("the lone member refuses writes with NoQuorum", refused_for_no_quorum)
