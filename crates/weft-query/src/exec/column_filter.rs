@@ -15,7 +15,7 @@
 
 use crate::ast::BinaryOp;
 use crate::exec::ExecCtx;
-use crate::expr::CExpr;
+use crate::expr::{ops, CExpr};
 use crate::graph::{GraphRead, Value};
 use weft_common::value::ComparisonOp;
 
@@ -146,17 +146,9 @@ impl ColumnFilter<Value> {
                 }
                 let b = b.test(value);
                 match op {
-                    BinaryOp::And => match (a, b) {
-                        (Some(false), _) | (_, Some(false)) => Some(false),
-                        (Some(true), Some(true)) => Some(true),
-                        _ => None,
-                    },
-                    BinaryOp::Or => match (a, b) {
-                        (Some(true), _) | (_, Some(true)) => Some(true),
-                        (Some(false), Some(false)) => Some(false),
-                        _ => None,
-                    },
-                    _ => a.zip(b).map(|(a, b)| a != b),
+                    BinaryOp::And => ops::and3(a, b),
+                    BinaryOp::Or => ops::or3(a, b),
+                    _ => ops::xor3(a, b),
                 }
             }
         }

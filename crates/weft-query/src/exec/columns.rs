@@ -1,13 +1,12 @@
 //! The column path: a query's first `MATCH (n:Label) [WHERE ...]` run batch at a time,
-//! under an aggregation (grouped over `n` and its properties) or under a projection and
-//! a sort (`RETURN ... ORDER BY ... [LIMIT k]`, or the same WITH).
+//! under an aggregation (grouped over `n` and its properties); under a projection and a
+//! sort the same scan runs from [`crate::exec::column_sort`].
 //!
-//! Owns: recognising those shapes in a plan that has not run, and running each as one
+//! Owns: recognising that first clause in a plan that has not run, and running it as one
 //! label scan that hands back, per batch of nodes, one vector of values per property read
-//! ([`GraphRead::label_columns`]); keys, arguments, items and sort keys are read from
-//! those vectors, so no pattern is walked per node, each node is locked once, and
-//! property names are resolved once per statement. A sort keeps only its best `k` rows
-//! as it goes (`Sorter`), and builds rows only for the nodes its WHERE keeps.
+//! ([`GraphRead::label_columns`]); keys and arguments are read from those vectors, so no
+//! pattern is walked per node, each node is locked once, and property names are resolved
+//! once per statement. Also the helpers both column paths and the expand share.
 //!
 //! Without keys and with only `count(*)` / `count(n)`, the label's kept count answers
 //! when the graph has one for the transaction ([`GraphRead::label_count`]), and no node
@@ -28,7 +27,7 @@
 
 use crate::error::Result;
 use crate::exec::column_filter::ColumnFilter;
-use crate::exec::eager::{Groups, Sorter};
+use crate::exec::eager::Groups;
 use crate::exec::pattern::{CPattern, RangeScan};
 use crate::exec::pipeline::{AggSpec, Op, OpKind};
 use crate::exec::row::{FastMap, Row};
@@ -52,31 +51,31 @@ enum Source {
 }
 
 /// A recognised first-clause label scan: the scan, its WHERE, and under an aggregation its
-/// keys and arguments ([`ColumnSort`] holds one for a sort).
+/// keys and arguments ([`crate::exec::column_sort::ColumnSort`] holds one for a sort).
 pub(crate) struct ColumnScan {
-    label: String,
+    pub(super) label: String,
     /// The range the WHERE puts on one property: an index on the label and that key
     /// serves it better, and takes the query to the row path; without one, its bounds
     /// still decide as the row path's start does ([`start_label`]).
-    range: Option<RangeScan>,
+    pub(super) range: Option<RangeScan>,
     /// The scanned node's slot, and the width of the rows its Match makes.
-    node_slot: usize,
-    width: usize,
+    pub(super) node_slot: usize,
+    pub(super) width: usize,
     /// The Match's WHERE, with `n.key` read from a scratch row: the node in its slot,
     /// property `i` of [`ColumnScan::properties`] in slot `width + i`.
-    filter: Option<CExpr>,
+    pub(super) filter: Option<CExpr>,
     /// The same WHERE tested on the columns, when it has that shape.
-    column_filter: Option<ColumnFilter>,
+    pub(super) column_filter: Option<ColumnFilter>,
     /// Property names read, each once.
-    properties: Vec<String>,
+    pub(super) properties: Vec<String>,
     /// Slots other than the node's that a rewritten expression may read as they stand
     /// on the scratch row (the columns a projection wrote there), and among them those
     /// that hold the node itself (`RETURN n`), whose properties are read as the node's.
-    readable: Vec<usize>,
-    aliases: Vec<usize>,
+    pub(super) readable: Vec<usize>,
+    pub(super) aliases: Vec<usize>,
     /// Readable slots whose item is a plain read (see [`plain`]): their expression is
     /// used in place of the slot, so a sort key can be had before the items are.
-    inlined: Vec<(usize, CExpr)>,
+    pub(super) inlined: Vec<(usize, CExpr)>,
     keys: Vec<Source>,
     /// Per aggregate, its arguments.
     args: Vec<Vec<Source>>,
@@ -101,7 +100,7 @@ impl ColumnScan {
     /// The scan of `input` when it is a query's first clause, `MATCH (n:Label)` with at
     /// most a WHERE the column path evaluates; the WHERE's properties come first among
     /// [`ColumnScan::properties`].
-    fn first_match(input: &Op) -> Option<ColumnScan> {
+    pub(super) fn first_match(input: &Op) -> Option<ColumnScan> {
         let (pattern, filter, width) = first_clause(input)?;
         let (slot, label, range) = single_labelled_node(pattern)?;
         let mut scan = ColumnScan {
@@ -170,7 +169,7 @@ impl ColumnScan {
     }
 
     /// `e` over the scratch row; see [`rewrite`].
-    fn rewrite(&mut self, e: &CExpr) -> Option<CExpr> {
+    pub(super) fn rewrite(&mut self, e: &CExpr) -> Option<CExpr> {
         rewrite(e, self)
     }
 
@@ -240,149 +239,6 @@ impl ColumnScan {
         }
         mark_run(input, rows, &started, ctx);
         groups.finish(keys, width)
-    }
-}
-
-/// A recognised first-clause label scan under a projection and a sort:
-/// `MATCH (n:Label) [WHERE ...] RETURN items ORDER BY keys [LIMIT k]` (or WITH), each
-/// item and key made of what [`ColumnScan::rewrite`] takes (keys may also read the
-/// projected columns).
-pub(crate) struct ColumnSort {
-    scan: ColumnScan,
-    /// How many of the scan's properties the WHERE reads (the first ones): only those
-    /// are read for a node the WHERE may still drop.
-    filtered: usize,
-    items: Vec<(usize, CExpr)>,
-    keys: Vec<(CExpr, bool)>,
-    /// Every item is a plain read, so the keys (which then read no item) are evaluated
-    /// first and the items only for a row the sort keeps.
-    keys_first: bool,
-}
-
-impl ColumnSort {
-    /// The column form of sorting `input` by `keys`, when the plan has that shape.
-    pub fn of(input: &Op, keys: &[(CExpr, bool)]) -> Option<ColumnSort> {
-        let OpKind::Project { input: matched, items } = &input.kind else {
-            return None;
-        };
-        let mut scan = ColumnScan::first_match(matched)?;
-        let filtered = scan.properties.len();
-        let items: Vec<(usize, CExpr)> = items
-            .iter()
-            .map(|(slot, e)| Some((*slot, scan.rewrite(e)?)))
-            .collect::<Option<_>>()?;
-        scan.readable = items.iter().map(|(slot, _)| *slot).collect();
-        let node = scan.node_slot;
-        scan.aliases = items
-            .iter()
-            .filter(|(_, e)| matches!(e, CExpr::Slot(s) if *s == node))
-            .map(|(slot, _)| *slot)
-            .collect();
-        scan.inlined = items.iter().filter(|(_, e)| plain(e)).cloned().collect();
-        let keys = keys
-            .iter()
-            .map(|(e, descending)| Some((scan.rewrite(e)?, *descending)))
-            .collect::<Option<_>>()?;
-        // Keys read no item then, and plain items cannot fail: a row's keys may come
-        // first, and its items only when the sort keeps it.
-        let keys_first = items.iter().all(|(_, e)| plain(e));
-        Some(ColumnSort {
-            scan,
-            filtered,
-            items,
-            keys,
-            keys_first,
-        })
-    }
-
-    /// See [`ColumnScan::indexed`].
-    pub fn indexed(&self, stats: &dyn GraphStats) -> bool {
-        self.scan.indexed(stats)
-    }
-
-    /// Runs the scan, the projection and the sort, keeping the best `limit` rows along
-    /// the way; marks `input` (the projection, its Match and Once) as run.
-    pub fn sort<G: GraphWrite>(
-        self,
-        input: &mut Op,
-        limit: Option<u64>,
-        ctx: &mut ExecCtx<G>,
-    ) -> Result<VecDeque<Row>> {
-        let started = Started::now(ctx);
-        let ColumnSort {
-            scan,
-            filtered,
-            items,
-            keys,
-            keys_first,
-        } = self;
-        let mut sorter = Sorter::new(&keys, limit);
-        let mut rows = 0u64;
-        if let Some(label) = start_label(&scan.label, scan.range.as_ref(), scan.width, ctx)? {
-            let ids: Vec<Option<PropertyId>> = scan.properties.iter().map(|p| ctx.graph().find_property(p)).collect();
-            let width = scan.width;
-            let mut scratch = vec![QValue::Null; width + scan.properties.len()];
-            let mut values = Vec::with_capacity(items.len());
-            let fast = scan.column_filter.as_ref().and_then(|f| f.bind(ctx));
-            let ctx = &*ctx;
-            ctx.graph()
-                .label_columns(label, &ids, BATCH, ctx.scan_threads(), &mut |nodes, columns| {
-                    let read = |p: usize, i: usize| columns[p][i].clone().map_or(QValue::Null, QValue::from);
-                    for (i, node) in nodes.iter().enumerate() {
-                        ctx.step()?;
-                        scratch[scan.node_slot] = QValue::Node(*node);
-                        let mut unread = 0;
-                        if let Some(fast) = &fast {
-                            if fast.test(&|p| columns[p][i].as_ref()) != Some(true) {
-                                continue;
-                            }
-                        } else if let Some(filter) = &scan.filter {
-                            for p in 0..filtered {
-                                scratch[width + p] = read(p, i);
-                            }
-                            if eval(filter, &mut scratch, ctx)?.as_bool_or_null()? != Some(true) {
-                                continue;
-                            }
-                            unread = filtered;
-                        }
-                        for p in unread..columns.len() {
-                            scratch[width + p] = read(p, i);
-                        }
-                        rows += 1;
-                        let mut key = Vec::new();
-                        if keys_first {
-                            key = sort_key(&keys, &mut scratch, ctx)?;
-                            if !sorter.wants(&key) {
-                                continue;
-                            }
-                        }
-                        // As the projection does: every item from the row as it came, then
-                        // each written to its column.
-                        values.clear();
-                        for (_, e) in &items {
-                            values.push(eval(e, &mut scratch, ctx)?);
-                        }
-                        for ((slot, _), value) in items.iter().zip(values.drain(..)) {
-                            scratch[*slot] = value;
-                        }
-                        if !keys_first {
-                            key = sort_key(&keys, &mut scratch, ctx)?;
-                        }
-                        if !keys_first && !sorter.wants(&key) {
-                            continue;
-                        }
-                        // The item columns are written afresh for the next node before
-                        // anything reads them (neither the WHERE nor the items do).
-                        sorter.push(key, scratch[..width].to_vec());
-                    }
-                    Ok(())
-                })?;
-        }
-        if let OpKind::Project { input: matched, .. } = &mut input.kind {
-            mark_run(matched, rows, &started, ctx);
-        }
-        started.charge(input, rows, ctx);
-        sorter.finish(ctx)
     }
 }
 
@@ -557,17 +413,6 @@ pub(crate) fn range_indexed(stats: &dyn GraphStats, label: &str, range: Option<&
         return false;
     };
     stats.approx_label_property_count(label, key).is_some()
-}
-
-/// A row's sort key.
-fn sort_key<G: GraphWrite>(keys: &[(CExpr, bool)], row: &mut [QValue], ctx: &ExecCtx<G>) -> Result<Vec<QValue>> {
-    keys.iter().map(|(e, _)| eval(e, row, ctx)).collect()
-}
-
-/// True for an expression that reads a slot or a constant: it cannot fail and gives the
-/// same value however often it is evaluated.
-fn plain(e: &CExpr) -> bool {
-    matches!(e, CExpr::Slot(_) | CExpr::Const(_))
 }
 
 /// The pattern, WHERE and row width of `input` when it is a query's first clause: a

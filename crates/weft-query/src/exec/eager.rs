@@ -3,7 +3,8 @@
 //! bounded top-k when a LIMIT follows).
 
 use crate::error::{ErrorKind, QueryError, Result};
-use crate::exec::columns::{ColumnScan, ColumnSort};
+use crate::exec::column_sort::ColumnSort;
+use crate::exec::columns::ColumnScan;
 use crate::exec::columns_expand::ExpandScan;
 use crate::exec::pipeline::{constant_count, AggSpec, Op};
 use crate::exec::row::{FastMap, Row};

@@ -6,6 +6,7 @@
 //! checks remembered since the last write.
 
 pub(crate) mod column_filter;
+pub(crate) mod column_sort;
 pub(crate) mod columns;
 pub(crate) mod columns_expand;
 pub(crate) mod cursor;

@@ -181,26 +181,40 @@ fn ternary(value: Option<bool>) -> QValue {
 
 /// `a AND b`: false if either is false, else null if either is null.
 pub fn and(a: &QValue, b: &QValue) -> Result<QValue> {
-    Ok(ternary(match (truth("AND", a)?, truth("AND", b)?) {
+    Ok(ternary(and3(truth("AND", a)?, truth("AND", b)?)))
+}
+
+/// Three-valued AND (`None` is null): false if either is false, else null if either is.
+pub fn and3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
         (Some(false), _) | (_, Some(false)) => Some(false),
         (Some(true), Some(true)) => Some(true),
         _ => None,
-    }))
+    }
 }
 
 /// `a OR b`: true if either is true, else null if either is null.
 pub fn or(a: &QValue, b: &QValue) -> Result<QValue> {
-    Ok(ternary(match (truth("OR", a)?, truth("OR", b)?) {
+    Ok(ternary(or3(truth("OR", a)?, truth("OR", b)?)))
+}
+
+/// Three-valued OR (`None` is null): true if either is true, else null if either is.
+pub fn or3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
         (Some(true), _) | (_, Some(true)) => Some(true),
         (Some(false), Some(false)) => Some(false),
         _ => None,
-    }))
+    }
 }
 
 /// `a XOR b`: null if either is null.
 pub fn xor(a: &QValue, b: &QValue) -> Result<QValue> {
-    let (x, y) = (truth("XOR", a)?, truth("XOR", b)?);
-    Ok(ternary(x.zip(y).map(|(x, y)| x != y)))
+    Ok(ternary(xor3(truth("XOR", a)?, truth("XOR", b)?)))
+}
+
+/// Three-valued XOR (`None` is null): null if either is.
+pub fn xor3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    a.zip(b).map(|(a, b)| a != b)
 }
 
 /// `NOT a`.
