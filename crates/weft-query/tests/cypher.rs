@@ -48,6 +48,25 @@ fn create_reports_statistics() {
 }
 
 #[test]
+fn create_sets_the_last_of_repeated_keys_and_skips_nulls() {
+    // A map literal with a repeated key holds its last value once, as a map value does;
+    // a null value sets nothing, from a literal or from a map held in a variable.
+    let engine = Engine::new();
+    let r = run(&engine, "CREATE (n:A {x: 1, x: 2, y: null})-[:R {w: 1, w: 3}]->(:B)");
+    assert_eq!((r.stats.properties_set, r.stats.nodes_created), (2, 2));
+    let r = run(
+        &engine,
+        "WITH {x: 5, y: null} AS m UNWIND [m, {x: 6}] AS p CREATE (:C {x: p.x, y: p.y})",
+    );
+    assert_eq!(r.stats.properties_set, 2);
+    let r = run(
+        &engine,
+        "MATCH (a:A)-[r:R]->(), (c:C) RETURN a.x, size(keys(a)), r.w, c.x, size(keys(c)) ORDER BY c.x",
+    );
+    assert_eq!(ints(&r), vec![vec![2, 1, 3, 5, 1], vec![2, 1, 3, 6, 1]]);
+}
+
+#[test]
 fn match_expand_filter_and_order() {
     let engine = social();
     let r = run(

@@ -9,6 +9,7 @@ use crate::exec::ExecCtx;
 use crate::expr::{eval, CExpr};
 use crate::graph::{Direction, EdgeRef, Gid, GraphWrite};
 use crate::value::{PathValue, QValue};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// A node of a CREATE pattern.
@@ -218,6 +219,33 @@ fn props_map<G: GraphWrite>(
     }
 }
 
+/// The properties a CREATE gives a new node or relationship, in the order they are set.
+/// A map literal with distinct keys (the usual `{id: r.id, name: r.name}`) is evaluated
+/// entry by entry, its keys borrowed from the plan; anything else goes through the map
+/// value it evaluates to, as `props_map` makes it.
+fn create_props<'p, G: GraphWrite>(
+    e: &'p Option<CExpr>,
+    row: &mut [QValue],
+    ctx: &ExecCtx<G>,
+) -> Result<Vec<(Cow<'p, str>, QValue)>> {
+    if let Some(CExpr::Map(entries)) = e {
+        let distinct = entries
+            .iter()
+            .enumerate()
+            .all(|(i, (key, _))| entries[..i].iter().all(|(other, _)| other != key));
+        if distinct {
+            return entries
+                .iter()
+                .map(|(key, value)| Ok((Cow::Borrowed(key.as_str()), eval(value, row, ctx)?)))
+                .collect();
+        }
+    }
+    Ok(props_map(e, row, ctx)?
+        .into_iter()
+        .map(|(key, value)| (Cow::Owned(key), value))
+        .collect())
+}
+
 fn create_part<G: GraphWrite>(part: &CreatePart, row: &mut [QValue], ctx: &mut ExecCtx<G>) -> Result<()> {
     let mut gids = Vec::new();
     for n in &part.nodes {
@@ -232,7 +260,7 @@ fn create_part<G: GraphWrite>(part: &CreatePart, row: &mut [QValue], ctx: &mut E
                 }
             }
         } else {
-            let props = props_map(&n.props, row, ctx)?;
+            let props = create_props(&n.props, row, ctx)?;
             let gid = ctx.graph_mut()?.create_vertex()?;
             ctx.stats.nodes_created += 1;
             for l in &n.labels {
@@ -257,7 +285,7 @@ fn create_part<G: GraphWrite>(part: &CreatePart, row: &mut [QValue], ctx: &mut E
         } else {
             (gids[i], gids[i + 1])
         };
-        let props = props_map(&r.props, row, ctx)?;
+        let props = create_props(&r.props, row, ctx)?;
         let graph = ctx.graph_mut()?;
         let edge_type = graph.edge_type(&r.rel_type);
         let edge = graph.create_edge(from, to, edge_type)?;
