@@ -277,13 +277,20 @@ impl Op {
                         return Ok(Some(r));
                     }
                 }
+                let first_clause = matches!(input.kind, OpKind::Once { .. });
                 let Some(mut row) = input.next(ctx)? else {
                     return Ok(None);
                 };
-                let items = match eval(list, &mut row, ctx)? {
-                    QValue::List(items) => items,
-                    QValue::Null => Vec::new(),
-                    other => vec![other],
+                // Over the query's one starting row a literal list is unwound once in
+                // this plan's life (a plan runs once; subqueries run copies): its items
+                // are moved out rather than copied (a bulk load's inline rows).
+                let items = match list {
+                    CExpr::Const(QValue::List(items)) if first_clause => std::mem::take(items),
+                    _ => match eval(list, &mut row, ctx)? {
+                        QValue::List(items) => items,
+                        QValue::Null => Vec::new(),
+                        other => vec![other],
+                    },
                 };
                 *current = Some((row, items.into_iter()));
             },
