@@ -11,15 +11,19 @@
 //! of their values, for equality lookups (a bulk load's `MATCH (a:Person {id: r.s})`
 //! probes a hash instead of descending the tree). Both change together, entry by entry.
 //! A hash shared by more than [`FEW`] entries (a common value) stops listing them and
-//! sends its lookups to the tree, so no list grows long.
+//! sends its lookups to the tree, so no list grows long. The hash is keyed afresh for
+//! each index (values from clients cannot be chosen to collide), so the hash map takes
+//! it as its own hash instead of hashing it again, and a hash listing one vertex holds
+//! it inline: a lookup of a unique key touches the map's bucket and nothing else.
 //! The set of indexes is an immutable [`Schema`] swapped whole by DDL; writers read it
 //! while holding the object's lock, which is what makes building an index while writes
 //! go on consistent (see the module docs of `ddl.rs`).
 
 use crate::vertex::VertexData;
 use scc::{Guard, HashMap as ConcurrentMap, TreeIndex};
+use std::collections::hash_map::RandomState;
 use std::collections::{BTreeSet, HashMap};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -40,29 +44,63 @@ pub struct TupleIndex {
     pub label: LabelId,
     pub props: Vec<PropertyId>,
     pub entries: TreeIndex<TupleKey, ()>,
-    /// The same entries' vertices by the hash of their values ([`values_hash`]); `None`
-    /// for a hash that more than [`FEW`] entries shared at some point.
-    by_hash: ConcurrentMap<u64, Option<ThinVec<Gid>>>,
+    /// The same entries' vertices by the hash of their values ([`TupleIndex::hash`]).
+    by_hash: ConcurrentMap<u64, Listed, TakeAsIs>,
+    /// This index's keys for that hash.
+    hash_keys: (u64, u64),
     pub len: AtomicI64,
+}
+
+/// The vertices listed under one hash of values.
+enum Listed {
+    /// One vertex (a unique key's usual case), inline.
+    One(Gid),
+    /// Two up to [`FEW`] vertices.
+    Several(ThinVec<Gid>),
+    /// More than [`FEW`] entries shared the hash at some point: lookups go to the tree.
+    Crowded,
+}
+
+/// Hashes a `u64` key to itself: the keys of `by_hash` are already keyed hashes.
+#[derive(Clone, Copy, Default)]
+struct TakeAsIs;
+
+impl BuildHasher for TakeAsIs {
+    type Hasher = AsIs;
+    fn build_hasher(&self) -> AsIs {
+        AsIs(0)
+    }
+}
+
+struct AsIs(u64);
+
+impl Hasher for AsIs {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed here; any other input is folded in all the same.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Entries a hash lists before its lookups go to the tree instead.
 pub const FEW: usize = 16;
 
-/// The hash of a value tuple, equal for equivalent tuples (`1` and `1.0` alike).
-fn values_hash(values: &[OrderedValue]) -> u64 {
-    let mut hasher = siphasher::sip::SipHasher13::new();
-    values.hash(&mut hasher);
-    hasher.finish()
-}
-
 impl TupleIndex {
     pub fn new(label: LabelId, props: Vec<PropertyId>) -> Self {
+        let random = RandomState::new();
         TupleIndex {
             label,
             props,
             entries: TreeIndex::new(),
-            by_hash: ConcurrentMap::default(),
+            by_hash: ConcurrentMap::with_hasher(TakeAsIs),
+            hash_keys: (random.hash_one(0u8), random.hash_one(1u8)),
             len: AtomicI64::new(0),
         }
     }
@@ -76,21 +114,28 @@ impl TupleIndex {
         })
     }
 
+    /// The hash of a value tuple under this index's keys, equal for equivalent tuples
+    /// (`1` and `1.0` alike).
+    fn hash(&self, values: &[OrderedValue]) -> u64 {
+        let mut hasher = siphasher::sip::SipHasher13::new_with_keys(self.hash_keys.0, self.hash_keys.1);
+        values.hash(&mut hasher);
+        hasher.finish()
+    }
+
     pub fn insert(&self, key: TupleKey) {
-        let (hash, gid) = (values_hash(&key.values), key.gid);
+        let (hash, gid) = (self.hash(&key.values), key.gid);
         if self.entries.insert_sync(key, ()).is_ok() {
-            let mut listed = self.by_hash.entry_sync(hash).or_insert(Some(ThinVec::new()));
-            let crowded = match listed.get_mut() {
-                Some(gids) if gids.len() < FEW => {
+            let mut listed = self.by_hash.entry_sync(hash).or_insert(Listed::Several(ThinVec::new()));
+            let listed = listed.get_mut();
+            *listed = match std::mem::replace(listed, Listed::Crowded) {
+                Listed::Several(gids) if gids.is_empty() => Listed::One(gid),
+                Listed::One(first) => Listed::Several(thin_vec::thin_vec![first, gid]),
+                Listed::Several(mut gids) if gids.len() < FEW => {
                     gids.push(gid);
-                    false
+                    Listed::Several(gids)
                 }
-                Some(_) => true,
-                None => false,
+                Listed::Several(_) | Listed::Crowded => Listed::Crowded,
             };
-            if crowded {
-                *listed.get_mut() = None;
-            }
             self.len.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -102,14 +147,15 @@ impl TupleIndex {
             // One of the vertex's ids under the hash goes: another tuple of the same
             // vertex may share the hash and keep the other.
             self.by_hash
-                .remove_if_sync(&values_hash(&key.values), |listed| match listed {
-                    Some(gids) => {
+                .remove_if_sync(&self.hash(&key.values), |listed| match listed {
+                    Listed::One(gid) => *gid == key.gid,
+                    Listed::Several(gids) => {
                         if let Some(at) = gids.iter().position(|g| *g == key.gid) {
                             gids.swap_remove(at);
                         }
                         gids.is_empty()
                     }
-                    None => false,
+                    Listed::Crowded => false,
                 });
             self.len.fetch_sub(1, Ordering::Relaxed);
         }
@@ -145,9 +191,11 @@ impl TupleIndex {
     /// possibly some whose tuple only hashes alike: callers check each vertex's values,
     /// as they must anyway (an entry may be of a state they do not see).
     pub fn lookup(&self, values: &[OrderedValue]) -> Vec<Gid> {
-        let listed = self
-            .by_hash
-            .read_sync(&values_hash(values), |_, listed| listed.as_ref().map(|g| g.to_vec()));
+        let listed = self.by_hash.read_sync(&self.hash(values), |_, listed| match listed {
+            Listed::One(gid) => Some(vec![*gid]),
+            Listed::Several(gids) => Some(gids.to_vec()),
+            Listed::Crowded => None,
+        });
         match listed {
             None => Vec::new(),
             Some(Some(mut gids)) => {
