@@ -64,6 +64,15 @@ fn create_sets_the_last_of_repeated_keys_and_skips_nulls() {
         "MATCH (a:A)-[r:R]->(), (c:C) RETURN a.x, size(keys(a)), r.w, c.x, size(keys(c)) ORDER BY c.x",
     );
     assert_eq!(ints(&r), vec![vec![2, 1, 3, 5, 1], vec![2, 1, 3, 6, 1]]);
+    // Not constant, so not folded into one map value before it runs.
+    let r = run(&engine, "UNWIND [7] AS v CREATE (:D {x: v, x: v + 1})");
+    assert_eq!(r.stats.properties_set, 1);
+    assert_eq!(ints(&run(&engine, "MATCH (d:D) RETURN d.x")), vec![vec![8]]);
+    // Of two properties that cannot be stored, the first in key order is named.
+    let refused = engine
+        .execute("UNWIND [1] AS v CREATE (:E {b: {k: v}, a: [v, [v]]})", &BTreeMap::new())
+        .expect_err("neither a map nor a nested list can be stored");
+    assert!(refused.to_string().contains("LIST"), "{refused}");
 }
 
 #[test]

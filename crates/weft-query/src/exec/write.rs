@@ -219,8 +219,9 @@ fn props_map<G: GraphWrite>(
     }
 }
 
-/// The properties a CREATE gives a new node or relationship, in the order they are set.
-/// A map literal with distinct keys (the usual `{id: r.id, name: r.name}`) is evaluated
+/// The properties a CREATE gives a new node or relationship, in key order (the order a
+/// map value has, so the first property refused is the same whichever way it came). A
+/// map literal with distinct keys (the usual `{id: r.id, name: r.name}`) is evaluated
 /// entry by entry, its keys borrowed from the plan; anything else goes through the map
 /// value it evaluates to, as `props_map` makes it.
 fn create_props<'p, G: GraphWrite>(
@@ -234,10 +235,12 @@ fn create_props<'p, G: GraphWrite>(
             .enumerate()
             .all(|(i, (key, _))| entries[..i].iter().all(|(other, _)| other != key));
         if distinct {
-            return entries
+            let mut props = entries
                 .iter()
                 .map(|(key, value)| Ok((Cow::Borrowed(key.as_str()), eval(value, row, ctx)?)))
-                .collect();
+                .collect::<Result<Vec<_>>>()?;
+            props.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+            return Ok(props);
         }
     }
     Ok(props_map(e, row, ctx)?
