@@ -208,16 +208,27 @@ fn collect_vertex(inner: &Inner, gid: Gid, oldest: u64, stats: &mut GcStats) {
     if chain(&cut).any(|d| matches!(d.action, UndoAction::AddLabel(_) | UndoAction::RecreateObject)) {
         stats.index_entries_removed += inner.members.settle(gid, |l| some_version_has_label(&v, l));
     }
+    // Edges deleted in the versions cut away (their undo re-adds the adjacency).
+    let (out_gone, in_gone) = chain(&cut).fold((false, false), |(out, into), d| match d.action {
+        UndoAction::AddOutEdge(_) => (true, into),
+        UndoAction::AddInEdge(_) => (out, true),
+        _ => (out, into),
+    });
     // Likewise for the edge types of out-edges deleted in the versions cut away.
-    if chain(&cut).any(|d| matches!(d.action, UndoAction::AddOutEdge(_))) {
+    if out_gone {
         stats.index_entries_removed += inner.sources.settle(gid, |t| some_version_has_out_type(&v, t));
     }
-    if v.delta.is_none() {
-        if v.life == Life::Deleted {
-            *v = VertexData::default();
-            stats.vertices_freed += 1;
-        } else {
+    if v.delta.is_none() && v.life == Life::Deleted {
+        *v = VertexData::default();
+        stats.vertices_freed += 1;
+    } else {
+        // Only a list that lost edges can have become sparse; the others are not looked
+        // at (reading a list's capacity is a cache miss per collected vertex, which a
+        // bulk load of edges would pay on every vertex it touched).
+        if out_gone {
             shrink_if_sparse(&mut v.out_edges);
+        }
+        if in_gone {
             shrink_if_sparse(&mut v.in_edges);
         }
     }
@@ -247,5 +258,62 @@ fn collect_edge(inner: &Inner, gid: Gid, oldest: u64, stats: &mut GcStats) {
     if let Some(freed) = freed {
         drop(freed);
         stats.edge_objects_freed += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Gid, IsolationLevel, Storage};
+
+    #[test]
+    fn lists_that_lost_edges_give_their_capacity_back() {
+        // Set up: a hub with 1,000 edges out, and one vertex with 1,000 edges in.
+        let storage = Storage::new();
+        let edge_type = storage.edge_type("E");
+        let mut txn = storage.begin(IsolationLevel::SnapshotIsolation);
+        let (hub, sink) = (txn.create_vertex().unwrap(), txn.create_vertex().unwrap());
+        let edges: Vec<_> = (0..1000)
+            .map(|_| txn.create_edge(hub, sink, edge_type).unwrap())
+            .collect();
+        txn.commit().unwrap();
+        storage.collect_garbage();
+        let capacities = |gid: Gid| {
+            let v = storage.inner.vertices.get(gid.0).unwrap().lock();
+            (v.out_edges.capacity(), v.in_edges.capacity())
+        };
+        assert!(capacities(hub).0 >= 1000 && capacities(sink).1 >= 1000);
+
+        // Act: delete all but ten while a reader pins the edges; a second reader, begun
+        // after the deletion, pins a later write to the hub, so when the deletion's
+        // versions are collected the hub still has a newer one.
+        let first = storage.begin(IsolationLevel::SnapshotIsolation);
+        let mut txn = storage.begin(IsolationLevel::SnapshotIsolation);
+        for e in &edges[10..] {
+            txn.delete_edge(e).unwrap();
+        }
+        txn.commit().unwrap();
+        let second = storage.begin(IsolationLevel::SnapshotIsolation);
+        let mut later = storage.begin(IsolationLevel::SnapshotIsolation);
+        let other = later.create_vertex().unwrap();
+        later.create_edge(hub, other, edge_type).unwrap();
+        later.commit().unwrap();
+        storage.collect_garbage();
+        assert_eq!(first.edges(hub, crate::Direction::Out, &[]).unwrap().len(), 1000);
+        drop(first);
+        storage.collect_garbage();
+
+        // Check: both lists are small again, holding what is left, and each reader still
+        // sees its version.
+        let (hub_out, _) = capacities(hub);
+        let (_, sink_in) = capacities(sink);
+        assert!(
+            hub_out < 64 && sink_in < 64,
+            "capacities stayed at {hub_out} and {sink_in}"
+        );
+        assert_eq!(second.edges(hub, crate::Direction::Out, &[]).unwrap().len(), 10);
+        drop(second);
+        storage.collect_garbage();
+        let txn = storage.begin(IsolationLevel::SnapshotIsolation);
+        assert_eq!(txn.edges(hub, crate::Direction::Out, &[]).unwrap().len(), 11);
     }
 }
