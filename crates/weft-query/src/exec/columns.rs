@@ -199,10 +199,11 @@ impl ColumnScan {
             let ids: Vec<Option<PropertyId>> = self.properties.iter().map(|p| ctx.graph().find_property(p)).collect();
             let mut scratch = vec![QValue::Null; self.width + self.properties.len()];
             let fast = self.column_filter.as_ref().and_then(|f| f.bind(ctx));
-            let by_int = match (self.filter.is_none() || fast.is_some(), self.keys.as_slice()) {
-                (true, [Source::Property(p)]) if aggs.iter().all(|a| a.name.is_none()) => Some(*p),
+            let key = match self.keys.as_slice() {
+                [Source::Property(p)] => Some(*p),
                 _ => None,
             };
+            let by_int = IntCounts::key_of(key, aggs, self.filter.is_none() || fast.is_some());
             let mut counts = IntCounts::default();
             let ctx = &*ctx;
             ctx.graph()
@@ -253,6 +254,13 @@ pub(crate) struct IntCounts {
 }
 
 impl IntCounts {
+    /// The property to count by in place: the aggregation's only key, when it is a
+    /// property read from the columns (`property`), every aggregate is `count(*)`, and
+    /// any WHERE is tested on the columns (`tested_on_columns`), so no row is built.
+    pub fn key_of(property: Option<usize>, aggs: &[AggSpec], tested_on_columns: bool) -> Option<usize> {
+        property.filter(|_| tested_on_columns && aggs.iter().all(|a| a.name.is_none()))
+    }
+
     #[inline(always)]
     pub fn add(&mut self, key: i64, groups: &mut Groups) -> Result<()> {
         match self.at.get(&key) {

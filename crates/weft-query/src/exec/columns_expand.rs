@@ -223,10 +223,11 @@ impl ExpandScan {
                 None => None,
             };
             let fast = self.column_filter.as_ref().and_then(|f| f.bind(ctx));
-            let by_int = match (self.filter.is_none() || fast.is_some(), self.keys.as_slice()) {
-                (true, [Source::Property(p)]) if aggs.iter().all(|a| a.name.is_none()) => Some(*p),
+            let key = match self.keys.as_slice() {
+                [Source::Property(p)] => Some(*p),
                 _ => None,
             };
+            let by_int = IntCounts::key_of(key, aggs, self.filter.is_none() || fast.is_some());
             let mut counts = IntCounts::default();
             let mut scratch = vec![QValue::Null; self.width + self.properties.len()];
             let ctx = &*ctx;
